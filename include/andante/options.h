@@ -1,0 +1,90 @@
+// Options for opening a Store. Plain structs with in-class defaults; field
+// names follow Tempo's tempo.yaml keys so the configuration maps one to one
+// (`ingester.trace_idle_period` -> IngesterOptions::trace_idle_period).
+#ifndef ANDANTE_OPTIONS_H_
+#define ANDANTE_OPTIONS_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+
+namespace andante {
+
+class Backend;
+
+// When the WAL calls fsync. Every policy survives a process crash (kill -9):
+// a record is written to the kernel before Append returns. They differ on
+// power loss.
+enum class WalFsync {
+  kAlways,    // fsync before every acknowledgement. Safest, slowest.
+  kInterval,  // fsync every `fsync_interval` in the background.
+  kNever,     // leave it to the kernel.
+};
+
+// `storage.trace.wal`.
+struct WalOptions {
+  // Directory of the WAL segments (`storage.trace.wal.path`). Each tenant
+  // gets a subdirectory.
+  std::string path = "./data/wal";
+  WalFsync fsync = WalFsync::kInterval;
+  // Period of the background fsync under WalFsync::kInterval.
+  absl::Duration fsync_interval = absl::Milliseconds(100);
+  // A segment file is closed and a new one started past this size (bytes).
+  // Smaller segments free disk sooner after a flush; larger ones mean fewer
+  // files.
+  uint64_t segment_bytes = 64ull << 20;
+};
+
+// `storage.trace.block`.
+struct BlockOptions {
+  // Target false-positive rate of the trace-ID bloom filter
+  // (`bloom_filter_false_positive`). Lower costs more bytes per trace.
+  double bloom_filter_false_positive = 0.01;
+  // Target size of one bloom shard in bytes (`bloom_filter_shard_size_bytes`).
+  // A lookup reads exactly one shard.
+  uint64_t bloom_filter_shard_size_bytes = 100 * 1024;
+  // Uncompressed bytes per data page (`v2_index_page_size_bytes` plays this
+  // role in Tempo). A lookup decompresses one page: smaller pages make
+  // lookups cheaper, larger ones compress better.
+  uint64_t page_size_bytes = 256 * 1024;
+  // zstd level for data pages (1-19). Higher is smaller and slower to write.
+  int zstd_level = 3;
+};
+
+// `ingester`.
+struct IngesterOptions {
+  // A live trace with no new spans for this long moves to the head block.
+  absl::Duration trace_idle_period = absl::Seconds(5);
+  // A live trace older than this moves to the head block even if busy.
+  absl::Duration trace_live_period = absl::Seconds(30);
+  // How often idle traces and full head blocks are looked for.
+  absl::Duration flush_check_period = absl::Seconds(10);
+  // The head block is cut into a complete block past this many bytes.
+  uint64_t max_block_bytes = 500ull << 20;
+  // ... or when its first trace is older than this.
+  absl::Duration max_block_duration = absl::Minutes(30);
+  // Spans of a trace beyond this many bytes are dropped (overrides key
+  // `max_bytes_per_trace`; 0 = unlimited).
+  uint64_t max_bytes_per_trace = 5'000'000;
+  // Flush all data to blocks on Close (`flush_all_on_shutdown`). With false
+  // the WAL keeps it and the next Open replays it.
+  bool flush_all_on_shutdown = true;
+};
+
+// Everything Store::Open needs.
+struct StoreOptions {
+  WalOptions wal;
+  BlockOptions block;
+  IngesterOptions ingester;
+  // Where complete blocks live. Required.
+  std::shared_ptr<Backend> backend;
+  // Run the idle/cut/flush loop on a background thread. Tests turn it off
+  // and drive the store with Store::Sweep.
+  bool background_flush = true;
+};
+
+}  // namespace andante
+
+#endif  // ANDANTE_OPTIONS_H_

@@ -1,0 +1,138 @@
+// The Store: Andante's storage engine behind one object. An embedding program
+// opens it with options, pushes OTLP requests, finds traces by ID, flushes and
+// closes — no server and no sockets needed.
+//
+//   andante::StoreOptions options;
+//   options.wal.path = "/tmp/andante/wal";
+//   options.backend = *andante::OpenLocalBackend("/tmp/andante/blocks");
+//   auto store = andante::Store::Open(std::move(options));
+//   if (!store.ok()) return store.status();
+//
+//   ExportTraceServiceRequest request = ...;
+//   absl::Status pushed = (*store)->Push("single-tenant", request);
+//   // pushed.ok(): the spans are in the WAL and survive a crash.
+//
+//   auto found = (*store)->FindTraceById("single-tenant", trace_id);
+//   if (found.ok() && found->span_count > 0) { use(found->trace); }
+//
+// Data flow: a push is split by trace ID and appended to the tenant's WAL, then
+// kept as a live trace. A live trace idle for `trace_idle_period` moves to the
+// head block (its bytes stay in the WAL; memory keeps only their location).
+// The head block is cut at `max_block_bytes` / `max_block_duration` into a
+// complete block written to the backend, and only then are its WAL segments
+// deleted. FindTraceById combines live, head, flushing and complete blocks and
+// removes duplicate spans.
+//
+// All methods are thread-safe.
+#ifndef ANDANTE_STORE_H_
+#define ANDANTE_STORE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "andante/ids.h"
+#include "andante/options.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "opentelemetry/proto/trace/v1/trace.pb.h"
+
+namespace andante {
+
+class SpanTap;
+
+// What a push did.
+struct PushResult {
+  uint64_t spans_accepted = 0;
+  // Spans dropped silently, as Tempo does, because their trace exceeded
+  // `max_bytes_per_trace`. The push still succeeds.
+  uint64_t spans_discarded_trace_too_large = 0;
+};
+
+// Restricts a lookup, like the `start`/`end` parameters of Tempo's API.
+struct TraceLookupOptions {
+  // Unix seconds; 0 means unbounded. Blocks entirely outside [start, end] are
+  // not searched (live and WAL data always are).
+  int64_t start_unix_seconds = 0;
+  int64_t end_unix_seconds = 0;
+};
+
+// A found trace.
+struct FoundTrace {
+  // The combined trace, spans deduplicated by span ID (and kind). Empty when
+  // no span was found.
+  opentelemetry::proto::trace::v1::TracesData trace;
+  uint64_t span_count = 0;
+  // Bytes read from the backend and the WAL to answer.
+  uint64_t inspected_bytes = 0;
+};
+
+// Counters for /metrics and for embedders' own monitoring. Monotonic unless
+// noted.
+struct StoreStats {
+  uint64_t spans_received = 0;
+  uint64_t bytes_received = 0;
+  uint64_t spans_discarded_trace_too_large = 0;
+  uint64_t traces_created = 0;
+  uint64_t live_traces = 0;       // gauge
+  uint64_t wal_bytes_written = 0;
+  uint64_t wal_bytes_on_disk = 0;  // gauge
+  uint64_t blocks_flushed = 0;
+  uint64_t block_flush_failures = 0;
+  uint64_t blocks_in_backend = 0;  // gauge
+};
+
+class Store {
+ public:
+  // Opens the store: replays every tenant's WAL (recovering all complete
+  // records and reporting torn tails), cleans up half-written blocks, lists
+  // the backend's blocks and starts the background flush loop.
+  static absl::StatusOr<std::unique_ptr<Store>> Open(StoreOptions options);
+
+  virtual ~Store() = default;
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Validates the request (trace IDs 16 bytes, span IDs 8 bytes and non-zero;
+  // any violation rejects the whole request with INVALID_ARGUMENT), appends
+  // it to `tenant`'s WAL and returns once it is durable under the WAL's fsync
+  // policy. An empty request succeeds and stores nothing.
+  virtual absl::StatusOr<PushResult> Push(
+      std::string_view tenant,
+      const opentelemetry::proto::collector::trace::v1::
+          ExportTraceServiceRequest& request) = 0;
+
+  // All spans of `id` known to `tenant`, from every stage of the pipeline.
+  virtual absl::StatusOr<FoundTrace> FindTraceById(
+      std::string_view tenant, const TraceId& id,
+      const TraceLookupOptions& options = {}) = 0;
+
+  // Moves every live trace to the head block and cuts and flushes all head
+  // blocks to the backend, synchronously. After it returns every pushed span
+  // is in a complete block.
+  virtual absl::Status Flush() = 0;
+
+  // One pass of the background loop: moves idle traces to the head block and
+  // cuts and flushes head blocks that are full or old. `now` is injectable
+  // for tests.
+  virtual absl::Status Sweep(absl::Time now) = 0;
+
+  // Registers a tap that sees every accepted push. Not owned; must outlive
+  // the store or be removed first.
+  virtual void AddSpanTap(SpanTap* tap) = 0;
+  virtual void RemoveSpanTap(SpanTap* tap) = 0;
+
+  virtual StoreStats Stats() const = 0;
+
+  // Stops the background loop, flushes if `flush_all_on_shutdown`, syncs and
+  // closes the WAL. Idempotent; the destructor calls it.
+  virtual absl::Status Close() = 0;
+
+ protected:
+  Store() = default;
+};
+
+}  // namespace andante
+
+#endif  // ANDANTE_STORE_H_
