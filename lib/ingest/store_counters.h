@@ -1,0 +1,22 @@
+// Counters shared by a store's tenant instances; read by Store::Stats().
+#ifndef ANDANTE_INGEST_STORE_COUNTERS_H_
+#define ANDANTE_INGEST_STORE_COUNTERS_H_
+
+#include <atomic>
+#include <cstdint>
+
+namespace andante::internal {
+
+struct StoreCounters {
+  std::atomic<uint64_t> spans_received{0};
+  std::atomic<uint64_t> bytes_received{0};
+  std::atomic<uint64_t> spans_discarded_trace_too_large{0};
+  std::atomic<uint64_t> traces_created{0};
+  std::atomic<uint64_t> wal_bytes_written{0};
+  std::atomic<uint64_t> blocks_flushed{0};
+  std::atomic<uint64_t> block_flush_failures{0};
+};
+
+}  // namespace andante::internal
+
+#endif  // ANDANTE_INGEST_STORE_COUNTERS_H_

@@ -1,0 +1,233 @@
+// Store: the tenants' instances behind one object, plus the background loop
+// that sweeps them.
+#include <dirent.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "andante/span_tap.h"
+#include "andante/store.h"
+#include "andante/tenant.h"
+#include "block/block_list.h"
+#include "ingest/store_counters.h"
+#include "ingest/tenant_instance.h"
+#include "model/trace_combiner.h"
+#include "model/trace_split.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace andante {
+namespace {
+
+using internal::StoreCounters;
+using internal::TenantInstance;
+
+// Subdirectories of `dir` that are valid tenant IDs (the WAL's tenants).
+std::vector<std::string> ListTenantDirs(const std::string& dir) {
+  std::vector<std::string> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string name = e->d_name;
+    if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) continue;
+    if (ValidateTenantId(name).ok()) out.push_back(name);
+  }
+  ::closedir(d);
+  return out;
+}
+
+class StoreImpl final : public Store {
+ public:
+  explicit StoreImpl(StoreOptions options) : options_(std::move(options)) {}
+  ~StoreImpl() override { Close().IgnoreError(); }
+
+  absl::Status Init() {
+    if (options_.backend == nullptr) {
+      return absl::InvalidArgumentError("StoreOptions.backend is required");
+    }
+    if (options_.wal.path.empty()) {
+      return absl::InvalidArgumentError("StoreOptions.wal.path is required");
+    }
+    std::vector<std::string> tenants = ListTenantDirs(options_.wal.path);
+    absl::StatusOr<std::vector<std::string>> in_backend =
+        internal::ListTenants(*options_.backend);
+    if (!in_backend.ok()) return in_backend.status();
+    for (std::string& t : *in_backend) {
+      if (ValidateTenantId(t).ok()) tenants.push_back(std::move(t));
+    }
+    std::sort(tenants.begin(), tenants.end());
+    tenants.erase(std::unique(tenants.begin(), tenants.end()), tenants.end());
+    for (const std::string& t : tenants) {
+      absl::StatusOr<TenantInstance*> instance = GetOrOpen(t);
+      if (!instance.ok()) return instance.status();
+    }
+    if (options_.background_flush) {
+      loop_ = std::thread([this] { Loop(); });
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<PushResult> Push(
+      std::string_view tenant,
+      const opentelemetry::proto::collector::trace::v1::
+          ExportTraceServiceRequest& request) override {
+    if (absl::Status s = ValidateTenantId(tenant); !s.ok()) return s;
+    absl::StatusOr<std::vector<internal::TraceFragment>> fragments =
+        internal::SplitByTrace(request);
+    if (!fragments.ok()) return fragments.status();
+    if (fragments->empty()) return PushResult{};
+    absl::StatusOr<TenantInstance*> instance = GetOrOpen(tenant);
+    if (!instance.ok()) return instance.status();
+    absl::StatusOr<PushResult> result =
+        (*instance)->Push(*fragments, absl::Now());
+    if (!result.ok()) return result;
+    uint64_t bytes = 0;
+    for (const auto& f : *fragments) bytes += f.data.size();
+    counters_.spans_received.fetch_add(result->spans_accepted +
+                                           result->spans_discarded_trace_too_large,
+                                       std::memory_order_relaxed);
+    counters_.bytes_received.fetch_add(bytes, std::memory_order_relaxed);
+    absl::ReaderMutexLock lock(&taps_mu_);
+    for (SpanTap* tap : taps_) tap->OnSpans(tenant, request);
+    return result;
+  }
+
+  absl::StatusOr<FoundTrace> FindTraceById(
+      std::string_view tenant, const TraceId& id,
+      const TraceLookupOptions& options) override {
+    if (absl::Status s = ValidateTenantId(tenant); !s.ok()) return s;
+    FoundTrace found;
+    TenantInstance* instance = Find(tenant);
+    if (instance == nullptr) return found;
+    internal::TraceCombiner combiner;
+    absl::Status s =
+        instance->CollectTrace(id, options, combiner, &found.inspected_bytes);
+    if (!s.ok()) return s;
+    found.trace = combiner.Finish(&found.span_count);
+    return found;
+  }
+
+  absl::Status Flush() override { return SweepAll(absl::Now(), true); }
+  absl::Status Sweep(absl::Time now) override { return SweepAll(now, false); }
+
+  void AddSpanTap(SpanTap* tap) override {
+    absl::WriterMutexLock lock(&taps_mu_);
+    taps_.push_back(tap);
+  }
+  void RemoveSpanTap(SpanTap* tap) override {
+    absl::WriterMutexLock lock(&taps_mu_);
+    taps_.erase(std::remove(taps_.begin(), taps_.end(), tap), taps_.end());
+  }
+
+  StoreStats Stats() const override {
+    StoreStats stats;
+    stats.spans_received = counters_.spans_received.load();
+    stats.bytes_received = counters_.bytes_received.load();
+    stats.spans_discarded_trace_too_large =
+        counters_.spans_discarded_trace_too_large.load();
+    stats.traces_created = counters_.traces_created.load();
+    stats.wal_bytes_written = counters_.wal_bytes_written.load();
+    stats.blocks_flushed = counters_.blocks_flushed.load();
+    stats.block_flush_failures = counters_.block_flush_failures.load();
+    absl::MutexLock lock(&tenants_mu_);
+    for (const auto& [name, instance] : tenants_) {
+      stats.live_traces += instance->live_traces();
+      stats.wal_bytes_on_disk += instance->wal_bytes_on_disk();
+      stats.blocks_in_backend += instance->blocks();
+    }
+    return stats;
+  }
+
+  absl::Status Close() override {
+    {
+      absl::MutexLock lock(&tenants_mu_);
+      if (closed_) return absl::OkStatus();
+      closed_ = true;
+    }
+    stop_.Notify();
+    if (loop_.joinable()) loop_.join();
+    absl::Status result;
+    if (options_.ingester.flush_all_on_shutdown) {
+      result.Update(SweepAll(absl::Now(), true));
+    }
+    absl::MutexLock lock(&tenants_mu_);
+    for (auto& [name, instance] : tenants_) result.Update(instance->Close());
+    return result;
+  }
+
+ private:
+  TenantInstance* Find(std::string_view tenant) {
+    absl::MutexLock lock(&tenants_mu_);
+    auto it = tenants_.find(internal::ToAbsl(tenant));
+    return it == tenants_.end() ? nullptr : it->second.get();
+  }
+
+  absl::StatusOr<TenantInstance*> GetOrOpen(std::string_view tenant) {
+    absl::MutexLock lock(&tenants_mu_);
+    if (closed_) return absl::UnavailableError("store is closed");
+    auto it = tenants_.find(internal::ToAbsl(tenant));
+    if (it != tenants_.end()) return it->second.get();
+    std::string name(tenant);
+    absl::StatusOr<std::unique_ptr<TenantInstance>> instance =
+        TenantInstance::Open(name, absl::StrCat(options_.wal.path, "/", name),
+                             options_, &counters_);
+    if (!instance.ok()) return instance.status();
+    TenantInstance* raw = instance->get();
+    tenants_.emplace(std::move(name), std::move(*instance));
+    return raw;
+  }
+
+  absl::Status SweepAll(absl::Time now, bool force) {
+    std::vector<TenantInstance*> instances;
+    {
+      absl::MutexLock lock(&tenants_mu_);
+      for (auto& [name, instance] : tenants_) instances.push_back(instance.get());
+    }
+    absl::Status result;
+    for (TenantInstance* instance : instances) {
+      result.Update(instance->Sweep(now, force));
+    }
+    return result;
+  }
+
+  void Loop() {
+    while (!stop_.WaitForNotificationWithTimeout(
+        options_.ingester.flush_check_period)) {
+      absl::Status s = SweepAll(absl::Now(), false);
+      if (!s.ok()) {
+        ANDANTE_LOG(kError, "sweep failed", {{"error", std::string(s.message())}});
+      }
+    }
+  }
+
+  const StoreOptions options_;
+  StoreCounters counters_;
+  mutable absl::Mutex tenants_mu_;
+  // Instances are never removed while the store is open, so raw pointers
+  // handed out by Find/GetOrOpen stay valid.
+  absl::flat_hash_map<std::string, std::unique_ptr<TenantInstance>> tenants_
+      ABSL_GUARDED_BY(tenants_mu_);
+  bool closed_ ABSL_GUARDED_BY(tenants_mu_) = false;
+  absl::Mutex taps_mu_;
+  std::vector<SpanTap*> taps_ ABSL_GUARDED_BY(taps_mu_);
+  absl::Notification stop_;
+  std::thread loop_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Store>> Store::Open(StoreOptions options) {
+  auto store = std::make_unique<StoreImpl>(std::move(options));
+  absl::Status s = store->Init();
+  if (!s.ok()) return s;
+  return store;
+}
+
+}  // namespace andante

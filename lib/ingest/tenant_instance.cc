@@ -1,0 +1,476 @@
+#include "ingest/tenant_instance.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "block/block_builder.h"
+#include "block/block_list.h"
+#include "block/block_meta.h"
+#include "ingest/wal_record.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace andante::internal {
+namespace {
+
+constexpr std::string_view kFlushedMarkerPrefix = "flushed-";
+
+absl::Status ErrnoError(std::string_view what, const std::string& path) {
+  return absl::UnavailableError(
+      absl::StrCat(ToAbsl(what), " ", path, ": ", std::strerror(errno)));
+}
+
+// Writes and fsyncs an empty marker file, then fsyncs its directory, so the
+// marker survives a crash that happens right after.
+absl::Status WriteMarker(const std::string& dir, uint64_t segment) {
+  std::string path =
+      absl::StrCat(dir, "/", ToAbsl(kFlushedMarkerPrefix), segment);
+  int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return ErrnoError("create", path);
+  bool ok = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok) return ErrnoError("fsync", path);
+  int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return absl::OkStatus();
+}
+
+// Segment numbers S of "flushed-S" markers in `dir`.
+std::vector<uint64_t> ListMarkers(const std::string& dir) {
+  std::vector<uint64_t> out;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name.substr(0, kFlushedMarkerPrefix.size()) != kFlushedMarkerPrefix) {
+      continue;
+    }
+    uint64_t segment = 0;
+    if (absl::SimpleAtoi(ToAbsl(name.substr(kFlushedMarkerPrefix.size())),
+                         &segment)) {
+      out.push_back(segment);
+    }
+  }
+  ::closedir(d);
+  return out;
+}
+
+void RemoveMarker(const std::string& dir, uint64_t segment) {
+  std::string path =
+      absl::StrCat(dir, "/", ToAbsl(kFlushedMarkerPrefix), segment);
+  ::unlink(path.c_str());
+}
+
+bool Overlaps(const BlockMeta& meta, const TraceLookupOptions& options) {
+  constexpr uint64_t kNanosPerSecond = 1'000'000'000;
+  if (options.start_unix_seconds > 0 &&
+      meta.end_unix_nano <
+          static_cast<uint64_t>(options.start_unix_seconds) * kNanosPerSecond) {
+    return false;
+  }
+  if (options.end_unix_seconds > 0 &&
+      meta.start_unix_nano >
+          static_cast<uint64_t>(options.end_unix_seconds) * kNanosPerSecond) {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void TraceEntry::Merge(TraceEntry&& other) {
+  refs.insert(refs.end(), other.refs.begin(), other.refs.end());
+  if (other.start_unix_nano != 0 &&
+      (start_unix_nano == 0 || other.start_unix_nano < start_unix_nano)) {
+    start_unix_nano = other.start_unix_nano;
+  }
+  end_unix_nano = std::max(end_unix_nano, other.end_unix_nano);
+  span_count += other.span_count;
+  bytes += other.bytes;
+  if (first_append == absl::Time() || other.first_append < first_append) {
+    first_append = other.first_append;
+  }
+  last_append = std::max(last_append, other.last_append);
+}
+
+void TraceEntry::AddFragment(const WalRecordRef& ref, uint64_t start,
+                             uint64_t end, uint32_t spans, absl::Time now) {
+  TraceEntry fragment;
+  fragment.refs.push_back(ref);
+  fragment.start_unix_nano = start;
+  fragment.end_unix_nano = end;
+  fragment.span_count = spans;
+  fragment.bytes = ref.length;
+  fragment.first_append = now;
+  fragment.last_append = now;
+  Merge(std::move(fragment));
+}
+
+TenantInstance::TenantInstance(std::string tenant, std::string wal_dir,
+                               const StoreOptions& options,
+                               StoreCounters* counters)
+    : tenant_(std::move(tenant)),
+      wal_dir_(std::move(wal_dir)),
+      options_(options),
+      counters_(counters) {}
+
+TenantInstance::~TenantInstance() { Close().IgnoreError(); }
+
+absl::StatusOr<std::unique_ptr<TenantInstance>> TenantInstance::Open(
+    std::string tenant, std::string wal_dir, const StoreOptions& options,
+    StoreCounters* counters) {
+  std::unique_ptr<TenantInstance> instance(new TenantInstance(
+      std::move(tenant), std::move(wal_dir), options, counters));
+  absl::Status s = instance->LoadBlocks();
+  if (!s.ok()) return s;
+  s = instance->Recover(absl::Now());
+  if (!s.ok()) return s;
+  return instance;
+}
+
+absl::Status TenantInstance::LoadBlocks() {
+  absl::StatusOr<TenantBlocks> listed =
+      ListTenantBlocks(*options_.backend, tenant_);
+  if (!listed.ok()) return listed.status();
+  for (const std::string& id : listed->incomplete) {
+    // Left by a flush that crashed before meta.json: never visible, so safe
+    // to remove. The data is still in the WAL and will be flushed again.
+    ANDANTE_LOG(kWarn, "deleting incomplete block",
+                {{"tenant", tenant_}, {"block", id}});
+    absl::Status s = DeleteBlock(*options_.backend, tenant_, id);
+    if (!s.ok()) return s;
+  }
+  std::vector<std::shared_ptr<BlockReader>> readers;
+  for (BlockMeta& meta : listed->complete) {
+    absl::StatusOr<std::unique_ptr<BlockReader>> reader =
+        BlockReader::Open(options_.backend, std::move(meta));
+    if (!reader.ok()) return reader.status();
+    readers.push_back(std::move(*reader));
+  }
+  absl::MutexLock lock(&mu_);
+  blocks_ = std::move(readers);
+  return absl::OkStatus();
+}
+
+absl::Status TenantInstance::Recover(absl::Time now) {
+  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(options_.wal, wal_dir_);
+  if (!wal.ok()) return wal.status();
+  wal_ = std::move(*wal);
+
+  // A marker means the block covering segments < S reached the backend but
+  // the crash came before those segments were deleted: finish the job.
+  for (uint64_t segment : ListMarkers(wal_dir_)) {
+    absl::Status s = wal_->DeleteSegmentsBefore(segment);
+    if (!s.ok()) return s;
+    RemoveMarker(wal_dir_, segment);
+  }
+
+  TraceMap recovered;
+  absl::Status decode_error;
+  absl::StatusOr<WalReplayReport> report = ReplayWal(
+      wal_dir_, [&](const WalRecordRef& record, std::string_view payload) {
+        absl::Status s = ForEachIngestEntry(payload, [&](const IngestEntry& e) {
+          WalRecordRef ref{record.segment, record.offset + e.data_offset,
+                           static_cast<uint32_t>(e.data.size())};
+          recovered[e.id].AddFragment(ref, e.start_unix_nano, e.end_unix_nano,
+                                      e.span_count, now);
+        });
+        if (!s.ok()) {
+          // One undecodable record must not cost the others.
+          ANDANTE_LOG(kError, "skipping undecodable WAL record",
+                      {{"tenant", tenant_},
+                       {"segment", absl::StrCat(record.segment)},
+                       {"error", std::string(s.message())}});
+        }
+        return absl::OkStatus();
+      });
+  if (!report.ok()) return report.status();
+  for (const std::string& problem : report->problems) {
+    ANDANTE_LOG(kWarn, "WAL replay", {{"tenant", tenant_}, {"problem", problem}});
+  }
+  if (report->records > 0) {
+    ANDANTE_LOG(kInfo, "WAL replayed",
+                {{"tenant", tenant_},
+                 {"records", absl::StrCat(report->records)},
+                 {"traces", absl::StrCat(recovered.size())},
+                 {"torn_tail", report->torn_tail ? "true" : "false"},
+                 {"corrupt_records", absl::StrCat(report->corrupt_records)}});
+  }
+  if (recovered.empty()) return absl::OkStatus();
+
+  // Everything replayed sits in segments below the one Open just started, so
+  // it can be frozen as it is; the next Sweep flushes it.
+  auto frozen = std::make_shared<FrozenBlock>();
+  frozen->traces = std::move(recovered);
+  frozen->wal_segment_end = wal_->current_segment();
+  absl::MutexLock lock(&mu_);
+  frozen_.push_back(std::move(frozen));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PushResult> TenantInstance::Push(
+    const std::vector<TraceFragment>& fragments, absl::Time now) {
+  PushResult result;
+  absl::ReaderMutexLock cut_lock(&cut_mu_);
+
+  // Decide which fragments fit their trace's size budget, then write them
+  // all as one WAL record.
+  IngestRecordWriter writer;
+  std::vector<std::pair<const TraceFragment*, uint64_t>> kept;
+  kept.reserve(fragments.size());
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return absl::UnavailableError("store is closed");
+    const uint64_t limit = options_.ingester.max_bytes_per_trace;
+    for (const TraceFragment& f : fragments) {
+      if (limit > 0) {
+        uint64_t so_far = 0;
+        if (auto it = live_.find(f.id); it != live_.end()) {
+          so_far += it->second.bytes;
+        }
+        if (auto it = head_.find(f.id); it != head_.end()) {
+          so_far += it->second.bytes;
+        }
+        if (so_far + f.data.size() > limit) {
+          result.spans_discarded_trace_too_large += f.span_count;
+          continue;
+        }
+      }
+      uint64_t offset = writer.Add(f.id, f.start_unix_nano, f.end_unix_nano,
+                                   f.span_count, f.data);
+      kept.emplace_back(&f, offset);
+      result.spans_accepted += f.span_count;
+    }
+  }
+  counters_->spans_discarded_trace_too_large.fetch_add(
+      result.spans_discarded_trace_too_large, std::memory_order_relaxed);
+  if (kept.empty()) return result;
+
+  absl::StatusOr<WalRecordRef> record = wal_->Append(writer.payload());
+  if (!record.ok()) return record.status();
+  counters_->wal_bytes_written.fetch_add(writer.payload().size(),
+                                         std::memory_order_relaxed);
+
+  absl::MutexLock lock(&mu_);
+  for (const auto& [f, offset] : kept) {
+    WalRecordRef ref{record->segment, record->offset + offset,
+                     static_cast<uint32_t>(f->data.size())};
+    auto [it, inserted] = live_.try_emplace(f->id);
+    if (inserted) counters_->traces_created.fetch_add(1, std::memory_order_relaxed);
+    it->second.AddFragment(ref, f->start_unix_nano, f->end_unix_nano,
+                           f->span_count, now);
+  }
+  return result;
+}
+
+absl::StatusOr<std::string> TenantInstance::ReadFragments(
+    const TraceEntry& entry) const {
+  std::string out;
+  out.reserve(entry.bytes);
+  for (const WalRecordRef& ref : entry.refs) {
+    absl::StatusOr<std::string> bytes = wal_->ReadPayload(ref);
+    if (!bytes.ok()) return bytes.status();
+    out.append(*bytes);
+  }
+  return out;
+}
+
+absl::Status TenantInstance::CollectTrace(const TraceId& id,
+                                          const TraceLookupOptions& options,
+                                          TraceCombiner& combiner,
+                                          uint64_t* inspected_bytes) {
+  TraceEntry wal_entry;
+  std::vector<std::shared_ptr<BlockReader>> blocks;
+  absl::ReaderMutexLock segments_lock(&segments_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    auto collect = [&](const TraceMap& map) {
+      if (auto it = map.find(id); it != map.end()) {
+        TraceEntry copy = it->second;
+        wal_entry.Merge(std::move(copy));
+      }
+    };
+    collect(live_);
+    collect(head_);
+    for (const auto& frozen : frozen_) collect(frozen->traces);
+    blocks = blocks_;
+  }
+  if (!wal_entry.refs.empty()) {
+    absl::StatusOr<std::string> bytes = ReadFragments(wal_entry);
+    if (!bytes.ok()) return bytes.status();
+    *inspected_bytes += bytes->size();
+    absl::Status s = combiner.Add(*bytes);
+    if (!s.ok()) return s;
+  }
+  for (const auto& block : blocks) {
+    if (!Overlaps(block->meta(), options)) continue;
+    absl::StatusOr<std::optional<std::string>> found =
+        block->Find(id, inspected_bytes);
+    if (!found.ok()) return found.status();
+    if (found->has_value()) {
+      absl::Status s = combiner.Add(**found);
+      if (!s.ok()) return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TenantInstance::Sweep(absl::Time now, bool force) {
+  bool cut = false;
+  {
+    absl::MutexLock lock(&mu_);
+    const IngesterOptions& ing = options_.ingester;
+    for (auto it = live_.begin(); it != live_.end();) {
+      TraceEntry& entry = it->second;
+      bool idle = force || now - entry.last_append >= ing.trace_idle_period ||
+                  now - entry.first_append >= ing.trace_live_period;
+      if (!idle) {
+        ++it;
+        continue;
+      }
+      if (!entry.refs.empty()) {
+        if (head_.empty()) head_created_ = now;
+        head_bytes_ += entry.bytes;
+        head_[it->first].Merge(std::move(entry));
+      }
+      live_.erase(it++);
+    }
+    if (!head_.empty()) {
+      cut = force || head_bytes_ >= ing.max_block_bytes ||
+            now - head_created_ >= ing.max_block_duration;
+    }
+  }
+  if (cut) {
+    absl::Status s = Cut();
+    if (!s.ok()) return s;
+  }
+  return FlushFrozen();
+}
+
+absl::Status TenantInstance::Cut() {
+  absl::WriterMutexLock cut_lock(&cut_mu_);
+  absl::StatusOr<uint64_t> segment = wal_->Rotate();
+  if (!segment.ok()) return segment.status();
+  auto frozen = std::make_shared<FrozenBlock>();
+  frozen->wal_segment_end = *segment;
+  absl::MutexLock lock(&mu_);
+  frozen->traces = std::move(head_);
+  head_.clear();
+  head_bytes_ = 0;
+  // No push is in flight (cut_mu_), so every live ref is below the new
+  // segment: freeze those too. The live entries keep their size and times.
+  for (auto& [id, entry] : live_) {
+    if (entry.refs.empty()) continue;
+    TraceEntry part;
+    part.refs = std::move(entry.refs);
+    entry.refs.clear();
+    part.start_unix_nano = entry.start_unix_nano;
+    part.end_unix_nano = entry.end_unix_nano;
+    part.span_count = entry.span_count;
+    part.bytes = 0;
+    for (const WalRecordRef& r : part.refs) part.bytes += r.length;
+    frozen->traces[id].Merge(std::move(part));
+  }
+  if (!frozen->traces.empty()) frozen_.push_back(std::move(frozen));
+  return absl::OkStatus();
+}
+
+absl::Status TenantInstance::FlushFrozen() {
+  absl::MutexLock flush_lock(&flush_mu_);
+  while (true) {
+    std::shared_ptr<const FrozenBlock> next;
+    {
+      absl::MutexLock lock(&mu_);
+      if (frozen_.empty()) return absl::OkStatus();
+      next = frozen_.front();
+    }
+    absl::Status s = FlushOne(*next);
+    if (!s.ok()) {
+      counters_->block_flush_failures.fetch_add(1, std::memory_order_relaxed);
+      ANDANTE_LOG(kError, "block flush failed; will retry",
+                  {{"tenant", tenant_}, {"error", std::string(s.message())}});
+      return s;
+    }
+  }
+}
+
+absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
+  std::vector<const std::pair<const TraceId, TraceEntry>*> sorted;
+  sorted.reserve(frozen.traces.size());
+  for (const auto& kv : frozen.traces) sorted.push_back(&kv);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const auto* a, const auto* b) { return a->first < b->first; });
+
+  BlockBuilder builder(options_.block, tenant_, NewBlockId(), sorted.size());
+  for (const auto* kv : sorted) {
+    absl::StatusOr<std::string> data = ReadFragments(kv->second);
+    if (!data.ok()) return data.status();
+    absl::Status s = builder.Add(kv->first, *data, kv->second.start_unix_nano,
+                                 kv->second.end_unix_nano,
+                                 kv->second.span_count);
+    if (!s.ok()) return s;
+  }
+  absl::StatusOr<BlockMeta> meta = builder.Finish(*options_.backend);
+  if (!meta.ok()) return meta.status();
+  absl::StatusOr<std::unique_ptr<BlockReader>> reader =
+      BlockReader::Open(options_.backend, *meta);
+  if (!reader.ok()) return reader.status();
+
+  absl::Status s = WriteMarker(wal_dir_, frozen.wal_segment_end);
+  if (!s.ok()) return s;
+  {
+    absl::WriterMutexLock segments_lock(&segments_mu_);
+    {
+      absl::MutexLock lock(&mu_);
+      blocks_.push_back(std::move(*reader));
+      frozen_.pop_front();
+    }
+    s = wal_->DeleteSegmentsBefore(frozen.wal_segment_end);
+  }
+  if (!s.ok()) return s;
+  RemoveMarker(wal_dir_, frozen.wal_segment_end);
+  counters_->blocks_flushed.fetch_add(1, std::memory_order_relaxed);
+  ANDANTE_LOG(kInfo, "block flushed",
+              {{"tenant", tenant_},
+               {"block", meta->block_id},
+               {"traces", absl::StrCat(meta->total_objects)},
+               {"spans", absl::StrCat(meta->total_spans)},
+               {"bytes", absl::StrCat(meta->data_bytes)}});
+  return absl::OkStatus();
+}
+
+absl::Status TenantInstance::Close() {
+  {
+    absl::MutexLock lock(&mu_);
+    if (closed_) return absl::OkStatus();
+    closed_ = true;
+  }
+  absl::WriterMutexLock cut_lock(&cut_mu_);
+  return wal_ ? wal_->Close() : absl::OkStatus();
+}
+
+uint64_t TenantInstance::live_traces() const {
+  absl::MutexLock lock(&mu_);
+  return live_.size();
+}
+
+uint64_t TenantInstance::blocks() const {
+  absl::MutexLock lock(&mu_);
+  return blocks_.size();
+}
+
+uint64_t TenantInstance::wal_bytes_on_disk() const {
+  return wal_ ? wal_->bytes_on_disk() : 0;
+}
+
+}  // namespace andante::internal

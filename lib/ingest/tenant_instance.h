@@ -1,0 +1,144 @@
+// One tenant's slice of the ingest pipeline: its WAL, live traces, head
+// block, frozen blocks awaiting flush and complete blocks.
+//
+// Memory holds no span bytes. A push is written to the WAL once; from then on
+// every stage refers to the fragment bytes by their WAL location
+// (WalRecordRef) and reads them back with pread when a lookup or a flush
+// needs them. Memory per trace is a few dozen bytes regardless of its size.
+//
+// Lifecycle of a trace's fragments:
+//   Push       -> live_   (trace still receiving spans)
+//   idle/old   -> head_   (trace complete as far as we know)
+//   Cut        -> frozen_ (WAL rotated at segment S; every ref < S is frozen,
+//                          including refs of still-live traces, which are
+//                          thereby split across blocks and re-combined on read)
+//   Flush      -> block in the backend; only then are WAL segments < S
+//                 deleted. A marker file "flushed-S" written between the two
+//                 steps makes the deletion crash-safe.
+#ifndef ANDANTE_INGEST_TENANT_INSTANCE_H_
+#define ANDANTE_INGEST_TENANT_INSTANCE_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "andante/backend.h"
+#include "andante/ids.h"
+#include "andante/options.h"
+#include "andante/store.h"
+#include "block/block_reader.h"
+#include "ingest/store_counters.h"
+#include "model/trace_combiner.h"
+#include "model/trace_split.h"
+#include "wal/wal.h"
+
+namespace andante::internal {
+
+// What the pipeline knows about one trace at one stage.
+struct TraceEntry {
+  absl::InlinedVector<WalRecordRef, 2> refs;
+  uint64_t start_unix_nano = 0;  // 0 = unknown
+  uint64_t end_unix_nano = 0;
+  uint32_t span_count = 0;
+  uint64_t bytes = 0;
+  absl::Time first_append;
+  absl::Time last_append;
+
+  // Folds `other` (a later part of the same trace) into this entry.
+  void Merge(TraceEntry&& other);
+  void AddFragment(const WalRecordRef& ref, uint64_t start, uint64_t end,
+                   uint32_t spans, absl::Time now);
+};
+
+using TraceMap = absl::flat_hash_map<TraceId, TraceEntry>;
+
+// A cut head block waiting to be written to the backend.
+struct FrozenBlock {
+  TraceMap traces;
+  uint64_t wal_segment_end = 0;  // covers every WAL segment below this
+};
+
+class TenantInstance {
+ public:
+  // Opens the tenant's WAL under `wal_dir`, replays it (every recovered
+  // trace goes to a frozen block, flushed by the next Sweep), loads the
+  // tenant's complete blocks and deletes incomplete ones left by a crash.
+  static absl::StatusOr<std::unique_ptr<TenantInstance>> Open(
+      std::string tenant, std::string wal_dir, const StoreOptions& options,
+      StoreCounters* counters);
+
+  ~TenantInstance();
+  TenantInstance(const TenantInstance&) = delete;
+  TenantInstance& operator=(const TenantInstance&) = delete;
+
+  // Appends the fragments to the WAL (durable on return) and records them as
+  // live. Fragments of traces already over max_bytes_per_trace are dropped
+  // and counted in the result.
+  absl::StatusOr<PushResult> Push(const std::vector<TraceFragment>& fragments,
+                                  absl::Time now);
+
+  // Feeds every stored fragment of `id` into `combiner`.
+  absl::Status CollectTrace(const TraceId& id,
+                            const TraceLookupOptions& options,
+                            TraceCombiner& combiner, uint64_t* inspected_bytes);
+
+  // Moves idle traces to the head block, cuts the head block when full or
+  // old, and flushes frozen blocks. With `force`, every live trace moves and
+  // everything is cut and flushed.
+  absl::Status Sweep(absl::Time now, bool force);
+
+  absl::Status Close();
+
+  uint64_t live_traces() const;
+  uint64_t blocks() const;
+  uint64_t wal_bytes_on_disk() const;
+  const std::string& tenant() const { return tenant_; }
+
+ private:
+  TenantInstance(std::string tenant, std::string wal_dir,
+                 const StoreOptions& options, StoreCounters* counters);
+
+  absl::Status Recover(absl::Time now);
+  absl::Status LoadBlocks();
+  // Rotates the WAL and freezes everything written before the rotation.
+  absl::Status Cut();
+  absl::Status FlushFrozen();
+  absl::Status FlushOne(const FrozenBlock& frozen);
+  absl::StatusOr<std::string> ReadFragments(const TraceEntry& entry) const;
+
+  const std::string tenant_;
+  const std::string wal_dir_;
+  const StoreOptions options_;
+  StoreCounters* const counters_;
+  std::unique_ptr<Wal> wal_;
+
+  // Pushes hold it shared across WAL append + live insert; Cut holds it
+  // exclusively so no push straddles a rotation.
+  absl::Mutex cut_mu_;
+  // Lookups hold it shared while reading WAL refs; a flush holds it
+  // exclusively while it deletes WAL segments.
+  absl::Mutex segments_mu_;
+  // Serializes flushes (they must complete in cut order).
+  absl::Mutex flush_mu_;
+
+  mutable absl::Mutex mu_;
+  TraceMap live_ ABSL_GUARDED_BY(mu_);
+  TraceMap head_ ABSL_GUARDED_BY(mu_);
+  uint64_t head_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time head_created_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::shared_ptr<const FrozenBlock>> frozen_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<BlockReader>> blocks_ ABSL_GUARDED_BY(mu_);
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+}  // namespace andante::internal
+
+#endif  // ANDANTE_INGEST_TENANT_INSTANCE_H_

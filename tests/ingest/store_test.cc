@@ -1,0 +1,219 @@
+#include "andante/store.h"
+
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+#include <string>
+
+#include "andante/backend.h"
+#include "andante/span_tap.h"
+#include "gtest/gtest.h"
+#include "tests/testing/otlp_builders.h"
+
+namespace andante {
+namespace {
+
+using testing::AddResource;
+using testing::AddSpan;
+using testing::MakeRequest;
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/andante-store-XXXXXX";
+    dir_ = ::mkdtemp(tmpl);
+    backend_ = OpenMemoryBackend();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  StoreOptions Options() {
+    StoreOptions options;
+    options.wal.path = dir_ + "/wal";
+    options.wal.fsync = WalFsync::kNever;
+    options.backend = backend_;
+    options.background_flush = false;
+    options.ingester.trace_idle_period = absl::Seconds(5);
+    options.ingester.max_block_duration = absl::Minutes(5);
+    options.ingester.flush_all_on_shutdown = false;
+    return options;
+  }
+
+  std::unique_ptr<Store> OpenStore(StoreOptions options) {
+    auto store = Store::Open(std::move(options));
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  uint64_t SpansOf(Store& store, const TraceId& id,
+                   std::string_view tenant = kSingleTenant) {
+    auto found = store.FindTraceById(tenant, id);
+    EXPECT_TRUE(found.ok()) << found.status();
+    return found.ok() ? found->span_count : 0;
+  }
+
+  std::string dir_;
+  std::shared_ptr<Backend> backend_;
+  std::mt19937_64 rng_{42};
+};
+
+TEST_F(StoreTest, FindsLiveTrace) {
+  auto store = OpenStore(Options());
+  std::vector<TraceId> ids;
+  auto request = MakeRequest(rng_, 3, 4, &ids);
+  auto pushed = store->Push(kSingleTenant, request);
+  ASSERT_TRUE(pushed.ok()) << pushed.status();
+  EXPECT_EQ(pushed->spans_accepted, 12u);
+  for (const TraceId& id : ids) EXPECT_EQ(SpansOf(*store, id), 4u);
+  EXPECT_EQ(store->Stats().live_traces, 3u);
+  EXPECT_EQ(SpansOf(*store, testing::RandomTraceId(rng_)), 0u);
+}
+
+TEST_F(StoreTest, TraceMovesThroughHeadIntoBlock) {
+  auto store = OpenStore(Options());
+  std::vector<TraceId> ids;
+  ASSERT_TRUE(store->Push(kSingleTenant, MakeRequest(rng_, 50, 3, &ids)).ok());
+  absl::Time now = absl::Now();
+  // Not idle yet: stays live.
+  ASSERT_TRUE(store->Sweep(now).ok());
+  EXPECT_EQ(store->Stats().live_traces, 50u);
+  // Idle: moves to the head block but the block is not cut yet.
+  ASSERT_TRUE(store->Sweep(now + absl::Seconds(6)).ok());
+  EXPECT_EQ(store->Stats().live_traces, 0u);
+  EXPECT_EQ(store->Stats().blocks_flushed, 0u);
+  for (const TraceId& id : ids) EXPECT_EQ(SpansOf(*store, id), 3u);
+  // Old enough: cut and flushed.
+  ASSERT_TRUE(store->Sweep(now + absl::Minutes(10)).ok());
+  EXPECT_EQ(store->Stats().blocks_flushed, 1u);
+  EXPECT_EQ(store->Stats().blocks_in_backend, 1u);
+  for (const TraceId& id : ids) EXPECT_EQ(SpansOf(*store, id), 3u);
+}
+
+TEST_F(StoreTest, FlushWritesBlockAndDeletesWal) {
+  auto store = OpenStore(Options());
+  std::vector<TraceId> ids;
+  ASSERT_TRUE(store->Push(kSingleTenant, MakeRequest(rng_, 20, 5, &ids)).ok());
+  uint64_t wal_before = store->Stats().wal_bytes_on_disk;
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(store->Stats().blocks_flushed, 1u);
+  EXPECT_LT(store->Stats().wal_bytes_on_disk, wal_before);
+  for (const TraceId& id : ids) EXPECT_EQ(SpansOf(*store, id), 5u);
+  auto tenants = backend_->List("");
+  ASSERT_TRUE(tenants.ok());
+  EXPECT_EQ(*tenants, std::vector<std::string>{"single-tenant"});
+}
+
+TEST_F(StoreTest, TraceSplitAcrossStagesIsCombinedAndDeduplicated) {
+  auto store = OpenStore(Options());
+  TraceId id = testing::RandomTraceId(rng_);
+  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest first;
+  AddSpan(AddResource(first, "a"), id, SpanId(1), "root", 1000);
+  ASSERT_TRUE(store->Push(kSingleTenant, first).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest second;
+  auto* rs = AddResource(second, "b");
+  AddSpan(rs, id, SpanId(2), "child", 2000);
+  AddSpan(rs, id, SpanId(1), "root", 1000);  // a retry of the first span
+  ASSERT_TRUE(store->Push(kSingleTenant, second).ok());
+  auto found = store->FindTraceById(kSingleTenant, id);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->span_count, 2u);
+}
+
+TEST_F(StoreTest, RejectsBadIdsForWholeRequest) {
+  auto store = OpenStore(Options());
+  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest request;
+  auto* rs = AddResource(request, "svc");
+  TraceId good = testing::RandomTraceId(rng_);
+  AddSpan(rs, good, SpanId(7), "fine", 1000);
+  AddSpan(rs, good, SpanId(8), "bad", 1000)->set_trace_id("short");
+  auto pushed = store->Push(kSingleTenant, request);
+  EXPECT_EQ(pushed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(SpansOf(*store, good), 0u);
+}
+
+TEST_F(StoreTest, TenantsAreIsolated) {
+  auto store = OpenStore(Options());
+  std::vector<TraceId> ids;
+  ASSERT_TRUE(store->Push("team-a", MakeRequest(rng_, 1, 2, &ids)).ok());
+  EXPECT_EQ(SpansOf(*store, ids[0], "team-a"), 2u);
+  EXPECT_EQ(SpansOf(*store, ids[0], "team-b"), 0u);
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(SpansOf(*store, ids[0], "team-b"), 0u);
+  EXPECT_EQ(store->Push("../etc", MakeRequest(rng_, 1, 1, nullptr))
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(StoreTest, DropsSpansOfTracesOverTheSizeLimit) {
+  StoreOptions options = Options();
+  options.ingester.max_bytes_per_trace = 2000;
+  auto store = OpenStore(std::move(options));
+  TraceId id = testing::RandomTraceId(rng_);
+  uint64_t accepted = 0, dropped = 0;
+  for (int i = 0; i < 40; ++i) {
+    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest r;
+    AddSpan(AddResource(r, "svc"), id, SpanId(100 + i), "span", 1000);
+    auto pushed = store->Push(kSingleTenant, r);
+    ASSERT_TRUE(pushed.ok());
+    accepted += pushed->spans_accepted;
+    dropped += pushed->spans_discarded_trace_too_large;
+  }
+  EXPECT_GT(accepted, 0u);
+  EXPECT_GT(dropped, 0u);
+  EXPECT_EQ(accepted + dropped, 40u);
+  EXPECT_EQ(SpansOf(*store, id), accepted);
+  EXPECT_EQ(store->Stats().spans_discarded_trace_too_large, dropped);
+}
+
+TEST_F(StoreTest, EmptyPushSucceedsAndStoresNothing) {
+  auto store = OpenStore(Options());
+  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest empty;
+  auto pushed = store->Push(kSingleTenant, empty);
+  ASSERT_TRUE(pushed.ok());
+  EXPECT_EQ(pushed->spans_accepted, 0u);
+  EXPECT_EQ(store->Stats().spans_received, 0u);
+}
+
+class CountingTap : public SpanTap {
+ public:
+  void OnSpans(std::string_view tenant,
+               const opentelemetry::proto::collector::trace::v1::
+                   ExportTraceServiceRequest& request) override {
+    last_tenant = std::string(tenant);
+    for (const auto& rs : request.resource_spans()) {
+      for (const auto& ss : rs.scope_spans()) spans += ss.spans_size();
+    }
+  }
+  std::string last_tenant;
+  int spans = 0;
+};
+
+TEST_F(StoreTest, TapSeesAcceptedPushes) {
+  auto store = OpenStore(Options());
+  CountingTap tap;
+  store->AddSpanTap(&tap);
+  ASSERT_TRUE(store->Push("t1", MakeRequest(rng_, 2, 3, nullptr)).ok());
+  EXPECT_EQ(tap.spans, 6);
+  EXPECT_EQ(tap.last_tenant, "t1");
+  store->RemoveSpanTap(&tap);
+  ASSERT_TRUE(store->Push("t1", MakeRequest(rng_, 1, 1, nullptr)).ok());
+  EXPECT_EQ(tap.spans, 6);
+}
+
+TEST_F(StoreTest, LookupRespectsBlockTimeRange) {
+  auto store = OpenStore(Options());
+  std::vector<TraceId> ids;
+  ASSERT_TRUE(store->Push(kSingleTenant, MakeRequest(rng_, 1, 1, &ids)).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  // Spans start at 1.7e9 s.
+  TraceLookupOptions inside{1'699'999'000, 1'700'001'000};
+  TraceLookupOptions before{1'600'000'000, 1'600'001'000};
+  EXPECT_EQ(store->FindTraceById(kSingleTenant, ids[0], inside)->span_count, 1u);
+  EXPECT_EQ(store->FindTraceById(kSingleTenant, ids[0], before)->span_count, 0u);
+}
+
+}  // namespace
+}  // namespace andante
