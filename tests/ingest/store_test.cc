@@ -9,6 +9,7 @@
 
 #include "andante/backend.h"
 #include "andante/span_tap.h"
+#include "andante/tenant.h"
 #include "gtest/gtest.h"
 #include "tests/testing/otlp_builders.h"
 
