@@ -1,0 +1,152 @@
+// Block format v1: the constants that reach disk and the fixed-width and
+// varint encodings the block objects use. docs/block-format.md is the
+// specification; this header is its executable half.
+//
+// PERSISTENT: every value marked so below is written into blocks that outlive
+// the binary. Never renumber or reuse one; a change of layout is a new
+// kBlockFormatVersion, and readers keep understanding the old one.
+#ifndef ANDANTE_BLOCK_BLOCK_FORMAT_H_
+#define ANDANTE_BLOCK_BLOCK_FORMAT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace andante::internal {
+
+// ---- meta.json identity (PERSISTENT) --------------------------------------
+
+// The "format" field: names the family of this layout.
+inline constexpr std::string_view kBlockFormatName = "andante-v1";
+// The "formatVersion" field. Readers reject any other value.
+inline constexpr uint32_t kBlockFormatVersion = 1;
+// The "encoding" field: data pages are zstd frames.
+inline constexpr std::string_view kBlockEncoding = "zstd";
+
+// ---- object names under <tenant>/<block-id>/ (PERSISTENT) -----------------
+
+inline constexpr std::string_view kMetaObjectName = "meta.json";
+inline constexpr std::string_view kDataObjectName = "data";
+inline constexpr std::string_view kIndexObjectName = "index";
+// Bloom shard i is the object "bloom-<i>", i in decimal, 0-based.
+inline constexpr std::string_view kBloomObjectPrefix = "bloom-";
+
+// ---- data pages (PERSISTENT) ----------------------------------------------
+//
+// page    := zstd_frame(entry*) masked_crc32c(zstd_frame):fixed32
+// entry   := trace_id:16 bytes  length:varint64  data:length bytes
+//
+// Entries within a page, and pages within the data object, are in strictly
+// increasing trace ID order (bytewise, i.e. big-endian numeric order).
+inline constexpr size_t kPageTrailerSize = 4;
+
+// ---- index object (PERSISTENT) --------------------------------------------
+//
+// index   := magic:fixed32 page_count:fixed32 page_entry{page_count}
+//            masked_crc32c(all preceding bytes):fixed32
+// page_entry (kIndexEntrySize bytes) :=
+//            first_id:16 bytes  last_id:16 bytes  offset:fixed64
+//            length:fixed32 (stored bytes, trailer included)
+//            raw_length:fixed32 (uncompressed bytes)
+//            trace_count:fixed32  page_crc:fixed32 (= the page trailer)
+inline constexpr uint32_t kIndexMagic = 0x31584e41;  // "ANX1" little-endian
+inline constexpr size_t kIndexHeaderSize = 8;
+inline constexpr size_t kIndexEntrySize = 56;
+inline constexpr size_t kIndexTrailerSize = 4;
+
+// ---- bloom shards (PERSISTENT) --------------------------------------------
+//
+// shard   := magic:fixed32 num_hashes:fixed32 num_bits:fixed32
+//            bits:(num_bits / 8) bytes
+//            masked_crc32c(all preceding bytes):fixed32
+//
+// Bit i lives in byte i / 8 under mask 1 << (i % 8). For a trace ID with
+// big-endian halves hi (bytes 0-7) and lo (bytes 8-15), using Mix64 below:
+//   shard  = Mix64(hi ^ Mix64(lo ^ kBloomShardSeed)) % shard_count
+//   h1     = Mix64(hi ^ Mix64(lo ^ kBloomHashSeed1))
+//   h2     = Mix64(lo ^ Mix64(hi ^ kBloomHashSeed2)) | 1
+//   bit_j  = (h1 + j * h2) mod 2^64 mod num_bits,  j in [0, num_hashes)
+// All 16 bytes feed every hash: 64-bit Jaeger/Zipkin IDs widened to 128 bits
+// have hi == 0 and must still spread.
+inline constexpr uint32_t kBloomMagic = 0x31464c42;  // "BLF1" little-endian
+inline constexpr size_t kBloomHeaderSize = 12;
+inline constexpr size_t kBloomTrailerSize = 4;
+inline constexpr uint64_t kBloomShardSeed = 0x9e3779b97f4a7c15ull;
+inline constexpr uint64_t kBloomHashSeed1 = 0xd6e8feb86659fd93ull;
+inline constexpr uint64_t kBloomHashSeed2 = 0xa0761d6478bd642full;
+
+// murmur3's 64-bit finalizer. PERSISTENT: bloom bit positions depend on it.
+inline constexpr uint64_t Mix64(uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdull;
+  x ^= x >> 33;
+  x *= 0xc4ceb9fe1a85ec53ull;
+  x ^= x >> 33;
+  return x;
+}
+
+// ---- limits (not persistent; may change between builds) -------------------
+
+// Upper bound on the number of bloom shards of one block (Tempo's cap). Past
+// it, shards grow beyond bloom_filter_shard_size_bytes instead.
+inline constexpr uint32_t kMaxBloomShards = 1000;
+// A reader refuses pages claiming more uncompressed bytes than this, so a
+// corrupt index cannot make it allocate without bound.
+inline constexpr uint32_t kMaxPageRawBytes = 1u << 30;
+
+// ---- encodings ------------------------------------------------------------
+// Fixed-width integers are little-endian; varints are LEB128 (protobuf's).
+
+inline void PutFixed32(std::string* out, uint32_t v) {
+  char buf[4];
+  for (int i = 0; i < 4; ++i) buf[i] = static_cast<char>(v >> (8 * i));
+  out->append(buf, 4);
+}
+
+inline void PutFixed64(std::string* out, uint64_t v) {
+  char buf[8];
+  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(v >> (8 * i));
+  out->append(buf, 8);
+}
+
+// REQUIRES: `p` points at 4 (resp. 8) readable bytes.
+inline uint32_t DecodeFixed32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = v << 8 | static_cast<uint8_t>(p[i]);
+  return v;
+}
+inline uint64_t DecodeFixed64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = v << 8 | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+inline void PutVarint64(std::string* out, uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+
+// Parses a varint from the front of `*in` and advances past it. False, with
+// `*in` unspecified, if it is truncated or longer than 10 bytes.
+inline bool GetVarint64(std::string_view* in, uint64_t* v) {
+  uint64_t result = 0;
+  for (int shift = 0, i = 0; i < 10 && i < static_cast<int>(in->size());
+       ++i, shift += 7) {
+    uint8_t byte = static_cast<uint8_t>((*in)[i]);
+    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) {
+      in->remove_prefix(i + 1);
+      *v = result;
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace andante::internal
+
+#endif  // ANDANTE_BLOCK_BLOCK_FORMAT_H_

@@ -1,0 +1,254 @@
+#include "block/block_reader.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <array>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "block/block_format.h"
+#include "util/crc32c.h"
+#include "util/strings.h"
+
+namespace andante::internal {
+namespace {
+
+// ForEach reads up to this many bytes of consecutive pages per ranged read:
+// few requests against object storage, bounded memory.
+constexpr uint64_t kScanReadBytes = 8 << 20;
+
+struct Entry {
+  TraceId id;
+  std::string_view data;
+};
+
+// One decompression context per thread, reused across lookups.
+struct DCtxDeleter {
+  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+};
+ZSTD_DCtx* ThreadDCtx() {
+  thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx(ZSTD_createDCtx());
+  return dctx.get();
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<BlockReader>> BlockReader::Open(
+    std::shared_ptr<Backend> backend, BlockMeta meta) {
+  if (backend == nullptr) {
+    return absl::InvalidArgumentError("BlockReader::Open: null backend");
+  }
+  if (meta.format_version != kBlockFormatVersion) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "block ", meta.block_id, " has formatVersion ", meta.format_version,
+        "; this build reads ", kBlockFormatVersion));
+  }
+  if (meta.total_pages == 0 || meta.bloom_shards == 0 ||
+      meta.total_objects == 0 || meta.total_pages > meta.total_objects ||
+      meta.bloom_shards > meta.total_objects ||
+      !IsValidBlockId(meta.block_id)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("block ", meta.block_id, " has an unusable meta"));
+  }
+  return std::unique_ptr<BlockReader>(
+      new BlockReader(std::move(backend), std::move(meta)));
+}
+
+BlockReader::BlockReader(std::shared_ptr<Backend> backend, BlockMeta meta)
+    : backend_(std::move(backend)),
+      meta_(std::move(meta)),
+      bloom_(meta_.bloom_shards) {}
+
+absl::StatusOr<std::shared_ptr<const BloomFilter>> BlockReader::BloomShard(
+    uint32_t shard, uint64_t* inspected_bytes) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (bloom_[shard] != nullptr) return bloom_[shard];
+  }
+  std::string key = BlockKey(meta_.tenant, meta_.block_id,
+                             absl::StrCat(ToAbsl(kBloomObjectPrefix), shard));
+  absl::StatusOr<std::string> bytes = backend_->Read(key);
+  if (!bytes.ok()) return bytes.status();
+  if (inspected_bytes != nullptr) *inspected_bytes += bytes->size();
+  absl::StatusOr<BloomFilter> filter = BloomFilter::Decode(*bytes);
+  if (!filter.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(key, ": ", filter.status().message()));
+  }
+  auto loaded = std::make_shared<const BloomFilter>(*std::move(filter));
+  absl::MutexLock lock(&mu_);
+  if (bloom_[shard] == nullptr) bloom_[shard] = std::move(loaded);
+  return bloom_[shard];
+}
+
+absl::StatusOr<std::shared_ptr<const PageIndex>> BlockReader::Index(
+    uint64_t* inspected_bytes) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (index_ != nullptr) return index_;
+  }
+  std::string key = BlockKey(meta_.tenant, meta_.block_id, kIndexObjectName);
+  absl::StatusOr<std::string> bytes = backend_->Read(key);
+  if (!bytes.ok()) return bytes.status();
+  if (inspected_bytes != nullptr) *inspected_bytes += bytes->size();
+  absl::StatusOr<PageIndex> index = PageIndex::Decode(*bytes);
+  if (!index.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(key, ": ", index.status().message()));
+  }
+  if (index->pages().size() != meta_.total_pages ||
+      index->data_bytes() != meta_.data_bytes) {
+    return absl::DataLossError(absl::StrCat(
+        key, ": index of ", index->pages().size(), " pages covering ",
+        index->data_bytes(), " bytes disagrees with meta.json (",
+        meta_.total_pages, " pages, ", meta_.data_bytes, " bytes)"));
+  }
+  auto loaded = std::make_shared<const PageIndex>(*std::move(index));
+  absl::MutexLock lock(&mu_);
+  if (index_ == nullptr) index_ = std::move(loaded);
+  return index_;
+}
+
+absl::StatusOr<std::string> BlockReader::DecodePage(
+    size_t n, const PageEntry& entry, std::string_view stored) const {
+  auto corrupt = [&](std::string_view what) {
+    return absl::DataLossError(absl::StrCat("block ", meta_.tenant, "/",
+                                            meta_.block_id, " page ", n, ": ",
+                                            ToAbsl(what)));
+  };
+  if (stored.size() != entry.length) return corrupt("short read");
+  std::string_view frame = stored.substr(0, stored.size() - kPageTrailerSize);
+  uint32_t trailer = DecodeFixed32(stored.data() + frame.size());
+  if (trailer != entry.crc || Crc32c(frame) != UnmaskCrc(trailer)) {
+    return corrupt("checksum mismatch");
+  }
+  ZSTD_DCtx* dctx = ThreadDCtx();
+  if (dctx == nullptr) {
+    return absl::ResourceExhaustedError("ZSTD_createDCtx failed");
+  }
+  std::string raw(entry.raw_length, '\0');
+  size_t got = ZSTD_decompressDCtx(dctx, raw.data(), raw.size(), frame.data(),
+                                   frame.size());
+  if (ZSTD_isError(got)) {
+    return corrupt(absl::StrCat("zstd: ", ZSTD_getErrorName(got)));
+  }
+  if (got != raw.size()) return corrupt("decompressed size mismatch");
+  return raw;
+}
+
+namespace {
+
+// Splits a decompressed page into entries, checking them against the index
+// entry: count, first and last ID, strictly increasing IDs. The views point
+// into `raw`.
+absl::Status ParsePage(std::string_view raw, const PageEntry& page,
+                       std::vector<Entry>* entries) {
+  entries->clear();
+  entries->reserve(page.trace_count);
+  while (!raw.empty()) {
+    if (raw.size() < TraceId::kSize) {
+      return absl::DataLossError("page entry truncated");
+    }
+    std::array<uint8_t, TraceId::kSize> id;
+    std::memcpy(id.data(), raw.data(), id.size());
+    raw.remove_prefix(TraceId::kSize);
+    uint64_t length;
+    if (!GetVarint64(&raw, &length) || length > raw.size()) {
+      return absl::DataLossError("page entry length is corrupt");
+    }
+    Entry e{TraceId(id), raw.substr(0, length)};
+    raw.remove_prefix(length);
+    if (!entries->empty() && !(entries->back().id < e.id)) {
+      return absl::DataLossError("page entries out of order");
+    }
+    entries->push_back(e);
+  }
+  if (entries->size() != page.trace_count || entries->empty() ||
+      entries->front().id != page.first_id ||
+      entries->back().id != page.last_id) {
+    return absl::DataLossError("page contents disagree with the index");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<std::string>> BlockReader::Find(
+    const TraceId& id, uint64_t* inspected_bytes) {
+  if (id < meta_.min_id || meta_.max_id < id) return std::nullopt;
+
+  uint32_t shard = ShardedBloomFilter::ShardOf(id, meta_.bloom_shards);
+  absl::StatusOr<std::shared_ptr<const BloomFilter>> bloom =
+      BloomShard(shard, inspected_bytes);
+  if (!bloom.ok()) return bloom.status();
+  if (!(*bloom)->MayContain(id)) return std::nullopt;
+
+  absl::StatusOr<std::shared_ptr<const PageIndex>> index =
+      Index(inspected_bytes);
+  if (!index.ok()) return index.status();
+  std::optional<size_t> n = (*index)->FindPage(id);
+  if (!n.has_value()) return std::nullopt;
+  const PageEntry& entry = (*index)->pages()[*n];
+
+  absl::StatusOr<std::string> stored = backend_->ReadRange(
+      BlockKey(meta_.tenant, meta_.block_id, kDataObjectName), entry.offset,
+      entry.length);
+  if (!stored.ok()) return stored.status();
+  if (inspected_bytes != nullptr) *inspected_bytes += stored->size();
+  absl::StatusOr<std::string> raw = DecodePage(*n, entry, *stored);
+  if (!raw.ok()) return raw.status();
+
+  std::vector<Entry> entries;
+  if (absl::Status s = ParsePage(*raw, entry, &entries); !s.ok()) {
+    return absl::DataLossError(absl::StrCat("block ", meta_.block_id, " page ",
+                                            *n, ": ", s.message()));
+  }
+  auto it = std::lower_bound(
+      entries.begin(), entries.end(), id,
+      [](const Entry& e, const TraceId& x) { return e.id < x; });
+  if (it == entries.end() || it->id != id) return std::nullopt;
+  return std::string(it->data);
+}
+
+absl::Status BlockReader::ForEach(
+    absl::FunctionRef<absl::Status(const TraceId&, std::string_view data)> fn) {
+  absl::StatusOr<std::shared_ptr<const PageIndex>> index = Index(nullptr);
+  if (!index.ok()) return index.status();
+  const std::vector<PageEntry>& pages = (*index)->pages();
+  const std::string data_key =
+      BlockKey(meta_.tenant, meta_.block_id, kDataObjectName);
+  std::vector<Entry> entries;
+  size_t n = 0;
+  while (n < pages.size()) {
+    // Batch consecutive pages into one ranged read of about kScanReadBytes.
+    size_t end = n + 1;
+    uint64_t bytes = pages[n].length;
+    while (end < pages.size() && bytes + pages[end].length <= kScanReadBytes) {
+      bytes += pages[end++].length;
+    }
+    const uint64_t chunk_offset = pages[n].offset;
+    absl::StatusOr<std::string> chunk =
+        backend_->ReadRange(data_key, chunk_offset, bytes);
+    if (!chunk.ok()) return chunk.status();
+    for (; n < end; ++n) {
+      const PageEntry& entry = pages[n];
+      absl::StatusOr<std::string> raw =
+          DecodePage(n, entry,
+                     std::string_view(*chunk).substr(
+                         entry.offset - chunk_offset, entry.length));
+      if (!raw.ok()) return raw.status();
+      if (absl::Status s = ParsePage(*raw, entry, &entries); !s.ok()) {
+        return absl::DataLossError(absl::StrCat(
+            "block ", meta_.block_id, " page ", n, ": ", s.message()));
+      }
+      for (const Entry& e : entries) {
+        if (absl::Status s = fn(e.id, e.data); !s.ok()) return s;
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace andante::internal

@@ -1,0 +1,139 @@
+#include "block/bloom_filter.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "block/block_format.h"
+#include "util/crc32c.h"
+
+namespace andante::internal {
+namespace {
+
+// The two hashes of double hashing (Kirsch & Mitzenmacher): k probes from
+// two 64-bit values cost two mixes instead of k.
+struct BloomHashes {
+  uint64_t h1;
+  uint64_t h2;
+};
+
+BloomHashes HashesOf(const TraceId& id) {
+  uint64_t hi = id.high();
+  uint64_t lo = id.low();
+  return {Mix64(hi ^ Mix64(lo ^ kBloomHashSeed1)),
+          Mix64(lo ^ Mix64(hi ^ kBloomHashSeed2)) | 1};
+}
+
+}  // namespace
+
+BloomFilter::BloomFilter(uint32_t num_bits, uint32_t num_hashes)
+    : num_bits_(num_bits), num_hashes_(num_hashes), bits_(num_bits / 8) {
+  assert(num_bits > 0 && num_bits % 8 == 0 && num_hashes > 0);
+}
+
+void BloomFilter::Add(const TraceId& id) {
+  BloomHashes h = HashesOf(id);
+  for (uint32_t j = 0; j < num_hashes_; ++j) {
+    uint64_t bit = (h.h1 + j * h.h2) % num_bits_;
+    bits_[bit / 8] |= static_cast<uint8_t>(1u << (bit % 8));
+  }
+}
+
+bool BloomFilter::MayContain(const TraceId& id) const {
+  BloomHashes h = HashesOf(id);
+  for (uint32_t j = 0; j < num_hashes_; ++j) {
+    uint64_t bit = (h.h1 + j * h.h2) % num_bits_;
+    if ((bits_[bit / 8] & (1u << (bit % 8))) == 0) return false;
+  }
+  return true;
+}
+
+size_t BloomFilter::EncodedSize() const {
+  return kBloomHeaderSize + bits_.size() + kBloomTrailerSize;
+}
+
+std::string BloomFilter::Encode() const {
+  std::string out;
+  out.reserve(EncodedSize());
+  PutFixed32(&out, kBloomMagic);
+  PutFixed32(&out, num_hashes_);
+  PutFixed32(&out, num_bits_);
+  out.append(reinterpret_cast<const char*>(bits_.data()), bits_.size());
+  PutFixed32(&out, MaskCrc(Crc32c(out)));
+  return out;
+}
+
+absl::StatusOr<BloomFilter> BloomFilter::Decode(std::string_view encoded) {
+  if (encoded.size() < kBloomHeaderSize + kBloomTrailerSize) {
+    return absl::DataLossError(
+        absl::StrCat("bloom shard truncated: ", encoded.size(), " bytes"));
+  }
+  std::string_view body = encoded.substr(0, encoded.size() - kBloomTrailerSize);
+  uint32_t stored = UnmaskCrc(DecodeFixed32(encoded.data() + body.size()));
+  if (Crc32c(body) != stored) {
+    return absl::DataLossError("bloom shard checksum mismatch");
+  }
+  if (DecodeFixed32(body.data()) != kBloomMagic) {
+    return absl::DataLossError("bloom shard has a bad magic number");
+  }
+  uint32_t num_hashes = DecodeFixed32(body.data() + 4);
+  uint32_t num_bits = DecodeFixed32(body.data() + 8);
+  if (num_hashes == 0 || num_hashes > 64 || num_bits == 0 ||
+      num_bits % 8 != 0 || body.size() - kBloomHeaderSize != num_bits / 8) {
+    return absl::DataLossError(absl::StrCat(
+        "bloom shard header inconsistent: ", num_hashes, " hashes, ", num_bits,
+        " bits in ", encoded.size(), " bytes"));
+  }
+  BloomFilter filter(num_bits, num_hashes);
+  std::copy(body.begin() + kBloomHeaderSize, body.end(),
+            reinterpret_cast<char*>(filter.bits_.data()));
+  return filter;
+}
+
+BloomShape ComputeBloomShape(uint64_t expected_keys, double false_positive,
+                             uint64_t shard_size_bytes) {
+  assert(false_positive > 0 && false_positive < 1);
+  const double n = static_cast<double>(std::max<uint64_t>(expected_keys, 1));
+  const double ln2 = std::log(2.0);
+  const double total_bits =
+      std::ceil(-n * std::log(false_positive) / (ln2 * ln2));
+  const double shard_bits =
+      static_cast<double>(std::max<uint64_t>(shard_size_bytes, 8)) * 8;
+
+  BloomShape shape;
+  shape.shard_count = static_cast<uint32_t>(std::clamp<double>(
+      std::ceil(total_bits / shard_bits), 1, kMaxBloomShards));
+  // Round each shard up to whole 64-bit words; never below one word.
+  double per_shard = std::ceil(total_bits / shape.shard_count / 64) * 64;
+  shape.bits_per_shard = static_cast<uint32_t>(
+      std::clamp<double>(per_shard, 64, static_cast<double>(UINT32_MAX - 63)));
+  shape.num_hashes = static_cast<uint32_t>(
+      std::clamp<double>(std::round(total_bits / n * ln2), 1, 30));
+  return shape;
+}
+
+ShardedBloomFilter::ShardedBloomFilter(uint64_t expected_keys,
+                                       double false_positive,
+                                       uint64_t shard_size_bytes) {
+  BloomShape shape =
+      ComputeBloomShape(expected_keys, false_positive, shard_size_bytes);
+  shards_.assign(shape.shard_count,
+                 BloomFilter(shape.bits_per_shard, shape.num_hashes));
+}
+
+uint32_t ShardedBloomFilter::ShardOf(const TraceId& id, uint32_t shard_count) {
+  assert(shard_count > 0);
+  return static_cast<uint32_t>(
+      Mix64(id.high() ^ Mix64(id.low() ^ kBloomShardSeed)) % shard_count);
+}
+
+void ShardedBloomFilter::Add(const TraceId& id) {
+  shards_[ShardOf(id, shard_count())].Add(id);
+}
+
+bool ShardedBloomFilter::MayContain(const TraceId& id) const {
+  return shards_[ShardOf(id, shard_count())].MayContain(id);
+}
+
+}  // namespace andante::internal

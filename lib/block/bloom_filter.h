@@ -1,0 +1,87 @@
+// The trace-ID bloom filter of a block, split into shards so that a lookup
+// reads exactly one shard object ("bloom-<i>"). The shard of an ID and the
+// bits it sets are fixed by block_format.h; sizing is derived from the trace
+// count and BlockOptions.
+//
+// Building:   ShardedBloomFilter f(n, options.bloom_filter_false_positive,
+//                                  options.bloom_filter_shard_size_bytes);
+//             f.Add(id) ...;  f.shard(i).Encode() for i < f.shard_count()
+// Looking up: BloomFilter::Decode(bytes of bloom-<ShardOf(id, count)>)
+//             ->MayContain(id)
+#ifndef ANDANTE_BLOCK_BLOOM_FILTER_H_
+#define ANDANTE_BLOCK_BLOOM_FILTER_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "andante/ids.h"
+
+namespace andante::internal {
+
+// One shard: a plain bloom filter over trace IDs.
+class BloomFilter {
+ public:
+  // REQUIRES: num_bits > 0 and a multiple of 8; num_hashes > 0.
+  BloomFilter(uint32_t num_bits, uint32_t num_hashes);
+
+  // Parses a shard object. DATA_LOSS if it is truncated, has the wrong magic
+  // or fails its checksum.
+  static absl::StatusOr<BloomFilter> Decode(std::string_view encoded);
+
+  void Add(const TraceId& id);
+  // False only if `id` was never added.
+  bool MayContain(const TraceId& id) const;
+
+  // The shard object's bytes.
+  std::string Encode() const;
+  // Size of Encode()'s result without building it.
+  size_t EncodedSize() const;
+
+  uint32_t num_bits() const { return num_bits_; }
+  uint32_t num_hashes() const { return num_hashes_; }
+
+ private:
+  uint32_t num_bits_;
+  uint32_t num_hashes_;
+  std::vector<uint8_t> bits_;
+};
+
+// Shape of a sharded filter for a given key count and target false-positive
+// rate: total bits -n ln(p) / ln(2)^2 split over ceil(bits / shard bits)
+// shards (at most kMaxBloomShards), ln(2) * bits/n hash functions.
+struct BloomShape {
+  uint32_t shard_count = 1;
+  uint32_t bits_per_shard = 64;
+  uint32_t num_hashes = 1;
+};
+// REQUIRES: 0 < false_positive < 1.
+BloomShape ComputeBloomShape(uint64_t expected_keys, double false_positive,
+                             uint64_t shard_size_bytes);
+
+class ShardedBloomFilter {
+ public:
+  // REQUIRES: 0 < false_positive < 1.
+  ShardedBloomFilter(uint64_t expected_keys, double false_positive,
+                     uint64_t shard_size_bytes);
+
+  // The shard holding `id` in a filter of `shard_count` shards.
+  // REQUIRES: shard_count > 0.
+  static uint32_t ShardOf(const TraceId& id, uint32_t shard_count);
+
+  void Add(const TraceId& id);
+  bool MayContain(const TraceId& id) const;
+
+  uint32_t shard_count() const { return static_cast<uint32_t>(shards_.size()); }
+  // REQUIRES: i < shard_count().
+  const BloomFilter& shard(uint32_t i) const { return shards_[i]; }
+
+ private:
+  std::vector<BloomFilter> shards_;
+};
+
+}  // namespace andante::internal
+
+#endif  // ANDANTE_BLOCK_BLOOM_FILTER_H_
