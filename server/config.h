@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -102,6 +103,10 @@ struct Flags {
   bool verify = false;                     // -config.verify=true
   bool version = false;                    // -version
   std::string target = "all";              // -target=all
+  // Per-field flags given on the command line, in order, as (flag name
+  // without dashes, value): {"server.http-listen-port", "3300"}. -target is
+  // recorded here too. LoadConfig applies them after the file (flags win).
+  std::vector<std::pair<std::string, std::string>> field_flags;
 };
 
 // Parses Go-flag-style arguments (-x=v, --x=v, -x v). Unknown flags are an

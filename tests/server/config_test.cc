@@ -1,0 +1,702 @@
+// tempo.yaml loading: the configs users copy load; strictness, scalars,
+// receivers, unsupported keys, flags.
+#include "config.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace andante::server {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::filesystem::path TestData(const std::string& name) {
+  // __FILE__ is relative to the build directory meson runs tests from.
+  std::filesystem::path here = std::filesystem::path(__FILE__).parent_path();
+  return here / "testdata" / name;
+}
+
+std::string ReadTestData(const std::string& name) {
+  std::ifstream in(TestData(name));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+EnvLookup FakeEnv(std::map<std::string, std::string, std::less<>> vars) {
+  return [vars = std::move(vars)](
+             std::string_view name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+Config MustParse(std::string_view yaml) {
+  absl::StatusOr<Config> cfg = ParseConfig(yaml);
+  EXPECT_TRUE(cfg.ok()) << cfg.status() << "\n" << yaml;
+  return cfg.ok() ? *std::move(cfg) : Config();
+}
+
+std::string ParseError(std::string_view yaml) {
+  absl::StatusOr<Config> cfg = ParseConfig(yaml);
+  EXPECT_FALSE(cfg.ok()) << yaml;
+  if (cfg.ok()) return "";
+  EXPECT_EQ(cfg.status().code(), absl::StatusCode::kInvalidArgument);
+  return std::string(cfg.status().message());
+}
+
+absl::StatusOr<Flags> Parse(std::vector<const char*> args) {
+  args.insert(args.begin(), "andante");
+  return ParseFlags(static_cast<int>(args.size()), args.data());
+}
+
+// --- configs users have --------------------------------------------------
+
+TEST(ConfigTest, EveryTestdataConfigLoads) {
+  const EnvLookup env =
+      FakeEnv({{"AWS_ACCESS_KEY_ID", "ak"}, {"AWS_SECRET_ACCESS_KEY", "sk"}});
+  ASSERT_TRUE(std::filesystem::is_directory(TestData("")))
+      << TestData("") << " not found; run the test from the build directory";
+  int n = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(TestData(""))) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++n;
+    Flags flags;
+    flags.config_file = entry.path().string();
+    flags.expand_env = true;
+    absl::StatusOr<Config> cfg = LoadConfig(flags, env);
+    EXPECT_TRUE(cfg.ok()) << entry.path() << ": " << cfg.status();
+  }
+  EXPECT_GE(n, 8);
+}
+
+TEST(ConfigTest, SharedExampleV210) {
+  Config cfg = MustParse(ReadTestData("tempo_v2_10_shared.yaml"));
+  EXPECT_EQ(cfg.server.http_listen_port, 3200);
+  EXPECT_EQ(cfg.server.log_level, "info");
+  EXPECT_TRUE(cfg.receivers.otlp_grpc.enabled);
+  EXPECT_EQ(cfg.receivers.otlp_grpc.endpoint, "tempo:4317");
+  EXPECT_TRUE(cfg.receivers.otlp_http.enabled);
+  EXPECT_EQ(cfg.receivers.otlp_http.endpoint, "tempo:4318");
+  EXPECT_FALSE(cfg.receivers.jaeger_grpc.enabled);
+  EXPECT_FALSE(cfg.receivers.zipkin.enabled);
+  EXPECT_EQ(cfg.store.ingester.max_block_duration, absl::Minutes(5));
+  EXPECT_EQ(cfg.backend, "local");
+  EXPECT_EQ(cfg.local_path, "/var/tempo/blocks");
+  EXPECT_EQ(cfg.store.wal.path, "/var/tempo/wal");
+  EXPECT_THAT(cfg.unsupported, Contains("stream_over_http_enabled"));
+  EXPECT_THAT(cfg.unsupported,
+              Contains("compactor.compaction.block_retention"));
+  EXPECT_THAT(cfg.unsupported,
+              Contains("query_frontend.search.throughput_bytes_slo"));
+  EXPECT_THAT(cfg.unsupported,
+              Contains("metrics_generator.storage.remote_write"));
+  EXPECT_THAT(cfg.unsupported,
+              Contains("overrides.defaults.metrics_generator"));
+  // Implemented keys are not listed.
+  EXPECT_THAT(cfg.unsupported, Not(Contains("server.http_listen_port")));
+  EXPECT_THAT(cfg.unsupported, Not(Contains("storage.trace.backend: local")));
+}
+
+TEST(ConfigTest, S3BackendLoadsAndIsListed) {
+  Config cfg = MustParse(ReadTestData("tempo_v2_10_s3.yaml"));
+  EXPECT_EQ(cfg.backend, "s3");
+  EXPECT_THAT(cfg.unsupported, Contains("storage.trace.backend: s3"));
+  EXPECT_THAT(cfg.unsupported, Contains("storage.trace.s3.bucket"));
+  EXPECT_THAT(cfg.unsupported, Contains("storage.trace.s3.secret_key"));
+  // usage_report is cluster plumbing: accepted silently.
+  EXPECT_THAT(cfg.unsupported, Not(Contains("usage_report")));
+}
+
+TEST(ConfigTest, V15LocalExampleWithLegacyKeys) {
+  Config cfg = MustParse(ReadTestData("tempo_v1_5_local.yaml"));
+  EXPECT_EQ(cfg.store.ingester.trace_idle_period, absl::Seconds(10));
+  EXPECT_EQ(cfg.store.ingester.max_block_bytes, 1'000'000u);
+  EXPECT_DOUBLE_EQ(cfg.store.block.bloom_filter_false_positive, 0.05);
+  // Null-valued receiver keys enable the receiver on its default endpoint.
+  EXPECT_TRUE(cfg.receivers.jaeger_thrift_http.enabled);
+  EXPECT_EQ(cfg.receivers.jaeger_thrift_http.endpoint, "localhost:14268");
+  EXPECT_TRUE(cfg.receivers.jaeger_grpc.enabled);
+  EXPECT_TRUE(cfg.receivers.jaeger_thrift_binary.enabled);
+  EXPECT_EQ(cfg.receivers.jaeger_thrift_binary.endpoint, "localhost:6832");
+  EXPECT_TRUE(cfg.receivers.jaeger_thrift_compact.enabled);
+  EXPECT_EQ(cfg.receivers.jaeger_thrift_compact.endpoint, "localhost:6831");
+  EXPECT_TRUE(cfg.receivers.zipkin.enabled);
+  EXPECT_EQ(cfg.receivers.zipkin.endpoint, "localhost:9411");
+  EXPECT_TRUE(cfg.receivers.otlp_grpc.enabled);
+  EXPECT_EQ(cfg.receivers.otlp_grpc.endpoint, "localhost:4317");
+  EXPECT_TRUE(cfg.receivers.otlp_http.enabled);
+  EXPECT_EQ(cfg.receivers.otlp_http.endpoint, "localhost:4318");
+  EXPECT_THAT(cfg.unsupported, Contains("distributor.receivers.opencensus"));
+  EXPECT_THAT(cfg.unsupported, Contains("storage.trace.pool.max_workers"));
+  // 1.x keys are accepted without a warning.
+  EXPECT_THAT(cfg.unsupported, Not(Contains("search_enabled")));
+  EXPECT_THAT(cfg.unsupported,
+              Not(Contains("storage.trace.block.index_downsample_bytes")));
+}
+
+TEST(ConfigTest, SeedConfigs) {
+  Config basic = MustParse(ReadTestData("seed_basic.yaml"));
+  EXPECT_EQ(basic.receivers.zipkin.endpoint, "0.0.0.0:9411");
+  EXPECT_TRUE(basic.receivers.jaeger_thrift_http.enabled);
+  EXPECT_FALSE(basic.receivers.jaeger_thrift_compact.enabled);
+  EXPECT_EQ(basic.local_path, "/tmp/tempo/traces");
+  EXPECT_EQ(basic.store.ingester.max_block_bytes, 1048576u);
+  EXPECT_THAT(basic.unsupported,
+              Contains("compactor.compaction.retention_duration"));
+  // querier.frontend_worker is plumbing.
+  EXPECT_THAT(basic.unsupported, Not(Contains("querier.frontend_worker")));
+
+  Config mt = MustParse(ReadTestData("seed_multitenant.yaml"));
+  EXPECT_TRUE(mt.multitenancy_enabled);
+  EXPECT_THAT(mt.unsupported, Contains("auth"));
+  EXPECT_THAT(mt.unsupported, Contains("limits"));
+
+  Config blog = MustParse(ReadTestData("seed_blog_v1_5.yaml"));
+  EXPECT_TRUE(blog.receivers.otlp_grpc.enabled);
+  EXPECT_FALSE(blog.receivers.otlp_http.enabled);
+}
+
+TEST(ConfigTest, SeedS3NeedsExpansion) {
+  Flags flags;
+  flags.config_file = TestData("seed_s3.yaml").string();
+  flags.expand_env = true;
+  absl::StatusOr<Config> cfg = LoadConfig(flags, FakeEnv({}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->backend, "s3");
+  EXPECT_THAT(cfg->unsupported,
+              Contains("metrics_generator.processor.service_graphs"));
+}
+
+TEST(ConfigTest, DistributedStyleConfig) {
+  Config cfg = MustParse(ReadTestData("tempo_distributed_2_8.yaml"));
+  EXPECT_EQ(cfg.server.log_format, "json");
+  EXPECT_EQ(cfg.server.log_level, "warn");
+  EXPECT_TRUE(cfg.store.ingester.flush_all_on_shutdown);
+  EXPECT_EQ(cfg.receivers.otlp_grpc_max_recv_msg_size, 16u << 20);
+  EXPECT_EQ(cfg.store.ingester.max_bytes_per_trace, 20'000'000u);
+  EXPECT_EQ(cfg.store.block.bloom_filter_shard_size_bytes, 204'800u);
+  EXPECT_DOUBLE_EQ(cfg.store.block.bloom_filter_false_positive, 0.001);
+  EXPECT_THAT(cfg.unsupported, Contains("cache"));
+  EXPECT_THAT(cfg.unsupported, Contains("ingest"));
+  EXPECT_THAT(cfg.unsupported,
+              Contains("distributor.receivers.otlp.protocols.http.cors"));
+  EXPECT_THAT(cfg.unsupported,
+              Contains("overrides.defaults.compaction.block_retention"));
+  EXPECT_THAT(cfg.unsupported, Not(Contains("memberlist")));
+  EXPECT_THAT(cfg.unsupported, Not(Contains("ingester.lifecycler")));
+}
+
+TEST(ConfigTest, AllDocumentedKeys) {
+  Config cfg = MustParse(ReadTestData("tempo_all_documented_keys.yaml"));
+  EXPECT_TRUE(cfg.receivers.jaeger_thrift_binary.enabled);
+  EXPECT_EQ(cfg.receivers.jaeger_thrift_binary.endpoint, "0.0.0.0:6832");
+  EXPECT_FALSE(cfg.store.ingester.flush_all_on_shutdown);
+  EXPECT_EQ(cfg.store.ingester.max_bytes_per_trace, 5'000'000u);
+  EXPECT_THAT(cfg.unsupported, Contains("storage.trace.s3.bucket"));
+  EXPECT_THAT(cfg.unsupported, Contains("distributor.receivers.kafka"));
+  EXPECT_THAT(cfg.unsupported,
+              Contains("overrides.per_tenant_override_period"));
+  EXPECT_THAT(cfg.unsupported, Not(Contains("storage.trace.block.version")));
+  EXPECT_THAT(cfg.unsupported, Not(Contains("memberlist")));
+  EXPECT_THAT(cfg.unsupported, Not(Contains("ingester.lifecycler")));
+
+  Config legacy = MustParse(ReadTestData("tempo_legacy_overrides.yaml"));
+  EXPECT_EQ(legacy.store.ingester.max_bytes_per_trace, 5'000'000u);
+  EXPECT_THAT(legacy.unsupported, Contains("overrides.block_retention"));
+  EXPECT_THAT(
+      legacy.unsupported,
+      Contains("overrides.metrics_generator_processor_local_blocks_max_live_"
+               "traces"));
+}
+
+// --- strictness ------------------------------------------------------------
+
+TEST(ConfigTest, UnknownKeyNamesThePath) {
+  std::string err =
+      ParseError("compactor:\n  compaction:\n    blok_retention: 1h\n");
+  EXPECT_THAT(err, HasSubstr("field blok_retention not found in type "
+                             "compactor.compaction"));
+  EXPECT_THAT(err, HasSubstr("compactor.compaction.blok_retention"));
+  EXPECT_THAT(err, HasSubstr("line 3"));
+
+  EXPECT_THAT(ParseError("servr:\n  http_listen_port: 1\n"),
+              HasSubstr("field servr not found"));
+  EXPECT_THAT(ParseError("log_level: info\n"),
+              HasSubstr("field log_level not found"));
+  EXPECT_THAT(
+      ParseError("distributor:\n  receivers:\n    otlp:\n      protocols:\n"
+                 "        grpcc:\n"),
+      HasSubstr("distributor.receivers.otlp.protocols.grpcc"));
+  EXPECT_THAT(ParseError("storage:\n  trace:\n    s3:\n      buckett: x\n"),
+              HasSubstr("storage.trace.s3.buckett"));
+}
+
+TEST(ConfigTest, DuplicateKeyIsAnError) {
+  EXPECT_THAT(ParseError("server:\n  http_listen_port: 1\n"
+                         "  http_listen_port: 2\n"),
+              HasSubstr("key \"http_listen_port\" already set in map server"));
+  EXPECT_THAT(ParseError("server: {}\nserver: {}\n"), HasSubstr("already set"));
+}
+
+TEST(ConfigTest, MergeKeysAndAnchors) {
+  Config cfg = MustParse(
+      "distributor:\n  receivers:\n    otlp:\n      protocols:\n"
+      "        grpc: &ep\n          endpoint: 0.0.0.0:9999\n"
+      "        http:\n          <<: *ep\n          endpoint: 0.0.0.0:4318\n"
+      "    zipkin:\n      <<: *ep\n");
+  EXPECT_EQ(cfg.receivers.otlp_grpc.endpoint, "0.0.0.0:9999");
+  EXPECT_EQ(cfg.receivers.otlp_http.endpoint, "0.0.0.0:4318");
+  EXPECT_EQ(cfg.receivers.zipkin.endpoint, "0.0.0.0:9999");
+  EXPECT_THAT(ParseError("server:\n  <<: 5\n"), HasSubstr("map merge"));
+}
+
+TEST(ConfigTest, YamlSyntaxErrorIsWrapped) {
+  EXPECT_THAT(ParseError("server: [1\n"), HasSubstr("yaml: line"));
+  EXPECT_THAT(ParseError("server:\n  http_listen_port: [1, 2]\n"),
+              HasSubstr("cannot unmarshal !!seq into int"));
+  EXPECT_THAT(ParseError("server: 5\n"), HasSubstr("server"));
+  EXPECT_THAT(ParseError("- a\n- b\n"), HasSubstr("cannot unmarshal"));
+}
+
+TEST(ConfigTest, EmptyDocumentIsDefaultsWithoutReceivers) {
+  for (const char* doc : {"", "# only a comment\n", "---\n"}) {
+    Config cfg = MustParse(doc);
+    EXPECT_FALSE(cfg.receivers.otlp_grpc.enabled) << doc;
+    EXPECT_FALSE(cfg.receivers.zipkin.enabled) << doc;
+    EXPECT_EQ(cfg.server.http_listen_port, 3200);
+    EXPECT_EQ(cfg.backend, "local");
+    EXPECT_TRUE(cfg.unsupported.empty());
+  }
+}
+
+// --- scalars ---------------------------------------------------------------
+
+TEST(ConfigTest, Yaml11Booleans) {
+  for (const char* t : {"true", "True", "TRUE", "yes", "Yes", "YES", "y", "Y",
+                        "on", "On", "ON"}) {
+    Config cfg = MustParse(std::string("multitenancy_enabled: ") + t + "\n");
+    EXPECT_TRUE(cfg.multitenancy_enabled) << t;
+  }
+  for (const char* f : {"false", "False", "no", "NO", "n", "off", "Off"}) {
+    Config cfg = MustParse(std::string("ingester:\n  flush_all_on_shutdown: ") +
+                           f + "\n");
+    EXPECT_FALSE(cfg.store.ingester.flush_all_on_shutdown) << f;
+  }
+  EXPECT_THAT(ParseError("multitenancy_enabled: \"true\"\n"),
+              HasSubstr("cannot unmarshal !!str"));
+  EXPECT_THAT(ParseError("multitenancy_enabled: maybe\n"),
+              HasSubstr("into bool"));
+}
+
+TEST(ConfigTest, AuthEnabledIsAnAlias) {
+  EXPECT_TRUE(MustParse("auth_enabled: true\n").multitenancy_enabled);
+  EXPECT_TRUE(MustParse("auth_enabled: true\nmultitenancy_enabled: false\n")
+                  .multitenancy_enabled);
+  EXPECT_FALSE(MustParse("auth_enabled: false\n").multitenancy_enabled);
+}
+
+TEST(ConfigTest, Integers) {
+  EXPECT_EQ(MustParse("ingester:\n  max_block_bytes: 1_000_000\n")
+                .store.ingester.max_block_bytes,
+            1'000'000u);
+  EXPECT_EQ(MustParse("ingester:\n  max_block_bytes: 0x10\n")
+                .store.ingester.max_block_bytes,
+            16u);
+  EXPECT_EQ(MustParse("ingester:\n  max_block_bytes: 1e6\n")
+                .store.ingester.max_block_bytes,
+            1'000'000u);
+  EXPECT_THAT(ParseError("ingester:\n  max_block_bytes: -1\n"),
+              HasSubstr("into uint64"));
+  EXPECT_THAT(ParseError("ingester:\n  max_block_bytes: 10MiB\n"),
+              HasSubstr("ingester.max_block_bytes"));
+  EXPECT_THAT(ParseError("server:\n  http_listen_port: \"3200\"\n"),
+              HasSubstr("cannot unmarshal !!str"));
+  EXPECT_THAT(ParseError("server:\n  http_listen_port: 70000\n"),
+              HasSubstr("out of range"));
+  EXPECT_THAT(ParseError("server:\n  grpc_listen_port: -1\n"),
+              HasSubstr("out of range"));
+  EXPECT_EQ(
+      MustParse("server:\n  http_listen_port: 0\n").server.http_listen_port, 0);
+}
+
+TEST(ConfigTest, Floats) {
+  EXPECT_DOUBLE_EQ(MustParse("storage:\n  trace:\n    block:\n"
+                             "      bloom_filter_false_positive: .05\n")
+                       .store.block.bloom_filter_false_positive,
+                   0.05);
+  EXPECT_DOUBLE_EQ(MustParse("storage:\n  trace:\n    block:\n"
+                             "      bloom_filter_false_positive: 5e-3\n")
+                       .store.block.bloom_filter_false_positive,
+                   0.005);
+  EXPECT_THAT(ParseError("storage:\n  trace:\n    block:\n"
+                         "      bloom_filter_false_positive: 1\n"),
+              HasSubstr("between 0 and 1"));
+  EXPECT_THAT(ParseError("storage:\n  trace:\n    block:\n"
+                         "      bloom_filter_false_positive: 0\n"),
+              HasSubstr("between 0 and 1"));
+  EXPECT_THAT(ParseError("query_frontend:\n  search:\n"
+                         "    throughput_bytes_slo: lots\n"),
+              HasSubstr("into float64"));
+}
+
+TEST(ConfigTest, GoDurations) {
+  auto idle = [](const std::string& v) {
+    return MustParse("ingester:\n  trace_idle_period: " + v + "\n")
+        .store.ingester.trace_idle_period;
+  };
+  EXPECT_EQ(idle("10s"), absl::Seconds(10));
+  EXPECT_EQ(idle("1h30m"), absl::Minutes(90));
+  EXPECT_EQ(idle("1.5s"), absl::Milliseconds(1500));
+  EXPECT_EQ(idle("300ms"), absl::Milliseconds(300));
+  EXPECT_EQ(idle("2us"), absl::Microseconds(2));
+  EXPECT_EQ(idle("2µs"), absl::Microseconds(2));
+  EXPECT_EQ(idle("0"), absl::ZeroDuration());
+  EXPECT_EQ(idle("\"5m\""), absl::Minutes(5));
+  // A bare integer is nanoseconds, as in Tempo.
+  EXPECT_EQ(idle("10"), absl::Nanoseconds(10));
+  EXPECT_THAT(ParseError("ingester:\n  trace_idle_period: 14d\n"),
+              HasSubstr("unknown unit \"d\""));
+  EXPECT_THAT(ParseError("ingester:\n  trace_idle_period: 14d\n"),
+              HasSubstr("ingester.trace_idle_period"));
+  EXPECT_THAT(ParseError("ingester:\n  trace_idle_period: \"10\"\n"),
+              HasSubstr("missing unit"));
+  EXPECT_THAT(ParseError("ingester:\n  trace_idle_period: s\n"),
+              HasSubstr("invalid duration"));
+  EXPECT_THAT(ParseError("compactor:\n  compaction:\n"
+                         "    block_retention: 7d\n"),
+              HasSubstr("unknown unit"));
+  EXPECT_EQ(MustParse("shutdown_delay: 2m\n").shutdown_delay, absl::Minutes(2));
+}
+
+TEST(ConfigTest, PrometheusDurationsInOverrides) {
+  Config cfg = MustParse(
+      "overrides:\n  defaults:\n    compaction:\n      block_retention: 14d\n"
+      "    read:\n      max_search_duration: 1w\n"
+      "  per_tenant_override_period: 10s\n");
+  EXPECT_THAT(cfg.unsupported,
+              Contains("overrides.defaults.compaction.block_retention"));
+  MustParse("overrides:\n  block_retention: 1d12h\n");
+  MustParse("overrides:\n  block_retention: 0\n");
+  EXPECT_THAT(ParseError("overrides:\n  block_retention: 1.5d\n"),
+              HasSubstr("not a valid duration"));
+  EXPECT_THAT(ParseError("overrides:\n  block_retention: 12h1d\n"),
+              HasSubstr("not a valid duration"));
+}
+
+// --- receivers ---------------------------------------------------------------
+
+TEST(ConfigTest, ReceiversEnabledOnlyWhenPresent) {
+  Config cfg = MustParse(
+      "distributor:\n  receivers:\n    otlp:\n      protocols:\n"
+      "        http:\n");
+  EXPECT_TRUE(cfg.receivers.otlp_http.enabled);
+  EXPECT_EQ(cfg.receivers.otlp_http.endpoint, "localhost:4318");
+  EXPECT_FALSE(cfg.receivers.otlp_grpc.enabled);
+  EXPECT_FALSE(cfg.receivers.jaeger_grpc.enabled);
+  EXPECT_FALSE(cfg.receivers.jaeger_thrift_http.enabled);
+  EXPECT_FALSE(cfg.receivers.jaeger_thrift_compact.enabled);
+  EXPECT_FALSE(cfg.receivers.jaeger_thrift_binary.enabled);
+  EXPECT_FALSE(cfg.receivers.zipkin.enabled);
+
+  Config none = MustParse("server:\n  http_listen_port: 3200\n");
+  EXPECT_FALSE(none.receivers.otlp_grpc.enabled);
+  EXPECT_FALSE(none.receivers.otlp_http.enabled);
+}
+
+TEST(ConfigTest, ReceiverOptions) {
+  Config cfg = MustParse(
+      "distributor:\n  receivers:\n    otlp:\n      protocols:\n"
+      "        grpc:\n          endpoint: 0.0.0.0:4317\n"
+      "          max_recv_msg_size_mib: 64\n"
+      "          tls:\n            cert_file: /c\n"
+      "        http:\n          endpoint: \"[::1]:4318\"\n"
+      "          traces_url_path: /otlp/v1/traces\n"
+      "          max_request_body_size: 1048576\n"
+      "    zipkin: {}\n");
+  EXPECT_EQ(cfg.receivers.otlp_grpc.endpoint, "0.0.0.0:4317");
+  EXPECT_EQ(cfg.receivers.otlp_grpc_max_recv_msg_size, 64u << 20);
+  EXPECT_EQ(cfg.receivers.otlp_http.endpoint, "[::1]:4318");
+  EXPECT_EQ(cfg.receivers.otlp_http_traces_url_path, "/otlp/v1/traces");
+  EXPECT_EQ(cfg.receivers.otlp_http_max_request_body_size, 1048576u);
+  EXPECT_TRUE(cfg.receivers.zipkin.enabled);
+  EXPECT_THAT(cfg.unsupported,
+              Contains("distributor.receivers.otlp.protocols.grpc.tls"));
+
+  EXPECT_THAT(ParseError("distributor:\n  receivers:\n    otlp:\n"
+                         "      protocols:\n        grpc:\n"
+                         "          endpoint: 0.0.0.0\n"),
+              HasSubstr("host:port"));
+  EXPECT_THAT(ParseError("distributor:\n  receivers:\n    otlp:\n"),
+              HasSubstr("at least one protocol"));
+  EXPECT_THAT(ParseError("distributor:\n  receivers:\n    jaeger:\n"
+                         "      protocols:\n"),
+              HasSubstr("at least one protocol"));
+}
+
+TEST(ConfigTest, DefaultConfigEnablesEveryReceiver) {
+  Config cfg = DefaultConfig();
+  const std::pair<const Listener*, const char*> want[] = {
+      {&cfg.receivers.otlp_grpc, "localhost:4317"},
+      {&cfg.receivers.otlp_http, "localhost:4318"},
+      {&cfg.receivers.jaeger_grpc, "localhost:14250"},
+      {&cfg.receivers.jaeger_thrift_http, "localhost:14268"},
+      {&cfg.receivers.jaeger_thrift_compact, "localhost:6831"},
+      {&cfg.receivers.jaeger_thrift_binary, "localhost:6832"},
+      {&cfg.receivers.zipkin, "localhost:9411"},
+  };
+  for (const auto& [l, ep] : want) {
+    EXPECT_TRUE(l->enabled) << ep;
+    EXPECT_EQ(l->endpoint, ep);
+  }
+  EXPECT_EQ(cfg.backend, "local");
+  EXPECT_EQ(cfg.local_path, "./data/blocks");
+  EXPECT_EQ(cfg.store.wal.path, "./data/wal");
+  EXPECT_EQ(cfg.target, "all");
+  EXPECT_TRUE(cfg.unsupported.empty());
+}
+
+// --- other validation
+// ---------------------------------------------------------
+
+TEST(ConfigTest, Validation) {
+  EXPECT_THAT(ParseError("http_api_prefix: tempo\n"), HasSubstr("'/'"));
+  EXPECT_EQ(MustParse("http_api_prefix: /tempo\n").http_api_prefix, "/tempo");
+  EXPECT_THAT(ParseError("storage:\n  trace:\n    backend: ftp\n"),
+              HasSubstr("unknown backend"));
+  EXPECT_THAT(ParseError("server:\n  log_level: verbose\n"),
+              HasSubstr("log level"));
+  EXPECT_THAT(ParseError("target: everything\n"), HasSubstr("module"));
+  EXPECT_EQ(MustParse("target: scalable-single-binary\n").target,
+            "scalable-single-binary");
+  for (const char* v :
+       {"vParquet", "vParquet2", "vParquet3", "vParquet4", "vParquet5", "v2"}) {
+    MustParse(std::string("storage:\n  trace:\n    block:\n      version: ") +
+              v + "\n");
+  }
+  EXPECT_THAT(ParseError("storage:\n  trace:\n    block:\n      version: v9\n"),
+              HasSubstr("block version"));
+}
+
+TEST(ConfigTest, MaxBytesPerTraceBothForms) {
+  EXPECT_EQ(MustParse("overrides:\n  defaults:\n    global:\n"
+                      "      max_bytes_per_trace: 123\n")
+                .store.ingester.max_bytes_per_trace,
+            123u);
+  EXPECT_EQ(MustParse("overrides:\n  max_bytes_per_trace: 456\n"
+                      "  ingestion_rate_limit_bytes: 1\n"
+                      "  metrics_generator_processor_span_metrics_dimensions:"
+                      " [a]\n")
+                .store.ingester.max_bytes_per_trace,
+            456u);
+}
+
+TEST(ConfigTest, UnsupportedKeysListedOnceInDocumentOrder) {
+  Config cfg = MustParse(
+      "compactor:\n  compaction:\n    block_retention: 1h\n"
+      "    compaction_window: 1h\n"
+      "memberlist:\n  join_members: [a]\n"
+      "metrics_generator:\n  storage:\n    path: /x\n");
+  const std::vector<std::string> want = {
+      "compactor.compaction.block_retention",
+      "compactor.compaction.compaction_window",
+      "metrics_generator.storage.path"};
+  EXPECT_EQ(cfg.unsupported, want);
+}
+
+// --- flags -------------------------------------------------------------------
+
+TEST(FlagsTest, GoFlagSyntax) {
+  absl::StatusOr<Flags> f = Parse({"-config.file=/etc/tempo.yaml"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->config_file, "/etc/tempo.yaml");
+  EXPECT_FALSE(f->expand_env);
+
+  f = Parse({"--config.file", "/a.yaml", "-config.expand-env=true",
+             "-config.verify"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_EQ(f->config_file, "/a.yaml");
+  EXPECT_TRUE(f->expand_env);
+  EXPECT_TRUE(f->verify);
+
+  f = Parse({"-config.expand-env", "-config.expand-env=false", "-version"});
+  ASSERT_TRUE(f.ok());
+  EXPECT_FALSE(f->expand_env);
+  EXPECT_TRUE(f->version);
+
+  f = Parse({"-target=scalable-single-binary"});
+  ASSERT_TRUE(f.ok());
+  EXPECT_EQ(f->target, "scalable-single-binary");
+
+  f = Parse({});
+  ASSERT_TRUE(f.ok());
+  EXPECT_FALSE(f->config_file.has_value());
+  EXPECT_EQ(f->target, "all");
+}
+
+TEST(FlagsTest, CompatibilityFlags) {
+  absl::StatusOr<Flags> f =
+      Parse({"-config.file=", "-mem-ballast-size-mbs=1024"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  // An empty -config.file means no file, as in Tempo.
+  absl::StatusOr<Config> cfg = LoadConfig(*f, FakeEnv({}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_TRUE(cfg->receivers.otlp_grpc.enabled);
+
+  f = Parse({"-storage.trace.backend=s3", "-multitenancy.enabled=false"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  cfg = LoadConfig(*f, FakeEnv({}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_THAT(cfg->unsupported, Contains("storage.trace.backend: s3"));
+  EXPECT_FALSE(cfg->multitenancy_enabled);
+}
+
+TEST(FlagsTest, Errors) {
+  absl::StatusOr<Flags> f = Parse({"-config.fil=/x"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_THAT(std::string(f.status().message()),
+              HasSubstr("flag provided but not defined: -config.fil"));
+  f = Parse({"-config.file"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_THAT(std::string(f.status().message()),
+              HasSubstr("flag needs an argument"));
+  f = Parse({"-config.expand-env=maybe"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_THAT(std::string(f.status().message()), HasSubstr("invalid boolean"));
+  // Boolean flags never consume the next argument.
+  f = Parse({"-config.expand-env", "true"});
+  ASSERT_FALSE(f.ok());
+  EXPECT_THAT(std::string(f.status().message()),
+              HasSubstr("unexpected argument \"true\""));
+  f = Parse({"---x"});
+  ASSERT_FALSE(f.ok());
+}
+
+TEST(FlagsTest, FieldFlagsWinOverTheFile) {
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / "andante_config_flags_test.yaml";
+  {
+    std::ofstream out(path);
+    out << "server:\n  http_listen_port: 3200\n"
+           "storage:\n  trace:\n    backend: s3\n    wal:\n"
+           "      path: /from/file\n"
+           "target: querier\n";
+  }
+  absl::StatusOr<Flags> f =
+      Parse({"-config.file", path.c_str(), "-server.http-listen-port=3300",
+             "-storage.trace.backend", "local", "--storage.trace.wal.path=/w",
+             "-multitenancy.enabled", "-log.level=debug"});
+  ASSERT_TRUE(f.ok()) << f.status();
+  absl::StatusOr<Config> cfg = LoadConfig(*f, FakeEnv({}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->server.http_listen_port, 3300);
+  EXPECT_EQ(cfg->backend, "local");
+  EXPECT_THAT(cfg->unsupported, Not(Contains("storage.trace.backend: s3")));
+  EXPECT_EQ(cfg->store.wal.path, "/w");
+  EXPECT_TRUE(cfg->multitenancy_enabled);
+  EXPECT_EQ(cfg->server.log_level, "debug");
+  EXPECT_EQ(cfg->target, "querier");  // from the file: no -target given
+
+  f = Parse({"-config.file", path.c_str(), "-target=all"});
+  ASSERT_TRUE(f.ok());
+  cfg = LoadConfig(*f, FakeEnv({}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->target, "all");
+
+  f = Parse({"-server.http-listen-port=http"});
+  ASSERT_TRUE(f.ok());
+  cfg = LoadConfig(*f, FakeEnv({}));
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_THAT(std::string(cfg.status().message()),
+              HasSubstr("-server.http-listen-port"));
+  std::filesystem::remove(path);
+}
+
+// --- LoadConfig
+// -----------------------------------------------------------------
+
+TEST(LoadConfigTest, NoFileIsDefaults) {
+  absl::StatusOr<Config> cfg = LoadConfig(Flags(), FakeEnv({}));
+  ASSERT_TRUE(cfg.ok());
+  EXPECT_TRUE(cfg->receivers.otlp_grpc.enabled);
+  EXPECT_TRUE(cfg->receivers.zipkin.enabled);
+}
+
+TEST(LoadConfigTest, MissingFile) {
+  Flags flags;
+  flags.config_file = "/nonexistent/tempo.yaml";
+  absl::StatusOr<Config> cfg = LoadConfig(flags, FakeEnv({}));
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_EQ(std::string(cfg.status().message()),
+            "failed parsing config: open /nonexistent/tempo.yaml: no such "
+            "file or directory");
+}
+
+TEST(LoadConfigTest, ExpandsOnlyWhenAsked) {
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / "andante_config_env_test.yaml";
+  {
+    std::ofstream out(path);
+    out << "storage:\n  trace:\n    local:\n"
+           "      path: ${BLOCKS:-/default/blocks}\n";
+  }
+  Flags flags;
+  flags.config_file = path.string();
+  absl::StatusOr<Config> cfg = LoadConfig(flags, FakeEnv({{"BLOCKS", "/b"}}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->local_path, "${BLOCKS:-/default/blocks}");
+
+  flags.expand_env = true;
+  cfg = LoadConfig(flags, FakeEnv({{"BLOCKS", "/b"}}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->local_path, "/b");
+  cfg = LoadConfig(flags, FakeEnv({}));
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  EXPECT_EQ(cfg->local_path, "/default/blocks");
+
+  {
+    std::ofstream out(path);
+    out << "target: ${TARGET-all}\n";
+  }
+  cfg = LoadConfig(flags, FakeEnv({}));
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_THAT(std::string(cfg.status().message()),
+              HasSubstr("failed parsing config:"));
+  EXPECT_THAT(std::string(cfg.status().message()),
+              HasSubstr("missing closing brace"));
+  std::filesystem::remove(path);
+}
+
+TEST(LoadConfigTest, ParseErrorNamesFile) {
+  const std::filesystem::path path =
+      std::filesystem::temp_directory_path() / "andante_config_bad_test.yaml";
+  {
+    std::ofstream out(path);
+    out << "storage:\n  trace:\n    retention: 1h\n";
+  }
+  Flags flags;
+  flags.config_file = path.string();
+  absl::StatusOr<Config> cfg = LoadConfig(flags, FakeEnv({}));
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_THAT(std::string(cfg.status().message()),
+              HasSubstr("failed parsing config: " + path.string()));
+  EXPECT_THAT(std::string(cfg.status().message()),
+              HasSubstr("storage.trace.retention"));
+  std::filesystem::remove(path);
+}
+
+}  // namespace
+}  // namespace andante::server
