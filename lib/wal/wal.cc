@@ -488,6 +488,10 @@ absl::Status Wal::DeleteSegmentsBefore(uint64_t segment) {
   }
   // The current segment only grows, so anything below this stays closed.
   const uint64_t limit = std::min(segment, current);
+  {
+    absl::MutexLock lock(&readers_mu_);
+    absl::erase_if(readers_, [&](const auto& kv) { return kv.first < limit; });
+  }
   absl::StatusOr<std::vector<uint64_t>> segments = ListWalSegments(dir_, fs_);
   if (!segments.ok()) return segments.status();
   bool deleted = false;
@@ -518,17 +522,24 @@ absl::StatusOr<std::string> Wal::ReadPayload(const WalRecordRef& ref) const {
   }
   // The current segment is read through the Wal's own handle (it may not be
   // fsynced, but the kernel serves what was written); closed ones are opened
-  // per call, as reads of them are rare (queries that miss live traces).
+  // once and cached until deleted (a flush reads every fragment of them).
   std::shared_ptr<const WalFile> file;
   {
     absl::MutexLock lock(&mu_);
     if (file_ != nullptr && ref.segment == segment_) file = file_;
   }
   if (file == nullptr) {
-    absl::StatusOr<std::unique_ptr<WalFile>> opened =
-        fs_->OpenFile(SegmentPath(dir_, ref.segment));
-    if (!opened.ok()) return opened.status();
-    file = std::move(*opened);
+    absl::MutexLock lock(&readers_mu_);
+    auto it = readers_.find(ref.segment);
+    if (it != readers_.end()) {
+      file = it->second;
+    } else {
+      absl::StatusOr<std::unique_ptr<WalFile>> opened =
+          fs_->OpenFile(SegmentPath(dir_, ref.segment));
+      if (!opened.ok()) return opened.status();
+      file = std::move(*opened);
+      readers_.emplace(ref.segment, file);
+    }
   }
   // A plain pread with no CRC check: refs may name any byte range inside a
   // payload (the ingester keeps one ref per trace fragment of a record), so

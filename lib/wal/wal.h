@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -172,6 +173,12 @@ class Wal {
   absl::Status sync_error_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status close_status_ ABSL_GUARDED_BY(mu_);
+  // Read handles of closed segments, opened on first ReadPayload and kept
+  // until the segment is deleted: a block flush reads every fragment of its
+  // segments, and reopening the file per fragment would dominate its cost.
+  mutable absl::Mutex readers_mu_ ABSL_ACQUIRED_AFTER(mu_);
+  mutable absl::flat_hash_map<uint64_t, std::shared_ptr<const WalFile>>
+      readers_ ABSL_GUARDED_BY(readers_mu_);
   std::thread syncer_;  // kInterval only; joined by Close
 };
 
