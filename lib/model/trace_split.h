@@ -1,0 +1,58 @@
+// Splitting an OTLP export request into one fragment per trace.
+//
+// The distributor regroups every request by trace ID before it reaches the
+// ingester: each fragment is a self-contained serialized OTLP TracesData that
+// holds only one trace's spans, each still under a copy of its original
+// resource and instrumentation scope. Fragments of one trace can later be
+// stored back to back, since concatenated TracesData bytes parse as one
+// TracesData (see trace_combiner.h).
+//
+//   absl::StatusOr<std::vector<TraceFragment>> fragments = SplitByTrace(req);
+//   if (!fragments.ok()) return fragments.status();  // INVALID_ARGUMENT
+//   for (TraceFragment& f : *fragments) live_traces.Append(f.id, f.data);
+#ifndef ANDANTE_MODEL_TRACE_SPLIT_H_
+#define ANDANTE_MODEL_TRACE_SPLIT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "andante/ids.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+
+namespace andante::internal {
+
+// The spans of one trace taken from one request.
+struct TraceFragment {
+  TraceId id;
+  // Minimum start / maximum end time over the fragment's spans, Unix ns.
+  uint64_t start_unix_nano = 0;
+  uint64_t end_unix_nano = 0;
+  uint32_t span_count = 0;
+  // A serialized OTLP TracesData holding only this trace's spans, each under
+  // its original resource and scope (one ResourceSpans per source
+  // ResourceSpans, one ScopeSpans per source ScopeSpans, order preserved).
+  std::string data;
+};
+
+// Validates the IDs of every span and splits the request by trace ID.
+//
+// A trace ID must be exactly 16 bytes (all-zero is accepted, as in Tempo); a
+// span ID exactly 8 bytes and not all zero. One bad span rejects the whole
+// request with INVALID_ARGUMENT and Tempo's message: "trace ids must be 128
+// bit, received N bits" or "span ids must be 64 bit and not all zero,
+// received N bits".
+//
+// Fragments come out in order of their trace's first appearance; an empty
+// request yields an empty vector. A ResourceSpans that carries only the
+// pre-1.0 `instrumentation_library_spans` (field 1000) is read through it,
+// like the OpenTelemetry collector does. Unknown fields of spans, resources
+// and scopes are kept; those of ResourceSpans and ScopeSpans are dropped.
+absl::StatusOr<std::vector<TraceFragment>> SplitByTrace(
+    const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest&
+        request);
+
+}  // namespace andante::internal
+
+#endif  // ANDANTE_MODEL_TRACE_SPLIT_H_

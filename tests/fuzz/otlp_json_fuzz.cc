@@ -1,0 +1,28 @@
+// Fuzzes the OTLP/JSON ingest path: decode, then split by trace.
+#include <cstdint>
+#include <cstdlib>
+#include <string_view>
+
+#include "model/otlp_json.h"
+#include "model/trace_split.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest request;
+  absl::Status status = andante::internal::ParseOtlpJson(
+      std::string_view(reinterpret_cast<const char*>(data), size), &request);
+  if (!status.ok()) {
+    // Every rejection is a client error with a message.
+    if (status.code() != absl::StatusCode::kInvalidArgument || status.message().empty()) {
+      std::abort();
+    }
+    return 0;
+  }
+  auto fragments = andante::internal::SplitByTrace(request);
+  if (fragments.ok()) {
+    for (const auto& fragment : *fragments) {
+      opentelemetry::proto::trace::v1::TracesData parsed;
+      if (!parsed.ParseFromString(fragment.data)) std::abort();
+    }
+  }
+  return 0;
+}
