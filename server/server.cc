@@ -1,0 +1,277 @@
+#include "server.h"
+
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <system_error>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "andante/backend.h"
+#include "andante/store.h"
+#include "andante/tenant.h"
+#include "api_routes.h"
+#include "http_server.h"
+#include "metrics.h"
+#include "otlp_grpc_service.h"
+#include "otlp_http_routes.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace andante::server {
+namespace {
+
+using internal::ToAbsl;
+using internal::ToStd;
+
+absl::Status MakeDirs(const std::string& path, std::string_view what) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) {
+    return absl::UnavailableError(absl::StrCat("cannot create ", ToAbsl(what),
+                                               " directory \"", path,
+                                               "\": ", ec.message()));
+  }
+  return absl::OkStatus();
+}
+
+std::string HostPort(const std::string& host, int port) {
+  if (host.find(':') != std::string::npos) {
+    return absl::StrCat("[", host, "]:", port);
+  }
+  return absl::StrCat(host, ":", port);
+}
+
+class ServerImpl final : public Server {
+ public:
+  explicit ServerImpl(const Config& config) : config_(config) {}
+  ~ServerImpl() override { Shutdown().IgnoreError(); }
+
+  absl::Status Init() {
+    if (config_.backend != "local") {
+      return absl::FailedPreconditionError(
+          absl::StrCat("storage.trace.backend \"", config_.backend,
+                       "\" is not supported yet; only \"local\" is"));
+    }
+    if (absl::Status s = MakeDirs(config_.local_path, "block"); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = MakeDirs(config_.store.wal.path, "WAL"); !s.ok()) {
+      return s;
+    }
+    absl::StatusOr<std::unique_ptr<Backend>> backend =
+        OpenLocalBackend(config_.local_path);
+    if (!backend.ok()) return backend.status();
+    StoreOptions options = config_.store;
+    options.backend = std::shared_ptr<Backend>(std::move(*backend));
+    absl::StatusOr<std::unique_ptr<Store>> store =
+        Store::Open(std::move(options));
+    if (!store.ok()) return store.status();
+    store_ = std::move(*store);
+
+    BuildInfo build = CurrentBuildInfo();
+    metrics_ = std::make_unique<ServerMetrics>(
+        ServerMetrics::BuildInfo{build.version, build.revision, build.branch,
+                                 build.go_version},
+        config_.multitenancy_enabled ? "" : std::string(kSingleTenant));
+    metrics_->registry.AddCollector(
+        [store = store_.get(), metrics = metrics_.get()] {
+          metrics->UpdateFromStore(store->Stats());
+        });
+
+    const ServerSection& srv = config_.server;
+    HttpServerOptions http_options;
+    http_options.read_timeout = srv.http_server_read_timeout;
+    http_options.write_timeout = srv.http_server_write_timeout;
+    http_options.idle_timeout = srv.http_server_idle_timeout;
+    // Handlers block on the WAL append; a few threads beyond the cores keep
+    // the sockets served meanwhile.
+    http_options.threads =
+        static_cast<int>(std::max(4u, 2 * std::thread::hardware_concurrency()));
+    http_ = std::make_unique<HttpServer>(http_options);
+
+    ApiOptions api_options;
+    api_options.multitenancy_enabled = config_.multitenancy_enabled;
+    api_options.http_api_prefix = config_.http_api_prefix;
+    api_ =
+        std::make_unique<ApiRoutes>(store_.get(), api_options, metrics_.get());
+    ListenerOptions api_listener;
+    api_listener.body_limit = 16ull << 20;
+    absl::StatusOr<int> port = http_->Listen(
+        HostPort(srv.http_listen_address, srv.http_listen_port), api_listener,
+        [api = api_.get()](HttpRequest& req, HttpResponse* resp) {
+          api->Handle(req, resp);
+        });
+    if (!port.ok()) return port.status();
+    http_port_ = *port;
+
+    const ReceiversSection& rcv = config_.receivers;
+    if (rcv.otlp_http.enabled) {
+      OtlpHttpOptions o;
+      o.traces_url_path = rcv.otlp_http_traces_url_path;
+      o.max_request_body_size = rcv.otlp_http_max_request_body_size;
+      o.multitenancy_enabled = config_.multitenancy_enabled;
+      otlp_http_ =
+          std::make_unique<OtlpHttpRoutes>(store_.get(), o, metrics_.get());
+      ListenerOptions l;
+      l.body_limit = o.max_request_body_size;
+      port = http_->Listen(
+          rcv.otlp_http.endpoint, l,
+          [r = otlp_http_.get()](HttpRequest& req, HttpResponse* resp) {
+            r->Handle(req, resp);
+          });
+      if (!port.ok()) return port.status();
+      otlp_http_port_ = *port;
+    }
+    if (rcv.otlp_grpc.enabled) {
+      OtlpGrpcOptions o;
+      o.endpoint = rcv.otlp_grpc.endpoint;
+      o.max_recv_msg_size = rcv.otlp_grpc_max_recv_msg_size;
+      o.multitenancy_enabled = config_.multitenancy_enabled;
+      absl::StatusOr<std::unique_ptr<OtlpGrpcServer>> grpc =
+          OtlpGrpcServer::Start(o, store_.get(), metrics_.get());
+      if (!grpc.ok()) return grpc.status();
+      grpc_ = std::move(*grpc);
+    }
+    for (const Listener* l :
+         {&rcv.jaeger_grpc, &rcv.jaeger_thrift_http, &rcv.jaeger_thrift_compact,
+          &rcv.jaeger_thrift_binary, &rcv.zipkin}) {
+      if (l->enabled) {
+        ANDANTE_LOG(kWarn, "receiver not implemented yet; not listening",
+                    {{"endpoint", l->endpoint}});
+      }
+    }
+    http_->Start();
+    started_ = true;
+    ANDANTE_LOG(kInfo, "Andante started",
+                {{"version", build.version},
+                 {"http_port", std::to_string(http_port_)},
+                 {"otlp_http_port", std::to_string(otlp_http_port_)},
+                 {"otlp_grpc_port", std::to_string(otlp_grpc_port())}});
+    return absl::OkStatus();
+  }
+
+  int http_port() const override { return http_port_; }
+  int otlp_http_port() const override { return otlp_http_port_; }
+  int otlp_grpc_port() const override {
+    return grpc_ != nullptr ? grpc_->port() : 0;
+  }
+
+  absl::Status Shutdown() override {
+    if (shut_down_) return absl::OkStatus();
+    shut_down_ = true;
+    const absl::Duration grace = config_.server.graceful_shutdown_timeout;
+    if (api_ != nullptr) api_->SetStopping();
+    if (started_ && config_.shutdown_delay > absl::ZeroDuration()) {
+      ANDANTE_LOG(kInfo, "waiting shutdown_delay before stopping",
+                  {{"delay", absl::FormatDuration(config_.shutdown_delay)}});
+      absl::SleepFor(config_.shutdown_delay);
+    }
+    // Stop ingest and queries first, then close the store, which flushes.
+    if (grpc_ != nullptr) grpc_->Shutdown(grace);
+    if (http_ != nullptr) http_->Stop(grace);
+    absl::Status closed;
+    if (store_ != nullptr) {
+      closed = store_->Close();
+      if (!closed.ok()) {
+        ANDANTE_LOG(kError, "closing the store failed",
+                    {{"err", std::string(ToStd(closed.message()))}});
+      }
+    }
+    grpc_.reset();
+    http_.reset();
+    return closed;
+  }
+
+ private:
+  const Config config_;
+  std::unique_ptr<Store> store_;
+  std::unique_ptr<ServerMetrics> metrics_;
+  std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<ApiRoutes> api_;
+  std::unique_ptr<OtlpHttpRoutes> otlp_http_;
+  std::unique_ptr<OtlpGrpcServer> grpc_;
+  int http_port_ = 0;
+  int otlp_http_port_ = 0;
+  bool started_ = false;
+  bool shut_down_ = false;
+};
+
+std::optional<std::string> GetEnv(std::string_view name) {
+  const char* v = std::getenv(std::string(name).c_str());
+  if (v == nullptr) return std::nullopt;
+  return std::string(v);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config) {
+  auto server = std::make_unique<ServerImpl>(config);
+  if (absl::Status s = server->Init(); !s.ok()) {
+    server->Shutdown().IgnoreError();
+    return s;
+  }
+  return std::unique_ptr<Server>(std::move(server));
+}
+
+int Main(int argc, char** argv) {
+  absl::StatusOr<Flags> flags = ParseFlags(argc, argv);
+  if (!flags.ok()) {
+    std::fprintf(stderr, "andante: %s\n",
+                 std::string(ToStd(flags.status().message())).c_str());
+    return 1;
+  }
+  if (flags->version) {
+    BuildInfo b = CurrentBuildInfo();
+    std::printf("andante, version %s (branch: %s, revision: %s)\n",
+                b.version.c_str(), b.branch.c_str(), b.revision.c_str());
+    return 0;
+  }
+  absl::StatusOr<Config> config = LoadConfig(*flags, GetEnv);
+  if (!config.ok()) {
+    ANDANTE_LOG(kError, "error loading config",
+                {{"err", std::string(ToStd(config.status().message()))}});
+    return 1;
+  }
+  if (flags->verify) {
+    ANDANTE_LOG(kInfo, "config is valid");
+    return 0;
+  }
+  internal::LogLevel level;
+  if (internal::ParseLogLevel(config->server.log_level, &level)) {
+    internal::SetLogLevel(level);
+  }
+  for (const std::string& key : config->unsupported) {
+    ANDANTE_LOG(kWarn, "config key is accepted but not supported yet; ignored",
+                {{"key", key}});
+  }
+
+  // SIGINT/SIGTERM are taken with sigwait below; block them before any
+  // thread starts so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  absl::StatusOr<std::unique_ptr<Server>> server = Server::Start(*config);
+  if (!server.ok()) {
+    ANDANTE_LOG(kError, "error starting andante",
+                {{"err", std::string(ToStd(server.status().message()))}});
+    return 1;
+  }
+  int sig = 0;
+  sigwait(&signals, &sig);
+  ANDANTE_LOG(kInfo, "received signal, shutting down",
+              {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  absl::Status s = (*server)->Shutdown();
+  if (!s.ok()) return 1;
+  ANDANTE_LOG(kInfo, "Andante stopped");
+  return 0;
+}
+
+}  // namespace andante::server

@@ -1,0 +1,176 @@
+#include "metrics.h"
+
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "andante/store.h"
+#include "gtest/gtest.h"
+
+namespace andante::server {
+namespace {
+
+bool Contains(const std::string& text, const std::string& line) {
+  return text.find(line) != std::string::npos;
+}
+
+TEST(MetricsTest, CounterWithoutLabelsRendersZeroFromTheStart) {
+  MetricsRegistry r;
+  r.AddCounter("things_total", "Things seen.");
+  EXPECT_EQ(r.Render(),
+            "# HELP things_total Things seen.\n"
+            "# TYPE things_total counter\n"
+            "things_total 0\n");
+}
+
+TEST(MetricsTest, LabeledSeriesAreSortedAndFormatted) {
+  MetricsRegistry r;
+  CounterFamily* c = r.AddCounter("req_total", "Requests.", {"method", "code"});
+  c->WithLabels({"POST", "200"})->Inc(3);
+  c->WithLabels({"GET", "404"})->Inc();
+  c->WithLabels({"GET", "404"})->Inc(0.5);
+  GaugeFamily* g = r.AddGauge("temp", "Temperature.", {"room"});
+  g->WithLabels({"a"})->Set(-2.25);
+  EXPECT_EQ(r.Render(),
+            "# HELP req_total Requests.\n"
+            "# TYPE req_total counter\n"
+            "req_total{method=\"GET\",code=\"404\"} 1.5\n"
+            "req_total{method=\"POST\",code=\"200\"} 3\n"
+            "# HELP temp Temperature.\n"
+            "# TYPE temp gauge\n"
+            "temp{room=\"a\"} -2.25\n");
+}
+
+TEST(MetricsTest, LabelValuesAndHelpAreEscaped) {
+  MetricsRegistry r;
+  GaugeFamily* g = r.AddGauge("g", "Line one\nback\\slash \"quoted\"", {"v"});
+  g->WithLabels({"a\"b\\c\nd"})->Set(1);
+  EXPECT_EQ(r.Render(),
+            "# HELP g Line one\\nback\\\\slash \"quoted\"\n"
+            "# TYPE g gauge\n"
+            "g{v=\"a\\\"b\\\\c\\nd\"} 1\n");
+}
+
+TEST(MetricsTest, HistogramBucketsAreCumulativeWithSumAndCount) {
+  MetricsRegistry r;
+  HistogramFamily* h =
+      r.AddHistogram("lat_seconds", "Latency.", {"route"}, {0.25, 0.5, 1});
+  Histogram* x = h->WithLabels({"x"});
+  x->Observe(0.125);
+  x->Observe(0.25);  // upper bounds are inclusive
+  x->Observe(0.375);
+  x->Observe(7);
+  EXPECT_EQ(r.Render(),
+            "# HELP lat_seconds Latency.\n"
+            "# TYPE lat_seconds histogram\n"
+            "lat_seconds_bucket{route=\"x\",le=\"0.25\"} 2\n"
+            "lat_seconds_bucket{route=\"x\",le=\"0.5\"} 3\n"
+            "lat_seconds_bucket{route=\"x\",le=\"1\"} 3\n"
+            "lat_seconds_bucket{route=\"x\",le=\"+Inf\"} 4\n"
+            "lat_seconds_sum{route=\"x\"} 7.75\n"
+            "lat_seconds_count{route=\"x\"} 4\n");
+}
+
+TEST(MetricsTest, UnlabeledHistogram) {
+  MetricsRegistry r;
+  HistogramFamily* h = r.AddHistogram("h", "H.", {}, {1});
+  h->WithLabels({})->Observe(2);
+  EXPECT_EQ(r.Render(),
+            "# HELP h H.\n# TYPE h histogram\n"
+            "h_bucket{le=\"1\"} 0\nh_bucket{le=\"+Inf\"} 1\n"
+            "h_sum 2\nh_count 1\n");
+}
+
+TEST(MetricsTest, CollectorsRunBeforeRender) {
+  MetricsRegistry r;
+  GaugeFamily* g = r.AddGauge("g", "G.");
+  int calls = 0;
+  r.AddCollector([&] { g->WithLabels({})->Set(++calls); });
+  EXPECT_TRUE(Contains(r.Render(), "\ng 1\n"));
+  EXPECT_TRUE(Contains(r.Render(), "\ng 2\n"));
+}
+
+TEST(MetricsTest, ConcurrentUpdatesAreCounted) {
+  MetricsRegistry r;
+  CounterFamily* c = r.AddCounter("c_total", "C.", {"t"});
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i) {
+    threads.emplace_back([c] {
+      for (int j = 0; j < 10000; ++j) c->WithLabels({"x"})->Inc();
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(c->WithLabels({"x"})->Value(), 40000);
+}
+
+TEST(MetricsTest, ValueFormatting) {
+  EXPECT_EQ(FormatMetricValue(0), "0");
+  EXPECT_EQ(FormatMetricValue(12345678901234), "12345678901234");
+  EXPECT_EQ(FormatMetricValue(0.005), "0.005");
+  EXPECT_EQ(FormatMetricValue(1.0 / 0.0), "+Inf");
+  EXPECT_EQ(FormatMetricValue(-1.0 / 0.0), "-Inf");
+  EXPECT_EQ(FormatMetricValue(0.0 / 0.0), "NaN");
+}
+
+TEST(MetricsTest, RouteLabelsFollowTempo) {
+  EXPECT_EQ(RouteLabel("/api/traces/{traceID}"), "api_traces_traceid");
+  EXPECT_EQ(RouteLabel("/api/v2/traces/{traceID}"), "api_v2_traces_traceid");
+  EXPECT_EQ(RouteLabel("/api/search/tag/{tagName}/values"),
+            "api_search_tag_tagname_values");
+  EXPECT_EQ(RouteLabel("/v1/traces"), "v1_traces");
+  EXPECT_EQ(
+      RouteLabel("/opentelemetry.proto.collector.trace.v1.TraceService/Export"),
+      "opentelemetry_proto_collector_trace_v1_traceservice_export");
+  EXPECT_EQ(RouteLabel("/ready"), "ready");
+}
+
+TEST(MetricsTest, ServerMetricsUseTempoNames) {
+  ServerMetrics m({"0.1.0", "abc", "main", "none"}, "single-tenant");
+  m.ObserveRequest("GET", "api_traces_traceid", "200", 0.002);
+  m.RecordPush("http", "single-tenant", 10, 1000, "ok", true, 2);
+  m.RecordPush("grpc", "", 5, 0, "unavailable", false, 0);
+  StoreStats stats;
+  stats.live_traces = 7;
+  stats.traces_created = 9;
+  stats.blocks_flushed = 3;
+  stats.wal_bytes_written = 4096;
+  stats.wal_bytes_on_disk = 1024;
+  stats.blocks_in_backend = 2;
+  m.UpdateFromStore(stats);
+  std::string text = m.registry.Render();
+  for (const char* line : {
+           "tempo_build_info{branch=\"main\",goversion=\"none\",revision="
+           "\"abc\","
+           "version=\"0.1.0\"} 1\n",
+           "tempo_request_duration_seconds_bucket{method=\"GET\",route=\"api_"
+           "traces_traceid\",status_code=\"200\",ws=\"false\",le=\"0.005\"} "
+           "1\n",
+           "tempo_request_duration_seconds_count{method=\"GET\",route=\"api_"
+           "traces_traceid\",status_code=\"200\",ws=\"false\"} 1\n",
+           "tempo_distributor_spans_received_total{tenant=\"single-tenant\"} "
+           "10\n",
+           "tempo_distributor_bytes_received_total{tenant=\"single-tenant\"} "
+           "1000\n",
+           "tempo_receiver_accepted_spans{receiver=\"otlp\",transport=\"http\"}"
+           " 10\n",
+           "tempo_receiver_refused_spans{receiver=\"otlp\",transport=\"grpc\"} "
+           "5\n",
+           "andante_distributor_pushes_total{transport=\"http\",status=\"ok\"} "
+           "1\n",
+           "andante_distributor_pushes_total{transport=\"grpc\",status="
+           "\"unavailable\"} 1\n",
+           "tempo_discarded_spans_total{reason=\"trace_too_large\",tenant="
+           "\"single-tenant\"} 2\n",
+           "tempo_ingester_live_traces{tenant=\"single-tenant\"} 7\n",
+           "tempo_ingester_traces_created_total{tenant=\"single-tenant\"} 9\n",
+           "tempo_ingester_blocks_flushed_total 3\n",
+           "andante_wal_bytes_written_total 4096\n",
+           "andante_wal_bytes_on_disk 1024\n",
+           "tempodb_blocklist_length{tenant=\"single-tenant\"} 2\n",
+       }) {
+    EXPECT_TRUE(Contains(text, line)) << line << "\n---\n" << text;
+  }
+}
+
+}  // namespace
+}  // namespace andante::server
