@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds everything (benchmarks included, so they
+# at least compile) and runs every test suite: unit, server and integration
+# (the real andante binary driven by the OpenTelemetry JS exporters).
+# Exits non-zero on any failure. Extra arguments go to `meson test`
+# (e.g. `scripts/test.sh --suite integration`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/install-deps.sh --test
+
+opts=(-Dtests=enabled -Dbenchmarks=enabled)
+if [[ ! -f build/build.ninja ]]; then
+  rm -rf build  # absent, or left half-configured by an interrupted setup
+  meson setup build "${opts[@]}"
+else
+  # A build dir set up by run-server.sh has the features on auto.
+  current=$(meson introspect build --buildoptions 2>/dev/null |
+    python3 -c 'import json,sys; o={x["name"]:x["value"] for x in json.load(sys.stdin)}; print(o.get("tests"), o.get("benchmarks"))' || true)
+  if [[ $current != "enabled enabled" ]]; then
+    meson configure build "${opts[@]}"
+  fi
+fi
+
+meson compile -C build -j2
+
+rc=0
+meson test -C build --print-errorlogs --num-processes 2 "$@" || rc=$?
+
+# A closing line any CI log reader understands.
+if [[ -f build/meson-logs/testlog.json ]]; then
+  python3 - build/meson-logs/testlog.json <<'PY' || true
+import json, sys
+counts = {"passed": 0, "failed": 0, "skipped": 0}
+for line in open(sys.argv[1]):
+    line = line.strip()
+    if not line:
+        continue
+    r = json.loads(line).get("result", "")
+    if r in ("OK", "EXPECTEDFAIL"):
+        counts["passed"] += 1
+    elif r == "SKIP":
+        counts["skipped"] += 1
+    else:
+        counts["failed"] += 1
+print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
+PY
+fi
+exit "$rc"
