@@ -201,12 +201,12 @@ double ThreadCpuMicros() {
 absl::StatusOr<BlockMeta> BuildBlock(const std::vector<SyntheticTrace>& traces,
                                      const BlockOptions& options,
                                      Backend& backend) {
-  BlockBuilder builder(options, "bench", NewBlockId(), traces.size());
+  BlockBuilder builder(options, backend, "bench", NewBlockId(), traces.size());
   for (const SyntheticTrace& t : traces) {
     absl::Status s = builder.Add(t.id, t.data, t.start, t.end, t.spans);
     if (!s.ok()) return s;
   }
-  return builder.Finish(backend);
+  return builder.Finish();
 }
 
 // Builds a block of 10^4 traces (~130k spans, ~35 MB raw) into memory. Arg:

@@ -25,6 +25,18 @@
 
 namespace andante {
 
+// Streams one object into a backend. The object appears, whole, only when
+// Close succeeds; a writer destroyed before that leaves nothing visible.
+// Not thread-safe: one writer, one thread.
+class ObjectWriter {
+ public:
+  virtual ~ObjectWriter() = default;
+  // Appends `data` to the object being written.
+  virtual absl::Status Append(std::string_view data) = 0;
+  // Makes the object durable and visible. Call at most once; no Append after.
+  virtual absl::Status Close() = 0;
+};
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -50,6 +62,12 @@ class Backend {
 
   // Deletes one object. Deleting an absent object succeeds.
   virtual absl::Status Delete(std::string_view key) = 0;
+
+  // A writer that streams the object for `key`, so large objects (a block's
+  // data) need not be held in memory whole. The default buffers in memory
+  // and calls Write on Close; backends that can stream override it.
+  virtual absl::StatusOr<std::unique_ptr<ObjectWriter>> NewWriter(
+      std::string_view key);
 };
 
 // A backend rooted at directory `path`, created if missing. Writes go to a

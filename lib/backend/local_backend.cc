@@ -269,32 +269,41 @@ class LocalBackend final : public Backend {
   }
 
   absl::Status Write(std::string_view key, std::string_view data) override {
-    absl::Status s = internal::ValidateObjectKey(key);
+    absl::StatusOr<std::unique_ptr<ObjectWriter>> writer = NewWriter(key);
+    if (!writer.ok()) return writer.status();
+    absl::Status s = (*writer)->Append(data);
     if (!s.ok()) return s;
-    std::string path = PathOf(key);
-    std::string dir(Dirname(path));
+    return (*writer)->Close();
+  }
+
+  // Streams into a temporary file; Close fsyncs it and renames it into
+  // place, so readers never see a partial object.
+  absl::StatusOr<std::unique_ptr<ObjectWriter>> NewWriter(
+      std::string_view key) override;
+
+  // Creates a fresh temporary file and returns its path and descriptor.
+  absl::StatusOr<std::pair<std::string, int>> CreateTemp() {
     std::string temp =
         absl::StrCat(temp_dir_, "/", temp_nonce_, ".",
                      temp_counter_.fetch_add(1, std::memory_order_relaxed));
-
     int fd =
         ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0 && errno == ENOENT) {
       // Someone removed the temp directory; recreate it once.
-      s = MakeDirs(root_, temp_dir_);
+      absl::Status s = MakeDirs(root_, temp_dir_);
       if (!s.ok()) return s;
       fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     }
     if (fd < 0) return ErrnoStatus(errno, "create", temp);
-    ScopedFd file(fd);
-    s = WriteAll(fd, data, temp);
-    if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus(errno, "fsync", temp);
-    if (s.ok() && file.Close() != 0) s = ErrnoStatus(errno, "close", temp);
-    if (!s.ok()) {
-      ::unlink(temp.c_str());
-      return s;
-    }
+    return std::make_pair(std::move(temp), fd);
+  }
 
+  // Renames the fsynced, closed temporary file `temp` to the object `key`
+  // (already validated) and fsyncs the directory. Removes `temp` on error.
+  absl::Status CommitTemp(const std::string& temp, std::string_view key) {
+    std::string path = PathOf(key);
+    std::string dir(Dirname(path));
+    absl::Status s;
     // A concurrent Delete removes directories once empty, so `dir` or one of
     // its parents may vanish between MakeDirs and rename (or inside
     // MakeDirs). Both then fail with ENOENT and we start over.
@@ -398,6 +407,60 @@ class LocalBackend final : public Backend {
 };
 
 }  // namespace
+
+namespace {
+
+class LocalObjectWriter final : public ObjectWriter {
+ public:
+  LocalObjectWriter(LocalBackend& backend, std::string key, std::string temp,
+                    int fd)
+      : backend_(backend), key_(std::move(key)), temp_(std::move(temp)),
+        file_(fd) {}
+  ~LocalObjectWriter() override {
+    if (!closed_) {
+      file_.Close();
+      ::unlink(temp_.c_str());
+    }
+  }
+
+  absl::Status Append(std::string_view data) override {
+    if (closed_) return absl::FailedPreconditionError("Append after Close");
+    return WriteAll(file_.get(), data, temp_);
+  }
+
+  absl::Status Close() override {
+    if (closed_) return absl::FailedPreconditionError("Close called twice");
+    closed_ = true;
+    absl::Status s;
+    if (::fsync(file_.get()) != 0) s = ErrnoStatus(errno, "fsync", temp_);
+    if (file_.Close() != 0 && s.ok()) s = ErrnoStatus(errno, "close", temp_);
+    if (!s.ok()) {
+      ::unlink(temp_.c_str());
+      return s;
+    }
+    return backend_.CommitTemp(temp_, key_);
+  }
+
+ private:
+  LocalBackend& backend_;
+  const std::string key_;
+  const std::string temp_;
+  ScopedFd file_;
+  bool closed_ = false;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ObjectWriter>> LocalBackend::NewWriter(
+    std::string_view key) {
+  absl::Status s = internal::ValidateObjectKey(key);
+  if (!s.ok()) return s;
+  absl::StatusOr<std::pair<std::string, int>> temp = CreateTemp();
+  if (!temp.ok()) return temp.status();
+  return std::make_unique<LocalObjectWriter>(*this, std::string(key),
+                                             std::move(temp->first),
+                                             temp->second);
+}
 
 absl::StatusOr<std::unique_ptr<Backend>> OpenLocalBackend(std::string path) {
   if (path.empty()) {

@@ -30,12 +30,14 @@ constexpr uint64_t kMaxEntryOverhead = TraceId::kSize + 10;
 
 }  // namespace
 
-BlockBuilder::BlockBuilder(const BlockOptions& options, std::string tenant,
+BlockBuilder::BlockBuilder(const BlockOptions& options, Backend& backend,
+                           std::string tenant,
                            std::string block_id, uint64_t estimated_traces)
     : options_(options),
       tenant_(std::move(tenant)),
       block_id_(std::move(block_id)),
-      zstd_(std::make_unique<ZstdContext>()) {
+      zstd_(std::make_unique<ZstdContext>()),
+      backend_(backend) {
   if (!(options_.bloom_filter_false_positive > 0 &&
         options_.bloom_filter_false_positive < 1)) {
     options_status_ = absl::InvalidArgumentError(
@@ -94,19 +96,26 @@ absl::Status BlockBuilder::Add(const TraceId& id, std::string_view data,
 }
 
 absl::Status BlockBuilder::CutPage() {
+  if (data_writer_ == nullptr) {
+    absl::StatusOr<std::unique_ptr<ObjectWriter>> writer =
+        backend_.NewWriter(BlockKey(tenant_, block_id_, kDataObjectName));
+    if (!writer.ok()) return writer.status();
+    data_writer_ = std::move(*writer);
+  }
   size_t bound = ZSTD_compressBound(page_.size());
-  size_t offset = data_.size();
-  data_.resize(offset + bound);
-  size_t n = ZSTD_compress2(zstd_->cctx, data_.data() + offset, bound,
+  compressed_.resize(bound);
+  size_t n = ZSTD_compress2(zstd_->cctx, compressed_.data(), bound,
                             page_.data(), page_.size());
   if (ZSTD_isError(n)) {
-    data_.resize(offset);
     return absl::InternalError(
         absl::StrCat("zstd compression failed: ", ZSTD_getErrorName(n)));
   }
-  data_.resize(offset + n);
-  uint32_t crc = MaskCrc(Crc32c(std::string_view(data_.data() + offset, n)));
-  PutFixed32(&data_, crc);
+  compressed_.resize(n);
+  uint32_t crc = MaskCrc(Crc32c(compressed_));
+  PutFixed32(&compressed_, crc);
+  if (absl::Status s = data_writer_->Append(compressed_); !s.ok()) return s;
+  const uint64_t offset = data_bytes_;
+  data_bytes_ += compressed_.size();
 
   PageEntry page;
   page.first_id = page_first_id_;
@@ -129,7 +138,7 @@ uint64_t BlockBuilder::EstimatedSize() const {
   if (raw_bytes_cut_ > 0) {
     // Assume the open page compresses like the pages before it.
     open_page = static_cast<uint64_t>(static_cast<double>(open_page) *
-                                      static_cast<double>(data_.size()) /
+                                      static_cast<double>(data_bytes_) /
                                       static_cast<double>(raw_bytes_cut_));
   }
   uint64_t pages = pages_.size() + (page_.empty() ? 0 : 1);
@@ -143,10 +152,10 @@ uint64_t BlockBuilder::EstimatedSize() const {
     bloom = uint64_t{shape.shard_count} *
             (kBloomHeaderSize + shape.bits_per_shard / 8 + kBloomTrailerSize);
   }
-  return data_.size() + open_page + index + bloom;
+  return data_bytes_ + open_page + index + bloom;
 }
 
-absl::StatusOr<BlockMeta> BlockBuilder::Finish(Backend& backend) {
+absl::StatusOr<BlockMeta> BlockBuilder::Finish() {
   if (!options_status_.ok()) return options_status_;
   if (finished_) {
     return absl::FailedPreconditionError("BlockBuilder::Finish called twice");
@@ -169,7 +178,7 @@ absl::StatusOr<BlockMeta> BlockBuilder::Finish(Backend& backend) {
   meta.max_id = ids_.back();
   meta.total_objects = ids_.size();
   meta.total_spans = total_spans_;
-  meta.data_bytes = data_.size();
+  meta.data_bytes = data_bytes_;
   meta.total_pages = static_cast<uint32_t>(pages_.size());
   meta.created_unix_seconds = absl::ToUnixSeconds(absl::Now());
 
@@ -186,22 +195,21 @@ absl::StatusOr<BlockMeta> BlockBuilder::Finish(Backend& backend) {
   auto key = [&](std::string_view object) {
     return BlockKey(tenant_, block_id_, object);
   };
-  if (absl::Status s = backend.Write(key(kDataObjectName), data_); !s.ok()) {
-    return s;
-  }
-  std::string().swap(data_);
-  if (absl::Status s = backend.Write(key(kIndexObjectName), index); !s.ok()) {
+  if (absl::Status s = data_writer_->Close(); !s.ok()) return s;
+  data_writer_.reset();
+  std::string().swap(compressed_);
+  if (absl::Status s = backend_.Write(key(kIndexObjectName), index); !s.ok()) {
     return s;
   }
   for (uint32_t i = 0; i < bloom.shard_count(); ++i) {
     std::string shard = bloom.shard(i).Encode();
     meta.bloom_bytes += shard.size();
     absl::Status s =
-        backend.Write(key(absl::StrCat(ToAbsl(kBloomObjectPrefix), i)), shard);
+        backend_.Write(key(absl::StrCat(ToAbsl(kBloomObjectPrefix), i)), shard);
     if (!s.ok()) return s;
   }
   // Last: from here on the block is visible.
-  if (absl::Status s = backend.Write(key(kMetaObjectName), meta.ToJson());
+  if (absl::Status s = backend_.Write(key(kMetaObjectName), meta.ToJson());
       !s.ok()) {
     return s;
   }

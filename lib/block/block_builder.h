@@ -2,15 +2,15 @@
 //
 // Call order:  Add+ Finish
 //
-//   BlockBuilder builder(options, tenant, NewBlockId(), head.size());
+//   BlockBuilder builder(options, *backend, tenant, NewBlockId(), head.size());
 //   for (auto& [id, trace] : head)   // sorted by id
 //     if (auto s = builder.Add(id, trace.bytes, trace.start, trace.end,
 //                              trace.spans); !s.ok()) return s;
-//   absl::StatusOr<BlockMeta> meta = builder.Finish(*backend);
+//   absl::StatusOr<BlockMeta> meta = builder.Finish();
 //
-// The builder holds the compressed data object in memory until Finish (the
-// Backend interface writes whole objects), plus 16 bytes per trace ID for the
-// bloom filter, which it sizes from the actual trace count at Finish.
+// Memory: one open page and one compressed page at a time (pages stream to
+// the backend's ObjectWriter as they are cut), plus 16 bytes per trace ID for
+// the bloom filter, which it sizes from the actual trace count at Finish.
 #ifndef ANDANTE_BLOCK_BLOCK_BUILDER_H_
 #define ANDANTE_BLOCK_BLOCK_BUILDER_H_
 
@@ -34,8 +34,11 @@ class BlockBuilder {
  public:
   // `estimated_traces` only reserves memory and feeds EstimatedSize before the
   // first page is cut; it need not be exact.
-  BlockBuilder(const BlockOptions& options, std::string tenant,
-               std::string block_id, uint64_t estimated_traces);
+  // `backend` must outlive the builder; pages stream into it as they are
+  // cut (the block stays invisible until Finish writes meta.json).
+  BlockBuilder(const BlockOptions& options, Backend& backend,
+               std::string tenant, std::string block_id,
+               uint64_t estimated_traces);
   ~BlockBuilder();
   BlockBuilder(const BlockBuilder&) = delete;
   BlockBuilder& operator=(const BlockBuilder&) = delete;
@@ -57,7 +60,7 @@ class BlockBuilder {
   // an incomplete block that ListTenantBlocks reports for cleanup; retry with
   // a new builder and block ID.
   // REQUIRES: at least one Add; called once.
-  absl::StatusOr<BlockMeta> Finish(Backend& backend);
+  absl::StatusOr<BlockMeta> Finish();
 
  private:
   // Compresses the open page and appends it to data_.
@@ -72,7 +75,12 @@ class BlockBuilder {
   struct ZstdContext;
   std::unique_ptr<ZstdContext> zstd_;
 
-  std::string data_;  // compressed pages cut so far
+  Backend& backend_;
+  // The data object, opened at the first page cut. Pages are streamed so
+  // that a block never sits in memory whole.
+  std::unique_ptr<ObjectWriter> data_writer_;
+  uint64_t data_bytes_ = 0;  // compressed bytes written so far
+  std::string compressed_;   // scratch for one compressed page
   std::string page_;  // entries of the open page, uncompressed
   TraceId page_first_id_;
   uint32_t page_traces_ = 0;

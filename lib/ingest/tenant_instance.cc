@@ -411,7 +411,8 @@ absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
   std::sort(sorted.begin(), sorted.end(),
             [](const auto* a, const auto* b) { return a->first < b->first; });
 
-  BlockBuilder builder(options_.block, tenant_, NewBlockId(), sorted.size());
+  BlockBuilder builder(options_.block, *options_.backend, tenant_, NewBlockId(),
+                       sorted.size());
   for (const auto* kv : sorted) {
     absl::StatusOr<std::string> data = ReadFragments(kv->second);
     if (!data.ok()) return data.status();
@@ -420,7 +421,7 @@ absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
                                  kv->second.span_count);
     if (!s.ok()) return s;
   }
-  absl::StatusOr<BlockMeta> meta = builder.Finish(*options_.backend);
+  absl::StatusOr<BlockMeta> meta = builder.Finish();
   if (!meta.ok()) return meta.status();
   absl::StatusOr<std::unique_ptr<BlockReader>> reader =
       BlockReader::Open(options_.backend, *meta);

@@ -230,5 +230,30 @@ TEST_F(LocalBackendTest, WriteRacesDeleteOfSiblingInSameDirectory) {
   deleter.join();
 }
 
+
+TEST_F(LocalBackendTest, StreamingWriterIsInvisibleUntilClose) {
+  auto writer = backend_->NewWriter("t/b/data");
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  ASSERT_TRUE((*writer)->Append("part one, ").ok());
+  ASSERT_TRUE((*writer)->Append("part two").ok());
+  EXPECT_TRUE(absl::IsNotFound(backend_->Read("t/b/data").status()));
+  ASSERT_TRUE((*writer)->Close().ok());
+  EXPECT_EQ(*backend_->Read("t/b/data"), "part one, part two");
+  EXPECT_TRUE(absl::IsFailedPrecondition((*writer)->Append("x")));
+  EXPECT_TRUE(absl::IsFailedPrecondition((*writer)->Close()));
+}
+
+TEST_F(LocalBackendTest, AbandonedStreamingWriterLeavesNothing) {
+  {
+    auto writer = backend_->NewWriter("t/b/data");
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->Append("never closed").ok());
+  }
+  EXPECT_TRUE(absl::IsNotFound(backend_->Read("t/b/data").status()));
+  EXPECT_TRUE(backend_->List("")->empty());
+  EXPECT_TRUE(fs::is_empty(root_ / ".andante-tmp"));
+  EXPECT_FALSE(backend_->NewWriter("../escape").ok());
+}
+
 }  // namespace
 }  // namespace andante

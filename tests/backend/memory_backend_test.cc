@@ -129,5 +129,16 @@ TEST_F(MemoryBackendTest, ConcurrentWritersOfDistinctKeys) {
   EXPECT_EQ(*backend_->Read("t/w3/199"), "t/w3/199");
 }
 
+
+TEST_F(MemoryBackendTest, StreamingWriterIsInvisibleUntilClose) {
+  auto writer = backend_->NewWriter("t/b/data");
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  ASSERT_TRUE((*writer)->Append("ab").ok());
+  ASSERT_TRUE((*writer)->Append("cd").ok());
+  EXPECT_TRUE(absl::IsNotFound(backend_->Read("t/b/data").status()));
+  ASSERT_TRUE((*writer)->Close().ok());
+  EXPECT_EQ(*backend_->Read("t/b/data"), "abcd");
+}
+
 }  // namespace
 }  // namespace andante

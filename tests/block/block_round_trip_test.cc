@@ -172,12 +172,13 @@ absl::StatusOr<BlockMeta> Build(const std::vector<Trace>& traces,
                                 Backend& backend, const BlockOptions& options,
                                 const std::string& tenant = "single-tenant",
                                 std::string block_id = NewBlockId()) {
-  BlockBuilder builder(options, tenant, std::move(block_id), traces.size());
+  BlockBuilder builder(options, backend, tenant, std::move(block_id),
+                       traces.size());
   for (const Trace& t : traces) {
     absl::Status s = builder.Add(t.id, t.data, t.start, t.end, t.spans);
     if (!s.ok()) return s;
   }
-  return builder.Finish(backend);
+  return builder.Finish();
 }
 
 BlockOptions SmallPages() {
@@ -527,31 +528,31 @@ TEST(BlockBuilderTest, RejectsMisuse) {
   std::shared_ptr<Backend> backend = OpenMemoryBackend();
   TraceId a = TraceId::FromHighLow(0, 1), b = TraceId::FromHighLow(0, 2);
   {
-    BlockBuilder builder(BlockOptions(), "t", NewBlockId(), 2);
-    EXPECT_TRUE(absl::IsFailedPrecondition(builder.Finish(*backend).status()));
+    BlockBuilder builder(BlockOptions(), *backend, "t", NewBlockId(), 2);
+    EXPECT_TRUE(absl::IsFailedPrecondition(builder.Finish().status()));
   }
   {
-    BlockBuilder builder(BlockOptions(), "t", NewBlockId(), 2);
+    BlockBuilder builder(BlockOptions(), *backend, "t", NewBlockId(), 2);
     ASSERT_TRUE(builder.Add(b, "x", 1, 2, 1).ok());
     EXPECT_TRUE(absl::IsInvalidArgument(builder.Add(a, "x", 1, 2, 1)));
     EXPECT_TRUE(absl::IsInvalidArgument(builder.Add(b, "x", 1, 2, 1)));
-    ASSERT_TRUE(builder.Finish(*backend).ok());
+    ASSERT_TRUE(builder.Finish().ok());
     EXPECT_TRUE(absl::IsFailedPrecondition(
         builder.Add(TraceId::FromHighLow(0, 9), "x", 1, 2, 1)));
-    EXPECT_TRUE(absl::IsFailedPrecondition(builder.Finish(*backend).status()));
+    EXPECT_TRUE(absl::IsFailedPrecondition(builder.Finish().status()));
   }
   {
-    BlockBuilder builder(BlockOptions(), "../t", NewBlockId(), 2);
+    BlockBuilder builder(BlockOptions(), *backend, "../t", NewBlockId(), 2);
     EXPECT_TRUE(absl::IsInvalidArgument(builder.Add(a, "x", 1, 2, 1)));
   }
   {
-    BlockBuilder builder(BlockOptions(), "t", "my-block", 2);
+    BlockBuilder builder(BlockOptions(), *backend, "t", "my-block", 2);
     EXPECT_TRUE(absl::IsInvalidArgument(builder.Add(a, "x", 1, 2, 1)));
   }
   {
     BlockOptions options;
     options.bloom_filter_false_positive = 0;
-    BlockBuilder builder(options, "t", NewBlockId(), 2);
+    BlockBuilder builder(options, *backend, "t", NewBlockId(), 2);
     EXPECT_TRUE(absl::IsInvalidArgument(builder.Add(a, "x", 1, 2, 1)));
   }
 }
@@ -559,7 +560,7 @@ TEST(BlockBuilderTest, RejectsMisuse) {
 TEST(BlockBuilderTest, EstimatedSizeTracksActualSize) {
   std::shared_ptr<Backend> backend = OpenMemoryBackend();
   std::vector<Trace> traces = MakeTraces(20'000, 11);
-  BlockBuilder builder(BlockOptions(), "t", NewBlockId(), traces.size());
+  BlockBuilder builder(BlockOptions(), *backend, "t", NewBlockId(), traces.size());
   EXPECT_LT(builder.EstimatedSize(), 1024u);
   uint64_t previous = 0;
   for (size_t i = 0; i < traces.size(); ++i) {
@@ -573,7 +574,7 @@ TEST(BlockBuilderTest, EstimatedSizeTracksActualSize) {
     previous = builder.EstimatedSize();
   }
   uint64_t estimate = builder.EstimatedSize();
-  absl::StatusOr<BlockMeta> meta = builder.Finish(*backend);
+  absl::StatusOr<BlockMeta> meta = builder.Finish();
   ASSERT_TRUE(meta.ok());
   uint64_t actual = meta->data_bytes + meta->index_bytes + meta->bloom_bytes;
   EXPECT_NEAR(static_cast<double>(estimate), static_cast<double>(actual),
