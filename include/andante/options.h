@@ -47,8 +47,10 @@ struct BlockOptions {
   uint64_t bloom_filter_shard_size_bytes = 100 * 1024;
   // Uncompressed bytes per data page (`v2_index_page_size_bytes` plays this
   // role in Tempo). A lookup decompresses one page: smaller pages make
-  // lookups cheaper, larger ones compress better.
-  uint64_t page_size_bytes = 256 * 1024;
+  // lookups cheaper, larger ones compress better. Measured on realistic
+  // traces (bench/block_build_bench): 256 KiB -> 52.7 B/span, 0.22 ms per
+  // lookup; 512 KiB -> 50.0 B/span, 0.40 ms; 1 MiB -> 48.0 B/span, 0.82 ms.
+  uint64_t page_size_bytes = 512 * 1024;
   // zstd level for data pages (1-19). Higher is smaller and slower to write.
   int zstd_level = 3;
 };
