@@ -560,7 +560,11 @@ TEST(BlockBuilderTest, RejectsMisuse) {
 TEST(BlockBuilderTest, EstimatedSizeTracksActualSize) {
   std::shared_ptr<Backend> backend = OpenMemoryBackend();
   std::vector<Trace> traces = MakeTraces(20'000, 11);
-  BlockBuilder builder(BlockOptions(), *backend, "t", NewBlockId(), traces.size());
+  // Small pages, so the first page is cut well within the first 2000 traces
+  // whatever the default page size is.
+  BlockOptions options;
+  options.page_size_bytes = 64 * 1024;
+  BlockBuilder builder(options, *backend, "t", NewBlockId(), traces.size());
   EXPECT_LT(builder.EstimatedSize(), 1024u);
   uint64_t previous = 0;
   for (size_t i = 0; i < traces.size(); ++i) {
