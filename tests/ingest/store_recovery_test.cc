@@ -12,6 +12,8 @@
 #include "block/block_list.h"
 #include "gtest/gtest.h"
 #include "tests/testing/otlp_builders.h"
+#include "tests/testing/store_options.h"
+#include "tests/testing/temp_dir.h"
 
 namespace andante {
 namespace {
@@ -21,26 +23,13 @@ using testing::MakeRequest;
 class StoreRecoveryTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char tmpl[] = "/tmp/andante-recovery-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    auto backend = OpenLocalBackend(dir_ + "/blocks");
+    auto backend = OpenLocalBackend(tmp_.path() + "/blocks");
     ASSERT_TRUE(backend.ok()) << backend.status();
     backend_ = std::move(*backend);
   }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
-
-  StoreOptions Options() {
-    StoreOptions options;
-    options.wal.path = dir_ + "/wal";
-    options.wal.fsync = WalFsync::kNever;
-    options.backend = backend_;
-    options.background_flush = false;
-    options.ingester.flush_all_on_shutdown = false;
-    return options;
-  }
 
   std::unique_ptr<Store> OpenStore() {
-    auto store = Store::Open(Options());
+    auto store = Store::Open(testing::TestStoreOptions(tmp_.path(), backend_));
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? std::move(*store) : nullptr;
   }
@@ -54,7 +43,8 @@ class StoreRecoveryTest : public ::testing::Test {
     }
   }
 
-  std::string dir_;
+  // First, so it is removed after everything that may use it.
+  testing::TempDir tmp_{"andante-recovery"};
   std::shared_ptr<Backend> backend_;
   std::mt19937_64 rng_{7};
 };
@@ -125,7 +115,7 @@ TEST_F(StoreRecoveryTest, FlushedMarkerCompletesInterruptedWalDeletion) {
     auto store = OpenStore();
     ASSERT_TRUE(store->Push(kSingleTenant, MakeRequest(rng_, 1, 1, nullptr)).ok());
   }
-  std::string marker = dir_ + "/wal/single-tenant/flushed-1000000";
+  std::string marker = tmp_.path() + "/wal/single-tenant/flushed-1000000";
   int fd = ::open(marker.c_str(), O_CREAT | O_WRONLY, 0644);
   ASSERT_GE(fd, 0);
   ::close(fd);

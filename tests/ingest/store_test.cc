@@ -2,8 +2,6 @@
 
 #include <sys/stat.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <random>
 #include <string>
 
@@ -12,6 +10,8 @@
 #include "andante/tenant.h"
 #include "gtest/gtest.h"
 #include "tests/testing/otlp_builders.h"
+#include "tests/testing/store_options.h"
+#include "tests/testing/temp_dir.h"
 
 namespace andante {
 namespace {
@@ -22,22 +22,12 @@ using testing::MakeRequest;
 
 class StoreTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    char tmpl[] = "/tmp/andante-store-XXXXXX";
-    dir_ = ::mkdtemp(tmpl);
-    backend_ = OpenMemoryBackend();
-  }
-  void TearDown() override { std::filesystem::remove_all(dir_); }
+  void SetUp() override { backend_ = OpenMemoryBackend(); }
 
   StoreOptions Options() {
-    StoreOptions options;
-    options.wal.path = dir_ + "/wal";
-    options.wal.fsync = WalFsync::kNever;
-    options.backend = backend_;
-    options.background_flush = false;
+    StoreOptions options = testing::TestStoreOptions(tmp_.path(), backend_);
     options.ingester.trace_idle_period = absl::Seconds(5);
     options.ingester.max_block_duration = absl::Minutes(5);
-    options.ingester.flush_all_on_shutdown = false;
     return options;
   }
 
@@ -54,7 +44,8 @@ class StoreTest : public ::testing::Test {
     return found.ok() ? found->span_count : 0;
   }
 
-  std::string dir_;
+  // First, so it is removed after everything that may use it.
+  testing::TempDir tmp_{"andante-store"};
   std::shared_ptr<Backend> backend_;
   std::mt19937_64 rng_{42};
 };

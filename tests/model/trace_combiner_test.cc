@@ -4,6 +4,7 @@
 
 #include "gtest/gtest.h"
 #include "model/trace_split.h"
+#include "tests/testing/otlp_builders.h"
 
 namespace andante::internal {
 namespace {
@@ -13,6 +14,8 @@ using ::opentelemetry::proto::trace::v1::ResourceSpans;
 using ::opentelemetry::proto::trace::v1::ScopeSpans;
 using ::opentelemetry::proto::trace::v1::Span;
 using ::opentelemetry::proto::trace::v1::TracesData;
+using testing::AddResourceSpans;
+using testing::AddScopeSpans;
 
 const std::string kTraceId(16, '\x11');
 
@@ -20,20 +23,6 @@ std::string SpanIdOf(int n) {
   std::string id(8, '\0');
   id[7] = static_cast<char>(n);
   return id;
-}
-
-ResourceSpans* AddResource(TracesData* td, const std::string& service) {
-  ResourceSpans* rs = td->add_resource_spans();
-  auto* attr = rs->mutable_resource()->add_attributes();
-  attr->set_key("service.name");
-  attr->mutable_value()->set_string_value(service);
-  return rs;
-}
-
-ScopeSpans* AddScope(ResourceSpans* rs, const std::string& name) {
-  ScopeSpans* ss = rs->add_scope_spans();
-  ss->mutable_scope()->set_name(name);
-  return ss;
 }
 
 Span* AddSpan(ScopeSpans* ss, int id, Span::SpanKind kind = Span::SPAN_KIND_SERVER) {
@@ -66,11 +55,11 @@ TEST(TraceCombinerTest, EmptyCombinerGivesEmptyTrace) {
 
 TEST(TraceCombinerTest, MergesConcatenatedFragmentsWithIdenticalResources) {
   TracesData a, b;
-  AddSpan(AddScope(AddResource(&a, "frontend"), "http"), 1);
-  AddSpan(AddScope(AddResource(&a, "backend"), "grpc"), 2);
-  AddSpan(AddScope(AddResource(&b, "frontend"), "http"), 3);
-  AddSpan(AddScope(AddResource(&b, "frontend"), "db"), 4);
-  AddSpan(AddScope(AddResource(&b, "backend"), "grpc"), 5);
+  AddSpan(AddScopeSpans(AddResourceSpans(&a, "frontend"), "http"), 1);
+  AddSpan(AddScopeSpans(AddResourceSpans(&a, "backend"), "grpc"), 2);
+  AddSpan(AddScopeSpans(AddResourceSpans(&b, "frontend"), "http"), 3);
+  AddSpan(AddScopeSpans(AddResourceSpans(&b, "frontend"), "db"), 4);
+  AddSpan(AddScopeSpans(AddResourceSpans(&b, "backend"), "grpc"), 5);
 
   TraceCombiner combiner;
   ASSERT_TRUE(combiner.Add(a.SerializeAsString() + b.SerializeAsString()).ok());
@@ -91,10 +80,10 @@ TEST(TraceCombinerTest, MergesConcatenatedFragmentsWithIdenticalResources) {
 
 TEST(TraceCombinerTest, DifferentSchemaUrlKeepsResourcesApart) {
   TracesData a;
-  AddSpan(AddScope(AddResource(&a, "svc"), "lib"), 1);
-  ResourceSpans* other = AddResource(&a, "svc");
+  AddSpan(AddScopeSpans(AddResourceSpans(&a, "svc"), "lib"), 1);
+  ResourceSpans* other = AddResourceSpans(&a, "svc");
   other->set_schema_url("https://opentelemetry.io/schemas/1.21.0");
-  AddSpan(AddScope(other, "lib"), 2);
+  AddSpan(AddScopeSpans(other, "lib"), 2);
   TraceCombiner combiner;
   ASSERT_TRUE(combiner.Add(a.SerializeAsString()).ok());
   uint64_t count = 0;
@@ -105,7 +94,7 @@ TEST(TraceCombinerTest, DifferentSchemaUrlKeepsResourcesApart) {
 
 TEST(TraceCombinerTest, DropsDuplicateSpansBySpanIdAndKind) {
   TracesData a;
-  ScopeSpans* ss = AddScope(AddResource(&a, "svc"), "lib");
+  ScopeSpans* ss = AddScopeSpans(AddResourceSpans(&a, "svc"), "lib");
   AddSpan(ss, 1, Span::SPAN_KIND_SERVER);
   AddSpan(ss, 2, Span::SPAN_KIND_CLIENT);
   // A Zipkin shared span: same ID, other kind, kept.
@@ -126,8 +115,8 @@ TEST(TraceCombinerTest, DropsDuplicateSpansBySpanIdAndKind) {
 
 TEST(TraceCombinerTest, FirstSeenCopyOfADuplicateWins) {
   TracesData a, b;
-  AddSpan(AddScope(AddResource(&a, "svc"), "lib"), 1)->set_name("first");
-  AddSpan(AddScope(AddResource(&b, "other"), "lib"), 1)->set_name("second");
+  AddSpan(AddScopeSpans(AddResourceSpans(&a, "svc"), "lib"), 1)->set_name("first");
+  AddSpan(AddScopeSpans(AddResourceSpans(&b, "other"), "lib"), 1)->set_name("second");
   TraceCombiner combiner;
   ASSERT_TRUE(combiner.Add(a.SerializeAsString()).ok());
   ASSERT_TRUE(combiner.Add(b.SerializeAsString()).ok());
@@ -141,7 +130,7 @@ TEST(TraceCombinerTest, FirstSeenCopyOfADuplicateWins) {
 
 TEST(TraceCombinerTest, GarbageIsDataLossAndLeavesTraceUnchanged) {
   TracesData a;
-  AddSpan(AddScope(AddResource(&a, "svc"), "lib"), 1);
+  AddSpan(AddScopeSpans(AddResourceSpans(&a, "svc"), "lib"), 1);
   TraceCombiner combiner;
   ASSERT_TRUE(combiner.Add(a.SerializeAsString()).ok());
   absl::Status s = combiner.Add("\xff\xff\xff\xff garbage");
@@ -157,7 +146,7 @@ TEST(TraceCombinerTest, GarbageIsDataLossAndLeavesTraceUnchanged) {
 
 TEST(TraceCombinerTest, FinishResetsForReuse) {
   TracesData a;
-  AddSpan(AddScope(AddResource(&a, "svc"), "lib"), 1);
+  AddSpan(AddScopeSpans(AddResourceSpans(&a, "svc"), "lib"), 1);
   TraceCombiner combiner;
   ASSERT_TRUE(combiner.Add(a.SerializeAsString()).ok());
   uint64_t count = 0;
@@ -172,7 +161,7 @@ TEST(TraceCombinerTest, RecombinesSplitFragments) {
   ExportTraceServiceRequest req;
   ResourceSpans* rs = req.add_resource_spans();
   rs->mutable_resource()->add_attributes()->set_key("service.name");
-  ScopeSpans* ss = AddScope(rs, "lib");
+  ScopeSpans* ss = AddScopeSpans(rs, "lib");
   for (int i = 1; i <= 6; ++i) AddSpan(ss, i);
   auto first = SplitByTrace(req);
   ASSERT_TRUE(first.ok());
@@ -181,7 +170,7 @@ TEST(TraceCombinerTest, RecombinesSplitFragments) {
   ExportTraceServiceRequest later;
   ResourceSpans* rs2 = later.add_resource_spans();
   *rs2->mutable_resource() = rs->resource();
-  ScopeSpans* ss2 = AddScope(rs2, "lib");
+  ScopeSpans* ss2 = AddScopeSpans(rs2, "lib");
   AddSpan(ss2, 7);
   AddSpan(ss2, 3);
   auto second = SplitByTrace(later);

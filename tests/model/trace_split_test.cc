@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "tests/testing/otlp_builders.h"
 
 namespace andante::internal {
 namespace {
@@ -35,18 +36,16 @@ Span* AddSpan(ScopeSpans* ss, int trace, int span, uint64_t start, uint64_t end)
   return s;
 }
 
+// Resources and scopes carry a schema URL and a version so the tests see
+// that fragments keep them.
 ResourceSpans* AddResource(ExportTraceServiceRequest* req, const std::string& service) {
-  ResourceSpans* rs = req->add_resource_spans();
-  auto* attr = rs->mutable_resource()->add_attributes();
-  attr->set_key("service.name");
-  attr->mutable_value()->set_string_value(service);
+  ResourceSpans* rs = testing::AddResourceSpans(req, service);
   rs->set_schema_url("https://opentelemetry.io/schemas/1.21.0");
   return rs;
 }
 
 ScopeSpans* AddScope(ResourceSpans* rs, const std::string& name) {
-  ScopeSpans* ss = rs->add_scope_spans();
-  ss->mutable_scope()->set_name(name);
+  ScopeSpans* ss = testing::AddScopeSpans(rs, name);
   ss->mutable_scope()->set_version("1.0");
   return ss;
 }

@@ -5,13 +5,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
-#include <map>
-#include <optional>
 #include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "fake_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -33,15 +32,6 @@ std::string ReadTestData(const std::string& name) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-EnvLookup FakeEnv(std::map<std::string, std::string, std::less<>> vars) {
-  return [vars = std::move(vars)](
-             std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
 }
 
 Config MustParse(std::string_view yaml) {

@@ -1,24 +1,14 @@
 // ExpandEnv: drone/envsubst semantics (reference/config.md §1.2), with an
 // injected environment.
-#include <map>
-#include <optional>
 #include <string>
 #include <string_view>
 
 #include "config.h"
+#include "fake_env.h"
 #include "gtest/gtest.h"
 
 namespace andante::server {
 namespace {
-
-EnvLookup FakeEnv(std::map<std::string, std::string, std::less<>> vars) {
-  return [vars = std::move(vars)](
-             std::string_view name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
 
 struct Case {
   const char* in;

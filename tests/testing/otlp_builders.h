@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "andante/ids.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -13,7 +14,9 @@ namespace andante::testing {
 
 using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
 using opentelemetry::proto::trace::v1::ResourceSpans;
+using opentelemetry::proto::trace::v1::ScopeSpans;
 using opentelemetry::proto::trace::v1::Span;
+using opentelemetry::proto::trace::v1::TracesData;
 
 inline TraceId RandomTraceId(std::mt19937_64& rng) {
   return TraceId::FromHighLow(rng(), rng() | 1);
@@ -21,14 +24,31 @@ inline TraceId RandomTraceId(std::mt19937_64& rng) {
 
 inline SpanId RandomSpanId(std::mt19937_64& rng) { return SpanId(rng() | 1); }
 
-// Adds a ResourceSpans for `service` with one scope and returns it.
-inline ResourceSpans* AddResource(ExportTraceServiceRequest& request,
-                                  const std::string& service) {
-  ResourceSpans* rs = request.add_resource_spans();
+// Adds to `container`, an ExportTraceServiceRequest or a TracesData, a
+// ResourceSpans whose resource is service.name=`service`, with no scopes.
+template <typename Container>
+ResourceSpans* AddResourceSpans(Container* container,
+                                const std::string& service) {
+  ResourceSpans* rs = container->add_resource_spans();
   auto* attr = rs->mutable_resource()->add_attributes();
   attr->set_key("service.name");
   attr->mutable_value()->set_string_value(service);
-  rs->add_scope_spans()->mutable_scope()->set_name("test-scope");
+  return rs;
+}
+
+// Adds to `rs` a ScopeSpans for the instrumentation scope `name`, with no
+// spans.
+inline ScopeSpans* AddScopeSpans(ResourceSpans* rs, const std::string& name) {
+  ScopeSpans* ss = rs->add_scope_spans();
+  ss->mutable_scope()->set_name(name);
+  return ss;
+}
+
+// Adds a ResourceSpans for `service` with one scope and returns it.
+inline ResourceSpans* AddResource(ExportTraceServiceRequest& request,
+                                  const std::string& service) {
+  ResourceSpans* rs = AddResourceSpans(&request, service);
+  AddScopeSpans(rs, "test-scope");
   return rs;
 }
 

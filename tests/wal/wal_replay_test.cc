@@ -1,9 +1,6 @@
 // Replay of damaged WALs, in the spirit of leveldb's db/log_test.cc and
 // db/corruption_test.cc: torn tails, flipped bits, garbage, bad headers —
 // each test asserts exactly which records survive.
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -15,6 +12,8 @@
 
 #include "absl/status/status.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/wal/wal_file_system_wrapper.h"
 #include "util/crc32c.h"
 #include "util/log.h"
 #include "wal/wal.h"
@@ -24,21 +23,10 @@ namespace andante::internal {
 namespace {
 
 namespace fmt = wal_format;
+using ::andante::testing::TempDir;
+using ::andante::testing::WalFileSystemWrapper;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/andante_wal_replay_test.XXXXXX";
-    char* made = ::mkdtemp(tmpl.data());
-    EXPECT_NE(made, nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+constexpr char kTempPrefix[] = "andante_wal_replay_test";
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -119,7 +107,7 @@ std::vector<std::string> Without(std::vector<std::string> v, size_t i) {
 }
 
 TEST_F(WalReplayTest, MissingDirectoryIsEmpty) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   const std::string missing = tmp.path() + "/does/not/exist";
   absl::StatusOr<std::vector<uint64_t>> segments = ListWalSegments(missing);
   ASSERT_TRUE(segments.ok()) << segments.status();
@@ -131,7 +119,7 @@ TEST_F(WalReplayTest, MissingDirectoryIsEmpty) {
 }
 
 TEST_F(WalReplayTest, EmptyDirectoryIsEmpty) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   Replayed r = Replay(tmp.path());
   EXPECT_EQ(r.report.segments, 0u);
   EXPECT_EQ(r.report.records, 0u);
@@ -139,7 +127,7 @@ TEST_F(WalReplayTest, EmptyDirectoryIsEmpty) {
 }
 
 TEST_F(WalReplayTest, ListIgnoresOtherFiles) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   for (const char* name :
        {"000000000003.wal", "000000000010.wal", "000000000002.wal", "1.wal",
         "000000000004.wal.tmp", "00000000000x.wal", "notes.txt",
@@ -152,7 +140,7 @@ TEST_F(WalReplayTest, ListIgnoresOtherFiles) {
 }
 
 TEST_F(WalReplayTest, OpenedButUnusedWalReplaysEmpty) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   WriteRecords(tmp.path(), {});
   Replayed r = Replay(tmp.path());
   EXPECT_EQ(r.report.segments, 1u);
@@ -162,7 +150,7 @@ TEST_F(WalReplayTest, OpenedButUnusedWalReplaysEmpty) {
 }
 
 TEST_F(WalReplayTest, RoundTripIncludingEmptyAndLargePayloads) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   std::vector<std::string> payloads = {
       "", "x", Payload(1, 100), "", Payload(2, 1 << 20), Payload(3, 5000)};
   std::vector<WalRecordRef> refs = WriteRecords(tmp.path(), payloads);
@@ -183,7 +171,7 @@ TEST_F(WalReplayTest, RoundTripIncludingEmptyAndLargePayloads) {
 }
 
 TEST_F(WalReplayTest, SegmentLayoutMatchesFormatHeader) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   std::vector<WalRecordRef> refs = WriteRecords(tmp.path(), {"abc"});
   const std::string data = ReadFile(SegmentPath(tmp.path(), 1));
   ASSERT_EQ(data.size(), fmt::kSegmentHeaderSize + fmt::kRecordHeaderSize + 3);
@@ -210,7 +198,7 @@ TEST_F(WalReplayTest, SegmentLayoutMatchesFormatHeader) {
 // that record and reports a torn tail; truncating at its first byte is a
 // clean end.
 TEST_F(WalReplayTest, TornTailAtEveryOffsetOfLastRecord) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   const std::vector<std::string> payloads = MakePayloads(6, 150);
   std::vector<WalRecordRef> refs = WriteRecords(tmp.path(), payloads);
   const std::string path = SegmentPath(tmp.path(), 1);
@@ -231,7 +219,7 @@ TEST_F(WalReplayTest, TornTailAtEveryOffsetOfLastRecord) {
 
 // The same over a multi-segment WAL: only the last segment is cut.
 TEST_F(WalReplayTest, TornTailOfLastSegmentKeepsEarlierSegments) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   const std::vector<std::string> payloads = MakePayloads(40, 300);
   std::vector<WalRecordRef> refs =
       WriteRecords(tmp.path(), payloads, /*segment_bytes=*/2048);
@@ -253,7 +241,7 @@ TEST_F(WalReplayTest, TornTailOfLastSegmentKeepsEarlierSegments) {
 // After a crash the torn segment is not the last one: reopening starts a new
 // segment. Replay still reads both.
 TEST_F(WalReplayTest, TornTailInEarlierSegment) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   const std::vector<std::string> first = MakePayloads(3, 100);
   std::vector<WalRecordRef> refs = WriteRecords(tmp.path(), first);
   const std::string path = SegmentPath(tmp.path(), 1);
@@ -277,7 +265,7 @@ TEST_F(WalReplayTest, TornTailInEarlierSegment) {
 // Flipping any one bit of a middle record — magic, CRC, length, type or
 // payload — loses exactly that record.
 TEST_F(WalReplayTest, BitFlipInMiddleRecordLosesOnlyThatRecord) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   const std::vector<std::string> payloads = MakePayloads(7, 64);
   std::vector<WalRecordRef> refs = WriteRecords(tmp.path(), payloads);
   const std::string path = SegmentPath(tmp.path(), 1);
@@ -306,7 +294,7 @@ TEST_F(WalReplayTest, BitFlipInMiddleRecordLosesOnlyThatRecord) {
 }
 
 TEST_F(WalReplayTest, BitFlipInLastRecordPayloadIsCorruptNotTorn) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   const std::vector<std::string> payloads = MakePayloads(4, 64);
   std::vector<WalRecordRef> refs = WriteRecords(tmp.path(), payloads);
   const std::string path = SegmentPath(tmp.path(), 1);
@@ -322,7 +310,7 @@ TEST_F(WalReplayTest, BitFlipInLastRecordPayloadIsCorruptNotTorn) {
 // A length field blown up past the end of the segment must not swallow the
 // records after it.
 TEST_F(WalReplayTest, HugeLengthFieldResyncs) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   const std::vector<std::string> payloads = MakePayloads(5, 80);
   std::vector<WalRecordRef> refs = WriteRecords(tmp.path(), payloads);
   const std::string path = SegmentPath(tmp.path(), 1);
@@ -346,7 +334,7 @@ TEST_F(WalReplayTest, HugeLengthFieldResyncs) {
 // A damaged region spanning several records counts once: replay cannot tell
 // how many records it held.
 TEST_F(WalReplayTest, GarbageOverwritingTwoRecordsIsOneRegion) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   const std::vector<std::string> payloads = MakePayloads(6, 50);
   std::vector<WalRecordRef> refs = WriteRecords(tmp.path(), payloads);
   const std::string path = SegmentPath(tmp.path(), 1);
@@ -363,7 +351,7 @@ TEST_F(WalReplayTest, GarbageOverwritingTwoRecordsIsOneRegion) {
 }
 
 TEST_F(WalReplayTest, GarbageAppendedIsTornTail) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   const std::vector<std::string> payloads = MakePayloads(5, 120);
   WriteRecords(tmp.path(), payloads);
   const std::string path = SegmentPath(tmp.path(), 1);
@@ -382,7 +370,7 @@ TEST_F(WalReplayTest, GarbageAppendedIsTornTail) {
 
 // Preallocated or zero-filled space after a power loss.
 TEST_F(WalReplayTest, ZerosAppendedIsTornTail) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   const std::vector<std::string> payloads = MakePayloads(3, 120);
   WriteRecords(tmp.path(), payloads);
   const std::string path = SegmentPath(tmp.path(), 1);
@@ -394,7 +382,7 @@ TEST_F(WalReplayTest, ZerosAppendedIsTornTail) {
 }
 
 TEST_F(WalReplayTest, DamagedSegmentHeaderKeepsRecords) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   const std::vector<std::string> payloads = MakePayloads(3, 40);
   WriteRecords(tmp.path(), payloads);
   const std::string path = SegmentPath(tmp.path(), 1);
@@ -413,7 +401,7 @@ TEST_F(WalReplayTest, DamagedSegmentHeaderKeepsRecords) {
 }
 
 TEST_F(WalReplayTest, SegmentNumberMismatchIsReported) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   const std::vector<std::string> payloads = MakePayloads(2, 40);
   WriteRecords(tmp.path(), payloads);
   std::filesystem::rename(SegmentPath(tmp.path(), 1),
@@ -426,7 +414,7 @@ TEST_F(WalReplayTest, SegmentNumberMismatchIsReported) {
 }
 
 TEST_F(WalReplayTest, UnknownFormatVersionFailsReplay) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   WriteRecords(tmp.path(), {"a"});
   const std::string path = SegmentPath(tmp.path(), 1);
   std::string data = ReadFile(path);
@@ -445,7 +433,7 @@ TEST_F(WalReplayTest, UnknownFormatVersionFailsReplay) {
 }
 
 TEST_F(WalReplayTest, IncompleteSegmentHeaderIsTornTail) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   const std::vector<std::string> payloads = MakePayloads(2, 40);
   WriteRecords(tmp.path(), payloads);
   // A crash right after creating segment 2.
@@ -461,7 +449,7 @@ TEST_F(WalReplayTest, IncompleteSegmentHeaderIsTornTail) {
 }
 
 TEST_F(WalReplayTest, CallbackErrorStopsReplay) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   WriteRecords(tmp.path(), MakePayloads(5, 10));
   int calls = 0;
   absl::StatusOr<WalReplayReport> report =
@@ -474,39 +462,16 @@ TEST_F(WalReplayTest, CallbackErrorStopsReplay) {
 
 // A file system whose segment opens fail, as a permission or I/O error
 // would (a permission test cannot be used: CI runs as root).
-class UnopenableFileSystem : public WalFileSystem {
+class UnopenableFileSystem : public WalFileSystemWrapper {
  public:
-  absl::Status CreateDirs(const std::string& dir) override {
-    return base_->CreateDirs(dir);
-  }
-  absl::StatusOr<std::vector<std::string>> ListDir(
-      const std::string& dir) override {
-    return base_->ListDir(dir);
-  }
-  absl::StatusOr<std::unique_ptr<WalFile>> CreateFile(
-      const std::string& path) override {
-    return base_->CreateFile(path);
-  }
   absl::StatusOr<std::unique_ptr<WalFile>> OpenFile(
       const std::string& path) override {
     return absl::PermissionDeniedError("open " + path + ": permission denied");
   }
-  absl::StatusOr<uint64_t> FileSize(const std::string& path) override {
-    return base_->FileSize(path);
-  }
-  absl::Status DeleteFile(const std::string& path) override {
-    return base_->DeleteFile(path);
-  }
-  absl::Status SyncDir(const std::string& dir) override {
-    return base_->SyncDir(dir);
-  }
-
- private:
-  WalFileSystem* base_ = WalFileSystem::Default();
 };
 
 TEST_F(WalReplayTest, UnreadableSegmentFailsReplay) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   WriteRecords(tmp.path(), {"a"});
   UnopenableFileSystem fs;
   absl::StatusOr<WalReplayReport> report = ReplayWal(
@@ -520,7 +485,7 @@ TEST_F(WalReplayTest, UnreadableSegmentFailsReplay) {
 // Random damage anywhere never fails replay and never yields a record that
 // was not written.
 TEST_F(WalReplayTest, RandomDamageNeverInventsRecords) {
-  TempDir tmp;
+  TempDir tmp(kTempPrefix);
   const std::vector<std::string> payloads = MakePayloads(30, 90);
   WriteRecords(tmp.path(), payloads, /*segment_bytes=*/1024);
   std::vector<std::string> paths;

@@ -4,9 +4,6 @@
 // db/fault_injection_test.cc does the same).
 #include "wal/wal.h"
 
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -25,6 +22,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/temp_dir.h"
+#include "tests/wal/wal_file_system_wrapper.h"
 #include "util/log.h"
 #include "wal/wal_file.h"
 #include "wal/wal_format.h"
@@ -33,21 +32,8 @@ namespace andante::internal {
 namespace {
 
 namespace fmt = wal_format;
-
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = "/tmp/andante_wal_test.XXXXXX";
-    char* made = ::mkdtemp(tmpl.data());
-    EXPECT_NE(made, nullptr);
-    path_ = tmpl;
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using ::andante::testing::TempDir;
+using ::andante::testing::WalFileSystemWrapper;
 
 std::string Payload(int i, size_t size) {
   std::string s = "record-" + std::to_string(i) + ":";
@@ -101,7 +87,7 @@ std::vector<std::string> ReplayAll(const std::string& dir,
 // successful Sync covered; DropUnsyncedData cuts every file back to that,
 // which is what a power loss may do. Can also fail writes (after writing
 // half the bytes, like a full disk) and fsyncs.
-class FaultFileSystem : public WalFileSystem {
+class FaultFileSystem : public WalFileSystemWrapper {
  public:
   std::atomic<bool> fail_writes{false};
   std::atomic<bool> fail_syncs{false};
@@ -123,31 +109,10 @@ class FaultFileSystem : public WalFileSystem {
     }
   }
 
-  absl::Status CreateDirs(const std::string& dir) override {
-    return base_->CreateDirs(dir);
-  }
-  absl::StatusOr<std::vector<std::string>> ListDir(
-      const std::string& dir) override {
-    return base_->ListDir(dir);
-  }
   absl::StatusOr<std::unique_ptr<WalFile>> CreateFile(
       const std::string& path) override;
-  absl::StatusOr<std::unique_ptr<WalFile>> OpenFile(
-      const std::string& path) override {
-    return base_->OpenFile(path);
-  }
-  absl::StatusOr<uint64_t> FileSize(const std::string& path) override {
-    return base_->FileSize(path);
-  }
-  absl::Status DeleteFile(const std::string& path) override {
-    return base_->DeleteFile(path);
-  }
-  absl::Status SyncDir(const std::string& dir) override {
-    return base_->SyncDir(dir);
-  }
 
  private:
-  WalFileSystem* const base_ = WalFileSystem::Default();
   absl::Mutex mu_;
   std::map<std::string, uint64_t> synced_ ABSL_GUARDED_BY(mu_);
 };
@@ -193,7 +158,7 @@ class FaultFile : public WalFile {
 
 absl::StatusOr<std::unique_ptr<WalFile>> FaultFileSystem::CreateFile(
     const std::string& path) {
-  absl::StatusOr<std::unique_ptr<WalFile>> file = base_->CreateFile(path);
+  absl::StatusOr<std::unique_ptr<WalFile>> file = base()->CreateFile(path);
   if (!file.ok()) return file.status();
   RecordSynced(path, 0);
   return std::make_unique<FaultFile>(std::move(*file), this, path);
@@ -202,7 +167,7 @@ absl::StatusOr<std::unique_ptr<WalFile>> FaultFileSystem::CreateFile(
 class WalTest : public ::testing::Test {
  protected:
   void SetUp() override { SetLogLevel(LogLevel::kError); }
-  TempDir tmp_;
+  TempDir tmp_{"andante_wal_test"};
 };
 
 TEST_F(WalTest, SegmentFileNamesAreFixedWidth) {

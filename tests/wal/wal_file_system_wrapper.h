@@ -1,0 +1,58 @@
+// A WalFileSystem that forwards every call to another one, so a test file
+// system overrides only the calls it fakes or breaks (leveldb's EnvWrapper).
+#ifndef ANDANTE_TESTS_WAL_WAL_FILE_SYSTEM_WRAPPER_H_
+#define ANDANTE_TESTS_WAL_WAL_FILE_SYSTEM_WRAPPER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "wal/wal_file.h"
+
+namespace andante::testing {
+
+class WalFileSystemWrapper : public internal::WalFileSystem {
+ public:
+  // `base` must outlive the wrapper.
+  explicit WalFileSystemWrapper(
+      internal::WalFileSystem* base = internal::WalFileSystem::Default())
+      : base_(base) {}
+
+  absl::Status CreateDirs(const std::string& dir) override {
+    return base_->CreateDirs(dir);
+  }
+  absl::StatusOr<std::vector<std::string>> ListDir(
+      const std::string& dir) override {
+    return base_->ListDir(dir);
+  }
+  absl::StatusOr<std::unique_ptr<internal::WalFile>> CreateFile(
+      const std::string& path) override {
+    return base_->CreateFile(path);
+  }
+  absl::StatusOr<std::unique_ptr<internal::WalFile>> OpenFile(
+      const std::string& path) override {
+    return base_->OpenFile(path);
+  }
+  absl::StatusOr<uint64_t> FileSize(const std::string& path) override {
+    return base_->FileSize(path);
+  }
+  absl::Status DeleteFile(const std::string& path) override {
+    return base_->DeleteFile(path);
+  }
+  absl::Status SyncDir(const std::string& dir) override {
+    return base_->SyncDir(dir);
+  }
+
+ protected:
+  internal::WalFileSystem* base() const { return base_; }
+
+ private:
+  internal::WalFileSystem* const base_;
+};
+
+}  // namespace andante::testing
+
+#endif  // ANDANTE_TESTS_WAL_WAL_FILE_SYSTEM_WRAPPER_H_
