@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "otlp_grpc_service.h"
 #include "otlp_http_routes.h"
+#include "model/protobuf_errors.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -218,6 +219,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const Config& config) {
 }
 
 int Main(int argc, char** argv) {
+  // Malformed requests make protobuf log an ERROR line each; route those to
+  // the decode errors and the debug log instead of flooding stderr.
+  internal::RouteProtobufLogs();
   absl::StatusOr<Flags> flags = ParseFlags(argc, argv);
   if (!flags.ok()) {
     std::fprintf(stderr, "andante: %s\n",

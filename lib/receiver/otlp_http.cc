@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "model/otlp_json.h"
+#include "model/protobuf_errors.h"
 #include "receiver/decompress.h"
 #include "util/strings.h"
 
@@ -128,11 +129,13 @@ OtlpHttpDecodeResult Decode(const OtlpHttpInput& in,
 
   if (r.encoding == OtlpEncoding::kProtobuf) {
     // ParseFromArray takes an int; the limit keeps payloads far below.
+    ProtobufErrorCapture why;
     if (payload.size() > static_cast<size_t>(INT_MAX) ||
         !out->ParseFromArray(payload.data(),
                              static_cast<int>(payload.size()))) {
       out->Clear();
-      return BadRequest(media, "proto: cannot parse invalid wire-format data");
+      return BadRequest(
+          media, why.Explain("proto: cannot parse invalid wire-format data"));
     }
   } else {
     absl::Status s = ParseOtlpJson(payload, out);

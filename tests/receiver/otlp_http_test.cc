@@ -374,6 +374,29 @@ TEST(OtlpHttpTest, BadProtobufIs400WithProtoStatus) {
   EXPECT_EQ(out.resource_spans_size(), 0);
 }
 
+// protobuf C++ rejects invalid UTF-8 in proto3 strings and explains why only
+// in its log; the explanation must reach the client instead.
+TEST(OtlpHttpTest, InvalidUtf8Is400NamingTheField) {
+  ExportTraceServiceRequest valid;
+  auto* span = valid.add_resource_spans()->add_scope_spans()->add_spans();
+  span->set_trace_id(std::string(16, '\x01'));
+  span->set_span_id(std::string(8, '\x02'));
+  span->set_name("NAME");
+  std::string bytes = valid.SerializeAsString();
+  bytes.replace(bytes.find("NAME"), 4, "\xff\xfe\xfd\xfc");
+  Call c;
+  c.body = bytes;
+  ExportTraceServiceRequest out;
+  auto r = Decode(c, &out);
+  ASSERT_FALSE(r.ok);
+  EXPECT_EQ(r.error.status, 400);
+  andante::rpc::Status s = ProtoStatus(r.error);
+  EXPECT_NE(s.message().find("opentelemetry.proto.trace.v1.Span.name"),
+            std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("UTF-8"), std::string::npos) << s.message();
+}
+
 TEST(OtlpHttpTest, BadJsonIs400WithJsonStatus) {
   for (
       const char* body :

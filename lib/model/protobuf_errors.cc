@@ -1,0 +1,55 @@
+#include "model/protobuf_errors.h"
+
+#include <mutex>
+
+#include "google/protobuf/stubs/logging.h"
+#include "util/log.h"
+
+namespace andante::internal {
+namespace {
+
+thread_local ProtobufErrorCapture* t_capture = nullptr;
+google::protobuf::LogHandler* g_default_handler = nullptr;
+
+void HandleProtobufLog(google::protobuf::LogLevel level, const char* filename,
+                       int line, const std::string& message) {
+  if (level >= google::protobuf::LOGLEVEL_FATAL) {
+    if (g_default_handler != nullptr) {
+      g_default_handler(level, filename, line, message);
+    }
+    return;
+  }
+  if (t_capture != nullptr) {
+    t_capture->Record(message);
+    return;
+  }
+  ANDANTE_LOG(kDebug, "protobuf", {{"message", message}});
+}
+
+}  // namespace
+
+void RouteProtobufLogs() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    g_default_handler = google::protobuf::SetLogHandler(&HandleProtobufLog);
+  });
+}
+
+ProtobufErrorCapture::ProtobufErrorCapture() : previous_(t_capture) {
+  RouteProtobufLogs();
+  t_capture = this;
+}
+
+ProtobufErrorCapture::~ProtobufErrorCapture() { t_capture = previous_; }
+
+void ProtobufErrorCapture::Record(std::string_view message) {
+  if (first_message_.empty()) first_message_ = std::string(message);
+}
+
+std::string ProtobufErrorCapture::Explain(std::string_view what) const {
+  std::string out(what);
+  if (!first_message_.empty()) out.append(": ").append(first_message_);
+  return out;
+}
+
+}  // namespace andante::internal
