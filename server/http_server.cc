@@ -1,5 +1,6 @@
 #include "http_server.h"
 
+#include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -284,6 +285,7 @@ class HttpServer::Impl::Session
     }
     // A body left unread makes the stream unusable for another request.
     bool keep_alive = msg.keep_alive() && !too_large;
+    linger_ = too_large;
 
     HttpResponse resp;
     try {
@@ -321,8 +323,31 @@ class HttpServer::Impl::Session
         stream_, *res_,
         [self = shared_from_this()](beast::error_code ec, size_t) {
           self->res_.reset();
-          if (ec || self->close_after_) return self->Close();
+          if (ec) return self->Close();
+          if (self->close_after_ && self->linger_) return self->LingerClose();
+          if (self->close_after_) return self->Close();
           self->ReadHeader();
+        });
+  }
+
+  // After refusing a body mid-upload: stop sending, then read and discard
+  // what the client is still writing for a short while before closing, as
+  // Go's server does. Closing at once would reset the connection under a
+  // client that is still writing, and it would never read our answer.
+  void LingerClose() {
+    beast::error_code ec;
+    stream_.shutdown(tcp::socket::shutdown_send, ec);
+    SetExpiry(kLingerTime);  // the expiry sweep closes us if the client dawdles
+    Drain();
+  }
+
+  void Drain() {
+    if (!drain_) drain_ = std::make_unique<std::array<char, 16384>>();
+    stream_.async_read_some(
+        net::buffer(*drain_),
+        [self = shared_from_this()](beast::error_code ec, size_t) {
+          if (ec) return self->Close();  // EOF, reset, or closed by the sweep
+          self->Drain();
         });
   }
 
@@ -335,6 +360,8 @@ class HttpServer::Impl::Session
 
   // Largest body buffer kept for the connection's next request.
   static constexpr size_t kKeepBodyCapacity = 8 << 20;
+  // How long LingerClose keeps reading a refused upload.
+  static constexpr absl::Duration kLingerTime = absl::Milliseconds(500);
 
   void SetExpiry(absl::Duration d) {
     if (d <= absl::ZeroDuration() || d == absl::InfiniteDuration()) {
@@ -357,6 +384,8 @@ class HttpServer::Impl::Session
   bool first_ = true;
   bool busy_ = false;
   bool close_after_ = false;
+  bool linger_ = false;  // the body was refused: close via LingerClose
+  std::unique_ptr<std::array<char, 16384>> drain_;
 };
 
 void HttpServer::Impl::DoAccept(Listener* l) {
