@@ -48,8 +48,8 @@ struct BlockOptions {
   // Uncompressed bytes per data page (`v2_index_page_size_bytes` plays this
   // role in Tempo). A lookup decompresses one page: smaller pages make
   // lookups cheaper, larger ones compress better. Measured on realistic
-  // traces (bench/block_build_bench): 256 KiB -> 52.7 B/span, 0.22 ms per
-  // lookup; 512 KiB -> 50.0 B/span, 0.40 ms; 1 MiB -> 48.0 B/span, 0.82 ms.
+  // traces (bench/block_build_bench): 256 KiB -> 50.3 B/span; 512 KiB ->
+  // 47.2 B/span, 0.30 ms per lookup; 1 MiB -> 45.5 B/span, ~0.8 ms.
   uint64_t page_size_bytes = 512 * 1024;
   // zstd level for data pages (1-19). Higher is smaller and slower to write.
   int zstd_level = 3;

@@ -106,7 +106,7 @@ class StoreImpl final : public Store {
     FoundTrace found;
     TenantInstance* instance = Find(tenant);
     if (instance == nullptr) return found;
-    internal::TraceCombiner combiner;
+    internal::TraceCombiner combiner(id);
     absl::Status s =
         instance->CollectTrace(id, options, combiner, &found.inspected_bytes);
     if (!s.ok()) return s;

@@ -66,6 +66,9 @@ absl::Status TraceCombiner::Add(std::string_view traces_data) {
       ScopeSpans* out_ss = nullptr;
       for (Span& span : *ss.mutable_spans()) {
         if (!span_keys_.insert(SpanKey(span)).second) continue;
+        if (span.trace_id().empty() && !fill_trace_id_.empty()) {
+          span.set_trace_id(fill_trace_id_);
+        }
         if (out_ss == nullptr) {
           // Created lazily, so a scope whose spans are all duplicates adds
           // nothing.

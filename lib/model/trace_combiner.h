@@ -27,6 +27,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "andante/ids.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
 
 namespace andante::internal {
@@ -34,6 +35,10 @@ namespace andante::internal {
 class TraceCombiner {
  public:
   TraceCombiner() = default;
+  // For stored fragments of trace `id`: the ingest path leaves span.trace_id
+  // out of stored spans (the WAL entry or block entry is keyed by it), and
+  // the combiner puts it back into every span that has none.
+  explicit TraceCombiner(const TraceId& id) : fill_trace_id_(id.bytes()) {}
   TraceCombiner(const TraceCombiner&) = delete;
   TraceCombiner& operator=(const TraceCombiner&) = delete;
 
@@ -57,6 +62,7 @@ class TraceCombiner {
     absl::flat_hash_map<std::string, int> scopes;
   };
 
+  std::string fill_trace_id_;  // empty: leave trace IDs as stored
   opentelemetry::proto::trace::v1::TracesData trace_;
   // Resource key -> index into trace_.resource_spans and resource_states_.
   absl::flat_hash_map<std::string, int> resources_;

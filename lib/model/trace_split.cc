@@ -1,6 +1,7 @@
 #include "model/trace_split.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstring>
 #include <deque>
 
@@ -34,6 +35,9 @@ constexpr uint8_t kResourceSpansSchemaUrl = Tag(3);
 constexpr uint8_t kScopeSpansScope = Tag(1);
 constexpr uint8_t kScopeSpansSpans = Tag(2);
 constexpr uint8_t kScopeSpansSchemaUrl = Tag(3);
+// Span.trace_id as serialized: tag, length byte, 16 ID bytes.
+constexpr uint8_t kTraceIdTag = Tag(1);
+constexpr uint32_t kTraceIdFieldBytes = 2 + TraceId::kSize;
 // ResourceSpans.instrumentation_library_spans, pre-1.0 OTLP.
 constexpr int kLegacyScopeSpansField = 1000;
 
@@ -160,9 +164,10 @@ absl::StatusOr<std::vector<TraceFragment>> SplitByTrace(
         f.start_unix_nano = std::min(f.start_unix_nano, start);
         f.end_unix_nano = std::max(f.end_unix_nano, end);
         ++f.span_count;
-        spans.push_back(SpanEntry{&span,
-                                  static_cast<uint32_t>(span.ByteSizeLong()),
-                                  scope_index, it->second});
+        spans.push_back(SpanEntry{
+            &span,
+            static_cast<uint32_t>(span.ByteSizeLong() - kTraceIdFieldBytes),
+            scope_index, it->second});
       }
     }
     if (resource_used) {
@@ -220,7 +225,10 @@ absl::StatusOr<std::vector<TraceFragment>> SplitByTrace(
     }
 
     std::string& data = fragments[t].data;
-    absl::strings_internal::STLStringResizeUninitialized(&data, total);
+    // Each span is serialized whole and then shifted over its trace_id, so
+    // the last one briefly needs kTraceIdFieldBytes past the end.
+    absl::strings_internal::STLStringResizeUninitialized(
+        &data, total + kTraceIdFieldBytes);
     uint8_t* out = reinterpret_cast<uint8_t*>(data.data());
     size_t slot = 0;
     for (const SpanEntry* const* p = first; p != last;) {
@@ -235,8 +243,15 @@ absl::StatusOr<std::vector<TraceFragment>> SplitByTrace(
         if (si.has_scope) out = WriteBytes(kScopeSpansScope, si.scope, out);
         for (; p != last && (*p)->scope == sc; ++p) {
           out = WriteHeader(kScopeSpansSpans, (*p)->size, out);
-          // Sizes were cached by ByteSizeLong() in pass 1.
+          // Sizes were cached by ByteSizeLong() in pass 1. Fields serialize
+          // in number order, so the validated trace_id (field 1: tag, length
+          // 16, 16 bytes) comes first; it is dropped, the fragment being
+          // keyed by it, and TraceCombiner restores it on read.
+          uint8_t* span_start = out;
           out = (*p)->span->SerializeWithCachedSizesToArray(out);
+          assert(span_start[0] == kTraceIdTag && span_start[1] == TraceId::kSize);
+          std::memmove(span_start, span_start + kTraceIdFieldBytes, (*p)->size);
+          out -= kTraceIdFieldBytes;
         }
         if (!si.schema_url->empty()) {
           out = WriteBytes(kScopeSpansSchemaUrl, *si.schema_url, out);
@@ -246,6 +261,8 @@ absl::StatusOr<std::vector<TraceFragment>> SplitByTrace(
         out = WriteBytes(kResourceSpansSchemaUrl, *ri.schema_url, out);
       }
     }
+    assert(out == reinterpret_cast<uint8_t*>(data.data()) + total);
+    data.resize(total);
   }
   return fragments;
 }

@@ -33,6 +33,8 @@ struct TraceFragment {
   // A serialized OTLP TracesData holding only this trace's spans, each under
   // its original resource and scope (one ResourceSpans per source
   // ResourceSpans, one ScopeSpans per source ScopeSpans, order preserved).
+  // The spans' trace_id fields are left out: every stored fragment is keyed
+  // by `id`, and TraceCombiner(id) restores them on read.
   std::string data;
 };
 

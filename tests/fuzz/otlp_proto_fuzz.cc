@@ -42,8 +42,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!fragments.ok()) return 0;
 
   for (const auto& fragment : *fragments) {
-    TraceCombiner combiner;
-    // A fragment must parse, hold only its trace, and survive a duplicate.
+    TraceCombiner combiner(fragment.id);
+    // A fragment must parse, hold only its trace (its spans' trace IDs are
+    // restored from the key), and survive a duplicate.
     Check(combiner.Add(fragment.data).ok());
     Check(combiner.Add(fragment.data).ok());
     uint64_t count = 0;

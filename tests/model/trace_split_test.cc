@@ -1,3 +1,4 @@
+#include "model/trace_combiner.h"
 #include "model/trace_split.h"
 
 #include <string>
@@ -74,6 +75,13 @@ bool Same(const google::protobuf::Message& a, const google::protobuf::Message& b
   return a.SerializeAsString() == b.SerializeAsString();
 }
 
+// `source` as a fragment stores it: without its trace_id.
+Span Stored(const Span& source) {
+  Span stored = source;
+  stored.clear_trace_id();
+  return stored;
+}
+
 TEST(SplitByTraceTest, EmptyRequestGivesNoFragments) {
   ExportTraceServiceRequest req;
   auto fragments = SplitByTrace(req);
@@ -136,7 +144,9 @@ TEST(SplitByTraceTest, FragmentsHoldExactlyTheirSpansUnderOriginalResourceAndSco
           *out_ss->mutable_scope() = ss.scope();
           out_ss->set_schema_url(ss.schema_url());
         }
-        *out_ss->add_spans() = span;
+        Span* stored = out_ss->add_spans();
+        *stored = span;
+        stored->clear_trace_id();  // fragments are keyed by it
       }
     }
   }
@@ -151,11 +161,24 @@ TEST(SplitByTraceTest, FragmentsHoldExactlyTheirSpansUnderOriginalResourceAndSco
       for (const ScopeSpans& ss : rs.scope_spans()) {
         for (const Span& span : ss.spans()) {
           ++spans;
-          EXPECT_EQ(span.trace_id(), f.id.bytes());
+          EXPECT_TRUE(span.trace_id().empty());
         }
       }
     }
     EXPECT_EQ(spans, f.span_count);
+    // Reading a fragment back through the combiner restores every trace ID.
+    TraceCombiner combiner(f.id);
+    ASSERT_TRUE(combiner.Add(f.data).ok());
+    uint64_t combined = 0;
+    TracesData restored = combiner.Finish(&combined);
+    EXPECT_EQ(combined, f.span_count);
+    for (const ResourceSpans& rs : restored.resource_spans()) {
+      for (const ScopeSpans& ss : rs.scope_spans()) {
+        for (const Span& span : ss.spans()) {
+          EXPECT_EQ(span.trace_id(), f.id.bytes());
+        }
+      }
+    }
   }
 
   // Trace 1 spans three source scopes over two resources.
@@ -168,9 +191,9 @@ TEST(SplitByTraceTest, FragmentsHoldExactlyTheirSpansUnderOriginalResourceAndSco
   EXPECT_EQ(t1.resource_spans(0).scope_spans(1).schema_url(), "scope-schema");
   ASSERT_EQ(t1.resource_spans(0).scope_spans(0).spans_size(), 2);
   EXPECT_TRUE(Same(t1.resource_spans(0).scope_spans(0).spans(1),
-                   req.resource_spans(0).scope_spans(0).spans(2)));
+                   Stored(req.resource_spans(0).scope_spans(0).spans(2))));
   EXPECT_TRUE(Same(t1.resource_spans(1).scope_spans(0).spans(0),
-                   req.resource_spans(1).scope_spans(0).spans(2)));
+                   Stored(req.resource_spans(1).scope_spans(0).spans(2))));
 }
 
 TEST(SplitByTraceTest, ConcatenatedFragmentsParseAsOneTracesData) {
@@ -197,6 +220,10 @@ TEST(SplitByTraceTest, AbsentResourceAndScopeStayAbsent) {
   ASSERT_EQ(fragments->size(), 1u);
   TracesData expected;
   *expected.add_resource_spans() = *rs;
+  expected.mutable_resource_spans(0)
+      ->mutable_scope_spans(0)
+      ->mutable_spans(0)
+      ->clear_trace_id();
   EXPECT_EQ((*fragments)[0].data, expected.SerializeAsString());
   TracesData parsed;
   ASSERT_TRUE(parsed.ParseFromString((*fragments)[0].data));
