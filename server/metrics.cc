@@ -11,37 +11,35 @@
 namespace andante::server {
 namespace {
 
-void AppendEscapedLabelValue(std::string_view v, std::string* out) {
+// Prometheus text format escaping: backslash and newline everywhere, and
+// the double quote inside label values (not in HELP text).
+void AppendEscaped(std::string_view v, bool quote, std::string* out) {
   for (char c : v) {
     switch (c) {
       case '\\':
         out->append("\\\\");
         break;
-      case '"':
-        out->append("\\\"");
-        break;
       case '\n':
         out->append("\\n");
         break;
+      case '"':
+        if (quote) {
+          out->append("\\\"");
+          break;
+        }
+        [[fallthrough]];
       default:
         out->push_back(c);
     }
   }
 }
 
+void AppendEscapedLabelValue(std::string_view v, std::string* out) {
+  AppendEscaped(v, /*quote=*/true, out);
+}
+
 void AppendEscapedHelp(std::string_view v, std::string* out) {
-  for (char c : v) {
-    switch (c) {
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      default:
-        out->push_back(c);
-    }
-  }
+  AppendEscaped(v, /*quote=*/false, out);
 }
 
 // `{a="x",b="y"}` plus an optional extra label (histogram `le`); nothing when

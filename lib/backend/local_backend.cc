@@ -24,6 +24,7 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -232,22 +233,17 @@ class LocalBackend final : public Backend {
   }
 
   absl::StatusOr<std::string> Read(std::string_view key) override {
-    absl::Status s = internal::ValidateObjectKey(key);
-    if (!s.ok()) return s;
-    std::string path = PathOf(key);
-    absl::StatusOr<int> fd = OpenObject(path);
-    if (!fd.ok()) return fd.status();
-    ScopedFd closer(*fd);
-    struct stat st;
-    if (::fstat(*fd, &st) != 0) return ErrnoStatus(errno, "stat", path);
-    std::string out(static_cast<size_t>(st.st_size), '\0');
-    s = PreadAll(*fd, out.data(), out.size(), 0, path);
-    if (!s.ok()) return s;
-    return out;
+    return ReadObject(key, 0, std::nullopt);
   }
 
   absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
                                         uint64_t length) override {
+    return ReadObject(key, offset, length);
+  }
+
+  // `length` bytes at `offset`, or everything from `offset` when nullopt.
+  absl::StatusOr<std::string> ReadObject(std::string_view key, uint64_t offset,
+                                         std::optional<uint64_t> length) {
     absl::Status s = internal::ValidateObjectKey(key);
     if (!s.ok()) return s;
     std::string path = PathOf(key);
@@ -257,13 +253,14 @@ class LocalBackend final : public Backend {
     struct stat st;
     if (::fstat(*fd, &st) != 0) return ErrnoStatus(errno, "stat", path);
     uint64_t size = static_cast<uint64_t>(st.st_size);
-    if (offset > size || length > size - offset) {
+    uint64_t n = length.value_or(size - std::min(offset, size));
+    if (offset > size || n > size - offset) {
       return absl::OutOfRangeError(absl::StrCat(
-          "range [", offset, ", +", length, ") is past the end of ",
+          "range [", offset, ", +", n, ") is past the end of ",
           ToAbsl(key), " (", size, " bytes)"));
     }
-    std::string out(length, '\0');
-    s = PreadAll(*fd, out.data(), length, offset, path);
+    std::string out(n, '\0');
+    s = PreadAll(*fd, out.data(), n, offset, path);
     if (!s.ok()) return s;
     return out;
   }
