@@ -39,26 +39,18 @@ class MemoryBackend final : public Backend {
   MemoryBackend& operator=(const MemoryBackend&) = delete;
 
   absl::StatusOr<std::string> Read(std::string_view key) override {
-    absl::Status s = internal::ValidateObjectKey(key);
-    if (!s.ok()) return s;
     absl::MutexLock lock(&mu_);
-    auto it = objects_.find(key);
-    if (it == objects_.end()) {
-      return absl::NotFoundError(absl::StrCat("no object at ", ToAbsl(key)));
-    }
-    return it->second;
+    absl::StatusOr<const std::string*> data = Find(key);
+    if (!data.ok()) return data.status();
+    return **data;
   }
 
   absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
                                         uint64_t length) override {
-    absl::Status s = internal::ValidateObjectKey(key);
-    if (!s.ok()) return s;
     absl::MutexLock lock(&mu_);
-    auto it = objects_.find(key);
-    if (it == objects_.end()) {
-      return absl::NotFoundError(absl::StrCat("no object at ", ToAbsl(key)));
-    }
-    const std::string& data = it->second;
+    absl::StatusOr<const std::string*> found = Find(key);
+    if (!found.ok()) return found.status();
+    const std::string& data = **found;
     if (offset > data.size() || length > data.size() - offset) {
       return absl::OutOfRangeError(absl::StrCat(
           "range [", offset, ", +", length, ") is past the end of ",
@@ -109,6 +101,18 @@ class MemoryBackend final : public Backend {
     auto it = objects_.find(key);
     if (it != objects_.end()) objects_.erase(it);
     return absl::OkStatus();
+  }
+
+  // The object at a validated `key`.
+  absl::StatusOr<const std::string*> Find(std::string_view key)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::Status s = internal::ValidateObjectKey(key);
+    if (!s.ok()) return s;
+    auto it = objects_.find(key);
+    if (it == objects_.end()) {
+      return absl::NotFoundError(absl::StrCat("no object at ", ToAbsl(key)));
+    }
+    return &it->second;
   }
 
  private:
