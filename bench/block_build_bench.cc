@@ -119,7 +119,7 @@ void BM_BlockBuild(benchmark::State& state) {
   state.counters["pages"] = meta.total_pages;
 }
 BENCHMARK(BM_BlockBuild)
-    ->ArgsProduct({{64, 256, 512, 1024}, {1, 3, 6}})
+    ->ArgsProduct({{64, 256, 512, 1024}, {1, 2, 3, 6}})
     ->Unit(benchmark::kMillisecond);
 
 // Finds random present traces in a block of 2*10^4 traces in a local

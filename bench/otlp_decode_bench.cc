@@ -1,4 +1,5 @@
-// OTLP ingest decode path: protobuf parse, split by trace, OTLP/JSON parse.
+// OTLP ingest decode path: protobuf parse, split by trace, the wire-bytes
+// split that replaces both for protobuf requests, OTLP/JSON parse.
 //
 // The request is what a busy collector sends: 1000 spans = 100 traces x 10
 // spans over 5 services, HTTP server/client spans and DB spans with the
@@ -9,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "andante/ids.h"
+#include "andante/store.h"
 #include "benchmark/benchmark.h"
 #include "google/protobuf/arena.h"
 #include "model/otlp_json.h"
@@ -193,6 +195,38 @@ void BM_ParseProtoAndSplit(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations() * kTraces * kSpansPerTrace);
 }
 BENCHMARK(BM_ParseProtoAndSplit);
+
+// The wire-bytes split that replaced parse + split on the OTLP/gRPC and
+// OTLP/HTTP-protobuf paths: same fragments, no message tree.
+void BM_SplitSerializedByTrace(benchmark::State& state) {
+  const std::string bytes = MakeRequest().SerializeAsString();
+  std::vector<TraceFragment> fragments;
+  for (auto _ : state) {
+    if (!SplitSerializedByTrace(bytes, &fragments)) {
+      state.SkipWithError("wire split declined the request");
+      break;
+    }
+    benchmark::DoNotOptimize(fragments);
+  }
+  state.SetItemsProcessed(state.iterations() * kTraces * kSpansPerTrace);
+  state.SetBytesProcessed(state.iterations() * bytes.size());
+}
+BENCHMARK(BM_SplitSerializedByTrace);
+
+// What the receivers do per request now, including the batch around it.
+void BM_SpanBatchFromProto(benchmark::State& state) {
+  const std::string bytes = MakeRequest().SerializeAsString();
+  for (auto _ : state) {
+    absl::StatusOr<SpanBatch> batch = SpanBatch::FromProto(bytes);
+    if (!batch.ok()) {
+      state.SkipWithError("FromProto failed");
+      break;
+    }
+    benchmark::DoNotOptimize(batch);
+  }
+  state.SetItemsProcessed(state.iterations() * kTraces * kSpansPerTrace);
+}
+BENCHMARK(BM_SpanBatchFromProto);
 
 void BM_ParseOtlpJson(benchmark::State& state) {
   const std::string body = ToOtlpJson(MakeRequest());

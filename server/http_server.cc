@@ -174,7 +174,11 @@ class HttpServer::Impl::Session
     : public std::enable_shared_from_this<HttpServer::Impl::Session> {
  public:
   Session(Impl* server, Listener* listener, tcp::socket socket)
-      : server_(server), listener_(listener), stream_(std::move(socket)) {}
+      : server_(server), listener_(listener), stream_(std::move(socket)) {
+    // Beast reads at most the buffer's free capacity (min 512 bytes) per
+    // recv: without room, a 260 KB body takes ~500 syscalls.
+    buffer_.reserve(64 << 10);
+  }
 
   // True when the current phase (reading, writing, waiting for the next
   // request) has outlived its timeout. Safe from any thread.

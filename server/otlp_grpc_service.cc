@@ -1,9 +1,14 @@
 #include "otlp_grpc_service.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/rpc_service_method.h>
+#include <grpcpp/impl/service_type.h>
+#include <grpcpp/support/method_handler.h>
 
 #include <chrono>
 #include <exception>
+#include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -11,27 +16,14 @@
 #include "andante/tenant.h"
 #include "http_server.h"
 #include "metrics.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
 #include "util/log.h"
 #include "util/strings.h"
 
 namespace andante::server {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse;
-using ::opentelemetry::proto::collector::trace::v1::TraceService;
-
-constexpr std::string_view kExportRoute =
+constexpr char kExportRoute[] =
     "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
-
-uint64_t CountSpans(const ExportTraceServiceRequest& request) {
-  uint64_t n = 0;
-  for (const auto& rs : request.resource_spans()) {
-    for (const auto& ss : rs.scope_spans()) n += ss.spans_size();
-  }
-  return n;
-}
 
 grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
@@ -44,18 +36,33 @@ std::string StatusLabel(const absl::Status& s) {
   return absl::AsciiStrToLower(absl::StatusCodeToString(s.code()));
 }
 
-class TraceServiceImpl final : public TraceService::Service {
+// TraceService with Export registered raw: gRPC hands over the request bytes
+// (a ByteBuffer) instead of a parsed ExportTraceServiceRequest, and the
+// bytes are split by SpanBatch::FromProto without building the message tree.
+// Same method name, same synchronous threading as the generated service.
+class TraceServiceImpl final : public grpc::Service {
  public:
   TraceServiceImpl(const OtlpGrpcOptions& options, Store* store,
                    ServerMetrics* metrics)
       : options_(options),
         store_(store),
         metrics_(metrics),
-        route_(RouteLabel(kExportRoute)) {}
+        route_(RouteLabel(kExportRoute)) {
+    AddMethod(new grpc::internal::RpcServiceMethod(
+        kExportRoute, grpc::internal::RpcMethod::NORMAL_RPC,
+        new grpc::internal::RpcMethodHandler<TraceServiceImpl, grpc::ByteBuffer,
+                                             grpc::ByteBuffer, grpc::ByteBuffer,
+                                             grpc::ByteBuffer>(
+            [](TraceServiceImpl* service, grpc::ServerContext* context,
+               const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
+              return service->Export(context, request, response);
+            },
+            this)));
+  }
 
   grpc::Status Export(grpc::ServerContext* context,
-                      const ExportTraceServiceRequest* request,
-                      ExportTraceServiceResponse* /*response*/) override {
+                      const grpc::ByteBuffer* request,
+                      grpc::ByteBuffer* response) {
     auto start = std::chrono::steady_clock::now();
     absl::Status s;
     try {
@@ -73,14 +80,49 @@ class TraceServiceImpl final : public TraceService::Service {
                                   : "error";
       metrics_->ObserveRequest("gRPC", route_, code, seconds);
     }
-    // Success: an empty ExportTraceServiceResponse (no partial_success).
+    // Success: an empty ExportTraceServiceResponse (no partial_success),
+    // which serializes to no bytes.
+    if (s.ok()) {
+      grpc::Slice empty;
+      *response = grpc::ByteBuffer(&empty, 1);
+    }
     return ToGrpc(s);
   }
 
  private:
   absl::Status Push(grpc::ServerContext* context,
-                    const ExportTraceServiceRequest& request) {
-    const uint64_t spans = CountSpans(request);
+                    const grpc::ByteBuffer& buffer) {
+    // The message as one contiguous run of bytes: gRPC usually delivers it
+    // in several slices (already decompressed).
+    std::vector<grpc::Slice> slices;
+    if (grpc::Status dumped = buffer.Dump(&slices); !dumped.ok()) {
+      return absl::InternalError(dumped.error_message());
+    }
+    thread_local std::string joined;
+    constexpr size_t kKeepJoinedBytes = 8 << 20;
+    if (joined.capacity() > kKeepJoinedBytes) std::string().swap(joined);
+    std::string_view bytes;
+    if (slices.size() == 1) {
+      bytes = std::string_view(reinterpret_cast<const char*>(slices[0].begin()),
+                               slices[0].size());
+    } else {
+      joined.clear();
+      for (const grpc::Slice& slice : slices) {
+        joined.append(reinterpret_cast<const char*>(slice.begin()),
+                      slice.size());
+      }
+      bytes = joined;
+    }
+
+    absl::StatusOr<SpanBatch> batch = SpanBatch::FromProto(bytes);
+    if (!batch.ok()) {
+      // What grpc-go (and so the collector in Tempo) answers for a message
+      // that does not unmarshal.
+      return absl::InternalError(
+          absl::StrCat("grpc: error unmarshalling request: ",
+                       batch.status().message()));
+    }
+    const uint64_t spans = batch->span_count();
     std::string tenant(kSingleTenant);
     if (options_.multitenancy_enabled) {
       const auto& md = context->client_metadata();
@@ -101,12 +143,11 @@ class TraceServiceImpl final : public TraceService::Service {
         return tenant_error;
       }
     }
-    absl::StatusOr<PushResult> pushed = store_->Push(tenant, request);
+    absl::StatusOr<PushResult> pushed = store_->Push(tenant, *batch);
     if (metrics_ != nullptr) {
       metrics_->RecordPush(
-          "grpc", tenant, spans, request.ByteSizeLong(),
-          StatusLabel(pushed.status()), pushed.ok(),
-          pushed.ok() ? pushed->spans_discarded_trace_too_large : 0);
+          "grpc", tenant, spans, bytes.size(), StatusLabel(pushed.status()),
+          pushed.ok(), pushed.ok() ? pushed->spans_discarded_trace_too_large : 0);
     }
     return pushed.status();
   }

@@ -15,6 +15,12 @@
 //   auto found = (*store)->FindTraceById("single-tenant", trace_id);
 //   if (found.ok() && found->span_count > 0) { use(found->trace); }
 //
+// Receivers that hold the request as protobuf bytes push a SpanBatch
+// instead, which splits the bytes without parsing them:
+//
+//   auto batch = andante::SpanBatch::FromProto(body);
+//   if (batch.ok()) pushed = (*store)->Push("single-tenant", *batch);
+//
 // Data flow: a push is split by trace ID and appended to the tenant's WAL, then
 // kept as a live trace. A live trace idle for `trace_idle_period` moves to the
 // head block (its bytes stay in the WAL; memory keeps only their location).
@@ -41,6 +47,57 @@
 namespace andante {
 
 class SpanTap;
+class SpanBatch;
+
+namespace internal {
+struct SpanBatchRep;
+const SpanBatchRep& GetSpanBatchRep(const SpanBatch& batch);
+}  // namespace internal
+
+// Spans ready for Store::Push: a request checked and split by trace ID.
+// Receivers make one as soon as a request is decoded, then settle tenancy and
+// push it; decoding from protobuf wire bytes this way never builds the OTLP
+// message tree, which is most of the cost of an OTLP push.
+//
+//   absl::StatusOr<SpanBatch> batch = SpanBatch::FromProto(body);
+//   if (!batch.ok()) return batch.status();  // INVALID_ARGUMENT: not OTLP
+//   metrics.spans += batch->span_count();
+//   absl::StatusOr<PushResult> pushed = store->Push(tenant, *batch);
+//
+// Invalid trace or span IDs do not fail the decoding: Push rejects the batch
+// with the same INVALID_ARGUMENT as Push of the request, so a receiver
+// reports tenancy errors first, as Tempo's distributor does.
+//
+// A batch borrows what it was made from (wire bytes or a parsed request):
+// they must outlive it and stay unchanged. Move-only.
+class SpanBatch {
+ public:
+  // From a serialized ExportTraceServiceRequest (the OTLP/HTTP protobuf body
+  // or the OTLP/gRPC message). Accepts exactly what a protobuf parse of the
+  // request accepts; otherwise INVALID_ARGUMENT "proto: cannot parse invalid
+  // wire-format data", followed by protobuf's reason when it gives one
+  // (e.g. a string field that is not valid UTF-8).
+  static absl::StatusOr<SpanBatch> FromProto(std::string_view request);
+
+  // From a parsed request, e.g. one translated from another protocol.
+  static SpanBatch FromRequest(
+      const opentelemetry::proto::collector::trace::v1::
+          ExportTraceServiceRequest& request);
+
+  SpanBatch(SpanBatch&& other) noexcept;
+  SpanBatch& operator=(SpanBatch&& other) noexcept;
+  ~SpanBatch();
+
+  // Spans in the request, whether or not Push will accept them.
+  uint64_t span_count() const;
+
+ private:
+  explicit SpanBatch(std::unique_ptr<internal::SpanBatchRep> rep);
+  friend const internal::SpanBatchRep& internal::GetSpanBatchRep(
+      const SpanBatch& batch);
+
+  std::unique_ptr<internal::SpanBatchRep> rep_;
+};
 
 // What a push did.
 struct PushResult {
@@ -102,6 +159,12 @@ class Store {
       std::string_view tenant,
       const opentelemetry::proto::collector::trace::v1::
           ExportTraceServiceRequest& request) = 0;
+
+  // The same for a batch (see SpanBatch), which is cheaper for requests
+  // that arrive as protobuf bytes: Push(tenant, request) is
+  // Push(tenant, SpanBatch::FromRequest(request)).
+  virtual absl::StatusOr<PushResult> Push(std::string_view tenant,
+                                          const SpanBatch& batch) = 0;
 
   // All spans of `id` known to `tenant`, from every stage of the pipeline.
   virtual absl::StatusOr<FoundTrace> FindTraceById(

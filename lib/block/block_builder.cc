@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/internal/resize_uninitialized.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "andante/tenant.h"
@@ -103,7 +104,9 @@ absl::Status BlockBuilder::CutPage() {
     data_writer_ = std::move(*writer);
   }
   size_t bound = ZSTD_compressBound(page_.size());
-  compressed_.resize(bound);
+  // zstd writes what it uses; zero-filling ~page_size bytes per page first
+  // would be wasted work.
+  absl::strings_internal::STLStringResizeUninitialized(&compressed_, bound);
   size_t n = ZSTD_compress2(zstd_->cctx, compressed_.data(), bound,
                             page_.data(), page_.size());
   if (ZSTD_isError(n)) {

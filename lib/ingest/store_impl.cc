@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "google/protobuf/arena.h"
 #include "andante/span_tap.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
@@ -19,6 +20,7 @@
 #include "ingest/store_counters.h"
 #include "ingest/tenant_instance.h"
 #include "model/trace_combiner.h"
+#include "model/span_batch.h"
 #include "model/trace_split.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -78,24 +80,28 @@ class StoreImpl final : public Store {
       std::string_view tenant,
       const opentelemetry::proto::collector::trace::v1::
           ExportTraceServiceRequest& request) override {
+    return Push(tenant, SpanBatch::FromRequest(request));
+  }
+
+  absl::StatusOr<PushResult> Push(std::string_view tenant,
+                                  const SpanBatch& batch) override {
     if (absl::Status s = ValidateTenantId(tenant); !s.ok()) return s;
-    absl::StatusOr<std::vector<internal::TraceFragment>> fragments =
-        internal::SplitByTrace(request);
-    if (!fragments.ok()) return fragments.status();
-    if (fragments->empty()) return PushResult{};
+    const internal::SpanBatchRep& rep = internal::GetSpanBatchRep(batch);
+    if (!rep.status.ok()) return rep.status;
+    if (rep.fragments.empty()) return PushResult{};
     absl::StatusOr<TenantInstance*> instance = GetOrOpen(tenant);
     if (!instance.ok()) return instance.status();
     absl::StatusOr<PushResult> result =
-        (*instance)->Push(*fragments, absl::Now());
+        (*instance)->Push(rep.fragments, absl::Now());
     if (!result.ok()) return result;
     uint64_t bytes = 0;
-    for (const auto& f : *fragments) bytes += f.data.size();
+    for (const auto& f : rep.fragments) bytes += f.data.size();
     counters_.spans_received.fetch_add(result->spans_accepted +
                                            result->spans_discarded_trace_too_large,
                                        std::memory_order_relaxed);
     counters_.bytes_received.fetch_add(bytes, std::memory_order_relaxed);
     absl::ReaderMutexLock lock(&taps_mu_);
-    for (SpanTap* tap : taps_) tap->OnSpans(tenant, request);
+    if (!taps_.empty()) ShowTaps(tenant, rep);
     return result;
   }
 
@@ -205,6 +211,27 @@ class StoreImpl final : public Store {
         ANDANTE_LOG(kError, "sweep failed", {{"error", std::string(s.message())}});
       }
     }
+  }
+
+  // Shows an accepted batch to the span taps, parsing it if it came as
+  // bytes (only taps pay for that).
+  void ShowTaps(std::string_view tenant, const internal::SpanBatchRep& rep)
+      ABSL_SHARED_LOCKS_REQUIRED(taps_mu_) {
+    if (rep.request != nullptr) {
+      for (SpanTap* tap : taps_) tap->OnSpans(tenant, *rep.request);
+      return;
+    }
+    google::protobuf::Arena arena;
+    auto* request = google::protobuf::Arena::CreateMessage<
+        opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest>(
+        &arena);
+    // SpanBatch::FromProto accepted these bytes, so they parse.
+    if (!request->ParseFromArray(rep.proto.data(),
+                                 static_cast<int>(rep.proto.size()))) {
+      ANDANTE_LOG(kError, "span tap: accepted push does not parse", {});
+      return;
+    }
+    for (SpanTap* tap : taps_) tap->OnSpans(tenant, *request);
   }
 
   const StoreOptions options_;

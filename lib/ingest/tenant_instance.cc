@@ -273,16 +273,15 @@ absl::StatusOr<PushResult> TenantInstance::Push(
   return result;
 }
 
-absl::StatusOr<std::string> TenantInstance::ReadFragments(
-    const TraceEntry& entry) const {
-  std::string out;
-  out.reserve(entry.bytes);
+absl::Status TenantInstance::ReadFragments(const TraceEntry& entry,
+                                           std::string* out) const {
+  out->clear();
+  out->reserve(entry.bytes);
   for (const WalRecordRef& ref : entry.refs) {
-    absl::StatusOr<std::string> bytes = wal_->ReadPayload(ref);
-    if (!bytes.ok()) return bytes.status();
-    out.append(*bytes);
+    absl::Status s = wal_->ReadPayloadAppend(ref, out);
+    if (!s.ok()) return s;
   }
-  return out;
+  return absl::OkStatus();
 }
 
 absl::Status TenantInstance::CollectTrace(const TraceId& id,
@@ -306,10 +305,11 @@ absl::Status TenantInstance::CollectTrace(const TraceId& id,
     blocks = blocks_;
   }
   if (!wal_entry.refs.empty()) {
-    absl::StatusOr<std::string> bytes = ReadFragments(wal_entry);
-    if (!bytes.ok()) return bytes.status();
-    *inspected_bytes += bytes->size();
-    absl::Status s = combiner.Add(*bytes);
+    std::string bytes;
+    absl::Status s = ReadFragments(wal_entry, &bytes);
+    if (!s.ok()) return s;
+    *inspected_bytes += bytes.size();
+    s = combiner.Add(bytes);
     if (!s.ok()) return s;
   }
   for (const auto& block : blocks) {
@@ -330,6 +330,17 @@ absl::Status TenantInstance::Sweep(absl::Time now, bool force) {
   {
     absl::MutexLock lock(&mu_);
     const IngesterOptions& ing = options_.ingester;
+    if (force && head_.empty()) {
+      // Every live trace moves: hand the whole map over rather than copy it
+      // entry by entry, so a forced flush after heavy ingest never holds two
+      // maps of every trace at once (the peak-RSS moment of a /flush).
+      // Entries without refs (all frozen by an earlier cut) are dropped, as
+      // below.
+      absl::erase_if(live_, [](const auto& kv) { return kv.second.refs.empty(); });
+      for (const auto& [id, entry] : live_) head_bytes_ += entry.bytes;
+      if (!live_.empty()) head_created_ = now;
+      head_.swap(live_);
+    }
     for (auto it = live_.begin(); it != live_.end();) {
       TraceEntry& entry = it->second;
       bool idle = force || now - entry.last_append >= ing.trace_idle_period ||
@@ -413,10 +424,10 @@ absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
 
   BlockBuilder builder(options_.block, *options_.backend, tenant_, NewBlockId(),
                        sorted.size());
+  std::string data;  // one trace's fragments; reused
   for (const auto* kv : sorted) {
-    absl::StatusOr<std::string> data = ReadFragments(kv->second);
-    if (!data.ok()) return data.status();
-    absl::Status s = builder.Add(kv->first, *data, kv->second.start_unix_nano,
+    if (absl::Status s = ReadFragments(kv->second, &data); !s.ok()) return s;
+    absl::Status s = builder.Add(kv->first, data, kv->second.start_unix_nano,
                                  kv->second.end_unix_nano,
                                  kv->second.span_count);
     if (!s.ok()) return s;

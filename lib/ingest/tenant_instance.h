@@ -112,7 +112,8 @@ class TenantInstance {
   absl::Status Cut();
   absl::Status FlushFrozen();
   absl::Status FlushOne(const FrozenBlock& frozen);
-  absl::StatusOr<std::string> ReadFragments(const TraceEntry& entry) const;
+  // Reads every fragment of `entry` into `*out` (replacing its contents).
+  absl::Status ReadFragments(const TraceEntry& entry, std::string* out) const;
 
   const std::string tenant_;
   const std::string wal_dir_;

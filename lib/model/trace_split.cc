@@ -6,9 +6,11 @@
 #include <deque>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/internal/resize_uninitialized.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/stubs/common.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/wire_format_lite.h"
 
@@ -36,7 +38,7 @@ constexpr uint8_t kScopeSpansScope = Tag(1);
 constexpr uint8_t kScopeSpansSpans = Tag(2);
 constexpr uint8_t kScopeSpansSchemaUrl = Tag(3);
 // Span.trace_id as serialized: tag, length byte, 16 ID bytes.
-constexpr uint8_t kTraceIdTag = Tag(1);
+[[maybe_unused]] constexpr uint8_t kTraceIdTag = Tag(1);
 constexpr uint32_t kTraceIdFieldBytes = 2 + TraceId::kSize;
 // ResourceSpans.instrumentation_library_spans, pre-1.0 OTLP.
 constexpr int kLegacyScopeSpansField = 1000;
@@ -45,7 +47,7 @@ constexpr int kLegacyScopeSpansField = 1000;
 inline size_t FieldSize(size_t n) {
   return 1 + CodedOutputStream::VarintSize32(static_cast<uint32_t>(n)) + n;
 }
-inline size_t StringFieldSize(const std::string& s) {
+inline size_t StringFieldSize(std::string_view s) {
   return s.empty() ? 0 : FieldSize(s.size());
 }
 
@@ -53,31 +55,145 @@ inline uint8_t* WriteHeader(uint8_t tag, size_t n, uint8_t* p) {
   *p++ = tag;
   return CodedOutputStream::WriteVarint32ToArray(static_cast<uint32_t>(n), p);
 }
-inline uint8_t* WriteBytes(uint8_t tag, const std::string& s, uint8_t* p) {
+inline uint8_t* WriteBytes(uint8_t tag, std::string_view s, uint8_t* p) {
   p = WriteHeader(tag, s.size(), p);
   std::memcpy(p, s.data(), s.size());
   return p + s.size();
 }
 
-// One source ResourceSpans: its resource serialized once.
+// One source ResourceSpans: its serialized resource and schema URL.
 struct ResourceInfo {
   bool has_resource = false;
-  std::string resource;  // serialized Resource
-  const std::string* schema_url = nullptr;
+  std::string_view resource;  // serialized Resource
+  std::string_view schema_url;
 };
 
-// One source ScopeSpans: its scope serialized once.
+// One source ScopeSpans: its serialized scope and schema URL.
 struct ScopeInfo {
   uint32_t resource = 0;  // index into the ResourceInfo vector
   bool has_scope = false;
-  std::string scope;  // serialized InstrumentationScope
-  const std::string* schema_url = nullptr;
+  std::string_view scope;  // serialized InstrumentationScope
+  std::string_view schema_url;
 };
+
+// Both splitters collect, per span in request order, an entry with at least
+// `size` (the bytes the span takes in a fragment, without its trace_id),
+// `scope` (index into the ScopeInfo vector) and `trace` (index into the
+// fragment vector), then call WriteFragments, which regroups them by trace
+// and writes each fragment in one go. `write_span(entry, out)` writes the
+// span's bytes at `out`, using at most `slack` bytes past entry.size, and
+// returns the end of the `size` bytes it wrote.
+template <typename Entry, typename WriteSpan>
+void WriteFragments(const std::vector<ResourceInfo>& resources,
+                    const std::vector<ScopeInfo>& scopes,
+                    const std::vector<Entry>& spans, size_t slack,
+                    WriteSpan write_span,
+                    std::vector<TraceFragment>& fragments) {
+  // Group span entries by trace, stable (counting sort): each trace's spans
+  // stay in request order and therefore grouped by resource, then scope.
+  std::vector<uint32_t> begin(fragments.size() + 1, 0);
+  for (const Entry& e : spans) ++begin[e.trace + 1];
+  for (size_t i = 1; i < begin.size(); ++i) begin[i] += begin[i - 1];
+  std::vector<const Entry*> order(spans.size());
+  {
+    std::vector<uint32_t> next(begin.begin(), begin.end() - 1);
+    for (const Entry& e : spans) order[next[e.trace]++] = &e;
+  }
+
+  // Per trace, compute the nested message sizes, then write the fragment.
+  // `sizes` holds, per run, the ScopeSpans payload sizes and, per resource
+  // run, the ResourceSpans payload size.
+  std::vector<size_t> sizes;
+  for (size_t t = 0; t < fragments.size(); ++t) {
+    const Entry* const* first = order.data() + begin[t];
+    const Entry* const* last = order.data() + begin[t + 1];
+
+    sizes.clear();
+    size_t total = 0;
+    for (const Entry* const* p = first; p != last;) {
+      const uint32_t res = scopes[(*p)->scope].resource;
+      const ResourceInfo& ri = resources[res];
+      const size_t rs_slot = sizes.size();
+      sizes.push_back(0);
+      size_t rs_size = (ri.has_resource ? FieldSize(ri.resource.size()) : 0) +
+                       StringFieldSize(ri.schema_url);
+      while (p != last && scopes[(*p)->scope].resource == res) {
+        const uint32_t sc = (*p)->scope;
+        const ScopeInfo& si = scopes[sc];
+        size_t ss_size = (si.has_scope ? FieldSize(si.scope.size()) : 0) +
+                         StringFieldSize(si.schema_url);
+        for (; p != last && (*p)->scope == sc; ++p) {
+          ss_size += FieldSize((*p)->size);
+        }
+        sizes.push_back(ss_size);
+        rs_size += FieldSize(ss_size);
+      }
+      sizes[rs_slot] = rs_size;
+      total += FieldSize(rs_size);
+    }
+
+    std::string& data = fragments[t].data;
+    absl::strings_internal::STLStringResizeUninitialized(&data, total + slack);
+    uint8_t* out = reinterpret_cast<uint8_t*>(data.data());
+    size_t slot = 0;
+    for (const Entry* const* p = first; p != last;) {
+      const uint32_t res = scopes[(*p)->scope].resource;
+      const ResourceInfo& ri = resources[res];
+      out = WriteHeader(kTracesDataResourceSpans, sizes[slot++], out);
+      if (ri.has_resource) {
+        out = WriteBytes(kResourceSpansResource, ri.resource, out);
+      }
+      while (p != last && scopes[(*p)->scope].resource == res) {
+        const uint32_t sc = (*p)->scope;
+        const ScopeInfo& si = scopes[sc];
+        out = WriteHeader(kResourceSpansScopeSpans, sizes[slot++], out);
+        if (si.has_scope) out = WriteBytes(kScopeSpansScope, si.scope, out);
+        for (; p != last && (*p)->scope == sc; ++p) {
+          out = WriteHeader(kScopeSpansSpans, (*p)->size, out);
+          out = write_span(**p, out);
+        }
+        if (!si.schema_url.empty()) {
+          out = WriteBytes(kScopeSpansSchemaUrl, si.schema_url, out);
+        }
+      }
+      if (!ri.schema_url.empty()) {
+        out = WriteBytes(kResourceSpansSchemaUrl, ri.schema_url, out);
+      }
+    }
+    assert(out == reinterpret_cast<uint8_t*>(data.data()) + total);
+    data.resize(total);
+  }
+}
+
+// The index of the fragment of trace `raw`, adding the fragment on its first
+// span; folds the span's times and count into it.
+uint32_t AddToTrace(const char* raw, uint64_t start, uint64_t end,
+                    absl::flat_hash_map<TraceId, uint32_t>& index,
+                    std::vector<TraceFragment>& fragments) {
+  std::array<uint8_t, TraceId::kSize> bytes;
+  std::memcpy(bytes.data(), raw, TraceId::kSize);
+  auto [it, inserted] = index.try_emplace(
+      TraceId(bytes), static_cast<uint32_t>(fragments.size()));
+  if (inserted) {
+    TraceFragment& f = fragments.emplace_back();
+    f.id = it->first;
+    f.start_unix_nano = start;
+    f.end_unix_nano = end;
+  }
+  TraceFragment& f = fragments[it->second];
+  f.start_unix_nano = std::min(f.start_unix_nano, start);
+  f.end_unix_nano = std::max(f.end_unix_nano, end);
+  ++f.span_count;
+  return it->second;
+}
+
+// ---------------------------------------------------------------------------
+// SplitByTrace: from the parsed request.
 
 // One span in request order.
 struct SpanEntry {
   const Span* span;
-  uint32_t size;   // serialized size, cached inside `span` as well
+  uint32_t size;   // serialized size less the trace_id field
   uint32_t scope;  // index into the ScopeInfo vector
   uint32_t trace;  // index into the fragment vector
 };
@@ -108,6 +224,475 @@ void CollectScopeSpans(const ResourceSpans& rs, std::deque<ScopeSpans>* legacy,
   }
 }
 
+// ---------------------------------------------------------------------------
+// SplitSerializedByTrace: from the wire bytes.
+//
+// The walker must never accept bytes that protobuf's parser (3.21, the
+// generated code of lib/proto) rejects, since the bytes it copies are parsed
+// again on every read. It may reject more: the caller then takes the parsing
+// path. What protobuf rejects, and what the walker therefore checks:
+//   - tags: field number 0, wire types 6 and 7, a stray end-group, a tag
+//     varint longer than 5 bytes;
+//   - varints longer than 10 bytes; lengths longer than 5 bytes or past the
+//     end of the enclosing message; fixed fields past the end;
+//   - string fields of known messages (proto3) that are not valid UTF-8,
+//     checked with protobuf's own validator;
+//   - nesting deeper than 100 messages or groups.
+// The walker rejects groups outright (unknown fields only, in practice
+// never sent), tags that overflow 32 bits, and nesting deeper than 64.
+// A known field with an unexpected wire type is an unknown field to
+// protobuf, and to the walker too.
+
+constexpr int kMaxDepth = 64;
+
+enum WireType : uint32_t {
+  kVarint = 0,
+  kFixed64 = 1,
+  kLengthDelimited = 2,
+  kFixed32 = 5,
+};
+
+// A bounds-checked cursor over wire bytes.
+class WireReader {
+ public:
+  explicit WireReader(std::string_view bytes)
+      : p_(reinterpret_cast<const uint8_t*>(bytes.data())),
+        end_(p_ + bytes.size()) {}
+
+  bool done() const { return p_ == end_; }
+  const uint8_t* position() const { return p_; }
+
+  // Reads a tag; false on a malformed one or field number 0.
+  bool ReadTag(uint32_t* field, uint32_t* wire_type) {
+    uint32_t tag;
+    if (p_ < end_ && *p_ < 0x80) {
+      tag = *p_++;
+    } else {
+      uint64_t v;
+      // At most 5 bytes, and the value must fit 32 bits.
+      const uint8_t* start = p_;
+      if (!ReadVarint(&v) || p_ - start > 5 || v > UINT32_MAX) return false;
+      tag = static_cast<uint32_t>(v);
+    }
+    *field = tag >> 3;
+    *wire_type = tag & 7;
+    return *field != 0;
+  }
+
+  bool ReadVarint(uint64_t* v) {
+    uint64_t result = 0;
+    for (int i = 0; i < 10; ++i) {
+      if (p_ == end_) return false;
+      const uint64_t byte = *p_++;
+      result |= (byte & 0x7f) << (7 * i);
+      if (byte < 0x80) {
+        *v = result;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  bool SkipVarint() {
+    for (int i = 0; i < 10; ++i) {
+      if (p_ == end_) return false;
+      if (*p_++ < 0x80) return true;
+    }
+    return false;
+  }
+
+  bool ReadFixed64(uint64_t* v) {
+    if (end_ - p_ < 8) return false;
+    uint64_t r = 0;
+    for (int i = 0; i < 8; ++i) r |= uint64_t{p_[i]} << (8 * i);
+    p_ += 8;
+    *v = r;
+    return true;
+  }
+
+  bool Skip(size_t n) {
+    if (static_cast<size_t>(end_ - p_) < n) return false;
+    p_ += n;
+    return true;
+  }
+
+  // A length-delimited payload.
+  bool ReadBytes(std::string_view* out) {
+    uint32_t n;
+    if (p_ < end_ && *p_ < 0x80) {
+      n = *p_++;
+    } else {
+      uint64_t v;
+      const uint8_t* start = p_;
+      if (!ReadVarint(&v) || p_ - start > 5 || v > INT32_MAX) return false;
+      n = static_cast<uint32_t>(v);
+    }
+    if (static_cast<size_t>(end_ - p_) < n) return false;
+    *out = std::string_view(reinterpret_cast<const char*>(p_), n);
+    p_ += n;
+    return true;
+  }
+
+ private:
+  const uint8_t* p_;
+  const uint8_t* end_;
+};
+
+bool IsValidUtf8(std::string_view s) {
+  // Attribute keys and values are nearly always ASCII: check 8 bytes at a
+  // time and only hand anything else to protobuf's validator.
+  const char* p = s.data();
+  size_t n = s.size();
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    if (w & 0x8080808080808080ull) goto slow;
+  }
+  for (; i < n; ++i) {
+    if (static_cast<uint8_t>(p[i]) & 0x80) goto slow;
+  }
+  return true;
+slow:
+  return google::protobuf::internal::IsStructurallyValidUTF8(
+      p, static_cast<int>(n));
+}
+
+// The messages below a ScopeSpans' spans and in a resource or scope, as far
+// as parsing them can fail: their string and message fields.
+enum class Msg : uint8_t {
+  kOpaque,  // no field needs checking (the levels the walker handles itself)
+  kResource,
+  kEntityRef,
+  kScope,
+  kKeyValue,
+  kAnyValue,
+  kArrayValue,
+  kKeyValueList,
+  kSpan,
+  kEvent,
+  kLink,
+  kStatus,
+};
+
+enum class Kind : uint8_t { kOther, kString, kMessage };
+
+struct FieldKind {
+  Kind kind = Kind::kOther;
+  Msg msg = Msg::kOpaque;
+};
+
+constexpr FieldKind kString{Kind::kString, Msg::kOpaque};
+constexpr FieldKind MessageOf(Msg m) { return FieldKind{Kind::kMessage, m}; }
+
+// Field numbers and types as in lib/proto/opentelemetry (trace, common,
+// resource). bytes and scalar fields need no check beyond the wire format.
+FieldKind Lookup(Msg m, uint32_t field) {
+  switch (m) {
+    case Msg::kOpaque:
+      return {};
+    case Msg::kResource:  // 1 attributes, 2 dropped_attributes_count, 3 entity_refs
+      if (field == 1) return MessageOf(Msg::kKeyValue);
+      if (field == 3) return MessageOf(Msg::kEntityRef);
+      return {};
+    case Msg::kEntityRef:  // 1 schema_url, 2 type, 3 id_keys, 4 description_keys
+      if (field >= 1 && field <= 4) return kString;
+      return {};
+    case Msg::kScope:  // 1 name, 2 version, 3 attributes, 4 dropped
+      if (field == 1 || field == 2) return kString;
+      if (field == 3) return MessageOf(Msg::kKeyValue);
+      return {};
+    case Msg::kKeyValue:  // 1 key, 2 value
+      if (field == 1) return kString;
+      if (field == 2) return MessageOf(Msg::kAnyValue);
+      return {};
+    case Msg::kAnyValue:  // 1 string, 5 array, 6 kvlist; 2-4, 7 scalars/bytes
+      if (field == 1) return kString;
+      if (field == 5) return MessageOf(Msg::kArrayValue);
+      if (field == 6) return MessageOf(Msg::kKeyValueList);
+      return {};
+    case Msg::kArrayValue:
+      if (field == 1) return MessageOf(Msg::kAnyValue);
+      return {};
+    case Msg::kKeyValueList:
+      if (field == 1) return MessageOf(Msg::kKeyValue);
+      return {};
+    case Msg::kSpan:  // 3 trace_state, 5 name, 9 attributes, 11 events,
+                      // 13 links, 15 status
+      switch (field) {
+        case 3:
+        case 5:
+          return kString;
+        case 9:
+          return MessageOf(Msg::kKeyValue);
+        case 11:
+          return MessageOf(Msg::kEvent);
+        case 13:
+          return MessageOf(Msg::kLink);
+        case 15:
+          return MessageOf(Msg::kStatus);
+      }
+      return {};
+    case Msg::kEvent:  // 2 name, 3 attributes
+      if (field == 2) return kString;
+      if (field == 3) return MessageOf(Msg::kKeyValue);
+      return {};
+    case Msg::kLink:  // 3 trace_state, 4 attributes
+      if (field == 3) return kString;
+      if (field == 4) return MessageOf(Msg::kKeyValue);
+      return {};
+    case Msg::kStatus:  // 2 message
+      if (field == 2) return kString;
+      return {};
+  }
+  return {};
+}
+
+bool CheckMessage(Msg m, std::string_view bytes, int depth);
+
+// Checks one field of message `m` (at nesting `depth`) whose tag was just
+// read, and moves past it.
+bool CheckField(Msg m, uint32_t field, uint32_t wire_type, WireReader& r,
+                int depth) {
+  switch (wire_type) {
+    case kVarint:
+      return r.SkipVarint();
+    case kFixed64:
+      return r.Skip(8);
+    case kFixed32:
+      return r.Skip(4);
+    case kLengthDelimited: {
+      std::string_view payload;
+      if (!r.ReadBytes(&payload)) return false;
+      const FieldKind k = Lookup(m, field);
+      if (k.kind == Kind::kString) return IsValidUtf8(payload);
+      if (k.kind == Kind::kMessage) {
+        return CheckMessage(k.msg, payload, depth + 1);
+      }
+      return true;
+    }
+    default:
+      return false;  // groups: left to protobuf; 6, 7: invalid
+  }
+}
+
+// Checks a whole message `m` at nesting `depth` (the request is 0).
+bool CheckMessage(Msg m, std::string_view bytes, int depth) {
+  if (depth > kMaxDepth) return false;
+  WireReader r(bytes);
+  uint32_t field, wire_type;
+  while (!r.done()) {
+    if (!r.ReadTag(&field, &wire_type) ||
+        !CheckField(m, field, wire_type, r, depth)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Nesting of the levels the walker handles itself.
+constexpr int kResourceSpansDepth = 1;
+constexpr int kScopeSpansDepth = 2;
+constexpr int kSpanDepth = 3;
+
+// One span in request order, as wire bytes.
+struct WireSpan {
+  const char* data;  // the span's serialized bytes
+  uint32_t size;     // its size less the trace_id field
+  uint32_t trace_id_offset;  // where the trace_id field starts in `data`
+  uint32_t trace_id_length;  // its size (tag, length, 16 bytes)
+  uint32_t scope;    // index into the ScopeInfo vector
+  uint32_t trace;    // index into the fragment vector
+};
+
+class WireSplitter {
+ public:
+  explicit WireSplitter(std::vector<TraceFragment>* fragments)
+      : fragments_(*fragments) {}
+
+  bool Split(std::string_view request) {
+    fragments_.clear();
+    WireReader r(request);
+    uint32_t field, wire_type;
+    while (!r.done()) {
+      if (!r.ReadTag(&field, &wire_type)) return false;
+      if (field == 1 && wire_type == kLengthDelimited) {
+        std::string_view rs;
+        if (!r.ReadBytes(&rs) || !ResourceSpans(rs)) return false;
+      } else if (!CheckField(Msg::kOpaque, field, wire_type, r, 0)) {
+        return false;
+      }
+    }
+    if (!fragments_.empty()) {
+      WriteFragments(resources_, scopes_, spans_, /*slack=*/0,
+                     [](const WireSpan& s, uint8_t* out) {
+                       std::memcpy(out, s.data, s.trace_id_offset);
+                       const uint32_t after =
+                           s.trace_id_offset + s.trace_id_length;
+                       std::memcpy(out + s.trace_id_offset, s.data + after,
+                                   s.size - s.trace_id_offset);
+                       return out + s.size;
+                     },
+                     fragments_);
+    }
+    return true;
+  }
+
+ private:
+  bool ResourceSpans(std::string_view bytes) {
+    ResourceInfo resource;
+    int resource_fields = 0;
+    scope_lists_.clear();
+    legacy_lists_.clear();
+    WireReader r(bytes);
+    uint32_t field, wire_type;
+    while (!r.done()) {
+      if (!r.ReadTag(&field, &wire_type)) return false;
+      if (wire_type != kLengthDelimited ||
+          (field > 3 && field != kLegacyScopeSpansField)) {
+        if (!CheckField(Msg::kOpaque, field, wire_type, r,
+                        kResourceSpansDepth)) {
+          return false;
+        }
+        continue;
+      }
+      std::string_view payload;
+      if (!r.ReadBytes(&payload)) return false;
+      switch (field) {
+        case 1:
+          // Protobuf merges a repeated singular message; not worth copying.
+          if (++resource_fields > 1 ||
+              !CheckMessage(Msg::kResource, payload, kResourceSpansDepth + 1)) {
+            return false;
+          }
+          resource.has_resource = true;
+          resource.resource = payload;
+          break;
+        case 2:
+          scope_lists_.push_back(payload);
+          break;
+        case 3:
+          if (!IsValidUtf8(payload)) return false;
+          resource.schema_url = payload;
+          break;
+        default:  // kLegacyScopeSpansField: an unknown field to protobuf
+          legacy_lists_.push_back(payload);
+          break;
+      }
+    }
+    // Like the collector, read the pre-1.0 field only when the current one
+    // is absent. SplitByTrace skips legacy entries that do not parse; here
+    // any entry the walker cannot vouch for sends the request down that path.
+    const auto& lists = scope_lists_.empty() ? legacy_lists_ : scope_lists_;
+    const uint32_t resource_index = static_cast<uint32_t>(resources_.size());
+    bool used = false;
+    // `lists` is a member the nested calls do not touch.
+    for (std::string_view ss : lists) {
+      if (!ScopeSpans(ss, resource_index, &used)) return false;
+    }
+    if (used) resources_.push_back(resource);
+    return true;
+  }
+
+  bool ScopeSpans(std::string_view bytes, uint32_t resource_index,
+                  bool* used) {
+    const uint32_t scope_index = static_cast<uint32_t>(scopes_.size());
+    ScopeInfo& scope = scopes_.emplace_back();
+    scope.resource = resource_index;
+    int scope_fields = 0;
+    bool has_spans = false;
+    WireReader r(bytes);
+    uint32_t field, wire_type;
+    while (!r.done()) {
+      if (!r.ReadTag(&field, &wire_type)) return false;
+      if (wire_type != kLengthDelimited || field > 3) {
+        if (!CheckField(Msg::kOpaque, field, wire_type, r, kScopeSpansDepth)) {
+          return false;
+        }
+        continue;
+      }
+      std::string_view payload;
+      if (!r.ReadBytes(&payload)) return false;
+      if (field == 1) {
+        if (++scope_fields > 1 ||
+            !CheckMessage(Msg::kScope, payload, kScopeSpansDepth + 1)) {
+          return false;
+        }
+        scopes_[scope_index].has_scope = true;
+        scopes_[scope_index].scope = payload;
+      } else if (field == 2) {
+        if (!Span(payload, scope_index)) return false;
+        has_spans = true;
+      } else {
+        if (!IsValidUtf8(payload)) return false;
+        scopes_[scope_index].schema_url = payload;
+      }
+    }
+    if (!has_spans) {
+      scopes_.pop_back();  // the last one: nothing was added after it
+    } else {
+      *used = true;
+    }
+    return true;
+  }
+
+  bool Span(std::string_view bytes, uint32_t scope_index) {
+    std::string_view trace_id, span_id;
+    uint32_t trace_id_offset = 0, trace_id_length = 0;
+    bool has_trace_id = false;
+    uint64_t start = 0, end = 0;
+    const uint8_t* base = reinterpret_cast<const uint8_t*>(bytes.data());
+    WireReader r(bytes);
+    uint32_t field, wire_type;
+    while (!r.done()) {
+      const uint8_t* field_start = r.position();
+      if (!r.ReadTag(&field, &wire_type)) return false;
+      if (wire_type == kLengthDelimited && field <= 2) {
+        std::string_view payload;
+        if (!r.ReadBytes(&payload)) return false;
+        if (field == 2) {
+          span_id = payload;  // the last one wins, as in protobuf
+          continue;
+        }
+        // Two trace_id fields would both have to be cut out; rare enough to
+        // leave to the parsing path.
+        if (has_trace_id) return false;
+        has_trace_id = true;
+        trace_id = payload;
+        trace_id_offset = static_cast<uint32_t>(field_start - base);
+        trace_id_length = static_cast<uint32_t>(r.position() - field_start);
+      } else if (wire_type == kFixed64 && (field == 7 || field == 8)) {
+        if (!r.ReadFixed64(field == 7 ? &start : &end)) return false;
+      } else if (!CheckField(Msg::kSpan, field, wire_type, r, kSpanDepth)) {
+        return false;
+      }
+    }
+    // Invalid IDs: SplitByTrace reports them with Tempo's messages.
+    if (trace_id.size() != TraceId::kSize) return false;
+    if (span_id.size() != SpanId::kSize ||
+        span_id.find_first_not_of('\0') == std::string_view::npos) {
+      return false;
+    }
+    WireSpan& s = spans_.emplace_back();
+    s.data = bytes.data();
+    s.size = static_cast<uint32_t>(bytes.size()) - trace_id_length;
+    s.trace_id_offset = trace_id_offset;
+    s.trace_id_length = trace_id_length;
+    s.scope = scope_index;
+    s.trace = AddToTrace(trace_id.data(), start, end, index_, fragments_);
+    return true;
+  }
+
+  std::vector<TraceFragment>& fragments_;
+  std::vector<ResourceInfo> resources_;
+  std::vector<ScopeInfo> scopes_;
+  std::vector<WireSpan> spans_;
+  absl::flat_hash_map<TraceId, uint32_t> index_;
+  // Scratch of ResourceSpans(); ScopeSpans() never reenters it.
+  absl::InlinedVector<std::string_view, 4> scope_lists_;
+  absl::InlinedVector<std::string_view, 4> legacy_lists_;
+};
+
 }  // namespace
 
 absl::StatusOr<std::vector<TraceFragment>> SplitByTrace(
@@ -117,6 +702,7 @@ absl::StatusOr<std::vector<TraceFragment>> SplitByTrace(
   std::vector<ScopeInfo> scopes;
   std::vector<SpanEntry> spans;
   std::deque<ScopeSpans> legacy;
+  std::deque<std::string> serialized;  // resources and scopes
   std::vector<const ScopeSpans*> scope_list;
   absl::flat_hash_map<TraceId, uint32_t> index;
 
@@ -132,8 +718,10 @@ absl::StatusOr<std::vector<TraceFragment>> SplitByTrace(
       ScopeInfo& scope = scopes.emplace_back();
       scope.resource = resource_index;
       scope.has_scope = ss->has_scope();
-      if (scope.has_scope) ss->scope().SerializeToString(&scope.scope);
-      scope.schema_url = &ss->schema_url();
+      if (scope.has_scope) {
+        scope.scope = serialized.emplace_back(ss->scope().SerializeAsString());
+      }
+      scope.schema_url = ss->schema_url();
       resource_used = true;
       for (const Span& span : ss->spans()) {
         const std::string& tid = span.trace_id();
@@ -148,123 +736,51 @@ absl::StatusOr<std::vector<TraceFragment>> SplitByTrace(
               absl::StrCat("span ids must be 64 bit and not all zero, received ",
                            sid.size() * 8, " bits"));
         }
-        std::array<uint8_t, TraceId::kSize> raw;
-        std::memcpy(raw.data(), tid.data(), TraceId::kSize);
-        auto [it, inserted] = index.try_emplace(
-            TraceId(raw), static_cast<uint32_t>(fragments.size()));
-        const uint64_t start = span.start_time_unix_nano();
-        const uint64_t end = span.end_time_unix_nano();
-        if (inserted) {
-          TraceFragment& f = fragments.emplace_back();
-          f.id = it->first;
-          f.start_unix_nano = start;
-          f.end_unix_nano = end;
-        }
-        TraceFragment& f = fragments[it->second];
-        f.start_unix_nano = std::min(f.start_unix_nano, start);
-        f.end_unix_nano = std::max(f.end_unix_nano, end);
-        ++f.span_count;
+        const uint32_t trace =
+            AddToTrace(tid.data(), span.start_time_unix_nano(),
+                       span.end_time_unix_nano(), index, fragments);
         spans.push_back(SpanEntry{
             &span,
             static_cast<uint32_t>(span.ByteSizeLong() - kTraceIdFieldBytes),
-            scope_index, it->second});
+            scope_index, trace});
       }
     }
     if (resource_used) {
       ResourceInfo& resource = resources.emplace_back();
       resource.has_resource = rs.has_resource();
       if (resource.has_resource) {
-        rs.resource().SerializeToString(&resource.resource);
+        resource.resource =
+            serialized.emplace_back(rs.resource().SerializeAsString());
       }
-      resource.schema_url = &rs.schema_url();
+      resource.schema_url = rs.schema_url();
     }
   }
   if (fragments.empty()) return fragments;
 
-  // Group span entries by trace, stable (counting sort): each trace's spans
-  // stay in request order and therefore grouped by resource, then scope.
-  std::vector<uint32_t> begin(fragments.size() + 1, 0);
-  for (const SpanEntry& e : spans) ++begin[e.trace + 1];
-  for (size_t i = 1; i < begin.size(); ++i) begin[i] += begin[i - 1];
-  std::vector<const SpanEntry*> order(spans.size());
-  {
-    std::vector<uint32_t> next(begin.begin(), begin.end() - 1);
-    for (const SpanEntry& e : spans) order[next[e.trace]++] = &e;
-  }
-
-  // Pass 2: per trace, compute the nested message sizes, then write the
-  // fragment in one go. `sizes` holds, per run, the ScopeSpans payload sizes
-  // and, per resource run, the ResourceSpans payload size.
-  std::vector<size_t> sizes;
-  for (size_t t = 0; t < fragments.size(); ++t) {
-    const SpanEntry* const* first = order.data() + begin[t];
-    const SpanEntry* const* last = order.data() + begin[t + 1];
-
-    sizes.clear();
-    size_t total = 0;
-    for (const SpanEntry* const* p = first; p != last;) {
-      const uint32_t res = scopes[(*p)->scope].resource;
-      const ResourceInfo& ri = resources[res];
-      const size_t rs_slot = sizes.size();
-      sizes.push_back(0);
-      size_t rs_size = (ri.has_resource ? FieldSize(ri.resource.size()) : 0) +
-                       StringFieldSize(*ri.schema_url);
-      while (p != last && scopes[(*p)->scope].resource == res) {
-        const uint32_t sc = (*p)->scope;
-        const ScopeInfo& si = scopes[sc];
-        size_t ss_size = (si.has_scope ? FieldSize(si.scope.size()) : 0) +
-                         StringFieldSize(*si.schema_url);
-        for (; p != last && (*p)->scope == sc; ++p) {
-          ss_size += FieldSize((*p)->size);
-        }
-        sizes.push_back(ss_size);
-        rs_size += FieldSize(ss_size);
-      }
-      sizes[rs_slot] = rs_size;
-      total += FieldSize(rs_size);
-    }
-
-    std::string& data = fragments[t].data;
-    // Each span is serialized whole and then shifted over its trace_id, so
-    // the last one briefly needs kTraceIdFieldBytes past the end.
-    absl::strings_internal::STLStringResizeUninitialized(
-        &data, total + kTraceIdFieldBytes);
-    uint8_t* out = reinterpret_cast<uint8_t*>(data.data());
-    size_t slot = 0;
-    for (const SpanEntry* const* p = first; p != last;) {
-      const uint32_t res = scopes[(*p)->scope].resource;
-      const ResourceInfo& ri = resources[res];
-      out = WriteHeader(kTracesDataResourceSpans, sizes[slot++], out);
-      if (ri.has_resource) out = WriteBytes(kResourceSpansResource, ri.resource, out);
-      while (p != last && scopes[(*p)->scope].resource == res) {
-        const uint32_t sc = (*p)->scope;
-        const ScopeInfo& si = scopes[sc];
-        out = WriteHeader(kResourceSpansScopeSpans, sizes[slot++], out);
-        if (si.has_scope) out = WriteBytes(kScopeSpansScope, si.scope, out);
-        for (; p != last && (*p)->scope == sc; ++p) {
-          out = WriteHeader(kScopeSpansSpans, (*p)->size, out);
-          // Sizes were cached by ByteSizeLong() in pass 1. Fields serialize
-          // in number order, so the validated trace_id (field 1: tag, length
-          // 16, 16 bytes) comes first; it is dropped, the fragment being
-          // keyed by it, and TraceCombiner restores it on read.
-          uint8_t* span_start = out;
-          out = (*p)->span->SerializeWithCachedSizesToArray(out);
-          assert(span_start[0] == kTraceIdTag && span_start[1] == TraceId::kSize);
-          std::memmove(span_start, span_start + kTraceIdFieldBytes, (*p)->size);
-          out -= kTraceIdFieldBytes;
-        }
-        if (!si.schema_url->empty()) {
-          out = WriteBytes(kScopeSpansSchemaUrl, *si.schema_url, out);
-        }
-      }
-      if (!ri.schema_url->empty()) {
-        out = WriteBytes(kResourceSpansSchemaUrl, *ri.schema_url, out);
-      }
-    }
-    assert(out == reinterpret_cast<uint8_t*>(data.data()) + total);
-    data.resize(total);
-  }
+  // Pass 2. Each span is serialized whole and then shifted over its
+  // trace_id, so the last one briefly needs kTraceIdFieldBytes past the end.
+  WriteFragments(
+      resources, scopes, spans, kTraceIdFieldBytes,
+      [](const SpanEntry& e, uint8_t* out) {
+        // Sizes were cached by ByteSizeLong() in pass 1. Fields serialize in
+        // number order, so the validated trace_id (field 1: tag, length 16,
+        // 16 bytes) comes first; it is dropped, the fragment being keyed by
+        // it, and TraceCombiner restores it on read.
+        uint8_t* span_start = out;
+        e.span->SerializeWithCachedSizesToArray(out);
+        assert(span_start[0] == kTraceIdTag && span_start[1] == TraceId::kSize);
+        std::memmove(span_start, span_start + kTraceIdFieldBytes, e.size);
+        return span_start + e.size;
+      },
+      fragments);
   return fragments;
+}
+
+bool SplitSerializedByTrace(std::string_view request,
+                            std::vector<TraceFragment>* fragments) {
+  if (request.size() > static_cast<size_t>(INT32_MAX)) return false;
+  WireSplitter splitter(fragments);
+  return splitter.Split(request);
 }
 
 }  // namespace andante::internal

@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -54,6 +55,26 @@ struct TraceFragment {
 absl::StatusOr<std::vector<TraceFragment>> SplitByTrace(
     const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest&
         request);
+
+// SplitByTrace on the wire bytes: splits `request`, a serialized
+// ExportTraceServiceRequest, without parsing it into messages. It walks the
+// protobuf wire format, checks every byte protobuf's parser would check
+// (tags, lengths, varints, nesting, UTF-8 of string fields of every known
+// message), validates the IDs, and copies each span's bytes (less its
+// trace_id field) and its resource and scope bytes into the fragments.
+//
+// Returns true and sets `*fragments` (cleared first) when it could split the
+// request; the fragments then parse equal to SplitByTrace's on the parsed
+// request (bytes may differ: unknown fields stay where they were, default
+// values sent explicitly are kept). Returns false, with `*fragments`
+// unspecified, for anything it does not handle: bytes protobuf would reject,
+// invalid IDs, and rare shapes protobuf accepts (groups, a resource or scope
+// field sent twice, a span with two trace_id fields, nesting deeper than 64,
+// a legacy field-1000 entry it cannot read). The caller then parses the
+// request and calls SplitByTrace, which decides and explains. The
+// guarantee that matters: bytes this function accepts always parse.
+bool SplitSerializedByTrace(std::string_view request,
+                            std::vector<TraceFragment>* fragments);
 
 }  // namespace andante::internal
 

@@ -84,9 +84,12 @@ std::string TooLargeMessage(uint64_t limit) {
       " bytes");
 }
 
+// With `protobuf_payload` null, a protobuf body is parsed into `*out`;
+// otherwise it is left unparsed and viewed by `*protobuf_payload`.
 OtlpHttpDecodeResult Decode(const OtlpHttpInput& in,
                             const OtlpHttpLimits& limits,
-                            ExportTraceServiceRequest* out) {
+                            ExportTraceServiceRequest* out,
+                            std::string_view* protobuf_payload) {
   out->Clear();
   const MediaType media = ParseMediaType(in.content_type);
 
@@ -115,19 +118,19 @@ OtlpHttpDecodeResult Decode(const OtlpHttpInput& in,
   }
 
   std::string_view payload = in.body;
+  // An unparsed payload may live in `scratch` until the next call, so a
+  // buffer grown large by one request is released at the start of the next.
   thread_local std::string scratch;
-  struct Release {
-    ~Release() {
-      if (scratch.capacity() > kKeepBufferBytes) std::string().swap(scratch);
-    }
-  } release;
+  if (scratch.capacity() > kKeepBufferBytes) std::string().swap(scratch);
   if (*encoding != ContentEncoding::kIdentity) {
     absl::Status s = Decompress(*encoding, in.body, limit, &scratch);
     if (!s.ok()) return BadRequest(media, ToStd(s.message()));
     payload = scratch;
   }
 
-  if (r.encoding == OtlpEncoding::kProtobuf) {
+  if (r.encoding == OtlpEncoding::kProtobuf && protobuf_payload != nullptr) {
+    *protobuf_payload = payload;
+  } else if (r.encoding == OtlpEncoding::kProtobuf) {
     // ParseFromArray takes an int; the limit keeps payloads far below.
     ProtobufErrorCapture why;
     if (payload.size() > static_cast<size_t>(INT_MAX) ||
@@ -154,10 +157,17 @@ OtlpHttpDecodeResult Decode(const OtlpHttpInput& in,
 OtlpHttpDecodeResult DecodeOtlpHttpRequest(const OtlpHttpInput& in,
                                            const OtlpHttpLimits& limits,
                                            ExportTraceServiceRequest* out) {
+  return DecodeOtlpHttpRequest(in, limits, out, nullptr);
+}
+
+OtlpHttpDecodeResult DecodeOtlpHttpRequest(const OtlpHttpInput& in,
+                                           const OtlpHttpLimits& limits,
+                                           ExportTraceServiceRequest* json_out,
+                                           std::string_view* protobuf_payload) {
   // The decoders report errors as values; this guard only keeps an
   // allocation failure from escaping the library.
   try {
-    return Decode(in, limits, out);
+    return Decode(in, limits, json_out, protobuf_payload);
   } catch (const std::exception& e) {
     OtlpHttpDecodeResult r;
     r.error = Text(500, absl::StrCat("internal error: ", e.what()));

@@ -25,6 +25,11 @@
 //   absl::Status pushed = store->Push(tenant, request);
 //   return pushed.ok() ? OtlpHttpSuccess(r.encoding)
 //                      : OtlpHttpError(r.encoding, pushed);
+//
+// A server passes a protobuf payload on unparsed instead (the second
+// overload) and makes a SpanBatch of it, which is much cheaper; a payload
+// SpanBatch::FromProto rejects is then answered with
+// OtlpHttpError(kProtobuf, status): the same 400 as above.
 #ifndef ANDANTE_RECEIVER_OTLP_HTTP_H_
 #define ANDANTE_RECEIVER_OTLP_HTTP_H_
 
@@ -84,6 +89,18 @@ inline constexpr std::string_view kOtlpUnsupportedMediaTypeBody =
 OtlpHttpDecodeResult DecodeOtlpHttpRequest(
     const OtlpHttpInput& in, const OtlpHttpLimits& limits,
     opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out);
+
+// The same, except that a protobuf payload is not parsed: on success with
+// encoding kProtobuf, `*protobuf_payload` views the (decompressed) payload
+// for SpanBatch::FromProto, which checks it; `*json_out` is then left empty.
+// With kJson, `*json_out` holds the parsed request. The view points into
+// `in.body` or into a per-thread buffer valid until the next call on the same
+// thread.
+OtlpHttpDecodeResult DecodeOtlpHttpRequest(
+    const OtlpHttpInput& in, const OtlpHttpLimits& limits,
+    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest*
+        json_out,
+    std::string_view* protobuf_payload);
 
 // 200 with an ExportTraceServiceResponse in `encoding`: {"partialSuccess":{}}
 // or the protobuf bytes 0a 00.

@@ -4,6 +4,7 @@
 #include <cstring>
 #include <utility>
 
+#include "absl/strings/internal/resize_uninitialized.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "util/crc32c.h"
@@ -513,6 +514,14 @@ absl::Status Wal::DeleteSegmentsBefore(uint64_t segment) {
 }
 
 absl::StatusOr<std::string> Wal::ReadPayload(const WalRecordRef& ref) const {
+  std::string payload;
+  absl::Status s = ReadPayloadAppend(ref, &payload);
+  if (!s.ok()) return s;
+  return payload;
+}
+
+absl::Status Wal::ReadPayloadAppend(const WalRecordRef& ref,
+                                    std::string* out) const {
   if (ref.length > fmt::kMaxRecordPayload ||
       ref.offset < fmt::kSegmentHeaderSize + fmt::kRecordHeaderSize) {
     // No payload byte can be there.
@@ -543,17 +552,21 @@ absl::StatusOr<std::string> Wal::ReadPayload(const WalRecordRef& ref) const {
   }
   // A plain pread with no CRC check: refs may name any byte range inside a
   // payload (the ingester keeps one ref per trace fragment of a record), so
-  // there is no record header to check against.
-  std::string payload(ref.length, '\0');
+  // there is no record header to check against. Read straight into `out`,
+  // grown without zero-filling what pread overwrites.
+  const size_t old_size = out->size();
+  absl::strings_internal::STLStringResizeUninitializedAmortized(
+      out, old_size + ref.length);
   absl::StatusOr<size_t> n =
-      file->ReadAt(ref.offset, payload.size(), payload.data());
-  if (!n.ok()) return n.status();
-  if (*n < payload.size()) {
+      file->ReadAt(ref.offset, ref.length, out->data() + old_size);
+  if (!n.ok() || *n < ref.length) {
+    out->resize(old_size);
+    if (!n.ok()) return n.status();
     return absl::DataLossError(absl::StrCat(
         "WAL segment ", ref.segment, ": ", ref.length, " bytes at offset ",
         ref.offset, " run past the end of the file (", ref.offset + *n, ")"));
   }
-  return payload;
+  return absl::OkStatus();
 }
 
 absl::Status Wal::Sync() {

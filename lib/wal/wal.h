@@ -111,6 +111,12 @@ class Wal {
   absl::StatusOr<std::string> ReadPayload(const WalRecordRef& ref) const
       ABSL_LOCKS_EXCLUDED(mu_);
 
+  // As ReadPayload, appending the bytes to `*out` instead (a block flush
+  // gathers a trace's fragments this way without a buffer per fragment). On
+  // error `*out` keeps its previous contents.
+  absl::Status ReadPayloadAppend(const WalRecordRef& ref, std::string* out) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
   // Makes every record appended so far durable, under any policy.
   absl::Status Sync() ABSL_LOCKS_EXCLUDED(mu_);
 

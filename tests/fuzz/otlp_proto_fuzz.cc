@@ -1,8 +1,11 @@
 // Fuzzes the OTLP protobuf ingest path: parse, split by trace, and combine
-// the fragments back, checking that no span is lost or invented.
+// the fragments back, checking that no span is lost or invented; and the
+// wire-bytes split (SplitSerializedByTrace) against parse + SplitByTrace.
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "google/protobuf/stubs/logging.h"
 #include "model/trace_combiner.h"
@@ -12,7 +15,10 @@ namespace {
 
 using ::andante::internal::SplitByTrace;
 using ::andante::internal::TraceCombiner;
+using ::andante::internal::SplitSerializedByTrace;
+using ::andante::internal::TraceFragment;
 using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::opentelemetry::proto::trace::v1::TracesData;
 
 void Check(bool condition) {
   if (!condition) std::abort();
@@ -36,10 +42,36 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
 
+  // The wire-bytes split must accept nothing that the parse or SplitByTrace
+  // rejects, and what it accepts must split as SplitByTrace does.
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  std::vector<TraceFragment> wire;
+  const bool wire_ok = SplitSerializedByTrace(bytes, &wire);
+
   ExportTraceServiceRequest request;
-  if (!request.ParseFromArray(data, static_cast<int>(size))) return 0;
+  if (!request.ParseFromArray(data, static_cast<int>(size))) {
+    Check(!wire_ok);
+    return 0;
+  }
   auto fragments = SplitByTrace(request);
-  if (!fragments.ok()) return 0;
+  if (!fragments.ok()) {
+    Check(!wire_ok);
+    return 0;
+  }
+  if (wire_ok) {
+    Check(wire.size() == fragments->size());
+    for (size_t i = 0; i < wire.size(); ++i) {
+      const TraceFragment& a = wire[i];
+      const TraceFragment& b = (*fragments)[i];
+      Check(a.id == b.id && a.span_count == b.span_count &&
+            a.start_unix_nano == b.start_unix_nano &&
+            a.end_unix_nano == b.end_unix_nano);
+      TracesData pa, pb;
+      Check(pa.ParseFromString(a.data));
+      Check(pb.ParseFromString(b.data));
+      Check(pa.SerializeAsString() == pb.SerializeAsString());
+    }
+  }
 
   for (const auto& fragment : *fragments) {
     TraceCombiner combiner(fragment.id);

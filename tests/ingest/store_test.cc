@@ -8,6 +8,8 @@
 #include "andante/backend.h"
 #include "andante/span_tap.h"
 #include "andante/tenant.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
 #include "tests/testing/otlp_builders.h"
 #include "tests/testing/store_options.h"
@@ -205,6 +207,110 @@ TEST_F(StoreTest, LookupRespectsBlockTimeRange) {
   TraceLookupOptions before{1'600'000'000, 1'600'001'000};
   EXPECT_EQ(store->FindTraceById(kSingleTenant, ids[0], inside)->span_count, 1u);
   EXPECT_EQ(store->FindTraceById(kSingleTenant, ids[0], before)->span_count, 0u);
+}
+
+
+// SpanBatch::FromProto: the receivers' path for protobuf bytes.
+
+TEST_F(StoreTest, BatchFromProtoStoresWhatThePushOfTheRequestStores) {
+  auto store = OpenStore(Options());
+  std::vector<TraceId> ids;
+  auto request = MakeRequest(rng_, 5, 3, &ids);
+  const std::string bytes = request.SerializeAsString();
+  absl::StatusOr<SpanBatch> batch = SpanBatch::FromProto(bytes);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_EQ(batch->span_count(), 15u);
+  auto pushed = store->Push(kSingleTenant, *batch);
+  ASSERT_TRUE(pushed.ok()) << pushed.status();
+  EXPECT_EQ(pushed->spans_accepted, 15u);
+
+  // The same request pushed as a message to another tenant reads back the
+  // same, before and after a flush.
+  ASSERT_TRUE(store->Push("other", request).ok());
+  for (int round = 0; round < 2; ++round) {
+    for (const TraceId& id : ids) {
+      auto a = store->FindTraceById(kSingleTenant, id);
+      auto b = store->FindTraceById("other", id);
+      ASSERT_TRUE(a.ok() && b.ok());
+      EXPECT_EQ(a->span_count, 3u);
+      EXPECT_EQ(a->trace.SerializeAsString(), b->trace.SerializeAsString());
+    }
+    ASSERT_TRUE(store->Flush().ok());
+  }
+}
+
+TEST_F(StoreTest, BatchFromProtoRejectsMalformedBytesLikeAParse) {
+  absl::StatusOr<SpanBatch> batch =
+      SpanBatch::FromProto(std::string("\x0a\xff\xff\xff\xff\x0f\x12\x34", 8));
+  ASSERT_FALSE(batch.ok());
+  EXPECT_EQ(batch.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(batch.status().message(),
+            "proto: cannot parse invalid wire-format data");
+
+  // Invalid UTF-8 in a string field: protobuf's reason is in the message.
+  auto request = MakeRequest(rng_, 1, 1, nullptr);
+  request.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(0)
+      ->set_name("bad \xff name");
+  std::string bytes;
+  {
+    google::protobuf::LogSilencer quiet;
+    bytes = request.SerializeAsString();
+  }
+  batch = SpanBatch::FromProto(bytes);
+  ASSERT_FALSE(batch.ok());
+  EXPECT_EQ(batch.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(batch.status().message()),
+              ::testing::HasSubstr("opentelemetry.proto.trace.v1.Span.name"));
+}
+
+TEST_F(StoreTest, BatchWithBadIdsIsRejectedByPushWithTempoMessage) {
+  auto store = OpenStore(Options());
+  auto request = MakeRequest(rng_, 2, 2, nullptr);
+  request.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(3)
+      ->set_trace_id(std::string(12, 'x'));
+  const std::string bytes = request.SerializeAsString();
+  absl::StatusOr<SpanBatch> batch = SpanBatch::FromProto(bytes);
+  ASSERT_TRUE(batch.ok()) << "ID errors surface at Push, after tenancy";
+  EXPECT_EQ(batch->span_count(), 4u);
+  auto pushed = store->Push(kSingleTenant, *batch);
+  ASSERT_FALSE(pushed.ok());
+  EXPECT_EQ(pushed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(pushed.status().message(),
+            "trace ids must be 128 bit, received 96 bits");
+  EXPECT_EQ(store->Stats().spans_received, 0u);
+}
+
+TEST_F(StoreTest, TapSeesPushesOfBatchesFromProto) {
+  auto store = OpenStore(Options());
+  CountingTap tap;
+  store->AddSpanTap(&tap);
+  const std::string bytes = MakeRequest(rng_, 3, 2, nullptr).SerializeAsString();
+  absl::StatusOr<SpanBatch> batch = SpanBatch::FromProto(bytes);
+  ASSERT_TRUE(batch.ok());
+  ASSERT_TRUE(store->Push("t2", *batch).ok());
+  EXPECT_EQ(tap.spans, 6);
+  EXPECT_EQ(tap.last_tenant, "t2");
+  store->RemoveSpanTap(&tap);
+}
+
+TEST_F(StoreTest, ForcedFlushHandsLiveTracesOverWhole) {
+  // A /flush with an empty head block swaps the live map into it; traces
+  // already partly frozen by a cut must still come out whole.
+  StoreOptions options = Options();
+  options.ingester.max_block_bytes = 1;  // every sweep that moves a trace cuts
+  auto store = OpenStore(std::move(options));
+  std::vector<TraceId> ids;
+  ASSERT_TRUE(store->Push(kSingleTenant, MakeRequest(rng_, 20, 2, &ids)).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  auto more = MakeRequest(rng_, 0, 0, nullptr);
+  for (const TraceId& id : ids) {
+    AddSpan(more.mutable_resource_spans(0), id, testing::RandomSpanId(rng_),
+            "late", 1'700'000'000'000'000'000ull);
+  }
+  ASSERT_TRUE(store->Push(kSingleTenant, more).ok());
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(store->Stats().live_traces, 0u);
+  for (const TraceId& id : ids) EXPECT_EQ(SpansOf(*store, id), 3u);
 }
 
 }  // namespace

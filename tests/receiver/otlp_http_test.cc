@@ -4,6 +4,8 @@
 #include <zstd.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "andante/rpc_status.pb.h"
 #include "gtest/gtest.h"
@@ -452,6 +454,55 @@ TEST(OtlpHttpTest, PushErrorsMapToHttpStatus) {
   EXPECT_EQ(HttpStatusForCode(absl::StatusCode::kInternal), 500);
   EXPECT_EQ(HttpStatusForCode(absl::StatusCode::kNotFound), 500);
   EXPECT_EQ(HttpStatusForCode(absl::StatusCode::kFailedPrecondition), 500);
+}
+
+
+// The server's overload: protobuf payloads are handed on unparsed.
+
+OtlpHttpDecodeResult DecodeUnparsed(const Call& c, ExportTraceServiceRequest* json,
+                                    std::string_view* payload) {
+  OtlpHttpInput in{c.method, c.content_type, c.content_encoding, c.body,
+                   c.body_too_large};
+  return DecodeOtlpHttpRequest(in, OtlpHttpLimits{c.limit}, json, payload);
+}
+
+TEST(OtlpHttpTest, UnparsedProtobufPayloadIsTheDecompressedBody) {
+  const std::string raw = SampleRequest().SerializeAsString();
+  for (const auto& [encoding, body] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"", raw}, {"gzip", Gzip(raw)}, {"zstd", Zstd(raw)}}) {
+    Call c;
+    c.content_encoding = encoding;
+    c.body = body;
+    ExportTraceServiceRequest json;
+    std::string_view payload;
+    OtlpHttpDecodeResult r = DecodeUnparsed(c, &json, &payload);
+    ASSERT_TRUE(r.ok) << encoding;
+    EXPECT_EQ(r.encoding, OtlpEncoding::kProtobuf);
+    EXPECT_EQ(payload, raw) << encoding;
+    EXPECT_EQ(r.payload_bytes, raw.size());
+    EXPECT_EQ(json.resource_spans_size(), 0);
+  }
+  // Garbage passes here; SpanBatch::FromProto is the one that checks.
+  Call c;
+  c.body = "\xff\xff";
+  ExportTraceServiceRequest json;
+  std::string_view payload;
+  EXPECT_TRUE(DecodeUnparsed(c, &json, &payload).ok);
+  EXPECT_EQ(payload, "\xff\xff");
+}
+
+TEST(OtlpHttpTest, UnparsedOverloadStillParsesJson) {
+  Call c;
+  c.content_type = "application/json";
+  c.body = std::string(kJsonBody);
+  ExportTraceServiceRequest json;
+  std::string_view payload = "untouched";
+  OtlpHttpDecodeResult r = DecodeUnparsed(c, &json, &payload);
+  ASSERT_TRUE(r.ok);
+  EXPECT_EQ(r.encoding, OtlpEncoding::kJson);
+  EXPECT_EQ(json.resource_spans_size(), 1);
+  EXPECT_EQ(payload, "untouched");
 }
 
 }  // namespace

@@ -1,0 +1,90 @@
+// SpanBatch: the wire-bytes split with the parsing path behind it.
+//
+// FromProto first tries SplitSerializedByTrace, which covers every request a
+// well-behaved exporter sends. Whatever it declines -- malformed bytes,
+// invalid IDs, shapes it leaves to protobuf -- is parsed and split the
+// classic way, so errors and edge cases behave exactly as a parse followed by
+// Push(request) would, and only bad or odd requests pay for the parse.
+#include "model/span_batch.h"
+
+#include <climits>
+#include <memory>
+#include <utility>
+
+#include "google/protobuf/arena.h"
+#include "model/protobuf_errors.h"
+
+namespace andante {
+namespace {
+
+using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+
+uint64_t CountSpans(const ExportTraceServiceRequest& request) {
+  uint64_t n = 0;
+  for (const auto& rs : request.resource_spans()) {
+    for (const auto& ss : rs.scope_spans()) n += ss.spans_size();
+  }
+  return n;
+}
+
+// Splits a parsed request into `rep` the classic way.
+void SplitParsed(const ExportTraceServiceRequest& request,
+                 internal::SpanBatchRep& rep) {
+  absl::StatusOr<std::vector<internal::TraceFragment>> fragments =
+      internal::SplitByTrace(request);
+  if (fragments.ok()) {
+    rep.fragments = std::move(*fragments);
+    rep.span_count = 0;
+    for (const auto& f : rep.fragments) rep.span_count += f.span_count;
+  } else {
+    rep.status = fragments.status();
+    rep.span_count = CountSpans(request);
+  }
+}
+
+}  // namespace
+
+namespace internal {
+const SpanBatchRep& GetSpanBatchRep(const SpanBatch& batch) {
+  return *batch.rep_;
+}
+}  // namespace internal
+
+SpanBatch::SpanBatch(std::unique_ptr<internal::SpanBatchRep> rep)
+    : rep_(std::move(rep)) {}
+SpanBatch::SpanBatch(SpanBatch&& other) noexcept = default;
+SpanBatch& SpanBatch::operator=(SpanBatch&& other) noexcept = default;
+SpanBatch::~SpanBatch() = default;
+
+uint64_t SpanBatch::span_count() const { return rep_->span_count; }
+
+absl::StatusOr<SpanBatch> SpanBatch::FromProto(std::string_view request) {
+  auto rep = std::make_unique<internal::SpanBatchRep>();
+  rep->proto = request;
+  if (internal::SplitSerializedByTrace(request, &rep->fragments)) {
+    for (const auto& f : rep->fragments) rep->span_count += f.span_count;
+    return SpanBatch(std::move(rep));
+  }
+  rep->fragments.clear();
+  google::protobuf::Arena arena;
+  auto* parsed =
+      google::protobuf::Arena::CreateMessage<ExportTraceServiceRequest>(&arena);
+  internal::ProtobufErrorCapture why;
+  if (request.size() > static_cast<size_t>(INT_MAX) ||
+      !parsed->ParseFromArray(request.data(),
+                              static_cast<int>(request.size()))) {
+    return absl::InvalidArgumentError(
+        why.Explain("proto: cannot parse invalid wire-format data"));
+  }
+  SplitParsed(*parsed, *rep);
+  return SpanBatch(std::move(rep));
+}
+
+SpanBatch SpanBatch::FromRequest(const ExportTraceServiceRequest& request) {
+  auto rep = std::make_unique<internal::SpanBatchRep>();
+  rep->request = &request;
+  SplitParsed(request, *rep);
+  return SpanBatch(std::move(rep));
+}
+
+}  // namespace andante
