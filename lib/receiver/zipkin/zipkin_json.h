@@ -14,10 +14,19 @@
 //   * null spans in the array are skipped; a body of `null` holds no spans;
 //   * invalid UTF-8 inside strings reads as U+FFFD, as in Go.
 //
-// Parsing is a single SAX pass (nlohmann::json::sax_parse) straight into a
-// ZipkinSpanBatch; no DOM is built. Memory is the batch: a fixed record per
-// span, tag and annotation plus the unescaped strings (at most the body's
-// size). Nesting is limited to kMaxZipkinJsonDepth.
+// Two decoders implement these rules. simdjson's On-Demand API
+// (zipkin_json_simd.h) reads well-formed bodies straight into the batch;
+// it declines anything it cannot vouch for — invalid UTF-8, malformed JSON,
+// any of the errors above — and the reference, a single nlohmann SAX pass
+// (zipkin_json_sax.h), then decodes the body from scratch and alone decides
+// the result and the error message. Neither builds a DOM.
+//
+// Memory is the batch — a fixed record per span, tag and annotation plus the
+// unescaped strings (at most the body's size; up to twice that when the
+// simdjson pass is declined part-way) — and, per thread, a padded copy of the
+// body and simdjson's buffers (about 8 bytes per body byte, kept for bodies
+// up to kZipkinJsonKeepParserBytes). Nesting is limited to
+// kMaxZipkinJsonDepth.
 //
 //   ZipkinSpanBatch batch;
 //   absl::Status s = ParseZipkinV2Json(body, &batch);
