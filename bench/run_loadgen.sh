@@ -8,12 +8,15 @@
 #   bench/run_loadgen.sh                              # 30 s OTLP/HTTP, max rate
 #   bench/run_loadgen.sh --protocol=grpc --duration=10s
 #   bench/run_loadgen.sh --rate=60000 --duration=150s # the peak-RSS row
+#   bench/run_loadgen.sh --protocol=jaeger-compact --duration=10s \
+#       --udp_rates=20000,50000,100000,0             # Jaeger agent UDP drop rate
 #
 # Environment:
 #   BUILD_DIR   meson build directory (default: build; set up if missing)
 #   SERVER_BIN  run this server binary instead of building andante, e.g. a
 #               Tempo build for comparison (it reads the same tempo.yaml)
 #   KEEP_TMP=1  keep the temporary directory (config, server log, data)
+#   UDP_SOCKET_BUFFER  SO_RCVBUF of the Jaeger UDP receivers (0 = kernel default)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -68,6 +71,9 @@ http_status() {
 }
 
 read -r api_port grpc_port otlp_grpc_port otlp_http_port <<<"$(free_ports 4)"
+# The Jaeger agent's UDP ports (loadgen --protocol=jaeger-compact|binary):
+# free TCP ports are almost always free for UDP too.
+read -r jaeger_compact_port jaeger_binary_port <<<"$(free_ports 2)"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/andante-loadgen.XXXXXX")
 server_pid=
 
@@ -114,6 +120,14 @@ distributor:
           endpoint: 127.0.0.1:$otlp_grpc_port
         http:
           endpoint: 127.0.0.1:$otlp_http_port
+    jaeger:
+      protocols:
+        thrift_compact:
+          endpoint: 127.0.0.1:$jaeger_compact_port
+          socket_buffer_size: ${UDP_SOCKET_BUFFER:-0}
+        thrift_binary:
+          endpoint: 127.0.0.1:$jaeger_binary_port
+          socket_buffer_size: ${UDP_SOCKET_BUFFER:-0}
 ingester:
   max_block_duration: 5m
 storage:
@@ -158,6 +172,8 @@ for arg in "$@"; do
 done
 endpoint=127.0.0.1:$otlp_http_port
 [[ $protocol = grpc ]] && endpoint=127.0.0.1:$otlp_grpc_port
+[[ $protocol = jaeger-compact ]] && endpoint=127.0.0.1:$jaeger_compact_port
+[[ $protocol = jaeger-binary ]] && endpoint=127.0.0.1:$jaeger_binary_port
 
 set +e
 "$loadgen" --endpoint="$endpoint" --api="127.0.0.1:$api_port" \

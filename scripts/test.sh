@@ -27,23 +27,41 @@ meson compile -C build -j2
 rc=0
 meson test -C build --print-errorlogs --num-processes 2 "$@" || rc=$?
 
+# Fuzzing: every decoder's libFuzzer target runs for a bounded time (see
+# tests/fuzz/meson.build), in a clang build of just the fuzz targets. Skipped
+# when arguments select particular suites or tests.
+logs=(build/meson-logs/testlog.json)
+if [[ $# -eq 0 ]]; then
+  if [[ ! -f build-fuzz/build.ninja ]]; then
+    rm -rf build-fuzz
+    CC=clang CXX=clang++ meson setup build-fuzz -Dfuzzing=true \
+      -Dtests=enabled -Dbenchmarks=disabled
+  fi
+  mapfile -t fuzz_targets < <(ninja -C build-fuzz -t targets all |
+    sed -n 's#^\(tests/fuzz/[a-z0-9_]*_fuzz\(_driver\)\{0,1\}\): .*#\1#p' | sort -u)
+  meson compile -C build-fuzz -j2 "${fuzz_targets[@]}"
+  meson test -C build-fuzz --no-rebuild --print-errorlogs --suite fuzz || rc=$?
+  logs+=(build-fuzz/meson-logs/testlog.json)
+fi
+
 # A closing line any CI log reader understands.
-if [[ -f build/meson-logs/testlog.json ]]; then
-  python3 - build/meson-logs/testlog.json <<'PY' || true
-import json, sys
+python3 - "${logs[@]}" <<'PY' || true
+import json, os, sys
 counts = {"passed": 0, "failed": 0, "skipped": 0}
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if not line:
+for path in sys.argv[1:]:
+    if not os.path.exists(path):
         continue
-    r = json.loads(line).get("result", "")
-    if r in ("OK", "EXPECTEDFAIL"):
-        counts["passed"] += 1
-    elif r == "SKIP":
-        counts["skipped"] += 1
-    else:
-        counts["failed"] += 1
+    for line in open(path):
+        line = line.strip()
+        if not line:
+            continue
+        r = json.loads(line).get("result", "")
+        if r in ("OK", "EXPECTEDFAIL"):
+            counts["passed"] += 1
+        elif r == "SKIP":
+            counts["skipped"] += 1
+        else:
+            counts["failed"] += 1
 print(f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped")
 PY
-fi
 exit "$rc"

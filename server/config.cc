@@ -785,6 +785,23 @@ constexpr std::string_view kBackends[] = {"local", "s3", "gcs", "azure"};
     return SetEndpoint(c.cfg->receivers.listener, v); \
   }
 
+// queue_size, max_packet_size, workers and socket_buffer_size of one Jaeger
+// UDP protocol, each a positive int (socket_buffer_size may be 0).
+#define ANDANTE_UDP_KEY(proto, field, min)                                  \
+  {"distributor.receivers.jaeger.protocols." #proto "." #field, K::kInt,    \
+   kSet,                                                                    \
+   ANDANTE_CHECK_SET(                                                       \
+       v.i >= (min) && v.i <= (1 << 30)                                     \
+           ? absl::OkStatus()                                               \
+           : Invalid(absl::StrCat("must be between ", (min), " and ",       \
+                                  1 << 30)),                                \
+       c.cfg->receivers.jaeger_##proto##_udp.field = static_cast<int>(v.i))}
+#define ANDANTE_UDP_KEYS(proto)                    \
+  ANDANTE_UDP_KEY(proto, queue_size, 1),           \
+      ANDANTE_UDP_KEY(proto, max_packet_size, 1),  \
+      ANDANTE_UDP_KEY(proto, workers, 1),          \
+      ANDANTE_UDP_KEY(proto, socket_buffer_size, 0)
+
 using K = Kind;
 constexpr Action kSet = Action::kSet;
 constexpr Action kUns = Action::kUnsupported;
@@ -928,16 +945,25 @@ const KeySpec kSchema[] = {
      ANDANTE_SET(c.cfg->receivers.jaeger_grpc.enabled = true)},
     {"distributor.receivers.jaeger.protocols.grpc.endpoint", K::kString, kSet,
      ANDANTE_SET_ENDPOINT(jaeger_grpc)},
+    {"distributor.receivers.jaeger.protocols.grpc.max_recv_msg_size_mib",
+     K::kUint, kSet,
+     ANDANTE_CHECK_SET(
+         v.u < (uint64_t{1} << 40) ? absl::OkStatus() : Invalid("too large"),
+         c.cfg->receivers.jaeger_grpc_max_recv_msg_size = v.u << 20)},
     {"distributor.receivers.jaeger.protocols.grpc.{tls,keepalive,auth,"
-     "max_recv_msg_size_mib,max_concurrent_streams,read_buffer_size,"
+     "max_concurrent_streams,read_buffer_size,"
      "write_buffer_size,include_metadata,transport}",
      K::kAny, kUns},
     {"distributor.receivers.jaeger.protocols.thrift_http", K::kMap, kSet,
      ANDANTE_SET(c.cfg->receivers.jaeger_thrift_http.enabled = true)},
     {"distributor.receivers.jaeger.protocols.thrift_http.endpoint", K::kString,
      kSet, ANDANTE_SET_ENDPOINT(jaeger_thrift_http)},
+    {"distributor.receivers.jaeger.protocols.thrift_http.max_request_body_size",
+     K::kUint, kSet,
+     ANDANTE_SET(c.cfg->receivers.jaeger_thrift_http_max_request_body_size =
+                     v.u)},
     {"distributor.receivers.jaeger.protocols.thrift_http.{cors,tls,auth,"
-     "include_metadata,max_request_body_size,response_headers}",
+     "include_metadata,response_headers}",
      K::kAny, kUns},
     {"distributor.receivers.jaeger.protocols.thrift_binary", K::kMap, kSet,
      ANDANTE_SET(c.cfg->receivers.jaeger_thrift_binary.enabled = true)},
@@ -947,17 +973,18 @@ const KeySpec kSchema[] = {
      ANDANTE_SET(c.cfg->receivers.jaeger_thrift_compact.enabled = true)},
     {"distributor.receivers.jaeger.protocols.thrift_compact.endpoint",
      K::kString, kSet, ANDANTE_SET_ENDPOINT(jaeger_thrift_compact)},
-    {"distributor.receivers.jaeger.protocols.{thrift_binary,thrift_compact}."
-     "{queue_size,max_packet_size,workers,socket_buffer_size}",
-     K::kInt, kUns},
+    ANDANTE_UDP_KEYS(thrift_binary),
+    ANDANTE_UDP_KEYS(thrift_compact),
     {"distributor.receivers.jaeger.remote_sampling", K::kAny, kUns},
     {"distributor.receivers.zipkin", K::kMap, kSet,
      ANDANTE_SET(c.cfg->receivers.zipkin.enabled = true)},
     {"distributor.receivers.zipkin.endpoint", K::kString, kSet,
      ANDANTE_SET_ENDPOINT(zipkin)},
     {"distributor.receivers.zipkin.parse_string_tags", K::kBool, kUns},
+    {"distributor.receivers.zipkin.max_request_body_size", K::kUint, kSet,
+     ANDANTE_SET(c.cfg->receivers.zipkin_max_request_body_size = v.u)},
     {"distributor.receivers.zipkin.{cors,tls,auth,include_metadata,"
-     "max_request_body_size,response_headers}",
+     "response_headers}",
      K::kAny, kUns},
     {"distributor.receivers.{opencensus,kafka}", K::kAny, kUns},
 

@@ -29,6 +29,14 @@ struct Listener {
   std::string endpoint;
 };
 
+// The Jaeger agent's UDP server settings (collector defaults).
+struct UdpSettings {
+  int queue_size = 1000;         // datagrams waiting for a worker
+  int max_packet_size = 65000;   // larger datagrams are dropped
+  int workers = 10;              // decoding threads
+  int socket_buffer_size = 0;    // SO_RCVBUF bytes; 0 = 8 MiB (kernel-capped)
+};
+
 struct ServerSection {
   std::string http_listen_address;  // "" = all interfaces
   int http_listen_port = 3200;
@@ -50,12 +58,16 @@ struct ReceiversSection {
   Listener otlp_http;                // default endpoint localhost:4318
   std::string otlp_http_traces_url_path = "/v1/traces";
   uint64_t otlp_http_max_request_body_size = 20 << 20;
-  // Issue 3 receivers; parsed now so configs load, served later.
   Listener jaeger_grpc;              // localhost:14250
+  uint64_t jaeger_grpc_max_recv_msg_size = 4 << 20;
   Listener jaeger_thrift_http;       // localhost:14268
+  uint64_t jaeger_thrift_http_max_request_body_size = 20 << 20;
   Listener jaeger_thrift_compact;    // localhost:6831 (UDP)
+  UdpSettings jaeger_thrift_compact_udp;
   Listener jaeger_thrift_binary;     // localhost:6832 (UDP)
+  UdpSettings jaeger_thrift_binary_udp;
   Listener zipkin;                   // localhost:9411
+  uint64_t zipkin_max_request_body_size = 20 << 20;
 };
 
 struct Config {

@@ -318,6 +318,11 @@ ServerMetrics::ServerMetrics(const BuildInfo& build, std::string stats_tenant)
   discarded_spans = registry.AddCounter(
       "tempo_discarded_spans_total",
       "The total number of samples that were discarded.", {"reason", "tenant"});
+  udp_datagrams_dropped = registry.AddCounter(
+      "andante_receiver_udp_datagrams_dropped_total",
+      "UDP datagrams dropped before decoding finished (too large, queue "
+      "full, malformed).",
+      {"receiver", "transport", "reason"});
   live_traces =
       registry.AddGauge("tempo_ingester_live_traces",
                         "The current number of live traces", {"tenant"});
@@ -365,7 +370,8 @@ void ServerMetrics::ObserveRequest(std::string_view method,
       ->Observe(seconds);
 }
 
-void ServerMetrics::RecordPush(std::string_view transport,
+void ServerMetrics::RecordPush(std::string_view receiver,
+                               std::string_view transport,
                                std::string_view tenant, uint64_t spans,
                                uint64_t bytes, std::string_view status,
                                bool accepted,
@@ -376,13 +382,18 @@ void ServerMetrics::RecordPush(std::string_view transport,
     bytes_received->WithLabels({tenant})->Inc(static_cast<double>(bytes));
   }
   (accepted ? accepted_spans : refused_spans)
-      ->WithLabels({"otlp", transport})
+      ->WithLabels({receiver, transport})
       ->Inc(n);
   pushes->WithLabels({transport, status})->Inc();
   if (discarded_trace_too_large > 0) {
     discarded_spans->WithLabels({"trace_too_large", tenant})
         ->Inc(static_cast<double>(discarded_trace_too_large));
   }
+}
+
+void ServerMetrics::RecordDroppedDatagram(std::string_view transport,
+                                          std::string_view reason) {
+  udp_datagrams_dropped->WithLabels({"jaeger", transport, reason})->Inc();
 }
 
 }  // namespace andante::server

@@ -187,7 +187,20 @@ struct ServerMetrics {
   // silently discarded spans.
   void RecordPush(std::string_view transport, std::string_view tenant,
                   uint64_t spans, uint64_t bytes, std::string_view status,
-                  bool accepted, uint64_t discarded_trace_too_large);
+                  bool accepted, uint64_t discarded_trace_too_large) {
+    RecordPush("otlp", transport, tenant, spans, bytes, status, accepted,
+               discarded_trace_too_large);
+  }
+  // The same for any receiver ("otlp", "jaeger", "zipkin").
+  void RecordPush(std::string_view receiver, std::string_view transport,
+                  std::string_view tenant, uint64_t spans, uint64_t bytes,
+                  std::string_view status, bool accepted,
+                  uint64_t discarded_trace_too_large);
+
+  // Records a UDP datagram the Jaeger agent receiver dropped before it
+  // reached the store (`reason`: too_large, queue_full, malformed).
+  void RecordDroppedDatagram(std::string_view transport,
+                             std::string_view reason);
 
   MetricsRegistry registry;
 
@@ -199,6 +212,7 @@ struct ServerMetrics {
   CounterFamily* refused_spans;
   CounterFamily* pushes;
   CounterFamily* discarded_spans;
+  CounterFamily* udp_datagrams_dropped;
   GaugeFamily* live_traces;
   CounterFamily* traces_created;
   CounterFamily* blocks_flushed;

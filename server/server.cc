@@ -15,9 +15,13 @@
 #include "andante/tenant.h"
 #include "api_routes.h"
 #include "http_server.h"
+#include "jaeger_grpc_service.h"
+#include "jaeger_receivers.h"
 #include "metrics.h"
 #include "otlp_grpc_service.h"
 #include "otlp_http_routes.h"
+#include "udp_listener.h"
+#include "zipkin_routes.h"
 #include "model/protobuf_errors.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -137,14 +141,7 @@ class ServerImpl final : public Server {
       if (!grpc.ok()) return grpc.status();
       grpc_ = std::move(*grpc);
     }
-    for (const Listener* l :
-         {&rcv.jaeger_grpc, &rcv.jaeger_thrift_http, &rcv.jaeger_thrift_compact,
-          &rcv.jaeger_thrift_binary, &rcv.zipkin}) {
-      if (l->enabled) {
-        ANDANTE_LOG(kWarn, "receiver not implemented yet; not listening",
-                    {{"endpoint", l->endpoint}});
-      }
-    }
+    if (absl::Status s = StartJaegerAndZipkin(); !s.ok()) return s;
     http_->Start();
     started_ = true;
     ANDANTE_LOG(kInfo, "Andante started",
@@ -152,6 +149,82 @@ class ServerImpl final : public Server {
                  {"http_port", std::to_string(http_port_)},
                  {"otlp_http_port", std::to_string(otlp_http_port_)},
                  {"otlp_grpc_port", std::to_string(otlp_grpc_port())}});
+    return absl::OkStatus();
+  }
+
+  // Jaeger (gRPC, Thrift HTTP, agent UDP) and Zipkin, each only where the
+  // config enables it.
+  absl::Status StartJaegerAndZipkin() {
+    const ReceiversSection& rcv = config_.receivers;
+    const bool mt = config_.multitenancy_enabled;
+    if (rcv.jaeger_grpc.enabled) {
+      JaegerGrpcOptions o;
+      o.endpoint = rcv.jaeger_grpc.endpoint;
+      o.max_recv_msg_size = rcv.jaeger_grpc_max_recv_msg_size;
+      o.multitenancy_enabled = mt;
+      absl::StatusOr<std::unique_ptr<JaegerGrpcServer>> grpc =
+          JaegerGrpcServer::Start(o, store_.get(), metrics_.get());
+      if (!grpc.ok()) return grpc.status();
+      jaeger_grpc_ = std::move(*grpc);
+    }
+    if (rcv.jaeger_thrift_http.enabled) {
+      JaegerThriftHttpOptions o;
+      o.max_request_body_size = rcv.jaeger_thrift_http_max_request_body_size;
+      o.multitenancy_enabled = mt;
+      jaeger_http_ = std::make_unique<JaegerThriftHttpRoutes>(store_.get(), o,
+                                                              metrics_.get());
+      ListenerOptions l;
+      l.body_limit = o.max_request_body_size;
+      absl::StatusOr<int> port = http_->Listen(
+          rcv.jaeger_thrift_http.endpoint, l,
+          [r = jaeger_http_.get()](HttpRequest& req, HttpResponse* resp) {
+            r->Handle(req, resp);
+          });
+      if (!port.ok()) return port.status();
+    }
+    struct Agent {
+      const Listener& listener;
+      const UdpSettings& udp;
+      internal::ThriftProtocol protocol;
+    };
+    for (const Agent& a :
+         {Agent{rcv.jaeger_thrift_compact, rcv.jaeger_thrift_compact_udp,
+                internal::ThriftProtocol::kCompact},
+          Agent{rcv.jaeger_thrift_binary, rcv.jaeger_thrift_binary_udp,
+                internal::ThriftProtocol::kBinary}}) {
+      if (!a.listener.enabled) continue;
+      auto handler = std::make_unique<JaegerAgentHandler>(
+          store_.get(), a.protocol, mt, metrics_.get());
+      UdpListenerOptions o;
+      o.endpoint = a.listener.endpoint;
+      o.max_packet_size = static_cast<size_t>(a.udp.max_packet_size);
+      o.queue_size = static_cast<size_t>(a.udp.queue_size);
+      o.workers = a.udp.workers;
+      o.socket_buffer_size = a.udp.socket_buffer_size;
+      absl::StatusOr<std::unique_ptr<UdpListener>> udp = UdpListener::Start(
+          o, [h = handler.get()](std::string_view d) { h->Handle(d); },
+          [h = handler.get(), m = metrics_.get()](std::string_view reason) {
+            m->RecordDroppedDatagram(h->transport(), reason);
+          });
+      if (!udp.ok()) return udp.status();
+      agents_.push_back(std::move(handler));
+      udp_.push_back(std::move(*udp));
+    }
+    if (rcv.zipkin.enabled) {
+      ZipkinOptions o;
+      o.max_request_body_size = rcv.zipkin_max_request_body_size;
+      o.multitenancy_enabled = mt;
+      zipkin_ =
+          std::make_unique<ZipkinRoutes>(store_.get(), o, metrics_.get());
+      ListenerOptions l;
+      l.body_limit = o.max_request_body_size;
+      absl::StatusOr<int> port = http_->Listen(
+          rcv.zipkin.endpoint, l,
+          [r = zipkin_.get()](HttpRequest& req, HttpResponse* resp) {
+            r->Handle(req, resp);
+          });
+      if (!port.ok()) return port.status();
+    }
     return absl::OkStatus();
   }
 
@@ -173,6 +246,8 @@ class ServerImpl final : public Server {
     }
     // Stop ingest and queries first, then close the store, which flushes.
     if (grpc_ != nullptr) grpc_->Shutdown(grace);
+    if (jaeger_grpc_ != nullptr) jaeger_grpc_->Shutdown(grace);
+    for (auto& udp : udp_) udp->Stop();
     if (http_ != nullptr) http_->Stop(grace);
     absl::Status closed;
     if (store_ != nullptr) {
@@ -183,6 +258,8 @@ class ServerImpl final : public Server {
       }
     }
     grpc_.reset();
+    jaeger_grpc_.reset();
+    udp_.clear();
     http_.reset();
     return closed;
   }
@@ -195,6 +272,11 @@ class ServerImpl final : public Server {
   std::unique_ptr<ApiRoutes> api_;
   std::unique_ptr<OtlpHttpRoutes> otlp_http_;
   std::unique_ptr<OtlpGrpcServer> grpc_;
+  std::unique_ptr<JaegerGrpcServer> jaeger_grpc_;
+  std::unique_ptr<JaegerThriftHttpRoutes> jaeger_http_;
+  std::vector<std::unique_ptr<JaegerAgentHandler>> agents_;
+  std::vector<std::unique_ptr<UdpListener>> udp_;
+  std::unique_ptr<ZipkinRoutes> zipkin_;
   int http_port_ = 0;
   int otlp_http_port_ = 0;
   bool started_ = false;

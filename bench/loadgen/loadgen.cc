@@ -29,6 +29,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -41,10 +42,16 @@
 #include "sender.h"
 #include "tempopb/tempo.pb.h"
 #include "trace_factory.h"
+#include "udp_mode.h"
 
 ABSL_FLAG(std::string, protocol, "http",
-          "OTLP transport: grpc (TraceService/Export) or http (POST "
-          "application/x-protobuf)");
+          "grpc (OTLP TraceService/Export), http (OTLP POST "
+          "application/x-protobuf), or the Jaeger agent's UDP protocols "
+          "jaeger-compact (6831) / jaeger-binary (6832), see --udp_rates");
+ABSL_FLAG(std::vector<std::string>, udp_rates,
+          std::vector<std::string>({"20000", "50000", "100000", "0"}),
+          "Jaeger UDP modes: offered spans/s of each step (0 = max), each "
+          "step lasting --duration");
 ABSL_FLAG(std::string, endpoint, "",
           "OTLP receiver host:port; default 127.0.0.1:4317 for grpc, "
           "127.0.0.1:4318 for http");
@@ -858,8 +865,33 @@ int main(int argc, char** argv) {
   o.flush_wait = absl::GetFlag(FLAGS_flush_wait);
   o.dry_run = absl::GetFlag(FLAGS_dry_run);
 
+  if (o.protocol == "jaeger-compact" || o.protocol == "jaeger-binary") {
+    andante::loadgen::UdpModeOptions u;
+    bool compact = o.protocol == "jaeger-compact";
+    u.protocol = compact ? andante::internal::ThriftProtocol::kCompact
+                         : andante::internal::ThriftProtocol::kBinary;
+    u.endpoint = !o.endpoint.empty() ? o.endpoint
+                 : compact           ? "127.0.0.1:6831"
+                                     : "127.0.0.1:6832";
+    u.api = o.api;
+    u.step_duration = o.duration;
+    u.batch_spans = o.batch_spans;
+    u.seed = o.seed;
+    u.server_pid = o.server_pid;
+    for (const std::string& r : absl::GetFlag(FLAGS_udp_rates)) {
+      double v = 0;
+      if (!absl::SimpleAtod(r, &v) || v < 0) {
+        std::fprintf(stderr, "--udp_rates: \"%s\" is not a rate\n", r.c_str());
+        return 64;
+      }
+      u.rates.push_back(v);
+    }
+    return andante::loadgen::RunUdpMode(u);
+  }
   if (o.protocol != "grpc" && o.protocol != "http") {
-    std::fprintf(stderr, "--protocol must be grpc or http\n");
+    std::fprintf(stderr,
+                 "--protocol must be grpc, http, jaeger-compact or "
+                 "jaeger-binary\n");
     return 64;
   }
   if (o.endpoint.empty()) {

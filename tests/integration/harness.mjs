@@ -8,6 +8,7 @@
 // printed when the server is stopped, so a failing test shows what the server
 // said (meson prints a failed test's output with --print-errorlogs).
 import { spawn } from 'node:child_process';
+import dgram from 'node:dgram';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -38,6 +39,18 @@ export async function freePort() {
   });
 }
 
+// A UDP port that was free a moment ago (same caveat as freePort).
+export async function freeUdpPort() {
+  return await new Promise((resolve, reject) => {
+    const sock = dgram.createSocket('udp4');
+    sock.on('error', reject);
+    sock.bind(0, '127.0.0.1', () => {
+      const { port } = sock.address();
+      sock.close(() => resolve(port));
+    });
+  });
+}
+
 async function distinctFreePorts(n) {
   const ports = new Set();
   while (ports.size < n) ports.add(await freePort());
@@ -60,6 +73,11 @@ export class Andante {
   //   traceIdlePeriod, flushCheckPeriod, maxBlockDuration  ingester durations
   //   maxBlockBytes       ingester.max_block_bytes
   //   extraYaml           appended verbatim to tempo.yaml
+  //   jaeger, zipkin      also enable the Jaeger receivers (gRPC, Thrift
+  //                       HTTP, agent UDP compact and binary) / Zipkin, on
+  //                       free ports (jaegerGrpcPort, jaegerHttpPort,
+  //                       jaegerCompactPort, jaegerBinaryPort, zipkinPort)
+  //   jaegerYaml          extra keys under each Jaeger UDP protocol
   constructor(options = {}) {
     this.options = {
       maxRequestBodySize: 1048576,
@@ -99,7 +117,10 @@ export class Andante {
       throw new Error(`ANDANTE_BIN=${ANDANTE_BIN} does not exist: build it first (meson compile -C build andante)`);
     }
     this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'andante-it-'));
-    [this.httpPort, this.grpcPort, this.otlpGrpcPort, this.otlpHttpPort] = await distinctFreePorts(4);
+    [this.httpPort, this.grpcPort, this.otlpGrpcPort, this.otlpHttpPort,
+      this.jaegerGrpcPort, this.jaegerHttpPort, this.zipkinPort] = await distinctFreePorts(7);
+    this.jaegerCompactPort = await freeUdpPort();
+    do { this.jaegerBinaryPort = await freeUdpPort(); } while (this.jaegerBinaryPort === this.jaegerCompactPort);
     this.writeConfig();
   }
 
@@ -120,7 +141,9 @@ distributor:
         http:
           endpoint: "127.0.0.1:${this.otlpHttpPort}"
           max_request_body_size: ${o.maxRequestBodySize}
-ingester:
+${o.jaeger ? this.jaegerYaml() : ''}${o.zipkin ? `    zipkin:
+      endpoint: "127.0.0.1:${this.zipkinPort}"
+` : ''}ingester:
   trace_idle_period: ${o.traceIdlePeriod}
   flush_check_period: ${o.flushCheckPeriod}
   max_block_duration: ${o.maxBlockDuration}
@@ -134,6 +157,25 @@ storage:
       path: ${this.walDir}
 ${o.extraYaml}`;
   }
+
+  jaegerYaml() {
+    const udpExtra = (this.options.jaegerYaml ?? '').split('\n').filter(Boolean)
+      .map((l) => `          ${l}\n`).join('');
+    return `    jaeger:
+      protocols:
+        grpc:
+          endpoint: "127.0.0.1:${this.jaegerGrpcPort}"
+        thrift_http:
+          endpoint: "127.0.0.1:${this.jaegerHttpPort}"
+        thrift_compact:
+          endpoint: "127.0.0.1:${this.jaegerCompactPort}"
+${udpExtra}        thrift_binary:
+          endpoint: "127.0.0.1:${this.jaegerBinaryPort}"
+${udpExtra}`;
+  }
+
+  get jaegerHttpUrl() { return `http://127.0.0.1:${this.jaegerHttpPort}/api/traces`; }
+  get zipkinUrl() { return `http://127.0.0.1:${this.zipkinPort}/api/v2/spans`; }
 
   writeConfig() {
     this.configPath = path.join(this.dir, 'tempo.yaml');
@@ -186,7 +228,12 @@ ${o.extraYaml}`;
           // moment in case they are opened right after the API.
           const until = Date.now() + 3000;
           while (Date.now() < until) {
-            if (await canConnect(this.otlpGrpcPort) && await canConnect(this.otlpHttpPort)) return;
+            const tcp = [this.otlpGrpcPort, this.otlpHttpPort];
+            if (this.options.jaeger) tcp.push(this.jaegerGrpcPort, this.jaegerHttpPort);
+            if (this.options.zipkin) tcp.push(this.zipkinPort);
+            let all = true;
+            for (const p of tcp) all = all && await canConnect(p);
+            if (all) return;
             await sleep(50);
           }
           throw new Error(`/ready is 200 but the OTLP receivers (127.0.0.1:${this.otlpGrpcPort}, ` +

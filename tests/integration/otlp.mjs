@@ -81,6 +81,14 @@ export const hrToNs = (hr) => (BigInt(hr[0]) * 1000000000n + BigInt(hr[1])).toSt
 
 // --- spans built by hand (every field the OTLP model has) -------------------
 
+// end - start of two HrTimes, as an HrTime (the SDK's span.duration).
+export function hrDiff(end, start) {
+  let s = end[0] - start[0];
+  let ns = end[1] - start[1];
+  if (ns < 0) { s -= 1; ns += 1e9; }
+  return [s, ns];
+}
+
 // A ReadableSpan as the SDK hands it to exporters.
 export function readableSpan(f) {
   const traceFlags = f.traceFlags ?? 1;
@@ -98,7 +106,7 @@ export function readableSpan(f) {
       : undefined,
     startTime: f.start,
     endTime: f.end,
-    duration: [0, 0],
+    duration: hrDiff(f.end, f.start),
     ended: true,
     status: f.status ?? { code: SpanStatusCode.UNSET },
     attributes: f.attributes ?? {},

@@ -1,0 +1,60 @@
+#include "grpc_listener.h"
+
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <climits>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "http_server.h"  // SplitHostPort
+#include "util/strings.h"
+
+namespace andante::server {
+
+using internal::ToAbsl;
+
+GrpcListener::GrpcListener(std::unique_ptr<grpc::Server> server, int port)
+    : server_(std::move(server)), port_(port) {}
+
+GrpcListener::~GrpcListener() { Shutdown(absl::ZeroDuration()); }
+
+absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Start(
+    std::string_view what, std::string_view endpoint,
+    uint64_t max_recv_msg_size, grpc::Service* service) {
+  std::string host;
+  int port = 0;
+  if (absl::Status s = SplitHostPort(endpoint, &host, &port); !s.ok()) {
+    return s;
+  }
+  if (host.empty()) host = "0.0.0.0";
+  std::string address = host.find(':') != std::string::npos
+                            ? absl::StrCat("[", host, "]:", port)
+                            : absl::StrCat(host, ":", port);
+  grpc::ServerBuilder builder;
+  int selected_port = 0;
+  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
+                           &selected_port);
+  builder.SetMaxReceiveMessageSize(
+      static_cast<int>(std::min<uint64_t>(max_recv_msg_size, INT_MAX)));
+  builder.RegisterService(service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || selected_port == 0) {
+    return absl::UnavailableError(absl::StrCat(
+        ToAbsl(what), ": cannot listen on \"", ToAbsl(endpoint), "\""));
+  }
+  return std::unique_ptr<GrpcListener>(
+      new GrpcListener(std::move(server), selected_port));
+}
+
+void GrpcListener::Shutdown(absl::Duration grace) {
+  if (server_ == nullptr) return;
+  auto deadline = std::chrono::system_clock::now() +
+                  std::chrono::nanoseconds(absl::ToInt64Nanoseconds(grace));
+  server_->Shutdown(deadline);
+  server_->Wait();
+  server_.reset();
+}
+
+}  // namespace andante::server

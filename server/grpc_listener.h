@@ -1,0 +1,50 @@
+// One gRPC server on one endpoint serving one service: the shared plumbing
+// of the gRPC receivers (OTLP 4317, Jaeger 14250). gRPC headers stay out of
+// this header; callers that build services include them themselves.
+//
+//   auto listener = GrpcListener::Start("Jaeger gRPC", "0.0.0.0:14250",
+//                                       4 << 20, &service);
+//   ...
+//   (*listener)->Shutdown(absl::Seconds(30));
+#ifndef ANDANTE_SERVER_GRPC_LISTENER_H_
+#define ANDANTE_SERVER_GRPC_LISTENER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace grpc {
+class Server;
+class Service;
+}  // namespace grpc
+
+namespace andante::server {
+
+class GrpcListener {
+ public:
+  // Serves `service` (not owned; must outlive the listener) on `endpoint`
+  // ("host:port", empty host = all interfaces). UNAVAILABLE naming `what`
+  // and the endpoint when it cannot listen.
+  static absl::StatusOr<std::unique_ptr<GrpcListener>> Start(
+      std::string_view what, std::string_view endpoint,
+      uint64_t max_recv_msg_size, grpc::Service* service);
+  ~GrpcListener();
+
+  int port() const { return port_; }
+  // Stops accepting calls, waits up to `grace` for running ones, cancels
+  // the rest. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+ private:
+  GrpcListener(std::unique_ptr<grpc::Server> server, int port);
+
+  std::unique_ptr<grpc::Server> server_;
+  int port_;
+};
+
+}  // namespace andante::server
+
+#endif  // ANDANTE_SERVER_GRPC_LISTENER_H_
