@@ -7,6 +7,7 @@
 #include "google/protobuf/stubs/logging.h"
 #include "jaeger/api_v2/collector.pb.h"
 #include "receiver/jaeger/jaeger_proto.h"
+#include "translated_request_check.h"
 
 // Invalid UTF-8 in a string field is a normal parse failure here; keep
 // protobuf from logging each one.
@@ -20,23 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!request.ParseFromArray(data, static_cast<int>(size))) return 0;
   opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest copied, moved;
   const absl::Status status = andante::internal::TranslateJaegerProtoBatch(request.batch(), &copied);
-  if (!status.ok()) {
-    if (status.code() != absl::StatusCode::kInvalidArgument || status.message().empty() ||
-        copied.resource_spans_size() != 0) {
-      std::abort();
-    }
-  }
-  for (const auto& rs : copied.resource_spans()) {
-    for (const auto& ss : rs.scope_spans()) {
-      for (const auto& span : ss.spans()) {
-        if (span.trace_id().size() != 16 || span.span_id().size() != 8) std::abort();
-        if (!span.parent_span_id().empty() && span.parent_span_id().size() != 8) std::abort();
-        for (const auto& link : span.links()) {
-          if (link.trace_id().size() != 16 || link.span_id().size() != 8) std::abort();
-        }
-      }
-    }
-  }
+  if (!status.ok()) andante::fuzz::CheckRejection(status, copied, /*untouched=*/true);
+  andante::fuzz::CheckIdSizes(copied);
   const absl::Status consumed =
       andante::internal::TranslateJaegerProtoBatch(request.mutable_batch(), &moved);
   if (consumed.code() != status.code()) std::abort();
