@@ -15,7 +15,9 @@
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "http_server.h"
+#include "grpc_listener.h"
 #include "metrics.h"
+#include "receiver_push.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -29,11 +31,6 @@ grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
                       std::string(internal::ToStd(s.message())));
-}
-
-std::string StatusLabel(const absl::Status& s) {
-  if (s.ok()) return "ok";
-  return absl::AsciiStrToLower(absl::StatusCodeToString(s.code()));
 }
 
 // TraceService with Export registered raw: gRPC hands over the request bytes
@@ -137,7 +134,7 @@ class TraceServiceImpl final : public grpc::Service {
       }
       if (!tenant_error.ok()) {
         if (metrics_ != nullptr) {
-          metrics_->RecordPush("grpc", "", spans, 0, StatusLabel(tenant_error),
+          metrics_->RecordPush("grpc", "", spans, 0, PushStatusLabel(tenant_error),
                                false, 0);
         }
         return tenant_error;
@@ -146,7 +143,7 @@ class TraceServiceImpl final : public grpc::Service {
     absl::StatusOr<PushResult> pushed = store_->Push(tenant, *batch);
     if (metrics_ != nullptr) {
       metrics_->RecordPush(
-          "grpc", tenant, spans, bytes.size(), StatusLabel(pushed.status()),
+          "grpc", tenant, spans, bytes.size(), PushStatusLabel(pushed.status()),
           pushed.ok(), pushed.ok() ? pushed->spans_discarded_trace_too_large : 0);
     }
     return pushed.status();
@@ -161,56 +158,29 @@ class TraceServiceImpl final : public grpc::Service {
 class OtlpGrpcServerImpl final : public OtlpGrpcServer {
  public:
   OtlpGrpcServerImpl(std::unique_ptr<TraceServiceImpl> service,
-                     std::unique_ptr<grpc::Server> server, int port)
-      : service_(std::move(service)), server_(std::move(server)), port_(port) {}
+                     std::unique_ptr<GrpcListener> listener)
+      : service_(std::move(service)), listener_(std::move(listener)) {}
   ~OtlpGrpcServerImpl() override { Shutdown(absl::ZeroDuration()); }
 
-  int port() const override { return port_; }
-
-  void Shutdown(absl::Duration grace) override {
-    if (server_ == nullptr) return;
-    auto deadline = std::chrono::system_clock::now() +
-                    std::chrono::nanoseconds(absl::ToInt64Nanoseconds(grace));
-    server_->Shutdown(deadline);
-    server_->Wait();
-    server_.reset();
-  }
+  int port() const override { return listener_->port(); }
+  void Shutdown(absl::Duration grace) override { listener_->Shutdown(grace); }
 
  private:
   std::unique_ptr<TraceServiceImpl> service_;
-  std::unique_ptr<grpc::Server> server_;
-  int port_;
+  std::unique_ptr<GrpcListener> listener_;
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<OtlpGrpcServer>> OtlpGrpcServer::Start(
     const OtlpGrpcOptions& options, Store* store, ServerMetrics* metrics) {
-  std::string host;
-  int port = 0;
-  if (absl::Status s = SplitHostPort(options.endpoint, &host, &port); !s.ok()) {
-    return s;
-  }
-  if (host.empty()) host = "0.0.0.0";
-  std::string address = host.find(':') != std::string::npos
-                            ? absl::StrCat("[", host, "]:", port)
-                            : absl::StrCat(host, ":", port);
-
   auto service = std::make_unique<TraceServiceImpl>(options, store, metrics);
-  grpc::ServerBuilder builder;
-  int selected_port = 0;
-  builder.AddListeningPort(address, grpc::InsecureServerCredentials(),
-                           &selected_port);
-  builder.SetMaxReceiveMessageSize(static_cast<int>(
-      std::min<uint64_t>(options.max_recv_msg_size, INT32_MAX)));
-  builder.RegisterService(service.get());
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (server == nullptr || selected_port == 0) {
-    return absl::UnavailableError(
-        absl::StrCat("OTLP gRPC: cannot listen on \"", options.endpoint, "\""));
-  }
-  return std::unique_ptr<OtlpGrpcServer>(new OtlpGrpcServerImpl(
-      std::move(service), std::move(server), selected_port));
+  absl::StatusOr<std::unique_ptr<GrpcListener>> listener =
+      GrpcListener::Start("OTLP gRPC", options.endpoint,
+                          options.max_recv_msg_size, service.get());
+  if (!listener.ok()) return listener.status();
+  return std::unique_ptr<OtlpGrpcServer>(
+      new OtlpGrpcServerImpl(std::move(service), std::move(*listener)));
 }
 
 }  // namespace andante::server

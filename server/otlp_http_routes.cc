@@ -12,6 +12,7 @@
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "metrics.h"
+#include "receiver_push.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "receiver/otlp_http.h"
 #include "util/strings.h"
@@ -25,12 +26,6 @@ void SetAnswer(internal::OtlpHttpAnswer&& a, HttpResponse* resp) {
   resp->status = a.status;
   resp->content_type = std::move(a.content_type);
   resp->body = std::move(a.body);
-}
-
-// The push outcome label of andante_distributor_pushes_total.
-std::string StatusLabel(const absl::Status& s) {
-  if (s.ok()) return "ok";
-  return absl::AsciiStrToLower(absl::StatusCodeToString(s.code()));
 }
 
 }  // namespace
@@ -120,7 +115,7 @@ void OtlpHttpRoutes::Export(HttpRequest& req, HttpResponse* resp) {
       absl::Status s = absl::UnavailableError("no org id");
       if (metrics_ != nullptr) {
         metrics_->RecordPush("http", "", spans, decoded.payload_bytes,
-                             StatusLabel(s), false, 0);
+                             PushStatusLabel(s), false, 0);
       }
       SetAnswer(internal::OtlpHttpError(decoded.encoding, s), resp);
       return;
@@ -130,7 +125,7 @@ void OtlpHttpRoutes::Export(HttpRequest& req, HttpResponse* resp) {
     if (!valid.ok()) {
       if (metrics_ != nullptr) {
         metrics_->RecordPush("http", "", spans, decoded.payload_bytes,
-                             StatusLabel(valid), false, 0);
+                             PushStatusLabel(valid), false, 0);
       }
       SetAnswer(internal::OtlpHttpError(decoded.encoding, valid), resp);
       return;
@@ -141,7 +136,7 @@ void OtlpHttpRoutes::Export(HttpRequest& req, HttpResponse* resp) {
   if (metrics_ != nullptr) {
     metrics_->RecordPush(
         "http", tenant, spans, decoded.payload_bytes,
-        StatusLabel(pushed.status()), pushed.ok(),
+        PushStatusLabel(pushed.status()), pushed.ok(),
         pushed.ok() ? pushed->spans_discarded_trace_too_large : 0);
   }
   if (!pushed.ok()) {
