@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpc_listener.h"
-#include "jaeger/api_v2/collector.grpc.pb.h"
+#include "grpc_raw_service.h"
 #include "metrics.h"
 #include "receiver/jaeger/jaeger_proto.h"
 #include "receiver_push.h"
@@ -17,26 +17,29 @@
 namespace andante::server {
 namespace {
 
-using ::jaeger::api_v2::CollectorService;
-using ::jaeger::api_v2::PostSpansRequest;
-using ::jaeger::api_v2::PostSpansResponse;
 using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
 
-grpc::Status ToGrpc(const absl::Status& s) {
-  if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
-                      std::string(internal::ToStd(s.message())));
-}
+constexpr char kPostSpansRoute[] = "/jaeger.api_v2.CollectorService/PostSpans";
 
-class CollectorServiceImpl final : public CollectorService::Service {
+// CollectorService with PostSpans registered raw: the request bytes go to
+// DecodeJaegerPostSpans, which reads them without a jaeger.api_v2 message
+// tree.
+class CollectorServiceImpl final : public RawGrpcService {
  public:
   CollectorServiceImpl(const JaegerGrpcOptions& options, Store* store,
                        ServerMetrics* metrics)
-      : options_(options), store_(store), metrics_(metrics) {}
+      : options_(options), store_(store), metrics_(metrics) {
+    AddRawUnaryMethod(kPostSpansRoute,
+                      [this](grpc::ServerContext* context,
+                             const grpc::ByteBuffer* request,
+                             grpc::ByteBuffer* response) {
+                        return PostSpans(context, request, response);
+                      });
+  }
 
   grpc::Status PostSpans(grpc::ServerContext* context,
-                         const PostSpansRequest* request,
-                         PostSpansResponse* /*response*/) override {
+                         const grpc::ByteBuffer* request,
+                         grpc::ByteBuffer* response) {
     auto start = std::chrono::steady_clock::now();
     absl::Status s;
     try {
@@ -52,23 +55,27 @@ class CollectorServiceImpl final : public CollectorService::Service {
           "gRPC", "jaeger_api_v2_collectorservice_postspans",
           s.ok() ? "success" : "error", seconds);
     }
+    // Success: an empty PostSpansResponse.
+    if (s.ok()) *response = EmptyMessage();
     return ToGrpc(s);
   }
 
  private:
-  absl::Status Push(grpc::ServerContext* context,
-                    const PostSpansRequest& request) {
+  absl::Status Push(grpc::ServerContext* context, const grpc::ByteBuffer& buffer) {
+    std::string joined;
+    absl::StatusOr<std::string_view> bytes = ContiguousBytes(buffer, &joined);
+    if (!bytes.ok()) return bytes.status();
     google::protobuf::Arena arena;
     auto* otlp =
         google::protobuf::Arena::CreateMessage<ExportTraceServiceRequest>(
             &arena);
+    uint64_t spans = 0;
     absl::Status translated =
-        internal::TranslateJaegerProtoBatch(request.batch(), otlp);
+        internal::DecodeJaegerPostSpans(*bytes, otlp, &spans);
     if (!translated.ok()) {
       if (metrics_ != nullptr) {
-        metrics_->RecordPush("jaeger", "grpc", "",
-                             static_cast<uint64_t>(request.batch().spans_size()),
-                             0, PushStatusLabel(translated), false, 0);
+        metrics_->RecordPush("jaeger", "grpc", "", spans, 0,
+                             PushStatusLabel(translated), false, 0);
       }
       return translated;
     }
@@ -85,7 +92,7 @@ class CollectorServiceImpl final : public CollectorService::Service {
     absl::StatusOr<std::string> tenant =
         ResolveTenant(options_.multitenancy_enabled, org_id, count);
     return PushTranslated(store_, metrics_, {"jaeger", "grpc"}, tenant, *otlp,
-                          request.ByteSizeLong());
+                          bytes->size());
   }
 
   const JaegerGrpcOptions options_;

@@ -1,9 +1,6 @@
 #include "otlp_grpc_service.h"
 
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/rpc_service_method.h>
-#include <grpcpp/impl/service_type.h>
-#include <grpcpp/support/method_handler.h>
 
 #include <chrono>
 #include <exception>
@@ -16,6 +13,7 @@
 #include "andante/tenant.h"
 #include "http_server.h"
 #include "grpc_listener.h"
+#include "grpc_raw_service.h"
 #include "metrics.h"
 #include "receiver_push.h"
 #include "util/log.h"
@@ -27,17 +25,11 @@ namespace {
 constexpr char kExportRoute[] =
     "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
-grpc::Status ToGrpc(const absl::Status& s) {
-  if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
-                      std::string(internal::ToStd(s.message())));
-}
-
 // TraceService with Export registered raw: gRPC hands over the request bytes
 // (a ByteBuffer) instead of a parsed ExportTraceServiceRequest, and the
 // bytes are split by SpanBatch::FromProto without building the message tree.
 // Same method name, same synchronous threading as the generated service.
-class TraceServiceImpl final : public grpc::Service {
+class TraceServiceImpl final : public RawGrpcService {
  public:
   TraceServiceImpl(const OtlpGrpcOptions& options, Store* store,
                    ServerMetrics* metrics)
@@ -45,16 +37,12 @@ class TraceServiceImpl final : public grpc::Service {
         store_(store),
         metrics_(metrics),
         route_(RouteLabel(kExportRoute)) {
-    AddMethod(new grpc::internal::RpcServiceMethod(
-        kExportRoute, grpc::internal::RpcMethod::NORMAL_RPC,
-        new grpc::internal::RpcMethodHandler<TraceServiceImpl, grpc::ByteBuffer,
-                                             grpc::ByteBuffer, grpc::ByteBuffer,
-                                             grpc::ByteBuffer>(
-            [](TraceServiceImpl* service, grpc::ServerContext* context,
-               const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
-              return service->Export(context, request, response);
-            },
-            this)));
+    AddRawUnaryMethod(kExportRoute,
+                      [this](grpc::ServerContext* context,
+                             const grpc::ByteBuffer* request,
+                             grpc::ByteBuffer* response) {
+                        return Export(context, request, response);
+                      });
   }
 
   grpc::Status Export(grpc::ServerContext* context,
@@ -79,37 +67,19 @@ class TraceServiceImpl final : public grpc::Service {
     }
     // Success: an empty ExportTraceServiceResponse (no partial_success),
     // which serializes to no bytes.
-    if (s.ok()) {
-      grpc::Slice empty;
-      *response = grpc::ByteBuffer(&empty, 1);
-    }
+    if (s.ok()) *response = EmptyMessage();
     return ToGrpc(s);
   }
 
  private:
   absl::Status Push(grpc::ServerContext* context,
                     const grpc::ByteBuffer& buffer) {
-    // The message as one contiguous run of bytes: gRPC usually delivers it
-    // in several slices (already decompressed).
-    std::vector<grpc::Slice> slices;
-    if (grpc::Status dumped = buffer.Dump(&slices); !dumped.ok()) {
-      return absl::InternalError(dumped.error_message());
-    }
     thread_local std::string joined;
     constexpr size_t kKeepJoinedBytes = 8 << 20;
     if (joined.capacity() > kKeepJoinedBytes) std::string().swap(joined);
-    std::string_view bytes;
-    if (slices.size() == 1) {
-      bytes = std::string_view(reinterpret_cast<const char*>(slices[0].begin()),
-                               slices[0].size());
-    } else {
-      joined.clear();
-      for (const grpc::Slice& slice : slices) {
-        joined.append(reinterpret_cast<const char*>(slice.begin()),
-                      slice.size());
-      }
-      bytes = joined;
-    }
+    absl::StatusOr<std::string_view> contiguous = ContiguousBytes(buffer, &joined);
+    if (!contiguous.ok()) return contiguous.status();
+    const std::string_view bytes = *contiguous;
 
     absl::StatusOr<SpanBatch> batch = SpanBatch::FromProto(bytes);
     if (!batch.ok()) {

@@ -43,6 +43,12 @@ ProtobufErrorCapture::ProtobufErrorCapture() : previous_(t_capture) {
 ProtobufErrorCapture::~ProtobufErrorCapture() { t_capture = previous_; }
 
 void ProtobufErrorCapture::Record(std::string_view message) {
+  // protobuf ends some messages with a space ("... raw bytes. "); a header
+  // value may not (RFC 9113 §8.2.1), and gRPC clients drop a grpc-message
+  // trailer that does, leaving the client with no reason at all.
+  while (!message.empty() && (message.back() == ' ' || message.back() == '\n')) {
+    message.remove_suffix(1);
+  }
   if (first_message_.empty()) first_message_ = std::string(message);
 }
 

@@ -13,6 +13,7 @@
 #include "google/protobuf/stubs/common.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "model/wire_reader.h"
 
 namespace andante::internal {
 namespace {
@@ -244,119 +245,6 @@ void CollectScopeSpans(const ResourceSpans& rs, std::deque<ScopeSpans>* legacy,
 // protobuf, and to the walker too.
 
 constexpr int kMaxDepth = 64;
-
-enum WireType : uint32_t {
-  kVarint = 0,
-  kFixed64 = 1,
-  kLengthDelimited = 2,
-  kFixed32 = 5,
-};
-
-// A bounds-checked cursor over wire bytes.
-class WireReader {
- public:
-  explicit WireReader(std::string_view bytes)
-      : p_(reinterpret_cast<const uint8_t*>(bytes.data())),
-        end_(p_ + bytes.size()) {}
-
-  bool done() const { return p_ == end_; }
-  const uint8_t* position() const { return p_; }
-
-  // Reads a tag; false on a malformed one or field number 0.
-  bool ReadTag(uint32_t* field, uint32_t* wire_type) {
-    uint32_t tag;
-    if (p_ < end_ && *p_ < 0x80) {
-      tag = *p_++;
-    } else {
-      uint64_t v;
-      // At most 5 bytes, and the value must fit 32 bits.
-      const uint8_t* start = p_;
-      if (!ReadVarint(&v) || p_ - start > 5 || v > UINT32_MAX) return false;
-      tag = static_cast<uint32_t>(v);
-    }
-    *field = tag >> 3;
-    *wire_type = tag & 7;
-    return *field != 0;
-  }
-
-  bool ReadVarint(uint64_t* v) {
-    uint64_t result = 0;
-    for (int i = 0; i < 10; ++i) {
-      if (p_ == end_) return false;
-      const uint64_t byte = *p_++;
-      result |= (byte & 0x7f) << (7 * i);
-      if (byte < 0x80) {
-        *v = result;
-        return true;
-      }
-    }
-    return false;
-  }
-
-  bool SkipVarint() {
-    for (int i = 0; i < 10; ++i) {
-      if (p_ == end_) return false;
-      if (*p_++ < 0x80) return true;
-    }
-    return false;
-  }
-
-  bool ReadFixed64(uint64_t* v) {
-    if (end_ - p_ < 8) return false;
-    uint64_t r = 0;
-    for (int i = 0; i < 8; ++i) r |= uint64_t{p_[i]} << (8 * i);
-    p_ += 8;
-    *v = r;
-    return true;
-  }
-
-  bool Skip(size_t n) {
-    if (static_cast<size_t>(end_ - p_) < n) return false;
-    p_ += n;
-    return true;
-  }
-
-  // A length-delimited payload.
-  bool ReadBytes(std::string_view* out) {
-    uint32_t n;
-    if (p_ < end_ && *p_ < 0x80) {
-      n = *p_++;
-    } else {
-      uint64_t v;
-      const uint8_t* start = p_;
-      if (!ReadVarint(&v) || p_ - start > 5 || v > INT32_MAX) return false;
-      n = static_cast<uint32_t>(v);
-    }
-    if (static_cast<size_t>(end_ - p_) < n) return false;
-    *out = std::string_view(reinterpret_cast<const char*>(p_), n);
-    p_ += n;
-    return true;
-  }
-
- private:
-  const uint8_t* p_;
-  const uint8_t* end_;
-};
-
-bool IsValidUtf8(std::string_view s) {
-  // Attribute keys and values are nearly always ASCII: check 8 bytes at a
-  // time and only hand anything else to protobuf's validator.
-  const char* p = s.data();
-  size_t n = s.size();
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    if (w & 0x8080808080808080ull) goto slow;
-  }
-  for (; i < n; ++i) {
-    if (static_cast<uint8_t>(p[i]) & 0x80) goto slow;
-  }
-  return true;
-slow:
-  return google::protobuf::internal::IsStructurallyValidUTF8(
-      p, static_cast<int>(n));
-}
 
 // The messages below a ScopeSpans' spans and in a resource or scope, as far
 // as parsing them can fail: their string and message fields.

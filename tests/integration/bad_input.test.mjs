@@ -7,6 +7,8 @@ import http from 'node:http';
 import zlib from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 
+import * as grpc from '@grpc/grpc-js';
+
 import { Andante } from './harness.mjs';
 import {
   EXPORTERS, ExportResultCode, decodeProto, encodeProto, exportOk, exportSpans, makeExporter,
@@ -252,6 +254,27 @@ describe('bad input on the OTLP receivers', () => {
       await exporter.shutdown();
     }
     await goodPush('grpc bad trace id');
+  });
+
+  test('gRPC: bytes that are not an ExportTraceServiceRequest are refused with protobuf\'s reason', async () => {
+    // resource_spans { scope_spans { spans { name: "a\xffb" } } }: invalid UTF-8.
+    const span = Buffer.from([0x2a, 0x03, 0x61, 0xff, 0x62]);
+    const scope = Buffer.concat([Buffer.from([0x12, span.length]), span]);
+    const resource = Buffer.concat([Buffer.from([0x12, scope.length]), scope]);
+    const request = Buffer.concat([Buffer.from([0x0a, resource.length]), resource]);
+    const client = new grpc.Client(`127.0.0.1:${srv.otlpGrpcPort}`, grpc.credentials.createInsecure());
+    try {
+      const err = await new Promise((resolve) => client.makeUnaryRequest(
+        '/opentelemetry.proto.collector.trace.v1.TraceService/Export', (b) => b, (b) => b, request,
+        { deadline: Date.now() + 10000 }, (e) => resolve(e)));
+      assert.equal(err?.code, grpc.status.INTERNAL, `status: ${err?.message}`);
+      // The whole reason reaches the client (a trailing space in protobuf's
+      // message once made gRPC drop the trailer, leaving details empty).
+      assert.match(err.details, /^grpc: error unmarshalling request: .*invalid UTF-8 data.*bytes\.$/);
+    } finally {
+      client.close();
+    }
+    await goodPush('grpc malformed bytes');
   });
 
   test('gRPC exporter: a message over the 4 MiB default receive limit fails with ResourceExhausted', async () => {

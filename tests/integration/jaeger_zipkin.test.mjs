@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { Andante, metricSum, waitFor } from './harness.mjs';
 import {
-  closeTracer, encodeEmitBatch, followsFrom, encodeZipkinProto, grpc, jaegerClientTracer, jaegerGrpcClient,
+  closeTracer, encodeEmitBatch, followsFrom, encodeZipkinProto, grpc, jaegerClientTracer, jaegerGrpcClient, postRawSpans,
   jaegerHttpExporter, postSpans, sendUdp, thriftRefType, thriftTagType, zipkinExporter,
 } from './legacy_clients.mjs';
 import {
@@ -329,6 +329,15 @@ describe('Jaeger and Zipkin receivers → trace by ID', () => {
       });
       assert.equal(bad.err?.code, grpc.status.INVALID_ARGUMENT, `bad span id: ${bad.err?.message}`);
       assert.match(bad.err.details, /span/i);
+
+      // Bytes that are not a PostSpansRequest (a truncated batch; invalid
+      // UTF-8 in operation_name) are refused with protobuf's reason.
+      for (const raw of [Buffer.from([0x0a, 0x05, 0x0a, 0x10]),
+        Buffer.from([0x0a, 0x07, 0x0a, 0x05, 0x1a, 0x03, 0x61, 0xff, 0x62])]) {
+        const refused = await postRawSpans(srv, raw);
+        assert.equal(refused.err?.code, grpc.status.INVALID_ARGUMENT, `raw ${raw.toString('hex')}: ${refused.err?.message}`);
+        assert.match(refused.err.details, /cannot parse PostSpansRequest/, refused.err.message);
+      }
     } finally {
       client.close();
     }

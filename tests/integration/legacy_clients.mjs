@@ -83,6 +83,18 @@ export function postSpans(client, batch, metadata = new grpc.Metadata()) {
   });
 }
 
+// PostSpans with `bytes` as the request message, unchecked: for malformed
+// requests no generated client would send. Resolves to {err, res}.
+export function postRawSpans(srv, bytes) {
+  const client = new grpc.Client(`127.0.0.1:${srv.jaegerGrpcPort}`,
+    grpc.credentials.createInsecure());
+  return new Promise((resolve) => {
+    client.makeUnaryRequest('/jaeger.api_v2.CollectorService/PostSpans',
+      (b) => b, (b) => b, bytes, { deadline: Date.now() + 10000 },
+      (err, res) => { client.close(); resolve({ err, res }); });
+  });
+}
+
 export { grpc };
 
 // --- Zipkin protobuf ----------------------------------------------------------

@@ -5,8 +5,14 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "jaeger/api_v2/collector.pb.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -14,6 +20,7 @@ namespace andante::internal {
 namespace {
 
 using ::jaeger::api_v2::Batch;
+using ::jaeger::api_v2::PostSpansRequest;
 using ::jaeger::api_v2::Process;
 using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
 using ::opentelemetry::proto::trace::v1::ResourceSpans;
@@ -24,6 +31,12 @@ std::string Bytes8(uint64_t v) {
   std::string out(8, '\0');
   for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(v >> (56 - 8 * i));
   return out;
+}
+
+std::string RequestBytes(const Batch& batch) {
+  PostSpansRequest request;
+  *request.mutable_batch() = batch;
+  return request.SerializeAsString();
 }
 
 JaegerSpan* AddSpan(Batch* batch, uint64_t span_id, const std::string& name = "op") {
@@ -290,7 +303,7 @@ TEST(JaegerProtoTest, UnknownRefTypeIsFollowsFromLinkButNeverParent) {
   EXPECT_EQ(got.links(0).attributes(0).value().string_value(), "follows_from");
 }
 
-TEST(JaegerProtoTest, ConsumingOverloadGivesTheSameResult) {
+TEST(JaegerProtoTest, WireBytesAndParsedBatchAgree) {
   Batch batch;
   SetProcess(batch.mutable_process(), "a-service-name-longer-than-sso", "10.0.0.1");
   for (int i = 0; i < 4; ++i) {
@@ -311,11 +324,164 @@ TEST(JaegerProtoTest, ConsumingOverloadGivesTheSameResult) {
   }
   ExportTraceServiceRequest copied, moved;
   ASSERT_TRUE(TranslateJaegerProtoBatch(batch, &copied).ok());
-  ASSERT_TRUE(TranslateJaegerProtoBatch(&batch, &moved).ok());
+  ASSERT_TRUE(DecodeJaegerPostSpans(RequestBytes(batch), &moved).ok());
   EXPECT_EQ(moved.SerializeAsString(), copied.SerializeAsString());
   const auto& span = copied.resource_spans(0).scope_spans(0).spans(0);
   EXPECT_EQ(span.status().message(), "the last duplicate wins here");
   EXPECT_EQ(span.trace_state(), "vendor=value-longer-than-sso");
+}
+
+
+// --- The wire walker against protobuf's reading of the same bytes ----------
+
+// Protobuf's reading of `bytes`, re-encoded canonically: what the walker's
+// output must equal.
+std::string Translated(std::string_view bytes, absl::Status* status = nullptr) {
+  ExportTraceServiceRequest out;
+  absl::Status s = DecodeJaegerPostSpans(bytes, &out);
+  if (status != nullptr) *status = s;
+  return s.ok() ? out.SerializeAsString() : "error: " + std::string(s.message());
+}
+
+std::string ViaProtobuf(std::string_view bytes) {
+  PostSpansRequest parsed;
+  if (!parsed.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return "unparseable";
+  parsed.DiscardUnknownFields();
+  ExportTraceServiceRequest out;
+  absl::Status s = TranslateJaegerProtoBatch(parsed.batch(), &out);
+  return s.ok() ? out.SerializeAsString() : "error: " + std::string(s.message());
+}
+
+// A field header and payload, for hand-made encodings.
+std::string LengthField(int field, std::string_view payload) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.WriteTag(static_cast<uint32_t>(field << 3 | 2));
+  coded.WriteVarint32(static_cast<uint32_t>(payload.size()));
+  coded.WriteRaw(payload.data(), static_cast<int>(payload.size()));
+  coded.Trim();
+  return out;
+}
+
+Batch SampleBatch() {
+  Batch batch;
+  SetProcess(batch.mutable_process(), "svc", "10.0.0.1");
+  JaegerSpan* span = AddSpan(&batch, 7, "walked");
+  AddStringTag(span, "k", "v");
+  auto* log = span->add_logs();
+  log->mutable_timestamp()->set_seconds(1700000002);
+  auto* field = log->add_fields();
+  field->set_key("event");
+  field->set_v_str("boom");
+  return batch;
+}
+
+TEST(JaegerProtoWireTest, NonCanonicalEncodingsReadAsProtobufReadsThem) {
+  const std::string span_bytes = SampleBatch().spans(0).SerializeAsString();
+  const std::string process_bytes = SampleBatch().process().SerializeAsString();
+  Process other;
+  SetProcess(&other, "svc-renamed", "10.0.0.9");
+  JaegerSpan name_only;
+  name_only.set_operation_name("renamed");
+  google::protobuf::Timestamp late;
+  late.set_nanos(777);
+  const std::vector<std::pair<std::string, std::string>> batches = {
+      // Fields after the spans, the process first, unknown fields of every
+      // wire type (including known numbers' neighbours).
+      {"process first", LengthField(2, process_bytes) + LengthField(1, span_bytes)},
+      {"unknown fields", LengthField(1, span_bytes + std::string("\x68\x05", 2) +
+                                            std::string("\x79", 1) + std::string(8, '\x01') +
+                                            std::string("\x85\x01\x01\x02\x03\x04", 6) +
+                                            LengthField(99, "zz")) +
+                             LengthField(2, process_bytes) + LengthField(7, "ignored")},
+      // A scalar sent twice keeps the last value; a Timestamp sent twice merges.
+      {"last scalar wins", LengthField(1, span_bytes + name_only.SerializeAsString()) +
+                               LengthField(2, process_bytes)},
+      {"timestamps merge", LengthField(1, span_bytes + LengthField(6, late.SerializeAsString())) +
+                               LengthField(2, process_bytes)},
+      // Singular messages sent twice merge (the walker leaves these to protobuf).
+      {"two processes", LengthField(2, process_bytes) + LengthField(1, span_bytes) +
+                            LengthField(2, other.SerializeAsString())},
+      {"span process twice",
+       LengthField(1, span_bytes + LengthField(10, process_bytes) +
+                          LengthField(10, other.SerializeAsString()))},
+      // A known field with another wire type is an unknown field to protobuf.
+      {"wrong wire type", LengthField(1, span_bytes + std::string("\x28\x01", 2) +
+                                             std::string("\x18\x05", 2)) +
+                              LengthField(2, process_bytes)},
+  };
+  for (const auto& [what, batch] : batches) {
+    SCOPED_TRACE(what);
+    std::string request = LengthField(1, batch);
+    EXPECT_EQ(Translated(request), ViaProtobuf(request));
+    EXPECT_NE(Translated(request).substr(0, 6), "error:");
+  }
+  // Two batches in one request merge too.
+  const std::string twice = LengthField(1, LengthField(1, span_bytes)) +
+                            LengthField(1, LengthField(2, process_bytes));
+  EXPECT_EQ(Translated(twice), ViaProtobuf(twice));
+  ExportTraceServiceRequest out;
+  ASSERT_TRUE(DecodeJaegerPostSpans(twice, &out).ok());
+  EXPECT_EQ(Service(out.resource_spans(0)), "svc");
+}
+
+TEST(JaegerProtoWireTest, MalformedBytesAreRejectedWithProtobufsReason) {
+  const std::string good = RequestBytes(SampleBatch());
+  for (size_t cut = 1; cut < good.size(); ++cut) {
+    const std::string truncated = good.substr(0, cut);
+    absl::Status status;
+    const std::string got = Translated(truncated, &status);
+    if (ViaProtobuf(truncated) == "unparseable") {
+      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << cut;
+      EXPECT_THAT(std::string(status.message()),
+                  HasSubstr("jaeger proto: cannot parse PostSpansRequest")) << cut;
+    } else {
+      EXPECT_EQ(got, ViaProtobuf(truncated)) << cut;
+    }
+  }
+  // Invalid UTF-8 in a string field: protobuf refuses the request.
+  Batch batch = SampleBatch();
+  batch.mutable_spans(0)->set_operation_name("bad \xff name");
+  absl::Status status;
+  Translated(RequestBytes(batch), &status);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("cannot parse PostSpansRequest"));
+  // Bytes fields take anything.
+  batch = SampleBatch();
+  auto* bin = batch.mutable_spans(0)->add_tags();
+  bin->set_key("bin");
+  bin->set_v_type(jaeger::api_v2::BINARY);
+  bin->set_v_binary("\xff\xfe");
+  ExportTraceServiceRequest out;
+  ASSERT_TRUE(DecodeJaegerPostSpans(RequestBytes(batch), &out).ok());
+  EXPECT_EQ(out.resource_spans(0).scope_spans(0).spans(0).attributes(1).value().bytes_value(),
+            "\xff\xfe");
+}
+
+TEST(JaegerProtoWireTest, ABadSpanBeforeAMalformedOneIsAParseError) {
+  Batch batch = SampleBatch();
+  batch.mutable_spans(0)->set_span_id("123");  // a translation error ...
+  std::string request = RequestBytes(batch);
+  request += LengthField(1, std::string("\x0a\x05", 2));  // ... then truncated bytes
+  absl::Status status;
+  Translated(request, &status);
+  EXPECT_THAT(std::string(status.message()), HasSubstr("cannot parse"));
+}
+
+TEST(JaegerProtoWireTest, ReportsTheSpanCount) {
+  Batch batch = SampleBatch();
+  AddSpan(&batch, 8);
+  uint64_t spans = 0;
+  ExportTraceServiceRequest out;
+  ASSERT_TRUE(DecodeJaegerPostSpans(RequestBytes(batch), &out, &spans).ok());
+  EXPECT_EQ(spans, 2u);
+  batch.mutable_spans(1)->set_span_id("x");
+  ExportTraceServiceRequest rejected;
+  EXPECT_FALSE(DecodeJaegerPostSpans(RequestBytes(batch), &rejected, &spans).ok());
+  EXPECT_EQ(spans, 2u);
+  EXPECT_FALSE(DecodeJaegerPostSpans("\xff", &rejected, &spans).ok());
+  EXPECT_EQ(spans, 0u);
 }
 
 TEST(JaegerProtoTest, ManyDistinctProcessesStayFast) {

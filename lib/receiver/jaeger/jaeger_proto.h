@@ -1,6 +1,6 @@
-// Jaeger gRPC (jaeger.api_v2.CollectorService/PostSpans) to OTLP: translates
-// an already parsed jaeger.api_v2.Batch with the OpenTelemetry collector's
-// rules as Tempo runs them (reference/ingest-protocols.md §2.1, §4):
+// Jaeger gRPC (jaeger.api_v2.CollectorService/PostSpans) to OTLP, with the
+// OpenTelemetry collector's rules as Tempo runs them
+// (reference/ingest-protocols.md §2.1, §4):
 //
 //   - one ResourceSpans per distinct process: spans carrying their own
 //     `process` are regrouped under it, the others under the batch's;
@@ -11,12 +11,22 @@
 //   - tags, span.kind, status, w3c.tracestate, logs and references as
 //     jaeger_translate.h describes. Spans with every field unset are skipped.
 //
+// The request is read from its wire bytes: no jaeger.api_v2 message tree is
+// built, strings are copied once, straight into the OTLP output. Encodings
+// the walker leaves to protobuf (a singular message field sent twice, a
+// known field with another wire type, anything malformed) are parsed with
+// the generated classes and re-encoded first, so every request protobuf
+// accepts translates exactly as its parsed form would.
+//
 //   google::protobuf::Arena arena;
 //   auto* otlp = Arena::CreateMessage<ExportTraceServiceRequest>(&arena);
-//   absl::Status s = TranslateJaegerProtoBatch(request.batch(), otlp);
+//   absl::Status s = DecodeJaegerPostSpans(grpc_request_bytes, otlp);
 //   // s.message(): "jaeger proto: span 3: span_id must be 8 bytes, got 5"
 #ifndef ANDANTE_RECEIVER_JAEGER_JAEGER_PROTO_H_
 #define ANDANTE_RECEIVER_JAEGER_JAEGER_PROTO_H_
+
+#include <cstdint>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "jaeger/api_v2/model.pb.h"
@@ -24,19 +34,23 @@
 
 namespace andante::internal {
 
-// Appends the translation of `batch` to `out->resource_spans()`. On error
-// (INVALID_ARGUMENT naming the span and field: a bad ID length, or a
-// Timestamp/Duration out of the range Go's protobuf runtime accepts) `*out`
-// is left unchanged. `out` may live on an arena. Thread-safe.
+// Decodes a serialized jaeger.api_v2.PostSpansRequest and appends the
+// translation of its batch to `out->resource_spans()`. INVALID_ARGUMENT
+// when the bytes are not a PostSpansRequest ("jaeger proto: cannot parse
+// PostSpansRequest: ...") or the batch does not translate (naming the span
+// and field: a bad ID length, or a Timestamp/Duration out of the range Go's
+// protobuf runtime accepts); `*out` is then left unchanged. `request` must
+// stay alive and unchanged during the call; `out` may live on an arena.
+// `span_count`, if given, receives the number of spans the request carries
+// (0 when it does not parse), for counting refused spans. Thread-safe.
+absl::Status DecodeJaegerPostSpans(
+    std::string_view request,
+    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out,
+    uint64_t* span_count = nullptr);
+
+// The same for an already parsed batch (it is serialized and walked).
 absl::Status TranslateJaegerProtoBatch(
     const jaeger::api_v2::Batch& batch,
-    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out);
-
-// The same, but the translation may move strings out of `*batch` instead of
-// copying them (fewer allocations and copies); `*batch` is valid but unspecified
-// afterwards. For callers that own the parsed request.
-absl::Status TranslateJaegerProtoBatch(
-    jaeger::api_v2::Batch* batch,
     opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out);
 
 }  // namespace andante::internal
