@@ -167,10 +167,12 @@ void JaegerAgentHandler::Handle(std::string_view datagram) {
       ResolveTenant(multitenancy_enabled_, std::nullopt, 0);
   absl::Status pushed = PushTranslated(store_, metrics_, {"jaeger", transport_},
                                        tenant, *request, datagram.size());
-  if (!pushed.ok()) {
+  uint64_t suppressed = 0;
+  if (!pushed.ok() && refused_warnings_.Allow(&suppressed)) {
     ANDANTE_LOG(kWarn, "could not store a Jaeger agent batch",
                 {{"transport", std::string(transport_)},
-                 {"err", std::string(ToStd(pushed.message()))}});
+                 {"err", std::string(ToStd(pushed.message()))},
+                 {"suppressed_since_last", std::to_string(suppressed)}});
   }
 }
 

@@ -11,7 +11,9 @@
 #include <string_view>
 
 #include "http_server.h"
+#include "absl/time/time.h"
 #include "receiver/jaeger/jaeger_thrift.h"
+#include "util/log.h"
 
 namespace andante {
 class Store;
@@ -70,6 +72,9 @@ class JaegerAgentHandler {
   const bool multitenancy_enabled_;
   ServerMetrics* const metrics_;
   const std::string_view transport_;
+  // Refusals come at datagram rate (under multitenancy, every datagram):
+  // one warning per interval, with the count of those held back.
+  internal::LogThrottle refused_warnings_{absl::Seconds(10)};
 };
 
 // Go's mime.ParseMediaType, reduced to what content negotiation needs: the

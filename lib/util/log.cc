@@ -77,4 +77,16 @@ void LogLine(LogLevel level, std::string_view msg,
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
+bool LogThrottle::Allow(uint64_t* suppressed) {
+  const int64_t now = absl::GetCurrentTimeNanos();
+  int64_t next = next_ns_.load(std::memory_order_relaxed);
+  if (now < next || !next_ns_.compare_exchange_strong(next, now + interval_ns_,
+                                                      std::memory_order_relaxed)) {
+    suppressed_.fetch_add(1, std::memory_order_relaxed);
+    return false;
+  }
+  *suppressed = suppressed_.exchange(0, std::memory_order_relaxed);
+  return true;
+}
+
 }  // namespace andante::internal
