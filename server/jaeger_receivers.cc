@@ -147,13 +147,22 @@ JaegerAgentHandler::JaegerAgentHandler(Store* store,
                      ? "udp_thrift_compact"
                      : "udp_thrift_binary") {}
 
-void JaegerAgentHandler::Handle(std::string_view datagram) {
+void JaegerAgentHandler::Handle(absl::Span<const std::string> datagrams) {
+  // Every datagram that decodes joins one request and one push; a malformed
+  // one leaves the request as it was and is counted alone.
   google::protobuf::Arena arena;
   auto* request =
       google::protobuf::Arena::CreateMessage<ExportTraceServiceRequest>(&arena);
-  absl::Status decoded =
-      internal::DecodeJaegerAgentMessage(datagram, protocol_, request);
-  if (!decoded.ok()) {
+  size_t decoded_bytes = 0;
+  bool any_decoded = false;
+  for (const std::string& datagram : datagrams) {
+    absl::Status decoded =
+        internal::DecodeJaegerAgentMessage(datagram, protocol_, request);
+    if (decoded.ok()) {
+      decoded_bytes += datagram.size();
+      any_decoded = true;
+      continue;
+    }
     if (metrics_ != nullptr) {
       metrics_->RecordDroppedDatagram(transport_, "malformed");
     }
@@ -161,12 +170,12 @@ void JaegerAgentHandler::Handle(std::string_view datagram) {
                 {{"transport", std::string(transport_)},
                  {"bytes", std::to_string(datagram.size())},
                  {"err", std::string(ToStd(decoded.message()))}});
-    return;
   }
+  if (!any_decoded) return;
   absl::StatusOr<std::string> tenant =
       ResolveTenant(multitenancy_enabled_, std::nullopt, 0);
   absl::Status pushed = PushTranslated(store_, metrics_, {"jaeger", transport_},
-                                       tenant, *request, datagram.size());
+                                       tenant, *request, decoded_bytes);
   uint64_t suppressed = 0;
   if (!pushed.ok() && refused_warnings_.Allow(&suppressed)) {
     ANDANTE_LOG(kWarn, "could not store a Jaeger agent batch",

@@ -12,6 +12,7 @@
 
 #include "http_server.h"
 #include "absl/time/time.h"
+#include "absl/types/span.h"
 #include "receiver/jaeger/jaeger_thrift.h"
 #include "util/log.h"
 
@@ -61,8 +62,9 @@ class JaegerAgentHandler {
  public:
   JaegerAgentHandler(Store* store, internal::ThriftProtocol protocol,
                      bool multitenancy_enabled, ServerMetrics* metrics);
-  // Thread-safe.
-  void Handle(std::string_view datagram);
+  // Decodes `datagrams` (as a UdpListener worker hands them over) into one
+  // request and pushes it once. Thread-safe.
+  void Handle(absl::Span<const std::string> datagrams);
   // The transport label: "udp_thrift_compact" or "udp_thrift_binary".
   std::string_view transport() const { return transport_; }
 

@@ -202,7 +202,10 @@ class ServerImpl final : public Server {
       o.workers = a.udp.workers;
       o.socket_buffer_size = a.udp.socket_buffer_size;
       absl::StatusOr<std::unique_ptr<UdpListener>> udp = UdpListener::Start(
-          o, [h = handler.get()](std::string_view d) { h->Handle(d); },
+          o,
+          [h = handler.get()](absl::Span<const std::string> datagrams) {
+            h->Handle(datagrams);
+          },
           [h = handler.get(), m = metrics_.get()](std::string_view reason) {
             m->RecordDroppedDatagram(h->transport(), reason);
           });

@@ -1,5 +1,7 @@
 #include "udp_listener.h"
 
+#include <algorithm>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
@@ -137,8 +139,10 @@ class UdpListenerImpl final : public UdpListener {
   }
 
   void Work() {
+    const size_t max_batch = std::max<size_t>(options_.max_batch, 1);
+    std::vector<std::string> batch;
     for (;;) {
-      std::string datagram;
+      batch.clear();
       {
         absl::MutexLock lock(&mu_);
         mu_.Await(absl::Condition(
@@ -146,10 +150,12 @@ class UdpListenerImpl final : public UdpListener {
                  self->mu_) { return self->closing_ || !self->queue_.empty(); },
             this));
         if (queue_.empty()) return;  // closing and drained
-        datagram = std::move(queue_.front());
-        queue_.pop_front();
+        while (!queue_.empty() && batch.size() < max_batch) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
       }
-      handler_(datagram);
+      handler_(batch);
     }
   }
 

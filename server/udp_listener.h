@@ -4,7 +4,7 @@
 //
 //   UdpListenerOptions o{.endpoint = "0.0.0.0:6831"};
 //   auto l = UdpListener::Start(o,
-//       [](std::string_view datagram) { Decode(datagram); },
+//       [](absl::Span<const std::string> datagrams) { DecodeAll(datagrams); },
 //       [](std::string_view reason) { CountDrop(reason); });
 //   ...
 //   (*l)->Stop();  // stop reading, finish queued datagrams, join
@@ -12,7 +12,9 @@
 // Like the collector's agent server, a datagram larger than max_packet_size
 // is dropped ("too_large") and so is one arriving while the queue is full
 // ("queue_full"); datagrams are never blocked on, so a slow store costs
-// datagrams, not the socket.
+// datagrams, not the socket. A worker takes up to `max_batch` queued
+// datagrams at once, so under load one store push carries many datagrams
+// instead of one each.
 #ifndef ANDANTE_SERVER_UDP_LISTENER_H_
 #define ANDANTE_SERVER_UDP_LISTENER_H_
 
@@ -23,6 +25,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 
 namespace andante::server {
 
@@ -40,12 +43,15 @@ struct UdpListenerOptions {
   // client's burst is lost while a worker is busy. The kernel caps any
   // request at net.core.rmem_max.
   int socket_buffer_size = 0;
+  // Datagrams a worker takes from the queue in one go (at least 1).
+  size_t max_batch = 16;
 };
 
 class UdpListener {
  public:
-  // Called on a worker thread with one datagram.
-  using Handler = std::function<void(std::string_view datagram)>;
+  // Called on a worker thread with 1 to max_batch datagrams, in arrival
+  // order.
+  using Handler = std::function<void(absl::Span<const std::string> datagrams)>;
   // Called on the io thread for each dropped datagram.
   using DropHandler = std::function<void(std::string_view reason)>;
 
