@@ -139,6 +139,21 @@ class WireReader {
   const uint8_t* end_;
 };
 
+// Reads every field of the message in `bytes`: `on_field(field, wire_type,
+// reader)` reads (or skips) the payload of the tag just read and returns
+// false to stop. False on a malformed tag or when `on_field` stopped.
+template <class OnField>
+bool ForEachField(std::string_view bytes, OnField&& on_field) {
+  WireReader r(bytes);
+  uint32_t field, wire_type;
+  while (!r.done()) {
+    if (!r.ReadTag(&field, &wire_type) || !on_field(field, wire_type, r)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 // Whether `s` is structurally valid UTF-8 by protobuf's own rules (the
 // check its parser applies to proto3 `string` fields). Fast for ASCII.
 bool IsValidUtf8(std::string_view s);

@@ -134,99 +134,72 @@ bool ReadVarint(WireReader& r, uint32_t wire_type, uint64_t* out) {
   return wire_type == kVarint && r.ReadVarint(out);
 }
 
-bool WalkTag(std::string_view bytes, TagView* tag) {
-  WireReader r(bytes);
-  uint32_t field, wire_type;
+// Scalars read into `*out`, truncated to the field's type as protobuf does.
+template <class T>
+bool ReadVarintAs(WireReader& r, uint32_t wire_type, T* out) {
   uint64_t v = 0;
-  while (!r.done()) {
-    if (!r.ReadTag(&field, &wire_type)) return false;
-    bool ok;
+  if (!ReadVarint(r, wire_type, &v)) return false;
+  *out = static_cast<T>(v);
+  return true;
+}
+
+bool WalkTag(std::string_view bytes, TagView* tag) {
+  return ForEachField(bytes, [tag](uint32_t field, uint32_t wire_type, WireReader& r) {
     switch (field) {
       case 1:
-        ok = ReadString(r, wire_type, &tag->key);
-        break;
+        return ReadString(r, wire_type, &tag->key);
       case 2:
-        ok = ReadVarint(r, wire_type, &v);
-        tag->v_type = static_cast<int32_t>(v);
-        break;
+        return ReadVarintAs(r, wire_type, &tag->v_type);
       case 3:
-        ok = ReadString(r, wire_type, &tag->v_str);
-        break;
-      case 4:
-        ok = ReadVarint(r, wire_type, &v);
+        return ReadString(r, wire_type, &tag->v_str);
+      case 4: {
+        uint64_t v = 0;
+        if (!ReadVarint(r, wire_type, &v)) return false;
         tag->v_bool = v != 0;
-        break;
+        return true;
+      }
       case 5:
-        ok = ReadVarint(r, wire_type, &v);
-        tag->v_int64 = static_cast<int64_t>(v);
-        break;
-      case 6:
-        ok = wire_type == kFixed64 && r.ReadFixed64(&v);
+        return ReadVarintAs(r, wire_type, &tag->v_int64);
+      case 6: {
+        uint64_t v = 0;
+        if (wire_type != kFixed64 || !r.ReadFixed64(&v)) return false;
         std::memcpy(&tag->v_float64, &v, sizeof(double));
-        break;
+        return true;
+      }
       case 7:
-        ok = ReadBytes(r, wire_type, &tag->v_binary);
-        break;
+        return ReadBytes(r, wire_type, &tag->v_binary);
       default:
-        ok = r.SkipField(wire_type);
-        break;
+        return r.SkipField(wire_type);
     }
-    if (!ok) return false;
-  }
-  return true;
+  });
 }
 
 // Appends one KeyValue to `tags`.
 bool WalkTagInto(WireReader& r, uint32_t wire_type, std::vector<TagView>* tags) {
   std::string_view bytes;
-  if (!ReadBytes(r, wire_type, &bytes)) return false;
-  return WalkTag(bytes, &tags->emplace_back());
+  return ReadBytes(r, wire_type, &bytes) && WalkTag(bytes, &tags->emplace_back());
 }
 
 bool WalkTime(WireReader& outer, uint32_t wire_type, TimeView* t) {
   std::string_view bytes;
   if (!ReadBytes(outer, wire_type, &bytes)) return false;
   t->present = true;
-  WireReader r(bytes);
-  uint32_t field;
-  uint64_t v = 0;
-  while (!r.done()) {
-    if (!r.ReadTag(&field, &wire_type)) return false;
-    bool ok;
-    if (field == 1) {
-      ok = ReadVarint(r, wire_type, &v);
-      t->seconds = static_cast<int64_t>(v);
-    } else if (field == 2) {
-      ok = ReadVarint(r, wire_type, &v);
-      t->nanos = static_cast<int32_t>(v);
-    } else {
-      ok = r.SkipField(wire_type);
-    }
-    if (!ok) return false;
-  }
-  return true;
+  return ForEachField(bytes, [t](uint32_t field, uint32_t wire_type, WireReader& r) {
+    if (field == 1) return ReadVarintAs(r, wire_type, &t->seconds);
+    if (field == 2) return ReadVarintAs(r, wire_type, &t->nanos);
+    return r.SkipField(wire_type);
+  });
 }
 
-bool WalkRef(std::string_view bytes, RefView* ref) {
-  WireReader r(bytes);
-  uint32_t field, wire_type;
-  uint64_t v = 0;
-  while (!r.done()) {
-    if (!r.ReadTag(&field, &wire_type)) return false;
-    bool ok;
-    if (field == 1) {
-      ok = ReadBytes(r, wire_type, &ref->trace_id);
-    } else if (field == 2) {
-      ok = ReadBytes(r, wire_type, &ref->span_id);
-    } else if (field == 3) {
-      ok = ReadVarint(r, wire_type, &v);
-      ref->ref_type = static_cast<int32_t>(v);
-    } else {
-      ok = r.SkipField(wire_type);
-    }
-    if (!ok) return false;
-  }
-  return true;
+bool WalkRef(WireReader& outer, uint32_t wire_type, RefView* ref) {
+  std::string_view bytes;
+  if (!ReadBytes(outer, wire_type, &bytes)) return false;
+  return ForEachField(bytes, [ref](uint32_t field, uint32_t wire_type, WireReader& r) {
+    if (field == 1) return ReadBytes(r, wire_type, &ref->trace_id);
+    if (field == 2) return ReadBytes(r, wire_type, &ref->span_id);
+    if (field == 3) return ReadVarintAs(r, wire_type, &ref->ref_type);
+    return r.SkipField(wire_type);
+  });
 }
 
 // Declines a second Process: protobuf would merge the two, which the
@@ -235,80 +208,47 @@ bool WalkProcess(WireReader& outer, uint32_t wire_type, ProcessView* p) {
   std::string_view bytes;
   if (p->present || !ReadBytes(outer, wire_type, &bytes)) return false;
   p->present = true;
-  WireReader r(bytes);
-  uint32_t field;
-  while (!r.done()) {
-    if (!r.ReadTag(&field, &wire_type)) return false;
-    bool ok;
-    if (field == 1) {
-      ok = ReadString(r, wire_type, &p->service_name);
-    } else if (field == 2) {
-      ok = WalkTagInto(r, wire_type, &p->tags);
-    } else {
-      ok = r.SkipField(wire_type);
-    }
-    if (!ok) return false;
-  }
-  return true;
+  return ForEachField(bytes, [p](uint32_t field, uint32_t wire_type, WireReader& r) {
+    if (field == 1) return ReadString(r, wire_type, &p->service_name);
+    if (field == 2) return WalkTagInto(r, wire_type, &p->tags);
+    return r.SkipField(wire_type);
+  });
 }
 
 bool WalkSpan(std::string_view bytes, SpanView* span) {
   span->Reset();
-  WireReader r(bytes);
-  uint32_t field, wire_type;
-  uint64_t v = 0;
-  std::string_view payload;
-  while (!r.done()) {
-    if (!r.ReadTag(&field, &wire_type)) return false;
-    bool ok;
+  return ForEachField(bytes, [span](uint32_t field, uint32_t wire_type, WireReader& r) {
+    std::string_view payload;
     switch (field) {
       case 1:
-        ok = ReadBytes(r, wire_type, &span->trace_id);
-        break;
+        return ReadBytes(r, wire_type, &span->trace_id);
       case 2:
-        ok = ReadBytes(r, wire_type, &span->span_id);
-        break;
+        return ReadBytes(r, wire_type, &span->span_id);
       case 3:
-        ok = ReadString(r, wire_type, &span->operation_name);
-        break;
+        return ReadString(r, wire_type, &span->operation_name);
       case 4:
-        ok = ReadBytes(r, wire_type, &payload) &&
-             WalkRef(payload, &span->refs.emplace_back());
-        break;
+        return WalkRef(r, wire_type, &span->refs.emplace_back());
       case 5:
-        ok = ReadVarint(r, wire_type, &v);
-        span->flags = static_cast<uint32_t>(v);
-        break;
+        return ReadVarintAs(r, wire_type, &span->flags);
       case 6:
-        ok = WalkTime(r, wire_type, &span->start_time);
-        break;
+        return WalkTime(r, wire_type, &span->start_time);
       case 7:
-        ok = WalkTime(r, wire_type, &span->duration);
-        break;
+        return WalkTime(r, wire_type, &span->duration);
       case 8:
-        ok = WalkTagInto(r, wire_type, &span->tags);
-        break;
+        return WalkTagInto(r, wire_type, &span->tags);
       case 9:
-        ok = ReadBytes(r, wire_type, &payload);
-        span->log_bytes.push_back(payload);
-        break;
+        return ReadBytes(r, wire_type, &span->log_bytes.emplace_back());
       case 10:
-        ok = WalkProcess(r, wire_type, &span->process);
-        break;
+        return WalkProcess(r, wire_type, &span->process);
       case 11:
-        ok = ReadString(r, wire_type, &span->process_id);
-        break;
+        return ReadString(r, wire_type, &span->process_id);
       case 12:
-        ok = ReadString(r, wire_type, &payload);
         ++span->warnings;
-        break;
+        return ReadString(r, wire_type, &payload);
       default:
-        ok = r.SkipField(wire_type);
-        break;
+        return r.SkipField(wire_type);
     }
-    if (!ok) return false;
-  }
-  return true;
+  });
 }
 
 // Walks span->log_bytes into (*logs)[0..n), reusing the vectors' capacity.
@@ -318,20 +258,13 @@ bool WalkLogs(const SpanView& span, std::vector<LogView>* logs) {
     LogView& log = (*logs)[i];
     log.timestamp = TimeView();
     log.fields.clear();
-    WireReader r(span.log_bytes[i]);
-    uint32_t field, wire_type;
-    while (!r.done()) {
-      if (!r.ReadTag(&field, &wire_type)) return false;
-      bool ok;
-      if (field == 1) {
-        ok = WalkTime(r, wire_type, &log.timestamp);
-      } else if (field == 2) {
-        ok = WalkTagInto(r, wire_type, &log.fields);
-      } else {
-        ok = r.SkipField(wire_type);
-      }
-      if (!ok) return false;
-    }
+    const bool ok = ForEachField(
+        span.log_bytes[i], [&log](uint32_t field, uint32_t wire_type, WireReader& r) {
+          if (field == 1) return WalkTime(r, wire_type, &log.timestamp);
+          if (field == 2) return WalkTagInto(r, wire_type, &log.fields);
+          return r.SkipField(wire_type);
+        });
+    if (!ok) return false;
   }
   return true;
 }
@@ -343,41 +276,23 @@ struct BatchView {
 };
 
 bool WalkBatch(std::string_view bytes, BatchView* batch) {
-  WireReader r(bytes);
-  uint32_t field, wire_type;
-  while (!r.done()) {
-    if (!r.ReadTag(&field, &wire_type)) return false;
-    bool ok;
-    if (field == 1) {
-      ok = ReadBytes(r, wire_type, &batch->spans.emplace_back());
-    } else if (field == 2) {
-      ok = WalkProcess(r, wire_type, &batch->process);
-    } else {
-      ok = r.SkipField(wire_type);
-    }
-    if (!ok) return false;
-  }
-  return true;
+  return ForEachField(bytes, [batch](uint32_t field, uint32_t wire_type, WireReader& r) {
+    if (field == 1) return ReadBytes(r, wire_type, &batch->spans.emplace_back());
+    if (field == 2) return WalkProcess(r, wire_type, &batch->process);
+    return r.SkipField(wire_type);
+  });
 }
 
 // PostSpansRequest { Batch batch = 1; }: the batch's bytes (empty if absent).
 // Declines a second batch (protobuf would merge them).
 bool WalkRequest(std::string_view bytes, std::string_view* batch) {
-  WireReader r(bytes);
-  uint32_t field, wire_type;
   bool seen = false;
-  while (!r.done()) {
-    if (!r.ReadTag(&field, &wire_type)) return false;
-    bool ok;
-    if (field == 1) {
-      ok = !seen && ReadBytes(r, wire_type, batch);
-      seen = true;
-    } else {
-      ok = r.SkipField(wire_type);
-    }
-    if (!ok) return false;
-  }
-  return true;
+  return ForEachField(bytes, [&](uint32_t field, uint32_t wire_type, WireReader& r) {
+    if (field != 1) return r.SkipField(wire_type);
+    if (seen) return false;
+    seen = true;
+    return ReadBytes(r, wire_type, batch);
+  });
 }
 
 // --- Validation ------------------------------------------------------------
