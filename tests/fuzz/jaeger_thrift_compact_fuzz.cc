@@ -1,38 +1,11 @@
-// Fuzzes the Jaeger Thrift compact-protocol decoders: the HTTP body (a bare
-// Batch) and the agent datagram (an emitBatch message), on the same input.
+// Fuzzes the Jaeger Thrift compact-protocol decoders (HTTP body and agent
+// datagram) and compares them with the libthrift-based reference decoder;
+// jaeger_thrift_check.h lists the checks.
 #include <cstdint>
-#include <string_view>
 
-#include "receiver/jaeger/jaeger_thrift.h"
-#include "translated_request_check.h"
-
-namespace {
-
-using ::andante::fuzz::ExportTraceServiceRequest;
-
-// A rejection is a client error with a message that leaves the output as
-// it was; a success parses back and has IDs of exactly 16 and 8 bytes.
-void Check(const absl::Status& status, const ExportTraceServiceRequest& out) {
-  if (!status.ok()) {
-    andante::fuzz::CheckRejection(status, out, /*untouched=*/true);
-    return;
-  }
-  andante::fuzz::CheckReparses(out);
-  andante::fuzz::CheckIdSizes(out);
-}
-
-}  // namespace
+#include "jaeger_thrift_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using ::andante::internal::ThriftProtocol;
-  const std::string_view input(reinterpret_cast<const char*>(data), size);
-  {
-    ExportTraceServiceRequest out;
-    Check(andante::internal::DecodeJaegerThriftBatch(input, ThriftProtocol::kCompact, &out), out);
-  }
-  {
-    ExportTraceServiceRequest out;
-    Check(andante::internal::DecodeJaegerAgentMessage(input, ThriftProtocol::kCompact, &out), out);
-  }
+  andante::fuzz::CheckJaegerThrift(data, size, andante::internal::ThriftProtocol::kCompact);
   return 0;
 }

@@ -1,8 +1,9 @@
 // Jaeger Thrift to OTLP: the body of POST /api/traces (a bare jaeger.Batch)
-// and the agent's UDP datagrams (one Agent.emitBatch call each), decoded
-// with Apache Thrift's own protocols and translated with the OpenTelemetry
-// collector's rules as Tempo runs them (reference/ingest-protocols.md
-// §2.2-2.4, §4):
+// and the agent's UDP datagrams (one Agent.emitBatch call each), decoded by
+// a hand-written reader of exactly those structs (compact and binary
+// protocols, strings as views into the input) and translated with the
+// OpenTelemetry collector's rules as Tempo runs them
+// (reference/ingest-protocols.md §2.2-2.4, §4):
 //
 //   - one ResourceSpans for the batch's process, one ScopeSpans (no scope);
 //   - trace ID traceIdHigh||traceIdLow big-endian (16 bytes, leading zeros
@@ -11,15 +12,20 @@
 //     reference; tags, span.kind, status, logs and references as
 //     jaeger_translate.h describes. Spans with every field zero are skipped.
 //
-// Decoding is bounded by the input: a declared string or list longer than
-// the bytes left is rejected before anything is allocated (a list element
-// takes at least 5 bytes in compact, 15 in binary), the storage of all lists
-// together is capped at 48 times the input size plus 1 MiB (valid messages
-// need at most about 34 times), strings at the input size, and structs nest
+// The reader accepts exactly what Apache Thrift 0.17's protocols and
+// generated readers accept (jaeger_thrift_reference.h keeps that decoder;
+// tests compare the two): required fields, unknown fields of any type
+// skipped, repeated fields replacing earlier values, the old non-strict
+// binary message header. Decoding is bounded by the input: a declared
+// string or list longer than the bytes left is rejected before anything is
+// allocated (a list element takes at least 5 bytes in compact, 15 in
+// binary), the list storage of a message is capped at 48 times its size
+// plus 1 MiB (valid messages need at most about 34 times), and structs nest
 // at most 64 deep. Strings that are not valid UTF-8 get U+FFFD for each bad
-// byte, so the OTLP output always serializes and parses. Every failure -- truncation, a wrong field type, a missing
-// required field, an unknown agent method -- is INVALID_ARGUMENT with a
-// message naming the problem; no exception escapes.
+// byte, so the OTLP output always serializes and parses. Every failure --
+// truncation, a wrong field type, a missing required field, an unknown
+// agent method -- is INVALID_ARGUMENT "jaeger thrift: <problem> at byte N
+// of M"; no exception escapes.
 //
 //   google::protobuf::Arena arena;
 //   auto* otlp = Arena::CreateMessage<ExportTraceServiceRequest>(&arena);

@@ -1,6 +1,8 @@
 #include "receiver/jaeger/jaeger_translate.h"
 
+#include <bit>
 #include <charconv>
+#include <cstring>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -202,24 +204,70 @@ size_t Utf8SequenceLength(const unsigned char* p, size_t n) {
   return 0;
 }
 
+// Index of the first byte >= 0x80 in [data, data + n), or n. Eight bytes
+// at a time: tags and names are almost always ASCII, and this scan ran a
+// byte at a time on every string of every span. Short tails use one
+// overlapping load rather than a byte loop.
+size_t AsciiPrefixLength(const unsigned char* data, size_t n) {
+  constexpr uint64_t kHighBits = 0x8080808080808080ull;
+  auto load = [](const unsigned char* p) {
+    uint64_t w;
+    std::memcpy(&w, p, sizeof(w));
+    return w;
+  };
+  auto first_high = [](uint64_t high) {
+    // Byte order decides which set bit is the earliest byte.
+    if constexpr (std::endian::native == std::endian::little) {
+      return static_cast<size_t>(std::countr_zero(high) / 8);
+    } else {
+      return static_cast<size_t>(std::countl_zero(high) / 8);
+    }
+  };
+  if (n >= 8) {
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+      if (const uint64_t high = load(data + i) & kHighBits; high != 0) {
+        return i + first_high(high);
+      }
+    }
+    if (i == n) return n;
+    // The last 8 bytes, overlapping ones already known to be ASCII.
+    const uint64_t high = load(data + n - 8) & kHighBits;
+    return high == 0 ? n : n - 8 + first_high(high);
+  }
+  size_t i = 0;
+  while (i < n && data[i] < 0x80) ++i;
+  return i;
+}
+
+// Offset of the first byte of `data` that does not start a valid UTF-8
+// sequence, or n if all of it is valid.
+size_t ValidUtf8Prefix(const unsigned char* data, size_t n) {
+  size_t i = AsciiPrefixLength(data, n);
+  while (i < n) {
+    const size_t len = Utf8SequenceLength(data + i, n - i);
+    if (len == 0) return i;
+    i += len;
+    // Mostly-ASCII text with the odd accented letter: back to words.
+    i += AsciiPrefixLength(data + i, n - i);
+  }
+  return n;
+}
+
 }  // namespace
+
+size_t ValidUtf8Length(std::string_view s) {
+  return ValidUtf8Prefix(reinterpret_cast<const unsigned char*>(s.data()), s.size());
+}
 
 void MakeValidUtf8(std::string* s) {
   const auto* data = reinterpret_cast<const unsigned char*>(s->data());
   const size_t n = s->size();
-  size_t i = 0;
-  while (i < n && data[i] < 0x80) ++i;  // the common case: all ASCII
-  size_t first_bad = n;
-  for (size_t j = i; j < n;) {
-    const size_t len = Utf8SequenceLength(data + j, n - j);
-    if (len == 0) {
-      first_bad = j;
-      break;
-    }
-    j += len;
-  }
+  const size_t first_bad = ValidUtf8Prefix(data, n);
   if (first_bad == n) return;
-  std::string out(s->data(), first_bad);
+  std::string out;
+  out.reserve(n + 2 * (n - first_bad));
+  out.append(s->data(), first_bad);
   for (size_t j = first_bad; j < n;) {
     const size_t len = Utf8SequenceLength(data + j, n - j);
     if (len == 0) {

@@ -113,6 +113,10 @@ std::string UnknownTagTypeText(std::string_view type_name);
 // encoding/json does when Tempo prints such a string. Fast for ASCII.
 void MakeValidUtf8(std::string* s);
 
+// The length of the longest valid UTF-8 prefix of `s`: s.size() exactly
+// when MakeValidUtf8 would leave `s` unchanged. Fast for ASCII.
+size_t ValidUtf8Length(std::string_view s);
+
 // 16-byte big-endian trace ID high||low, 8-byte big-endian span ID.
 void AppendTraceId(uint64_t high, uint64_t low, std::string* out);
 std::string SpanIdBytes(uint64_t id);

@@ -12,7 +12,9 @@
 #ifndef ANDANTE_RECEIVER_ZIPKIN_GO_JSON_H_
 #define ANDANTE_RECEIVER_ZIPKIN_GO_JSON_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -29,12 +31,33 @@ inline constexpr int kMaxZipkinJsonDepth = 64;
 std::string_view ReplaceInvalidUtf8(std::string_view in, std::string* scratch);
 
 // Whether `s` is valid UTF-8 (RFC 3629: no overlong forms, surrogates or
-// code points above U+10FFFF). Inline for the common short ASCII string.
+// code points above U+10FFFF). Inline for the common short ASCII string,
+// which it checks a word at a time and without a branch per byte (the
+// protobuf decoder checks every string field, and a byte loop showed up in
+// its profile): the OR of all bytes has its high bit clear only for ASCII.
 bool IsValidUtf8Slow(std::string_view s);
 inline bool IsValidUtf8(std::string_view s) {
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) >= 0x80) return IsValidUtf8Slow(s);
+  const char* p = s.data();
+  const size_t n = s.size();
+  uint64_t bits = 0;
+  if (n >= 8) {
+    uint64_t w;
+    for (size_t i = 0; i + 8 <= n; i += 8) {
+      std::memcpy(&w, p + i, 8);
+      bits |= w;
+    }
+    std::memcpy(&w, p + n - 8, 8);  // the tail, overlapping
+    bits |= w;
+  } else if (n >= 4) {
+    uint32_t head, tail;  // overlapping: together all n bytes
+    std::memcpy(&head, p, 4);
+    std::memcpy(&tail, p + n - 4, 4);
+    bits = head | tail;
+  } else if (n > 0) {
+    bits = static_cast<uint8_t>(p[0]) | static_cast<uint8_t>(p[n / 2]) |
+           static_cast<uint8_t>(p[n - 1]);
   }
+  if ((bits & 0x8080808080808080ull) != 0) return IsValidUtf8Slow(s);
   return true;
 }
 
