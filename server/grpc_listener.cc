@@ -1,6 +1,7 @@
 #include "grpc_listener.h"
 
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/service_type.h>
 
 #include <algorithm>
 #include <chrono>
@@ -15,14 +16,15 @@ namespace andante::server {
 
 using internal::ToAbsl;
 
-GrpcListener::GrpcListener(std::unique_ptr<grpc::Server> server, int port)
-    : server_(std::move(server)), port_(port) {}
+GrpcListener::GrpcListener(std::unique_ptr<grpc::Service> service,
+                           std::unique_ptr<grpc::Server> server, int port)
+    : service_(std::move(service)), server_(std::move(server)), port_(port) {}
 
 GrpcListener::~GrpcListener() { Shutdown(absl::ZeroDuration()); }
 
 absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Start(
     std::string_view what, std::string_view endpoint,
-    uint64_t max_recv_msg_size, grpc::Service* service) {
+    uint64_t max_recv_msg_size, std::unique_ptr<grpc::Service> service) {
   std::string host;
   int port = 0;
   if (absl::Status s = SplitHostPort(endpoint, &host, &port); !s.ok()) {
@@ -38,14 +40,14 @@ absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Start(
                            &selected_port);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(std::min<uint64_t>(max_recv_msg_size, INT_MAX)));
-  builder.RegisterService(service);
+  builder.RegisterService(service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {
     return absl::UnavailableError(absl::StrCat(
         ToAbsl(what), ": cannot listen on \"", ToAbsl(endpoint), "\""));
   }
   return std::unique_ptr<GrpcListener>(
-      new GrpcListener(std::move(server), selected_port));
+      new GrpcListener(std::move(service), std::move(server), selected_port));
 }
 
 void GrpcListener::Shutdown(absl::Duration grace) {

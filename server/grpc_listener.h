@@ -3,7 +3,7 @@
 // this header; callers that build services include them themselves.
 //
 //   auto listener = GrpcListener::Start("Jaeger gRPC", "0.0.0.0:14250",
-//                                       4 << 20, &service);
+//                                       4 << 20, std::move(service));
 //   ...
 //   (*listener)->Shutdown(absl::Seconds(30));
 #ifndef ANDANTE_SERVER_GRPC_LISTENER_H_
@@ -25,12 +25,12 @@ namespace andante::server {
 
 class GrpcListener {
  public:
-  // Serves `service` (not owned; must outlive the listener) on `endpoint`
-  // ("host:port", empty host = all interfaces). UNAVAILABLE naming `what`
-  // and the endpoint when it cannot listen.
+  // Serves `service` (owned; destroyed after the server stops) on
+  // `endpoint` ("host:port", empty host = all interfaces). UNAVAILABLE
+  // naming `what` and the endpoint when it cannot listen.
   static absl::StatusOr<std::unique_ptr<GrpcListener>> Start(
       std::string_view what, std::string_view endpoint,
-      uint64_t max_recv_msg_size, grpc::Service* service);
+      uint64_t max_recv_msg_size, std::unique_ptr<grpc::Service> service);
   ~GrpcListener();
 
   int port() const { return port_; }
@@ -39,8 +39,11 @@ class GrpcListener {
   void Shutdown(absl::Duration grace);
 
  private:
-  GrpcListener(std::unique_ptr<grpc::Server> server, int port);
+  GrpcListener(std::unique_ptr<grpc::Service> service,
+               std::unique_ptr<grpc::Server> server, int port);
 
+  // Declared first: destroyed after the server that calls into it.
+  std::unique_ptr<grpc::Service> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_;
 };

@@ -100,32 +100,12 @@ class CollectorServiceImpl final : public RawGrpcService {
   ServerMetrics* const metrics_;
 };
 
-class JaegerGrpcServerImpl final : public JaegerGrpcServer {
- public:
-  JaegerGrpcServerImpl(std::unique_ptr<CollectorServiceImpl> service,
-                       std::unique_ptr<GrpcListener> listener)
-      : service_(std::move(service)), listener_(std::move(listener)) {}
-  ~JaegerGrpcServerImpl() override { Shutdown(absl::ZeroDuration()); }
-
-  int port() const override { return listener_->port(); }
-  void Shutdown(absl::Duration grace) override { listener_->Shutdown(grace); }
-
- private:
-  std::unique_ptr<CollectorServiceImpl> service_;
-  std::unique_ptr<GrpcListener> listener_;
-};
-
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<JaegerGrpcServer>> JaegerGrpcServer::Start(
+absl::StatusOr<std::unique_ptr<GrpcListener>> StartJaegerGrpc(
     const JaegerGrpcOptions& options, Store* store, ServerMetrics* metrics) {
-  auto service = std::make_unique<CollectorServiceImpl>(options, store, metrics);
-  absl::StatusOr<std::unique_ptr<GrpcListener>> listener =
-      GrpcListener::Start("Jaeger gRPC", options.endpoint,
-                          options.max_recv_msg_size, service.get());
-  if (!listener.ok()) return listener.status();
-  return std::unique_ptr<JaegerGrpcServer>(
-      new JaegerGrpcServerImpl(std::move(service), std::move(*listener)));
+  return GrpcListener::Start("Jaeger gRPC", options.endpoint, options.max_recv_msg_size,
+                             std::make_unique<CollectorServiceImpl>(options, store, metrics));
 }
 
 }  // namespace andante::server

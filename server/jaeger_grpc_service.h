@@ -10,7 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
+#include "grpc_listener.h"
 
 namespace andante {
 class Store;
@@ -27,16 +27,10 @@ struct JaegerGrpcOptions {
   bool multitenancy_enabled = false;
 };
 
-class JaegerGrpcServer {
- public:
-  // `store` (and `metrics`, may be null) must outlive the server.
-  static absl::StatusOr<std::unique_ptr<JaegerGrpcServer>> Start(
-      const JaegerGrpcOptions& options, Store* store, ServerMetrics* metrics);
-  virtual ~JaegerGrpcServer() = default;
-  virtual int port() const = 0;
-  // As GrpcListener::Shutdown. Idempotent.
-  virtual void Shutdown(absl::Duration grace) = 0;
-};
+// Starts serving CollectorService/PostSpans on options.endpoint; see
+// StartOtlpGrpc. `store` (and `metrics`, may be null) must outlive it.
+absl::StatusOr<std::unique_ptr<GrpcListener>> StartJaegerGrpc(
+    const JaegerGrpcOptions& options, Store* store, ServerMetrics* metrics);
 
 }  // namespace andante::server
 

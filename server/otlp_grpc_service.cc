@@ -125,32 +125,12 @@ class TraceServiceImpl final : public RawGrpcService {
   const std::string route_;
 };
 
-class OtlpGrpcServerImpl final : public OtlpGrpcServer {
- public:
-  OtlpGrpcServerImpl(std::unique_ptr<TraceServiceImpl> service,
-                     std::unique_ptr<GrpcListener> listener)
-      : service_(std::move(service)), listener_(std::move(listener)) {}
-  ~OtlpGrpcServerImpl() override { Shutdown(absl::ZeroDuration()); }
-
-  int port() const override { return listener_->port(); }
-  void Shutdown(absl::Duration grace) override { listener_->Shutdown(grace); }
-
- private:
-  std::unique_ptr<TraceServiceImpl> service_;
-  std::unique_ptr<GrpcListener> listener_;
-};
-
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<OtlpGrpcServer>> OtlpGrpcServer::Start(
+absl::StatusOr<std::unique_ptr<GrpcListener>> StartOtlpGrpc(
     const OtlpGrpcOptions& options, Store* store, ServerMetrics* metrics) {
-  auto service = std::make_unique<TraceServiceImpl>(options, store, metrics);
-  absl::StatusOr<std::unique_ptr<GrpcListener>> listener =
-      GrpcListener::Start("OTLP gRPC", options.endpoint,
-                          options.max_recv_msg_size, service.get());
-  if (!listener.ok()) return listener.status();
-  return std::unique_ptr<OtlpGrpcServer>(
-      new OtlpGrpcServerImpl(std::move(service), std::move(*listener)));
+  return GrpcListener::Start("OTLP gRPC", options.endpoint, options.max_recv_msg_size,
+                             std::make_unique<TraceServiceImpl>(options, store, metrics));
 }
 
 }  // namespace andante::server

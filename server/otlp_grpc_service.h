@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/time/time.h"
+#include "grpc_listener.h"
 
 namespace andante {
 class Store;
@@ -29,22 +29,11 @@ struct OtlpGrpcOptions {
   bool multitenancy_enabled = false;
 };
 
-class OtlpGrpcServer {
- public:
-  // Starts serving. `store` (and `metrics`, may be null) must outlive the
-  // server.
-  static absl::StatusOr<std::unique_ptr<OtlpGrpcServer>> Start(
-      const OtlpGrpcOptions& options, Store* store, ServerMetrics* metrics);
-
-  virtual ~OtlpGrpcServer() = default;
-
-  // The bound port.
-  virtual int port() const = 0;
-
-  // Stops accepting new calls and waits up to `grace` for running calls,
-  // then cancels the rest. Idempotent.
-  virtual void Shutdown(absl::Duration grace) = 0;
-};
+// Starts serving TraceService/Export on options.endpoint; the listener's
+// port() is the bound port, Shutdown(grace) stops it. `store` (and
+// `metrics`, may be null) must outlive it.
+absl::StatusOr<std::unique_ptr<GrpcListener>> StartOtlpGrpc(
+    const OtlpGrpcOptions& options, Store* store, ServerMetrics* metrics);
 
 }  // namespace andante::server
 

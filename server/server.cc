@@ -136,8 +136,8 @@ class ServerImpl final : public Server {
       o.endpoint = rcv.otlp_grpc.endpoint;
       o.max_recv_msg_size = rcv.otlp_grpc_max_recv_msg_size;
       o.multitenancy_enabled = config_.multitenancy_enabled;
-      absl::StatusOr<std::unique_ptr<OtlpGrpcServer>> grpc =
-          OtlpGrpcServer::Start(o, store_.get(), metrics_.get());
+      absl::StatusOr<std::unique_ptr<GrpcListener>> grpc =
+          StartOtlpGrpc(o, store_.get(), metrics_.get());
       if (!grpc.ok()) return grpc.status();
       grpc_ = std::move(*grpc);
     }
@@ -162,8 +162,8 @@ class ServerImpl final : public Server {
       o.endpoint = rcv.jaeger_grpc.endpoint;
       o.max_recv_msg_size = rcv.jaeger_grpc_max_recv_msg_size;
       o.multitenancy_enabled = mt;
-      absl::StatusOr<std::unique_ptr<JaegerGrpcServer>> grpc =
-          JaegerGrpcServer::Start(o, store_.get(), metrics_.get());
+      absl::StatusOr<std::unique_ptr<GrpcListener>> grpc =
+          StartJaegerGrpc(o, store_.get(), metrics_.get());
       if (!grpc.ok()) return grpc.status();
       jaeger_grpc_ = std::move(*grpc);
     }
@@ -274,8 +274,8 @@ class ServerImpl final : public Server {
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<ApiRoutes> api_;
   std::unique_ptr<OtlpHttpRoutes> otlp_http_;
-  std::unique_ptr<OtlpGrpcServer> grpc_;
-  std::unique_ptr<JaegerGrpcServer> jaeger_grpc_;
+  std::unique_ptr<GrpcListener> grpc_;
+  std::unique_ptr<GrpcListener> jaeger_grpc_;
   std::unique_ptr<JaegerThriftHttpRoutes> jaeger_http_;
   std::vector<std::unique_ptr<JaegerAgentHandler>> agents_;
   std::vector<std::unique_ptr<UdpListener>> udp_;
