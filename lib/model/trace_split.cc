@@ -353,7 +353,7 @@ bool CheckField(Msg m, uint32_t field, uint32_t wire_type, WireReader& r,
       std::string_view payload;
       if (!r.ReadBytes(&payload)) return false;
       const FieldKind k = Lookup(m, field);
-      if (k.kind == Kind::kString) return IsValidUtf8(payload);
+      if (k.kind == Kind::kString) return IsValidProtobufUtf8(payload);
       if (k.kind == Kind::kMessage) {
         return CheckMessage(k.msg, payload, depth + 1);
       }
@@ -460,7 +460,7 @@ class WireSplitter {
           scope_lists_.push_back(payload);
           break;
         case 3:
-          if (!IsValidUtf8(payload)) return false;
+          if (!IsValidProtobufUtf8(payload)) return false;
           resource.schema_url = payload;
           break;
         default:  // kLegacyScopeSpansField: an unknown field to protobuf
@@ -512,7 +512,7 @@ class WireSplitter {
         if (!Span(payload, scope_index)) return false;
         has_spans = true;
       } else {
-        if (!IsValidUtf8(payload)) return false;
+        if (!IsValidProtobufUtf8(payload)) return false;
         scopes_[scope_index].schema_url = payload;
       }
     }

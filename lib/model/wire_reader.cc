@@ -4,7 +4,7 @@
 
 namespace andante::internal {
 
-bool IsValidUtf8(std::string_view s) {
+bool IsValidProtobufUtf8(std::string_view s) {
   // Attribute keys and values are nearly always ASCII: check 8 bytes at a
   // time and only hand anything else to protobuf's validator.
   const char* p = s.data();

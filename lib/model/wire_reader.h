@@ -155,8 +155,10 @@ bool ForEachField(std::string_view bytes, OnField&& on_field) {
 }
 
 // Whether `s` is structurally valid UTF-8 by protobuf's own rules (the
-// check its parser applies to proto3 `string` fields). Fast for ASCII.
-bool IsValidUtf8(std::string_view s);
+// check its parser applies to proto3 `string` fields), so a walker accepts
+// exactly the strings protobuf would. Fast for ASCII. Named apart from the
+// receivers' RFC 3629 checks: these must not be interchanged.
+bool IsValidProtobufUtf8(std::string_view s);
 
 }  // namespace andante::internal
 

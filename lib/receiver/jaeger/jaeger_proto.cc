@@ -123,7 +123,8 @@ struct SpanView {
 // which protobuf rejects). Unknown fields are skipped.
 
 bool ReadString(WireReader& r, uint32_t wire_type, std::string_view* out) {
-  return wire_type == kLengthDelimited && r.ReadBytes(out) && IsValidUtf8(*out);
+  return wire_type == kLengthDelimited && r.ReadBytes(out) &&
+         IsValidProtobufUtf8(*out);
 }
 
 bool ReadBytes(WireReader& r, uint32_t wire_type, std::string_view* out) {
