@@ -20,6 +20,26 @@
 
 namespace andante::internal {
 
+// The kinds of JSON value the SAX decoders tell apart (numbers by how they
+// would convert), and Go's name for each in "cannot unmarshal <x> into ..."
+// errors.
+enum class GoJsonType : uint8_t {
+  kNull, kBool, kNegative, kUnsigned, kFloat, kString, kObject, kArray
+};
+inline std::string_view GoName(GoJsonType t) {
+  switch (t) {
+    case GoJsonType::kNull: return "null";
+    case GoJsonType::kBool: return "bool";
+    case GoJsonType::kNegative:
+    case GoJsonType::kUnsigned:
+    case GoJsonType::kFloat: return "number";
+    case GoJsonType::kString: return "string";
+    case GoJsonType::kObject: return "object";
+    case GoJsonType::kArray: return "array";
+  }
+  return "value";
+}
+
 // Nesting the Zipkin JSON decoders accept, counting every array and object
 // (a Zipkin span needs 4; the rest is room for unknown fields).
 inline constexpr int kMaxZipkinJsonDepth = 64;

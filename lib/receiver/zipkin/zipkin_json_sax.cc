@@ -18,22 +18,7 @@ namespace {
 
 using json = nlohmann::json;
 
-enum class Type : uint8_t { kNull, kBool, kNegative, kUnsigned, kFloat, kString, kObject, kArray };
-
-// Go's name for a JSON value in "cannot unmarshal <x> into ..." errors.
-std::string_view GoName(Type t) {
-  switch (t) {
-    case Type::kNull: return "null";
-    case Type::kBool: return "bool";
-    case Type::kNegative:
-    case Type::kUnsigned:
-    case Type::kFloat: return "number";
-    case Type::kString: return "string";
-    case Type::kObject: return "object";
-    case Type::kArray: return "array";
-  }
-  return "value";
-}
+using Type = GoJsonType;
 
 enum class Ctx : uint8_t {
   kRoot, kSpans, kSpan, kLocalEndpoint, kRemoteEndpoint, kAnnotations, kAnnotation, kTags, kDone

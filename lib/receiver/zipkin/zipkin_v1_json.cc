@@ -66,21 +66,7 @@ struct V1Batch {
   ZipkinStringStore strings;
 };
 
-enum class Type : uint8_t { kNull, kBool, kNegative, kUnsigned, kFloat, kString, kObject, kArray };
-
-std::string_view GoName(Type t) {
-  switch (t) {
-    case Type::kNull: return "null";
-    case Type::kBool: return "bool";
-    case Type::kNegative:
-    case Type::kUnsigned:
-    case Type::kFloat: return "number";
-    case Type::kString: return "string";
-    case Type::kObject: return "object";
-    case Type::kArray: return "array";
-  }
-  return "value";
-}
+using Type = GoJsonType;
 
 enum class Ctx : uint8_t {
   kSpans, kSpan, kAnnotations, kAnnotation, kBinaryAnnotations, kBinaryAnnotation, kEndpoint
