@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
@@ -22,6 +23,17 @@ class Service;
 }  // namespace grpc
 
 namespace andante::server {
+
+// What a gRPC receiver (OTLP 4317, Jaeger 14250) is started with.
+struct GrpcReceiverOptions {
+  // "host:port"; an empty host listens on all interfaces.
+  std::string endpoint;
+  // Largest accepted request message (bytes; `max_recv_msg_size_mib`).
+  uint64_t max_recv_msg_size = 4ull << 20;
+  // With multitenancy the tenant is metadata x-scope-orgid; missing or
+  // repeated -> UNAVAILABLE "no org id".
+  bool multitenancy_enabled = false;
+};
 
 class GrpcListener {
  public:

@@ -26,17 +26,36 @@
 
 namespace andante::server {
 
+struct ServerMetrics;
+
 class RawGrpcService : public grpc::Service {
  public:
   using Handler = std::function<grpc::Status(
       grpc::ServerContext*, const grpc::ByteBuffer* request,
       grpc::ByteBuffer* response)>;
+  // A receiver's method: the request message as contiguous bytes (valid
+  // for the call) in, the push's status out.
+  using Receiver = std::function<absl::Status(grpc::ServerContext*,
+                                              std::string_view request)>;
 
  protected:
   // Registers `handler` for the full method name `route`
   // ("/package.Service/Method"); `route` must outlive the service.
   void AddRawUnaryMethod(const char* route, Handler handler);
+
+  // Registers `receive` for `route` with what every receiver method does
+  // around it: the request joined into one run of bytes, an exception
+  // turned into INTERNAL, the call observed in `metrics` (may be null) as
+  // `route_label` with code success, cancel or error, and an empty response
+  // message on success.
+  void AddReceiverMethod(const char* route, std::string route_label,
+                         ServerMetrics* metrics, Receiver receive);
 };
+
+// The tenant of a receiver call: x-scope-orgid metadata under multitenancy
+// (UNAVAILABLE "no org id" when missing or repeated), as ResolveTenant.
+absl::StatusOr<std::string> TenantOf(const grpc::ServerContext& context,
+                                     bool multitenancy_enabled);
 
 // `s` as a gRPC status with the same code and message.
 grpc::Status ToGrpc(const absl::Status& s);

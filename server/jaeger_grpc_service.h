@@ -20,17 +20,10 @@ namespace andante::server {
 
 struct ServerMetrics;
 
-struct JaegerGrpcOptions {
-  std::string endpoint = "localhost:14250";
-  uint64_t max_recv_msg_size = 4ull << 20;
-  // Tenant from metadata x-scope-orgid.
-  bool multitenancy_enabled = false;
-};
-
 // Starts serving CollectorService/PostSpans on options.endpoint; see
 // StartOtlpGrpc. `store` (and `metrics`, may be null) must outlive it.
 absl::StatusOr<std::unique_ptr<GrpcListener>> StartJaegerGrpc(
-    const JaegerGrpcOptions& options, Store* store, ServerMetrics* metrics);
+    const GrpcReceiverOptions& options, Store* store, ServerMetrics* metrics);
 
 }  // namespace andante::server
 

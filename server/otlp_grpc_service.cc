@@ -2,22 +2,15 @@
 
 #include <grpcpp/grpcpp.h>
 
-#include <chrono>
-#include <exception>
 #include <string>
-#include <vector>
+#include <string_view>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "andante/store.h"
-#include "andante/tenant.h"
-#include "http_server.h"
 #include "grpc_listener.h"
 #include "grpc_raw_service.h"
 #include "metrics.h"
 #include "receiver_push.h"
-#include "util/log.h"
-#include "util/strings.h"
 
 namespace andante::server {
 namespace {
@@ -31,56 +24,17 @@ constexpr char kExportRoute[] =
 // Same method name, same synchronous threading as the generated service.
 class TraceServiceImpl final : public RawGrpcService {
  public:
-  TraceServiceImpl(const OtlpGrpcOptions& options, Store* store,
+  TraceServiceImpl(const GrpcReceiverOptions& options, Store* store,
                    ServerMetrics* metrics)
-      : options_(options),
-        store_(store),
-        metrics_(metrics),
-        route_(RouteLabel(kExportRoute)) {
-    AddRawUnaryMethod(kExportRoute,
-                      [this](grpc::ServerContext* context,
-                             const grpc::ByteBuffer* request,
-                             grpc::ByteBuffer* response) {
-                        return Export(context, request, response);
+      : options_(options), store_(store), metrics_(metrics) {
+    AddReceiverMethod(kExportRoute, RouteLabel(kExportRoute), metrics,
+                      [this](grpc::ServerContext* context, std::string_view bytes) {
+                        return Push(*context, bytes);
                       });
   }
 
-  grpc::Status Export(grpc::ServerContext* context,
-                      const grpc::ByteBuffer* request,
-                      grpc::ByteBuffer* response) {
-    auto start = std::chrono::steady_clock::now();
-    absl::Status s;
-    try {
-      s = Push(context, *request);
-    } catch (const std::exception& e) {
-      s = absl::InternalError(absl::StrCat("internal error: ", e.what()));
-    }
-    if (metrics_ != nullptr) {
-      double seconds = std::chrono::duration<double>(
-                           std::chrono::steady_clock::now() - start)
-                           .count();
-      std::string_view code = s.ok() ? "success"
-                              : s.code() == absl::StatusCode::kCancelled
-                                  ? "cancel"
-                                  : "error";
-      metrics_->ObserveRequest("gRPC", route_, code, seconds);
-    }
-    // Success: an empty ExportTraceServiceResponse (no partial_success),
-    // which serializes to no bytes.
-    if (s.ok()) *response = EmptyMessage();
-    return ToGrpc(s);
-  }
-
  private:
-  absl::Status Push(grpc::ServerContext* context,
-                    const grpc::ByteBuffer& buffer) {
-    thread_local std::string joined;
-    constexpr size_t kKeepJoinedBytes = 8 << 20;
-    if (joined.capacity() > kKeepJoinedBytes) std::string().swap(joined);
-    absl::StatusOr<std::string_view> contiguous = ContiguousBytes(buffer, &joined);
-    if (!contiguous.ok()) return contiguous.status();
-    const std::string_view bytes = *contiguous;
-
+  absl::Status Push(const grpc::ServerContext& context, std::string_view bytes) {
     absl::StatusOr<SpanBatch> batch = SpanBatch::FromProto(bytes);
     if (!batch.ok()) {
       // What grpc-go (and so the collector in Tempo) answers for a message
@@ -90,45 +44,32 @@ class TraceServiceImpl final : public RawGrpcService {
                        batch.status().message()));
     }
     const uint64_t spans = batch->span_count();
-    std::string tenant(kSingleTenant);
-    if (options_.multitenancy_enabled) {
-      const auto& md = context->client_metadata();
-      auto range = md.equal_range("x-scope-orgid");
-      absl::Status tenant_error;
-      if (range.first == range.second ||
-          std::next(range.first) != range.second) {
-        tenant_error = absl::UnavailableError("no org id");
-      } else {
-        tenant.assign(range.first->second.data(), range.first->second.size());
-        tenant_error = ValidateTenantId(tenant);
+    absl::StatusOr<std::string> tenant = TenantOf(context, options_.multitenancy_enabled);
+    if (!tenant.ok()) {
+      if (metrics_ != nullptr) {
+        metrics_->RecordPush("grpc", "", spans, 0, PushStatusLabel(tenant.status()),
+                             false, 0);
       }
-      if (!tenant_error.ok()) {
-        if (metrics_ != nullptr) {
-          metrics_->RecordPush("grpc", "", spans, 0, PushStatusLabel(tenant_error),
-                               false, 0);
-        }
-        return tenant_error;
-      }
+      return tenant.status();
     }
-    absl::StatusOr<PushResult> pushed = store_->Push(tenant, *batch);
+    absl::StatusOr<PushResult> pushed = store_->Push(*tenant, *batch);
     if (metrics_ != nullptr) {
       metrics_->RecordPush(
-          "grpc", tenant, spans, bytes.size(), PushStatusLabel(pushed.status()),
+          "grpc", *tenant, spans, bytes.size(), PushStatusLabel(pushed.status()),
           pushed.ok(), pushed.ok() ? pushed->spans_discarded_trace_too_large : 0);
     }
     return pushed.status();
   }
 
-  const OtlpGrpcOptions options_;
+  const GrpcReceiverOptions options_;
   Store* const store_;
   ServerMetrics* const metrics_;
-  const std::string route_;
 };
 
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GrpcListener>> StartOtlpGrpc(
-    const OtlpGrpcOptions& options, Store* store, ServerMetrics* metrics) {
+    const GrpcReceiverOptions& options, Store* store, ServerMetrics* metrics) {
   return GrpcListener::Start("OTLP gRPC", options.endpoint, options.max_recv_msg_size,
                              std::make_unique<TraceServiceImpl>(options, store, metrics));
 }

@@ -19,21 +19,11 @@ namespace andante::server {
 
 struct ServerMetrics;
 
-struct OtlpGrpcOptions {
-  // "host:port"; an empty host listens on all interfaces.
-  std::string endpoint = "localhost:4317";
-  // Largest accepted request message (bytes; `max_recv_msg_size_mib`).
-  uint64_t max_recv_msg_size = 4ull << 20;
-  // With multitenancy the tenant is metadata x-scope-orgid; missing or
-  // duplicated -> UNAVAILABLE "no org id".
-  bool multitenancy_enabled = false;
-};
-
 // Starts serving TraceService/Export on options.endpoint; the listener's
 // port() is the bound port, Shutdown(grace) stops it. `store` (and
 // `metrics`, may be null) must outlive it.
 absl::StatusOr<std::unique_ptr<GrpcListener>> StartOtlpGrpc(
-    const OtlpGrpcOptions& options, Store* store, ServerMetrics* metrics);
+    const GrpcReceiverOptions& options, Store* store, ServerMetrics* metrics);
 
 }  // namespace andante::server
 

@@ -132,7 +132,7 @@ class ServerImpl final : public Server {
       otlp_http_port_ = *port;
     }
     if (rcv.otlp_grpc.enabled) {
-      OtlpGrpcOptions o;
+      GrpcReceiverOptions o;
       o.endpoint = rcv.otlp_grpc.endpoint;
       o.max_recv_msg_size = rcv.otlp_grpc_max_recv_msg_size;
       o.multitenancy_enabled = config_.multitenancy_enabled;
@@ -158,7 +158,7 @@ class ServerImpl final : public Server {
     const ReceiversSection& rcv = config_.receivers;
     const bool mt = config_.multitenancy_enabled;
     if (rcv.jaeger_grpc.enabled) {
-      JaegerGrpcOptions o;
+      GrpcReceiverOptions o;
       o.endpoint = rcv.jaeger_grpc.endpoint;
       o.max_recv_msg_size = rcv.jaeger_grpc_max_recv_msg_size;
       o.multitenancy_enabled = mt;
