@@ -18,6 +18,7 @@ import http2 from 'node:http2';
 import zlib from 'node:zlib';
 
 import * as grpc from '@grpc/grpc-js';
+import protobuf from 'protobufjs';
 
 import { Andante } from './harness.mjs';
 import {
@@ -31,6 +32,11 @@ const POST_SPANS = '/jaeger.api_v2.CollectorService/PostSpans';
 const MAX_RECV = 4 << 20;  // the default max_recv_msg_size_mib (4)
 const TOO_LARGE = `grpc: received message after decompression larger than max ${MAX_RECV}`;
 const RSS_BOUND_KB = 32 * 1024;
+
+// protobufjs (the test's encoder and decoder of OTLP) stops at 100 nested
+// messages by default; these tests nest deeper on purpose.
+protobuf.util.recursionLimit = 10000;
+protobuf.Reader.recursionLimit = 10000;
 
 // --- /proc --------------------------------------------------------------
 
@@ -316,5 +322,49 @@ describe('gRPC receiver limits', () => {
     err = await grpcJsCall(srv.otlpGrpcPort, EXPORT, over.body, 2);
     assert.equal(err?.code, grpc.status.RESOURCE_EXHAUSTED, `just over the limit: ${err?.message}`);
     assert.equal(err.details, TOO_LARGE);
+  });
+
+  for (const kind of ['kvlist', 'array']) {
+    test(`OTLP/gRPC protobuf: attribute values nested 100 levels (${kind}) are accepted and read back`, async () => {
+      for (const depth of [32, 100]) {
+        const traceId = newTraceId();
+        const leaf = `${kind}-${depth}`;
+        const body = protoRequest(nestedRequest(traceId, newSpanId(), nestedValue(depth, kind, leaf), 'nested-proto'));
+        const err = await grpcJsCall(srv.otlpGrpcPort, EXPORT, body, 0);
+        assert.equal(err, null, `nesting ${depth}: ${err?.message}`);
+        await assertNestedStored(srv, traceId, depth, kind, leaf);
+      }
+    });
+
+    test(`OTLP/HTTP JSON: attribute values nested 100 levels (${kind}) are accepted and read back`, async () => {
+      for (const depth of [14, 100]) {
+        const traceId = newTraceId();
+        const leaf = `${kind}-json-${depth}`;
+        const body = JSON.stringify(nestedRequest(traceId, newSpanId(), nestedValue(depth, kind, leaf), 'nested-json'));
+        const res = await fetch(srv.otlpHttpUrl, {
+          method: 'POST', headers: { 'content-type': 'application/json' }, body,
+        });
+        assert.equal(res.status, 200, `nesting ${depth}: ${await res.text()}`);
+        await assertNestedStored(srv, traceId, depth, kind, leaf);
+      }
+    });
+  }
+
+  test('absurd nesting is refused with a message naming the limit, and the server keeps serving', async () => {
+    const deep = nestedValue(200, 'kvlist', 'too deep');
+    const body = protoRequest(nestedRequest(newTraceId(), newSpanId(), deep, 'too-deep'));
+    const err = await grpcJsCall(srv.otlpGrpcPort, EXPORT, body, 0);
+    assert.equal(err?.code, grpc.status.INTERNAL, `protobuf: ${err?.message}`);
+    assert.equal(err.details, 'grpc: error unmarshalling request: proto: cannot parse invalid ' +
+      'wire-format data: messages nested deeper than 320 levels');
+
+    const res = await fetch(srv.otlpHttpUrl, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(nestedRequest(newTraceId(), newSpanId(), deep, 'too-deep')),
+    });
+    const text = await res.text();
+    assert.equal(res.status, 400, text);
+    assert.match(text, /JSON nesting deeper than 420 levels/);
+    await goodPush('absurd nesting');
   });
 });
