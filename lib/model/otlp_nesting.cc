@@ -43,8 +43,8 @@ bool NestsDeeperThan(Msg m, std::string_view bytes, int depth, int max_depth) {
 
 }  // namespace
 
-bool ParseOtlpMessage(std::string_view bytes, google::protobuf::MessageLite* message,
-                      int depth) {
+bool ParseOtlpMessage(std::string_view bytes,
+                      google::protobuf::MessageLite* message, int depth) {
   if (bytes.size() > static_cast<size_t>(INT_MAX)) return false;
   // Nearly all data nests less than protobuf's default limit of 100, which
   // the flat-array parse applies; it is faster than a parse through a
@@ -56,7 +56,8 @@ bool ParseOtlpMessage(std::string_view bytes, google::protobuf::MessageLite* mes
     return true;
   }
   google::protobuf::io::CodedInputStream input(
-      reinterpret_cast<const uint8_t*>(bytes.data()), static_cast<int>(bytes.size()));
+      reinterpret_cast<const uint8_t*>(bytes.data()),
+      static_cast<int>(bytes.size()));
   input.SetRecursionLimit(kMaxOtlpMessageDepth - depth);
   // ParseFromArray also requires the bytes to end where the message does
   // (no stray end-group tag).
@@ -67,12 +68,15 @@ absl::Status ParseOtlpRequest(std::string_view bytes,
                               google::protobuf::MessageLite* request) {
   ProtobufErrorCapture why;
   if (ParseOtlpMessage(bytes, request)) return absl::OkStatus();
-  constexpr absl::string_view kWhat = "proto: cannot parse invalid wire-format data";
+  constexpr absl::string_view kWhat =
+      "proto: cannot parse invalid wire-format data";
   if (NestsDeeperThan(Msg::kRequest, bytes, 0, kMaxOtlpMessageDepth)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        kWhat, ": messages nested deeper than ", kMaxOtlpMessageDepth, " levels"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(kWhat, ": messages nested deeper than ",
+                     kMaxOtlpMessageDepth, " levels"));
   }
-  return absl::InvalidArgumentError(why.Explain(std::string_view(kWhat.data(), kWhat.size())));
+  return absl::InvalidArgumentError(
+      why.Explain(std::string_view(kWhat.data(), kWhat.size())));
 }
 
 }  // namespace andante::internal

@@ -46,8 +46,8 @@ inline constexpr int kMaxOtlpJsonDepth = 420;
 // less `depth`, the nesting of `message` itself within a request (0 for a
 // request or TracesData, 2 for a ScopeSpans). Returns false where
 // ParseFromArray would, and for deeper nesting.
-bool ParseOtlpMessage(std::string_view bytes, google::protobuf::MessageLite* message,
-                      int depth = 0);
+bool ParseOtlpMessage(std::string_view bytes,
+                      google::protobuf::MessageLite* message, int depth = 0);
 
 // Parses a serialized ExportTraceServiceRequest (or TracesData) with
 // ParseOtlpMessage. INVALID_ARGUMENT "proto: cannot parse invalid

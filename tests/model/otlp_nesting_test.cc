@@ -60,7 +60,8 @@ int Depth(const AnyValue& value) {
 ExportTraceServiceRequest NestedRequest(int depth, bool kvlist) {
   ExportTraceServiceRequest req;
   auto* rs = req.add_resource_spans();
-  Nest(rs->mutable_resource()->add_attributes()->mutable_value(), depth, kvlist);
+  Nest(rs->mutable_resource()->add_attributes()->mutable_value(), depth,
+       kvlist);
   auto* ss = rs->add_scope_spans();
   Nest(ss->mutable_scope()->add_attributes()->mutable_value(), depth, kvlist);
   Span* span = ss->add_spans();
@@ -114,8 +115,10 @@ TEST(OtlpNestingTest, LimitsCoverTheAdvertisedNesting) {
 TEST(OtlpNestingTest, ProtobufNestingOf100IsStoredAndReadBack) {
   for (bool kvlist : {true, false}) {
     for (int depth : {31, 32, 50, kMinAnyValueNesting}) {
-      SCOPED_TRACE(testing::Message() << (kvlist ? "kvlist " : "array ") << depth);
-      const std::string bytes = NestedRequest(depth, kvlist).SerializeAsString();
+      SCOPED_TRACE(testing::Message()
+                   << (kvlist ? "kvlist " : "array ") << depth);
+      const std::string bytes =
+          NestedRequest(depth, kvlist).SerializeAsString();
       // protobuf's default recursion limit (100) is what used to refuse it.
       if (kvlist && depth >= 32) {
         EXPECT_FALSE(ExportTraceServiceRequest().ParseFromString(bytes));
@@ -139,8 +142,8 @@ TEST(OtlpNestingTest, QueryResponsesKeepTheWholeNesting) {
   ExpectNested(v1, kMinAnyValueNesting);
   // JSON responses hold every level down to the leaf.
   const auto json = nlohmann::json::parse(TraceToJsonV1(trace));
-  const nlohmann::json* v = &json["batches"][0]["scopeSpans"][0]["spans"][0]["events"][0]
-                                ["attributes"][0]["value"];
+  const nlohmann::json* v = &json["batches"][0]["scopeSpans"][0]["spans"][0]
+                                 ["events"][0]["attributes"][0]["value"];
   int depth = 0;
   while (v->contains("kvlistValue")) {
     v = &(*v)["kvlistValue"]["values"][0]["value"];
@@ -148,7 +151,8 @@ TEST(OtlpNestingTest, QueryResponsesKeepTheWholeNesting) {
   }
   EXPECT_EQ(depth, kMinAnyValueNesting);
   EXPECT_EQ((*v)["stringValue"], "leaf");
-  EXPECT_NE(TraceByIdResponseJsonV2(trace, 1).find("\"leaf\""), std::string::npos);
+  EXPECT_NE(TraceByIdResponseJsonV2(trace, 1).find("\"leaf\""),
+            std::string::npos);
 }
 
 TEST(OtlpNestingTest, DeeperProtobufIsRefusedNamingTheLimit) {
@@ -163,7 +167,8 @@ TEST(OtlpNestingTest, DeeperProtobufIsRefusedNamingTheLimit) {
             "proto: cannot parse invalid wire-format data: messages nested "
             "deeper than 320 levels");
   ExportTraceServiceRequest parsed;
-  EXPECT_EQ(ParseOtlpRequest(bytes, &parsed).message(), batch.status().message());
+  EXPECT_EQ(ParseOtlpRequest(bytes, &parsed).message(),
+            batch.status().message());
 }
 
 TEST(OtlpNestingTest, HostileNestingNeverExhaustsTheStack) {
@@ -176,7 +181,8 @@ TEST(OtlpNestingTest, HostileNestingNeverExhaustsTheStack) {
     char varint[10];
     int n = 0;
     do {
-      varint[n++] = static_cast<char>((length & 0x7f) | (length > 0x7f ? 0x80 : 0));
+      varint[n++] =
+          static_cast<char>((length & 0x7f) | (length > 0x7f ? 0x80 : 0));
       length >>= 7;
     } while (length != 0);
     pos -= n;
@@ -200,14 +206,15 @@ TEST(OtlpNestingTest, HostileNestingNeverExhaustsTheStack) {
     out.append(payload);
     return out;
   };
-  const std::string span = len(1, kTraceId) + len(2, std::string(8, '\x01')) +
-                           len(9, len(2, value));
+  const std::string span =
+      len(1, kTraceId) + len(2, std::string(8, '\x01')) + len(9, len(2, value));
   const std::string request = len(1, len(2, len(2, span)));
   std::vector<TraceFragment> fragments;
   EXPECT_FALSE(SplitSerializedByTrace(request, &fragments));
   absl::StatusOr<SpanBatch> batch = SpanBatch::FromProto(request);
   ASSERT_FALSE(batch.ok());
-  EXPECT_NE(batch.status().message().find("nested deeper than 320"), std::string::npos)
+  EXPECT_NE(batch.status().message().find("nested deeper than 320"),
+            std::string::npos)
       << batch.status();
   TraceCombiner combiner;
   EXPECT_FALSE(combiner.Add(request).ok());
@@ -237,8 +244,12 @@ TEST(OtlpNestingTest, JsonNestingOf100IsAcceptedAndStored) {
     EXPECT_EQ(Depth(event.attributes(0).value()), depth);
     // What JSON accepts is storable as protobuf.
     const TracesData trace = StoreAndRead(req.SerializeAsString());
-    EXPECT_EQ(Depth(trace.resource_spans(0).scope_spans(0).spans(0).events(0)
-                        .attributes(0).value()),
+    EXPECT_EQ(Depth(trace.resource_spans(0)
+                        .scope_spans(0)
+                        .spans(0)
+                        .events(0)
+                        .attributes(0)
+                        .value()),
               depth);
   }
   // Past the limit (12 + 4 * 103 = 424 levels): refused, naming it.

@@ -28,7 +28,9 @@ std::string Deflate(std::string_view data, int window_bits) {
   return out;
 }
 
-std::string Gzip(std::string_view data) { return Deflate(data, 16 + MAX_WBITS); }
+std::string Gzip(std::string_view data) {
+  return Deflate(data, 16 + MAX_WBITS);
+}
 std::string Zlib(std::string_view data) { return Deflate(data, MAX_WBITS); }
 
 std::string Zstd(std::string_view data) {
