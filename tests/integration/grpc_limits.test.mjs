@@ -25,6 +25,7 @@ import {
   encodeProto, exportOk, makeExporter, makeResource, newSpanId, newTraceId,
   readableSpan, hrTime,
 } from './otlp.mjs';
+import { jaegerGrpcClient, postSpans } from './legacy_clients.mjs';
 import { assertTraceStored, getTraceV2Json, getTraceV2Proto } from './tempo_api.mjs';
 
 const EXPORT = '/opentelemetry.proto.collector.trace.v1.TraceService/Export';
@@ -303,6 +304,31 @@ describe('gRPC receiver limits', () => {
     }
     // The OpenTelemetry exporter's own gzip path.
     await goodPush('gzip exporter');
+  });
+
+  test('Jaeger PostSpans: gzip and deflate compressed batches within the limit are stored', async () => {
+    for (const [algorithm, name] of [[2, 'gzip'], [1, 'deflate']]) {
+      const traceId = newTraceId();
+      const client = jaegerGrpcClient(srv, { 'grpc.default_compression_algorithm': algorithm });
+      try {
+        const now = Date.now() - 1000;
+        const { err } = await postSpans(client, {
+          process: { service_name: `jaeger-${name}`, tags: [] },
+          spans: [{
+            trace_id: Buffer.from(traceId, 'hex'), span_id: Buffer.from(newSpanId(), 'hex'),
+            operation_name: `compressed-${name}`,
+            start_time: { seconds: String(Math.floor(now / 1000)), nanos: 0 },
+            duration: { seconds: '0', nanos: 1000000 },
+            tags: [{ key: 'pad', v_type: 'STRING', v_str: 'p'.repeat(50000) }],
+          }],
+        });
+        assert.equal(err, null, `${name}: ${err?.message}`);
+      } finally {
+        client.close();
+      }
+      const { resourceSpans } = await getTraceV2Json(srv, traceId);
+      assert.equal(resourceSpans[0]?.scopeSpans[0]?.spans[0]?.name, `compressed-${name}`);
+    }
   });
 
   test('OTLP Export: the receive limit applies to the decompressed size (just under passes, just over fails)', async () => {
