@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "andante/backend.h"
+#include "andante/s3.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "api_routes.h"
@@ -50,25 +51,51 @@ std::string HostPort(const std::string& host, int port) {
   return absl::StrCat(host, ":", port);
 }
 
+// The S3 backend plus Tempo's startup check (one LIST). Wrong credentials
+// or a missing bucket stop the start; an unreachable store only warns, so
+// the server can take writes into the WAL until the store is back.
+absl::StatusOr<std::unique_ptr<Backend>> OpenS3(const S3Options& options) {
+  absl::StatusOr<std::unique_ptr<Backend>> backend = OpenS3Backend(options);
+  if (!backend.ok()) {
+    return absl::Status(backend.status().code(),
+                        absl::StrCat("storage.trace.s3: ",
+                                     backend.status().message()));
+  }
+  absl::StatusOr<std::vector<std::string>> tenants = (*backend)->List("");
+  if (!tenants.ok()) {
+    if (absl::IsUnavailable(tenants.status())) {
+      ANDANTE_LOG(kWarn, "s3 bucket unreachable at startup",
+                  {{"bucket", options.bucket},
+                   {"err", std::string(ToStd(tenants.status().message()))}});
+    } else {
+      return tenants.status();
+    }
+  }
+  return backend;
+}
+
 class ServerImpl final : public Server {
  public:
   explicit ServerImpl(const Config& config) : config_(config) {}
   ~ServerImpl() override { Shutdown().IgnoreError(); }
 
   absl::Status Init() {
-    if (config_.backend != "local") {
+    if (config_.backend != "local" && config_.backend != "s3") {
       return absl::FailedPreconditionError(
           absl::StrCat("storage.trace.backend \"", config_.backend,
-                       "\" is not supported yet; only \"local\" is"));
+                       "\" is not supported yet; \"local\" and \"s3\" are"));
     }
-    if (absl::Status s = MakeDirs(config_.local_path, "block"); !s.ok()) {
-      return s;
+    if (config_.backend == "local") {
+      if (absl::Status s = MakeDirs(config_.local_path, "block"); !s.ok()) {
+        return s;
+      }
     }
     if (absl::Status s = MakeDirs(config_.store.wal.path, "WAL"); !s.ok()) {
       return s;
     }
     absl::StatusOr<std::unique_ptr<Backend>> backend =
-        OpenLocalBackend(config_.local_path);
+        config_.backend == "s3" ? OpenS3(config_.s3)
+                                : OpenLocalBackend(config_.local_path);
     if (!backend.ok()) return backend.status();
     StoreOptions options = config_.store;
     options.backend = std::shared_ptr<Backend>(std::move(*backend));
