@@ -1132,6 +1132,9 @@ const KeySpec kSchema[] = {
      ANDANTE_SET(c.cfg->s3.forcepathstyle = v.b)},
     {"storage.trace.s3.tls_insecure_skip_verify", K::kBool, kSet,
      ANDANTE_SET(c.cfg->s3.tls_insecure_skip_verify = v.b)},
+    // Andante-only: for stores with incomplete delimiter listings (s3rver).
+    {"storage.trace.s3.list_with_delimiter", K::kBool, kSet,
+     ANDANTE_SET(c.cfg->s3.list_with_delimiter = v.b)},
     {"storage.trace.s3.{signature_v2,enable_dual_stack,"
      "native_aws_auth_enabled}",
      K::kBool, kUns},

@@ -83,6 +83,13 @@ struct S3Options {
   // ListObjects V1 (marker) instead of V2 (continuation token), for stores
   // that lack V2.
   bool list_objects_v1 = false;
+  // List a "directory" with delimiter '/' (one request per 1000 children).
+  // false lists without a delimiter and derives the children from the keys,
+  // skipping past each child's keys with start-after/marker: for stores
+  // whose delimiter listings are incomplete (s3rver 3.x omits prefixes that
+  // hold only deeper keys). Andante-only YAML key
+  // `storage.trace.s3.list_with_delimiter`.
+  bool list_with_delimiter = true;
   // Storage class of written objects (`storage_class`); "" = the bucket's.
   std::string storage_class;
   // TLS: CA bundle (`tls_ca_path`), client certificate and key

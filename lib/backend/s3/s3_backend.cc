@@ -265,33 +265,114 @@ class S3Backend final : public Backend {
     if (!prefix_.empty()) dir = dir.empty() ? prefix_ : prefix_ + "/" + dir;
     if (!dir.empty()) dir += "/";
 
-    const S3Options& o = client_.options().options;
     std::vector<std::string> names;
+    absl::Status s = client_.options().options.list_with_delimiter
+                         ? ListDelimited(dir, names)
+                         : ListRecursive(dir, names);
+    if (!s.ok()) return s;
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    return names;
+  }
+
+  absl::Status Delete(std::string_view key) override {
+    if (absl::Status s = internal::ValidateObjectKey(key); !s.ok()) return s;
+    S3Request del;
+    del.method = "DELETE";
+    del.key = FullKey(key);
+    absl::StatusOr<S3Response> r = client_.Execute("Delete", del);
+    if (!r.ok()) return r.status();
+    // 404 is fine: deleting an absent object succeeds.
+    if (r->status / 100 != 2 && r->status != 404) {
+      return Unexpected("Delete", key, r->status);
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::unique_ptr<ObjectWriter>> NewWriter(
+      std::string_view key) override {
+    if (absl::Status s = internal::ValidateObjectKey(key); !s.ok()) return s;
+    std::string full = FullKey(key);
+    std::string display = Display(full);
+    return std::make_unique<MultipartWriter>(client_, std::move(full),
+                                             std::move(display));
+  }
+
+ private:
+  // One ListObjects page under `dir`; `position` is the continuation token
+  // (V2) or marker/start-after.
+  absl::StatusOr<s3::ListResult> ListPage(const std::string& dir,
+                                          bool delimiter,
+                                          const std::string& position,
+                                          bool position_is_token) {
+    const S3Options& o = client_.options().options;
+    S3Request list;
+    if (delimiter) list.query.emplace_back("delimiter", "/");
+    list.query.emplace_back("max-keys", std::to_string(o.list_max_keys));
+    list.query.emplace_back("prefix", dir);
+    if (!o.list_objects_v1) list.query.emplace_back("list-type", "2");
+    if (!position.empty()) {
+      list.query.emplace_back(o.list_objects_v1 ? "marker"
+                              : position_is_token ? "continuation-token"
+                                                  : "start-after",
+                              position);
+    }
+    absl::StatusOr<S3Response> r = client_.Execute("List", list);
+    if (!r.ok()) return r.status();
+    if (r->status != 200) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("s3 List s3://", o.bucket, "/", dir, ": HTTP ",
+                       r->status, " (does the bucket exist?)"));
+    }
+    absl::StatusOr<s3::ListResult> result = s3::ParseListResult(r->body);
+    if (!result.ok()) {
+      return absl::InternalError(absl::StrCat("s3 List s3://", o.bucket, "/",
+                                              dir, ": ",
+                                              result.status().message()));
+    }
+    return result;
+  }
+
+  // The first path segment of `full` below `dir`, or "" if none.
+  static std::string_view ChildOf(std::string_view full,
+                                  const std::string& dir) {
+    if (full.substr(0, dir.size()) != dir) return {};
+    std::string_view name = full.substr(dir.size());
+    return name.substr(0, name.find('/'));
+  }
+
+  absl::Status ListRecursive(const std::string& dir,
+                             std::vector<std::string>& names) {
+    std::string after;
+    while (true) {
+      absl::StatusOr<s3::ListResult> page =
+          ListPage(dir, /*delimiter=*/false, after, false);
+      if (!page.ok()) return page.status();
+      for (const std::string& k : page->keys) {
+        std::string_view child = ChildOf(k, dir);
+        if (!child.empty()) names.emplace_back(child);
+      }
+      if (!page->truncated || page->keys.empty()) return absl::OkStatus();
+      // Skip the rest of the last child's keys: nothing valid in UTF-8 sorts
+      // after U+10FFFF.
+      const std::string& last = page->keys.back();
+      std::string_view child = ChildOf(last, dir);
+      if (!child.empty() && last.size() > dir.size() + child.size()) {
+        after = absl::StrCat(dir, ToAbsl(child), "/\xF4\x8F\xBF\xBF");
+      } else {
+        after = last;
+      }
+    }
+  }
+
+  absl::Status ListDelimited(const std::string& dir,
+                             std::vector<std::string>& names) {
+    const S3Options& o = client_.options().options;
     std::string token;
-    for (int page = 0;; ++page) {
-      S3Request list;
-      list.key = "";
-      list.query.emplace_back("delimiter", "/");
-      list.query.emplace_back("max-keys", std::to_string(o.list_max_keys));
-      list.query.emplace_back("prefix", dir);
-      if (!o.list_objects_v1) list.query.emplace_back("list-type", "2");
-      if (!token.empty()) {
-        list.query.emplace_back(
-            o.list_objects_v1 ? "marker" : "continuation-token", token);
-      }
-      absl::StatusOr<S3Response> r = client_.Execute("List", list);
-      if (!r.ok()) return r.status();
-      if (r->status != 200) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "s3 List s3://", o.bucket, "/", dir, ": HTTP ", r->status,
-            " (does the bucket exist?)"));
-      }
-      absl::StatusOr<s3::ListResult> result = s3::ParseListResult(r->body);
-      if (!result.ok()) {
-        return absl::InternalError(absl::StrCat(
-            "s3 List s3://", o.bucket, "/", dir, ": ",
-            result.status().message()));
-      }
+    while (true) {
+      absl::StatusOr<s3::ListResult> result =
+          ListPage(dir, /*delimiter=*/true, token, !o.list_objects_v1);
+      if (!result.ok()) return result.status();
       auto add = [&](std::string_view full, bool is_prefix) {
         if (full.substr(0, dir.size()) != dir) return;
         std::string_view name = full.substr(dir.size());
@@ -325,36 +406,11 @@ class S3Backend final : public Backend {
             "s3 List s3://", o.bucket, "/", dir,
             ": truncated listing without a continuation token"));
       }
-    }
-    std::sort(names.begin(), names.end());
-    names.erase(std::unique(names.begin(), names.end()), names.end());
-    return names;
-  }
-
-  absl::Status Delete(std::string_view key) override {
-    if (absl::Status s = internal::ValidateObjectKey(key); !s.ok()) return s;
-    S3Request del;
-    del.method = "DELETE";
-    del.key = FullKey(key);
-    absl::StatusOr<S3Response> r = client_.Execute("Delete", del);
-    if (!r.ok()) return r.status();
-    // 404 is fine: deleting an absent object succeeds.
-    if (r->status / 100 != 2 && r->status != 404) {
-      return Unexpected("Delete", key, r->status);
+      continue;
     }
     return absl::OkStatus();
   }
 
-  absl::StatusOr<std::unique_ptr<ObjectWriter>> NewWriter(
-      std::string_view key) override {
-    if (absl::Status s = internal::ValidateObjectKey(key); !s.ok()) return s;
-    std::string full = FullKey(key);
-    std::string display = Display(full);
-    return std::make_unique<MultipartWriter>(client_, std::move(full),
-                                             std::move(display));
-  }
-
- private:
   std::string FullKey(std::string_view key) const {
     return prefix_.empty() ? std::string(key)
                            : absl::StrCat(prefix_, "/", ToAbsl(key));
