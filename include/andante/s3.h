@@ -29,8 +29,10 @@
 #define ANDANTE_S3_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -43,6 +45,15 @@ enum class S3BucketLookup {
   kAuto = 0,         // virtual host for *.amazonaws.com, path style elsewhere
   kVirtualHost = 1,  // http(s)://<bucket>.<endpoint>/<key>
   kPath = 2,         // http(s)://<endpoint>/<bucket>/<key>
+};
+
+// One attempt of one S3 request, as reported to S3Options::observer.
+struct S3RequestInfo {
+  std::string_view operation;  // HTTP method: "GET", "PUT", "POST", ...
+  int status_code = 0;         // 0 when no response came (connection error)
+  absl::Duration duration;
+  uint64_t bytes_sent = 0;      // request body
+  uint64_t bytes_received = 0;  // response body
 };
 
 // `storage.trace.s3` (plus the pool and retry settings that apply to it).
@@ -114,6 +125,10 @@ struct S3Options {
   // TCP/TLS connect timeout and whole-request timeout of one attempt.
   absl::Duration connect_timeout = absl::Seconds(10);
   absl::Duration request_timeout = absl::Seconds(60);
+
+  // Called after every attempt (retries included), from the requesting
+  // thread, for metrics. Must be thread-safe and cheap. May be empty.
+  std::function<void(const S3RequestInfo&)> observer;
 };
 
 // Opens the bucket described by `options`. Checks the options (bucket set,

@@ -24,7 +24,7 @@ import { after, before, describe, test } from 'node:test';
 import aws4 from 'aws4';
 import S3rver from 's3rver';
 
-import { ANDANTE_BIN, Andante } from './harness.mjs';
+import { ANDANTE_BIN, Andante, metricSum } from './harness.mjs';
 import { exportOk, makeExporter, makeResource, simpleTrace } from './otlp.mjs';
 import { assertTraceStored, countSpans, getTraceV2Json } from './tempo_api.mjs';
 
@@ -258,6 +258,12 @@ describe('S3 backend against s3rver', () => {
       }
       const flush = await srv.post('/flush');
       assert.ok(flush.status === 204 || flush.status === 200, `POST /flush: ${flush.status}`);
+      // The block's objects went up as PUTs (and a multipart POST if large),
+      // each timed under Tempo's metric name.
+      const m1 = await srv.metrics();
+      const puts = metricSum(m1, 'tempodb_backend_request_duration_seconds_count', { operation: 'PUT', status_code: '200' });
+      assert.ok(puts >= 4, `PUT requests counted: ${puts}`);
+      assert.ok(metricSum(m1, 'andante_backend_bytes_total', { direction: 'sent' }) > 0);
       const stopped = await srv.stop();
       assert.equal(stopped.code, 0, `andante stopped with ${JSON.stringify(stopped)}`);
       assert.ok(proxy.stats.verified - requestsBefore > 0, 'the server wrote to the bucket');
@@ -281,6 +287,9 @@ describe('S3 backend against s3rver', () => {
         if (countSpans(resourceSpans) !== spans.length) missing.push(traceId);
       }
       assert.deepEqual(missing, [], `traces not found from the bucket: ${missing.length} of ${acked.size}`);
+      const m2 = await srv.metrics();
+      const gets = metricSum(m2, 'tempodb_backend_request_duration_seconds_count', { operation: 'GET' });
+      assert.ok(gets > 0, `GET requests counted after the restart: ${gets}`);
       const [traceId, spans] = acked.entries().next().value;
       await assertTraceStored(srv, traceId, spans, { shapes: ['v2', 'v1'] });
       latencies.sort((a, b) => a - b);

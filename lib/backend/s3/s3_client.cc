@@ -423,8 +423,18 @@ absl::StatusOr<S3Response> S3Client::Execute(std::string_view op,
     }
     bool transport_error = false;
     std::string error;
+    const absl::Time start = absl::Now();
     S3Response resp = AttemptOnce(request, transport_error, error);
     Release();
+    if (o.observer) {
+      S3RequestInfo info;
+      info.operation = request.method;
+      info.status_code = transport_error ? 0 : resp.status;
+      info.duration = absl::Now() - start;
+      info.bytes_sent = request.body.size();
+      info.bytes_received = resp.body.size();
+      o.observer(info);
+    }
 
     Attempt a;
     std::optional<S3Error> s3err;
