@@ -84,7 +84,10 @@ function verifySigV4(req, body) {
 
 // A verifying (and optionally fault-injecting) reverse proxy to s3rver.
 async function startProxy(targetPort) {
-  const stats = { requests: 0, verified: 0, refused: {}, injected: 0, failEvery: 0, byMethod: {} };
+  const stats = {
+    requests: 0, verified: 0, refused: {}, injected: 0, failEvery: 0, byMethod: {},
+    delayEvery: 0, delayMs: 0, delayed: 0, hosts: new Set(),
+  };
   const server = http.createServer(async (req, res) => {
     const chunks = [];
     for await (const c of req) chunks.push(c);
@@ -97,9 +100,17 @@ async function startProxy(targetPort) {
     }
     stats.verified += 1;
     stats.byMethod[req.method] = (stats.byMethod[req.method] ?? 0) + 1;
+    stats.hosts.add(req.headers.host);
     if (stats.failEvery > 0 && stats.verified % stats.failEvery === 0) {
       stats.injected += 1;
       return s3Error(res, 503, 'SlowDown', 'Please reduce your request rate.');
+    }
+    if (stats.delayEvery > 0 && stats.verified % stats.delayEvery === 0) {
+      // A slow response: held back before it is even forwarded. The client
+      // gives up on it (request timeout) and asks again.
+      stats.delayed += 1;
+      await new Promise((resolve) => setTimeout(resolve, stats.delayMs));
+      if (res.destroyed || req.socket.destroyed) return;
     }
     const up = http.request({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
       res.writeHead(upRes.statusCode, upRes.headers);
@@ -175,6 +186,9 @@ describe('S3 backend against s3rver', () => {
     s3dir = fs.mkdtempSync(path.join(os.tmpdir(), 'andante-s3rver-'));
     s3rver = new S3rver({
       address: '127.0.0.1', port: 0, silent: true, directory: s3dir, configureBuckets: [{ name: BUCKET }],
+      // <bucket>.s3.localhost is a virtual-host request (curl resolves
+      // *.localhost to loopback).
+      serviceEndpoint: 'localhost',
     });
     const { port } = await s3rver.run();
     proxy = await startProxy(port);
@@ -228,6 +242,35 @@ describe('S3 backend against s3rver', () => {
     assert.equal(refused, 1, JSON.stringify(proxy.stats.refused));
     // Create + complete for the round trip, create for the abandoned upload.
     assert.ok((proxy.stats.byMethod.POST ?? 0) >= 3, `multipart uploads created and completed: ${JSON.stringify(proxy.stats.byMethod)}`);
+  });
+
+  test('virtual-host addressing (<bucket>.s3.localhost) works the same', async () => {
+    const hostsBefore = proxy.stats.hosts.size;
+    const run = await runBinary(CONFORMANCE_BIN, ['--gtest_filter=*WriteThenRead*:*ReadRange*:*List*:*Delete*:*Multipart*'], {
+      ANDANTE_S3_ENDPOINT: `s3.localhost:${proxy.port}`, ANDANTE_S3_BUCKET: BUCKET, ANDANTE_S3_REGION: REGION,
+      ANDANTE_S3_VIRTUAL_HOST: '1', ANDANTE_S3_LIST_WITH_DELIMITER: '0',
+    });
+    assert.equal(run.code, 0, `virtual-host run failed:\n${run.out.slice(-6000)}`);
+    assert.ok(proxy.stats.hosts.has(`${BUCKET}.s3.localhost:${proxy.port}`),
+      `requests were addressed to the bucket's host: ${[...proxy.stats.hosts]}`);
+    assert.ok(proxy.stats.hosts.size > hostsBefore);
+  });
+
+  test('responses slower than the request timeout are abandoned and retried', async () => {
+    const before = proxy.stats.delayed;
+    proxy.stats.delayEvery = 4;
+    proxy.stats.delayMs = 3000;
+    const t0 = Date.now();
+    const run = await runBinary(CONFORMANCE_BIN, ['--gtest_filter=*WriteThenRead*:*ReadRange*:*Delete*/s3'], {
+      ANDANTE_S3_ENDPOINT: `127.0.0.1:${proxy.port}`, ANDANTE_S3_BUCKET: BUCKET, ANDANTE_S3_REGION: REGION,
+      ANDANTE_S3_LIST_WITH_DELIMITER: '0', ANDANTE_S3_REQUEST_TIMEOUT_MS: '400',
+    });
+    proxy.stats.delayEvery = 0;
+    assert.equal(run.code, 0, `slow-response run failed:\n${run.out.slice(-6000)}`);
+    const delayed = proxy.stats.delayed - before;
+    assert.ok(delayed >= 3, `responses delayed: ${delayed}`);
+    // Each slow response cost one timeout (0.4 s), not its full 3 s.
+    assert.ok(Date.now() - t0 < delayed * 3000, `took ${Date.now() - t0} ms for ${delayed} slow responses`);
   });
 
   test('ListObjects V1 lists the same', async () => {

@@ -29,7 +29,18 @@ S3Options OptionsFromEnv(const std::string& prefix) {
   o.bucket = Env("ANDANTE_S3_BUCKET");
   o.region = Env("ANDANTE_S3_REGION");
   o.insecure = true;
-  o.forcepathstyle = true;
+  // ANDANTE_S3_VIRTUAL_HOST=1: <bucket>.<endpoint> URLs (the endpoint must
+  // then be a name such as s3.localhost:<port>).
+  if (Env("ANDANTE_S3_VIRTUAL_HOST") == "1") {
+    o.bucket_lookup = S3BucketLookup::kVirtualHost;
+  } else {
+    o.forcepathstyle = true;
+  }
+  if (!Env("ANDANTE_S3_REQUEST_TIMEOUT_MS").empty()) {
+    o.request_timeout =
+        absl::Milliseconds(std::atoi(Env("ANDANTE_S3_REQUEST_TIMEOUT_MS").c_str()));
+    o.min_backoff = absl::Milliseconds(10);
+  }
   o.prefix = prefix;
   o.part_size = 5 << 20;  // the S3 minimum, so multipart starts early
   o.list_objects_v1 = Env("ANDANTE_S3_LIST_V1") == "1";
