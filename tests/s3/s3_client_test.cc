@@ -1,8 +1,13 @@
 // Option resolution and request addressing of the S3 client (no network).
 #include "backend/s3/s3_client.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <map>
 #include <string>
+#include <thread>
 
 #include "andante/s3.h"
 #include "gtest/gtest.h"
@@ -198,6 +203,64 @@ TEST_F(S3ClientTest, UnreachableEndpointIsUnavailableAfterRetries) {
   EXPECT_EQ(msg.find("do-not-leak"), std::string::npos) << msg;
   // Bad keys are refused before any request.
   EXPECT_TRUE(absl::IsInvalidArgument((*b)->Read("../x").status()));
+}
+
+// A TCP port whose connections the kernel accepts (listen backlog) but that
+// never answers: each request hangs until its timeout.
+class SilentPort {
+ public:
+  SilentPort() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    EXPECT_EQ(::listen(fd_, 16), 0);
+    socklen_t len = sizeof(addr);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentPort() { ::close(fd_); }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST_F(S3ClientTest, TimeoutsAndTheWorkerPoolBoundRequests) {
+  SilentPort silent;
+  S3Options o = Garage();
+  o.endpoint = "127.0.0.1:" + std::to_string(silent.port());
+  o.access_key = "AKID";
+  o.secret_key = "secret";
+  o.max_retries = 0;
+  o.request_timeout = absl::Milliseconds(800);
+  o.max_workers = 1;
+  o.queue_depth = 1;
+  absl::StatusOr<std::unique_ptr<Backend>> b = OpenS3Backend(o);
+  ASSERT_TRUE(b.ok()) << b.status();
+  Backend& backend = **b;
+
+  const absl::Time start = absl::Now();
+  absl::Status first, second;
+  std::thread t1([&] { first = backend.Read("t/1").status(); });
+  absl::SleepFor(absl::Milliseconds(150));  // t1 holds the only worker
+  std::thread t2([&] { second = backend.Read("t/2").status(); });
+  absl::SleepFor(absl::Milliseconds(150));  // t2 waits in the queue
+  // Worker busy and the queue full: refused at once.
+  const absl::Time third_start = absl::Now();
+  absl::Status third = backend.Read("t/3").status();
+  EXPECT_TRUE(absl::IsResourceExhausted(third)) << third;
+  EXPECT_LT(absl::Now() - third_start, absl::Milliseconds(100));
+  t1.join();
+  t2.join();
+  // Both timed out (no response ever came), one after the other.
+  EXPECT_TRUE(absl::IsUnavailable(first)) << first;
+  EXPECT_TRUE(absl::IsUnavailable(second)) << second;
+  const absl::Duration total = absl::Now() - start;
+  EXPECT_GE(total, absl::Milliseconds(1500));
+  EXPECT_LT(total, absl::Seconds(5));
 }
 
 }  // namespace
