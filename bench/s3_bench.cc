@@ -30,8 +30,8 @@ void BM_SignRangedGet(benchmark::State& state) {
   const std::string key = SigningKey(parts);
   const SigningRequest r = RangedGet();
   for (auto _ : state) {
-    benchmark::DoNotOptimize(Sign(r, "GK31c2f218a2e44f485b94239e", "20261207T015500Z",
-                                  parts, key));
+    benchmark::DoNotOptimize(
+        Sign(r, "GK31c2f218a2e44f485b94239e", "20261207T015500Z", parts, key));
   }
 }
 BENCHMARK(BM_SignRangedGet);
@@ -50,15 +50,17 @@ void BM_PayloadSha256(benchmark::State& state) {
 BENCHMARK(BM_PayloadSha256)->Arg(64 << 10)->Arg(5 << 20);
 
 void BM_ParseList1000(benchmark::State& state) {
-  std::string xml = "<ListBucketResult><Name>tempo-traces</Name>"
-                    "<IsTruncated>true</IsTruncated><NextContinuationToken>"
-                    "abc</NextContinuationToken>";
+  std::string xml =
+      "<ListBucketResult><Name>tempo-traces</Name>"
+      "<IsTruncated>true</IsTruncated><NextContinuationToken>"
+      "abc</NextContinuationToken>";
   for (int i = 0; i < 1000; ++i) {
-    absl::StrAppend(&xml, "<Contents><Key>single-tenant/block-", i,
-                    "/meta.json</Key><LastModified>2026-12-07T01:00:00.000Z"
-                    "</LastModified><ETag>&quot;599bab3ed2c697f1d26842727561fd94"
-                    "&quot;</ETag><Size>142</Size><StorageClass>STANDARD"
-                    "</StorageClass></Contents>");
+    absl::StrAppend(
+        &xml, "<Contents><Key>single-tenant/block-", i,
+        "/meta.json</Key><LastModified>2026-12-07T01:00:00.000Z"
+        "</LastModified><ETag>&quot;599bab3ed2c697f1d26842727561fd94"
+        "&quot;</ETag><Size>142</Size><StorageClass>STANDARD"
+        "</StorageClass></Contents>");
   }
   xml += "</ListBucketResult>";
   for (auto _ : state) benchmark::DoNotOptimize(ParseListResult(xml));

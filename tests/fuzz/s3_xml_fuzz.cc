@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   absl::StatusOr<std::string> id = ParseUploadId(in);
   if (id.ok()) Check(!id->empty() && id->size() <= in.size());
   std::optional<S3Error> err = ParseError(in);
-  if (err.has_value()) Check(err->code.size() + err->message.size() <= in.size());
+  if (err.has_value())
+    Check(err->code.size() + err->message.size() <= in.size());
   absl::StatusOr<std::string> text = XmlUnescape(in);
   if (text.ok()) Check(text->size() <= in.size());
   return 0;

@@ -34,8 +34,7 @@ TEST(RetryPolicyTest, FinalCodes) {
   EXPECT_EQ(CodeFor({.http_status = 400, .s3_code = "InvalidArgument"}),
             absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(CodeFor({.http_status = 503}), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(CodeFor({.transport_error = true}),
-            absl::StatusCode::kUnavailable);
+  EXPECT_EQ(CodeFor({.transport_error = true}), absl::StatusCode::kUnavailable);
   EXPECT_EQ(CodeFor({.http_status = 429}), absl::StatusCode::kUnavailable);
 }
 

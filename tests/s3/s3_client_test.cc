@@ -119,7 +119,8 @@ TEST_F(S3ClientTest, RegionInference) {
 TEST_F(S3ClientTest, CredentialSources) {
   S3Options o = Garage();
   // Config beats the environment.
-  env_ = {{"AWS_ACCESS_KEY_ID", "env"}, {"AWS_SECRET_ACCESS_KEY", "envs"},
+  env_ = {{"AWS_ACCESS_KEY_ID", "env"},
+          {"AWS_SECRET_ACCESS_KEY", "envs"},
           {"AWS_SESSION_TOKEN", "tok"}};
   o.access_key = "cfg";
   o.secret_key = "cfgs";

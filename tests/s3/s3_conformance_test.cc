@@ -6,14 +6,14 @@
 // The endpoint comes from the environment; tests/integration/s3.test.mjs
 // starts s3rver and runs this binary with:
 //   ANDANTE_S3_ENDPOINT=127.0.0.1:<port>  ANDANTE_S3_BUCKET=<bucket>
-//   ANDANTE_S3_REGION=<region>            AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY
+//   ANDANTE_S3_REGION=<region>            AWS_ACCESS_KEY_ID /
+//   AWS_SECRET_ACCESS_KEY
 // Without them every test fails (it is not registered with meson on its
 // own). Each test gets a fresh prefix in the bucket, so it starts empty.
-#include "tests/backend/backend_conformance_test.cc"
-
 #include <cstdlib>
 
 #include "andante/s3.h"
+#include "tests/backend/backend_conformance_test.cc"
 
 namespace andante {
 namespace {
@@ -37,8 +37,8 @@ S3Options OptionsFromEnv(const std::string& prefix) {
     o.forcepathstyle = true;
   }
   if (!Env("ANDANTE_S3_REQUEST_TIMEOUT_MS").empty()) {
-    o.request_timeout =
-        absl::Milliseconds(std::atoi(Env("ANDANTE_S3_REQUEST_TIMEOUT_MS").c_str()));
+    o.request_timeout = absl::Milliseconds(
+        std::atoi(Env("ANDANTE_S3_REQUEST_TIMEOUT_MS").c_str()));
     o.min_backoff = absl::Milliseconds(10);
   }
   o.prefix = prefix;

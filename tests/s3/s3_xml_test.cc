@@ -42,7 +42,8 @@ TEST(S3XmlTest, RejectsBadCharacterReference) {
 
 TEST(S3XmlTest, ParsesListObjectsV2) {
   std::string xml = kListV2;
-  const std::string bad = "<CommonPrefixes><Prefix>single-tenant/&#x e;</Prefix></CommonPrefixes>";
+  const std::string bad =
+      "<CommonPrefixes><Prefix>single-tenant/&#x e;</Prefix></CommonPrefixes>";
   xml.replace(xml.find(bad), bad.size(),
               "<CommonPrefixes><Prefix>single-tenant/&#xe9;&#233;</Prefix>"
               "</CommonPrefixes>");
@@ -50,9 +51,9 @@ TEST(S3XmlTest, ParsesListObjectsV2) {
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(r->keys, ElementsAre("single-tenant/index.json.gz",
                                    "single-tenant/a&b <c>"));
-  EXPECT_THAT(r->common_prefixes,
-              ElementsAre("single-tenant/0a1b2c/",
-                          "single-tenant/\xC3\xA9\xC3\xA9"));
+  EXPECT_THAT(
+      r->common_prefixes,
+      ElementsAre("single-tenant/0a1b2c/", "single-tenant/\xC3\xA9\xC3\xA9"));
   EXPECT_TRUE(r->truncated);
   EXPECT_EQ(r->next_continuation_token,
             "1ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=");

@@ -115,8 +115,8 @@ TEST(SigV4S3ExampleTest, GetObjectWithRange) {
             "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/"
             "aws4_request\n7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2"
             "dc43964946972");
-  const Signature s = Sign(r, "AKIAIOSFODNN7EXAMPLE", "20130524T000000Z",
-                           parts, SigningKey(parts));
+  const Signature s = Sign(r, "AKIAIOSFODNN7EXAMPLE", "20130524T000000Z", parts,
+                           SigningKey(parts));
   EXPECT_EQ(s.authorization,
             "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/"
             "us-east-1/s3/aws4_request, SignedHeaders=host;range;x-amz-"
@@ -131,10 +131,10 @@ TEST(SigV4Test, ChangingAnySignedPartChangesTheSignature) {
   r.payload_hash = Sha256Hex("x");
   EXPECT_NE(SignSuite(r).signature, base);
   const SigningKeyParts other{"other", "20150830", "us-east-1", "service"};
-  EXPECT_NE(Sign(SuiteGet("/a"), "AKIDEXAMPLE", kSuiteDate, other,
-                 SigningKey(other))
-                .signature,
-            base);
+  EXPECT_NE(
+      Sign(SuiteGet("/a"), "AKIDEXAMPLE", kSuiteDate, other, SigningKey(other))
+          .signature,
+      base);
 }
 
 TEST(SigV4Test, HeaderValuesAreTrimmedAndDuplicatesJoined) {

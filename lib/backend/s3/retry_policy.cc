@@ -12,8 +12,7 @@ bool IsRetryable(const Attempt& a) {
   return a.s3_code == "SlowDown" || a.s3_code == "RequestTimeout" ||
          a.s3_code == "RequestTimeTooSkewed" || a.s3_code == "InternalError" ||
          a.s3_code == "ServiceUnavailable" || a.s3_code == "Throttling" ||
-         a.s3_code == "ThrottlingException" ||
-         a.s3_code == "RequestThrottled";
+         a.s3_code == "ThrottlingException" || a.s3_code == "RequestThrottled";
 }
 
 absl::StatusCode CodeFor(const Attempt& a) {
@@ -45,8 +44,8 @@ absl::Duration Backoff(int retry, absl::Duration min_backoff,
   cap = std::min(cap, max_backoff);
   const int64_t us = absl::ToInt64Microseconds(cap);
   if (us <= 0) return absl::ZeroDuration();
-  return absl::Microseconds(absl::Uniform<int64_t>(
-      absl::IntervalClosedClosed, gen, int64_t{0}, us));
+  return absl::Microseconds(
+      absl::Uniform<int64_t>(absl::IntervalClosedClosed, gen, int64_t{0}, us));
 }
 
 }  // namespace andante::s3

@@ -87,9 +87,8 @@ class MultipartWriter final : public ObjectWriter {
     }
     std::string xml = "<CompleteMultipartUpload>";
     for (size_t i = 0; i < etags_.size(); ++i) {
-      absl::StrAppend(&xml, "<Part><PartNumber>", i + 1,
-                      "</PartNumber><ETag>", XmlEscape(etags_[i]),
-                      "</ETag></Part>");
+      absl::StrAppend(&xml, "<Part><PartNumber>", i + 1, "</PartNumber><ETag>",
+                      XmlEscape(etags_[i]), "</ETag></Part>");
     }
     xml += "</CompleteMultipartUpload>";
     S3Request complete;
@@ -110,11 +109,20 @@ class MultipartWriter final : public ObjectWriter {
     std::string out;
     for (char c : in) {
       switch (c) {
-        case '&': out += "&amp;"; break;
-        case '<': out += "&lt;"; break;
-        case '>': out += "&gt;"; break;
-        case '"': out += "&quot;"; break;
-        default: out.push_back(c);
+        case '&':
+          out += "&amp;";
+          break;
+        case '<':
+          out += "&lt;";
+          break;
+        case '>':
+          out += "&gt;";
+          break;
+        case '"':
+          out += "&quot;";
+          break;
+        default:
+          out.push_back(c);
       }
     }
     return out;
@@ -222,8 +230,8 @@ class S3Backend final : public Backend {
     }
     S3Request get;
     get.key = full;
-    get.headers = {{"range", absl::StrCat("bytes=", offset, "-",
-                                          offset + length - 1)}};
+    get.headers = {
+        {"range", absl::StrCat("bytes=", offset, "-", offset + length - 1)}};
     absl::StatusOr<S3Response> r = client_.Execute("ReadRange", get);
     if (!r.ok()) return r.status();
     if (r->status == 404) return NotFound("ReadRange", key);
@@ -312,7 +320,7 @@ class S3Backend final : public Backend {
     list.query.emplace_back("prefix", dir);
     if (!o.list_objects_v1) list.query.emplace_back("list-type", "2");
     if (!position.empty()) {
-      list.query.emplace_back(o.list_objects_v1 ? "marker"
+      list.query.emplace_back(o.list_objects_v1   ? "marker"
                               : position_is_token ? "continuation-token"
                                                   : "start-after",
                               position);
@@ -402,9 +410,9 @@ class S3Backend final : public Backend {
         token = result->next_continuation_token;
       }
       if (token.empty()) {
-        return absl::InternalError(absl::StrCat(
-            "s3 List s3://", o.bucket, "/", dir,
-            ": truncated listing without a continuation token"));
+        return absl::InternalError(
+            absl::StrCat("s3 List s3://", o.bucket, "/", dir,
+                         ": truncated listing without a continuation token"));
       }
       continue;
     }
@@ -420,9 +428,8 @@ class S3Backend final : public Backend {
                         ToAbsl(full));
   }
   absl::Status NotFound(std::string_view op, std::string_view key) const {
-    return absl::NotFoundError(absl::StrCat("s3 ", ToAbsl(op), " ",
-                                            Display(FullKey(key)),
-                                            ": no such object"));
+    return absl::NotFoundError(absl::StrCat(
+        "s3 ", ToAbsl(op), " ", Display(FullKey(key)), ": no such object"));
   }
   absl::Status PastEnd(std::string_view key, uint64_t offset, uint64_t length,
                        uint64_t size) const {

@@ -133,12 +133,11 @@ absl::StatusOr<ResolvedOptions> ResolveOptions(S3Options options,
     r.host = std::string(endpoint);
   }
   if (!ValidHost(r.host)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("s3: endpoint \"", options.endpoint,
-                     "\" is not host[:port]"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "s3: endpoint \"", options.endpoint, "\" is not host[:port]"));
   }
-  r.region = options.region.empty() ? RegionFromEndpoint(r.host)
-                                    : options.region;
+  r.region =
+      options.region.empty() ? RegionFromEndpoint(r.host) : options.region;
   absl::string_view prefix = ToAbsl(options.prefix);
   while (absl::ConsumePrefix(&prefix, "/")) {
   }
@@ -146,8 +145,7 @@ absl::StatusOr<ResolvedOptions> ResolveOptions(S3Options options,
   }
   options.prefix = std::string(prefix);
   if (!options.prefix.empty()) {
-    if (absl::Status s = internal::ValidateObjectKey(options.prefix);
-        !s.ok()) {
+    if (absl::Status s = internal::ValidateObjectKey(options.prefix); !s.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("s3: prefix \"", options.prefix, "\": ", s.message()));
     }
@@ -282,7 +280,8 @@ S3Client::~S3Client() = default;
 std::string S3Client::SigningKeyFor(const std::string& day) {
   absl::MutexLock lock(&mu_);
   if (day != key_day_) {
-    signing_key_ = SigningKey({options_.secret_key, day, options_.region, "s3"});
+    signing_key_ =
+        SigningKey({options_.secret_key, day, options_.region, "s3"});
     key_day_ = day;
   }
   return signing_key_;
@@ -293,9 +292,9 @@ absl::Status S3Client::Acquire() {
   const int max = options_.options.max_workers;
   if (in_flight_ >= max) {
     if (waiting_ >= options_.options.queue_depth) {
-      return absl::ResourceExhaustedError(absl::StrCat(
-          "s3: ", waiting_, " requests already wait for one of ", max,
-          " workers (storage.trace.pool.queue_depth)"));
+      return absl::ResourceExhaustedError(
+          absl::StrCat("s3: ", waiting_, " requests already wait for one of ",
+                       max, " workers (storage.trace.pool.queue_depth)"));
     }
     ++waiting_;
     mu_.Await(absl::Condition(
@@ -337,7 +336,8 @@ S3Response S3Client::AttemptOnce(const S3Request& request,
 
   curl_slist* headers = nullptr;
   for (const auto& [name, value] : sr.headers) {
-    headers = curl_slist_append(headers, absl::StrCat(name, ": ", value).c_str());
+    headers =
+        curl_slist_append(headers, absl::StrCat(name, ": ", value).c_str());
   }
   if (!options_.access_key.empty()) {
     const std::string day = AmzDay(now);
@@ -357,10 +357,12 @@ S3Response S3Client::AttemptOnce(const S3Request& request,
   curl_easy_setopt(h, CURLOPT_SHARE, curl_->share);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(o.connect_timeout)));
-  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(o.request_timeout)));
+  curl_easy_setopt(
+      h, CURLOPT_CONNECTTIMEOUT_MS,
+      static_cast<long>(absl::ToInt64Milliseconds(o.connect_timeout)));
+  curl_easy_setopt(
+      h, CURLOPT_TIMEOUT_MS,
+      static_cast<long>(absl::ToInt64Milliseconds(o.request_timeout)));
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &WriteBody);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp.body);
@@ -467,7 +469,8 @@ absl::StatusOr<S3Response> S3Client::Execute(std::string_view op,
           absl::StrAppend(&detail, " ", s3err->code, ": ", s3err->message);
         }
       }
-      if (attempt > 0) absl::StrAppend(&detail, " (after ", attempt + 1, " attempts)");
+      if (attempt > 0)
+        absl::StrAppend(&detail, " (after ", attempt + 1, " attempts)");
       absl::StatusCode code = CodeFor(a);
       if (resp.status == 404 && a.s3_code == "NoSuchBucket") {
         code = absl::StatusCode::kFailedPrecondition;

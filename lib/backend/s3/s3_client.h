@@ -48,9 +48,9 @@ std::string RegionFromEndpoint(std::string_view host);
 struct S3Request {
   std::string method = "GET";  // GET HEAD PUT POST DELETE
   std::string key;             // full object key in the bucket; "" = bucket
-  std::vector<std::pair<std::string, std::string>> query;  // not encoded
+  std::vector<std::pair<std::string, std::string>> query;    // not encoded
   std::vector<std::pair<std::string, std::string>> headers;  // signed
-  std::string_view body;       // PUT/POST payload; must outlive Execute
+  std::string_view body;  // PUT/POST payload; must outlive Execute
 };
 
 struct S3Response {

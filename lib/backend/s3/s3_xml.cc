@@ -70,14 +70,13 @@ absl::StatusOr<std::string> XmlUnescape(std::string_view text) {
       const bool hex = name[1] == 'x' || name[1] == 'X';
       std::string_view digits = name.substr(hex ? 2 : 1);
       uint32_t cp = 0;
-      auto [p, ec] = std::from_chars(digits.data(),
-                                     digits.data() + digits.size(), cp,
-                                     hex ? 16 : 10);
+      auto [p, ec] = std::from_chars(
+          digits.data(), digits.data() + digits.size(), cp, hex ? 16 : 10);
       if (digits.empty() || ec != std::errc() ||
           p != digits.data() + digits.size() || cp == 0 || cp > 0x10FFFF ||
           (cp >= 0xD800 && cp <= 0xDFFF)) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "bad XML character reference &", ToAbsl(name), ";"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("bad XML character reference &", ToAbsl(name), ";"));
       }
       AppendUtf8(cp, out);
     } else {
@@ -122,9 +121,8 @@ absl::StatusOr<std::vector<std::string_view>> XmlElements(
     }
     const size_t end = xml.find(close, gt + 1);
     if (end == std::string_view::npos) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("<", ToAbsl(tag), "> without ", close,
-                       " in S3 response"));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "<", ToAbsl(tag), "> without ", close, " in S3 response"));
     }
     out.push_back(xml.substr(gt + 1, end - gt - 1));
     pos = end + close.size();

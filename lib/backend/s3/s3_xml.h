@@ -25,8 +25,8 @@ absl::StatusOr<std::string> XmlUnescape(std::string_view text);
 // The raw inner text of every <tag>...</tag> (also <tag attr="...">) in
 // `xml`, in document order; <tag/> yields "". Views into `xml`.
 // INVALID_ARGUMENT on an unterminated element.
-absl::StatusOr<std::vector<std::string_view>> XmlElements(
-    std::string_view xml, std::string_view tag);
+absl::StatusOr<std::vector<std::string_view>> XmlElements(std::string_view xml,
+                                                          std::string_view tag);
 
 // The decoded text of the first <tag> in `xml`; nullopt if none.
 absl::StatusOr<std::optional<std::string>> XmlFirst(std::string_view xml,

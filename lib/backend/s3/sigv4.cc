@@ -18,8 +18,7 @@ namespace {
 using internal::ToAbsl;
 
 bool IsUnreserved(unsigned char c) {
-  return absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' ||
-         c == '~';
+  return absl::ascii_isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
 }
 
 // Trim, and collapse runs of spaces inside the value to one (the spec's
@@ -56,8 +55,8 @@ std::string Sha256Hex(std::string_view data) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
          digest);
-  return HexEncode(std::string_view(reinterpret_cast<char*>(digest),
-                                    sizeof(digest)));
+  return HexEncode(
+      std::string_view(reinterpret_cast<char*>(digest), sizeof(digest)));
 }
 
 std::string HmacSha256(std::string_view key, std::string_view data) {
@@ -144,8 +143,7 @@ std::string CanonicalRequest(const SigningRequest& r) {
 std::string StringToSign(std::string_view amz_date, std::string_view scope,
                          std::string_view canonical_request) {
   return absl::StrCat("AWS4-HMAC-SHA256\n", ToAbsl(amz_date), "\n",
-                      ToAbsl(scope), "\n",
-                      Sha256Hex(canonical_request));
+                      ToAbsl(scope), "\n", Sha256Hex(canonical_request));
 }
 
 std::string CredentialScope(const SigningKeyParts& p) {
@@ -167,10 +165,10 @@ Signature Sign(const SigningRequest& request, std::string_view access_key,
       StringToSign(amz_date, scope, CanonicalRequest(request));
   Signature s;
   s.signature = HexEncode(HmacSha256(signing_key, sts));
-  s.authorization = absl::StrCat(
-      "AWS4-HMAC-SHA256 Credential=", ToAbsl(access_key), "/", scope,
-      ", SignedHeaders=", SignedHeaders(request.headers),
-      ", Signature=", s.signature);
+  s.authorization =
+      absl::StrCat("AWS4-HMAC-SHA256 Credential=", ToAbsl(access_key), "/",
+                   scope, ", SignedHeaders=", SignedHeaders(request.headers),
+                   ", Signature=", s.signature);
   return s;
 }
 

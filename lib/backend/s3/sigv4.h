@@ -39,12 +39,12 @@ std::string AmzDay(absl::Time t);
 // are trimmed and inner runs of spaces collapsed, as the spec requires.
 // Every header listed here is signed.
 struct SigningRequest {
-  std::string method;          // "GET"
-  std::string canonical_uri;   // already UriEncode'd path: "/bucket/a%20b"
+  std::string method;         // "GET"
+  std::string canonical_uri;  // already UriEncode'd path: "/bucket/a%20b"
   // Query parameters, NOT encoded; sorted and encoded by CanonicalQuery.
   std::vector<std::pair<std::string, std::string>> query;
   std::vector<std::pair<std::string, std::string>> headers;
-  std::string payload_hash;    // hex SHA-256 of the body or UNSIGNED-PAYLOAD
+  std::string payload_hash;  // hex SHA-256 of the body or UNSIGNED-PAYLOAD
 };
 
 struct SigningKeyParts {
