@@ -88,8 +88,8 @@ class BackendMetrics {
 };
 
 // The S3 backend plus Tempo's startup check (one LIST). Wrong credentials
-// or a missing bucket stop the start; an unreachable store only warns, so
-// the server can take writes into the WAL until the store is back.
+// or a missing bucket stop the start with S3's own error; an unreachable
+// store only warns here (Store::Open, which lists the bucket too, decides).
 absl::StatusOr<std::unique_ptr<Backend>> OpenS3(const S3Options& options) {
   absl::StatusOr<std::unique_ptr<Backend>> backend = OpenS3Backend(options);
   if (!backend.ok()) {
