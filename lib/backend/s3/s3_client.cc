@@ -444,9 +444,11 @@ absl::StatusOr<S3Response> S3Client::Execute(std::string_view op,
       a.transport_error = true;
     } else {
       a.http_status = resp.status;
-      s3err = ParseError(resp.body);
-      if (s3err.has_value()) a.s3_code = s3err->code;
       const bool ok2xx = resp.status >= 200 && resp.status < 300;
+      // Object bodies are not searched for an <Error> document: only
+      // failures and POST answers (CompleteMultipartUpload) can carry one.
+      if (!ok2xx || request.method == "POST") s3err = ParseError(resp.body);
+      if (s3err.has_value()) a.s3_code = s3err->code;
       // CompleteMultipartUpload can fail with 200 and an <Error> body.
       if (ok2xx && request.method == "POST" && s3err.has_value()) {
         a.http_status = 500;
