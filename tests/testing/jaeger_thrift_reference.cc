@@ -420,7 +420,7 @@ absl::Status Decode(std::string_view input, Envelope envelope, ExportTraceServic
   std::string error;
   try {
     auto config = std::make_shared<TConfiguration>(
-        static_cast<int>(input.size()), TConfiguration::DEFAULT_MAX_FRAME_SIZE,
+        static_cast<int>(input.size()), int{TConfiguration::DEFAULT_MAX_FRAME_SIZE},  // a copy: no odr-use
         kRecursionLimit);
     // OBSERVE: reads the caller's bytes in place, never writes them.
     auto buffer = std::make_shared<TMemoryBuffer>(
