@@ -99,6 +99,7 @@ struct Expr {
   std::shared_ptr<const RE2> re;
   StaticType type = StaticType::kUnknown;
   uint32_t offset = 0, end = 0;  // source range
+  uint32_t depth = 1;            // height of the subtree rooted here
 };
 
 enum class SetKind : uint8_t {
@@ -134,6 +135,7 @@ struct SetNode {
   bool uses_events = false;  // kFilter: body references event scope
   bool uses_links = false;   // kFilter: body references link scope
   uint32_t offset = 0;
+  uint32_t depth = 1;  // height of the subtree rooted here
 };
 
 struct AttributeSlot {

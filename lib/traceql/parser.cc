@@ -221,6 +221,13 @@ class Parser {
     ~DepthGuard() { --*d_; }
     int* d_;
   };
+  // Evaluation recurses over the trees; long operator chains such as
+  // `.a + .a + ...` build deep trees without deep parser recursion.
+  static constexpr uint32_t kMaxTreeDepth = 1000;
+  absl::Status TooDeep(uint32_t offset) const {
+    return ErrorAt(offset, Cat("expression has more than ", kMaxTreeDepth,
+                               " nested operations"));
+  }
   absl::Status CheckDepth(uint32_t offset) const {
     if (depth_ > Query::kMaxDepth) {
       return ErrorAt(offset, Cat("query nested more than ",
@@ -231,10 +238,16 @@ class Parser {
 
   // ---- Nodes ----
   int AddExpr(Expr e) {
+    for (int child : {e.lhs, e.rhs}) {
+      if (child >= 0) e.depth = std::max(e.depth, q_->exprs[child].depth + 1);
+    }
     q_->exprs.push_back(std::move(e));
     return static_cast<int>(q_->exprs.size()) - 1;
   }
   int AddSet(SetNode n) {
+    for (int child : {n.lhs, n.rhs}) {
+      if (child >= 0) n.depth = std::max(n.depth, q_->sets[child].depth + 1);
+    }
     q_->sets.push_back(std::move(n));
     return static_cast<int>(q_->sets.size()) - 1;
   }
@@ -345,6 +358,7 @@ class Parser {
       n.rhs = *rhs;
       n.offset = at;
       lhs = AddSet(std::move(n));
+      if (q_->sets[*lhs].depth > kMaxTreeDepth) return TooDeep(at);
     }
     return lhs;
   }
@@ -415,6 +429,7 @@ class Parser {
         lhs = MakeBinary(op, *lhs, *rhs, at);
       }
       if (!lhs.ok()) return lhs;
+      if (q_->exprs[*lhs].depth > kMaxTreeDepth) return TooDeep(at);
     }
     return lhs;
   }

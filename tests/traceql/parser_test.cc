@@ -90,6 +90,16 @@ TEST(ParserErrorTable, QueryTooLargeOrTooDeep) {
   EXPECT_THAT(ErrorOf(deep_not), HasSubstr("nested more than"));
   std::string deep_sets = std::string(5000, '(') + "{}" + std::string(5000, ')');
   EXPECT_THAT(ErrorOf(deep_sets), HasSubstr("nested more than"));
+  // Long left-associative chains: no deep parser recursion, but deep trees.
+  std::string chain = "{ .a";
+  for (int k = 0; k < 3000; ++k) chain += " + .a";
+  EXPECT_THAT(ErrorOf(chain + " = 1 }"), HasSubstr("nested operations"));
+  std::string sets = "{ }";
+  for (int k = 0; k < 3000; ++k) sets += " > { }";
+  EXPECT_THAT(ErrorOf(sets), HasSubstr("nested operations"));
+  std::string ok = "{ .a = 1";
+  for (int k = 0; k < 300; ++k) ok += " && .a = 1";
+  ExpectParses(ok + " }");
 }
 
 TEST(LexerRules, StringsAndEscapes) {
