@@ -49,12 +49,11 @@ void AddAttributes(const google::protobuf::RepeatedPtrField<KeyValue>& kvs,
   }
 }
 
-}  // namespace
-
-absl::Status TraceFromOtlp(const opentelemetry::proto::trace::v1::TracesData& data,
-                           Trace* out) {
+absl::Status Convert(const opentelemetry::proto::trace::v1::TracesData& data,
+                     const TraceId* known_id, Trace* out) {
   out->Clear();
-  bool have_id = false;
+  bool have_id = known_id != nullptr;
+  if (known_id) out->trace_id = *known_id;
   for (const auto& rs : data.resource_spans()) {
     uint32_t resource = out->AddResource();
     AddAttributes(rs.resource().attributes(), out);
@@ -73,7 +72,7 @@ absl::Status TraceFromOtlp(const opentelemetry::proto::trace::v1::TracesData& da
               "parent span ID must be 8 bytes, got ",
               sp.parent_span_id().size()));
         }
-        if (!have_id) {
+        if (!have_id && !sp.trace_id().empty()) {
           absl::StatusOr<TraceId> id = TraceId::FromBytes(sp.trace_id());
           if (!id.ok()) return id.status();
           out->trace_id = *id;
@@ -113,6 +112,18 @@ absl::Status TraceFromOtlp(const opentelemetry::proto::trace::v1::TracesData& da
   }
   out->Finish();
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status TraceFromOtlp(const opentelemetry::proto::trace::v1::TracesData& data,
+                           Trace* out) {
+  return Convert(data, nullptr, out);
+}
+
+absl::Status TraceFromOtlp(const opentelemetry::proto::trace::v1::TracesData& data,
+                           const TraceId& id, Trace* out) {
+  return Convert(data, &id, out);
 }
 
 }  // namespace andante::traceql
