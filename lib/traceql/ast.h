@@ -24,6 +24,11 @@ struct Val {
     bool b;
   };
   std::string_view s;
+  // For strings: the id in the bound trace's dictionary (equal ids <=> equal
+  // strings), kNoString if the string does not come from the dictionary, or
+  // kAbsentLiteral for a query literal the trace never interned.
+  uint32_t sid = kNoString;
+  static constexpr uint32_t kAbsentLiteral = UINT32_MAX - 1;
   Val() : i(0) {}
   static Val Int(int64_t v, ValueType t = ValueType::kInt) {
     Val x;
@@ -43,10 +48,11 @@ struct Val {
     x.b = v;
     return x;
   }
-  static Val Str(std::string_view v) {
+  static Val Str(std::string_view v, uint32_t sid = kNoString) {
     Val x;
     x.type = ValueType::kString;
     x.s = v;
+    x.sid = sid;
     return x;
   }
   bool IsNumeric() const {
@@ -95,8 +101,9 @@ struct Expr {
   int slot = -1;
   // kIntrinsic.
   Intrinsic intrinsic = Intrinsic::kName;
-  // kRegex.
+  // kRegex: the compiled pattern and its memo slot in the evaluator.
   std::shared_ptr<const RE2> re;
+  int regex_slot = -1;
   StaticType type = StaticType::kUnknown;
   uint32_t offset = 0, end = 0;  // source range
   uint32_t depth = 1;            // height of the subtree rooted here
@@ -162,6 +169,14 @@ struct QueryImpl {
   // Whether Tempo's candidate-span pre-filter can change the result; when
   // false the evaluator skips it.
   bool needs_candidate_filter = false;
+  // String literal expressions (resolved to trace string ids per trace).
+  std::vector<int> string_literals;
+  int regex_count = 0;
+  // Trace-level prefilter (AND mode only): a trace can match only if every
+  // one of these attribute slots and string literals occurs in its
+  // dictionary.
+  std::vector<int> required_slots;
+  std::vector<int> required_literals;
   // Intrinsics whose values need per-trace preparation.
   bool uses_span_id_strings = false;
   // Attributes/intrinsics reported on returned spans (Query::SpanAttributes).

@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_format.h"
 #include "traceql/values.h"
+#include "util/strings.h"
 
 namespace andante::traceql::internal {
 namespace {
@@ -68,11 +69,37 @@ std::string GroupKey(const Val& v) {
 
 }  // namespace
 
+Evaluator::Evaluator(const QueryImpl& query) : q_(query) {
+  const SetNode& root = q_.sets[q_.root];
+  if (root.kind == SetKind::kFilter) {
+    first_filter_ = q_.root;
+  } else if (root.kind == SetKind::kPipeline &&
+             q_.sets[root.stages[0]].kind == SetKind::kFilter) {
+    first_filter_ = root.stages[0];
+    rest_.assign(root.stages.begin() + 1, root.stages.end());
+  }
+  regex_cache_.resize(q_.regex_count);
+}
+
 void Evaluator::Bind(const Trace& trace) {
   trace_ = &trace;
   keys_.resize(q_.slots.size());
   for (size_t k = 0; k < q_.slots.size(); ++k) {
     keys_[k] = trace.Find(q_.slots[k].name);
+  }
+  literal_sids_.resize(q_.exprs.size());
+  for (int e : q_.string_literals) {
+    uint32_t id = trace.Find(q_.exprs[e].str);
+    literal_sids_[e] = id == kAbsent ? Val::kAbsentLiteral : id;
+  }
+  regex_memo_.resize(q_.regex_count);
+  for (auto& memo : regex_memo_) memo.assign(trace.strings.size(), -1);
+  skip_trace_ = false;
+  for (int slot : q_.required_slots) {
+    if (keys_[slot] == kAbsent) skip_trace_ = true;
+  }
+  for (int e : q_.required_literals) {
+    if (literal_sids_[e] == Val::kAbsentLiteral) skip_trace_ = true;
   }
   if (q_.uses_span_id_strings) {
     span_id_hex_.resize(trace.spans.size());
@@ -88,7 +115,7 @@ void Evaluator::Bind(const Trace& trace) {
 
 Val Evaluator::Stored(const StoredValue& v) const {
   switch (v.type) {
-    case ValueType::kString: return Val::Str(trace_->strings[v.str]);
+    case ValueType::kString: return Val::Str(trace_->strings[v.str], v.str);
     case ValueType::kFloat: return Val::Float(v.f);
     case ValueType::kBool: return Val::Bool(v.b);
     case ValueType::kNil: return Val();
@@ -135,9 +162,9 @@ Val Evaluator::IntrinsicValue(Intrinsic in, uint32_t span) {
   const Trace& t = *trace_;
   const Span& s = t.spans[span];
   switch (in) {
-    case Intrinsic::kName: return Val::Str(t.strings[s.name]);
+    case Intrinsic::kName: return Val::Str(t.strings[s.name], s.name);
     case Intrinsic::kStatus: return Val::Int(int64_t(s.status), ValueType::kStatus);
-    case Intrinsic::kStatusMessage: return Val::Str(t.strings[s.status_message]);
+    case Intrinsic::kStatusMessage: return Val::Str(t.strings[s.status_message], s.status_message);
     case Intrinsic::kKind: return Val::Int(int64_t(s.kind), ValueType::kKind);
     case Intrinsic::kDuration: return Val::Int(s.duration_nanos, ValueType::kDuration);
     case Intrinsic::kChildCount: return Val::Int(s.child_count);
@@ -150,31 +177,31 @@ Val Evaluator::IntrinsicValue(Intrinsic in, uint32_t span) {
       return Val::Int(t.duration_nanos, ValueType::kDuration);
     case Intrinsic::kRootName:
       if (t.root_span < 0) return Val();
-      return Val::Str(t.strings[t.spans[t.root_span].name]);
+      return Val::Str(t.strings[t.spans[t.root_span].name], t.spans[t.root_span].name);
     case Intrinsic::kRootServiceName: {
       if (t.root_span < 0) return Val();
       uint32_t svc = t.resources[t.spans[t.root_span].resource].service_name;
       if (svc == kNoString) return Val();
-      return Val::Str(t.strings[svc]);
+      return Val::Str(t.strings[svc], svc);
     }
     case Intrinsic::kEventName:
       if (event_ < 0) return Val();
-      return Val::Str(t.strings[t.events[event_].name]);
+      return Val::Str(t.strings[t.events[event_].name], t.events[event_].name);
     case Intrinsic::kEventTimeSinceStart:
       if (event_ < 0) return Val();
       return Val::Int(t.events[event_].time_since_start_nanos, ValueType::kDuration);
     case Intrinsic::kLinkTraceId:
       if (link_ < 0) return Val();
-      return Val::Str(t.strings[t.links[link_].trace_id]);
+      return Val::Str(t.strings[t.links[link_].trace_id], t.links[link_].trace_id);
     case Intrinsic::kLinkSpanId:
       if (link_ < 0) return Val();
-      return Val::Str(t.strings[t.links[link_].span_id]);
+      return Val::Str(t.strings[t.links[link_].span_id], t.links[link_].span_id);
     case Intrinsic::kInstrumentationName:
       if (s.scope == Trace::kNoScope) return Val();
-      return Val::Str(t.strings[t.scopes[s.scope].name]);
+      return Val::Str(t.strings[t.scopes[s.scope].name], t.scopes[s.scope].name);
     case Intrinsic::kInstrumentationVersion:
       if (s.scope == Trace::kNoScope) return Val();
-      return Val::Str(t.strings[t.scopes[s.scope].version]);
+      return Val::Str(t.strings[t.scopes[s.scope].version], t.scopes[s.scope].version);
   }
   return Val();
 }
@@ -183,7 +210,9 @@ Val Evaluator::Eval(int expr, uint32_t span) {
   const Expr& e = q_.exprs[expr];
   switch (e.kind) {
     case ExprKind::kLiteral:
-      if (e.literal.type == ValueType::kString) return Val::Str(e.str);
+      if (e.literal.type == ValueType::kString) {
+        return Val::Str(e.str, literal_sids_[expr]);
+      }
       return e.literal;
     case ExprKind::kAttribute:
       return AttributeValue(e, span);
@@ -228,7 +257,27 @@ Val Evaluator::Eval(int expr, uint32_t span) {
     case ExprKind::kRegex: {
       Val v = Eval(e.lhs, span);
       if (v.type != ValueType::kString) return Val::Bool(false);
-      bool m = RE2::FullMatch(v.s, *e.re);
+      bool m;
+      if (v.sid < regex_memo_[e.regex_slot].size()) {
+        int8_t& memo = regex_memo_[e.regex_slot][v.sid];
+        if (memo < 0) {
+          // Values repeat across traces (span names, services): remember
+          // results by string, up to a bound.
+          auto& cache = regex_cache_[e.regex_slot];
+          auto it = cache.find(andante::internal::ToAbsl(v.s));
+          if (it != cache.end()) {
+            memo = it->second ? 1 : 0;
+          } else {
+            bool r = RE2::FullMatch(v.s, *e.re);
+            if (cache.size() >= 16384) cache.clear();
+            cache.emplace(std::string(v.s), r);
+            memo = r ? 1 : 0;
+          }
+        }
+        m = memo == 1;
+      } else {
+        m = RE2::FullMatch(v.s, *e.re);
+      }
       return Val::Bool(e.negate ? !m : m);
     }
   }
@@ -290,20 +339,35 @@ absl::Status Evaluator::Evaluate(const Trace& trace,
                                  std::vector<SpanSet>* out) {
   out->clear();
   Bind(trace);
+  if (skip_trace_) return absl::OkStatus();
   uint32_t n = static_cast<uint32_t>(trace.spans.size());
   mark_.assign(n, 0);
   count_.assign(n, 0);
-  Sets input(1);
-  if (q_.needs_candidate_filter) {
-    Candidates(&input[0].spans);
-  } else {
-    input[0].spans.resize(n);
-    for (uint32_t s = 0; s < n; ++s) input[0].spans[s] = s;
-  }
-  if (input[0].spans.empty()) return absl::OkStatus();
   Sets result;
-  absl::Status st = EvalSet(q_.root, std::move(input), &result);
-  if (!st.ok()) return st;
+  if (first_filter_ >= 0 && !q_.needs_candidate_filter) {
+    // Fast path: no allocation for a trace the first filter rejects.
+    const SetNode& f = q_.sets[first_filter_];
+    scratch_.clear();
+    for (uint32_t s = 0; s < n; ++s) {
+      if (f.expr < 0 || Matches(f.expr, s, f.uses_events, f.uses_links)) {
+        scratch_.push_back(s);
+      }
+    }
+    if (scratch_.empty() && !div_by_zero_) return absl::OkStatus();
+    Sets cur(1);
+    cur[0].spans = scratch_;
+    for (int stage : rest_) {
+      Sets next;
+      absl::Status st = EvalSet(stage, std::move(cur), &next);
+      if (!st.ok()) return st;
+      cur = std::move(next);
+      if (cur.empty()) break;
+    }
+    result = std::move(cur);
+  } else {
+    absl::Status st = EvalAll(&result);
+    if (!st.ok()) return st;
+  }
   if (div_by_zero_) {
     return absl::InvalidArgumentError(
         "query error: integer division by zero");
@@ -313,6 +377,19 @@ absl::Status Evaluator::Evaluate(const Trace& trace,
     out->push_back(SpanSet{std::move(s.spans), std::move(s.attributes)});
   }
   return absl::OkStatus();
+}
+
+absl::Status Evaluator::EvalAll(Sets* result) {
+  uint32_t n = static_cast<uint32_t>(trace_->spans.size());
+  Sets input(1);
+  if (q_.needs_candidate_filter) {
+    Candidates(&input[0].spans);
+  } else {
+    input[0].spans.resize(n);
+    for (uint32_t s = 0; s < n; ++s) input[0].spans[s] = s;
+  }
+  if (input[0].spans.empty()) return absl::OkStatus();
+  return EvalSet(q_.root, std::move(input), result);
 }
 
 absl::Status Evaluator::EvalSet(int node, Sets input, Sets* out) {

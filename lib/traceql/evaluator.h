@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "andante/traceql.h"
 #include "traceql/ast.h"
@@ -14,7 +15,7 @@ namespace andante::traceql::internal {
 
 class Evaluator {
  public:
-  explicit Evaluator(const QueryImpl& query) : q_(query) {}
+  explicit Evaluator(const QueryImpl& query);
 
   // See Matcher::Evaluate.
   absl::Status Evaluate(const Trace& trace, std::vector<SpanSet>* out);
@@ -45,14 +46,25 @@ class Evaluator {
   void EvalScalarFilter(const SetNode& n, Sets input, Sets* out);
   void EvalBy(const SetNode& n, Sets input, Sets* out);
   void Candidates(Spans* out);
+  absl::Status EvalAll(Sets* result);
 
   const QueryImpl& q_;
   const Trace* trace_ = nullptr;
   std::vector<uint32_t> keys_;  // per attribute slot: key id or UINT32_MAX
+  std::vector<uint32_t> literal_sids_;  // per expr: string literal's id
+  std::vector<std::vector<int8_t>> regex_memo_;  // per regex, per string id
+  bool skip_trace_ = false;  // the prefilter ruled the bound trace out
   std::vector<std::string> span_id_hex_, parent_id_hex_;
   int32_t event_ = -1;
   int32_t link_ = -1;
   bool div_by_zero_ = false;
+  // Fast path: the filter that starts the query (-1 if none) and the stages
+  // after it; evaluated straight over the trace's spans.
+  int first_filter_ = -1;
+  std::vector<int> rest_;
+  Spans scratch_;
+  // Regex results by string, across traces (bounded).
+  std::vector<absl::flat_hash_map<std::string, bool>> regex_cache_;
   std::vector<uint8_t> mark_;   // scratch: per span flags
   std::vector<uint32_t> count_; // scratch: per span counters
 };

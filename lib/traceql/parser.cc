@@ -1056,7 +1056,27 @@ class Parser {
   }
 
   void AddCondition(const Expr& leaf, CompareOp op, const Val* literal,
-                    int expr) {
+                    int expr, bool plain = true, int literal_expr = -1) {
+    // A plain condition of an AND-mode query that is false for a missing
+    // value lets a trace lacking the attribute (or the literal) be skipped.
+    if (plain && op != CompareOp::kAbsent) {
+      if (leaf.kind == ExprKind::kAttribute) {
+        required_slots_.push_back(leaf.slot);
+      }
+      bool dictionary_valued =
+          leaf.kind == ExprKind::kAttribute ||
+          leaf.intrinsic == Intrinsic::kName ||
+          leaf.intrinsic == Intrinsic::kStatusMessage ||
+          leaf.intrinsic == Intrinsic::kRootName ||
+          leaf.intrinsic == Intrinsic::kRootServiceName ||
+          leaf.intrinsic == Intrinsic::kEventName ||
+          leaf.intrinsic == Intrinsic::kInstrumentationName ||
+          leaf.intrinsic == Intrinsic::kInstrumentationVersion;
+      if (op == CompareOp::kEq && literal_expr >= 0 && dictionary_valued &&
+          literal && literal->type == ValueType::kString) {
+        required_literals_.push_back(literal_expr);
+      }
+    }
     Condition c;
     if (leaf.kind == ExprKind::kIntrinsic) {
       c.is_intrinsic = true;
@@ -1076,7 +1096,8 @@ class Parser {
     e.lhs = leaf;
     e.type = StaticType::kBool;
     int idx = AddExpr(std::move(e));
-    AddCondition(q_->exprs[leaf], CompareOp::kPresent, nullptr, idx);
+    AddCondition(q_->exprs[leaf], CompareOp::kPresent, nullptr, idx,
+                 /*plain=*/false);
   }
 
   // Walks a filter body (or by/aggregate argument when `plain` is false).
@@ -1133,7 +1154,7 @@ class Parser {
           Val lit = LiteralVal(leaf_left ? e.rhs : e.lhs);
           AddColumn(leaf, false);
           AddCondition(leaf, ToCompareOp(leaf_left ? e.op : MirrorOp(e.op)),
-                       &lit, idx);
+                       &lit, idx, true, leaf_left ? e.rhs : e.lhs);
           return;
         }
         CollectConditions(e.lhs, false);
@@ -1207,6 +1228,17 @@ class Parser {
     CollectSet(q_->root, true);
     bool or_mode = or_mode_ || spanset_op_ || has_aggregate_ || unscoped_;
     q_->all_conditions_required = !or_mode;
+    if (!or_mode) {
+      q_->required_slots = required_slots_;
+      q_->required_literals = required_literals_;
+    }
+    for (size_t k = 0; k < q_->exprs.size(); ++k) {
+      Expr& e = q_->exprs[k];
+      if (e.kind == ExprKind::kLiteral && e.literal.type == ValueType::kString) {
+        q_->string_literals.push_back(static_cast<int>(k));
+      }
+      if (e.kind == ExprKind::kRegex) e.regex_slot = q_->regex_count++;
+    }
     q_->has_match_all_condition = match_all_;
     if (or_mode) {
       q_->needs_candidate_filter = non_filter_first_ && !match_all_;
@@ -1221,6 +1253,7 @@ class Parser {
   int depth_ = 0;
   QueryImpl* q_;
   std::vector<int> by_exprs_, select_exprs_, agg_exprs_;
+  std::vector<int> required_slots_, required_literals_;
   bool has_aggregate_ = false;
   bool or_mode_ = false;
   bool spanset_op_ = false;

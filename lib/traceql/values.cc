@@ -42,6 +42,10 @@ bool CompareValues(BinOp op, const Val& a, const Val& b) {
   if (a.type != b.type) return false;
   switch (a.type) {
     case ValueType::kString:
+      if ((op == BinOp::kEq || op == BinOp::kNe) && a.sid != kNoString &&
+          b.sid != kNoString) {
+        return (a.sid == b.sid) == (op == BinOp::kEq);
+      }
       return Ordered(op, a.s, b.s);
     case ValueType::kBool:
       if (op == BinOp::kEq) return a.b == b.b;
