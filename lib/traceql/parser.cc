@@ -156,7 +156,8 @@ class Parser {
     absl::StatusOr<int> root = ParsePipeline();
     if (!root.ok()) return root.status();
     q_->root = *root;
-    if (Peek().type == Tok::kKeyword && Peek().text == "with") {
+    // Hints come last; when several with(...) are given the last one wins.
+    while (Peek().type == Tok::kKeyword && Peek().text == "with") {
       absl::Status st = ParseHints();
       if (!st.ok()) return st;
     }

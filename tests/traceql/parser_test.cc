@@ -208,6 +208,12 @@ TEST(QueryApi, ColumnsConditionsAndHints) {
   ASSERT_EQ(q->hints().size(), 1u);
   EXPECT_EQ(q->hints()[0].name, "most_recent");
   EXPECT_TRUE(q->hints()[0].value.b);
+  q = Query::Parse("{ } with(a=1) with(b=2.5, c=\"x\")");
+  ASSERT_TRUE(q.ok()) << q.status();
+  ASSERT_EQ(q->hints().size(), 2u);
+  EXPECT_EQ(q->hints()[0].name, "b");
+  EXPECT_EQ(q->hints()[1].value.s, "x");
+  EXPECT_NE(ErrorOf("{ } with(a=1) | count() > 1"), "OK");
 
   q = Query::Parse(R"({ 500 <= span.code || span.x =~ "a.*" } | count() > 2)");
   ASSERT_TRUE(q.ok()) << q.status();
