@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "traceql/strcat.h"
 #include "traceql/lexer.h"
@@ -253,13 +255,10 @@ class Parser {
     return static_cast<int>(q_->sets.size()) - 1;
   }
   int Slot(Scope scope, const std::string& name) {
-    for (size_t k = 0; k < q_->slots.size(); ++k) {
-      if (q_->slots[k].scope == scope && q_->slots[k].name == name) {
-        return static_cast<int>(k);
-      }
-    }
-    q_->slots.push_back({scope, name});
-    return static_cast<int>(q_->slots.size()) - 1;
+    auto [it, inserted] = slot_index_.try_emplace(
+        Cat(static_cast<int>(scope), ":", name), q_->slots.size());
+    if (inserted) q_->slots.push_back({scope, name});
+    return static_cast<int>(it->second);
   }
 
   // ---- Pipelines and spanset expressions ----
@@ -786,7 +785,6 @@ class Parser {
     n.offset = at;
     n.label = Cat(
         "by(", andante::internal::ToStd(absl::StripAsciiWhitespace(andante::internal::ToAbsl(Source(at + 3, close)))), ")");
-    by_exprs_.push_back(*e);
     return AddSet(std::move(n));
   }
 
@@ -808,7 +806,6 @@ class Parser {
       n.exprs.push_back(*e);
     } while (Accept(Tok::kComma));
     if (absl::Status st = Expect(Tok::kRParen, "')'"); !st.ok()) return st;
-    select_exprs_.insert(select_exprs_.end(), n.exprs.begin(), n.exprs.end());
     return AddSet(std::move(n));
   }
 
@@ -896,7 +893,6 @@ class Parser {
                                                     TypeName(x.type)));
           }
           s.expr = *e;
-          agg_exprs_.push_back(*e);
         }
         uint32_t close = Peek().end;
         if (absl::Status st = Expect(Tok::kRParen, "')'"); !st.ok()) return st;
@@ -1018,22 +1014,28 @@ class Parser {
   }
 
   // ---- Columns, conditions, candidate mode ----
+  // A dedupe key for an attribute or intrinsic leaf.
+  static std::string LeafKey(const Expr& e) {
+    if (e.kind == ExprKind::kIntrinsic) {
+      return Cat("i", static_cast<int>(e.intrinsic));
+    }
+    return Cat("a", static_cast<int>(e.scope), ":", e.str);
+  }
+
   void AddColumn(const Expr& e, bool select) {
     QueryColumns& c = q_->columns;
+    std::string key = LeafKey(e);
+    bool is_new = seen_columns_[select ? 1 : 0].insert(key).second;
     if (e.kind == ExprKind::kIntrinsic) {
-      auto& list = select ? c.select_intrinsics : c.intrinsics;
-      if (std::find(list.begin(), list.end(), e.intrinsic) == list.end()) {
-        list.push_back(e.intrinsic);
-      }
+      if (is_new) (select ? c.select_intrinsics : c.intrinsics).push_back(e.intrinsic);
       if (e.intrinsic == Intrinsic::kSpanId ||
           e.intrinsic == Intrinsic::kParentId) {
         q_->uses_span_id_strings = true;
       }
     } else {
-      AttributeName a{e.scope, e.str};
-      auto& list = select ? c.select_attributes : c.attributes;
-      if (std::find(list.begin(), list.end(), a) == list.end()) {
-        list.push_back(a);
+      if (is_new) {
+        (select ? c.select_attributes : c.attributes)
+            .push_back(AttributeName{e.scope, e.str});
       }
       if (e.scope == Scope::kUnscoped) unscoped_ = true;
     }
@@ -1041,14 +1043,7 @@ class Parser {
     bool reported = e.kind == ExprKind::kAttribute
                         ? (e.scope != Scope::kEvent && e.scope != Scope::kLink)
                         : IsReportedIntrinsic(e.intrinsic);
-    if (!reported) return;
-    for (int idx : q_->reported_exprs) {
-      const Expr& r = q_->exprs[idx];
-      if (r.kind == e.kind && r.scope == e.scope && r.str == e.str &&
-          (r.kind != ExprKind::kIntrinsic || r.intrinsic == e.intrinsic)) {
-        return;
-      }
-    }
+    if (!reported || !reported_seen_.insert(std::move(key)).second) return;
     q_->reported_exprs.push_back(static_cast<int>(&e - q_->exprs.data()));
   }
 
@@ -1136,6 +1131,9 @@ class Parser {
         return;
       }
       case ExprKind::kUnary:
+        // `!(x = 1)` is true for a span without x, but Tempo's storage
+        // layer only hands over spans where x is present (AND mode).
+        if (e.uop == UnOp::kNot) negation_ = true;
         CollectConditions(e.lhs, false);
         return;
       case ExprKind::kBinary: {
@@ -1244,7 +1242,7 @@ class Parser {
     if (or_mode) {
       q_->needs_candidate_filter = non_filter_first_ && !match_all_;
     } else {
-      q_->needs_candidate_filter = non_filter_first_ || has_by_;
+      q_->needs_candidate_filter = non_filter_first_ || has_by_ || negation_;
     }
   }
 
@@ -1253,7 +1251,9 @@ class Parser {
   size_t pos_ = 0;
   int depth_ = 0;
   QueryImpl* q_;
-  std::vector<int> by_exprs_, select_exprs_, agg_exprs_;
+  absl::flat_hash_map<std::string, size_t> slot_index_;
+  absl::flat_hash_set<std::string> seen_columns_[2];  // [0] match, [1] select
+  absl::flat_hash_set<std::string> reported_seen_;
   std::vector<int> required_slots_, required_literals_;
   bool has_aggregate_ = false;
   bool or_mode_ = false;
@@ -1262,6 +1262,7 @@ class Parser {
   bool match_all_ = false;
   bool non_filter_first_ = false;
   bool has_by_ = false;
+  bool negation_ = false;
 };
 
 }  // namespace

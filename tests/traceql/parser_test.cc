@@ -3,6 +3,7 @@
 // and the columns/conditions API.
 #include <string>
 
+#include "absl/time/clock.h"
 #include "andante/traceql.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -100,6 +101,21 @@ TEST(ParserErrorTable, QueryTooLargeOrTooDeep) {
   std::string ok = "{ .a = 1";
   for (int k = 0; k < 300; ++k) ok += " && .a = 1";
   ExpectParses(ok + " }");
+}
+
+TEST(ParserLimits, LargestQueryParsesQuickly) {
+  // ~127 KiB of pipeline stages, each with its own attributes and regex:
+  // parsing must stay linear (attribute slots and columns are hashed).
+  std::string text = "{ .a0 = 1 }";
+  for (int k = 1; text.size() < 127 * 1024; ++k) {
+    text += " | { span.a" + std::to_string(k) + " = 1 || .b" +
+            std::to_string(k) + " =~ \"x.*\" }";
+  }
+  absl::Time start = absl::Now();
+  absl::StatusOr<Query> q = Query::Parse(text);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(20));
+  EXPECT_GT(q->columns().attributes.size(), 5000u);
 }
 
 TEST(LexerRules, StringsAndEscapes) {

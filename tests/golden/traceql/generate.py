@@ -660,6 +660,17 @@ def Q():
     add('{ span.db.system !~ "post.*" }',
         F(lambda s: string(span_a(s, "db.system")) is not None and not span_a(s, "db.system")[1].startswith("post")))
     add('{ span.retries < 100 || span.bytes < 0 }', F(lambda s: num(span_a(s, "retries")) is not None))
+    # AND mode: `!` makes retries a presence condition, so spans without it
+    # are not candidates (reference §3.5), although `!(nil > 2)` is true.
+    add('{ !(span.retries > 2) && kind = server }',
+        pipe(candidates(lambda s: span_a(s, "retries") is not None and s.kind == "server"),
+             F(lambda s: not (num(span_a(s, "retries")) > 2) and s.kind == "server")))
+    add('{ !(span.cache_hit = true) }',
+        pipe(candidates(lambda s: span_a(s, "cache_hit") is not None),
+             F(lambda s: not boolean(span_a(s, "cache_hit")) is True)))
+    # OR mode (unscoped attribute): no presence requirement from `!`.
+    add('{ !(.retries > 2) }',
+        F(lambda s: not (num(any_a(s, "retries")) is not None and any_a(s, "retries")[1] > 2)))
     add('{ !(span.retries > 2) && span.retries != nil && kind = server }',
         F(lambda s: num(span_a(s, "retries")) is not None and not span_a(s, "retries")[1] > 2
           and s.kind == "server"))
