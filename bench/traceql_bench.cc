@@ -85,8 +85,9 @@ void RunQuery(benchmark::State& state, const char* text) {
 }
 
 void BM_EvalSelective(benchmark::State& state) {
-  RunQuery(state,
-           R"({ resource.service.name = "payments" && span.http.status_code = 500 })");
+  RunQuery(
+      state,
+      R"({ resource.service.name = "payments" && span.http.status_code = 500 })");
 }
 BENCHMARK(BM_EvalSelective)->Unit(benchmark::kMillisecond);
 

@@ -19,8 +19,8 @@
 //   std::vector<andante::traceql::SpanSet> spansets;
 //   for (const andante::traceql::Trace& trace : traces) {
 //     absl::Status s = matcher.Evaluate(trace, &spansets);
-//     if (!s.ok()) return s;                          // e.g. integer division by 0
-//     if (!spansets.empty()) { ...trace matched... }
+//     if (!s.ok()) return s;                          // e.g. integer division
+//     by 0 if (!spansets.empty()) { ...trace matched... }
 //   }
 //
 // Supported: all of TraceQL's filters, intrinsics, scopes, operators, spanset
@@ -59,22 +59,22 @@ enum class Scope : uint8_t {
 
 // Intrinsic fields (legacy and scoped spellings map to the same value).
 enum class Intrinsic : uint8_t {
-  kName,            // name, span:name
-  kStatus,          // status, span:status
-  kStatusMessage,   // statusMessage, span:statusMessage
-  kKind,            // kind, span:kind
-  kDuration,        // duration, span:duration
-  kChildCount,      // span:childCount
-  kSpanId,          // span:id
-  kParentId,        // span:parentID
-  kTraceId,         // trace:id
-  kTraceDuration,   // traceDuration, trace:duration
-  kRootName,        // rootName, trace:rootName
-  kRootServiceName, // rootServiceName, trace:rootService
-  kEventName,       // event:name
-  kEventTimeSinceStart,  // event:timeSinceStart
-  kLinkTraceId,     // link:traceID
-  kLinkSpanId,      // link:spanID
+  kName,                    // name, span:name
+  kStatus,                  // status, span:status
+  kStatusMessage,           // statusMessage, span:statusMessage
+  kKind,                    // kind, span:kind
+  kDuration,                // duration, span:duration
+  kChildCount,              // span:childCount
+  kSpanId,                  // span:id
+  kParentId,                // span:parentID
+  kTraceId,                 // trace:id
+  kTraceDuration,           // traceDuration, trace:duration
+  kRootName,                // rootName, trace:rootName
+  kRootServiceName,         // rootServiceName, trace:rootService
+  kEventName,               // event:name
+  kEventTimeSinceStart,     // event:timeSinceStart
+  kLinkTraceId,             // link:traceID
+  kLinkSpanId,              // link:spanID
   kInstrumentationName,     // instrumentation:name
   kInstrumentationVersion,  // instrumentation:version
 };
@@ -85,10 +85,10 @@ std::string_view IntrinsicName(Intrinsic intrinsic);
 // An owned, typed value: a spanset attribute or a span's reported attribute.
 struct Value {
   ValueType type = ValueType::kNil;
-  int64_t i = 0;     // kInt, kDuration (ns), kStatus, kKind (enum numbers)
-  double f = 0;      // kFloat
-  bool b = false;    // kBool
-  std::string s;     // kString
+  int64_t i = 0;   // kInt, kDuration (ns), kStatus, kKind (enum numbers)
+  double f = 0;    // kFloat
+  bool b = false;  // kBool
+  std::string s;   // kString
   bool operator==(const Value&) const = default;
 };
 
@@ -105,8 +105,8 @@ struct NamedValue {
 struct SpanSet {
   // Indices into Trace::spans, ascending.
   std::vector<uint32_t> spans;
-  // Pipeline results, keyed by the operation's text: `by(resource.service.name)`,
-  // `count()`, `avg(duration)`, in pipeline order.
+  // Pipeline results, keyed by the operation's text:
+  // `by(resource.service.name)`, `count()`, `avg(duration)`, in pipeline order.
   std::vector<NamedValue> attributes;
 };
 
@@ -130,7 +130,14 @@ struct QueryColumns {
 
 // Comparison operators of conditions.
 enum class CompareOp : uint8_t {
-  kEq, kNe, kLt, kLe, kGt, kGe, kRegex, kNotRegex,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kRegex,
+  kNotRegex,
   kPresent,  // any use other than `attribute OP literal`: the value exists
   kAbsent,   // `attribute = nil`
 };

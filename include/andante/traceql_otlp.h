@@ -21,13 +21,14 @@ namespace andante::traceql {
 // Finish(). String, int, double and bool attributes are kept; array, kvlist
 // and bytes values are skipped (they read as nil). INVALID_ARGUMENT if a
 // span's trace or span ID has the wrong length.
-absl::Status TraceFromOtlp(const opentelemetry::proto::trace::v1::TracesData& data,
-                           Trace* out);
+absl::Status TraceFromOtlp(
+    const opentelemetry::proto::trace::v1::TracesData& data, Trace* out);
 
 // The same for data whose spans may lack their trace ID, such as the stored
 // fragments of SplitByTrace: the trace ID is `id`.
-absl::Status TraceFromOtlp(const opentelemetry::proto::trace::v1::TracesData& data,
-                           const TraceId& id, Trace* out);
+absl::Status TraceFromOtlp(
+    const opentelemetry::proto::trace::v1::TracesData& data, const TraceId& id,
+    Trace* out);
 
 }  // namespace andante::traceql
 

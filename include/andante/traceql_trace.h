@@ -17,9 +17,9 @@
 //   trace.EndResource(res);
 //   andante::traceql::Span& span = trace.AddSpan();
 //   span.span_id = 1; span.name = trace.Intern("GET /"); span.resource = res;
-//   trace.AddAttribute("http.status_code", andante::traceql::StoredValue::Int(200));
-//   trace.EndSpan();
-//   trace.Finish();   // derives parents, children, root and trace duration
+//   trace.AddAttribute("http.status_code",
+//   andante::traceql::StoredValue::Int(200)); trace.EndSpan(); trace.Finish();
+//   // derives parents, children, root and trace duration
 //
 // Call order (a grammar): { AddResource {AddAttribute} EndResource
 //   | AddScope {AddAttribute} EndScope | AddSpan {AddAttribute}
@@ -71,9 +71,9 @@ inline constexpr uint32_t kNoString = UINT32_MAX;
 struct StoredValue {
   ValueType type = ValueType::kNil;
   union {
-    int64_t i;  // kInt, kDuration
-    double f;   // kFloat
-    bool b;     // kBool
+    int64_t i;     // kInt, kDuration
+    double f;      // kFloat
+    bool b;        // kBool
     uint32_t str;  // kString: index into Trace::strings
   };
   StoredValue() : i(0) {}

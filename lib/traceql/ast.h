@@ -74,16 +74,35 @@ enum class ExprKind : uint8_t {
 };
 
 enum class BinOp : uint8_t {
-  kAnd, kOr,
-  kEq, kNe, kLt, kLe, kGt, kGe,
-  kAdd, kSub, kMul, kDiv, kMod, kPow,
+  kAnd,
+  kOr,
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kPow,
 };
 
 enum class UnOp : uint8_t { kNeg, kNot };
 
 // Static types known at parse time; kUnknown for attributes.
 enum class StaticType : uint8_t {
-  kUnknown, kNil, kInt, kFloat, kString, kBool, kDuration, kStatus, kKind,
+  kUnknown,
+  kNil,
+  kInt,
+  kFloat,
+  kString,
+  kBool,
+  kDuration,
+  kStatus,
+  kKind,
   kNumeric,  // arithmetic over unknown operands
 };
 
@@ -120,10 +139,23 @@ enum class SetKind : uint8_t {
 };
 
 enum class SpansetOp : uint8_t {
-  kAnd, kOr,
-  kChild, kParent, kDesc, kAnc, kSibling,
-  kNotChild, kNotParent, kNotDesc, kNotAnc, kNotSibling,
-  kUnionChild, kUnionParent, kUnionDesc, kUnionAnc, kUnionSibling,
+  kAnd,
+  kOr,
+  kChild,
+  kParent,
+  kDesc,
+  kAnc,
+  kSibling,
+  kNotChild,
+  kNotParent,
+  kNotDesc,
+  kNotAnc,
+  kNotSibling,
+  kUnionChild,
+  kUnionParent,
+  kUnionDesc,
+  kUnionAnc,
+  kUnionSibling,
 };
 
 enum class AggKind : uint8_t { kCount, kAvg, kMin, kMax, kSum };
@@ -133,8 +165,8 @@ struct SetNode {
   int expr = -1;  // kFilter body; kBy / kScalarFilter argument
   SpansetOp op = SpansetOp::kAnd;
   int lhs = -1, rhs = -1;
-  std::vector<int> stages;   // kPipeline: SetNode indices
-  std::vector<int> exprs;    // kSelect
+  std::vector<int> stages;  // kPipeline: SetNode indices
+  std::vector<int> exprs;   // kSelect
   AggKind agg = AggKind::kCount;
   BinOp cmp = BinOp::kEq;    // kScalarFilter
   Val threshold;             // kScalarFilter (numeric)

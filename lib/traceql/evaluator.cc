@@ -14,11 +14,11 @@ namespace {
 constexpr uint32_t kAbsent = UINT32_MAX;
 
 // Marks in Evaluator::mark_.
-constexpr uint8_t kA = 1;         // left-hand span
-constexpr uint8_t kRelated = 2;   // satisfies the relation / is related
-constexpr uint8_t kKept = 4;      // kept right-hand span
-constexpr uint8_t kPartner = 8;   // left-hand span taking part (union ops)
-constexpr uint8_t kOut = 16;      // in the output
+constexpr uint8_t kA = 1;        // left-hand span
+constexpr uint8_t kRelated = 2;  // satisfies the relation / is related
+constexpr uint8_t kKept = 4;     // kept right-hand span
+constexpr uint8_t kPartner = 8;  // left-hand span taking part (union ops)
+constexpr uint8_t kOut = 16;     // in the output
 
 bool IsStructural(SpansetOp op) {
   return op != SpansetOp::kAnd && op != SpansetOp::kOr;
@@ -31,22 +31,48 @@ Rel RelationOf(SpansetOp op, bool* negated, bool* with_partners) {
   *negated = false;
   *with_partners = false;
   switch (op) {
-    case SpansetOp::kNotChild: *negated = true; [[fallthrough]];
-    case SpansetOp::kChild: return Rel::kChild;
-    case SpansetOp::kNotParent: *negated = true; [[fallthrough]];
-    case SpansetOp::kParent: return Rel::kParent;
-    case SpansetOp::kNotDesc: *negated = true; [[fallthrough]];
-    case SpansetOp::kDesc: return Rel::kDesc;
-    case SpansetOp::kNotAnc: *negated = true; [[fallthrough]];
-    case SpansetOp::kAnc: return Rel::kAnc;
-    case SpansetOp::kNotSibling: *negated = true; [[fallthrough]];
-    case SpansetOp::kSibling: return Rel::kSibling;
-    case SpansetOp::kUnionChild: *with_partners = true; return Rel::kChild;
-    case SpansetOp::kUnionParent: *with_partners = true; return Rel::kParent;
-    case SpansetOp::kUnionDesc: *with_partners = true; return Rel::kDesc;
-    case SpansetOp::kUnionAnc: *with_partners = true; return Rel::kAnc;
-    case SpansetOp::kUnionSibling: *with_partners = true; return Rel::kSibling;
-    default: return Rel::kChild;
+    case SpansetOp::kNotChild:
+      *negated = true;
+      [[fallthrough]];
+    case SpansetOp::kChild:
+      return Rel::kChild;
+    case SpansetOp::kNotParent:
+      *negated = true;
+      [[fallthrough]];
+    case SpansetOp::kParent:
+      return Rel::kParent;
+    case SpansetOp::kNotDesc:
+      *negated = true;
+      [[fallthrough]];
+    case SpansetOp::kDesc:
+      return Rel::kDesc;
+    case SpansetOp::kNotAnc:
+      *negated = true;
+      [[fallthrough]];
+    case SpansetOp::kAnc:
+      return Rel::kAnc;
+    case SpansetOp::kNotSibling:
+      *negated = true;
+      [[fallthrough]];
+    case SpansetOp::kSibling:
+      return Rel::kSibling;
+    case SpansetOp::kUnionChild:
+      *with_partners = true;
+      return Rel::kChild;
+    case SpansetOp::kUnionParent:
+      *with_partners = true;
+      return Rel::kParent;
+    case SpansetOp::kUnionDesc:
+      *with_partners = true;
+      return Rel::kDesc;
+    case SpansetOp::kUnionAnc:
+      *with_partners = true;
+      return Rel::kAnc;
+    case SpansetOp::kUnionSibling:
+      *with_partners = true;
+      return Rel::kSibling;
+    default:
+      return Rel::kChild;
   }
 }
 
@@ -58,11 +84,20 @@ void HexId(uint64_t id, std::string* out) {
 std::string GroupKey(const Val& v) {
   std::string k(1, static_cast<char>(v.type));
   switch (v.type) {
-    case ValueType::kNil: break;
-    case ValueType::kString: k.append(v.s); break;
-    case ValueType::kFloat: k.append(reinterpret_cast<const char*>(&v.f), 8); break;
-    case ValueType::kBool: k.push_back(v.b ? 1 : 0); break;
-    default: k.append(reinterpret_cast<const char*>(&v.i), 8); break;
+    case ValueType::kNil:
+      break;
+    case ValueType::kString:
+      k.append(v.s);
+      break;
+    case ValueType::kFloat:
+      k.append(reinterpret_cast<const char*>(&v.f), 8);
+      break;
+    case ValueType::kBool:
+      k.push_back(v.b ? 1 : 0);
+      break;
+    default:
+      k.append(reinterpret_cast<const char*>(&v.i), 8);
+      break;
   }
   return k;
 }
@@ -115,11 +150,16 @@ void Evaluator::Bind(const Trace& trace) {
 
 Val Evaluator::Stored(const StoredValue& v) const {
   switch (v.type) {
-    case ValueType::kString: return Val::Str(trace_->strings[v.str], v.str);
-    case ValueType::kFloat: return Val::Float(v.f);
-    case ValueType::kBool: return Val::Bool(v.b);
-    case ValueType::kNil: return Val();
-    default: return Val::Int(v.i, v.type);
+    case ValueType::kString:
+      return Val::Str(trace_->strings[v.str], v.str);
+    case ValueType::kFloat:
+      return Val::Float(v.f);
+    case ValueType::kBool:
+      return Val::Bool(v.b);
+    case ValueType::kNil:
+      return Val();
+    default:
+      return Val::Int(v.i, v.type);
   }
 }
 
@@ -162,22 +202,31 @@ Val Evaluator::IntrinsicValue(Intrinsic in, uint32_t span) {
   const Trace& t = *trace_;
   const Span& s = t.spans[span];
   switch (in) {
-    case Intrinsic::kName: return Val::Str(t.strings[s.name], s.name);
-    case Intrinsic::kStatus: return Val::Int(int64_t(s.status), ValueType::kStatus);
-    case Intrinsic::kStatusMessage: return Val::Str(t.strings[s.status_message], s.status_message);
-    case Intrinsic::kKind: return Val::Int(int64_t(s.kind), ValueType::kKind);
-    case Intrinsic::kDuration: return Val::Int(s.duration_nanos, ValueType::kDuration);
-    case Intrinsic::kChildCount: return Val::Int(s.child_count);
-    case Intrinsic::kSpanId: return Val::Str(span_id_hex_[span]);
+    case Intrinsic::kName:
+      return Val::Str(t.strings[s.name], s.name);
+    case Intrinsic::kStatus:
+      return Val::Int(int64_t(s.status), ValueType::kStatus);
+    case Intrinsic::kStatusMessage:
+      return Val::Str(t.strings[s.status_message], s.status_message);
+    case Intrinsic::kKind:
+      return Val::Int(int64_t(s.kind), ValueType::kKind);
+    case Intrinsic::kDuration:
+      return Val::Int(s.duration_nanos, ValueType::kDuration);
+    case Intrinsic::kChildCount:
+      return Val::Int(s.child_count);
+    case Intrinsic::kSpanId:
+      return Val::Str(span_id_hex_[span]);
     case Intrinsic::kParentId:
       if (s.parent_span_id == 0) return Val();
       return Val::Str(parent_id_hex_[span]);
-    case Intrinsic::kTraceId: return Val::Str(t.trace_id_hex);
+    case Intrinsic::kTraceId:
+      return Val::Str(t.trace_id_hex);
     case Intrinsic::kTraceDuration:
       return Val::Int(t.duration_nanos, ValueType::kDuration);
     case Intrinsic::kRootName:
       if (t.root_span < 0) return Val();
-      return Val::Str(t.strings[t.spans[t.root_span].name], t.spans[t.root_span].name);
+      return Val::Str(t.strings[t.spans[t.root_span].name],
+                      t.spans[t.root_span].name);
     case Intrinsic::kRootServiceName: {
       if (t.root_span < 0) return Val();
       uint32_t svc = t.resources[t.spans[t.root_span].resource].service_name;
@@ -189,19 +238,24 @@ Val Evaluator::IntrinsicValue(Intrinsic in, uint32_t span) {
       return Val::Str(t.strings[t.events[event_].name], t.events[event_].name);
     case Intrinsic::kEventTimeSinceStart:
       if (event_ < 0) return Val();
-      return Val::Int(t.events[event_].time_since_start_nanos, ValueType::kDuration);
+      return Val::Int(t.events[event_].time_since_start_nanos,
+                      ValueType::kDuration);
     case Intrinsic::kLinkTraceId:
       if (link_ < 0) return Val();
-      return Val::Str(t.strings[t.links[link_].trace_id], t.links[link_].trace_id);
+      return Val::Str(t.strings[t.links[link_].trace_id],
+                      t.links[link_].trace_id);
     case Intrinsic::kLinkSpanId:
       if (link_ < 0) return Val();
-      return Val::Str(t.strings[t.links[link_].span_id], t.links[link_].span_id);
+      return Val::Str(t.strings[t.links[link_].span_id],
+                      t.links[link_].span_id);
     case Intrinsic::kInstrumentationName:
       if (s.scope == Trace::kNoScope) return Val();
-      return Val::Str(t.strings[t.scopes[s.scope].name], t.scopes[s.scope].name);
+      return Val::Str(t.strings[t.scopes[s.scope].name],
+                      t.scopes[s.scope].name);
     case Intrinsic::kInstrumentationVersion:
       if (s.scope == Trace::kNoScope) return Val();
-      return Val::Str(t.strings[t.scopes[s.scope].version], t.scopes[s.scope].version);
+      return Val::Str(t.strings[t.scopes[s.scope].version],
+                      t.scopes[s.scope].version);
   }
   return Val();
 }
@@ -369,8 +423,7 @@ absl::Status Evaluator::Evaluate(const Trace& trace,
     if (!st.ok()) return st;
   }
   if (div_by_zero_) {
-    return absl::InvalidArgumentError(
-        "query error: integer division by zero");
+    return absl::InvalidArgumentError("query error: integer division by zero");
   }
   for (Set& s : result) {
     if (s.spans.empty()) continue;

@@ -65,8 +65,8 @@ class Evaluator {
   Spans scratch_;
   // Regex results by string, across traces (bounded).
   std::vector<absl::flat_hash_map<std::string, bool>> regex_cache_;
-  std::vector<uint8_t> mark_;   // scratch: per span flags
-  std::vector<uint32_t> count_; // scratch: per span counters
+  std::vector<uint8_t> mark_;    // scratch: per span flags
+  std::vector<uint32_t> count_;  // scratch: per span counters
 };
 
 }  // namespace andante::traceql::internal

@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <optional>
 
-#include "traceql/strcat.h"
 #include "absl/strings/str_format.h"
+#include "traceql/strcat.h"
 
 namespace andante::traceql::internal {
 namespace {
@@ -20,13 +20,38 @@ struct KeywordInfo {
 
 // Every reserved word. Legacy intrinsics map to kIntrinsic; words that are
 // only meaningful after `span:`/`trace:`/... and function names are kKeyword.
-constexpr std::string_view kPlainKeywords[] = {
-    "childCount", "rootService", "nestedSetLeft", "nestedSetRight",
-    "nestedSetParent", "id", "traceID", "spanID", "parentID", "timeSinceStart",
-    "version", "parent", "count", "avg", "max", "min", "sum", "by", "coalesce",
-    "select", "rate", "count_over_time", "min_over_time", "max_over_time",
-    "avg_over_time", "sum_over_time", "quantile_over_time",
-    "histogram_over_time", "compare", "topk", "bottomk", "with"};
+constexpr std::string_view kPlainKeywords[] = {"childCount",
+                                               "rootService",
+                                               "nestedSetLeft",
+                                               "nestedSetRight",
+                                               "nestedSetParent",
+                                               "id",
+                                               "traceID",
+                                               "spanID",
+                                               "parentID",
+                                               "timeSinceStart",
+                                               "version",
+                                               "parent",
+                                               "count",
+                                               "avg",
+                                               "max",
+                                               "min",
+                                               "sum",
+                                               "by",
+                                               "coalesce",
+                                               "select",
+                                               "rate",
+                                               "count_over_time",
+                                               "min_over_time",
+                                               "max_over_time",
+                                               "avg_over_time",
+                                               "sum_over_time",
+                                               "quantile_over_time",
+                                               "histogram_over_time",
+                                               "compare",
+                                               "topk",
+                                               "bottomk",
+                                               "with"};
 
 std::optional<KeywordInfo> LookupKeyword(std::string_view w) {
   static const KeywordInfo kTable[] = {
@@ -105,8 +130,7 @@ bool IsDigit(unsigned char c) { return c >= '0' && c <= '9'; }
 // Length of the Unicode whitespace rune at `s[i]`, or 0.
 size_t WhitespaceLen(std::string_view s, size_t i) {
   unsigned char c = s[i];
-  if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
-      c == '\f')
+  if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f')
     return 1;
   if (c < 0x80) return 0;
   auto at = [&](size_t k) -> unsigned char {
@@ -125,8 +149,19 @@ size_t WhitespaceLen(std::string_view s, size_t i) {
 
 bool IsAttributeTerminator(unsigned char c) {
   switch (c) {
-    case '{': case '}': case '(': case ')': case '=': case '~': case '!':
-    case '<': case '>': case '&': case '|': case '^': case ',':
+    case '{':
+    case '}':
+    case '(':
+    case ')':
+    case '=':
+    case '~':
+    case '!':
+    case '<':
+    case '>':
+    case '&':
+    case '|':
+    case '^':
+    case ',':
       return true;
     default:
       return false;
@@ -184,9 +219,9 @@ class Lexer {
 
  private:
   absl::Status Error(size_t offset, std::string_view msg) {
-    return absl::InvalidArgumentError(Cat(
-        "parse error at ", Position(s_, static_cast<uint32_t>(offset)), ": ",
-        msg));
+    return absl::InvalidArgumentError(
+        Cat("parse error at ", Position(s_, static_cast<uint32_t>(offset)),
+            ": ", msg));
   }
 
   unsigned char At(size_t k) const {
@@ -234,23 +269,23 @@ class Lexer {
     };
     // Longest first.
     static const Op kOps[] = {
-        {"!>>", Tok::kNotDesc},  {"!<<", Tok::kNotAnc},
-        {"&>>", Tok::kUnionDesc}, {"&<<", Tok::kUnionAnc},
-        {"!=", Tok::kNe},        {">=", Tok::kGe},
-        {"<=", Tok::kLe},        {"=~", Tok::kRegex},
-        {"!~", Tok::kNotRegex},  {"&&", Tok::kAnd},
-        {"||", Tok::kOr},        {">>", Tok::kDesc},
-        {"<<", Tok::kAnc},       {"!>", Tok::kNotChild},
-        {"!<", Tok::kNotParent}, {"&>", Tok::kUnionChild},
+        {"!>>", Tok::kNotDesc},    {"!<<", Tok::kNotAnc},
+        {"&>>", Tok::kUnionDesc},  {"&<<", Tok::kUnionAnc},
+        {"!=", Tok::kNe},          {">=", Tok::kGe},
+        {"<=", Tok::kLe},          {"=~", Tok::kRegex},
+        {"!~", Tok::kNotRegex},    {"&&", Tok::kAnd},
+        {"||", Tok::kOr},          {">>", Tok::kDesc},
+        {"<<", Tok::kAnc},         {"!>", Tok::kNotChild},
+        {"!<", Tok::kNotParent},   {"&>", Tok::kUnionChild},
         {"&<", Tok::kUnionParent}, {"&~", Tok::kUnionSibling},
-        {"{", Tok::kLBrace},     {"}", Tok::kRBrace},
-        {"(", Tok::kLParen},     {")", Tok::kRParen},
-        {",", Tok::kComma},      {"=", Tok::kEq},
-        {">", Tok::kGt},         {"<", Tok::kLt},
-        {"+", Tok::kAdd},        {"-", Tok::kSub},
-        {"*", Tok::kMul},        {"/", Tok::kDiv},
-        {"%", Tok::kMod},        {"^", Tok::kPow},
-        {"!", Tok::kNot},        {"|", Tok::kPipe},
+        {"{", Tok::kLBrace},       {"}", Tok::kRBrace},
+        {"(", Tok::kLParen},       {")", Tok::kRParen},
+        {",", Tok::kComma},        {"=", Tok::kEq},
+        {">", Tok::kGt},           {"<", Tok::kLt},
+        {"+", Tok::kAdd},          {"-", Tok::kSub},
+        {"*", Tok::kMul},          {"/", Tok::kDiv},
+        {"%", Tok::kMod},          {"^", Tok::kPow},
+        {"!", Tok::kNot},          {"|", Tok::kPipe},
         {"~", Tok::kSibling},
     };
     std::string_view rest = s_.substr(i_);
@@ -263,7 +298,8 @@ class Lexer {
     }
     unsigned char c = At(i_);
     if (c == '\'') {
-      return Error(i_, "unexpected \"'\": single quotes do not delimit strings");
+      return Error(i_,
+                   "unexpected \"'\": single quotes do not delimit strings");
     }
     if (c >= 0x20 && c < 0x7F) {
       return Error(i_, absl::StrFormat("unexpected character '%c'", c));
@@ -273,7 +309,8 @@ class Lexer {
 
   absl::Status LexWord(Token* t) {
     size_t start = i_;
-    while (i_ < s_.size() && IsIdentChar(At(i_)) && !WhitespaceLen(s_, i_)) ++i_;
+    while (i_ < s_.size() && IsIdentChar(At(i_)) && !WhitespaceLen(s_, i_))
+      ++i_;
     std::string_view word = s_.substr(start, i_ - start);
     unsigned char c = At(i_);
     if (c == '.' && (word == "span" || word == "resource" || word == "event" ||
@@ -303,11 +340,11 @@ class Lexer {
                      word == "link" || word == "instrumentation")) {
       ++i_;
       size_t ws = i_;
-      while (i_ < s_.size() && IsIdentChar(At(i_)) && !WhitespaceLen(s_, i_)) ++i_;
+      while (i_ < s_.size() && IsIdentChar(At(i_)) && !WhitespaceLen(s_, i_))
+        ++i_;
       std::string_view name = s_.substr(ws, i_ - ws);
       if (name.empty()) {
-        return Error(ws, Cat("expected an intrinsic after '", word,
-                                      ":'"));
+        return Error(ws, Cat("expected an intrinsic after '", word, ":'"));
       }
       std::optional<Intrinsic> in = LookupScopedIntrinsic(word, name);
       if (!in) {
@@ -391,16 +428,36 @@ class Lexer {
       unsigned char e = At(i_ + 1);
       i_ += 2;
       switch (e) {
-        case 'a': out.push_back('\a'); break;
-        case 'b': out.push_back('\b'); break;
-        case 'f': out.push_back('\f'); break;
-        case 'n': out.push_back('\n'); break;
-        case 'r': out.push_back('\r'); break;
-        case 't': out.push_back('\t'); break;
-        case 'v': out.push_back('\v'); break;
-        case '\\': out.push_back('\\'); break;
-        case '"': out.push_back('"'); break;
-        case 'x': case 'u': case 'U': {
+        case 'a':
+          out.push_back('\a');
+          break;
+        case 'b':
+          out.push_back('\b');
+          break;
+        case 'f':
+          out.push_back('\f');
+          break;
+        case 'n':
+          out.push_back('\n');
+          break;
+        case 'r':
+          out.push_back('\r');
+          break;
+        case 't':
+          out.push_back('\t');
+          break;
+        case 'v':
+          out.push_back('\v');
+          break;
+        case '\\':
+          out.push_back('\\');
+          break;
+        case '"':
+          out.push_back('"');
+          break;
+        case 'x':
+        case 'u':
+        case 'U': {
           int n = e == 'x' ? 2 : e == 'u' ? 4 : 8;
           uint32_t r = 0;
           for (int k = 0; k < n; ++k) {
@@ -413,18 +470,26 @@ class Lexer {
             out.push_back(static_cast<char>(r));
           } else {
             if (r > 0x10FFFF || (r >= 0xD800 && r < 0xE000)) {
-              return Error(esc, "escape sequence is invalid Unicode code point");
+              return Error(esc,
+                           "escape sequence is invalid Unicode code point");
             }
             AppendUtf8(r, &out);
           }
           break;
         }
-        case '0': case '1': case '2': case '3': case '4': case '5': case '6':
+        case '0':
+        case '1':
+        case '2':
+        case '3':
+        case '4':
+        case '5':
+        case '6':
         case '7': {
           uint32_t r = e - '0';
           for (int k = 0; k < 2; ++k) {
             unsigned char d = At(i_);
-            if (d < '0' || d > '7') return Error(esc, "invalid escape sequence");
+            if (d < '0' || d > '7')
+              return Error(esc, "invalid escape sequence");
             r = r * 8 + (d - '0');
             ++i_;
           }
@@ -433,8 +498,9 @@ class Lexer {
           break;
         }
         default:
-          return Error(esc, "invalid escape sequence (write \"\\\\\" for a "
-                            "backslash, e.g. in regular expressions)");
+          return Error(esc,
+                       "invalid escape sequence (write \"\\\\\" for a "
+                       "backslash, e.g. in regular expressions)");
       }
     }
     t->type = Tok::kString;
@@ -471,14 +537,14 @@ class Lexer {
 
   absl::Status LexNumber(Token* t) {
     size_t start = i_;
-    if (At(i_) == '0' && (At(i_ + 1) == 'x' || At(i_ + 1) == 'X' ||
-                          At(i_ + 1) == 'b' || At(i_ + 1) == 'B' ||
-                          At(i_ + 1) == 'o' || At(i_ + 1) == 'O')) {
+    if (At(i_) == '0' &&
+        (At(i_ + 1) == 'x' || At(i_ + 1) == 'X' || At(i_ + 1) == 'b' ||
+         At(i_ + 1) == 'B' || At(i_ + 1) == 'o' || At(i_ + 1) == 'O')) {
       return Error(start, "only decimal numbers are supported");
     }
     bool is_float = false;
     while (IsDigit(At(i_))) ++i_;
-    if (At(i_) == '.' ) {
+    if (At(i_) == '.') {
       is_float = true;
       ++i_;
       while (IsDigit(At(i_))) ++i_;
@@ -507,7 +573,7 @@ class Lexer {
     }
     if (IsIdentStart(At(i_))) {
       return Error(i_, Cat("unexpected text after number \"",
-                                    s_.substr(start, i_ - start), "\""));
+                           s_.substr(start, i_ - start), "\""));
     }
     std::string text(s_.substr(start, i_ - start));
     if (is_float) {
@@ -608,13 +674,20 @@ bool ParseGoDuration(std::string_view s, int64_t* out) {
     while (i < s.size() && !IsDigit(s[i]) && s[i] != '.') ++i;
     std::string_view unit = s.substr(u, i - u);
     long double mult;
-    if (unit == "ns") mult = 1;
-    else if (unit == "us" || unit == "\xC2\xB5s") mult = 1e3L;
-    else if (unit == "ms") mult = 1e6L;
-    else if (unit == "s") mult = 1e9L;
-    else if (unit == "m") mult = 60e9L;
-    else if (unit == "h") mult = 3600e9L;
-    else return false;
+    if (unit == "ns")
+      mult = 1;
+    else if (unit == "us" || unit == "\xC2\xB5s")
+      mult = 1e3L;
+    else if (unit == "ms")
+      mult = 1e6L;
+    else if (unit == "s")
+      mult = 1e9L;
+    else if (unit == "m")
+      mult = 60e9L;
+    else if (unit == "h")
+      mult = 3600e9L;
+    else
+      return false;
     total += v * mult;
     if (total > 9.2233720368547758e18L) return false;
   }

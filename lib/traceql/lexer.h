@@ -16,36 +16,69 @@ namespace andante::traceql::internal {
 
 enum class Tok : uint8_t {
   kEof,
-  kLBrace, kRBrace, kLParen, kRParen, kComma,
+  kLBrace,
+  kRBrace,
+  kLParen,
+  kRParen,
+  kComma,
   // Operators.
-  kEq, kNe, kGt, kGe, kLt, kLe, kRegex, kNotRegex,
-  kAdd, kSub, kMul, kDiv, kMod, kPow,
-  kAnd, kOr, kNot, kPipe,
-  kDesc, kAnc, kSibling,                    // >> << ~
-  kNotChild, kNotParent, kNotDesc, kNotAnc,  // !> !< !>> !<<
-  kUnionChild, kUnionParent, kUnionDesc, kUnionAnc, kUnionSibling,  // &> &< &>> &<< &~
+  kEq,
+  kNe,
+  kGt,
+  kGe,
+  kLt,
+  kLe,
+  kRegex,
+  kNotRegex,
+  kAdd,
+  kSub,
+  kMul,
+  kDiv,
+  kMod,
+  kPow,
+  kAnd,
+  kOr,
+  kNot,
+  kPipe,
+  kDesc,
+  kAnc,
+  kSibling,  // >> << ~
+  kNotChild,
+  kNotParent,
+  kNotDesc,
+  kNotAnc,  // !> !< !>> !<<
+  kUnionChild,
+  kUnionParent,
+  kUnionDesc,
+  kUnionAnc,
+  kUnionSibling,  // &> &< &>> &<< &~
   // Literals.
-  kInt, kFloat, kDuration, kString,
-  kTrue, kFalse, kNil,
+  kInt,
+  kFloat,
+  kDuration,
+  kString,
+  kTrue,
+  kFalse,
+  kNil,
   kStatusValue,  // ok error unset (int_value = SpanStatus)
   kKindValue,    // unspecified ... consumer (int_value = SpanKind)
   // Names.
-  kAttribute,          // scoped/unscoped attribute; scope + text
-  kIntrinsic,          // legacy intrinsic keyword; intrinsic
-  kScopedIntrinsic,    // span:x trace:x ...; intrinsic
-  kParentAttribute,    // parent.x (parses, rejected by validation)
-  kKeyword,            // other keywords (count avg by ...); text
-  kIdent,              // bare identifier; text
+  kAttribute,        // scoped/unscoped attribute; scope + text
+  kIntrinsic,        // legacy intrinsic keyword; intrinsic
+  kScopedIntrinsic,  // span:x trace:x ...; intrinsic
+  kParentAttribute,  // parent.x (parses, rejected by validation)
+  kKeyword,          // other keywords (count avg by ...); text
+  kIdent,            // bare identifier; text
 };
 
 struct Token {
   Tok type = Tok::kEof;
-  uint32_t offset = 0;  // byte offset of the first character
-  uint32_t end = 0;     // byte offset one past the last character
-  std::string text;     // identifier/keyword/attribute name/string value
+  uint32_t offset = 0;     // byte offset of the first character
+  uint32_t end = 0;        // byte offset one past the last character
+  std::string text;        // identifier/keyword/attribute name/string value
   int64_t int_value = 0;   // kInt, kDuration (ns), kStatusValue, kKindValue
   double float_value = 0;  // kFloat
-  Scope scope = Scope::kUnscoped;     // kAttribute
+  Scope scope = Scope::kUnscoped;          // kAttribute
   Intrinsic intrinsic = Intrinsic::kName;  // kIntrinsic, kScopedIntrinsic
 };
 

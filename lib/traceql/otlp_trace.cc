@@ -68,9 +68,9 @@ absl::Status Convert(const opentelemetry::proto::trace::v1::TracesData& data,
               "span ID must be 8 bytes, got ", sp.span_id().size()));
         }
         if (!sp.parent_span_id().empty() && sp.parent_span_id().size() != 8) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              "parent span ID must be 8 bytes, got ",
-              sp.parent_span_id().size()));
+          return absl::InvalidArgumentError(
+              absl::StrCat("parent span ID must be 8 bytes, got ",
+                           sp.parent_span_id().size()));
         }
         if (!have_id && !sp.trace_id().empty()) {
           absl::StatusOr<TraceId> id = TraceId::FromBytes(sp.trace_id());
@@ -116,13 +116,14 @@ absl::Status Convert(const opentelemetry::proto::trace::v1::TracesData& data,
 
 }  // namespace
 
-absl::Status TraceFromOtlp(const opentelemetry::proto::trace::v1::TracesData& data,
-                           Trace* out) {
+absl::Status TraceFromOtlp(
+    const opentelemetry::proto::trace::v1::TracesData& data, Trace* out) {
   return Convert(data, nullptr, out);
 }
 
-absl::Status TraceFromOtlp(const opentelemetry::proto::trace::v1::TracesData& data,
-                           const TraceId& id, Trace* out) {
+absl::Status TraceFromOtlp(
+    const opentelemetry::proto::trace::v1::TracesData& data, const TraceId& id,
+    Trace* out) {
   return Convert(data, &id, out);
 }
 

@@ -6,8 +6,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
-#include "traceql/strcat.h"
 #include "traceql/lexer.h"
+#include "traceql/strcat.h"
 #include "traceql/values.h"
 
 namespace andante::traceql::internal {
@@ -16,47 +16,115 @@ namespace {
 // Binary precedences inside `{ }` (higher binds tighter).
 int FieldPrecedence(Tok t, BinOp* op) {
   switch (t) {
-    case Tok::kAnd: *op = BinOp::kAnd; return 2;
-    case Tok::kOr: *op = BinOp::kOr; return 2;
-    case Tok::kEq: *op = BinOp::kEq; return 3;
-    case Tok::kNe: *op = BinOp::kNe; return 3;
-    case Tok::kLt: *op = BinOp::kLt; return 3;
-    case Tok::kLe: *op = BinOp::kLe; return 3;
-    case Tok::kGt: *op = BinOp::kGt; return 3;
-    case Tok::kGe: *op = BinOp::kGe; return 3;
-    case Tok::kRegex: *op = BinOp::kEq; return 3;     // marked by token
-    case Tok::kNotRegex: *op = BinOp::kNe; return 3;  // marked by token
-    case Tok::kAdd: *op = BinOp::kAdd; return 4;
-    case Tok::kSub: *op = BinOp::kSub; return 4;
-    case Tok::kMul: *op = BinOp::kMul; return 6;
-    case Tok::kDiv: *op = BinOp::kDiv; return 6;
-    case Tok::kMod: *op = BinOp::kMod; return 6;
-    case Tok::kPow: *op = BinOp::kPow; return 7;
-    default: return -1;
+    case Tok::kAnd:
+      *op = BinOp::kAnd;
+      return 2;
+    case Tok::kOr:
+      *op = BinOp::kOr;
+      return 2;
+    case Tok::kEq:
+      *op = BinOp::kEq;
+      return 3;
+    case Tok::kNe:
+      *op = BinOp::kNe;
+      return 3;
+    case Tok::kLt:
+      *op = BinOp::kLt;
+      return 3;
+    case Tok::kLe:
+      *op = BinOp::kLe;
+      return 3;
+    case Tok::kGt:
+      *op = BinOp::kGt;
+      return 3;
+    case Tok::kGe:
+      *op = BinOp::kGe;
+      return 3;
+    case Tok::kRegex:
+      *op = BinOp::kEq;
+      return 3;  // marked by token
+    case Tok::kNotRegex:
+      *op = BinOp::kNe;
+      return 3;  // marked by token
+    case Tok::kAdd:
+      *op = BinOp::kAdd;
+      return 4;
+    case Tok::kSub:
+      *op = BinOp::kSub;
+      return 4;
+    case Tok::kMul:
+      *op = BinOp::kMul;
+      return 6;
+    case Tok::kDiv:
+      *op = BinOp::kDiv;
+      return 6;
+    case Tok::kMod:
+      *op = BinOp::kMod;
+      return 6;
+    case Tok::kPow:
+      *op = BinOp::kPow;
+      return 7;
+    default:
+      return -1;
   }
 }
 
 // Spanset operator precedences: &&/|| 2, structural 3.
 int SpansetPrecedence(Tok t, SpansetOp* op) {
   switch (t) {
-    case Tok::kAnd: *op = SpansetOp::kAnd; return 2;
-    case Tok::kOr: *op = SpansetOp::kOr; return 2;
-    case Tok::kGt: *op = SpansetOp::kChild; return 3;
-    case Tok::kLt: *op = SpansetOp::kParent; return 3;
-    case Tok::kDesc: *op = SpansetOp::kDesc; return 3;
-    case Tok::kAnc: *op = SpansetOp::kAnc; return 3;
-    case Tok::kSibling: *op = SpansetOp::kSibling; return 3;
-    case Tok::kNotChild: *op = SpansetOp::kNotChild; return 3;
-    case Tok::kNotParent: *op = SpansetOp::kNotParent; return 3;
-    case Tok::kNotDesc: *op = SpansetOp::kNotDesc; return 3;
-    case Tok::kNotAnc: *op = SpansetOp::kNotAnc; return 3;
-    case Tok::kNotRegex: *op = SpansetOp::kNotSibling; return 3;
-    case Tok::kUnionChild: *op = SpansetOp::kUnionChild; return 3;
-    case Tok::kUnionParent: *op = SpansetOp::kUnionParent; return 3;
-    case Tok::kUnionDesc: *op = SpansetOp::kUnionDesc; return 3;
-    case Tok::kUnionAnc: *op = SpansetOp::kUnionAnc; return 3;
-    case Tok::kUnionSibling: *op = SpansetOp::kUnionSibling; return 3;
-    default: return -1;
+    case Tok::kAnd:
+      *op = SpansetOp::kAnd;
+      return 2;
+    case Tok::kOr:
+      *op = SpansetOp::kOr;
+      return 2;
+    case Tok::kGt:
+      *op = SpansetOp::kChild;
+      return 3;
+    case Tok::kLt:
+      *op = SpansetOp::kParent;
+      return 3;
+    case Tok::kDesc:
+      *op = SpansetOp::kDesc;
+      return 3;
+    case Tok::kAnc:
+      *op = SpansetOp::kAnc;
+      return 3;
+    case Tok::kSibling:
+      *op = SpansetOp::kSibling;
+      return 3;
+    case Tok::kNotChild:
+      *op = SpansetOp::kNotChild;
+      return 3;
+    case Tok::kNotParent:
+      *op = SpansetOp::kNotParent;
+      return 3;
+    case Tok::kNotDesc:
+      *op = SpansetOp::kNotDesc;
+      return 3;
+    case Tok::kNotAnc:
+      *op = SpansetOp::kNotAnc;
+      return 3;
+    case Tok::kNotRegex:
+      *op = SpansetOp::kNotSibling;
+      return 3;
+    case Tok::kUnionChild:
+      *op = SpansetOp::kUnionChild;
+      return 3;
+    case Tok::kUnionParent:
+      *op = SpansetOp::kUnionParent;
+      return 3;
+    case Tok::kUnionDesc:
+      *op = SpansetOp::kUnionDesc;
+      return 3;
+    case Tok::kUnionAnc:
+      *op = SpansetOp::kUnionAnc;
+      return 3;
+    case Tok::kUnionSibling:
+      *op = SpansetOp::kUnionSibling;
+      return 3;
+    default:
+      return -1;
   }
 }
 
@@ -67,42 +135,65 @@ bool IsNumericType(StaticType t) {
 
 std::string_view TypeName(StaticType t) {
   switch (t) {
-    case StaticType::kUnknown: return "attribute";
-    case StaticType::kNil: return "nil";
-    case StaticType::kInt: return "int";
-    case StaticType::kFloat: return "float";
-    case StaticType::kString: return "string";
-    case StaticType::kBool: return "bool";
-    case StaticType::kDuration: return "duration";
-    case StaticType::kStatus: return "status";
-    case StaticType::kKind: return "kind";
-    case StaticType::kNumeric: return "number";
+    case StaticType::kUnknown:
+      return "attribute";
+    case StaticType::kNil:
+      return "nil";
+    case StaticType::kInt:
+      return "int";
+    case StaticType::kFloat:
+      return "float";
+    case StaticType::kString:
+      return "string";
+    case StaticType::kBool:
+      return "bool";
+    case StaticType::kDuration:
+      return "duration";
+    case StaticType::kStatus:
+      return "status";
+    case StaticType::kKind:
+      return "kind";
+    case StaticType::kNumeric:
+      return "number";
   }
   return "?";
 }
 
 StaticType IntrinsicType(Intrinsic in) {
   switch (in) {
-    case Intrinsic::kStatus: return StaticType::kStatus;
-    case Intrinsic::kKind: return StaticType::kKind;
+    case Intrinsic::kStatus:
+      return StaticType::kStatus;
+    case Intrinsic::kKind:
+      return StaticType::kKind;
     case Intrinsic::kDuration:
     case Intrinsic::kTraceDuration:
-    case Intrinsic::kEventTimeSinceStart: return StaticType::kDuration;
-    case Intrinsic::kChildCount: return StaticType::kInt;
-    default: return StaticType::kString;
+    case Intrinsic::kEventTimeSinceStart:
+      return StaticType::kDuration;
+    case Intrinsic::kChildCount:
+      return StaticType::kInt;
+    default:
+      return StaticType::kString;
   }
 }
 
 StaticType FromValueType(ValueType t) {
   switch (t) {
-    case ValueType::kNil: return StaticType::kNil;
-    case ValueType::kInt: return StaticType::kInt;
-    case ValueType::kFloat: return StaticType::kFloat;
-    case ValueType::kString: return StaticType::kString;
-    case ValueType::kBool: return StaticType::kBool;
-    case ValueType::kDuration: return StaticType::kDuration;
-    case ValueType::kStatus: return StaticType::kStatus;
-    case ValueType::kKind: return StaticType::kKind;
+    case ValueType::kNil:
+      return StaticType::kNil;
+    case ValueType::kInt:
+      return StaticType::kInt;
+    case ValueType::kFloat:
+      return StaticType::kFloat;
+    case ValueType::kString:
+      return StaticType::kString;
+    case ValueType::kBool:
+      return StaticType::kBool;
+    case ValueType::kDuration:
+      return StaticType::kDuration;
+    case ValueType::kStatus:
+      return StaticType::kStatus;
+    case ValueType::kKind:
+      return StaticType::kKind;
   }
   return StaticType::kUnknown;
 }
@@ -114,22 +205,33 @@ bool IsComparison(BinOp op) {
 
 CompareOp ToCompareOp(BinOp op) {
   switch (op) {
-    case BinOp::kEq: return CompareOp::kEq;
-    case BinOp::kNe: return CompareOp::kNe;
-    case BinOp::kLt: return CompareOp::kLt;
-    case BinOp::kLe: return CompareOp::kLe;
-    case BinOp::kGt: return CompareOp::kGt;
-    default: return CompareOp::kGe;
+    case BinOp::kEq:
+      return CompareOp::kEq;
+    case BinOp::kNe:
+      return CompareOp::kNe;
+    case BinOp::kLt:
+      return CompareOp::kLt;
+    case BinOp::kLe:
+      return CompareOp::kLe;
+    case BinOp::kGt:
+      return CompareOp::kGt;
+    default:
+      return CompareOp::kGe;
   }
 }
 
 BinOp MirrorOp(BinOp op) {
   switch (op) {
-    case BinOp::kLt: return BinOp::kGt;
-    case BinOp::kLe: return BinOp::kGe;
-    case BinOp::kGt: return BinOp::kLt;
-    case BinOp::kGe: return BinOp::kLe;
-    default: return op;
+    case BinOp::kLt:
+      return BinOp::kGt;
+    case BinOp::kLe:
+      return BinOp::kGe;
+    case BinOp::kGt:
+      return BinOp::kLt;
+    case BinOp::kGe:
+      return BinOp::kLe;
+    default:
+      return op;
   }
 }
 
@@ -201,9 +303,9 @@ class Parser {
     if (t.type == Tok::kEof) {
       return ErrorAt(t.offset, "syntax error: unexpected end of query");
     }
-    return ErrorAt(t.offset, Cat("syntax error: unexpected ",
-                                          t.type == Tok::kString
-                                              ? DescribeToken(t)
+    return ErrorAt(t.offset,
+                   Cat("syntax error: unexpected ",
+                       t.type == Tok::kString ? DescribeToken(t)
                                               : Cat("'", TokenText(t), "'")));
   }
   absl::Status Expect(Tok t, std::string_view what) {
@@ -214,9 +316,8 @@ class Parser {
     const Token& got = Peek();
     return ErrorAt(got.offset,
                    Cat("syntax error: expected ", what, ", found ",
-                                got.type == Tok::kEof
-                                    ? std::string("end of query")
-                                    : Cat("'", TokenText(got), "'")));
+                       got.type == Tok::kEof ? std::string("end of query")
+                                             : Cat("'", TokenText(got), "'")));
   }
 
   struct DepthGuard {
@@ -233,8 +334,8 @@ class Parser {
   }
   absl::Status CheckDepth(uint32_t offset) const {
     if (depth_ > Query::kMaxDepth) {
-      return ErrorAt(offset, Cat("query nested more than ",
-                                          Query::kMaxDepth, " levels deep"));
+      return ErrorAt(offset, Cat("query nested more than ", Query::kMaxDepth,
+                                 " levels deep"));
     }
     return absl::OkStatus();
   }
@@ -303,7 +404,7 @@ class Parser {
           t.text == "compare") {
         if (first) return Unexpected(t);
         return InvalidAt(t.offset, Cat("metrics function ", t.text,
-                                                "() is not supported by search"));
+                                       "() is not supported by search"));
       }
       if (t.text == "count" || t.text == "avg" || t.text == "min" ||
           t.text == "max" || t.text == "sum") {
@@ -318,7 +419,8 @@ class Parser {
     if (kind == Tok::kLBrace ||
         (kind == Tok::kKeyword &&
          (Peek(k).text == "by" || Peek(k).text == "select" ||
-          Peek(k).text == "coalesce") && k > 0)) {
+          Peek(k).text == "coalesce") &&
+         k > 0)) {
       return ParseSpansetExpr(0);
     }
     if (kind == Tok::kInt || kind == Tok::kFloat || kind == Tok::kDuration ||
@@ -331,12 +433,12 @@ class Parser {
     }
     if (k > 0) return ParseSpansetExpr(0);
     if (t.type == Tok::kEof) {
-      return ErrorAt(t.offset, "syntax error: unexpected end of query, "
-                               "expected a spanset filter '{ ... }'");
+      return ErrorAt(t.offset,
+                     "syntax error: unexpected end of query, "
+                     "expected a spanset filter '{ ... }'");
     }
-    return ErrorAt(t.offset,
-                   Cat("syntax error: unexpected '", TokenText(t),
-                                "', expected a spanset filter '{ ... }'"));
+    return ErrorAt(t.offset, Cat("syntax error: unexpected '", TokenText(t),
+                                 "', expected a spanset filter '{ ... }'"));
   }
 
   absl::StatusOr<int> ParseSpansetExpr(int min_prec) {
@@ -374,12 +476,12 @@ class Parser {
       return inner;
     }
     if (t.type == Tok::kEof) {
-      return ErrorAt(t.offset, "syntax error: unexpected end of query, "
-                               "expected a spanset filter '{ ... }'");
+      return ErrorAt(t.offset,
+                     "syntax error: unexpected end of query, "
+                     "expected a spanset filter '{ ... }'");
     }
-    return ErrorAt(t.offset,
-                   Cat("syntax error: unexpected '", TokenText(t),
-                                "', expected a spanset filter '{ ... }'"));
+    return ErrorAt(t.offset, Cat("syntax error: unexpected '", TokenText(t),
+                                 "', expected a spanset filter '{ ... }'"));
   }
 
   absl::StatusOr<int> ParseFilter() {
@@ -398,11 +500,10 @@ class Parser {
     const Expr& e = q_->exprs[*body];
     bool bare_attribute = e.kind == ExprKind::kAttribute;
     if (e.type != StaticType::kBool && !bare_attribute) {
-      return InvalidAt(e.offset,
-                       Cat("filter body must be a boolean "
-                                    "expression, found ",
-                                    TypeName(e.type), " \"",
-                                    Source(e.offset, e.end), "\""));
+      return InvalidAt(e.offset, Cat("filter body must be a boolean "
+                                     "expression, found ",
+                                     TypeName(e.type), " \"",
+                                     Source(e.offset, e.end), "\""));
     }
     n.expr = *body;
     return AddSet(std::move(n));
@@ -514,8 +615,8 @@ class Parser {
         return InvalidAt(t.offset, "the parent scope is not yet supported");
       case Tok::kKeyword:
         if (t.text == "parent" || t.text.starts_with("nestedSet")) {
-          return InvalidAt(t.offset, Cat("intrinsic ", t.text,
-                                                  " is not yet supported"));
+          return InvalidAt(t.offset,
+                           Cat("intrinsic ", t.text, " is not yet supported"));
         }
         return Unexpected(t);
       case Tok::kIdent:
@@ -558,12 +659,12 @@ class Parser {
     uint32_t end = x.end;
     if (op == UnOp::kNot) {
       if (x.type != StaticType::kBool && x.type != StaticType::kUnknown) {
-        return InvalidAt(at, Cat("operator ! requires a boolean, found ",
-                                          TypeName(x.type)));
+        return InvalidAt(
+            at, Cat("operator ! requires a boolean, found ", TypeName(x.type)));
       }
     } else if (!IsNumericType(x.type) && x.type != StaticType::kUnknown) {
-      return InvalidAt(at, Cat("unary - requires a number, found ",
-                                        TypeName(x.type)));
+      return InvalidAt(
+          at, Cat("unary - requires a number, found ", TypeName(x.type)));
     }
     if (IsLiteral(operand)) {
       Val v = LiteralVal(operand);
@@ -582,7 +683,7 @@ class Parser {
     e.lhs = operand;
     e.offset = at;
     e.end = end;
-    e.type = op == UnOp::kNot ? StaticType::kBool
+    e.type = op == UnOp::kNot                 ? StaticType::kBool
              : x.type == StaticType::kUnknown ? StaticType::kNumeric
                                               : x.type;
     return AddExpr(std::move(e));
@@ -599,16 +700,16 @@ class Parser {
     uint32_t begin = a.offset, end = b.end;
     StaticType ta = a.type, tb = b.type;
     std::string_view op_text = Source(at, at + 2);
-    op_text = op_text.substr(0, op_text.size() > 1 && (op_text[1] == '=' ||
-                                                     op_text[1] == '&' ||
-                                                     op_text[1] == '|')
-                                    ? 2
-                                    : 1);
+    op_text = op_text.substr(
+        0, op_text.size() > 1 &&
+                   (op_text[1] == '=' || op_text[1] == '&' || op_text[1] == '|')
+               ? 2
+               : 1);
     // nil comparisons.
     if (ta == StaticType::kNil || tb == StaticType::kNil) {
       if (op != BinOp::kEq && op != BinOp::kNe) {
-        return InvalidAt(at, Cat("operator ", op_text,
-                                          " cannot be applied to nil"));
+        return InvalidAt(
+            at, Cat("operator ", op_text, " cannot be applied to nil"));
       }
       if (ta == StaticType::kNil && tb == StaticType::kNil) {
         return MakeLiteral(Val::Bool(false), begin, end);
@@ -616,10 +717,9 @@ class Parser {
       int x = ta == StaticType::kNil ? r : l;
       const Expr& xe = q_->exprs[x];
       if (xe.kind == ExprKind::kIntrinsic || IsServiceName(xe)) {
-        return InvalidAt(xe.offset,
-                         Cat("\"", Source(xe.offset, xe.end),
-                                      "\" is always present; it cannot be "
-                                      "compared with nil"));
+        return InvalidAt(xe.offset, Cat("\"", Source(xe.offset, xe.end),
+                                        "\" is always present; it cannot be "
+                                        "compared with nil"));
       }
       if (xe.kind == ExprKind::kLiteral) {
         return MakeLiteral(Val::Bool(false), begin, end);
@@ -638,8 +738,7 @@ class Parser {
       for (StaticType t : {ta, tb}) {
         if (t != StaticType::kBool && t != StaticType::kUnknown) {
           return InvalidAt(at, Cat("operator ", op_text,
-                                            " requires booleans, found ",
-                                            TypeName(t)));
+                                   " requires booleans, found ", TypeName(t)));
         }
       }
       result = StaticType::kBool;
@@ -648,26 +747,24 @@ class Parser {
                         tb == StaticType::kUnknown || ta == tb ||
                         (IsNumericType(ta) && IsNumericType(tb));
       if (!compatible) {
-        return InvalidAt(at, Cat("cannot compare ", TypeName(ta),
-                                          " with ", TypeName(tb), " (\"",
-                                          Source(begin, end), "\")"));
+        return InvalidAt(
+            at, Cat("cannot compare ", TypeName(ta), " with ", TypeName(tb),
+                    " (\"", Source(begin, end), "\")"));
       }
       StaticType known = ta != StaticType::kUnknown ? ta : tb;
       bool equality_only = known == StaticType::kBool ||
                            known == StaticType::kStatus ||
                            known == StaticType::kKind;
       if (equality_only && op != BinOp::kEq && op != BinOp::kNe) {
-        return InvalidAt(at, Cat("operator ", op_text,
-                                          " cannot be applied to ",
-                                          TypeName(known)));
+        return InvalidAt(at, Cat("operator ", op_text, " cannot be applied to ",
+                                 TypeName(known)));
       }
       result = StaticType::kBool;
     } else {
       for (StaticType t : {ta, tb}) {
         if (!IsNumericType(t) && t != StaticType::kUnknown) {
           return InvalidAt(at, Cat("operator ", op_text,
-                                            " requires numbers, found ",
-                                            TypeName(t)));
+                                   " requires numbers, found ", TypeName(t)));
         }
       }
       if (ta == StaticType::kInt && tb == StaticType::kInt) {
@@ -730,16 +827,16 @@ class Parser {
     }
     if (a.type != StaticType::kString && a.type != StaticType::kUnknown) {
       return InvalidAt(at, Cat("regular expression match requires a "
-                                        "string, found ",
-                                        TypeName(a.type)));
+                               "string, found ",
+                               TypeName(a.type)));
     }
     RE2::Options options;
     options.set_dot_nl(true);
     options.set_log_errors(false);
     auto re = std::make_shared<RE2>(b.str, options);
     if (!re->ok()) {
-      return InvalidAt(b.offset, Cat("invalid regular expression \"",
-                                              b.str, "\": ", re->error()));
+      return InvalidAt(b.offset, Cat("invalid regular expression \"", b.str,
+                                     "\": ", re->error()));
     }
     Expr e;
     e.kind = ExprKind::kRegex;
@@ -751,8 +848,8 @@ class Parser {
     e.end = b.end;
     e.type = StaticType::kBool;
     if (a.kind == ExprKind::kLiteral) {
-      bool m = a.literal.type == ValueType::kString &&
-               RE2::FullMatch(a.str, *e.re);
+      bool m =
+          a.literal.type == ValueType::kString && RE2::FullMatch(a.str, *e.re);
       return MakeLiteral(Val::Bool(negate ? !m : m), e.offset, e.end);
     }
     return AddExpr(std::move(e));
@@ -783,8 +880,10 @@ class Parser {
     n.kind = SetKind::kBy;
     n.expr = *e;
     n.offset = at;
-    n.label = Cat(
-        "by(", andante::internal::ToStd(absl::StripAsciiWhitespace(andante::internal::ToAbsl(Source(at + 3, close)))), ")");
+    n.label = Cat("by(",
+                  andante::internal::ToStd(absl::StripAsciiWhitespace(
+                      andante::internal::ToAbsl(Source(at + 3, close)))),
+                  ")");
     return AddSet(std::move(n));
   }
 
@@ -848,14 +947,15 @@ class Parser {
         absl::StatusOr<Scalar> inner = ParseScalarPrimary();
         if (!inner.ok()) return inner;
         if (!inner->is_const) {
-          return InvalidAt(t.offset, "arithmetic on aggregates is not yet "
-                                     "supported");
+          return InvalidAt(t.offset,
+                           "arithmetic on aggregates is not yet "
+                           "supported");
         }
         if (inner->value.type == ValueType::kFloat) {
           inner->value.f = -inner->value.f;
         } else {
-          inner->value.i = static_cast<int64_t>(
-              0 - static_cast<uint64_t>(inner->value.i));
+          inner->value.i =
+              static_cast<int64_t>(0 - static_cast<uint64_t>(inner->value.i));
         }
         inner->offset = t.offset;
         return inner;
@@ -869,12 +969,18 @@ class Parser {
       }
       case Tok::kKeyword: {
         AggKind kind;
-        if (t.text == "count") kind = AggKind::kCount;
-        else if (t.text == "avg") kind = AggKind::kAvg;
-        else if (t.text == "min") kind = AggKind::kMin;
-        else if (t.text == "max") kind = AggKind::kMax;
-        else if (t.text == "sum") kind = AggKind::kSum;
-        else return Unexpected(t);
+        if (t.text == "count")
+          kind = AggKind::kCount;
+        else if (t.text == "avg")
+          kind = AggKind::kAvg;
+        else if (t.text == "min")
+          kind = AggKind::kMin;
+        else if (t.text == "max")
+          kind = AggKind::kMax;
+        else if (t.text == "sum")
+          kind = AggKind::kSum;
+        else
+          return Unexpected(t);
         Take();
         if (absl::Status st = Expect(Tok::kLParen, "'('"); !st.ok()) return st;
         s.has_agg = s.simple_agg = true;
@@ -884,13 +990,15 @@ class Parser {
           if (!e.ok()) return e.status();
           const Expr& x = q_->exprs[*e];
           if (!ReferencesSpan(*e)) {
-            return InvalidAt(x.offset, Cat(t.text, "() must reference "
-                                                    "an attribute or intrinsic"));
+            return InvalidAt(x.offset, Cat(t.text,
+                                           "() must reference "
+                                           "an attribute or intrinsic"));
           }
           if (!IsNumericType(x.type) && x.type != StaticType::kUnknown) {
-            return InvalidAt(x.offset, Cat(t.text, "() requires a "
-                                                    "numeric argument, found ",
-                                                    TypeName(x.type)));
+            return InvalidAt(x.offset, Cat(t.text,
+                                           "() requires a "
+                                           "numeric argument, found ",
+                                           TypeName(x.type)));
           }
           s.expr = *e;
         }
@@ -960,13 +1068,15 @@ class Parser {
     absl::StatusOr<Scalar> rhs = ParseScalarExpr(0);
     if (!rhs.ok()) return rhs.status();
     if (!lhs->has_agg && !rhs->has_agg) {
-      return ErrorAt(at, "syntax error: a scalar filter needs an aggregate "
-                         "(count(), avg(), min(), max(), sum())");
+      return ErrorAt(at,
+                     "syntax error: a scalar filter needs an aggregate "
+                     "(count(), avg(), min(), max(), sum())");
     }
     if (!(lhs->simple_agg && rhs->is_const)) {
-      return InvalidAt(op_at, "only \"aggregate <comparison> number\" scalar "
-                              "filters are supported; this form is not yet "
-                              "supported");
+      return InvalidAt(op_at,
+                       "only \"aggregate <comparison> number\" scalar "
+                       "filters are supported; this form is not yet "
+                       "supported");
     }
     SetNode n;
     n.kind = SetKind::kScalarFilter;
@@ -994,16 +1104,38 @@ class Parser {
       if (absl::Status st = Expect(Tok::kEq, "'='"); !st.ok()) return st;
       const Token& v = Peek();
       switch (v.type) {
-        case Tok::kString: h.value.type = ValueType::kString; h.value.s = v.text; break;
-        case Tok::kInt: h.value.type = ValueType::kInt; h.value.i = v.int_value; break;
-        case Tok::kFloat: h.value.type = ValueType::kFloat; h.value.f = v.float_value; break;
-        case Tok::kDuration: h.value.type = ValueType::kDuration; h.value.i = v.int_value; break;
+        case Tok::kString:
+          h.value.type = ValueType::kString;
+          h.value.s = v.text;
+          break;
+        case Tok::kInt:
+          h.value.type = ValueType::kInt;
+          h.value.i = v.int_value;
+          break;
+        case Tok::kFloat:
+          h.value.type = ValueType::kFloat;
+          h.value.f = v.float_value;
+          break;
+        case Tok::kDuration:
+          h.value.type = ValueType::kDuration;
+          h.value.i = v.int_value;
+          break;
         case Tok::kTrue:
-        case Tok::kFalse: h.value.type = ValueType::kBool; h.value.b = v.type == Tok::kTrue; break;
-        case Tok::kStatusValue: h.value.type = ValueType::kStatus; h.value.i = v.int_value; break;
-        case Tok::kKindValue: h.value.type = ValueType::kKind; h.value.i = v.int_value; break;
+        case Tok::kFalse:
+          h.value.type = ValueType::kBool;
+          h.value.b = v.type == Tok::kTrue;
+          break;
+        case Tok::kStatusValue:
+          h.value.type = ValueType::kStatus;
+          h.value.i = v.int_value;
+          break;
+        case Tok::kKindValue:
+          h.value.type = ValueType::kKind;
+          h.value.i = v.int_value;
+          break;
         default:
-          return ErrorAt(v.offset, "syntax error: a hint value must be a literal");
+          return ErrorAt(v.offset,
+                         "syntax error: a hint value must be a literal");
       }
       Take();
       hints.push_back(std::move(h));
@@ -1027,7 +1159,8 @@ class Parser {
     std::string key = LeafKey(e);
     bool is_new = seen_columns_[select ? 1 : 0].insert(key).second;
     if (e.kind == ExprKind::kIntrinsic) {
-      if (is_new) (select ? c.select_intrinsics : c.intrinsics).push_back(e.intrinsic);
+      if (is_new)
+        (select ? c.select_intrinsics : c.intrinsics).push_back(e.intrinsic);
       if (e.intrinsic == Intrinsic::kSpanId ||
           e.intrinsic == Intrinsic::kParentId) {
         q_->uses_span_id_strings = true;
@@ -1123,7 +1256,8 @@ class Parser {
         if (plain && IsLeaf(leaf)) {
           AddColumn(leaf, false);
           Val pattern = Val::Str(q_->exprs[e.rhs].str);
-          AddCondition(leaf, e.negate ? CompareOp::kNotRegex : CompareOp::kRegex,
+          AddCondition(leaf,
+                       e.negate ? CompareOp::kNotRegex : CompareOp::kRegex,
                        &pattern, idx);
           return;
         }
@@ -1233,7 +1367,8 @@ class Parser {
     }
     for (size_t k = 0; k < q_->exprs.size(); ++k) {
       Expr& e = q_->exprs[k];
-      if (e.kind == ExprKind::kLiteral && e.literal.type == ValueType::kString) {
+      if (e.kind == ExprKind::kLiteral &&
+          e.literal.type == ValueType::kString) {
         q_->string_literals.push_back(static_cast<int>(k));
       }
       if (e.kind == ExprKind::kRegex) e.regex_slot = q_->regex_count++;
@@ -1269,9 +1404,9 @@ class Parser {
 
 absl::StatusOr<std::unique_ptr<QueryImpl>> ParseQuery(std::string_view text) {
   if (text.size() > Query::kMaxQueryBytes) {
-    return absl::InvalidArgumentError(
-        Cat("query is ", text.size(), " bytes, more than the limit of ",
-                     Query::kMaxQueryBytes));
+    return absl::InvalidArgumentError(Cat("query is ", text.size(),
+                                          " bytes, more than the limit of ",
+                                          Query::kMaxQueryBytes));
   }
   absl::StatusOr<std::vector<Token>> tokens = Lex(text);
   if (!tokens.ok()) return tokens.status();

@@ -64,43 +64,68 @@ std::string GoDuration(int64_t d) {
 
 std::string_view IntrinsicName(Intrinsic in) {
   switch (in) {
-    case Intrinsic::kName: return "name";
-    case Intrinsic::kStatus: return "status";
-    case Intrinsic::kStatusMessage: return "statusMessage";
-    case Intrinsic::kKind: return "kind";
-    case Intrinsic::kDuration: return "duration";
-    case Intrinsic::kChildCount: return "span:childCount";
-    case Intrinsic::kSpanId: return "span:id";
-    case Intrinsic::kParentId: return "span:parentID";
-    case Intrinsic::kTraceId: return "trace:id";
-    case Intrinsic::kTraceDuration: return "traceDuration";
-    case Intrinsic::kRootName: return "rootName";
-    case Intrinsic::kRootServiceName: return "rootServiceName";
-    case Intrinsic::kEventName: return "event:name";
-    case Intrinsic::kEventTimeSinceStart: return "event:timeSinceStart";
-    case Intrinsic::kLinkTraceId: return "link:traceID";
-    case Intrinsic::kLinkSpanId: return "link:spanID";
-    case Intrinsic::kInstrumentationName: return "instrumentation:name";
-    case Intrinsic::kInstrumentationVersion: return "instrumentation:version";
+    case Intrinsic::kName:
+      return "name";
+    case Intrinsic::kStatus:
+      return "status";
+    case Intrinsic::kStatusMessage:
+      return "statusMessage";
+    case Intrinsic::kKind:
+      return "kind";
+    case Intrinsic::kDuration:
+      return "duration";
+    case Intrinsic::kChildCount:
+      return "span:childCount";
+    case Intrinsic::kSpanId:
+      return "span:id";
+    case Intrinsic::kParentId:
+      return "span:parentID";
+    case Intrinsic::kTraceId:
+      return "trace:id";
+    case Intrinsic::kTraceDuration:
+      return "traceDuration";
+    case Intrinsic::kRootName:
+      return "rootName";
+    case Intrinsic::kRootServiceName:
+      return "rootServiceName";
+    case Intrinsic::kEventName:
+      return "event:name";
+    case Intrinsic::kEventTimeSinceStart:
+      return "event:timeSinceStart";
+    case Intrinsic::kLinkTraceId:
+      return "link:traceID";
+    case Intrinsic::kLinkSpanId:
+      return "link:spanID";
+    case Intrinsic::kInstrumentationName:
+      return "instrumentation:name";
+    case Intrinsic::kInstrumentationVersion:
+      return "instrumentation:version";
   }
   return "?";
 }
 
 std::string ValueToString(const Value& v) {
   switch (v.type) {
-    case ValueType::kNil: return "nil";
-    case ValueType::kInt: return absl::StrCat(v.i);
-    case ValueType::kFloat: return absl::StrCat(v.f);
-    case ValueType::kString: return v.s;
-    case ValueType::kBool: return v.b ? "true" : "false";
-    case ValueType::kDuration: return GoDuration(v.i);
+    case ValueType::kNil:
+      return "nil";
+    case ValueType::kInt:
+      return absl::StrCat(v.i);
+    case ValueType::kFloat:
+      return absl::StrCat(v.f);
+    case ValueType::kString:
+      return v.s;
+    case ValueType::kBool:
+      return v.b ? "true" : "false";
+    case ValueType::kDuration:
+      return GoDuration(v.i);
     case ValueType::kStatus: {
       static const char* const kNames[] = {"unset", "ok", "error"};
       return v.i >= 0 && v.i < 3 ? kNames[v.i] : absl::StrCat(v.i);
     }
     case ValueType::kKind: {
-      static const char* const kNames[] = {"unspecified", "internal", "server",
-                                           "client",      "producer", "consumer"};
+      static const char* const kNames[] = {"unspecified", "internal",
+                                           "server",      "client",
+                                           "producer",    "consumer"};
       return v.i >= 0 && v.i < 6 ? kNames[v.i] : absl::StrCat(v.i);
     }
   }

@@ -12,13 +12,20 @@ bool IsIntLike(const Val& v) {
 template <typename T>
 bool Ordered(BinOp op, T a, T b) {
   switch (op) {
-    case BinOp::kEq: return a == b;
-    case BinOp::kNe: return a != b;
-    case BinOp::kLt: return a < b;
-    case BinOp::kLe: return a <= b;
-    case BinOp::kGt: return a > b;
-    case BinOp::kGe: return a >= b;
-    default: return false;
+    case BinOp::kEq:
+      return a == b;
+    case BinOp::kNe:
+      return a != b;
+    case BinOp::kLt:
+      return a < b;
+    case BinOp::kLe:
+      return a <= b;
+    case BinOp::kGt:
+      return a > b;
+    case BinOp::kGe:
+      return a >= b;
+    default:
+      return false;
   }
 }
 
@@ -93,13 +100,20 @@ Val Arithmetic(BinOp op, const Val& a, const Val& b, bool* div_by_zero) {
   }
   double x = a.AsFloat(), y = b.AsFloat();
   switch (op) {
-    case BinOp::kAdd: return Val::Float(x + y);
-    case BinOp::kSub: return Val::Float(x - y);
-    case BinOp::kMul: return Val::Float(x * y);
-    case BinOp::kDiv: return Val::Float(x / y);
-    case BinOp::kMod: return Val::Float(std::fmod(x, y));
-    case BinOp::kPow: return Val::Float(std::pow(x, y));
-    default: return Val();
+    case BinOp::kAdd:
+      return Val::Float(x + y);
+    case BinOp::kSub:
+      return Val::Float(x - y);
+    case BinOp::kMul:
+      return Val::Float(x * y);
+    case BinOp::kDiv:
+      return Val::Float(x / y);
+    case BinOp::kMod:
+      return Val::Float(std::fmod(x, y));
+    case BinOp::kPow:
+      return Val::Float(std::pow(x, y));
+    default:
+      return Val();
   }
 }
 
@@ -107,11 +121,20 @@ Value ToValue(const Val& v) {
   Value out;
   out.type = v.type;
   switch (v.type) {
-    case ValueType::kFloat: out.f = v.f; break;
-    case ValueType::kBool: out.b = v.b; break;
-    case ValueType::kString: out.s = std::string(v.s); break;
-    case ValueType::kNil: break;
-    default: out.i = v.i; break;
+    case ValueType::kFloat:
+      out.f = v.f;
+      break;
+    case ValueType::kBool:
+      out.b = v.b;
+      break;
+    case ValueType::kString:
+      out.s = std::string(v.s);
+      break;
+    case ValueType::kNil:
+      break;
+    default:
+      out.i = v.i;
+      break;
   }
   return out;
 }

@@ -68,8 +68,8 @@ Fixture MakeFixture() {
         kB + 70000 * kMs, 2 * kMs}},
       {{"Q1", 21, 0, 3, "nightly-job", SpanKind::kInternal, SpanStatus::kUnset,
         "", kB + 75000 * kMs, 5000 * kMs},
-       {"Q2", 22, 21, 3, "SELECT orders", SpanKind::kClient,
-        SpanStatus::kError, "", kB + 76000 * kMs, 4000 * kMs}},
+       {"Q2", 22, 21, 3, "SELECT orders", SpanKind::kClient, SpanStatus::kError,
+        "", kB + 76000 * kMs, 4000 * kMs}},
   };
   const char* trace_ids[] = {"0a1b2c3d4e5f60718293a4b5c6d7e8f9",
                              "00000000000000000000000000000002",
@@ -146,13 +146,14 @@ class FixtureTest : public ::testing::Test {
 };
 
 TEST_F(FixtureTest, Tier1Seeds) {
-  EXPECT_EQ(Run(R"({resource.service.name="frontend" && name="GET /checkout" && traceDuration>=300ms})"),
-            (Result{{"T1", {"S1"}}}));
+  EXPECT_EQ(
+      Run(R"({resource.service.name="frontend" && name="GET /checkout" && traceDuration>=300ms})"),
+      (Result{{"T1", {"S1"}}}));
   EXPECT_EQ(Run(R"({resource.service.name="frontend"})"),
             (Result{{"T1", {"S1", "S2"}}, {"T2", {"R1"}}}));
-  EXPECT_EQ(Run(R"({name="charge" && status=error})"), (Result{{"T1", {"S3"}}}));
-  EXPECT_EQ(Run(R"({status=error})"),
-            (Result{{"T1", {"S3"}}, {"T3", {"Q2"}}}));
+  EXPECT_EQ(Run(R"({name="charge" && status=error})"),
+            (Result{{"T1", {"S3"}}}));
+  EXPECT_EQ(Run(R"({status=error})"), (Result{{"T1", {"S3"}}, {"T3", {"Q2"}}}));
   EXPECT_EQ(Run(R"({kind=server && duration>30ms})"),
             (Result{{"T1", {"S1", "S3"}}}));
   EXPECT_EQ(Run(R"({duration>=300ms})"),
@@ -167,7 +168,8 @@ TEST_F(FixtureTest, Tier1Seeds) {
   EXPECT_EQ(Run(R"({span.http.status_code=200})"), (Result{{"T1", {"S1"}}}));
   EXPECT_EQ(Run(R"({span.http.status_code="200"})"), (Result{{"T2", {"R1"}}}));
   EXPECT_EQ(Run(R"({statusMessage="declined"})"), (Result{{"T1", {"S3"}}}));
-  EXPECT_EQ(Run(R"({rootServiceName="batch"})"), (Result{{"T3", {"Q1", "Q2"}}}));
+  EXPECT_EQ(Run(R"({rootServiceName="batch"})"),
+            (Result{{"T3", {"Q1", "Q2"}}}));
   EXPECT_EQ(Run(R"({rootName="nightly-job"})"), (Result{{"T3", {"Q1", "Q2"}}}));
   EXPECT_EQ(Run("{}"), (Result{{"T1", {"S1", "S2", "S3", "S4"}},
                                {"T2", {"R1"}},
@@ -179,8 +181,9 @@ TEST_F(FixtureTest, Tier2Filters) {
             (Result{{"T1", {"S3"}}, {"T2", {"R1"}}}));
   EXPECT_EQ(Run("{ kind = client || kind = server && status = error }"),
             (Result{{"T1", {"S3"}}, {"T3", {"Q2"}}}));
-  EXPECT_EQ(Run(R"({ !(status = error) && resource.service.name = "payments" })"),
-            (Result{{"T1", {"S4"}}}));
+  EXPECT_EQ(
+      Run(R"({ !(status = error) && resource.service.name = "payments" })"),
+      (Result{{"T1", {"S4"}}}));
   EXPECT_EQ(Run(R"({ span.http.method != "GET" })"), (Result{{"T1", {"S2"}}}));
   EXPECT_EQ(Run("{ span.amount.cents / 100 > 10 }"), (Result{{"T1", {"S3"}}}));
   EXPECT_EQ(Run("{ span.amount.cents / 100 = 12 }"), (Result{{"T1", {"S3"}}}));
@@ -200,7 +203,8 @@ TEST_F(FixtureTest, Tier2Filters) {
             (Result{{"T1", {"S3"}}}));
   EXPECT_EQ(Run(R"({ event.decline.code = "insufficient_funds" })"),
             (Result{{"T1", {"S3"}}}));
-  EXPECT_EQ(Run(R"({ event:name = "card declined" })"), (Result{{"T1", {"S3"}}}));
+  EXPECT_EQ(Run(R"({ event:name = "card declined" })"),
+            (Result{{"T1", {"S3"}}}));
   EXPECT_EQ(Run(R"({ trace:rootService = "frontend" && span:kind = client })"),
             (Result{{"T1", {"S2"}}}));
   EXPECT_EQ(Run("{ span:childCount = 0 }"),
@@ -212,12 +216,15 @@ TEST_F(FixtureTest, Tier2Filters) {
 }
 
 TEST_F(FixtureTest, SpansetOperators) {
-  EXPECT_EQ(Run(R"({ resource.service.name = "frontend" } && { status = error })"),
-            (Result{{"T1", {"S1", "S2", "S3"}}}));
-  EXPECT_EQ(Run(R"({ resource.deployment.environment = "prod" && resource.deployment.environment = "staging" })"),
-            Result{});
-  EXPECT_EQ(Run(R"({ resource.deployment.environment = "prod" } || { resource.deployment.environment = "staging" })"),
-            (Result{{"T1", {"S1", "S2"}}, {"T3", {"Q1", "Q2"}}}));
+  EXPECT_EQ(
+      Run(R"({ resource.service.name = "frontend" } && { status = error })"),
+      (Result{{"T1", {"S1", "S2", "S3"}}}));
+  EXPECT_EQ(
+      Run(R"({ resource.deployment.environment = "prod" && resource.deployment.environment = "staging" })"),
+      Result{});
+  EXPECT_EQ(
+      Run(R"({ resource.deployment.environment = "prod" } || { resource.deployment.environment = "staging" })"),
+      (Result{{"T1", {"S1", "S2"}}, {"T3", {"Q1", "Q2"}}}));
   EXPECT_EQ(Run("({ } | count() > 3) && ({ status = error })"),
             (Result{{"T1", {"S1", "S2", "S3", "S4"}}}));
 }
@@ -250,8 +257,9 @@ TEST_F(FixtureTest, StructuralOperators) {
 TEST_F(FixtureTest, Pipelines) {
   EXPECT_EQ(Run("{ } | count() > 3"),
             (Result{{"T1", {"S1", "S2", "S3", "S4"}}}));
-  EXPECT_EQ(Run(R"({ resource.service.name="payments" } | avg(duration) > 25ms)"),
-            (Result{{"T1", {"S3", "S4"}}}));
+  EXPECT_EQ(
+      Run(R"({ resource.service.name="payments" } | avg(duration) > 25ms)"),
+      (Result{{"T1", {"S3", "S4"}}}));
   EXPECT_EQ(Run("max(duration) > 3s | { status = error }"),
             (Result{{"T3", {"Q2"}}}));
   EXPECT_EQ(Run("{ span.amount.cents != nil } | sum(span.amount.cents) = 1299"),
@@ -261,8 +269,9 @@ TEST_F(FixtureTest, Pipelines) {
             (Result{{"T1", {"S3"}}, {"T3", {"Q2"}}}));
   EXPECT_EQ(Run("{ } | count() > 3 | { kind = server }"),
             (Result{{"T1", {"S1", "S3"}}}));
-  EXPECT_EQ(Run("{ status = error } | select(span.db.system, resource.service.name)"),
-            (Result{{"T1", {"S3"}}, {"T3", {"Q2"}}}));
+  EXPECT_EQ(
+      Run("{ status = error } | select(span.db.system, resource.service.name)"),
+      (Result{{"T1", {"S3"}}, {"T3", {"Q2"}}}));
 }
 
 TEST_F(FixtureTest, ByProducesOneSpansetPerGroup) {

@@ -183,8 +183,8 @@ TEST_F(GoldenTest, EveryQueryMatchesThePythonExpectation) {
         auto it = want.find(id);
         if (it == want.end() || it->second != s) extra[id] = s;
       }
-      ADD_FAILURE() << "query " << text << "\n  expected but not produced:"
-                    << Describe(missing)
+      ADD_FAILURE() << "query " << text
+                    << "\n  expected but not produced:" << Describe(missing)
                     << "\n  produced but not expected:" << Describe(extra);
     }
   }

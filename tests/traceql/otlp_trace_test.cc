@@ -84,7 +84,8 @@ std::vector<uint32_t> Match(const Trace& t, const std::string& text) {
   std::vector<SpanSet> sets;
   EXPECT_TRUE(m.Evaluate(t, &sets).ok());
   std::vector<uint32_t> out;
-  for (const SpanSet& s : sets) out.insert(out.end(), s.spans.begin(), s.spans.end());
+  for (const SpanSet& s : sets)
+    out.insert(out.end(), s.spans.begin(), s.spans.end());
   return out;
 }
 
@@ -104,19 +105,32 @@ TEST(OtlpTraceTest, ConvertsSpansResourcesScopesEventsAndLinks) {
 
   EXPECT_THAT(Match(t, R"({ resource.service.name = "payments" })"),
               ::testing::ElementsAre(1));
-  EXPECT_THAT(Match(t, "{ span.http.status_code = 200 && span.ratio < 1 && span.ok }"),
-              ::testing::ElementsAre(0));
+  EXPECT_THAT(
+      Match(t, "{ span.http.status_code = 200 && span.ratio < 1 && span.ok }"),
+      ::testing::ElementsAre(0));
   EXPECT_THAT(Match(t, "{ span.list != nil }"), ::testing::IsEmpty());
-  EXPECT_THAT(Match(t, R"({ instrumentation:name = "io.lib.http" && instrumentation.lib.lang = "go" })"),
-              ::testing::ElementsAre(0));
-  EXPECT_THAT(Match(t, R"({ event:name = "card declined" && event.decline.code = "insufficient_funds" && event:timeSinceStart = 500ns })"),
-              ::testing::ElementsAre(1));
-  EXPECT_THAT(Match(t, R"({ link:spanID = "0000000000000009" && link.link.kind = "follows" })"),
-              ::testing::ElementsAre(1));
+  EXPECT_THAT(
+      Match(
+          t,
+          R"({ instrumentation:name = "io.lib.http" && instrumentation.lib.lang = "go" })"),
+      ::testing::ElementsAre(0));
+  EXPECT_THAT(
+      Match(
+          t,
+          R"({ event:name = "card declined" && event.decline.code = "insufficient_funds" && event:timeSinceStart = 500ns })"),
+      ::testing::ElementsAre(1));
+  EXPECT_THAT(
+      Match(
+          t,
+          R"({ link:spanID = "0000000000000009" && link.link.kind = "follows" })"),
+      ::testing::ElementsAre(1));
   EXPECT_THAT(Match(t, R"({ span:parentID = "0000000000000001" })"),
               ::testing::ElementsAre(1));
-  EXPECT_THAT(Match(t, R"({ trace:rootService = "frontend" && rootName = "GET /checkout" })"),
-              ::testing::ElementsAre(0, 1));
+  EXPECT_THAT(
+      Match(
+          t,
+          R"({ trace:rootService = "frontend" && rootName = "GET /checkout" })"),
+      ::testing::ElementsAre(0, 1));
   EXPECT_THAT(Match(t, "{ kind = server } > { status = error }"),
               ::testing::ElementsAre(1));
 }
@@ -137,11 +151,17 @@ TEST(OtlpTraceTest, FragmentsWithoutTraceIdsTakeTheGivenId) {
 
 TEST(OtlpTraceTest, RejectsBadIds) {
   TracesData data = MakeData();
-  data.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(0)->set_span_id("abc");
+  data.mutable_resource_spans(0)
+      ->mutable_scope_spans(0)
+      ->mutable_spans(0)
+      ->set_span_id("abc");
   Trace t;
   EXPECT_EQ(TraceFromOtlp(data, &t).code(), absl::StatusCode::kInvalidArgument);
   data = MakeData();
-  data.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(0)->set_trace_id("abc");
+  data.mutable_resource_spans(0)
+      ->mutable_scope_spans(0)
+      ->mutable_spans(0)
+      ->set_trace_id("abc");
   EXPECT_EQ(TraceFromOtlp(data, &t).code(), absl::StatusCode::kInvalidArgument);
 }
 

@@ -28,7 +28,8 @@ void ExpectParses(const std::string& text) {
 TEST(ParserErrorTable, ParseErrors) {
   EXPECT_THAT(ErrorOf("{ attribute = 4 }"),
               HasSubstr("line 1, col 3: unknown identifier: attribute"));
-  EXPECT_THAT(ErrorOf("{ .a == 4 }"), HasSubstr("parse error at line 1, col 7"));
+  EXPECT_THAT(ErrorOf("{ .a == 4 }"),
+              HasSubstr("parse error at line 1, col 7"));
   EXPECT_THAT(ErrorOf("{ .a < 3"),
               HasSubstr("parse error at line 1, col 9: syntax error: "
                         "unexpected end of query"));
@@ -37,7 +38,8 @@ TEST(ParserErrorTable, ParseErrors) {
   EXPECT_THAT(ErrorOf("{ . }"), HasSubstr("attribute name is empty"));
   EXPECT_THAT(ErrorOf("true"), HasSubstr("parse error at line 1, col 1"));
   EXPECT_THAT(ErrorOf("( true )"), HasSubstr("parse error at line 1, col 3"));
-  EXPECT_THAT(ErrorOf("{} | topk(10)"), HasSubstr("parse error at line 1, col 6"));
+  EXPECT_THAT(ErrorOf("{} | topk(10)"),
+              HasSubstr("parse error at line 1, col 6"));
   EXPECT_THAT(ErrorOf("{ true } | count()"),
               HasSubstr("an aggregate must be compared"));
   EXPECT_THAT(ErrorOf(""), HasSubstr("unexpected end of query"));
@@ -53,14 +55,20 @@ TEST(ParserErrorTable, ValidationErrors) {
   EXPECT_THAT(ErrorOf(R"({ span.foo =~ "[" })"),
               HasSubstr("invalid regular expression"));
   EXPECT_THAT(ErrorOf("{ -true }"), HasSubstr("unary - requires a number"));
-  EXPECT_THAT(ErrorOf("{ status }"), HasSubstr("filter body must be a boolean"));
+  EXPECT_THAT(ErrorOf("{ status }"),
+              HasSubstr("filter body must be a boolean"));
   EXPECT_THAT(ErrorOf("{ 1 + 1 }"), HasSubstr("filter body must be a boolean"));
-  EXPECT_THAT(ErrorOf(R"({ "foo" })"), HasSubstr("filter body must be a boolean"));
-  EXPECT_THAT(ErrorOf("{ status > ok }"), HasSubstr("cannot be applied to status"));
-  EXPECT_THAT(ErrorOf(R"({ traceDuration > "x" })"), HasSubstr("cannot compare"));
+  EXPECT_THAT(ErrorOf(R"({ "foo" })"),
+              HasSubstr("filter body must be a boolean"));
+  EXPECT_THAT(ErrorOf("{ status > ok }"),
+              HasSubstr("cannot be applied to status"));
+  EXPECT_THAT(ErrorOf(R"({ traceDuration > "x" })"),
+              HasSubstr("cannot compare"));
   EXPECT_THAT(ErrorOf("{ .a =~ .b }"), HasSubstr("must be a string literal"));
-  EXPECT_THAT(ErrorOf(R"({ "x" =~ .a })"), HasSubstr("must be a string literal"));
-  EXPECT_THAT(ErrorOf("{ name = nil }"), HasSubstr("cannot be compared with nil"));
+  EXPECT_THAT(ErrorOf(R"({ "x" =~ .a })"),
+              HasSubstr("must be a string literal"));
+  EXPECT_THAT(ErrorOf("{ name = nil }"),
+              HasSubstr("cannot be compared with nil"));
   EXPECT_THAT(ErrorOf("{ resource.service.name = nil }"),
               HasSubstr("cannot be compared with nil"));
   EXPECT_THAT(ErrorOf("{ !1 }"), HasSubstr("operator ! requires a boolean"));
@@ -72,7 +80,8 @@ TEST(ParserErrorTable, ValidationErrors) {
 TEST(ParserErrorTable, NotYetSupported) {
   EXPECT_THAT(ErrorOf("{ parent.a = 1 }"), HasSubstr("not yet supported"));
   EXPECT_THAT(ErrorOf("{ parent.span.a = 1 }"), HasSubstr("not yet supported"));
-  EXPECT_THAT(ErrorOf("min(.a) < max(duration)"), HasSubstr("not yet supported"));
+  EXPECT_THAT(ErrorOf("min(.a) < max(duration)"),
+              HasSubstr("not yet supported"));
   EXPECT_THAT(ErrorOf("2 < count()"), HasSubstr("not yet supported"));
   EXPECT_THAT(ErrorOf("{ } | count() + count() = 1"),
               HasSubstr("not yet supported"));
@@ -82,14 +91,16 @@ TEST(ParserErrorTable, NotYetSupported) {
 }
 
 TEST(ParserErrorTable, QueryTooLargeOrTooDeep) {
-  std::string big = "{ .a = \"" + std::string(Query::kMaxQueryBytes, 'x') + "\" }";
+  std::string big =
+      "{ .a = \"" + std::string(Query::kMaxQueryBytes, 'x') + "\" }";
   EXPECT_THAT(ErrorOf(big), HasSubstr("more than the limit"));
-  std::string deep = "{ " + std::string(5000, '(') + ".a = 1" +
-                     std::string(5000, ')') + " }";
+  std::string deep =
+      "{ " + std::string(5000, '(') + ".a = 1" + std::string(5000, ')') + " }";
   EXPECT_THAT(ErrorOf(deep), HasSubstr("nested more than"));
   std::string deep_not = "{ " + std::string(5000, '!') + ".a }";
   EXPECT_THAT(ErrorOf(deep_not), HasSubstr("nested more than"));
-  std::string deep_sets = std::string(5000, '(') + "{}" + std::string(5000, ')');
+  std::string deep_sets =
+      std::string(5000, '(') + "{}" + std::string(5000, ')');
   EXPECT_THAT(ErrorOf(deep_sets), HasSubstr("nested more than"));
   // Long left-associative chains: no deep parser recursion, but deep trees.
   std::string chain = "{ .a";
@@ -119,7 +130,8 @@ TEST(ParserLimits, LargestQueryParsesQuickly) {
 }
 
 TEST(LexerRules, StringsAndEscapes) {
-  EXPECT_THAT(ErrorOf(R"({ name =~ "\d+" })"), HasSubstr("invalid escape sequence"));
+  EXPECT_THAT(ErrorOf(R"({ name =~ "\d+" })"),
+              HasSubstr("invalid escape sequence"));
   ExpectParses(R"({ name =~ "\\d+" })");
   ExpectParses("{ name =~ `\\d+` }");
   ExpectParses(R"({ name = "\x41\u00e9\t\"" })");
@@ -151,49 +163,57 @@ TEST(LexerRules, AttributeNames) {
 }
 
 TEST(LexerRules, NumbersAndDurations) {
-  for (const char* ok : {"{ duration > 1h30m }", "{ duration > 1s500ms }",
-                         "{ duration > 2d }", "{ duration > 1w }",
-                         "{ duration > 1y }", "{ duration > 1.5s }",
-                         "{ duration > 250us }", "{ duration > 100\xC2\xB5s }",
-                         "{ duration > 10ns }", "{ .a > 1e3 }",
-                         "{ .a > 2.5e-3 }", "{ .a > .99 }",
-                         "{ .a = minInt }", "{ .a = maxInt }", "{ .a = -5 }"}) {
+  for (const char* ok :
+       {"{ duration > 1h30m }", "{ duration > 1s500ms }", "{ duration > 2d }",
+        "{ duration > 1w }", "{ duration > 1y }", "{ duration > 1.5s }",
+        "{ duration > 250us }", "{ duration > 100\xC2\xB5s }",
+        "{ duration > 10ns }", "{ .a > 1e3 }", "{ .a > 2.5e-3 }",
+        "{ .a > .99 }", "{ .a = minInt }", "{ .a = maxInt }", "{ .a = -5 }"}) {
     ExpectParses(ok);
   }
   EXPECT_NE(ErrorOf("{ duration > 3hh }"), "OK");
   EXPECT_NE(ErrorOf("{ duration > 10 ms }"), "OK");
   EXPECT_NE(ErrorOf("{ duration > 100\xCE\xBCs }"), "OK");  // Greek mu
   EXPECT_THAT(ErrorOf("{ .a = 0x10 }"), HasSubstr("decimal"));
-  EXPECT_THAT(ErrorOf("{ .a = 99999999999999999999 }"), HasSubstr("out of range"));
+  EXPECT_THAT(ErrorOf("{ .a = 99999999999999999999 }"),
+              HasSubstr("out of range"));
   EXPECT_THAT(ErrorOf("{ .a = foo }"), HasSubstr("unknown identifier: foo"));
 }
 
 TEST(LexerRules, IntrinsicsAndComments) {
-  for (const char* ok :
-       {"{ span:name = \"x\" }", "{ span:status = error }",
-        "{ span:statusMessage = \"x\" }", "{ span:kind = server }",
-        "{ span:duration > 1s }", "{ span:childCount = 0 }",
-        "{ span:id = \"x\" }", "{ span:parentID = \"x\" }",
-        "{ trace:duration > 1s }", "{ trace:rootName = \"x\" }",
-        "{ trace:rootService = \"x\" }", "{ trace:id = \"x\" }",
-        "{ event:name = \"x\" }", "{ event:timeSinceStart > 1ms }",
-        "{ link:traceID = \"x\" }", "{ link:spanID = \"x\" }",
-        "{ instrumentation:name = \"x\" }",
-        "{ instrumentation:version = \"x\" }", "{ rootServiceName = \"x\" }",
-        "{ .a = 1 } // comment", "{ /* c */ .a = 1 }",
-        "{ } | select(span.a, name, span:id)",
-        "{ } with(most_recent=true, sample=0.1)",
-        "{ } | by(3 * .x - 2) | coalesce()",
-        "({ } | count() > 1) && ({ } | count() < 5)",
-        "{ .a = 1 } !>> { .b = 2 } &~ { .c = 3 }"}) {
+  for (const char* ok : {"{ span:name = \"x\" }",
+                         "{ span:status = error }",
+                         "{ span:statusMessage = \"x\" }",
+                         "{ span:kind = server }",
+                         "{ span:duration > 1s }",
+                         "{ span:childCount = 0 }",
+                         "{ span:id = \"x\" }",
+                         "{ span:parentID = \"x\" }",
+                         "{ trace:duration > 1s }",
+                         "{ trace:rootName = \"x\" }",
+                         "{ trace:rootService = \"x\" }",
+                         "{ trace:id = \"x\" }",
+                         "{ event:name = \"x\" }",
+                         "{ event:timeSinceStart > 1ms }",
+                         "{ link:traceID = \"x\" }",
+                         "{ link:spanID = \"x\" }",
+                         "{ instrumentation:name = \"x\" }",
+                         "{ instrumentation:version = \"x\" }",
+                         "{ rootServiceName = \"x\" }",
+                         "{ .a = 1 } // comment",
+                         "{ /* c */ .a = 1 }",
+                         "{ } | select(span.a, name, span:id)",
+                         "{ } with(most_recent=true, sample=0.1)",
+                         "{ } | by(3 * .x - 2) | coalesce()",
+                         "({ } | count() > 1) && ({ } | count() < 5)",
+                         "{ .a = 1 } !>> { .b = 2 } &~ { .c = 3 }"}) {
     ExpectParses(ok);
   }
-  for (const char* bad : {"{ trace:name = \"x\" }", "{ trace:status = error }",
-                          "{ trace:rootServiceName = \"x\" }",
-                          "{ span:rootName = \"x\" }", "{ span : name = \"x\" }",
-                          "{ } | coalesce() | coalesce() | select()",
-                          "coalesce()", "{ } | select(1 + 2)",
-                          "{ .a = 1 } /* open"}) {
+  for (const char* bad :
+       {"{ trace:name = \"x\" }", "{ trace:status = error }",
+        "{ trace:rootServiceName = \"x\" }", "{ span:rootName = \"x\" }",
+        "{ span : name = \"x\" }", "{ } | coalesce() | coalesce() | select()",
+        "coalesce()", "{ } | select(1 + 2)", "{ .a = 1 } /* open"}) {
     EXPECT_NE(ErrorOf(bad), "OK") << bad;
   }
 }
@@ -218,9 +238,11 @@ TEST(QueryApi, ColumnsConditionsAndHints) {
   EXPECT_EQ(q->conditions()[1].literal.i, 500);
   EXPECT_TRUE(q->conditions()[2].is_intrinsic);
   EXPECT_EQ(q->conditions()[2].intrinsic, Intrinsic::kDuration);
-  EXPECT_EQ(q->columns().intrinsics, std::vector<Intrinsic>{Intrinsic::kDuration});
-  EXPECT_EQ(q->columns().select_attributes,
-            std::vector<AttributeName>{(AttributeName{Scope::kSpan, "db.system"})});
+  EXPECT_EQ(q->columns().intrinsics,
+            std::vector<Intrinsic>{Intrinsic::kDuration});
+  EXPECT_EQ(
+      q->columns().select_attributes,
+      std::vector<AttributeName>{(AttributeName{Scope::kSpan, "db.system"})});
   ASSERT_EQ(q->hints().size(), 1u);
   EXPECT_EQ(q->hints()[0].name, "most_recent");
   EXPECT_TRUE(q->hints()[0].value.b);
