@@ -92,6 +92,11 @@ enum class BinOp : uint8_t {
 
 enum class UnOp : uint8_t { kNeg, kNot };
 
+inline bool IsComparison(BinOp op) {
+  return op == BinOp::kEq || op == BinOp::kNe || op == BinOp::kLt ||
+         op == BinOp::kLe || op == BinOp::kGt || op == BinOp::kGe;
+}
+
 // Static types known at parse time; kUnknown for attributes.
 enum class StaticType : uint8_t {
   kUnknown,
