@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "andante/traceql.h"
+#include "andante/traceql_otlp.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 
@@ -144,10 +145,11 @@ class GoldenTest : public ::testing::Test {
 std::vector<Trace>* GoldenTest::traces_ = nullptr;
 json* GoldenTest::expected_ = nullptr;
 
-TEST_F(GoldenTest, EveryQueryMatchesThePythonExpectation) {
-  ASSERT_EQ(traces_->size(), 300u);
-  const json& queries = (*expected_)["queries"];
-  ASSERT_GE(queries.size(), 100u);
+// Runs every golden query over `traces`; returns the number of queries whose
+// results differ (each reported as a test failure).
+int RunGoldenQueries(const json& expected, const std::vector<Trace>& traces,
+                     const std::string& path) {
+  const json& queries = expected["queries"];
   int failures = 0;
   for (const json& q : queries) {
     const std::string text = q["query"].get<std::string>();
@@ -164,9 +166,13 @@ TEST_F(GoldenTest, EveryQueryMatchesThePythonExpectation) {
     Matcher matcher(*query);
     Result got;
     std::vector<SpanSet> sets;
-    for (const Trace& t : *traces_) {
+    for (const Trace& t : traces) {
       absl::Status st = matcher.Evaluate(t, &sets);
-      ASSERT_TRUE(st.ok()) << text << ": " << st;
+      if (!st.ok()) {
+        ADD_FAILURE() << text << ": " << st;
+        ++failures;
+        break;
+      }
       if (sets.empty()) continue;
       SpanSets& out = got[t.trace_id.ToHex()];
       for (const SpanSet& s : sets) out.push_back(s.spans);
@@ -183,12 +189,107 @@ TEST_F(GoldenTest, EveryQueryMatchesThePythonExpectation) {
         auto it = want.find(id);
         if (it == want.end() || it->second != s) extra[id] = s;
       }
-      ADD_FAILURE() << "query " << text
+      ADD_FAILURE() << "[" << path << "] query " << text
                     << "\n  expected but not produced:" << Describe(missing)
                     << "\n  produced but not expected:" << Describe(extra);
     }
   }
-  EXPECT_EQ(failures, 0);
+  return failures;
+}
+
+// The dataset as OTLP: one ResourceSpans (and ScopeSpans) per span, in
+// dataset order, so span positions stay the same after conversion.
+std::vector<Trace> LoadTracesViaOtlp(const json& dataset) {
+  using ::opentelemetry::proto::common::v1::KeyValue;
+  auto set_attrs = [](const json& attrs,
+                      google::protobuf::RepeatedPtrField<KeyValue>* out) {
+    for (auto it = attrs.begin(); it != attrs.end(); ++it) {
+      KeyValue* kv = out->Add();
+      kv->set_key(it.key());
+      const json& typed = it.value();
+      const std::string& type = typed[0].get_ref<const std::string&>();
+      if (type == "s") {
+        kv->mutable_value()->set_string_value(typed[1].get<std::string>());
+      } else if (type == "i") {
+        kv->mutable_value()->set_int_value(typed[1].get<int64_t>());
+      } else if (type == "f") {
+        kv->mutable_value()->set_double_value(typed[1].get<double>());
+      } else {
+        kv->mutable_value()->set_bool_value(typed[1].get<bool>());
+      }
+    }
+  };
+  auto id_bytes = [](const std::string& hex) {
+    std::string out;
+    for (size_t k = 0; k + 1 < hex.size(); k += 2) {
+      out.push_back(
+          static_cast<char>(std::stoi(hex.substr(k, 2), nullptr, 16)));
+    }
+    return out;
+  };
+  std::vector<Trace> traces;
+  for (const json& td : dataset["traces"]) {
+    opentelemetry::proto::trace::v1::TracesData data;
+    const std::string trace_id = id_bytes(td["trace_id"].get<std::string>());
+    for (const json& sd : td["spans"]) {
+      auto* rs = data.add_resource_spans();
+      set_attrs(td["resources"][sd["resource"].get<size_t>()]["attrs"],
+                rs->mutable_resource()->mutable_attributes());
+      auto* ss = rs->add_scope_spans();
+      if (!sd["scope"].is_null()) {
+        ss->mutable_scope()->set_name(sd["scope"]["name"].get<std::string>());
+        ss->mutable_scope()->set_version(
+            sd["scope"]["version"].get<std::string>());
+        set_attrs(sd["scope"]["attrs"],
+                  ss->mutable_scope()->mutable_attributes());
+      }
+      auto* sp = ss->add_spans();
+      sp->set_trace_id(trace_id);
+      sp->set_span_id(id_bytes(sd["id"].get<std::string>()));
+      sp->set_parent_span_id(id_bytes(sd["parent_id"].get<std::string>()));
+      sp->set_name(sd["name"].get<std::string>());
+      sp->set_kind(static_cast<opentelemetry::proto::trace::v1::Span::SpanKind>(
+          sd["kind"].get<int>()));
+      sp->mutable_status()->set_code(
+          static_cast<opentelemetry::proto::trace::v1::Status::StatusCode>(
+              sd["status"].get<int>()));
+      sp->mutable_status()->set_message(
+          sd["status_message"].get<std::string>());
+      const uint64_t start = sd["start"].get<uint64_t>();
+      sp->set_start_time_unix_nano(start);
+      sp->set_end_time_unix_nano(start + sd["duration"].get<uint64_t>());
+      set_attrs(sd["attrs"], sp->mutable_attributes());
+      for (const json& ev : sd["events"]) {
+        auto* e = sp->add_events();
+        e->set_name(ev["name"].get<std::string>());
+        e->set_time_unix_nano(start + ev["time"].get<uint64_t>());
+        set_attrs(ev["attrs"], e->mutable_attributes());
+      }
+      for (const json& ln : sd["links"]) {
+        auto* l = sp->add_links();
+        l->set_trace_id(id_bytes(ln["trace_id"].get<std::string>()));
+        l->set_span_id(id_bytes(ln["span_id"].get<std::string>()));
+        set_attrs(ln["attrs"], l->mutable_attributes());
+      }
+    }
+    Trace t;
+    absl::Status st = TraceFromOtlp(data, &t);
+    EXPECT_TRUE(st.ok()) << st;
+    traces.push_back(std::move(t));
+  }
+  return traces;
+}
+
+TEST_F(GoldenTest, EveryQueryMatchesThePythonExpectation) {
+  ASSERT_EQ(traces_->size(), 300u);
+  ASSERT_GE((*expected_)["queries"].size(), 100u);
+  EXPECT_EQ(RunGoldenQueries(*expected_, *traces_, "direct"), 0);
+}
+
+TEST_F(GoldenTest, SameResultsThroughTheOtlpConverter) {
+  std::vector<Trace> traces = LoadTracesViaOtlp(ReadJson("dataset.json"));
+  ASSERT_EQ(traces.size(), 300u);
+  EXPECT_EQ(RunGoldenQueries(*expected_, traces, "otlp"), 0);
 }
 
 TEST_F(GoldenTest, QueriesWithoutMatchesAreFew) {
