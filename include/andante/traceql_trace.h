@@ -194,7 +194,8 @@ class Trace {
   void Finish();
 
   // Data. Producers may fill these directly, keeping the invariants the
-  // builder keeps (ranges inside `attributes`, ids inside `strings`).
+  // builder keeps: ranges inside `attributes`, ids inside `strings`, and
+  // `strings` free of duplicates (the engine compares strings by id).
   TraceId trace_id;
   std::vector<std::string> strings;
   std::vector<StoredAttribute> attributes;

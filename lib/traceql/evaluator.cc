@@ -391,6 +391,8 @@ void Evaluator::Candidates(Spans* out) {
 
 absl::Status Evaluator::Evaluate(const Trace& trace,
                                  std::vector<SpanSet>* out) {
+  // Keep the first spanset's buffers for reuse: most queries return one.
+  if (!out->empty()) spare_ = std::move((*out)[0]);
   out->clear();
   Bind(trace);
   if (skip_trace_) return absl::OkStatus();
@@ -408,6 +410,12 @@ absl::Status Evaluator::Evaluate(const Trace& trace,
       }
     }
     if (scratch_.empty() && !div_by_zero_) return absl::OkStatus();
+    if (rest_.empty() && !div_by_zero_) {
+      out->push_back(std::move(spare_));
+      (*out)[0].spans.assign(scratch_.begin(), scratch_.end());
+      (*out)[0].attributes.clear();
+      return absl::OkStatus();
+    }
     Sets cur(1);
     cur[0].spans = scratch_;
     for (int stage : rest_) {

@@ -63,6 +63,7 @@ class Evaluator {
   int first_filter_ = -1;
   std::vector<int> rest_;
   Spans scratch_;
+  SpanSet spare_;  // buffers of a previous result, reused
   // Regex results by string, across traces (bounded).
   std::vector<absl::flat_hash_map<std::string, bool>> regex_cache_;
   std::vector<uint8_t> mark_;    // scratch: per span flags
