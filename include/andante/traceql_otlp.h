@@ -18,9 +18,9 @@ namespace andante::traceql {
 
 // Replaces *out with the spans of `data` (all assumed to belong to one
 // trace; the trace ID is taken from the first span carrying one) and calls
-// Finish(). String, int, double and bool attributes are kept; array, kvlist
-// and bytes values are skipped (they read as nil). INVALID_ARGUMENT if a
-// span's trace or span ID has the wrong length.
+// Finish(). String, int, double and bool attributes and arrays of them are
+// kept; kvlist and bytes values are skipped (they read as nil).
+// INVALID_ARGUMENT if a span's trace or span ID has the wrong length.
 absl::Status TraceFromOtlp(
     const opentelemetry::proto::trace::v1::TracesData& data, Trace* out);
 

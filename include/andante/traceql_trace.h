@@ -48,6 +48,7 @@ enum class ValueType : uint8_t {
   kDuration,  // nanoseconds
   kStatus,    // SpanStatus
   kKind,      // SpanKind
+  kArray,     // attribute values only: scalars in Trace::array_values
 };
 
 // OTLP status codes (the numbers are OTLP's).
@@ -71,7 +72,7 @@ inline constexpr uint32_t kNoString = UINT32_MAX;
 struct StoredValue {
   ValueType type = ValueType::kNil;
   union {
-    int64_t i;     // kInt, kDuration
+    int64_t i;     // kInt, kDuration; kArray: (begin << 32) | end
     double f;      // kFloat
     bool b;        // kBool
     uint32_t str;  // kString: index into Trace::strings
@@ -189,6 +190,9 @@ class Trace {
   void AddLink(std::string_view trace_id_hex, std::string_view span_id_hex);
   void EndSpan();
   void AddAttribute(std::string_view key, StoredValue value);
+  // Stores `elements` (scalars: string, int, float or bool values) in
+  // array_values and returns the kArray value referring to them.
+  StoredValue ArrayValue(const std::vector<StoredValue>& elements);
   // Derives Span::parent and child_count, the root span, the trace's start,
   // end and duration, and trace_id_hex. REQUIRES: every span ended.
   void Finish();
@@ -204,6 +208,7 @@ class Trace {
   std::vector<Span> spans;
   std::vector<SpanEvent> events;
   std::vector<SpanLink> links;
+  std::vector<StoredValue> array_values;  // elements of kArray values
 
   // Derived by Finish().
   std::string trace_id_hex;  // lowercase hex, leading zeros removed

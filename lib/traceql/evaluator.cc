@@ -158,6 +158,12 @@ Val Evaluator::Stored(const StoredValue& v) const {
       return Val::Bool(v.b);
     case ValueType::kNil:
       return Val();
+    case ValueType::kArray: {
+      Val x;
+      x.type = ValueType::kArray;
+      x.i = v.i;
+      return x;
+    }
     default:
       return Val::Int(v.i, v.type);
   }
@@ -301,7 +307,12 @@ Val Evaluator::Eval(int expr, uint32_t span) {
         return e.op <= BinOp::kGe ? Val::Bool(false) : Val();
       }
       Val b = Eval(e.rhs, span);
-      if (e.op <= BinOp::kGe) return Val::Bool(CompareValues(e.op, a, b));
+      if (e.op <= BinOp::kGe) {
+        if (a.type == ValueType::kArray || b.type == ValueType::kArray) {
+          return Val::Bool(CompareArray(e.op, a, b));
+        }
+        return Val::Bool(CompareValues(e.op, a, b));
+      }
       return Arithmetic(e.op, a, b, &div_by_zero_);
     }
     case ExprKind::kExists: {
@@ -310,6 +321,22 @@ Val Evaluator::Eval(int expr, uint32_t span) {
     }
     case ExprKind::kRegex: {
       Val v = Eval(e.lhs, span);
+      if (v.type == ValueType::kArray) {
+        // =~: some element matches; !~: every element is a string that
+        // does not match (true for an empty array).
+        uint32_t begin =
+            static_cast<uint32_t>(static_cast<uint64_t>(v.i) >> 32);
+        uint32_t end = static_cast<uint32_t>(v.i);
+        for (uint32_t k = begin; k < end; ++k) {
+          Val x = Stored(trace_->array_values[k]);
+          bool m = x.type == ValueType::kString && RE2::FullMatch(x.s, *e.re);
+          if (!e.negate && m) return Val::Bool(true);
+          if (e.negate && (m || x.type != ValueType::kString)) {
+            return Val::Bool(false);
+          }
+        }
+        return Val::Bool(e.negate);
+      }
       if (v.type != ValueType::kString) return Val::Bool(false);
       bool m;
       if (v.sid < regex_memo_[e.regex_slot].size()) {
@@ -336,6 +363,25 @@ Val Evaluator::Eval(int expr, uint32_t span) {
     }
   }
   return Val();
+}
+
+bool Evaluator::CompareArray(BinOp op, const Val& a, const Val& b) const {
+  if (a.type == ValueType::kArray && b.type == ValueType::kArray) return false;
+  bool left = a.type == ValueType::kArray;
+  const Val& arr = left ? a : b;
+  const Val& other = left ? b : a;
+  uint32_t begin = static_cast<uint32_t>(static_cast<uint64_t>(arr.i) >> 32);
+  uint32_t end = static_cast<uint32_t>(arr.i);
+  // `!=` holds when no element equals (every element satisfies `!=`); the
+  // other comparisons when some element satisfies them.
+  bool all = op == BinOp::kNe;
+  for (uint32_t k = begin; k < end; ++k) {
+    Val x = Stored(trace_->array_values[k]);
+    bool r = left ? CompareValues(op, x, other) : CompareValues(op, other, x);
+    if (all && !r) return false;
+    if (!all && r) return true;
+  }
+  return all;
 }
 
 bool Evaluator::Matches(int expr, uint32_t span, bool events, bool links) {

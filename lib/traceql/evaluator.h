@@ -38,6 +38,7 @@ class Evaluator {
   bool Matches(int expr, uint32_t span, bool events, bool links);
   Val AttributeValue(const Expr& e, uint32_t span);
   Val Stored(const StoredValue& v) const;
+  bool CompareArray(BinOp op, const Val& a, const Val& b) const;
   Val Lookup(AttributeRange range, uint32_t key) const;
   Val IntrinsicValue(Intrinsic in, uint32_t span);
 

@@ -1,5 +1,7 @@
 // OTLP -> traceql::Trace. Kept apart from the engine so the engine core does
 // not depend on protobuf.
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "andante/traceql_otlp.h"
 
@@ -26,11 +28,41 @@ std::string Hex(const std::string& bytes) {
   return out;
 }
 
+bool Scalar(const AnyValue& v, Trace* t, StoredValue* out) {
+  switch (v.value_case()) {
+    case AnyValue::kStringValue:
+      *out = t->StringValue(v.string_value());
+      return true;
+    case AnyValue::kIntValue:
+      *out = StoredValue::Int(v.int_value());
+      return true;
+    case AnyValue::kDoubleValue:
+      *out = StoredValue::Float(v.double_value());
+      return true;
+    case AnyValue::kBoolValue:
+      *out = StoredValue::Bool(v.bool_value());
+      return true;
+    default:
+      return false;
+  }
+}
+
 void AddAttributes(const google::protobuf::RepeatedPtrField<KeyValue>& kvs,
                    Trace* t) {
+  std::vector<StoredValue> elements;
   for (const KeyValue& kv : kvs) {
     const AnyValue& v = kv.value();
     switch (v.value_case()) {
+      case AnyValue::kArrayValue: {
+        // Arrays of scalars; nested arrays and kvlists are skipped.
+        elements.clear();
+        for (const AnyValue& e : v.array_value().values()) {
+          StoredValue s;
+          if (Scalar(e, t, &s)) elements.push_back(s);
+        }
+        t->AddAttribute(kv.key(), t->ArrayValue(elements));
+        break;
+      }
       case AnyValue::kStringValue:
         t->AddAttribute(kv.key(), t->StringValue(v.string_value()));
         break;

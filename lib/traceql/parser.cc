@@ -194,6 +194,8 @@ StaticType FromValueType(ValueType t) {
       return StaticType::kStatus;
     case ValueType::kKind:
       return StaticType::kKind;
+    case ValueType::kArray:
+      return StaticType::kUnknown;
   }
   return StaticType::kUnknown;
 }

@@ -106,6 +106,8 @@ std::string_view IntrinsicName(Intrinsic in) {
 
 std::string ValueToString(const Value& v) {
   switch (v.type) {
+    case ValueType::kArray:
+      return "(array)";
     case ValueType::kNil:
       return "nil";
     case ValueType::kInt:

@@ -19,6 +19,7 @@ void Trace::Clear() {
   spans.clear();
   events.clear();
   links.clear();
+  array_values.clear();
   trace_id_hex.clear();
   root_span = -1;
   start_unix_nanos = end_unix_nanos = duration_nanos = 0;
@@ -139,6 +140,15 @@ void Trace::EndSpan() {
 
 void Trace::AddAttribute(std::string_view key, StoredValue value) {
   attributes.push_back(StoredAttribute{Intern(key), value});
+}
+
+StoredValue Trace::ArrayValue(const std::vector<StoredValue>& elements) {
+  StoredValue v;
+  v.type = ValueType::kArray;
+  uint64_t begin = array_values.size();
+  array_values.insert(array_values.end(), elements.begin(), elements.end());
+  v.i = static_cast<int64_t>((begin << 32) | array_values.size());
+  return v;
 }
 
 void Trace::Finish() {

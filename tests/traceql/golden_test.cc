@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -44,6 +45,11 @@ StoredValue ToStored(Trace* t, const json& typed) {
   if (type == "s") return t->StringValue(typed[1].get<std::string>());
   if (type == "i") return StoredValue::Int(typed[1].get<int64_t>());
   if (type == "f") return StoredValue::Float(typed[1].get<double>());
+  if (type == "a") {
+    std::vector<StoredValue> elements;
+    for (const json& e : typed[1]) elements.push_back(ToStored(t, e));
+    return t->ArrayValue(elements);
+  }
   return StoredValue::Bool(typed[1].get<bool>());
 }
 
@@ -201,22 +207,33 @@ int RunGoldenQueries(const json& expected, const std::vector<Trace>& traces,
 // dataset order, so span positions stay the same after conversion.
 std::vector<Trace> LoadTracesViaOtlp(const json& dataset) {
   using ::opentelemetry::proto::common::v1::KeyValue;
-  auto set_attrs = [](const json& attrs,
-                      google::protobuf::RepeatedPtrField<KeyValue>* out) {
+  // One typed value of the dataset as an OTLP AnyValue.
+  std::function<void(const json&,
+                     ::opentelemetry::proto::common::v1::AnyValue*)>
+      set_value =
+          [&set_value](const json& typed,
+                       ::opentelemetry::proto::common::v1::AnyValue* out) {
+            const std::string& type = typed[0].get_ref<const std::string&>();
+            if (type == "s") {
+              out->set_string_value(typed[1].get<std::string>());
+            } else if (type == "i") {
+              out->set_int_value(typed[1].get<int64_t>());
+            } else if (type == "f") {
+              out->set_double_value(typed[1].get<double>());
+            } else if (type == "a") {
+              auto* array = out->mutable_array_value();
+              for (const json& e : typed[1]) set_value(e, array->add_values());
+            } else {
+              out->set_bool_value(typed[1].get<bool>());
+            }
+          };
+  auto set_attrs = [&set_value](
+                       const json& attrs,
+                       google::protobuf::RepeatedPtrField<KeyValue>* out) {
     for (auto it = attrs.begin(); it != attrs.end(); ++it) {
       KeyValue* kv = out->Add();
       kv->set_key(it.key());
-      const json& typed = it.value();
-      const std::string& type = typed[0].get_ref<const std::string&>();
-      if (type == "s") {
-        kv->mutable_value()->set_string_value(typed[1].get<std::string>());
-      } else if (type == "i") {
-        kv->mutable_value()->set_int_value(typed[1].get<int64_t>());
-      } else if (type == "f") {
-        kv->mutable_value()->set_double_value(typed[1].get<double>());
-      } else {
-        kv->mutable_value()->set_bool_value(typed[1].get<bool>());
-      }
+      set_value(it.value(), kv->mutable_value());
     }
   };
   auto id_bytes = [](const std::string& hex) {

@@ -108,7 +108,9 @@ TEST(OtlpTraceTest, ConvertsSpansResourcesScopesEventsAndLinks) {
   EXPECT_THAT(
       Match(t, "{ span.http.status_code = 200 && span.ratio < 1 && span.ok }"),
       ::testing::ElementsAre(0));
-  EXPECT_THAT(Match(t, "{ span.list != nil }"), ::testing::IsEmpty());
+  EXPECT_THAT(Match(t, "{ span.list != nil && span.list = 1 }"),
+              ::testing::ElementsAre(0));
+  EXPECT_THAT(Match(t, "{ span.list = 2 }"), ::testing::IsEmpty());
   EXPECT_THAT(
       Match(
           t,

@@ -131,6 +131,13 @@ def make_span_attrs(rng, name, kind):
         a["sampled"] = ["b", rng.chance(50)]
     if rng.chance(5):
         a["nil"] = ["s", "nil"]
+    if rng.chance(15):
+        a["tags"] = ["a", [["s", rng.pick(["red", "green", "blue"])] for _ in range(rng.below(4))]]
+    if rng.chance(12):
+        codes = [["i", rng.below(10)] for _ in range(1 + rng.below(3))]
+        if rng.chance(30):
+            codes.append(["f", 2.0])
+        a["codes"] = ["a", codes]
     return a
 
 
@@ -257,7 +264,7 @@ def load_model(dataset):
             s.msg = sd["status_message"]
             s.start = sd["start"]
             s.dur = sd["duration"]
-            s.attrs = {k: tuple(v) for k, v in sd["attrs"].items()}
+            s.attrs = {k: (v[0], v[1]) for k, v in sd["attrs"].items()}
             s.res = {k: tuple(v) for k, v in td["resources"][sd["resource"]]["attrs"].items()}
             s.events = [(e["name"], e["time"], {k: tuple(v) for k, v in e["attrs"].items()})
                         for e in sd["events"]]
@@ -298,6 +305,11 @@ def any_a(s, k):
 def num(v):
     """The numeric value of an int/float attribute, else None."""
     return v[1] if v is not None and v[0] in ("i", "f") else None
+
+
+def elements(v):
+    """The (type, value) elements of an array attribute, else None."""
+    return [tuple(e) for e in v[1]] if v is not None and v[0] == "a" else None
 
 
 def string(v):
@@ -619,6 +631,27 @@ def Q():
     add('{ span.cache_hit != true }', F(lambda s: boolean(span_a(s, "cache_hit")) is False))
     add('{ span.sampled = true || span.cache_hit = true }',
         F(lambda s: boolean(span_a(s, "sampled")) is True or boolean(span_a(s, "cache_hit")) is True))
+
+    # --- arrays: any element for = < =~ ...; every element for != and !~ ---
+    add('{ span.tags = "red" }', F(lambda s: ("s", "red") in (elements(span_a(s, "tags")) or [])))
+    add('{ span.tags != "red" }',
+        F(lambda s: elements(span_a(s, "tags")) is not None and
+          all(e[0] == "s" and e[1] != "red" for e in elements(span_a(s, "tags")))))
+    add('{ span.tags =~ "gr.*" }',
+        F(lambda s: any(e[1].startswith("gr") for e in elements(span_a(s, "tags")) or [])))
+    add('{ span.tags !~ "r.*" }',
+        F(lambda s: elements(span_a(s, "tags")) is not None and
+          all(e[0] == "s" and not e[1].startswith("r") for e in elements(span_a(s, "tags")))))
+    add('{ span.tags != nil && kind = server }',
+        F(lambda s: span_a(s, "tags") is not None and s.kind == "server"))
+    add('{ span.codes > 7 }', F(lambda s: any(e[1] > 7 for e in elements(span_a(s, "codes")) or [])))
+    add('{ span.codes = 2 }', F(lambda s: any(e[1] == 2 for e in elements(span_a(s, "codes")) or [])))
+    add('{ span.codes != 2 }',
+        F(lambda s: elements(span_a(s, "codes")) is not None and
+          all(e[1] != 2 for e in elements(span_a(s, "codes")))))
+    add('{ span.codes = 2.0 && span.codes < 1 }',
+        F(lambda s: any(e[1] == 2 for e in elements(span_a(s, "codes")) or []) and
+          any(e[1] < 1 for e in elements(span_a(s, "codes")) or [])))
 
     # --- int/float coercion ---
     add('{ span.ratio = 2 }', F(lambda s: num(span_a(s, "ratio")) == 2))
