@@ -84,7 +84,8 @@ absl::StatusOr<BlockMeta> BuildInput(Backend& backend, int block,
   for (uint64_t n = 0; spans < spans_wanted; ++n) {
     bool shared = block > 0 && n % 10 == 0;
     // A shared trace repeats the previous block's copy: the same spans.
-    const StoredTrace& t = pool[(n * 7 + block - (shared ? 1 : 0)) % pool.size()];
+    const StoredTrace& t =
+        pool[(n * 7 + block - (shared ? 1 : 0)) % pool.size()];
     traces.push_back({shared ? IdFor(block - 1, n) : IdFor(block, n), &t});
     spans += t.spans;
   }
@@ -108,7 +109,8 @@ int64_t StatusKb(const char* field) {
   std::ifstream status("/proc/self/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind(field, 0) == 0) return std::stoll(line.substr(strlen(field)));
+    if (line.rfind(field, 0) == 0)
+      return std::stoll(line.substr(strlen(field)));
   }
   return -1;
 }
@@ -160,9 +162,9 @@ void BM_Compact8Blocks(benchmark::State& state) {
     absl::StatusOr<CompactionResult> result = RunCompactionJob(
         backend, "bench", inputs, options, absl::FromUnixSeconds(1));
     cpu += ProcessCpuSeconds() - cpu_before;
-    peak_growth_mb = std::max(
-        peak_growth_mb,
-        static_cast<double>(StatusKb("VmHWM:") - rss_before) / 1024.0);
+    peak_growth_mb =
+        std::max(peak_growth_mb,
+                 static_cast<double>(StatusKb("VmHWM:") - rss_before) / 1024.0);
     if (!result.ok()) {
       state.SkipWithError(std::string(result.status().message()).c_str());
       break;
@@ -171,7 +173,8 @@ void BM_Compact8Blocks(benchmark::State& state) {
     spans_out += static_cast<double>(result->spans_out);
     // Unmark the inputs so the next iteration merges the same blocks.
     for (const BlockMeta& m : inputs) {
-      (void)backend->Delete(BlockKey("bench", m.block_id, "meta.compacted.json"));
+      (void)backend->Delete(
+          BlockKey("bench", m.block_id, "meta.compacted.json"));
     }
   }
   state.counters["spans_per_cpu_s"] = spans_in / std::max(cpu, 1e-9);

@@ -55,7 +55,7 @@ struct BlockSummary {
   absl::Time start_time, end_time;  // span start / end range
   uint64_t total_objects = 0;       // traces
   uint64_t total_spans = 0;
-  uint64_t size_bytes = 0;          // data + index + bloom
+  uint64_t size_bytes = 0;  // data + index + bloom
   // When it was marked compacted; InfinitePast for live blocks.
   absl::Time compacted_time = absl::InfinitePast();
 };

@@ -95,11 +95,11 @@ struct CompactionResult {
   std::vector<std::string> input_block_ids;
   std::vector<std::string> output_block_ids;
   uint32_t output_level = 0;
-  uint64_t traces = 0;          // in the outputs
-  uint64_t spans_in = 0;        // read from the inputs
-  uint64_t spans_out = 0;       // written to the outputs
-  uint64_t combined_traces = 0; // held by several inputs or deduplicated
-  uint64_t bytes_out = 0;       // data + index + bloom of the outputs
+  uint64_t traces = 0;           // in the outputs
+  uint64_t spans_in = 0;         // read from the inputs
+  uint64_t spans_out = 0;        // written to the outputs
+  uint64_t combined_traces = 0;  // held by several inputs or deduplicated
+  uint64_t bytes_out = 0;        // data + index + bloom of the outputs
 };
 
 // What one retention pass did.

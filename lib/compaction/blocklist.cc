@@ -17,9 +17,8 @@ namespace andante::internal {
 std::string EncodeCompactedMeta(const CompactedBlockMeta& compacted) {
   nlohmann::ordered_json j = nlohmann::ordered_json::parse(
       compacted.meta.ToJson(), nullptr, /*allow_exceptions=*/false);
-  j["compactedTime"] = absl::FormatTime("%Y-%m-%d%ET%H:%M:%E*SZ",
-                                        compacted.compacted_time,
-                                        absl::UTCTimeZone());
+  j["compactedTime"] = absl::FormatTime(
+      "%Y-%m-%d%ET%H:%M:%E*SZ", compacted.compacted_time, absl::UTCTimeZone());
   j["compactedTimeUnixNano"] =
       absl::StrCat(absl::ToUnixNanos(compacted.compacted_time));
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
@@ -42,8 +41,7 @@ absl::StatusOr<CompactedBlockMeta> DecodeCompactedMeta(std::string_view json) {
     }
     return CompactedBlockMeta{*std::move(meta), absl::FromUnixNanos(nanos)};
   } catch (const std::exception& e) {
-    return absl::DataLossError(
-        absl::StrCat("meta.compacted.json: ", e.what()));
+    return absl::DataLossError(absl::StrCat("meta.compacted.json: ", e.what()));
   }
 }
 

@@ -42,9 +42,9 @@ struct IncompleteBlock {
 };
 
 struct TenantBlocklist {
-  std::vector<BlockMeta> live;                 // block ID order
-  std::vector<CompactedBlockMeta> compacted;   // block ID order
-  std::vector<IncompleteBlock> incomplete;     // block ID order
+  std::vector<BlockMeta> live;                // block ID order
+  std::vector<CompactedBlockMeta> compacted;  // block ID order
+  std::vector<IncompleteBlock> incomplete;    // block ID order
   friend bool operator==(const TenantBlocklist&,
                          const TenantBlocklist&) = default;
 };
@@ -52,8 +52,9 @@ struct TenantBlocklist {
 // Lists `tenant` from the backend: one LIST, then per block a GET of
 // meta.compacted.json and, when absent, of meta.json. A block deleted
 // between the LIST and the GETs reads as incomplete (and deleting it later
-// is a no-op); meta files that do not parse are logged and skipped. `now` stamps newly seen
-// incomplete blocks; `previous` (may be null) carries earlier stamps.
+// is a no-op); meta files that do not parse are logged and skipped. `now`
+// stamps newly seen incomplete blocks; `previous` (may be null) carries earlier
+// stamps.
 absl::StatusOr<TenantBlocklist> ListTenantBlocklist(
     Backend& backend, std::string_view tenant, absl::Time now,
     const TenantBlocklist* previous = nullptr);

@@ -51,8 +51,9 @@ MetaBlocklistPoller::Poll(absl::Time now) {
         prev_it == previous_.end() ? nullptr : &prev_it->second;
     auto keep_previous = [&](const absl::Status& s) {
       ++stats.errors;
-      ANDANTE_LOG(kWarn, "blocklist poll failed for tenant",
-                  {{"tenant", tenant}, {"err", std::string(ToStd(s.message()))}});
+      ANDANTE_LOG(
+          kWarn, "blocklist poll failed for tenant",
+          {{"tenant", tenant}, {"err", std::string(ToStd(s.message()))}});
       if (previous != nullptr) result[tenant] = *previous;
     };
     auto list = [&]() -> absl::StatusOr<TenantBlocklist> {
@@ -84,9 +85,9 @@ MetaBlocklistPoller::Poll(absl::Time now) {
     if (!index.ok()) {
       unusable = index.status();
     } else if (now - index->created_at > StalenessBound()) {
-      unusable = absl::FailedPreconditionError(absl::StrCat(
-          "tenant index is stale: written ",
-          absl::FormatDuration(now - index->created_at), " ago"));
+      unusable = absl::FailedPreconditionError(
+          absl::StrCat("tenant index is stale: written ",
+                       absl::FormatDuration(now - index->created_at), " ago"));
     }
     if (unusable.ok()) {
       result[tenant] = std::move(index->blocks);

@@ -27,8 +27,8 @@ absl::StatusOr<CompactionResult> RunCompactionJob(
   uint64_t estimated_traces = 0;
   for (const BlockMeta& m : inputs) {
     if (m.tenant != tenant) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "block ", m.block_id, " belongs to tenant ", m.tenant));
+      return absl::InvalidArgumentError(
+          absl::StrCat("block ", m.block_id, " belongs to tenant ", m.tenant));
     }
     result.input_block_ids.push_back(m.block_id);
     level = std::max(level, m.compaction_level + 1);
@@ -61,17 +61,16 @@ absl::StatusOr<CompactionResult> RunCompactionJob(
     absl::StatusOr<bool> more = merger.Next(&trace);
     if (!more.ok()) return more.status();
     if (!*more) break;
-    if (sink != nullptr &&
-        (sink->EstimatedSize() >= options.max_block_bytes ||
-         sink_traces >= options.max_compaction_objects)) {
+    if (sink != nullptr && (sink->EstimatedSize() >= options.max_block_bytes ||
+                            sink_traces >= options.max_compaction_objects)) {
       if (absl::Status s = finish(); !s.ok()) return s;
     }
     if (sink == nullptr) {
-      std::string id = CompactionOutputBlockId(
-          tenant, result.input_block_ids, result.output_block_ids.size());
-      sink = NewBlockSink(options.block, *backend, std::string(tenant), id,
-                          level, std::min(estimated_traces,
-                                          options.max_compaction_objects));
+      std::string id = CompactionOutputBlockId(tenant, result.input_block_ids,
+                                               result.output_block_ids.size());
+      sink = NewBlockSink(
+          options.block, *backend, std::string(tenant), id, level,
+          std::min(estimated_traces, options.max_compaction_objects));
       sink_traces = 0;
     }
     if (absl::Status s = sink->Add(trace.id, trace.data, trace.stats);

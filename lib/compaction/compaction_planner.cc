@@ -61,8 +61,8 @@ std::vector<CompactionJob> PlanCompactions(const std::string& tenant,
         ++j;
       }
       if (run.size() >= static_cast<size_t>(options.min_input_blocks)) {
-        jobs.push_back({tenant, absl::StrCat(tenant, "/", key.first),
-                        std::move(run)});
+        jobs.push_back(
+            {tenant, absl::StrCat(tenant, "/", key.first), std::move(run)});
         i = j;
       } else {
         // This block cannot join a run with the next ones (it alone is too

@@ -67,8 +67,9 @@ class CompactorImpl : public Compactor {
     if (!list.ok()) return list.status();
     std::vector<BlockMeta> inputs;
     for (const std::string& id : block_ids) {
-      auto it = std::find_if(list->live.begin(), list->live.end(),
-                             [&](const BlockMeta& m) { return m.block_id == id; });
+      auto it =
+          std::find_if(list->live.begin(), list->live.end(),
+                       [&](const BlockMeta& m) { return m.block_id == id; });
       if (it == list->live.end()) {
         return absl::NotFoundError(absl::StrCat(
             "block ", id, " is not a live block of tenant ", ToAbsl(tenant)));

@@ -38,8 +38,7 @@ InstanceRing::InstanceRing(std::string self, std::vector<std::string> members)
     : self_(std::move(self)), members_(std::move(members)) {
   members_.push_back(self_);
   std::sort(members_.begin(), members_.end());
-  members_.erase(std::unique(members_.begin(), members_.end()),
-                 members_.end());
+  members_.erase(std::unique(members_.begin(), members_.end()), members_.end());
 }
 
 const std::string& InstanceRing::Owner(std::string_view key) const {

@@ -69,8 +69,8 @@ absl::StatusOr<RetentionResult> ApplyRetentionPlan(
              DeleteBlock(backend, plan.tenant, plan.remove[i]));
     }
   };
-  size_t threads = std::min<size_t>(
-      std::max(options.retention_concurrency, 1), plan.remove.size());
+  size_t threads = std::min<size_t>(std::max(options.retention_concurrency, 1),
+                                    plan.remove.size());
   std::vector<std::thread> pool;
   for (size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();

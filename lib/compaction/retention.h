@@ -23,8 +23,8 @@ namespace andante::internal {
 
 struct RetentionPlan {
   std::string tenant;
-  std::vector<BlockMeta> expire;     // live, to mark compacted
-  std::vector<std::string> remove;   // compacted or incomplete, to delete
+  std::vector<BlockMeta> expire;    // live, to mark compacted
+  std::vector<std::string> remove;  // compacted or incomplete, to delete
 };
 
 // What retention would do to `blocks` at `now`. Pure.

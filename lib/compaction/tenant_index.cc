@@ -122,7 +122,8 @@ std::string EncodeTenantIndex(const TenantIndex& index) {
     return nlohmann::ordered_json::parse(m.ToJson(), nullptr, false);
   };
   j["meta"] = nlohmann::ordered_json::array();
-  for (const BlockMeta& m : index.blocks.live) j["meta"].push_back(meta_json(m));
+  for (const BlockMeta& m : index.blocks.live)
+    j["meta"].push_back(meta_json(m));
   j["compacted"] = nlohmann::ordered_json::array();
   for (const CompactedBlockMeta& c : index.blocks.compacted) {
     nlohmann::ordered_json m = meta_json(c.meta);
@@ -162,7 +163,8 @@ absl::StatusOr<TenantIndex> DecodeTenantIndex(std::string_view bytes) {
   if (UnmaskCrc(DecodeFixed32(trailer + 8)) != Crc32c(frame)) {
     return Damaged("checksum mismatch");
   }
-  unsigned long long size = ZSTD_getFrameContentSize(frame.data(), frame.size());
+  unsigned long long size =
+      ZSTD_getFrameContentSize(frame.data(), frame.size());
   if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
       size > kMaxTenantIndexBytes) {
     return Damaged("bad zstd frame header");

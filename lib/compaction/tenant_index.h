@@ -4,7 +4,8 @@
 //
 //   TenantIndex index{"single-tenant", absl::Now(), "andante-0", blocklist};
 //   absl::Status s = WriteTenantIndex(backend, index);
-//   absl::StatusOr<TenantIndex> back = ReadTenantIndex(backend, "single-tenant");
+//   absl::StatusOr<TenantIndex> back = ReadTenantIndex(backend,
+//   "single-tenant");
 #ifndef ANDANTE_COMPACTION_TENANT_INDEX_H_
 #define ANDANTE_COMPACTION_TENANT_INDEX_H_
 

@@ -18,8 +18,9 @@ absl::Status TraceMerger::Advance(size_t i) {
   if (!more.ok()) return more.status();
   h.valid = *more;
   if (h.valid && had && !(previous < h.id)) {
-    return absl::DataLossError(absl::StrCat(
-        "compaction input ", i, " is not sorted by trace ID at ", h.id.ToHex()));
+    return absl::DataLossError(absl::StrCat("compaction input ", i,
+                                            " is not sorted by trace ID at ",
+                                            h.id.ToHex()));
   }
   return absl::OkStatus();
 }
@@ -56,8 +57,8 @@ absl::StatusOr<bool> TraceMerger::Next(MergedTrace* out) {
   for (size_t i : holders) {
     absl::StatusOr<TraceStats> stats = ScanTraceStats(heads_[i].data);
     if (!stats.ok()) {
-      return absl::DataLossError(absl::StrCat("trace ", id.ToHex(), ": ",
-                                              stats.status().message()));
+      return absl::DataLossError(
+          absl::StrCat("trace ", id.ToHex(), ": ", stats.status().message()));
     }
     spans_in += stats->span_count;
     if (stats->has_duplicate_spans) combine = true;

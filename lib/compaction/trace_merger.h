@@ -69,7 +69,7 @@ class TraceMerger {
   std::vector<Head> heads_;
   bool started_ = false;
   std::vector<size_t> pending_;  // inputs to advance at the next call
-  std::string combined_;  // storage for the last combined trace
+  std::string combined_;         // storage for the last combined trace
   MergeCounters counters_;
 };
 

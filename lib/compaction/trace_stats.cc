@@ -60,16 +60,14 @@ bool ScanScopeSpans(std::string_view scope_spans, Scan& scan) {
 }
 
 bool ScanResourceSpans(std::string_view resource_spans, Scan& scan) {
-  return ForEachField(resource_spans,
-                      [&](uint32_t field, uint32_t wt, WireReader& r) {
-                        if ((field == 2 || field == 1000) &&
-                            wt == kLengthDelimited) {
-                          std::string_view scope;
-                          return r.ReadBytes(&scope) &&
-                                 ScanScopeSpans(scope, scan);
-                        }
-                        return r.SkipField(wt);
-                      });
+  return ForEachField(
+      resource_spans, [&](uint32_t field, uint32_t wt, WireReader& r) {
+        if ((field == 2 || field == 1000) && wt == kLengthDelimited) {
+          std::string_view scope;
+          return r.ReadBytes(&scope) && ScanScopeSpans(scope, scan);
+        }
+        return r.SkipField(wt);
+      });
 }
 
 }  // namespace
@@ -79,16 +77,16 @@ absl::StatusOr<TraceStats> ScanTraceStats(std::string_view traces_data) {
   thread_local Scan scan;
   scan.stats = TraceStats();
   scan.keys.clear();
-  bool ok = ForEachField(traces_data,
-                         [&](uint32_t field, uint32_t wt, WireReader& r) {
-                           if (field == 1 && wt == kLengthDelimited) {
-                             std::string_view rs;
-                             return r.ReadBytes(&rs) &&
-                                    ScanResourceSpans(rs, scan);
-                           }
-                           return r.SkipField(wt);
-                         });
-  if (!ok) return absl::DataLossError("stored trace is not valid OTLP wire data");
+  bool ok = ForEachField(
+      traces_data, [&](uint32_t field, uint32_t wt, WireReader& r) {
+        if (field == 1 && wt == kLengthDelimited) {
+          std::string_view rs;
+          return r.ReadBytes(&rs) && ScanResourceSpans(rs, scan);
+        }
+        return r.SkipField(wt);
+      });
+  if (!ok)
+    return absl::DataLossError("stored trace is not valid OTLP wire data");
   if (scan.keys.size() > 1) {
     std::sort(scan.keys.begin(), scan.keys.end());
     scan.stats.has_duplicate_spans =

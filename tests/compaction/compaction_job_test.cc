@@ -67,10 +67,9 @@ Generated Generate(Backend& backend, int blocks, int traces, uint64_t seed,
   for (const auto& [id, spans] : g.expected) g.expected_spans += spans.size();
   for (int b = 0; b < blocks; ++b) {
     if (contents[b].empty()) continue;
-    g.blocks.push_back(
-        testutil::WriteBlock(backend, kTenant, contents[b],
-                             1'700'000'000'000'000'000ull,
-                             1'700'000'001'000'000'000ull, options));
+    g.blocks.push_back(testutil::WriteBlock(
+        backend, kTenant, contents[b], 1'700'000'000'000'000'000ull,
+        1'700'000'001'000'000'000ull, options));
   }
   return g;
 }
@@ -136,7 +135,8 @@ TEST_F(CompactionJobTest, MergesOverlappingTracesEverySpanOnceSorted) {
   for (const CompactedBlockMeta& c : list.compacted) {
     EXPECT_EQ(c.compacted_time, kNow);
     EXPECT_TRUE(
-        memory_->Read(BlockKey(kTenant, c.meta.block_id, kMetaObjectName)).ok());
+        memory_->Read(BlockKey(kTenant, c.meta.block_id, kMetaObjectName))
+            .ok());
   }
 }
 
@@ -146,7 +146,8 @@ TEST_F(CompactionJobTest, DropsDuplicateSpansWithinOneBlock) {
   contents[Id(1)] = Fragment({{1, 1}, {2, 1}}) + Fragment({{1, 1}, {3, 2}});
   contents[Id(2)] = Fragment({{5, 1}});
   BlockMeta a = testutil::WriteBlock(*faults_, kTenant, contents);
-  BlockMeta b = testutil::WriteBlock(*faults_, kTenant, {{Id(3), Fragment({{9, 1}})}});
+  BlockMeta b =
+      testutil::WriteBlock(*faults_, kTenant, {{Id(3), Fragment({{9, 1}})}});
   auto result = RunCompactionJob(faults_, kTenant, {a, b}, options_, kNow);
   ASSERT_TRUE(result.ok()) << result.status();
   TraceSpans got = testutil::ScanBlocks(faults_, List().live);
@@ -170,9 +171,8 @@ TEST_F(CompactionJobTest, SplitsOutputsAtMaxBlockBytes) {
   ASSERT_EQ(list.live.size(), result->output_block_ids.size());
   // Outputs cover disjoint ID ranges and together every span once.
   std::vector<BlockMeta> live = list.live;
-  std::sort(live.begin(), live.end(), [](const auto& x, const auto& y) {
-    return x.min_id < y.min_id;
-  });
+  std::sort(live.begin(), live.end(),
+            [](const auto& x, const auto& y) { return x.min_id < y.min_id; });
   for (size_t i = 1; i < live.size(); ++i) {
     EXPECT_LT(live[i - 1].max_id, live[i].min_id);
   }
@@ -222,8 +222,7 @@ TEST_F(CompactionJobTest, UploadFailingMidwayPublishesNothingMarksNothing) {
   TenantBlocklist list = List();
   EXPECT_EQ(Ids(list.live), Ids(g.blocks));
   EXPECT_TRUE(list.compacted.empty());
-  EXPECT_FALSE(
-      memory_->Read(BlockKey(kTenant, out_id, kMetaObjectName)).ok());
+  EXPECT_FALSE(memory_->Read(BlockKey(kTenant, out_id, kMetaObjectName)).ok());
 
   faults_->ClearFaults();
   auto retried = RunCompactionJob(faults_, kTenant, g.blocks, options_, kNow);

@@ -56,8 +56,8 @@ inline std::string Fragment(const std::vector<SpanKey>& spans,
   for (const SpanKey& k : spans) {
     auto* s = ss->add_spans();
     s->set_span_id(SpanIdBytes(k.first));
-    s->set_kind(static_cast<opentelemetry::proto::trace::v1::Span_SpanKind>(
-        k.second));
+    s->set_kind(
+        static_cast<opentelemetry::proto::trace::v1::Span_SpanKind>(k.second));
     s->set_name("op");
     s->set_start_time_unix_nano(t);
     s->set_end_time_unix_nano(t + 1000);
@@ -67,11 +67,12 @@ inline std::string Fragment(const std::vector<SpanKey>& spans,
 }
 
 // Writes a block holding `traces` (ID -> data). Times: the spans' own.
-inline BlockMeta WriteBlock(Backend& backend, const std::string& tenant,
-                            const std::map<TraceId, std::string>& traces,
-                            uint64_t start_unix_nano = 1'700'000'000'000'000'000ull,
-                            uint64_t end_unix_nano = 1'700'000'001'000'000'000ull,
-                            BlockOptions options = {}) {
+inline BlockMeta WriteBlock(
+    Backend& backend, const std::string& tenant,
+    const std::map<TraceId, std::string>& traces,
+    uint64_t start_unix_nano = 1'700'000'000'000'000'000ull,
+    uint64_t end_unix_nano = 1'700'000'001'000'000'000ull,
+    BlockOptions options = {}) {
   BlockBuilder builder(options, backend, tenant, NewBlockId(), traces.size());
   for (const auto& [id, data] : traces) {
     TracesData parsed;
@@ -90,7 +91,8 @@ inline BlockMeta WriteBlock(Backend& backend, const std::string& tenant,
 
 inline void AddSpans(std::string_view data, std::multiset<SpanKey>* out) {
   TracesData parsed;
-  ASSERT_TRUE(parsed.ParseFromArray(data.data(), static_cast<int>(data.size())));
+  ASSERT_TRUE(
+      parsed.ParseFromArray(data.data(), static_cast<int>(data.size())));
   for (const auto& rs : parsed.resource_spans()) {
     for (const auto& ss : rs.scope_spans()) {
       for (const auto& s : ss.spans()) {

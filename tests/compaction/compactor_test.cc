@@ -1,7 +1,5 @@
 // The public Compactor: planning by window and level, ownership among
 // instances sharing one bucket, and a run on the real local backend.
-#include "andante/compaction.h"
-
 #include <map>
 #include <memory>
 #include <set>
@@ -10,6 +8,7 @@
 #include <vector>
 
 #include "andante/backend.h"
+#include "andante/compaction.h"
 #include "compaction/blocklist.h"
 #include "compaction/compaction_planner.h"
 #include "compaction/instance_ring.h"
@@ -44,7 +43,8 @@ struct Fixture {
       contents[Id(next_trace + 1000)] = Fragment(spans);
       if (tenant == kTenant) expected[Id(next_trace + 1000)].insert(spans[0]);
     }
-    std::vector<SpanKey> shared = {{0, 1}, {static_cast<uint64_t>(next_trace), 2}};
+    std::vector<SpanKey> shared = {{0, 1},
+                                   {static_cast<uint64_t>(next_trace), 2}};
     contents[Id(1)] = Fragment(shared);
     if (tenant == kTenant) {
       for (const SpanKey& k : shared) expected[Id(1)].insert(k);
@@ -68,9 +68,8 @@ void ExpectEverySpanOnce(std::shared_ptr<Backend> backend,
                          const std::vector<BlockMeta>& live,
                          const std::map<TraceId, std::set<SpanKey>>& expected,
                          bool reader_view = false) {
-  testutil::TraceSpans got = reader_view
-                                 ? testutil::ReaderView(backend, live)
-                                 : testutil::ScanBlocks(backend, live);
+  testutil::TraceSpans got = reader_view ? testutil::ReaderView(backend, live)
+                                         : testutil::ScanBlocks(backend, live);
   ASSERT_EQ(got.size(), expected.size());
   for (const auto& [id, spans] : expected) {
     EXPECT_EQ(got[id], std::multiset<SpanKey>(spans.begin(), spans.end()))
@@ -107,8 +106,8 @@ TEST(PlannerTest, GroupsByWindowAndLevelInTheActiveWindow) {
     sets.insert(ids);
     EXPECT_EQ(j.owner_key.rfind("tenant-a/", 0), 0u);
   }
-  EXPECT_EQ(sets, (std::set<std::vector<std::string>>{{"a", "b", "c"},
-                                                        {"d", "e"}}));
+  EXPECT_EQ(sets,
+            (std::set<std::vector<std::string>>{{"a", "b", "c"}, {"d", "e"}}));
 }
 
 TEST(PlannerTest, RespectsObjectAndByteBoundsAndInputCount) {
@@ -299,7 +298,8 @@ TEST(CompactorTest, CompactNamedBlocksOnLocalBackend) {
   Fixture f{std::shared_ptr<Backend>(*std::move(local))};
   const absl::Time now = absl::FromUnixSeconds(kT0 + 1800);
   std::vector<std::string> ids;
-  for (int i = 0; i < 3; ++i) ids.push_back(f.Block(100, kT0 + 100 + i).block_id);
+  for (int i = 0; i < 3; ++i)
+    ids.push_back(f.Block(100, kT0 + 100 + i).block_id);
   auto compactor = Compactor::Open(CompactionOptions(), f.backend);
   ASSERT_TRUE(compactor.ok());
 
@@ -322,7 +322,8 @@ TEST(CompactorTest, CompactNamedBlocksOnLocalBackend) {
   std::sort(sorted.begin(), sorted.end());
   EXPECT_EQ(gone->deleted_block_ids, sorted);
   for (const std::string& id : ids) {
-    EXPECT_FALSE(std::filesystem::exists(dir.path() + "/" + kTenant + "/" + id));
+    EXPECT_FALSE(
+        std::filesystem::exists(dir.path() + "/" + kTenant + "/" + id));
   }
   EXPECT_EQ(List(*f.backend, now).live.size(), 1u);
 }

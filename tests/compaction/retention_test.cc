@@ -126,7 +126,8 @@ TEST(RetentionTest, IncompleteBlocksGoOnlyAfterTheTimeout) {
   CompactionOptions o;
   o.incomplete_block_timeout = absl::Hours(1);
   const std::string leftover = NewBlockId();
-  ASSERT_TRUE(backend->Write(BlockKey("t", leftover, kDataObjectName), "x").ok());
+  ASSERT_TRUE(
+      backend->Write(BlockKey("t", leftover, kDataObjectName), "x").ok());
   BlockMeta live = BlockEndingAt(*backend, "t", kNow);
 
   auto first = ListTenantBlocklist(*backend, "t", kNow);
@@ -139,8 +140,8 @@ TEST(RetentionTest, IncompleteBlocksGoOnlyAfterTheTimeout) {
   ASSERT_TRUE(second.ok());
   EXPECT_EQ(second->incomplete[0].first_seen, kNow);
   EXPECT_TRUE(PlanRetention("t", *first, o, kNow).remove.empty());
-  auto done = ApplyRetentionPlan(*backend, PlanRetention("t", *second, o, later),
-                                 o, later);
+  auto done = ApplyRetentionPlan(
+      *backend, PlanRetention("t", *second, o, later), o, later);
   ASSERT_TRUE(done.ok());
   EXPECT_EQ(done->deleted_block_ids, std::vector<std::string>{leftover});
   EXPECT_EQ(LiveIds(*backend, "t"), std::vector<std::string>{live.block_id});

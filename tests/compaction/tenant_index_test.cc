@@ -26,9 +26,12 @@ const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
 
 // Two live blocks, one compacted, one incomplete.
 TenantBlocklist Populate(Backend& backend, const std::string& tenant) {
-  BlockMeta a = testutil::WriteBlock(backend, tenant, {{Id(1), Fragment({{1, 1}})}});
-  BlockMeta b = testutil::WriteBlock(backend, tenant, {{Id(2), Fragment({{2, 1}})}});
-  BlockMeta c = testutil::WriteBlock(backend, tenant, {{Id(3), Fragment({{3, 1}})}});
+  BlockMeta a =
+      testutil::WriteBlock(backend, tenant, {{Id(1), Fragment({{1, 1}})}});
+  BlockMeta b =
+      testutil::WriteBlock(backend, tenant, {{Id(2), Fragment({{2, 1}})}});
+  BlockMeta c =
+      testutil::WriteBlock(backend, tenant, {{Id(3), Fragment({{3, 1}})}});
   EXPECT_TRUE(MarkBlockCompacted(backend, c, kNow - absl::Minutes(5)).ok());
   EXPECT_TRUE(
       backend.Write(BlockKey(tenant, NewBlockId(), kDataObjectName), "x").ok());
@@ -85,7 +88,8 @@ class PollerTest : public ::testing::Test {
     return o;
   }
   // The instance that builds the index of `tenant`, and one that does not.
-  std::pair<std::string, std::string> BuilderAndReader(const std::string& tenant) {
+  std::pair<std::string, std::string> BuilderAndReader(
+      const std::string& tenant) {
     std::string builder, reader;
     for (std::string m : {"i-0", "i-1", "i-2"}) {
       MetaBlocklistPoller p(Options(m), faults_);
@@ -151,16 +155,16 @@ TEST_F(PollerTest, StaleOrMissingIndexFallsBackToListing) {
   EXPECT_EQ(reader.last_poll_stats().fallbacks, 1u);
 
   // An index that lists nothing, 16 minutes old: not trusted.
-  ASSERT_TRUE(WriteTenantIndex(*faults_, {"t", kNow - absl::Minutes(16),
-                                          builder_id, {}})
+  ASSERT_TRUE(WriteTenantIndex(*faults_,
+                               {"t", kNow - absl::Minutes(16), builder_id, {}})
                   .ok());
   auto stale = reader.Poll(kNow);
   ASSERT_TRUE(stale.ok());
   EXPECT_EQ(stale->at("t"), expected);
   EXPECT_EQ(reader.last_poll_stats().fallbacks, 1u);
   // 14 minutes old: trusted (and so a poll shows what it says).
-  ASSERT_TRUE(WriteTenantIndex(*faults_, {"t", kNow - absl::Minutes(14),
-                                          builder_id, {}})
+  ASSERT_TRUE(WriteTenantIndex(*faults_,
+                               {"t", kNow - absl::Minutes(14), builder_id, {}})
                   .ok());
   auto fresh = reader.Poll(kNow);
   ASSERT_TRUE(fresh.ok());
@@ -171,7 +175,8 @@ TEST_F(PollerTest, StaleOrMissingIndexFallsBackToListing) {
 TEST_F(PollerTest, WithoutFallbackAnUnusableIndexKeepsThePreviousPoll) {
   TenantBlocklist expected = Populate(*faults_, "t");
   auto [builder_id, reader_id] = BuilderAndReader("t");
-  ASSERT_TRUE(WriteTenantIndex(*faults_, {"t", kNow, builder_id, expected}).ok());
+  ASSERT_TRUE(
+      WriteTenantIndex(*faults_, {"t", kNow, builder_id, expected}).ok());
   BlocklistOptions o = Options(reader_id);
   o.blocklist_poll_fallback = false;
   MetaBlocklistPoller reader(o, faults_);
@@ -196,7 +201,8 @@ TEST_F(PollerTest, BlockVanishingBetweenListAndGetIsNotLive) {
   // A read failing for another reason fails the listing instead.
   faults_->ClearFaults();
   faults_->FailReads(gone + "/meta.json");
-  EXPECT_TRUE(absl::IsUnavailable(ListTenantBlocklist(*faults_, "t", kNow).status()));
+  EXPECT_TRUE(
+      absl::IsUnavailable(ListTenantBlocklist(*faults_, "t", kNow).status()));
 }
 
 TEST_F(PollerTest, PublicPollerReportsSummaries) {

@@ -10,8 +10,8 @@ namespace {
 using testutil::Fragment;
 
 TEST(TraceStatsTest, CountsSpansAndTimesAcrossFragments) {
-  std::string data = Fragment({{1, 1}, {2, 2}}, "a", 1000) +
-                     Fragment({{3, 1}}, "b", 500);
+  std::string data =
+      Fragment({{1, 1}, {2, 2}}, "a", 1000) + Fragment({{3, 1}}, "b", 500);
   auto stats = ScanTraceStats(data);
   ASSERT_TRUE(stats.ok());
   EXPECT_EQ(stats->span_count, 3u);
@@ -24,7 +24,8 @@ TEST(TraceStatsTest, DuplicateRuleMatchesTheCombiner) {
   // Same span ID, different kind: not a duplicate (Zipkin shared spans).
   for (const auto& [spans, dup] :
        std::vector<std::pair<std::vector<testutil::SpanKey>, bool>>{
-           {{{1, 1}, {1, 2}}, false}, {{{1, 1}, {1, 1}}, true},
+           {{{1, 1}, {1, 2}}, false},
+           {{{1, 1}, {1, 1}}, true},
            {{{7, 3}, {8, 3}, {7, 3}}, true}}) {
     std::string data = Fragment(spans);
     auto stats = ScanTraceStats(data);
@@ -39,7 +40,9 @@ TEST(TraceStatsTest, DuplicateRuleMatchesTheCombiner) {
 }
 
 TEST(TraceStatsTest, MalformedBytesAreDataLoss) {
-  EXPECT_TRUE(absl::IsDataLoss(ScanTraceStats(std::string("\x0a\x05" "ab")).status()));
+  EXPECT_TRUE(absl::IsDataLoss(ScanTraceStats(std::string("\x0a\x05"
+                                                          "ab"))
+                                   .status()));
   EXPECT_TRUE(absl::IsDataLoss(ScanTraceStats("\xff").status()));
   auto empty = ScanTraceStats("");
   ASSERT_TRUE(empty.ok());

@@ -127,8 +127,8 @@ class FaultBackend : public Backend {
     }
     absl::StatusOr<std::unique_ptr<ObjectWriter>> base = base_->NewWriter(key);
     if (!base.ok()) return base.status();
-    return std::unique_ptr<ObjectWriter>(new Writer(
-        *std::move(base), std::string(key), fail_after, fail_close));
+    return std::unique_ptr<ObjectWriter>(
+        new Writer(*std::move(base), std::string(key), fail_after, fail_close));
   }
 
  private:
@@ -169,9 +169,8 @@ class FaultBackend : public Backend {
   };
 
   static absl::Status Injected(std::string_view op, std::string_view key) {
-    return absl::UnavailableError(
-        absl::StrCat("injected ", std::string(op), " failure: ",
-                     std::string(key)));
+    return absl::UnavailableError(absl::StrCat("injected ", std::string(op),
+                                               " failure: ", std::string(key)));
   }
   static bool Matches(const Rule& r, std::string_view key) {
     return r.times != 0 && absl::StrContains(std::string(key), r.substring);
