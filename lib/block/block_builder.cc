@@ -184,6 +184,7 @@ absl::StatusOr<BlockMeta> BlockBuilder::Finish() {
   meta.data_bytes = data_bytes_;
   meta.total_pages = static_cast<uint32_t>(pages_.size());
   meta.created_unix_seconds = absl::ToUnixSeconds(absl::Now());
+  meta.compaction_level = compaction_level_;
 
   std::string index = PageIndex(std::move(pages_)).Encode();
   meta.index_bytes = index.size();

@@ -55,6 +55,10 @@ class BlockBuilder {
   // for pages already cut and estimated for the open page.
   uint64_t EstimatedSize() const;
 
+  // The compactionLevel meta.json will carry (default 0: an ingester flush).
+  // REQUIRES: before Finish.
+  void set_compaction_level(uint32_t level) { compaction_level_ = level; }
+
   // Writes data, index, bloom shards, then meta.json last, and returns the
   // meta. On error the objects written so far stay behind without meta.json:
   // an incomplete block that ListTenantBlocks reports for cleanup; retry with
@@ -91,6 +95,7 @@ class BlockBuilder {
   uint64_t start_unix_nano_ = UINT64_MAX;
   uint64_t end_unix_nano_ = 0;
   uint64_t total_spans_ = 0;
+  uint32_t compaction_level_ = 0;
 };
 
 }  // namespace andante::internal

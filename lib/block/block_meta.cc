@@ -137,6 +137,11 @@ absl::StatusOr<BlockMeta> ParseMeta(std::string_view text) {
     return Malformed(absl::StrCat("\"createdAt\": ", error));
   }
   meta.created_unix_seconds = absl::ToUnixSeconds(created_at);
+  if (j.contains("compactionLevel")) {
+    auto level = GetUint(j, "compactionLevel", UINT32_MAX);
+    if (!level.ok()) return level.status();
+    meta.compaction_level = static_cast<uint32_t>(*level);
+  }
   if (meta.min_id > meta.max_id) return Malformed("minID > maxID");
   // A page holds at least one trace, and a shard at least 64 bits sized at
   // >= 9 bits per trace, so neither outnumbers the traces.
@@ -178,6 +183,7 @@ std::string BlockMeta::ToJson() const {
   j["totalPages"] = total_pages;
   j["encoding"] = std::string(kBlockEncoding);
   j["createdAt"] = Rfc3339(absl::FromUnixSeconds(created_unix_seconds));
+  j["compactionLevel"] = compaction_level;
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 

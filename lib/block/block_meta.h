@@ -32,6 +32,9 @@ struct BlockMeta {
   uint64_t bloom_bytes = 0;  // sum of the bloom shard sizes
   uint32_t total_pages = 0, bloom_shards = 0;
   int64_t created_unix_seconds = 0;
+  // 0 for a block the ingester flushed; a compaction output is one more than
+  // its highest input ("compactionLevel", optional, default 0).
+  uint32_t compaction_level = 0;
 
   // The meta.json text.
   std::string ToJson() const;

@@ -65,11 +65,27 @@ TEST(BlockMetaTest, FieldsAsDocumented) {
 
 TEST(BlockMetaTest, UnknownFieldsAreIgnored) {
   nlohmann::json j = SampleJson();
-  j["compactionLevel"] = 3;
   j["note"] = "added by a later version";
   absl::StatusOr<BlockMeta> back = BlockMeta::FromJson(j.dump());
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_EQ(*back, SampleMeta());
+}
+
+TEST(BlockMetaTest, CompactionLevelIsOptionalAndRoundTrips) {
+  nlohmann::json j = SampleJson();
+  j.erase("compactionLevel");
+  absl::StatusOr<BlockMeta> absent = BlockMeta::FromJson(j.dump());
+  ASSERT_TRUE(absent.ok()) << absent.status();
+  EXPECT_EQ(absent->compaction_level, 0u);
+  j["compactionLevel"] = 3;
+  absl::StatusOr<BlockMeta> three = BlockMeta::FromJson(j.dump());
+  ASSERT_TRUE(three.ok()) << three.status();
+  EXPECT_EQ(three->compaction_level, 3u);
+  absl::StatusOr<BlockMeta> again = BlockMeta::FromJson(three->ToJson());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *three);
+  j["compactionLevel"] = "3";
+  EXPECT_TRUE(absl::IsDataLoss(BlockMeta::FromJson(j.dump()).status()));
 }
 
 TEST(BlockMetaTest, RejectsUnknownVersionClearly) {

@@ -1,0 +1,119 @@
+#include "compaction/blocklist_poller.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "block/block_list.h"
+#include "compaction/tenant_index.h"
+#include "util/log.h"
+#include "util/strings.h"
+
+namespace andante::internal {
+
+MetaBlocklistPoller::MetaBlocklistPoller(BlocklistOptions options,
+                                         std::shared_ptr<Backend> backend)
+    : options_(std::move(options)),
+      backend_(std::move(backend)),
+      ring_(options_.instance_id, options_.instance_ring) {}
+
+absl::Duration MetaBlocklistPoller::StalenessBound() const {
+  if (options_.blocklist_poll_stale_tenant_index > absl::ZeroDuration()) {
+    return options_.blocklist_poll_stale_tenant_index;
+  }
+  return 3 * options_.blocklist_poll;
+}
+
+bool MetaBlocklistPoller::BuildsIndex(const std::string& tenant) const {
+  return ring_.AmongOwners(
+      absl::StrCat("tenant-index/", tenant),
+      static_cast<size_t>(
+          std::max(options_.blocklist_poll_tenant_index_builders, 1)));
+}
+
+PollStats MetaBlocklistPoller::last_poll_stats() const {
+  absl::MutexLock lock(&mu_);
+  return stats_;
+}
+
+absl::StatusOr<std::map<std::string, TenantBlocklist>>
+MetaBlocklistPoller::Poll(absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  const absl::Time started = absl::Now();
+  PollStats stats;
+  absl::StatusOr<std::vector<std::string>> tenants = ListTenants(*backend_);
+  if (!tenants.ok()) return tenants.status();
+
+  std::map<std::string, TenantBlocklist> result;
+  for (const std::string& tenant : *tenants) {
+    ++stats.tenants;
+    auto prev_it = previous_.find(tenant);
+    const TenantBlocklist* previous =
+        prev_it == previous_.end() ? nullptr : &prev_it->second;
+    auto keep_previous = [&](const absl::Status& s) {
+      ++stats.errors;
+      ANDANTE_LOG(
+          kWarn, "blocklist poll failed for tenant",
+          {{"tenant", tenant}, {"err", std::string(ToStd(s.message()))}});
+      if (previous != nullptr) result[tenant] = *previous;
+    };
+    auto list = [&]() -> absl::StatusOr<TenantBlocklist> {
+      ++stats.listings;
+      return ListTenantBlocklist(*backend_, tenant, now, previous);
+    };
+
+    if (BuildsIndex(tenant)) {
+      absl::StatusOr<TenantBlocklist> listed = list();
+      if (!listed.ok()) {
+        keep_previous(listed.status());
+        continue;
+      }
+      ++stats.index_writes;
+      absl::Status written = WriteTenantIndex(
+          *backend_, {tenant, now, options_.instance_id, *listed});
+      if (!written.ok()) {
+        ANDANTE_LOG(kWarn, "writing tenant index failed",
+                    {{"tenant", tenant},
+                     {"err", std::string(ToStd(written.message()))}});
+      }
+      result[tenant] = *std::move(listed);
+      continue;
+    }
+
+    ++stats.index_reads;
+    absl::StatusOr<TenantIndex> index = ReadTenantIndex(*backend_, tenant);
+    absl::Status unusable;
+    if (!index.ok()) {
+      unusable = index.status();
+    } else if (now - index->created_at > StalenessBound()) {
+      unusable = absl::FailedPreconditionError(
+          absl::StrCat("tenant index is stale: written ",
+                       absl::FormatDuration(now - index->created_at), " ago"));
+    }
+    if (unusable.ok()) {
+      result[tenant] = std::move(index->blocks);
+      continue;
+    }
+    if (!options_.blocklist_poll_fallback) {
+      keep_previous(unusable);
+      continue;
+    }
+    if (!absl::IsNotFound(unusable)) {
+      ANDANTE_LOG(kWarn, "tenant index unusable, listing instead",
+                  {{"tenant", tenant},
+                   {"err", std::string(ToStd(unusable.message()))}});
+    }
+    ++stats.fallbacks;
+    absl::StatusOr<TenantBlocklist> listed = list();
+    if (!listed.ok()) {
+      keep_previous(listed.status());
+      continue;
+    }
+    result[tenant] = *std::move(listed);
+  }
+  stats.duration = absl::Now() - started;
+  stats_ = stats;
+  previous_ = result;
+  return result;
+}
+
+}  // namespace andante::internal

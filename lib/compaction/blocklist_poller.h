@@ -1,0 +1,51 @@
+// The poller behind andante::BlocklistPoller, in terms of block metas so that
+// the store can open readers on what it returns. Which instances build a
+// tenant's index, and when the others trust it, is described in
+// include/andante/blocklist.h and docs/tenant-index.md.
+#ifndef ANDANTE_COMPACTION_BLOCKLIST_POLLER_H_
+#define ANDANTE_COMPACTION_BLOCKLIST_POLLER_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "andante/backend.h"
+#include "andante/blocklist.h"
+#include "compaction/blocklist.h"
+#include "compaction/instance_ring.h"
+
+namespace andante::internal {
+
+class MetaBlocklistPoller {
+ public:
+  // REQUIRES: backend non-null.
+  MetaBlocklistPoller(BlocklistOptions options,
+                      std::shared_ptr<Backend> backend);
+
+  // Tenant -> blocks, as of `now`.
+  absl::StatusOr<std::map<std::string, TenantBlocklist>> Poll(absl::Time now);
+
+  PollStats last_poll_stats() const;
+
+  // Whether this instance lists `tenant` and writes its index.
+  bool BuildsIndex(const std::string& tenant) const;
+
+ private:
+  absl::Duration StalenessBound() const;
+
+  const BlocklistOptions options_;
+  const std::shared_ptr<Backend> backend_;
+  const InstanceRing ring_;
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, TenantBlocklist> previous_ ABSL_GUARDED_BY(mu_);
+  PollStats stats_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace andante::internal
+
+#endif  // ANDANTE_COMPACTION_BLOCKLIST_POLLER_H_

@@ -1,0 +1,230 @@
+// The tenant index object and the blocklist poller built on it.
+#include "compaction/tenant_index.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "andante/backend.h"
+#include "andante/blocklist.h"
+#include "block/block_format.h"
+#include "compaction/blocklist.h"
+#include "compaction/blocklist_poller.h"
+#include "compaction/compaction_format.h"
+#include "gtest/gtest.h"
+#include "tests/compaction/compaction_test_util.h"
+#include "tests/testing/fault_backend.h"
+#include "util/crc32c.h"
+
+namespace andante::internal {
+namespace {
+
+using testutil::Fragment;
+using testutil::Id;
+
+const absl::Time kNow = absl::FromUnixSeconds(1'700'000'000);
+
+// Two live blocks, one compacted, one incomplete.
+TenantBlocklist Populate(Backend& backend, const std::string& tenant) {
+  BlockMeta a =
+      testutil::WriteBlock(backend, tenant, {{Id(1), Fragment({{1, 1}})}});
+  BlockMeta b =
+      testutil::WriteBlock(backend, tenant, {{Id(2), Fragment({{2, 1}})}});
+  BlockMeta c =
+      testutil::WriteBlock(backend, tenant, {{Id(3), Fragment({{3, 1}})}});
+  EXPECT_TRUE(MarkBlockCompacted(backend, c, kNow - absl::Minutes(5)).ok());
+  EXPECT_TRUE(
+      backend.Write(BlockKey(tenant, NewBlockId(), kDataObjectName), "x").ok());
+  auto list = ListTenantBlocklist(backend, tenant, kNow);
+  EXPECT_TRUE(list.ok());
+  EXPECT_EQ(list->live.size(), 2u);
+  EXPECT_EQ(list->compacted.size(), 1u);
+  EXPECT_EQ(list->incomplete.size(), 1u);
+  return *list;
+}
+
+TEST(TenantIndexTest, RoundTrip) {
+  std::shared_ptr<Backend> backend = OpenMemoryBackend();
+  TenantIndex index{"t", kNow, "andante-0", Populate(*backend, "t")};
+  index.blocks.live[0].compaction_level = 3;
+  ASSERT_TRUE(WriteTenantIndex(*backend, index).ok());
+  auto back = ReadTenantIndex(*backend, "t");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, index);
+  EXPECT_EQ(back->blocks.live[0].compaction_level, 3u);
+}
+
+TEST(TenantIndexTest, EveryFlippedByteIsDetected) {
+  TenantIndex index{"t", kNow, "i", {}};
+  std::shared_ptr<Backend> backend = OpenMemoryBackend();
+  index.blocks = Populate(*backend, "t");
+  const std::string bytes = EncodeTenantIndex(index);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::string damaged = bytes;
+    damaged[i] ^= 0x20;
+    auto decoded = DecodeTenantIndex(damaged);
+    EXPECT_TRUE(absl::IsDataLoss(decoded.status())) << "byte " << i;
+  }
+  EXPECT_TRUE(absl::IsDataLoss(
+      DecodeTenantIndex(bytes.substr(0, bytes.size() - 1)).status()));
+  EXPECT_TRUE(absl::IsDataLoss(DecodeTenantIndex("").status()));
+}
+
+TEST(TenantIndexTest, IndexOfAnotherTenantIsRejected) {
+  std::shared_ptr<Backend> backend = OpenMemoryBackend();
+  TenantIndex index{"a", kNow, "i", {}};
+  ASSERT_TRUE(
+      backend->Write(TenantIndexKey("b"), EncodeTenantIndex(index)).ok());
+  EXPECT_TRUE(absl::IsDataLoss(ReadTenantIndex(*backend, "b").status()));
+}
+
+class PollerTest : public ::testing::Test {
+ protected:
+  BlocklistOptions Options(const std::string& self) {
+    BlocklistOptions o;
+    o.instance_id = self;
+    o.instance_ring = {"i-0", "i-1", "i-2"};
+    o.blocklist_poll_tenant_index_builders = 1;
+    return o;
+  }
+  // The instance that builds the index of `tenant`, and one that does not.
+  std::pair<std::string, std::string> BuilderAndReader(
+      const std::string& tenant) {
+    std::string builder, reader;
+    for (std::string m : {"i-0", "i-1", "i-2"}) {
+      MetaBlocklistPoller p(Options(m), faults_);
+      (p.BuildsIndex(tenant) ? builder : reader) = m;
+    }
+    return {builder, reader};
+  }
+  std::shared_ptr<Backend> memory_ = OpenMemoryBackend();
+  std::shared_ptr<testing::FaultBackend> faults_ =
+      std::make_shared<testing::FaultBackend>(memory_);
+};
+
+TEST_F(PollerTest, FreshIndexCostsOneGetAndNoListOfTheTenant) {
+  TenantBlocklist expected = Populate(*faults_, "t");
+  auto [builder_id, reader_id] = BuilderAndReader("t");
+  ASSERT_FALSE(builder_id.empty());
+  ASSERT_FALSE(reader_id.empty());
+
+  MetaBlocklistPoller builder(Options(builder_id), faults_);
+  auto built = builder.Poll(kNow);
+  ASSERT_TRUE(built.ok());
+  EXPECT_EQ(built->at("t"), expected);
+  EXPECT_EQ(builder.last_poll_stats().listings, 1u);
+  EXPECT_EQ(builder.last_poll_stats().index_writes, 1u);
+
+  MetaBlocklistPoller reader(Options(reader_id), faults_);
+  faults_->ResetCounts();
+  auto polled = reader.Poll(kNow + absl::Minutes(1));
+  ASSERT_TRUE(polled.ok());
+  EXPECT_EQ(polled->at("t"), expected);
+  PollStats stats = reader.last_poll_stats();
+  EXPECT_EQ(stats.index_reads, 1u);
+  EXPECT_EQ(stats.listings, 0u);
+  EXPECT_EQ(stats.fallbacks, 0u);
+  // One LIST of the top level (the tenants), one GET (the index).
+  EXPECT_EQ(faults_->counts().lists, 1u);
+  EXPECT_EQ(faults_->counts().reads, 1u);
+}
+
+TEST_F(PollerTest, DamagedIndexFallsBackToListing) {
+  TenantBlocklist expected = Populate(*faults_, "t");
+  auto [builder_id, reader_id] = BuilderAndReader("t");
+  std::string bytes = EncodeTenantIndex({"t", kNow, builder_id, expected});
+  bytes[bytes.size() / 2] ^= 1;  // CRC mismatch
+  ASSERT_TRUE(faults_->Write(TenantIndexKey("t"), bytes).ok());
+  MetaBlocklistPoller reader(Options(reader_id), faults_);
+  auto polled = reader.Poll(kNow);
+  ASSERT_TRUE(polled.ok());
+  EXPECT_EQ(polled->at("t"), expected);
+  EXPECT_EQ(reader.last_poll_stats().fallbacks, 1u);
+  EXPECT_EQ(reader.last_poll_stats().listings, 1u);
+}
+
+TEST_F(PollerTest, StaleOrMissingIndexFallsBackToListing) {
+  TenantBlocklist expected = Populate(*faults_, "t");
+  auto [builder_id, reader_id] = BuilderAndReader("t");
+  BlocklistOptions o = Options(reader_id);
+  o.blocklist_poll = absl::Minutes(5);  // staleness bound: 15 minutes
+  MetaBlocklistPoller reader(o, faults_);
+  auto missing = reader.Poll(kNow);  // no index yet
+  ASSERT_TRUE(missing.ok());
+  EXPECT_EQ(missing->at("t"), expected);
+  EXPECT_EQ(reader.last_poll_stats().fallbacks, 1u);
+
+  // An index that lists nothing, 16 minutes old: not trusted.
+  ASSERT_TRUE(WriteTenantIndex(*faults_,
+                               {"t", kNow - absl::Minutes(16), builder_id, {}})
+                  .ok());
+  auto stale = reader.Poll(kNow);
+  ASSERT_TRUE(stale.ok());
+  EXPECT_EQ(stale->at("t"), expected);
+  EXPECT_EQ(reader.last_poll_stats().fallbacks, 1u);
+  // 14 minutes old: trusted (and so a poll shows what it says).
+  ASSERT_TRUE(WriteTenantIndex(*faults_,
+                               {"t", kNow - absl::Minutes(14), builder_id, {}})
+                  .ok());
+  auto fresh = reader.Poll(kNow);
+  ASSERT_TRUE(fresh.ok());
+  EXPECT_TRUE(fresh->at("t").live.empty());
+  EXPECT_EQ(reader.last_poll_stats().fallbacks, 0u);
+}
+
+TEST_F(PollerTest, WithoutFallbackAnUnusableIndexKeepsThePreviousPoll) {
+  TenantBlocklist expected = Populate(*faults_, "t");
+  auto [builder_id, reader_id] = BuilderAndReader("t");
+  ASSERT_TRUE(
+      WriteTenantIndex(*faults_, {"t", kNow, builder_id, expected}).ok());
+  BlocklistOptions o = Options(reader_id);
+  o.blocklist_poll_fallback = false;
+  MetaBlocklistPoller reader(o, faults_);
+  ASSERT_TRUE(reader.Poll(kNow).ok());
+  faults_->FailReads(std::string(kTenantIndexObjectName));
+  auto polled = reader.Poll(kNow + absl::Minutes(1));
+  ASSERT_TRUE(polled.ok());
+  EXPECT_EQ(polled->at("t"), expected);
+  EXPECT_EQ(reader.last_poll_stats().errors, 1u);
+  EXPECT_EQ(reader.last_poll_stats().listings, 0u);
+}
+
+TEST_F(PollerTest, BlockVanishingBetweenListAndGetIsNotLive) {
+  TenantBlocklist before = Populate(*faults_, "t");
+  const std::string gone = before.live[0].block_id;
+  faults_->Hide(gone + "/meta");  // both meta.json and meta.compacted.json
+  auto list = ListTenantBlocklist(*faults_, "t", kNow);
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->live.size(), 1u);
+  EXPECT_NE(list->live[0].block_id, gone);
+  EXPECT_EQ(list->incomplete.size(), 2u);
+  // A read failing for another reason fails the listing instead.
+  faults_->ClearFaults();
+  faults_->FailReads(gone + "/meta.json");
+  EXPECT_TRUE(
+      absl::IsUnavailable(ListTenantBlocklist(*faults_, "t", kNow).status()));
+}
+
+TEST_F(PollerTest, PublicPollerReportsSummaries) {
+  Populate(*faults_, "t");
+  BlocklistOptions o;
+  auto poller = BlocklistPoller::Open(o, faults_);
+  ASSERT_TRUE(poller.ok());
+  auto blocks = (*poller)->Poll(kNow);
+  ASSERT_TRUE(blocks.ok());
+  ASSERT_EQ(blocks->size(), 1u);
+  const andante::TenantBlocklist& t = blocks->at("t");
+  EXPECT_EQ(t.live.size(), 2u);
+  ASSERT_EQ(t.compacted.size(), 1u);
+  EXPECT_EQ(t.compacted[0].compacted_time, kNow - absl::Minutes(5));
+  EXPECT_EQ(t.live[0].compacted_time, absl::InfinitePast());
+  EXPECT_EQ(t.live[0].total_spans, 1u);
+  // Alone in its ring, the instance builds the index.
+  EXPECT_EQ((*poller)->last_poll_stats().index_writes, 1u);
+  EXPECT_TRUE(faults_->Read(TenantIndexKey("t")).ok());
+  o.blocklist_poll = absl::ZeroDuration();
+  EXPECT_FALSE(BlocklistPoller::Open(o, faults_).ok());
+}
+
+}  // namespace
+}  // namespace andante::internal
