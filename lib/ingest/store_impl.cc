@@ -142,6 +142,7 @@ class StoreImpl final : public Store {
     stats.wal_bytes_written = counters_.wal_bytes_written.load();
     stats.blocks_flushed = counters_.blocks_flushed.load();
     stats.block_flush_failures = counters_.block_flush_failures.load();
+    stats.blocks_damaged = counters_.blocks_damaged.load();
     absl::MutexLock lock(&tenants_mu_);
     for (const auto& [name, instance] : tenants_) {
       stats.live_traces += instance->live_traces();

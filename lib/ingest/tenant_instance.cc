@@ -13,6 +13,7 @@
 #include "block/block_builder.h"
 #include "block/block_list.h"
 #include "block/block_meta.h"
+#include "ingest/block_loader.h"
 #include "ingest/wal_record.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -71,8 +72,12 @@ void RemoveMarker(const std::string& dir, uint64_t segment) {
   ::unlink(path.c_str());
 }
 
-bool Overlaps(const BlockMeta& meta, const TraceLookupOptions& options) {
+// True if [start, end] of a block or a live trace (unix nanos) meets the
+// lookup's [start, end] (unix seconds). An unknown start (0) always meets.
+template <typename T>
+bool Overlaps(const T& meta, const TraceLookupOptions& options) {
   constexpr uint64_t kNanosPerSecond = 1'000'000'000;
+  if (meta.start_unix_nano == 0 && meta.end_unix_nano == 0) return true;
   if (options.start_unix_seconds > 0 &&
       meta.end_unix_nano <
           static_cast<uint64_t>(options.start_unix_seconds) * kNanosPerSecond) {
@@ -139,26 +144,11 @@ absl::StatusOr<std::unique_ptr<TenantInstance>> TenantInstance::Open(
 }
 
 absl::Status TenantInstance::LoadBlocks() {
-  absl::StatusOr<TenantBlocks> listed =
-      ListTenantBlocks(*options_.backend, tenant_);
-  if (!listed.ok()) return listed.status();
-  for (const std::string& id : listed->incomplete) {
-    // Left by a flush that crashed before meta.json: never visible, so safe
-    // to remove. The data is still in the WAL and will be flushed again.
-    ANDANTE_LOG(kWarn, "deleting incomplete block",
-                {{"tenant", tenant_}, {"block", id}});
-    absl::Status s = DeleteBlock(*options_.backend, tenant_, id);
-    if (!s.ok()) return s;
-  }
-  std::vector<std::shared_ptr<BlockReader>> readers;
-  for (BlockMeta& meta : listed->complete) {
-    absl::StatusOr<std::unique_ptr<BlockReader>> reader =
-        BlockReader::Open(options_.backend, std::move(meta));
-    if (!reader.ok()) return reader.status();
-    readers.push_back(std::move(*reader));
-  }
+  absl::StatusOr<std::vector<std::shared_ptr<BlockReader>>> readers =
+      OpenTenantBlocks(options_.backend, tenant_, &counters_->blocks_damaged);
+  if (!readers.ok()) return readers.status();
   absl::MutexLock lock(&mu_);
-  blocks_ = std::move(readers);
+  blocks_ = std::move(*readers);
   return absl::OkStatus();
 }
 
@@ -304,7 +294,7 @@ absl::Status TenantInstance::CollectTrace(const TraceId& id,
     for (const auto& frozen : frozen_) collect(frozen->traces);
     blocks = blocks_;
   }
-  if (!wal_entry.refs.empty()) {
+  if (!wal_entry.refs.empty() && Overlaps(wal_entry, options)) {
     std::string bytes;
     absl::Status s = ReadFragments(wal_entry, &bytes);
     if (!s.ok()) return s;
@@ -316,6 +306,9 @@ absl::Status TenantInstance::CollectTrace(const TraceId& id,
     if (!Overlaps(block->meta(), options)) continue;
     absl::StatusOr<std::optional<std::string>> found =
         block->Find(id, inspected_bytes);
+    // DATA_LOSS: the block is damaged (logged and counted by its reader);
+    // it must not cost the answer from every other block.
+    if (absl::IsDataLoss(found.status())) continue;
     if (!found.ok()) return found.status();
     if (found->has_value()) {
       absl::Status s = combiner.Add(**found);
@@ -435,7 +428,7 @@ absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
   absl::StatusOr<BlockMeta> meta = builder.Finish();
   if (!meta.ok()) return meta.status();
   absl::StatusOr<std::unique_ptr<BlockReader>> reader =
-      BlockReader::Open(options_.backend, *meta);
+      BlockReader::Open(options_.backend, *meta, &counters_->blocks_damaged);
   if (!reader.ok()) return reader.status();
 
   absl::Status s = WriteMarker(wal_dir_, frozen.wal_segment_end);

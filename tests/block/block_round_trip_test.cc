@@ -630,6 +630,10 @@ TEST(BlockReaderTest, OpenRejectsUnusableMeta) {
   EXPECT_TRUE(
       absl::IsInvalidArgument(BlockReader::Open(backend, meta).status()));
   meta.format_version = 1;
+  // Every page holds at least a trailer and one byte of frame.
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(BlockReader::Open(backend, meta).status()));
+  meta.data_bytes = kPageTrailerSize + 1;
   EXPECT_TRUE(BlockReader::Open(backend, meta).ok());
   EXPECT_FALSE(BlockReader::Open(nullptr, meta).ok());
 }
