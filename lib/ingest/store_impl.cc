@@ -17,6 +17,7 @@
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "block/block_list.h"
+#include "ingest/client_error.h"
 #include "ingest/store_counters.h"
 #include "ingest/tenant_instance.h"
 #include "model/trace_combiner.h"
@@ -28,6 +29,7 @@
 namespace andante {
 namespace {
 
+using internal::ForClient;
 using internal::StoreCounters;
 using internal::TenantInstance;
 
@@ -90,10 +92,10 @@ class StoreImpl final : public Store {
     if (!rep.status.ok()) return rep.status;
     if (rep.fragments.empty()) return PushResult{};
     absl::StatusOr<TenantInstance*> instance = GetOrOpen(tenant);
-    if (!instance.ok()) return instance.status();
+    if (!instance.ok()) return ForClient(instance.status());
     absl::StatusOr<PushResult> result =
         (*instance)->Push(rep.fragments, absl::Now());
-    if (!result.ok()) return result;
+    if (!result.ok()) return ForClient(result.status());
     uint64_t bytes = 0;
     for (const auto& f : rep.fragments) bytes += f.data.size();
     counters_.spans_received.fetch_add(result->spans_accepted +
@@ -115,13 +117,17 @@ class StoreImpl final : public Store {
     internal::TraceCombiner combiner(id);
     absl::Status s =
         instance->CollectTrace(id, options, combiner, &found.inspected_bytes);
-    if (!s.ok()) return s;
+    if (!s.ok()) return ForClient(s);
     found.trace = combiner.Finish(&found.span_count);
     return found;
   }
 
-  absl::Status Flush() override { return SweepAll(absl::Now(), true); }
-  absl::Status Sweep(absl::Time now) override { return SweepAll(now, false); }
+  absl::Status Flush() override {
+    return ForClient(SweepAll(absl::Now(), true));
+  }
+  absl::Status Sweep(absl::Time now) override {
+    return ForClient(SweepAll(now, false));
+  }
 
   void AddSpanTap(SpanTap* tap) override {
     absl::WriterMutexLock lock(&taps_mu_);
