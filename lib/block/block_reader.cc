@@ -121,6 +121,8 @@ absl::StatusOr<std::shared_ptr<const BloomFilter>> BlockReader::BloomShard(
     uint32_t shard, uint64_t* inspected_bytes) {
   {
     absl::MutexLock lock(&mu_);
+    // A damaged block answers at once (checked here to take the lock once).
+    if (!damage_.ok()) return damage_;
     if (bloom_[shard] != nullptr) return bloom_[shard];
     if (bloom_damaged_[shard]) return nullptr;
   }
@@ -266,10 +268,6 @@ absl::Status ParsePage(std::string_view raw, const PageEntry& page,
 absl::StatusOr<std::optional<std::string>> BlockReader::Find(
     const TraceId& id, uint64_t* inspected_bytes) {
   if (id < meta_.min_id || meta_.max_id < id) return std::nullopt;
-  {
-    absl::MutexLock lock(&mu_);
-    if (!damage_.ok()) return damage_;
-  }
 
   uint32_t shard = ShardedBloomFilter::ShardOf(id, meta_.bloom_shards);
   absl::StatusOr<std::shared_ptr<const BloomFilter>> bloom =

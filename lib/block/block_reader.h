@@ -93,6 +93,8 @@ class BlockReader {
   // the backend is momentarily unreachable.
   static bool IsDamage(const absl::Status& s);
 
+  // The shard's filter, loaded once; nullptr if the shard is damaged (ask
+  // the index); the block's damage if the whole block is damaged.
   absl::StatusOr<std::shared_ptr<const BloomFilter>> BloomShard(
       uint32_t shard, uint64_t* inspected_bytes);
   absl::StatusOr<std::shared_ptr<const PageIndex>> Index(
