@@ -15,6 +15,7 @@
 #include "block/block_meta.h"
 #include "ingest/block_loader.h"
 #include "ingest/wal_record.h"
+#include "util/crash_point.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -246,8 +247,10 @@ absl::StatusOr<PushResult> TenantInstance::Push(
       result.spans_discarded_trace_too_large, std::memory_order_relaxed);
   if (kept.empty()) return result;
 
+  CrashPoint("push.before_wal_append");
   absl::StatusOr<WalRecordRef> record = wal_->Append(writer.payload());
   if (!record.ok()) return record.status();
+  CrashPoint("push.after_wal_append");
   counters_->wal_bytes_written.fetch_add(writer.payload().size(),
                                          std::memory_order_relaxed);
 
@@ -365,6 +368,7 @@ absl::Status TenantInstance::Cut() {
   absl::WriterMutexLock cut_lock(&cut_mu_);
   absl::StatusOr<uint64_t> segment = wal_->Rotate();
   if (!segment.ok()) return segment.status();
+  CrashPoint("cut.after_rotate");
   auto frozen = std::make_shared<FrozenBlock>();
   frozen->wal_segment_end = *segment;
   absl::MutexLock lock(&mu_);
@@ -440,9 +444,11 @@ absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
       blocks_.push_back(std::move(*reader));
       frozen_.pop_front();
     }
+    CrashPoint("flush.after_marker");
     s = wal_->DeleteSegmentsBefore(frozen.wal_segment_end);
   }
   if (!s.ok()) return s;
+  CrashPoint("flush.after_wal_delete");
   RemoveMarker(wal_dir_, frozen.wal_segment_end);
   counters_->blocks_flushed.fetch_add(1, std::memory_order_relaxed);
   ANDANTE_LOG(kInfo, "block flushed",
