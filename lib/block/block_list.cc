@@ -79,6 +79,14 @@ absl::Status DeleteBlock(Backend& backend, std::string_view tenant,
       !s.ok()) {
     return s;
   }
+  // The index next: a directory without meta.json but with index, bloom and
+  // data is recovered at start-up (ingest/block_loader.h); without its index
+  // it is not, so a block being deleted is not brought back.
+  if (absl::Status s =
+          backend.Delete(BlockKey(tenant, block_id, kIndexObjectName));
+      !s.ok()) {
+    return s;
+  }
   std::string prefix = absl::StrCat(ToAbsl(tenant), "/", ToAbsl(block_id));
   absl::StatusOr<std::vector<std::string>> objects = backend.List(prefix);
   if (!objects.ok()) return objects.status();

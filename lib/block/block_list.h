@@ -39,7 +39,8 @@ absl::StatusOr<TenantBlocks> ListTenantBlocks(Backend& backend,
 absl::StatusOr<std::vector<std::string>> ListTenants(Backend& backend);
 
 // Deletes a block: meta.json first, so the block stops being visible before
-// any of its data goes, then every other object. Deleting an absent block
+// any of its data goes, then the index (so start-up recovery of blocks
+// without meta.json cannot resurrect it), then every other object. Deleting an absent block
 // succeeds.
 absl::Status DeleteBlock(Backend& backend, std::string_view tenant,
                          std::string_view block_id);

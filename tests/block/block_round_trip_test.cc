@@ -507,6 +507,8 @@ TEST(BlockListTest, DeleteBlockRemovesMetaFirstAndLeavesNoDirectories) {
   std::vector<std::string> deletes = counting->deletes();
   ASSERT_FALSE(deletes.empty());
   EXPECT_EQ(deletes.front(), BlockKey("t", doomed->block_id, "meta.json"));
+  ASSERT_GE(deletes.size(), 2u);
+  EXPECT_EQ(deletes[1], BlockKey("t", doomed->block_id, "index"));
   EXPECT_EQ(deletes.size(), 2u + doomed->bloom_shards + 1);
   EXPECT_FALSE(fs::exists(root / "t" / doomed->block_id));
   absl::StatusOr<TenantBlocks> blocks = ListTenantBlocks(*counting, "t");
