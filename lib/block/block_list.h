@@ -20,7 +20,7 @@ struct TenantBlocks {
   std::vector<BlockMeta> complete;
   // Block IDs whose directory has no meta.json: a flush in progress, one a
   // crash interrupted, or a complete block whose meta.json was lost. See
-  // RecoverBlockMeta (lib/ingest/block_loader.h) for what owners do with them.
+  // RecoverBlock (lib/ingest/block_loader.h) for what owners do with them.
   std::vector<std::string> incomplete;
   // Block IDs whose meta.json exists but cannot be read or parsed, or names
   // another block. Logged and left alone (never deleted).

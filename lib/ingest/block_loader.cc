@@ -5,130 +5,124 @@
 #include <string>
 #include <utility>
 
-#include "absl/strings/numbers.h"
+#include <zstd.h>
+
+#include <array>
+#include <cstring>
+
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "block/block_builder.h"
 #include "block/block_format.h"
 #include "block/block_list.h"
-#include "block/bloom_filter.h"
-#include "block/page_index.h"
+#include "util/crc32c.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
 #include "util/log.h"
 #include "util/strings.h"
 
 namespace andante::internal {
-namespace {
 
-absl::Status NotWhole(std::string_view what) {
-  return absl::FailedPreconditionError(ToAbsl(what));
-}
+absl::StatusOr<BlockMeta> RecoverBlock(const std::shared_ptr<Backend>& backend,
+                                       const BlockOptions& options,
+                                       std::string_view tenant,
+                                       std::string_view block_id) {
+  // Object writes are atomic, so a data object that exists is whole, as it
+  // was when the builder closed it.
+  absl::StatusOr<std::string> data =
+      backend->Read(BlockKey(tenant, block_id, kDataObjectName));
+  if (!data.ok()) return data.status();
+  if (data->empty()) return absl::NotFoundError("empty data object");
 
-absl::Status NotWhole(std::string_view what, const absl::Status& cause) {
-  return absl::FailedPreconditionError(
-      absl::StrCat(ToAbsl(what), ": ", cause.message()));
-}
-
-}  // namespace
-
-absl::StatusOr<BlockMeta> RecoverBlockMeta(
-    const std::shared_ptr<Backend>& backend, std::string_view tenant,
-    std::string_view block_id) {
-  auto key = [&](std::string_view object) {
-    return BlockKey(tenant, block_id, object);
-  };
-  absl::StatusOr<std::string> index_bytes = backend->Read(key(kIndexObjectName));
-  if (!index_bytes.ok()) return NotWhole("no readable index", index_bytes.status());
-  absl::StatusOr<PageIndex> index = PageIndex::Decode(*index_bytes);
-  if (!index.ok()) return NotWhole("index", index.status());
-
-  // Bloom shards: bloom-0 .. bloom-(n-1), all present and decodable.
-  absl::StatusOr<std::vector<std::string>> objects =
-      backend->List(absl::StrCat(ToAbsl(tenant), "/", ToAbsl(block_id)));
-  if (!objects.ok()) return objects.status();
-  uint32_t shards = 0;
-  for (const std::string& name : *objects) {
-    if (name.rfind(kBloomObjectPrefix, 0) == 0) ++shards;
+  BlockBuilder builder(options, *backend, std::string(tenant), NewBlockId(),
+                       0);
+  ZSTD_DCtx* dctx = ZSTD_createDCtx();
+  if (dctx == nullptr) {
+    return absl::ResourceExhaustedError("ZSTD_createDCtx failed");
   }
-  if (shards == 0 || shards > kMaxBloomShards) {
-    return NotWhole(absl::StrCat(shards, " bloom shards"));
-  }
-  std::vector<BloomFilter> blooms;
-  uint64_t bloom_bytes = 0;
-  for (uint32_t i = 0; i < shards; ++i) {
-    absl::StatusOr<std::string> bytes =
-        backend->Read(key(absl::StrCat(ToAbsl(kBloomObjectPrefix), i)));
-    if (!bytes.ok()) return NotWhole(absl::StrCat("bloom-", i), bytes.status());
-    absl::StatusOr<BloomFilter> filter = BloomFilter::Decode(*bytes);
-    if (!filter.ok()) {
-      return NotWhole(absl::StrCat("bloom-", i), filter.status());
-    }
-    bloom_bytes += bytes->size();
-    blooms.push_back(*std::move(filter));
-  }
+  struct FreeDCtx {
+    ZSTD_DCtx* d;
+    ~FreeDCtx() { ZSTD_freeDCtx(d); }
+  } free_dctx{dctx};
 
-  BlockMeta meta;
-  meta.block_id = std::string(block_id);
-  meta.tenant = std::string(tenant);
-  meta.min_id = index->pages().front().first_id;
-  meta.max_id = index->pages().back().last_id;
-  for (const PageEntry& page : index->pages()) {
-    meta.total_objects += page.trace_count;
-  }
-  meta.data_bytes = index->data_bytes();
-  meta.index_bytes = index_bytes->size();
-  meta.bloom_bytes = bloom_bytes;
-  meta.total_pages = static_cast<uint32_t>(index->pages().size());
-  meta.bloom_shards = shards;
-  meta.created_unix_seconds = absl::ToUnixSeconds(absl::Now());
-
-  // Read every trace once: checks the data (size, checksums, order) and
-  // the bloom shards, and yields the span count and time range.
-  absl::StatusOr<std::unique_ptr<BlockReader>> reader =
-      BlockReader::Open(backend, meta);
-  if (!reader.ok()) return NotWhole("meta", reader.status());
-  uint64_t start = std::numeric_limits<uint64_t>::max(), end = 0, spans = 0,
-           traces = 0;
   opentelemetry::proto::trace::v1::TracesData trace;
-  absl::Status scanned = (*reader)->ForEach(
-      [&](const TraceId& id, std::string_view data) -> absl::Status {
-        if (!blooms[ShardedBloomFilter::ShardOf(id, shards)].MayContain(id)) {
-          return absl::DataLossError(
-              absl::StrCat("trace ", id.ToHex(), " is not in its bloom shard"));
-        }
-        if (!trace.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
-          return absl::DataLossError(
-              absl::StrCat("trace ", id.ToHex(), " does not parse"));
-        }
-        ++traces;
-        for (const auto& rs : trace.resource_spans()) {
-          for (const auto& ss : rs.scope_spans()) {
-            for (const auto& span : ss.spans()) {
-              ++spans;
-              start = std::min<uint64_t>(start, span.start_time_unix_nano());
-              end = std::max<uint64_t>(end, span.end_time_unix_nano());
-            }
+  std::string raw;
+  std::string_view rest = *data;
+  uint64_t offset = 0;
+  bool first = true;
+  TraceId last;
+  while (!rest.empty()) {
+    auto bad = [&](std::string_view what) {
+      return absl::DataLossError(
+          absl::StrCat("data page at offset ", offset, ": ", ToAbsl(what)));
+    };
+    size_t frame = ZSTD_findFrameCompressedSize(rest.data(), rest.size());
+    if (ZSTD_isError(frame)) return bad(ZSTD_getErrorName(frame));
+    if (rest.size() - frame < kPageTrailerSize) return bad("no trailer");
+    std::string_view stored = rest.substr(0, frame);
+    if (Crc32c(stored) != UnmaskCrc(DecodeFixed32(rest.data() + frame))) {
+      return bad("checksum mismatch");
+    }
+    unsigned long long size = ZSTD_getFrameContentSize(stored.data(), frame);
+    if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+        size > kMaxPageRawBytes) {
+      return bad("unusable content size");
+    }
+    raw.resize(size);
+    size_t got =
+        ZSTD_decompressDCtx(dctx, raw.data(), raw.size(), stored.data(), frame);
+    if (ZSTD_isError(got) || got != raw.size()) return bad("zstd");
+    std::string_view entries = raw;
+    while (!entries.empty()) {
+      if (entries.size() < TraceId::kSize) return bad("entry truncated");
+      std::array<uint8_t, TraceId::kSize> bytes;
+      std::memcpy(bytes.data(), entries.data(), bytes.size());
+      entries.remove_prefix(TraceId::kSize);
+      uint64_t length;
+      if (!GetVarint64(&entries, &length) || length > entries.size()) {
+        return bad("entry length");
+      }
+      TraceId id(bytes);
+      if (!first && !(last < id)) return bad("entries out of order");
+      first = false;
+      last = id;
+      std::string_view one = entries.substr(0, length);
+      entries.remove_prefix(length);
+      if (!trace.ParseFromArray(one.data(), static_cast<int>(one.size()))) {
+        return bad(absl::StrCat("trace ", id.ToHex(), " does not parse"));
+      }
+      uint64_t start = std::numeric_limits<uint64_t>::max(), end = 0;
+      uint32_t spans = 0;
+      for (const auto& rs : trace.resource_spans()) {
+        for (const auto& ss : rs.scope_spans()) {
+          for (const auto& span : ss.spans()) {
+            ++spans;
+            start = std::min<uint64_t>(start, span.start_time_unix_nano());
+            end = std::max<uint64_t>(end, span.end_time_unix_nano());
           }
         }
-        return absl::OkStatus();
-      });
-  if (!scanned.ok()) return NotWhole("data", scanned);
-  if (traces != meta.total_objects) {
-    return NotWhole(absl::StrCat("data holds ", traces, " traces; index says ",
-                                 meta.total_objects));
+      }
+      if (spans == 0) start = 0;
+      if (absl::Status s = builder.Add(id, one, start, end, spans); !s.ok()) {
+        return s;
+      }
+    }
+    rest.remove_prefix(frame + kPageTrailerSize);
+    offset += frame + kPageTrailerSize;
   }
-  meta.total_spans = spans;
-  meta.start_unix_nano = spans == 0 ? 0 : start;
-  meta.end_unix_nano = end;
-  if (absl::Status s = backend->Write(key(kMetaObjectName), meta.ToJson());
-      !s.ok()) {
-    return s;
+  absl::StatusOr<BlockMeta> meta = builder.Finish();
+  if (!meta.ok()) return meta.status();
+  // The copy is complete and visible: the original can go.
+  if (absl::Status s = DeleteBlock(*backend, tenant, block_id); !s.ok()) {
+    ANDANTE_LOG(kWarn, "recovered block: could not delete the original",
+                {{"tenant", std::string(tenant)},
+                 {"block", std::string(block_id)},
+                 {"error", std::string(ToStd(s.message()))}});
   }
   return meta;
 }
 
 absl::StatusOr<std::vector<std::shared_ptr<BlockReader>>> OpenTenantBlocks(
-    const std::shared_ptr<Backend>& backend, std::string_view tenant,
-    std::atomic<uint64_t>* damaged_counter) {
+    const std::shared_ptr<Backend>& backend, const BlockOptions& options,
+    std::string_view tenant, std::atomic<uint64_t>* damaged_counter) {
   auto count_damaged = [&] {
     if (damaged_counter != nullptr) {
       damaged_counter->fetch_add(1, std::memory_order_relaxed);
@@ -139,22 +133,32 @@ absl::StatusOr<std::vector<std::shared_ptr<BlockReader>>> OpenTenantBlocks(
   for (size_t i = 0; i < listed->damaged.size(); ++i) count_damaged();
 
   for (const std::string& id : listed->incomplete) {
-    absl::StatusOr<BlockMeta> meta = RecoverBlockMeta(backend, tenant, id);
+    absl::StatusOr<BlockMeta> meta = RecoverBlock(backend, options, tenant, id);
     if (meta.ok()) {
-      ANDANTE_LOG(kWarn, "recovered block without meta.json: rewrote it",
+      ANDANTE_LOG(kWarn, "recovered block without meta.json: rebuilt it",
                   {{"tenant", std::string(tenant)},
                    {"block", id},
+                   {"as", meta->block_id},
                    {"traces", absl::StrCat(meta->total_objects)},
                    {"spans", absl::StrCat(meta->total_spans)}});
       listed->complete.push_back(*std::move(meta));
       continue;
     }
+    if (absl::IsNotFound(meta.status())) {
+      // No data object: the block holds nothing to lose.
+      ANDANTE_LOG(kWarn, "deleting incomplete block without data",
+                  {{"tenant", std::string(tenant)}, {"block", id}});
+      if (absl::Status s = DeleteBlock(*backend, tenant, id); !s.ok()) {
+        return s;
+      }
+      continue;
+    }
     if (absl::IsUnavailable(meta.status())) return meta.status();
-    // Maybe a flush a crash interrupted (then the WAL has the data again),
-    // maybe the remains of the only copy: not ours to delete.
+    // Its data is damaged: maybe the only copy of some traces. Not ours to
+    // delete.
     ANDANTE_LOG(kError,
-                "keeping incomplete block (no meta.json, not recoverable); "
-                "remove it by hand once its data is known to be elsewhere",
+                "keeping incomplete block (no meta.json, damaged data); "
+                "remove it by hand once its traces are known to be elsewhere",
                 {{"tenant", std::string(tenant)},
                  {"block", id},
                  {"reason", std::string(ToStd(meta.status().message()))}});

@@ -1,21 +1,23 @@
 // Opening a tenant's blocks when its instance starts: complete blocks get a
 // reader, damaged ones are logged, counted and skipped, and a block directory
-// without meta.json is recovered when it is whole, and otherwise kept.
+// without meta.json is rebuilt from its data when that is readable.
 //
 //   std::atomic<uint64_t> damaged{0};
 //   absl::StatusOr<std::vector<std::shared_ptr<BlockReader>>> blocks =
-//       OpenTenantBlocks(backend, "tenant-a", &damaged);
+//       OpenTenantBlocks(backend, options.block, "tenant-a", &damaged);
 //
-// Nothing here deletes a block. A directory without meta.json is either a
-// flush a crash interrupted (the WAL still holds its data: the WAL is trimmed
-// only after meta.json is written) or a complete block whose meta.json was
-// lost, possibly the only copy of its traces. Which one cannot be told from
-// the directory alone, so: if data, index and bloom are complete and agree
-// (every page's checksum, every ID in its bloom shard, the data object
-// exactly as long as the index says), meta.json is rebuilt from them and the
-// block is served; if the crash also left the WAL, the spans are stored twice
-// and reads deduplicate them. Otherwise the directory is kept, logged and
-// counted as damaged, for an operator to remove.
+// A directory without meta.json is either a flush a crash interrupted (the
+// WAL still holds its data: the WAL is trimmed only after meta.json is
+// written) or a complete block whose meta.json was lost, possibly the only
+// copy of its traces. Which one cannot be told from the directory alone, so
+// it is never deleted while it holds data:
+//   - its data object exists (object writes are atomic, so it is whole) and
+//     every page checks: the traces are written again as a new block (index,
+//     bloom and meta.json rebuilt by BlockBuilder) and the old directory is
+//     deleted. If a crash also left the WAL, those spans are stored twice and
+//     reads deduplicate them.
+//   - no data object: it holds nothing; deleted.
+//   - data damaged: kept, logged and counted as damaged, for an operator.
 #ifndef ANDANTE_INGEST_BLOCK_LOADER_H_
 #define ANDANTE_INGEST_BLOCK_LOADER_H_
 
@@ -27,6 +29,7 @@
 
 #include "absl/status/statusor.h"
 #include "andante/backend.h"
+#include "andante/options.h"
 #include "block/block_meta.h"
 #include "block/block_reader.h"
 
@@ -37,16 +40,18 @@ namespace andante::internal {
 // incomplete block is logged and adds one to *damaged_counter (may be null;
 // must outlive the readers, which count damage found later).
 absl::StatusOr<std::vector<std::shared_ptr<BlockReader>>> OpenTenantBlocks(
-    const std::shared_ptr<Backend>& backend, std::string_view tenant,
-    std::atomic<uint64_t>* damaged_counter);
+    const std::shared_ptr<Backend>& backend, const BlockOptions& options,
+    std::string_view tenant, std::atomic<uint64_t>* damaged_counter);
 
-// Rebuilds and writes the meta.json of the incomplete block `block_id` from
-// its index, bloom shards and data, after checking all of them (reads the
-// whole block once). FAILED_PRECONDITION naming what is missing or
-// inconsistent if the block is not whole; then nothing is written.
-absl::StatusOr<BlockMeta> RecoverBlockMeta(
-    const std::shared_ptr<Backend>& backend, std::string_view tenant,
-    std::string_view block_id);
+// Rewrites the traces of the incomplete block `block_id` (no meta.json) as a
+// new complete block built with `options`, then deletes the original; returns
+// the new block's meta. Reads the whole data object into memory once (its
+// compressed size). NOT_FOUND if there is no data object; DATA_LOSS naming
+// the page if the data does not check (nothing is written or deleted then).
+absl::StatusOr<BlockMeta> RecoverBlock(const std::shared_ptr<Backend>& backend,
+                                       const BlockOptions& options,
+                                       std::string_view tenant,
+                                       std::string_view block_id);
 
 }  // namespace andante::internal
 

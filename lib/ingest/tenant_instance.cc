@@ -146,7 +146,8 @@ absl::StatusOr<std::unique_ptr<TenantInstance>> TenantInstance::Open(
 
 absl::Status TenantInstance::LoadBlocks() {
   absl::StatusOr<std::vector<std::shared_ptr<BlockReader>>> readers =
-      OpenTenantBlocks(options_.backend, tenant_, &counters_->blocks_damaged);
+      OpenTenantBlocks(options_.backend, options_.block, tenant_,
+                       &counters_->blocks_damaged);
   if (!readers.ok()) return readers.status();
   absl::MutexLock lock(&mu_);
   blocks_ = std::move(*readers);

@@ -167,12 +167,49 @@ TEST_F(StoreDamageTest, BlockWithoutMetaIsRecoveredWhenWhole) {
   ASSERT_EQ(listed->complete.size(), 1u);
   EXPECT_TRUE(listed->incomplete.empty());
   internal::BlockMeta recovered = listed->complete[0];
+  // Rewritten as a new block; the original directory is gone.
+  EXPECT_NE(recovered.block_id, original.block_id);
+  EXPECT_FALSE(fs::exists(BlockFile(original.block_id, "data")));
   EXPECT_EQ(recovered.total_objects, original.total_objects);
   EXPECT_EQ(recovered.total_spans, original.total_spans);
   EXPECT_EQ(recovered.start_unix_nano, original.start_unix_nano);
   EXPECT_EQ(recovered.end_unix_nano, original.end_unix_nano);
   EXPECT_EQ(recovered.bloom_shards, original.bloom_shards);
   EXPECT_EQ(recovered.data_bytes, original.data_bytes);
+  EXPECT_EQ(store->Stats().blocks_damaged, 0u);
+}
+
+TEST_F(StoreDamageTest, BlockWithOnlyItsDataIsRebuilt) {
+  // A crash after the data object, before index and bloom: the data alone
+  // is enough.
+  std::vector<TraceId> ids;
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(store->Push(kSingleTenant, MakeRequest(rng_, 300, 2, &ids)).ok());
+    ASSERT_TRUE(store->Flush().ok());
+  }
+  auto listed = internal::ListTenantBlocks(*backend_, kSingleTenant);
+  ASSERT_TRUE(listed.ok());
+  const std::string block = listed->complete[0].block_id;
+  for (const auto& entry : fs::directory_iterator(BlockFile(block, ""))) {
+    if (entry.path().filename() != "data") fs::remove(entry.path());
+  }
+  auto store = OpenStore();
+  ExpectFound(*store, ids, 2);
+  EXPECT_EQ(store->Stats().blocks_damaged, 0u);
+  EXPECT_FALSE(fs::exists(BlockFile(block, "data")));
+}
+
+TEST_F(StoreDamageTest, BlockDirectoryWithoutDataIsDeleted) {
+  const std::string block = "0b5e7a2c-1d3f-4e5a-9b7c-8d9e0f1a2b3c";
+  ASSERT_TRUE(backend_
+                  ->Write(absl::StrCat("single-tenant/", block, "/bloom-0"),
+                          "x")
+                  .ok());
+  auto store = OpenStore();
+  auto listed = internal::ListTenantBlocks(*backend_, kSingleTenant);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->incomplete.empty());
   EXPECT_EQ(store->Stats().blocks_damaged, 0u);
 }
 

@@ -150,11 +150,18 @@ describe('a damaged block never takes other data down', () => {
     // its flush: the block is the only copy).
     fs.writeFileSync(path.join(tenantDir(), blockA, 'bloom-0'), bloomA);
     fs.rmSync(path.join(tenantDir(), blockA, 'meta.json'));
+    const earlier = new Set(srv.completeBlocks());  // B and the live traces' blocks
     await srv.start();
-    assert.ok(fs.existsSync(path.join(tenantDir(), blockA, 'meta.json')), 'meta.json rebuilt');
-    assert.equal(await countFound(srv, a, 2), a.length, 'block A after recovery');
+    // Rewritten as a new complete block; the old directory goes only then.
+    const rebuilt = srv.completeBlocks().filter((id) => !earlier.has(id));
+    assert.equal(rebuilt.length, 1, `blocks: ${srv.completeBlocks()}`);
+    assert.notEqual(rebuilt[0], blockA);
+    assert.ok(!fs.existsSync(path.join(tenantDir(), blockA)), 'the original is removed after the rebuild');
     const log = fs.readFileSync(srv.logFile, 'utf8');
     assert.match(log, new RegExp(`recovered block.*${blockA}`));
+    blockA = rebuilt[0];
+    assert.equal(await countFound(srv, a, 2), a.length, 'block A after recovery');
+    assert.equal(await damaged(), 1, 'B (index) only');
     await srv.stop();
   });
 
@@ -258,7 +265,9 @@ describe('start/end and heavy pushes', () => {
     const worst = Math.max(...latencies);
     process.stderr.write(`/api/echo during six 12 MB pushes: ${latencies.length} calls, worst ${worst.toFixed(0)} ms\n`);
     assert.ok(latencies.length >= 3, `pushes finished too fast to measure (${latencies.length} echo calls)`);
-    assert.ok(worst < 800, `/api/echo waited ${worst.toFixed(0)} ms behind the pushes`);
+    // Before the handler pool: 2.2-3.5 s on the 2-core test VM (both io
+    // threads decoding); after: 0.16-0.35 s when the VM is quiet.
+    assert.ok(worst < 1500, `/api/echo waited ${worst.toFixed(0)} ms behind the pushes`);
   });
 });
 
@@ -333,11 +342,9 @@ describe('crash matrix: kill -9 at each step, every acknowledged span once', () 
         await assertAckedOnce(srv, acked, 'after a flush');
         await srv.restart();
         await assertAckedOnce(srv, acked, 'after a clean restart');
-        // A flush killed before its bloom was written leaves a directory
-        // that cannot be recovered: kept (never deleted) and counted.
-        const partial = point === 'block.after_data' || point === 'block.after_index';
+        // Whatever a crash left is either whole or rebuilt from its data.
         const m = await srv.metrics();
-        assert.equal(metricSum(m, 'andante_blocks_damaged_total'), partial ? 1 : 0);
+        assert.equal(metricSum(m, 'andante_blocks_damaged_total'), 0);
       } finally {
         await srv.cleanup();
       }
