@@ -55,8 +55,8 @@ absl::StatusOr<std::unique_ptr<BlockReader>> BlockReader::Open(
     return absl::InvalidArgumentError(
         absl::StrCat("block ", meta.block_id, " has an unusable meta"));
   }
-  return std::unique_ptr<BlockReader>(new BlockReader(
-      std::move(backend), std::move(meta), damaged_counter));
+  return std::unique_ptr<BlockReader>(
+      new BlockReader(std::move(backend), std::move(meta), damaged_counter));
 }
 
 BlockReader::BlockReader(std::shared_ptr<Backend> backend, BlockMeta meta,
@@ -85,8 +85,7 @@ bool BlockReader::IsDamage(const absl::Status& s) {
 }
 
 absl::Status BlockReader::Damaged(std::string_view what,
-                                  const absl::Status& cause,
-                                  bool whole_block) {
+                                  const absl::Status& cause, bool whole_block) {
   // The message names the block and the object, never a filesystem path:
   // it may reach a client.
   absl::Status result = absl::DataLossError(

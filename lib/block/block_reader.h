@@ -62,8 +62,8 @@ class BlockReader {
   // The data of trace `id`, or nullopt if the block does not hold it. Checks
   // min/max ID, then the bloom shard, the index, then reads ONE page with one
   // ranged read and verifies its CRC: DATA_LOSS on mismatch or any other
-  // corruption (see "Damage" above). Adds the bytes read from the backend to *inspected_bytes if
-  // non-null. Thread-safe.
+  // corruption (see "Damage" above). Adds the bytes read from the backend to
+  // *inspected_bytes if non-null. Thread-safe.
   absl::StatusOr<std::optional<std::string>> Find(
       const TraceId& id, uint64_t* inspected_bytes = nullptr);
 

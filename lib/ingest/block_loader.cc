@@ -1,21 +1,20 @@
 #include "ingest/block_loader.h"
 
+#include <zstd.h>
+
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <utility>
-
-#include <zstd.h>
-
-#include <array>
-#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "block/block_builder.h"
 #include "block/block_format.h"
 #include "block/block_list.h"
-#include "util/crc32c.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "util/crc32c.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -32,8 +31,7 @@ absl::StatusOr<BlockMeta> RecoverBlock(const std::shared_ptr<Backend>& backend,
   if (!data.ok()) return data.status();
   if (data->empty()) return absl::NotFoundError("empty data object");
 
-  BlockBuilder builder(options, *backend, std::string(tenant), NewBlockId(),
-                       0);
+  BlockBuilder builder(options, *backend, std::string(tenant), NewBlockId(), 0);
   ZSTD_DCtx* dctx = ZSTD_createDCtx();
   if (dctx == nullptr) {
     return absl::ResourceExhaustedError("ZSTD_createDCtx failed");

@@ -13,8 +13,8 @@
 #define ANDANTE_UTIL_CRASH_POINT_H_
 
 #include <atomic>
-#include <cstdint>
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <string_view>
 

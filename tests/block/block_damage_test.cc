@@ -190,10 +190,8 @@ TEST_F(BlockDamageTest, TruncatedDataIsRememberedAndNeverReadAgain) {
   }
   EXPECT_EQ(counting_->reads(), reads);
   EXPECT_EQ(damaged_.load(), 1u);
-  EXPECT_TRUE(absl::IsDataLoss(
-      reader->ForEach([](const TraceId&, std::string_view) {
-        return absl::OkStatus();
-      })));
+  EXPECT_TRUE(absl::IsDataLoss(reader->ForEach(
+      [](const TraceId&, std::string_view) { return absl::OkStatus(); })));
 }
 
 TEST_F(BlockDamageTest, CorruptPageFailsOnlyItsOwnTraces) {

@@ -43,7 +43,8 @@ TEST(ClientErrorStoreTest, PushErrorHasNoServerPath) {
   testing::TempDir tmp("andante-client-error");
   auto backend = OpenLocalBackend(tmp.path() + "/blocks");
   ASSERT_TRUE(backend.ok());
-  auto store = Store::Open(testing::TestStoreOptions(tmp.path(), std::shared_ptr<Backend>(std::move(*backend))));
+  auto store = Store::Open(testing::TestStoreOptions(
+      tmp.path(), std::shared_ptr<Backend>(std::move(*backend))));
   ASSERT_TRUE(store.ok()) << store.status();
   // A file where the tenant's WAL directory must go: its creation fails.
   std::filesystem::create_directories(tmp.path() + "/wal");

@@ -8,7 +8,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-
 #include "andante/backend.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
@@ -44,20 +43,24 @@ class StoreDamageTest : public ::testing::Test {
   // store is dropped. Returns the block holding a_.
   std::string WriteTwoBlocksAndLive() {
     auto store = OpenStore();
-    EXPECT_TRUE(store->Push(kSingleTenant, MakeRequest(rng_, 200, 2, &a_)).ok());
+    EXPECT_TRUE(
+        store->Push(kSingleTenant, MakeRequest(rng_, 200, 2, &a_)).ok());
     EXPECT_TRUE(store->Flush().ok());
     auto first = internal::ListTenantBlocks(*backend_, kSingleTenant);
     EXPECT_TRUE(first.ok());
     EXPECT_EQ(first->complete.size(), 1u);
-    EXPECT_TRUE(store->Push(kSingleTenant, MakeRequest(rng_, 200, 2, &b_)).ok());
+    EXPECT_TRUE(
+        store->Push(kSingleTenant, MakeRequest(rng_, 200, 2, &b_)).ok());
     EXPECT_TRUE(store->Flush().ok());
-    EXPECT_TRUE(store->Push(kSingleTenant, MakeRequest(rng_, 20, 2, &live_)).ok());
+    EXPECT_TRUE(
+        store->Push(kSingleTenant, MakeRequest(rng_, 20, 2, &live_)).ok());
     return first->complete[0].block_id;
   }
 
   std::string BlockFile(const std::string& block, std::string_view object) {
-    return absl::StrCat(tmp_.path(), "/blocks/", internal::ToAbsl(kSingleTenant), "/", block,
-                        "/", internal::ToAbsl(object));
+    return absl::StrCat(tmp_.path(), "/blocks/",
+                        internal::ToAbsl(kSingleTenant), "/", block, "/",
+                        internal::ToAbsl(object));
   }
 
   void FlipByte(const std::string& path, std::streamoff offset) {
@@ -151,7 +154,8 @@ TEST_F(StoreDamageTest, BlockWithoutMetaIsRecoveredWhenWhole) {
   std::vector<TraceId> ids;
   {
     auto store = OpenStore();
-    ASSERT_TRUE(store->Push(kSingleTenant, MakeRequest(rng_, 1000, 2, &ids)).ok());
+    ASSERT_TRUE(
+        store->Push(kSingleTenant, MakeRequest(rng_, 1000, 2, &ids)).ok());
     ASSERT_TRUE(store->Flush().ok());
   }
   auto listed = internal::ListTenantBlocks(*backend_, kSingleTenant);
@@ -185,7 +189,8 @@ TEST_F(StoreDamageTest, BlockWithOnlyItsDataIsRebuilt) {
   std::vector<TraceId> ids;
   {
     auto store = OpenStore();
-    ASSERT_TRUE(store->Push(kSingleTenant, MakeRequest(rng_, 300, 2, &ids)).ok());
+    ASSERT_TRUE(
+        store->Push(kSingleTenant, MakeRequest(rng_, 300, 2, &ids)).ok());
     ASSERT_TRUE(store->Flush().ok());
   }
   auto listed = internal::ListTenantBlocks(*backend_, kSingleTenant);
@@ -202,10 +207,9 @@ TEST_F(StoreDamageTest, BlockWithOnlyItsDataIsRebuilt) {
 
 TEST_F(StoreDamageTest, BlockDirectoryWithoutDataIsDeleted) {
   const std::string block = "0b5e7a2c-1d3f-4e5a-9b7c-8d9e0f1a2b3c";
-  ASSERT_TRUE(backend_
-                  ->Write(absl::StrCat("single-tenant/", block, "/bloom-0"),
-                          "x")
-                  .ok());
+  ASSERT_TRUE(
+      backend_->Write(absl::StrCat("single-tenant/", block, "/bloom-0"), "x")
+          .ok());
   auto store = OpenStore();
   auto listed = internal::ListTenantBlocks(*backend_, kSingleTenant);
   ASSERT_TRUE(listed.ok());
@@ -217,7 +221,8 @@ TEST_F(StoreDamageTest, BlockWithoutMetaAndDamagedDataIsKept) {
   std::vector<TraceId> ids;
   {
     auto store = OpenStore();
-    ASSERT_TRUE(store->Push(kSingleTenant, MakeRequest(rng_, 100, 2, &ids)).ok());
+    ASSERT_TRUE(
+        store->Push(kSingleTenant, MakeRequest(rng_, 100, 2, &ids)).ok());
     ASSERT_TRUE(store->Flush().ok());
   }
   auto listed = internal::ListTenantBlocks(*backend_, kSingleTenant);
