@@ -9,7 +9,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "andante/ids.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
@@ -192,7 +191,7 @@ void ApiRoutes::Route(HttpRequest& req, HttpResponse* resp,
 void ApiRoutes::TraceById(const HttpRequest& req, std::string_view id_text,
                           bool v2, HttpResponse* resp) {
   // Tenancy (§0.2): with multitenancy a missing header is 401, an invalid
-  // tenant 400; "a|b" queries each tenant and merges.
+  // tenant 400; "a|b" queries each distinct tenant once and merges.
   std::vector<std::string> tenants;
   if (options_.multitenancy_enabled) {
     std::optional<std::string_view> header = req.Header("X-Scope-OrgID");
@@ -200,14 +199,13 @@ void ApiRoutes::TraceById(const HttpRequest& req, std::string_view id_text,
       Error(resp, 401, "no org id");
       return;
     }
-    for (absl::string_view t : absl::StrSplit(ToAbsl(*header), '|')) {
-      absl::Status valid = ValidateTenantId(ToStd(t));
-      if (!valid.ok()) {
-        Error(resp, 400, ToStd(valid.message()));
-        return;
-      }
-      tenants.emplace_back(t);
+    // Repeats are read once; the number of tenants is bounded.
+    absl::StatusOr<std::vector<std::string>> parsed = ParseTenantIds(*header);
+    if (!parsed.ok()) {
+      Error(resp, 400, ToStd(parsed.status().message()));
+      return;
     }
+    tenants = *std::move(parsed);
   } else {
     tenants.emplace_back(kSingleTenant);
   }

@@ -9,6 +9,7 @@
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -127,6 +128,10 @@ absl::Status SplitHostPort(std::string_view endpoint, std::string* host,
   return absl::OkStatus();
 }
 
+// Handler threads when HttpServerOptions::handler_threads is 0: enough that
+// a few slow requests (large pushes, /flush) leave room for the rest.
+constexpr size_t kDefaultHandlerThreads = 16;
+
 class HttpServer::Impl {
  public:
   struct Listener {
@@ -168,6 +173,9 @@ class HttpServer::Impl {
   std::optional<net::steady_timer> sweeper;
   std::vector<std::unique_ptr<Listener>> listeners;
   std::vector<std::thread> threads;
+  // Runs the handlers (see Session::Dispatch). Declared after ioc so it is
+  // joined and destroyed first: its handlers post answers to ioc.
+  std::optional<net::thread_pool> workers;
 };
 
 class HttpServer::Impl::Session
@@ -291,16 +299,29 @@ class HttpServer::Impl::Session
     bool keep_alive = msg.keep_alive() && !too_large;
     linger_ = too_large;
 
-    HttpResponse resp;
-    try {
-      listener_->handler(request_, &resp);
-    } catch (const std::exception& e) {
-      resp = HttpResponse();
-      resp.SetText(500, absl::StrCat("internal error: ", e.what(), "\n"));
-    } catch (...) {
-      resp = HttpResponse();
-      resp.SetText(500, "internal error\n");
-    }
+    // The handler runs on the worker pool, not on this io thread: decoding
+    // a 12 MB JSON push must not stall every other connection the io
+    // threads serve. Nothing else touches request_ until the answer is
+    // posted back to this connection's strand.
+    net::post(*server_->workers, [self = shared_from_this(), keep_alive] {
+      HttpResponse resp;
+      try {
+        self->listener_->handler(self->request_, &resp);
+      } catch (const std::exception& e) {
+        resp = HttpResponse();
+        resp.SetText(500, absl::StrCat("internal error: ", e.what(), "\n"));
+      } catch (...) {
+        resp = HttpResponse();
+        resp.SetText(500, "internal error\n");
+      }
+      net::post(self->stream_.get_executor(),
+                [self, keep_alive, resp = std::move(resp)]() mutable {
+                  self->Answer(std::move(resp), keep_alive);
+                });
+    });
+  }
+
+  void Answer(HttpResponse resp, bool keep_alive) {
     if (request_.body.capacity() > kKeepBodyCapacity) {
       std::string().swap(request_.body);
     } else {
@@ -491,6 +512,9 @@ void HttpServer::Start() {
   for (auto& l : s.listeners) s.DoAccept(l.get());
   s.sweeper.emplace(s.ioc);
   s.ScheduleSweep();
+  s.workers.emplace(s.options.handler_threads > 0
+                        ? static_cast<size_t>(s.options.handler_threads)
+                        : kDefaultHandlerThreads);
   int n = s.options.threads;
   if (n <= 0) n = std::max(2u, std::thread::hardware_concurrency());
   for (int i = 0; i < n; ++i) {
@@ -543,6 +567,9 @@ void HttpServer::Stop(absl::Duration grace) {
     s.ioc.stop();
     for (auto& t : s.threads) t.join();
     s.threads.clear();
+    // A handler still running past the grace period answers into the
+    // stopped io_context, which drops the answer.
+    s.workers->join();
   }
   s.listeners.clear();
 }

@@ -13,8 +13,9 @@
 // Connections are keep-alive; each is read with a timeout, and bodies beyond
 // the listener's body_limit are not read (the handler is called with
 // `body_too_large` set and the connection is closed after the answer).
-// Handlers run on the server's threads and may block briefly; an exception
-// escaping a handler becomes a 500 with its message.
+// Handlers run on a pool of handler threads, never on the io threads, so a
+// slow handler (a 12 MB JSON decode, a /flush) holds up only its own
+// connection; an exception escaping a handler becomes a 500 with its message.
 #ifndef ANDANTE_SERVER_HTTP_SERVER_H_
 #define ANDANTE_SERVER_HTTP_SERVER_H_
 
@@ -73,7 +74,11 @@ using HttpHandler = std::function<void(HttpRequest&, HttpResponse*)>;
 
 struct HttpServerOptions {
   // io threads shared by all listeners; 0 = hardware concurrency (min 2).
+  // They only move bytes: handlers run on the handler threads.
   int threads = 0;
+  // Threads that run handlers (decode, push, lookups, /flush), so a slow
+  // request never holds up other connections' I/O; 0 = 16.
+  int handler_threads = 0;
   // Time to read one request (header and body).
   absl::Duration read_timeout = absl::Seconds(30);
   // Time to write one response.

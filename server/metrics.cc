@@ -205,6 +205,13 @@ ServerMetrics::ServerMetrics(const BuildInfo& build, std::string stats_tenant)
   block_flush_failures =
       registry.AddCounter("tempo_ingester_failed_flushes_total",
                           "The total number of failed block flushes");
+  // No Tempo equivalent: Tempo's block list poller drops unreadable blocks
+  // without counting them.
+  blocks_damaged = registry.AddCounter(
+      "andante_blocks_damaged_total",
+      "Blocks found damaged (unreadable or inconsistent meta.json, index, "
+      "bloom or data, or incomplete and unrecoverable); each is logged once "
+      "and skipped or read around.");
   wal_bytes_written =
       registry.AddCounter("andante_wal_bytes_written_total",
                           "Bytes appended to the write-ahead log.");
@@ -225,6 +232,8 @@ void ServerMetrics::UpdateFromStore(const StoreStats& stats) {
       static_cast<double>(stats.blocks_flushed));
   block_flush_failures->WithLabels({})->Set(
       static_cast<double>(stats.block_flush_failures));
+  blocks_damaged->WithLabels({})->Set(
+      static_cast<double>(stats.blocks_damaged));
   wal_bytes_written->WithLabels({})->Set(
       static_cast<double>(stats.wal_bytes_written));
   wal_bytes_on_disk->WithLabels({})->Set(

@@ -222,6 +222,7 @@ struct ServerMetrics {
   CounterFamily* traces_created;
   CounterFamily* blocks_flushed;
   CounterFamily* block_flush_failures;
+  CounterFamily* blocks_damaged;
   CounterFamily* wal_bytes_written;
   GaugeFamily* wal_bytes_on_disk;
   GaugeFamily* blocklist_length;

@@ -109,8 +109,9 @@ struct PushResult {
 
 // Restricts a lookup, like the `start`/`end` parameters of Tempo's API.
 struct TraceLookupOptions {
-  // Unix seconds; 0 means unbounded. Blocks entirely outside [start, end] are
-  // not searched (live and WAL data always are).
+  // Unix seconds; 0 means unbounded. Blocks, and live or WAL-held parts of a
+  // trace, whose span times lie entirely outside [start, end] are not
+  // searched (data of unknown time always is).
   int64_t start_unix_seconds = 0;
   int64_t end_unix_seconds = 0;
 };
@@ -138,6 +139,10 @@ struct StoreStats {
   uint64_t blocks_flushed = 0;
   uint64_t block_flush_failures = 0;
   uint64_t blocks_in_backend = 0;  // gauge
+  // Blocks found damaged (meta.json, index, bloom or data unreadable or
+  // inconsistent) or left incomplete and unrecoverable: each is logged,
+  // counted once here and skipped or read around; see docs/block-format.md.
+  uint64_t blocks_damaged = 0;
 };
 
 class Store {

@@ -10,6 +10,7 @@
 #include "absl/time/clock.h"
 #include "andante/tenant.h"
 #include "block/block_format.h"
+#include "util/crash_point.h"
 #include "block/bloom_filter.h"
 #include "util/crc32c.h"
 #include "util/strings.h"
@@ -200,11 +201,13 @@ absl::StatusOr<BlockMeta> BlockBuilder::Finish() {
     return BlockKey(tenant_, block_id_, object);
   };
   if (absl::Status s = data_writer_->Close(); !s.ok()) return s;
+  CrashPoint("block.after_data");
   data_writer_.reset();
   std::string().swap(compressed_);
   if (absl::Status s = backend_.Write(key(kIndexObjectName), index); !s.ok()) {
     return s;
   }
+  CrashPoint("block.after_index");
   for (uint32_t i = 0; i < bloom.shard_count(); ++i) {
     std::string shard = bloom.shard(i).Encode();
     meta.bloom_bytes += shard.size();
@@ -212,11 +215,13 @@ absl::StatusOr<BlockMeta> BlockBuilder::Finish() {
         backend_.Write(key(absl::StrCat(ToAbsl(kBloomObjectPrefix), i)), shard);
     if (!s.ok()) return s;
   }
+  CrashPoint("block.before_meta");
   // Last: from here on the block is visible.
   if (absl::Status s = backend_.Write(key(kMetaObjectName), meta.ToJson());
       !s.ok()) {
     return s;
   }
+  CrashPoint("block.after_meta");
   std::vector<TraceId>().swap(ids_);
   return meta;
 }

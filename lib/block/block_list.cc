@@ -27,17 +27,28 @@ absl::StatusOr<TenantBlocks> ListTenantBlocks(Backend& backend,
       blocks.incomplete.push_back(block_id);
       continue;
     }
-    if (!json.ok()) return json.status();
-    absl::StatusOr<BlockMeta> meta = BlockMeta::FromJson(*json);
+    absl::StatusOr<BlockMeta> meta = absl::DataLossError("unset");
+    if (!json.ok()) {
+      const absl::StatusCode code = json.status().code();
+      if (code != absl::StatusCode::kDataLoss &&
+          code != absl::StatusCode::kOutOfRange &&
+          code != absl::StatusCode::kInvalidArgument) {
+        return json.status();
+      }
+      meta = json.status();
+    } else {
+      meta = BlockMeta::FromJson(*json);
+    }
     if (meta.ok() && (meta->block_id != block_id || meta->tenant != tenant)) {
       meta = absl::DataLossError(absl::StrCat(
           "meta.json names block ", meta->tenant, "/", meta->block_id));
     }
     if (!meta.ok()) {
-      ANDANTE_LOG(kWarn, "skipping unreadable block",
+      ANDANTE_LOG(kError, "damaged block: unreadable meta.json; skipping it",
                   {{"tenant", std::string(tenant)},
                    {"block", block_id},
-                   {"err", std::string(ToStd(meta.status().message()))}});
+                   {"reason", std::string(ToStd(meta.status().message()))}});
+      blocks.damaged.push_back(block_id);
       continue;
     }
     blocks.complete.push_back(*std::move(meta));
@@ -65,6 +76,14 @@ absl::Status DeleteBlock(Backend& backend, std::string_view tenant,
   }
   if (absl::Status s =
           backend.Delete(BlockKey(tenant, block_id, kMetaObjectName));
+      !s.ok()) {
+    return s;
+  }
+  // The index next: a directory without meta.json but with index, bloom and
+  // data is recovered at start-up (ingest/block_loader.h); without its index
+  // it is not, so a block being deleted is not brought back.
+  if (absl::Status s =
+          backend.Delete(BlockKey(tenant, block_id, kIndexObjectName));
       !s.ok()) {
     return s;
   }

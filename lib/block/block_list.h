@@ -18,15 +18,19 @@ namespace andante::internal {
 struct TenantBlocks {
   // Blocks with a readable meta.json, in block ID order.
   std::vector<BlockMeta> complete;
-  // Block IDs whose directory has no meta.json: a flush in progress or one a
-  // crash interrupted. Callers delete them once older than any flush can
-  // take.
+  // Block IDs whose directory has no meta.json: a flush in progress, one a
+  // crash interrupted, or a complete block whose meta.json was lost. See
+  // RecoverBlock (lib/ingest/block_loader.h) for what owners do with them.
   std::vector<std::string> incomplete;
+  // Block IDs whose meta.json exists but cannot be read or parsed, or names
+  // another block. Logged and left alone (never deleted).
+  std::vector<std::string> damaged;
 };
 
 // Lists the blocks of `tenant`: one List and one meta.json read per block. A
-// meta.json that cannot be parsed or names another block is logged and the
-// block skipped, so one bad block does not hide the others.
+// meta.json that cannot be read or parsed or names another block is logged
+// and the block listed as damaged, so one bad block does not hide the others.
+// Only a transient backend error (UNAVAILABLE and the like) fails the call.
 absl::StatusOr<TenantBlocks> ListTenantBlocks(Backend& backend,
                                               std::string_view tenant);
 
@@ -35,7 +39,8 @@ absl::StatusOr<TenantBlocks> ListTenantBlocks(Backend& backend,
 absl::StatusOr<std::vector<std::string>> ListTenants(Backend& backend);
 
 // Deletes a block: meta.json first, so the block stops being visible before
-// any of its data goes, then every other object. Deleting an absent block
+// any of its data goes, then the index (so start-up recovery of blocks
+// without meta.json cannot resurrect it), then every other object. Deleting an absent block
 // succeeds.
 absl::Status DeleteBlock(Backend& backend, std::string_view tenant,
                          std::string_view block_id);

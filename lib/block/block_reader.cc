@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "block/block_format.h"
 #include "util/crc32c.h"
+#include "util/log.h"
 #include "util/strings.h"
 
 namespace andante::internal {
@@ -36,7 +37,8 @@ ZSTD_DCtx* ThreadDCtx() {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BlockReader>> BlockReader::Open(
-    std::shared_ptr<Backend> backend, BlockMeta meta) {
+    std::shared_ptr<Backend> backend, BlockMeta meta,
+    std::atomic<uint64_t>* damaged_counter) {
   if (backend == nullptr) {
     return absl::InvalidArgumentError("BlockReader::Open: null backend");
   }
@@ -48,62 +50,139 @@ absl::StatusOr<std::unique_ptr<BlockReader>> BlockReader::Open(
   if (meta.total_pages == 0 || meta.bloom_shards == 0 ||
       meta.total_objects == 0 || meta.total_pages > meta.total_objects ||
       meta.bloom_shards > meta.total_objects ||
+      meta.data_bytes < uint64_t{meta.total_pages} * (kPageTrailerSize + 1) ||
       !IsValidBlockId(meta.block_id)) {
     return absl::InvalidArgumentError(
         absl::StrCat("block ", meta.block_id, " has an unusable meta"));
   }
   return std::unique_ptr<BlockReader>(
-      new BlockReader(std::move(backend), std::move(meta)));
+      new BlockReader(std::move(backend), std::move(meta), damaged_counter));
 }
 
-BlockReader::BlockReader(std::shared_ptr<Backend> backend, BlockMeta meta)
+BlockReader::BlockReader(std::shared_ptr<Backend> backend, BlockMeta meta,
+                         std::atomic<uint64_t>* damaged_counter)
     : backend_(std::move(backend)),
       meta_(std::move(meta)),
-      bloom_(meta_.bloom_shards) {}
+      damaged_counter_(damaged_counter),
+      bloom_(meta_.bloom_shards),
+      bloom_damaged_(meta_.bloom_shards, false) {}
+
+absl::Status BlockReader::damage() const {
+  absl::MutexLock lock(&mu_);
+  return damage_;
+}
+
+bool BlockReader::IsDamage(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kDataLoss:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kInvalidArgument:
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::Status BlockReader::Damaged(std::string_view what,
+                                  const absl::Status& cause, bool whole_block) {
+  // The message names the block and the object, never a filesystem path:
+  // it may reach a client.
+  absl::Status result = absl::DataLossError(
+      absl::StrCat("block ", meta_.tenant, "/", meta_.block_id, " is damaged (",
+                   ToAbsl(what), ")"));
+  bool log = false;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!damage_.ok()) return damage_;
+    log = logged_.insert(std::string(what)).second;
+    if (!counted_) {
+      counted_ = true;
+      if (damaged_counter_ != nullptr) {
+        damaged_counter_->fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    if (whole_block) damage_ = result;
+  }
+  if (log) {
+    ANDANTE_LOG(kError,
+                whole_block ? "damaged block: skipping it"
+                            : "damaged block object: reading around it",
+                {{"tenant", meta_.tenant},
+                 {"block", meta_.block_id},
+                 {"object", std::string(what)},
+                 {"reason", std::string(ToStd(cause.message()))}});
+  }
+  return result;
+}
 
 absl::StatusOr<std::shared_ptr<const BloomFilter>> BlockReader::BloomShard(
     uint32_t shard, uint64_t* inspected_bytes) {
   {
     absl::MutexLock lock(&mu_);
+    // A damaged block answers at once (checked here to take the lock once).
+    if (!damage_.ok()) return damage_;
     if (bloom_[shard] != nullptr) return bloom_[shard];
+    if (bloom_damaged_[shard]) return nullptr;
   }
-  std::string key = BlockKey(meta_.tenant, meta_.block_id,
-                             absl::StrCat(ToAbsl(kBloomObjectPrefix), shard));
-  absl::StatusOr<std::string> bytes = backend_->Read(key);
-  if (!bytes.ok()) return bytes.status();
-  if (inspected_bytes != nullptr) *inspected_bytes += bytes->size();
-  absl::StatusOr<BloomFilter> filter = BloomFilter::Decode(*bytes);
-  if (!filter.ok()) {
-    return absl::DataLossError(
-        absl::StrCat(key, ": ", filter.status().message()));
+  const std::string name = absl::StrCat(ToAbsl(kBloomObjectPrefix), shard);
+  absl::StatusOr<std::string> bytes =
+      backend_->Read(BlockKey(meta_.tenant, meta_.block_id, name));
+  absl::Status bad;
+  if (!bytes.ok()) {
+    if (!IsDamage(bytes.status())) return bytes.status();
+    bad = bytes.status();
+  } else {
+    if (inspected_bytes != nullptr) *inspected_bytes += bytes->size();
+    absl::StatusOr<BloomFilter> filter = BloomFilter::Decode(*bytes);
+    if (filter.ok()) {
+      auto loaded = std::make_shared<const BloomFilter>(*std::move(filter));
+      absl::MutexLock lock(&mu_);
+      if (bloom_[shard] == nullptr) bloom_[shard] = std::move(loaded);
+      return bloom_[shard];
+    }
+    bad = filter.status();
   }
-  auto loaded = std::make_shared<const BloomFilter>(*std::move(filter));
+  // A bloom shard only saves reads: without it the index decides.
+  Damaged(name, bad, /*whole_block=*/false).IgnoreError();
   absl::MutexLock lock(&mu_);
-  if (bloom_[shard] == nullptr) bloom_[shard] = std::move(loaded);
-  return bloom_[shard];
+  bloom_damaged_[shard] = true;
+  return nullptr;
 }
 
 absl::StatusOr<std::shared_ptr<const PageIndex>> BlockReader::Index(
     uint64_t* inspected_bytes) {
   {
     absl::MutexLock lock(&mu_);
+    if (!damage_.ok()) return damage_;
     if (index_ != nullptr) return index_;
   }
+  auto damaged = [&](std::string_view what, const absl::Status& cause) {
+    return Damaged(what, cause, /*whole_block=*/true);
+  };
   std::string key = BlockKey(meta_.tenant, meta_.block_id, kIndexObjectName);
   absl::StatusOr<std::string> bytes = backend_->Read(key);
-  if (!bytes.ok()) return bytes.status();
-  if (inspected_bytes != nullptr) *inspected_bytes += bytes->size();
-  absl::StatusOr<PageIndex> index = PageIndex::Decode(*bytes);
-  if (!index.ok()) {
-    return absl::DataLossError(
-        absl::StrCat(key, ": ", index.status().message()));
+  if (!bytes.ok()) {
+    if (!IsDamage(bytes.status())) return bytes.status();
+    return damaged(kIndexObjectName, bytes.status());
   }
+  if (inspected_bytes != nullptr) *inspected_bytes += bytes->size();
+  if (meta_.index_bytes != 0 && bytes->size() != meta_.index_bytes) {
+    return damaged(kIndexObjectName,
+                   absl::DataLossError(absl::StrCat(
+                       "index object is ", bytes->size(),
+                       " bytes; meta.json says ", meta_.index_bytes)));
+  }
+  absl::StatusOr<PageIndex> index = PageIndex::Decode(*bytes);
+  if (!index.ok()) return damaged(kIndexObjectName, index.status());
   if (index->pages().size() != meta_.total_pages ||
       index->data_bytes() != meta_.data_bytes) {
-    return absl::DataLossError(absl::StrCat(
-        key, ": index of ", index->pages().size(), " pages covering ",
-        index->data_bytes(), " bytes disagrees with meta.json (",
-        meta_.total_pages, " pages, ", meta_.data_bytes, " bytes)"));
+    return damaged(
+        kIndexObjectName,
+        absl::DataLossError(absl::StrCat(
+            "index of ", index->pages().size(), " pages covering ",
+            index->data_bytes(), " bytes disagrees with meta.json (",
+            meta_.total_pages, " pages, ", meta_.data_bytes, " bytes)")));
   }
   auto loaded = std::make_shared<const PageIndex>(*std::move(index));
   absl::MutexLock lock(&mu_);
@@ -123,6 +202,16 @@ absl::StatusOr<std::string> BlockReader::DecodePage(
   uint32_t trailer = DecodeFixed32(stored.data() + frame.size());
   if (trailer != entry.crc || Crc32c(frame) != UnmaskCrc(trailer)) {
     return corrupt("checksum mismatch");
+  }
+  // The index's raw_length is not covered by the page checksum: check it
+  // against the frame's own content size before allocating for it.
+  unsigned long long content =
+      ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (content == ZSTD_CONTENTSIZE_ERROR) return corrupt("not a zstd frame");
+  if (content != ZSTD_CONTENTSIZE_UNKNOWN && content != entry.raw_length) {
+    return corrupt(absl::StrCat("index claims ", entry.raw_length,
+                                " uncompressed bytes; the page holds ",
+                                content));
   }
   ZSTD_DCtx* dctx = ThreadDCtx();
   if (dctx == nullptr) {
@@ -183,7 +272,8 @@ absl::StatusOr<std::optional<std::string>> BlockReader::Find(
   absl::StatusOr<std::shared_ptr<const BloomFilter>> bloom =
       BloomShard(shard, inspected_bytes);
   if (!bloom.ok()) return bloom.status();
-  if (!(*bloom)->MayContain(id)) return std::nullopt;
+  // nullptr: the shard is damaged, so the index decides.
+  if (*bloom != nullptr && !(*bloom)->MayContain(id)) return std::nullopt;
 
   absl::StatusOr<std::shared_ptr<const PageIndex>> index =
       Index(inspected_bytes);
@@ -192,18 +282,26 @@ absl::StatusOr<std::optional<std::string>> BlockReader::Find(
   if (!n.has_value()) return std::nullopt;
   const PageEntry& entry = (*index)->pages()[*n];
 
+  const std::string page_name = absl::StrCat("data page ", *n);
   absl::StatusOr<std::string> stored = backend_->ReadRange(
       BlockKey(meta_.tenant, meta_.block_id, kDataObjectName), entry.offset,
       entry.length);
-  if (!stored.ok()) return stored.status();
+  if (!stored.ok()) {
+    if (!IsDamage(stored.status())) return stored.status();
+    // The data object is missing or shorter than the index says (truncated):
+    // remember it, so later lookups fail at once instead of reading again.
+    return Damaged(kDataObjectName, stored.status(), /*whole_block=*/true);
+  }
   if (inspected_bytes != nullptr) *inspected_bytes += stored->size();
   absl::StatusOr<std::string> raw = DecodePage(*n, entry, *stored);
-  if (!raw.ok()) return raw.status();
+  if (!raw.ok()) {
+    if (!IsDamage(raw.status())) return raw.status();
+    return Damaged(page_name, raw.status(), /*whole_block=*/false);
+  }
 
   std::vector<Entry> entries;
   if (absl::Status s = ParsePage(*raw, entry, &entries); !s.ok()) {
-    return absl::DataLossError(absl::StrCat("block ", meta_.block_id, " page ",
-                                            *n, ": ", s.message()));
+    return Damaged(page_name, s, /*whole_block=*/false);
   }
   auto it = std::lower_bound(
       entries.begin(), entries.end(), id,
@@ -231,17 +329,22 @@ absl::Status BlockReader::ForEach(
     const uint64_t chunk_offset = pages[n].offset;
     absl::StatusOr<std::string> chunk =
         backend_->ReadRange(data_key, chunk_offset, bytes);
-    if (!chunk.ok()) return chunk.status();
+    if (!chunk.ok()) {
+      if (!IsDamage(chunk.status())) return chunk.status();
+      return Damaged(kDataObjectName, chunk.status(), /*whole_block=*/true);
+    }
     for (; n < end; ++n) {
       const PageEntry& entry = pages[n];
       absl::StatusOr<std::string> raw =
           DecodePage(n, entry,
                      std::string_view(*chunk).substr(
                          entry.offset - chunk_offset, entry.length));
-      if (!raw.ok()) return raw.status();
+      if (!raw.ok()) {
+        if (!IsDamage(raw.status())) return raw.status();
+        return Damaged(absl::StrCat("data page ", n), raw.status(), false);
+      }
       if (absl::Status s = ParsePage(*raw, entry, &entries); !s.ok()) {
-        return absl::DataLossError(absl::StrCat(
-            "block ", meta_.block_id, " page ", n, ": ", s.message()));
+        return Damaged(absl::StrCat("data page ", n), s, false);
       }
       for (const Entry& e : entries) {
         if (absl::Status s = fn(e.id, e.data); !s.ok()) return s;

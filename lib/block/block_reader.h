@@ -9,9 +9,22 @@
 // A lookup costs at most: the bloom shard of the ID (read once, then cached),
 // the page index (read once, then cached) and one ranged read of one page.
 // IDs outside [min_id, max_id] cost nothing.
+//
+// Damage. Every size read from disk is checked against meta.json and the
+// object sizes before anything is allocated for it. A block whose index or
+// data object is unreadable, missing, of the wrong size or fails its checksum
+// is *damaged*: it is logged once (tenant, block ID, reason), counted once in
+// the `damaged_counter` given to Open, and every later Find answers the same
+// DATA_LOSS at once, without touching the backend again. A damaged bloom shard
+// is logged and counted the same way, and the block is then read without it
+// (the index decides). A damaged page only fails lookups that land on it.
+// Transient backend errors (UNAVAILABLE, RESOURCE_EXHAUSTED, ...) are returned
+// as they are and not remembered. Callers skip DATA_LOSS blocks: one damaged
+// block never costs lookups in others.
 #ifndef ANDANTE_BLOCK_BLOCK_READER_H_
 #define ANDANTE_BLOCK_BLOCK_READER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -20,6 +33,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -36,8 +50,11 @@ class BlockReader {
  public:
   // Reads nothing; the first Find loads what it needs. INVALID_ARGUMENT if
   // `meta` is not a readable v1 block's (wrong version, no pages or shards).
+  // `damaged_counter`, if non-null, is incremented once when the block is
+  // first found damaged; it must outlive the reader.
   static absl::StatusOr<std::unique_ptr<BlockReader>> Open(
-      std::shared_ptr<Backend> backend, BlockMeta meta);
+      std::shared_ptr<Backend> backend, BlockMeta meta,
+      std::atomic<uint64_t>* damaged_counter = nullptr);
 
   BlockReader(const BlockReader&) = delete;
   BlockReader& operator=(const BlockReader&) = delete;
@@ -45,12 +62,15 @@ class BlockReader {
   // The data of trace `id`, or nullopt if the block does not hold it. Checks
   // min/max ID, then the bloom shard, the index, then reads ONE page with one
   // ranged read and verifies its CRC: DATA_LOSS on mismatch or any other
-  // corruption. Adds the bytes read from the backend to *inspected_bytes if
-  // non-null. Thread-safe.
+  // corruption (see "Damage" above). Adds the bytes read from the backend to
+  // *inspected_bytes if non-null. Thread-safe.
   absl::StatusOr<std::optional<std::string>> Find(
       const TraceId& id, uint64_t* inspected_bytes = nullptr);
 
   const BlockMeta& meta() const { return meta_; }
+
+  // OK, or the DATA_LOSS that made the whole block unreadable. Thread-safe.
+  absl::Status damage() const;
 
   // Calls fn(id, data) for every trace in ID order, stopping at the first
   // error fn returns (which ForEach returns). `data` is valid only during the
@@ -61,8 +81,20 @@ class BlockReader {
           fn);
 
  private:
-  BlockReader(std::shared_ptr<Backend> backend, BlockMeta meta);
+  BlockReader(std::shared_ptr<Backend> backend, BlockMeta meta,
+              std::atomic<uint64_t>* damaged_counter);
 
+  // Logs and counts `what` (once per block for the counter) and returns the
+  // DATA_LOSS callers see. With `whole_block`, remembers it: every later Find
+  // returns it at once.
+  absl::Status Damaged(std::string_view what, const absl::Status& cause,
+                       bool whole_block);
+  // True for errors that say the block's objects are bad rather than that
+  // the backend is momentarily unreachable.
+  static bool IsDamage(const absl::Status& s);
+
+  // The shard's filter, loaded once; nullptr if the shard is damaged (ask
+  // the index); the block's damage if the whole block is damaged.
   absl::StatusOr<std::shared_ptr<const BloomFilter>> BloomShard(
       uint32_t shard, uint64_t* inspected_bytes);
   absl::StatusOr<std::shared_ptr<const PageIndex>> Index(
@@ -73,13 +105,20 @@ class BlockReader {
 
   const std::shared_ptr<Backend> backend_;
   const BlockMeta meta_;
+  std::atomic<uint64_t>* const damaged_counter_;
 
   // Loaded on first use and never evicted: a few bytes per trace. Loads run
   // outside the lock, so two racing first lookups may both read; the first
   // to finish wins.
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::shared_ptr<const PageIndex> index_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<const BloomFilter>> bloom_ ABSL_GUARDED_BY(mu_);
+  // Shards found damaged: lookups skip them and ask the index.
+  std::vector<bool> bloom_damaged_ ABSL_GUARDED_BY(mu_);
+  absl::Status damage_ ABSL_GUARDED_BY(mu_);
+  bool counted_ ABSL_GUARDED_BY(mu_) = false;
+  // What has been logged, so each damaged object is logged once.
+  absl::flat_hash_set<std::string> logged_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace andante::internal

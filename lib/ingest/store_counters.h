@@ -15,6 +15,9 @@ struct StoreCounters {
   std::atomic<uint64_t> wal_bytes_written{0};
   std::atomic<uint64_t> blocks_flushed{0};
   std::atomic<uint64_t> block_flush_failures{0};
+  // Blocks found damaged (unreadable meta, index, bloom, data) or left
+  // incomplete and unrecoverable; each counted once.
+  std::atomic<uint64_t> blocks_damaged{0};
 };
 
 }  // namespace andante::internal

@@ -17,6 +17,7 @@
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "block/block_list.h"
+#include "ingest/client_error.h"
 #include "ingest/store_counters.h"
 #include "ingest/tenant_instance.h"
 #include "model/otlp_nesting.h"
@@ -29,6 +30,7 @@
 namespace andante {
 namespace {
 
+using internal::ForClient;
 using internal::StoreCounters;
 using internal::TenantInstance;
 
@@ -91,10 +93,10 @@ class StoreImpl final : public Store {
     if (!rep.status.ok()) return rep.status;
     if (rep.fragments.empty()) return PushResult{};
     absl::StatusOr<TenantInstance*> instance = GetOrOpen(tenant);
-    if (!instance.ok()) return instance.status();
+    if (!instance.ok()) return ForClient(instance.status());
     absl::StatusOr<PushResult> result =
         (*instance)->Push(rep.fragments, absl::Now());
-    if (!result.ok()) return result;
+    if (!result.ok()) return ForClient(result.status());
     uint64_t bytes = 0;
     for (const auto& f : rep.fragments) bytes += f.data.size();
     counters_.spans_received.fetch_add(result->spans_accepted +
@@ -116,13 +118,17 @@ class StoreImpl final : public Store {
     internal::TraceCombiner combiner(id);
     absl::Status s =
         instance->CollectTrace(id, options, combiner, &found.inspected_bytes);
-    if (!s.ok()) return s;
+    if (!s.ok()) return ForClient(s);
     found.trace = combiner.Finish(&found.span_count);
     return found;
   }
 
-  absl::Status Flush() override { return SweepAll(absl::Now(), true); }
-  absl::Status Sweep(absl::Time now) override { return SweepAll(now, false); }
+  absl::Status Flush() override {
+    return ForClient(SweepAll(absl::Now(), true));
+  }
+  absl::Status Sweep(absl::Time now) override {
+    return ForClient(SweepAll(now, false));
+  }
 
   void AddSpanTap(SpanTap* tap) override {
     absl::WriterMutexLock lock(&taps_mu_);
@@ -143,6 +149,7 @@ class StoreImpl final : public Store {
     stats.wal_bytes_written = counters_.wal_bytes_written.load();
     stats.blocks_flushed = counters_.blocks_flushed.load();
     stats.block_flush_failures = counters_.block_flush_failures.load();
+    stats.blocks_damaged = counters_.blocks_damaged.load();
     absl::MutexLock lock(&tenants_mu_);
     for (const auto& [name, instance] : tenants_) {
       stats.live_traces += instance->live_traces();

@@ -13,7 +13,9 @@
 #include "block/block_builder.h"
 #include "block/block_list.h"
 #include "block/block_meta.h"
+#include "ingest/block_loader.h"
 #include "ingest/wal_record.h"
+#include "util/crash_point.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -71,8 +73,12 @@ void RemoveMarker(const std::string& dir, uint64_t segment) {
   ::unlink(path.c_str());
 }
 
-bool Overlaps(const BlockMeta& meta, const TraceLookupOptions& options) {
+// True if [start, end] of a block or a live trace (unix nanos) meets the
+// lookup's [start, end] (unix seconds). An unknown start (0) always meets.
+template <typename T>
+bool Overlaps(const T& meta, const TraceLookupOptions& options) {
   constexpr uint64_t kNanosPerSecond = 1'000'000'000;
+  if (meta.start_unix_nano == 0 && meta.end_unix_nano == 0) return true;
   if (options.start_unix_seconds > 0 &&
       meta.end_unix_nano <
           static_cast<uint64_t>(options.start_unix_seconds) * kNanosPerSecond) {
@@ -139,26 +145,12 @@ absl::StatusOr<std::unique_ptr<TenantInstance>> TenantInstance::Open(
 }
 
 absl::Status TenantInstance::LoadBlocks() {
-  absl::StatusOr<TenantBlocks> listed =
-      ListTenantBlocks(*options_.backend, tenant_);
-  if (!listed.ok()) return listed.status();
-  for (const std::string& id : listed->incomplete) {
-    // Left by a flush that crashed before meta.json: never visible, so safe
-    // to remove. The data is still in the WAL and will be flushed again.
-    ANDANTE_LOG(kWarn, "deleting incomplete block",
-                {{"tenant", tenant_}, {"block", id}});
-    absl::Status s = DeleteBlock(*options_.backend, tenant_, id);
-    if (!s.ok()) return s;
-  }
-  std::vector<std::shared_ptr<BlockReader>> readers;
-  for (BlockMeta& meta : listed->complete) {
-    absl::StatusOr<std::unique_ptr<BlockReader>> reader =
-        BlockReader::Open(options_.backend, std::move(meta));
-    if (!reader.ok()) return reader.status();
-    readers.push_back(std::move(*reader));
-  }
+  absl::StatusOr<std::vector<std::shared_ptr<BlockReader>>> readers =
+      OpenTenantBlocks(options_.backend, options_.block, tenant_,
+                       &counters_->blocks_damaged);
+  if (!readers.ok()) return readers.status();
   absl::MutexLock lock(&mu_);
-  blocks_ = std::move(readers);
+  blocks_ = std::move(*readers);
   return absl::OkStatus();
 }
 
@@ -256,8 +248,10 @@ absl::StatusOr<PushResult> TenantInstance::Push(
       result.spans_discarded_trace_too_large, std::memory_order_relaxed);
   if (kept.empty()) return result;
 
+  CrashPoint("push.before_wal_append");
   absl::StatusOr<WalRecordRef> record = wal_->Append(writer.payload());
   if (!record.ok()) return record.status();
+  CrashPoint("push.after_wal_append");
   counters_->wal_bytes_written.fetch_add(writer.payload().size(),
                                          std::memory_order_relaxed);
 
@@ -304,7 +298,7 @@ absl::Status TenantInstance::CollectTrace(const TraceId& id,
     for (const auto& frozen : frozen_) collect(frozen->traces);
     blocks = blocks_;
   }
-  if (!wal_entry.refs.empty()) {
+  if (!wal_entry.refs.empty() && Overlaps(wal_entry, options)) {
     std::string bytes;
     absl::Status s = ReadFragments(wal_entry, &bytes);
     if (!s.ok()) return s;
@@ -316,6 +310,9 @@ absl::Status TenantInstance::CollectTrace(const TraceId& id,
     if (!Overlaps(block->meta(), options)) continue;
     absl::StatusOr<std::optional<std::string>> found =
         block->Find(id, inspected_bytes);
+    // DATA_LOSS: the block is damaged (logged and counted by its reader);
+    // it must not cost the answer from every other block.
+    if (absl::IsDataLoss(found.status())) continue;
     if (!found.ok()) return found.status();
     if (found->has_value()) {
       absl::Status s = combiner.Add(**found);
@@ -372,6 +369,7 @@ absl::Status TenantInstance::Cut() {
   absl::WriterMutexLock cut_lock(&cut_mu_);
   absl::StatusOr<uint64_t> segment = wal_->Rotate();
   if (!segment.ok()) return segment.status();
+  CrashPoint("cut.after_rotate");
   auto frozen = std::make_shared<FrozenBlock>();
   frozen->wal_segment_end = *segment;
   absl::MutexLock lock(&mu_);
@@ -435,7 +433,7 @@ absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
   absl::StatusOr<BlockMeta> meta = builder.Finish();
   if (!meta.ok()) return meta.status();
   absl::StatusOr<std::unique_ptr<BlockReader>> reader =
-      BlockReader::Open(options_.backend, *meta);
+      BlockReader::Open(options_.backend, *meta, &counters_->blocks_damaged);
   if (!reader.ok()) return reader.status();
 
   absl::Status s = WriteMarker(wal_dir_, frozen.wal_segment_end);
@@ -447,9 +445,11 @@ absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
       blocks_.push_back(std::move(*reader));
       frozen_.pop_front();
     }
+    CrashPoint("flush.after_marker");
     s = wal_->DeleteSegmentsBefore(frozen.wal_segment_end);
   }
   if (!s.ok()) return s;
+  CrashPoint("flush.after_wal_delete");
   RemoveMarker(wal_dir_, frozen.wal_segment_end);
   counters_->blocks_flushed.fetch_add(1, std::memory_order_relaxed);
   ANDANTE_LOG(kInfo, "block flushed",

@@ -507,6 +507,8 @@ TEST(BlockListTest, DeleteBlockRemovesMetaFirstAndLeavesNoDirectories) {
   std::vector<std::string> deletes = counting->deletes();
   ASSERT_FALSE(deletes.empty());
   EXPECT_EQ(deletes.front(), BlockKey("t", doomed->block_id, "meta.json"));
+  ASSERT_GE(deletes.size(), 2u);
+  EXPECT_EQ(deletes[1], BlockKey("t", doomed->block_id, "index"));
   EXPECT_EQ(deletes.size(), 2u + doomed->bloom_shards + 1);
   EXPECT_FALSE(fs::exists(root / "t" / doomed->block_id));
   absl::StatusOr<TenantBlocks> blocks = ListTenantBlocks(*counting, "t");
@@ -630,6 +632,10 @@ TEST(BlockReaderTest, OpenRejectsUnusableMeta) {
   EXPECT_TRUE(
       absl::IsInvalidArgument(BlockReader::Open(backend, meta).status()));
   meta.format_version = 1;
+  // Every page holds at least a trailer and one byte of frame.
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(BlockReader::Open(backend, meta).status()));
+  meta.data_bytes = kPageTrailerSize + 1;
   EXPECT_TRUE(BlockReader::Open(backend, meta).ok());
   EXPECT_FALSE(BlockReader::Open(nullptr, meta).ok());
 }

@@ -86,9 +86,14 @@ TEST_F(StoreRecoveryTest, NothingIsDuplicatedOrLostAcrossRepeatedRestarts) {
   EXPECT_EQ(stored, ids.size() * 2);
 }
 
-TEST_F(StoreRecoveryTest, IncompleteBlockFromCrashedFlushIsDeleted) {
-  // A block directory without meta.json is what a crash mid-flush leaves.
-  ASSERT_TRUE(backend_->Write("single-tenant/0000-dead/data", "partial").ok());
+TEST_F(StoreRecoveryTest, PartialBlockFromCrashedFlushIsKeptAndWalReplayed) {
+  // A crash mid-flush leaves a block directory (a UUID, so the listing sees
+  // it) with part of its objects and no meta.json; the WAL still has the
+  // data. The directory cannot be told apart from the remains of a block
+  // whose meta.json was lost, so it is kept, and the WAL is replayed.
+  const std::string block = "0b5e7a2c-1d3f-4e5a-9b7c-8d9e0f1a2b3c";
+  ASSERT_TRUE(
+      backend_->Write("single-tenant/" + block + "/data", "partial").ok());
   std::vector<TraceId> ids;
   {
     auto store = OpenStore();
@@ -97,8 +102,44 @@ TEST_F(StoreRecoveryTest, IncompleteBlockFromCrashedFlushIsDeleted) {
   auto store = OpenStore();
   auto listed = internal::ListTenantBlocks(*backend_, "single-tenant");
   ASSERT_TRUE(listed.ok());
-  EXPECT_TRUE(listed->incomplete.empty());
+  EXPECT_EQ(listed->incomplete, std::vector<std::string>{block});
+  EXPECT_EQ(store->Stats().blocks_damaged, 1u);
   ExpectAllFound(*store, ids, 1);
+  ASSERT_TRUE(store->Flush().ok());
+  ExpectAllFound(*store, ids, 1);
+}
+
+TEST_F(StoreRecoveryTest, CrashBetweenBloomAndMetaFindsEverySpanOnce) {
+  // The block's data, index and bloom are written, meta.json is not, and the
+  // WAL is intact: the block is recovered and the WAL replayed; reads see
+  // every span once.
+  std::vector<TraceId> ids;
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(store->Push(kSingleTenant, MakeRequest(rng_, 50, 2, &ids)).ok());
+  }
+  const std::string wal = tmp_.path() + "/wal";
+  const std::string saved = tmp_.path() + "/wal-saved";
+  std::filesystem::copy(wal, saved, std::filesystem::copy_options::recursive);
+  {
+    auto store = OpenStore();
+    ASSERT_TRUE(store->Flush().ok());
+  }
+  auto listed = internal::ListTenantBlocks(*backend_, "single-tenant");
+  ASSERT_TRUE(listed.ok());
+  ASSERT_EQ(listed->complete.size(), 1u);
+  ASSERT_TRUE(backend_
+                  ->Delete("single-tenant/" + listed->complete[0].block_id +
+                           "/meta.json")
+                  .ok());
+  std::filesystem::remove_all(wal);
+  std::filesystem::rename(saved, wal);
+
+  auto store = OpenStore();
+  ExpectAllFound(*store, ids, 2);
+  ASSERT_TRUE(store->Flush().ok());
+  ExpectAllFound(*store, ids, 2);
+  EXPECT_EQ(store->Stats().blocks_damaged, 0u);
 }
 
 TEST_F(StoreRecoveryTest, FlushedMarkerCompletesInterruptedWalDeletion) {

@@ -1,7 +1,9 @@
 #include "andante/tenant.h"
 
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace andante {
@@ -41,6 +43,47 @@ TEST(TenantTest, PathTricksAndOtherCharactersRejected) {
   }
   // A NUL inside the view is caught too.
   EXPECT_FALSE(ValidateTenantId(std::string_view("ab\0c", 4)).ok());
+}
+
+TEST(ParseTenantIdsTest, SplitsSortsAndDeduplicates) {
+  auto one = ParseTenantIds("a");
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(*one, std::vector<std::string>{"a"});
+  auto many = ParseTenantIds("b|a|b|c|a");
+  ASSERT_TRUE(many.ok()) << many.status();
+  EXPECT_EQ(*many, (std::vector<std::string>{"a", "b", "c"}));
+}
+
+TEST(ParseTenantIdsTest, RepeatsOfOneTenantAreOneTenant) {
+  // The attack of issue 14: ~500k repeats fit a 1 MiB header.
+  std::string header = "a";
+  for (int i = 0; i < 500'000; ++i) header += "|a";
+  auto tenants = ParseTenantIds(header);
+  ASSERT_TRUE(tenants.ok()) << tenants.status();
+  EXPECT_EQ(*tenants, std::vector<std::string>{"a"});
+}
+
+TEST(ParseTenantIdsTest, BoundsDistinctTenants) {
+  std::string header;
+  for (size_t i = 0; i < kMaxTenantsPerRead; ++i) {
+    if (i > 0) header += "|";
+    header += absl::StrCat("t", i);
+  }
+  auto at_bound = ParseTenantIds(header);
+  ASSERT_TRUE(at_bound.ok()) << at_bound.status();
+  EXPECT_EQ(at_bound->size(), kMaxTenantsPerRead);
+  auto over = ParseTenantIds(header + "|x");
+  EXPECT_EQ(over.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(over.status().message().find("too many tenants"),
+            std::string_view::npos);
+}
+
+TEST(ParseTenantIdsTest, InvalidTenantsRejected) {
+  for (std::string_view bad : {"", "a|", "|a", "a||b", "a|b/c", "a|.."}) {
+    auto parsed = ParseTenantIds(bad);
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument)
+        << bad;
+  }
 }
 
 }  // namespace
