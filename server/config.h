@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "andante/options.h"
+#include "generator_config.h"
 
 namespace andante::server {
 
@@ -84,6 +85,9 @@ struct Config {
   // wal, block and ingester options land in the store options; the backend
   // pointer is left empty for the server to create.
   StoreOptions store;
+
+  // metrics_generator and the generator keys of overrides.
+  GeneratorConfig metrics_generator;
 
   // Dotted paths of keys that were accepted but whose feature is not
   // implemented yet ("storage.trace.s3.bucket", "metrics_generator").

@@ -50,7 +50,8 @@ struct MetricsGeneratorOptions {
   // "service-graphs-request", "service-graphs-latency". Unknown names are
   // INVALID_ARGUMENT at Create.
   std::vector<std::string> processors;
-  // Per-tenant processor lists replacing `processors` for that tenant.
+  // Per-tenant processor lists replacing `processors` for that tenant; the
+  // entry "*" applies to tenants without their own.
   std::map<std::string, std::vector<std::string>, std::less<>>
       tenant_processors;
   // Per-tenant max_active_series replacing registry.max_active_series.

@@ -77,13 +77,20 @@ class MetricsGenerator::Impl {
     absl::MutexLock lock(&mu);
     auto it = tenants.find(id);
     if (it != tenants.end()) return it->second.get();
+    // Exact tenant entry, else the "*" entry, else the defaults.
     Enabled e = defaults;
-    if (auto p = per_tenant.find(id); p != per_tenant.end()) e = p->second;
+    if (auto p = per_tenant.find(id); p != per_tenant.end()) {
+      e = p->second;
+    } else if (auto w = per_tenant.find("*"); w != per_tenant.end()) {
+      e = w->second;
+    }
     auto t = std::make_unique<Tenant>();
     RegistryOptions ro = options.registry;
-    if (auto m = options.tenant_max_active_series.find(id);
-        m != options.tenant_max_active_series.end()) {
+    const auto& limits = options.tenant_max_active_series;
+    if (auto m = limits.find(id); m != limits.end()) {
       ro.max_active_series = m->second;
+    } else if (auto w = limits.find("*"); w != limits.end()) {
+      ro.max_active_series = w->second;
     }
     if (!options.inject_tenant_id_as.empty()) {
       ro.external_labels.emplace_back(options.inject_tenant_id_as,
