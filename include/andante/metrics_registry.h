@@ -105,6 +105,21 @@ class MetricsRegistry {
                         double value, double multiplier,
                         std::string_view trace_id, absl::Time now);
 
+  // One change to one metric, for Update.
+  struct MetricUpdate {
+    int metric;
+    // Counter: delta (>= 0). Gauge: new value. Histogram: observed value.
+    double value = 0;
+    double multiplier = 1;       // histograms only
+    std::string_view trace_id;   // histograms only: exemplar, or empty
+  };
+  // Applies `updates` (to different metrics) to the series sharing the label
+  // set `labels`, which is processed once: the cheap way to record one span
+  // in several metrics. `labels` and the trace IDs are only read during the
+  // call.
+  void Update(absl::Span<const LabelView> labels,
+              absl::Span<const MetricUpdate> updates, absl::Time now);
+
   // Deletes stale series, then returns every active series' current value
   // at `now`. A counter, histogram _count or _bucket series collected for
   // the first time is preceded by a 0 sample at the start of the minute of

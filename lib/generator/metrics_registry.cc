@@ -33,7 +33,7 @@ struct Metric {
 struct Exemplar {
   uint16_t bucket;
   double value;
-  std::string trace_hex;
+  std::string trace_id;  // raw bytes; hex at collection
 };
 
 struct Series {
@@ -81,12 +81,18 @@ class MetricsRegistry::Impl {
     return static_cast<int>(metrics_.size() - 1);
   }
 
-  // Builds the key for `labels` into *key. Returns false if the series does
-  // not exist yet and the series limit forces it into the overflow series
-  // (then *key is the overflow key).
-  Series* Lookup(int metric, absl::Span<const LabelView> labels, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  // A label set after the label rules, with its key (key[0] = metric,
+  // filled per lookup). `known` is false while some id is not interned yet.
+  struct Prepared {
     absl::InlinedVector<LabelView, 16> set;
+    Key key;
+    bool known = true;
+  };
+
+  void Prepare(absl::Span<const LabelView> labels, Prepared* p)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto& set = p->set;
+    set.clear();
     for (LabelView l : labels) {
       std::string_view name = l.first.substr(0, options_.max_label_name_length);
       std::string_view value =
@@ -117,18 +123,26 @@ class MetricsRegistry::Impl {
                 set.end());
     }
     std::sort(set.begin(), set.end());
-    Key& key = scratch_;
+    Key& key = p->key;
     key.clear();
-    key.push_back(static_cast<uint32_t>(metric));
-    bool known = true;
+    key.push_back(0);
+    p->known = true;
     for (const LabelView& l : set) {
       uint32_t n = Find(l.first), v = Find(l.second);
-      known = known && n != kNoId && v != kNoId;
+      p->known = p->known && n != kNoId && v != kNoId;
       key.push_back(n);
       key.push_back(v);
     }
+  }
+
+  // The series of `metric` with the prepared labels, created (or folded into
+  // the overflow series) if new.
+  Series* Get(int metric, Prepared* p, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Key& key = p->key;
+    key[0] = static_cast<uint32_t>(metric);
     const int64_t now_ns = absl::ToUnixNanos(now);
-    if (known) {
+    if (p->known) {
       auto it = series_.find(key);
       if (it != series_.end()) {
         it->second.last_updated_ns = now_ns;
@@ -137,24 +151,27 @@ class MetricsRegistry::Impl {
     }
     const Metric& m = metrics_[metric];
     const int64_t weight = Weight(m);
+    Key overflow;
+    const Key* create = &key;
     if (options_.max_active_series > 0 &&
         active_ + weight > options_.max_active_series) {
       ++overflowed_;
-      key.clear();
-      key.push_back(static_cast<uint32_t>(metric));
-      key.push_back(Intern("metric_overflow"));
-      key.push_back(Intern("true"));
-      auto it = series_.find(key);
+      overflow = {static_cast<uint32_t>(metric), Intern("metric_overflow"),
+                  Intern("true")};
+      auto it = series_.find(overflow);
       if (it != series_.end()) {
-        Unref(key);  // Intern took references the existing key holds
+        Unref(overflow);  // Intern took references the existing key holds
         it->second.last_updated_ns = now_ns;
         return &it->second;
       }
+      create = &overflow;
     } else {
       for (size_t i = 1; i < key.size(); i += 2) {
-        key[i] = Intern(set[(i - 1) / 2].first);
-        key[i + 1] = Intern(set[(i - 1) / 2].second);
+        key[i] = Intern(p->set[(i - 1) / 2].first);
+        key[i + 1] = Intern(p->set[(i - 1) / 2].second);
       }
+      // The next metric's series of this label set takes its own references.
+      p->known = true;
     }
     active_ += weight;
     Series s;
@@ -163,44 +180,70 @@ class MetricsRegistry::Impl {
       s.buckets = std::make_unique<double[]>(m.le_values.size());
       std::fill_n(s.buckets.get(), m.le_values.size(), 0.0);
     }
-    return &series_.emplace(key, std::move(s)).first->second;
+    return &series_.emplace(*create, std::move(s)).first->second;
+  }
+
+  Series* Lookup(int metric, absl::Span<const LabelView> labels, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Prepare(labels, &scratch_);
+    return Get(metric, &scratch_, now);
+  }
+
+  void Apply(Series* s, const Metric& m, const MetricUpdate& u) {
+    switch (m.kind) {
+      case MetricKind::kCounter:
+        s->value += u.value;
+        return;
+      case MetricKind::kGauge:
+        s->value = u.value;
+        return;
+      case MetricKind::kHistogram:
+        break;
+    }
+    s->count += u.multiplier;
+    s->value += u.value * u.multiplier;
+    const size_t b = static_cast<size_t>(
+        std::lower_bound(m.bounds.begin(), m.bounds.end(), u.value) -
+        m.bounds.begin());
+    s->buckets[b] += u.multiplier;
+    if (!u.trace_id.empty()) {
+      for (Exemplar& e : s->exemplars) {
+        if (e.bucket == b) {
+          e.value = u.value;
+          e.trace_id.assign(u.trace_id.data(), u.trace_id.size());
+          return;
+        }
+      }
+      s->exemplars.push_back(Exemplar{static_cast<uint16_t>(b), u.value,
+                                      std::string(u.trace_id)});
+    }
+  }
+
+  void Update(absl::Span<const LabelView> labels,
+              absl::Span<const MetricUpdate> updates, absl::Time now) {
+    absl::MutexLock lock(&mu_);
+    Prepare(labels, &scratch_);
+    for (const MetricUpdate& u : updates) {
+      Apply(Get(u.metric, &scratch_, now), metrics_[u.metric], u);
+    }
   }
 
   void AddCounter(int metric, absl::Span<const LabelView> labels, double delta,
                   absl::Time now) {
-    absl::MutexLock lock(&mu_);
-    Lookup(metric, labels, now)->value += delta;
+    MetricUpdate u{metric, delta, 1, {}};
+    Update(labels, {&u, 1}, now);
   }
 
   void SetGauge(int metric, absl::Span<const LabelView> labels, double value,
                 absl::Time now) {
-    absl::MutexLock lock(&mu_);
-    Lookup(metric, labels, now)->value = value;
+    MetricUpdate u{metric, value, 1, {}};
+    Update(labels, {&u, 1}, now);
   }
 
   void Observe(int metric, absl::Span<const LabelView> labels, double value,
                double multiplier, std::string_view trace_id, absl::Time now) {
-    absl::MutexLock lock(&mu_);
-    Series* s = Lookup(metric, labels, now);
-    const Metric& m = metrics_[metric];
-    s->count += multiplier;
-    s->value += value * multiplier;
-    const size_t b = static_cast<size_t>(
-        std::lower_bound(m.bounds.begin(), m.bounds.end(), value) -
-        m.bounds.begin());
-    s->buckets[b] += multiplier;
-    if (!trace_id.empty()) {
-      std::string hex = internal::TraceIdExemplarHex(trace_id);
-      for (Exemplar& e : s->exemplars) {
-        if (e.bucket == b) {
-          e.value = value;
-          e.trace_hex = std::move(hex);
-          return;
-        }
-      }
-      s->exemplars.push_back(Exemplar{static_cast<uint16_t>(b), value,
-                                      std::move(hex)});
-    }
+    MetricUpdate u{metric, value, multiplier, trace_id};
+    Update(labels, {&u, 1}, now);
   }
 
   std::vector<CollectedSample> Collect(absl::Time now) {
@@ -260,7 +303,7 @@ class MetricsRegistry::Impl {
               if (e.bucket != b) continue;
               CollectedExemplar ex;
               ex.labels.emplace_back(options_.exemplar_label_name,
-                                     e.trace_hex);
+                                     internal::TraceIdExemplarHex(e.trace_id));
               ex.value = e.value;
               ex.timestamp_ms = ts;
               sample.exemplar = std::move(ex);
@@ -418,7 +461,7 @@ class MetricsRegistry::Impl {
   std::vector<uint32_t> free_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string_view, uint32_t> ids_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<Key, Series> series_ ABSL_GUARDED_BY(mu_);
-  Key scratch_ ABSL_GUARDED_BY(mu_);
+  Prepared scratch_ ABSL_GUARDED_BY(mu_);
   int64_t active_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t overflowed_ ABSL_GUARDED_BY(mu_) = 0;
 };
@@ -436,6 +479,11 @@ int MetricsRegistry::NewGauge(std::string_view name) {
 int MetricsRegistry::NewHistogram(std::string_view name,
                                   std::vector<double> buckets) {
   return impl_->NewMetric(name, MetricKind::kHistogram, std::move(buckets));
+}
+void MetricsRegistry::Update(absl::Span<const LabelView> labels,
+                             absl::Span<const MetricUpdate> updates,
+                             absl::Time now) {
+  impl_->Update(labels, updates, now);
 }
 void MetricsRegistry::AddCounter(int metric, absl::Span<const LabelView> labels,
                                  double delta, absl::Time now) {

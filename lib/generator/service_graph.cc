@@ -253,16 +253,17 @@ class ServiceGraphProcessor::Impl {
       }
     }
     const double m = e.multiplier;
+    MetricsRegistry::MetricUpdate updates[4];
+    size_t n = 0;
     if (total_ >= 0) {
-      registry_->AddCounter(total_, labels, m, now);
-      if (e.failed) registry_->AddCounter(failed_, labels, m, now);
+      updates[n++] = {total_, m, 1, {}};
+      if (e.failed) updates[n++] = {failed_, m, 1, {}};
     }
     if (server_seconds_ >= 0) {
-      registry_->ObserveHistogram(server_seconds_, labels, e.server.latency, m,
-                                  e.trace_id, now);
-      registry_->ObserveHistogram(client_seconds_, labels, e.client.latency, m,
-                                  e.trace_id, now);
+      updates[n++] = {server_seconds_, e.server.latency, m, e.trace_id};
+      updates[n++] = {client_seconds_, e.client.latency, m, e.trace_id};
     }
+    registry_->Update(labels, absl::MakeConstSpan(updates, n), now);
   }
 
   void ExpireLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {

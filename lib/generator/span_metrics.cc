@@ -137,17 +137,18 @@ void SpanMetricsProcessor::Push(
         }
         const double m = internal::SpanMultiplier(span.attributes(), res,
                                                   o.span_multiplier_key);
-        if (st.calls >= 0) st.registry->AddCounter(st.calls, labels, m, now);
+        MetricsRegistry::MetricUpdate updates[3];
+        size_t n = 0;
+        if (st.calls >= 0) updates[n++] = {st.calls, m, 1, {}};
         if (st.latency >= 0) {
-          st.registry->ObserveHistogram(st.latency, labels,
-                                        internal::LatencySeconds(span), m,
-                                        span.trace_id(), now);
+          updates[n++] = {st.latency, internal::LatencySeconds(span), m,
+                          span.trace_id()};
         }
         if (st.size >= 0) {
-          st.registry->AddCounter(st.size, labels,
-                                  static_cast<double>(span.ByteSizeLong()),
-                                  now);
+          updates[n++] = {st.size, static_cast<double>(span.ByteSizeLong()), 1,
+                        {}};
         }
+        st.registry->Update(labels, absl::MakeConstSpan(updates, n), now);
       }
     }
   }
