@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "util/crc32c.h"
 #include "util/log.h"
 #include "yaml-cpp/yaml.h"
 
@@ -44,7 +45,14 @@ absl::StatusOr<std::unique_ptr<GeneratorService>> GeneratorService::Start(
       MetricsGenerator::Create(c.options);
   if (!gen.ok()) return gen.status();
   g->generator_ = std::move(*gen);
-  for (const internal::RemoteWriteOptions& rw : c.remote_write) {
+  for (internal::RemoteWriteOptions rw : c.remote_write) {
+    if (!c.storage_path.empty()) {
+      // One queue per endpoint, named by its URL so a reordered config
+      // still finds its queue.
+      rw.queue_dir = absl::StrCat(c.storage_path, "/remote-write-",
+                                  absl::Hex(internal::Crc32c(rw.url),
+                                            absl::kZeroPad8));
+    }
     g->writers_.push_back(std::make_unique<internal::RemoteWriter>(rw));
   }
   store->AddSpanTap(g->generator_.get());

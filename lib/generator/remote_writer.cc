@@ -1,19 +1,210 @@
 #include "generator/remote_writer.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "generator/http_client.h"
 #include "generator/remote_write_encoding.h"
+#include "generator/remote_write_queue_format.h"
+#include "util/crc32c.h"
 #include "util/log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
 
 namespace andante::internal {
 
+namespace {
+
+void PutU32(std::string* out, uint32_t v) {
+  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+void PutU64(std::string* out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
+}
+bool GetU32(std::string_view* in, uint32_t* v) {
+  if (in->size() < 4) return false;
+  *v = 0;
+  for (int i = 0; i < 4; ++i) {
+    *v |= static_cast<uint32_t>(static_cast<unsigned char>((*in)[i])) << (8 * i);
+  }
+  in->remove_prefix(4);
+  return true;
+}
+bool GetU64(std::string_view* in, uint64_t* v) {
+  if (in->size() < 8) return false;
+  *v = 0;
+  for (int i = 0; i < 8; ++i) {
+    *v |= static_cast<uint64_t>(static_cast<unsigned char>((*in)[i])) << (8 * i);
+  }
+  in->remove_prefix(8);
+  return true;
+}
+bool GetBytes(std::string_view* in, std::string* out) {
+  uint32_t n = 0;
+  if (!GetU32(in, &n) || n > rwq::kMaxFieldBytes || in->size() < n) {
+    return false;
+  }
+  out->assign(in->data(), n);
+  in->remove_prefix(n);
+  return true;
+}
+
+// Writes `data` to `path` durably: temp file, fsync, rename, fsync dir.
+bool WriteFileDurably(const std::string& dir, const std::string& path,
+                      const std::string& data) {
+  const std::string tmp = path + rwq::kTempSuffix;
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return false;
+  size_t off = 0;
+  while (off < data.size()) {
+    const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n <= 0) {
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return false;
+    }
+    off += static_cast<size_t>(n);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!synced || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return true;
+}
+
+// The initial zeros: a sample followed by a later one of the same series.
+std::vector<CollectedSample> WithoutInitialZeros(
+    absl::Span<const CollectedSample> samples) {
+  std::vector<CollectedSample> out;
+  for (size_t i = 0; i < samples.size(); ++i) {
+    if (i + 1 < samples.size() && samples[i].labels == samples[i + 1].labels &&
+        samples[i].timestamp_ms < samples[i + 1].timestamp_ms) {
+      continue;
+    }
+    out.push_back(samples[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
 RemoteWriter::RemoteWriter(RemoteWriteOptions options)
     : options_(std::move(options)) {
+  if (!options_.queue_dir.empty()) {
+    absl::MutexLock lock(&mu_);
+    LoadQueue();
+  }
   thread_ = std::thread([this] { Run(); });
+}
+
+void RemoteWriter::LoadQueue() {
+  std::error_code ec;
+  std::filesystem::create_directories(options_.queue_dir, ec);
+  if (ec) {
+    ANDANTE_LOG(kError, "cannot create the remote write queue directory; "
+                        "queueing in memory only",
+                {{"dir", options_.queue_dir}, {"err", ec.message()}});
+    return;
+  }
+  std::map<uint64_t, std::string> files;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(options_.queue_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (absl::EndsWith(name, rwq::kTempSuffix)) {
+      std::filesystem::remove(entry.path(), ec);  // torn write
+      continue;
+    }
+    if (!absl::EndsWith(name, rwq::kSuffix)) continue;
+    uint64_t seq = 0;
+    if (std::sscanf(name.c_str(), "%16lx", &seq) != 1) continue;
+    files[seq] = entry.path().string();
+  }
+  for (const auto& [seq, path] : files) {
+    next_seq_ = std::max(next_seq_, seq + 1);
+    std::ifstream in(path, std::ios::binary);
+    std::string data((std::istreambuf_iterator<char>(in)),
+                     std::istreambuf_iterator<char>());
+    std::string_view v = data;
+    Request r;
+    uint32_t magic = 0, crc = 0;
+    bool ok = GetU32(&v, &magic) && magic == rwq::kMagic && !v.empty() &&
+              static_cast<uint8_t>(v[0]) == rwq::kVersion;
+    if (ok) {
+      v.remove_prefix(1);
+      ok = GetU32(&v, &crc) && UnmaskCrc(crc) == Crc32c(v);
+    }
+    uint64_t samples = 0;
+    ok = ok && GetBytes(&v, &r.tenant) && GetU64(&v, &samples) &&
+         GetBytes(&v, &r.body) && GetBytes(&v, &r.fallback) && v.empty();
+    if (!ok) {
+      ++stats_.corrupt_files;
+      ANDANTE_LOG(kWarn, "corrupt remote write queue file dropped",
+                  {{"file", path}});
+      std::filesystem::remove(path, ec);
+      continue;
+    }
+    r.samples = static_cast<int64_t>(samples);
+    r.file = path;
+    queued_bytes_ += r.body.size() + r.fallback.size();
+    ++stats_.recovered_requests;
+    queue_.push_back(std::move(r));
+  }
+  if (!queue_.empty()) {
+    ANDANTE_LOG(kInfo, "remote write queue recovered",
+                {{"url", options_.url},
+                 {"requests", std::to_string(queue_.size())}});
+  }
+}
+
+bool RemoteWriter::Persist(Request* r) {
+  uint64_t seq;
+  {
+    absl::MutexLock lock(&mu_);
+    seq = next_seq_++;
+  }
+  std::string rest;
+  PutU32(&rest, static_cast<uint32_t>(r->tenant.size()));
+  rest += r->tenant;
+  PutU64(&rest, static_cast<uint64_t>(r->samples));
+  PutU32(&rest, static_cast<uint32_t>(r->body.size()));
+  rest += r->body;
+  PutU32(&rest, static_cast<uint32_t>(r->fallback.size()));
+  rest += r->fallback;
+  std::string data;
+  PutU32(&data, rwq::kMagic);
+  data.push_back(static_cast<char>(rwq::kVersion));
+  PutU32(&data, MaskCrc(Crc32c(rest)));
+  data += rest;
+  char name[32];
+  std::snprintf(name, sizeof(name), "%016lx%s", static_cast<unsigned long>(seq),
+                rwq::kSuffix);
+  const std::string path = options_.queue_dir + "/" + name;
+  if (!WriteFileDurably(options_.queue_dir, path, data)) {
+    ANDANTE_LOG(kWarn, "cannot write the remote write queue file; kept in memory",
+                {{"file", path}});
+    return false;
+  }
+  r->file = path;
+  return true;
+}
+
+void RemoteWriter::Forget(const Request& r) {
+  if (!r.file.empty()) ::unlink(r.file.c_str());
 }
 
 RemoteWriter::~RemoteWriter() { Stop(absl::ZeroDuration()); }
@@ -31,19 +222,29 @@ void RemoteWriter::Enqueue(std::string_view tenant,
     Request r;
     r.tenant = std::string(tenant);
     r.samples = static_cast<int64_t>(end - begin);
-    r.body = SnappyCompress(EncodeWriteRequest(
-        samples.subspan(begin, end - begin), options_.send_exemplars));
+    const absl::Span<const CollectedSample> batch =
+        samples.subspan(begin, end - begin);
+    r.body = SnappyCompress(EncodeWriteRequest(batch, options_.send_exemplars));
+    std::vector<CollectedSample> no_zeros = WithoutInitialZeros(batch);
+    if (no_zeros.size() != batch.size()) {
+      r.fallback =
+          SnappyCompress(EncodeWriteRequest(no_zeros, options_.send_exemplars));
+    }
     begin = end;
+    if (!options_.queue_dir.empty()) Persist(&r);
     absl::MutexLock lock(&mu_);
-    queued_bytes_ += r.body.size();
+    queued_bytes_ += r.body.size() + r.fallback.size();
     queue_.push_back(std::move(r));
-    while (queued_bytes_ > options_.max_queued_bytes && queue_.size() > 1) {
-      queued_bytes_ -= queue_.front().body.size();
+    // The front may be in flight; drop the next oldest instead.
+    while (queued_bytes_ > options_.max_queued_bytes && queue_.size() > 2) {
+      auto victim = queue_.begin() + 1;
+      queued_bytes_ -= victim->body.size() + victim->fallback.size();
       ++stats_.requests_dropped;
       ANDANTE_LOG(kWarn, "remote write queue full; dropped the oldest request",
                   {{"url", options_.url},
-                   {"samples", std::to_string(queue_.front().samples)}});
-      queue_.pop_front();
+                   {"samples", std::to_string(victim->samples)}});
+      Forget(*victim);
+      queue_.erase(victim);
     }
   }
 }
@@ -127,6 +328,15 @@ void RemoteWriter::Run() {
                    (r->status == 429 && options_.retry_on_http_429)) {
           retry = true;
           if (r->retry_after.has_value()) wait = *r->retry_after;
+        } else if (r->status == 400 && !req.fallback.empty() &&
+                   (absl::StrContains(r->body, "out of order") ||
+                    absl::StrContains(r->body, "out of bounds"))) {
+          // The initial zeros are older than what the series already has
+          // downstream (a restart): send the real values alone.
+          ++stats_.resent_without_zeros;
+          req.body = std::move(req.fallback);
+          req.fallback.clear();
+          continue;
         } else {
           ++stats_.requests_failed;
           ANDANTE_LOG(kWarn, "remote write rejected; request dropped",
@@ -167,8 +377,9 @@ void RemoteWriter::Run() {
         ++attempt;
       }
     }
+    Forget(req);
     absl::MutexLock lock(&mu_);
-    queued_bytes_ -= queue_.front().body.size();
+    queued_bytes_ -= queue_.front().body.size() + queue_.front().fallback.size();
     queue_.pop_front();
     in_flight_ = false;
   }

@@ -3,6 +3,15 @@
 // network errors with exponential backoff (30 ms doubling to 5 s, or the
 // server's Retry-After) and dropping a request answered with another 4xx
 // (logged with the response body).
+//
+// Prometheus rejects a whole request (400) when one sample is older than the
+// series' newest: after a restart the initial zero of a new series can be.
+// A request whose 400 says "out of order" or "out of bounds" is sent once
+// more without its initial zeros.
+//
+// With `queue_dir`, every request is written to disk (one CRC-checked file,
+// docs/remote-write-queue.md) before it is queued and removed once answered,
+// so a restart resumes what was not delivered.
 #ifndef ANDANTE_GENERATOR_REMOTE_WRITER_H_
 #define ANDANTE_GENERATOR_REMOTE_WRITER_H_
 
@@ -37,6 +46,9 @@ struct RemoteWriteOptions {
   absl::Duration max_backoff = absl::Seconds(5);
   bool retry_on_http_429 = true;
   std::string user_agent = "Andante/0.1.0";
+  // Directory of the on-disk queue (created if missing); empty = memory
+  // only.
+  std::string queue_dir;
 };
 
 class RemoteWriter {
@@ -48,6 +60,9 @@ class RemoteWriter {
     int64_t requests_dropped = 0;  // dropped because the queue was full
     int64_t retries = 0;
     int64_t bytes_sent = 0;  // compressed bodies answered 2xx
+    int64_t resent_without_zeros = 0;  // out-of-order 400s answered so
+    int64_t recovered_requests = 0;    // loaded from queue_dir at start
+    int64_t corrupt_files = 0;         // queue files dropped at start
     int last_status = 0;
   };
 
@@ -76,9 +91,18 @@ class RemoteWriter {
   struct Request {
     std::string tenant;
     std::string body;  // snappy-compressed WriteRequest
+    // The same request without the initial-zero samples; empty if it had
+    // none.
+    std::string fallback;
     int64_t samples = 0;
+    std::string file;  // its queue file, or empty
   };
   void Run();
+  void LoadQueue() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Writes the request's queue file; logs and returns false on failure.
+  bool Persist(Request* r);
+  void Forget(const Request& r);
+  uint64_t next_seq_ ABSL_GUARDED_BY(mu_) = 1;
 
   const RemoteWriteOptions options_;
   mutable absl::Mutex mu_;

@@ -3,6 +3,8 @@
 
 #include <boost/asio.hpp>
 #include <boost/beast.hpp>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "absl/synchronization/mutex.h"
@@ -99,7 +101,9 @@ class FakeReceiver {
     std::map<std::string, std::string> headers;
     std::string body;
   };
-  explicit FakeReceiver(std::vector<int> script) : script_(std::move(script)) {
+  explicit FakeReceiver(std::vector<int> script,
+                        std::string error_body = "out of order sample")
+      : script_(std::move(script)), error_body_(std::move(error_body)) {
     acceptor_.open(tcp::v4());
     acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
     acceptor_.bind(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
@@ -150,7 +154,7 @@ class FakeReceiver {
         }
         http::response<http::string_body> resp{
             static_cast<http::status>(status), 11};
-        resp.body() = status >= 400 ? "out of order sample" : "";
+        resp.body() = status >= 400 ? error_body_ : "";
         resp.prepare_payload();
         http::write(sock, resp, ec);
         if (ec) break;
@@ -159,6 +163,7 @@ class FakeReceiver {
   }
 
   std::vector<int> script_;
+  std::string error_body_;
   boost::asio::io_context io_;
   tcp::acceptor acceptor_{io_};
   unsigned short port_ = 0;
@@ -199,7 +204,7 @@ TEST(RemoteWriterTest, HeadersAndRetriesOn5xxAnd429ThenSuccess) {
 }
 
 TEST(RemoteWriterTest, Other4xxIsDroppedNotRetried) {
-  FakeReceiver rx({400});
+  FakeReceiver rx({400}, "duplicate label names");
   RemoteWriteOptions o;
   o.url = rx.url();
   o.min_backoff = absl::Milliseconds(5);
@@ -231,6 +236,121 @@ TEST(RemoteWriterTest, SplitsBatchesWithoutSplittingASeries) {
   ASSERT_TRUE(b.ParseFromString(*SnappyUncompress(got[1].body)));
   EXPECT_EQ(a.timeseries(0).samples_size(), 2);
   EXPECT_EQ(b.timeseries(0).labels(0).value(), "c_total");
+}
+
+TEST(RemoteWriterTest, OutOfOrder400IsResentOnceWithoutInitialZeros) {
+  FakeReceiver rx({400});  // body "out of order sample"
+  RemoteWriteOptions o;
+  o.url = rx.url();
+  RemoteWriter w(o);
+  w.Enqueue("single-tenant", TwoSeries());
+  ASSERT_TRUE(w.WaitIdle(absl::Seconds(20)));
+  auto got = rx.got();
+  ASSERT_EQ(got.size(), 2u);
+  prometheus::WriteRequest first, second;
+  ASSERT_TRUE(first.ParseFromString(*SnappyUncompress(got[0].body)));
+  ASSERT_TRUE(second.ParseFromString(*SnappyUncompress(got[1].body)));
+  EXPECT_EQ(first.timeseries(0).samples_size(), 2);
+  ASSERT_EQ(second.timeseries(0).samples_size(), 1);  // zero gone
+  EXPECT_EQ(second.timeseries(0).samples(0).value(), 3);
+  EXPECT_EQ(second.timeseries(0).exemplars_size(), 1);
+  EXPECT_EQ(second.timeseries(1).samples(0).value(), 7);
+  EXPECT_EQ(w.stats().resent_without_zeros, 1);
+  EXPECT_EQ(w.stats().requests_sent, 1);
+}
+
+std::string TempDir(const std::string& name) {
+  std::string dir = std::filesystem::temp_directory_path() /
+                    ("andante-rwq-" + name + "-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  return dir;
+}
+
+size_t QueueFiles(const std::string& dir) {
+  size_t n = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    n += e.path().extension() == ".rwq";
+  }
+  return n;
+}
+
+TEST(RemoteWriterTest, DiskQueueSurvivesARestart) {
+  const std::string dir = TempDir("restart");
+  {
+    RemoteWriteOptions o;
+    o.url = "http://127.0.0.1:1/api/v1/write";  // down
+    o.queue_dir = dir;
+    o.min_backoff = absl::Milliseconds(5);
+    o.max_samples_per_send = 2;
+    RemoteWriter w(o);
+    w.Enqueue("team-a", TwoSeries());  // two requests
+    EXPECT_EQ(QueueFiles(dir), 2u);
+    w.Stop(absl::ZeroDuration());      // "crash": nothing delivered
+  }
+  EXPECT_EQ(QueueFiles(dir), 2u);
+  FakeReceiver rx({});
+  RemoteWriteOptions o;
+  o.url = rx.url();
+  o.queue_dir = dir;
+  RemoteWriter w(o);
+  EXPECT_EQ(w.stats().recovered_requests, 2);
+  ASSERT_TRUE(w.WaitIdle(absl::Seconds(20)));
+  auto got = rx.got();
+  ASSERT_EQ(got.size(), 2u);  // in their original order
+  prometheus::WriteRequest a, b;
+  ASSERT_TRUE(a.ParseFromString(*SnappyUncompress(got[0].body)));
+  ASSERT_TRUE(b.ParseFromString(*SnappyUncompress(got[1].body)));
+  EXPECT_EQ(a.timeseries(0).labels(0).value(), "h_bucket");
+  EXPECT_EQ(b.timeseries(0).labels(0).value(), "c_total");
+  EXPECT_EQ(got[0].headers.at("X-Scope-OrgID"), "team-a");
+  EXPECT_EQ(QueueFiles(dir), 0u);  // delivered files are removed
+  std::filesystem::remove_all(dir);
+}
+
+TEST(RemoteWriterTest, CorruptQueueFileIsDroppedOthersDelivered) {
+  const std::string dir = TempDir("corrupt");
+  {
+    RemoteWriteOptions o;
+    o.url = "http://127.0.0.1:1/api/v1/write";
+    o.queue_dir = dir;
+    o.max_samples_per_send = 2;
+    RemoteWriter w(o);
+    w.Enqueue("single-tenant", TwoSeries());
+    w.Stop(absl::ZeroDuration());
+  }
+  std::vector<std::filesystem::path> files;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) {
+    files.push_back(e.path());
+  }
+  std::sort(files.begin(), files.end());
+  ASSERT_EQ(files.size(), 2u);
+  {
+    // Flip one byte in the first file's body.
+    std::fstream f(files[0], std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-3, std::ios::end);
+    char c = 0;
+    f.read(&c, 1);
+    f.seekp(-3, std::ios::end);
+    c ^= 0x5a;
+    f.write(&c, 1);
+  }
+  // A torn temp file from a crash mid-write is ignored and removed.
+  std::ofstream(dir + "/00000000000000ff.rwq.tmp") << "partial";
+  FakeReceiver rx({});
+  RemoteWriteOptions o;
+  o.url = rx.url();
+  o.queue_dir = dir;
+  RemoteWriter w(o);
+  EXPECT_EQ(w.stats().corrupt_files, 1);
+  EXPECT_EQ(w.stats().recovered_requests, 1);
+  ASSERT_TRUE(w.WaitIdle(absl::Seconds(20)));
+  auto got = rx.got();
+  ASSERT_EQ(got.size(), 1u);
+  prometheus::WriteRequest b;
+  ASSERT_TRUE(b.ParseFromString(*SnappyUncompress(got[0].body)));
+  EXPECT_EQ(b.timeseries(0).labels(0).value(), "c_total");
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(RemoteWriterTest, UnreachableEndpointIsRetriedUntilStopDeadline) {
