@@ -13,6 +13,7 @@
 #include "generator/http_client.h"
 #include "generator/remote_write_encoding.h"
 #include "generator/remote_write_queue_format.h"
+#include "generator/remote_write_queue_record.h"
 #include "util/crc32c.h"
 #include "util/log.h"
 
@@ -22,40 +23,6 @@
 namespace andante::internal {
 
 namespace {
-
-void PutU32(std::string* out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
-}
-void PutU64(std::string* out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out->push_back(static_cast<char>(v >> (8 * i)));
-}
-bool GetU32(std::string_view* in, uint32_t* v) {
-  if (in->size() < 4) return false;
-  *v = 0;
-  for (int i = 0; i < 4; ++i) {
-    *v |= static_cast<uint32_t>(static_cast<unsigned char>((*in)[i])) << (8 * i);
-  }
-  in->remove_prefix(4);
-  return true;
-}
-bool GetU64(std::string_view* in, uint64_t* v) {
-  if (in->size() < 8) return false;
-  *v = 0;
-  for (int i = 0; i < 8; ++i) {
-    *v |= static_cast<uint64_t>(static_cast<unsigned char>((*in)[i])) << (8 * i);
-  }
-  in->remove_prefix(8);
-  return true;
-}
-bool GetBytes(std::string_view* in, std::string* out) {
-  uint32_t n = 0;
-  if (!GetU32(in, &n) || n > rwq::kMaxFieldBytes || in->size() < n) {
-    return false;
-  }
-  out->assign(in->data(), n);
-  in->remove_prefix(n);
-  return true;
-}
 
 // Writes `data` to `path` durably: temp file, fsync, rename, fsync dir.
 bool WriteFileDurably(const std::string& dir, const std::string& path,
@@ -139,18 +106,8 @@ void RemoteWriter::LoadQueue() {
     std::ifstream in(path, std::ios::binary);
     std::string data((std::istreambuf_iterator<char>(in)),
                      std::istreambuf_iterator<char>());
-    std::string_view v = data;
-    Request r;
-    uint32_t magic = 0, crc = 0;
-    bool ok = GetU32(&v, &magic) && magic == rwq::kMagic && !v.empty() &&
-              static_cast<uint8_t>(v[0]) == rwq::kVersion;
-    if (ok) {
-      v.remove_prefix(1);
-      ok = GetU32(&v, &crc) && UnmaskCrc(crc) == Crc32c(v);
-    }
-    uint64_t samples = 0;
-    ok = ok && GetBytes(&v, &r.tenant) && GetU64(&v, &samples) &&
-         GetBytes(&v, &r.body) && GetBytes(&v, &r.fallback) && v.empty();
+    QueueRecord rec;
+    const bool ok = DecodeQueueRecord(data, &rec);
     if (!ok) {
       ++stats_.corrupt_files;
       ANDANTE_LOG(kWarn, "corrupt remote write queue file dropped",
@@ -158,7 +115,11 @@ void RemoteWriter::LoadQueue() {
       std::filesystem::remove(path, ec);
       continue;
     }
-    r.samples = static_cast<int64_t>(samples);
+    Request r;
+    r.tenant = std::move(rec.tenant);
+    r.samples = static_cast<int64_t>(rec.samples);
+    r.body = std::move(rec.body);
+    r.fallback = std::move(rec.fallback);
     r.file = path;
     queued_bytes_ += r.body.size() + r.fallback.size();
     ++stats_.recovered_requests;
@@ -177,19 +138,12 @@ bool RemoteWriter::Persist(Request* r) {
     absl::MutexLock lock(&mu_);
     seq = next_seq_++;
   }
-  std::string rest;
-  PutU32(&rest, static_cast<uint32_t>(r->tenant.size()));
-  rest += r->tenant;
-  PutU64(&rest, static_cast<uint64_t>(r->samples));
-  PutU32(&rest, static_cast<uint32_t>(r->body.size()));
-  rest += r->body;
-  PutU32(&rest, static_cast<uint32_t>(r->fallback.size()));
-  rest += r->fallback;
-  std::string data;
-  PutU32(&data, rwq::kMagic);
-  data.push_back(static_cast<char>(rwq::kVersion));
-  PutU32(&data, MaskCrc(Crc32c(rest)));
-  data += rest;
+  QueueRecord rec;
+  rec.tenant = r->tenant;
+  rec.samples = static_cast<uint64_t>(r->samples);
+  rec.body = r->body;
+  rec.fallback = r->fallback;
+  const std::string data = EncodeQueueRecord(rec);
   char name[32];
   std::snprintf(name, sizeof(name), "%016lx%s", static_cast<unsigned long>(seq),
                 rwq::kSuffix);
