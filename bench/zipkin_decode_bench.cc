@@ -30,7 +30,7 @@
 #include "receiver/zipkin/zipkin_json.h"
 #include "receiver/zipkin/zipkin_json_sax.h"
 #include "receiver/zipkin/zipkin_json_simd.h"
-#include "receiver/zipkin/zipkin_test_encoder.h"
+#include "tests/testing/zipkin_test_encoder.h"
 
 namespace andante::internal {
 namespace {

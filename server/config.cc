@@ -1076,7 +1076,14 @@ const KeySpec kSchema[] = {
     {"storage.trace.block.{index_downsample_bytes,index_page_size_bytes,"
      "encoding}",
      K::kAny, kIgn},  // 1.x
-    {"storage.trace.pool.{max_workers,queue_depth}", K::kInt, kUns},
+    {"storage.trace.pool.max_workers", K::kInt, kSet,
+     ANDANTE_CHECK_SET(v.i > 0 ? absl::OkStatus() : Invalid("must be > 0"),
+                       c.cfg->s3.max_workers = static_cast<int>(
+                           std::min<int64_t>(v.i, 1 << 20)))},
+    {"storage.trace.pool.queue_depth", K::kInt, kSet,
+     ANDANTE_CHECK_SET(v.i >= 0 ? absl::OkStatus() : Invalid("must be >= 0"),
+                       c.cfg->s3.queue_depth = static_cast<int>(
+                           std::min<int64_t>(v.i, 1 << 30)))},
     {"storage.trace.blocklist_poll", K::kDuration, kUns},
     {"storage.trace.{blocklist_poll_concurrency,"
      "blocklist_poll_tenant_index_builders,blocklist_poll_jitter_ms,"
@@ -1092,17 +1099,55 @@ const KeySpec kSchema[] = {
     {"storage.trace.{search,cache,memcached,redis,background_cache,"
      "cache_min_compaction_level,cache_max_block_age}",
      K::kAny, kUns},
-    {"storage.trace.s3.{bucket,prefix,endpoint,region,access_key,secret_key,"
-     "session_token,storage_class,tls_cert_path,tls_key_path,tls_ca_path,"
-     "tls_server_name,tls_min_version,tls_cipher_suites}",
+    // storage.trace.s3: what the S3 backend implements is set; TLS
+    // details it cannot apply through libcurl, hedging, SSE, tags and
+    // metadata are accepted and reported.
+    {"storage.trace.s3.bucket", K::kString, kSet,
+     ANDANTE_SET(c.cfg->s3.bucket = v.text)},
+    {"storage.trace.s3.prefix", K::kString, kSet,
+     ANDANTE_SET(c.cfg->s3.prefix = v.text)},
+    {"storage.trace.s3.endpoint", K::kString, kSet,
+     ANDANTE_SET(c.cfg->s3.endpoint = v.text)},
+    {"storage.trace.s3.region", K::kString, kSet,
+     ANDANTE_SET(c.cfg->s3.region = v.text)},
+    {"storage.trace.s3.access_key", K::kString, kSet,
+     ANDANTE_SET(c.cfg->s3.access_key = v.text)},
+    {"storage.trace.s3.secret_key", K::kString, kSet,
+     ANDANTE_SET(c.cfg->s3.secret_key = v.text)},
+    {"storage.trace.s3.session_token", K::kString, kSet,
+     ANDANTE_SET(c.cfg->s3.session_token = v.text)},
+    {"storage.trace.s3.storage_class", K::kString, kSet,
+     ANDANTE_SET(c.cfg->s3.storage_class = v.text)},
+    {"storage.trace.s3.tls_cert_path", K::kString, kSet,
+     ANDANTE_SET(c.cfg->s3.tls_cert_path = v.text)},
+    {"storage.trace.s3.tls_key_path", K::kString, kSet,
+     ANDANTE_SET(c.cfg->s3.tls_key_path = v.text)},
+    {"storage.trace.s3.tls_ca_path", K::kString, kSet,
+     ANDANTE_SET(c.cfg->s3.tls_ca_path = v.text)},
+    {"storage.trace.s3.{tls_server_name,tls_min_version,tls_cipher_suites}",
      K::kString, kUns},
-    {"storage.trace.s3.{insecure,forcepathstyle,signature_v2,"
-     "tls_insecure_skip_verify,enable_dual_stack,native_aws_auth_enabled}",
+    {"storage.trace.s3.insecure", K::kBool, kSet,
+     ANDANTE_SET(c.cfg->s3.insecure = v.b)},
+    {"storage.trace.s3.forcepathstyle", K::kBool, kSet,
+     ANDANTE_SET(c.cfg->s3.forcepathstyle = v.b)},
+    {"storage.trace.s3.tls_insecure_skip_verify", K::kBool, kSet,
+     ANDANTE_SET(c.cfg->s3.tls_insecure_skip_verify = v.b)},
+    // Andante-only: for stores with incomplete delimiter listings (s3rver).
+    {"storage.trace.s3.list_with_delimiter", K::kBool, kSet,
+     ANDANTE_SET(c.cfg->s3.list_with_delimiter = v.b)},
+    {"storage.trace.s3.{signature_v2,enable_dual_stack,"
+     "native_aws_auth_enabled}",
      K::kBool, kUns},
-    {"storage.trace.s3.{bucket_lookup_type,hedge_requests_up_to,"
-     "list_blocks_concurrency}",
+    {"storage.trace.s3.bucket_lookup_type", K::kInt, kSet,
+     ANDANTE_CHECK_SET(
+         v.i >= 0 && v.i <= 2
+             ? absl::OkStatus()
+             : Invalid("must be 0 (auto), 1 (virtual host) or 2 (path)"),
+         c.cfg->s3.bucket_lookup = static_cast<S3BucketLookup>(v.i))},
+    {"storage.trace.s3.{hedge_requests_up_to,list_blocks_concurrency}",
      K::kInt, kUns},
-    {"storage.trace.s3.part_size", K::kUint, kUns},
+    {"storage.trace.s3.part_size", K::kUint, kSet,
+     ANDANTE_SET(c.cfg->s3.part_size = v.u)},
     {"storage.trace.s3.hedge_requests_at", K::kDuration, kUns},
     {"storage.trace.s3.{tags,metadata,sse}", K::kAny, kUns},
     {"storage.trace.gcs.{bucket_name,prefix,endpoint,object_cache_control}",
@@ -1659,8 +1704,16 @@ void Finish(ParseContext& ctx) {
                                                    "storage.trace.backend: ");
                          }),
           u.end());
-  if (cfg.backend != "local") {
+  if (cfg.backend != "local" && cfg.backend != "s3") {
     u.push_back(absl::StrCat("storage.trace.backend: ", cfg.backend));
+  }
+  // The worker pool bounds object-store requests; only the S3 backend has
+  // any to bound.
+  if (cfg.backend != "s3") {
+    for (const char* key :
+         {"storage.trace.pool.max_workers", "storage.trace.pool.queue_depth"}) {
+      if (ctx.seen.count(key) > 0) Record(&cfg, key);
+    }
   }
 }
 

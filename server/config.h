@@ -19,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "andante/options.h"
+#include "andante/s3.h"
 #include "generator_config.h"
 
 namespace andante::server {
@@ -82,6 +83,8 @@ struct Config {
   // storage.trace
   std::string backend = "local";
   std::string local_path = "./data/blocks";
+  // storage.trace.s3 (and storage.trace.pool), used when backend is "s3".
+  S3Options s3;
   // wal, block and ingester options land in the store options; the backend
   // pointer is left empty for the server to create.
   StoreOptions store;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "grpc_raw_service.h"
 #include "http_server.h"  // SplitHostPort
 #include "util/strings.h"
 
@@ -16,7 +17,7 @@ namespace andante::server {
 
 using internal::ToAbsl;
 
-GrpcListener::GrpcListener(std::unique_ptr<grpc::Service> service,
+GrpcListener::GrpcListener(std::unique_ptr<RawGrpcService> service,
                            std::unique_ptr<grpc::Server> server, int port)
     : service_(std::move(service)), server_(std::move(server)), port_(port) {}
 
@@ -24,7 +25,7 @@ GrpcListener::~GrpcListener() { Shutdown(absl::ZeroDuration()); }
 
 absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Start(
     std::string_view what, std::string_view endpoint,
-    uint64_t max_recv_msg_size, std::unique_ptr<grpc::Service> service) {
+    uint64_t max_recv_msg_size, std::unique_ptr<RawGrpcService> service) {
   std::string host;
   int port = 0;
   if (absl::Status s = SplitHostPort(endpoint, &host, &port); !s.ok()) {
@@ -40,6 +41,8 @@ absl::StatusOr<std::unique_ptr<GrpcListener>> GrpcListener::Start(
                            &selected_port);
   builder.SetMaxReceiveMessageSize(
       static_cast<int>(std::min<uint64_t>(max_recv_msg_size, INT_MAX)));
+  // The service decompresses, bounded (see the header).
+  builder.AddChannelArgument(GRPC_ARG_ENABLE_PER_MESSAGE_DECOMPRESSION, 0);
   builder.RegisterService(service.get());
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || selected_port == 0) {

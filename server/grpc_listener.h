@@ -2,6 +2,12 @@
 // of the gRPC receivers (OTLP 4317, Jaeger 14250). gRPC headers stay out of
 // this header; callers that build services include them themselves.
 //
+// gRPC's per-message decompression is off on these servers: gRPC C++ 1.51
+// inflates a compressed message completely before checking its size. The
+// service, a RawGrpcService, receives messages as sent and decompresses
+// them itself under the receive limit (grpc_raw_service.h). The limit
+// applies to the message as sent and, there, to its decompressed size.
+//
 //   auto listener = GrpcListener::Start("Jaeger gRPC", "0.0.0.0:14250",
 //                                       4 << 20, std::move(service));
 //   ...
@@ -19,16 +25,18 @@
 
 namespace grpc {
 class Server;
-class Service;
 }  // namespace grpc
 
 namespace andante::server {
+
+class RawGrpcService;
 
 // What a gRPC receiver (OTLP 4317, Jaeger 14250) is started with.
 struct GrpcReceiverOptions {
   // "host:port"; an empty host listens on all interfaces.
   std::string endpoint;
-  // Largest accepted request message (bytes; `max_recv_msg_size_mib`).
+  // Largest accepted request message (bytes; `max_recv_msg_size_mib`), as
+  // sent and once decompressed.
   uint64_t max_recv_msg_size = 4ull << 20;
   // With multitenancy the tenant is metadata x-scope-orgid; missing or
   // repeated -> UNAVAILABLE "no org id".
@@ -38,11 +46,13 @@ struct GrpcReceiverOptions {
 class GrpcListener {
  public:
   // Serves `service` (owned; destroyed after the server stops) on
-  // `endpoint` ("host:port", empty host = all interfaces). UNAVAILABLE
-  // naming `what` and the endpoint when it cannot listen.
+  // `endpoint` ("host:port", empty host = all interfaces), refusing
+  // messages over `max_recv_msg_size` bytes as sent (RESOURCE_EXHAUSTED;
+  // the service bounds their decompressed size). UNAVAILABLE naming `what`
+  // and the endpoint when it cannot listen.
   static absl::StatusOr<std::unique_ptr<GrpcListener>> Start(
       std::string_view what, std::string_view endpoint,
-      uint64_t max_recv_msg_size, std::unique_ptr<grpc::Service> service);
+      uint64_t max_recv_msg_size, std::unique_ptr<RawGrpcService> service);
   ~GrpcListener();
 
   int port() const { return port_; }
@@ -51,11 +61,11 @@ class GrpcListener {
   void Shutdown(absl::Duration grace);
 
  private:
-  GrpcListener(std::unique_ptr<grpc::Service> service,
+  GrpcListener(std::unique_ptr<RawGrpcService> service,
                std::unique_ptr<grpc::Server> server, int port);
 
   // Declared first: destroyed after the server that calls into it.
-  std::unique_ptr<grpc::Service> service_;
+  std::unique_ptr<RawGrpcService> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_;
 };

@@ -1,50 +1,183 @@
 #include "grpc_raw_service.h"
 
+#include <grpc/byte_buffer.h>
+#include <grpc/compression.h>
+#include <grpc/slice.h>
 #include <grpcpp/impl/rpc_service_method.h>
 #include <grpcpp/support/method_handler.h>
 
 #include <chrono>
+#include <cstdint>
 #include <exception>
+#include <new>
 #include <optional>
 #include <utility>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "metrics.h"
+#include "receiver/grpc_message.h"
 #include "receiver_push.h"
 #include "util/strings.h"
 
-namespace andante::server {
+// gRPC core's accessor for the flags of the message a call last received
+// (src/core/lib/surface/call_test_only.h, exported with C++ linkage by
+// libgrpc 1.51; not in the installed headers). It is the only way a
+// synchronous C++ server sees the compressed flag of a message whose call
+// has no grpc-encoding: gRPC then hands the payload over as if it were
+// uncompressed. Weak, so a libgrpc without it still links; that one check
+// (grpc-go's "compressed flag set with identity or empty encoding") is then
+// skipped and the bytes fail to decode instead.
+uint32_t grpc_call_test_only_get_message_flags(grpc_call* call)
+    __attribute__((weak));
 
-void RawGrpcService::AddRawUnaryMethod(const char* route, Handler handler) {
-  AddMethod(new grpc::internal::RpcServiceMethod(
-      route, grpc::internal::RpcMethod::NORMAL_RPC,
-      new grpc::internal::RpcMethodHandler<RawGrpcService, grpc::ByteBuffer,
-                                           grpc::ByteBuffer, grpc::ByteBuffer,
-                                           grpc::ByteBuffer>(
-          [handler = std::move(handler)](
-              RawGrpcService*, grpc::ServerContext* context,
-              const grpc::ByteBuffer* request, grpc::ByteBuffer* response) {
-            return handler(context, request, response);
-          },
-          this)));
+namespace andante::server {
+namespace {
+
+// The compressed flag among a received message's flags
+// (GRPC_WRITE_INTERNAL_COMPRESS in gRPC core's transport.h).
+constexpr uint32_t kCompressedFlag = 0x80000000u;
+
+// One request message as gRPC core received it, per-message decompression
+// off: the framed bytes, compressed or not.
+struct RawRequest {
+  RawRequest() = default;
+  RawRequest(const RawRequest&) = delete;
+  RawRequest& operator=(const RawRequest&) = delete;
+  ~RawRequest() {
+    if (buffer != nullptr) grpc_byte_buffer_destroy(buffer);
+  }
+
+  // Owned; null when the call carried no message.
+  grpc_byte_buffer* buffer = nullptr;
+  // The message's flags as received (kCompressedFlag), when readable.
+  uint32_t flags = 0;
+};
+
+// A unary method handler like gRPC's RpcMethodHandler, but handing over the
+// received grpc_byte_buffer as it is: grpc::ByteBuffer hides whether the
+// message was compressed and with what.
+class RawUnaryHandler final : public grpc::internal::MethodHandler {
+ public:
+  using Fn = std::function<grpc::Status(grpc::ServerContext*, const RawRequest&,
+                                        grpc::ByteBuffer* response)>;
+  explicit RawUnaryHandler(Fn fn) : fn_(std::move(fn)) {}
+
+  void RunHandler(const HandlerParameter& param) final {
+    grpc::ByteBuffer response;
+    grpc::Status status = param.status;
+    if (status.ok()) {
+      auto* request = static_cast<RawRequest*>(param.request);
+      status = grpc::internal::CatchingFunctionHandler([&] {
+        return fn_(static_cast<grpc::ServerContext*>(param.server_context),
+                   *request, &response);
+      });
+      request->~RawRequest();
+    }
+    grpc::internal::UnaryRunHandlerHelper(param, &response, status);
+  }
+
+  void* Deserialize(grpc_call* call, grpc_byte_buffer* req, grpc::Status* status,
+                    void** /*handler_data*/) final {
+    // Lives in the call's arena, as RpcMethodHandler's request does;
+    // RunHandler destroys it (and so the buffer, which is ours now).
+    void* memory = grpc::g_core_codegen_interface->grpc_call_arena_alloc(
+        call, sizeof(RawRequest));
+    auto* request = new (memory) RawRequest;
+    request->buffer = req;
+    if (req != nullptr && grpc_call_test_only_get_message_flags != nullptr) {
+      request->flags = grpc_call_test_only_get_message_flags(call);
+    }
+    *status = grpc::Status::OK;
+    return request;
+  }
+
+ private:
+  const Fn fn_;
+};
+
+// The message bytes of `buffer` as one contiguous run, valid while `buffer`
+// and `scratch` live: a view of its only slice, else joined into `scratch`.
+std::string_view ContiguousBytes(const grpc_byte_buffer& buffer,
+                                 std::string* scratch) {
+  const grpc_slice_buffer& slices = buffer.data.raw.slice_buffer;
+  if (slices.count == 1) {
+    return std::string_view(
+        reinterpret_cast<const char*>(GRPC_SLICE_START_PTR(slices.slices[0])),
+        GRPC_SLICE_LENGTH(slices.slices[0]));
+  }
+  scratch->clear();
+  scratch->reserve(slices.length);
+  for (size_t i = 0; i < slices.count; ++i) {
+    scratch->append(
+        reinterpret_cast<const char*>(GRPC_SLICE_START_PTR(slices.slices[i])),
+        GRPC_SLICE_LENGTH(slices.slices[i]));
+  }
+  return std::string_view(*scratch);
 }
 
+// The request message of a receiver call, decompressed under
+// `max_message_size`; a view into the request, `joined` or `inflated`.
+absl::StatusOr<std::string_view> RequestBytes(const grpc::ServerContext& context,
+                                              const RawRequest& request,
+                                              size_t max_message_size,
+                                              std::string* joined,
+                                              std::string* inflated) {
+  if (request.buffer == nullptr ||
+      request.buffer->type != GRPC_BB_RAW) {
+    return absl::InternalError("grpc: no request message");
+  }
+  const grpc_byte_buffer& buffer = *request.buffer;
+  internal::GrpcMessage message;
+  message.payload = ContiguousBytes(buffer, joined);
+  // gRPC marks the buffer with the call's algorithm when the compressed flag
+  // is set and the call's grpc-encoding is one it knows; otherwise only the
+  // flags tell.
+  const grpc_compression_algorithm algorithm = buffer.data.raw.compression;
+  if (algorithm != GRPC_COMPRESS_NONE) {
+    message.compressed = true;
+    const char* name = nullptr;
+    if (grpc_compression_algorithm_name(algorithm, &name) != 0 &&
+        name != nullptr) {
+      message.encoding = name;
+    }
+  } else if ((request.flags & kCompressedFlag) != 0) {
+    message.compressed = true;
+    // gRPC consumes a grpc-encoding it knows; one it does not may still be
+    // in the metadata.
+    auto it = context.client_metadata().find("grpc-encoding");
+    if (it != context.client_metadata().end()) {
+      message.encoding = std::string_view(it->second.data(), it->second.size());
+    }
+  }
+  return internal::GrpcMessageBytes(message, max_message_size, inflated);
+}
+
+// Drops a per-thread buffer that a huge request grew.
+void TrimScratch(std::string* s) {
+  constexpr size_t kKeepBytes = 8 << 20;
+  if (s->capacity() > kKeepBytes) std::string().swap(*s);
+}
+
+}  // namespace
+
 void RawGrpcService::AddReceiverMethod(const char* route, std::string route_label,
-                                       ServerMetrics* metrics, Receiver receive) {
-  AddRawUnaryMethod(route, [route_label = std::move(route_label), metrics,
-                            receive = std::move(receive)](
-                               grpc::ServerContext* context,
-                               const grpc::ByteBuffer* request,
-                               grpc::ByteBuffer* response) {
+                                       ServerMetrics* metrics,
+                                       size_t max_message_size,
+                                       Receiver receive) {
+  auto handler = [route_label = std::move(route_label), metrics, max_message_size,
+                  receive = std::move(receive)](grpc::ServerContext* context,
+                                                const RawRequest& request,
+                                                grpc::ByteBuffer* response) {
     const auto start = std::chrono::steady_clock::now();
-    // Kept per thread across calls, unless a huge request grew it.
+    // Kept per thread across calls, unless a huge request grew them.
     thread_local std::string joined;
-    constexpr size_t kKeepJoinedBytes = 8 << 20;
-    if (joined.capacity() > kKeepJoinedBytes) std::string().swap(joined);
+    thread_local std::string inflated;
+    TrimScratch(&joined);
+    TrimScratch(&inflated);
     absl::Status s;
     try {
-      absl::StatusOr<std::string_view> bytes = ContiguousBytes(*request, &joined);
+      absl::StatusOr<std::string_view> bytes =
+          RequestBytes(*context, request, max_message_size, &joined, &inflated);
       s = bytes.ok() ? receive(context, *bytes) : bytes.status();
     } catch (const std::exception& e) {
       s = absl::InternalError(absl::StrCat("internal error: ", e.what()));
@@ -60,7 +193,10 @@ void RawGrpcService::AddReceiverMethod(const char* route, std::string route_labe
     }
     if (s.ok()) *response = EmptyMessage();
     return ToGrpc(s);
-  });
+  };
+  AddMethod(new grpc::internal::RpcServiceMethod(
+      route, grpc::internal::RpcMethod::NORMAL_RPC,
+      new RawUnaryHandler(std::move(handler))));
 }
 
 absl::StatusOr<std::string> TenantOf(const grpc::ServerContext& context,
@@ -80,29 +216,6 @@ grpc::Status ToGrpc(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()),
                       std::string(internal::ToStd(s.message())));
-}
-
-absl::StatusOr<std::string_view> ContiguousBytes(const grpc::ByteBuffer& buffer,
-                                                std::string* scratch) {
-  // gRPC usually delivers a message (already decompressed) in several
-  // slices.
-  std::vector<grpc::Slice> slices;
-  if (grpc::Status dumped = buffer.Dump(&slices); !dumped.ok()) {
-    return absl::InternalError(dumped.error_message());
-  }
-  // A small slice keeps its bytes inline in the grpc::Slice object, which
-  // dies with `slices`: only a large one may be viewed in place (its
-  // refcounted storage lives as long as `buffer`).
-  constexpr size_t kInlineSafeSize = 64;
-  if (slices.size() == 1 && slices[0].size() > kInlineSafeSize) {
-    return std::string_view(reinterpret_cast<const char*>(slices[0].begin()),
-                            slices[0].size());
-  }
-  scratch->clear();
-  for (const grpc::Slice& slice : slices) {
-    scratch->append(reinterpret_cast<const char*>(slice.begin()), slice.size());
-  }
-  return std::string_view(*scratch);
 }
 
 grpc::ByteBuffer EmptyMessage() {

@@ -27,7 +27,7 @@ class CollectorServiceImpl final : public RawGrpcService {
                        ServerMetrics* metrics)
       : options_(options), store_(store), metrics_(metrics) {
     AddReceiverMethod(kPostSpansRoute, "jaeger_api_v2_collectorservice_postspans",
-                      metrics,
+                      metrics, options.max_recv_msg_size,
                       [this](grpc::ServerContext* context, std::string_view bytes) {
                         return Push(*context, bytes);
                       });

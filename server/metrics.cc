@@ -1,97 +1,18 @@
 #include "metrics.h"
 
-#include <charconv>
-#include <cmath>
 #include <utility>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/str_cat.h"
 #include "andante/store.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "prometheus/text_serializer.h"
 
 namespace andante::server {
 namespace {
-
-// Prometheus text format escaping: backslash and newline everywhere, and
-// the double quote inside label values (not in HELP text).
-void AppendEscaped(std::string_view v, bool quote, std::string* out) {
-  for (char c : v) {
-    switch (c) {
-      case '\\':
-        out->append("\\\\");
-        break;
-      case '\n':
-        out->append("\\n");
-        break;
-      case '"':
-        if (quote) {
-          out->append("\\\"");
-          break;
-        }
-        [[fallthrough]];
-      default:
-        out->push_back(c);
-    }
-  }
-}
-
-void AppendEscapedLabelValue(std::string_view v, std::string* out) {
-  AppendEscaped(v, /*quote=*/true, out);
-}
-
-void AppendEscapedHelp(std::string_view v, std::string* out) {
-  AppendEscaped(v, /*quote=*/false, out);
-}
-
-// `{a="x",b="y"}` plus an optional extra label (histogram `le`); nothing when
-// there are no labels at all.
-void AppendLabels(const std::vector<std::string>& names,
-                  const std::vector<std::string>& values,
-                  std::string_view extra_name, std::string_view extra_value,
-                  std::string* out) {
-  if (names.empty() && extra_name.empty()) return;
-  out->push_back('{');
-  bool first = true;
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (!first) out->push_back(',');
-    first = false;
-    out->append(names[i]);
-    out->append("=\"");
-    AppendEscapedLabelValue(values[i], out);
-    out->push_back('"');
-  }
-  if (!extra_name.empty()) {
-    if (!first) out->push_back(',');
-    out->append(extra_name);
-    out->append("=\"");
-    out->append(extra_value);
-    out->push_back('"');
-  }
-  out->push_back('}');
-}
-
-void AppendHeader(const std::string& name, const std::string& help,
-                  std::string_view type, std::string* out) {
-  out->append("# HELP ");
-  out->append(name);
-  out->push_back(' ');
-  AppendEscapedHelp(help, out);
-  out->append("\n# TYPE ");
-  out->append(name);
-  out->push_back(' ');
-  out->append(type);
-  out->push_back('\n');
-}
-
-void AppendSample(std::string_view name, const std::vector<std::string>& names,
-                  const std::vector<std::string>& values,
-                  std::string_view extra_name, std::string_view extra_value,
-                  double v, std::string* out) {
-  out->append(name);
-  AppendLabels(names, values, extra_name, extra_value, out);
-  out->push_back(' ');
-  out->append(FormatMetricValue(v));
-  out->push_back('\n');
-}
 
 // Tempo's (dskit's) request-duration buckets.
 const std::vector<double>& RequestDurationBuckets() {
@@ -102,32 +23,36 @@ const std::vector<double>& RequestDurationBuckets() {
 
 }  // namespace
 
-Histogram::Histogram(const std::vector<double>* bounds)
-    : bounds_(bounds), counts_(new std::atomic<uint64_t>[bounds->size() + 1]) {
-  for (size_t i = 0; i <= bounds_->size(); ++i) counts_[i].store(0);
+void Counter::Inc(double v) { counter_->Increment(v); }
+void Counter::Set(double v) {
+  const double delta = v - counter_->Value();
+  if (delta > 0) counter_->Increment(delta);
 }
+double Counter::Value() const { return counter_->Value(); }
 
-void Histogram::Observe(double v) {
-  size_t i = 0;
-  const size_t n = bounds_->size();
-  while (i < n && v > (*bounds_)[i]) ++i;
-  counts_[i].fetch_add(1, std::memory_order_relaxed);
-  sum_.fetch_add(v, std::memory_order_relaxed);
-}
+void Gauge::Set(double v) { gauge_->Set(v); }
+void Gauge::Add(double v) { gauge_->Increment(v); }
+double Gauge::Value() const { return gauge_->Value(); }
+
+void Histogram::Observe(double v) { histogram_->Observe(v); }
 
 template <typename T>
 T* Family<T>::Get(std::vector<std::string> key) {
   absl::MutexLock lock(&mu_);
   auto it = series_.find(key);
   if (it != series_.end()) return it->second.get();
-  std::unique_ptr<T> series;
-  if constexpr (std::is_same_v<T, Histogram>) {
-    series = std::make_unique<Histogram>(&bounds_);
-  } else {
-    series = std::make_unique<T>();
+  prometheus::Labels labels;
+  for (size_t i = 0; i < labels_.size() && i < key.size(); ++i) {
+    labels.emplace(labels_[i], key[i]);
   }
-  T* raw = series.get();
-  series_.emplace(std::move(key), std::move(series));
+  Native* native;
+  if constexpr (std::is_same_v<T, Histogram>) {
+    native = &family_->Add(labels, bounds_);
+  } else {
+    native = &family_->Add(labels);
+  }
+  T* raw = series_.emplace(std::move(key), std::make_unique<T>(native))
+               .first->second.get();
   return raw;
 }
 
@@ -148,28 +73,32 @@ template class Family<Counter>;
 template class Family<Gauge>;
 template class Family<Histogram>;
 
+MetricsRegistry::MetricsRegistry()
+    : registry_(std::make_shared<prometheus::Registry>()) {}
+MetricsRegistry::~MetricsRegistry() = default;
+
 CounterFamily* MetricsRegistry::AddCounter(std::string name, std::string help,
                                            std::vector<std::string> labels) {
-  bool unlabeled = labels.empty();
-  std::unique_ptr<CounterFamily> f(
-      new CounterFamily(std::move(name), std::move(help), std::move(labels)));
+  auto* native =
+      &prometheus::BuildCounter().Name(name).Help(help).Register(*registry_);
+  const bool unlabeled = labels.empty();
+  std::unique_ptr<CounterFamily> f(new CounterFamily(native, std::move(labels)));
   CounterFamily* raw = f.get();
   if (unlabeled) raw->WithLabels({});
   absl::MutexLock lock(&mu_);
-  entries_.push_back({Kind::kCounter, raw});
   counters_.push_back(std::move(f));
   return raw;
 }
 
 GaugeFamily* MetricsRegistry::AddGauge(std::string name, std::string help,
                                        std::vector<std::string> labels) {
-  bool unlabeled = labels.empty();
-  std::unique_ptr<GaugeFamily> f(
-      new GaugeFamily(std::move(name), std::move(help), std::move(labels)));
+  auto* native =
+      &prometheus::BuildGauge().Name(name).Help(help).Register(*registry_);
+  const bool unlabeled = labels.empty();
+  std::unique_ptr<GaugeFamily> f(new GaugeFamily(native, std::move(labels)));
   GaugeFamily* raw = f.get();
   if (unlabeled) raw->WithLabels({});
   absl::MutexLock lock(&mu_);
-  entries_.push_back({Kind::kGauge, raw});
   gauges_.push_back(std::move(f));
   return raw;
 }
@@ -178,13 +107,14 @@ HistogramFamily* MetricsRegistry::AddHistogram(std::string name,
                                                std::string help,
                                                std::vector<std::string> labels,
                                                std::vector<double> bounds) {
-  bool unlabeled = labels.empty();
-  std::unique_ptr<HistogramFamily> f(new HistogramFamily(
-      std::move(name), std::move(help), std::move(labels), std::move(bounds)));
+  auto* native =
+      &prometheus::BuildHistogram().Name(name).Help(help).Register(*registry_);
+  const bool unlabeled = labels.empty();
+  std::unique_ptr<HistogramFamily> f(
+      new HistogramFamily(native, std::move(labels), std::move(bounds)));
   HistogramFamily* raw = f.get();
   if (unlabeled) raw->WithLabels({});
   absl::MutexLock lock(&mu_);
-  entries_.push_back({Kind::kHistogram, raw});
   histograms_.push_back(std::move(f));
   return raw;
 }
@@ -196,64 +126,15 @@ void MetricsRegistry::AddCollector(std::function<void()> collect) {
 
 std::string MetricsRegistry::Render() const {
   std::vector<std::function<void()>> collectors;
-  std::vector<Entry> entries;
   {
     absl::MutexLock lock(&mu_);
     collectors = collectors_;
-    entries = entries_;
   }
-  for (const auto& c : collectors) c();
-
-  std::string out;
-  out.reserve(16 * 1024);
-  for (const Entry& e : entries) {
-    switch (e.kind) {
-      case Kind::kCounter: {
-        auto* f = static_cast<CounterFamily*>(e.family);
-        AppendHeader(f->name_, f->help_, "counter", &out);
-        absl::MutexLock lock(&f->mu_);
-        for (const auto& [values, c] : f->series_) {
-          AppendSample(f->name_, f->labels_, values, "", "", c->Value(), &out);
-        }
-        break;
-      }
-      case Kind::kGauge: {
-        auto* f = static_cast<GaugeFamily*>(e.family);
-        AppendHeader(f->name_, f->help_, "gauge", &out);
-        absl::MutexLock lock(&f->mu_);
-        for (const auto& [values, g] : f->series_) {
-          AppendSample(f->name_, f->labels_, values, "", "", g->Value(), &out);
-        }
-        break;
-      }
-      case Kind::kHistogram: {
-        auto* f = static_cast<HistogramFamily*>(e.family);
-        AppendHeader(f->name_, f->help_, "histogram", &out);
-        const std::string bucket = f->name_ + "_bucket";
-        const std::string sum = f->name_ + "_sum";
-        const std::string count = f->name_ + "_count";
-        absl::MutexLock lock(&f->mu_);
-        for (const auto& [values, h] : f->series_) {
-          uint64_t cumulative = 0;
-          const auto& bounds = h->bounds();
-          for (size_t i = 0; i < bounds.size(); ++i) {
-            cumulative += h->BucketCount(i);
-            AppendSample(bucket, f->labels_, values, "le",
-                         FormatMetricValue(bounds[i]),
-                         static_cast<double>(cumulative), &out);
-          }
-          cumulative += h->BucketCount(bounds.size());
-          AppendSample(bucket, f->labels_, values, "le", "+Inf",
-                       static_cast<double>(cumulative), &out);
-          AppendSample(sum, f->labels_, values, "", "", h->Sum(), &out);
-          AppendSample(count, f->labels_, values, "", "",
-                       static_cast<double>(cumulative), &out);
-        }
-        break;
-      }
-    }
+  {
+    absl::MutexLock lock(&render_mu_);
+    for (const auto& c : collectors) c();
   }
-  return out;
+  return prometheus::TextSerializer().Serialize(registry_->Collect());
 }
 
 std::string RouteLabel(std::string_view route_template) {
@@ -270,16 +151,6 @@ std::string RouteLabel(std::string_view route_template) {
   if (b == std::string::npos) return "root";
   size_t e = out.find_last_not_of('_');
   return out.substr(b, e - b + 1);
-}
-
-std::string FormatMetricValue(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-  char buf[64];
-  // Shortest round-trip form; integers print without a fraction.
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v);
-  if (ec != std::errc()) return absl::StrCat(v);
-  return std::string(buf, end);
 }
 
 ServerMetrics::ServerMetrics(const BuildInfo& build, std::string stats_tenant)

@@ -1,5 +1,5 @@
-// A small Prometheus registry: counters, gauges and histograms with labels,
-// rendered in the text exposition format (version 0.0.4) for /metrics.
+// Self-monitoring metrics on prometheus-cpp: counters, gauges and histograms
+// with labels, rendered in the text exposition format for /metrics.
 //
 //   MetricsRegistry registry;
 //   CounterFamily* pushes = registry.AddCounter(
@@ -9,26 +9,38 @@
 //   ok->Inc();
 //   std::string text = registry.Render();
 //
-// Families and series live as long as the registry; pointers to them stay
-// valid. Updating a series is lock-free; WithLabels takes a lock.
+// The registry, the series and the exposition are prometheus-cpp's; this
+// layer keeps label names positional (so call sites name values only) and
+// adds collectors that mirror counters kept elsewhere (StoreStats) before
+// each render. Families and series live as long as the registry; pointers
+// to them stay valid. Updating a series is lock-free; WithLabels takes a
+// lock.
 //
 // ServerMetrics (below) registers the metrics the andante server exposes,
 // under Tempo's names.
 #ifndef ANDANTE_SERVER_METRICS_H_
 #define ANDANTE_SERVER_METRICS_H_
 
-#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
-#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+
+namespace prometheus {
+class Counter;
+class Gauge;
+class Histogram;
+class Registry;
+template <typename T>
+class Family;
+}  // namespace prometheus
 
 namespace andante {
 struct StoreStats;
@@ -39,44 +51,40 @@ namespace andante::server {
 // A monotonically increasing value.
 class Counter {
  public:
-  void Inc(double v = 1) { value_.fetch_add(v, std::memory_order_relaxed); }
-  // Mirrors a counter kept elsewhere (e.g. StoreStats); the caller keeps it
-  // monotonic.
-  void Set(double v) { value_.store(v, std::memory_order_relaxed); }
-  double Value() const { return value_.load(std::memory_order_relaxed); }
+  explicit Counter(prometheus::Counter* counter) : counter_(counter) {}
+  void Inc(double v = 1);
+  // Mirrors a counter kept elsewhere (e.g. StoreStats): raises the value to
+  // `v`. Call only from a collector (collectors run one at a time); a lower
+  // `v` leaves the value as it is.
+  void Set(double v);
+  double Value() const;
 
  private:
-  std::atomic<double> value_{0};
+  prometheus::Counter* counter_;
 };
 
 // A value that goes up and down.
 class Gauge {
  public:
-  void Set(double v) { value_.store(v, std::memory_order_relaxed); }
-  void Add(double v) { value_.fetch_add(v, std::memory_order_relaxed); }
-  double Value() const { return value_.load(std::memory_order_relaxed); }
+  explicit Gauge(prometheus::Gauge* gauge) : gauge_(gauge) {}
+  void Set(double v);
+  void Add(double v);
+  double Value() const;
 
  private:
-  std::atomic<double> value_{0};
+  prometheus::Gauge* gauge_;
 };
 
-// Observations counted into fixed upper-bound buckets (+Inf implied).
+// Observations counted into fixed upper-bound buckets (+Inf implied; upper
+// bounds are inclusive).
 class Histogram {
  public:
-  explicit Histogram(const std::vector<double>* bounds);
+  explicit Histogram(prometheus::Histogram* histogram)
+      : histogram_(histogram) {}
   void Observe(double v);
 
-  // Cumulative counts are computed at render time from per-bucket counts.
-  const std::vector<double>& bounds() const { return *bounds_; }
-  uint64_t BucketCount(size_t i) const {  // i == bounds().size() is +Inf
-    return counts_[i].load(std::memory_order_relaxed);
-  }
-  double Sum() const { return sum_.load(std::memory_order_relaxed); }
-
  private:
-  const std::vector<double>* bounds_;
-  std::unique_ptr<std::atomic<uint64_t>[]> counts_;
-  std::atomic<double> sum_{0};
+  prometheus::Histogram* histogram_;
 };
 
 // The series of one metric name, one per distinct label-value tuple.
@@ -90,20 +98,20 @@ class Family {
 
  private:
   friend class MetricsRegistry;
-  Family(std::string name, std::string help, std::vector<std::string> labels,
+  using Native = std::conditional_t<
+      std::is_same_v<T, Counter>, prometheus::Counter,
+      std::conditional_t<std::is_same_v<T, Gauge>, prometheus::Gauge,
+                         prometheus::Histogram>>;
+  Family(prometheus::Family<Native>* family, std::vector<std::string> labels,
          std::vector<double> bounds = {})
-      : name_(std::move(name)),
-        help_(std::move(help)),
-        labels_(std::move(labels)),
-        bounds_(std::move(bounds)) {}
+      : family_(family), labels_(std::move(labels)), bounds_(std::move(bounds)) {}
   T* Get(std::vector<std::string> key);
 
-  const std::string name_;
-  const std::string help_;
+  prometheus::Family<Native>* const family_;
   const std::vector<std::string> labels_;
   const std::vector<double> bounds_;  // histograms only
-  mutable absl::Mutex mu_;
-  std::map<std::vector<std::string>, std::unique_ptr<T>> series_
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::vector<std::string>, std::unique_ptr<T>> series_
       ABSL_GUARDED_BY(mu_);
 };
 
@@ -113,7 +121,8 @@ using HistogramFamily = Family<Histogram>;
 
 class MetricsRegistry {
  public:
-  MetricsRegistry() = default;
+  MetricsRegistry();
+  ~MetricsRegistry();
   MetricsRegistry(const MetricsRegistry&) = delete;
   MetricsRegistry& operator=(const MetricsRegistry&) = delete;
 
@@ -131,24 +140,24 @@ class MetricsRegistry {
   // Runs before every Render, to refresh values mirrored from elsewhere.
   void AddCollector(std::function<void()> collect);
 
-  // The text exposition of every family, in registration order: # HELP and
-  // # TYPE lines, then one line per series (histograms: _bucket{le=...}
-  // cumulative, _sum, _count). Label values are escaped (\\, \", \n).
+  // The text exposition (version 0.0.4) of every family, by prometheus-cpp's
+  // TextSerializer, after running the collectors.
   std::string Render() const;
 
+  // The underlying registry, e.g. for a prometheus-cpp Exposer of an
+  // embedding program.
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+
  private:
-  enum class Kind { kCounter, kGauge, kHistogram };
-  struct Entry {
-    Kind kind;
-    void* family;
-  };
+  const std::shared_ptr<prometheus::Registry> registry_;
   mutable absl::Mutex mu_;
-  std::vector<Entry> entries_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<CounterFamily>> counters_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<GaugeFamily>> gauges_ ABSL_GUARDED_BY(mu_);
   std::vector<std::unique_ptr<HistogramFamily>> histograms_
       ABSL_GUARDED_BY(mu_);
   std::vector<std::function<void()>> collectors_ ABSL_GUARDED_BY(mu_);
+  // Held while collectors run, so mirrored counters are set one at a time.
+  mutable absl::Mutex render_mu_;
 };
 
 // Turns a route template into the `route` label Tempo uses (dskit's
@@ -156,10 +165,6 @@ class MetricsRegistry {
 // leading/trailing '_' are trimmed, the rest lower-cased; "" becomes "root"
 // ("/api/traces/{traceID}" -> "api_traces_traceid").
 std::string RouteLabel(std::string_view route_template);
-
-// Formats a sample value as Prometheus does (integers without a fraction,
-// +Inf, -Inf, NaN).
-std::string FormatMetricValue(double v);
 
 // The andante server's metrics, registered under Tempo's names.
 struct ServerMetrics {

@@ -18,9 +18,10 @@ namespace {
 constexpr char kExportRoute[] =
     "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 
-// TraceService with Export registered raw: gRPC hands over the request bytes
-// (a ByteBuffer) instead of a parsed ExportTraceServiceRequest, and the
-// bytes are split by SpanBatch::FromProto without building the message tree.
+// TraceService with Export registered raw: RawGrpcService hands over the
+// request bytes (decompressed) instead of a parsed ExportTraceServiceRequest,
+// and the bytes are split by SpanBatch::FromProto without building the
+// message tree.
 // Same method name, same synchronous threading as the generated service.
 class TraceServiceImpl final : public RawGrpcService {
  public:
@@ -28,6 +29,7 @@ class TraceServiceImpl final : public RawGrpcService {
                    ServerMetrics* metrics)
       : options_(options), store_(store), metrics_(metrics) {
     AddReceiverMethod(kExportRoute, RouteLabel(kExportRoute), metrics,
+                      options.max_recv_msg_size,
                       [this](grpc::ServerContext* context, std::string_view bytes) {
                         return Push(*context, bytes);
                       });

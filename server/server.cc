@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "andante/backend.h"
+#include "andante/s3.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "api_routes.h"
@@ -51,25 +53,93 @@ std::string HostPort(const std::string& host, int port) {
   return absl::StrCat(host, ":", port);
 }
 
+// Object-store request metrics under Tempo's names. The backend is opened
+// (and may already send requests) before the metrics registry exists, so
+// observations before Register are dropped.
+class BackendMetrics {
+ public:
+  void Register(MetricsRegistry& registry) {
+    duration_.store(registry.AddHistogram(
+        "tempodb_backend_request_duration_seconds",
+        "Time spent doing backend storage requests.",
+        {"operation", "status_code"},
+        {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}));
+    bytes_.store(registry.AddCounter(
+        "andante_backend_bytes_total",
+        "Bytes of object-store request and response bodies.", {"direction"}));
+  }
+  void Unregister() {
+    duration_.store(nullptr);
+    bytes_.store(nullptr);
+  }
+  void Observe(const S3RequestInfo& r) {
+    if (HistogramFamily* d = duration_.load(); d != nullptr) {
+      d->WithLabels({r.operation, std::to_string(r.status_code)})
+          ->Observe(absl::ToDoubleSeconds(r.duration));
+    }
+    if (CounterFamily* b = bytes_.load(); b != nullptr) {
+      b->WithLabels({"sent"})->Inc(static_cast<double>(r.bytes_sent));
+      b->WithLabels({"received"})->Inc(static_cast<double>(r.bytes_received));
+    }
+  }
+
+ private:
+  std::atomic<HistogramFamily*> duration_{nullptr};
+  std::atomic<CounterFamily*> bytes_{nullptr};
+};
+
+// The S3 backend plus Tempo's startup check (one LIST). Wrong credentials
+// or a missing bucket stop the start with S3's own error; an unreachable
+// store only warns here (Store::Open, which lists the bucket too, decides).
+absl::StatusOr<std::unique_ptr<Backend>> OpenS3(const S3Options& options) {
+  absl::StatusOr<std::unique_ptr<Backend>> backend = OpenS3Backend(options);
+  if (!backend.ok()) {
+    return absl::Status(backend.status().code(),
+                        absl::StrCat("storage.trace.s3: ",
+                                     backend.status().message()));
+  }
+  absl::StatusOr<std::vector<std::string>> tenants = (*backend)->List("");
+  if (!tenants.ok()) {
+    if (absl::IsUnavailable(tenants.status())) {
+      ANDANTE_LOG(kWarn, "s3 bucket unreachable at startup",
+                  {{"bucket", options.bucket},
+                   {"err", std::string(ToStd(tenants.status().message()))}});
+    } else {
+      return tenants.status();
+    }
+  }
+  return backend;
+}
+
 class ServerImpl final : public Server {
  public:
   explicit ServerImpl(const Config& config) : config_(config) {}
-  ~ServerImpl() override { Shutdown().IgnoreError(); }
+  ~ServerImpl() override {
+    Shutdown().IgnoreError();
+    backend_metrics_->Unregister();  // the registry goes before the store
+  }
 
   absl::Status Init() {
-    if (config_.backend != "local") {
+    if (config_.backend != "local" && config_.backend != "s3") {
       return absl::FailedPreconditionError(
           absl::StrCat("storage.trace.backend \"", config_.backend,
-                       "\" is not supported yet; only \"local\" is"));
+                       "\" is not supported yet; \"local\" and \"s3\" are"));
     }
-    if (absl::Status s = MakeDirs(config_.local_path, "block"); !s.ok()) {
-      return s;
+    if (config_.backend == "local") {
+      if (absl::Status s = MakeDirs(config_.local_path, "block"); !s.ok()) {
+        return s;
+      }
     }
     if (absl::Status s = MakeDirs(config_.store.wal.path, "WAL"); !s.ok()) {
       return s;
     }
+    S3Options s3 = config_.s3;
+    s3.observer = [families = backend_metrics_](const S3RequestInfo& r) {
+      families->Observe(r);
+    };
     absl::StatusOr<std::unique_ptr<Backend>> backend =
-        OpenLocalBackend(config_.local_path);
+        config_.backend == "s3" ? OpenS3(s3)
+                                : OpenLocalBackend(config_.local_path);
     if (!backend.ok()) return backend.status();
     StoreOptions options = config_.store;
     options.backend = std::shared_ptr<Backend>(std::move(*backend));
@@ -83,6 +153,7 @@ class ServerImpl final : public Server {
         ServerMetrics::BuildInfo{build.version, build.revision, build.branch,
                                  build.go_version},
         config_.multitenancy_enabled ? "" : std::string(kSingleTenant));
+    if (config_.backend == "s3") backend_metrics_->Register(metrics_->registry);
     metrics_->registry.AddCollector(
         [store = store_.get(), metrics = metrics_.get()] {
           metrics->UpdateFromStore(store->Stats());
@@ -286,6 +357,8 @@ class ServerImpl final : public Server {
   const Config config_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<ServerMetrics> metrics_;
+  std::shared_ptr<BackendMetrics> backend_metrics_ =
+      std::make_shared<BackendMetrics>();
   std::unique_ptr<HttpServer> http_;
   std::unique_ptr<GeneratorService> generator_;
   std::unique_ptr<ApiRoutes> api_;

@@ -19,6 +19,7 @@
 #include "block/block_list.h"
 #include "ingest/store_counters.h"
 #include "ingest/tenant_instance.h"
+#include "model/otlp_nesting.h"
 #include "model/trace_combiner.h"
 #include "model/span_batch.h"
 #include "model/trace_split.h"
@@ -226,8 +227,7 @@ class StoreImpl final : public Store {
         opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest>(
         &arena);
     // SpanBatch::FromProto accepted these bytes, so they parse.
-    if (!request->ParseFromArray(rep.proto.data(),
-                                 static_cast<int>(rep.proto.size()))) {
+    if (!internal::ParseOtlpMessage(rep.proto, request)) {
       ANDANTE_LOG(kError, "span tap: accepted push does not parse", {});
       return;
     }

@@ -16,19 +16,17 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "model/otlp_nesting.h"  // kMaxOtlpJsonDepth
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace andante::internal {
-
-// The deepest JSON nesting ParseOtlpJson accepts. A real request nests about
-// 12 levels plus its attribute values' own nesting.
-inline constexpr int kMaxOtlpJsonDepth = 64;
 
 // Decodes an OTLP/JSON ExportTraceServiceRequest into *out (cleared first).
 // Errors are INVALID_ARGUMENT with a message naming the problem and its JSON
 // path, e.g. "resourceSpans[0].scopeSpans[0].spans[3].traceId: length
 // mismatch: want 32 hex characters, got 30". Malformed JSON and nesting
-// deeper than kMaxOtlpJsonDepth are rejected the same way. Never throws.
+// deeper than kMaxOtlpJsonDepth (420: attribute values 100 levels deep, see
+// otlp_nesting.h) are rejected the same way. Never throws.
 // On error *out holds an unspecified partial request.
 absl::Status ParseOtlpJson(
     std::string_view json,

@@ -7,12 +7,11 @@
 // Push(request) would, and only bad or odd requests pay for the parse.
 #include "model/span_batch.h"
 
-#include <climits>
 #include <memory>
 #include <utility>
 
 #include "google/protobuf/arena.h"
-#include "model/protobuf_errors.h"
+#include "model/otlp_nesting.h"
 
 namespace andante {
 namespace {
@@ -69,12 +68,8 @@ absl::StatusOr<SpanBatch> SpanBatch::FromProto(std::string_view request) {
   google::protobuf::Arena arena;
   auto* parsed =
       google::protobuf::Arena::CreateMessage<ExportTraceServiceRequest>(&arena);
-  internal::ProtobufErrorCapture why;
-  if (request.size() > static_cast<size_t>(INT_MAX) ||
-      !parsed->ParseFromArray(request.data(),
-                              static_cast<int>(request.size()))) {
-    return absl::InvalidArgumentError(
-        why.Explain("proto: cannot parse invalid wire-format data"));
+  if (absl::Status s = internal::ParseOtlpRequest(request, parsed); !s.ok()) {
+    return s;
   }
   SplitParsed(*parsed, *rep);
   return SpanBatch(std::move(rep));

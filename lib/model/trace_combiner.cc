@@ -1,9 +1,9 @@
 #include "model/trace_combiner.h"
 
-#include <climits>
 #include <utility>
 
 #include "google/protobuf/io/coded_stream.h"
+#include "model/otlp_nesting.h"
 
 namespace andante::internal {
 namespace {
@@ -42,9 +42,7 @@ std::string SpanKey(const Span& span) {
 
 absl::Status TraceCombiner::Add(std::string_view traces_data) {
   TracesData parsed;
-  if (traces_data.size() > static_cast<size_t>(INT32_MAX) ||
-      !parsed.ParseFromArray(traces_data.data(),
-                             static_cast<int>(traces_data.size()))) {
+  if (!ParseOtlpMessage(traces_data, &parsed)) {
     return absl::DataLossError("stored trace data does not parse as TracesData");
   }
   for (ResourceSpans& rs : *parsed.mutable_resource_spans()) {

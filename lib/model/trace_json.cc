@@ -1,6 +1,13 @@
 #include "model/trace_json.h"
 
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/json_util.h"
@@ -11,10 +18,151 @@ namespace {
 
 using ::google::protobuf::io::CodedOutputStream;
 using ::google::protobuf::internal::WireFormatLite;
+using ::opentelemetry::proto::common::v1::AnyValue;
+using ::opentelemetry::proto::common::v1::KeyValue;
 using ::opentelemetry::proto::trace::v1::TracesData;
 
 constexpr std::string_view kResourceSpansKey = R"("resourceSpans":)";
 constexpr std::string_view kBatchesKey = R"("batches":)";
+
+// protobuf's JSON printer (3.21) refuses messages nested deeper than 64
+// levels ("Message too deep"), while stored traces may nest attribute values
+// 100 levels and more (otlp_nesting.h). Values at or below kSpliceDepth
+// message levels are therefore printed on their own and spliced into the
+// text in place of a marker: the output is the same as one print would be.
+constexpr int kSpliceDepth = 32;
+
+// Moves attribute values nested too deep for the printer out of a message,
+// leaving a marker string in their place, and splices their JSON back in.
+class Splicer {
+ public:
+  Splicer() : nonce_(absl::StrCat(absl::Hex(absl::Uniform<uint64_t>(bitgen_)),
+                                  absl::Hex(absl::Uniform<uint64_t>(bitgen_)))) {}
+
+  // Detaches what is too deep below the attribute values of `kvs`, whose
+  // KeyValues sit at message depth `depth`.
+  void DetachAll(google::protobuf::RepeatedPtrField<KeyValue>* kvs, int depth) {
+    for (KeyValue& kv : *kvs) {
+      if (kv.has_value()) Detach(kv.mutable_value(), depth + 1);
+    }
+  }
+
+  // `v` sits at message depth `depth`.
+  void Detach(AnyValue* v, int depth) {
+    if (!v->has_array_value() && !v->has_kvlist_value()) return;
+    if (depth >= kSpliceDepth) {
+      const std::string marker = absl::StrCat("andante-splice-", nonce_, "-", detached_.size());
+      detached_.emplace_back(std::move(*v));
+      v->Clear();
+      v->set_string_value(marker);
+      return;
+    }
+    if (v->has_array_value()) {
+      for (AnyValue& e : *v->mutable_array_value()->mutable_values()) Detach(&e, depth + 2);
+    } else {
+      DetachAll(v->mutable_kvlist_value()->mutable_values(), depth + 2);
+    }
+  }
+
+  // `json` (the print of the detached message) with every marker replaced by
+  // the JSON of its value. False if a value does not print.
+  bool Splice(std::string* json) {
+    std::vector<std::pair<std::string, std::string>> replacements;
+    replacements.reserve(detached_.size());
+    for (size_t i = 0; i < detached_.size(); ++i) {
+      std::string value_json;
+      if (!PrintValue(&detached_[i], &value_json)) return false;
+      replacements.emplace_back(
+          absl::StrCat("{\"stringValue\":\"andante-splice-", nonce_, "-", i, "\"}"),
+          std::move(value_json));
+    }
+    if (!replacements.empty()) *json = absl::StrReplaceAll(*json, replacements);
+    return true;
+  }
+
+ private:
+  // `v` as JSON, spliced as deep as it goes (one level of recursion per
+  // kSpliceDepth levels of nesting).
+  static bool PrintValue(AnyValue* v, std::string* out) {
+    Splicer inner;
+    inner.Detach(v, 0);
+    return google::protobuf::util::MessageToJsonString(*v, out).ok() &&
+           inner.Splice(out);
+  }
+
+  absl::BitGen bitgen_;
+  const std::string nonce_;
+  std::vector<AnyValue> detached_;
+};
+
+// Whether `v`, at message depth `depth`, nests too deep for one print.
+bool TooDeep(const AnyValue& v, int depth) {
+  if (v.has_array_value()) {
+    if (depth >= kSpliceDepth) return true;
+    for (const AnyValue& e : v.array_value().values()) {
+      if (TooDeep(e, depth + 2)) return true;
+    }
+  } else if (v.has_kvlist_value()) {
+    if (depth >= kSpliceDepth) return true;
+    for (const KeyValue& kv : v.kvlist_value().values()) {
+      if (TooDeep(kv.value(), depth + 3)) return true;
+    }
+  }
+  return false;
+}
+
+bool TooDeep(const google::protobuf::RepeatedPtrField<KeyValue>& kvs, int depth) {
+  for (const KeyValue& kv : kvs) {
+    if (TooDeep(kv.value(), depth + 1)) return true;
+  }
+  return false;
+}
+
+// Whether any attribute value of `trace` nests too deep for one print.
+// Depths: TracesData 0, ResourceSpans 1, Resource and ScopeSpans 2, scope
+// and span 3, event and link 4; their KeyValues one more.
+bool TooDeep(const TracesData& trace) {
+  for (const auto& rs : trace.resource_spans()) {
+    if (TooDeep(rs.resource().attributes(), 3)) return true;
+    for (const auto& ss : rs.scope_spans()) {
+      if (TooDeep(ss.scope().attributes(), 4)) return true;
+      for (const auto& span : ss.spans()) {
+        if (TooDeep(span.attributes(), 4)) return true;
+        for (const auto& e : span.events()) {
+          if (TooDeep(e.attributes(), 5)) return true;
+        }
+        for (const auto& l : span.links()) {
+          if (TooDeep(l.attributes(), 5)) return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
+// Detaches every attribute value of `trace` too deep for one print (same
+// depths as above).
+void DetachTooDeep(TracesData* trace, Splicer* splicer) {
+  for (auto& rs : *trace->mutable_resource_spans()) {
+    if (rs.has_resource()) {
+      splicer->DetachAll(rs.mutable_resource()->mutable_attributes(), 3);
+    }
+    for (auto& ss : *rs.mutable_scope_spans()) {
+      if (ss.has_scope()) {
+        splicer->DetachAll(ss.mutable_scope()->mutable_attributes(), 4);
+      }
+      for (auto& span : *ss.mutable_spans()) {
+        splicer->DetachAll(span.mutable_attributes(), 4);
+        for (auto& e : *span.mutable_events()) {
+          splicer->DetachAll(e.mutable_attributes(), 5);
+        }
+        for (auto& l : *span.mutable_links()) {
+          splicer->DetachAll(l.mutable_attributes(), 5);
+        }
+      }
+    }
+  }
+}
 
 // TracesData as proto3 JSON. protobuf's printer with default options matches
 // gogo jsonpb's defaults: json_name keys, int64 as strings, bytes as base64,
@@ -23,12 +171,19 @@ constexpr std::string_view kBatchesKey = R"("batches":)";
 std::string TracesDataJson(const TracesData& trace) {
   std::string out;
   google::protobuf::util::JsonPrintOptions options;
-  if (!google::protobuf::util::MessageToJsonString(trace, &out, options).ok()) {
-    // Only reachable with strings that are not UTF-8, which a parsed proto3
-    // message cannot hold. Serve an empty trace rather than broken JSON.
-    return "{}";
+  bool printed;
+  if (!TooDeep(trace)) {
+    printed = google::protobuf::util::MessageToJsonString(trace, &out, options).ok();
+  } else {
+    TracesData shallow = trace;
+    Splicer splicer;
+    DetachTooDeep(&shallow, &splicer);
+    printed = google::protobuf::util::MessageToJsonString(shallow, &out, options).ok() &&
+              splicer.Splice(&out);
   }
-  return out;
+  // Only fails with strings that are not UTF-8, which a parsed proto3
+  // message cannot hold. Serve an empty trace rather than broken JSON.
+  return printed ? out : "{}";
 }
 
 }  // namespace

@@ -13,6 +13,8 @@
 #include "google/protobuf/stubs/common.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/wire_format_lite.h"
+#include "model/otlp_nesting.h"
+#include "model/otlp_wire_schema.h"
 #include "model/wire_reader.h"
 
 namespace andante::internal {
@@ -216,8 +218,9 @@ void CollectScopeSpans(const ResourceSpans& rs, std::deque<ScopeSpans>* legacy,
     }
     // InstrumentationLibrarySpans{1 library{1 name, 2 version}, 2 spans,
     // 3 schema_url} is wire-compatible with ScopeSpans.
+    // It sits where a ScopeSpans does: two levels below the request.
     ScopeSpans& parsed = legacy->emplace_back();
-    if (parsed.ParseFromString(field.length_delimited())) {
+    if (ParseOtlpMessage(field.length_delimited(), &parsed, /*depth=*/2)) {
       out->push_back(&parsed);
     } else {
       legacy->pop_back();
@@ -238,103 +241,19 @@ void CollectScopeSpans(const ResourceSpans& rs, std::deque<ScopeSpans>* legacy,
 //     end of the enclosing message; fixed fields past the end;
 //   - string fields of known messages (proto3) that are not valid UTF-8,
 //     checked with protobuf's own validator;
-//   - nesting deeper than 100 messages or groups.
+//   - nesting deeper than the recursion limit, which every parse of OTLP
+//     data here raises to kMaxOtlpMessageDepth (otlp_nesting.h).
 // The walker rejects groups outright (unknown fields only, in practice
-// never sent), tags that overflow 32 bits, and nesting deeper than 64.
-// A known field with an unexpected wire type is an unknown field to
-// protobuf, and to the walker too.
+// never sent), tags that overflow 32 bits, and nesting deeper than
+// kMaxOtlpMessageDepth too. A known field with an unexpected wire type is an
+// unknown field to protobuf, and to the walker too.
 
-constexpr int kMaxDepth = 64;
+constexpr int kMaxDepth = kMaxOtlpMessageDepth;
 
-// The messages below a ScopeSpans' spans and in a resource or scope, as far
-// as parsing them can fail: their string and message fields.
-enum class Msg : uint8_t {
-  kOpaque,  // no field needs checking (the levels the walker handles itself)
-  kResource,
-  kEntityRef,
-  kScope,
-  kKeyValue,
-  kAnyValue,
-  kArrayValue,
-  kKeyValueList,
-  kSpan,
-  kEvent,
-  kLink,
-  kStatus,
-};
-
-enum class Kind : uint8_t { kOther, kString, kMessage };
-
-struct FieldKind {
-  Kind kind = Kind::kOther;
-  Msg msg = Msg::kOpaque;
-};
-
-constexpr FieldKind kString{Kind::kString, Msg::kOpaque};
-constexpr FieldKind MessageOf(Msg m) { return FieldKind{Kind::kMessage, m}; }
-
-// Field numbers and types as in lib/proto/opentelemetry (trace, common,
-// resource). bytes and scalar fields need no check beyond the wire format.
-FieldKind Lookup(Msg m, uint32_t field) {
-  switch (m) {
-    case Msg::kOpaque:
-      return {};
-    case Msg::kResource:  // 1 attributes, 2 dropped_attributes_count, 3 entity_refs
-      if (field == 1) return MessageOf(Msg::kKeyValue);
-      if (field == 3) return MessageOf(Msg::kEntityRef);
-      return {};
-    case Msg::kEntityRef:  // 1 schema_url, 2 type, 3 id_keys, 4 description_keys
-      if (field >= 1 && field <= 4) return kString;
-      return {};
-    case Msg::kScope:  // 1 name, 2 version, 3 attributes, 4 dropped
-      if (field == 1 || field == 2) return kString;
-      if (field == 3) return MessageOf(Msg::kKeyValue);
-      return {};
-    case Msg::kKeyValue:  // 1 key, 2 value
-      if (field == 1) return kString;
-      if (field == 2) return MessageOf(Msg::kAnyValue);
-      return {};
-    case Msg::kAnyValue:  // 1 string, 5 array, 6 kvlist; 2-4, 7 scalars/bytes
-      if (field == 1) return kString;
-      if (field == 5) return MessageOf(Msg::kArrayValue);
-      if (field == 6) return MessageOf(Msg::kKeyValueList);
-      return {};
-    case Msg::kArrayValue:
-      if (field == 1) return MessageOf(Msg::kAnyValue);
-      return {};
-    case Msg::kKeyValueList:
-      if (field == 1) return MessageOf(Msg::kKeyValue);
-      return {};
-    case Msg::kSpan:  // 3 trace_state, 5 name, 9 attributes, 11 events,
-                      // 13 links, 15 status
-      switch (field) {
-        case 3:
-        case 5:
-          return kString;
-        case 9:
-          return MessageOf(Msg::kKeyValue);
-        case 11:
-          return MessageOf(Msg::kEvent);
-        case 13:
-          return MessageOf(Msg::kLink);
-        case 15:
-          return MessageOf(Msg::kStatus);
-      }
-      return {};
-    case Msg::kEvent:  // 2 name, 3 attributes
-      if (field == 2) return kString;
-      if (field == 3) return MessageOf(Msg::kKeyValue);
-      return {};
-    case Msg::kLink:  // 3 trace_state, 4 attributes
-      if (field == 3) return kString;
-      if (field == 4) return MessageOf(Msg::kKeyValue);
-      return {};
-    case Msg::kStatus:  // 2 message
-      if (field == 2) return kString;
-      return {};
-  }
-  return {};
-}
+using otlp_wire::FieldKind;
+using otlp_wire::Kind;
+using otlp_wire::Lookup;
+using otlp_wire::Msg;
 
 bool CheckMessage(Msg m, std::string_view bytes, int depth);
 

@@ -67,12 +67,14 @@ absl::StatusOr<std::vector<TraceFragment>> SplitByTrace(
 // request; the fragments then parse equal to SplitByTrace's on the parsed
 // request (bytes may differ: unknown fields stay where they were, default
 // values sent explicitly are kept). Returns false, with `*fragments`
-// unspecified, for anything it does not handle: bytes protobuf would reject,
-// invalid IDs, and rare shapes protobuf accepts (groups, a resource or scope
-// field sent twice, a span with two trace_id fields, nesting deeper than 64,
-// a legacy field-1000 entry it cannot read). The caller then parses the
-// request and calls SplitByTrace, which decides and explains. The
-// guarantee that matters: bytes this function accepts always parse.
+// unspecified, for anything it does not handle: bytes protobuf would reject
+// (nesting deeper than kMaxOtlpMessageDepth included), invalid IDs, and rare
+// shapes protobuf accepts (groups, a resource or scope field sent twice, a
+// span with two trace_id fields, a legacy field-1000 entry it cannot read).
+// The caller then parses the request (ParseOtlpRequest) and calls
+// SplitByTrace, which decides and explains. The guarantee that matters:
+// bytes this function accepts always parse with ParseOtlpMessage, and so do
+// the fragments.
 bool SplitSerializedByTrace(std::string_view request,
                             std::vector<TraceFragment>* fragments);
 

@@ -19,7 +19,7 @@ namespace {
 constexpr size_t kMinChunk = 16 * 1024;
 
 absl::Status TooLarge(std::string_view encoding, size_t max_output) {
-  return absl::InvalidArgumentError(absl::StrCat(
+  return absl::ResourceExhaustedError(absl::StrCat(
       ToAbsl(encoding), ": decompressed body exceeds the limit of ", max_output,
       " bytes"));
 }

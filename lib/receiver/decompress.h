@@ -3,7 +3,9 @@
 // Every decoder stops as soon as its output would exceed `max_output`, while
 // inflating, so a small compressed body that expands to gigabytes (a "gzip
 // bomb") costs at most `max_output` bytes of memory and the CPU to produce
-// them. Errors are INVALID_ARGUMENT and name the encoding:
+// them. Errors name the encoding: RESOURCE_EXHAUSTED for output over the
+// limit, INVALID_ARGUMENT for a corrupt stream. The HTTP receivers and the
+// gRPC receivers (grpc_message.h) decompress with these decoders.
 //
 //   std::string out;
 //   absl::Status s = Decompress(ContentEncoding::kGzip, body, 20 << 20, &out);
@@ -39,8 +41,10 @@ absl::StatusOr<ContentEncoding> ParseContentEncoding(std::string_view header);
 std::string_view ContentEncodingName(ContentEncoding encoding);
 
 // Replaces `*out` with `input` decoded per `encoding`. INVALID_ARGUMENT when
-// the input is corrupt or truncated, or when the output would exceed
-// `max_output` bytes (checked while decoding). `*out` keeps its capacity so
+// the input is corrupt or truncated; RESOURCE_EXHAUSTED "<encoding>:
+// decompressed body exceeds the limit of <max_output> bytes" when the output
+// would exceed `max_output` bytes (checked while decoding, so at most
+// max_output + 1 bytes are ever produced). `*out` keeps its capacity so
 // callers can reuse one buffer; its content is unspecified after an error.
 // REQUIRES: encoding != kIdentity (callers use `input` directly).
 absl::Status Decompress(ContentEncoding encoding, std::string_view input,

@@ -1,13 +1,12 @@
 #include "receiver/otlp_http.h"
 
-#include <climits>
 #include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "model/otlp_json.h"
-#include "model/protobuf_errors.h"
+#include "model/otlp_nesting.h"
 #include "receiver/decompress.h"
 #include "util/strings.h"
 
@@ -131,14 +130,9 @@ OtlpHttpDecodeResult Decode(const OtlpHttpInput& in,
   if (r.encoding == OtlpEncoding::kProtobuf && protobuf_payload != nullptr) {
     *protobuf_payload = payload;
   } else if (r.encoding == OtlpEncoding::kProtobuf) {
-    // ParseFromArray takes an int; the limit keeps payloads far below.
-    ProtobufErrorCapture why;
-    if (payload.size() > static_cast<size_t>(INT_MAX) ||
-        !out->ParseFromArray(payload.data(),
-                             static_cast<int>(payload.size()))) {
+    if (absl::Status s = ParseOtlpRequest(payload, out); !s.ok()) {
       out->Clear();
-      return BadRequest(
-          media, why.Explain("proto: cannot parse invalid wire-format data"));
+      return BadRequest(media, ToStd(s.message()));
     }
   } else {
     absl::Status s = ParseOtlpJson(payload, out);

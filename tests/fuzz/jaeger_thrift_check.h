@@ -13,7 +13,7 @@
 #include <string_view>
 
 #include "receiver/jaeger/jaeger_thrift.h"
-#include "receiver/jaeger/jaeger_thrift_reference.h"
+#include "tests/testing/jaeger_thrift_reference.h"
 #include "translated_request_check.h"
 
 namespace andante::fuzz {

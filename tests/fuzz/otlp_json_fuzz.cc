@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "model/otlp_json.h"
+#include "model/otlp_nesting.h"
 #include "model/trace_split.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -21,7 +22,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (fragments.ok()) {
     for (const auto& fragment : *fragments) {
       opentelemetry::proto::trace::v1::TracesData parsed;
-      if (!parsed.ParseFromString(fragment.data)) std::abort();
+      if (!andante::internal::ParseOtlpMessage(fragment.data, &parsed)) std::abort();
     }
   }
   return 0;

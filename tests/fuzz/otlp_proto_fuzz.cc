@@ -8,11 +8,13 @@
 #include <vector>
 
 #include "google/protobuf/stubs/logging.h"
+#include "model/otlp_nesting.h"
 #include "model/trace_combiner.h"
 #include "model/trace_split.h"
 
 namespace {
 
+using ::andante::internal::ParseOtlpMessage;
 using ::andante::internal::SplitByTrace;
 using ::andante::internal::TraceCombiner;
 using ::andante::internal::SplitSerializedByTrace;
@@ -48,8 +50,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<TraceFragment> wire;
   const bool wire_ok = SplitSerializedByTrace(bytes, &wire);
 
+  // Parsed as every OTLP path parses (protobuf's recursion limit raised to
+  // kMaxOtlpMessageDepth).
   ExportTraceServiceRequest request;
-  if (!request.ParseFromArray(data, static_cast<int>(size))) {
+  if (!ParseOtlpMessage(bytes, &request)) {
     Check(!wire_ok);
     return 0;
   }
@@ -67,8 +71,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             a.start_unix_nano == b.start_unix_nano &&
             a.end_unix_nano == b.end_unix_nano);
       TracesData pa, pb;
-      Check(pa.ParseFromString(a.data));
-      Check(pb.ParseFromString(b.data));
+      Check(ParseOtlpMessage(a.data, &pa));
+      Check(ParseOtlpMessage(b.data, &pb));
       Check(pa.SerializeAsString() == pb.SerializeAsString());
     }
   }

@@ -63,7 +63,8 @@ export function closeTracer(tracer) {
 // --- Jaeger gRPC ------------------------------------------------------------
 
 let collectorPackage;
-export function jaegerGrpcClient(srv) {
+// `options`: grpc-js channel options (e.g. 'grpc.default_compression_algorithm').
+export function jaegerGrpcClient(srv, options = {}) {
   if (!collectorPackage) {
     const def = protoLoader.loadSync('jaeger/api_v2/collector.proto', {
       includeDirs: [PROTO_DIR, '/usr/include'],
@@ -72,7 +73,7 @@ export function jaegerGrpcClient(srv) {
     collectorPackage = grpc.loadPackageDefinition(def).jaeger.api_v2;
   }
   return new collectorPackage.CollectorService(`127.0.0.1:${srv.jaegerGrpcPort}`,
-    grpc.credentials.createInsecure());
+    grpc.credentials.createInsecure(), options);
 }
 
 // PostSpans as a promise; resolves to {err, res}.

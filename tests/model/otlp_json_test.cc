@@ -221,11 +221,15 @@ TEST(OtlpJsonTest, DeepNestingRejected) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("nesting"), std::string::npos) << s.message();
 
-  // Deeply nested attribute values, within a valid structure.
+  // Attribute values nested past the limit (three JSON levels per array),
+  // within a valid structure.
   std::string value = R"({"stringValue":"leaf"})";
-  for (int i = 0; i < 40; ++i) value = R"({"arrayValue":{"values":[)" + value + "]}}";
+  for (int i = 0; i < kMaxOtlpJsonDepth / 3; ++i) {
+    value = R"({"arrayValue":{"values":[)" + value + "]}}";
+  }
   s = ParseOtlpJson(WithSpan(R"("attributes":[{"key":"k","value":)" + value + "}]"), &req);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(s.message(), "invalid JSON: JSON nesting deeper than 420 levels");
 
   // Moderate nesting is fine.
   value = R"({"stringValue":"leaf"})";

@@ -1,5 +1,7 @@
 #include "model/trace_json.h"
 
+#include "google/protobuf/util/json_util.h"
+
 #include <string>
 
 #include "andante/ids.h"
@@ -130,6 +132,38 @@ TEST(TraceJsonTest, ProtoRoundTrip) {
   ASSERT_TRUE(built.mutable_trace()->ParseFromString(td.SerializeAsString()));
   built.mutable_metrics()->set_inspectedbytes(7);
   EXPECT_EQ(TraceByIdResponseProtoV2(td, 7), built.SerializeAsString());
+}
+
+
+// Values nested deeper than protobuf's JSON printer goes in one print are
+// printed apart and spliced in; where one print still works, the text must
+// be identical to it.
+TEST(TraceJsonTest, DeepValuesPrintAsOnePrintWould) {
+  TracesData td = ExampleTrace();
+  Span* span = td.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(0);
+  // Span attribute values at depth 5: 14 list levels reach depth 47, which
+  // one print handles and the splicing (from depth 32) cuts; plus an array
+  // of lists and a sibling that stays shallow.
+  auto* value = span->add_attributes();
+  value->set_key("deep");
+  auto* v = value->mutable_value();
+  for (int i = 0; i < 14; ++i) {
+    auto* kv = v->mutable_kvlist_value()->add_values();
+    kv->set_key("k");
+    if (i % 3 == 0) {
+      v->mutable_kvlist_value()->add_values()->set_key("sibling");
+    }
+    v = kv->mutable_value();
+    if (i == 7) {
+      v = v->mutable_array_value()->add_values();
+      v->set_double_value(0.5);  // replaced below by the list it leads to
+    }
+  }
+  v->set_string_value("leaf \"<quoted>\"");
+  std::string direct;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(td, &direct).ok());
+  std::string v2 = TraceByIdResponseJsonV2(td, 0);
+  EXPECT_EQ(v2, R"({"trace":)" + direct + R"(,"metrics":{}})");
 }
 
 }  // namespace

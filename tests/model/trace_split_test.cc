@@ -1,6 +1,8 @@
 #include "model/trace_combiner.h"
 #include "model/trace_split.h"
 
+#include "model/otlp_nesting.h"
+
 #include <functional>
 #include <random>
 #include <string>
@@ -440,8 +442,8 @@ void ExpectSameFragments(const std::vector<TraceFragment>& wire,
     EXPECT_EQ(wire[i].end_unix_nano, parsed[i].end_unix_nano) << i;
     EXPECT_EQ(wire[i].span_count, parsed[i].span_count) << i;
     TracesData a, b;
-    ASSERT_TRUE(a.ParseFromString(wire[i].data)) << i;
-    ASSERT_TRUE(b.ParseFromString(parsed[i].data)) << i;
+    ASSERT_TRUE(ParseOtlpMessage(wire[i].data, &a)) << i;
+    ASSERT_TRUE(ParseOtlpMessage(parsed[i].data, &b)) << i;
     EXPECT_EQ(a.SerializeAsString(), b.SerializeAsString()) << i;
   }
 }
@@ -456,7 +458,7 @@ bool CheckWireSplit(const std::string& bytes, Wire expect = Wire::kMaySplit) {
   std::vector<TraceFragment> wire;
   const bool accepted = SplitSerializedByTrace(bytes, &wire);
   ExportTraceServiceRequest req;
-  if (!req.ParseFromString(bytes)) {
+  if (!ParseOtlpMessage(bytes, &req)) {
     EXPECT_FALSE(accepted) << "accepted bytes protobuf rejects";
     return accepted;
   }
@@ -738,13 +740,19 @@ std::string NestedRequest(int depth) {
 
 TEST(SplitSerializedByTraceTest, DeepNesting) {
   // Request 0, ResourceSpans 1, ScopeSpans 2, Span 3, KeyValue 4, AnyValue 5,
-  // then two levels per ArrayValue. Protobuf stops past 100; the walker
-  // leaves everything past 64 to it.
-  EXPECT_TRUE(CheckWireSplit(NestedRequest(10), Wire::kMustSplit));
-  EXPECT_TRUE(CheckWireSplit(NestedRequest(29), Wire::kMustSplit));
-  for (int depth : {30, 40, 47, 48, 49, 60, 1000}) {
+  // then two levels per ArrayValue. Both the walker and every parse of OTLP
+  // data (ParseOtlpMessage) stop past kMaxOtlpMessageDepth.
+  constexpr int kDeepestArrays = (kMaxOtlpMessageDepth - 5) / 2;
+  static_assert(kDeepestArrays >= kMinAnyValueNesting);
+  for (int depth : {10, 29, 31, 32, 60, kMinAnyValueNesting, kDeepestArrays}) {
+    SCOPED_TRACE(depth);
+    EXPECT_TRUE(CheckWireSplit(NestedRequest(depth), Wire::kMustSplit));
+  }
+  for (int depth : {kDeepestArrays + 1, 1000, 20000}) {
     SCOPED_TRACE(depth);
     EXPECT_FALSE(CheckWireSplit(NestedRequest(depth)));
+    ExportTraceServiceRequest req;
+    EXPECT_FALSE(ParseOtlpMessage(NestedRequest(depth), &req));
   }
 }
 

@@ -22,7 +22,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "jaeger_types.h"
-#include "receiver/jaeger/jaeger_thrift_reference.h"
+#include "tests/testing/jaeger_thrift_reference.h"
 #include "receiver/jaeger/jaeger_translate.h"
 #include "util/strings.h"
 

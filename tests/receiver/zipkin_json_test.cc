@@ -20,7 +20,7 @@
 #include "receiver/zipkin/zipkin_decode.h"
 #include "receiver/zipkin/zipkin_json_sax.h"
 #include "receiver/zipkin/zipkin_json_simd.h"
-#include "receiver/zipkin/zipkin_test_encoder.h"
+#include "tests/testing/zipkin_test_encoder.h"
 #include "receiver/zipkin/zipkin_v1_json.h"
 #include "util/strings.h"
 

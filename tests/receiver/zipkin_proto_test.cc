@@ -11,7 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "receiver/zipkin/zipkin_decode.h"
-#include "receiver/zipkin/zipkin_test_encoder.h"
+#include "tests/testing/zipkin_test_encoder.h"
 #include "zipkin/zipkin.pb.h"
 
 namespace andante::internal {

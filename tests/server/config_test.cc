@@ -120,12 +120,18 @@ TEST(ConfigTest, SharedExampleV210) {
   EXPECT_THAT(cfg.unsupported, Not(Contains("storage.trace.backend: local")));
 }
 
-TEST(ConfigTest, S3BackendLoadsAndIsListed) {
+TEST(ConfigTest, S3BackendLoads) {
   Config cfg = MustParse(ReadTestData("tempo_v2_10_s3.yaml"));
   EXPECT_EQ(cfg.backend, "s3");
-  EXPECT_THAT(cfg.unsupported, Contains("storage.trace.backend: s3"));
-  EXPECT_THAT(cfg.unsupported, Contains("storage.trace.s3.bucket"));
-  EXPECT_THAT(cfg.unsupported, Contains("storage.trace.s3.secret_key"));
+  EXPECT_EQ(cfg.s3.bucket, "tempo");
+  EXPECT_EQ(cfg.s3.endpoint, "minio:9000");
+  EXPECT_EQ(cfg.s3.access_key, "tempo");
+  EXPECT_EQ(cfg.s3.secret_key, "supersecret");
+  EXPECT_TRUE(cfg.s3.insecure);
+  EXPECT_FALSE(cfg.s3.forcepathstyle);
+  EXPECT_THAT(cfg.unsupported, Not(Contains("storage.trace.backend: s3")));
+  EXPECT_THAT(cfg.unsupported, Not(Contains("storage.trace.s3.bucket")));
+  EXPECT_THAT(cfg.unsupported, Not(Contains("storage.trace.s3.secret_key")));
   // usage_report is cluster plumbing: accepted silently.
   EXPECT_THAT(cfg.unsupported, Not(Contains("usage_report")));
 }
@@ -284,7 +290,30 @@ TEST(ConfigTest, AllDocumentedKeys) {
   EXPECT_EQ(cfg.receivers.jaeger_thrift_binary.endpoint, "0.0.0.0:6832");
   EXPECT_FALSE(cfg.store.ingester.flush_all_on_shutdown);
   EXPECT_EQ(cfg.store.ingester.max_bytes_per_trace, 5'000'000u);
-  EXPECT_THAT(cfg.unsupported, Contains("storage.trace.s3.bucket"));
+  // Every storage.trace.s3 key loads; what the S3 backend cannot apply is
+  // reported.
+  EXPECT_EQ(cfg.s3.bucket, "tempo");
+  EXPECT_EQ(cfg.s3.prefix, "p");
+  EXPECT_EQ(cfg.s3.endpoint, "s3.us-east-2.amazonaws.com");
+  EXPECT_EQ(cfg.s3.region, "us-east-2");
+  EXPECT_EQ(cfg.s3.session_token, "t");
+  EXPECT_EQ(cfg.s3.storage_class, "STANDARD");
+  EXPECT_EQ(cfg.s3.tls_ca_path, "/ca");
+  EXPECT_EQ(cfg.s3.bucket_lookup, S3BucketLookup::kAuto);
+  for (const char* key :
+       {"storage.trace.s3.bucket", "storage.trace.s3.endpoint",
+        "storage.trace.s3.secret_key", "storage.trace.s3.part_size",
+        "storage.trace.s3.forcepathstyle"}) {
+    EXPECT_THAT(cfg.unsupported, Not(Contains(key)));
+  }
+  for (const char* key :
+       {"storage.trace.s3.sse", "storage.trace.s3.tags",
+        "storage.trace.s3.metadata", "storage.trace.s3.signature_v2",
+        "storage.trace.s3.hedge_requests_at",
+        "storage.trace.s3.tls_server_name",
+        "storage.trace.s3.list_blocks_concurrency"}) {
+    EXPECT_THAT(cfg.unsupported, Contains(key));
+  }
   EXPECT_THAT(cfg.unsupported, Contains("distributor.receivers.kafka"));
   EXPECT_THAT(cfg.unsupported,
               Contains("overrides.per_tenant_override_period"));
@@ -638,7 +667,8 @@ TEST(FlagsTest, CompatibilityFlags) {
   ASSERT_TRUE(f.ok()) << f.status();
   cfg = LoadConfig(*f, FakeEnv({}));
   ASSERT_TRUE(cfg.ok()) << cfg.status();
-  EXPECT_THAT(cfg->unsupported, Contains("storage.trace.backend: s3"));
+  EXPECT_EQ(cfg->backend, "s3");
+  EXPECT_THAT(cfg->unsupported, Not(Contains("storage.trace.backend: s3")));
   EXPECT_FALSE(cfg->multitenancy_enabled);
 }
 

@@ -5,9 +5,7 @@
 #include <cstdint>
 #include <cstring>
 #include <deque>
-#include <exception>
 #include <limits>
-#include <new>
 #include <string>
 #include <utility>
 #include <vector>
@@ -68,13 +66,6 @@ constexpr uint64_t kElementBytes =
 constexpr uint64_t kListMemoryFactor = 48;
 constexpr uint64_t kListMemoryFloor = 1 << 20;
 
-// A decoding failure: what went wrong and the input offset where the item
-// that failed starts. Thrown inside the decoder, turned into a Status at
-// the boundary; never escapes.
-struct DecodeError {
-  std::string message;
-  size_t offset;
-};
 
 // --- The decoded message, as views into the input ----------------------------
 
@@ -143,9 +134,15 @@ struct RawProcess {
 // (Agent.emitBatch's arguments, Batch, Process, Span, Tag, Log, SpanRef),
 // in the compact or the binary protocol, with strings as views into the
 // input. It accepts exactly what libthrift 0.17's protocols and generated
-// readers did (jaeger_thrift_reference.cc), including their checks of
+// readers did (tests/testing/jaeger_thrift_reference.cc), including their checks of
 // declared container sizes against libthrift's count of the bytes left;
 // only error messages differ.
+//
+// Errors are sticky, not exceptions: the first failure records what went
+// wrong and where, and moves the read position to the end of the input, so
+// every later read sees end of data and returns a zero value, every struct
+// loop meets a stop field, and every list loop ends early (they test
+// failed()). The decoder returns the first error.
 template <bool kCompact>
 class Reader {
  public:
@@ -155,7 +152,9 @@ class Reader {
         end_(begin_ + input.size()),
         list_memory_limit_(kListMemoryFactor * input.size() + kListMemoryFloor) {}
 
-  size_t offset() const { return static_cast<size_t>(p_ - begin_); }
+  bool failed() const { return failed_; }
+  const std::string& error() const { return error_; }
+  size_t error_offset() const { return error_offset_; }
 
   void ReadAgentMessage(ExportTraceServiceRequest* out);
   void ReadBatch(int depth, ExportTraceServiceRequest* out);
@@ -171,37 +170,48 @@ class Reader {
   size_t left() const { return static_cast<size_t>(end_ - p_); }
   size_t size() const { return static_cast<size_t>(end_ - begin_); }
 
-  [[noreturn]] ABSL_ATTRIBUTE_NOINLINE void Fail(std::string message, const uint8_t* at) const {
-    throw DecodeError{std::move(message), static_cast<size_t>(at - begin_)};
+  // Records the first failure and ends the input (see the class comment).
+  ABSL_ATTRIBUTE_NOINLINE void Fail(std::string message, const uint8_t* at) {
+    if (!failed_) {
+      failed_ = true;
+      error_ = std::move(message);
+      error_offset_ = static_cast<size_t>(at - begin_);
+    }
+    p_ = end_;
   }
-  [[noreturn]] ABSL_ATTRIBUTE_NOINLINE void FailEof(const uint8_t* at) const {
+  ABSL_ATTRIBUTE_NOINLINE void FailEof(const uint8_t* at) {
     Fail("unexpected end of data (a field or size runs past the end)", at);
   }
-  [[noreturn]] ABSL_ATTRIBUTE_NOINLINE void FailDepth(const uint8_t* at) const {
+  ABSL_ATTRIBUTE_NOINLINE void FailDepth(const uint8_t* at) {
     Fail(absl::StrCat("structs nested deeper than ", kRecursionLimit), at);
   }
-  [[noreturn]] ABSL_ATTRIBUTE_NOINLINE void FailRequired(const char* what,
-                                                         const uint8_t* at) const {
+  ABSL_ATTRIBUTE_NOINLINE void FailRequired(const char* what, const uint8_t* at) {
     Fail(absl::StrCat("required field ", what, " is missing"), at);
   }
 
   // libthrift's TTransport::checkReadBytesAvailable: `need` against its
   // remaining message size, which only counts bytes that went through
   // consume() (see counted_). Sizes multiply in int, wrapping, as there.
-  void CheckAvailable(int32_t count, int min_bytes, const uint8_t* at) const {
+  void CheckAvailable(int32_t count, int min_bytes, const uint8_t* at) {
     const int32_t need = static_cast<int32_t>(static_cast<uint32_t>(count) *
                                               static_cast<uint32_t>(min_bytes));
     if (static_cast<int64_t>(size()) - counted_ < need) FailEof(at);
   }
 
   uint8_t ReadByte() {
-    if (ABSL_PREDICT_FALSE(p_ == end_)) FailEof(p_);
+    if (ABSL_PREDICT_FALSE(p_ == end_)) {
+      FailEof(p_);
+      return 0;
+    }
     return *p_++;
   }
 
   template <class T>
   T ReadFixed() {
-    if (ABSL_PREDICT_FALSE(left() < sizeof(T))) FailEof(p_);
+    if (ABSL_PREDICT_FALSE(left() < sizeof(T))) {
+      FailEof(p_);
+      return 0;
+    }
     T value;
     std::memcpy(&value, p_, sizeof(T));
     p_ += sizeof(T);
@@ -234,7 +244,10 @@ class Reader {
       const uint8_t byte = *p_++;
       value |= static_cast<uint64_t>(byte & 0x7f) << shift;
       if ((byte & 0x80) == 0) break;
-      if (ABSL_PREDICT_FALSE(shift == 63)) Fail("variable-length int over 10 bytes", start);
+      if (ABSL_PREDICT_FALSE(shift == 63)) {
+        Fail("variable-length int over 10 bytes", start);
+        return 0;
+      }
     }
     counted_ += p_ - start;
     return value;
@@ -243,11 +256,17 @@ class Reader {
     const uint8_t* const start = p_;
     uint64_t value = 0;
     for (int shift = 0;; shift += 7) {
-      if (ABSL_PREDICT_FALSE(p_ == end_)) FailEof(start);
+      if (ABSL_PREDICT_FALSE(p_ == end_)) {
+        FailEof(start);
+        return 0;
+      }
       const uint8_t byte = *p_++;
       value |= static_cast<uint64_t>(byte & 0x7f) << shift;
       if ((byte & 0x80) == 0) break;
-      if (ABSL_PREDICT_FALSE(shift == 63)) Fail("variable-length int over 10 bytes", start);
+      if (ABSL_PREDICT_FALSE(shift == 63)) {
+        Fail("variable-length int over 10 bytes", start);
+        return 0;
+      }
     }
     return value;
   }
@@ -293,19 +312,23 @@ class Reader {
     }
   }
 
-  // A compact type code as a TType; 13-15 are not types.
-  int CompactType(uint8_t code, const uint8_t* at) const {
+  // A compact type code as a TType; 13-15 are not types (kStop after the
+  // failure).
+  int CompactType(uint8_t code, const uint8_t* at) {
     static constexpr int8_t kTypes[16] = {kStop,   kBool, kBool, kByte, kI16, kI32, kI64,
                                           kDouble, kString, kList, kSet, kMap, kStruct,
                                           -1,      -1,   -1};
     const int type = kTypes[code & 0x0f];
-    if (ABSL_PREDICT_FALSE(type < 0)) Fail(absl::StrCat("unknown compact type ", code), at);
+    if (ABSL_PREDICT_FALSE(type < 0)) {
+      Fail(absl::StrCat("unknown compact type ", code), at);
+      return kStop;
+    }
     return type;
   }
 
   // The least bytes an element of `type` takes (libthrift's
   // getMinSerializedSize, which rejects codes that are not types).
-  int MinBytes(int type, const uint8_t* at) const {
+  int MinBytes(int type, const uint8_t* at) {
     switch (type) {
       case kStop:
       case kVoid:
@@ -329,6 +352,7 @@ class Reader {
         return kCompact ? 1 : 4;
       default:
         Fail(absl::StrCat("unknown element type ", type), at);
+        return 0;
     }
   }
 
@@ -366,7 +390,7 @@ class Reader {
       if (count < 0) Fail(absl::StrCat("negative size (", count, ") of a list"), at);
     }
     CheckAvailable(count, MinBytes(*element_type, at), at);
-    return static_cast<uint32_t>(count);
+    return failed_ ? 0 : static_cast<uint32_t>(count);
   }
 
   // A list of Tag, Log, SpanRef (min_bytes each) or Span (1) whose elements
@@ -378,6 +402,7 @@ class Reader {
     const uint32_t count = ReadListBegin(&element_type);
     if (static_cast<uint64_t>(count) * min_bytes > left()) {
       Fail(absl::StrCat("list of ", count, " elements exceeds the ", left(), " bytes left"), at);
+      return 0;
     }
     if (charge) {
       list_memory_ += static_cast<uint64_t>(count) * kElementBytes;
@@ -385,6 +410,7 @@ class Reader {
         Fail(absl::StrCat("lists would take more than ", list_memory_limit_,
                           " bytes of memory for a ", size(), "-byte message"),
              at);
+        return 0;
       }
     }
     return count;
@@ -399,9 +425,13 @@ class Reader {
   ABSL_ATTRIBUTE_ALWAYS_INLINE std::string_view ReadString() {
     const uint8_t* const at = p_;
     const int32_t length = ReadSize();
-    if (ABSL_PREDICT_FALSE(length < 0)) Fail(absl::StrCat("negative string length ", length), at);
+    if (ABSL_PREDICT_FALSE(length < 0)) {
+      Fail(absl::StrCat("negative string length ", length), at);
+      return {};
+    }
     if (ABSL_PREDICT_FALSE(static_cast<size_t>(length) > left())) {
       Fail(absl::StrCat("string of ", length, " bytes exceeds the ", left(), " bytes left"), at);
+      return {};
     }
     const std::string_view s(reinterpret_cast<const char*>(p_), static_cast<size_t>(length));
     p_ += length;
@@ -414,11 +444,18 @@ class Reader {
   // against the remaining message afterwards.
   std::string_view ReadBaseString(int32_t length, const uint8_t* at, int header_bytes) {
     if (length == 0) return {};
-    if (length < 0) Fail(absl::StrCat("negative size (", length, ") of a string"), at);
+    if (length < 0) {
+      Fail(absl::StrCat("negative size (", length, ") of a string"), at);
+      return {};
+    }
     if (size() > 0 && static_cast<size_t>(length) > size()) {
       Fail(absl::StrCat("string of ", length, " bytes exceeds the message"), at);
+      return {};
     }
-    if (static_cast<size_t>(length) > left()) FailEof(at);
+    if (static_cast<size_t>(length) > left()) {
+      FailEof(at);
+      return {};
+    }
     const std::string_view s(reinterpret_cast<const char*>(p_), static_cast<size_t>(length));
     p_ += length;
     if constexpr (kCompact) {
@@ -437,7 +474,7 @@ class Reader {
   // libthrift's skip(): every call is one nesting level.
   void Skip(int type, int depth, const FieldHeader* field) {
     const uint8_t* const at = p_;
-    if (ABSL_PREDICT_FALSE(depth > kRecursionLimit)) FailDepth(at);
+    if (ABSL_PREDICT_FALSE(depth > kRecursionLimit)) return FailDepth(at);
     switch (type) {
       case kBool:
         // A compact bool field has no value bytes; a list element does.
@@ -475,17 +512,17 @@ class Reader {
         if constexpr (kCompact) {
           count = ReadSize();
           const uint8_t types = count != 0 ? ReadByte() : 0;
-          if (count < 0) Fail(absl::StrCat("negative size (", count, ") of a map"), at);
+          if (count < 0) return Fail(absl::StrCat("negative size (", count, ") of a map"), at);
           key_type = CompactType(types >> 4, at);
           value_type = CompactType(types & 0x0f, at);
         } else {
           key_type = static_cast<int8_t>(ReadByte());
           value_type = static_cast<int8_t>(ReadByte());
           count = ReadSize();
-          if (count < 0) Fail(absl::StrCat("negative size (", count, ") of a map"), at);
+          if (count < 0) return Fail(absl::StrCat("negative size (", count, ") of a map"), at);
         }
         CheckAvailable(count, MinBytes(key_type, at) + MinBytes(value_type, at), at);
-        for (int32_t i = 0; i < count; ++i) {
+        for (int32_t i = 0; i < count && !failed_; ++i) {
           Skip(key_type, depth + 1, nullptr);
           Skip(value_type, depth + 1, nullptr);
         }
@@ -495,7 +532,7 @@ class Reader {
       case kList: {
         int element_type;
         const uint32_t count = ReadListBegin(&element_type);
-        for (uint32_t i = 0; i < count; ++i) Skip(element_type, depth + 1, nullptr);
+        for (uint32_t i = 0; i < count && !failed_; ++i) Skip(element_type, depth + 1, nullptr);
         return;
       }
       default:
@@ -519,12 +556,16 @@ class Reader {
   int64_t counted_ = 0;
   uint64_t list_memory_ = 0;
   const uint64_t list_memory_limit_;
+  // The first failure (see Fail).
+  bool failed_ = false;
+  std::string error_;
+  size_t error_offset_ = 0;
 };
 
 template <bool kCompact>
 void Reader<kCompact>::ReadTag(int depth, RawTag* tag) {
   const uint8_t* const at = p_;
-  if (ABSL_PREDICT_FALSE(depth > kRecursionLimit)) FailDepth(at);
+  if (ABSL_PREDICT_FALSE(depth > kRecursionLimit)) return FailDepth(at);
   bool has_key = false, has_type = false;
   int16_t last_id = 0;
   while (true) {
@@ -588,13 +629,16 @@ void Reader<kCompact>::ReadTagList(int depth, std::vector<RawTag>* tags) {
   tags->clear();
   const uint32_t count = ReadElementListBegin();
   tags->resize(count);
-  for (RawTag& tag : *tags) ReadTag(depth, &tag);
+  for (RawTag& tag : *tags) {
+    if (failed_) return;
+    ReadTag(depth, &tag);
+  }
 }
 
 template <bool kCompact>
 void Reader<kCompact>::ReadLog(int depth, RawSpan* span, RawLog* log) {
   const uint8_t* const at = p_;
-  if (ABSL_PREDICT_FALSE(depth > kRecursionLimit)) FailDepth(at);
+  if (ABSL_PREDICT_FALSE(depth > kRecursionLimit)) return FailDepth(at);
   bool has_timestamp = false, has_fields = false;
   int16_t last_id = 0;
   while (true) {
@@ -610,7 +654,7 @@ void Reader<kCompact>::ReadLog(int depth, RawSpan* span, RawLog* log) {
       std::vector<RawTag>& fields = span->log_fields;
       const size_t begin = fields.size();
       fields.resize(begin + count);
-      for (size_t i = begin; i < fields.size(); ++i) ReadTag(depth + 1, &fields[i]);
+      for (size_t i = begin; i < fields.size() && !failed_; ++i) ReadTag(depth + 1, &fields[i]);
       log->fields_begin = static_cast<uint32_t>(begin);
       log->fields_end = static_cast<uint32_t>(fields.size());
       has_fields = true;
@@ -625,7 +669,7 @@ void Reader<kCompact>::ReadLog(int depth, RawSpan* span, RawLog* log) {
 template <bool kCompact>
 void Reader<kCompact>::ReadRef(int depth, RawRef* ref) {
   const uint8_t* const at = p_;
-  if (ABSL_PREDICT_FALSE(depth > kRecursionLimit)) FailDepth(at);
+  if (ABSL_PREDICT_FALSE(depth > kRecursionLimit)) return FailDepth(at);
   unsigned seen = 0;
   int16_t last_id = 0;
   while (true) {
@@ -654,7 +698,7 @@ void Reader<kCompact>::ReadRef(int depth, RawRef* ref) {
 template <bool kCompact>
 void Reader<kCompact>::ReadSpan(int depth, RawSpan* span) {
   const uint8_t* const at = p_;
-  if (ABSL_PREDICT_FALSE(depth > kRecursionLimit)) FailDepth(at);
+  if (ABSL_PREDICT_FALSE(depth > kRecursionLimit)) return FailDepth(at);
   span->Reset();
   unsigned seen = 0;  // bit i: required field i was read
   int16_t last_id = 0;
@@ -693,7 +737,10 @@ void Reader<kCompact>::ReadSpan(int depth, RawSpan* span) {
         if (f.type == kList) {
           span->references.clear();
           span->references.resize(ReadElementListBegin());
-          for (RawRef& ref : span->references) ReadRef(depth + 1, &ref);
+          for (RawRef& ref : span->references) {
+            if (failed_) break;
+            ReadRef(depth + 1, &ref);
+          }
           span->has_references = true;
           continue;
         }
@@ -717,7 +764,10 @@ void Reader<kCompact>::ReadSpan(int depth, RawSpan* span) {
           span->logs.clear();
           span->log_fields.clear();
           span->logs.resize(ReadElementListBegin());
-          for (RawLog& log : span->logs) ReadLog(depth + 1, span, &log);
+          for (RawLog& log : span->logs) {
+            if (failed_) break;
+            ReadLog(depth + 1, span, &log);
+          }
           span->has_logs = true;
           continue;
         }
@@ -743,7 +793,7 @@ void Reader<kCompact>::ReadSpan(int depth, RawSpan* span) {
 template <bool kCompact>
 void Reader<kCompact>::ReadProcess(int depth, RawProcess* process) {
   const uint8_t* const at = p_;
-  if (ABSL_PREDICT_FALSE(depth > kRecursionLimit)) FailDepth(at);
+  if (ABSL_PREDICT_FALSE(depth > kRecursionLimit)) return FailDepth(at);
   process->service_name = {};
   process->has_tags = false;
   process->tags.clear();
@@ -924,7 +974,7 @@ void TranslateProcess(const RawProcess& process, JaegerAttributes* attrs, Owners
 template <bool kCompact>
 void Reader<kCompact>::ReadBatch(int depth, ExportTraceServiceRequest* out) {
   const uint8_t* const at = p_;
-  if (ABSL_PREDICT_FALSE(depth > kRecursionLimit)) FailDepth(at);
+  if (ABSL_PREDICT_FALSE(depth > kRecursionLimit)) return FailDepth(at);
   ResourceSpans* rs = out->add_resource_spans();
   RawProcess process;
   RawSpan span;
@@ -946,6 +996,7 @@ void Reader<kCompact>::ReadBatch(int depth, ExportTraceServiceRequest* out) {
       if (ss != nullptr) ss->mutable_spans()->Reserve(static_cast<int>(count));
       for (uint32_t i = 0; i < count; ++i) {
         ReadSpan(depth + 1, &span);
+        if (failed_) return;
         if (IsBlank(span)) continue;
         TranslateSpan(span, &attrs, &owners, ss->add_spans());
       }
@@ -954,8 +1005,9 @@ void Reader<kCompact>::ReadBatch(int depth, ExportTraceServiceRequest* out) {
       Skip(f.type, depth + 1, &f);
     }
   }
-  if (!has_process) Fail("Batch.process (field 1) is missing", p_);
-  if (!has_spans) Fail("Batch.spans (field 2) is missing", p_);
+  if (!has_process) return Fail("Batch.process (field 1) is missing", p_);
+  if (!has_spans) return Fail("Batch.spans (field 2) is missing", p_);
+  if (failed_) return;
   TranslateProcess(process, &attrs, &owners, rs);
 }
 
@@ -1027,34 +1079,18 @@ absl::Status Decode(std::string_view input, Envelope envelope, ExportTraceServic
   }
   const int original_size = out->resource_spans_size();
   Reader<kCompact> reader(input);
-  std::string error;
-  size_t offset = 0;
-  try {
-    if (envelope == Envelope::kBatch) {
-      reader.ReadBatch(/*depth=*/1, out);
-    } else {
-      reader.ReadAgentMessage(out);
-    }
-    return absl::OkStatus();
-  } catch (DecodeError& e) {
-    error = std::move(e.message);
-    offset = e.offset;
-  } catch (const std::bad_alloc&) {
-    error = "out of memory";
-    offset = reader.offset();
-  } catch (const std::exception& e) {
-    error = absl::StrCat("decode error: ", e.what());
-    offset = reader.offset();
-  } catch (...) {
-    error = "unknown decode error";
-    offset = reader.offset();
+  if (envelope == Envelope::kBatch) {
+    reader.ReadBatch(/*depth=*/1, out);
+  } else {
+    reader.ReadAgentMessage(out);
   }
+  if (!reader.failed()) return absl::OkStatus();
   if (out->resource_spans_size() > original_size) {
     out->mutable_resource_spans()->DeleteSubrange(
         original_size, out->resource_spans_size() - original_size);
   }
-  return absl::InvalidArgumentError(absl::StrCat("jaeger thrift: ", error, " at byte ", offset,
-                                                 " of ", input.size()));
+  return absl::InvalidArgumentError(absl::StrCat("jaeger thrift: ", reader.error(), " at byte ",
+                                                 reader.error_offset(), " of ", input.size()));
 }
 
 }  // namespace

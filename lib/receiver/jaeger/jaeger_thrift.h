@@ -13,7 +13,7 @@
 //     jaeger_translate.h describes. Spans with every field zero are skipped.
 //
 // The reader accepts exactly what Apache Thrift 0.17's protocols and
-// generated readers accept (jaeger_thrift_reference.h keeps that decoder;
+// generated readers accept (tests/testing/jaeger_thrift_reference.h keeps that decoder;
 // tests compare the two): required fields, unknown fields of any type
 // skipped, repeated fields replacing earlier values, the old non-strict
 // binary message header. Decoding is bounded by the input: a declared

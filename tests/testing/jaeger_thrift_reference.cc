@@ -1,7 +1,7 @@
 // The libthrift-based Jaeger Thrift decoder that jaeger_thrift.cc replaced:
 // Apache Thrift's own protocols and generated readers. Kept as the reference
 // the hand-written decoder is tested against (same output, same acceptance).
-#include "receiver/jaeger/jaeger_thrift_reference.h"
+#include "tests/testing/jaeger_thrift_reference.h"
 
 #include <cstdint>
 #include <exception>

@@ -3,8 +3,8 @@
 // speed. Same contract and results as DecodeJaegerThriftBatch and
 // DecodeJaegerAgentMessage (error wording aside); kept so tests can compare
 // the two on any input. Not for production use: it is about twice as slow.
-#ifndef ANDANTE_RECEIVER_JAEGER_JAEGER_THRIFT_REFERENCE_H_
-#define ANDANTE_RECEIVER_JAEGER_JAEGER_THRIFT_REFERENCE_H_
+#ifndef ANDANTE_TESTS_TESTING_JAEGER_THRIFT_REFERENCE_H_
+#define ANDANTE_TESTS_TESTING_JAEGER_THRIFT_REFERENCE_H_
 
 #include <string_view>
 
@@ -24,4 +24,4 @@ absl::Status DecodeJaegerAgentMessageWithLibthrift(
 
 }  // namespace andante::internal
 
-#endif  // ANDANTE_RECEIVER_JAEGER_JAEGER_THRIFT_REFERENCE_H_
+#endif  // ANDANTE_TESTS_TESTING_JAEGER_THRIFT_REFERENCE_H_

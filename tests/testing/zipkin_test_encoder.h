@@ -9,8 +9,8 @@
 //   std::string proto = ZipkinProtoFromOtlp(request);
 //
 // Header-only; not linked into the receiver.
-#ifndef ANDANTE_RECEIVER_ZIPKIN_ZIPKIN_TEST_ENCODER_H_
-#define ANDANTE_RECEIVER_ZIPKIN_ZIPKIN_TEST_ENCODER_H_
+#ifndef ANDANTE_TESTS_TESTING_ZIPKIN_TEST_ENCODER_H_
+#define ANDANTE_TESTS_TESTING_ZIPKIN_TEST_ENCODER_H_
 
 #include <cstdint>
 #include <map>
@@ -162,4 +162,4 @@ inline std::string ZipkinProtoFromOtlp(const ExportTraceServiceRequest& req) {
 
 }  // namespace andante::internal::zipkin_test
 
-#endif  // ANDANTE_RECEIVER_ZIPKIN_ZIPKIN_TEST_ENCODER_H_
+#endif  // ANDANTE_TESTS_TESTING_ZIPKIN_TEST_ENCODER_H_
