@@ -6,6 +6,9 @@
 //                       least work ingest does per span
 //   BM_RemoteWrite      collect + encode + snappy of 10k label sets, with
 //                       bytes per sample for the batch size
+//   BM_GeneratorTap     the MetricsGenerator tap (both processors) on the
+//                       load generator's realistic 1000-span batches: compare
+//                       with store_push_bench's BM_StorePush (same batches)
 //
 //   meson compile -C build generator_bench && build/bench/generator_bench
 #include <benchmark/benchmark.h>
@@ -13,7 +16,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "andante/metrics_generator.h"
 #include "andante/metrics_registry.h"
+#include "bench/loadgen/trace_factory.h"
 #include "andante/service_graph.h"
 #include "andante/span_metrics.h"
 #include "generator/remote_write_encoding.h"
@@ -190,6 +195,39 @@ void BM_RemoteWrite(benchmark::State& state) {
   state.counters["raw_bytes_per_sample"] =
       static_cast<double>(raw_bytes) / static_cast<double>(samples);
 }
+void BM_GeneratorTap(benchmark::State& state) {
+  andante::MetricsGeneratorOptions o;
+  o.processors = {"span-metrics", "service-graphs"};
+  o.ingestion_time_range_slack = absl::ZeroDuration();
+  auto gen = andante::MetricsGenerator::Create(o);
+  andante::loadgen::TraceFactory factory(1);
+  std::vector<ExportTraceServiceRequest> batches;
+  for (int i = 0; i < 32; ++i) {
+    batches.push_back(factory.BuildBatch(1000, absl::Now(), nullptr));
+  }
+  std::vector<std::string> wire;
+  for (const auto& b : batches) wire.push_back(b.SerializeAsString());
+  const bool parse = state.range(0) != 0;  // the tap parses pushed bytes
+  int64_t spans = 0;
+  size_t i = 0;
+  const absl::Time now = absl::Now();
+  for (auto _ : state) {
+    const size_t k = i++ % batches.size();
+    if (parse) {
+      ExportTraceServiceRequest req;
+      req.ParseFromString(wire[k]);
+      (*gen)->Push("single-tenant", req, now);
+    } else {
+      (*gen)->Push("single-tenant", batches[k], now);
+    }
+    spans += 1000;
+  }
+  state.SetItemsProcessed(spans);
+  state.counters["active_series"] =
+      static_cast<double>((*gen)->active_series());
+}
+BENCHMARK(BM_GeneratorTap)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+
 BENCHMARK(BM_RemoteWrite)->Arg(500)->Arg(2000)->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -72,7 +72,7 @@ struct ServiceGraphOptions {
   bool enable_request = true;
   bool enable_latency = true;
   // The span-multiplier attribute, as in SpanMetricsOptions.
-  std::string span_multiplier_key = "X-SampleRatio";
+  std::string span_multiplier_key;
 };
 
 class ServiceGraphProcessor {

@@ -67,8 +67,8 @@ struct SpanMetricsOptions {
   // Resource attributes left out of traces_target_info.
   std::vector<std::string> target_info_excluded_dimensions;
   // A double attribute (span first, then resource) holding the sampling
-  // ratio v: each span then counts 1/v. Empty = off.
-  std::string span_multiplier_key = "X-SampleRatio";
+  // ratio v: each span then counts 1/v. Empty (Tempo's default) = off.
+  std::string span_multiplier_key;
 };
 
 class SpanMetricsProcessor {
