@@ -74,6 +74,12 @@ class MetricsGenerator::Impl {
       ABSL_GUARDED_BY(mu);
 
   Tenant* Get(std::string_view id) {
+    {
+      // Every push comes here: a shared lock for the common case.
+      absl::ReaderMutexLock lock(&mu);
+      auto it = tenants.find(id);
+      if (it != tenants.end()) return it->second.get();
+    }
     absl::MutexLock lock(&mu);
     auto it = tenants.find(id);
     if (it != tenants.end()) return it->second.get();
@@ -117,10 +123,11 @@ class MetricsGenerator::Impl {
     return raw;
   }
 
-  std::vector<Tenant*> All() const {
-    absl::MutexLock lock(&mu);
-    std::vector<Tenant*> out;
-    for (const auto& [id, t] : tenants) out.push_back(t.get());
+  // Tenants are never removed, so the pointers stay valid after the lock.
+  std::vector<std::pair<std::string, Tenant*>> All() const {
+    absl::ReaderMutexLock lock(&mu);
+    std::vector<std::pair<std::string, Tenant*>> out;
+    for (const auto& [id, t] : tenants) out.emplace_back(id, t.get());
     return out;
   }
 };
@@ -189,7 +196,7 @@ void MetricsGenerator::Push(std::string_view tenant,
 }
 
 void MetricsGenerator::ExpireEdges(absl::Time now) {
-  for (Tenant* t : impl_->All()) {
+  for (const auto& [id, t] : impl_->All()) {
     if (t->service_graphs != nullptr) t->service_graphs->Expire(now);
   }
 }
@@ -197,8 +204,8 @@ void MetricsGenerator::ExpireEdges(absl::Time now) {
 std::vector<MetricsGenerator::TenantSamples> MetricsGenerator::Collect(
     absl::Time now) {
   std::vector<TenantSamples> out;
-  absl::MutexLock lock(&impl_->mu);
-  for (const auto& [id, t] : impl_->tenants) {
+  // Without the tenants lock: pushes to other tenants are not held up.
+  for (const auto& [id, t] : impl_->All()) {
     TenantSamples ts;
     ts.tenant = id;
     ts.samples = t->registry->Collect(now);
@@ -210,7 +217,7 @@ std::vector<MetricsGenerator::TenantSamples> MetricsGenerator::Collect(
 std::string MetricsGenerator::ExpositionText() const {
   std::string out;
   absl::flat_hash_set<std::string> typed;
-  for (Tenant* t : impl_->All()) {
+  for (const auto& [id, t] : impl_->All()) {
     for (absl::string_view line :
          absl::StrSplit(t->registry->ExpositionText(), '\n', absl::SkipEmpty())) {
       // One TYPE line per family across tenants.
@@ -226,7 +233,7 @@ std::string MetricsGenerator::ExpositionText() const {
 
 int64_t MetricsGenerator::active_series() const {
   int64_t n = 0;
-  for (Tenant* t : impl_->All()) n += t->registry->active_series();
+  for (const auto& [id, t] : impl_->All()) n += t->registry->active_series();
   return n;
 }
 
