@@ -18,9 +18,9 @@
 #include "absl/strings/str_cat.h"
 #include "andante/metrics_generator.h"
 #include "andante/metrics_registry.h"
-#include "bench/loadgen/trace_factory.h"
 #include "andante/service_graph.h"
 #include "andante/span_metrics.h"
+#include "bench/loadgen/trace_factory.h"
 #include "generator/remote_write_encoding.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
@@ -69,10 +69,12 @@ std::vector<ExportTraceServiceRequest> MakeRequests(int count) {
         s->set_span_id(Bytes(trace * 2 + side, 8));
         if (side == 1) s->set_parent_span_id(Bytes(trace * 2, 8));
         s->set_name(absl::StrCat("GET /api/v1/resource/", op % kOperations));
-        s->set_kind(side == 0 ? Span::SPAN_KIND_CLIENT : Span::SPAN_KIND_SERVER);
+        s->set_kind(side == 0 ? Span::SPAN_KIND_CLIENT
+                              : Span::SPAN_KIND_SERVER);
         s->mutable_status()->set_code(
-            op % 7 == 0 ? opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR
-                        : opentelemetry::proto::trace::v1::Status::STATUS_CODE_UNSET);
+            op % 7 == 0
+                ? opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR
+                : opentelemetry::proto::trace::v1::Status::STATUS_CODE_UNSET);
         s->set_start_time_unix_nano(1700000000000000000ull + op * 1000);
         s->set_end_time_unix_nano(1700000000000000000ull + op * 1000 +
                                   (op % 1000) * 1000000ull);
@@ -111,7 +113,8 @@ void BM_SpanMetrics(benchmark::State& state) {
   // Per label set: 15 bucket series, _sum, _count, calls, size.
   state.counters["label_sets"] =
       static_cast<double>(registry.active_series()) / 19;
-  state.counters["active_series"] = static_cast<double>(registry.active_series());
+  state.counters["active_series"] =
+      static_cast<double>(registry.active_series());
   state.counters["bytes_per_series"] =
       static_cast<double>(registry.ApproximateMemoryBytes()) /
       static_cast<double>(registry.active_series());

@@ -103,8 +103,9 @@ absl::Status GetFloats(const YAML::Node& n, const std::string& key,
   return absl::OkStatus();
 }
 
-absl::Status GetStringMap(const YAML::Node& n, const std::string& key,
-                          std::vector<std::pair<std::string, std::string>>* out) {
+absl::Status GetStringMap(
+    const YAML::Node& n, const std::string& key,
+    std::vector<std::pair<std::string, std::string>>* out) {
   if (!n || n.IsNull()) return absl::OkStatus();
   if (!n.IsMap()) return Bad(key, "must be a mapping of strings");
   for (const auto& kv : n) {
@@ -173,15 +174,15 @@ absl::Status ParseServiceGraphs(const YAML::Node& n, const std::string& path,
                                 ServiceGraphOptions* o,
                                 std::vector<std::string>* unsupported) {
   if (!n || n.IsNull()) return absl::OkStatus();
-  RETURN_IF_ERROR(CheckKeys(
-      n, path,
-      {"histogram_buckets", "dimensions", "wait", "max_items", "workers",
-       "peer_attributes", "database_name_attributes",
-       "enable_client_server_prefix", "enable_virtual_node_label",
-       "enable_messaging_system_latency_histogram", "filter_policies",
-       "span_multiplier_key", "native_histogram_bucket_factor",
-       "native_histogram_max_bucket_number",
-       "native_histogram_min_reset_duration"}));
+  RETURN_IF_ERROR(
+      CheckKeys(n, path,
+                {"histogram_buckets", "dimensions", "wait", "max_items",
+                 "workers", "peer_attributes", "database_name_attributes",
+                 "enable_client_server_prefix", "enable_virtual_node_label",
+                 "enable_messaging_system_latency_histogram", "filter_policies",
+                 "span_multiplier_key", "native_histogram_bucket_factor",
+                 "native_histogram_max_bucket_number",
+                 "native_histogram_min_reset_duration"}));
   RETURN_IF_ERROR(GetFloats(n["histogram_buckets"], path + ".histogram_buckets",
                             &o->histogram_buckets));
   RETURN_IF_ERROR(
@@ -212,7 +213,8 @@ absl::Status ParseServiceGraphs(const YAML::Node& n, const std::string& path,
 absl::Status ParseRemoteWrite(const YAML::Node& n, const std::string& path,
                               GeneratorConfig* out) {
   if (!n || n.IsNull()) return absl::OkStatus();
-  if (!n.IsSequence()) return Bad(path, "must be a list of remote_write entries");
+  if (!n.IsSequence())
+    return Bad(path, "must be a list of remote_write entries");
   int i = 0;
   for (const auto& e : n) {
     const std::string p = absl::StrCat(path, "[", i++, "]");
@@ -221,14 +223,13 @@ absl::Status ParseRemoteWrite(const YAML::Node& n, const std::string& path,
         {"url", "name", "send_exemplars", "headers", "remote_timeout",
          "queue_config", "basic_auth", "authorization", "tls_config",
          "write_relabel_configs", "send_native_histograms", "metadata_config",
-         "proxy_url", "oauth2", "sigv4", "follow_redirects",
-         "enable_http2"}));
+         "proxy_url", "oauth2", "sigv4", "follow_redirects", "enable_http2"}));
     internal::RemoteWriteOptions rw;
     rw.send_exemplars = false;  // Prometheus' default
     RETURN_IF_ERROR(GetString(e["url"], p + ".url", &rw.url));
     if (rw.url.empty()) return Bad(p + ".url", "is required");
-    RETURN_IF_ERROR(
-        GetBool(e["send_exemplars"], p + ".send_exemplars", &rw.send_exemplars));
+    RETURN_IF_ERROR(GetBool(e["send_exemplars"], p + ".send_exemplars",
+                            &rw.send_exemplars));
     RETURN_IF_ERROR(GetStringMap(e["headers"], p + ".headers", &rw.headers));
     RETURN_IF_ERROR(
         GetDuration(e["remote_timeout"], p + ".remote_timeout", &rw.timeout));
@@ -239,19 +240,19 @@ absl::Status ParseRemoteWrite(const YAML::Node& n, const std::string& path,
       RETURN_IF_ERROR(GetInt(q["max_samples_per_send"],
                              p + ".queue_config.max_samples_per_send",
                              &rw.max_samples_per_send));
-      RETURN_IF_ERROR(GetDuration(q["min_backoff"],
-                                  p + ".queue_config.min_backoff",
-                                  &rw.min_backoff));
-      RETURN_IF_ERROR(GetDuration(q["max_backoff"],
-                                  p + ".queue_config.max_backoff",
-                                  &rw.max_backoff));
+      RETURN_IF_ERROR(GetDuration(
+          q["min_backoff"], p + ".queue_config.min_backoff", &rw.min_backoff));
+      RETURN_IF_ERROR(GetDuration(
+          q["max_backoff"], p + ".queue_config.max_backoff", &rw.max_backoff));
       if (rw.max_samples_per_send == 0) rw.max_samples_per_send = 2000;
     }
     if (const YAML::Node a = e["basic_auth"]; a && a.IsMap()) {
       // Prometheus' basic_auth: sent as an Authorization header.
       std::string user, pass;
-      RETURN_IF_ERROR(GetString(a["username"], p + ".basic_auth.username", &user));
-      RETURN_IF_ERROR(GetString(a["password"], p + ".basic_auth.password", &pass));
+      RETURN_IF_ERROR(
+          GetString(a["username"], p + ".basic_auth.username", &user));
+      RETURN_IF_ERROR(
+          GetString(a["password"], p + ".basic_auth.password", &pass));
       const std::string raw = user + ":" + pass;
       std::string b64;
       static constexpr char k[] =
@@ -297,8 +298,8 @@ absl::Status ParseTenantEntry(const YAML::Node& entry, const std::string& path,
       RETURN_IF_ERROR(
           GetStrings(mg["processors"], p + ".processors", processors));
     }
-    RETURN_IF_ERROR(GetInt(mg["max_active_series"], p + ".max_active_series",
-                           max_series));
+    RETURN_IF_ERROR(
+        GetInt(mg["max_active_series"], p + ".max_active_series", max_series));
     if (o != nullptr) {
       RETURN_IF_ERROR(GetDuration(mg["collection_interval"],
                                   p + ".collection_interval",
@@ -389,8 +390,7 @@ absl::Status ParseAll(const YAML::Node& root, GeneratorConfig* out) {
                                        &o.span_metrics, &out->unsupported));
       RETURN_IF_ERROR(ParseServiceGraphs(proc["service_graphs"],
                                          p + ".processor.service_graphs",
-                                         &o.service_graphs,
-                                         &out->unsupported));
+                                         &o.service_graphs, &out->unsupported));
     }
     RETURN_IF_ERROR(GetDuration(mg["metrics_ingestion_time_range_slack"],
                                 p + ".metrics_ingestion_time_range_slack",
@@ -420,7 +420,8 @@ absl::Status ParseAll(const YAML::Node& root, GeneratorConfig* out) {
 
 }  // namespace
 
-absl::Status ParseGeneratorConfig(const YAML::Node& root, GeneratorConfig* out) {
+absl::Status ParseGeneratorConfig(const YAML::Node& root,
+                                  GeneratorConfig* out) {
   try {
     return ParseAll(root, out);
   } catch (const std::exception& e) {

@@ -30,8 +30,9 @@ struct GeneratorConfig {
   bool processors_configured = false;
   // storage.remote_write entries.
   std::vector<internal::RemoteWriteOptions> remote_write;
-  std::string storage_path;                        // storage.path
-  absl::Duration flush_deadline = absl::Minutes(1);  // remote_write_flush_deadline
+  std::string storage_path;  // storage.path
+  absl::Duration flush_deadline =
+      absl::Minutes(1);  // remote_write_flush_deadline
   // overrides.per_tenant_override_config: read once at start for the
   // tenants' generator keys (ParseGeneratorTenantOverrides).
   std::string tenant_overrides_path;

@@ -49,9 +49,9 @@ absl::StatusOr<std::unique_ptr<GeneratorService>> GeneratorService::Start(
     if (!c.storage_path.empty()) {
       // One queue per endpoint, named by its URL so a reordered config
       // still finds its queue.
-      rw.queue_dir = absl::StrCat(c.storage_path, "/remote-write-",
-                                  absl::Hex(internal::Crc32c(rw.url),
-                                            absl::kZeroPad8));
+      rw.queue_dir =
+          absl::StrCat(c.storage_path, "/remote-write-",
+                       absl::Hex(internal::Crc32c(rw.url), absl::kZeroPad8));
     }
     g->writers_.push_back(std::make_unique<internal::RemoteWriter>(rw));
   }
@@ -92,9 +92,8 @@ void GeneratorService::Loop() {
     {
       absl::MutexLock lock(&mu_);
       const absl::Time wake = std::min(next_collect, next_expire);
-      auto stop = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-        return stopping_;
-      };
+      auto stop = [this]()
+                      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
       if (mu_.AwaitWithDeadline(absl::Condition(&stop), wake)) return;
     }
     const absl::Time now = absl::Now();

@@ -110,8 +110,8 @@ class MetricsRegistry {
     int metric;
     // Counter: delta (>= 0). Gauge: new value. Histogram: observed value.
     double value = 0;
-    double multiplier = 1;       // histograms only
-    std::string_view trace_id;   // histograms only: exemplar, or empty
+    double multiplier = 1;      // histograms only
+    std::string_view trace_id;  // histograms only: exemplar, or empty
   };
   // Applies `updates` (to different metrics) to the series sharing the label
   // set `labels`, which is processed once: the cheap way to record one span

@@ -81,7 +81,8 @@ std::string SanitizeLabelName(std::string_view name) {
   return out;
 }
 
-std::string AnyValueString(const opentelemetry::proto::common::v1::AnyValue& v) {
+std::string AnyValueString(
+    const opentelemetry::proto::common::v1::AnyValue& v) {
   using opentelemetry::proto::common::v1::AnyValue;
   switch (v.value_case()) {
     case AnyValue::kStringValue:

@@ -35,16 +35,16 @@ size_t ReadHeader(char* ptr, size_t size, size_t n, void* user) {
   if (line.size() > kName.size() &&
       absl::EqualsIgnoreCase(absl::string_view(line.data(), kName.size()),
                              absl::string_view(kName.data(), kName.size()))) {
-    std::string v(absl::StripAsciiWhitespace(
-        absl::string_view(line.data() + kName.size(), line.size() - kName.size())));
+    std::string v(absl::StripAsciiWhitespace(absl::string_view(
+        line.data() + kName.size(), line.size() - kName.size())));
     int64_t secs = 0;
     if (absl::SimpleAtoi(v, &secs) && secs >= 0) {
       r->retry_after = absl::Seconds(secs);
     } else {
       const time_t when = curl_getdate(v.c_str(), nullptr);
       if (when > 0) {
-        r->retry_after = std::max(absl::ZeroDuration(),
-                                  absl::FromTimeT(when) - absl::Now());
+        r->retry_after =
+            std::max(absl::ZeroDuration(), absl::FromTimeT(when) - absl::Now());
       }
     }
   }

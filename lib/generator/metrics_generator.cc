@@ -218,8 +218,8 @@ std::string MetricsGenerator::ExpositionText() const {
   std::string out;
   absl::flat_hash_set<std::string> typed;
   for (const auto& [id, t] : impl_->All()) {
-    for (absl::string_view line :
-         absl::StrSplit(t->registry->ExpositionText(), '\n', absl::SkipEmpty())) {
+    for (absl::string_view line : absl::StrSplit(t->registry->ExpositionText(),
+                                                 '\n', absl::SkipEmpty())) {
       // One TYPE line per family across tenants.
       if (absl::StartsWith(line, "# TYPE ") &&
           !typed.insert(std::string(line)).second) {

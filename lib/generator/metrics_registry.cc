@@ -38,8 +38,8 @@ struct Exemplar {
 
 struct Series {
   int64_t last_updated_ns = 0;
-  double value = 0;  // counter/gauge value, or histogram sum
-  double count = 0;  // histogram count
+  double value = 0;                   // counter/gauge value, or histogram sum
+  double count = 0;                   // histogram count
   std::unique_ptr<double[]> buckets;  // cumulative-to-be: per-bucket counts
   std::vector<Exemplar> exemplars;    // pending until the next collection
   bool collected = false;
@@ -98,8 +98,9 @@ class MetricsRegistry::Impl {
       std::string_view value =
           l.second.substr(0, options_.max_label_value_length);
       if (name.empty()) continue;
-      auto it = std::find_if(set.begin(), set.end(),
-                             [&](const LabelView& e) { return e.first == name; });
+      auto it = std::find_if(set.begin(), set.end(), [&](const LabelView& e) {
+        return e.first == name;
+      });
       if (value.empty()) {
         if (it != set.end()) set.erase(it);
         continue;
@@ -214,8 +215,8 @@ class MetricsRegistry::Impl {
           return;
         }
       }
-      s->exemplars.push_back(Exemplar{static_cast<uint16_t>(b), u.value,
-                                      std::string(u.trace_id)});
+      s->exemplars.push_back(
+          Exemplar{static_cast<uint16_t>(b), u.value, std::string(u.trace_id)});
     }
   }
 
@@ -325,13 +326,14 @@ class MetricsRegistry::Impl {
     // Group by metric so each family is contiguous with one TYPE line.
     std::vector<std::vector<const std::pair<const Key, Series>*>> by_metric(
         metrics_.size());
-    for (const auto& entry : series_) by_metric[entry.first[0]].push_back(&entry);
+    for (const auto& entry : series_)
+      by_metric[entry.first[0]].push_back(&entry);
     std::string out;
     for (size_t mi = 0; mi < metrics_.size(); ++mi) {
       if (by_metric[mi].empty()) continue;
       const Metric& m = metrics_[mi];
       absl::StrAppend(&out, "# TYPE ", m.name, " ",
-                      m.kind == MetricKind::kCounter   ? "counter"
+                      m.kind == MetricKind::kCounter ? "counter"
                       : m.kind == MetricKind::kGauge ? "gauge"
                                                      : "histogram",
                       "\n");
@@ -345,8 +347,7 @@ class MetricsRegistry::Impl {
           absl::StrAppend(&out, m.name, internal::ToAbsl(suffix), "{");
           for (size_t i = 0; i < labels.size(); ++i) {
             absl::StrAppend(&out, i ? "," : "", labels[i].first, "=\"",
-                            internal::EscapeLabelValue(labels[i].second),
-                            "\"");
+                            internal::EscapeLabelValue(labels[i].second), "\"");
           }
           absl::StrAppend(&out, "} ", internal::FormatFloat(v), "\n");
         };
@@ -377,8 +378,8 @@ class MetricsRegistry::Impl {
 
   size_t MemoryBytes() const {
     absl::MutexLock lock(&mu_);
-    size_t bytes = series_.capacity() *
-                   (sizeof(std::pair<const Key, Series>) + 1);
+    size_t bytes =
+        series_.capacity() * (sizeof(std::pair<const Key, Series>) + 1);
     for (const auto& [key, s] : series_) {
       bytes += key.capacity() * sizeof(uint32_t);
       const Metric& m = metrics_[key[0]];

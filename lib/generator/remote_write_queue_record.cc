@@ -16,7 +16,8 @@ bool GetU32(std::string_view* in, uint32_t* v) {
   if (in->size() < 4) return false;
   *v = 0;
   for (int i = 0; i < 4; ++i) {
-    *v |= static_cast<uint32_t>(static_cast<unsigned char>((*in)[i])) << (8 * i);
+    *v |= static_cast<uint32_t>(static_cast<unsigned char>((*in)[i]))
+          << (8 * i);
   }
   in->remove_prefix(4);
   return true;
@@ -25,7 +26,8 @@ bool GetU64(std::string_view* in, uint64_t* v) {
   if (in->size() < 8) return false;
   *v = 0;
   for (int i = 0; i < 8; ++i) {
-    *v |= static_cast<uint64_t>(static_cast<unsigned char>((*in)[i])) << (8 * i);
+    *v |= static_cast<uint64_t>(static_cast<unsigned char>((*in)[i]))
+          << (8 * i);
   }
   in->remove_prefix(8);
   return true;

@@ -1,5 +1,8 @@
 #include "generator/remote_writer.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -7,18 +10,15 @@
 #include <map>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "generator/http_client.h"
 #include "generator/remote_write_encoding.h"
 #include "generator/remote_write_queue_format.h"
 #include "generator/remote_write_queue_record.h"
 #include "util/crc32c.h"
 #include "util/log.h"
-
-#include <fcntl.h>
-#include <unistd.h>
 
 namespace andante::internal {
 
@@ -28,7 +28,8 @@ namespace {
 bool WriteFileDurably(const std::string& dir, const std::string& path,
                       const std::string& data) {
   const std::string tmp = path + rwq::kTempSuffix;
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd =
+      ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return false;
   size_t off = 0;
   while (off < data.size()) {
@@ -83,8 +84,9 @@ void RemoteWriter::LoadQueue() {
   std::error_code ec;
   std::filesystem::create_directories(options_.queue_dir, ec);
   if (ec) {
-    ANDANTE_LOG(kError, "cannot create the remote write queue directory; "
-                        "queueing in memory only",
+    ANDANTE_LOG(kError,
+                "cannot create the remote write queue directory; "
+                "queueing in memory only",
                 {{"dir", options_.queue_dir}, {"err", ec.message()}});
     return;
   }
@@ -126,9 +128,9 @@ void RemoteWriter::LoadQueue() {
     queue_.push_back(std::move(r));
   }
   if (!queue_.empty()) {
-    ANDANTE_LOG(kInfo, "remote write queue recovered",
-                {{"url", options_.url},
-                 {"requests", std::to_string(queue_.size())}});
+    ANDANTE_LOG(
+        kInfo, "remote write queue recovered",
+        {{"url", options_.url}, {"requests", std::to_string(queue_.size())}});
   }
 }
 
@@ -149,7 +151,8 @@ bool RemoteWriter::Persist(Request* r) {
                 rwq::kSuffix);
   const std::string path = options_.queue_dir + "/" + name;
   if (!WriteFileDurably(options_.queue_dir, path, data)) {
-    ANDANTE_LOG(kWarn, "cannot write the remote write queue file; kept in memory",
+    ANDANTE_LOG(kWarn,
+                "cannot write the remote write queue file; kept in memory",
                 {{"file", path}});
     return false;
   }
@@ -167,7 +170,8 @@ void RemoteWriter::Enqueue(std::string_view tenant,
                            absl::Span<const CollectedSample> samples) {
   size_t begin = 0;
   while (begin < samples.size()) {
-    size_t end = std::min(samples.size(), begin + options_.max_samples_per_send);
+    size_t end =
+        std::min(samples.size(), begin + options_.max_samples_per_send);
     // Keep a series' samples (initial zero + value) in one request.
     while (end < samples.size() && end > begin + 1 &&
            samples[end].labels == samples[end - 1].labels) {
@@ -262,7 +266,8 @@ void RemoteWriter::Run() {
     int attempt = 0;
     bool done = false;
     while (!done) {
-      if (attempt > 0) headers.emplace_back("Retry-Attempt", std::to_string(attempt));
+      if (attempt > 0)
+        headers.emplace_back("Retry-Attempt", std::to_string(attempt));
       absl::StatusOr<HttpResult> r =
           client.Post(options_.url, headers, req.body, options_.timeout);
       if (attempt > 0) headers.pop_back();
@@ -333,7 +338,8 @@ void RemoteWriter::Run() {
     }
     Forget(req);
     absl::MutexLock lock(&mu_);
-    queued_bytes_ -= queue_.front().body.size() + queue_.front().fallback.size();
+    queued_bytes_ -=
+        queue_.front().body.size() + queue_.front().fallback.size();
     queue_.pop_front();
     in_flight_ = false;
   }

@@ -54,12 +54,12 @@ struct RemoteWriteOptions {
 class RemoteWriter {
  public:
   struct Stats {
-    int64_t requests_sent = 0;   // answered 2xx
+    int64_t requests_sent = 0;  // answered 2xx
     int64_t samples_sent = 0;
-    int64_t requests_failed = 0;  // dropped after a non-retryable answer
+    int64_t requests_failed = 0;   // dropped after a non-retryable answer
     int64_t requests_dropped = 0;  // dropped because the queue was full
     int64_t retries = 0;
-    int64_t bytes_sent = 0;  // compressed bodies answered 2xx
+    int64_t bytes_sent = 0;            // compressed bodies answered 2xx
     int64_t resent_without_zeros = 0;  // out-of-order 400s answered so
     int64_t recovered_requests = 0;    // loaded from queue_dir at start
     int64_t corrupt_files = 0;         // queue files dropped at start

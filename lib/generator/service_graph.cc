@@ -164,9 +164,8 @@ class ServiceGraphProcessor::Impl {
       }
     }
 
-    const EdgeKey key = MakeKey(span.trace_id(), client_side
-                                                     ? span.span_id()
-                                                     : span.parent_span_id());
+    const EdgeKey key = MakeKey(
+        span.trace_id(), client_side ? span.span_id() : span.parent_span_id());
     auto it = edges_.find(key);
     if (it == edges_.end()) {
       if (o_.max_items > 0 &&
@@ -184,10 +183,10 @@ class ServiceGraphProcessor::Impl {
     Edge& e = it->second;
     FillSide(client_side ? &e.client : &e.server, service, res, span);
     if (server_side) e.server_is_root = span.parent_span_id().empty();
-    e.connection_type = (kind == Span::SPAN_KIND_PRODUCER ||
-                         kind == Span::SPAN_KIND_CONSUMER)
-                            ? "messaging_system"
-                            : "";
+    e.connection_type =
+        (kind == Span::SPAN_KIND_PRODUCER || kind == Span::SPAN_KIND_CONSUMER)
+            ? "messaging_system"
+            : "";
     e.server_last = server_side;
     e.failed = e.failed || error;
     e.multiplier = m;

@@ -11,8 +11,8 @@
 
 namespace andante::internal {
 
-using Attributes =
-    google::protobuf::RepeatedPtrField<opentelemetry::proto::common::v1::KeyValue>;
+using Attributes = google::protobuf::RepeatedPtrField<
+    opentelemetry::proto::common::v1::KeyValue>;
 
 // The first attribute named `key`, or null.
 inline const opentelemetry::proto::common::v1::AnyValue* FindAttribute(

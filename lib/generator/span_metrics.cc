@@ -77,8 +77,8 @@ void SpanMetricsProcessor::Push(
         svc != nullptr ? internal::AnyValueString(*svc) : "";
     std::string job, instance;
     if (o.enable_target_info) {
-      const std::string ns = internal::LookupAttribute(res, res,
-                                                       "service.namespace");
+      const std::string ns =
+          internal::LookupAttribute(res, res, "service.namespace");
       job = ns.empty() ? service : ns + "/" + service;
       if (o.enable_instance_label) {
         instance = internal::LookupAttribute(res, res, "service.instance.id");
@@ -100,7 +100,8 @@ void SpanMetricsProcessor::Push(
         if (IsIntrinsic(name) || name == "job" || name == "instance") {
           name = "__" + name;
         }
-        info.emplace_back(std::move(name), internal::AnyValueString(kv.value()));
+        info.emplace_back(std::move(name),
+                          internal::AnyValueString(kv.value()));
       }
       if ((!job.empty() || !instance.empty()) && !info.empty()) {
         absl::InlinedVector<LabelView, 16> l;
@@ -131,8 +132,8 @@ void SpanMetricsProcessor::Push(
           labels.emplace_back("instance", instance);
         }
         for (size_t i = 0; i < st.dimension_labels.size(); ++i) {
-          dim_values[i] =
-              internal::LookupAttribute(res, span.attributes(), o.dimensions[i]);
+          dim_values[i] = internal::LookupAttribute(res, span.attributes(),
+                                                    o.dimensions[i]);
           labels.emplace_back(st.dimension_labels[i], dim_values[i]);
         }
         const double m = internal::SpanMultiplier(span.attributes(), res,
@@ -145,8 +146,8 @@ void SpanMetricsProcessor::Push(
                           span.trace_id()};
         }
         if (st.size >= 0) {
-          updates[n++] = {st.size, static_cast<double>(span.ByteSizeLong()), 1,
-                        {}};
+          updates[n++] = {
+              st.size, static_cast<double>(span.ByteSizeLong()), 1, {}};
         }
         st.registry->Update(labels, absl::MakeConstSpan(updates, n), now);
       }

@@ -33,7 +33,8 @@ TEST(MetricsGeneratorTest, UnknownProcessorIsAnError) {
   auto g = MetricsGenerator::Create(o);
   ASSERT_FALSE(g.ok());
   EXPECT_EQ(g.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(g.status().message()), ::testing::HasSubstr("spanmetrics"));
+  EXPECT_THAT(std::string(g.status().message()),
+              ::testing::HasSubstr("spanmetrics"));
 }
 
 TEST(MetricsGeneratorTest, PerTenantProcessorsWildcardAndDefaults) {

@@ -1,9 +1,10 @@
 #include "andante/metrics_registry.h"
 
-#include <malloc.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <malloc.h>
+
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "tests/generator/samples.h"
@@ -51,16 +52,20 @@ TEST(MetricsRegistryTest, LabelRules) {
   // Empty value dropped; duplicate: last wins; external overrides "a";
   // value truncated to 4 bytes.
   r.AddCounter(c,
-               {{"empty", ""}, {"dup", "x"}, {"dup", "y"}, {"a", "mine"},
+               {{"empty", ""},
+                {"dup", "x"},
+                {"dup", "y"},
+                {"a", "mine"},
                 {"long", "abcdefgh"}},
                2, kCreated);
   // An empty later value removes an earlier one.
   r.AddCounter(c, {{"b", "1"}, {"b", ""}}, 5, kCreated);
   auto s = r.Collect(kCollected);
-  EXPECT_EQ(ValueOf(s, "c_total",
-                    {{"a", "ext"}, {"cluster", "prod"}, {"dup", "y"},
-                     {"long", "abcd"}}),
-            2);
+  EXPECT_EQ(
+      ValueOf(
+          s, "c_total",
+          {{"a", "ext"}, {"cluster", "prod"}, {"dup", "y"}, {"long", "abcd"}}),
+      2);
   EXPECT_EQ(ValueOf(s, "c_total", {{"a", "ext"}, {"cluster", "prod"}}), 5);
   // Labels come out sorted by name with __name__ among them.
   for (const CollectedSample& x : s) {
@@ -109,8 +114,10 @@ TEST(MetricsRegistryTest, SeriesLimitFoldsNewLabelSetsIntoOverflow) {
 TEST(MetricsRegistryTest, ExemplarOnSmallestBucketLastWinsSentOnce) {
   MetricsRegistry r{RegistryOptions{}};
   int h = r.NewHistogram("h", {0.1, 1, 10});
-  const std::string t1("\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x0f\xab\x01", 16);
-  const std::string t2("\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02", 16);
+  const std::string t1(
+      "\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x0f\xab\x01", 16);
+  const std::string t2(
+      "\x10\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02", 16);
   r.ObserveHistogram(h, {}, 0.5, 1, t1, kCreated);
   r.ObserveHistogram(h, {}, 0.7, 1, t2, kCreated);  // same bucket: replaces
   auto s = r.Collect(kCollected);
@@ -119,8 +126,9 @@ TEST(MetricsRegistryTest, ExemplarOnSmallestBucketLastWinsSentOnce) {
     if (!x.exemplar.has_value()) continue;
     ++n;
     EXPECT_EQ(x.labels, testing::LabelSet("h_bucket", {{"le", "1"}}));
-    EXPECT_EQ(x.exemplar->labels,
-              (std::vector<Label>{{"traceID", "10000000000000000000000000000002"}}));
+    EXPECT_EQ(
+        x.exemplar->labels,
+        (std::vector<Label>{{"traceID", "10000000000000000000000000000002"}}));
     EXPECT_DOUBLE_EQ(x.exemplar->value, 0.7);
   }
   EXPECT_EQ(n, 1);
@@ -154,10 +162,9 @@ TEST(MetricsRegistryTest, UnderOneKilobytePerActiveSeries) {
   // Span-metrics-like series: 6 labels, histogram with 14 buckets.
   struct mallinfo2 before = mallinfo2();
   auto r = std::make_unique<MetricsRegistry>(RegistryOptions{});
-  int h = r->NewHistogram(
-      "traces_spanmetrics_latency",
-      {0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024,
-       2.048, 4.096, 8.192, 16.384});
+  int h = r->NewHistogram("traces_spanmetrics_latency",
+                          {0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128,
+                           0.256, 0.512, 1.024, 2.048, 4.096, 8.192, 16.384});
   int c = r->NewCounter("traces_spanmetrics_calls_total");
   constexpr int kLabelSets = 10000;
   for (int i = 0; i < kLabelSets; ++i) {
@@ -181,6 +188,8 @@ TEST(MetricsRegistryTest, UnderOneKilobytePerActiveSeries) {
   EXPECT_LT(used / series, 1024.0);
   // Per label set (both metrics) it stays under 1 KB as well.
   EXPECT_LT(used / kLabelSets, 1024.0) << used / kLabelSets;
+  std::printf("heap bytes per label set %.0f, per active series %.1f\n",
+              used / kLabelSets, used / series);
   EXPECT_LT(static_cast<double>(r->ApproximateMemoryBytes()) / kLabelSets,
             1024.0);
 }

@@ -67,7 +67,8 @@ std::vector<CollectedSample> TwoSeries() {
 }
 
 TEST(RemoteWriteEncodingTest, RoundTripThroughGeneratedProtobuf) {
-  const std::string body = SnappyCompress(EncodeWriteRequest(TwoSeries(), true));
+  const std::string body =
+      SnappyCompress(EncodeWriteRequest(TwoSeries(), true));
   prometheus::WriteRequest req;
   ASSERT_TRUE(req.ParseFromString(*SnappyUncompress(body)));
   ASSERT_EQ(req.timeseries_size(), 2);
@@ -106,7 +107,8 @@ class FakeReceiver {
       : script_(std::move(script)), error_body_(std::move(error_body)) {
     acceptor_.open(tcp::v4());
     acceptor_.set_option(boost::asio::socket_base::reuse_address(true));
-    acceptor_.bind(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    acceptor_.bind(
+        tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
     acceptor_.listen();
     port_ = acceptor_.local_endpoint().port();
     thread_ = std::thread([this] { Serve(); });
@@ -285,7 +287,7 @@ TEST(RemoteWriterTest, DiskQueueSurvivesARestart) {
     RemoteWriter w(o);
     w.Enqueue("team-a", TwoSeries());  // two requests
     EXPECT_EQ(QueueFiles(dir), 2u);
-    w.Stop(absl::ZeroDuration());      // "crash": nothing delivered
+    w.Stop(absl::ZeroDuration());  // "crash": nothing delivered
   }
   EXPECT_EQ(QueueFiles(dir), 2u);
   FakeReceiver rx({});

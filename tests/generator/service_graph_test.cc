@@ -38,7 +38,8 @@ TEST_F(ServiceGraphTest, PairsClientAndServerAndCompletesDatabaseAtOnce) {
   // S1 and R1 (root servers) wait; S2+S3 paired; Q2 is a database call.
   EXPECT_EQ(g.pending_edges(), 2);
   auto s = registry_.Collect(now_);
-  const std::vector<Label> fp = {{"client", "frontend"}, {"server", "payments"}};
+  const std::vector<Label> fp = {{"client", "frontend"},
+                                 {"server", "payments"}};
   EXPECT_EQ(ValueOf(s, total_, fp), 1);
   EXPECT_EQ(ValueOf(s, failed_, fp), 1);  // S3 is an error
   EXPECT_DOUBLE_EQ(*ValueOf(s, server_ + "_sum", fp), 0.038);
@@ -89,8 +90,10 @@ TEST_F(ServiceGraphTest, UnansweredClientWithPeerBecomesVirtualServer) {
   ServiceGraphProcessor g(o, &registry_);
   auto req = Fixture(kBase);
   // Drop S3 (payments' server span): S2 is left waiting.
-  req.mutable_resource_spans(1)->mutable_scope_spans(0)->mutable_spans()->
-      DeleteSubrange(0, 1);
+  req.mutable_resource_spans(1)
+      ->mutable_scope_spans(0)
+      ->mutable_spans()
+      ->DeleteSubrange(0, 1);
   g.Push(req, now_);
   g.Expire(now_ + absl::Seconds(11));
   auto s = registry_.Collect(now_ + absl::Seconds(11));
@@ -101,10 +104,11 @@ TEST_F(ServiceGraphTest, UnansweredClientWithPeerBecomesVirtualServer) {
   EXPECT_EQ(ValueOf(s, total_, v), 1);
   EXPECT_EQ(ValueOf(s, server_ + "_sum", v), 0);
   EXPECT_DOUBLE_EQ(*ValueOf(s, client_ + "_sum", v), 0.045);
-  EXPECT_EQ(ValueOf(s, total_, {{"client", "user"},
-                                {"connection_type", "virtual_node"},
-                                {"server", "frontend"},
-                                {"virtual_node", "client"}}),
+  EXPECT_EQ(ValueOf(s, total_,
+                    {{"client", "user"},
+                     {"connection_type", "virtual_node"},
+                     {"server", "frontend"},
+                     {"virtual_node", "client"}}),
             2);
 }
 
@@ -112,13 +116,13 @@ TEST_F(ServiceGraphTest, ArrivalOrderDoesNotMatter) {
   ServiceGraphProcessor g(ServiceGraphOptions{}, &registry_);
   auto all = Fixture(kBase);
   testing::ExportTraceServiceRequest server_first, client_second;
-  *server_first.add_resource_spans() = all.resource_spans(1);  // payments
+  *server_first.add_resource_spans() = all.resource_spans(1);   // payments
   *client_second.add_resource_spans() = all.resource_spans(0);  // frontend
   g.Push(server_first, now_);
   g.Push(client_second, now_ + absl::Seconds(3));
   auto s = registry_.Collect(now_ + absl::Seconds(3));
-  EXPECT_EQ(ValueOf(s, total_, {{"client", "frontend"}, {"server", "payments"}}),
-            1);
+  EXPECT_EQ(
+      ValueOf(s, total_, {{"client", "frontend"}, {"server", "payments"}}), 1);
 }
 
 TEST_F(ServiceGraphTest, UnpairedAndDroppedSpansAreCounted) {
@@ -160,10 +164,11 @@ TEST_F(ServiceGraphTest, MessagingAndDimensions) {
                    testing::Status::STATUS_CODE_UNSET, 5000000, 1000000);
   g.Push(req, now_);
   auto s = registry_.Collect(now_);
-  EXPECT_EQ(ValueOf(s, total_, {{"client", "orders"},
-                                {"connection_type", "messaging_system"},
-                                {"deployment_environment", "prod"},
-                                {"server", "billing"}}),
+  EXPECT_EQ(ValueOf(s, total_,
+                    {{"client", "orders"},
+                     {"connection_type", "messaging_system"},
+                     {"deployment_environment", "prod"},
+                     {"server", "billing"}}),
             1);
 }
 
@@ -175,9 +180,10 @@ TEST_F(ServiceGraphTest, ClientServerPrefix) {
   auto req = Fixture(kBase);
   g.Push(req, now_);
   auto s = registry_.Collect(now_);
-  EXPECT_EQ(ValueOf(s, total_, {{"client", "frontend"},
-                                {"client_deployment_environment", "prod"},
-                                {"server", "payments"}}),
+  EXPECT_EQ(ValueOf(s, total_,
+                    {{"client", "frontend"},
+                     {"client_deployment_environment", "prod"},
+                     {"server", "payments"}}),
             1);
 }
 

@@ -44,26 +44,33 @@ class SpanMetricsTest : public ::testing::Test {
 TEST_F(SpanMetricsTest, CallsPerDefaultLabelSet) {
   std::vector<CollectedSample> s = Run(SpanMetricsOptions{});
   const std::string calls = "traces_spanmetrics_calls_total";
-  EXPECT_EQ(ValueOf(s, calls, Red("frontend", "SPAN_KIND_SERVER",
-                                  "GET /checkout", "STATUS_CODE_UNSET")),
+  EXPECT_EQ(ValueOf(s, calls,
+                    Red("frontend", "SPAN_KIND_SERVER", "GET /checkout",
+                        "STATUS_CODE_UNSET")),
             1);
-  EXPECT_EQ(ValueOf(s, calls, Red("frontend", "SPAN_KIND_CLIENT",
-                                  "POST /charge", "STATUS_CODE_UNSET")),
+  EXPECT_EQ(ValueOf(s, calls,
+                    Red("frontend", "SPAN_KIND_CLIENT", "POST /charge",
+                        "STATUS_CODE_UNSET")),
             1);
-  EXPECT_EQ(ValueOf(s, calls, Red("payments", "SPAN_KIND_SERVER", "charge",
-                                  "STATUS_CODE_ERROR")),
+  EXPECT_EQ(ValueOf(s, calls,
+                    Red("payments", "SPAN_KIND_SERVER", "charge",
+                        "STATUS_CODE_ERROR")),
             1);
-  EXPECT_EQ(ValueOf(s, calls, Red("payments", "SPAN_KIND_INTERNAL",
-                                  "compute-risk", "STATUS_CODE_UNSET")),
+  EXPECT_EQ(ValueOf(s, calls,
+                    Red("payments", "SPAN_KIND_INTERNAL", "compute-risk",
+                        "STATUS_CODE_UNSET")),
             1);
-  EXPECT_EQ(ValueOf(s, calls, Red("frontend", "SPAN_KIND_SERVER",
-                                  "GET /health", "STATUS_CODE_OK")),
+  EXPECT_EQ(ValueOf(s, calls,
+                    Red("frontend", "SPAN_KIND_SERVER", "GET /health",
+                        "STATUS_CODE_OK")),
             1);
-  EXPECT_EQ(ValueOf(s, calls, Red("batch", "SPAN_KIND_INTERNAL",
-                                  "nightly-job", "STATUS_CODE_UNSET")),
+  EXPECT_EQ(ValueOf(s, calls,
+                    Red("batch", "SPAN_KIND_INTERNAL", "nightly-job",
+                        "STATUS_CODE_UNSET")),
             1);
-  EXPECT_EQ(ValueOf(s, calls, Red("batch", "SPAN_KIND_CLIENT",
-                                  "SELECT orders", "STATUS_CODE_ERROR")),
+  EXPECT_EQ(ValueOf(s, calls,
+                    Red("batch", "SPAN_KIND_CLIENT", "SELECT orders",
+                        "STATUS_CODE_ERROR")),
             1);
   // 7 label sets, each a new counter: initial zero + value.
   EXPECT_EQ(CountNamed(s, calls), 14u);
@@ -92,15 +99,15 @@ TEST_F(SpanMetricsTest, LatencyBucketsAndExemplarOfCharge) {
   EXPECT_EQ(ValueOf(s, "traces_spanmetrics_latency_count", charge), 1);
   // Exactly one exemplar for this label set, on le="0.064".
   int exemplars = 0;
-  for (const char* le : {"0.002", "0.004", "0.008", "0.016", "0.032", "0.064",
-                         "0.128", "0.256", "0.512", "1.024", "2.048", "4.096",
-                         "8.192", "16.384", "+Inf"}) {
-    for (const CollectedSample& x : SeriesOf(s, bucket, With(charge, "le", le))) {
+  for (const char* le :
+       {"0.002", "0.004", "0.008", "0.016", "0.032", "0.064", "0.128", "0.256",
+        "0.512", "1.024", "2.048", "4.096", "8.192", "16.384", "+Inf"}) {
+    for (const CollectedSample& x :
+         SeriesOf(s, bucket, With(charge, "le", le))) {
       if (!x.exemplar.has_value()) continue;
       ++exemplars;
       EXPECT_STREQ(le, "0.064");
-      EXPECT_EQ(x.exemplar->labels,
-                (std::vector<Label>{{"traceID", "a01"}}));
+      EXPECT_EQ(x.exemplar->labels, (std::vector<Label>{{"traceID", "a01"}}));
       EXPECT_DOUBLE_EQ(x.exemplar->value, 0.038);
       EXPECT_EQ(x.exemplar->timestamp_ms, (kBase + 87) * 1000);
     }
@@ -136,8 +143,8 @@ TEST_F(SpanMetricsTest, DimensionsSanitizedResourceFirstAndClashPrefixed) {
   const std::string calls = "traces_spanmetrics_calls_total";
   // Int attribute stringified; resource attribute found; absent ones
   // produce no label; status.code -> __status_code (absent here).
-  auto s1 = Red("frontend", "SPAN_KIND_SERVER", "GET /checkout",
-                "STATUS_CODE_UNSET");
+  auto s1 =
+      Red("frontend", "SPAN_KIND_SERVER", "GET /checkout", "STATUS_CODE_UNSET");
   s1.emplace_back("http_status_code", "200");
   s1.emplace_back("deployment_environment", "prod");
   s1.emplace_back("service_name", "frontend");
@@ -153,14 +160,15 @@ TEST_F(SpanMetricsTest, ClashingDimensionGetsDoubleUnderscore) {
   o.dimensions = {"span.kind"};  // sanitizes to span_kind, an intrinsic
   SpanMetricsProcessor p(o, &registry_);
   auto req = Fixture(kBase);
-  testing::AddStr(
-      req.mutable_resource_spans(0)->mutable_scope_spans(0)->mutable_spans(0)
-          ->mutable_attributes(),
-      "span.kind", "custom");
+  testing::AddStr(req.mutable_resource_spans(0)
+                      ->mutable_scope_spans(0)
+                      ->mutable_spans(0)
+                      ->mutable_attributes(),
+                  "span.kind", "custom");
   p.Push(req, now_);
   auto s = registry_.Collect(now_);
-  auto s1 = Red("frontend", "SPAN_KIND_SERVER", "GET /checkout",
-                "STATUS_CODE_UNSET");
+  auto s1 =
+      Red("frontend", "SPAN_KIND_SERVER", "GET /checkout", "STATUS_CODE_UNSET");
   s1.emplace_back("__span_kind", "custom");
   EXPECT_EQ(ValueOf(s, "traces_spanmetrics_calls_total", s1), 1);
 }
@@ -215,8 +223,8 @@ TEST_F(SpanMetricsTest, CustomBucketsAndProcessorsSubset) {
   std::vector<CollectedSample> s = Run(o);
   EXPECT_EQ(CountNamed(s, "traces_spanmetrics_calls_total"), 0u);
   EXPECT_EQ(CountNamed(s, "traces_spanmetrics_size_total"), 0u);
-  const auto s1 = Red("frontend", "SPAN_KIND_SERVER", "GET /checkout",
-                      "STATUS_CODE_UNSET");
+  const auto s1 =
+      Red("frontend", "SPAN_KIND_SERVER", "GET /checkout", "STATUS_CODE_UNSET");
   const std::string bucket = "traces_spanmetrics_latency_bucket";
   EXPECT_EQ(ValueOf(s, bucket, With(s1, "le", "0.01")), 0);
   EXPECT_EQ(ValueOf(s, bucket, With(s1, "le", "0.1")), 0);
