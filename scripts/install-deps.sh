@@ -43,6 +43,8 @@ if [[ $with_test == 1 ]]; then
   # only what cannot be found on PATH is installed from Debian.
   command -v node >/dev/null 2>&1 || installed nodejs || missing+=(nodejs)
   command -v npm >/dev/null 2>&1 || installed npm || missing+=(npm)
+  # The remote-write peer of tests/integration/metrics_generator.test.mjs.
+  command -v prometheus >/dev/null 2>&1 || installed prometheus || missing+=(prometheus)
 fi
 
 if ((${#missing[@]} > 0)); then

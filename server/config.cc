@@ -1220,25 +1220,29 @@ const KeySpec kSchema[] = {
 
     // --- metrics_generator
     // -----------------------------------------------------
-    {"metrics_generator.registry.external_labels", K::kAny, kUns},
+    // The implemented keys are read by ParseGeneratorConfig
+    // (generator_config.cc) from the document; the walk only accepts them.
+    {"metrics_generator.registry.external_labels", K::kAny, kIgn},
     {"metrics_generator.registry.{collection_interval,stale_duration}",
-     K::kDuration, kUns},
-    {"metrics_generator.registry.inject_tenant_id_as", K::kString, kUns},
+     K::kDuration, kIgn},
+    {"metrics_generator.registry.inject_tenant_id_as", K::kString, kIgn},
     {"metrics_generator.registry.{max_label_name_length,"
      "max_label_value_length}",
-     K::kInt, kUns},
-    {"metrics_generator.storage.path", K::kString, kUns},
-    {"metrics_generator.storage.{remote_write,wal}", K::kAny, kUns},
+     K::kInt, kIgn},
+    {"metrics_generator.storage.path", K::kString, kIgn},
+    {"metrics_generator.storage.remote_write", K::kAny, kIgn},
+    {"metrics_generator.storage.wal", K::kAny, kUns},
     {"metrics_generator.storage.remote_write_add_org_id_header", K::kBool,
-     kUns},
+     kIgn},
     {"metrics_generator.storage.remote_write_flush_deadline", K::kDuration,
-     kUns},
+     kIgn},
     {"metrics_generator.{traces_storage,traces_query_storage}", K::kAny, kUns},
-    {"metrics_generator.processor.{service_graphs,span_metrics,local_blocks,"
-     "host_info}",
-     K::kAny, kUns},
-    {"metrics_generator.{metrics_ingestion_time_range_slack,query_timeout}",
-     K::kDuration, kUns},
+    {"metrics_generator.processor.{service_graphs,span_metrics}", K::kAny,
+     kIgn},
+    {"metrics_generator.processor.{local_blocks,host_info}", K::kAny, kUns},
+    {"metrics_generator.metrics_ingestion_time_range_slack", K::kDuration,
+     kIgn},
+    {"metrics_generator.query_timeout", K::kDuration, kUns},
     {"metrics_generator.{codec,ingest_concurrency,instance_id,"
      "assigned_partitions,consumer}",
      K::kAny, kUns},
@@ -1264,9 +1268,9 @@ const KeySpec kSchema[] = {
     {"overrides.defaults.compaction.{block_retention,compaction_window}",
      K::kPromDuration, kUns},
     {"overrides.defaults.compaction.compaction_disabled", K::kBool, kUns},
-    {"overrides.defaults.{metrics_generator,forwarders,storage,"
-     "cost_attribution}",
-     K::kAny, kUns},
+    {"overrides.defaults.metrics_generator", K::kAny, kIgn},  // generator_config
+    {"overrides.defaults.{forwarders,storage,cost_attribution}", K::kAny,
+     kUns},
     {"overrides.per_tenant_override_config", K::kString, kUns},
     {"overrides.per_tenant_override_period", K::kPromDuration, kUns},
     {"overrides.user_configurable_overrides", K::kAny, kUns},
@@ -1274,27 +1278,31 @@ const KeySpec kSchema[] = {
     {"overrides.max_bytes_per_trace", K::kUint, kSet,
      ANDANTE_SET(c.cfg->store.ingester.max_bytes_per_trace = v.u)},
     {"overrides.{ingestion_rate_strategy,metrics_generator_generate_native_"
-     "histograms,metrics_generator_trace_id_label_name}",
+     "histograms}",
      K::kString, kUns},
+    {"overrides.metrics_generator_trace_id_label_name", K::kString, kIgn},
     {"overrides.{ingestion_rate_limit_bytes,ingestion_burst_size_bytes,"
      "max_traces_per_user,max_global_traces_per_user,"
      "ingestion_tenant_shard_size,ingestion_max_attribute_bytes,"
      "max_bytes_per_tag_values_query,max_blocks_per_tag_values_query,"
-     "metrics_generator_ring_size,metrics_generator_max_active_series,"
+     "metrics_generator_ring_size,"
      "metrics_generator_forwarder_queue_size,"
      "metrics_generator_forwarder_workers}",
      K::kInt, kUns},
     {"overrides.{ingestion_artificial_delay,"
-     "metrics_generator_collection_interval,"
      "metrics_generator_ingestion_time_range_slack}",
      K::kDuration, kUns},
+    // Read by ParseGeneratorConfig.
+    {"overrides.metrics_generator_max_active_series", K::kInt, kIgn},
+    {"overrides.metrics_generator_collection_interval", K::kDuration, kIgn},
+    {"overrides.metrics_generator_processors", K::kAny, kIgn},
     {"overrides.{max_search_duration,max_metrics_duration,block_retention,"
      "compaction_window}",
      K::kPromDuration, kUns},
     {"overrides.{ingestion_retry_info_enabled,compaction_disabled,"
      "metrics_generator_disable_collection}",
      K::kBool, kUns},
-    {"overrides.{metrics_generator_processors,"
+    {"overrides.{"
      "metrics_generator_remote_write_headers,forwarders,"
      "parquet_dedicated_columns,cost_attribution,"
      "metrics_generator_processor_*}",
@@ -1725,6 +1733,13 @@ absl::Status ParseInto(std::string_view yaml, ParseContext& ctx) {
   try {
     YAML::Node root = YAML::Load(std::string(yaml));
     if (absl::Status s = Walk(root, Schema(), "", 1, ctx); !s.ok()) return s;
+    if (absl::Status s = ParseGeneratorConfig(root, &ctx.cfg->metrics_generator);
+        !s.ok()) {
+      return s;
+    }
+    for (const std::string& key : ctx.cfg->metrics_generator.unsupported) {
+      Record(ctx.cfg, key);
+    }
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) return Invalid(absl::StrCat("yaml: ", e.msg));
     return Invalid(absl::StrCat("yaml: line ", e.mark.line + 1, ": ", e.msg));

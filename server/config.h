@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "andante/options.h"
 #include "andante/s3.h"
+#include "generator_config.h"
 
 namespace andante::server {
 
@@ -87,6 +88,9 @@ struct Config {
   // wal, block and ingester options land in the store options; the backend
   // pointer is left empty for the server to create.
   StoreOptions store;
+
+  // metrics_generator and the generator keys of overrides.
+  GeneratorConfig metrics_generator;
 
   // Dotted paths of keys that were accepted but whose feature is not
   // implemented yet ("storage.trace.s3.bucket", "metrics_generator").

@@ -16,6 +16,7 @@
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "api_routes.h"
+#include "generator_service.h"
 #include "http_server.h"
 #include "jaeger_grpc_service.h"
 #include "jaeger_receivers.h"
@@ -169,6 +170,13 @@ class ServerImpl final : public Server {
         static_cast<int>(std::max(4u, 2 * std::thread::hardware_concurrency()));
     http_ = std::make_unique<HttpServer>(http_options);
 
+    if (config_.metrics_generator.enabled) {
+      absl::StatusOr<std::unique_ptr<GeneratorService>> gen =
+          GeneratorService::Start(config_.metrics_generator, store_.get());
+      if (!gen.ok()) return gen.status();
+      generator_ = std::move(*gen);
+    }
+
     ApiOptions api_options;
     api_options.multitenancy_enabled = config_.multitenancy_enabled;
     api_options.http_api_prefix = config_.http_api_prefix;
@@ -178,7 +186,12 @@ class ServerImpl final : public Server {
     api_listener.body_limit = 16ull << 20;
     absl::StatusOr<int> port = http_->Listen(
         HostPort(srv.http_listen_address, srv.http_listen_port), api_listener,
-        [api = api_.get()](HttpRequest& req, HttpResponse* resp) {
+        [api = api_.get(), gen = generator_.get()](HttpRequest& req,
+                                                   HttpResponse* resp) {
+          if (gen != nullptr && req.path == GeneratorService::kScrapePath) {
+            gen->HandleScrape(req, resp);
+            return;
+          }
           api->Handle(req, resp);
         });
     if (!port.ok()) return port.status();
@@ -323,6 +336,8 @@ class ServerImpl final : public Server {
     if (jaeger_grpc_ != nullptr) jaeger_grpc_->Shutdown(grace);
     for (auto& udp : udp_) udp->Stop();
     if (http_ != nullptr) http_->Stop(grace);
+    // After ingest stopped: a last collection is flushed to remote write.
+    if (generator_ != nullptr) generator_->Stop();
     absl::Status closed;
     if (store_ != nullptr) {
       closed = store_->Close();
@@ -345,6 +360,7 @@ class ServerImpl final : public Server {
   std::shared_ptr<BackendMetrics> backend_metrics_ =
       std::make_shared<BackendMetrics>();
   std::unique_ptr<HttpServer> http_;
+  std::unique_ptr<GeneratorService> generator_;
   std::unique_ptr<ApiRoutes> api_;
   std::unique_ptr<OtlpHttpRoutes> otlp_http_;
   std::unique_ptr<GrpcListener> grpc_;

@@ -18,6 +18,7 @@ namespace andante::server {
 namespace {
 
 using ::testing::Contains;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -92,10 +93,28 @@ TEST(ConfigTest, SharedExampleV210) {
               Contains("compactor.compaction.block_retention"));
   EXPECT_THAT(cfg.unsupported,
               Contains("query_frontend.search.throughput_bytes_slo"));
+  // The metrics generator's keys are implemented (generator_config.cc).
   EXPECT_THAT(cfg.unsupported,
-              Contains("metrics_generator.storage.remote_write"));
+              Not(Contains("metrics_generator.storage.remote_write")));
   EXPECT_THAT(cfg.unsupported,
-              Contains("overrides.defaults.metrics_generator"));
+              Not(Contains("overrides.defaults.metrics_generator")));
+  EXPECT_THAT(cfg.unsupported, Contains("metrics_generator.traces_storage"));
+  EXPECT_THAT(cfg.unsupported,
+              Contains("overrides.defaults.metrics_generator."
+                       "generate_native_histograms: both"));
+  const GeneratorConfig& g = cfg.metrics_generator;
+  EXPECT_TRUE(g.enabled);
+  ASSERT_EQ(g.remote_write.size(), 1u);
+  EXPECT_EQ(g.remote_write[0].url, "http://prometheus:9090/api/v1/write");
+  EXPECT_TRUE(g.remote_write[0].send_exemplars);
+  EXPECT_EQ(g.storage_path, "/var/tempo/generator/wal");
+  EXPECT_THAT(g.options.registry.external_labels,
+              ElementsAre(std::pair<std::string, std::string>("source", "tempo"),
+                          std::pair<std::string, std::string>(
+                              "cluster", "docker-compose")));
+  EXPECT_TRUE(g.processors_configured);
+  EXPECT_THAT(g.options.processors,
+              ElementsAre("service-graphs", "span-metrics", "local-blocks"));
   // Implemented keys are not listed.
   EXPECT_THAT(cfg.unsupported, Not(Contains("server.http_listen_port")));
   EXPECT_THAT(cfg.unsupported, Not(Contains("storage.trace.backend: local")));
@@ -174,7 +193,76 @@ TEST(ConfigTest, SeedS3NeedsExpansion) {
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   EXPECT_EQ(cfg->backend, "s3");
   EXPECT_THAT(cfg->unsupported,
-              Contains("metrics_generator.processor.service_graphs"));
+              Not(Contains("metrics_generator.processor.service_graphs")));
+  const GeneratorConfig& g = cfg->metrics_generator;
+  EXPECT_THAT(g.options.span_metrics.dimensions,
+              ElementsAre("service.name", "operation", "status_code"));
+  EXPECT_THAT(g.options.span_metrics.histogram_buckets,
+              ElementsAre(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1,
+                          2.5, 5, 10));
+  EXPECT_THAT(g.options.service_graphs.dimensions,
+              ElementsAre("service.name", "service.namespace"));
+  EXPECT_FALSE(g.processors_configured);
+}
+
+TEST(ConfigTest, MetricsGeneratorSectionAndOverrides) {
+  Config cfg = MustParse(
+      "metrics_generator:\n"
+      "  registry:\n"
+      "    collection_interval: 5s\n"
+      "    stale_duration: 1m\n"
+      "    inject_tenant_id_as: tenant\n"
+      "  storage:\n"
+      "    remote_write:\n"
+      "      - url: http://a/api/v1/write\n"
+      "        headers: {X-Key: k}\n"
+      "        queue_config: {retry_on_http_429: false}\n"
+      "      - url: http://b/api/v1/write\n"
+      "        send_exemplars: true\n"
+      "        basic_auth: {username: u, password: p}\n"
+      "    remote_write_add_org_id_header: false\n"
+      "  processor:\n"
+      "    span_metrics:\n"
+      "      intrinsic_dimensions: {status_message: true}\n"
+      "    service_graphs:\n"
+      "      wait: 3s\n"
+      "      max_items: 50\n"
+      "overrides:\n"
+      "  metrics_generator_processors: [span-metrics]\n"
+      "  metrics_generator_max_active_series: 1000\n");
+  const GeneratorConfig& g = cfg.metrics_generator;
+  EXPECT_EQ(g.options.collection_interval, absl::Seconds(5));
+  EXPECT_EQ(g.options.registry.stale_duration, absl::Minutes(1));
+  EXPECT_EQ(g.options.inject_tenant_id_as, "tenant");
+  ASSERT_EQ(g.remote_write.size(), 2u);
+  EXPECT_FALSE(g.remote_write[0].send_exemplars);
+  EXPECT_FALSE(g.remote_write[0].retry_on_http_429);
+  EXPECT_FALSE(g.remote_write[0].add_org_id_header);
+  EXPECT_THAT(g.remote_write[0].headers,
+              ElementsAre(std::pair<std::string, std::string>("X-Key", "k")));
+  EXPECT_TRUE(g.remote_write[1].send_exemplars);
+  EXPECT_THAT(g.remote_write[1].headers,
+              ElementsAre(std::pair<std::string, std::string>(
+                  "Authorization", "Basic dTpw")));
+  EXPECT_TRUE(g.options.span_metrics.intrinsic_dimensions.status_message);
+  EXPECT_EQ(g.options.service_graphs.wait, absl::Seconds(3));
+  EXPECT_EQ(g.options.service_graphs.max_items, 50);
+  EXPECT_THAT(g.options.processors, ElementsAre("span-metrics"));
+  EXPECT_EQ(g.options.registry.max_active_series, 1000);
+  EXPECT_TRUE(cfg.unsupported.empty());
+
+  absl::StatusOr<Config> bad = ParseConfig(
+      "metrics_generator:\n  storage:\n    remote_write:\n"
+      "      - {url: http://a, sned_exemplars: true}\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("remote_write[0].sned_exemplars"));
+  bad = ParseConfig(
+      "metrics_generator:\n  processor:\n    span_metrics:\n"
+      "      histogram_buckets: [fast]\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(std::string(bad.status().message()),
+              HasSubstr("histogram_buckets"));
 }
 
 TEST(ConfigTest, DistributedStyleConfig) {
@@ -528,11 +616,11 @@ TEST(ConfigTest, UnsupportedKeysListedOnceInDocumentOrder) {
       "compactor:\n  compaction:\n    block_retention: 1h\n"
       "    compaction_window: 1h\n"
       "memberlist:\n  join_members: [a]\n"
-      "metrics_generator:\n  storage:\n    path: /x\n");
+      "metrics_generator:\n  traces_storage:\n    path: /x\n");
   const std::vector<std::string> want = {
       "compactor.compaction.block_retention",
       "compactor.compaction.compaction_window",
-      "metrics_generator.storage.path"};
+      "metrics_generator.traces_storage"};
   EXPECT_EQ(cfg.unsupported, want);
 }
 

@@ -1,0 +1,516 @@
+// Series storage. Label names and values are interned (reference counted) so
+// a series key is a vector of 32-bit ids: [metric, name0, value0, ...],
+// sorted by label name. External labels are not part of the key; they are
+// merged in at collection. Memory per series stays a few hundred bytes (see
+// generator_bench's memory counter).
+#include "andante/metrics_registry.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <deque>
+#include <limits>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "generator/format.h"
+#include "util/strings.h"
+
+namespace andante {
+namespace {
+
+enum class MetricKind { kCounter, kGauge, kHistogram };
+
+struct Metric {
+  std::string name;
+  MetricKind kind;
+  std::vector<double> bounds;          // histogram upper bounds, no +Inf
+  std::vector<std::string> le_values;  // formatted bounds, then "+Inf"
+};
+
+struct Exemplar {
+  uint16_t bucket;
+  double value;
+  std::string trace_id;  // raw bytes; hex at collection
+};
+
+struct Series {
+  int64_t last_updated_ns = 0;
+  double value = 0;                   // counter/gauge value, or histogram sum
+  double count = 0;                   // histogram count
+  std::unique_ptr<double[]> buckets;  // cumulative-to-be: per-bucket counts
+  std::vector<Exemplar> exemplars;    // pending until the next collection
+  bool collected = false;
+};
+
+// A key is [metric id, name id, value id, ...] sorted by name.
+using Key = std::vector<uint32_t>;
+
+constexpr uint32_t kNoId = std::numeric_limits<uint32_t>::max();
+
+}  // namespace
+
+class MetricsRegistry::Impl {
+ public:
+  explicit Impl(RegistryOptions options) : options_(std::move(options)) {
+    for (const Label& l : options_.external_labels) {
+      external_.push_back(l);
+    }
+    std::sort(external_.begin(), external_.end());
+  }
+
+  int NewMetric(std::string_view name, MetricKind kind,
+                std::vector<double> bounds) {
+    absl::MutexLock lock(&mu_);
+    Metric m;
+    m.name = std::string(name);
+    m.kind = kind;
+    if (kind == MetricKind::kHistogram) {
+      std::sort(bounds.begin(), bounds.end());
+      bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+      while (!bounds.empty() && std::isinf(bounds.back())) bounds.pop_back();
+      for (double b : bounds) {
+        m.le_values.push_back(internal::FormatFloat(b));
+      }
+      m.le_values.push_back("+Inf");
+      m.bounds = std::move(bounds);
+    }
+    metrics_.push_back(std::move(m));
+    return static_cast<int>(metrics_.size() - 1);
+  }
+
+  // A label set after the label rules, with its key (key[0] = metric,
+  // filled per lookup). `known` is false while some id is not interned yet.
+  struct Prepared {
+    absl::InlinedVector<LabelView, 16> set;
+    Key key;
+    bool known = true;
+  };
+
+  void Prepare(absl::Span<const LabelView> labels, Prepared* p)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto& set = p->set;
+    set.clear();
+    for (LabelView l : labels) {
+      std::string_view name = l.first.substr(0, options_.max_label_name_length);
+      std::string_view value =
+          l.second.substr(0, options_.max_label_value_length);
+      if (name.empty()) continue;
+      auto it = std::find_if(set.begin(), set.end(), [&](const LabelView& e) {
+        return e.first == name;
+      });
+      if (value.empty()) {
+        if (it != set.end()) set.erase(it);
+        continue;
+      }
+      if (it != set.end()) {
+        it->second = value;
+      } else {
+        set.emplace_back(name, value);
+      }
+    }
+    // External labels override: drop the same-named ones here; they are
+    // merged back at collection.
+    if (!external_.empty()) {
+      set.erase(std::remove_if(set.begin(), set.end(),
+                               [&](const LabelView& l) {
+                                 for (const Label& e : external_) {
+                                   if (e.first == l.first) return true;
+                                 }
+                                 return false;
+                               }),
+                set.end());
+    }
+    std::sort(set.begin(), set.end());
+    Key& key = p->key;
+    key.clear();
+    key.push_back(0);
+    p->known = true;
+    for (const LabelView& l : set) {
+      uint32_t n = Find(l.first), v = Find(l.second);
+      p->known = p->known && n != kNoId && v != kNoId;
+      key.push_back(n);
+      key.push_back(v);
+    }
+  }
+
+  // The series of `metric` with the prepared labels, created (or folded into
+  // the overflow series) if new.
+  Series* Get(int metric, Prepared* p, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Key& key = p->key;
+    key[0] = static_cast<uint32_t>(metric);
+    const int64_t now_ns = absl::ToUnixNanos(now);
+    if (p->known) {
+      auto it = series_.find(key);
+      if (it != series_.end()) {
+        it->second.last_updated_ns = now_ns;
+        return &it->second;
+      }
+    }
+    const Metric& m = metrics_[metric];
+    const int64_t weight = Weight(m);
+    Key overflow;
+    const Key* create = &key;
+    if (options_.max_active_series > 0 &&
+        active_ + weight > options_.max_active_series) {
+      ++overflowed_;
+      overflow = {static_cast<uint32_t>(metric), Intern("metric_overflow"),
+                  Intern("true")};
+      auto it = series_.find(overflow);
+      if (it != series_.end()) {
+        Unref(overflow);  // Intern took references the existing key holds
+        it->second.last_updated_ns = now_ns;
+        return &it->second;
+      }
+      create = &overflow;
+    } else {
+      for (size_t i = 1; i < key.size(); i += 2) {
+        key[i] = Intern(p->set[(i - 1) / 2].first);
+        key[i + 1] = Intern(p->set[(i - 1) / 2].second);
+      }
+      // The next metric's series of this label set takes its own references.
+      p->known = true;
+    }
+    active_ += weight;
+    Series s;
+    s.last_updated_ns = now_ns;
+    if (m.kind == MetricKind::kHistogram) {
+      s.buckets = std::make_unique<double[]>(m.le_values.size());
+      std::fill_n(s.buckets.get(), m.le_values.size(), 0.0);
+    }
+    return &series_.emplace(*create, std::move(s)).first->second;
+  }
+
+  Series* Lookup(int metric, absl::Span<const LabelView> labels, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Prepare(labels, &scratch_);
+    return Get(metric, &scratch_, now);
+  }
+
+  void Apply(Series* s, const Metric& m, const MetricUpdate& u) {
+    switch (m.kind) {
+      case MetricKind::kCounter:
+        s->value += u.value;
+        return;
+      case MetricKind::kGauge:
+        s->value = u.value;
+        return;
+      case MetricKind::kHistogram:
+        break;
+    }
+    s->count += u.multiplier;
+    s->value += u.value * u.multiplier;
+    const size_t b = static_cast<size_t>(
+        std::lower_bound(m.bounds.begin(), m.bounds.end(), u.value) -
+        m.bounds.begin());
+    s->buckets[b] += u.multiplier;
+    if (!u.trace_id.empty()) {
+      for (Exemplar& e : s->exemplars) {
+        if (e.bucket == b) {
+          e.value = u.value;
+          e.trace_id.assign(u.trace_id.data(), u.trace_id.size());
+          return;
+        }
+      }
+      s->exemplars.push_back(
+          Exemplar{static_cast<uint16_t>(b), u.value, std::string(u.trace_id)});
+    }
+  }
+
+  void Update(absl::Span<const LabelView> labels,
+              absl::Span<const MetricUpdate> updates, absl::Time now) {
+    absl::MutexLock lock(&mu_);
+    Prepare(labels, &scratch_);
+    for (const MetricUpdate& u : updates) {
+      Apply(Get(u.metric, &scratch_, now), metrics_[u.metric], u);
+    }
+  }
+
+  void AddCounter(int metric, absl::Span<const LabelView> labels, double delta,
+                  absl::Time now) {
+    MetricUpdate u{metric, delta, 1, {}};
+    Update(labels, {&u, 1}, now);
+  }
+
+  void SetGauge(int metric, absl::Span<const LabelView> labels, double value,
+                absl::Time now) {
+    MetricUpdate u{metric, value, 1, {}};
+    Update(labels, {&u, 1}, now);
+  }
+
+  void Observe(int metric, absl::Span<const LabelView> labels, double value,
+               double multiplier, std::string_view trace_id, absl::Time now) {
+    MetricUpdate u{metric, value, multiplier, trace_id};
+    Update(labels, {&u, 1}, now);
+  }
+
+  std::vector<CollectedSample> Collect(absl::Time now) {
+    absl::MutexLock lock(&mu_);
+    const int64_t now_ns = absl::ToUnixNanos(now);
+    const int64_t stale_ns = absl::ToInt64Nanoseconds(options_.stale_duration);
+    for (auto it = series_.begin(); it != series_.end();) {
+      if (it->second.last_updated_ns < now_ns - stale_ns) {
+        active_ -= Weight(metrics_[it->first[0]]);
+        Unref(it->first);
+        series_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+    const int64_t ts = absl::ToUnixMillis(now);
+    const int64_t zero_ts = ts - ts % 60000 - 1000;
+    std::vector<CollectedSample> out;
+    out.reserve(series_.size() * 2);
+    for (auto& [key, s] : series_) {
+      const Metric& m = metrics_[key[0]];
+      std::vector<Label> base = Labels(key);
+      auto emit = [&](std::string_view suffix, const std::string* le,
+                      double value, bool with_zero) -> CollectedSample& {
+        std::vector<Label> labels = base;
+        labels.emplace_back("__name__", m.name + std::string(suffix));
+        if (le != nullptr) labels.emplace_back("le", *le);
+        std::sort(labels.begin(), labels.end());
+        if (with_zero && !s.collected) {
+          CollectedSample zero;
+          zero.labels = labels;
+          zero.value = 0;
+          zero.timestamp_ms = zero_ts;
+          out.push_back(std::move(zero));
+        }
+        CollectedSample sample;
+        sample.labels = std::move(labels);
+        sample.value = value;
+        sample.timestamp_ms = ts;
+        out.push_back(std::move(sample));
+        return out.back();
+      };
+      switch (m.kind) {
+        case MetricKind::kCounter:
+          emit("", nullptr, s.value, true);
+          break;
+        case MetricKind::kGauge:
+          emit("", nullptr, s.value, false);
+          break;
+        case MetricKind::kHistogram: {
+          double cumulative = 0;
+          for (size_t b = 0; b < m.le_values.size(); ++b) {
+            cumulative += s.buckets[b];
+            CollectedSample& sample =
+                emit("_bucket", &m.le_values[b], cumulative, true);
+            for (const Exemplar& e : s.exemplars) {
+              if (e.bucket != b) continue;
+              CollectedExemplar ex;
+              ex.labels.emplace_back(options_.exemplar_label_name,
+                                     internal::TraceIdExemplarHex(e.trace_id));
+              ex.value = e.value;
+              ex.timestamp_ms = ts;
+              sample.exemplar = std::move(ex);
+            }
+          }
+          emit("_sum", nullptr, s.value, false);
+          emit("_count", nullptr, s.count, true);
+          s.exemplars.clear();
+          break;
+        }
+      }
+      s.collected = true;
+    }
+    return out;
+  }
+
+  std::string ExpositionText() const {
+    absl::MutexLock lock(&mu_);
+    // Group by metric so each family is contiguous with one TYPE line.
+    std::vector<std::vector<const std::pair<const Key, Series>*>> by_metric(
+        metrics_.size());
+    for (const auto& entry : series_)
+      by_metric[entry.first[0]].push_back(&entry);
+    std::string out;
+    for (size_t mi = 0; mi < metrics_.size(); ++mi) {
+      if (by_metric[mi].empty()) continue;
+      const Metric& m = metrics_[mi];
+      absl::StrAppend(&out, "# TYPE ", m.name, " ",
+                      m.kind == MetricKind::kCounter ? "counter"
+                      : m.kind == MetricKind::kGauge ? "gauge"
+                                                     : "histogram",
+                      "\n");
+      for (const auto* entry : by_metric[mi]) {
+        const Series& s = entry->second;
+        std::vector<Label> base = Labels(entry->first);
+        auto line = [&](std::string_view suffix, const std::string* le,
+                        double v) {
+          std::vector<Label> labels = base;
+          if (le != nullptr) labels.emplace_back("le", *le);
+          absl::StrAppend(&out, m.name, internal::ToAbsl(suffix), "{");
+          for (size_t i = 0; i < labels.size(); ++i) {
+            absl::StrAppend(&out, i ? "," : "", labels[i].first, "=\"",
+                            internal::EscapeLabelValue(labels[i].second), "\"");
+          }
+          absl::StrAppend(&out, "} ", internal::FormatFloat(v), "\n");
+        };
+        if (m.kind != MetricKind::kHistogram) {
+          line("", nullptr, s.value);
+          continue;
+        }
+        double cumulative = 0;
+        for (size_t b = 0; b < m.le_values.size(); ++b) {
+          cumulative += s.buckets[b];
+          line("_bucket", &m.le_values[b], cumulative);
+        }
+        line("_sum", nullptr, s.value);
+        line("_count", nullptr, s.count);
+      }
+    }
+    return out;
+  }
+
+  int64_t active() const {
+    absl::MutexLock lock(&mu_);
+    return active_;
+  }
+  int64_t overflowed() const {
+    absl::MutexLock lock(&mu_);
+    return overflowed_;
+  }
+
+  size_t MemoryBytes() const {
+    absl::MutexLock lock(&mu_);
+    size_t bytes =
+        series_.capacity() * (sizeof(std::pair<const Key, Series>) + 1);
+    for (const auto& [key, s] : series_) {
+      bytes += key.capacity() * sizeof(uint32_t);
+      const Metric& m = metrics_[key[0]];
+      if (s.buckets) bytes += m.le_values.size() * sizeof(double);
+      bytes += s.exemplars.capacity() * sizeof(Exemplar);
+    }
+    for (const std::string& str : strings_) {
+      bytes += str.capacity() + sizeof(std::string) + sizeof(uint32_t) +
+               sizeof(std::string_view) + sizeof(uint32_t);
+    }
+    return bytes;
+  }
+
+ private:
+  static int64_t Weight(const Metric& m) {
+    return m.kind == MetricKind::kHistogram
+               ? static_cast<int64_t>(m.le_values.size()) + 2
+               : 1;
+  }
+
+  uint32_t Find(std::string_view s) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = ids_.find(s);
+    return it == ids_.end() ? kNoId : it->second;
+  }
+
+  uint32_t Intern(std::string_view s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    auto it = ids_.find(s);
+    if (it != ids_.end()) {
+      ++refs_[it->second];
+      return it->second;
+    }
+    uint32_t id;
+    if (!free_.empty()) {
+      id = free_.back();
+      free_.pop_back();
+      strings_[id] = std::string(s);
+      refs_[id] = 1;
+    } else {
+      id = static_cast<uint32_t>(strings_.size());
+      strings_.emplace_back(s);
+      refs_.push_back(1);
+    }
+    ids_.emplace(std::string_view(strings_[id]), id);
+    return id;
+  }
+
+  void Unref(const Key& key) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    for (size_t i = 1; i < key.size(); ++i) {
+      const uint32_t id = key[i];
+      if (--refs_[id] == 0) {
+        ids_.erase(std::string_view(strings_[id]));
+        std::string().swap(strings_[id]);
+        free_.push_back(id);
+      }
+    }
+  }
+
+  // The key's labels merged with the external labels (external win).
+  std::vector<Label> Labels(const Key& key) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::vector<Label> labels;
+    labels.reserve(key.size() / 2 + external_.size() + 2);
+    for (size_t i = 1; i + 1 < key.size(); i += 2) {
+      labels.emplace_back(strings_[key[i]], strings_[key[i + 1]]);
+    }
+    for (const Label& e : external_) {
+      if (!e.second.empty()) labels.push_back(e);
+    }
+    std::sort(labels.begin(), labels.end());
+    return labels;
+  }
+
+  const RegistryOptions options_;
+  std::vector<Label> external_;
+  mutable absl::Mutex mu_;
+  std::vector<Metric> metrics_ ABSL_GUARDED_BY(mu_);
+  // Interned strings: a deque keeps the string_views in ids_ valid.
+  std::deque<std::string> strings_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> refs_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> free_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string_view, uint32_t> ids_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<Key, Series> series_ ABSL_GUARDED_BY(mu_);
+  Prepared scratch_ ABSL_GUARDED_BY(mu_);
+  int64_t active_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t overflowed_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+MetricsRegistry::MetricsRegistry(RegistryOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
+MetricsRegistry::~MetricsRegistry() = default;
+
+int MetricsRegistry::NewCounter(std::string_view name) {
+  return impl_->NewMetric(name, MetricKind::kCounter, {});
+}
+int MetricsRegistry::NewGauge(std::string_view name) {
+  return impl_->NewMetric(name, MetricKind::kGauge, {});
+}
+int MetricsRegistry::NewHistogram(std::string_view name,
+                                  std::vector<double> buckets) {
+  return impl_->NewMetric(name, MetricKind::kHistogram, std::move(buckets));
+}
+void MetricsRegistry::Update(absl::Span<const LabelView> labels,
+                             absl::Span<const MetricUpdate> updates,
+                             absl::Time now) {
+  impl_->Update(labels, updates, now);
+}
+void MetricsRegistry::AddCounter(int metric, absl::Span<const LabelView> labels,
+                                 double delta, absl::Time now) {
+  impl_->AddCounter(metric, labels, delta, now);
+}
+void MetricsRegistry::SetGauge(int metric, absl::Span<const LabelView> labels,
+                               double value, absl::Time now) {
+  impl_->SetGauge(metric, labels, value, now);
+}
+void MetricsRegistry::ObserveHistogram(int metric,
+                                       absl::Span<const LabelView> labels,
+                                       double value, double multiplier,
+                                       std::string_view trace_id,
+                                       absl::Time now) {
+  impl_->Observe(metric, labels, value, multiplier, trace_id, now);
+}
+std::vector<CollectedSample> MetricsRegistry::Collect(absl::Time now) {
+  return impl_->Collect(now);
+}
+std::string MetricsRegistry::ExpositionText() const {
+  return impl_->ExpositionText();
+}
+int64_t MetricsRegistry::active_series() const { return impl_->active(); }
+int64_t MetricsRegistry::overflowed() const { return impl_->overflowed(); }
+size_t MetricsRegistry::ApproximateMemoryBytes() const {
+  return impl_->MemoryBytes();
+}
+
+}  // namespace andante

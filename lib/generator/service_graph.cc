@@ -1,0 +1,333 @@
+// Edge store: pending edges keyed by (trace ID, client span ID), plus a FIFO
+// of (key, creation time) so expiry only looks at the oldest entries.
+#include "andante/service_graph.h"
+
+#include <array>
+#include <cstring>
+#include <deque>
+#include <string_view>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
+#include "absl/synchronization/mutex.h"
+#include "generator/format.h"
+#include "generator/span_attributes.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+
+namespace andante {
+namespace {
+
+using opentelemetry::proto::trace::v1::Span;
+using opentelemetry::proto::trace::v1::Status;
+
+using EdgeKey = std::array<char, 24>;
+
+EdgeKey MakeKey(std::string_view trace_id, std::string_view span_id) {
+  EdgeKey k{};
+  std::memcpy(k.data(), trace_id.data(), std::min<size_t>(16, trace_id.size()));
+  std::memcpy(k.data() + 16, span_id.data(),
+              std::min<size_t>(8, span_id.size()));
+  return k;
+}
+
+struct Side {
+  bool present = false;
+  std::string service;
+  double latency = 0;
+  std::string peer;               // first peer attribute on the span
+  std::vector<std::string> dims;  // per configured dimension, "" = absent
+};
+
+struct Edge {
+  std::string trace_id;
+  Side client, server;
+  std::string connection_type;  // of the side processed last
+  bool failed = false;
+  bool server_is_root = false;
+  bool server_last = false;  // which side was processed last
+  double multiplier = 1;
+  absl::Time created;
+};
+
+}  // namespace
+
+class ServiceGraphProcessor::Impl {
+ public:
+  Impl(const ServiceGraphOptions& options, MetricsRegistry* registry)
+      : o_(options), registry_(registry) {
+    for (const std::string& d : o_.dimensions) {
+      dim_labels_.push_back(internal::SanitizeLabelName(d));
+    }
+    if (o_.enable_request) {
+      total_ = registry->NewCounter("traces_service_graph_request_total");
+      failed_ =
+          registry->NewCounter("traces_service_graph_request_failed_total");
+    }
+    if (o_.enable_latency) {
+      server_seconds_ = registry->NewHistogram(
+          "traces_service_graph_request_server_seconds", o_.histogram_buckets);
+      client_seconds_ = registry->NewHistogram(
+          "traces_service_graph_request_client_seconds", o_.histogram_buckets);
+    }
+    unpaired_ =
+        registry->NewCounter("traces_service_graph_unpaired_spans_total");
+    dropped_ = registry->NewCounter("traces_service_graph_dropped_spans_total");
+  }
+
+  void Push(const opentelemetry::proto::collector::trace::v1::
+                ExportTraceServiceRequest& request,
+            absl::Time now) {
+    absl::MutexLock lock(&mu_);
+    ExpireLocked(now);
+    for (const auto& rs : request.resource_spans()) {
+      const internal::Attributes& res = rs.resource().attributes();
+      const auto* svc = internal::FindAttribute(res, "service.name");
+      if (svc == nullptr) continue;
+      const std::string service = internal::AnyValueString(*svc);
+      if (service.empty()) continue;
+      for (const auto& ss : rs.scope_spans()) {
+        for (const Span& span : ss.spans()) {
+          HandleSpan(service, res, span, now);
+        }
+      }
+    }
+  }
+
+  void Expire(absl::Time now) {
+    absl::MutexLock lock(&mu_);
+    ExpireLocked(now);
+  }
+
+  int64_t pending() const {
+    absl::MutexLock lock(&mu_);
+    return static_cast<int64_t>(edges_.size());
+  }
+  int64_t dropped() const {
+    absl::MutexLock lock(&mu_);
+    return dropped_count_;
+  }
+  int64_t expired() const {
+    absl::MutexLock lock(&mu_);
+    return expired_count_;
+  }
+
+ private:
+  void FillSide(Side* side, const std::string& service,
+                const internal::Attributes& res, const Span& span) {
+    side->present = true;
+    side->service = service;
+    side->latency = internal::LatencySeconds(span);
+    side->peer.clear();
+    for (const std::string& p : o_.peer_attributes) {
+      if (const auto* v = internal::FindAttribute(span.attributes(), p)) {
+        side->peer = internal::AnyValueString(*v);
+        if (!side->peer.empty()) break;
+      }
+    }
+    side->dims.resize(o_.dimensions.size());
+    for (size_t i = 0; i < o_.dimensions.size(); ++i) {
+      side->dims[i] =
+          internal::LookupAttribute(res, span.attributes(), o_.dimensions[i]);
+    }
+  }
+
+  void HandleSpan(const std::string& service, const internal::Attributes& res,
+                  const Span& span, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const Span::SpanKind kind = span.kind();
+    const bool client_side =
+        kind == Span::SPAN_KIND_CLIENT || kind == Span::SPAN_KIND_PRODUCER;
+    const bool server_side =
+        kind == Span::SPAN_KIND_SERVER || kind == Span::SPAN_KIND_CONSUMER;
+    if (!client_side && !server_side) return;
+    const bool error = span.status().code() == Status::STATUS_CODE_ERROR;
+    const double m = internal::SpanMultiplier(span.attributes(), res,
+                                              o_.span_multiplier_key);
+
+    if (kind == Span::SPAN_KIND_CLIENT) {
+      std::string db;
+      for (const std::string& a : o_.database_name_attributes) {
+        db = internal::LookupAttribute(res, span.attributes(), a);
+        if (!db.empty()) break;
+      }
+      if (!db.empty()) {
+        Edge e;
+        e.trace_id = span.trace_id();
+        FillSide(&e.client, service, res, span);
+        e.server = e.client;
+        e.server.service = DatabaseServer(res, span, db);
+        e.connection_type = "database";
+        e.failed = error;
+        e.multiplier = m;
+        Record(e, now, "");
+        return;
+      }
+    }
+
+    const EdgeKey key = MakeKey(
+        span.trace_id(), client_side ? span.span_id() : span.parent_span_id());
+    auto it = edges_.find(key);
+    if (it == edges_.end()) {
+      if (o_.max_items > 0 &&
+          static_cast<int64_t>(edges_.size()) >= o_.max_items) {
+        ++dropped_count_;
+        LabelView l[] = {{client_side ? "client" : "server", service}};
+        registry_->AddCounter(dropped_, l, 1, now);
+        return;
+      }
+      it = edges_.emplace(key, Edge{}).first;
+      it->second.trace_id = span.trace_id();
+      it->second.created = now;
+      fifo_.emplace_back(key, now);
+    }
+    Edge& e = it->second;
+    FillSide(client_side ? &e.client : &e.server, service, res, span);
+    if (server_side) e.server_is_root = span.parent_span_id().empty();
+    e.connection_type =
+        (kind == Span::SPAN_KIND_PRODUCER || kind == Span::SPAN_KIND_CONSUMER)
+            ? "messaging_system"
+            : "";
+    e.server_last = server_side;
+    e.failed = e.failed || error;
+    e.multiplier = m;
+    if (e.client.present && e.server.present) {
+      Record(e, now, "");
+      edges_.erase(it);
+    }
+  }
+
+  std::string DatabaseServer(const internal::Attributes& res, const Span& span,
+                             const std::string& db) {
+    const auto& attrs = span.attributes();
+    std::string v = internal::LookupAttribute(attrs, res, "peer.service");
+    if (!v.empty()) return v;
+    v = internal::LookupAttribute(attrs, res, "server.address");
+    if (!v.empty()) return v;
+    v = internal::LookupAttribute(attrs, res, "network.peer.address");
+    if (!v.empty()) {
+      std::string port =
+          internal::LookupAttribute(attrs, res, "network.peer.port");
+      return port.empty() ? v : v + ":" + port;
+    }
+    return db;
+  }
+
+  // Records one completed (or virtual) edge. `virtual_node` is "client",
+  // "server" or "".
+  void Record(const Edge& e, absl::Time now, std::string_view virtual_node)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    absl::InlinedVector<LabelView, 16> labels;
+    labels.emplace_back("client", e.client.service);
+    labels.emplace_back("server", e.server.service);
+    labels.emplace_back("connection_type", e.connection_type);
+    if (o_.enable_virtual_node_label) {
+      labels.emplace_back("virtual_node", virtual_node);
+    }
+    std::vector<std::string> prefixed;
+    if (o_.enable_client_server_prefix) {
+      prefixed.reserve(2 * dim_labels_.size());
+      for (size_t i = 0; i < dim_labels_.size(); ++i) {
+        prefixed.push_back("client_" + dim_labels_[i]);
+        prefixed.push_back("server_" + dim_labels_[i]);
+      }
+      for (size_t i = 0; i < dim_labels_.size(); ++i) {
+        if (i < e.client.dims.size()) {
+          labels.emplace_back(prefixed[2 * i], e.client.dims[i]);
+        }
+        if (i < e.server.dims.size()) {
+          labels.emplace_back(prefixed[2 * i + 1], e.server.dims[i]);
+        }
+      }
+    } else {
+      const Side& last = e.server_last ? e.server : e.client;
+      const Side& first = e.server_last ? e.client : e.server;
+      for (size_t i = 0; i < dim_labels_.size(); ++i) {
+        std::string_view v;
+        if (i < last.dims.size() && !last.dims[i].empty()) {
+          v = last.dims[i];
+        } else if (i < first.dims.size()) {
+          v = first.dims[i];
+        }
+        labels.emplace_back(dim_labels_[i], v);
+      }
+    }
+    const double m = e.multiplier;
+    MetricsRegistry::MetricUpdate updates[4];
+    size_t n = 0;
+    if (total_ >= 0) {
+      updates[n++] = {total_, m, 1, {}};
+      if (e.failed) updates[n++] = {failed_, m, 1, {}};
+    }
+    if (server_seconds_ >= 0) {
+      updates[n++] = {server_seconds_, e.server.latency, m, e.trace_id};
+      updates[n++] = {client_seconds_, e.client.latency, m, e.trace_id};
+    }
+    registry_->Update(labels, absl::MakeConstSpan(updates, n), now);
+  }
+
+  void ExpireLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    while (!fifo_.empty() && now - fifo_.front().second > o_.wait) {
+      const auto [key, created] = fifo_.front();
+      fifo_.pop_front();
+      auto it = edges_.find(key);
+      if (it == edges_.end() || it->second.created != created) continue;
+      Edge e = std::move(it->second);
+      edges_.erase(it);
+      if (e.server.present && !e.client.present && e.server_is_root) {
+        e.client.present = true;
+        e.client.service = e.server.peer.empty() ? "user" : e.server.peer;
+        e.client.latency = 0;
+        e.connection_type = "virtual_node";
+        Record(e, now, "client");
+      } else if (e.client.present && !e.server.present &&
+                 !e.client.peer.empty()) {
+        e.server.present = true;
+        e.server.service = e.client.peer;
+        e.server.latency = 0;
+        e.connection_type = "virtual_node";
+        Record(e, now, "server");
+      } else {
+        ++expired_count_;
+        LabelView l[] = {e.client.present
+                             ? LabelView{"client", e.client.service}
+                             : LabelView{"server", e.server.service}};
+        registry_->AddCounter(unpaired_, l, 1, now);
+      }
+    }
+  }
+
+  const ServiceGraphOptions o_;
+  MetricsRegistry* const registry_;
+  std::vector<std::string> dim_labels_;
+  int total_ = -1, failed_ = -1, server_seconds_ = -1, client_seconds_ = -1;
+  int unpaired_ = -1, dropped_ = -1;
+  mutable absl::Mutex mu_;
+  absl::flat_hash_map<EdgeKey, Edge> edges_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::pair<EdgeKey, absl::Time>> fifo_ ABSL_GUARDED_BY(mu_);
+  int64_t dropped_count_ ABSL_GUARDED_BY(mu_) = 0;
+  int64_t expired_count_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+ServiceGraphProcessor::ServiceGraphProcessor(const ServiceGraphOptions& options,
+                                             MetricsRegistry* registry)
+    : impl_(std::make_unique<Impl>(options, registry)) {}
+ServiceGraphProcessor::~ServiceGraphProcessor() = default;
+
+void ServiceGraphProcessor::Push(
+    const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest&
+        request,
+    absl::Time now) {
+  impl_->Push(request, now);
+}
+void ServiceGraphProcessor::Expire(absl::Time now) { impl_->Expire(now); }
+int64_t ServiceGraphProcessor::pending_edges() const {
+  return impl_->pending();
+}
+int64_t ServiceGraphProcessor::dropped_spans() const {
+  return impl_->dropped();
+}
+int64_t ServiceGraphProcessor::expired_edges() const {
+  return impl_->expired();
+}
+
+}  // namespace andante

@@ -1,0 +1,191 @@
+#include "andante/service_graph.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/generator/fixture.h"
+#include "tests/generator/samples.h"
+
+namespace andante {
+namespace {
+
+using testing::CountNamed;
+using testing::Fixture;
+using testing::SeriesOf;
+using testing::ValueOf;
+
+constexpr int64_t kBase = 1700000040;
+
+std::vector<Label> With(std::vector<Label> l, const std::string& k,
+                        const std::string& v) {
+  l.emplace_back(k, v);
+  return l;
+}
+
+class ServiceGraphTest : public ::testing::Test {
+ protected:
+  MetricsRegistry registry_{RegistryOptions{}};
+  absl::Time now_ = absl::FromUnixSeconds(kBase + 83);
+  const std::string total_ = "traces_service_graph_request_total";
+  const std::string failed_ = "traces_service_graph_request_failed_total";
+  const std::string server_ = "traces_service_graph_request_server_seconds";
+  const std::string client_ = "traces_service_graph_request_client_seconds";
+};
+
+TEST_F(ServiceGraphTest, PairsClientAndServerAndCompletesDatabaseAtOnce) {
+  ServiceGraphProcessor g(ServiceGraphOptions{}, &registry_);
+  g.Push(Fixture(kBase), now_);
+  // S1 and R1 (root servers) wait; S2+S3 paired; Q2 is a database call.
+  EXPECT_EQ(g.pending_edges(), 2);
+  auto s = registry_.Collect(now_);
+  const std::vector<Label> fp = {{"client", "frontend"},
+                                 {"server", "payments"}};
+  EXPECT_EQ(ValueOf(s, total_, fp), 1);
+  EXPECT_EQ(ValueOf(s, failed_, fp), 1);  // S3 is an error
+  EXPECT_DOUBLE_EQ(*ValueOf(s, server_ + "_sum", fp), 0.038);
+  EXPECT_DOUBLE_EQ(*ValueOf(s, client_ + "_sum", fp), 0.045);
+  EXPECT_EQ(ValueOf(s, server_ + "_bucket", With(fp, "le", "0.1")), 1);
+  // Exemplar with the trace ID on the bucket holding the observation.
+  auto b = SeriesOf(s, server_ + "_bucket", With(fp, "le", "0.1"));
+  ASSERT_TRUE(b.back().exemplar.has_value());
+  EXPECT_EQ(b.back().exemplar->labels[0].second, "a01");
+
+  const std::vector<Label> db = {{"client", "batch"},
+                                 {"connection_type", "database"},
+                                 {"server", "orders"}};
+  EXPECT_EQ(ValueOf(s, total_, db), 1);
+  EXPECT_EQ(ValueOf(s, failed_, db), 1);
+  EXPECT_DOUBLE_EQ(*ValueOf(s, server_ + "_sum", db), 4);
+  EXPECT_DOUBLE_EQ(*ValueOf(s, client_ + "_sum", db), 4);
+  EXPECT_EQ(ValueOf(s, server_ + "_bucket", With(db, "le", "3.2")), 0);
+  EXPECT_EQ(ValueOf(s, server_ + "_bucket", With(db, "le", "6.4")), 1);
+  // No user edge yet.
+  EXPECT_EQ(CountNamed(s, total_), 4u);  // two series, zero + value each
+}
+
+TEST_F(ServiceGraphTest, RootServerSpansExpireIntoUserEdge) {
+  ServiceGraphProcessor g(ServiceGraphOptions{}, &registry_);
+  g.Push(Fixture(kBase), now_);
+  g.Expire(now_ + absl::Seconds(10));  // not yet: waited exactly `wait`
+  EXPECT_EQ(g.pending_edges(), 2);
+  g.Expire(now_ + absl::Seconds(11));
+  EXPECT_EQ(g.pending_edges(), 0);
+  auto s = registry_.Collect(now_ + absl::Seconds(11));
+  const std::vector<Label> user = {{"client", "user"},
+                                   {"connection_type", "virtual_node"},
+                                   {"server", "frontend"}};
+  EXPECT_EQ(ValueOf(s, total_, user), 2);  // S1 and R1
+  EXPECT_EQ(ValueOf(s, failed_, user), std::nullopt);
+  EXPECT_DOUBLE_EQ(*ValueOf(s, server_ + "_sum", user), 0.302);
+  EXPECT_EQ(ValueOf(s, client_ + "_sum", user), 0);
+  EXPECT_EQ(ValueOf(s, client_ + "_count", user), 2);
+  EXPECT_EQ(ValueOf(s, server_ + "_bucket", With(user, "le", "0.1")), 1);
+  EXPECT_EQ(ValueOf(s, server_ + "_bucket", With(user, "le", "0.4")), 2);
+  EXPECT_EQ(g.expired_edges(), 0);
+}
+
+TEST_F(ServiceGraphTest, UnansweredClientWithPeerBecomesVirtualServer) {
+  ServiceGraphOptions o;
+  o.enable_virtual_node_label = true;
+  ServiceGraphProcessor g(o, &registry_);
+  auto req = Fixture(kBase);
+  // Drop S3 (payments' server span): S2 is left waiting.
+  req.mutable_resource_spans(1)
+      ->mutable_scope_spans(0)
+      ->mutable_spans()
+      ->DeleteSubrange(0, 1);
+  g.Push(req, now_);
+  g.Expire(now_ + absl::Seconds(11));
+  auto s = registry_.Collect(now_ + absl::Seconds(11));
+  const std::vector<Label> v = {{"client", "frontend"},
+                                {"connection_type", "virtual_node"},
+                                {"server", "payments"},
+                                {"virtual_node", "server"}};
+  EXPECT_EQ(ValueOf(s, total_, v), 1);
+  EXPECT_EQ(ValueOf(s, server_ + "_sum", v), 0);
+  EXPECT_DOUBLE_EQ(*ValueOf(s, client_ + "_sum", v), 0.045);
+  EXPECT_EQ(ValueOf(s, total_,
+                    {{"client", "user"},
+                     {"connection_type", "virtual_node"},
+                     {"server", "frontend"},
+                     {"virtual_node", "client"}}),
+            2);
+}
+
+TEST_F(ServiceGraphTest, ArrivalOrderDoesNotMatter) {
+  ServiceGraphProcessor g(ServiceGraphOptions{}, &registry_);
+  auto all = Fixture(kBase);
+  testing::ExportTraceServiceRequest server_first, client_second;
+  *server_first.add_resource_spans() = all.resource_spans(1);   // payments
+  *client_second.add_resource_spans() = all.resource_spans(0);  // frontend
+  g.Push(server_first, now_);
+  g.Push(client_second, now_ + absl::Seconds(3));
+  auto s = registry_.Collect(now_ + absl::Seconds(3));
+  EXPECT_EQ(
+      ValueOf(s, total_, {{"client", "frontend"}, {"server", "payments"}}), 1);
+}
+
+TEST_F(ServiceGraphTest, UnpairedAndDroppedSpansAreCounted) {
+  ServiceGraphOptions o;
+  o.max_items = 1;
+  ServiceGraphProcessor g(o, &registry_);
+  testing::ExportTraceServiceRequest req;
+  auto* rs = testing::AddResource(&req, "api");
+  // A non-root server span whose client never arrives (not virtual).
+  testing::AddSpan(rs, 5, 1, 99, "handle", testing::Span::SPAN_KIND_SERVER,
+                   testing::Status::STATUS_CODE_UNSET, 1, 1000);
+  // A second pending edge: over max_items, dropped.
+  testing::AddSpan(rs, 6, 2, 0, "call", testing::Span::SPAN_KIND_CLIENT,
+                   testing::Status::STATUS_CODE_UNSET, 1, 1000);
+  g.Push(req, now_);
+  EXPECT_EQ(g.dropped_spans(), 1);
+  g.Expire(now_ + absl::Seconds(11));
+  EXPECT_EQ(g.expired_edges(), 1);
+  auto s = registry_.Collect(now_ + absl::Seconds(11));
+  EXPECT_EQ(ValueOf(s, "traces_service_graph_dropped_spans_total",
+                    {{"client", "api"}}),
+            1);
+  EXPECT_EQ(ValueOf(s, "traces_service_graph_unpaired_spans_total",
+                    {{"server", "api"}}),
+            1);
+  EXPECT_EQ(CountNamed(s, total_), 0u);
+}
+
+TEST_F(ServiceGraphTest, MessagingAndDimensions) {
+  ServiceGraphOptions o;
+  o.dimensions = {"deployment.environment"};
+  ServiceGraphProcessor g(o, &registry_);
+  testing::ExportTraceServiceRequest req;
+  auto* p = testing::AddResource(&req, "orders", "prod");
+  testing::AddSpan(p, 7, 1, 0, "publish", testing::Span::SPAN_KIND_PRODUCER,
+                   testing::Status::STATUS_CODE_UNSET, 1, 2000000);
+  auto* c = testing::AddResource(&req, "billing");
+  testing::AddSpan(c, 7, 2, 1, "consume", testing::Span::SPAN_KIND_CONSUMER,
+                   testing::Status::STATUS_CODE_UNSET, 5000000, 1000000);
+  g.Push(req, now_);
+  auto s = registry_.Collect(now_);
+  EXPECT_EQ(ValueOf(s, total_,
+                    {{"client", "orders"},
+                     {"connection_type", "messaging_system"},
+                     {"deployment_environment", "prod"},
+                     {"server", "billing"}}),
+            1);
+}
+
+TEST_F(ServiceGraphTest, ClientServerPrefix) {
+  ServiceGraphOptions o;
+  o.dimensions = {"deployment.environment"};
+  o.enable_client_server_prefix = true;
+  ServiceGraphProcessor g(o, &registry_);
+  auto req = Fixture(kBase);
+  g.Push(req, now_);
+  auto s = registry_.Collect(now_);
+  EXPECT_EQ(ValueOf(s, total_,
+                    {{"client", "frontend"},
+                     {"client_deployment_environment", "prod"},
+                     {"server", "payments"}}),
+            1);
+}
+
+}  // namespace
+}  // namespace andante
