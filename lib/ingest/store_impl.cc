@@ -19,6 +19,8 @@
 #include "block/block_list.h"
 #include "ingest/store_counters.h"
 #include "ingest/tenant_instance.h"
+#include "wal/wal_file_cache.h"
+#include "wal/wal_syncer.h"
 #include "model/trace_combiner.h"
 #include "model/span_batch.h"
 #include "model/trace_split.h"
@@ -47,7 +49,19 @@ std::vector<std::string> ListTenantDirs(const std::string& dir) {
 
 class StoreImpl final : public Store {
  public:
-  explicit StoreImpl(StoreOptions options) : options_(std::move(options)) {}
+  explicit StoreImpl(StoreOptions options)
+      : options_(std::move(options)),
+        wal_files_(options_.wal.max_open_files) {
+    // One fsync pool and one bound on open WAL files for all tenants, so
+    // neither threads nor file descriptors grow with the tenant count.
+    if (options_.wal.fsync == WalFsync::kInterval &&
+        options_.wal.fsync_interval > absl::ZeroDuration()) {
+      wal_syncer_ = std::make_unique<internal::WalSyncer>(
+          options_.wal.fsync_interval, options_.wal.sync_threads);
+    }
+    wal_shared_.files = &wal_files_;
+    wal_shared_.syncer = wal_syncer_.get();
+  }
   ~StoreImpl() override { Close().IgnoreError(); }
 
   absl::Status Init() {
@@ -163,6 +177,9 @@ class StoreImpl final : public Store {
     if (options_.ingester.flush_all_on_shutdown) {
       result.Update(SweepAll(absl::Now(), true));
     }
+    // Every tenant's pending fsync at once, on the pool, rather than one
+    // after another as each Wal closes.
+    if (wal_syncer_ != nullptr) wal_syncer_->Drain();
     absl::MutexLock lock(&tenants_mu_);
     for (auto& [name, instance] : tenants_) result.Update(instance->Close());
     return result;
@@ -183,7 +200,7 @@ class StoreImpl final : public Store {
     std::string name(tenant);
     absl::StatusOr<std::unique_ptr<TenantInstance>> instance =
         TenantInstance::Open(name, absl::StrCat(options_.wal.path, "/", name),
-                             options_, &counters_);
+                             options_, wal_shared_, &counters_);
     if (!instance.ok()) return instance.status();
     TenantInstance* raw = instance->get();
     tenants_.emplace(std::move(name), std::move(*instance));
@@ -236,6 +253,11 @@ class StoreImpl final : public Store {
 
   const StoreOptions options_;
   StoreCounters counters_;
+  // Shared by every tenant's Wal; declared before tenants_ so they outlive
+  // the instances.
+  internal::WalFileCache wal_files_;
+  std::unique_ptr<internal::WalSyncer> wal_syncer_;
+  internal::WalShared wal_shared_;
   mutable absl::Mutex tenants_mu_;
   // Instances are never removed while the store is open, so raw pointers
   // handed out by Find/GetOrOpen stay valid.

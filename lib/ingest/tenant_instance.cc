@@ -118,19 +118,23 @@ void TraceEntry::AddFragment(const WalRecordRef& ref, uint64_t start,
 
 TenantInstance::TenantInstance(std::string tenant, std::string wal_dir,
                                const StoreOptions& options,
+                               const WalShared& wal_shared,
                                StoreCounters* counters)
     : tenant_(std::move(tenant)),
       wal_dir_(std::move(wal_dir)),
       options_(options),
+      wal_shared_(wal_shared),
       counters_(counters) {}
 
 TenantInstance::~TenantInstance() { Close().IgnoreError(); }
 
 absl::StatusOr<std::unique_ptr<TenantInstance>> TenantInstance::Open(
     std::string tenant, std::string wal_dir, const StoreOptions& options,
-    StoreCounters* counters) {
+    const WalShared& wal_shared, StoreCounters* counters) {
+  WalShared shared = wal_shared;
+  shared.lazy = true;
   std::unique_ptr<TenantInstance> instance(new TenantInstance(
-      std::move(tenant), std::move(wal_dir), options, counters));
+      std::move(tenant), std::move(wal_dir), options, shared, counters));
   absl::Status s = instance->LoadBlocks();
   if (!s.ok()) return s;
   s = instance->Recover(absl::Now());
@@ -163,9 +167,26 @@ absl::Status TenantInstance::LoadBlocks() {
 }
 
 absl::Status TenantInstance::Recover(absl::Time now) {
-  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(options_.wal, wal_dir_);
+  absl::StatusOr<std::unique_ptr<Wal>> wal =
+      Wal::Open(options_.wal, wal_dir_, wal_shared_);
   if (!wal.ok()) return wal.status();
   wal_ = std::move(*wal);
+  // A directory without segments (all flushed, or left by a push that
+  // failed before this build removed those) costs a directory scan at every
+  // start: remove it. It fails harmlessly if anything is still in it; the
+  // first push creates it again.
+  absl::StatusOr<std::vector<std::string>> entries =
+      wal_shared_.fs->ListDir(wal_dir_);
+  if (absl::IsNotFound(entries.status())) return absl::OkStatus();  // new
+  absl::StatusOr<std::vector<uint64_t>> segments =
+      ListWalSegments(wal_dir_, wal_shared_.fs);
+  if (segments.ok() && segments->empty()) {
+    for (uint64_t segment : ListMarkers(wal_dir_)) {
+      RemoveMarker(wal_dir_, segment);  // nothing left for it to delete
+    }
+    wal_shared_.fs->DeleteDir(wal_dir_).IgnoreError();
+    return absl::OkStatus();
+  }
 
   // A marker means the block covering segments < S reached the backend but
   // the crash came before those segments were deleted: finish the job.

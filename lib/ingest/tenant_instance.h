@@ -68,12 +68,16 @@ struct FrozenBlock {
 
 class TenantInstance {
  public:
-  // Opens the tenant's WAL under `wal_dir`, replays it (every recovered
-  // trace goes to a frozen block, flushed by the next Sweep), loads the
-  // tenant's complete blocks and deletes incomplete ones left by a crash.
+  // Opens the tenant's WAL under `wal_dir` (lazily: the directory and its
+  // first segment are created by the first push), replays it (every
+  // recovered trace goes to a frozen block, flushed by the next Sweep),
+  // loads the tenant's complete blocks and deletes incomplete ones left by a
+  // crash. A WAL directory with no segment left is removed. `wal_shared`
+  // holds the file cache and fsync pool shared by all tenants (its `lazy` is
+  // ignored); it must outlive the instance.
   static absl::StatusOr<std::unique_ptr<TenantInstance>> Open(
       std::string tenant, std::string wal_dir, const StoreOptions& options,
-      StoreCounters* counters);
+      const WalShared& wal_shared, StoreCounters* counters);
 
   ~TenantInstance();
   TenantInstance(const TenantInstance&) = delete;
@@ -104,7 +108,8 @@ class TenantInstance {
 
  private:
   TenantInstance(std::string tenant, std::string wal_dir,
-                 const StoreOptions& options, StoreCounters* counters);
+                 const StoreOptions& options, const WalShared& wal_shared,
+                 StoreCounters* counters);
 
   absl::Status Recover(absl::Time now);
   absl::Status LoadBlocks();
@@ -118,6 +123,7 @@ class TenantInstance {
   const std::string tenant_;
   const std::string wal_dir_;
   const StoreOptions options_;
+  const WalShared wal_shared_;
   StoreCounters* const counters_;
   std::unique_ptr<Wal> wal_;
 

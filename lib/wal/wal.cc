@@ -401,7 +401,14 @@ absl::Status Wal::StartSegment(uint64_t segment) {
   // Make the header and the directory entry durable now, so a power loss
   // never leaves a segment whose records were fsynced but whose name was
   // not, nor an empty segment with a torn header.
-  if (options_.fsync != WalFsync::kNever) {
+  // A lazy Wal under kInterval defers both to the fsync of its first
+  // record (WaitDurable syncs the directory after the file): a push to a
+  // new tenant then waits for no fsync, as under kInterval it never does;
+  // a power loss before that fsync can only tear this segment's header,
+  // which replay reports as a torn tail.
+  if (lazy_ && options_.fsync == WalFsync::kInterval) {
+    dir_unsynced_ = true;
+  } else if (options_.fsync != WalFsync::kNever) {
     s = (*file)->Sync();
     if (s.ok()) s = fs_->SyncDir(dir_);
     if (!s.ok()) {
@@ -440,6 +447,10 @@ absl::Status Wal::RotateLocked() {
   // segment is then never waiting for an fsync, which is what lets the
   // group-commit leader fsync only the current file.
   absl::Status s = file->Sync();
+  if (s.ok() && dir_unsynced_) {
+    s = fs_->SyncDir(dir_);
+    if (s.ok()) dir_unsynced_ = false;
+  }
   if (!s.ok()) {
     if (sync_error_.ok()) sync_error_ = s;
     sync_cv_.SignalAll();
@@ -488,14 +499,20 @@ absl::Status Wal::WaitDurable(uint64_t seq) {
   // Group commit: become the leader. Everything written up to now is in
   // the current segment (earlier segments were fsynced when rotated), so one
   // fsync covers it; records written while it runs wait for the next leader.
+  const uint64_t file_segment = segment_;
   absl::StatusOr<std::shared_ptr<WalFile>> current = CurrentFile();
   if (!current.ok()) return current.status();  // e.g. EMFILE; not sticky
   sync_running_ = true;
   const uint64_t target = written_seq_;
+  const bool sync_dir = dir_unsynced_;
   std::shared_ptr<WalFile> file = std::move(*current);
   mu_.Unlock();
   absl::Status s = file->Sync();
+  // The segment's name after its bytes: a deferred directory fsync (see
+  // StartSegment) is due with the first fsync of the segment.
+  if (s.ok() && sync_dir) s = fs_->SyncDir(dir_);
   mu_.Lock();
+  if (s.ok() && sync_dir && segment_ == file_segment) dir_unsynced_ = false;
   sync_running_ = false;
   if (s.ok()) {
     synced_seq_ = std::max(synced_seq_, target);

@@ -210,6 +210,9 @@ class Wal {
   uint64_t segment_ ABSL_GUARDED_BY(mu_) = 0;
   // The current segment's file exists (always, unless lazy_).
   bool started_ ABSL_GUARDED_BY(mu_) = false;
+  // The current segment's directory entry (and header) still awaits an
+  // fsync (lazy_ under kInterval only; see StartSegment).
+  bool dir_unsynced_ ABSL_GUARDED_BY(mu_) = false;
   // Scheduled on shared_syncer_ and not yet synced by it.
   bool sync_scheduled_ ABSL_GUARDED_BY(mu_) = false;
   // End of the last record written to the current segment (0 if not

@@ -40,6 +40,18 @@ void WalSyncer::Cancel(Wal* wal) {
   mu_.Await(absl::Condition(&not_running));
 }
 
+void WalSyncer::Drain() {
+  absl::MutexLock lock(&mu_);
+  for (Wal* wal : pending_) {
+    if (!running_.contains(wal)) due_.insert(wal);
+  }
+  absl::erase_if(pending_, [this](Wal* wal) { return due_.contains(wal); });
+  auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return due_.empty() && running_.empty();
+  };
+  mu_.Await(absl::Condition(&done));
+}
+
 void WalSyncer::Run() {
   absl::MutexLock lock(&mu_);
   while (!stop_) {
@@ -69,7 +81,10 @@ void WalSyncer::Run() {
       next_round_ = now + interval_;
       continue;
     }
-    mu_.AwaitWithDeadline(absl::Condition(&stop_), next_round_);
+    auto wake = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stop_ || !due_.empty();
+    };
+    mu_.AwaitWithDeadline(absl::Condition(&wake), next_round_);
   }
 }
 
