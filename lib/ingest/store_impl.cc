@@ -3,6 +3,7 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -80,10 +81,7 @@ class StoreImpl final : public Store {
     }
     std::sort(tenants.begin(), tenants.end());
     tenants.erase(std::unique(tenants.begin(), tenants.end()), tenants.end());
-    for (const std::string& t : tenants) {
-      absl::StatusOr<TenantInstance*> instance = GetOrOpen(t);
-      if (!instance.ok()) return instance.status();
-    }
+    if (absl::Status s = OpenTenants(tenants); !s.ok()) return s;
     if (options_.background_flush) {
       loop_ = std::thread([this] { Loop(); });
     }
@@ -205,6 +203,44 @@ class StoreImpl final : public Store {
     TenantInstance* raw = instance->get();
     tenants_.emplace(std::move(name), std::move(*instance));
     return raw;
+  }
+
+  // Opens (replays) `tenants` at start on a few short-lived threads: a
+  // restart with many tenants is mostly waiting for directory scans and
+  // segment reads, which overlap well. Fails with the first error.
+  absl::Status OpenTenants(const std::vector<std::string>& tenants) {
+    constexpr size_t kTenantsPerThread = 256;
+    constexpr size_t kMaxThreads = 8;
+    const size_t n = tenants.size();
+    std::vector<std::unique_ptr<TenantInstance>> opened(n);
+    std::vector<absl::Status> errors(n);
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < n;) {
+        absl::StatusOr<std::unique_ptr<TenantInstance>> instance =
+            TenantInstance::Open(tenants[i],
+                                 absl::StrCat(options_.wal.path, "/", tenants[i]),
+                                 options_, wal_shared_, &counters_);
+        if (instance.ok()) {
+          opened[i] = std::move(*instance);
+        } else {
+          errors[i] = instance.status();
+        }
+      }
+    };
+    std::vector<std::thread> threads;
+    const size_t extra = std::min(kMaxThreads, n / kTenantsPerThread);
+    for (size_t t = 1; t < extra; ++t) threads.emplace_back(work);
+    work();
+    for (std::thread& t : threads) t.join();
+    for (size_t i = 0; i < n; ++i) {
+      if (!errors[i].ok()) return errors[i];
+    }
+    absl::MutexLock lock(&tenants_mu_);
+    for (size_t i = 0; i < n; ++i) {
+      tenants_.emplace(tenants[i], std::move(opened[i]));
+    }
+    return absl::OkStatus();
   }
 
   absl::Status SweepAll(absl::Time now, bool force) {

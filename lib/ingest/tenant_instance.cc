@@ -1,6 +1,5 @@
 #include "ingest/tenant_instance.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -45,13 +44,10 @@ absl::Status WriteMarker(const std::string& dir, uint64_t segment) {
   return absl::OkStatus();
 }
 
-// Segment numbers S of "flushed-S" markers in `dir`.
-std::vector<uint64_t> ListMarkers(const std::string& dir) {
+// Segment numbers S of the "flushed-S" markers among a directory's entries.
+std::vector<uint64_t> MarkersIn(const std::vector<std::string>& names) {
   std::vector<uint64_t> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return out;
-  while (dirent* e = ::readdir(d)) {
-    std::string_view name = e->d_name;
+  for (std::string_view name : names) {
     if (name.substr(0, kFlushedMarkerPrefix.size()) != kFlushedMarkerPrefix) {
       continue;
     }
@@ -61,7 +57,6 @@ std::vector<uint64_t> ListMarkers(const std::string& dir) {
       out.push_back(segment);
     }
   }
-  ::closedir(d);
   return out;
 }
 
@@ -167,30 +162,31 @@ absl::Status TenantInstance::LoadBlocks() {
 }
 
 absl::Status TenantInstance::Recover(absl::Time now) {
+  // One listing of the directory serves the checks below (a restart with
+  // many tenants pays per directory scan).
+  absl::StatusOr<std::vector<std::string>> entries =
+      wal_shared_.fs->ListDir(wal_dir_);
+  const bool exists = entries.ok();
+  if (!exists && !absl::IsNotFound(entries.status())) return entries.status();
+  if (exists && WalSegmentsIn(*entries).empty()) {
+    // A directory without segments (all flushed, or left by a push that
+    // failed before this build removed those) costs a directory scan at
+    // every start: remove it. It fails harmlessly if anything is still in
+    // it; the first push creates it again.
+    for (uint64_t segment : MarkersIn(*entries)) {
+      RemoveMarker(wal_dir_, segment);  // nothing left for it to delete
+    }
+    wal_shared_.fs->DeleteDir(wal_dir_).IgnoreError();
+  }
   absl::StatusOr<std::unique_ptr<Wal>> wal =
       Wal::Open(options_.wal, wal_dir_, wal_shared_);
   if (!wal.ok()) return wal.status();
   wal_ = std::move(*wal);
-  // A directory without segments (all flushed, or left by a push that
-  // failed before this build removed those) costs a directory scan at every
-  // start: remove it. It fails harmlessly if anything is still in it; the
-  // first push creates it again.
-  absl::StatusOr<std::vector<std::string>> entries =
-      wal_shared_.fs->ListDir(wal_dir_);
-  if (absl::IsNotFound(entries.status())) return absl::OkStatus();  // new
-  absl::StatusOr<std::vector<uint64_t>> segments =
-      ListWalSegments(wal_dir_, wal_shared_.fs);
-  if (segments.ok() && segments->empty()) {
-    for (uint64_t segment : ListMarkers(wal_dir_)) {
-      RemoveMarker(wal_dir_, segment);  // nothing left for it to delete
-    }
-    wal_shared_.fs->DeleteDir(wal_dir_).IgnoreError();
-    return absl::OkStatus();
-  }
+  if (!exists || WalSegmentsIn(*entries).empty()) return absl::OkStatus();
 
   // A marker means the block covering segments < S reached the backend but
   // the crash came before those segments were deleted: finish the job.
-  for (uint64_t segment : ListMarkers(wal_dir_)) {
+  for (uint64_t segment : MarkersIn(*entries)) {
     absl::Status s = wal_->DeleteSegmentsBefore(segment);
     if (!s.ok()) return s;
     RemoveMarker(wal_dir_, segment);

@@ -240,9 +240,13 @@ absl::StatusOr<std::vector<uint64_t>> ListWalSegments(const std::string& dir,
   absl::StatusOr<std::vector<std::string>> names = fs->ListDir(dir);
   if (absl::IsNotFound(names.status())) return std::vector<uint64_t>{};
   if (!names.ok()) return names.status();
+  return WalSegmentsIn(*names);
+}
+
+std::vector<uint64_t> WalSegmentsIn(const std::vector<std::string>& names) {
   const size_t suffix_len = std::strlen(fmt::kSegmentSuffix);
   std::vector<uint64_t> segments;
-  for (const std::string& name : *names) {
+  for (const std::string& name : names) {
     if (name.size() < fmt::kSegmentNameDigits + suffix_len ||
         name.size() > 20 + suffix_len ||
         name.compare(name.size() - suffix_len, suffix_len,

@@ -255,6 +255,10 @@ struct WalReplayReport {
   std::vector<std::string> problems;
 };
 
+// Segment numbers named by `names` (a directory's entries), ascending. Names
+// that are not exactly WalSegmentFileName(n) are ignored.
+std::vector<uint64_t> WalSegmentsIn(const std::vector<std::string>& names);
+
 // Segment numbers present in `dir`, ascending (empty if `dir` is missing).
 // Names that are not exactly WalSegmentFileName(n) are ignored.
 absl::StatusOr<std::vector<uint64_t>> ListWalSegments(const std::string& dir);
