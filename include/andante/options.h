@@ -85,6 +85,11 @@ struct IngesterOptions {
   // Flush all data to blocks on Close (`flush_all_on_shutdown`). With false
   // the WAL keeps it and the next Open replays it.
   bool flush_all_on_shutdown = true;
+  // Push back when block building cannot keep up: while a tenant has more
+  // than this many bytes in cut blocks waiting to be built, its pushes fail
+  // with RESOURCE_EXHAUSTED (HTTP 429 / gRPC ResourceExhausted, which
+  // clients retry) instead of growing the WAL without bound. 0 = never.
+  uint64_t max_pending_block_bytes = 2ull << 30;
 };
 
 // Everything Store::Open needs.

@@ -84,6 +84,7 @@ class StoreImpl final : public Store {
     if (absl::Status s = OpenTenants(tenants); !s.ok()) return s;
     if (options_.background_flush) {
       loop_ = std::thread([this] { Loop(); });
+      flusher_ = std::thread([this] { FlushLoop(); });
     }
     return absl::OkStatus();
   }
@@ -170,7 +171,12 @@ class StoreImpl final : public Store {
       closed_ = true;
     }
     stop_.Notify();
+    {
+      absl::MutexLock lock(&flush_mu_);
+      flush_wanted_ = true;  // wakes the flusher, which sees stop_
+    }
     if (loop_.joinable()) loop_.join();
+    if (flusher_.joinable()) flusher_.join();
     absl::Status result;
     if (options_.ingester.flush_all_on_shutdown) {
       result.Update(SweepAll(absl::Now(), true));
@@ -256,14 +262,56 @@ class StoreImpl final : public Store {
     return result;
   }
 
+  // The background sweep: moves idle traces out of memory and cuts head
+  // blocks by size and age, every flush_check_period, whatever the load.
+  // Building blocks is the flusher's job (FlushLoop), so a slow block write
+  // never holds up the sweep.
   void Loop() {
     while (!stop_.WaitForNotificationWithTimeout(
         options_.ingester.flush_check_period)) {
-      absl::Status s = SweepAll(absl::Now(), false);
-      if (!s.ok()) {
-        ANDANTE_LOG(kError, "sweep failed", {{"error", std::string(s.message())}});
+      std::vector<TenantInstance*> instances = Instances();
+      absl::Status result;
+      bool pending = false;
+      for (TenantInstance* instance : instances) {
+        result.Update(instance->MoveAndCut(absl::Now(), false));
+        pending = pending || instance->pending_block_bytes() > 0;
+      }
+      if (!result.ok()) {
+        ANDANTE_LOG(kError, "sweep failed",
+                    {{"error", std::string(result.message())}});
+      }
+      if (pending) {
+        absl::MutexLock lock(&flush_mu_);
+        flush_wanted_ = true;
       }
     }
+  }
+
+  // Builds the blocks the sweep cut, tenant after tenant, when woken by it.
+  // A failed flush is logged by the instance and retried at the next wake.
+  void FlushLoop() {
+    while (true) {
+      {
+        absl::MutexLock lock(&flush_mu_);
+        flush_mu_.Await(absl::Condition(&flush_wanted_));
+        flush_wanted_ = false;
+      }
+      if (stop_.HasBeenNotified()) return;
+      for (TenantInstance* instance : Instances()) {
+        if (stop_.HasBeenNotified()) return;
+        if (instance->pending_block_bytes() > 0) {
+          instance->FlushFrozen().IgnoreError();
+        }
+      }
+    }
+  }
+
+  std::vector<TenantInstance*> Instances() {
+    std::vector<TenantInstance*> instances;
+    absl::MutexLock lock(&tenants_mu_);
+    instances.reserve(tenants_.size());
+    for (auto& [name, instance] : tenants_) instances.push_back(instance.get());
+    return instances;
   }
 
   // Shows an accepted batch to the span taps, parsing it if it came as
@@ -304,6 +352,10 @@ class StoreImpl final : public Store {
   std::vector<SpanTap*> taps_ ABSL_GUARDED_BY(taps_mu_);
   absl::Notification stop_;
   std::thread loop_;
+  // Wakes the flusher: set by the sweep when blocks wait to be built.
+  absl::Mutex flush_mu_;
+  bool flush_wanted_ ABSL_GUARDED_BY(flush_mu_) = false;
+  std::thread flusher_;
 };
 
 }  // namespace

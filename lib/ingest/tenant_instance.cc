@@ -230,7 +230,9 @@ absl::Status TenantInstance::Recover(absl::Time now) {
   auto frozen = std::make_shared<FrozenBlock>();
   frozen->traces = std::move(recovered);
   frozen->wal_segment_end = wal_->current_segment();
+  for (const auto& [id, entry] : frozen->traces) frozen->bytes += entry.bytes;
   absl::MutexLock lock(&mu_);
+  frozen_bytes_ += frozen->bytes;
   frozen_.push_back(std::move(frozen));
   return absl::OkStatus();
 }
@@ -248,6 +250,13 @@ absl::StatusOr<PushResult> TenantInstance::Push(
   {
     absl::MutexLock lock(&mu_);
     if (closed_) return absl::UnavailableError("store is closed");
+    const uint64_t pending_limit = options_.ingester.max_pending_block_bytes;
+    if (pending_limit > 0 && frozen_bytes_ > pending_limit) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "tenant ", tenant_, ": ", frozen_bytes_,
+          " bytes of cut blocks are waiting to be written (limit ",
+          pending_limit, "); block building is behind, retry later"));
+    }
     const uint64_t limit = options_.ingester.max_bytes_per_trace;
     for (const TraceFragment& f : fragments) {
       if (limit > 0) {
@@ -343,6 +352,12 @@ absl::Status TenantInstance::CollectTrace(const TraceId& id,
 }
 
 absl::Status TenantInstance::Sweep(absl::Time now, bool force) {
+  absl::Status s = MoveAndCut(now, force);
+  if (!s.ok()) return s;
+  return FlushFrozen();
+}
+
+absl::Status TenantInstance::MoveAndCut(absl::Time now, bool force) {
   bool cut = false;
   {
     absl::MutexLock lock(&mu_);
@@ -378,11 +393,8 @@ absl::Status TenantInstance::Sweep(absl::Time now, bool force) {
             now - head_created_ >= ing.max_block_duration;
     }
   }
-  if (cut) {
-    absl::Status s = Cut();
-    if (!s.ok()) return s;
-  }
-  return FlushFrozen();
+  if (cut) return Cut();
+  return absl::OkStatus();
 }
 
 absl::Status TenantInstance::Cut() {
@@ -409,7 +421,11 @@ absl::Status TenantInstance::Cut() {
     for (const WalRecordRef& r : part.refs) part.bytes += r.length;
     frozen->traces[id].Merge(std::move(part));
   }
-  if (!frozen->traces.empty()) frozen_.push_back(std::move(frozen));
+  for (const auto& [id, entry] : frozen->traces) frozen->bytes += entry.bytes;
+  if (!frozen->traces.empty()) {
+    frozen_bytes_ += frozen->bytes;
+    frozen_.push_back(std::move(frozen));
+  }
   return absl::OkStatus();
 }
 
@@ -462,6 +478,7 @@ absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
     {
       absl::MutexLock lock(&mu_);
       blocks_.push_back(std::move(*reader));
+      frozen_bytes_ -= std::min(frozen_bytes_, frozen_.front()->bytes);
       frozen_.pop_front();
     }
     s = wal_->DeleteSegmentsBefore(frozen.wal_segment_end);
@@ -491,6 +508,11 @@ absl::Status TenantInstance::Close() {
 uint64_t TenantInstance::live_traces() const {
   absl::MutexLock lock(&mu_);
   return live_.size();
+}
+
+uint64_t TenantInstance::pending_block_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return frozen_bytes_;
 }
 
 uint64_t TenantInstance::blocks() const {
