@@ -126,9 +126,9 @@ void BM_ManyTenants(benchmark::State& state) {
         return;
       }
       for (int i = 0; i < tenants; ++i) {
-        auto pushed = (*store)->Push(
-            "tenant-" + std::to_string(i),
-            andante::testing::MakeRequest(rng, 1, 3, &ids));
+        auto pushed =
+            (*store)->Push("tenant-" + std::to_string(i),
+                           andante::testing::MakeRequest(rng, 1, 3, &ids));
         if (!pushed.ok()) {
           state.SkipWithError(pushed.status().ToString().c_str());
           return;
@@ -152,8 +152,8 @@ void BM_ManyTenants(benchmark::State& state) {
     t0 = absl::Now();
     int missing = 0;
     for (int i = 0; i < tenants; ++i) {
-      auto found = (*store)->FindTraceById("tenant-" + std::to_string(i),
-                                           ids[i]);
+      auto found =
+          (*store)->FindTraceById("tenant-" + std::to_string(i), ids[i]);
       if (!found.ok() || found->span_count != 3) ++missing;
       if (i % 1000 == 0) read.Sample();
     }

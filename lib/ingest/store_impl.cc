@@ -20,13 +20,13 @@
 #include "block/block_list.h"
 #include "ingest/store_counters.h"
 #include "ingest/tenant_instance.h"
-#include "wal/wal_file_cache.h"
-#include "wal/wal_syncer.h"
 #include "model/trace_combiner.h"
 #include "model/span_batch.h"
 #include "model/trace_split.h"
 #include "util/log.h"
 #include "util/strings.h"
+#include "wal/wal_file_cache.h"
+#include "wal/wal_syncer.h"
 
 namespace andante {
 namespace {
@@ -51,8 +51,7 @@ std::vector<std::string> ListTenantDirs(const std::string& dir) {
 class StoreImpl final : public Store {
  public:
   explicit StoreImpl(StoreOptions options)
-      : options_(std::move(options)),
-        wal_files_(options_.wal.max_open_files) {
+      : options_(std::move(options)), wal_files_(options_.wal.max_open_files) {
     // One fsync pool and one bound on open WAL files for all tenants, so
     // neither threads nor file descriptors grow with the tenant count.
     if (options_.wal.fsync == WalFsync::kInterval &&
@@ -224,9 +223,9 @@ class StoreImpl final : public Store {
     auto work = [&] {
       for (size_t i; (i = next.fetch_add(1)) < n;) {
         absl::StatusOr<std::unique_ptr<TenantInstance>> instance =
-            TenantInstance::Open(tenants[i],
-                                 absl::StrCat(options_.wal.path, "/", tenants[i]),
-                                 options_, wal_shared_, &counters_);
+            TenantInstance::Open(
+                tenants[i], absl::StrCat(options_.wal.path, "/", tenants[i]),
+                options_, wal_shared_, &counters_);
         if (instance.ok()) {
           opened[i] = std::move(*instance);
         } else {
@@ -310,7 +309,9 @@ class StoreImpl final : public Store {
     std::vector<TenantInstance*> instances;
     absl::MutexLock lock(&tenants_mu_);
     instances.reserve(tenants_.size());
-    for (auto& [name, instance] : tenants_) instances.push_back(instance.get());
+    for (auto& [name, instance] : tenants_) {
+      instances.push_back(instance.get());
+    }
     return instances;
   }
 

@@ -545,9 +545,8 @@ absl::StatusOr<WalRecordRef> Wal::Append(std::string_view payload) {
   absl::MutexLock lock(&mu_);
   absl::Status s = CheckWritable();
   if (!s.ok()) return s;
-  if (need_rotate_ ||
-      (started_ && offset_ > fmt::kSegmentHeaderSize &&
-       offset_ + record_size > options_.segment_bytes)) {
+  if (need_rotate_ || (started_ && offset_ > fmt::kSegmentHeaderSize &&
+                       offset_ + record_size > options_.segment_bytes)) {
     s = RotateLocked();
     if (!s.ok()) return s;
   }

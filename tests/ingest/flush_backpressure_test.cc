@@ -81,7 +81,8 @@ bool WaitUntil(absl::Duration timeout, const std::function<bool()>& done) {
   return done();
 }
 
-TEST(FlushBackpressureTest, SweepRunsBesideStuckBlockBuildAndPushesBackThenRecovers) {
+TEST(FlushBackpressureTest,
+     SweepRunsBesideStuckBlockBuildAndPushesBackThenRecovers) {
   internal::SetLogLevel(internal::LogLevel::kError);
   testing::TempDir tmp("andante-backpressure");
   auto backend = std::make_shared<GatedBackend>();
@@ -117,9 +118,9 @@ TEST(FlushBackpressureTest, SweepRunsBesideStuckBlockBuildAndPushesBackThenRecov
   EXPECT_GE(backend->blocked_writes(), 1);
   // The sweep was not held up by the stuck build: idle traces left the live
   // map although no block could be written.
-  EXPECT_TRUE(WaitUntil(absl::Seconds(5), [&] {
-    return (*store)->Stats().live_traces == 0;
-  })) << (*store)->Stats().live_traces << " live traces";
+  EXPECT_TRUE(WaitUntil(absl::Seconds(5),
+                        [&] { return (*store)->Stats().live_traces == 0; }))
+      << (*store)->Stats().live_traces << " live traces";
   EXPECT_EQ((*store)->Stats().blocks_flushed, 0u);
 
   // Building catches up: pushes are accepted again, and every acknowledged

@@ -76,9 +76,8 @@ class ManyTenantsTest : public ::testing::Test {
 
   // Every tenant finds its own trace with `spans` spans, and not its
   // neighbour's.
-  void ExpectEveryTenantReadsBack(Store& store,
-                                  const std::vector<TraceId>& ids, int spans,
-                                  int tenants) {
+  void ExpectEveryTenantReadsBack(Store& store, const std::vector<TraceId>& ids,
+                                  int spans, int tenants) {
     for (int i = 0; i < tenants; ++i) {
       auto found = store.FindTraceById(TenantName(i), ids[i]);
       ASSERT_TRUE(found.ok()) << TenantName(i) << ": " << found.status();
@@ -110,7 +109,8 @@ TEST_F(ManyTenantsTest, FilesAndThreadsStayBoundedAcrossPushAndRestart) {
     ExpectBounded("after pushing");
     // A second push to every tenant reopens files the cache closed.
     for (int i = 0; i < kTenants; ++i) {
-      auto pushed = store->Push(TenantName(i), MakeRequest(rng_, 1, 2, nullptr));
+      auto pushed =
+          store->Push(TenantName(i), MakeRequest(rng_, 1, 2, nullptr));
       ASSERT_TRUE(pushed.ok()) << TenantName(i) << ": " << pushed.status();
     }
     ExpectBounded("after a second round");
@@ -133,7 +133,8 @@ TEST_F(ManyTenantsTest, FlushedTenantsLeaveNoWalDirectoriesAndReadBack) {
     auto store = OpenStore(WalFsync::kInterval);
     ASSERT_NE(store, nullptr);
     for (int i = 0; i < kFlushed; ++i) {
-      ASSERT_TRUE(store->Push(TenantName(i), MakeRequest(rng_, 1, 3, &ids)).ok());
+      ASSERT_TRUE(
+          store->Push(TenantName(i), MakeRequest(rng_, 1, 3, &ids)).ok());
     }
     ASSERT_TRUE(store->Flush().ok());
     ExpectBounded("after flushing every tenant");
