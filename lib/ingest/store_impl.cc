@@ -3,6 +3,7 @@
 #include <dirent.h>
 
 #include <algorithm>
+#include <atomic>
 #include <memory>
 #include <string>
 #include <thread>
@@ -26,6 +27,8 @@
 #include "model/trace_split.h"
 #include "util/log.h"
 #include "util/strings.h"
+#include "wal/wal_file_cache.h"
+#include "wal/wal_syncer.h"
 
 namespace andante {
 namespace {
@@ -50,7 +53,18 @@ std::vector<std::string> ListTenantDirs(const std::string& dir) {
 
 class StoreImpl final : public Store {
  public:
-  explicit StoreImpl(StoreOptions options) : options_(std::move(options)) {}
+  explicit StoreImpl(StoreOptions options)
+      : options_(std::move(options)), wal_files_(options_.wal.max_open_files) {
+    // One fsync pool and one bound on open WAL files for all tenants, so
+    // neither threads nor file descriptors grow with the tenant count.
+    if (options_.wal.fsync == WalFsync::kInterval &&
+        options_.wal.fsync_interval > absl::ZeroDuration()) {
+      wal_syncer_ = std::make_unique<internal::WalSyncer>(
+          options_.wal.fsync_interval, options_.wal.sync_threads);
+    }
+    wal_shared_.files = &wal_files_;
+    wal_shared_.syncer = wal_syncer_.get();
+  }
   ~StoreImpl() override { Close().IgnoreError(); }
 
   absl::Status Init() {
@@ -69,12 +83,10 @@ class StoreImpl final : public Store {
     }
     std::sort(tenants.begin(), tenants.end());
     tenants.erase(std::unique(tenants.begin(), tenants.end()), tenants.end());
-    for (const std::string& t : tenants) {
-      absl::StatusOr<TenantInstance*> instance = GetOrOpen(t);
-      if (!instance.ok()) return instance.status();
-    }
+    if (absl::Status s = OpenTenants(tenants); !s.ok()) return s;
     if (options_.background_flush) {
       loop_ = std::thread([this] { Loop(); });
+      flusher_ = std::thread([this] { FlushLoop(); });
     }
     return absl::OkStatus();
   }
@@ -166,11 +178,19 @@ class StoreImpl final : public Store {
       closed_ = true;
     }
     stop_.Notify();
+    {
+      absl::MutexLock lock(&flush_mu_);
+      flush_wanted_ = true;  // wakes the flusher, which sees stop_
+    }
     if (loop_.joinable()) loop_.join();
+    if (flusher_.joinable()) flusher_.join();
     absl::Status result;
     if (options_.ingester.flush_all_on_shutdown) {
       result.Update(SweepAll(absl::Now(), true));
     }
+    // Every tenant's pending fsync at once, on the pool, rather than one
+    // after another as each Wal closes.
+    if (wal_syncer_ != nullptr) wal_syncer_->Drain();
     absl::MutexLock lock(&tenants_mu_);
     for (auto& [name, instance] : tenants_) result.Update(instance->Close());
     return result;
@@ -191,11 +211,49 @@ class StoreImpl final : public Store {
     std::string name(tenant);
     absl::StatusOr<std::unique_ptr<TenantInstance>> instance =
         TenantInstance::Open(name, absl::StrCat(options_.wal.path, "/", name),
-                             options_, &counters_);
+                             options_, wal_shared_, &counters_);
     if (!instance.ok()) return instance.status();
     TenantInstance* raw = instance->get();
     tenants_.emplace(std::move(name), std::move(*instance));
     return raw;
+  }
+
+  // Opens (replays) `tenants` at start on a few short-lived threads: a
+  // restart with many tenants is mostly waiting for directory scans and
+  // segment reads, which overlap well. Fails with the first error.
+  absl::Status OpenTenants(const std::vector<std::string>& tenants) {
+    constexpr size_t kTenantsPerThread = 256;
+    constexpr size_t kMaxThreads = 8;
+    const size_t n = tenants.size();
+    std::vector<std::unique_ptr<TenantInstance>> opened(n);
+    std::vector<absl::Status> errors(n);
+    std::atomic<size_t> next{0};
+    auto work = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < n;) {
+        absl::StatusOr<std::unique_ptr<TenantInstance>> instance =
+            TenantInstance::Open(
+                tenants[i], absl::StrCat(options_.wal.path, "/", tenants[i]),
+                options_, wal_shared_, &counters_);
+        if (instance.ok()) {
+          opened[i] = std::move(*instance);
+        } else {
+          errors[i] = instance.status();
+        }
+      }
+    };
+    std::vector<std::thread> threads;
+    const size_t extra = std::min(kMaxThreads, n / kTenantsPerThread);
+    for (size_t t = 1; t < extra; ++t) threads.emplace_back(work);
+    work();
+    for (std::thread& t : threads) t.join();
+    for (size_t i = 0; i < n; ++i) {
+      if (!errors[i].ok()) return errors[i];
+    }
+    absl::MutexLock lock(&tenants_mu_);
+    for (size_t i = 0; i < n; ++i) {
+      tenants_.emplace(tenants[i], std::move(opened[i]));
+    }
+    return absl::OkStatus();
   }
 
   absl::Status SweepAll(absl::Time now, bool force) {
@@ -211,14 +269,58 @@ class StoreImpl final : public Store {
     return result;
   }
 
+  // The background sweep: moves idle traces out of memory and cuts head
+  // blocks by size and age, every flush_check_period, whatever the load.
+  // Building blocks is the flusher's job (FlushLoop), so a slow block write
+  // never holds up the sweep.
   void Loop() {
     while (!stop_.WaitForNotificationWithTimeout(
         options_.ingester.flush_check_period)) {
-      absl::Status s = SweepAll(absl::Now(), false);
-      if (!s.ok()) {
-        ANDANTE_LOG(kError, "sweep failed", {{"error", std::string(s.message())}});
+      std::vector<TenantInstance*> instances = Instances();
+      absl::Status result;
+      bool pending = false;
+      for (TenantInstance* instance : instances) {
+        result.Update(instance->MoveAndCut(absl::Now(), false));
+        pending = pending || instance->pending_block_bytes() > 0;
+      }
+      if (!result.ok()) {
+        ANDANTE_LOG(kError, "sweep failed",
+                    {{"error", std::string(result.message())}});
+      }
+      if (pending) {
+        absl::MutexLock lock(&flush_mu_);
+        flush_wanted_ = true;
       }
     }
+  }
+
+  // Builds the blocks the sweep cut, tenant after tenant, when woken by it.
+  // A failed flush is logged by the instance and retried at the next wake.
+  void FlushLoop() {
+    while (true) {
+      {
+        absl::MutexLock lock(&flush_mu_);
+        flush_mu_.Await(absl::Condition(&flush_wanted_));
+        flush_wanted_ = false;
+      }
+      if (stop_.HasBeenNotified()) return;
+      for (TenantInstance* instance : Instances()) {
+        if (stop_.HasBeenNotified()) return;
+        if (instance->pending_block_bytes() > 0) {
+          instance->FlushFrozen().IgnoreError();
+        }
+      }
+    }
+  }
+
+  std::vector<TenantInstance*> Instances() {
+    std::vector<TenantInstance*> instances;
+    absl::MutexLock lock(&tenants_mu_);
+    instances.reserve(tenants_.size());
+    for (auto& [name, instance] : tenants_) {
+      instances.push_back(instance.get());
+    }
+    return instances;
   }
 
   // Shows an accepted batch to the span taps, parsing it if it came as
@@ -243,6 +345,11 @@ class StoreImpl final : public Store {
 
   const StoreOptions options_;
   StoreCounters counters_;
+  // Shared by every tenant's Wal; declared before tenants_ so they outlive
+  // the instances.
+  internal::WalFileCache wal_files_;
+  std::unique_ptr<internal::WalSyncer> wal_syncer_;
+  internal::WalShared wal_shared_;
   mutable absl::Mutex tenants_mu_;
   // Instances are never removed while the store is open, so raw pointers
   // handed out by Find/GetOrOpen stay valid.
@@ -253,6 +360,10 @@ class StoreImpl final : public Store {
   std::vector<SpanTap*> taps_ ABSL_GUARDED_BY(taps_mu_);
   absl::Notification stop_;
   std::thread loop_;
+  // Wakes the flusher: set by the sweep when blocks wait to be built.
+  absl::Mutex flush_mu_;
+  bool flush_wanted_ ABSL_GUARDED_BY(flush_mu_) = false;
+  std::thread flusher_;
 };
 
 }  // namespace

@@ -1,6 +1,5 @@
 #include "ingest/tenant_instance.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -47,13 +46,10 @@ absl::Status WriteMarker(const std::string& dir, uint64_t segment) {
   return absl::OkStatus();
 }
 
-// Segment numbers S of "flushed-S" markers in `dir`.
-std::vector<uint64_t> ListMarkers(const std::string& dir) {
+// Segment numbers S of the "flushed-S" markers among a directory's entries.
+std::vector<uint64_t> MarkersIn(const std::vector<std::string>& names) {
   std::vector<uint64_t> out;
-  DIR* d = ::opendir(dir.c_str());
-  if (d == nullptr) return out;
-  while (dirent* e = ::readdir(d)) {
-    std::string_view name = e->d_name;
+  for (std::string_view name : names) {
     if (name.substr(0, kFlushedMarkerPrefix.size()) != kFlushedMarkerPrefix) {
       continue;
     }
@@ -63,7 +59,6 @@ std::vector<uint64_t> ListMarkers(const std::string& dir) {
       out.push_back(segment);
     }
   }
-  ::closedir(d);
   return out;
 }
 
@@ -124,19 +119,23 @@ void TraceEntry::AddFragment(const WalRecordRef& ref, uint64_t start,
 
 TenantInstance::TenantInstance(std::string tenant, std::string wal_dir,
                                const StoreOptions& options,
+                               const WalShared& wal_shared,
                                StoreCounters* counters)
     : tenant_(std::move(tenant)),
       wal_dir_(std::move(wal_dir)),
       options_(options),
+      wal_shared_(wal_shared),
       counters_(counters) {}
 
 TenantInstance::~TenantInstance() { Close().IgnoreError(); }
 
 absl::StatusOr<std::unique_ptr<TenantInstance>> TenantInstance::Open(
     std::string tenant, std::string wal_dir, const StoreOptions& options,
-    StoreCounters* counters) {
+    const WalShared& wal_shared, StoreCounters* counters) {
+  WalShared shared = wal_shared;
+  shared.lazy = true;
   std::unique_ptr<TenantInstance> instance(new TenantInstance(
-      std::move(tenant), std::move(wal_dir), options, counters));
+      std::move(tenant), std::move(wal_dir), options, shared, counters));
   absl::Status s = instance->LoadBlocks();
   if (!s.ok()) return s;
   s = instance->Recover(absl::Now());
@@ -155,13 +154,31 @@ absl::Status TenantInstance::LoadBlocks() {
 }
 
 absl::Status TenantInstance::Recover(absl::Time now) {
-  absl::StatusOr<std::unique_ptr<Wal>> wal = Wal::Open(options_.wal, wal_dir_);
+  // One listing of the directory serves the checks below (a restart with
+  // many tenants pays per directory scan).
+  absl::StatusOr<std::vector<std::string>> entries =
+      wal_shared_.fs->ListDir(wal_dir_);
+  const bool exists = entries.ok();
+  if (!exists && !absl::IsNotFound(entries.status())) return entries.status();
+  if (exists && WalSegmentsIn(*entries).empty()) {
+    // A directory without segments (all flushed, or left by a push that
+    // failed before this build removed those) costs a directory scan at
+    // every start: remove it. It fails harmlessly if anything is still in
+    // it; the first push creates it again.
+    for (uint64_t segment : MarkersIn(*entries)) {
+      RemoveMarker(wal_dir_, segment);  // nothing left for it to delete
+    }
+    wal_shared_.fs->DeleteDir(wal_dir_).IgnoreError();
+  }
+  absl::StatusOr<std::unique_ptr<Wal>> wal =
+      Wal::Open(options_.wal, wal_dir_, wal_shared_);
   if (!wal.ok()) return wal.status();
   wal_ = std::move(*wal);
+  if (!exists || WalSegmentsIn(*entries).empty()) return absl::OkStatus();
 
   // A marker means the block covering segments < S reached the backend but
   // the crash came before those segments were deleted: finish the job.
-  for (uint64_t segment : ListMarkers(wal_dir_)) {
+  for (uint64_t segment : MarkersIn(*entries)) {
     absl::Status s = wal_->DeleteSegmentsBefore(segment);
     if (!s.ok()) return s;
     RemoveMarker(wal_dir_, segment);
@@ -205,7 +222,9 @@ absl::Status TenantInstance::Recover(absl::Time now) {
   auto frozen = std::make_shared<FrozenBlock>();
   frozen->traces = std::move(recovered);
   frozen->wal_segment_end = wal_->current_segment();
+  for (const auto& [id, entry] : frozen->traces) frozen->bytes += entry.bytes;
   absl::MutexLock lock(&mu_);
+  frozen_bytes_ += frozen->bytes;
   frozen_.push_back(std::move(frozen));
   return absl::OkStatus();
 }
@@ -223,6 +242,13 @@ absl::StatusOr<PushResult> TenantInstance::Push(
   {
     absl::MutexLock lock(&mu_);
     if (closed_) return absl::UnavailableError("store is closed");
+    const uint64_t pending_limit = options_.ingester.max_pending_block_bytes;
+    if (pending_limit > 0 && frozen_bytes_ > pending_limit) {
+      return absl::ResourceExhaustedError(absl::StrCat(
+          "tenant ", tenant_, ": ", frozen_bytes_,
+          " bytes of cut blocks are waiting to be written (limit ",
+          pending_limit, "); block building is behind, retry later"));
+    }
     const uint64_t limit = options_.ingester.max_bytes_per_trace;
     for (const TraceFragment& f : fragments) {
       if (limit > 0) {
@@ -323,6 +349,12 @@ absl::Status TenantInstance::CollectTrace(const TraceId& id,
 }
 
 absl::Status TenantInstance::Sweep(absl::Time now, bool force) {
+  absl::Status s = MoveAndCut(now, force);
+  if (!s.ok()) return s;
+  return FlushFrozen();
+}
+
+absl::Status TenantInstance::MoveAndCut(absl::Time now, bool force) {
   bool cut = false;
   {
     absl::MutexLock lock(&mu_);
@@ -358,11 +390,8 @@ absl::Status TenantInstance::Sweep(absl::Time now, bool force) {
             now - head_created_ >= ing.max_block_duration;
     }
   }
-  if (cut) {
-    absl::Status s = Cut();
-    if (!s.ok()) return s;
-  }
-  return FlushFrozen();
+  if (cut) return Cut();
+  return absl::OkStatus();
 }
 
 absl::Status TenantInstance::Cut() {
@@ -390,7 +419,11 @@ absl::Status TenantInstance::Cut() {
     for (const WalRecordRef& r : part.refs) part.bytes += r.length;
     frozen->traces[id].Merge(std::move(part));
   }
-  if (!frozen->traces.empty()) frozen_.push_back(std::move(frozen));
+  for (const auto& [id, entry] : frozen->traces) frozen->bytes += entry.bytes;
+  if (!frozen->traces.empty()) {
+    frozen_bytes_ += frozen->bytes;
+    frozen_.push_back(std::move(frozen));
+  }
   return absl::OkStatus();
 }
 
@@ -443,6 +476,7 @@ absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
     {
       absl::MutexLock lock(&mu_);
       blocks_.push_back(std::move(*reader));
+      frozen_bytes_ -= std::min(frozen_bytes_, frozen_.front()->bytes);
       frozen_.pop_front();
     }
     CrashPoint("flush.after_marker");
@@ -474,6 +508,11 @@ absl::Status TenantInstance::Close() {
 uint64_t TenantInstance::live_traces() const {
   absl::MutexLock lock(&mu_);
   return live_.size();
+}
+
+uint64_t TenantInstance::pending_block_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return frozen_bytes_;
 }
 
 uint64_t TenantInstance::blocks() const {

@@ -64,16 +64,21 @@ using TraceMap = absl::flat_hash_map<TraceId, TraceEntry>;
 struct FrozenBlock {
   TraceMap traces;
   uint64_t wal_segment_end = 0;  // covers every WAL segment below this
+  uint64_t bytes = 0;            // sum of the traces' bytes
 };
 
 class TenantInstance {
  public:
-  // Opens the tenant's WAL under `wal_dir`, replays it (every recovered
-  // trace goes to a frozen block, flushed by the next Sweep), loads the
-  // tenant's complete blocks and deletes incomplete ones left by a crash.
+  // Opens the tenant's WAL under `wal_dir` (lazily: the directory and its
+  // first segment are created by the first push), replays it (every
+  // recovered trace goes to a frozen block, flushed by the next Sweep),
+  // loads the tenant's complete blocks and deletes incomplete ones left by a
+  // crash. A WAL directory with no segment left is removed. `wal_shared`
+  // holds the file cache and fsync pool shared by all tenants (its `lazy` is
+  // ignored); it must outlive the instance.
   static absl::StatusOr<std::unique_ptr<TenantInstance>> Open(
       std::string tenant, std::string wal_dir, const StoreOptions& options,
-      StoreCounters* counters);
+      const WalShared& wal_shared, StoreCounters* counters);
 
   ~TenantInstance();
   TenantInstance(const TenantInstance&) = delete;
@@ -92,8 +97,17 @@ class TenantInstance {
 
   // Moves idle traces to the head block, cuts the head block when full or
   // old, and flushes frozen blocks. With `force`, every live trace moves and
-  // everything is cut and flushed.
+  // everything is cut and flushed. Equivalent to MoveAndCut then
+  // FlushFrozen.
   absl::Status Sweep(absl::Time now, bool force);
+  // The fast half of Sweep: moves idle traces and cuts; never builds a
+  // block, so a background sweep keeps moving traces out of memory and
+  // cutting on time while blocks are built on another thread.
+  absl::Status MoveAndCut(absl::Time now, bool force);
+  // The slow half: builds and writes every frozen block, in cut order.
+  absl::Status FlushFrozen();
+  // Bytes in cut blocks not yet built.
+  uint64_t pending_block_bytes() const;
 
   absl::Status Close();
 
@@ -104,13 +118,13 @@ class TenantInstance {
 
  private:
   TenantInstance(std::string tenant, std::string wal_dir,
-                 const StoreOptions& options, StoreCounters* counters);
+                 const StoreOptions& options, const WalShared& wal_shared,
+                 StoreCounters* counters);
 
   absl::Status Recover(absl::Time now);
   absl::Status LoadBlocks();
   // Rotates the WAL and freezes everything written before the rotation.
   absl::Status Cut();
-  absl::Status FlushFrozen();
   absl::Status FlushOne(const FrozenBlock& frozen);
   // Reads every fragment of `entry` into `*out` (replacing its contents).
   absl::Status ReadFragments(const TraceEntry& entry, std::string* out) const;
@@ -118,6 +132,7 @@ class TenantInstance {
   const std::string tenant_;
   const std::string wal_dir_;
   const StoreOptions options_;
+  const WalShared wal_shared_;
   StoreCounters* const counters_;
   std::unique_ptr<Wal> wal_;
 
@@ -136,6 +151,7 @@ class TenantInstance {
   uint64_t head_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time head_created_ ABSL_GUARDED_BY(mu_);
   std::deque<std::shared_ptr<const FrozenBlock>> frozen_ ABSL_GUARDED_BY(mu_);
+  uint64_t frozen_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // sum over frozen_
   std::vector<std::shared_ptr<BlockReader>> blocks_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };

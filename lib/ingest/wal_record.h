@@ -2,7 +2,7 @@
 // trace fragments. The WAL itself only knows bytes (lib/wal); this is where
 // spans become records.
 //
-// Payload layout (persistent; see docs/wal-format.md "Ingest records"):
+// Payload layout (persistent; spec: docs/ingest-record-format.md):
 //   u8 kIngestRecordVersion
 //   repeated entry:
 //     16 bytes   trace ID

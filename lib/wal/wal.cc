@@ -240,9 +240,13 @@ absl::StatusOr<std::vector<uint64_t>> ListWalSegments(const std::string& dir,
   absl::StatusOr<std::vector<std::string>> names = fs->ListDir(dir);
   if (absl::IsNotFound(names.status())) return std::vector<uint64_t>{};
   if (!names.ok()) return names.status();
+  return WalSegmentsIn(*names);
+}
+
+std::vector<uint64_t> WalSegmentsIn(const std::vector<std::string>& names) {
   const size_t suffix_len = std::strlen(fmt::kSegmentSuffix);
   std::vector<uint64_t> segments;
-  for (const std::string& name : *names) {
+  for (const std::string& name : names) {
     if (name.size() < fmt::kSegmentNameDigits + suffix_len ||
         name.size() > 20 + suffix_len ||
         name.compare(name.size() - suffix_len, suffix_len,
@@ -291,8 +295,17 @@ absl::StatusOr<WalReplayReport> ReplayWal(
 // ---------------------------------------------------------------------------
 // Wal
 
-Wal::Wal(const WalOptions& options, std::string dir, WalFileSystem* fs)
-    : options_(options), dir_(std::move(dir)), fs_(fs) {}
+Wal::Wal(const WalOptions& options, std::string dir, const WalShared& shared)
+    : options_(options),
+      dir_(std::move(dir)),
+      fs_(shared.fs),
+      lazy_(shared.lazy),
+      shared_syncer_(options.fsync == WalFsync::kInterval ? shared.syncer
+                                                          : nullptr),
+      own_files_(shared.files == nullptr ? std::make_unique<WalFileCache>(0)
+                                         : nullptr),
+      files_(shared.files != nullptr ? shared.files : own_files_.get()),
+      owner_(files_->NewOwner()) {}
 
 Wal::~Wal() {
   absl::Status s = Close();
@@ -300,6 +313,9 @@ Wal::~Wal() {
     ANDANTE_LOG(kError, "wal close failed",
                 {{"dir", dir_}, {"error", s.ToString()}});
   }
+  // Reads after Close may have reopened segments; a shared cache must not
+  // keep them.
+  files_->EraseBelow(owner_, UINT64_MAX);
 }
 
 absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const WalOptions& options,
@@ -310,14 +326,26 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const WalOptions& options,
 absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const WalOptions& options,
                                                std::string dir,
                                                WalFileSystem* fs) {
+  WalShared shared;
+  shared.fs = fs;
+  return Open(options, std::move(dir), shared);
+}
+
+absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const WalOptions& options,
+                                               std::string dir,
+                                               const WalShared& shared) {
+  WalFileSystem* const fs = shared.fs;
   if (dir.empty()) return absl::InvalidArgumentError("empty WAL directory");
   if (options.fsync == WalFsync::kInterval &&
       options.fsync_interval <= absl::ZeroDuration()) {
     return absl::InvalidArgumentError(
         "WAL fsync_interval must be positive under the interval policy");
   }
-  absl::Status s = fs->CreateDirs(dir);
-  if (!s.ok()) return s;
+  absl::Status s;
+  if (!shared.lazy) {
+    s = fs->CreateDirs(dir);
+    if (!s.ok()) return s;
+  }
   absl::StatusOr<std::vector<uint64_t>> segments = ListWalSegments(dir, fs);
   if (!segments.ok()) return segments.status();
   // Segments from earlier runs count towards bytes_on_disk until deleted.
@@ -328,34 +356,63 @@ absl::StatusOr<std::unique_ptr<Wal>> Wal::Open(const WalOptions& options,
   }
   const uint64_t first = segments->empty() ? 1 : segments->back() + 1;
 
-  std::unique_ptr<Wal> wal(new Wal(options, std::move(dir), fs));
+  std::unique_ptr<Wal> wal(new Wal(options, std::move(dir), shared));
   {
     absl::MutexLock lock(&wal->mu_);
     wal->closed_bytes_ = existing_bytes;
-    s = wal->StartSegment(first);
+    wal->segment_ = first;
+    if (!shared.lazy) s = wal->StartSegment(first);
   }
   if (!s.ok()) return s;
-  if (options.fsync == WalFsync::kInterval) {
+  if (options.fsync == WalFsync::kInterval && wal->shared_syncer_ == nullptr) {
     wal->syncer_ = std::thread([w = wal.get()] { w->SyncLoop(); });
   }
   return wal;
 }
 
 absl::Status Wal::StartSegment(uint64_t segment) {
+  // A lazy Wal creates its directory with its first segment. If that fails
+  // the directory goes again (unless it holds anything), so a refused push
+  // leaves nothing on disk.
+  bool created_dir = false;
+  if (lazy_) {
+    absl::StatusOr<std::vector<std::string>> listed = fs_->ListDir(dir_);
+    if (absl::IsNotFound(listed.status())) {
+      absl::Status s = fs_->CreateDirs(dir_);
+      if (!s.ok()) return s;
+      created_dir = true;
+    } else if (!listed.ok()) {
+      return listed.status();
+    }
+  }
+  auto undo_dir = [&] {
+    if (created_dir) fs_->DeleteDir(dir_).IgnoreError();
+  };
   const std::string path = SegmentPath(dir_, segment);
   absl::StatusOr<std::unique_ptr<WalFile>> file = fs_->CreateFile(path);
-  if (!file.ok()) return file.status();
+  if (!file.ok()) {
+    undo_dir();
+    return file.status();
+  }
   const std::string header = EncodeSegmentHeader(segment);
   absl::Status s = (*file)->WriteAt(0, header, {});
   if (!s.ok()) {
     file->reset();
     fs_->DeleteFile(path).IgnoreError();  // else replay reports a torn header
+    undo_dir();
     return s;
   }
   // Make the header and the directory entry durable now, so a power loss
   // never leaves a segment whose records were fsynced but whose name was
   // not, nor an empty segment with a torn header.
-  if (options_.fsync != WalFsync::kNever) {
+  // A lazy Wal under kInterval defers both to the fsync of its first
+  // record (WaitDurable syncs the directory after the file): a push to a
+  // new tenant then waits for no fsync, as under kInterval it never does;
+  // a power loss before that fsync can only tear this segment's header,
+  // which replay reports as a torn tail.
+  if (lazy_ && options_.fsync == WalFsync::kInterval) {
+    dir_unsynced_ = true;
+  } else if (options_.fsync != WalFsync::kNever) {
     s = (*file)->Sync();
     if (s.ok()) s = fs_->SyncDir(dir_);
     if (!s.ok()) {
@@ -365,19 +422,39 @@ absl::Status Wal::StartSegment(uint64_t segment) {
       return s;
     }
   }
-  file_ = std::move(*file);
+  files_->Insert(owner_, segment, std::move(*file));
   segment_ = segment;
+  started_ = true;
   offset_ = fmt::kSegmentHeaderSize;
   need_rotate_ = false;
   bytes_written_ += header.size();
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::shared_ptr<WalFile>> Wal::CurrentFile() {
+  std::shared_ptr<WalFile> file = files_->Lookup(owner_, segment_);
+  if (file != nullptr) return file;
+  absl::StatusOr<std::unique_ptr<WalFile>> opened =
+      fs_->OpenFileForWrite(SegmentPath(dir_, segment_));
+  if (!opened.ok()) return opened.status();
+  return files_->Insert(owner_, segment_, std::move(*opened));
+}
+
 absl::Status Wal::RotateLocked() {
+  // A lazy Wal that wrote nothing to its current segment has nothing to
+  // finish: later appends already land at or above segment_.
+  if (!started_) return absl::OkStatus();
+  absl::StatusOr<std::shared_ptr<WalFile>> current = CurrentFile();
+  if (!current.ok()) return current.status();
+  const std::shared_ptr<WalFile> file = std::move(*current);
   // Make the finished segment durable first, under every policy: a closed
   // segment is then never waiting for an fsync, which is what lets the
   // group-commit leader fsync only the current file.
-  absl::Status s = file_->Sync();
+  absl::Status s = file->Sync();
+  if (s.ok() && dir_unsynced_) {
+    s = fs_->SyncDir(dir_);
+    if (s.ok()) dir_unsynced_ = false;
+  }
   if (!s.ok()) {
     if (sync_error_.ok()) sync_error_ = s;
     sync_cv_.SignalAll();
@@ -385,21 +462,32 @@ absl::Status Wal::RotateLocked() {
   }
   synced_seq_ = written_seq_;
   sync_cv_.SignalAll();
-  absl::StatusOr<uint64_t> size = file_->Size();
+  absl::StatusOr<uint64_t> size = file->Size();
   const uint64_t old_size = size.ok() ? *size : offset_;
-  s = StartSegment(segment_ + 1);
-  if (!s.ok()) {
-    need_rotate_ = true;
-    return s;
+  const uint64_t old_segment = segment_;
+  if (lazy_) {
+    // The next segment is created by the Append that needs it.
+    segment_ = old_segment + 1;
+    started_ = false;
+    offset_ = 0;
+    need_rotate_ = false;
+  } else {
+    s = StartSegment(old_segment + 1);
+    if (!s.ok()) {
+      need_rotate_ = true;
+      return s;
+    }
   }
   closed_bytes_ += old_size;
+  // Written once and read back only by lookups and flushes: reopened
+  // read-only on demand.
+  files_->Erase(owner_, old_segment);
   return absl::OkStatus();
 }
 
 absl::Status Wal::CheckWritable() const {
   if (closed_) return absl::FailedPreconditionError("WAL is closed");
   if (!sync_error_.ok()) return sync_error_;
-  if (file_ == nullptr) return absl::FailedPreconditionError("WAL not open");
   return absl::OkStatus();
 }
 
@@ -410,16 +498,25 @@ absl::Status Wal::WaitDurable(uint64_t seq) {
     if (!sync_running_) break;
     sync_cv_.Wait(&mu_);
   }
-  if (file_ == nullptr) return absl::FailedPreconditionError("WAL is closed");
+  // Not started: everything written is in rotated segments, all fsynced.
+  if (!started_) return absl::OkStatus();
   // Group commit: become the leader. Everything written up to now is in
-  // file_ (earlier segments were fsynced when rotated), so one fsync covers
-  // it; records written while it runs wait for the next leader.
+  // the current segment (earlier segments were fsynced when rotated), so one
+  // fsync covers it; records written while it runs wait for the next leader.
+  const uint64_t file_segment = segment_;
+  absl::StatusOr<std::shared_ptr<WalFile>> current = CurrentFile();
+  if (!current.ok()) return current.status();  // e.g. EMFILE; not sticky
   sync_running_ = true;
   const uint64_t target = written_seq_;
-  std::shared_ptr<WalFile> file = file_;
+  const bool sync_dir = dir_unsynced_;
+  std::shared_ptr<WalFile> file = std::move(*current);
   mu_.Unlock();
   absl::Status s = file->Sync();
+  // The segment's name after its bytes: a deferred directory fsync (see
+  // StartSegment) is due with the first fsync of the segment.
+  if (s.ok() && sync_dir) s = fs_->SyncDir(dir_);
   mu_.Lock();
+  if (s.ok() && sync_dir && segment_ == file_segment) dir_unsynced_ = false;
   sync_running_ = false;
   if (s.ok()) {
     synced_seq_ = std::max(synced_seq_, target);
@@ -448,13 +545,20 @@ absl::StatusOr<WalRecordRef> Wal::Append(std::string_view payload) {
   absl::MutexLock lock(&mu_);
   absl::Status s = CheckWritable();
   if (!s.ok()) return s;
-  if (need_rotate_ || (offset_ > fmt::kSegmentHeaderSize &&
+  if (need_rotate_ || (started_ && offset_ > fmt::kSegmentHeaderSize &&
                        offset_ + record_size > options_.segment_bytes)) {
     s = RotateLocked();
     if (!s.ok()) return s;
   }
-  s = file_->WriteAt(offset_, std::string_view(header, sizeof(header)),
-                     payload);
+  if (!started_) {
+    s = StartSegment(segment_);
+    if (!s.ok()) return s;
+  }
+  absl::StatusOr<std::shared_ptr<WalFile>> file = CurrentFile();
+  if (!file.ok()) return file.status();
+  s = (*file)->WriteAt(offset_, std::string_view(header, sizeof(header)),
+                       payload);
+  file->reset();
   if (!s.ok()) {
     // The bytes at offset_ are now unknown; never write after them.
     need_rotate_ = true;
@@ -468,6 +572,9 @@ absl::StatusOr<WalRecordRef> Wal::Append(std::string_view payload) {
   if (options_.fsync == WalFsync::kAlways) {
     s = WaitDurable(seq);
     if (!s.ok()) return s;
+  } else if (shared_syncer_ != nullptr && !sync_scheduled_) {
+    sync_scheduled_ = true;
+    shared_syncer_->Schedule(this);
   }
   return ref;
 }
@@ -489,10 +596,7 @@ absl::Status Wal::DeleteSegmentsBefore(uint64_t segment) {
   }
   // The current segment only grows, so anything below this stays closed.
   const uint64_t limit = std::min(segment, current);
-  {
-    absl::MutexLock lock(&readers_mu_);
-    absl::erase_if(readers_, [&](const auto& kv) { return kv.first < limit; });
-  }
+  files_->EraseBelow(owner_, limit);
   absl::StatusOr<std::vector<uint64_t>> segments = ListWalSegments(dir_, fs_);
   if (!segments.ok()) return segments.status();
   bool deleted = false;
@@ -532,23 +636,21 @@ absl::Status Wal::ReadPayloadAppend(const WalRecordRef& ref,
   // The current segment is read through the Wal's own handle (it may not be
   // fsynced, but the kernel serves what was written); closed ones are opened
   // once and cached until deleted (a flush reads every fragment of them).
-  std::shared_ptr<const WalFile> file;
-  {
-    absl::MutexLock lock(&mu_);
-    if (file_ != nullptr && ref.segment == segment_) file = file_;
-  }
+  std::shared_ptr<const WalFile> file = files_->Lookup(owner_, ref.segment);
   if (file == nullptr) {
-    absl::MutexLock lock(&readers_mu_);
-    auto it = readers_.find(ref.segment);
-    if (it != readers_.end()) {
-      file = it->second;
-    } else {
-      absl::StatusOr<std::unique_ptr<WalFile>> opened =
-          fs_->OpenFile(SegmentPath(dir_, ref.segment));
-      if (!opened.ok()) return opened.status();
-      file = std::move(*opened);
-      readers_.emplace(ref.segment, file);
+    bool current;
+    {
+      absl::MutexLock lock(&mu_);
+      current = started_ && !closed_ && ref.segment == segment_;
     }
+    // The current segment is opened read-write, so Append can use the
+    // handle too; a closed one read-only. Should the segment be rotated
+    // meanwhile, a read-write handle of a closed segment is harmless.
+    const std::string path = SegmentPath(dir_, ref.segment);
+    absl::StatusOr<std::unique_ptr<WalFile>> opened =
+        current ? fs_->OpenFileForWrite(path) : fs_->OpenFile(path);
+    if (!opened.ok()) return opened.status();
+    file = files_->Insert(owner_, ref.segment, std::move(*opened));
   }
   // A plain pread with no CRC check: refs may name any byte range inside a
   // payload (the ingester keeps one ref per trace fragment of a record), so
@@ -582,10 +684,20 @@ void Wal::SyncLoop() {
   while (!closed_) {
     mu_.AwaitWithTimeout(absl::Condition(&closed_), options_.fsync_interval);
     if (closed_) break;
-    if (written_seq_ > synced_seq_ && sync_error_.ok() && file_ != nullptr) {
+    if (written_seq_ > synced_seq_ && sync_error_.ok()) {
       // A failure is sticky and logged by WaitDurable; Append reports it.
       WaitDurable(written_seq_).IgnoreError();
     }
+  }
+}
+
+void Wal::SyncScheduled() {
+  absl::MutexLock lock(&mu_);
+  // Appends from now on schedule again.
+  sync_scheduled_ = false;
+  if (!closed_ && written_seq_ > synced_seq_ && sync_error_.ok()) {
+    // A failure is sticky and logged by WaitDurable; Append reports it.
+    WaitDurable(written_seq_).IgnoreError();
   }
 }
 
@@ -598,12 +710,12 @@ absl::Status Wal::Close() {
   // Joined without mu_ held: the syncer may be mid-fsync and needs mu_ to
   // finish.
   if (syncer_.joinable()) syncer_.join();
+  if (shared_syncer_ != nullptr) shared_syncer_->Cancel(this);
   absl::MutexLock lock(&mu_);
   absl::Status s;
-  if (file_ != nullptr && options_.fsync != WalFsync::kNever) {
-    s = WaitDurable(written_seq_);
-  }
-  file_.reset();
+  if (options_.fsync != WalFsync::kNever) s = WaitDurable(written_seq_);
+  // Later reads reopen what they need, read-only.
+  files_->EraseBelow(owner_, UINT64_MAX);
   close_status_ = s;
   return s;
 }

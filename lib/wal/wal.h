@@ -33,6 +33,8 @@
 #include "absl/synchronization/mutex.h"
 #include "andante/options.h"
 #include "wal/wal_file.h"
+#include "wal/wal_file_cache.h"
+#include "wal/wal_syncer.h"
 
 namespace andante::internal {
 
@@ -47,6 +49,27 @@ struct WalRecordRef {
 
 // File name of segment `segment`, e.g. "000000000001.wal".
 std::string WalSegmentFileName(uint64_t segment);
+
+// What a Wal may share with the other Wals of the process (the ingester
+// opens one per tenant), so that open files and threads stay bounded by a
+// constant whatever the number of tenants. Lifetimes: everything pointed to
+// outlives the Wal.
+struct WalShared {
+  WalFileSystem* fs = WalFileSystem::Default();
+  // Open segment handles. Null: a private, unbounded cache (a current
+  // segment stays open until rotated, a read handle of a closed segment
+  // until the segment is deleted).
+  WalFileCache* files = nullptr;
+  // Background fsync under WalFsync::kInterval. Null: a thread of the Wal's
+  // own. REQUIRES: syncer->interval() is the interval wanted; the Wal's
+  // options.fsync_interval is then ignored.
+  WalSyncer* syncer = nullptr;
+  // Create the directory and each segment file on the first Append that
+  // needs them instead of at Open and Rotate: opening a tenant's WAL, or
+  // cutting an idle one, then touches nothing on disk, and a push that fails
+  // leaves no directory behind (it is removed again if still empty).
+  bool lazy = false;
+};
 
 // An open WAL directory. All methods are thread-safe.
 //
@@ -73,6 +96,13 @@ class Wal {
   static absl::StatusOr<std::unique_ptr<Wal>> Open(const WalOptions& options,
                                                    std::string dir,
                                                    WalFileSystem* fs);
+  // As above, with resources shared with other Wals (see WalShared). With
+  // shared.lazy, Open creates nothing: the segment current_segment() names
+  // is created by the first Append, and Rotate of a segment not yet created
+  // returns its number unchanged.
+  static absl::StatusOr<std::unique_ptr<Wal>> Open(const WalOptions& options,
+                                                   std::string dir,
+                                                   const WalShared& shared);
 
   Wal(const Wal&) = delete;
   Wal& operator=(const Wal&) = delete;
@@ -124,6 +154,10 @@ class Wal {
   // current segment. Idempotent: later calls return the first call's result.
   absl::Status Close() ABSL_LOCKS_EXCLUDED(mu_);
 
+  // Called by the shared WalSyncer: fsyncs what this Wal has written since
+  // it scheduled itself. Not for other callers.
+  void SyncScheduled() ABSL_LOCKS_EXCLUDED(mu_);
+
   uint64_t current_segment() const ABSL_LOCKS_EXCLUDED(mu_);
   // Sum of the sizes of this directory's segment files, as tracked since
   // Open (files written behind the Wal's back are not seen).
@@ -133,12 +167,17 @@ class Wal {
   uint64_t bytes_written() const ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  Wal(const WalOptions& options, std::string dir, WalFileSystem* fs);
+  Wal(const WalOptions& options, std::string dir, const WalShared& shared);
 
   // Creates segment `segment`, writes its header and makes it current.
   // Unless kNever, fsyncs the header and the directory first (a failure
-  // there is sticky).
+  // there is sticky). With lazy_, creates the directory first if needed and
+  // removes it again if it was created here and the segment was not.
   absl::Status StartSegment(uint64_t segment)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The handle of the current segment, reopened read-write if the shared
+  // cache closed it. REQUIRES: started_.
+  absl::StatusOr<std::shared_ptr<WalFile>> CurrentFile()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // fsyncs the current segment, then starts segment current + 1. On error
   // the current segment stays current and need_rotate_ is set.
@@ -155,15 +194,29 @@ class Wal {
   const WalOptions options_;
   const std::string dir_;
   WalFileSystem* const fs_;
+  const bool lazy_;
+  WalSyncer* const shared_syncer_;
+  // files_ is either `own_files_` or the shared cache.
+  std::unique_ptr<WalFileCache> own_files_;
+  WalFileCache* const files_;
+  const uint64_t owner_;  // this Wal's key space in files_
 
   mutable absl::Mutex mu_;
   // Signalled when an fsync finishes and on Close.
   absl::CondVar sync_cv_;
-  // Current segment; shared so a group-commit leader or a reader can keep
-  // using it across a rotation. Null after Close.
-  std::shared_ptr<WalFile> file_ ABSL_GUARDED_BY(mu_);
+  // Current segment. Its handle lives in files_ (shared_ptr, so a
+  // group-commit leader or a reader can keep using it across a rotation or
+  // an eviction).
   uint64_t segment_ ABSL_GUARDED_BY(mu_) = 0;
-  // End of the last record written to the current segment.
+  // The current segment's file exists (always, unless lazy_).
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
+  // The current segment's directory entry (and header) still awaits an
+  // fsync (lazy_ under kInterval only; see StartSegment).
+  bool dir_unsynced_ ABSL_GUARDED_BY(mu_) = false;
+  // Scheduled on shared_syncer_ and not yet synced by it.
+  bool sync_scheduled_ ABSL_GUARDED_BY(mu_) = false;
+  // End of the last record written to the current segment (0 if not
+  // started).
   uint64_t offset_ ABSL_GUARDED_BY(mu_) = 0;
   // A write to the current segment failed; its tail is unknown.
   bool need_rotate_ ABSL_GUARDED_BY(mu_) = false;
@@ -179,13 +232,11 @@ class Wal {
   absl::Status sync_error_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
   absl::Status close_status_ ABSL_GUARDED_BY(mu_);
-  // Read handles of closed segments, opened on first ReadPayload and kept
-  // until the segment is deleted: a block flush reads every fragment of its
-  // segments, and reopening the file per fragment would dominate its cost.
-  mutable absl::Mutex readers_mu_ ABSL_ACQUIRED_AFTER(mu_);
-  mutable absl::flat_hash_map<uint64_t, std::shared_ptr<const WalFile>>
-      readers_ ABSL_GUARDED_BY(readers_mu_);
-  std::thread syncer_;  // kInterval only; joined by Close
+  // Read handles of closed segments live in files_ too, opened on first
+  // ReadPayload and kept until deleted or evicted: a block flush reads every
+  // fragment of its segments, and reopening the file per fragment would
+  // dominate its cost.
+  std::thread syncer_;  // kInterval without shared_syncer_; joined by Close
 };
 
 struct WalReplayReport {
@@ -203,6 +254,10 @@ struct WalReplayReport {
   // mismatch at offset 4096, resynced at 8192".
   std::vector<std::string> problems;
 };
+
+// Segment numbers named by `names` (a directory's entries), ascending. Names
+// that are not exactly WalSegmentFileName(n) are ignored.
+std::vector<uint64_t> WalSegmentsIn(const std::vector<std::string>& names);
 
 // Segment numbers present in `dir`, ascending (empty if `dir` is missing).
 // Names that are not exactly WalSegmentFileName(n) are ignored.

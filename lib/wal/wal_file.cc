@@ -140,6 +140,13 @@ class PosixWalFileSystem final : public WalFileSystem {
     return std::make_unique<PosixWalFile>(fd, path);
   }
 
+  absl::StatusOr<std::unique_ptr<WalFile>> OpenFileForWrite(
+      const std::string& path) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) return PosixError(errno, "open", path);
+    return std::make_unique<PosixWalFile>(fd, path);
+  }
+
   absl::StatusOr<uint64_t> FileSize(const std::string& path) override {
     struct stat st;
     if (::stat(path.c_str(), &st) != 0) return PosixError(errno, "stat", path);
@@ -148,6 +155,11 @@ class PosixWalFileSystem final : public WalFileSystem {
 
   absl::Status DeleteFile(const std::string& path) override {
     if (::unlink(path.c_str()) != 0) return PosixError(errno, "unlink", path);
+    return absl::OkStatus();
+  }
+
+  absl::Status DeleteDir(const std::string& dir) override {
+    if (::rmdir(dir.c_str()) != 0) return PosixError(errno, "rmdir", dir);
     return absl::OkStatus();
   }
 

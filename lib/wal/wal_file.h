@@ -2,7 +2,7 @@
 // through a WalFileSystem so tests can substitute one that fails writes or
 // fsyncs, or forgets unsynced bytes to simulate power loss (see
 // tests/wal/wal_test.cc). WalFileSystem::Default() is plain POSIX:
-// open/pwritev/pread/fsync/unlink.
+// open/pwritev/pread/fsync/unlink/rmdir.
 //
 // Errors are absl::Status values whose code follows errno
 // (absl::ErrnoToStatus): ENOENT -> NOT_FOUND, ENOSPC -> RESOURCE_EXHAUSTED,
@@ -75,8 +75,14 @@ class WalFileSystem {
   // Opens an existing file read-only.
   virtual absl::StatusOr<std::unique_ptr<WalFile>> OpenFile(
       const std::string& path) = 0;
+  // Opens an existing file for reading and writing (a Wal reopening its
+  // current segment after the shared file cache closed it).
+  virtual absl::StatusOr<std::unique_ptr<WalFile>> OpenFileForWrite(
+      const std::string& path) = 0;
   virtual absl::StatusOr<uint64_t> FileSize(const std::string& path) = 0;
   virtual absl::Status DeleteFile(const std::string& path) = 0;
+  // Removes `dir` if it is empty; FAILED_PRECONDITION (ENOTEMPTY) if not.
+  virtual absl::Status DeleteDir(const std::string& dir) = 0;
   // fsyncs the directory itself, so created and deleted entries are durable.
   virtual absl::Status SyncDir(const std::string& dir) = 0;
 };

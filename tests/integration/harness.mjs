@@ -78,6 +78,8 @@ export class Andante {
   //                       free ports (jaegerGrpcPort, jaegerHttpPort,
   //                       jaegerCompactPort, jaegerBinaryPort, zipkinPort)
   //   jaegerYaml          extra keys under each Jaeger UDP protocol
+  //   nofile              RLIMIT_NOFILE (soft and hard) of the server, set
+  //                       with prlimit(1); the server keeps its pid
   constructor(options = {}) {
     this.options = {
       maxRequestBodySize: 1048576,
@@ -188,7 +190,11 @@ ${udpExtra}`;
     this.starts += 1;
     const log = fs.openSync(this.logFile, 'a');
     fs.writeSync(log, `\n==== start #${this.starts} ${new Date().toISOString()}\n`);
-    const child = spawn(ANDANTE_BIN, [`-config.file=${this.configPath}`], {
+    const args = [`-config.file=${this.configPath}`];
+    const [cmd, argv] = this.options.nofile
+      ? ['prlimit', [`--nofile=${this.options.nofile}:${this.options.nofile}`, '--', ANDANTE_BIN, ...args]]
+      : [ANDANTE_BIN, args];
+    const child = spawn(cmd, argv, {
       cwd: this.dir,
       stdio: ['ignore', log, log],
     });

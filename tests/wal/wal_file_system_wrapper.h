@@ -36,11 +36,18 @@ class WalFileSystemWrapper : public internal::WalFileSystem {
       const std::string& path) override {
     return base_->OpenFile(path);
   }
+  absl::StatusOr<std::unique_ptr<internal::WalFile>> OpenFileForWrite(
+      const std::string& path) override {
+    return base_->OpenFileForWrite(path);
+  }
   absl::StatusOr<uint64_t> FileSize(const std::string& path) override {
     return base_->FileSize(path);
   }
   absl::Status DeleteFile(const std::string& path) override {
     return base_->DeleteFile(path);
+  }
+  absl::Status DeleteDir(const std::string& dir) override {
+    return base_->DeleteDir(dir);
   }
   absl::Status SyncDir(const std::string& dir) override {
     return base_->SyncDir(dir);
