@@ -337,8 +337,11 @@ absl::Status TenantInstance::CollectTrace(const TraceId& id,
     absl::StatusOr<std::optional<std::string>> found =
         block->Find(id, inspected_bytes);
     // DATA_LOSS: the block is damaged (logged and counted by its reader);
-    // it must not cost the answer from every other block.
-    if (absl::IsDataLoss(found.status())) continue;
+    // NOT_FOUND: it is gone (deleted by compaction or retention elsewhere).
+    // Either way it must not cost the answer from every other block.
+    if (absl::IsDataLoss(found.status()) || absl::IsNotFound(found.status())) {
+      continue;
+    }
     if (!found.ok()) return found.status();
     if (found->has_value()) {
       absl::Status s = combiner.Add(**found);
