@@ -619,18 +619,23 @@ absl::StatusOr<TagName> TagName::Parse(std::string_view text) {
   // The identifier parsed the way the engine parses it in a condition.
   absl::StatusOr<traceql::Query> q =
       traceql::Query::Parse(
-      absl::StrCat("{ ", internal::ToAbsl(text), " != nil }"));
-  if (!q.ok() || q->conditions().size() != 1) {
+      absl::StrCat("{ } | select(", internal::ToAbsl(text), ")"));
+  size_t n = q.ok() ? q->columns().select_attributes.size() +
+                          q->columns().select_intrinsics.size()
+                    : 0;
+  if (!q.ok() || n != 1) {
     return absl::InvalidArgumentError(absl::StrCat(
         "please provide a valid tagName: ",
         q.ok() ? std::string("not an attribute or intrinsic")
                : std::string(q.status().message())));
   }
-  const traceql::Condition& c = q->conditions()[0];
   TagName tag;
-  tag.is_intrinsic = c.is_intrinsic;
-  tag.intrinsic = c.intrinsic;
-  tag.attribute = c.attribute;
+  if (!q->columns().select_intrinsics.empty()) {
+    tag.is_intrinsic = true;
+    tag.intrinsic = q->columns().select_intrinsics[0];
+  } else {
+    tag.attribute = q->columns().select_attributes[0];
+  }
   return tag;
 }
 
