@@ -43,6 +43,8 @@ if [[ $with_test == 1 ]]; then
   # only what cannot be found on PATH is installed from Debian.
   command -v node >/dev/null 2>&1 || installed nodejs || missing+=(nodejs)
   command -v npm >/dev/null 2>&1 || installed npm || missing+=(npm)
+  # The strict proto3 JSON check of the search and tags responses.
+  installed python3-protobuf || missing+=(python3-protobuf)
 fi
 
 if ((${#missing[@]} > 0)); then
