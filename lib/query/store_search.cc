@@ -17,6 +17,7 @@
 #include "andante/traceql.h"
 #include "ingest/tenant_instance.h"
 #include "query/block_search.h"
+#include "query/byte_prefilter.h"
 #include "query/trace_decode.h"
 #include "util/strings.h"
 
@@ -105,6 +106,7 @@ class Collector {
   // Start of the oldest kept trace. REQUIRES: full().
   int64_t oldest_start() const { return heap_.front().start_unix_nanos; }
   SearchMetrics& metrics() { return metrics_; }
+  const traceql::Query& query() const { return query_; }
   const TimeRange& range() const { return range_; }
 
   absl::Status Offer(const traceql::Trace& trace) {
@@ -203,12 +205,23 @@ class Collector {
 };
 
 // Adds the fragments of `id` held by `blocks` (except `skip`) to *parts.
+// Only blocks whose time range comes within kSplitSlack of [lo, hi] (span
+// times of the fragment at hand, 0 = unknown: all blocks) are asked: the
+// parts of a trace cut while it was live lie close in time.
+constexpr uint64_t kSplitSlack = 10ull * 60 * 1000000000;
+
 absl::Status FindElsewhere(
     const std::vector<std::shared_ptr<BlockReader>>& blocks,
     const BlockReader* skip, const TraceId& id, uint64_t* inspected_bytes,
-    std::vector<std::string>* found) {
+    std::vector<std::string>* found, uint64_t lo = 0, uint64_t hi = 0) {
   for (const auto& block : blocks) {
     if (block.get() == skip) continue;
+    const auto& meta = block->meta();
+    if (lo != 0 && meta.end_unix_nano != 0 &&
+        meta.end_unix_nano + kSplitSlack < lo) {
+      continue;
+    }
+    if (hi != 0 && meta.start_unix_nano > hi + kSplitSlack) continue;
     absl::StatusOr<std::optional<std::string>> data =
         query::FindInBlock(*block, id, inspected_bytes);
     if (absl::IsDataLoss(data.status())) continue;
@@ -227,6 +240,7 @@ absl::Status SearchTenant(TenantInstance* instance, Collector& collector) {
     for (const auto& b : blocks) metrics.total_block_bytes += b->meta().data_bytes;
 
     traceql::Trace trace;
+    query::BytePrefilter prefilter(collector.query());
     std::string wal_bytes;
     std::vector<std::string> elsewhere;
     std::vector<std::string_view> parts;
@@ -257,6 +271,13 @@ absl::Status SearchTenant(TenantInstance* instance, Collector& collector) {
       if (!s.ok()) return s;
       parts.assign({wal_bytes});
       for (const std::string& p : elsewhere) parts.push_back(p);
+      if (prefilter.active() &&
+          std::none_of(parts.begin(), parts.end(), [&](std::string_view p) {
+            return prefilter.MayMatch(p);
+          })) {
+        ++metrics.inspected_traces;
+        continue;
+      }
       s = query::DecodeTrace(id, parts, /*dedupe=*/true, &trace);
       if (!s.ok()) return s;
       s = collector.Offer(trace);
@@ -285,15 +306,27 @@ absl::Status SearchTenant(TenantInstance* instance, Collector& collector) {
             if (view.wal.contains(id) || done.contains(id)) {
               return absl::OkStatus();
             }
+            if (!prefilter.MayMatch(data)) {
+              // Any other part of the trace is found when its own block is
+              // scanned.
+              ++metrics.inspected_traces;
+              return absl::OkStatus();
+            }
+            absl::Status s = query::DecodeTrace(id, {data}, false, &trace);
+            if (!s.ok()) return s;
             elsewhere.clear();
-            absl::Status s = FindElsewhere(blocks, blocks[i].get(), id,
-                                           &metrics.inspected_bytes, &elsewhere);
+            s = FindElsewhere(blocks, blocks[i].get(), id,
+                              &metrics.inspected_bytes, &elsewhere,
+                              static_cast<uint64_t>(trace.start_unix_nanos),
+                              static_cast<uint64_t>(trace.end_unix_nanos));
             if (!s.ok()) return s;
-            parts.assign({data});
-            for (const std::string& p : elsewhere) parts.push_back(p);
-            if (!elsewhere.empty()) done.insert(id);
-            s = query::DecodeTrace(id, parts, !elsewhere.empty(), &trace);
-            if (!s.ok()) return s;
+            if (!elsewhere.empty()) {
+              done.insert(id);
+              parts.assign({data});
+              for (const std::string& p : elsewhere) parts.push_back(p);
+              s = query::DecodeTrace(id, parts, true, &trace);
+              if (!s.ok()) return s;
+            }
             return collector.Offer(trace);
           });
       // A damaged block is logged and counted by its reader; skip it.
