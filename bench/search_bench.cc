@@ -1,4 +1,5 @@
-// Store::Search and the tags API over ~1M spans of the load generator's
+// Store::Search and the tags API (warm: complete blocks' tags are cached
+// after the first call, whose time is reported as cold_ms) over ~1M spans of the load generator's
 // traces in flushed v1 blocks on the memory backend (5 blocks, each covering
 // its own time span). Each benchmark reports, next to its latency, the bytes
 // read (bytes_read) and spans inspected (spans_inspected) per query, as
@@ -49,7 +50,8 @@ Env& Data() {
     andante::loadgen::TraceFactory factory(42);
     absl::Time t = absl::Now() - absl::Hours(2);
     for (int b = 0; b < kBatches; ++b) {
-      auto request = factory.BuildBatch(kSpansPerBatch, t + absl::Seconds(30 * b), nullptr);
+      auto request =
+          factory.BuildBatch(kSpansPerBatch, t + absl::Seconds(30 * b), nullptr);
       if (!e->store->Push(andante::kSingleTenant, request).ok()) abort();
       e->spans += kSpansPerBatch;
       if ((b + 1) % (kBatches / kBlocks) == 0 && !e->store->Flush().ok()) abort();
@@ -89,7 +91,7 @@ void RunSearch(benchmark::State& state, const char* text, uint32_t limit) {
 
 void BM_SelectiveLimit20(benchmark::State& state) {
   RunSearch(state,
-            R"({ resource.service.name = "payments" && status = error })",
+            R"({ resource.service.name = "frontend" && status = error })",
             20);
 }
 BENCHMARK(BM_SelectiveLimit20)->Unit(benchmark::kMillisecond)->UseRealTime();
@@ -105,6 +107,10 @@ BENCHMARK(BM_NeedleFullScan)->Unit(benchmark::kMillisecond)->UseRealTime()->Iter
 void BM_Tags(benchmark::State& state) {
   Env& env = Data();
   andante::TagsResult r;
+  // The first call reads every block and fills the per-block cache.
+  absl::Time cold = absl::Now();
+  if (!env.store->SearchTags(andante::kSingleTenant, andante::TagScope::kAll, {}).ok()) abort();
+  state.counters["cold_ms"] = absl::ToDoubleMilliseconds(absl::Now() - cold);
   for (auto _ : state) {
     auto tags = env.store->SearchTags(andante::kSingleTenant, andante::TagScope::kAll, {});
     if (!tags.ok()) abort();
@@ -113,12 +119,15 @@ void BM_Tags(benchmark::State& state) {
   state.counters["bytes_read"] = static_cast<double>(r.inspected_bytes);
   state.counters["tags"] = static_cast<double>(r.resource.size() + r.span.size());
 }
-BENCHMARK(BM_Tags)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_Tags)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_TagValues(benchmark::State& state) {
   Env& env = Data();
   auto tag = andante::TagName::Parse("resource.service.name");
   andante::TagValuesResult r;
+  absl::Time cold = absl::Now();
+  if (!env.store->SearchTagValues(andante::kSingleTenant, *tag, {}).ok()) abort();
+  state.counters["cold_ms"] = absl::ToDoubleMilliseconds(absl::Now() - cold);
   for (auto _ : state) {
     auto values = env.store->SearchTagValues(andante::kSingleTenant, *tag, {});
     if (!values.ok()) abort();
@@ -127,7 +136,7 @@ void BM_TagValues(benchmark::State& state) {
   state.counters["bytes_read"] = static_cast<double>(r.inspected_bytes);
   state.counters["values"] = static_cast<double>(r.values.size());
 }
-BENCHMARK(BM_TagValues)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_TagValues)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
 

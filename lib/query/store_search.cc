@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "andante/search.h"
 #include "andante/store.h"
 #include "andante/traceql.h"
@@ -340,9 +341,14 @@ absl::Status SearchTenant(TenantInstance* instance, Collector& collector) {
 // Calls fn(trace) for every stored trace fragment of the tenant in range,
 // uncombined (for tags: the union over fragments is the union over traces).
 // fn returns false to stop.
+// `serve_block`, if set, answers for a whole complete block instead (e.g.
+// from a cache) and returns false to stop.
+using ServeBlock = std::function<absl::StatusOr<bool>(BlockReader&)>;
+
 absl::Status ForEachFragment(TenantInstance* instance, const TimeRange& range,
                              uint64_t* inspected_bytes, uint32_t* total_blocks,
-                             const std::function<bool(const traceql::Trace&)>& fn) {
+                             const std::function<bool(const traceql::Trace&)>& fn,
+                             const ServeBlock& serve_block = nullptr) {
   return instance->ForSearch([&](const TenantInstance::SearchView& view,
                                  ReadFn read) -> absl::Status {
     std::vector<std::shared_ptr<BlockReader>> blocks = NewestFirst(view.blocks);
@@ -364,6 +370,13 @@ absl::Status ForEachFragment(TenantInstance* instance, const TimeRange& range,
                           block->meta().end_unix_nano)) {
         continue;
       }
+      if (serve_block) {
+        absl::StatusOr<bool> more = serve_block(*block);
+        if (absl::IsDataLoss(more.status())) continue;
+        if (!more.ok()) return more.status();
+        if (!*more) return absl::OkStatus();
+        continue;
+      }
       absl::Status s = query::ScanBlockTraces(
           *block, inspected_bytes,
           [&](const TraceId& id, std::string_view data) -> absl::Status {
@@ -381,6 +394,34 @@ absl::Status ForEachFragment(TenantInstance* instance, const TimeRange& range,
     }
     return absl::OkStatus();
   });
+}
+
+// Tags and tag values of complete blocks, which never change: computed on
+// the first unfiltered request, then served from memory. Bounded: cleared
+// when it holds kMaxCacheEntries entries.
+constexpr size_t kMaxCacheEntries = 4096;
+
+struct BlockTags {
+  std::vector<std::string> scopes[5];  // resource span event link instr
+  uint64_t bytes = 0;
+};
+
+struct BlockCache {
+  absl::Mutex mu;
+  absl::flat_hash_map<std::string, std::shared_ptr<const BlockTags>> tags
+      ABSL_GUARDED_BY(mu);
+  absl::flat_hash_map<std::string,
+                      std::shared_ptr<const std::vector<traceql::Value>>>
+      values ABSL_GUARDED_BY(mu);
+};
+
+BlockCache& Cache() {
+  static BlockCache* cache = new BlockCache;
+  return *cache;
+}
+
+std::string CacheKey(const BlockReader& block) {
+  return absl::StrCat(block.meta().tenant, "/", block.meta().block_id);
 }
 
 // The spans of `trace` a tag query looks at: all, or those matching.
@@ -420,6 +461,81 @@ absl::StatusOr<SearchResult> Store::Search(std::string_view tenant,
   return collector.Finish();
 }
 
+namespace {
+
+// Adds the attribute names of `spans` of `trace`, in the scopes `want`
+// selects, to sets[resource, span, event, link, instrumentation].
+void CollectTagNames(const traceql::Trace& trace,
+                     const std::vector<uint32_t>& spans,
+                     const std::function<bool(TagScope)>& want,
+                     absl::flat_hash_set<std::string>* sets, uint64_t* bytes) {
+  auto add = [&](int set, traceql::AttributeRange range) {
+    for (uint32_t a = range.begin; a < range.end; ++a) {
+      std::string_view key = trace.str(trace.attributes[a].key);
+      if (sets[set].contains(internal::ToAbsl(key))) continue;
+      sets[set].emplace(key);
+      *bytes += key.size();
+    }
+  };
+  for (uint32_t i : spans) {
+    const traceql::Span& span = trace.spans[i];
+    if (want(TagScope::kResource)) add(0, trace.resources[span.resource].attributes);
+    if (want(TagScope::kSpan)) add(1, span.attributes);
+    if (want(TagScope::kEvent)) {
+      for (uint32_t e = span.events_begin; e < span.events_end; ++e) {
+        add(2, trace.events[e].attributes);
+      }
+    }
+    if (want(TagScope::kLink)) {
+      for (uint32_t l = span.links_begin; l < span.links_end; ++l) {
+        add(3, trace.links[l].attributes);
+      }
+    }
+    if (want(TagScope::kInstrumentation) &&
+        span.scope != traceql::Trace::kNoScope) {
+      add(4, trace.scopes[span.scope].attributes);
+    }
+  }
+}
+
+// Every tag name of `block`, from the cache or computed and cached.
+absl::StatusOr<std::shared_ptr<const BlockTags>> TagsOfBlock(
+    BlockReader& block, uint64_t* inspected_bytes) {
+  std::string key = CacheKey(block);
+  {
+    absl::MutexLock lock(&Cache().mu);
+    auto it = Cache().tags.find(key);
+    if (it != Cache().tags.end()) return it->second;
+  }
+  absl::flat_hash_set<std::string> sets[5];
+  uint64_t bytes = 0;
+  traceql::Trace trace;
+  std::vector<uint32_t> spans;
+  absl::Status s = query::ScanBlockTraces(
+      block, inspected_bytes,
+      [&](const TraceId& id, std::string_view data) -> absl::Status {
+        absl::Status s = query::DecodeTrace(id, {data}, false, &trace);
+        if (!s.ok()) return s;
+        spans.resize(trace.spans.size());
+        for (uint32_t i = 0; i < spans.size(); ++i) spans[i] = i;
+        CollectTagNames(trace, spans, [](TagScope) { return true; }, sets,
+                        &bytes);
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return s;
+  auto tags = std::make_shared<BlockTags>();
+  for (int i = 0; i < 5; ++i) {
+    tags->scopes[i].assign(sets[i].begin(), sets[i].end());
+  }
+  tags->bytes = bytes;
+  absl::MutexLock lock(&Cache().mu);
+  if (Cache().tags.size() >= kMaxCacheEntries) Cache().tags.clear();
+  Cache().tags[key] = tags;
+  return std::shared_ptr<const BlockTags>(std::move(tags));
+}
+
+}  // namespace
+
 absl::StatusOr<TagsResult> Store::SearchTags(std::string_view tenant,
                                              TagScope scope,
                                              const TagSearchOptions& options) {
@@ -435,45 +551,36 @@ absl::StatusOr<TagsResult> Store::SearchTags(std::string_view tenant,
   std::vector<traceql::SpanSet> scratch;
   std::vector<uint32_t> spans;
   absl::Status eval_error;
-  auto want = [&](TagScope s) { return scope == TagScope::kAll || scope == s; };
-  auto add = [&](int set, const traceql::Trace& trace,
-                 traceql::AttributeRange range) {
-    for (uint32_t a = range.begin; a < range.end; ++a) {
-      std::string_view key = trace.str(trace.attributes[a].key);
-      if (sets[set].contains(internal::ToAbsl(key))) continue;
-      sets[set].emplace(key);
-      bytes += key.size();
-    }
+  std::function<bool(TagScope)> want = [&](TagScope s) {
+    return scope == TagScope::kAll || scope == s;
   };
+  ServeBlock serve;
+  if (matcher == nullptr) {
+    serve = [&](BlockReader& block) -> absl::StatusOr<bool> {
+      auto tags = TagsOfBlock(block, &result.inspected_bytes);
+      if (!tags.ok()) return tags.status();
+      static const TagScope kScopes[5] = {
+          TagScope::kResource, TagScope::kSpan, TagScope::kEvent,
+          TagScope::kLink, TagScope::kInstrumentation};
+      for (int i = 0; i < 5; ++i) {
+        if (!want(kScopes[i])) continue;
+        for (const std::string& name : (*tags)->scopes[i]) {
+          if (sets[i].insert(name).second) bytes += name.size();
+        }
+      }
+      return bytes < options.max_bytes;
+    };
+  }
   absl::Status s = ForEachFragment(
       instance, TimeRange(options.start_unix_seconds, options.end_unix_seconds),
       &result.inspected_bytes, &result.total_blocks,
       [&](const traceql::Trace& trace) {
         eval_error = SelectSpans(trace, matcher.get(), &scratch, &spans);
         if (!eval_error.ok()) return false;
-        for (uint32_t i : spans) {
-          const traceql::Span& span = trace.spans[i];
-          if (want(TagScope::kResource)) {
-            add(0, trace, trace.resources[span.resource].attributes);
-          }
-          if (want(TagScope::kSpan)) add(1, trace, span.attributes);
-          if (want(TagScope::kEvent)) {
-            for (uint32_t e = span.events_begin; e < span.events_end; ++e) {
-              add(2, trace, trace.events[e].attributes);
-            }
-          }
-          if (want(TagScope::kLink)) {
-            for (uint32_t l = span.links_begin; l < span.links_end; ++l) {
-              add(3, trace, trace.links[l].attributes);
-            }
-          }
-          if (want(TagScope::kInstrumentation) &&
-              span.scope != traceql::Trace::kNoScope) {
-            add(4, trace, trace.scopes[span.scope].attributes);
-          }
-        }
+        CollectTagNames(trace, spans, want, sets, &bytes);
         return bytes < options.max_bytes;
-      });
+      },
+      serve);
   if (!s.ok()) return s;
   if (!eval_error.ok()) return eval_error;
   std::vector<std::string>* outs[5] = {&result.resource, &result.span,
@@ -622,6 +729,55 @@ absl::StatusOr<TagValuesResult> Store::SearchTagValues(
     bytes += key.size();
     seen.emplace(std::move(key), std::move(v));
   };
+  ServeBlock serve;
+  if (matcher == nullptr) {
+    // Unfiltered: each block's values once, then from the cache.
+    serve = [&](BlockReader& block) -> absl::StatusOr<bool> {
+      std::string key = absl::StrCat(
+          CacheKey(block), "|", tag.is_intrinsic ? 1 : 0, "|",
+          static_cast<int>(tag.intrinsic), "|",
+          static_cast<int>(tag.attribute.scope), "|", tag.attribute.name, "|",
+          options.max_bytes);
+      std::shared_ptr<const std::vector<traceql::Value>> values;
+      {
+        absl::MutexLock lock(&Cache().mu);
+        auto it = Cache().values.find(key);
+        if (it != Cache().values.end()) values = it->second;
+      }
+      if (values == nullptr) {
+        absl::flat_hash_map<std::string, traceql::Value> own;
+        uint64_t own_bytes = 0;
+        std::function<void(traceql::Value)> add_own = [&](traceql::Value v) {
+          if (own_bytes >= options.max_bytes) return;
+          std::string k = absl::StrCat(static_cast<int>(v.type), ":",
+                                       traceql::ValueToString(v));
+          if (own.contains(k)) return;
+          own_bytes += k.size();
+          own.emplace(std::move(k), std::move(v));
+        };
+        traceql::Trace trace;
+        absl::Status s = query::ScanBlockTraces(
+            block, &result.inspected_bytes,
+            [&](const TraceId& id, std::string_view data) -> absl::Status {
+              absl::Status s = query::DecodeTrace(id, {data}, false, &trace);
+              if (!s.ok()) return s;
+              for (uint32_t i = 0; i < trace.spans.size(); ++i) {
+                TagValuesOfSpan(tag, trace, i, add_own);
+              }
+              return absl::OkStatus();
+            });
+        if (!s.ok()) return s;
+        auto list = std::make_shared<std::vector<traceql::Value>>();
+        for (auto& [k, v] : own) list->push_back(std::move(v));
+        absl::MutexLock lock(&Cache().mu);
+        if (Cache().values.size() >= kMaxCacheEntries) Cache().values.clear();
+        Cache().values[key] = list;
+        values = std::move(list);
+      }
+      for (const traceql::Value& v : *values) add(v);
+      return bytes < options.max_bytes;
+    };
+  }
   absl::Status s = ForEachFragment(
       instance, TimeRange(options.start_unix_seconds, options.end_unix_seconds),
       &result.inspected_bytes, &result.total_blocks,
@@ -630,7 +786,8 @@ absl::StatusOr<TagValuesResult> Store::SearchTagValues(
         if (!eval_error.ok()) return false;
         for (uint32_t i : spans) TagValuesOfSpan(tag, trace, i, add);
         return bytes < options.max_bytes;
-      });
+      },
+      serve);
   if (!s.ok()) return s;
   if (!eval_error.ok()) return eval_error;
   for (auto& [key, value] : seen) result.values.push_back(std::move(value));

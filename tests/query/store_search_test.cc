@@ -201,6 +201,11 @@ TEST_P(StoreSearchTest, Tags) {
   ASSERT_TRUE(tags.ok()) << tags.status();
   EXPECT_THAT(tags->resource, ElementsAre("service.name"));
   EXPECT_THAT(tags->span, ElementsAre("http.method", "http.status_code"));
+  // Again (complete blocks now answer from the cache): the same names.
+  auto again = store_->SearchTags(kSingleTenant, TagScope::kAll, {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->resource, tags->resource);
+  EXPECT_EQ(again->span, tags->span);
   auto span_only = store_->SearchTags(kSingleTenant, TagScope::kSpan, {});
   ASSERT_TRUE(span_only.ok());
   EXPECT_TRUE(span_only->resource.empty());
