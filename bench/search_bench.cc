@@ -1,9 +1,10 @@
 // Store::Search and the tags API (warm: complete blocks' tags are cached
-// after the first call, whose time is reported as cold_ms) over ~1M spans of the load generator's
-// traces in flushed v1 blocks on the memory backend (5 blocks, each covering
-// its own time span). Each benchmark reports, next to its latency, the bytes
-// read (bytes_read) and spans inspected (spans_inspected) per query, as
-// Tempo's search response does; the needle reports spans/s as items/s.
+// after the first call, whose time is reported as cold_ms) over ~1M spans of
+// the load generator's traces in flushed v1 blocks on the memory backend (5
+// blocks, each covering its own time span). Each benchmark reports, next to its
+// latency, the bytes read (bytes_read) and spans inspected (spans_inspected)
+// per query, as Tempo's search response does; the needle reports spans/s as
+// items/s.
 //
 //   build/bench/search_bench
 //   build/bench/search_bench --benchmark_filter=Needle
@@ -50,11 +51,12 @@ Env& Data() {
     andante::loadgen::TraceFactory factory(42);
     absl::Time t = absl::Now() - absl::Hours(2);
     for (int b = 0; b < kBatches; ++b) {
-      auto request =
-          factory.BuildBatch(kSpansPerBatch, t + absl::Seconds(30 * b), nullptr);
+      auto request = factory.BuildBatch(kSpansPerBatch,
+                                        t + absl::Seconds(30 * b), nullptr);
       if (!e->store->Push(andante::kSingleTenant, request).ok()) abort();
       e->spans += kSpansPerBatch;
-      if ((b + 1) % (kBatches / kBlocks) == 0 && !e->store->Flush().ok()) abort();
+      if ((b + 1) % (kBatches / kBlocks) == 0 && !e->store->Flush().ok())
+        abort();
     }
     return e;
   }();
@@ -82,7 +84,8 @@ void RunSearch(benchmark::State& state, const char* text, uint32_t limit) {
     found = r->traces.size();
   }
   state.counters["bytes_read"] = static_cast<double>(metrics.inspected_bytes);
-  state.counters["spans_inspected"] = static_cast<double>(metrics.inspected_spans);
+  state.counters["spans_inspected"] =
+      static_cast<double>(metrics.inspected_spans);
   state.counters["traces_found"] = static_cast<double>(found);
   state.counters["blocks_skipped"] = metrics.skipped_blocks;
   // Spans stored (searched or skipped) per second.
@@ -91,33 +94,42 @@ void RunSearch(benchmark::State& state, const char* text, uint32_t limit) {
 
 void BM_SelectiveLimit20(benchmark::State& state) {
   RunSearch(state,
-            R"({ resource.service.name = "frontend" && status = error })",
-            20);
+            R"({ resource.service.name = "frontend" && status = error })", 20);
 }
 BENCHMARK(BM_SelectiveLimit20)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-void BM_Limit20MatchAll(benchmark::State& state) { RunSearch(state, "{ }", 20); }
+void BM_Limit20MatchAll(benchmark::State& state) {
+  RunSearch(state, "{ }", 20);
+}
 BENCHMARK(BM_Limit20MatchAll)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 void BM_NeedleFullScan(benchmark::State& state) {
   RunSearch(state, R"({ span.user.id = "u-4242" })", 20);
 }
-BENCHMARK(BM_NeedleFullScan)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_NeedleFullScan)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
 
 void BM_Tags(benchmark::State& state) {
   Env& env = Data();
   andante::TagsResult r;
   // The first call reads every block and fills the per-block cache.
   absl::Time cold = absl::Now();
-  if (!env.store->SearchTags(andante::kSingleTenant, andante::TagScope::kAll, {}).ok()) abort();
+  if (!env.store
+           ->SearchTags(andante::kSingleTenant, andante::TagScope::kAll, {})
+           .ok())
+    abort();
   state.counters["cold_ms"] = absl::ToDoubleMilliseconds(absl::Now() - cold);
   for (auto _ : state) {
-    auto tags = env.store->SearchTags(andante::kSingleTenant, andante::TagScope::kAll, {});
+    auto tags = env.store->SearchTags(andante::kSingleTenant,
+                                      andante::TagScope::kAll, {});
     if (!tags.ok()) abort();
     r = *tags;
   }
   state.counters["bytes_read"] = static_cast<double>(r.inspected_bytes);
-  state.counters["tags"] = static_cast<double>(r.resource.size() + r.span.size());
+  state.counters["tags"] =
+      static_cast<double>(r.resource.size() + r.span.size());
 }
 BENCHMARK(BM_Tags)->Unit(benchmark::kMillisecond)->UseRealTime();
 
@@ -126,7 +138,8 @@ void BM_TagValues(benchmark::State& state) {
   auto tag = andante::TagName::Parse("resource.service.name");
   andante::TagValuesResult r;
   absl::Time cold = absl::Now();
-  if (!env.store->SearchTagValues(andante::kSingleTenant, *tag, {}).ok()) abort();
+  if (!env.store->SearchTagValues(andante::kSingleTenant, *tag, {}).ok())
+    abort();
   state.counters["cold_ms"] = absl::ToDoubleMilliseconds(absl::Now() - cold);
   for (auto _ : state) {
     auto values = env.store->SearchTagValues(andante::kSingleTenant, *tag, {});

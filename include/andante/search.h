@@ -14,9 +14,9 @@
 //   auto result = store->Search("single-tenant", *query, options);
 //   for (const andante::SearchTrace& t : result->traces) use(t.trace_id_hex);
 //
-// Tags: Store::SearchTags lists attribute names per scope; Store::SearchTagValues
-// lists the distinct typed values of one attribute or intrinsic. Both read
-// live data and blocks alike and stop at `max_bytes`.
+// Tags: Store::SearchTags lists attribute names per scope;
+// Store::SearchTagValues lists the distinct typed values of one attribute or
+// intrinsic. Both read live data and blocks alike and stop at `max_bytes`.
 #ifndef ANDANTE_SEARCH_H_
 #define ANDANTE_SEARCH_H_
 

@@ -27,8 +27,7 @@ absl::Status ScanBlockTraces(
 // The stored data of `id` in `block`, nullopt if absent. DATA_LOSS if the
 // block is damaged.
 absl::StatusOr<std::optional<std::string>> FindInBlock(
-    internal::BlockReader& block, const TraceId& id,
-    uint64_t* inspected_bytes);
+    internal::BlockReader& block, const TraceId& id, uint64_t* inspected_bytes);
 
 }  // namespace andante::query
 

@@ -65,11 +65,12 @@ BytePrefilter::BytePrefilter(const traceql::Query& query)
         case CompareOp::kAbsent:
           break;
       }
-    } else if (string_eq && (c.intrinsic == Intrinsic::kName ||
-                             c.intrinsic == Intrinsic::kStatusMessage ||
-                             c.intrinsic == Intrinsic::kEventName ||
-                             c.intrinsic == Intrinsic::kInstrumentationName ||
-                             c.intrinsic == Intrinsic::kInstrumentationVersion)) {
+    } else if (string_eq &&
+               (c.intrinsic == Intrinsic::kName ||
+                c.intrinsic == Intrinsic::kStatusMessage ||
+                c.intrinsic == Intrinsic::kEventName ||
+                c.intrinsic == Intrinsic::kInstrumentationName ||
+                c.intrinsic == Intrinsic::kInstrumentationVersion)) {
       // Span-level values stored with the span. Trace-level intrinsics
       // (rootName, ...) may live in another fragment: never used.
       need.push_back(c.literal.s);

@@ -65,7 +65,8 @@ std::string Literal(std::string_view text) {
 // Case-insensitive substring match of `value`.
 std::string Contains(std::string_view value) {
   return Literal(absl::StrCat(
-      "(?i).*", RE2::QuoteMeta(re2::StringPiece(value.data(), value.size())), ".*"));
+      "(?i).*", RE2::QuoteMeta(re2::StringPiece(value.data(), value.size())),
+      ".*"));
 }
 
 }  // namespace
@@ -118,7 +119,8 @@ absl::StatusOr<std::string> LegacyTagsToTraceQL(std::string_view tags,
       double d;
       if (absl::SimpleAtoi(value, &i)) {
         f = absl::StrCat(attr, " = ", i, " || ", f);
-      } else if (absl::SimpleAtod(value, &d) && value.find_first_of(".eE") != std::string::npos) {
+      } else if (absl::SimpleAtod(value, &d) &&
+                 value.find_first_of(".eE") != std::string::npos) {
         f = absl::StrCat(attr, " = ", value, " || ", f);
       } else if (lower == "true" || lower == "false") {
         f = absl::StrCat(attr, " = ", lower, " || ", f);
@@ -127,10 +129,12 @@ absl::StatusOr<std::string> LegacyTagsToTraceQL(std::string_view tags,
     filters.push_back(absl::StrCat("{ ", f, " }"));
   }
   if (min_duration_ms != 0) {
-    filters.push_back(absl::StrCat("{ traceDuration >= ", min_duration_ms, "ms }"));
+    filters.push_back(
+        absl::StrCat("{ traceDuration >= ", min_duration_ms, "ms }"));
   }
   if (max_duration_ms != 0) {
-    filters.push_back(absl::StrCat("{ traceDuration <= ", max_duration_ms, "ms }"));
+    filters.push_back(
+        absl::StrCat("{ traceDuration <= ", max_duration_ms, "ms }"));
   }
   if (filters.empty()) return std::string("{ }");
   return absl::StrJoin(filters, " && ");

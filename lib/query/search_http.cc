@@ -69,9 +69,9 @@ absl::Status ParseSeconds(const QueryParams& params, std::string_view name,
   }
   int64_t wide;
   bool range = absl::SimpleAtoi(*v, &wide);
-  return absl::InvalidArgumentError(
-      absl::StrCat("invalid ", internal::ToAbsl(name), ": strconv.ParseInt: parsing \"", *v,
-                   range ? "\": value out of range" : "\": invalid syntax"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "invalid ", internal::ToAbsl(name), ": strconv.ParseInt: parsing \"", *v,
+      range ? "\": value out of range" : "\": invalid syntax"));
 }
 
 absl::Status ParseRange(const QueryParams& params, int64_t* start,
@@ -133,10 +133,9 @@ void SetAnyValue(const traceql::Value& v,
   }
 }
 
-void AddAttributes(
-    const std::vector<traceql::NamedValue>& in,
-    google::protobuf::RepeatedPtrField<opentelemetry::proto::common::v1::KeyValue>*
-        out) {
+void AddAttributes(const std::vector<traceql::NamedValue>& in,
+                   google::protobuf::RepeatedPtrField<
+                       opentelemetry::proto::common::v1::KeyValue>* out) {
   for (const traceql::NamedValue& nv : in) {
     auto* kv = out->Add();
     kv->set_key(nv.name);
@@ -236,8 +235,8 @@ HttpAnswer HandleSearch(Store& store, const std::vector<std::string>& tenants,
     }
     if (n <= 0) return Error(400, "invalid limit: must be a positive number");
     if (n > kMaxLimit) {
-      return Error(400, absl::StrCat("limit ", n, " exceeds max limit ",
-                                     kMaxLimit));
+      return Error(400,
+                   absl::StrCat("limit ", n, " exceeds max limit ", kMaxLimit));
     }
     options.limit = static_cast<uint32_t>(n);
   }
@@ -257,16 +256,16 @@ HttpAnswer HandleSearch(Store& store, const std::vector<std::string>& tenants,
   if (!s.ok()) return Error(400, s.message());
   if (options.start_unix_seconds != 0 && options.end_unix_seconds != 0 &&
       options.end_unix_seconds - options.start_unix_seconds > 168 * 3600) {
-    return Error(400, absl::StrCat(
-                          "range specified by start and end exceeds 168h0m0s. "
+    return Error(
+        400, absl::StrCat("range specified by start and end exceeds 168h0m0s. "
                           "received start=",
                           options.start_unix_seconds,
                           " end=", options.end_unix_seconds));
   }
   uint32_t min_ms = 0, max_ms = 0;
-  for (auto [name, out] : {std::pair<std::string_view, uint32_t*>{
-                               "minDuration", &min_ms},
-                           {"maxDuration", &max_ms}}) {
+  for (auto [name, out] :
+       {std::pair<std::string_view, uint32_t*>{"minDuration", &min_ms},
+        {"maxDuration", &max_ms}}) {
     std::optional<std::string> v = Param(params, name);
     if (!v.has_value() || v->empty()) continue;
     absl::Duration d;
@@ -306,8 +305,8 @@ HttpAnswer HandleSearch(Store& store, const std::vector<std::string>& tenants,
   }
   absl::StatusOr<traceql::Query> query = traceql::Query::Parse(text);
   if (!query.ok()) {
-    return Error(400, absl::StrCat("invalid TraceQL query: ",
-                                   query.status().message()));
+    return Error(
+        400, absl::StrCat("invalid TraceQL query: ", query.status().message()));
   }
 
   SearchResult merged;
@@ -358,13 +357,32 @@ absl::StatusOr<TagScope> ParseScope(std::string_view s) {
 }
 
 const std::vector<std::string>& Intrinsics() {
-  static const auto* const kList = new std::vector<std::string>{
-      "duration", "name", "status", "statusMessage", "kind", "rootServiceName",
-      "rootName", "traceDuration", "event:name", "event:timeSinceStart",
-      "link:spanID", "link:traceID", "instrumentation:name",
-      "instrumentation:version", "trace:id", "span:id", "span:parentID",
-      "span:status", "span:statusMessage", "span:duration", "span:name",
-      "span:kind", "trace:rootName", "trace:rootService", "trace:duration"};
+  static const auto* const kList =
+      new std::vector<std::string>{"duration",
+                                   "name",
+                                   "status",
+                                   "statusMessage",
+                                   "kind",
+                                   "rootServiceName",
+                                   "rootName",
+                                   "traceDuration",
+                                   "event:name",
+                                   "event:timeSinceStart",
+                                   "link:spanID",
+                                   "link:traceID",
+                                   "instrumentation:name",
+                                   "instrumentation:version",
+                                   "trace:id",
+                                   "span:id",
+                                   "span:parentID",
+                                   "span:status",
+                                   "span:statusMessage",
+                                   "span:duration",
+                                   "span:name",
+                                   "span:kind",
+                                   "trace:rootName",
+                                   "trace:rootService",
+                                   "trace:duration"};
   return *kList;
 }
 
@@ -395,7 +413,8 @@ HttpAnswer HandleSearchTags(Store& store,
                             const std::vector<std::string>& tenants,
                             const QueryParams& params, std::string_view accept,
                             bool v2) {
-  absl::StatusOr<TagScope> scope = ParseScope(Param(params, "scope").value_or(""));
+  absl::StatusOr<TagScope> scope =
+      ParseScope(Param(params, "scope").value_or(""));
   if (!scope.ok()) return Error(400, scope.status().message());
   TagSearchOptions options;
   absl::Status s = ParseRange(params, &options.start_unix_seconds,
@@ -441,9 +460,9 @@ HttpAnswer HandleSearchTags(Store& store,
   }
   tempopb::SearchTagsV2Response resp;
   for (int i = 0; i < 5; ++i) {
-    bool always = i < 2 && (*scope == TagScope::kAll ||
-                            *scope == (i == 0 ? TagScope::kResource
-                                              : TagScope::kSpan));
+    bool always =
+        i < 2 && (*scope == TagScope::kAll ||
+                  *scope == (i == 0 ? TagScope::kResource : TagScope::kSpan));
     if (sets[i].empty() && !always) continue;
     std::vector<std::string> names(sets[i].begin(), sets[i].end());
     Truncate(&names, limit);
@@ -529,7 +548,8 @@ HttpAnswer HandleSearchTagValues(Store& store,
       traceql::Value v;
       v.type = tag.intrinsic == Intrinsic::kStatus ? traceql::ValueType::kStatus
                                                    : traceql::ValueType::kKind;
-      v.i = tag.intrinsic == Intrinsic::kStatus ? kStatusOrder[i] : kKindOrder[i];
+      v.i =
+          tag.intrinsic == Intrinsic::kStatus ? kStatusOrder[i] : kKindOrder[i];
       values.push_back(v);
     }
   } else if (!none) {

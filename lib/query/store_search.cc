@@ -26,8 +26,7 @@ namespace andante {
 
 // Grants the query module the tenant lookup Store keeps private.
 struct StoreSearchAccess {
-  static internal::TenantInstance* Find(Store* store,
-                                        std::string_view tenant) {
+  static internal::TenantInstance* Find(Store* store, std::string_view tenant) {
     return store->FindTenantForSearch(tenant);
   }
 };
@@ -45,7 +44,8 @@ struct TimeRange {
   uint64_t end = 0;
   TimeRange(int64_t start_s, int64_t end_s) {
     if (start_s > 0) start = static_cast<uint64_t>(start_s) * 1000000000ULL;
-    if (end_s > 0) end = static_cast<uint64_t>(end_s) * 1000000000ULL + 999999999ULL;
+    if (end_s > 0)
+      end = static_cast<uint64_t>(end_s) * 1000000000ULL + 999999999ULL;
   }
   // Unknown times (0) always overlap.
   bool Overlaps(uint64_t lo, uint64_t hi) const {
@@ -238,7 +238,8 @@ absl::Status SearchTenant(TenantInstance* instance, Collector& collector) {
     SearchMetrics& metrics = collector.metrics();
     std::vector<std::shared_ptr<BlockReader>> blocks = NewestFirst(view.blocks);
     metrics.total_blocks += static_cast<uint32_t>(blocks.size());
-    for (const auto& b : blocks) metrics.total_block_bytes += b->meta().data_bytes;
+    for (const auto& b : blocks)
+      metrics.total_block_bytes += b->meta().data_bytes;
 
     traceql::Trace trace;
     query::BytePrefilter prefilter(collector.query());
@@ -345,10 +346,11 @@ absl::Status SearchTenant(TenantInstance* instance, Collector& collector) {
 // from a cache) and returns false to stop.
 using ServeBlock = std::function<absl::StatusOr<bool>(BlockReader&)>;
 
-absl::Status ForEachFragment(TenantInstance* instance, const TimeRange& range,
-                             uint64_t* inspected_bytes, uint32_t* total_blocks,
-                             const std::function<bool(const traceql::Trace&)>& fn,
-                             const ServeBlock& serve_block = nullptr) {
+absl::Status ForEachFragment(
+    TenantInstance* instance, const TimeRange& range, uint64_t* inspected_bytes,
+    uint32_t* total_blocks,
+    const std::function<bool(const traceql::Trace&)>& fn,
+    const ServeBlock& serve_block = nullptr) {
   return instance->ForSearch([&](const TenantInstance::SearchView& view,
                                  ReadFn read) -> absl::Status {
     std::vector<std::shared_ptr<BlockReader>> blocks = NewestFirst(view.blocks);
@@ -425,8 +427,7 @@ std::string CacheKey(const BlockReader& block) {
 }
 
 // The spans of `trace` a tag query looks at: all, or those matching.
-absl::Status SelectSpans(const traceql::Trace& trace,
-                         traceql::Matcher* matcher,
+absl::Status SelectSpans(const traceql::Trace& trace, traceql::Matcher* matcher,
                          std::vector<traceql::SpanSet>* scratch,
                          std::vector<uint32_t>* out) {
   out->clear();
@@ -450,7 +451,8 @@ absl::StatusOr<SearchResult> Store::Search(std::string_view tenant,
                                            const traceql::Query& query,
                                            const SearchOptions& options) {
   if (options.limit == 0) {
-    return absl::InvalidArgumentError("invalid limit: must be a positive number");
+    return absl::InvalidArgumentError(
+        "invalid limit: must be a positive number");
   }
   Collector collector(query, options);
   TenantInstance* instance = StoreSearchAccess::Find(this, tenant);
@@ -479,7 +481,8 @@ void CollectTagNames(const traceql::Trace& trace,
   };
   for (uint32_t i : spans) {
     const traceql::Span& span = trace.spans[i];
-    if (want(TagScope::kResource)) add(0, trace.resources[span.resource].attributes);
+    if (want(TagScope::kResource))
+      add(0, trace.resources[span.resource].attributes);
     if (want(TagScope::kSpan)) add(1, span.attributes);
     if (want(TagScope::kEvent)) {
       for (uint32_t e = span.events_begin; e < span.events_end; ++e) {
@@ -518,8 +521,8 @@ absl::StatusOr<std::shared_ptr<const BlockTags>> TagsOfBlock(
         if (!s.ok()) return s;
         spans.resize(trace.spans.size());
         for (uint32_t i = 0; i < spans.size(); ++i) spans[i] = i;
-        CollectTagNames(trace, spans, [](TagScope) { return true; }, sets,
-                        &bytes);
+        CollectTagNames(
+            trace, spans, [](TagScope) { return true; }, sets, &bytes);
         return absl::OkStatus();
       });
   if (!s.ok()) return s;
@@ -559,9 +562,9 @@ absl::StatusOr<TagsResult> Store::SearchTags(std::string_view tenant,
     serve = [&](BlockReader& block) -> absl::StatusOr<bool> {
       auto tags = TagsOfBlock(block, &result.inspected_bytes);
       if (!tags.ok()) return tags.status();
-      static const TagScope kScopes[5] = {
-          TagScope::kResource, TagScope::kSpan, TagScope::kEvent,
-          TagScope::kLink, TagScope::kInstrumentation};
+      static const TagScope kScopes[5] = {TagScope::kResource, TagScope::kSpan,
+                                          TagScope::kEvent, TagScope::kLink,
+                                          TagScope::kInstrumentation};
       for (int i = 0; i < 5; ++i) {
         if (!want(kScopes[i])) continue;
         for (const std::string& name : (*tags)->scopes[i]) {
@@ -633,8 +636,8 @@ void TagValuesOfSpan(const TagName& tag, const traceql::Trace& trace,
         return;
       case Intrinsic::kRootServiceName:
         if (trace.root_span >= 0) {
-          uint32_t s =
-              trace.resources[trace.spans[trace.root_span].resource].service_name;
+          uint32_t s = trace.resources[trace.spans[trace.root_span].resource]
+                           .service_name;
           if (s != traceql::kNoString) str(s);
         }
         return;
@@ -723,8 +726,8 @@ absl::StatusOr<TagValuesResult> Store::SearchTagValues(
   absl::Status eval_error;
   std::function<void(traceql::Value)> add = [&](traceql::Value v) {
     if (bytes >= options.max_bytes) return;
-    std::string key = absl::StrCat(static_cast<int>(v.type), ":",
-                                   traceql::ValueToString(v));
+    std::string key =
+        absl::StrCat(static_cast<int>(v.type), ":", traceql::ValueToString(v));
     if (seen.contains(key)) return;
     bytes += key.size();
     seen.emplace(std::move(key), std::move(v));
@@ -733,11 +736,11 @@ absl::StatusOr<TagValuesResult> Store::SearchTagValues(
   if (matcher == nullptr) {
     // Unfiltered: each block's values once, then from the cache.
     serve = [&](BlockReader& block) -> absl::StatusOr<bool> {
-      std::string key = absl::StrCat(
-          CacheKey(block), "|", tag.is_intrinsic ? 1 : 0, "|",
-          static_cast<int>(tag.intrinsic), "|",
-          static_cast<int>(tag.attribute.scope), "|", tag.attribute.name, "|",
-          options.max_bytes);
+      std::string key =
+          absl::StrCat(CacheKey(block), "|", tag.is_intrinsic ? 1 : 0, "|",
+                       static_cast<int>(tag.intrinsic), "|",
+                       static_cast<int>(tag.attribute.scope), "|",
+                       tag.attribute.name, "|", options.max_bytes);
       std::shared_ptr<const std::vector<traceql::Value>> values;
       {
         absl::MutexLock lock(&Cache().mu);
@@ -807,17 +810,16 @@ absl::StatusOr<TagName> TagName::Parse(std::string_view text) {
     return absl::InvalidArgumentError("please provide a non-empty tagName");
   }
   // The identifier parsed the way the engine parses it in a condition.
-  absl::StatusOr<traceql::Query> q =
-      traceql::Query::Parse(
+  absl::StatusOr<traceql::Query> q = traceql::Query::Parse(
       absl::StrCat("{ } | select(", internal::ToAbsl(text), ")"));
   size_t n = q.ok() ? q->columns().select_attributes.size() +
                           q->columns().select_intrinsics.size()
                     : 0;
   if (!q.ok() || n != 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "please provide a valid tagName: ",
-        q.ok() ? std::string("not an attribute or intrinsic")
-               : std::string(q.status().message())));
+    return absl::InvalidArgumentError(
+        absl::StrCat("please provide a valid tagName: ",
+                     q.ok() ? std::string("not an attribute or intrinsic")
+                            : std::string(q.status().message())));
   }
   TagName tag;
   if (!q->columns().select_intrinsics.empty()) {

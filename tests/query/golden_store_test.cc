@@ -162,7 +162,8 @@ class GoldenStoreTest : public ::testing::TestWithParam<Stage> {
         later.push_back(std::move(rest));
       }
       ASSERT_TRUE(store_->Flush().ok());
-      for (const auto& r : later) ASSERT_TRUE(store_->Push(kSingleTenant, r).ok());
+      for (const auto& r : later)
+        ASSERT_TRUE(store_->Push(kSingleTenant, r).ok());
       return;
     }
     for (const auto& r : requests) {
@@ -214,7 +215,8 @@ TEST_P(GoldenStoreTest, EveryQueryMatchesTheExpectations) {
       auto& sets = want[it.key()];
       for (const json& set : it.value()) {
         std::vector<std::string> ids;
-        for (const json& i : set) ids.push_back(span_ids[it.key()][i.get<size_t>()]);
+        for (const json& i : set)
+          ids.push_back(span_ids[it.key()][i.get<size_t>()]);
         std::sort(ids.begin(), ids.end());
         sets.insert(std::move(ids));
       }

@@ -45,13 +45,15 @@ class SearchHttpTest : public ::testing::Test {
       ExportTraceServiceRequest req;
       auto* rs = testing::AddResource(req, i % 2 ? "cart" : "shop-backend");
       // A small trace ID (leading zeros) for the first trace.
-      TraceId id = i == 0 ? *TraceId::FromHex("000000000000000000000000000abcde")
-                          : testing::RandomTraceId(rng);
+      TraceId id = i == 0
+                       ? *TraceId::FromHex("000000000000000000000000000abcde")
+                       : testing::RandomTraceId(rng);
       SpanId root = testing::RandomSpanId(rng);
-      testing::AddSpan(rs, id, root, "GET /checkout", kBase + i * 1'000'000'000ull,
-                       300'000'000);
-      auto* c = testing::AddSpan(rs, id, testing::RandomSpanId(rng), "charge",
-                                 kBase + i * 1'000'000'000ull + 1000, 200'000'000);
+      testing::AddSpan(rs, id, root, "GET /checkout",
+                       kBase + i * 1'000'000'000ull, 300'000'000);
+      auto* c =
+          testing::AddSpan(rs, id, testing::RandomSpanId(rng), "charge",
+                           kBase + i * 1'000'000'000ull + 1000, 200'000'000);
       c->set_parent_span_id(root.ToBytes());
       auto* a = c->add_attributes();
       a->set_key("http.status_code");
@@ -102,7 +104,8 @@ class SearchHttpTest : public ::testing::Test {
       message = v2 ? "SearchTagValuesV2Response" : "SearchTagValuesResponse";
     }
     if (a.status == 200 && a.content_type == "application/json") {
-      std::string file = tmp_->path() + "/resp" + std::to_string(files_.size()) + ".json";
+      std::string file =
+          tmp_->path() + "/resp" + std::to_string(files_.size()) + ".json";
       std::ofstream(file) << a.body;
       files_.push_back(message + "=" + file);
     }
@@ -119,14 +122,17 @@ Store* SearchHttpTest::store_ = nullptr;
 std::vector<std::string> SearchHttpTest::files_;
 
 TEST_F(SearchHttpTest, SearchJsonShape) {
-  HttpAnswer a = Get("/api/search", "q=%7B+span.http.status_code+%3D+500+%7D&limit=3&spss=1");
+  HttpAnswer a = Get("/api/search",
+                     "q=%7B+span.http.status_code+%3D+500+%7D&limit=3&spss=1");
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(a.content_type, "application/json");
   json j = json::parse(a.body);
   ASSERT_EQ(j["traces"].size(), 3u);
   // Newest first: traces 27, 24, 21 (every third has status code 500).
-  EXPECT_EQ(j["traces"][0]["startTimeUnixNano"], std::to_string(kBase + 27'000'000'000ull));
-  EXPECT_EQ(j["traces"][1]["startTimeUnixNano"], std::to_string(kBase + 24'000'000'000ull));
+  EXPECT_EQ(j["traces"][0]["startTimeUnixNano"],
+            std::to_string(kBase + 27'000'000'000ull));
+  EXPECT_EQ(j["traces"][1]["startTimeUnixNano"],
+            std::to_string(kBase + 24'000'000'000ull));
   const json& t = j["traces"][0];
   EXPECT_EQ(t["rootServiceName"], "cart");
   EXPECT_EQ(t["rootTraceName"], "GET /checkout");
@@ -134,7 +140,8 @@ TEST_F(SearchHttpTest, SearchJsonShape) {
   EXPECT_EQ(t["spanSet"], t["spanSets"][0]);
   EXPECT_EQ(t["spanSets"][0]["matched"], 1);
   EXPECT_EQ(t["spanSets"][0]["spans"][0]["name"], "charge");
-  EXPECT_EQ(t["spanSets"][0]["spans"][0]["spanID"].get<std::string>().size(), 16u);
+  EXPECT_EQ(t["spanSets"][0]["spans"][0]["spanID"].get<std::string>().size(),
+            16u);
   EXPECT_EQ(t["spanSets"][0]["spans"][0]["durationNanos"], "200000000");
   EXPECT_EQ(t["serviceStats"]["cart"]["spanCount"], 2);
   EXPECT_EQ(t["serviceStats"]["cart"]["errorCount"], 1);
@@ -162,8 +169,9 @@ TEST_F(SearchHttpTest, DefaultLimitIs20AndEmptyResultHasTraces) {
 }
 
 TEST_F(SearchHttpTest, PipelineAttributes) {
-  HttpAnswer a = Get("/api/search",
-                     "q=%7B+%7D+%7C+by(resource.service.name)+%7C+count()+%3E+0&limit=2");
+  HttpAnswer a =
+      Get("/api/search",
+          "q=%7B+%7D+%7C+by(resource.service.name)+%7C+count()+%3E+0&limit=2");
   ASSERT_EQ(a.status, 200) << a.body;
   json j = json::parse(a.body);
   ASSERT_FALSE(j["traces"].empty());
@@ -171,7 +179,9 @@ TEST_F(SearchHttpTest, PipelineAttributes) {
 }
 
 TEST_F(SearchHttpTest, LegacyTagsSearch) {
-  HttpAnswer a = Get("/api/search", "tags=service.name%3Dcart+http.status_code%3D500&minDuration=100ms&limit=50");
+  HttpAnswer a = Get("/api/search",
+                     "tags=service.name%3Dcart+http.status_code%3D500&"
+                     "minDuration=100ms&limit=50");
   ASSERT_EQ(a.status, 200) << a.body;
   json j = json::parse(a.body);
   EXPECT_EQ(j["traces"].size(), 5u);  // odd i (cart) and i % 3 == 0
@@ -181,7 +191,8 @@ TEST_F(SearchHttpTest, LegacyTagsSearch) {
 TEST_F(SearchHttpTest, Errors) {
   HttpAnswer a = Get("/api/search", "q=%7B+.a+%3D+%7D");
   EXPECT_EQ(a.status, 400);
-  EXPECT_THAT(a.body, HasSubstr("invalid TraceQL query: parse error at line 1"));
+  EXPECT_THAT(a.body,
+              HasSubstr("invalid TraceQL query: parse error at line 1"));
   EXPECT_EQ(a.content_type, "text/plain; charset=utf-8");
   EXPECT_EQ(Get("/api/search", "q=%7B%7D&tags=a%3Db").body,
             "invalid request: can't specify tags and q in the same query\n");
@@ -189,17 +200,20 @@ TEST_F(SearchHttpTest, Errors) {
             "invalid limit: must be a positive number\n");
   EXPECT_EQ(Get("/api/search", "spss=101").body,
             "spans per span set exceeds 100. received 101\n");
-  EXPECT_EQ(Get("/api/search", "start=20&end=10").body,
-            "http parameter start must be before end. received start=20 end=10\n");
+  EXPECT_EQ(
+      Get("/api/search", "start=20&end=10").body,
+      "http parameter start must be before end. received start=20 end=10\n");
   EXPECT_EQ(Get("/api/search", "start=1700000000000").status, 400);
   EXPECT_EQ(Get("/api/search", "minDuration=2s&maxDuration=1s").body,
             "invalid maxDuration: must be greater than minDuration\n");
-  EXPECT_EQ(Get("/api/search/tags", "scope=bogus").body, "invalid scope: bogus\n");
+  EXPECT_EQ(Get("/api/search/tags", "scope=bogus").body,
+            "invalid scope: bogus\n");
   EXPECT_EQ(Get("/api/v2/search/tag/%7B/values", "").status, 400);
 }
 
 TEST_F(SearchHttpTest, Protobuf) {
-  HttpAnswer a = Get("/api/search", "q=%7B%7D&limit=5", "application/json, application/protobuf");
+  HttpAnswer a = Get("/api/search", "q=%7B%7D&limit=5",
+                     "application/json, application/protobuf");
   ASSERT_EQ(a.status, 200);
   EXPECT_EQ(a.content_type, "application/protobuf");
   tempopb::SearchResponse resp;
@@ -223,22 +237,30 @@ TEST_F(SearchHttpTest, Tags) {
   ASSERT_EQ(span_only["scopes"].size(), 1u);
   // Narrowed by a query: no span of service "nope".
   json narrowed = json::parse(
-      Get("/api/v2/search/tags", "scope=span&q=%7B+resource.service.name+%3D+%22nope%22+%7D").body);
-  EXPECT_TRUE(narrowed["scopes"][0]["tags"].is_null() || narrowed["scopes"][0]["tags"].empty());
+      Get("/api/v2/search/tags",
+          "scope=span&q=%7B+resource.service.name+%3D+%22nope%22+%7D")
+          .body);
+  EXPECT_TRUE(narrowed["scopes"][0]["tags"].is_null() ||
+              narrowed["scopes"][0]["tags"].empty());
 }
 
 TEST_F(SearchHttpTest, TagValues) {
   json v1 = json::parse(Get("/api/search/tag/service.name/values", "").body);
   EXPECT_EQ(v1["tagValues"], json({"cart", "shop-backend"}));
-  json v2 = json::parse(Get("/api/v2/search/tag/span.http.status_code/values", "").body);
-  EXPECT_EQ(v2["tagValues"], json::parse(R"([{"type":"int","value":"200"},{"type":"int","value":"500"}])"));
+  json v2 = json::parse(
+      Get("/api/v2/search/tag/span.http.status_code/values", "").body);
+  EXPECT_EQ(
+      v2["tagValues"],
+      json::parse(
+          R"([{"type":"int","value":"200"},{"type":"int","value":"500"}])"));
   json status = json::parse(Get("/api/v2/search/tag/status/values", "").body);
   EXPECT_EQ(status["tagValues"].size(), 3u);
   EXPECT_EQ(status["tagValues"][0]["type"], "keyword");
   json dur = json::parse(Get("/api/v2/search/tag/duration/values", "").body);
   EXPECT_EQ(dur["tagValues"], json::array());
-  json ratio = json::parse(
-      Get("/api/v2/search/tag/.ratio/values", "q=%7B+span.http.status_code+%3D+500+%7D").body);
+  json ratio = json::parse(Get("/api/v2/search/tag/.ratio/values",
+                               "q=%7B+span.http.status_code+%3D+500+%7D")
+                               .body);
   EXPECT_EQ(ratio["tagValues"].size(), 10u);  // i % 3 == 0 of 30
   EXPECT_EQ(ratio["tagValues"][0]["type"], "float");
   json names = json::parse(Get("/api/v2/search/tag/name/values", "").body);
@@ -257,7 +279,8 @@ TEST_F(SearchHttpTest, ZzEveryJsonResponseParsesStrictly) {
   ASSERT_NE(protoc, nullptr);
   ASSERT_NE(root, nullptr);
   ASSERT_NE(script, nullptr);
-  std::string cmd = std::string(python) + " " + script + " " + protoc + " " + root;
+  std::string cmd =
+      std::string(python) + " " + script + " " + protoc + " " + root;
   for (const std::string& f : files_) cmd += " " + f;
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
 }

@@ -111,10 +111,12 @@ class StoreSearchTest : public ::testing::TestWithParam<Stage> {
     for (const Pushed& p : pushed_) {
       if (pred(p)) m.push_back(p);
     }
-    std::sort(m.begin(), m.end(),
-              [](const Pushed& a, const Pushed& b) { return a.start > b.start; });
+    std::sort(m.begin(), m.end(), [](const Pushed& a, const Pushed& b) {
+      return a.start > b.start;
+    });
     std::vector<std::string> out;
-    for (size_t i = 0; i < m.size() && i < limit; ++i) out.push_back(m[i].id.ToHex());
+    for (size_t i = 0; i < m.size() && i < limit; ++i)
+      out.push_back(m[i].id.ToHex());
     return out;
   }
 
@@ -128,8 +130,13 @@ TEST_P(StoreSearchTest, SelectiveQueryReturnsNewestMatchesUpToLimit) {
   PushTraces();
   SearchOptions options;
   options.limit = 4;
-  SearchResult r = Search(R"({ resource.service.name = "cart" && span.http.status_code = 500 })", options);
-  EXPECT_EQ(Ids(r), Expect([](const Pushed& p) { return p.service == "cart" && p.error; }, 4));
+  SearchResult r = Search(
+      R"({ resource.service.name = "cart" && span.http.status_code = 500 })",
+      options);
+  EXPECT_EQ(
+      Ids(r),
+      Expect([](const Pushed& p) { return p.service == "cart" && p.error; },
+             4));
   EXPECT_EQ(r.traces.size(), 4u);
   EXPECT_GT(r.metrics.inspected_spans, 0u);
   EXPECT_GT(r.metrics.inspected_bytes, 0u);
@@ -141,7 +148,8 @@ TEST_P(StoreSearchTest, LimitIsHonouredExactly) {
     SearchOptions options;
     options.limit = limit;
     SearchResult r = Search("{ }", options);
-    EXPECT_EQ(Ids(r), Expect([](const Pushed&) { return true; }, limit)) << limit;
+    EXPECT_EQ(Ids(r), Expect([](const Pushed&) { return true; }, limit))
+        << limit;
   }
 }
 
@@ -165,7 +173,8 @@ TEST_P(StoreSearchTest, ResultShape) {
   PushTraces(1);
   SearchOptions options;
   options.spans_per_spanset = 1;
-  SearchResult r = Search("{ span.http.status_code = 500 || name = \"GET /x\" }", options);
+  SearchResult r =
+      Search("{ span.http.status_code = 500 || name = \"GET /x\" }", options);
   ASSERT_EQ(r.traces.size(), 1u);
   const SearchTrace& t = r.traces[0];
   EXPECT_EQ(t.root_service_name, "cart");
@@ -185,7 +194,8 @@ TEST_P(StoreSearchTest, MissingRootSpan) {
   ExportTraceServiceRequest req;
   auto* rs = testing::AddResource(req, "orphan");
   TraceId id = testing::RandomTraceId(rng_);
-  auto* s = testing::AddSpan(rs, id, testing::RandomSpanId(rng_), "child", kBase);
+  auto* s =
+      testing::AddSpan(rs, id, testing::RandomSpanId(rng_), "child", kBase);
   s->set_parent_span_id(testing::RandomSpanId(rng_).ToBytes());
   ASSERT_TRUE(store_->Push(kSingleTenant, req).ok());
   Advance();
@@ -269,7 +279,8 @@ INSTANTIATE_TEST_SUITE_P(Stages, StoreSearchTest,
 // blocks are not read.
 TEST(StoreSearchEarlyStop, OlderBlocksSkippedOnceLimitReached) {
   testing::TempDir tmp("andante-store-search-stop");
-  StoreOptions options = testing::TestStoreOptions(tmp.path(), OpenMemoryBackend());
+  StoreOptions options =
+      testing::TestStoreOptions(tmp.path(), OpenMemoryBackend());
   auto store = Store::Open(std::move(options));
   ASSERT_TRUE(store.ok());
   std::mt19937_64 rng(3);
@@ -279,8 +290,9 @@ TEST(StoreSearchEarlyStop, OlderBlocksSkippedOnceLimitReached) {
       ExportTraceServiceRequest req;
       auto* rs = testing::AddResource(req, "svc");
       TraceId id = testing::RandomTraceId(rng);
-      testing::AddSpan(rs, id, testing::RandomSpanId(rng), "op",
-                       kBase + static_cast<uint64_t>(block * 100 + i) * 1'000'000'000ull);
+      testing::AddSpan(
+          rs, id, testing::RandomSpanId(rng), "op",
+          kBase + static_cast<uint64_t>(block * 100 + i) * 1'000'000'000ull);
       ASSERT_TRUE((*store)->Push(kSingleTenant, req).ok());
       if (block == 2) newest.insert(newest.begin(), id.ToHex());
     }
@@ -300,7 +312,8 @@ TEST(StoreSearchEarlyStop, OlderBlocksSkippedOnceLimitReached) {
 }
 
 TEST(LegacyTags, Translation) {
-  auto q = LegacyTagsToTraceQL("service.name=cart \"http.url\"=\"/api x\"", 100, 0);
+  auto q =
+      LegacyTagsToTraceQL("service.name=cart \"http.url\"=\"/api x\"", 100, 0);
   ASSERT_TRUE(q.ok()) << q.status();
   EXPECT_TRUE(traceql::Query::Parse(*q).ok()) << *q;
   EXPECT_THAT(*q, ::testing::HasSubstr("traceDuration >= 100ms"));
