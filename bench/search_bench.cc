@@ -114,13 +114,16 @@ BENCHMARK(BM_NeedleFullScan)
 void BM_Tags(benchmark::State& state) {
   Env& env = Data();
   andante::TagsResult r;
-  // The first call reads every block and fills the per-block cache.
+  // The first call of the process reads every block and fills the
+  // per-block cache; the benchmark's own runs are warm.
+  static double cold_ms = -1;
   absl::Time cold = absl::Now();
   if (!env.store
            ->SearchTags(andante::kSingleTenant, andante::TagScope::kAll, {})
            .ok())
     abort();
-  state.counters["cold_ms"] = absl::ToDoubleMilliseconds(absl::Now() - cold);
+  if (cold_ms < 0) cold_ms = absl::ToDoubleMilliseconds(absl::Now() - cold);
+  state.counters["cold_ms"] = cold_ms;
   for (auto _ : state) {
     auto tags = env.store->SearchTags(andante::kSingleTenant,
                                       andante::TagScope::kAll, {});
@@ -137,10 +140,12 @@ void BM_TagValues(benchmark::State& state) {
   Env& env = Data();
   auto tag = andante::TagName::Parse("resource.service.name");
   andante::TagValuesResult r;
+  static double cold_ms = -1;
   absl::Time cold = absl::Now();
   if (!env.store->SearchTagValues(andante::kSingleTenant, *tag, {}).ok())
     abort();
-  state.counters["cold_ms"] = absl::ToDoubleMilliseconds(absl::Now() - cold);
+  if (cold_ms < 0) cold_ms = absl::ToDoubleMilliseconds(absl::Now() - cold);
+  state.counters["cold_ms"] = cold_ms;
   for (auto _ : state) {
     auto values = env.store->SearchTagValues(andante::kSingleTenant, *tag, {});
     if (!values.ok()) abort();
