@@ -351,6 +351,38 @@ absl::Status TenantInstance::CollectTrace(const TraceId& id,
   return absl::OkStatus();
 }
 
+absl::Status TenantInstance::ForSearch(
+    absl::FunctionRef<
+        absl::Status(const SearchView& view,
+                     absl::FunctionRef<absl::Status(const TraceEntry&,
+                                                    std::string*)>
+                         read)>
+        fn) {
+  SearchView view;
+  absl::ReaderMutexLock segments_lock(&segments_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    auto collect = [&](const TraceMap& map) {
+      for (const auto& [id, entry] : map) {
+        if (entry.refs.empty()) continue;
+        TraceEntry copy = entry;
+        auto [it, inserted] = view.wal.try_emplace(id, std::move(copy));
+        if (!inserted) {
+          TraceEntry again = entry;
+          it->second.Merge(std::move(again));
+        }
+      }
+    };
+    for (const auto& frozen : frozen_) collect(frozen->traces);
+    collect(head_);
+    collect(live_);
+    view.blocks = blocks_;
+  }
+  return fn(view, [this](const TraceEntry& entry, std::string* out) {
+    return ReadFragments(entry, out);
+  });
+}
+
 absl::Status TenantInstance::Sweep(absl::Time now, bool force) {
   absl::Status s = MoveAndCut(now, force);
   if (!s.ok()) return s;
