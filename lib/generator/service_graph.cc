@@ -12,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "generator/format.h"
 #include "generator/span_attributes.h"
+#include "generator/span_batch_view.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace andante {
@@ -74,22 +75,22 @@ class ServiceGraphProcessor::Impl {
     dropped_ = registry->NewCounter("traces_service_graph_dropped_spans_total");
   }
 
-  void Push(const opentelemetry::proto::collector::trace::v1::
-                ExportTraceServiceRequest& request,
-            absl::Time now) {
+  void Push(const internal::SpanBatchView& batch, absl::Time now) {
     absl::MutexLock lock(&mu_);
     ExpireLocked(now);
-    for (const auto& rs : request.resource_spans()) {
-      const internal::Attributes& res = rs.resource().attributes();
-      const auto* svc = internal::FindAttribute(res, "service.name");
-      if (svc == nullptr) continue;
-      const std::string service = internal::AnyValueString(*svc);
-      if (service.empty()) continue;
-      for (const auto& ss : rs.scope_spans()) {
-        for (const Span& span : ss.spans()) {
-          HandleSpan(service, res, span, now);
-        }
+    std::string scratch;
+    std::string service;
+    uint32_t current = UINT32_MAX;
+    for (const internal::SpanView& span : batch.spans()) {
+      if (span.skip) continue;
+      const internal::ResourceView& res = batch.resources()[span.resource];
+      if (span.resource != current) {
+        current = span.resource;
+        service = std::string(internal::AttrString(
+            batch.ResourceAttribute(res, "service.name"), &scratch));
       }
+      if (service.empty()) continue;
+      HandleSpan(batch, service, res, span, now);
     }
   }
 
@@ -112,50 +113,79 @@ class ServiceGraphProcessor::Impl {
   }
 
  private:
+  // Resource first, then span (LookupAttribute's order).
+  static std::string_view ResThenSpan(const internal::SpanBatchView& batch,
+                                      const internal::ResourceView& res,
+                                      const internal::SpanView& span,
+                                      std::string_view key,
+                                      std::string* scratch) {
+    const internal::AttrView* a = batch.ResourceAttribute(res, key);
+    if (a == nullptr) a = batch.SpanAttribute(span, key);
+    return internal::AttrString(a, scratch);
+  }
+  static std::string_view SpanThenRes(const internal::SpanBatchView& batch,
+                                      const internal::ResourceView& res,
+                                      const internal::SpanView& span,
+                                      std::string_view key,
+                                      std::string* scratch) {
+    const internal::AttrView* a = batch.SpanAttribute(span, key);
+    if (a == nullptr) a = batch.ResourceAttribute(res, key);
+    return internal::AttrString(a, scratch);
+  }
+
   void FillSide(Side* side, const std::string& service,
-                const internal::Attributes& res, const Span& span) {
+                const internal::SpanBatchView& batch,
+                const internal::ResourceView& res,
+                const internal::SpanView& span) {
     side->present = true;
     side->service = service;
-    side->latency = internal::LatencySeconds(span);
+    side->latency = span.end_ns <= span.start_ns
+                        ? 0
+                        : static_cast<double>(span.end_ns - span.start_ns) / 1e9;
     side->peer.clear();
     for (const std::string& p : o_.peer_attributes) {
-      if (const auto* v = internal::FindAttribute(span.attributes(), p)) {
-        side->peer = internal::AnyValueString(*v);
+      if (const auto* v = batch.SpanAttribute(span, p)) {
+        side->peer = internal::AttrString(v, &scratch_);
         if (!side->peer.empty()) break;
       }
     }
     side->dims.resize(o_.dimensions.size());
     for (size_t i = 0; i < o_.dimensions.size(); ++i) {
-      side->dims[i] =
-          internal::LookupAttribute(res, span.attributes(), o_.dimensions[i]);
+      side->dims[i] = ResThenSpan(batch, res, span, o_.dimensions[i], &scratch_);
     }
   }
 
-  void HandleSpan(const std::string& service, const internal::Attributes& res,
-                  const Span& span, absl::Time now)
+  void HandleSpan(const internal::SpanBatchView& batch,
+                  const std::string& service,
+                  const internal::ResourceView& res,
+                  const internal::SpanView& span, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    const Span::SpanKind kind = span.kind();
+    const int kind = span.kind;
     const bool client_side =
         kind == Span::SPAN_KIND_CLIENT || kind == Span::SPAN_KIND_PRODUCER;
     const bool server_side =
         kind == Span::SPAN_KIND_SERVER || kind == Span::SPAN_KIND_CONSUMER;
     if (!client_side && !server_side) return;
-    const bool error = span.status().code() == Status::STATUS_CODE_ERROR;
-    const double m = internal::SpanMultiplier(span.attributes(), res,
-                                              o_.span_multiplier_key);
+    const bool error = span.status_code == Status::STATUS_CODE_ERROR;
+    double m = 1;
+    if (!o_.span_multiplier_key.empty()) {
+      const double ratio = internal::AttrNumber(
+          SpanAttrThenRes(batch, res, span, o_.span_multiplier_key));
+      if (ratio > 0) m = 1 / ratio;
+    }
 
     if (kind == Span::SPAN_KIND_CLIENT) {
       std::string db;
       for (const std::string& a : o_.database_name_attributes) {
-        db = internal::LookupAttribute(res, span.attributes(), a);
+        db = ResThenSpan(batch, res, span, a, &scratch_);
         if (!db.empty()) break;
       }
       if (!db.empty()) {
         Edge e;
-        e.trace_id = span.trace_id();
-        FillSide(&e.client, service, res, span);
+        e.trace_id = std::string(span.trace_id);
+        FillSide(&e.client, service, batch, res, span);
         e.server = e.client;
-        e.server.service = DatabaseServer(res, span, db);
+        e.server.service = DatabaseServer(batch, res, span, db);
         e.connection_type = "database";
         e.failed = error;
         e.multiplier = m;
@@ -165,7 +195,7 @@ class ServiceGraphProcessor::Impl {
     }
 
     const EdgeKey key = MakeKey(
-        span.trace_id(), client_side ? span.span_id() : span.parent_span_id());
+        span.trace_id, client_side ? span.span_id : span.parent_span_id);
     auto it = edges_.find(key);
     if (it == edges_.end()) {
       if (o_.max_items > 0 &&
@@ -176,13 +206,13 @@ class ServiceGraphProcessor::Impl {
         return;
       }
       it = edges_.emplace(key, Edge{}).first;
-      it->second.trace_id = span.trace_id();
+      it->second.trace_id = std::string(span.trace_id);
       it->second.created = now;
       fifo_.emplace_back(key, now);
     }
     Edge& e = it->second;
-    FillSide(client_side ? &e.client : &e.server, service, res, span);
-    if (server_side) e.server_is_root = span.parent_span_id().empty();
+    FillSide(client_side ? &e.client : &e.server, service, batch, res, span);
+    if (server_side) e.server_is_root = span.parent_span_id.empty();
     e.connection_type =
         (kind == Span::SPAN_KIND_PRODUCER || kind == Span::SPAN_KIND_CONSUMER)
             ? "messaging_system"
@@ -196,20 +226,28 @@ class ServiceGraphProcessor::Impl {
     }
   }
 
-  std::string DatabaseServer(const internal::Attributes& res, const Span& span,
+  std::string DatabaseServer(const internal::SpanBatchView& batch,
+                             const internal::ResourceView& res,
+                             const internal::SpanView& span,
                              const std::string& db) {
-    const auto& attrs = span.attributes();
-    std::string v = internal::LookupAttribute(attrs, res, "peer.service");
+    std::string v(SpanThenRes(batch, res, span, "peer.service", &scratch_));
     if (!v.empty()) return v;
-    v = internal::LookupAttribute(attrs, res, "server.address");
+    v = SpanThenRes(batch, res, span, "server.address", &scratch_);
     if (!v.empty()) return v;
-    v = internal::LookupAttribute(attrs, res, "network.peer.address");
+    v = SpanThenRes(batch, res, span, "network.peer.address", &scratch_);
     if (!v.empty()) {
-      std::string port =
-          internal::LookupAttribute(attrs, res, "network.peer.port");
+      std::string port(
+          SpanThenRes(batch, res, span, "network.peer.port", &scratch_));
       return port.empty() ? v : v + ":" + port;
     }
     return db;
+  }
+
+  static const internal::AttrView* SpanAttrThenRes(
+      const internal::SpanBatchView& batch, const internal::ResourceView& res,
+      const internal::SpanView& span, std::string_view key) {
+    const internal::AttrView* a = batch.SpanAttribute(span, key);
+    return a != nullptr ? a : batch.ResourceAttribute(res, key);
   }
 
   // Records one completed (or virtual) edge. `virtual_node` is "client",
@@ -306,6 +344,7 @@ class ServiceGraphProcessor::Impl {
   std::deque<std::pair<EdgeKey, absl::Time>> fifo_ ABSL_GUARDED_BY(mu_);
   int64_t dropped_count_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t expired_count_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string scratch_ ABSL_GUARDED_BY(mu_);
 };
 
 ServiceGraphProcessor::ServiceGraphProcessor(const ServiceGraphOptions& options,
@@ -317,7 +356,13 @@ void ServiceGraphProcessor::Push(
     const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest&
         request,
     absl::Time now) {
-  impl_->Push(request, now);
+  internal::SpanBatchView view;
+  view.FromTree(request);
+  impl_->Push(view, now);
+}
+void ServiceGraphProcessor::Push(const internal::SpanBatchView& batch,
+                                 absl::Time now) {
+  impl_->Push(batch, now);
 }
 void ServiceGraphProcessor::Expire(absl::Time now) { impl_->Expire(now); }
 int64_t ServiceGraphProcessor::pending_edges() const {
