@@ -18,6 +18,36 @@ using opentelemetry::proto::trace::v1::Status;
 constexpr std::string_view kIntrinsics[] = {"service", "span_name", "span_kind",
                                             "status_code", "status_message"};
 
+// Enum value names, looked up once (the descriptor lookup is slow); values
+// outside the table go through the generated *_Name functions.
+std::string_view KindName(int32_t kind) {
+  static const auto* names = [] {
+    auto* v = new std::vector<std::string>;
+    for (int k = 0; k <= Span::SpanKind_MAX; ++k) {
+      v->push_back(Span::SpanKind_Name(static_cast<Span::SpanKind>(k)));
+    }
+    return v;
+  }();
+  if (kind >= 0 && static_cast<size_t>(kind) < names->size()) {
+    return (*names)[kind];
+  }
+  return Span::SpanKind_Name(static_cast<Span::SpanKind>(kind));
+}
+
+std::string_view StatusName(int32_t code) {
+  static const auto* names = [] {
+    auto* v = new std::vector<std::string>;
+    for (int k = 0; k <= Status::StatusCode_MAX; ++k) {
+      v->push_back(Status::StatusCode_Name(static_cast<Status::StatusCode>(k)));
+    }
+    return v;
+  }();
+  if (code >= 0 && static_cast<size_t>(code) < names->size()) {
+    return (*names)[code];
+  }
+  return Status::StatusCode_Name(static_cast<Status::StatusCode>(code));
+}
+
 bool IsIntrinsic(std::string_view name) {
   for (std::string_view i : kIntrinsics) {
     if (i == name) return true;
@@ -97,14 +127,10 @@ void SpanMetricsProcessor::Push(const internal::SpanBatchView& batch,
     if (intr.service) labels.emplace_back("service", service);
     if (intr.span_name) labels.emplace_back("span_name", span.name);
     if (intr.span_kind) {
-      labels.emplace_back("span_kind",
-                          Span::SpanKind_Name(
-                              static_cast<Span::SpanKind>(span.kind)));
+      labels.emplace_back("span_kind", KindName(span.kind));
     }
     if (intr.status_code) {
-      labels.emplace_back("status_code",
-                          Status::StatusCode_Name(
-                              static_cast<Status::StatusCode>(span.status_code)));
+      labels.emplace_back("status_code", StatusName(span.status_code));
     }
     if (intr.status_message) {
       labels.emplace_back("status_message", span.status_message);
