@@ -1,14 +1,19 @@
-// Edge store: pending edges keyed by (trace ID, client span ID), plus a FIFO
-// of (key, creation time) so expiry only looks at the oldest entries.
+// Edge store: pending edges keyed by (trace ID, client span ID) in an
+// open-addressing table of slot numbers; the edges live in reused slots (so
+// their strings keep their capacity and a steady stream of spans allocates
+// nothing), plus a FIFO of (key, slot, generation) in creation order so
+// expiry only looks at the oldest entries.
 #include "andante/service_graph.h"
 
 #include <array>
 #include <cstring>
 #include <deque>
 #include <string_view>
+#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/hash/hash.h"
 #include "absl/synchronization/mutex.h"
 #include "generator/format.h"
 #include "generator/span_attributes.h"
@@ -22,6 +27,15 @@ using opentelemetry::proto::trace::v1::Span;
 using opentelemetry::proto::trace::v1::Status;
 
 using EdgeKey = std::array<char, 24>;
+
+struct EdgeKeyHash {
+  size_t operator()(const EdgeKey& k) const {
+    uint64_t w[3];
+    std::memcpy(w, k.data(), sizeof(w));
+    return absl::Hash<std::tuple<uint64_t, uint64_t, uint64_t>>{}(
+        std::make_tuple(w[0], w[1], w[2]));
+  }
+};
 
 EdgeKey MakeKey(std::string_view trace_id, std::string_view span_id) {
   EdgeKey k{};
@@ -48,6 +62,25 @@ struct Edge {
   bool server_last = false;  // which side was processed last
   double multiplier = 1;
   absl::Time created;
+  uint32_t generation = 0;  // bumped when the slot is freed
+};
+
+// Clears `e` for reuse, keeping its strings' capacity.
+void Reset(Edge* e) {
+  e->client.present = e->server.present = false;
+  // A side never filled has no dimensions (Record omits its labels).
+  e->client.dims.clear();
+  e->server.dims.clear();
+  e->connection_type.clear();
+  e->failed = e->server_is_root = e->server_last = false;
+  e->multiplier = 1;
+}
+
+struct Pending {
+  EdgeKey key;
+  uint32_t slot;
+  uint32_t generation;
+  absl::Time created;
 };
 
 }  // namespace
@@ -58,6 +91,8 @@ class ServiceGraphProcessor::Impl {
       : o_(options), registry_(registry) {
     for (const std::string& d : o_.dimensions) {
       dim_labels_.push_back(internal::SanitizeLabelName(d));
+      prefixed_.push_back("client_" + dim_labels_.back());
+      prefixed_.push_back("server_" + dim_labels_.back());
     }
     if (o_.enable_request) {
       total_ = registry->NewCounter("traces_service_graph_request_total");
@@ -181,8 +216,9 @@ class ServiceGraphProcessor::Impl {
         if (!db.empty()) break;
       }
       if (!db.empty()) {
-        Edge e;
-        e.trace_id = std::string(span.trace_id);
+        Edge& e = db_edge_;
+        Reset(&e);
+        e.trace_id.assign(span.trace_id);
         FillSide(&e.client, service, batch, res, span);
         e.server = e.client;
         e.server.service = DatabaseServer(batch, res, span, db);
@@ -205,12 +241,23 @@ class ServiceGraphProcessor::Impl {
         registry_->AddCounter(dropped_, l, 1, now);
         return;
       }
-      it = edges_.emplace(key, Edge{}).first;
-      it->second.trace_id = std::string(span.trace_id);
-      it->second.created = now;
-      fifo_.emplace_back(key, now);
+      uint32_t slot;
+      if (!free_.empty()) {
+        slot = free_.back();
+        free_.pop_back();
+      } else {
+        slot = static_cast<uint32_t>(slots_.size());
+        slots_.emplace_back();
+      }
+      it = edges_.emplace(key, slot).first;
+      Edge& fresh = slots_[slot];
+      Reset(&fresh);
+      fresh.trace_id.assign(span.trace_id);
+      fresh.created = now;
+      fifo_.push_back(Pending{key, slot, fresh.generation, now});
     }
-    Edge& e = it->second;
+    const uint32_t slot = it->second;
+    Edge& e = slots_[slot];
     FillSide(client_side ? &e.client : &e.server, service, batch, res, span);
     if (server_side) e.server_is_root = span.parent_span_id.empty();
     e.connection_type =
@@ -223,6 +270,7 @@ class ServiceGraphProcessor::Impl {
     if (e.client.present && e.server.present) {
       Record(e, now, "");
       edges_.erase(it);
+      Free(slot);
     }
   }
 
@@ -261,13 +309,8 @@ class ServiceGraphProcessor::Impl {
     if (o_.enable_virtual_node_label) {
       labels.emplace_back("virtual_node", virtual_node);
     }
-    std::vector<std::string> prefixed;
     if (o_.enable_client_server_prefix) {
-      prefixed.reserve(2 * dim_labels_.size());
-      for (size_t i = 0; i < dim_labels_.size(); ++i) {
-        prefixed.push_back("client_" + dim_labels_[i]);
-        prefixed.push_back("server_" + dim_labels_[i]);
-      }
+      const std::vector<std::string>& prefixed = prefixed_;
       for (size_t i = 0; i < dim_labels_.size(); ++i) {
         if (i < e.client.dims.size()) {
           labels.emplace_back(prefixed[2 * i], e.client.dims[i]);
@@ -303,14 +346,19 @@ class ServiceGraphProcessor::Impl {
     registry_->Update(labels, absl::MakeConstSpan(updates, n), now);
   }
 
+  void Free(uint32_t slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    ++slots_[slot].generation;
+    free_.push_back(slot);
+  }
+
   void ExpireLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    while (!fifo_.empty() && now - fifo_.front().second > o_.wait) {
-      const auto [key, created] = fifo_.front();
+    while (!fifo_.empty() && now - fifo_.front().created > o_.wait) {
+      const Pending p = fifo_.front();
       fifo_.pop_front();
-      auto it = edges_.find(key);
-      if (it == edges_.end() || it->second.created != created) continue;
-      Edge e = std::move(it->second);
-      edges_.erase(it);
+      // Gone already (paired) when the slot's generation moved on.
+      if (slots_[p.slot].generation != p.generation) continue;
+      edges_.erase(p.key);
+      Edge& e = slots_[p.slot];
       if (e.server.present && !e.client.present && e.server_is_root) {
         e.client.present = true;
         e.client.service = e.server.peer.empty() ? "user" : e.server.peer;
@@ -331,6 +379,7 @@ class ServiceGraphProcessor::Impl {
                              : LabelView{"server", e.server.service}};
         registry_->AddCounter(unpaired_, l, 1, now);
       }
+      Free(p.slot);
     }
   }
 
@@ -340,8 +389,13 @@ class ServiceGraphProcessor::Impl {
   int total_ = -1, failed_ = -1, server_seconds_ = -1, client_seconds_ = -1;
   int unpaired_ = -1, dropped_ = -1;
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<EdgeKey, Edge> edges_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::pair<EdgeKey, absl::Time>> fifo_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> prefixed_;  // client_<dim>, server_<dim>, ...
+  absl::flat_hash_map<EdgeKey, uint32_t, EdgeKeyHash> edges_
+      ABSL_GUARDED_BY(mu_);
+  std::vector<Edge> slots_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> free_ ABSL_GUARDED_BY(mu_);
+  std::deque<Pending> fifo_ ABSL_GUARDED_BY(mu_);
+  Edge db_edge_ ABSL_GUARDED_BY(mu_);
   int64_t dropped_count_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t expired_count_ ABSL_GUARDED_BY(mu_) = 0;
   std::string scratch_ ABSL_GUARDED_BY(mu_);
