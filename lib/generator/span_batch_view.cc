@@ -104,16 +104,15 @@ bool SpanBatchView::WireResourceSpans(std::string_view bytes) {
         if (f != 1 || wt != kLengthDelimited) return r.SkipField(wt);
         std::string_view resource;
         if (!r.ReadBytes(&resource)) return false;
-        return ForEachField(resource,
-                            [&](uint32_t f2, uint32_t wt2, WireReader& r2) {
-                              if (f2 != 1 || wt2 != kLengthDelimited) {
-                                return r2.SkipField(wt2);
-                              }
-                              AttrView a;
-                              return r2.ReadBytes(&a.wire) &&
-                                     KeyOf(a.wire, &a.key) &&
-                                     (attrs_.push_back(a), true);
-                            });
+        return ForEachField(
+            resource, [&](uint32_t f2, uint32_t wt2, WireReader& r2) {
+              if (f2 != 1 || wt2 != kLengthDelimited) {
+                return r2.SkipField(wt2);
+              }
+              AttrView a;
+              return r2.ReadBytes(&a.wire) && KeyOf(a.wire, &a.key) &&
+                     (attrs_.push_back(a), true);
+            });
       });
   if (!ok) return false;
   res.attr_end = static_cast<uint32_t>(attrs_.size());

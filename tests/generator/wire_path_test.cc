@@ -30,13 +30,20 @@ using opentelemetry::proto::trace::v1::Span;
 const absl::Time kNow = absl::FromUnixSeconds(1700000000);
 
 // Keys the options below look at, plus noise.
-const char* const kKeys[] = {"http.method",  "deployment.environment",
-                             "attr.any",     "sampling.ratio",
-                             "peer.service", "db.name",
-                             "db.system",    "server.address",
-                             "network.peer.address", "network.peer.port",
-                             "service.namespace", "service.instance.id",
-                             "noise",        "9starts.with.digit"};
+const char* const kKeys[] = {"http.method",
+                             "deployment.environment",
+                             "attr.any",
+                             "sampling.ratio",
+                             "peer.service",
+                             "db.name",
+                             "db.system",
+                             "server.address",
+                             "network.peer.address",
+                             "network.peer.port",
+                             "service.namespace",
+                             "service.instance.id",
+                             "noise",
+                             "9starts.with.digit"};
 
 void RandomValue(std::mt19937_64& rng, AnyValue* v, int depth = 0) {
   switch (rng() % (depth < 2 ? 9 : 7)) {
@@ -86,9 +93,9 @@ void AddRandomAttr(std::mt19937_64& rng,
 template <class M>
 void AddUnknownFields(M* m) {
   std::string bytes = m->SerializeAsString();
-  bytes += std::string("\xf8\x06\x07", 3);               // field 111 varint
-  bytes += std::string("\x82\x07\x02hi", 5);             // field 112 bytes
-  bytes += std::string("\x8d\x07\x01\x02\x03\x04", 6);   // field 113 fixed32
+  bytes += std::string("\xf8\x06\x07", 3);              // field 111 varint
+  bytes += std::string("\x82\x07\x02hi", 5);            // field 112 bytes
+  bytes += std::string("\x8d\x07\x01\x02\x03\x04", 6);  // field 113 fixed32
   ASSERT_TRUE(m->ParseFromString(bytes));
 }
 
@@ -117,8 +124,8 @@ ExportTraceServiceRequest Mutated(std::mt19937_64& rng,
             break;
           case 3:
             span.mutable_status()->set_code(
-                static_cast<opentelemetry::proto::trace::v1::Status::
-                                StatusCode>(7));
+                static_cast<
+                    opentelemetry::proto::trace::v1::Status::StatusCode>(7));
             break;
           case 4:  // ended long ago: outside the slack
             span.set_end_time_unix_nano(span.start_time_unix_nano() -
@@ -148,7 +155,8 @@ std::vector<std::string> Flatten(
   for (const auto& t : all) {
     for (const CollectedSample& s : t.samples) {
       std::string line = absl::StrCat(t.tenant, " ");
-      for (const auto& [k, v] : s.labels) absl::StrAppend(&line, k, "=", v, ",");
+      for (const auto& [k, v] : s.labels)
+        absl::StrAppend(&line, k, "=", v, ",");
       absl::StrAppend(&line, " ", s.value, " @", s.timestamp_ms);
       if (s.exemplar) {
         absl::StrAppend(&line, " # ");
