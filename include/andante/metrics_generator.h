@@ -75,8 +75,9 @@ class MetricsGenerator : public SpanTap {
                const opentelemetry::proto::collector::trace::v1::
                    ExportTraceServiceRequest& request) override;
 
-  // SpanTap: PushWire(tenant, request_bytes, absl::Now()); logs malformed
-  // bytes. Always handles the batch (the store need not parse it for us).
+  // SpanTap: PushWire(tenant, request_bytes, absl::Now()). False when the
+  // walker refuses bytes protobuf accepts (groups among unknown fields):
+  // the store then parses them and calls OnSpans.
   bool OnSpanBytes(std::string_view tenant,
                    std::string_view request_bytes) override;
 

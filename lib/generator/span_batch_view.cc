@@ -6,6 +6,7 @@
 #include "generator/span_batch_view.h"
 
 #include "generator/format.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "model/wire_reader.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
@@ -38,6 +39,17 @@ bool OnlyBytesField(std::string_view msg, uint32_t field, bool* empty,
     return false;
   }
   return r.done();
+}
+
+// Parses a KeyValue taken from an accepted request. Its values may nest as
+// deep as the store accepts (kMaxOtlpMessageDepth, 320 levels, in
+// model/otlp_nesting.h), past protobuf's default limit of 100.
+bool ParseKeyValue(std::string_view bytes, KeyValue* kv) {
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t*>(bytes.data()),
+      static_cast<int>(bytes.size()));
+  in.SetRecursionLimit(400);
+  return kv->ParseFromCodedStream(&in) && in.ConsumedEntireMessage();
 }
 
 }  // namespace
@@ -240,7 +252,7 @@ std::string_view AttrString(const AttrView* a, std::string* scratch) {
     }
   }
   KeyValue kv;
-  if (!kv.ParseFromArray(a->wire.data(), static_cast<int>(a->wire.size()))) {
+  if (!ParseKeyValue(a->wire, &kv)) {
     return {};
   }
   *scratch = AnyValueString(kv.value());
@@ -252,7 +264,7 @@ double AttrNumber(const AttrView* a) {
   const AnyValue* v = a->tree;
   KeyValue kv;
   if (v == nullptr) {
-    if (!kv.ParseFromArray(a->wire.data(), static_cast<int>(a->wire.size()))) {
+    if (!ParseKeyValue(a->wire, &kv)) {
       return 0;
     }
     v = &kv.value();
