@@ -324,7 +324,10 @@ class MetricsRegistry::Impl {
     const int64_t zero_ts = ts - ts % 60000 - 1000;
     std::vector<CollectedSample> out;
     out.reserve(series_.size() * 2);
-    for (auto& [key, s] : series_) {
+    for (auto& entry : series_) {
+      // Not a structured binding: clang 14 cannot capture one in the lambda.
+      const auto& key = entry.first;
+      auto& s = entry.second;
       const Metric& m = metrics_[key[0]];
       std::vector<Label> base = Labels(key);
       auto emit = [&](std::string_view suffix, const std::string* le,
