@@ -56,6 +56,11 @@ struct BlockOptions {
   // B/span; 2 -> 47.5 B/span for about three quarters of level 3's build CPU;
   // 3 -> 47.3 B/span; 6 -> 43.8 B/span for three times the CPU.
   int zstd_level = 2;
+  // On-disk format of new blocks (`version`; Tempo's key is
+  // `storage.trace.block.version`): 2, the columnar format that search
+  // scans column by column, or 1, the row format of earlier releases. Blocks
+  // of either version stay readable.
+  uint32_t version = 1;
 };
 
 // `ingester`.
