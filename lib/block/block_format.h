@@ -117,7 +117,7 @@ enum V2Column : uint32_t {
   kV2Resources = 2,       // distinct resources of the page
   kV2Scopes = 3,          // distinct instrumentation scopes of the page
   kV2SpanIds = 4,         // 8 bytes per span
-  kV2Parents = 5,         // varint per span: 0 none, k = k-th span of trace
+  kV2Parents = 5,         // per span: 0 none, 1 + 8 raw bytes, k+2 k-th span
   kV2Names = 6,           // varint string index per span
   kV2Kinds = 7,           // varint per span
   kV2StatusCodes = 8,     // varint per span

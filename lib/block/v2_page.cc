@@ -213,15 +213,23 @@ absl::Status V2PageEncoder::Add(const TraceId& id, std::string_view data) {
         } else {
           cols_[kV2SpanIds].append(8, '\0');
         }
-        uint64_t parent = 0;
-        if (!sp.parent_span_id().empty()) {
-          auto it = span_pos_.find(sp.parent_span_id());
-          if (it != span_pos_.end()) {
-            parent = it->second + 1;
-            sp.clear_parent_span_id();
-          }
+        // 0: no parent; 1: 8 raw bytes follow (a parent outside this
+        // trace's stored spans); k + 2: the trace's k-th span. Parents of
+        // another length stay in kV2Misc.
+        std::string& parents = cols_[kV2Parents];
+        if (sp.parent_span_id().empty()) {
+          parents.push_back(0);
+        } else if (auto it = span_pos_.find(sp.parent_span_id());
+                   it != span_pos_.end()) {
+          PutVarint64(&parents, it->second + 2);
+          sp.clear_parent_span_id();
+        } else if (sp.parent_span_id().size() == 8) {
+          parents.push_back(1);
+          parents.append(sp.parent_span_id());
+          sp.clear_parent_span_id();
+        } else {
+          parents.push_back(0);
         }
-        PutVarint64(&cols_[kV2Parents], parent);
         uint32_t name = StringIndex(sp.name());
         if (span_names_.size() < kV2MaxNamesListed) {
           span_names_.insert(sp.name());
@@ -323,6 +331,19 @@ std::string V2PageEncoder::column(uint32_t c) const {
 }
 
 // ---- decoder ----------------------------------------------------------------
+
+bool GetV2Parent(std::string_view* in, uint32_t trace_spans, uint64_t* parent,
+                 std::string_view* raw) {
+  if (!GetVarint64(in, parent) || *parent > uint64_t{trace_spans} + 1) {
+    return false;
+  }
+  if (*parent == 1) {
+    if (in->size() < 8) return false;
+    *raw = in->substr(0, 8);
+    in->remove_prefix(8);
+  }
+  return true;
+}
 
 absl::Status GetV2Attributes(std::string_view* in, size_t string_count,
                              std::vector<V2Attribute>* out) {
@@ -580,8 +601,9 @@ absl::Status V2Page::ForEachTraceOtlp(
         for (uint32_t k = 0; k < ssr.span_count; ++k, ++pos) {
           uint64_t parent, name, kind, code, message, start, duration, flags;
           std::string_view ev, ln, rest;
-          if (!GetVarint64(&parents, &parent) ||
-              parent > tr.span_end - tr.span_begin ||
+          std::string_view raw_parent;
+          if (!GetV2Parent(&parents, tr.span_end - tr.span_begin, &parent,
+                           &raw_parent) ||
               !GetVarint64(&names, &name) || name >= nstr ||
               !GetVarint64(&kinds, &kind) || !GetVarint64(&codes, &code) ||
               !GetVarint64(&messages, &message) || message >= nstr ||
@@ -609,9 +631,11 @@ absl::Status V2Page::ForEachTraceOtlp(
           if (flags & kV2FlagSpanIdInColumn) {
             sp->set_span_id(span_ids + uint64_t{pos} * 8, 8);
           }
-          if (parent != 0) {
+          if (parent >= 2) {
             sp->set_parent_span_id(
-                span_ids + (uint64_t{tr.span_begin} + parent - 1) * 8, 8);
+                span_ids + (uint64_t{tr.span_begin} + parent - 2) * 8, 8);
+          } else if (parent == 1) {
+            sp->set_parent_span_id(raw_parent.data(), 8);
           }
           sp->set_name(strings[name].data(), strings[name].size());
           sp->set_kind(static_cast<Span::SpanKind>(static_cast<int32_t>(kind)));

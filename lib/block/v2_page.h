@@ -104,6 +104,11 @@ struct V2Attribute {
   std::string_view any;  // kV2Any: serialized AnyValue
 };
 
+// Parses one kV2Parents value: 0 none, 1 raw (8 bytes, into *raw), k + 2 the
+// trace's k-th span (k < trace_spans).
+bool GetV2Parent(std::string_view* in, uint32_t trace_spans, uint64_t* parent,
+                 std::string_view* raw);
+
 // Parses the attribute list at the front of `*in` into `out` (replacing it).
 absl::Status GetV2Attributes(std::string_view* in, size_t string_count,
                              std::vector<V2Attribute>* out);
