@@ -59,7 +59,9 @@ struct BlockOptions {
   // On-disk format of new blocks (`version`; Tempo's key is
   // `storage.trace.block.version`): 2, the columnar format that search
   // scans column by column, or 1, the row format of earlier releases. Blocks
-  // of either version stay readable.
+  // of either version stay readable. StoreOptions and CompactionOptions
+  // default to 2; a bare BlockOptions (block-level tools and tests of the
+  // v1 format) to 1.
   uint32_t version = 1;
 };
 
@@ -86,7 +88,8 @@ struct IngesterOptions {
 // Everything Store::Open needs.
 struct StoreOptions {
   WalOptions wal;
-  BlockOptions block;
+  // New blocks are columnar (format 2) unless configured otherwise.
+  BlockOptions block{.version = 2};
   IngesterOptions ingester;
   // Where complete blocks live. Required.
   std::shared_ptr<Backend> backend;
