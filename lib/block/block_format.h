@@ -160,6 +160,10 @@ inline constexpr uint64_t Fnv1a64(std::string_view s) {
 }
 
 // ---- v2 limits (not persistent) --------------------------------------------
+// v2 columns are about 4x denser than v1's protobuf entries, so a v2 page is
+// cut at page_size_bytes / kV2PageSizeDivisor raw bytes: about as many spans
+// per page as v1, so a lookup decodes about as much.
+inline constexpr uint64_t kV2PageSizeDivisor = 4;
 // A reader refuses counts beyond these before allocating for them.
 inline constexpr uint64_t kV2MaxPageSpans = 1u << 24;
 inline constexpr uint64_t kV2MaxPageStrings = 1u << 24;

@@ -41,7 +41,9 @@ absl::Status V2BlockWriter::Add(const TraceId& id, std::string_view data) {
   if (page_.empty()) page_first_id_ = id;
   if (absl::Status s = page_.Add(id, data); !s.ok()) return s;
   last_id_ = id;
-  if (page_.raw_bytes() >= options_.page_size_bytes) return CutPage();
+  if (page_.raw_bytes() >= options_.page_size_bytes / kV2PageSizeDivisor) {
+    return CutPage();
+  }
   return absl::OkStatus();
 }
 
