@@ -165,8 +165,8 @@ void BM_Find(benchmark::State& state) {
 BENCHMARK(BM_Find)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 
 const char* const kScanQueries[] = {
-    R"({ span.user.id = "u-4242" })",          // absent: block skipped
-    R"({ span.http.status_code = 999 })",      // no match, not skippable
+    R"({ span.user.id = "u-4242" })",      // absent: block skipped
+    R"({ span.http.status_code = 999 })",  // no match, not skippable
     R"({ resource.service.name = "cart" && span.http.status_code = 500 })",
     R"({ duration > 100ms })",
 };
@@ -204,8 +204,10 @@ void BM_Scan(benchmark::State& state) {
   state.counters["matched"] = static_cast<double>(matched) / it;
   state.counters["bytes_read"] =
       static_cast<double>(stats.inspected_bytes) / it;
-  state.counters["chunks"] = static_cast<double>(stats.chunks_decompressed) / it;
-  state.counters["pages_skipped"] = static_cast<double>(stats.pages_skipped) / it;
+  state.counters["chunks"] =
+      static_cast<double>(stats.chunks_decompressed) / it;
+  state.counters["pages_skipped"] =
+      static_cast<double>(stats.pages_skipped) / it;
   state.counters["blocks_skipped"] =
       static_cast<double>(stats.blocks_skipped) / it;
 }

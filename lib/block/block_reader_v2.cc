@@ -92,8 +92,8 @@ absl::Status BlockReader::DecodeV2Chunk(size_t n, uint32_t c,
     return absl::ResourceExhaustedError("ZSTD_createDCtx failed");
   }
   out->resize(chunk.raw_length);
-  size_t got = ZSTD_decompressDCtx(dctx, out->data(), out->size(),
-                                   frame.data(), frame.size());
+  size_t got = ZSTD_decompressDCtx(dctx, out->data(), out->size(), frame.data(),
+                                   frame.size());
   if (ZSTD_isError(got)) {
     return corrupt(absl::StrCat("zstd: ", ZSTD_getErrorName(got)));
   }
@@ -140,10 +140,9 @@ absl::Status BlockReader::ReadV2Columns(size_t n, uint32_t columns,
     uint64_t at = 0;
     for (; c < end; ++c) {
       const V2Chunk& chunk = entry.chunks[c];
-      absl::Status s =
-          DecodeV2Chunk(n, c, chunk,
-                        std::string_view(*stored).substr(at, chunk.length),
-                        &page->raw[c]);
+      absl::Status s = DecodeV2Chunk(
+          n, c, chunk, std::string_view(*stored).substr(at, chunk.length),
+          &page->raw[c]);
       if (!s.ok()) {
         return Damaged(absl::StrCat("data page ", n), s, /*whole_block=*/false);
       }
@@ -245,8 +244,8 @@ absl::Status BlockReader::ForEachV2(
       }
       absl::Status fn_status;
       absl::Status s = page.ForEachTraceOtlp(
-          nullptr,
-          [&](const TraceId& id, opentelemetry::proto::trace::v1::TracesData& d) {
+          nullptr, [&](const TraceId& id,
+                       opentelemetry::proto::trace::v1::TracesData& d) {
             d.SerializeToString(&bytes);
             fn_status = fn(id, bytes);
             return fn_status;

@@ -210,8 +210,8 @@ class TraceFiller {
     if (page.raw[kV2SpanIds].size() != uint64_t{page.span_count} * 8) {
       return absl::DataLossError("v2 page: span id column has the wrong size");
     }
-    std::string_view parents = page.raw[kV2Parents],
-                     names = page.raw[kV2Names], kinds = page.raw[kV2Kinds],
+    std::string_view parents = page.raw[kV2Parents], names = page.raw[kV2Names],
+                     kinds = page.raw[kV2Kinds],
                      codes = page.raw[kV2StatusCodes],
                      msgs = page.raw[kV2StatusMessages],
                      starts = page.raw[kV2Starts],
@@ -241,8 +241,8 @@ class TraceFiller {
         for (uint32_t s = rsr.scopes_begin; s < rsr.scopes_end; ++s) {
           const V2Page::ScopeSpansRef& ssr = page.scope_spans[s];
           const V2Page::ScopeEntry& se = page.scopes[ssr.scope];
-          const uint32_t scope = trace_.AddScope(page.strings[se.name],
-                                                 page.strings[se.version]);
+          const uint32_t scope =
+              trace_.AddScope(page.strings[se.name], page.strings[se.version]);
           for (const V2Attribute& a : se.attributes) AddAttribute(page, a);
           trace_.EndScope(scope);
           for (uint32_t k = 0; k < ssr.span_count; ++k, ++pos) {
@@ -275,9 +275,9 @@ class TraceFiller {
               }
             }
             if (!(flags & kV2FlagSpanIdInColumn)) valid = false;
-            const int64_t begin = static_cast<int64_t>(
-                static_cast<uint64_t>(prev_start) +
-                static_cast<uint64_t>(UnZigZag64(start)));
+            const int64_t begin =
+                static_cast<int64_t>(static_cast<uint64_t>(prev_start) +
+                                     static_cast<uint64_t>(UnZigZag64(start)));
             prev_start = begin;
             traceql::Span& sp = trace_.AddSpan();
             sp.span_id = BigEndian64(ids + uint64_t{pos} * 8);
@@ -306,8 +306,7 @@ class TraceFiller {
             sp.resource = res;
             sp.scope = scope;
             if (attrs) {
-              absl::Status st =
-                  GetV2Attributes(&span_attrs, nstr, &decoded_);
+              absl::Status st = GetV2Attributes(&span_attrs, nstr, &decoded_);
               if (!st.ok()) return bad("span attributes");
               for (const V2Attribute& a : decoded_) AddAttribute(page, a);
             }
@@ -319,12 +318,11 @@ class TraceFiller {
                 if (!side_.ParseFromArray(b.data(), static_cast<int>(b.size())))
                   return bad("events");
                 for (const auto& ev : side_.events()) {
-                  trace_.AddEvent(ev.name(),
-                                  static_cast<int64_t>(ev.time_unix_nano()) -
-                                      begin);
+                  trace_.AddEvent(
+                      ev.name(),
+                      static_cast<int64_t>(ev.time_unix_nano()) - begin);
                   for (const KeyValue& kv : ev.attributes()) {
-                    AddOtlpAttribute(kv.key(), kv.value(), &trace_,
-                                     &elements_);
+                    AddOtlpAttribute(kv.key(), kv.value(), &trace_, &elements_);
                   }
                 }
               }
@@ -339,8 +337,7 @@ class TraceFiller {
                 for (const auto& ln : side_.links()) {
                   trace_.AddLink(Hex(ln.trace_id()), Hex(ln.span_id()));
                   for (const KeyValue& kv : ln.attributes()) {
-                    AddOtlpAttribute(kv.key(), kv.value(), &trace_,
-                                     &elements_);
+                    AddOtlpAttribute(kv.key(), kv.value(), &trace_, &elements_);
                   }
                 }
               }
@@ -418,15 +415,14 @@ class V1Scanner : public BlockTraceScanner {
   explicit V1Scanner(std::shared_ptr<BlockReader> reader)
       : reader_(std::move(reader)) {}
 
-  absl::Status ScanAll(
-      absl::FunctionRef<bool(const TraceId&, TracesData&)> fn,
-      ScanStats* stats) override {
+  absl::Status ScanAll(absl::FunctionRef<bool(const TraceId&, TracesData&)> fn,
+                       ScanStats* stats) override {
     TracesData data;
     return Scan(stats, [&](const TraceId& id, std::string_view bytes) {
       if (!data.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-        return absl::DataLossError(absl::StrCat(
-            "block ", reader_->meta().block_id, ": trace ", id.ToHex(),
-            " does not parse"));
+        return absl::DataLossError(
+            absl::StrCat("block ", reader_->meta().block_id, ": trace ",
+                         id.ToHex(), " does not parse"));
       }
       if (stats != nullptr) ++stats->traces_inspected;
       return fn(id, data) ? absl::OkStatus() : Stop();
@@ -477,9 +473,8 @@ class V2Scanner : public BlockTraceScanner {
   explicit V2Scanner(std::shared_ptr<BlockReader> reader)
       : reader_(std::move(reader)) {}
 
-  absl::Status ScanAll(
-      absl::FunctionRef<bool(const TraceId&, TracesData&)> fn,
-      ScanStats* stats) override {
+  absl::Status ScanAll(absl::FunctionRef<bool(const TraceId&, TracesData&)> fn,
+                       ScanStats* stats) override {
     ScanStats local;
     if (stats == nullptr) stats = &local;
     absl::StatusOr<std::shared_ptr<const V2Index>> index =
@@ -549,9 +544,8 @@ class V2Scanner : public BlockTraceScanner {
  private:
   absl::Status ReadPage(size_t n, uint32_t mask, V2Page* page,
                         ScanStats* stats) {
-    absl::Status s = reader_->ReadV2Columns(n, mask, page,
-                                            &stats->inspected_bytes,
-                                            &stats->chunks_decompressed);
+    absl::Status s = reader_->ReadV2Columns(
+        n, mask, page, &stats->inspected_bytes, &stats->chunks_decompressed);
     if (!s.ok()) return s;
     ++stats->pages_read;
     if (s = page->ParseTables(); !s.ok()) return Damaged(n, s);

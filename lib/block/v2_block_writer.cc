@@ -72,9 +72,9 @@ absl::Status V2BlockWriter::CutPage() {
   for (uint32_t c = 0; c < kV2ColumnCount; ++c) {
     const std::string raw = page_.column(c);
     if (raw.size() > kMaxPageRawBytes) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "v2 page column ", c, " holds ", raw.size(),
-          " bytes, more than a block page can hold"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("v2 page column ", c, " holds ", raw.size(),
+                       " bytes, more than a block page can hold"));
     }
     size_t bound = ZSTD_compressBound(raw.size());
     absl::strings_internal::STLStringResizeUninitialized(&compressed_, bound);
@@ -106,12 +106,16 @@ absl::Status V2BlockWriter::CutPage() {
     string_keys_.insert(key);
   }
   for (const std::string& s : page_.services()) {
-    if (services_.size() < kV2MaxNamesListed) services_.insert(s);
-    else if (!services_.contains(s)) index_.services_complete = false;
+    if (services_.size() < kV2MaxNamesListed)
+      services_.insert(s);
+    else if (!services_.contains(s))
+      index_.services_complete = false;
   }
   for (const std::string& s : page_.span_names()) {
-    if (span_names_.size() < kV2MaxNamesListed) span_names_.insert(s);
-    else if (!span_names_.contains(s)) index_.span_names_complete = false;
+    if (span_names_.size() < kV2MaxNamesListed)
+      span_names_.insert(s);
+    else if (!span_names_.contains(s))
+      index_.span_names_complete = false;
   }
   if (page_.span_names().size() >= kV2MaxNamesListed) {
     index_.span_names_complete = false;
@@ -152,8 +156,8 @@ absl::Status V2BlockWriter::Finish(BlockMeta* meta) {
   std::sort(index_.services.begin(), index_.services.end());
   std::sort(index_.span_names.begin(), index_.span_names.end());
   std::string index = index_.Encode();
-  if (absl::Status s = backend_.Write(
-          BlockKey(tenant_, block_id_, kIndexObjectName), index);
+  if (absl::Status s =
+          backend_.Write(BlockKey(tenant_, block_id_, kIndexObjectName), index);
       !s.ok()) {
     return s;
   }

@@ -101,8 +101,8 @@ std::string V2Index::Encode() const {
     PutBloom(&out, p.strings);
   }
   PutBloom(&out, strings);
-  PutFixed32(&out, (services_complete ? 1u : 0u) |
-                       (span_names_complete ? 2u : 0u));
+  PutFixed32(&out,
+             (services_complete ? 1u : 0u) | (span_names_complete ? 2u : 0u));
   PutList(&out, services);
   PutList(&out, span_names);
   PutFixed32(&out, MaskCrc(Crc32c(out)));

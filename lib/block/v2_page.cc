@@ -165,8 +165,8 @@ uint32_t V2PageEncoder::ScopeIndex(InstrumentationScope* s) {
   s->clear_version();
   s->clear_attributes();
   PutBytes(&scratch_, s->SerializeAsString());
-  auto [it, added] = scope_index_.try_emplace(
-      scratch_, static_cast<uint32_t>(scopes_.size()));
+  auto [it, added] =
+      scope_index_.try_emplace(scratch_, static_cast<uint32_t>(scopes_.size()));
   if (added) scopes_.push_back(scratch_);
   return it->second;
 }
@@ -238,20 +238,19 @@ absl::Status V2PageEncoder::Add(const TraceId& id, std::string_view data) {
         PutVarint64(&cols_[kV2Kinds],
                     static_cast<uint32_t>(static_cast<int32_t>(sp.kind())));
         if (sp.has_status()) flags |= kFlagHasStatus;
-        PutVarint64(&cols_[kV2StatusCodes],
-                    static_cast<uint32_t>(
-                        static_cast<int32_t>(sp.status().code())));
+        PutVarint64(
+            &cols_[kV2StatusCodes],
+            static_cast<uint32_t>(static_cast<int32_t>(sp.status().code())));
         PutVarint64(&cols_[kV2StatusMessages],
                     StringIndex(sp.status().message()));
         const int64_t start = static_cast<int64_t>(sp.start_time_unix_nano());
         const int64_t end = static_cast<int64_t>(sp.end_time_unix_nano());
-        const int64_t duration =
-            static_cast<int64_t>(static_cast<uint64_t>(end) -
-                                 static_cast<uint64_t>(start));
-        PutVarint64(&cols_[kV2Starts],
-                    ZigZag64(static_cast<int64_t>(
-                        static_cast<uint64_t>(start) -
-                        static_cast<uint64_t>(prev_start_))));
+        const int64_t duration = static_cast<int64_t>(
+            static_cast<uint64_t>(end) - static_cast<uint64_t>(start));
+        PutVarint64(
+            &cols_[kV2Starts],
+            ZigZag64(static_cast<int64_t>(static_cast<uint64_t>(start) -
+                                          static_cast<uint64_t>(prev_start_))));
         prev_start_ = start;
         PutVarint64(&cols_[kV2Durations], ZigZag64(duration));
         min_start_ = std::min(min_start_, start);
@@ -402,7 +401,8 @@ absl::Status V2AttributeToOtlp(const V2Page& page, const V2Attribute& a,
   kv->set_key(page.strings[a.key].data(), page.strings[a.key].size());
   switch (a.tag) {
     case kV2String:
-      kv->mutable_value()->set_string_value(page.strings[a.u].data(), page.strings[a.u].size());
+      kv->mutable_value()->set_string_value(page.strings[a.u].data(),
+                                            page.strings[a.u].size());
       break;
     case kV2Bool:
       kv->mutable_value()->set_bool_value(a.u != 0);
@@ -417,8 +417,8 @@ absl::Status V2AttributeToOtlp(const V2Page& page, const V2Attribute& a,
       break;
     }
     case kV2Any:
-      if (!kv->mutable_value()->ParseFromArray(a.any.data(),
-                                               static_cast<int>(a.any.size()))) {
+      if (!kv->mutable_value()->ParseFromArray(
+              a.any.data(), static_cast<int>(a.any.size()))) {
         return absl::DataLossError("attribute AnyValue does not parse");
       }
       break;
@@ -574,8 +574,9 @@ absl::Status V2Page::ForEachTraceOtlp(
           absl::Status s = V2AttributeToOtlp(*this, a, res->add_attributes());
           if (!s.ok()) return s;
         }
-        if (rsr.schema_url != 0) rs->set_schema_url(strings[rsr.schema_url].data(),
-                                          strings[rsr.schema_url].size());
+        if (rsr.schema_url != 0)
+          rs->set_schema_url(strings[rsr.schema_url].data(),
+                             strings[rsr.schema_url].size());
       }
       for (uint32_t s = rsr.scopes_begin; s < rsr.scopes_end; ++s) {
         const ScopeSpansRef& ssr = scope_spans[s];
@@ -589,14 +590,16 @@ absl::Status V2Page::ForEachTraceOtlp(
             return Corrupt("scopes", "entry does not parse");
           }
           scope->set_name(strings[se.name].data(), strings[se.name].size());
-          scope->set_version(strings[se.version].data(), strings[se.version].size());
+          scope->set_version(strings[se.version].data(),
+                             strings[se.version].size());
           for (const V2Attribute& a : se.attributes) {
             absl::Status st =
                 V2AttributeToOtlp(*this, a, scope->add_attributes());
             if (!st.ok()) return st;
           }
-          if (ssr.schema_url != 0) ss->set_schema_url(strings[ssr.schema_url].data(),
-                                            strings[ssr.schema_url].size());
+          if (ssr.schema_url != 0)
+            ss->set_schema_url(strings[ssr.schema_url].data(),
+                               strings[ssr.schema_url].size());
         }
         for (uint32_t k = 0; k < ssr.span_count; ++k, ++pos) {
           uint64_t parent, name, kind, code, message, start, duration, flags;
@@ -608,18 +611,18 @@ absl::Status V2Page::ForEachTraceOtlp(
               !GetVarint64(&kinds, &kind) || !GetVarint64(&codes, &code) ||
               !GetVarint64(&messages, &message) || message >= nstr ||
               !GetVarint64(&starts, &start) ||
-              !GetVarint64(&durations, &duration) ||
-              !GetBytes(&events, &ev) || !GetBytes(&links, &ln) ||
-              !GetVarint64(&misc, &flags) || !GetBytes(&misc, &rest)) {
+              !GetVarint64(&durations, &duration) || !GetBytes(&events, &ev) ||
+              !GetBytes(&links, &ln) || !GetVarint64(&misc, &flags) ||
+              !GetBytes(&misc, &rest)) {
             return Corrupt("spans", "truncated or out of range");
           }
           if (absl::Status st = GetV2Attributes(&attrs, nstr, &decoded);
               !st.ok()) {
             return Corrupt("span attributes", st.message());
           }
-          const int64_t begin = static_cast<int64_t>(
-              static_cast<uint64_t>(prev_start) +
-              static_cast<uint64_t>(UnZigZag64(start)));
+          const int64_t begin =
+              static_cast<int64_t>(static_cast<uint64_t>(prev_start) +
+                                   static_cast<uint64_t>(UnZigZag64(start)));
           prev_start = begin;
           if (!build) continue;
           Span* sp = ss->add_spans();
@@ -627,7 +630,8 @@ absl::Status V2Page::ForEachTraceOtlp(
               !MergeBytes(ev, sp) || !MergeBytes(ln, sp)) {
             return Corrupt("spans", "span remainder does not parse");
           }
-          if (flags & kV2FlagTraceIdIsPages) sp->set_trace_id(tr.id.bytes().data(), TraceId::kSize);
+          if (flags & kV2FlagTraceIdIsPages)
+            sp->set_trace_id(tr.id.bytes().data(), TraceId::kSize);
           if (flags & kV2FlagSpanIdInColumn) {
             sp->set_span_id(span_ids + uint64_t{pos} * 8, 8);
           }
@@ -641,13 +645,15 @@ absl::Status V2Page::ForEachTraceOtlp(
           sp->set_kind(static_cast<Span::SpanKind>(static_cast<int32_t>(kind)));
           if (flags & kFlagHasStatus) {
             auto* st = sp->mutable_status();
-            st->set_code(static_cast<opentelemetry::proto::trace::v1::Status::
-                                         StatusCode>(static_cast<int32_t>(code)));
+            st->set_code(static_cast<
+                         opentelemetry::proto::trace::v1::Status::StatusCode>(
+                static_cast<int32_t>(code)));
             st->set_message(strings[message].data(), strings[message].size());
           }
           sp->set_start_time_unix_nano(static_cast<uint64_t>(begin));
-          sp->set_end_time_unix_nano(static_cast<uint64_t>(begin) +
-                                     static_cast<uint64_t>(UnZigZag64(duration)));
+          sp->set_end_time_unix_nano(
+              static_cast<uint64_t>(begin) +
+              static_cast<uint64_t>(UnZigZag64(duration)));
           for (const V2Attribute& a : decoded) {
             absl::Status st = V2AttributeToOtlp(*this, a, sp->add_attributes());
             if (!st.ok()) return st;

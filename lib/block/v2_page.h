@@ -58,9 +58,7 @@ class V2PageEncoder {
   // The page's dictionary, in index order.
   const std::vector<std::string>& strings() const { return strings_; }
   // Distinct service.name values and span names seen in this page.
-  const absl::flat_hash_set<std::string>& services() const {
-    return services_;
-  }
+  const absl::flat_hash_set<std::string>& services() const { return services_; }
   const absl::flat_hash_set<std::string>& span_names() const {
     return span_names_;
   }
@@ -73,13 +71,14 @@ class V2PageEncoder {
   void Clear();
 
  private:
-  using KeyValues =
-      google::protobuf::RepeatedPtrField<opentelemetry::proto::common::v1::KeyValue>;
+  using KeyValues = google::protobuf::RepeatedPtrField<
+      opentelemetry::proto::common::v1::KeyValue>;
   uint32_t StringIndex(const std::string& s);
   void InternAnyStrings(const opentelemetry::proto::common::v1::AnyValue& v);
   void PutAttributes(const KeyValues& kvs, std::string* out);
   uint32_t ResourceIndex(opentelemetry::proto::resource::v1::Resource* r);
-  uint32_t ScopeIndex(opentelemetry::proto::common::v1::InstrumentationScope* s);
+  uint32_t ScopeIndex(
+      opentelemetry::proto::common::v1::InstrumentationScope* s);
 
   opentelemetry::proto::trace::v1::TracesData data_;  // reused parse target
   std::array<std::string, kV2ColumnCount> cols_;      // all but the tables
@@ -100,7 +99,8 @@ class V2PageEncoder {
 struct V2Attribute {
   uint32_t key = 0;
   uint8_t tag = kV2NoValue;
-  uint64_t u = 0;        // kV2String: string index; kV2Bool/kV2Int(zigzag)/kV2Double bits
+  uint64_t u =
+      0;  // kV2String: string index; kV2Bool/kV2Int(zigzag)/kV2Double bits
   std::string_view any;  // kV2Any: serialized AnyValue
 };
 

@@ -2,6 +2,8 @@
 // the same as when the stored OTLP is converted and evaluated directly (the
 // expectation, computed without any block), and v2 skips blocks and pages
 // whose summaries rule the query out, without decompressing them.
+#include "block/block_scanner.h"
+
 #include <algorithm>
 #include <map>
 #include <memory>
@@ -18,7 +20,6 @@
 #include "block/block_builder.h"
 #include "block/block_meta.h"
 #include "block/block_reader.h"
-#include "block/block_scanner.h"
 #include "gtest/gtest.h"
 #include "model/trace_split.h"
 
@@ -172,7 +173,8 @@ TEST(BlockScannerTest, AbsentValueSkipsTheBlockWithoutDecompressing) {
   std::shared_ptr<Backend> backend = OpenMemoryBackend();
   std::shared_ptr<BlockReader> v2 = Build(backend, traces, 2);
   for (const char* text :
-       {R"({ span.user.id = "u-4242" })", R"({ resource.service.name = "nope" })",
+       {R"({ span.user.id = "u-4242" })",
+        R"({ resource.service.name = "nope" })",
         R"({ name = "no such span" && duration > 1ms })",
         R"({ span.no.such.attribute > 3 })", R"({ duration > 10h })"}) {
     SCOPED_TRACE(text);
@@ -195,11 +197,11 @@ TEST(BlockScannerTest, AbsentValueSkipsTheBlockWithoutDecompressing) {
       R"({ span.user.id = "u-4242" || resource.service.name = "cart" })");
   ASSERT_TRUE(query.ok());
   ScanStats stats;
-  ASSERT_TRUE(BlockTraceScanner::ForBlock(v2)
-                  ->ScanForQuery(
-                      *query, [](const traceql::Trace&) { return true; },
-                      &stats)
-                  .ok());
+  ASSERT_TRUE(
+      BlockTraceScanner::ForBlock(v2)
+          ->ScanForQuery(
+              *query, [](const traceql::Trace&) { return true; }, &stats)
+          .ok());
   EXPECT_EQ(stats.blocks_skipped, 0u);
   EXPECT_GT(stats.traces_inspected, 0u);
 }

@@ -41,8 +41,7 @@ std::map<TraceId, Stored> RealisticTraces(size_t batches, uint64_t seed) {
   std::map<TraceId, Stored> out;
   for (size_t b = 0; b < batches; ++b) {
     auto batch = factory.BuildBatch(500, absl::Now(), nullptr);
-    absl::StatusOr<std::vector<TraceFragment>> fragments =
-        SplitByTrace(batch);
+    absl::StatusOr<std::vector<TraceFragment>> fragments = SplitByTrace(batch);
     EXPECT_TRUE(fragments.ok()) << fragments.status();
     if (!fragments.ok()) break;
     for (TraceFragment& f : *fragments) {
@@ -162,15 +161,15 @@ TracesData EdgeCaseTrace(const TraceId& id) {
         sp->set_span_id(std::string(8, static_cast<char>('a' + n)));
         if (n == 7) sp->set_span_id("short");
         if (n == 8) sp->clear_span_id();
-        if (n > 0) sp->set_parent_span_id(std::string(8, 'a'));  // span 0
+        if (n > 0) sp->set_parent_span_id(std::string(8, 'a'));   // span 0
         if (n == 9) sp->set_parent_span_id(std::string(8, 'Q'));  // unknown
         if (n == 10) sp->set_parent_span_id(std::string(8, 'k' + 1));  // later
         sp->set_name(n % 2 ? "GET /x" : "");
         sp->set_kind(static_cast<Span::SpanKind>(n % 7));
         sp->set_start_time_unix_nano(1'700'000'000'000'000'000ull +
                                      (n % 3) * 1000 - n);
-        sp->set_end_time_unix_nano(n == 4 ? 5 : sp->start_time_unix_nano() +
-                                                    n * 12345);
+        sp->set_end_time_unix_nano(
+            n == 4 ? 5 : sp->start_time_unix_nano() + n * 12345);
         if (n % 3 == 0) {
           sp->mutable_status()->set_code(
               static_cast<opentelemetry::proto::trace::v1::Status::StatusCode>(
