@@ -201,8 +201,12 @@ class TraceFiller {
   // Calls fn for each trace of `page` (tables parsed, the columns of `mask`
   // loaded). Sets *stopped when fn returns false.
   absl::Status Fill(const V2Page& page, uint32_t mask,
+                    const traceql::Query& query,
                     absl::FunctionRef<bool(const Trace&)> fn, bool* stopped,
                     ScanStats* stats) {
+    // Traces none of whose spans can satisfy the query's span-attribute
+    // conditions are parsed past without building them.
+    if (absl::Status s = PrefilterTraces(page, mask, query); !s.ok()) return s;
     const bool attrs = mask & Bit(kV2SpanAttributes);
     const bool messages = mask & Bit(kV2StatusMessages);
     const bool events = mask & Bit(kV2Events);
@@ -226,7 +230,32 @@ class TraceFiller {
       return absl::DataLossError(
           absl::StrCat("v2 page: ", std::string(what), " column is corrupt"));
     };
-    for (const V2Page::TraceRef& tr : page.traces) {
+    for (size_t t = 0; t < page.traces.size(); ++t) {
+      const V2Page::TraceRef& tr = page.traces[t];
+      if (!trace_pass_.empty() && !trace_pass_[t]) {
+        for (uint32_t k = tr.span_begin; k < tr.span_end; ++k) {
+          uint64_t parent, v, len, start_delta;
+          std::string_view raw_parent, b;
+          if (!GetV2Parent(&parents, tr.span_end - tr.span_begin, &parent,
+                           &raw_parent) ||
+              !GetVarint64(&names, &v) || !GetVarint64(&kinds, &v) ||
+              !GetVarint64(&codes, &v) || !GetVarint64(&starts, &start_delta) ||
+              !GetVarint64(&durations, &v) || !GetVarint64(&misc, &len) ||
+              !GetLengthPrefixed(&misc, &b) ||
+              (messages && !GetVarint64(&msgs, &v)) ||
+              (events && !GetLengthPrefixed(&evs, &b)) ||
+              (links && !GetLengthPrefixed(&lns, &b)) ||
+              (attrs && !GetV2Attributes(&span_attrs, nstr, &decoded_).ok())) {
+            return bad("span");
+          }
+          prev_start = static_cast<int64_t>(
+              static_cast<uint64_t>(prev_start) +
+              static_cast<uint64_t>(UnZigZag64(start_delta)));
+        }
+        if (stats != nullptr)
+          stats->spans_inspected += tr.span_end - tr.span_begin;
+        continue;
+      }
       trace_.Clear();
       trace_.trace_id = tr.id;
       bool valid = true;  // as TraceFromOtlp: 8-byte span IDs and parents
@@ -362,6 +391,110 @@ class TraceFiller {
   }
 
  private:
+  // Sets trace_pass_ (empty: every trace passes). Only for queries whose
+  // conditions must all hold on one span: `span.x OP int` (= < <= > >=),
+  // `span.x = "string"` and `span.x` presence; a span passes if no such
+  // condition is certainly false for it (other conditions, other value
+  // types: assumed true).
+  absl::Status PrefilterTraces(const V2Page& page, uint32_t mask,
+                               const traceql::Query& query) {
+    trace_pass_.clear();
+    if (!query.all_conditions_required() || !(mask & Bit(kV2SpanAttributes))) {
+      return absl::OkStatus();
+    }
+    struct Check {
+      uint32_t key;  // page string index; UINT32_MAX: not in the page
+      CompareOp op;
+      bool is_string;
+      int64_t i;
+      uint32_t str;  // page string index of a string literal or UINT32_MAX
+    };
+    auto index_of = [&](std::string_view s) {
+      for (size_t i = 0; i < page.strings.size(); ++i) {
+        if (page.strings[i] == s) return static_cast<uint32_t>(i);
+      }
+      return UINT32_MAX;
+    };
+    std::vector<Check> checks;
+    for (const Condition& c : query.conditions()) {
+      if (c.is_intrinsic || c.attribute.scope != Scope::kSpan) continue;
+      Check k{index_of(c.attribute.name), c.op, false, 0, UINT32_MAX};
+      switch (c.op) {
+        case CompareOp::kPresent:
+          break;
+        case CompareOp::kEq:
+          if (c.literal.type == ValueType::kString) {
+            k.is_string = true;
+            k.str = index_of(c.literal.s);
+            break;
+          }
+          [[fallthrough]];
+        case CompareOp::kLt:
+        case CompareOp::kLe:
+        case CompareOp::kGt:
+        case CompareOp::kGe:
+          if (c.literal.type != ValueType::kInt) continue;
+          k.i = c.literal.i;
+          break;
+        default:
+          continue;
+      }
+      checks.push_back(k);
+    }
+    if (checks.empty()) return absl::OkStatus();
+    std::string_view attrs = page.raw[kV2SpanAttributes];
+    trace_pass_.assign(page.traces.size(), 0);
+    size_t t = 0;
+    for (uint32_t span = 0; span < page.span_count; ++span) {
+      while (t < page.traces.size() && span >= page.traces[t].span_end) ++t;
+      if (!GetV2Attributes(&attrs, page.strings.size(), &decoded_).ok() ||
+          t >= page.traces.size()) {
+        return absl::DataLossError("v2 page: span attributes are corrupt");
+      }
+      if (trace_pass_[t]) continue;
+      bool pass = true;
+      for (const Check& k : checks) {
+        bool holds = false;
+        for (const V2Attribute& a : decoded_) {
+          if (a.key != k.key) continue;
+          if (k.op == CompareOp::kPresent) {
+            holds = true;
+          } else if (k.is_string) {
+            holds = a.tag != kV2String || a.u == k.str;
+          } else if (a.tag != kV2Int) {
+            holds = true;  // another type: let the engine decide
+          } else {
+            const int64_t v = UnZigZag64(a.u);
+            switch (k.op) {
+              case CompareOp::kEq:
+                holds = v == k.i;
+                break;
+              case CompareOp::kLt:
+                holds = v < k.i;
+                break;
+              case CompareOp::kLe:
+                holds = v <= k.i;
+                break;
+              case CompareOp::kGt:
+                holds = v > k.i;
+                break;
+              default:
+                holds = v >= k.i;
+                break;
+            }
+          }
+          if (holds) break;
+        }
+        if (!holds) {
+          pass = false;
+          break;
+        }
+      }
+      if (pass) trace_pass_[t] = 1;
+    }
+    return absl::OkStatus();
+  }
+
   static bool GetLengthPrefixed(std::string_view* in, std::string_view* out) {
     uint64_t n;
     if (!GetVarint64(in, &n) || n > in->size()) return false;
@@ -404,6 +537,7 @@ class TraceFiller {
   }
 
   Trace trace_;
+  std::vector<uint8_t> trace_pass_;  // per trace of the page; empty: all
   std::vector<V2Attribute> decoded_;
   std::vector<StoredValue> elements_;
   AnyValue any_;
@@ -534,7 +668,7 @@ class V2Scanner : public BlockTraceScanner {
       }
       if (absl::Status s = ReadPage(n, mask, &page, stats); !s.ok()) return s;
       bool stopped = false;
-      absl::Status s = filler.Fill(page, mask, fn, &stopped, stats);
+      absl::Status s = filler.Fill(page, mask, query, fn, &stopped, stats);
       if (!s.ok()) return Damaged(n, s);
       if (stopped) break;
     }

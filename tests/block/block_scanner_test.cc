@@ -103,6 +103,10 @@ const char* const kQueries[] = {
     R"({ instrumentation:name =~ ".*http.*" })",
     R"({ span.net.peer.port = 6379 || span.db.name = "users" })",
     R"({ duration > 1h })",
+    R"({ span.http.status_code = 999 })",
+    R"({ span.http.method = "GET" && span.http.status_code < 300 })",
+    R"({ span.http.status_code > 200 && span.http.status_code <= 404 })",
+    R"({ span.db.system = "redis" && span.db.statement != nil })",
     R"({ } | select(span.http.url))",
 };
 
