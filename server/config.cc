@@ -1054,8 +1054,13 @@ const KeySpec kSchema[] = {
      ANDANTE_SET(c.cfg->local_path = v.text)},
     {"storage.trace.wal.path", K::kString, kSet,
      ANDANTE_SET(c.cfg->store.wal.path = v.text)},
-    {"storage.trace.{wal,block}.version", K::kString, kSet,
+    {"storage.trace.wal.version", K::kString, kSet,
      ANDANTE_CHECK_SET(CheckBlockVersion(v.text), (void)0)},
+    // Tempo's columnar vParquet* -> Andante's columnar block format 2;
+    // Tempo's row format "v2" -> Andante's row format 1.
+    {"storage.trace.block.version", K::kString, kSet,
+     ANDANTE_CHECK_SET(CheckBlockVersion(v.text),
+                       c.cfg->store.block.version = v.text == "v2" ? 1 : 2)},
     {"storage.trace.block.bloom_filter_false_positive", K::kFloat, kSet,
      ANDANTE_CHECK_SET((v.f > 0 && v.f < 1)
                            ? absl::OkStatus()

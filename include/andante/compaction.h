@@ -82,7 +82,8 @@ struct CompactionOptions {
   // the longest flush or compaction.
   absl::Duration incomplete_block_timeout = absl::Hours(1);
   // Format options of the output blocks.
-  BlockOptions block;
+  // New blocks are columnar (format 2) unless configured otherwise.
+  BlockOptions block{.version = 2};
   // This instance's ID and every instance compacting the same bucket
   // (including this one). Empty ring: this instance owns all work.
   std::string instance_id = "andante";

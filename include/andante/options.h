@@ -65,6 +65,13 @@ struct BlockOptions {
   // B/span; 2 -> 47.5 B/span for about three quarters of level 3's build CPU;
   // 3 -> 47.3 B/span; 6 -> 43.8 B/span for three times the CPU.
   int zstd_level = 2;
+  // On-disk format of new blocks (`version`; Tempo's key is
+  // `storage.trace.block.version`): 2, the columnar format that search
+  // scans column by column, or 1, the row format of earlier releases. Blocks
+  // of either version stay readable. StoreOptions and CompactionOptions
+  // default to 2; a bare BlockOptions (block-level tools and tests of the
+  // v1 format) to 1.
+  uint32_t version = 1;
 };
 
 // `ingester`.
@@ -95,7 +102,8 @@ struct IngesterOptions {
 // Everything Store::Open needs.
 struct StoreOptions {
   WalOptions wal;
-  BlockOptions block;
+  // New blocks are columnar (format 2) unless configured otherwise.
+  BlockOptions block{.version = 2};
   IngesterOptions ingester;
   // Where complete blocks live. Required.
   std::shared_ptr<Backend> backend;

@@ -55,6 +55,13 @@ BlockBuilder::BlockBuilder(const BlockOptions& options, Backend& backend,
   } else {
     ZSTD_CCtx_setParameter(zstd_->cctx, ZSTD_c_compressionLevel,
                            options_.zstd_level);
+    if (options_.version == kBlockFormatVersionV2) {
+      v2_ = std::make_unique<V2BlockWriter>(options_, backend_, tenant_,
+                                            block_id_);
+    } else if (options_.version != kBlockFormatVersion) {
+      options_status_ = absl::InvalidArgumentError(
+          absl::StrCat("block version must be 1 or 2, got ", options_.version));
+    }
   }
   ids_.reserve(std::min<uint64_t>(estimated_traces, 1u << 24));
 }
@@ -78,6 +85,14 @@ absl::Status BlockBuilder::Add(const TraceId& id, std::string_view data,
     return absl::InvalidArgumentError(
         absl::StrCat("trace ", id.ToHex(), " is ", data.size(),
                      " bytes, more than a block page can hold"));
+  }
+  if (v2_ != nullptr) {
+    if (absl::Status s = v2_->Add(id, data); !s.ok()) return s;
+    ids_.push_back(id);
+    start_unix_nano_ = std::min(start_unix_nano_, start_unix_nano);
+    end_unix_nano_ = std::max(end_unix_nano_, end_unix_nano);
+    total_spans_ += span_count;
+    return absl::OkStatus();
   }
   if (!page_.empty() && page_.size() + entry_bytes > kMaxPageRawBytes) {
     if (absl::Status s = CutPage(); !s.ok()) return s;
@@ -156,6 +171,7 @@ uint64_t BlockBuilder::EstimatedSize() const {
     bloom = uint64_t{shape.shard_count} *
             (kBloomHeaderSize + shape.bits_per_shard / 8 + kBloomTrailerSize);
   }
+  if (v2_ != nullptr) return v2_->EstimatedSize() + bloom;
   return data_bytes_ + open_page + index + bloom;
 }
 
@@ -169,7 +185,7 @@ absl::StatusOr<BlockMeta> BlockBuilder::Finish() {
         "BlockBuilder::Finish on a block without traces");
   }
   finished_ = true;
-  if (!page_.empty()) {
+  if (v2_ == nullptr && !page_.empty()) {
     if (absl::Status s = CutPage(); !s.ok()) return s;
   }
 
@@ -187,8 +203,11 @@ absl::StatusOr<BlockMeta> BlockBuilder::Finish() {
   meta.created_unix_seconds = absl::ToUnixSeconds(absl::Now());
   meta.compaction_level = compaction_level_;
 
-  std::string index = PageIndex(std::move(pages_)).Encode();
-  meta.index_bytes = index.size();
+  std::string index;
+  if (v2_ == nullptr) {
+    index = PageIndex(std::move(pages_)).Encode();
+    meta.index_bytes = index.size();
+  }
 
   // Sized from the real trace count, not the estimate, so the configured
   // false-positive rate holds however far off the estimate was.
@@ -200,12 +219,19 @@ absl::StatusOr<BlockMeta> BlockBuilder::Finish() {
   auto key = [&](std::string_view object) {
     return BlockKey(tenant_, block_id_, object);
   };
-  if (absl::Status s = data_writer_->Close(); !s.ok()) return s;
-  CrashPoint("block.after_data");
-  data_writer_.reset();
-  std::string().swap(compressed_);
-  if (absl::Status s = backend_.Write(key(kIndexObjectName), index); !s.ok()) {
-    return s;
+  if (v2_ != nullptr) {
+    // Data, then index, as v1 does.
+    if (absl::Status s = v2_->Finish(&meta); !s.ok()) return s;
+    v2_.reset();
+  } else {
+    if (absl::Status s = data_writer_->Close(); !s.ok()) return s;
+    CrashPoint("block.after_data");
+    data_writer_.reset();
+    std::string().swap(compressed_);
+    if (absl::Status s = backend_.Write(key(kIndexObjectName), index);
+        !s.ok()) {
+      return s;
+    }
   }
   CrashPoint("block.after_index");
   for (uint32_t i = 0; i < bloom.shard_count(); ++i) {

@@ -27,6 +27,7 @@
 #include "andante/options.h"
 #include "block/block_meta.h"
 #include "block/page_index.h"
+#include "block/v2_block_writer.h"
 
 namespace andante::internal {
 
@@ -80,6 +81,8 @@ class BlockBuilder {
   std::unique_ptr<ZstdContext> zstd_;
 
   Backend& backend_;
+  // Set when options.version is 2: writes the data and index objects.
+  std::unique_ptr<V2BlockWriter> v2_;
   // The data object, opened at the first page cut. Pages are streamed so
   // that a block never sits in memory whole.
   std::unique_ptr<ObjectWriter> data_writer_;

@@ -1,4 +1,4 @@
-// Block format v1: the constants that reach disk and the fixed-width and
+// Block formats v1 and v2: the constants that reach disk and the fixed-width and
 // varint encodings the block objects use. docs/block-format.md is the
 // specification; this header is its executable half.
 //
@@ -95,6 +95,82 @@ inline constexpr uint32_t kMaxBloomShards = 1000;
 // corrupt index cannot make it allocate without bound.
 inline constexpr uint32_t kMaxPageRawBytes = 1u << 30;
 
+// ---- block format v2: columnar pages (PERSISTENT) ------------------------
+//
+// docs/block-format.md "Version 2" is the specification. Objects: meta.json
+// (format "andante-v2", formatVersion 2), data, index (kV2IndexMagic) and the
+// same trace-ID bloom shards as v1.
+//
+// page    := chunk{kV2ColumnCount}            (column order = column ids)
+// chunk   := zstd_frame(column bytes) masked_crc32c(zstd_frame):fixed32
+// The index holds, per page, each chunk's stored length, raw length and CRC,
+// so a scan reads and decompresses only the columns it needs and a lookup
+// reads the whole page with one ranged read.
+inline constexpr std::string_view kBlockFormatNameV2 = "andante-v2";
+inline constexpr uint32_t kBlockFormatVersionV2 = 2;
+inline constexpr uint32_t kV2IndexMagic = 0x32584e41;  // "ANX2" little-endian
+
+// Column ids: a column's position in a page and in the index's directory.
+enum V2Column : uint32_t {
+  kV2Traces = 0,          // per trace: id, ResourceSpans/ScopeSpans structure
+  kV2Strings = 1,         // the page's string dictionary
+  kV2Resources = 2,       // distinct resources of the page
+  kV2Scopes = 3,          // distinct instrumentation scopes of the page
+  kV2SpanIds = 4,         // 8 bytes per span
+  kV2Parents = 5,         // per span: 0 none, 1 + 8 raw bytes, k+2 k-th span
+  kV2Names = 6,           // varint string index per span
+  kV2Kinds = 7,           // varint per span
+  kV2StatusCodes = 8,     // varint per span
+  kV2StatusMessages = 9,  // varint string index per span
+  kV2Starts = 10,         // zigzag varint delta from the previous span's start
+  kV2Durations = 11,      // zigzag varint end - start
+  kV2SpanAttributes = 12, // per span: count, attribute*
+  kV2Events = 13,         // per span: length-prefixed Span{events, dropped}
+  kV2Links = 14,          // per span: length-prefixed Span{links, dropped}
+  kV2Misc = 15,           // per span: flags, length-prefixed Span{the rest}
+  kV2ColumnCount = 16,
+};
+
+// Attribute value tags (one byte before each value).
+enum V2ValueTag : uint8_t {
+  kV2String = 0,  // varint string index
+  kV2Bool = 1,    // one byte 0/1
+  kV2Int = 2,     // zigzag varint
+  kV2Double = 3,  // fixed64 bit pattern
+  kV2Any = 4,     // varint length + serialized AnyValue (arrays, kvlists...)
+  kV2NoValue = 5, // KeyValue without a value
+};
+
+// kV2Misc flags.
+inline constexpr uint64_t kV2FlagTraceIdIsPages = 1;  // span.trace_id = trace's
+inline constexpr uint64_t kV2FlagSpanIdInColumn = 2;  // span_id from kV2SpanIds
+
+// String hashing for the block's and pages' value blooms: a string s maps to
+// the 16-byte key (Mix64(Fnv1a64(s) ^ kV2StringSeedHi),
+// Mix64(Fnv1a64(s) ^ kV2StringSeedLo)) fed to the v1 bloom filter code.
+inline constexpr uint64_t kV2StringSeedHi = 0x243f6a8885a308d3ull;
+inline constexpr uint64_t kV2StringSeedLo = 0x13198a2e03707344ull;
+inline constexpr uint64_t Fnv1a64(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (char c : s) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+// ---- v2 limits (not persistent) --------------------------------------------
+// v2 columns are about 4x denser than v1's protobuf entries, so a v2 page is
+// cut at page_size_bytes / kV2PageSizeDivisor raw bytes: about as many spans
+// per page as v1, so a lookup decodes about as much.
+inline constexpr uint64_t kV2PageSizeDivisor = 4;
+// A reader refuses counts beyond these before allocating for them.
+inline constexpr uint64_t kV2MaxPageSpans = 1u << 24;
+inline constexpr uint64_t kV2MaxPageStrings = 1u << 24;
+// Block-level lists of distinct service and span names stop growing here
+// (the index then marks them incomplete).
+inline constexpr uint32_t kV2MaxNamesListed = 10000;
+
 // ---- encodings ------------------------------------------------------------
 // Fixed-width integers are little-endian; varints are LEB128 (protobuf's).
 
@@ -145,6 +221,13 @@ inline bool GetVarint64(std::string_view* in, uint64_t* v) {
     }
   }
   return false;
+}
+
+inline uint64_t ZigZag64(int64_t v) {
+  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
+}
+inline int64_t UnZigZag64(uint64_t v) {
+  return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1));
 }
 
 }  // namespace andante::internal

@@ -79,25 +79,28 @@ absl::StatusOr<BlockMeta> ParseMeta(std::string_view text) {
 
   absl::StatusOr<std::string> format = GetString(j, "format");
   if (!format.ok()) return format.status();
-  if (*format != kBlockFormatName) {
+  if (*format != kBlockFormatName && *format != kBlockFormatNameV2) {
     return absl::UnimplementedError(absl::StrCat(
         "block format \"", *format, "\" is not supported (this build reads \"",
-        ToAbsl(kBlockFormatName), "\")"));
+        ToAbsl(kBlockFormatName), "\" and \"", ToAbsl(kBlockFormatNameV2),
+        "\")"));
   }
+  const uint32_t expected = *format == kBlockFormatName ? kBlockFormatVersion
+                                                        : kBlockFormatVersionV2;
   auto version = j.find("formatVersion");
   if (version == j.end() || !version->is_number_integer()) {
     return Malformed("\"formatVersion\" missing or not an integer");
   }
   if (!version->is_number_unsigned() ||
-      version->get<uint64_t>() != kBlockFormatVersion) {
+      version->get<uint64_t>() != expected) {
     return absl::UnimplementedError(
         absl::StrCat("block formatVersion ", version->dump(),
                      " is not supported (this build reads version ",
-                     kBlockFormatVersion, ")"));
+                     expected, " of format \"", *format, "\")"));
   }
 
   BlockMeta meta;
-  meta.format_version = kBlockFormatVersion;
+  meta.format_version = expected;
 #define ANDANTE_ASSIGN(lhs, expr)           \
   do {                                      \
     auto value = (expr);                    \
@@ -162,7 +165,9 @@ std::string BlockMeta::ToJson() const {
   // file easier to read; dump() only throws on invalid UTF-8, which the
   // validated tenant and UUID cannot contain (the handler replaces anyway).
   nlohmann::ordered_json j;
-  j["format"] = std::string(kBlockFormatName);
+  j["format"] = std::string(format_version == kBlockFormatVersionV2
+                                ? kBlockFormatNameV2
+                                : kBlockFormatName);
   j["formatVersion"] = format_version;
   j["blockID"] = block_id;
   j["tenantID"] = tenant;

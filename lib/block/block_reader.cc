@@ -14,6 +14,17 @@
 #include "util/strings.h"
 
 namespace andante::internal {
+
+// One decompression context per thread, reused across lookups (shared with
+// block_reader_v2.cc).
+struct DCtxDeleter {
+  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
+};
+ZSTD_DCtx* ThreadDCtx() {
+  thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx(ZSTD_createDCtx());
+  return dctx.get();
+}
+
 namespace {
 
 // ForEach reads up to this many bytes of consecutive pages per ranged read:
@@ -25,15 +36,6 @@ struct Entry {
   std::string_view data;
 };
 
-// One decompression context per thread, reused across lookups.
-struct DCtxDeleter {
-  void operator()(ZSTD_DCtx* d) const { ZSTD_freeDCtx(d); }
-};
-ZSTD_DCtx* ThreadDCtx() {
-  thread_local std::unique_ptr<ZSTD_DCtx, DCtxDeleter> dctx(ZSTD_createDCtx());
-  return dctx.get();
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<BlockReader>> BlockReader::Open(
@@ -42,10 +44,12 @@ absl::StatusOr<std::unique_ptr<BlockReader>> BlockReader::Open(
   if (backend == nullptr) {
     return absl::InvalidArgumentError("BlockReader::Open: null backend");
   }
-  if (meta.format_version != kBlockFormatVersion) {
+  if (meta.format_version != kBlockFormatVersion &&
+      meta.format_version != kBlockFormatVersionV2) {
     return absl::InvalidArgumentError(absl::StrCat(
         "block ", meta.block_id, " has formatVersion ", meta.format_version,
-        "; this build reads ", kBlockFormatVersion));
+        "; this build reads ", kBlockFormatVersion, " and ",
+        kBlockFormatVersionV2));
   }
   if (meta.total_pages == 0 || meta.bloom_shards == 0 ||
       meta.total_objects == 0 || meta.total_pages > meta.total_objects ||
@@ -295,6 +299,9 @@ absl::StatusOr<std::optional<std::string>> BlockReader::Find(
   if (!bloom.ok()) return bloom.status();
   // nullptr: the shard is damaged, so the index decides.
   if (*bloom != nullptr && !(*bloom)->MayContain(id)) return std::nullopt;
+  if (meta_.format_version == kBlockFormatVersionV2) {
+    return FindV2(id, inspected_bytes);
+  }
 
   absl::StatusOr<std::shared_ptr<const PageIndex>> index =
       Index(inspected_bytes);
@@ -333,6 +340,7 @@ absl::StatusOr<std::optional<std::string>> BlockReader::Find(
 
 absl::Status BlockReader::ForEach(
     absl::FunctionRef<absl::Status(const TraceId&, std::string_view data)> fn) {
+  if (meta_.format_version == kBlockFormatVersionV2) return ForEachV2(fn);
   absl::StatusOr<std::shared_ptr<const PageIndex>> index = Index(nullptr);
   if (!index.ok()) return index.status();
   const std::vector<PageEntry>& pages = (*index)->pages();

@@ -1,4 +1,5 @@
-// Reads one complete block: trace-by-ID lookups and a full scan.
+// Reads one complete block, of format v1 or v2: trace-by-ID lookups, a full
+// scan, and (v2) the column reads of the query scanner (block_scanner.h).
 //
 // Call order:  Open (Find | ForEach | meta)*     — from any number of threads
 //
@@ -43,13 +44,15 @@
 #include "block/block_meta.h"
 #include "block/bloom_filter.h"
 #include "block/page_index.h"
+#include "block/v2_index.h"
+#include "block/v2_page.h"
 
 namespace andante::internal {
 
 class BlockReader {
  public:
   // Reads nothing; the first Find loads what it needs. INVALID_ARGUMENT if
-  // `meta` is not a readable v1 block's (wrong version, no pages or shards).
+  // `meta` is not a readable v1 or v2 block's (wrong version, no pages or shards).
   // `damaged_counter`, if non-null, is incremented once when the block is
   // first found damaged; it must outlive the reader.
   static absl::StatusOr<std::unique_ptr<BlockReader>> Open(
@@ -71,6 +74,19 @@ class BlockReader {
 
   // OK, or the DATA_LOSS that made the whole block unreadable. Thread-safe.
   absl::Status damage() const;
+
+  // ---- v2 blocks only (FAILED_PRECONDITION for v1) ----
+  //
+  // The block's v2 index, loaded once (bytes read added to *inspected_bytes).
+  absl::StatusOr<std::shared_ptr<const V2Index>> LoadV2Index(
+      uint64_t* inspected_bytes);
+  // Reads the chunks of page `n` whose bit is set in `columns` (bit c for
+  // column c) with one ranged read spanning them, verifies and decompresses
+  // each into page->raw[c] (others cleared). Adds the bytes read to
+  // *inspected_bytes and the chunks decompressed to *chunks if non-null.
+  // DATA_LOSS on damage, as Find.
+  absl::Status ReadV2Columns(size_t n, uint32_t columns, V2Page* page,
+                             uint64_t* inspected_bytes, uint64_t* chunks);
 
   // Calls fn(id, data) for every trace in ID order, stopping at the first
   // error fn returns (which ForEach returns). `data` is valid only during the
@@ -103,6 +119,15 @@ class BlockReader {
   absl::StatusOr<std::string> DecodePage(size_t n, const PageEntry& entry,
                                          std::string_view stored) const;
 
+  absl::StatusOr<std::optional<std::string>> FindV2(const TraceId& id,
+                                                    uint64_t* inspected_bytes);
+  absl::Status ForEachV2(
+      absl::FunctionRef<absl::Status(const TraceId&, std::string_view data)>
+          fn);
+  // Verifies and decompresses chunk `c` of page `n` from its stored bytes.
+  absl::Status DecodeV2Chunk(size_t n, uint32_t c, const V2Chunk& chunk,
+                             std::string_view stored, std::string* out) const;
+
   const std::shared_ptr<Backend> backend_;
   const BlockMeta meta_;
   std::atomic<uint64_t>* const damaged_counter_;
@@ -112,6 +137,7 @@ class BlockReader {
   // to finish wins.
   mutable absl::Mutex mu_;
   std::shared_ptr<const PageIndex> index_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<const V2Index> v2_index_ ABSL_GUARDED_BY(mu_);
   std::vector<std::shared_ptr<const BloomFilter>> bloom_ ABSL_GUARDED_BY(mu_);
   // Shards found damaged: lookups skip them and ask the index.
   std::vector<bool> bloom_damaged_ ABSL_GUARDED_BY(mu_);

@@ -139,7 +139,8 @@ absl::StatusOr<std::unique_ptr<TraceStream>> OpenTraceStream(
     std::shared_ptr<Backend> backend, const BlockMeta& meta,
     uint64_t read_buffer_bytes) {
   switch (meta.format_version) {
-    case kBlockFormatVersion: {
+    case kBlockFormatVersion:
+    case kBlockFormatVersionV2: {  // BlockReader reads both
       absl::StatusOr<std::unique_ptr<BlockReader>> reader =
           BlockReader::Open(std::move(backend), meta);
       if (!reader.ok()) return reader.status();

@@ -13,6 +13,7 @@
 #include "block/block_builder.h"
 #include "block/block_format.h"
 #include "block/block_list.h"
+#include "block/v2_recover.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
 #include "util/crc32c.h"
 #include "util/log.h"
@@ -44,6 +45,15 @@ absl::StatusOr<BlockMeta> RecoverBlock(const std::shared_ptr<Backend>& backend,
   opentelemetry::proto::trace::v1::TracesData trace;
   std::string raw;
   std::string_view rest = *data;
+  if (IsV2Data(rest)) {  // columnar: rebuilt trace by trace, then done
+    absl::Status s = ForEachV2DataTrace(
+        rest, [&](const TraceId& id, std::string_view one, uint64_t start,
+                  uint64_t end, uint32_t spans) {
+          return builder.Add(id, one, start, end, spans);
+        });
+    if (!s.ok()) return s;
+    rest = std::string_view();
+  }
   uint64_t offset = 0;
   bool first = true;
   TraceId last;

@@ -1,0 +1,260 @@
+// BlockReader's v2 (columnar) half: the index, column reads, lookups and the
+// full scan. See block_reader.h for the damage rules, which are v1's.
+#include <zstd.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "block/block_format.h"
+#include "block/block_reader.h"
+#include "util/crc32c.h"
+#include "util/strings.h"
+
+namespace andante::internal {
+
+ZSTD_DCtx* ThreadDCtx();  // block_reader.cc
+
+namespace {
+
+constexpr uint64_t kV2ScanReadBytes = 8 << 20;
+constexpr uint32_t kAllColumns = (1u << kV2ColumnCount) - 1;
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const V2Index>> BlockReader::LoadV2Index(
+    uint64_t* inspected_bytes) {
+  if (meta_.format_version != kBlockFormatVersionV2) {
+    return absl::FailedPreconditionError("not a v2 block");
+  }
+  {
+    absl::MutexLock lock(&mu_);
+    if (!damage_.ok()) return damage_;
+    if (v2_index_ != nullptr) return v2_index_;
+  }
+  auto damaged = [&](const absl::Status& cause) {
+    return Damaged(kIndexObjectName, cause, /*whole_block=*/true);
+  };
+  absl::StatusOr<std::string> bytes =
+      backend_->Read(BlockKey(meta_.tenant, meta_.block_id, kIndexObjectName));
+  if (!bytes.ok()) {
+    if (!IsDamage(bytes.status())) return bytes.status();
+    return damaged(bytes.status());
+  }
+  if (inspected_bytes != nullptr) *inspected_bytes += bytes->size();
+  if (meta_.index_bytes != 0 && bytes->size() != meta_.index_bytes) {
+    return damaged(absl::DataLossError(
+        absl::StrCat("index object is ", bytes->size(),
+                     " bytes; meta.json says ", meta_.index_bytes)));
+  }
+  absl::StatusOr<V2Index> index = V2Index::Decode(*bytes);
+  if (!index.ok()) return damaged(index.status());
+  if (index->pages.size() != meta_.total_pages ||
+      index->data_bytes() != meta_.data_bytes) {
+    return damaged(absl::DataLossError(absl::StrCat(
+        "index of ", index->pages.size(), " pages covering ",
+        index->data_bytes(), " bytes disagrees with meta.json (",
+        meta_.total_pages, " pages, ", meta_.data_bytes, " bytes)")));
+  }
+  auto loaded = std::make_shared<const V2Index>(*std::move(index));
+  absl::MutexLock lock(&mu_);
+  if (v2_index_ == nullptr) v2_index_ = std::move(loaded);
+  return v2_index_;
+}
+
+absl::Status BlockReader::DecodeV2Chunk(size_t n, uint32_t c,
+                                        const V2Chunk& chunk,
+                                        std::string_view stored,
+                                        std::string* out) const {
+  auto corrupt = [&](std::string_view what) {
+    return absl::DataLossError(absl::StrCat("block ", meta_.tenant, "/",
+                                            meta_.block_id, " page ", n,
+                                            " column ", c, ": ", ToAbsl(what)));
+  };
+  if (stored.size() != chunk.length || stored.size() < kPageTrailerSize) {
+    return corrupt("short read");
+  }
+  std::string_view frame = stored.substr(0, stored.size() - kPageTrailerSize);
+  uint32_t trailer = DecodeFixed32(stored.data() + frame.size());
+  if (trailer != chunk.crc || Crc32c(frame) != UnmaskCrc(trailer)) {
+    return corrupt("checksum mismatch");
+  }
+  unsigned long long content =
+      ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (content == ZSTD_CONTENTSIZE_ERROR) return corrupt("not a zstd frame");
+  if (content != ZSTD_CONTENTSIZE_UNKNOWN && content != chunk.raw_length) {
+    return corrupt(absl::StrCat("index claims ", chunk.raw_length,
+                                " uncompressed bytes; the chunk holds ",
+                                content));
+  }
+  ZSTD_DCtx* dctx = ThreadDCtx();
+  if (dctx == nullptr) {
+    return absl::ResourceExhaustedError("ZSTD_createDCtx failed");
+  }
+  out->resize(chunk.raw_length);
+  size_t got = ZSTD_decompressDCtx(dctx, out->data(), out->size(), frame.data(),
+                                   frame.size());
+  if (ZSTD_isError(got)) {
+    return corrupt(absl::StrCat("zstd: ", ZSTD_getErrorName(got)));
+  }
+  if (got != out->size()) return corrupt("decompressed size mismatch");
+  return absl::OkStatus();
+}
+
+absl::Status BlockReader::ReadV2Columns(size_t n, uint32_t columns,
+                                        V2Page* page, uint64_t* inspected_bytes,
+                                        uint64_t* chunks) {
+  absl::StatusOr<std::shared_ptr<const V2Index>> index =
+      LoadV2Index(inspected_bytes);
+  if (!index.ok()) return index.status();
+  if (n >= (*index)->pages.size()) {
+    return absl::OutOfRangeError(absl::StrCat("no page ", n));
+  }
+  const V2PageEntry& entry = (*index)->pages[n];
+  const std::string key =
+      BlockKey(meta_.tenant, meta_.block_id, kDataObjectName);
+  for (std::string& r : page->raw) r.clear();
+  // One ranged read per run of consecutive wanted columns.
+  uint32_t c = 0;
+  uint64_t offset = 0;  // of chunk c within the page
+  while (c < kV2ColumnCount) {
+    if (!(columns & (1u << c))) {
+      offset += entry.chunks[c++].length;
+      continue;
+    }
+    uint32_t end = c;
+    uint64_t length = 0;
+    while (end < kV2ColumnCount && (columns & (1u << end))) {
+      length += entry.chunks[end++].length;
+    }
+    absl::StatusOr<std::string> stored =
+        backend_->ReadRange(key, entry.offset + offset, length);
+    if (!stored.ok()) {
+      if (!IsDamage(stored.status())) return stored.status();
+      return Damaged(kDataObjectName, stored.status(), /*whole_block=*/true);
+    }
+    if (inspected_bytes != nullptr) *inspected_bytes += stored->size();
+    if (stored->size() != length) {
+      return Damaged(kDataObjectName, absl::DataLossError("short read"), true);
+    }
+    uint64_t at = 0;
+    for (; c < end; ++c) {
+      const V2Chunk& chunk = entry.chunks[c];
+      absl::Status s = DecodeV2Chunk(
+          n, c, chunk, std::string_view(*stored).substr(at, chunk.length),
+          &page->raw[c]);
+      if (!s.ok()) {
+        return Damaged(absl::StrCat("data page ", n), s, /*whole_block=*/false);
+      }
+      if (chunks != nullptr) ++*chunks;
+      at += chunk.length;
+      offset += chunk.length;
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> BlockReader::FindV2(
+    const TraceId& id, uint64_t* inspected_bytes) {
+  absl::StatusOr<std::shared_ptr<const V2Index>> index =
+      LoadV2Index(inspected_bytes);
+  if (!index.ok()) return index.status();
+  std::optional<size_t> n = (*index)->FindPage(id);
+  if (!n.has_value()) return std::nullopt;
+  // Every column, so ReadV2Columns makes exactly one ranged read.
+  V2Page page;
+  if (absl::Status s =
+          ReadV2Columns(*n, kAllColumns, &page, inspected_bytes, nullptr);
+      !s.ok()) {
+    return s;
+  }
+  const std::string page_name = absl::StrCat("data page ", *n);
+  if (absl::Status s = page.ParseTables(); !s.ok()) {
+    return Damaged(page_name, s, /*whole_block=*/false);
+  }
+  const V2PageEntry& entry = (*index)->pages[*n];
+  if (page.traces.size() != entry.trace_count ||
+      page.span_count != entry.span_count ||
+      page.traces.front().id != entry.first_id ||
+      page.traces.back().id != entry.last_id) {
+    return Damaged(page_name,
+                   absl::DataLossError("page contents disagree with the index"),
+                   false);
+  }
+  std::optional<std::string> found;
+  absl::Status s = page.ForEachTraceOtlp(
+      &id, [&](const TraceId&, opentelemetry::proto::trace::v1::TracesData& d) {
+        found.emplace();
+        d.SerializeToString(&*found);
+        return absl::OkStatus();
+      });
+  if (!s.ok()) return Damaged(page_name, s, /*whole_block=*/false);
+  return found;
+}
+
+absl::Status BlockReader::ForEachV2(
+    absl::FunctionRef<absl::Status(const TraceId&, std::string_view data)> fn) {
+  absl::StatusOr<std::shared_ptr<const V2Index>> index = LoadV2Index(nullptr);
+  if (!index.ok()) return index.status();
+  const std::vector<V2PageEntry>& pages = (*index)->pages;
+  const std::string data_key =
+      BlockKey(meta_.tenant, meta_.block_id, kDataObjectName);
+  V2Page page;
+  std::string bytes;
+  size_t n = 0;
+  while (n < pages.size()) {
+    size_t end = n + 1;
+    uint64_t length = pages[n].length;
+    while (end < pages.size() &&
+           length + pages[end].length <= kV2ScanReadBytes) {
+      length += pages[end++].length;
+    }
+    const uint64_t chunk_offset = pages[n].offset;
+    absl::StatusOr<std::string> stored =
+        backend_->ReadRange(data_key, chunk_offset, length);
+    if (!stored.ok()) {
+      if (!IsDamage(stored.status())) return stored.status();
+      return Damaged(kDataObjectName, stored.status(), /*whole_block=*/true);
+    }
+    if (stored->size() != length) {
+      return Damaged(kDataObjectName, absl::DataLossError("short read"), true);
+    }
+    for (; n < end; ++n) {
+      const V2PageEntry& entry = pages[n];
+      const std::string page_name = absl::StrCat("data page ", n);
+      uint64_t at = entry.offset - chunk_offset;
+      for (uint32_t c = 0; c < kV2ColumnCount; ++c) {
+        absl::Status s = DecodeV2Chunk(
+            n, c, entry.chunks[c],
+            std::string_view(*stored).substr(at, entry.chunks[c].length),
+            &page.raw[c]);
+        if (!s.ok()) return Damaged(page_name, s, false);
+        at += entry.chunks[c].length;
+      }
+      if (absl::Status s = page.ParseTables(); !s.ok()) {
+        return Damaged(page_name, s, false);
+      }
+      if (page.traces.size() != entry.trace_count ||
+          page.traces.front().id != entry.first_id ||
+          page.traces.back().id != entry.last_id) {
+        return Damaged(
+            page_name,
+            absl::DataLossError("page contents disagree with the index"),
+            false);
+      }
+      absl::Status fn_status;
+      absl::Status s = page.ForEachTraceOtlp(
+          nullptr, [&](const TraceId& id,
+                       opentelemetry::proto::trace::v1::TracesData& d) {
+            d.SerializeToString(&bytes);
+            fn_status = fn(id, bytes);
+            return fn_status;
+          });
+      if (!fn_status.ok()) return fn_status;
+      if (!s.ok()) return Damaged(page_name, s, false);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace andante::internal

@@ -1,0 +1,91 @@
+// BlockTraceScanner: one interface for search to scan a complete block of
+// any format version.
+//
+//   std::unique_ptr<BlockTraceScanner> scanner =
+//       BlockTraceScanner::ForBlock(reader);     // a v1 or v2 BlockReader
+//   ScanStats stats;
+//   absl::Status s = scanner->ScanForQuery(query,
+//       [&](const traceql::Trace& trace) {
+//         matcher.Evaluate(trace, &spansets) ...;
+//         return results.size() < limit;         // false stops the scan
+//       }, &stats);
+//
+// ScanAll yields every trace as OTLP (what Find returns, parsed).
+// ScanForQuery yields traceql::Trace objects for every trace that MAY match
+// the query; the caller evaluates the query. For v1 it decodes every trace
+// and converts it with traceql::TraceFromOtlp. For v2 it first checks the
+// query's conditions (Query::conditions()) against the block's and each
+// page's summaries (string blooms, duration bounds) in the cached index,
+// skipping the block or page without reading or decompressing its data; it
+// then reads and decompresses only the columns the query references
+// (Query::columns()) plus the few every Trace needs (IDs, structure, names,
+// times, kind, status), and fills the Traces straight from the columns.
+// A Trace built from v2 columns the query does not reference lacks those
+// fields (e.g. no span attributes for `{ duration > 1s }`); every field the
+// query reads is filled exactly as TraceFromOtlp would.
+//
+// Errors: the reader's (DATA_LOSS for a damaged block or page, ...); a scan
+// stops at the first. Thread-safe: scanners share the reader's caches.
+#ifndef ANDANTE_BLOCK_BLOCK_SCANNER_H_
+#define ANDANTE_BLOCK_BLOCK_SCANNER_H_
+
+#include <cstdint>
+#include <memory>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "andante/ids.h"
+#include "andante/traceql.h"
+#include "andante/traceql_trace.h"
+#include "block/block_reader.h"
+#include "block/bloom_filter.h"
+#include "opentelemetry/proto/trace/v1/trace.pb.h"
+
+namespace andante::internal {
+
+// What a scan did; added to (never reset), so one ScanStats can sum a query.
+struct ScanStats {
+  uint64_t blocks_scanned = 0;  // blocks whose pages were considered
+  uint64_t blocks_skipped = 0;  // blocks ruled out by their summaries
+  uint64_t pages_skipped = 0;   // pages ruled out by their summaries
+  uint64_t pages_read = 0;
+  uint64_t chunks_decompressed = 0;  // v2 column chunks (v1: pages)
+  uint64_t inspected_bytes = 0;      // bytes read from the backend
+  uint64_t traces_inspected = 0;     // traces handed to the callback
+  uint64_t spans_inspected = 0;
+};
+
+class BlockTraceScanner {
+ public:
+  virtual ~BlockTraceScanner() = default;
+
+  // A scanner for `reader`'s block (v1 or v2). `reader` must not be null.
+  static std::unique_ptr<BlockTraceScanner> ForBlock(
+      std::shared_ptr<BlockReader> reader);
+
+  // Calls fn(id, trace) for every trace in ID order until fn returns false.
+  // `trace` is valid only during the call and may be modified.
+  virtual absl::Status ScanAll(
+      absl::FunctionRef<bool(const TraceId&,
+                             opentelemetry::proto::trace::v1::TracesData&)>
+          fn,
+      ScanStats* stats) = 0;
+
+  // Calls fn(trace) for every trace that may match `query`, in ID order,
+  // until fn returns false. `trace` is valid only during the call (Finish()
+  // was called on it). `stats` may be null.
+  virtual absl::Status ScanForQuery(
+      const traceql::Query& query,
+      absl::FunctionRef<bool(const traceql::Trace&)> fn, ScanStats* stats) = 0;
+};
+
+// Whether a block or page whose strings are `strings` (a bloom filter of
+// every string of its dictionary, see V2StringKey) and whose span durations
+// lie in [min_duration, max_duration] may hold a span satisfying `query`'s
+// conditions. False only when it certainly cannot.
+bool V2SummaryMayMatch(const traceql::Query& query, const BloomFilter& strings,
+                       int64_t min_duration, int64_t max_duration);
+
+}  // namespace andante::internal
+
+#endif  // ANDANTE_BLOCK_BLOCK_SCANNER_H_

@@ -1,0 +1,171 @@
+#include "block/v2_block_writer.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/internal/resize_uninitialized.h"
+#include "absl/strings/str_cat.h"
+#include "block/block_format.h"
+#include "util/crash_point.h"
+#include "util/crc32c.h"
+
+namespace andante::internal {
+
+struct V2BlockWriter::Zstd {
+  Zstd() : cctx(ZSTD_createCCtx()) {}
+  ~Zstd() { ZSTD_freeCCtx(cctx); }
+  ZSTD_CCtx* cctx;
+};
+
+V2BlockWriter::V2BlockWriter(const BlockOptions& options, Backend& backend,
+                             std::string tenant, std::string block_id)
+    : options_(options),
+      backend_(backend),
+      tenant_(std::move(tenant)),
+      block_id_(std::move(block_id)),
+      zstd_(std::make_unique<Zstd>()) {
+  if (zstd_->cctx != nullptr) {
+    ZSTD_CCtx_setParameter(zstd_->cctx, ZSTD_c_compressionLevel,
+                           options_.zstd_level);
+  }
+}
+
+V2BlockWriter::~V2BlockWriter() = default;
+
+absl::Status V2BlockWriter::Add(const TraceId& id, std::string_view data) {
+  if (zstd_->cctx == nullptr) {
+    return absl::ResourceExhaustedError("ZSTD_createCCtx failed");
+  }
+  if (page_.empty()) page_first_id_ = id;
+  if (absl::Status s = page_.Add(id, data); !s.ok()) return s;
+  last_id_ = id;
+  if (page_.raw_bytes() >= options_.page_size_bytes / kV2PageSizeDivisor) {
+    return CutPage();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status V2BlockWriter::CutPage() {
+  if (data_writer_ == nullptr) {
+    absl::StatusOr<std::unique_ptr<ObjectWriter>> writer =
+        backend_.NewWriter(BlockKey(tenant_, block_id_, kDataObjectName));
+    if (!writer.ok()) return writer.status();
+    data_writer_ = std::move(*writer);
+  }
+  V2PageEntry entry;
+  entry.first_id = page_first_id_;
+  entry.last_id = last_id_;
+  entry.offset = data_bytes_;
+  entry.trace_count = page_.trace_count();
+  entry.span_count = page_.span_count();
+  entry.min_start = page_.min_start();
+  entry.max_end = page_.max_end();
+  entry.min_duration = page_.min_duration();
+  entry.max_duration = page_.max_duration();
+  if (entry.span_count == 0) {
+    entry.min_start = entry.max_end = entry.min_duration = entry.max_duration =
+        0;
+  }
+  std::string page_bytes;
+  for (uint32_t c = 0; c < kV2ColumnCount; ++c) {
+    const std::string raw = page_.column(c);
+    if (raw.size() > kMaxPageRawBytes) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("v2 page column ", c, " holds ", raw.size(),
+                       " bytes, more than a block page can hold"));
+    }
+    size_t bound = ZSTD_compressBound(raw.size());
+    absl::strings_internal::STLStringResizeUninitialized(&compressed_, bound);
+    size_t n = ZSTD_compress2(zstd_->cctx, compressed_.data(), bound,
+                              raw.data(), raw.size());
+    if (ZSTD_isError(n)) {
+      return absl::InternalError(
+          absl::StrCat("zstd compression failed: ", ZSTD_getErrorName(n)));
+    }
+    compressed_.resize(n);
+    const uint32_t crc = MaskCrc(Crc32c(compressed_));
+    PutFixed32(&compressed_, crc);
+    entry.chunks[c] = V2Chunk{static_cast<uint32_t>(compressed_.size()),
+                              static_cast<uint32_t>(raw.size()), crc};
+    page_bytes.append(compressed_);
+    raw_bytes_cut_ += raw.size();
+  }
+  if (page_bytes.size() > UINT32_MAX) {
+    return absl::InvalidArgumentError("v2 page larger than 4 GiB");
+  }
+  entry.length = static_cast<uint32_t>(page_bytes.size());
+  if (absl::Status s = data_writer_->Append(page_bytes); !s.ok()) return s;
+  data_bytes_ += page_bytes.size();
+
+  entry.strings = NewV2StringBloom(page_.strings().size());
+  for (const std::string& s : page_.strings()) {
+    TraceId key = V2StringKey(s);
+    entry.strings.Add(key);
+    string_keys_.insert(key);
+  }
+  for (const std::string& s : page_.services()) {
+    if (services_.size() < kV2MaxNamesListed)
+      services_.insert(s);
+    else if (!services_.contains(s))
+      index_.services_complete = false;
+  }
+  for (const std::string& s : page_.span_names()) {
+    if (span_names_.size() < kV2MaxNamesListed)
+      span_names_.insert(s);
+    else if (!span_names_.contains(s))
+      index_.span_names_complete = false;
+  }
+  if (page_.span_names().size() >= kV2MaxNamesListed) {
+    index_.span_names_complete = false;
+  }
+  index_.pages.push_back(std::move(entry));
+  page_.Clear();
+  return absl::OkStatus();
+}
+
+uint64_t V2BlockWriter::EstimatedSize() const {
+  uint64_t open_page = page_.raw_bytes();
+  if (raw_bytes_cut_ > 0) {
+    open_page = static_cast<uint64_t>(static_cast<double>(open_page) *
+                                      static_cast<double>(data_bytes_) /
+                                      static_cast<double>(raw_bytes_cut_));
+  }
+  // The index: ~300 bytes per page plus a byte per distinct string.
+  return data_bytes_ + open_page + 300 * (index_.pages.size() + 1) +
+         string_keys_.size();
+}
+
+absl::Status V2BlockWriter::Finish(BlockMeta* meta) {
+  if (!page_.empty()) {
+    if (absl::Status s = CutPage(); !s.ok()) return s;
+  }
+  if (data_writer_ == nullptr) {
+    return absl::FailedPreconditionError("v2 block without traces");
+  }
+  if (absl::Status s = data_writer_->Close(); !s.ok()) return s;
+  CrashPoint("block.after_data");
+  data_writer_.reset();
+  std::string().swap(compressed_);
+
+  index_.strings = NewV2StringBloom(string_keys_.size());
+  for (const TraceId& k : string_keys_) index_.strings.Add(k);
+  index_.services.assign(services_.begin(), services_.end());
+  index_.span_names.assign(span_names_.begin(), span_names_.end());
+  std::sort(index_.services.begin(), index_.services.end());
+  std::sort(index_.span_names.begin(), index_.span_names.end());
+  std::string index = index_.Encode();
+  if (absl::Status s =
+          backend_.Write(BlockKey(tenant_, block_id_, kIndexObjectName), index);
+      !s.ok()) {
+    return s;
+  }
+  meta->format_version = kBlockFormatVersionV2;
+  meta->data_bytes = data_bytes_;
+  meta->index_bytes = index.size();
+  meta->total_pages = static_cast<uint32_t>(index_.pages.size());
+  return absl::OkStatus();
+}
+
+}  // namespace andante::internal

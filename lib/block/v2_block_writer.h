@@ -1,0 +1,57 @@
+// Writes the data and index objects of a v2 (columnar) block. BlockBuilder
+// owns one when BlockOptions::version is 2 and keeps doing what both versions
+// share (ordering checks, trace-ID bloom shards, meta.json).
+#ifndef ANDANTE_BLOCK_V2_BLOCK_WRITER_H_
+#define ANDANTE_BLOCK_V2_BLOCK_WRITER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/status.h"
+#include "andante/backend.h"
+#include "andante/ids.h"
+#include "andante/options.h"
+#include "block/block_meta.h"
+#include "block/v2_index.h"
+#include "block/v2_page.h"
+
+namespace andante::internal {
+
+class V2BlockWriter {
+ public:
+  V2BlockWriter(const BlockOptions& options, Backend& backend,
+                std::string tenant, std::string block_id);
+  ~V2BlockWriter();
+
+  // Appends a trace (serialized OTLP TracesData). REQUIRES: ascending ids.
+  absl::Status Add(const TraceId& id, std::string_view data);
+  // Bytes of data and index so far, the open page estimated.
+  uint64_t EstimatedSize() const;
+  // Cuts the last page, closes the data object and writes the index; sets
+  // meta's data_bytes, index_bytes and total_pages.
+  absl::Status Finish(BlockMeta* meta);
+
+ private:
+  absl::Status CutPage();
+
+  const BlockOptions options_;
+  Backend& backend_;
+  const std::string tenant_, block_id_;
+  struct Zstd;
+  std::unique_ptr<Zstd> zstd_;
+  std::unique_ptr<ObjectWriter> data_writer_;
+  V2PageEncoder page_;
+  TraceId page_first_id_, last_id_;
+  V2Index index_;
+  uint64_t data_bytes_ = 0, raw_bytes_cut_ = 0;
+  std::string compressed_;
+  absl::flat_hash_set<TraceId> string_keys_;  // the block's distinct strings
+  absl::flat_hash_set<std::string> services_, span_names_;
+};
+
+}  // namespace andante::internal
+
+#endif  // ANDANTE_BLOCK_V2_BLOCK_WRITER_H_

@@ -1,0 +1,75 @@
+// The index object of a v2 block: per page, where it lives, the size, raw
+// size and CRC of each column chunk, time and duration bounds and a bloom
+// filter of the page's strings; per block, a bloom filter of every string
+// and the distinct service and span names. Read once per block and cached;
+// a query decides from it which pages to read without decompressing any.
+// Layout: docs/block-format.md "Version 2", constants in block_format.h.
+#ifndef ANDANTE_BLOCK_V2_INDEX_H_
+#define ANDANTE_BLOCK_V2_INDEX_H_
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "andante/ids.h"
+#include "block/block_format.h"
+#include "block/bloom_filter.h"
+
+namespace andante::internal {
+
+struct V2Chunk {
+  uint32_t length = 0;      // stored bytes: zstd frame + CRC trailer
+  uint32_t raw_length = 0;  // decompressed bytes
+  uint32_t crc = 0;         // masked CRC32C of the frame (= the trailer)
+  friend bool operator==(const V2Chunk&, const V2Chunk&) = default;
+};
+
+struct V2PageEntry {
+  TraceId first_id, last_id;
+  uint64_t offset = 0;  // of the page in the data object
+  uint32_t length = 0;  // sum of the chunk lengths
+  uint32_t trace_count = 0, span_count = 0;
+  int64_t min_start = 0, max_end = 0;  // unix nanos
+  int64_t min_duration = 0, max_duration = 0;
+  std::array<V2Chunk, kV2ColumnCount> chunks;
+  BloomFilter strings{8, 1};  // every string of the page's dictionary
+
+  // Offset of chunk `c` within the page.
+  uint64_t ChunkOffset(uint32_t c) const {
+    uint64_t o = 0;
+    for (uint32_t i = 0; i < c; ++i) o += chunks[i].length;
+    return o;
+  }
+};
+
+// The string bloom's key for `s` (see block_format.h).
+TraceId V2StringKey(std::string_view s);
+
+class V2Index {
+ public:
+  // Parses an index object. DATA_LOSS if truncated, its checksum fails or an
+  // invariant breaks (pages non-empty, ascending disjoint ID ranges,
+  // contiguous from offset 0, chunk lengths summing to the page length).
+  static absl::StatusOr<V2Index> Decode(std::string_view encoded);
+  std::string Encode() const;
+
+  // The page whose ID range holds `id`, if any.
+  std::optional<size_t> FindPage(const TraceId& id) const;
+  uint64_t data_bytes() const;
+
+  std::vector<V2PageEntry> pages;
+  BloomFilter strings{8, 1};  // every string of the block
+  bool services_complete = true, span_names_complete = true;
+  std::vector<std::string> services, span_names;  // sorted
+};
+
+// A bloom filter sized for `n` keys at about 1% false positives.
+BloomFilter NewV2StringBloom(uint64_t n);
+
+}  // namespace andante::internal
+
+#endif  // ANDANTE_BLOCK_V2_INDEX_H_

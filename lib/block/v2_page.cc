@@ -1,0 +1,672 @@
+#include "block/v2_page.h"
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "util/strings.h"
+
+namespace andante::internal {
+namespace {
+
+using ::opentelemetry::proto::common::v1::AnyValue;
+using ::opentelemetry::proto::common::v1::InstrumentationScope;
+using ::opentelemetry::proto::common::v1::KeyValue;
+using ::opentelemetry::proto::resource::v1::Resource;
+using ::opentelemetry::proto::trace::v1::Span;
+using ::opentelemetry::proto::trace::v1::TracesData;
+
+// kV2Misc flag: the span had a status message (possibly empty).
+constexpr uint64_t kFlagHasStatus = 4;
+
+void PutBytes(std::string* out, std::string_view b) {
+  PutVarint64(out, b.size());
+  out->append(b);
+}
+
+absl::Status Corrupt(std::string_view column, absl::string_view what) {
+  return absl::DataLossError(
+      absl::StrCat("v2 page column ", ToAbsl(column), ": ", what));
+}
+
+bool MergeBytes(std::string_view b, google::protobuf::MessageLite* m) {
+  return b.empty() || m->MergeFromString(std::string(b));
+}
+
+bool GetBytes(std::string_view* in, std::string_view* out) {
+  uint64_t n;
+  if (!GetVarint64(in, &n) || n > in->size()) return false;
+  *out = in->substr(0, n);
+  in->remove_prefix(n);
+  return true;
+}
+
+// A varint that must be below `limit`.
+bool GetIndex(std::string_view* in, uint64_t limit, uint32_t* out) {
+  uint64_t v;
+  if (!GetVarint64(in, &v) || v >= limit) return false;
+  *out = static_cast<uint32_t>(v);
+  return true;
+}
+
+}  // namespace
+
+// ---- encoder ----------------------------------------------------------------
+
+V2PageEncoder::V2PageEncoder() { Clear(); }
+
+void V2PageEncoder::Clear() {
+  for (std::string& c : cols_) c.clear();
+  strings_.clear();
+  string_index_.clear();
+  resources_.clear();
+  scopes_.clear();
+  resource_index_.clear();
+  scope_index_.clear();
+  services_.clear();
+  span_names_.clear();
+  trace_count_ = span_count_ = 0;
+  strings_bytes_ = 0;
+  prev_start_ = 0;
+  min_start_ = min_duration_ = std::numeric_limits<int64_t>::max();
+  max_end_ = max_duration_ = std::numeric_limits<int64_t>::min();
+  StringIndex("");  // index 0 is always ""
+}
+
+uint32_t V2PageEncoder::StringIndex(const std::string& s) {
+  auto [it, added] =
+      string_index_.try_emplace(s, static_cast<uint32_t>(strings_.size()));
+  if (added) {
+    strings_.push_back(s);
+    strings_bytes_ += s.size() + 2;
+  }
+  return it->second;
+}
+
+void V2PageEncoder::InternAnyStrings(const AnyValue& v) {
+  // Array and kvlist values are stored whole (kV2Any), but their strings
+  // join the dictionary so that page and block summaries cover them.
+  if (v.has_array_value()) {
+    for (const AnyValue& e : v.array_value().values()) InternAnyStrings(e);
+  } else if (v.has_kvlist_value()) {
+    for (const KeyValue& kv : v.kvlist_value().values()) {
+      StringIndex(kv.key());
+      InternAnyStrings(kv.value());
+    }
+  } else if (v.value_case() == AnyValue::kStringValue) {
+    StringIndex(v.string_value());
+  }
+}
+
+void V2PageEncoder::PutAttributes(const KeyValues& kvs, std::string* out) {
+  PutVarint64(out, kvs.size());
+  for (const KeyValue& kv : kvs) {
+    PutVarint64(out, StringIndex(kv.key()));
+    if (!kv.has_value()) {
+      out->push_back(static_cast<char>(kV2NoValue));
+      continue;
+    }
+    const AnyValue& v = kv.value();
+    switch (v.value_case()) {
+      case AnyValue::kStringValue:
+        out->push_back(static_cast<char>(kV2String));
+        PutVarint64(out, StringIndex(v.string_value()));
+        break;
+      case AnyValue::kBoolValue:
+        out->push_back(static_cast<char>(kV2Bool));
+        out->push_back(v.bool_value() ? 1 : 0);
+        break;
+      case AnyValue::kIntValue:
+        out->push_back(static_cast<char>(kV2Int));
+        PutVarint64(out, ZigZag64(v.int_value()));
+        break;
+      case AnyValue::kDoubleValue: {
+        out->push_back(static_cast<char>(kV2Double));
+        uint64_t bits;
+        double d = v.double_value();
+        std::memcpy(&bits, &d, 8);
+        PutFixed64(out, bits);
+        break;
+      }
+      default:
+        out->push_back(static_cast<char>(kV2Any));
+        InternAnyStrings(v);
+        PutBytes(out, v.SerializeAsString());
+        break;
+    }
+  }
+}
+
+uint32_t V2PageEncoder::ResourceIndex(Resource* r) {
+  for (const KeyValue& kv : r->attributes()) {
+    if (kv.key() == "service.name" &&
+        kv.value().value_case() == AnyValue::kStringValue) {
+      services_.insert(kv.value().string_value());
+    }
+  }
+  scratch_.clear();
+  PutAttributes(r->attributes(), &scratch_);
+  r->clear_attributes();
+  PutBytes(&scratch_, r->SerializeAsString());
+  auto [it, added] = resource_index_.try_emplace(
+      scratch_, static_cast<uint32_t>(resources_.size()));
+  if (added) resources_.push_back(scratch_);
+  return it->second;
+}
+
+uint32_t V2PageEncoder::ScopeIndex(InstrumentationScope* s) {
+  scratch_.clear();
+  PutVarint64(&scratch_, StringIndex(s->name()));
+  PutVarint64(&scratch_, StringIndex(s->version()));
+  PutAttributes(s->attributes(), &scratch_);
+  s->clear_name();
+  s->clear_version();
+  s->clear_attributes();
+  PutBytes(&scratch_, s->SerializeAsString());
+  auto [it, added] =
+      scope_index_.try_emplace(scratch_, static_cast<uint32_t>(scopes_.size()));
+  if (added) scopes_.push_back(scratch_);
+  return it->second;
+}
+
+absl::Status V2PageEncoder::Add(const TraceId& id, std::string_view data) {
+  if (!data_.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "trace ", id.ToHex(), ": stored data is not an OTLP TracesData"));
+  }
+  const std::string_view id_bytes = id.bytes();
+  std::string& tr = cols_[kV2Traces];
+  tr.append(id_bytes);
+  PutVarint64(&tr, data_.resource_spans_size());
+  // Positions of the trace's spans, so parents become small integers.
+  span_pos_.clear();
+  uint32_t pos = 0;
+  for (const auto& rs : data_.resource_spans()) {
+    for (const auto& ss : rs.scope_spans()) {
+      for (const Span& sp : ss.spans()) {
+        if (sp.span_id().size() == 8) span_pos_.try_emplace(sp.span_id(), pos);
+        ++pos;
+      }
+    }
+  }
+  Span side;  // events or links moved out of a span
+  for (auto& rs : *data_.mutable_resource_spans()) {
+    PutVarint64(&tr, ResourceIndex(rs.mutable_resource()));
+    PutVarint64(&tr, StringIndex(rs.schema_url()));
+    PutVarint64(&tr, rs.scope_spans_size());
+    for (auto& ss : *rs.mutable_scope_spans()) {
+      PutVarint64(&tr, ScopeIndex(ss.mutable_scope()));
+      PutVarint64(&tr, StringIndex(ss.schema_url()));
+      PutVarint64(&tr, ss.spans_size());
+      for (Span& sp : *ss.mutable_spans()) {
+        uint64_t flags = 0;
+        if (sp.trace_id() == id_bytes) {
+          flags |= kV2FlagTraceIdIsPages;
+          sp.clear_trace_id();
+        }
+        if (sp.span_id().size() == 8) {
+          flags |= kV2FlagSpanIdInColumn;
+          cols_[kV2SpanIds].append(sp.span_id());
+          sp.clear_span_id();
+        } else {
+          cols_[kV2SpanIds].append(8, '\0');
+        }
+        // 0: no parent; 1: 8 raw bytes follow (a parent outside this
+        // trace's stored spans); k + 2: the trace's k-th span. Parents of
+        // another length stay in kV2Misc.
+        std::string& parents = cols_[kV2Parents];
+        if (sp.parent_span_id().empty()) {
+          parents.push_back(0);
+        } else if (auto it = span_pos_.find(sp.parent_span_id());
+                   it != span_pos_.end()) {
+          PutVarint64(&parents, it->second + 2);
+          sp.clear_parent_span_id();
+        } else if (sp.parent_span_id().size() == 8) {
+          parents.push_back(1);
+          parents.append(sp.parent_span_id());
+          sp.clear_parent_span_id();
+        } else {
+          parents.push_back(0);
+        }
+        uint32_t name = StringIndex(sp.name());
+        if (span_names_.size() < kV2MaxNamesListed) {
+          span_names_.insert(sp.name());
+        }
+        PutVarint64(&cols_[kV2Names], name);
+        PutVarint64(&cols_[kV2Kinds],
+                    static_cast<uint32_t>(static_cast<int32_t>(sp.kind())));
+        if (sp.has_status()) flags |= kFlagHasStatus;
+        PutVarint64(
+            &cols_[kV2StatusCodes],
+            static_cast<uint32_t>(static_cast<int32_t>(sp.status().code())));
+        PutVarint64(&cols_[kV2StatusMessages],
+                    StringIndex(sp.status().message()));
+        const int64_t start = static_cast<int64_t>(sp.start_time_unix_nano());
+        const int64_t end = static_cast<int64_t>(sp.end_time_unix_nano());
+        const int64_t duration = static_cast<int64_t>(
+            static_cast<uint64_t>(end) - static_cast<uint64_t>(start));
+        PutVarint64(
+            &cols_[kV2Starts],
+            ZigZag64(static_cast<int64_t>(static_cast<uint64_t>(start) -
+                                          static_cast<uint64_t>(prev_start_))));
+        prev_start_ = start;
+        PutVarint64(&cols_[kV2Durations], ZigZag64(duration));
+        min_start_ = std::min(min_start_, start);
+        max_end_ = std::max(max_end_, end);
+        min_duration_ = std::min(min_duration_, duration);
+        max_duration_ = std::max(max_duration_, duration);
+        PutAttributes(sp.attributes(), &cols_[kV2SpanAttributes]);
+
+        if (sp.events_size() == 0 && sp.dropped_events_count() == 0) {
+          cols_[kV2Events].push_back(0);
+        } else {
+          side.Clear();
+          side.mutable_events()->Swap(sp.mutable_events());
+          side.set_dropped_events_count(sp.dropped_events_count());
+          PutBytes(&cols_[kV2Events], side.SerializeAsString());
+        }
+        if (sp.links_size() == 0 && sp.dropped_links_count() == 0) {
+          cols_[kV2Links].push_back(0);
+        } else {
+          side.Clear();
+          side.mutable_links()->Swap(sp.mutable_links());
+          side.set_dropped_links_count(sp.dropped_links_count());
+          PutBytes(&cols_[kV2Links], side.SerializeAsString());
+        }
+        sp.clear_name();
+        sp.clear_kind();
+        sp.clear_status();
+        sp.clear_start_time_unix_nano();
+        sp.clear_end_time_unix_nano();
+        sp.clear_attributes();
+        sp.clear_events();
+        sp.clear_dropped_events_count();
+        sp.clear_links();
+        sp.clear_dropped_links_count();
+        PutVarint64(&cols_[kV2Misc], flags);
+        PutBytes(&cols_[kV2Misc], sp.SerializeAsString());
+        ++span_count_;
+      }
+    }
+  }
+  ++trace_count_;
+  return absl::OkStatus();
+}
+
+uint64_t V2PageEncoder::raw_bytes() const {
+  uint64_t n = strings_bytes_;
+  for (const std::string& c : cols_) n += c.size();
+  for (const std::string& r : resources_) n += r.size();
+  for (const std::string& s : scopes_) n += s.size();
+  return n;
+}
+
+std::string V2PageEncoder::column(uint32_t c) const {
+  std::string out;
+  switch (c) {
+    case kV2Traces:
+      PutVarint64(&out, trace_count_);
+      out.append(cols_[c]);
+      break;
+    case kV2Strings:
+      out.reserve(strings_bytes_ + 8);
+      PutVarint64(&out, strings_.size());
+      for (const std::string& s : strings_) PutBytes(&out, s);
+      break;
+    case kV2Resources:
+      PutVarint64(&out, resources_.size());
+      for (const std::string& r : resources_) out.append(r);
+      break;
+    case kV2Scopes:
+      PutVarint64(&out, scopes_.size());
+      for (const std::string& s : scopes_) out.append(s);
+      break;
+    default:
+      out = cols_[c];
+  }
+  return out;
+}
+
+// ---- decoder ----------------------------------------------------------------
+
+bool GetV2Parent(std::string_view* in, uint32_t trace_spans, uint64_t* parent,
+                 std::string_view* raw) {
+  if (!GetVarint64(in, parent) || *parent > uint64_t{trace_spans} + 1) {
+    return false;
+  }
+  if (*parent == 1) {
+    if (in->size() < 8) return false;
+    *raw = in->substr(0, 8);
+    in->remove_prefix(8);
+  }
+  return true;
+}
+
+absl::Status GetV2Attributes(std::string_view* in, size_t string_count,
+                             std::vector<V2Attribute>* out) {
+  out->clear();
+  uint64_t n;
+  // Each attribute takes at least 2 bytes: bounds the reservation.
+  if (!GetVarint64(in, &n) || n > in->size() / 2) {
+    return absl::DataLossError("attribute count is corrupt");
+  }
+  out->reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    V2Attribute a;
+    if (!GetIndex(in, string_count, &a.key) || in->empty()) {
+      return absl::DataLossError("attribute key is corrupt");
+    }
+    a.tag = static_cast<uint8_t>((*in)[0]);
+    in->remove_prefix(1);
+    bool ok = true;
+    switch (a.tag) {
+      case kV2String:
+        ok = GetVarint64(in, &a.u) && a.u < string_count;
+        break;
+      case kV2Bool:
+        ok = !in->empty() && static_cast<uint8_t>((*in)[0]) <= 1;
+        if (ok) {
+          a.u = static_cast<uint8_t>((*in)[0]);
+          in->remove_prefix(1);
+        }
+        break;
+      case kV2Int:
+        ok = GetVarint64(in, &a.u);
+        break;
+      case kV2Double:
+        ok = in->size() >= 8;
+        if (ok) {
+          a.u = DecodeFixed64(in->data());
+          in->remove_prefix(8);
+        }
+        break;
+      case kV2Any:
+        ok = GetBytes(in, &a.any);
+        break;
+      case kV2NoValue:
+        break;
+      default:
+        ok = false;
+    }
+    if (!ok) return absl::DataLossError("attribute value is corrupt");
+    out->push_back(a);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status V2AttributeToOtlp(const V2Page& page, const V2Attribute& a,
+                               KeyValue* kv) {
+  kv->set_key(page.strings[a.key].data(), page.strings[a.key].size());
+  switch (a.tag) {
+    case kV2String:
+      kv->mutable_value()->set_string_value(page.strings[a.u].data(),
+                                            page.strings[a.u].size());
+      break;
+    case kV2Bool:
+      kv->mutable_value()->set_bool_value(a.u != 0);
+      break;
+    case kV2Int:
+      kv->mutable_value()->set_int_value(UnZigZag64(a.u));
+      break;
+    case kV2Double: {
+      double d;
+      std::memcpy(&d, &a.u, 8);
+      kv->mutable_value()->set_double_value(d);
+      break;
+    }
+    case kV2Any:
+      if (!kv->mutable_value()->ParseFromArray(
+              a.any.data(), static_cast<int>(a.any.size()))) {
+        return absl::DataLossError("attribute AnyValue does not parse");
+      }
+      break;
+    default:
+      break;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status V2Page::ParseTables() {
+  strings.clear();
+  resources.clear();
+  scopes.clear();
+  traces.clear();
+  resource_spans.clear();
+  scope_spans.clear();
+  span_count = 0;
+
+  std::string_view in = raw[kV2Strings];
+  uint64_t n;
+  if (!GetVarint64(&in, &n) || n > in.size() || n > kV2MaxPageStrings ||
+      n == 0) {
+    return Corrupt("strings", "bad count");
+  }
+  strings.reserve(n);
+  for (uint64_t i = 0; i < n; ++i) {
+    std::string_view s;
+    if (!GetBytes(&in, &s)) return Corrupt("strings", "truncated");
+    strings.push_back(s);
+  }
+  if (!in.empty()) return Corrupt("strings", "trailing bytes");
+
+  in = raw[kV2Resources];
+  // Every entry takes at least 2 bytes.
+  if (!GetVarint64(&in, &n) || n > in.size() / 2) {
+    return Corrupt("resources", "bad count");
+  }
+  resources.resize(n);
+  for (ResourceEntry& r : resources) {
+    if (absl::Status s = GetV2Attributes(&in, strings.size(), &r.attributes);
+        !s.ok()) {
+      return Corrupt("resources", s.message());
+    }
+    if (!GetBytes(&in, &r.rest)) return Corrupt("resources", "truncated");
+  }
+  if (!in.empty()) return Corrupt("resources", "trailing bytes");
+
+  in = raw[kV2Scopes];
+  if (!GetVarint64(&in, &n) || n > in.size() / 4) {
+    return Corrupt("scopes", "bad count");
+  }
+  scopes.resize(n);
+  for (ScopeEntry& sc : scopes) {
+    if (!GetIndex(&in, strings.size(), &sc.name) ||
+        !GetIndex(&in, strings.size(), &sc.version)) {
+      return Corrupt("scopes", "bad name");
+    }
+    if (absl::Status s = GetV2Attributes(&in, strings.size(), &sc.attributes);
+        !s.ok()) {
+      return Corrupt("scopes", s.message());
+    }
+    if (!GetBytes(&in, &sc.rest)) return Corrupt("scopes", "truncated");
+  }
+  if (!in.empty()) return Corrupt("scopes", "trailing bytes");
+
+  in = raw[kV2Traces];
+  if (!GetVarint64(&in, &n) || n == 0 || n > in.size() / (TraceId::kSize + 1)) {
+    return Corrupt("traces", "bad count");
+  }
+  traces.resize(n);
+  uint64_t spans = 0;
+  for (size_t t = 0; t < traces.size(); ++t) {
+    TraceRef& tr = traces[t];
+    if (in.size() < TraceId::kSize) return Corrupt("traces", "truncated");
+    std::array<uint8_t, TraceId::kSize> id;
+    std::memcpy(id.data(), in.data(), id.size());
+    in.remove_prefix(TraceId::kSize);
+    tr.id = TraceId(id);
+    if (t > 0 && !(traces[t - 1].id < tr.id)) {
+      return Corrupt("traces", "trace IDs out of order");
+    }
+    uint64_t rs_count;
+    if (!GetVarint64(&in, &rs_count) || rs_count > in.size() / 3) {
+      return Corrupt("traces", "bad resource count");
+    }
+    tr.rs_begin = static_cast<uint32_t>(resource_spans.size());
+    tr.span_begin = static_cast<uint32_t>(spans);
+    for (uint64_t r = 0; r < rs_count; ++r) {
+      ResourceSpansRef rs;
+      uint64_t ss_count;
+      if (!GetIndex(&in, resources.size(), &rs.resource) ||
+          !GetIndex(&in, strings.size(), &rs.schema_url) ||
+          !GetVarint64(&in, &ss_count) || ss_count > in.size() / 3) {
+        return Corrupt("traces", "bad resource reference");
+      }
+      rs.scopes_begin = static_cast<uint32_t>(scope_spans.size());
+      for (uint64_t s = 0; s < ss_count; ++s) {
+        ScopeSpansRef ss;
+        uint64_t count;
+        if (!GetIndex(&in, scopes.size(), &ss.scope) ||
+            !GetIndex(&in, strings.size(), &ss.schema_url) ||
+            !GetVarint64(&in, &count) || count > kV2MaxPageSpans - spans) {
+          return Corrupt("traces", "bad scope reference");
+        }
+        ss.span_count = static_cast<uint32_t>(count);
+        spans += count;
+        scope_spans.push_back(ss);
+      }
+      rs.scopes_end = static_cast<uint32_t>(scope_spans.size());
+      resource_spans.push_back(rs);
+    }
+    tr.rs_end = static_cast<uint32_t>(resource_spans.size());
+    tr.span_end = static_cast<uint32_t>(spans);
+  }
+  if (!in.empty()) return Corrupt("traces", "trailing bytes");
+  span_count = static_cast<uint32_t>(spans);
+  return absl::OkStatus();
+}
+
+absl::Status V2Page::ForEachTraceOtlp(
+    const TraceId* only,
+    absl::FunctionRef<absl::Status(const TraceId&, TracesData&)> fn) const {
+  if (raw[kV2SpanIds].size() != uint64_t{span_count} * 8) {
+    return Corrupt("span ids", "size disagrees with the span count");
+  }
+  std::string_view parents = raw[kV2Parents], names = raw[kV2Names],
+                   kinds = raw[kV2Kinds], codes = raw[kV2StatusCodes],
+                   messages = raw[kV2StatusMessages], starts = raw[kV2Starts],
+                   durations = raw[kV2Durations],
+                   attrs = raw[kV2SpanAttributes], events = raw[kV2Events],
+                   links = raw[kV2Links], misc = raw[kV2Misc];
+  const char* span_ids = raw[kV2SpanIds].data();
+  std::vector<V2Attribute> decoded;
+  TracesData data;
+  int64_t prev_start = 0;
+  const uint64_t nstr = strings.size();
+  for (const TraceRef& tr : traces) {
+    const bool build = only == nullptr || *only == tr.id;
+    if (build) data.Clear();
+    uint32_t pos = tr.span_begin;
+    for (uint32_t r = tr.rs_begin; r < tr.rs_end; ++r) {
+      const ResourceSpansRef& rsr = resource_spans[r];
+      opentelemetry::proto::trace::v1::ResourceSpans* rs = nullptr;
+      if (build) {
+        rs = data.add_resource_spans();
+        const ResourceEntry& re = resources[rsr.resource];
+        Resource* res = rs->mutable_resource();
+        if (!res->ParseFromArray(re.rest.data(),
+                                 static_cast<int>(re.rest.size()))) {
+          return Corrupt("resources", "entry does not parse");
+        }
+        for (const V2Attribute& a : re.attributes) {
+          absl::Status s = V2AttributeToOtlp(*this, a, res->add_attributes());
+          if (!s.ok()) return s;
+        }
+        if (rsr.schema_url != 0)
+          rs->set_schema_url(strings[rsr.schema_url].data(),
+                             strings[rsr.schema_url].size());
+      }
+      for (uint32_t s = rsr.scopes_begin; s < rsr.scopes_end; ++s) {
+        const ScopeSpansRef& ssr = scope_spans[s];
+        opentelemetry::proto::trace::v1::ScopeSpans* ss = nullptr;
+        if (build) {
+          ss = rs->add_scope_spans();
+          const ScopeEntry& se = scopes[ssr.scope];
+          InstrumentationScope* scope = ss->mutable_scope();
+          if (!scope->ParseFromArray(se.rest.data(),
+                                     static_cast<int>(se.rest.size()))) {
+            return Corrupt("scopes", "entry does not parse");
+          }
+          scope->set_name(strings[se.name].data(), strings[se.name].size());
+          scope->set_version(strings[se.version].data(),
+                             strings[se.version].size());
+          for (const V2Attribute& a : se.attributes) {
+            absl::Status st =
+                V2AttributeToOtlp(*this, a, scope->add_attributes());
+            if (!st.ok()) return st;
+          }
+          if (ssr.schema_url != 0)
+            ss->set_schema_url(strings[ssr.schema_url].data(),
+                               strings[ssr.schema_url].size());
+        }
+        for (uint32_t k = 0; k < ssr.span_count; ++k, ++pos) {
+          uint64_t parent, name, kind, code, message, start, duration, flags;
+          std::string_view ev, ln, rest;
+          std::string_view raw_parent;
+          if (!GetV2Parent(&parents, tr.span_end - tr.span_begin, &parent,
+                           &raw_parent) ||
+              !GetVarint64(&names, &name) || name >= nstr ||
+              !GetVarint64(&kinds, &kind) || !GetVarint64(&codes, &code) ||
+              !GetVarint64(&messages, &message) || message >= nstr ||
+              !GetVarint64(&starts, &start) ||
+              !GetVarint64(&durations, &duration) || !GetBytes(&events, &ev) ||
+              !GetBytes(&links, &ln) || !GetVarint64(&misc, &flags) ||
+              !GetBytes(&misc, &rest)) {
+            return Corrupt("spans", "truncated or out of range");
+          }
+          if (absl::Status st = GetV2Attributes(&attrs, nstr, &decoded);
+              !st.ok()) {
+            return Corrupt("span attributes", st.message());
+          }
+          const int64_t begin =
+              static_cast<int64_t>(static_cast<uint64_t>(prev_start) +
+                                   static_cast<uint64_t>(UnZigZag64(start)));
+          prev_start = begin;
+          if (!build) continue;
+          Span* sp = ss->add_spans();
+          if (!sp->ParseFromArray(rest.data(), static_cast<int>(rest.size())) ||
+              !MergeBytes(ev, sp) || !MergeBytes(ln, sp)) {
+            return Corrupt("spans", "span remainder does not parse");
+          }
+          if (flags & kV2FlagTraceIdIsPages)
+            sp->set_trace_id(tr.id.bytes().data(), TraceId::kSize);
+          if (flags & kV2FlagSpanIdInColumn) {
+            sp->set_span_id(span_ids + uint64_t{pos} * 8, 8);
+          }
+          if (parent >= 2) {
+            sp->set_parent_span_id(
+                span_ids + (uint64_t{tr.span_begin} + parent - 2) * 8, 8);
+          } else if (parent == 1) {
+            sp->set_parent_span_id(raw_parent.data(), 8);
+          }
+          sp->set_name(strings[name].data(), strings[name].size());
+          sp->set_kind(static_cast<Span::SpanKind>(static_cast<int32_t>(kind)));
+          if (flags & kFlagHasStatus) {
+            auto* st = sp->mutable_status();
+            st->set_code(static_cast<
+                         opentelemetry::proto::trace::v1::Status::StatusCode>(
+                static_cast<int32_t>(code)));
+            st->set_message(strings[message].data(), strings[message].size());
+          }
+          sp->set_start_time_unix_nano(static_cast<uint64_t>(begin));
+          sp->set_end_time_unix_nano(
+              static_cast<uint64_t>(begin) +
+              static_cast<uint64_t>(UnZigZag64(duration)));
+          for (const V2Attribute& a : decoded) {
+            absl::Status st = V2AttributeToOtlp(*this, a, sp->add_attributes());
+            if (!st.ok()) return st;
+          }
+        }
+      }
+    }
+    if (build) {
+      if (absl::Status s = fn(tr.id, data); !s.ok()) return s;
+      if (only != nullptr) return absl::OkStatus();
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace andante::internal

@@ -1,0 +1,171 @@
+// Block format v2 pages: OTLP traces <-> column chunks.
+//
+// V2PageEncoder turns traces (serialized OTLP TracesData, as the ingest path
+// stores them) into the raw bytes of the page's columns; V2Page parses the
+// raw (decompressed) columns back, either into OTLP (trace by ID, full scans)
+// or column by column (the query scanner in block_scanner.cc). Layout of
+// every column: docs/block-format.md "Version 2"; ids in block_format.h.
+//
+//   V2PageEncoder enc;
+//   enc.Add(id, traces_data_bytes);   // REQUIRES: ascending ids
+//   ... enc.column(kV2Names) ...       // compress and write; then enc.Clear()
+//
+//   V2Page page;                       // raw[c] filled for the columns needed
+//   page.raw[kV2Traces] = ...;
+//   absl::Status s = page.ParseTables();
+//   page.ForEachTraceOtlp(nullptr, [](const TraceId&, TracesData&) {...});
+//
+// Decoding never trusts a count or index read from a column: every index is
+// checked against its table and every count against the bytes left, so a
+// corrupt (CRC-colliding or fuzzed) page yields DATA_LOSS, not a crash or a
+// huge allocation.
+#ifndef ANDANTE_BLOCK_V2_PAGE_H_
+#define ANDANTE_BLOCK_V2_PAGE_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "andante/ids.h"
+#include "block/block_format.h"
+#include "opentelemetry/proto/trace/v1/trace.pb.h"
+
+namespace andante::internal {
+
+// Accumulates the columns of one page.
+class V2PageEncoder {
+ public:
+  V2PageEncoder();
+
+  // Appends trace `id` whose spans are the TracesData serialized in `data`.
+  // INVALID_ARGUMENT if `data` does not parse.
+  absl::Status Add(const TraceId& id, std::string_view data);
+
+  // Uncompressed bytes of all columns so far.
+  uint64_t raw_bytes() const;
+  uint32_t trace_count() const { return trace_count_; }
+  uint32_t span_count() const { return span_count_; }
+  bool empty() const { return trace_count_ == 0; }
+
+  // The raw bytes of column `c`, complete once the page is full.
+  std::string column(uint32_t c) const;
+  // The page's dictionary, in index order.
+  const std::vector<std::string>& strings() const { return strings_; }
+  // Distinct service.name values and span names seen in this page.
+  const absl::flat_hash_set<std::string>& services() const { return services_; }
+  const absl::flat_hash_set<std::string>& span_names() const {
+    return span_names_;
+  }
+  int64_t min_start() const { return min_start_; }
+  int64_t max_end() const { return max_end_; }
+  int64_t min_duration() const { return min_duration_; }
+  int64_t max_duration() const { return max_duration_; }
+
+  // Starts a new page.
+  void Clear();
+
+ private:
+  using KeyValues = google::protobuf::RepeatedPtrField<
+      opentelemetry::proto::common::v1::KeyValue>;
+  uint32_t StringIndex(const std::string& s);
+  void InternAnyStrings(const opentelemetry::proto::common::v1::AnyValue& v);
+  void PutAttributes(const KeyValues& kvs, std::string* out);
+  uint32_t ResourceIndex(opentelemetry::proto::resource::v1::Resource* r);
+  uint32_t ScopeIndex(
+      opentelemetry::proto::common::v1::InstrumentationScope* s);
+
+  opentelemetry::proto::trace::v1::TracesData data_;  // reused parse target
+  std::array<std::string, kV2ColumnCount> cols_;      // all but the tables
+  std::vector<std::string> strings_;
+  absl::flat_hash_map<std::string, uint32_t> string_index_;
+  std::vector<std::string> resources_, scopes_;  // encoded entries
+  absl::flat_hash_map<std::string, uint32_t> resource_index_, scope_index_;
+  absl::flat_hash_set<std::string> services_, span_names_;
+  absl::flat_hash_map<std::string, uint32_t> span_pos_;  // per trace; reused
+  std::string scratch_;
+  uint32_t trace_count_ = 0, span_count_ = 0;
+  uint64_t strings_bytes_ = 0;
+  int64_t prev_start_ = 0;
+  int64_t min_start_, max_end_, min_duration_, max_duration_;
+};
+
+// One decoded attribute: key and value as stored (indices into strings).
+struct V2Attribute {
+  uint32_t key = 0;
+  uint8_t tag = kV2NoValue;
+  uint64_t u =
+      0;  // kV2String: string index; kV2Bool/kV2Int(zigzag)/kV2Double bits
+  std::string_view any;  // kV2Any: serialized AnyValue
+};
+
+// Parses one kV2Parents value: 0 none, 1 raw (8 bytes, into *raw), k + 2 the
+// trace's k-th span (k < trace_spans).
+bool GetV2Parent(std::string_view* in, uint32_t trace_spans, uint64_t* parent,
+                 std::string_view* raw);
+
+// Parses the attribute list at the front of `*in` into `out` (replacing it).
+absl::Status GetV2Attributes(std::string_view* in, size_t string_count,
+                             std::vector<V2Attribute>* out);
+
+// A page's raw columns and its parsed tables.
+class V2Page {
+ public:
+  struct ScopeSpansRef {
+    uint32_t scope = 0, schema_url = 0, span_count = 0;
+  };
+  struct ResourceSpansRef {
+    uint32_t resource = 0, schema_url = 0;
+    uint32_t scopes_begin = 0, scopes_end = 0;  // into scope_spans
+  };
+  struct TraceRef {
+    TraceId id;
+    uint32_t rs_begin = 0, rs_end = 0;      // into resource_spans
+    uint32_t span_begin = 0, span_end = 0;  // span positions in the page
+  };
+  struct ResourceEntry {
+    std::vector<V2Attribute> attributes;
+    std::string_view rest;  // serialized Resource without attributes
+  };
+  struct ScopeEntry {
+    uint32_t name = 0, version = 0;
+    std::vector<V2Attribute> attributes;
+    std::string_view rest;
+  };
+
+  // Decompressed column bytes; only the columns a reader needs are filled.
+  std::array<std::string, kV2ColumnCount> raw;
+
+  // Parses kV2Traces, kV2Strings, kV2Resources and kV2Scopes (all required).
+  // DATA_LOSS naming the column on any inconsistency.
+  absl::Status ParseTables();
+
+  // Rebuilds traces as OTLP and calls fn for each (for every trace, or only
+  // for `*only` if non-null). Needs every column. `fn` may take the message.
+  absl::Status ForEachTraceOtlp(
+      const TraceId* only,
+      absl::FunctionRef<absl::Status(
+          const TraceId&, opentelemetry::proto::trace::v1::TracesData&)>
+          fn) const;
+
+  std::vector<std::string_view> strings;
+  std::vector<ResourceEntry> resources;
+  std::vector<ScopeEntry> scopes;
+  std::vector<TraceRef> traces;
+  std::vector<ResourceSpansRef> resource_spans;
+  std::vector<ScopeSpansRef> scope_spans;
+  uint32_t span_count = 0;
+};
+
+// Fills `kv` from a decoded attribute of `page`. DATA_LOSS on a bad value.
+absl::Status V2AttributeToOtlp(const V2Page& page, const V2Attribute& a,
+                               opentelemetry::proto::common::v1::KeyValue* kv);
+
+}  // namespace andante::internal
+
+#endif  // ANDANTE_BLOCK_V2_PAGE_H_

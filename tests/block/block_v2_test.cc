@@ -1,0 +1,336 @@
+// Block format v2: exact OTLP round trip (realistic and edge-case traces),
+// the full scan, and damage (flipped bytes, truncation) -> DATA_LOSS.
+#include <algorithm>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "andante/backend.h"
+#include "andante/options.h"
+#include "bench/loadgen/trace_factory.h"
+#include "block/block_builder.h"
+#include "block/block_format.h"
+#include "block/block_meta.h"
+#include "block/block_reader.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "model/trace_split.h"
+#include "opentelemetry/proto/trace/v1/trace.pb.h"
+
+namespace andante::internal {
+namespace {
+
+using ::opentelemetry::proto::trace::v1::Span;
+using ::opentelemetry::proto::trace::v1::TracesData;
+
+struct Stored {
+  std::string data;
+  uint64_t start = 0, end = 0;
+  uint32_t spans = 0;
+};
+
+// Realistic traces from the load generator, split as the ingest path stores
+// them (several fragments per trace concatenated).
+std::map<TraceId, Stored> RealisticTraces(size_t batches, uint64_t seed) {
+  loadgen::TraceFactory factory(seed);
+  std::map<TraceId, Stored> out;
+  for (size_t b = 0; b < batches; ++b) {
+    auto batch = factory.BuildBatch(500, absl::Now(), nullptr);
+    absl::StatusOr<std::vector<TraceFragment>> fragments = SplitByTrace(batch);
+    EXPECT_TRUE(fragments.ok()) << fragments.status();
+    if (!fragments.ok()) break;
+    for (TraceFragment& f : *fragments) {
+      Stored& s = out[f.id];
+      s.data += f.data;
+      s.start = s.start == 0 ? f.start_unix_nano
+                             : std::min(s.start, f.start_unix_nano);
+      s.end = std::max(s.end, f.end_unix_nano);
+      s.spans += f.span_count;
+    }
+  }
+  return out;
+}
+
+BlockMeta Build(Backend& backend, const std::map<TraceId, Stored>& traces,
+                uint64_t page_size = 64 << 10) {
+  BlockOptions options;
+  options.version = 2;
+  options.page_size_bytes = page_size;
+  BlockBuilder builder(options, backend, "t1", NewBlockId(), traces.size());
+  for (const auto& [id, t] : traces) {
+    absl::Status s = builder.Add(id, t.data, t.start, t.end, t.spans);
+    EXPECT_TRUE(s.ok()) << s;
+  }
+  absl::StatusOr<BlockMeta> meta = builder.Finish();
+  EXPECT_TRUE(meta.ok()) << meta.status();
+  return *meta;
+}
+
+void ExpectSameTrace(std::string_view want_bytes, std::string_view got_bytes,
+                     const TraceId& id) {
+  TracesData want, got;
+  ASSERT_TRUE(want.ParseFromArray(want_bytes.data(), want_bytes.size()));
+  ASSERT_TRUE(got.ParseFromArray(got_bytes.data(), got_bytes.size()));
+  google::protobuf::util::MessageDifferencer diff;
+  std::string report;
+  diff.ReportDifferencesToString(&report);
+  EXPECT_TRUE(diff.Compare(want, got)) << id.ToHex() << "\n" << report;
+}
+
+TEST(BlockV2Test, RealisticTracesRoundTripExactly) {
+  std::shared_ptr<Backend> backend = OpenMemoryBackend();
+  std::map<TraceId, Stored> traces = RealisticTraces(10, 7);
+  BlockMeta meta = Build(*backend, traces);
+  EXPECT_EQ(meta.format_version, kBlockFormatVersionV2);
+  EXPECT_GT(meta.total_pages, 1u);
+  // meta.json round trips and names the v2 format.
+  absl::StatusOr<BlockMeta> parsed = BlockMeta::FromJson(meta.ToJson());
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(*parsed, meta);
+  EXPECT_NE(meta.ToJson().find("andante-v2"), std::string::npos);
+
+  absl::StatusOr<std::unique_ptr<BlockReader>> reader =
+      BlockReader::Open(backend, meta);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  for (const auto& [id, t] : traces) {
+    absl::StatusOr<std::optional<std::string>> got = (*reader)->Find(id);
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_TRUE(got->has_value()) << id.ToHex();
+    ExpectSameTrace(t.data, **got, id);
+  }
+  // Absent IDs: below, between and above the stored ones.
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 200; ++i) {
+    TraceId id = TraceId::FromHighLow(rng(), rng());
+    if (traces.contains(id)) continue;
+    absl::StatusOr<std::optional<std::string>> got = (*reader)->Find(id);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_FALSE(got->has_value());
+  }
+  // The full scan yields every trace once, in ID order, equal to the input.
+  auto it = traces.begin();
+  absl::Status s = (*reader)->ForEach(
+      [&](const TraceId& id, std::string_view data) -> absl::Status {
+        EXPECT_TRUE(it != traces.end());
+        if (it == traces.end()) return absl::InternalError("too many");
+        EXPECT_EQ(id, it->first);
+        ExpectSameTrace(it->second.data, data, id);
+        ++it;
+        return absl::OkStatus();
+      });
+  EXPECT_TRUE(s.ok()) << s;
+  EXPECT_TRUE(it == traces.end());
+}
+
+// Every corner of the OTLP model the columns encode specially.
+TracesData EdgeCaseTrace(const TraceId& id) {
+  TracesData d;
+  std::string tid(id.bytes());
+  for (int r = 0; r < 2; ++r) {
+    auto* rs = d.add_resource_spans();
+    rs->set_schema_url(r == 0 ? "https://schema/1" : "");
+    auto* res = rs->mutable_resource();
+    auto* a = res->add_attributes();
+    a->set_key("service.name");
+    a->mutable_value()->set_string_value(r == 0 ? "svc-a" : "svc-b");
+    res->set_dropped_attributes_count(r);
+    auto* arr = res->add_attributes();
+    arr->set_key("tags");
+    arr->mutable_value()->mutable_array_value()->add_values()->set_string_value(
+        "x");
+    arr->mutable_value()->mutable_array_value()->add_values()->set_int_value(3);
+    for (int s = 0; s < 2; ++s) {
+      auto* ss = rs->add_scope_spans();
+      ss->set_schema_url(s == 1 ? "scope-schema" : "");
+      ss->mutable_scope()->set_name(absl::StrCat("lib", s));
+      ss->mutable_scope()->set_version(s == 0 ? "1.2" : "");
+      ss->mutable_scope()->set_dropped_attributes_count(2);
+      auto* sa = ss->mutable_scope()->add_attributes();
+      sa->set_key("scope.attr");
+      sa->mutable_value()->set_bool_value(true);
+      for (int k = 0; k < 3; ++k) {
+        Span* sp = ss->add_spans();
+        const int n = r * 6 + s * 3 + k;
+        if (n % 4 != 3) sp->set_trace_id(tid);
+        if (n == 5) sp->set_trace_id(std::string(16, 'z'));  // another trace
+        sp->set_span_id(std::string(8, static_cast<char>('a' + n)));
+        if (n == 7) sp->set_span_id("short");
+        if (n == 8) sp->clear_span_id();
+        if (n > 0) sp->set_parent_span_id(std::string(8, 'a'));   // span 0
+        if (n == 9) sp->set_parent_span_id(std::string(8, 'Q'));  // unknown
+        if (n == 10) sp->set_parent_span_id(std::string(8, 'k' + 1));  // later
+        sp->set_name(n % 2 ? "GET /x" : "");
+        sp->set_kind(static_cast<Span::SpanKind>(n % 7));
+        sp->set_start_time_unix_nano(1'700'000'000'000'000'000ull +
+                                     (n % 3) * 1000 - n);
+        sp->set_end_time_unix_nano(
+            n == 4 ? 5 : sp->start_time_unix_nano() + n * 12345);
+        if (n % 3 == 0) {
+          sp->mutable_status()->set_code(
+              static_cast<opentelemetry::proto::trace::v1::Status::StatusCode>(
+                  n % 3));
+        }
+        if (n == 2) sp->mutable_status()->set_message("boom");
+        if (n == 6) sp->mutable_status();  // present but empty
+        sp->set_trace_state(n == 1 ? "k=v" : "");
+        sp->set_flags(n == 2 ? 0x301 : 0);
+        sp->set_dropped_attributes_count(n == 3 ? 4 : 0);
+        auto* kv = sp->add_attributes();
+        kv->set_key("http.status_code");
+        kv->mutable_value()->set_int_value(n == 0 ? -7 : 200 + n);
+        auto* f = sp->add_attributes();
+        f->set_key("ratio");
+        f->mutable_value()->set_double_value(n * 0.25 - 1);
+        auto* e = sp->add_attributes();
+        e->set_key("empty.string");
+        e->mutable_value()->set_string_value("");
+        if (n == 4) sp->add_attributes()->set_key("no.value");
+        if (n == 5) {
+          auto* b = sp->add_attributes();
+          b->set_key("bytes");
+          b->mutable_value()->set_bytes_value(std::string("\0\1\2", 3));
+          auto* l = sp->add_attributes();
+          l->set_key("kv");
+          auto* inner =
+              l->mutable_value()->mutable_kvlist_value()->add_values();
+          inner->set_key("inner");
+          inner->mutable_value()->set_string_value("deep");
+          auto* unset = sp->add_attributes();
+          unset->set_key("unset");
+          unset->mutable_value();
+        }
+        if (n % 2 == 0) {
+          auto* ev = sp->add_events();
+          ev->set_name("exception");
+          ev->set_time_unix_nano(sp->start_time_unix_nano() + 5);
+          auto* ea = ev->add_attributes();
+          ea->set_key("exception.message");
+          ea->mutable_value()->set_string_value("oops");
+          sp->set_dropped_events_count(n == 4 ? 1 : 0);
+        }
+        if (n == 3) {
+          auto* ln = sp->add_links();
+          ln->set_trace_id(std::string(16, 'L'));
+          ln->set_span_id(std::string(8, 'l'));
+          ln->set_trace_state("a=b");
+          sp->set_dropped_links_count(9);
+        }
+      }
+    }
+  }
+  return d;
+}
+
+TEST(BlockV2Test, EdgeCasesRoundTripExactly) {
+  std::shared_ptr<Backend> backend = OpenMemoryBackend();
+  std::map<TraceId, Stored> traces;
+  std::mt19937_64 rng(11);
+  for (int i = 0; i < 50; ++i) {
+    TraceId id = TraceId::FromHighLow(rng(), rng());
+    Stored& s = traces[id];
+    s.data = EdgeCaseTrace(id).SerializeAsString();
+    s.start = 1;
+    s.end = 2;
+    s.spans = 12;
+  }
+  BlockMeta meta = Build(*backend, traces, 4096);
+  absl::StatusOr<std::unique_ptr<BlockReader>> reader =
+      BlockReader::Open(backend, meta);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  for (const auto& [id, t] : traces) {
+    absl::StatusOr<std::optional<std::string>> got = (*reader)->Find(id);
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_TRUE(got->has_value());
+    ExpectSameTrace(t.data, **got, id);
+  }
+}
+
+TEST(BlockV2Test, RejectsDataThatIsNotOtlp) {
+  std::shared_ptr<Backend> backend = OpenMemoryBackend();
+  BlockOptions options;
+  options.version = 2;
+  BlockBuilder builder(options, *backend, "t1", NewBlockId(), 1);
+  absl::Status s =
+      builder.Add(TraceId::FromHighLow(1, 2), "\xff\xff\xff", 1, 2, 1);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  options.version = 3;
+  BlockBuilder bad(options, *backend, "t1", NewBlockId(), 1);
+  EXPECT_EQ(bad.Add(TraceId::FromHighLow(1, 2), "", 1, 2, 1).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// Flips bytes all over the data and index objects: every lookup either
+// returns the right trace (a page the flip did not touch) or DATA_LOSS.
+TEST(BlockV2Test, FlippedBytesAreDataLossNeverWrongData) {
+  std::map<TraceId, Stored> traces = RealisticTraces(2, 5);
+  for (const char* object : {"data", "index"}) {
+    std::shared_ptr<Backend> clean = OpenMemoryBackend();
+    BlockMeta meta = Build(*clean, traces, 16 << 10);
+    const std::string key = BlockKey("t1", meta.block_id, object);
+    absl::StatusOr<std::string> bytes = clean->Read(key);
+    ASSERT_TRUE(bytes.ok());
+    std::mt19937_64 rng(9);
+    for (int trial = 0; trial < 40; ++trial) {
+      std::shared_ptr<Backend> backend = OpenMemoryBackend();
+      for (const char* o : {"data", "index", "meta.json", "bloom-0"}) {
+        absl::StatusOr<std::string> b =
+            clean->Read(BlockKey("t1", meta.block_id, o));
+        ASSERT_TRUE(b.ok());
+        ASSERT_TRUE(backend->Write(BlockKey("t1", meta.block_id, o), *b).ok());
+      }
+      std::string damaged = *bytes;
+      damaged[rng() % damaged.size()] ^= static_cast<char>(1 + rng() % 255);
+      ASSERT_TRUE(backend->Write(key, damaged).ok());
+      absl::StatusOr<std::unique_ptr<BlockReader>> reader =
+          BlockReader::Open(backend, meta);
+      ASSERT_TRUE(reader.ok());
+      int lost = 0;
+      for (const auto& [id, t] : traces) {
+        absl::StatusOr<std::optional<std::string>> got = (*reader)->Find(id);
+        if (!got.ok()) {
+          EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss)
+              << got.status();
+          ++lost;
+          continue;
+        }
+        ASSERT_TRUE(got->has_value());
+        ExpectSameTrace(t.data, **got, id);
+      }
+      EXPECT_GT(lost, 0) << object << " trial " << trial;
+    }
+  }
+}
+
+TEST(BlockV2Test, TruncatedObjectsAreDataLoss) {
+  std::map<TraceId, Stored> traces = RealisticTraces(2, 6);
+  for (const char* object : {"data", "index"}) {
+    for (double keep : {0.0, 0.5, 0.99}) {
+      std::shared_ptr<Backend> backend = OpenMemoryBackend();
+      BlockMeta meta = Build(*backend, traces, 16 << 10);
+      const std::string key = BlockKey("t1", meta.block_id, object);
+      absl::StatusOr<std::string> bytes = backend->Read(key);
+      ASSERT_TRUE(bytes.ok());
+      ASSERT_TRUE(
+          backend->Write(key, bytes->substr(0, bytes->size() * keep)).ok());
+      absl::StatusOr<std::unique_ptr<BlockReader>> reader =
+          BlockReader::Open(backend, meta);
+      ASSERT_TRUE(reader.ok());
+      // The last trace's page is past any truncation point.
+      absl::StatusOr<std::optional<std::string>> got =
+          (*reader)->Find(traces.rbegin()->first);
+      EXPECT_EQ(got.status().code(), absl::StatusCode::kDataLoss)
+          << object << " " << keep;
+      absl::Status scan = (*reader)->ForEach(
+          [](const TraceId&, std::string_view) { return absl::OkStatus(); });
+      EXPECT_EQ(scan.code(), absl::StatusCode::kDataLoss) << scan;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace andante::internal
