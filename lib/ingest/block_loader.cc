@@ -120,7 +120,8 @@ absl::StatusOr<BlockMeta> RecoverBlock(const std::shared_ptr<Backend>& backend,
 
 absl::StatusOr<std::vector<std::shared_ptr<BlockReader>>> OpenTenantBlocks(
     const std::shared_ptr<Backend>& backend, const BlockOptions& options,
-    std::string_view tenant, std::atomic<uint64_t>* damaged_counter) {
+    std::string_view tenant, std::atomic<uint64_t>* damaged_counter,
+    bool recover_incomplete) {
   auto count_damaged = [&] {
     if (damaged_counter != nullptr) {
       damaged_counter->fetch_add(1, std::memory_order_relaxed);
@@ -130,6 +131,7 @@ absl::StatusOr<std::vector<std::shared_ptr<BlockReader>>> OpenTenantBlocks(
   if (!listed.ok()) return listed.status();
   for (size_t i = 0; i < listed->damaged.size(); ++i) count_damaged();
 
+  if (!recover_incomplete) listed->incomplete.clear();
   for (const std::string& id : listed->incomplete) {
     absl::StatusOr<BlockMeta> meta = RecoverBlock(backend, options, tenant, id);
     if (meta.ok()) {
