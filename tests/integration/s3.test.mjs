@@ -24,7 +24,7 @@ import { after, before, describe, test } from 'node:test';
 import aws4 from 'aws4';
 import S3rver from 's3rver';
 
-import { ANDANTE_BIN, Andante, metricSum } from './harness.mjs';
+import { ANDANTE_BIN, Andante, metricSum, waitFor } from './harness.mjs';
 import { exportOk, makeExporter, makeResource, simpleTrace } from './otlp.mjs';
 import { assertTraceStored, countSpans, getTraceV2Json } from './tempo_api.mjs';
 
@@ -170,11 +170,39 @@ class S3Andante extends Andante {
       insecure: true
       forcepathstyle: true
       list_with_delimiter: false  # s3rver's delimiter listings are incomplete
-    pool:
+${this.options.s3Prefix ? `      prefix: ${this.options.s3Prefix}\n` : ''}    pool:
       max_workers: 16
       queue_depth: 1000
-`);
+${this.options.storageExtra ?? ''}`);
   }
+}
+
+// Spans of a trace as GET /api/v2/traces/<id> returns them; 0 on 404.
+async function spansOf(srv, traceId) {
+  const res = await srv.get(`/api/v2/traces/${traceId}`);
+  if (res.status === 404) return 0;
+  assert.equal(res.status, 200, `GET /api/v2/traces/${traceId}: ${res.status} ${res.text}`);
+  return countSpans(JSON.parse(res.text).trace?.resourceSpans ?? []);
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Two instances sharing a bucket (under `prefix`), polling every
+// POLL_SECONDS and compacting every few seconds; each owns part of the work.
+const POLL_SECONDS = 2;
+function sharedInstance(s3Port, prefix, id) {
+  return new S3Andante({
+    s3Port, s3Prefix: prefix, traceIdlePeriod: '1s', flushCheckPeriod: '500ms',
+    storageExtra: `    blocklist_poll: ${POLL_SECONDS}s\n`,
+    extraYaml: `compactor:
+  compaction:
+    compaction_cycle: 2s
+    compacted_block_retention: 10s
+  ring:
+    instance_id: ${id}
+    instance_ring: "a,b"
+`,
+  });
 }
 
 describe('S3 backend against s3rver', () => {
@@ -357,6 +385,102 @@ describe('S3 backend against s3rver', () => {
         `p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, ${getsPerLookup.toFixed(2)} backend GETs per lookup`);
     } finally {
       await srv.cleanup();
+    }
+  });
+
+
+  test('two instances on one bucket find each other\'s traces after one poll, and compaction by both loses and duplicates nothing', async () => {
+    const a = sharedInstance(proxy.port, 'shared-1', 'a');
+    const b = sharedInstance(proxy.port, 'shared-1', 'b');
+    const expected = new Map();  // traceId -> spans
+    const ackedBy = new Map();   // traceId -> instance that acknowledged it
+    const misses = [];
+    let reading = true;
+    try {
+      await a.start();
+      await b.start();
+      const resource = makeResource('shared-svc');
+      const push = async (srv, round) => {
+        const exporter = makeExporter('http-proto', srv);
+        try {
+          for (let i = 0; i < 10; i++) {
+            const spans = simpleTrace({ resource, spans: 1 + (i % 3), name: `r${round}-${i}` });
+            await exportOk(exporter, spans, `push ${round}/${i}`);
+            const id = spans[0].spanContext().traceId;
+            expected.set(id, spans.length);
+            ackedBy.set(id, srv);
+          }
+        } finally {
+          await exporter.shutdown();
+        }
+        const flush = await srv.post('/flush');
+        assert.ok(flush.status === 204 || flush.status === 200, `POST /flush: ${flush.status}`);
+      };
+      // Reads its own writes in a loop through flushes, polls and
+      // compactions: every acknowledged trace, complete, every time.
+      const reader = (async () => {
+        while (reading) {
+          for (const [id, spans] of [...expected]) {
+            const got = await spansOf(ackedBy.get(id), id);
+            if (got !== spans) misses.push(`${id}: ${got} of ${spans}`);
+          }
+          await sleep(50);
+        }
+      })();
+
+      await push(a, 0);
+      await push(b, 0);
+      // One poll later each finds the other's traces.
+      await sleep((2 * POLL_SECONDS + 1) * 1000);
+      for (const srv of [a, b]) {
+        const wrong = [];
+        for (const [id, spans] of expected) {
+          const got = await spansOf(srv, id);
+          if (got !== spans) wrong.push(`${id}: ${got} of ${spans}`);
+        }
+        assert.deepEqual(wrong, [], `${srv === a ? 'a' : 'b'} after one poll`);
+      }
+
+      // More blocks from both, then wait until the compactors have merged
+      // some and both instances have polled the result.
+      for (let round = 1; round <= 3; round++) {
+        await push(a, round);
+        await push(b, round);
+      }
+      const compacted = async () => {
+        let n = 0;
+        for (const srv of [a, b]) n += metricSum(await srv.metrics(), 'tempodb_compaction_blocks_total') ?? 0;
+        return n;
+      };
+      await waitFor('blocks compacted', async () => (await compacted()) >= 4, { timeoutMs: 30000, intervalMs: 500 });
+      await sleep((2 * POLL_SECONDS + 1) * 1000);
+      reading = false;
+      await reader;
+      assert.deepEqual(misses.slice(0, 10), [], `reads of acknowledged traces that missed spans: ${misses.length}`);
+
+      // Every trace, from either instance, with exactly its spans (none
+      // lost, none duplicated), now read from compacted blocks.
+      for (const srv of [a, b]) {
+        const wrong = [];
+        for (const [id, spans] of expected) {
+          const got = await spansOf(srv, id);
+          if (got !== spans) wrong.push(`${id}: ${got} of ${spans}`);
+        }
+        assert.deepEqual(wrong, [], `${srv === a ? 'a' : 'b'} after compaction`);
+      }
+      const ma = await a.metrics();
+      const mb = await b.metrics();
+      const written = (metricSum(ma, 'tempodb_compaction_objects_written_total') ?? 0) +
+        (metricSum(mb, 'tempodb_compaction_objects_written_total') ?? 0);
+      assert.ok(written > 0, `objects written by compaction: ${written}`);
+      const lengths = [ma, mb].map((m) => metricSum(m, 'tempodb_blocklist_length', { tenant: 'single-tenant' }));
+      // 8 flushed blocks merged: both instances read fewer than were flushed.
+      for (const n of lengths) assert.ok(n > 0 && n < 8, `blocklist length after compaction: ${lengths}`);
+      assert.ok(metricSum(ma, 'andante_blocklist_polls_total') >= 2);
+    } finally {
+      reading = false;
+      await a.cleanup();
+      await b.cleanup();
     }
   });
 
