@@ -207,6 +207,17 @@ function sharedInstance(s3Port, prefix, id) {
 
 describe('S3 backend against s3rver', () => {
   let s3rver;
+  let s3rverPort;
+  let s3rverDown = false;
+  const restartS3rver = async () => {
+    if (!s3rverDown) return;
+    s3rver = new S3rver({
+      address: '127.0.0.1', port: s3rverPort, silent: true, directory: s3dir, configureBuckets: [{ name: BUCKET }],
+      serviceEndpoint: 'localhost',
+    });
+    await s3rver.run();
+    s3rverDown = false;
+  };
   let s3dir;
   let proxy;
 
@@ -219,6 +230,7 @@ describe('S3 backend against s3rver', () => {
       serviceEndpoint: 'localhost',
     });
     const { port } = await s3rver.run();
+    s3rverPort = port;
     proxy = await startProxy(port);
     // How the seeds pass credentials: the environment, inherited by the
     // server and the conformance binary.
@@ -481,6 +493,64 @@ describe('S3 backend against s3rver', () => {
       reading = false;
       await a.cleanup();
       await b.cleanup();
+    }
+  });
+
+  test('s3rver stopped mid-ingest and restarted: pushes keep being acknowledged, every acknowledged trace reaches the bucket', async () => {
+    const srv = new S3Andante({
+      s3Port: proxy.port, s3Prefix: 'outage-1', traceIdlePeriod: '1s', flushCheckPeriod: '500ms', maxBlockDuration: '2s',
+    });
+    const acked = new Map();
+    const resource = makeResource('outage-svc');
+    const pushSome = async (round, n) => {
+      const exporter = makeExporter('http-proto', srv);
+      try {
+        for (let i = 0; i < n; i++) {
+          const spans = simpleTrace({ resource, spans: 1 + (i % 3), name: `o${round}-${i}` });
+          await exportOk(exporter, spans, `push ${round}/${i}`);
+          acked.set(spans[0].spanContext().traceId, spans.length);
+        }
+      } finally {
+        await exporter.shutdown();
+      }
+    };
+    try {
+      await srv.start();
+      await pushSome(0, 10);
+      await waitFor('first block uploaded', async () =>
+        (metricSum(await srv.metrics(), 'tempo_ingester_blocks_flushed_total') ?? 0) >= 1, { timeoutMs: 20000 });
+
+      // The object store goes away mid-ingest.
+      await s3rver.close();
+      s3rverDown = true;
+      await pushSome(1, 20);
+      const ready = await srv.get('/ready');
+      assert.equal(ready.status, 200, 'still ready without the bucket');
+      await waitFor('a block waiting for the bucket', async () =>
+        (metricSum(await srv.metrics(), 'andante_pending_block_bytes') ?? 0) > 0, { timeoutMs: 20000 });
+      await pushSome(2, 10);
+
+      // It comes back on the same port and directory.
+      await restartS3rver();
+      await waitFor('pending blocks uploaded', async () => {
+        const m = await srv.metrics();
+        return (metricSum(m, 'andante_pending_block_bytes') ?? 1) === 0 &&
+          (metricSum(m, 'andante_wal_bytes_on_disk') ?? 1) === 0;
+      }, { timeoutMs: 60000, intervalMs: 500 });
+
+      // Every acknowledged trace is in the bucket: found with an empty WAL.
+      await srv.kill();
+      fs.rmSync(srv.walDir, { recursive: true, force: true });
+      fs.mkdirSync(srv.walDir);
+      await srv.start();
+      const missing = [];
+      for (const [id, spans] of acked) {
+        if (await spansOf(srv, id) !== spans) missing.push(id);
+      }
+      assert.deepEqual(missing, [], `acknowledged traces missing from the bucket: ${missing.length} of ${acked.size}`);
+    } finally {
+      await restartS3rver();
+      await srv.cleanup();
     }
   });
 
