@@ -243,6 +243,14 @@ ServerMetrics::ServerMetrics(const BuildInfo& build, std::string stats_tenant)
   pending_block_bytes = registry.AddGauge(
       "andante_pending_block_bytes",
       "Bytes of cut blocks waiting to be written to the backend.");
+  block_cache_hits = registry.AddCounter(
+      "andante_block_cache_hits_total",
+      "Bloom shard and page index lookups answered by the block cache.");
+  block_cache_misses = registry.AddCounter(
+      "andante_block_cache_misses_total",
+      "Bloom shard and page index lookups that read the backend.");
+  block_cache_bytes = registry.AddGauge(
+      "andante_block_cache_bytes", "Bytes held by the block cache.");
 }
 
 void ServerMetrics::UpdateFromStore(const StoreStats& stats) {
@@ -283,6 +291,10 @@ void ServerMetrics::UpdateFromStore(const StoreStats& stats) {
   mirror(retention_deleted, stats.retention_deleted);
   pending_block_bytes->WithLabels({})->Set(
       static_cast<double>(stats.pending_block_bytes));
+  mirror(block_cache_hits, stats.block_cache_hits);
+  mirror(block_cache_misses, stats.block_cache_misses);
+  block_cache_bytes->WithLabels({})->Set(
+      static_cast<double>(stats.block_cache_bytes));
 }
 
 void ServerMetrics::ObserveRequest(std::string_view method,

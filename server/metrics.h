@@ -236,6 +236,9 @@ struct ServerMetrics {
   CounterFamily* compaction_objects_written;
   CounterFamily* retention_deleted;
   GaugeFamily* pending_block_bytes;
+  CounterFamily* block_cache_hits;
+  CounterFamily* block_cache_misses;
+  GaugeFamily* block_cache_bytes;
 
  private:
   const std::string stats_tenant_;

@@ -116,6 +116,11 @@ struct StoreOptions {
   // and the store swaps compacted blocks for their outputs at once. Its
   // compacted_block_retention must be at least 2 x blocklist_poll.
   std::shared_ptr<Compactor> compactor;
+  // Bloom shards and page indexes of all blocks are cached up to this many
+  // bytes (least recently used evicted), so a trace lookup over warm blocks
+  // costs one ranged read per block whose bloom filter says yes and none
+  // for a miss. 0: each block keeps what it loads while it is read.
+  uint64_t block_cache_bytes = 256ull << 20;
 };
 
 }  // namespace andante

@@ -158,6 +158,11 @@ struct StoreStats {
   uint64_t compaction_blocks = 0;
   uint64_t compaction_objects_written = 0;
   uint64_t retention_deleted = 0;
+  // The block cache (StoreOptions.block_cache_bytes): lookups that found a
+  // bloom shard or index cached, lookups that read it, bytes held (gauge).
+  uint64_t block_cache_hits = 0;
+  uint64_t block_cache_misses = 0;
+  uint64_t block_cache_bytes = 0;
   // Bytes of cut blocks not yet written to the backend (gauge): waiting on
   // a slow or unreachable object store.
   uint64_t pending_block_bytes = 0;

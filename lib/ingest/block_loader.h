@@ -44,7 +44,8 @@ namespace andante::internal {
 absl::StatusOr<std::vector<std::shared_ptr<BlockReader>>> OpenTenantBlocks(
     const std::shared_ptr<Backend>& backend, const BlockOptions& options,
     std::string_view tenant, std::atomic<uint64_t>* damaged_counter,
-    bool recover_incomplete = true);
+    bool recover_incomplete = true,
+    std::shared_ptr<BlockCache> cache = nullptr);
 
 // Rewrites the traces of the incomplete block `block_id` (no meta.json) as a
 // new complete block built with `options`, then deletes the original; returns

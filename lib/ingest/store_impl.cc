@@ -65,6 +65,10 @@ class StoreImpl final : public Store {
     }
     wal_shared_.files = &wal_files_;
     wal_shared_.syncer = wal_syncer_.get();
+    if (options_.block_cache_bytes > 0) {
+      counters_.block_cache =
+          std::make_shared<internal::BlockCache>(options_.block_cache_bytes);
+    }
     if (options_.backend != nullptr) {
       sync_ = std::make_unique<internal::BlocklistSync>(options_);
       directory_.get_or_open = [this](const std::string& tenant) {
@@ -210,6 +214,11 @@ class StoreImpl final : public Store {
     stats.blocks_flushed = counters_.blocks_flushed.load();
     stats.block_flush_failures = counters_.block_flush_failures.load();
     stats.blocks_damaged = counters_.blocks_damaged.load();
+    if (const auto& cache = counters_.block_cache; cache != nullptr) {
+      stats.block_cache_hits = cache->hits();
+      stats.block_cache_misses = cache->misses();
+      stats.block_cache_bytes = cache->bytes();
+    }
     if (sync_ != nullptr) {
       const internal::SyncCounters& sync = sync_->counters();
       stats.blocklist_polls = sync.polls.load();

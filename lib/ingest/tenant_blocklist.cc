@@ -27,7 +27,8 @@ void TenantInstance::ApplyBlocklist(
     }
     // Reads nothing: opening every new block under the lock is cheap.
     absl::StatusOr<std::unique_ptr<BlockReader>> reader =
-        BlockReader::Open(options_.backend, meta, &counters_->blocks_damaged);
+        BlockReader::Open(options_.backend, meta, &counters_->blocks_damaged,
+                          counters_->block_cache);
     if (!reader.ok()) {
       ANDANTE_LOG(kError, "polled block unusable; skipping it",
                   {{"tenant", tenant_},
@@ -57,7 +58,8 @@ void TenantInstance::ReplaceBlocks(const std::vector<std::string>& inputs,
   std::vector<std::shared_ptr<BlockReader>> added;
   for (const BlockMeta& meta : outputs) {
     absl::StatusOr<std::unique_ptr<BlockReader>> reader =
-        BlockReader::Open(options_.backend, meta, &counters_->blocks_damaged);
+        BlockReader::Open(options_.backend, meta, &counters_->blocks_damaged,
+                          counters_->block_cache);
     if (!reader.ok()) {
       // Keep reading the inputs: they stay in the backend for
       // compacted_block_retention, and the next poll decides.

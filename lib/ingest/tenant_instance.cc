@@ -149,7 +149,8 @@ absl::Status TenantInstance::LoadBlocks() {
   const bool recover_incomplete = options_.blocklist.instance_ring.size() <= 1;
   absl::StatusOr<std::vector<std::shared_ptr<BlockReader>>> readers =
       OpenTenantBlocks(options_.backend, options_.block, tenant_,
-                       &counters_->blocks_damaged, recover_incomplete);
+                       &counters_->blocks_damaged, recover_incomplete,
+                       counters_->block_cache);
   if (!readers.ok()) {
     // The object store is unreachable: start without its blocks (pushes
     // still go to the WAL); the blocklist poll brings them in later.
@@ -476,7 +477,8 @@ absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
   absl::StatusOr<BlockMeta> meta = builder.Finish();
   if (!meta.ok()) return meta.status();
   absl::StatusOr<std::unique_ptr<BlockReader>> reader =
-      BlockReader::Open(options_.backend, *meta, &counters_->blocks_damaged);
+      BlockReader::Open(options_.backend, *meta, &counters_->blocks_damaged,
+                        counters_->block_cache);
   if (!reader.ok()) return reader.status();
 
   absl::Status s = WriteMarker(wal_dir_, frozen.wal_segment_end);

@@ -215,5 +215,47 @@ TEST_F(StoreBlocklistTest, SharedBucketStartLeavesBlocksWithoutMetaAlone) {
   EXPECT_EQ(a->Stats().blocks_damaged, 0u);
 }
 
+// Trace by ID over many warm blocks: one backend read (the page) for a hit,
+// none for a miss; a small cache stays within its bound and still answers.
+TEST_F(StoreBlocklistTest, WarmLookupsCostOneReadPerHitAndNonePerMiss) {
+  for (uint64_t cache_bytes : {uint64_t{64} << 20, uint64_t{256}}) {
+    SCOPED_TRACE(cache_bytes);
+    SetUp();
+    expected_.clear();
+    StoreOptions options = Options(cache_bytes > 256 ? "big" : "small");
+    options.blocklist.instance_ring = {};
+    options.block.bloom_filter_false_positive = 1e-6;
+    options.block_cache_bytes = cache_bytes;
+    auto a = OpenStore(std::move(options));
+    ASSERT_TRUE(a);
+    constexpr int kBlocks = 20;
+    for (int i = 0; i < kBlocks; ++i) {
+      Push(*a, 5, 2);
+      ASSERT_TRUE(a->Flush().ok());
+    }
+    ASSERT_EQ(a->Stats().blocks_in_backend, uint64_t{kBlocks});
+    ASSERT_EQ(FoundExactly(*a), expected_.size());  // warms the cache
+    faults_->ResetCounts();
+    ASSERT_EQ(FoundExactly(*a), expected_.size());
+    const uint64_t hit_reads = faults_->counts().reads;
+    std::vector<TraceId> misses;
+    MakeRequest(rng_, 50, 1, &misses);
+    faults_->ResetCounts();
+    for (const TraceId& id : misses) EXPECT_EQ(SpansOf(*a, id), 0u);
+    const uint64_t miss_reads = faults_->counts().reads;
+    StoreStats stats = a->Stats();
+    EXPECT_LE(stats.block_cache_bytes, cache_bytes);
+    if (cache_bytes > 256) {
+      EXPECT_EQ(hit_reads, expected_.size()) << "one page read per hit";
+      EXPECT_EQ(miss_reads, 0u);
+      EXPECT_GT(stats.block_cache_hits, 0u);
+    } else {
+      // Evictions make lookups read bloom shards and indexes again.
+      EXPECT_GT(hit_reads, expected_.size());
+      EXPECT_GT(stats.block_cache_misses, uint64_t{kBlocks});
+    }
+  }
+}
+
 }  // namespace
 }  // namespace andante
