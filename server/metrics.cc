@@ -279,6 +279,11 @@ void ServerMetrics::UpdateFromStore(const StoreStats& stats) {
     blocklist_length->WithLabels({tenant})->Set(static_cast<double>(blocks));
     blocklist_tenants_.insert(tenant);
   }
+  // Stats without the per-tenant map: the store-wide count.
+  if (stats.blocklist_length.empty() && !stats_tenant_.empty()) {
+    blocklist_length->WithLabels({stats_tenant_})
+        ->Set(static_cast<double>(stats.blocks_in_backend));
+  }
   auto mirror = [](CounterFamily* family, uint64_t v) {
     family->WithLabels({})->Set(static_cast<double>(v));
   };
