@@ -45,6 +45,8 @@ if [[ $with_test == 1 ]]; then
   command -v npm >/dev/null 2>&1 || installed npm || missing+=(npm)
   # The remote-write peer of tests/integration/metrics_generator.test.mjs.
   command -v prometheus >/dev/null 2>&1 || installed prometheus || missing+=(prometheus)
+  # The strict proto3 JSON check of the search and tags responses.
+  installed python3-protobuf || missing+=(python3-protobuf)
 fi
 
 if ((${#missing[@]} > 0)); then

@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "model/trace_json.h"
 #include "nlohmann/json.hpp"
+#include "query/search_http.h"
 #include "receiver/otlp_http.h"
 #include "util/strings.h"
 
@@ -99,6 +100,13 @@ ApiRoutes::ApiRoutes(Store* store, ApiOptions options, ServerMetrics* metrics)
       route_traces_(RouteLabel(prefix_ + "/api/traces/{traceID}")),
       route_traces_v2_(RouteLabel(prefix_ + "/api/v2/traces/{traceID}")),
       route_echo_(RouteLabel(prefix_ + "/api/echo")),
+      route_search_(RouteLabel(prefix_ + "/api/search")),
+      route_tags_(RouteLabel(prefix_ + "/api/search/tags")),
+      route_tags_v2_(RouteLabel(prefix_ + "/api/v2/search/tags")),
+      route_tag_values_(
+          RouteLabel(prefix_ + "/api/search/tag/{tagName}/values")),
+      route_tag_values_v2_(
+          RouteLabel(prefix_ + "/api/v2/search/tag/{tagName}/values")),
       route_buildinfo_(RouteLabel(prefix_ + "/api/status/buildinfo")) {}
 
 void ApiRoutes::Handle(HttpRequest& req, HttpResponse* resp) {
@@ -173,6 +181,7 @@ void ApiRoutes::Route(HttpRequest& req, HttpResponse* resp,
     BuildInfoJson(resp);
     return;
   }
+  if (SearchRoutes(req, path, resp, route)) return;
   constexpr std::string_view kV1 = "/api/traces/";
   constexpr std::string_view kV2 = "/api/v2/traces/";
   for (bool v2 : {false, true}) {
@@ -188,27 +197,97 @@ void ApiRoutes::Route(HttpRequest& req, HttpResponse* resp,
   Error(resp, 404, "404 page not found");
 }
 
-void ApiRoutes::TraceById(const HttpRequest& req, std::string_view id_text,
-                          bool v2, HttpResponse* resp) {
+bool ApiRoutes::Tenants(const HttpRequest& req, HttpResponse* resp,
+                        std::vector<std::string>* tenants) {
   // Tenancy (§0.2): with multitenancy a missing header is 401, an invalid
   // tenant 400; "a|b" queries each distinct tenant once and merges.
-  std::vector<std::string> tenants;
   if (options_.multitenancy_enabled) {
     std::optional<std::string_view> header = req.Header("X-Scope-OrgID");
     if (!header.has_value()) {
       Error(resp, 401, "no org id");
-      return;
+      return false;
     }
     // Repeats are read once; the number of tenants is bounded.
     absl::StatusOr<std::vector<std::string>> parsed = ParseTenantIds(*header);
     if (!parsed.ok()) {
       Error(resp, 400, ToStd(parsed.status().message()));
-      return;
+      return false;
     }
-    tenants = *std::move(parsed);
+    *tenants = *std::move(parsed);
   } else {
-    tenants.emplace_back(kSingleTenant);
+    tenants->emplace_back(kSingleTenant);
   }
+  return true;
+}
+
+bool ApiRoutes::SearchRoutes(const HttpRequest& req, std::string_view path,
+                             HttpResponse* resp, std::string_view* route) {
+  enum class Kind { kSearch, kTags, kTagValues };
+  Kind kind;
+  bool v2 = false;
+  std::string tag;
+  constexpr std::string_view kValuesSuffix = "/values";
+  if (path == "/api/search") {
+    kind = Kind::kSearch;
+    *route = route_search_;
+  } else if (path == "/api/search/tags" || path == "/api/v2/search/tags") {
+    kind = Kind::kTags;
+    v2 = path == "/api/v2/search/tags";
+    *route = v2 ? route_tags_v2_ : route_tags_;
+  } else {
+    std::string_view rest = path;
+    constexpr std::string_view kV1 = "/api/search/tag/";
+    constexpr std::string_view kV2 = "/api/v2/search/tag/";
+    if (absl::StartsWith(ToAbsl(rest), ToAbsl(kV2))) {
+      v2 = true;
+      rest.remove_prefix(kV2.size());
+    } else if (absl::StartsWith(ToAbsl(rest), ToAbsl(kV1))) {
+      rest.remove_prefix(kV1.size());
+    } else {
+      return false;
+    }
+    if (rest.size() < kValuesSuffix.size() ||
+        rest.substr(rest.size() - kValuesSuffix.size()) != kValuesSuffix) {
+      return false;
+    }
+    rest.remove_suffix(kValuesSuffix.size());
+    // Percent-decoded like the query string, '+' kept.
+    std::string raw(rest);
+    for (size_t i = 0; (i = raw.find('+', i)) != std::string::npos; i += 3) {
+      raw.replace(i, 1, "%2B");
+    }
+    query::QueryParams decoded = query::ParseQueryString("t=" + raw);
+    tag = decoded.empty() ? "" : decoded[0].second;
+    kind = Kind::kTagValues;
+    *route = v2 ? route_tag_values_v2_ : route_tag_values_;
+  }
+  std::vector<std::string> tenants;
+  if (!Tenants(req, resp, &tenants)) return true;
+  query::QueryParams params = query::ParseQueryString(req.query);
+  std::string_view accept = req.Header("Accept").value_or("");
+  query::HttpAnswer answer;
+  switch (kind) {
+    case Kind::kSearch:
+      answer = query::HandleSearch(*store_, tenants, params, accept);
+      break;
+    case Kind::kTags:
+      answer = query::HandleSearchTags(*store_, tenants, params, accept, v2);
+      break;
+    case Kind::kTagValues:
+      answer = query::HandleSearchTagValues(*store_, tenants, tag, params,
+                                            accept, v2);
+      break;
+  }
+  resp->status = answer.status;
+  resp->content_type = std::move(answer.content_type);
+  resp->body = std::move(answer.body);
+  return true;
+}
+
+void ApiRoutes::TraceById(const HttpRequest& req, std::string_view id_text,
+                          bool v2, HttpResponse* resp) {
+  std::vector<std::string> tenants;
+  if (!Tenants(req, resp, &tenants)) return;
 
   absl::StatusOr<TraceId> id = TraceId::FromQueryHex(id_text);
   if (!id.ok()) {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "http_server.h"
 
@@ -56,6 +57,12 @@ class ApiRoutes {
   void Route(HttpRequest& req, HttpResponse* resp, std::string_view* route);
   void TraceById(const HttpRequest& req, std::string_view id, bool v2,
                  HttpResponse* resp);
+  // The tenants of a query request; false (and *resp set) if refused.
+  bool Tenants(const HttpRequest& req, HttpResponse* resp,
+               std::vector<std::string>* tenants);
+  // /api/search and the tags endpoints; false if `path` is none of them.
+  bool SearchRoutes(const HttpRequest& req, std::string_view path,
+                    HttpResponse* resp, std::string_view* route);
   void BuildInfoJson(HttpResponse* resp);
   void Flush(HttpResponse* resp);
   void Metrics(HttpResponse* resp);
@@ -69,6 +76,11 @@ class ApiRoutes {
   const std::string route_traces_;
   const std::string route_traces_v2_;
   const std::string route_echo_;
+  const std::string route_search_;
+  const std::string route_tags_;
+  const std::string route_tags_v2_;
+  const std::string route_tag_values_;
+  const std::string route_tag_values_v2_;
   const std::string route_buildinfo_;
   std::atomic<bool> stopping_{false};
 };

@@ -44,6 +44,7 @@
 #include "andante/compaction.h"
 #include "andante/ids.h"
 #include "andante/options.h"
+#include "andante/search.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
 
@@ -53,6 +54,7 @@ class SpanTap;
 class SpanBatch;
 
 namespace internal {
+class TenantInstance;
 struct SpanBatchRep;
 const SpanBatchRep& GetSpanBatchRep(const SpanBatch& batch);
 }  // namespace internal
@@ -230,12 +232,41 @@ class Store {
 
   virtual StoreStats Stats() const = 0;
 
+  // The most recent traces of `tenant` matching `query` (see
+  // andante/search.h), from live traces, the head block, blocks awaiting
+  // flush and complete blocks; a span is searchable as soon as its push is
+  // acknowledged. INVALID_ARGUMENT for runtime query errors (e.g. integer
+  // division by zero) or limit == 0. Implemented by the query module.
+  absl::StatusOr<SearchResult> Search(std::string_view tenant,
+                                      const traceql::Query& query,
+                                      const SearchOptions& options);
+
+  // Attribute names of `tenant`'s spans in `scope` (kAll: every scope but
+  // intrinsics), optionally only of spans matching options.query.
+  absl::StatusOr<TagsResult> SearchTags(std::string_view tenant,
+                                        TagScope scope,
+                                        const TagSearchOptions& options);
+
+  // Distinct typed values of `tag` in `tenant`'s spans.
+  absl::StatusOr<TagValuesResult> SearchTagValues(
+      std::string_view tenant, const TagName& tag,
+      const TagSearchOptions& options);
+
   // Stops the background loop, flushes if `flush_all_on_shutdown`, syncs and
   // closes the WAL. Idempotent; the destructor calls it.
   virtual absl::Status Close() = 0;
 
  protected:
   Store() = default;
+
+ private:
+  friend struct StoreSearchAccess;
+  // The pipeline of `tenant`, or null if it has none; for the query module.
+  virtual internal::TenantInstance* FindTenantForSearch(
+      std::string_view tenant) {
+    (void)tenant;
+    return nullptr;
+  }
 };
 
 }  // namespace andante

@@ -92,15 +92,31 @@ absl::Status BlockReader::Damaged(std::string_view what,
                                   const absl::Status& cause, bool whole_block) {
   // The message names the block and the object, never a filesystem path:
   // it may reach a client.
-  absl::Status result = absl::DataLossError(
-      absl::StrCat("block ", meta_.tenant, "/", meta_.block_id, " is damaged (",
-                   ToAbsl(what), ")"));
+  //
+  // A missing object is damage while the block's meta.json still exists.
+  // Once meta.json is gone too, the block was deleted (DeleteBlock removes
+  // meta.json first), e.g. compacted by another instance sharing the bucket
+  // and removed by retention before this instance's next poll. Such a block
+  // is "gone": NOT_FOUND, logged at info, not counted as damaged, and
+  // skipped by lookups like a damaged one.
+  const bool gone =
+      absl::IsNotFound(cause) &&
+      absl::IsNotFound(
+          backend_->Read(BlockKey(meta_.tenant, meta_.block_id, kMetaObjectName))
+              .status());
+  absl::Status result =
+      gone ? absl::NotFoundError(absl::StrCat(
+                 "block ", meta_.tenant, "/", meta_.block_id, " is gone (",
+                 ToAbsl(what), " deleted, e.g. compacted by another instance)"))
+           : absl::DataLossError(absl::StrCat("block ", meta_.tenant, "/",
+                                              meta_.block_id, " is damaged (",
+                                              ToAbsl(what), ")"));
   bool log = false;
   {
     absl::MutexLock lock(&mu_);
     if (!damage_.ok()) return damage_;
     log = logged_.insert(std::string(what)).second;
-    if (!counted_) {
+    if (!counted_ && !gone) {
       counted_ = true;
       if (damaged_counter_ != nullptr) {
         damaged_counter_->fetch_add(1, std::memory_order_relaxed);
@@ -108,7 +124,12 @@ absl::Status BlockReader::Damaged(std::string_view what,
     }
     if (whole_block) damage_ = result;
   }
-  if (log) {
+  if (log && gone) {
+    ANDANTE_LOG(kInfo, "block object gone: skipping the block",
+                {{"tenant", meta_.tenant},
+                 {"block", meta_.block_id},
+                 {"object", std::string(what)}});
+  } else if (log) {
     ANDANTE_LOG(kError,
                 whole_block ? "damaged block: skipping it"
                             : "damaged block object: reading around it",

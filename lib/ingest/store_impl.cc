@@ -269,6 +269,11 @@ class StoreImpl final : public Store {
   }
 
  private:
+  TenantInstance* FindTenantForSearch(std::string_view tenant) override {
+    if (!ValidateTenantId(tenant).ok()) return nullptr;
+    return Find(tenant);
+  }
+
   TenantInstance* Find(std::string_view tenant) {
     absl::MutexLock lock(&tenants_mu_);
     auto it = tenants_.find(internal::ToAbsl(tenant));

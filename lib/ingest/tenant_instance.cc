@@ -348,8 +348,11 @@ absl::Status TenantInstance::CollectTrace(const TraceId& id,
     absl::StatusOr<std::optional<std::string>> found =
         block->Find(id, inspected_bytes);
     // DATA_LOSS: the block is damaged (logged and counted by its reader);
-    // it must not cost the answer from every other block.
-    if (absl::IsDataLoss(found.status())) continue;
+    // NOT_FOUND: it is gone (deleted by compaction or retention elsewhere).
+    // Either way it must not cost the answer from every other block.
+    if (absl::IsDataLoss(found.status()) || absl::IsNotFound(found.status())) {
+      continue;
+    }
     if (!found.ok()) return found.status();
     if (found->has_value()) {
       absl::Status s = combiner.Add(**found);
@@ -357,6 +360,38 @@ absl::Status TenantInstance::CollectTrace(const TraceId& id,
     }
   }
   return absl::OkStatus();
+}
+
+absl::Status TenantInstance::ForSearch(
+    absl::FunctionRef<
+        absl::Status(const SearchView& view,
+                     absl::FunctionRef<absl::Status(const TraceEntry&,
+                                                    std::string*)>
+                         read)>
+        fn) {
+  SearchView view;
+  absl::ReaderMutexLock segments_lock(&segments_mu_);
+  {
+    absl::MutexLock lock(&mu_);
+    auto collect = [&](const TraceMap& map) {
+      for (const auto& [id, entry] : map) {
+        if (entry.refs.empty()) continue;
+        TraceEntry copy = entry;
+        auto [it, inserted] = view.wal.try_emplace(id, std::move(copy));
+        if (!inserted) {
+          TraceEntry again = entry;
+          it->second.Merge(std::move(again));
+        }
+      }
+    };
+    for (const auto& frozen : frozen_) collect(frozen->traces);
+    collect(head_);
+    collect(live_);
+    view.blocks = blocks_;
+  }
+  return fn(view, [this](const TraceEntry& entry, std::string* out) {
+    return ReadFragments(entry, out);
+  });
 }
 
 absl::Status TenantInstance::Sweep(absl::Time now, bool force) {

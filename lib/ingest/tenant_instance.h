@@ -28,6 +28,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -125,6 +126,21 @@ class TenantInstance {
   // After a local compaction: reads `outputs` instead of `inputs` at once.
   void ReplaceBlocks(const std::vector<std::string>& inputs,
                      const std::vector<BlockMeta>& outputs);
+
+  // For search: every trace held in the WAL (live, head and frozen entries
+  // merged by ID) and the complete blocks, taken together under the lock.
+  struct SearchView {
+    TraceMap wal;
+    std::vector<std::shared_ptr<BlockReader>> blocks;
+  };
+  // Calls fn(view, read) with the WAL segments pinned (no flush deletes them
+  // meanwhile); read(entry, &bytes) reads an entry's fragments.
+  absl::Status ForSearch(
+      absl::FunctionRef<absl::Status(
+          const SearchView& view,
+          absl::FunctionRef<absl::Status(const TraceEntry&, std::string*)>
+              read)>
+          fn);
 
   uint64_t live_traces() const;
   uint64_t blocks() const;

@@ -45,7 +45,9 @@ void WalSyncer::Drain() {
   for (Wal* wal : pending_) {
     if (!running_.contains(wal)) due_.insert(wal);
   }
-  absl::erase_if(pending_, [this](Wal* wal) { return due_.contains(wal); });
+  absl::erase_if(pending_, [this](Wal* wal) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return due_.contains(wal);
+  });
   auto done = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return due_.empty() && running_.empty();
   };

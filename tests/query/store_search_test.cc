@@ -1,0 +1,326 @@
+// Store::Search, SearchTags and SearchTagValues over a Store on the memory
+// backend: the same expectations hold for live traces, the head block and
+// complete blocks; limit, recency and time range; tags and typed values.
+#include <algorithm>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "andante/backend.h"
+#include "andante/search.h"
+#include "andante/store.h"
+#include "andante/tenant.h"
+#include "andante/traceql.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/testing/otlp_builders.h"
+#include "tests/testing/store_options.h"
+#include "tests/testing/temp_dir.h"
+
+namespace andante {
+namespace {
+
+using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::testing::ElementsAre;
+using ::testing::UnorderedElementsAreArray;
+
+constexpr uint64_t kBase = 1'700'000'000'000'000'000ull;  // ns
+constexpr int64_t kBaseSeconds = 1'700'000'000;
+
+enum class Stage { kLive, kHead, kBlocks };
+
+struct Pushed {
+  TraceId id;
+  uint64_t start;
+  std::string service;
+  bool error;
+};
+
+class StoreSearchTest : public ::testing::TestWithParam<Stage> {
+ protected:
+  void SetUp() override {
+    StoreOptions options =
+        testing::TestStoreOptions(tmp_.path(), OpenMemoryBackend());
+    options.ingester.trace_idle_period = absl::Seconds(5);
+    options.ingester.max_block_duration = absl::Hours(1);
+    auto store = Store::Open(std::move(options));
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = std::move(*store);
+  }
+
+  // 40 traces, one per minute, three services; every 4th has an error span
+  // with http.status_code=500. Each trace: root "GET /x" + child "db".
+  void PushTraces(int n = 40) {
+    static const char* const kServices[] = {"cart", "checkout", "email"};
+    for (int i = 0; i < n; ++i) {
+      ExportTraceServiceRequest req;
+      std::string service = kServices[i % 3];
+      auto* rs = testing::AddResource(req, service);
+      Pushed p{testing::RandomTraceId(rng_),
+               kBase + static_cast<uint64_t>(i) * 60'000'000'000ull, service,
+               i % 4 == 0};
+      SpanId root = testing::RandomSpanId(rng_);
+      auto* r = testing::AddSpan(rs, p.id, root, "GET /x", p.start, 50'000'000);
+      auto* c = testing::AddSpan(rs, p.id, testing::RandomSpanId(rng_), "db",
+                                 p.start + 1'000'000, 20'000'000);
+      c->set_parent_span_id(root.ToBytes());
+      auto* code = c->add_attributes();
+      code->set_key("http.status_code");
+      code->mutable_value()->set_int_value(p.error ? 500 : 200);
+      if (p.error) {
+        c->mutable_status()->set_code(
+            opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
+      }
+      (void)r;
+      ASSERT_TRUE(store_->Push(kSingleTenant, req).ok());
+      pushed_.push_back(p);
+    }
+    Advance();
+  }
+
+  void Advance() {
+    if (GetParam() == Stage::kHead) {
+      ASSERT_TRUE(store_->Sweep(absl::Now() + absl::Seconds(6)).ok());
+      ASSERT_EQ(store_->Stats().live_traces, 0u);
+      ASSERT_EQ(store_->Stats().blocks_flushed, 0u);
+    } else if (GetParam() == Stage::kBlocks) {
+      ASSERT_TRUE(store_->Flush().ok());
+      ASSERT_GT(store_->Stats().blocks_flushed, 0u);
+    }
+  }
+
+  SearchResult Search(std::string_view text, SearchOptions options = {}) {
+    auto query = traceql::Query::Parse(text);
+    EXPECT_TRUE(query.ok()) << query.status();
+    auto result = store_->Search(kSingleTenant, *query, options);
+    EXPECT_TRUE(result.ok()) << result.status();
+    return result.ok() ? *std::move(result) : SearchResult{};
+  }
+
+  static std::vector<std::string> Ids(const SearchResult& r) {
+    std::vector<std::string> out;
+    for (const SearchTrace& t : r.traces) out.push_back(t.trace_id.ToHex());
+    return out;
+  }
+
+  // Expected: pushed traces satisfying `pred`, newest first, at most limit.
+  template <typename Pred>
+  std::vector<std::string> Expect(Pred pred, size_t limit) const {
+    std::vector<Pushed> m;
+    for (const Pushed& p : pushed_) {
+      if (pred(p)) m.push_back(p);
+    }
+    std::sort(m.begin(), m.end(), [](const Pushed& a, const Pushed& b) {
+      return a.start > b.start;
+    });
+    std::vector<std::string> out;
+    for (size_t i = 0; i < m.size() && i < limit; ++i)
+      out.push_back(m[i].id.ToHex());
+    return out;
+  }
+
+  testing::TempDir tmp_{"andante-store-search"};
+  std::unique_ptr<Store> store_;
+  std::mt19937_64 rng_{7};
+  std::vector<Pushed> pushed_;
+};
+
+TEST_P(StoreSearchTest, SelectiveQueryReturnsNewestMatchesUpToLimit) {
+  PushTraces();
+  SearchOptions options;
+  options.limit = 4;
+  SearchResult r = Search(
+      R"({ resource.service.name = "cart" && span.http.status_code = 500 })",
+      options);
+  EXPECT_EQ(
+      Ids(r),
+      Expect([](const Pushed& p) { return p.service == "cart" && p.error; },
+             4));
+  EXPECT_EQ(r.traces.size(), 4u);
+  EXPECT_GT(r.metrics.inspected_spans, 0u);
+  EXPECT_GT(r.metrics.inspected_bytes, 0u);
+}
+
+TEST_P(StoreSearchTest, LimitIsHonouredExactly) {
+  PushTraces();
+  for (uint32_t limit : {1u, 7u, 20u, 100u}) {
+    SearchOptions options;
+    options.limit = limit;
+    SearchResult r = Search("{ }", options);
+    EXPECT_EQ(Ids(r), Expect([](const Pushed&) { return true; }, limit))
+        << limit;
+  }
+}
+
+TEST_P(StoreSearchTest, TimeRangeRestrictsTraces) {
+  PushTraces();
+  SearchOptions options;
+  options.limit = 100;
+  options.start_unix_seconds = kBaseSeconds + 10 * 60;
+  options.end_unix_seconds = kBaseSeconds + 20 * 60 - 1;
+  SearchResult r = Search("{ }", options);
+  EXPECT_EQ(Ids(r), Expect(
+                        [](const Pushed& p) {
+                          return p.start >= kBase + 600'000'000'000ull &&
+                                 p.start < kBase + 1'200'000'000'000ull;
+                        },
+                        100));
+  EXPECT_EQ(r.traces.size(), 10u);
+}
+
+TEST_P(StoreSearchTest, ResultShape) {
+  PushTraces(1);
+  SearchOptions options;
+  options.spans_per_spanset = 1;
+  SearchResult r =
+      Search("{ span.http.status_code = 500 || name = \"GET /x\" }", options);
+  ASSERT_EQ(r.traces.size(), 1u);
+  const SearchTrace& t = r.traces[0];
+  EXPECT_EQ(t.root_service_name, "cart");
+  EXPECT_EQ(t.root_trace_name, "GET /x");
+  EXPECT_EQ(t.start_unix_nanos, static_cast<int64_t>(kBase));
+  EXPECT_EQ(t.duration_ms, 50u);
+  ASSERT_EQ(t.span_sets.size(), 1u);
+  EXPECT_EQ(t.span_sets[0].matched, 2u);
+  EXPECT_EQ(t.span_sets[0].spans.size(), 1u);  // spss
+  ASSERT_EQ(t.service_stats.count("cart"), 1u);
+  EXPECT_EQ(t.service_stats.at("cart").span_count, 2u);
+  EXPECT_EQ(t.service_stats.at("cart").error_count, 1u);
+  EXPECT_EQ(t.trace_id_hex.front() == '0', false);
+}
+
+TEST_P(StoreSearchTest, MissingRootSpan) {
+  ExportTraceServiceRequest req;
+  auto* rs = testing::AddResource(req, "orphan");
+  TraceId id = testing::RandomTraceId(rng_);
+  auto* s =
+      testing::AddSpan(rs, id, testing::RandomSpanId(rng_), "child", kBase);
+  s->set_parent_span_id(testing::RandomSpanId(rng_).ToBytes());
+  ASSERT_TRUE(store_->Push(kSingleTenant, req).ok());
+  Advance();
+  SearchResult r = Search("{ }");
+  ASSERT_EQ(r.traces.size(), 1u);
+  EXPECT_EQ(r.traces[0].root_service_name, kRootSpanNotYetReceived);
+  EXPECT_EQ(r.traces[0].root_trace_name, "");
+}
+
+TEST_P(StoreSearchTest, Tags) {
+  PushTraces(6);
+  auto tags = store_->SearchTags(kSingleTenant, TagScope::kAll, {});
+  ASSERT_TRUE(tags.ok()) << tags.status();
+  EXPECT_THAT(tags->resource, ElementsAre("service.name"));
+  EXPECT_THAT(tags->span, ElementsAre("http.method", "http.status_code"));
+  // Again (complete blocks now answer from the cache): the same names.
+  auto again = store_->SearchTags(kSingleTenant, TagScope::kAll, {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->resource, tags->resource);
+  EXPECT_EQ(again->span, tags->span);
+  auto span_only = store_->SearchTags(kSingleTenant, TagScope::kSpan, {});
+  ASSERT_TRUE(span_only.ok());
+  EXPECT_TRUE(span_only->resource.empty());
+
+  auto tag = TagName::Parse("resource.service.name");
+  ASSERT_TRUE(tag.ok()) << tag.status();
+  auto values = store_->SearchTagValues(kSingleTenant, *tag, {});
+  ASSERT_TRUE(values.ok()) << values.status();
+  std::vector<std::string> got;
+  for (const auto& v : values->values) {
+    EXPECT_EQ(v.type, traceql::ValueType::kString);
+    got.push_back(v.s);
+  }
+  EXPECT_THAT(got, UnorderedElementsAreArray({"cart", "checkout", "email"}));
+
+  auto code = TagName::Parse("span.http.status_code");
+  ASSERT_TRUE(code.ok());
+  // Narrowed by a query: only the error spans' values.
+  auto query = traceql::Query::Parse("{ status = error }");
+  ASSERT_TRUE(query.ok());
+  TagSearchOptions options;
+  options.query = &*query;
+  auto codes = store_->SearchTagValues(kSingleTenant, *code, options);
+  ASSERT_TRUE(codes.ok());
+  ASSERT_EQ(codes->values.size(), 1u);
+  EXPECT_EQ(codes->values[0].type, traceql::ValueType::kInt);
+  EXPECT_EQ(codes->values[0].i, 500);
+
+  EXPECT_FALSE(TagName::Parse("{ nope").ok());
+}
+
+TEST_P(StoreSearchTest, TagValuesStopAtByteLimit) {
+  PushTraces(30);
+  auto tag = TagName::Parse("name");
+  ASSERT_TRUE(tag.ok());
+  TagSearchOptions options;
+  options.max_bytes = 1;
+  auto values = store_->SearchTagValues(kSingleTenant, *tag, options);
+  ASSERT_TRUE(values.ok());
+  EXPECT_EQ(values->values.size(), 1u);
+}
+
+TEST_P(StoreSearchTest, UnknownTenantFindsNothing) {
+  PushTraces(3);
+  auto query = traceql::Query::Parse("{ }");
+  auto r = store_->Search("other", *query, {});
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->traces.empty());
+}
+
+INSTANTIATE_TEST_SUITE_P(Stages, StoreSearchTest,
+                         ::testing::Values(Stage::kLive, Stage::kHead,
+                                           Stage::kBlocks),
+                         [](const auto& info) {
+                           return info.param == Stage::kLive   ? "Live"
+                                  : info.param == Stage::kHead ? "Head"
+                                                               : "Blocks";
+                         });
+
+// Blocks newest first: once the limit is filled from the newest block, older
+// blocks are not read.
+TEST(StoreSearchEarlyStop, OlderBlocksSkippedOnceLimitReached) {
+  testing::TempDir tmp("andante-store-search-stop");
+  StoreOptions options =
+      testing::TestStoreOptions(tmp.path(), OpenMemoryBackend());
+  auto store = Store::Open(std::move(options));
+  ASSERT_TRUE(store.ok());
+  std::mt19937_64 rng(3);
+  std::vector<std::string> newest;
+  for (int block = 0; block < 3; ++block) {
+    for (int i = 0; i < 5; ++i) {
+      ExportTraceServiceRequest req;
+      auto* rs = testing::AddResource(req, "svc");
+      TraceId id = testing::RandomTraceId(rng);
+      testing::AddSpan(
+          rs, id, testing::RandomSpanId(rng), "op",
+          kBase + static_cast<uint64_t>(block * 100 + i) * 1'000'000'000ull);
+      ASSERT_TRUE((*store)->Push(kSingleTenant, req).ok());
+      if (block == 2) newest.insert(newest.begin(), id.ToHex());
+    }
+    ASSERT_TRUE((*store)->Flush().ok());
+  }
+  auto query = traceql::Query::Parse("{ }");
+  SearchOptions so;
+  so.limit = 5;
+  auto r = (*store)->Search(kSingleTenant, *query, so);
+  ASSERT_TRUE(r.ok());
+  std::vector<std::string> got;
+  for (const auto& t : r->traces) got.push_back(t.trace_id.ToHex());
+  EXPECT_EQ(got, newest);
+  EXPECT_EQ(r->metrics.total_blocks, 3u);
+  EXPECT_EQ(r->metrics.skipped_blocks, 2u);
+  EXPECT_EQ(r->metrics.inspected_traces, 5u);
+}
+
+TEST(LegacyTags, Translation) {
+  auto q =
+      LegacyTagsToTraceQL("service.name=cart \"http.url\"=\"/api x\"", 100, 0);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_TRUE(traceql::Query::Parse(*q).ok()) << *q;
+  EXPECT_THAT(*q, ::testing::HasSubstr("traceDuration >= 100ms"));
+  auto dup = LegacyTagsToTraceQL("a=1 a=2", 0, 0);
+  EXPECT_EQ(dup.status().message(), "invalid tags: tag a has been set twice");
+  EXPECT_FALSE(LegacyTagsToTraceQL("a=\"x", 0, 0).ok());
+}
+
+}  // namespace
+}  // namespace andante
