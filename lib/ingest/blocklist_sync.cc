@@ -57,7 +57,6 @@ absl::Status BlocklistSync::Poll(absl::Time now,
                 {{"error", std::string(ToStd(polled.status().message()))}});
     return polled.status();
   }
-  absl::flat_hash_set<std::string> seen;
   for (const auto& [tenant, list] : *polled) {
     if (!ValidateTenantId(tenant).ok()) continue;
     absl::StatusOr<TenantInstance*> instance = tenants.get_or_open(tenant);
@@ -73,12 +72,11 @@ absl::Status BlocklistSync::Poll(absl::Time now,
       reported.insert(m.meta.block_id);
     }
     (*instance)->ApplyBlocklist(list.live, reported);
-    seen.insert(tenant);
   }
-  // Tenants without any block in the backend any more.
-  for (TenantInstance* instance : tenants.all()) {
-    if (!seen.contains(instance->tenant())) instance->ApplyBlocklist({}, {});
-  }
+  // A tenant missing from the result is left as it is: the poller omits a
+  // tenant whose listing failed when it had no earlier list for it, and
+  // dropping its blocks then would hide acknowledged traces. (Blocks deleted
+  // meanwhile read as gone and are skipped by lookups.)
   return absl::OkStatus();
 }
 
