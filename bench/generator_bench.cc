@@ -8,7 +8,12 @@
 //                       bytes per sample for the batch size
 //   BM_GeneratorTap     the MetricsGenerator tap (both processors) on the
 //                       load generator's realistic 1000-span batches: compare
-//                       with store_push_bench's BM_StorePush (same batches)
+//                       with store_push_bench's BM_StorePush (same batches).
+//                       Arg 0: the parsed tree; 1: parse the pushed bytes,
+//                       then the tree (the old tap); 2: PushWire, the bytes
+//                       read in place (the tap the store now uses)
+//   BM_SpanMetricsWire / BM_ServiceGraphsWire / BM_BothProcessorsWire: the
+//                       processors over views read from the wire bytes
 //
 //   meson compile -C build generator_bench && build/bench/generator_bench
 #include <benchmark/benchmark.h>
@@ -22,6 +27,7 @@
 #include "andante/span_metrics.h"
 #include "bench/loadgen/trace_factory.h"
 #include "generator/remote_write_encoding.h"
+#include "generator/span_batch_view.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace {
@@ -156,6 +162,60 @@ void BM_BothProcessors(benchmark::State& state) {
 }
 BENCHMARK(BM_BothProcessors);
 
+const std::vector<std::string>& WireRequests() {
+  static const auto* w = [] {
+    auto* out = new std::vector<std::string>;
+    for (const auto& r : Requests()) out->push_back(r.SerializeAsString());
+    return out;
+  }();
+  return *w;
+}
+
+// Runs `push(view, now)` over views read from the wire bytes (the decode
+// included), after a warm-up pass that creates every series.
+template <class Push>
+void RunWire(benchmark::State& state, Push push) {
+  andante::internal::SpanBatchView view;
+  const absl::Time now = absl::Now();
+  for (const auto& w : WireRequests()) {
+    view.FromWire(w);
+    push(view, now);
+  }
+  size_t i = 0;
+  for (auto _ : state) {
+    view.FromWire(WireRequests()[i++ % WireRequests().size()]);
+    push(view, now);
+  }
+  state.SetItemsProcessed(state.iterations() * kSpansPerRequest);
+}
+
+void BM_SpanMetricsWire(benchmark::State& state) {
+  andante::MetricsRegistry registry{andante::RegistryOptions{}};
+  andante::SpanMetricsProcessor p(SpanOptions(), &registry);
+  RunWire(state, [&](const auto& v, absl::Time now) { p.Push(v, now); });
+}
+BENCHMARK(BM_SpanMetricsWire);
+
+void BM_ServiceGraphsWire(benchmark::State& state) {
+  andante::MetricsRegistry registry{andante::RegistryOptions{}};
+  andante::ServiceGraphOptions o;
+  o.dimensions = {"deployment.environment"};
+  andante::ServiceGraphProcessor p(o, &registry);
+  RunWire(state, [&](const auto& v, absl::Time now) { p.Push(v, now); });
+}
+BENCHMARK(BM_ServiceGraphsWire);
+
+void BM_BothProcessorsWire(benchmark::State& state) {
+  andante::MetricsRegistry registry{andante::RegistryOptions{}};
+  andante::SpanMetricsProcessor sm(SpanOptions(), &registry);
+  andante::ServiceGraphProcessor sg(andante::ServiceGraphOptions{}, &registry);
+  RunWire(state, [&](const auto& v, absl::Time now) {
+    sm.Push(v, now);
+    sg.Push(v, now);
+  });
+}
+BENCHMARK(BM_BothProcessorsWire);
+
 void BM_OtlpDecode(benchmark::State& state) {
   std::vector<std::string> wire;
   for (const auto& r : Requests()) wire.push_back(r.SerializeAsString());
@@ -210,13 +270,15 @@ void BM_GeneratorTap(benchmark::State& state) {
   }
   std::vector<std::string> wire;
   for (const auto& b : batches) wire.push_back(b.SerializeAsString());
-  const bool parse = state.range(0) != 0;  // the tap parses pushed bytes
+  const int64_t mode = state.range(0);
   int64_t spans = 0;
   size_t i = 0;
   const absl::Time now = absl::Now();
   for (auto _ : state) {
     const size_t k = i++ % batches.size();
-    if (parse) {
+    if (mode == 2) {
+      (*gen)->PushWire("single-tenant", wire[k], now);
+    } else if (mode == 1) {
       ExportTraceServiceRequest req;
       req.ParseFromString(wire[k]);
       (*gen)->Push("single-tenant", req, now);
@@ -229,7 +291,7 @@ void BM_GeneratorTap(benchmark::State& state) {
   state.counters["active_series"] =
       static_cast<double>((*gen)->active_series());
 }
-BENCHMARK(BM_GeneratorTap)->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GeneratorTap)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK(BM_RemoteWrite)->Arg(500)->Arg(2000)->Unit(benchmark::kMillisecond);
 

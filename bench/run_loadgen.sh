@@ -10,6 +10,13 @@
 #   bench/run_loadgen.sh --rate=60000 --duration=150s # the peak-RSS row
 #   bench/run_loadgen.sh --protocol=jaeger-compact --duration=10s \
 #       --udp_rates=20000,50000,100000,0             # Jaeger agent UDP drop rate
+#   bench/run_loadgen.sh --generator --service_groups=5 --duration=30s
+#                          # metrics generator on (span metrics + service
+#                          # graphs, collected every 15 s, no remote write);
+#                          # --service_groups multiplies the series count
+#
+# Script options (not passed to loadgen):
+#   --generator  add a metrics_generator section to the tempo.yaml
 #
 # Environment:
 #   BUILD_DIR   meson build directory (default: build; set up if missing)
@@ -18,6 +25,16 @@
 #   KEEP_TMP=1  keep the temporary directory (config, server log, data)
 #   UDP_SOCKET_BUFFER  SO_RCVBUF of the Jaeger UDP receivers (0 = kernel default)
 set -euo pipefail
+
+generator=0
+args=()
+for arg in "$@"; do
+  case $arg in
+    --generator) generator=1 ;;
+    *) args+=("$arg") ;;
+  esac
+done
+set -- ${args[@]+"${args[@]}"}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$root/build}
@@ -138,6 +155,17 @@ storage:
     wal:
       path: $tmp/wal
 EOF
+
+if ((generator)); then
+  # Both processors on for every tenant (Andante's default with a
+  # metrics_generator section); no remote_write entry, so the collected
+  # samples are only scraped from /metrics/generator.
+  cat >>"$tmp/tempo.yaml" <<EOF
+metrics_generator:
+  storage:
+    path: $tmp/generator
+EOF
+fi
 
 "$server" -config.file="$tmp/tempo.yaml" >"$tmp/server.log" 2>&1 &
 server_pid=$!

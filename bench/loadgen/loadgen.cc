@@ -66,6 +66,9 @@ ABSL_FLAG(int, server_pid, 0,
           "server process to sample in /proc (CPU, RSS); 0 = none");
 ABSL_FLAG(int, lookups, 200, "trace-by-ID lookups after the flush; 0 = skip");
 ABSL_FLAG(uint64_t, seed, 1, "seed for trace content and IDs");
+ABSL_FLAG(int, service_groups, 1,
+          "copies of the service catalogue (more distinct service names, "
+          "hence more metrics-generator series)");
 ABSL_FLAG(std::string, tenant, "",
           "tenant sent as X-Scope-OrgID / x-scope-orgid; empty = none");
 ABSL_FLAG(std::string, data_dir, "",
@@ -98,6 +101,7 @@ struct Options {
   int server_pid;
   int lookups;
   uint64_t seed;
+  int service_groups = 1;
   std::string tenant;
   std::string data_dir;
   int pool;
@@ -157,7 +161,9 @@ struct Pool {
 
 bool BuildPool(const Options& o, Pool* pool) {
   const absl::Time start = absl::Now();
-  TraceFactory factory(o.seed);
+  TraceShape shape;
+  shape.service_groups = std::max(1, o.service_groups);
+  TraceFactory factory(o.seed, shape);
   pool->base_ns = absl::ToUnixNanos(start);
   for (int i = 0; i < o.pool; ++i) {
     ExportTraceServiceRequest request =
@@ -856,6 +862,7 @@ int main(int argc, char** argv) {
   o.server_pid = absl::GetFlag(FLAGS_server_pid);
   o.lookups = absl::GetFlag(FLAGS_lookups);
   o.seed = absl::GetFlag(FLAGS_seed);
+  o.service_groups = absl::GetFlag(FLAGS_service_groups);
   o.tenant = absl::GetFlag(FLAGS_tenant);
   o.data_dir = absl::GetFlag(FLAGS_data_dir);
   o.pool = absl::GetFlag(FLAGS_pool);

@@ -5,6 +5,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -333,6 +334,7 @@ struct TraceFactory::Draft {
   int service;
   int replica;
   otrace::Span span;
+  int group = 0;  // TraceShape::service_groups
 };
 
 TraceFactory::TraceFactory(uint64_t seed, TraceShape shape)
@@ -378,6 +380,8 @@ void TraceFactory::AddTrace(int spans, int64_t now_ns,
   }
   std::vector<int> replica(catalog.size());
   for (int& r : replica) r = pick(kReplicas);
+  const int group =
+      shape_.service_groups > 1 ? pick(shape_.service_groups) : 0;
 
   std::vector<Node> nodes;
   std::vector<int> servers;  // SERVER nodes, one per service
@@ -551,6 +555,7 @@ void TraceFactory::AddTrace(int spans, int64_t now_ns,
         kv->mutable_value()->set_string_value(failure.message);
       }
     }
+    draft.group = group;
     drafts->push_back(std::move(draft));
   }
 
@@ -594,11 +599,11 @@ ExportTraceServiceRequest TraceFactory::BuildBatch(int spans, absl::Time now,
 
   // Group by resource (service replica), in order of first appearance.
   ExportTraceServiceRequest request;
-  std::map<std::pair<int, int>, otrace::ScopeSpans*> scopes;
+  std::map<std::tuple<int, int, int>, otrace::ScopeSpans*> scopes;
   const std::vector<Service>& catalog = Catalog();
   for (Draft& draft : drafts) {
     auto [it, inserted] =
-        scopes.try_emplace({draft.service, draft.replica}, nullptr);
+        scopes.try_emplace({draft.group, draft.service, draft.replica}, nullptr);
     if (inserted) {
       const Service& service = catalog[draft.service];
       otrace::ResourceSpans* rs = request.add_resource_spans();
@@ -608,7 +613,9 @@ ExportTraceServiceRequest TraceFactory::BuildBatch(int spans, absl::Time now,
         kv->set_key(key);
         kv->mutable_value()->set_string_value(std::move(value));
       };
-      add("service.name", service.name);
+      add("service.name", draft.group == 0
+                              ? std::string(service.name)
+                              : absl::StrCat(service.name, "-g", draft.group));
       add("service.version", service.version);
       add("host.name",
           absl::StrCat(service.name, "-7d9f8b6c5-", "x2kq", draft.replica));

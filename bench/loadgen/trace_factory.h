@@ -35,6 +35,11 @@ struct TraceShape {
   // Probability that a SERVER or database span fails. The failure also marks
   // the calling CLIENT span, so the share of error spans is about 1.3x this.
   double error_probability = 0.03;
+  // Copies of the service catalogue: each trace runs in one group g picked
+  // at random and its services are named "<name>-g<g>" (g > 0), multiplying
+  // the distinct label sets a metrics generator sees. 1 = the catalogue as
+  // is (and the same traces as without this option).
+  int service_groups = 1;
 };
 
 // What BuildBatch produced, accumulated over calls.

@@ -75,12 +75,28 @@ class MetricsGenerator : public SpanTap {
                const opentelemetry::proto::collector::trace::v1::
                    ExportTraceServiceRequest& request) override;
 
+  // SpanTap: PushWire(tenant, request_bytes, absl::Now()). False when the
+  // walker refuses bytes protobuf accepts (groups among unknown fields):
+  // the store then parses them and calls OnSpans.
+  bool OnSpanBytes(std::string_view tenant,
+                   std::string_view request_bytes) override;
+
   // Runs the tenant's processors over `request` (only read during the
   // call). Spans outside now ± slack are skipped.
   void Push(std::string_view tenant,
             const opentelemetry::proto::collector::trace::v1::
                 ExportTraceServiceRequest& request,
             absl::Time now);
+
+  // The same over a serialized ExportTraceServiceRequest, read straight from
+  // its wire bytes (no parse into messages): the ingest path's cheap tap.
+  // False (nothing aggregated) when the bytes are malformed. REQUIRES: the
+  // bytes were accepted by SpanBatch::FromProto (strings are not UTF-8
+  // checked here). Produces exactly what Push of the parsed request would;
+  // traces_spanmetrics_size counts each span's encoded length, which is its
+  // ByteSizeLong() for canonical encodings.
+  bool PushWire(std::string_view tenant, std::string_view request_bytes,
+                absl::Time now);
 
   // Resolves service-graph edges that waited longer than `wait`.
   void ExpireEdges(absl::Time now);

@@ -43,6 +43,9 @@
 namespace opentelemetry::proto::collector::trace::v1 {
 class ExportTraceServiceRequest;
 }
+namespace andante::internal {
+class SpanBatchView;
+}  // namespace andante::internal
 
 namespace andante {
 
@@ -89,6 +92,11 @@ class ServiceGraphProcessor {
   void Push(const opentelemetry::proto::collector::trace::v1::
                 ExportTraceServiceRequest& request,
             absl::Time now);
+
+  // The same over a view of a request (lib/generator/span_batch_view.h),
+  // e.g. one read straight from its wire bytes; spans marked `skip` are
+  // left out. Internal to Andante (MetricsGenerator's ingest tap).
+  void Push(const internal::SpanBatchView& batch, absl::Time now);
 
   // Resolves every incomplete edge that has waited longer than `wait`.
   void Expire(absl::Time now);

@@ -37,6 +37,10 @@
 namespace opentelemetry::proto::collector::trace::v1 {
 class ExportTraceServiceRequest;
 }
+namespace andante::internal {
+class SpanBatchView;
+struct ResourceView;
+}  // namespace andante::internal
 
 namespace andante {
 
@@ -87,7 +91,17 @@ class SpanMetricsProcessor {
                 ExportTraceServiceRequest& request,
             absl::Time now);
 
+  // The same over a view of a request (lib/generator/span_batch_view.h),
+  // e.g. one read straight from its wire bytes; spans marked `skip` are
+  // left out. Internal to Andante (MetricsGenerator's ingest tap).
+  void Push(const internal::SpanBatchView& batch, absl::Time now);
+
  private:
+  // traces_target_info for one resource; sets its job and instance labels.
+  void ResourceInfo(const internal::SpanBatchView& batch,
+                    const internal::ResourceView& res, std::string* job,
+                    std::string* instance, absl::Time now);
+
   struct State;
   std::unique_ptr<State> state_;
 };

@@ -22,6 +22,19 @@ class SpanTap {
       std::string_view tenant,
       const opentelemetry::proto::collector::trace::v1::
           ExportTraceServiceRequest& request) = 0;
+
+  // Called instead of OnSpans when the push arrived as serialized bytes of an
+  // ExportTraceServiceRequest that the store accepted, so a tap that reads
+  // the wire format itself spares the parse. Returns true when it handled
+  // the batch; false (the default) asks for OnSpans with the parsed request.
+  // `request_bytes` is only valid during the call; same threading rules as
+  // OnSpans.
+  virtual bool OnSpanBytes(std::string_view tenant,
+                           std::string_view request_bytes) {
+    (void)tenant;
+    (void)request_bytes;
+    return false;
+  }
 };
 
 }  // namespace andante

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "generator/span_batch_view.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace andante {
@@ -60,6 +61,22 @@ struct Tenant {
   std::unique_ptr<SpanMetricsProcessor> span_metrics;
   std::unique_ptr<ServiceGraphProcessor> service_graphs;
 };
+
+// Runs the tenant's processors over `view`, skipping spans outside now ±
+// slack.
+void PushView(Tenant* t, absl::Duration slack, internal::SpanBatchView* view,
+              absl::Time now) {
+  if (slack > absl::ZeroDuration()) {
+    const uint64_t lo = static_cast<uint64_t>(
+        std::max<int64_t>(0, absl::ToUnixNanos(now - slack)));
+    const uint64_t hi = static_cast<uint64_t>(absl::ToUnixNanos(now + slack));
+    for (internal::SpanView& s : view->spans()) {
+      s.skip = s.end_ns < lo || s.end_ns > hi;
+    }
+  }
+  if (t->span_metrics != nullptr) t->span_metrics->Push(*view, now);
+  if (t->service_graphs != nullptr) t->service_graphs->Push(*view, now);
+}
 
 }  // namespace
 
@@ -160,39 +177,29 @@ void MetricsGenerator::Push(std::string_view tenant,
                             absl::Time now) {
   Tenant* t = impl_->Get(tenant);
   if (t->span_metrics == nullptr && t->service_graphs == nullptr) return;
-  const ExportTraceServiceRequest* in = &request;
-  ExportTraceServiceRequest filtered;
-  const absl::Duration slack = impl_->options.ingestion_time_range_slack;
-  if (slack > absl::ZeroDuration()) {
-    const uint64_t lo = static_cast<uint64_t>(
-        std::max<int64_t>(0, absl::ToUnixNanos(now - slack)));
-    const uint64_t hi = static_cast<uint64_t>(absl::ToUnixNanos(now + slack));
-    auto inside = [&](const auto& span) {
-      return span.end_time_unix_nano() >= lo && span.end_time_unix_nano() <= hi;
-    };
-    bool all = true;
-    for (const auto& rs : request.resource_spans()) {
-      for (const auto& ss : rs.scope_spans()) {
-        for (const auto& s : ss.spans()) all = all && inside(s);
-      }
-    }
-    if (!all) {
-      // Rare (old or future spans): copy only the spans inside the window.
-      for (const auto& rs : request.resource_spans()) {
-        auto* out_rs = filtered.add_resource_spans();
-        *out_rs->mutable_resource() = rs.resource();
-        for (const auto& ss : rs.scope_spans()) {
-          auto* out_ss = out_rs->add_scope_spans();
-          for (const auto& s : ss.spans()) {
-            if (inside(s)) *out_ss->add_spans() = s;
-          }
-        }
-      }
-      in = &filtered;
-    }
-  }
-  if (t->span_metrics != nullptr) t->span_metrics->Push(*in, now);
-  if (t->service_graphs != nullptr) t->service_graphs->Push(*in, now);
+  internal::SpanBatchView view;
+  view.FromTree(request);
+  PushView(t, impl_->options.ingestion_time_range_slack, &view, now);
+}
+
+bool MetricsGenerator::PushWire(std::string_view tenant,
+                                std::string_view request_bytes,
+                                absl::Time now) {
+  Tenant* t = impl_->Get(tenant);
+  if (t->span_metrics == nullptr && t->service_graphs == nullptr) return true;
+  // One view per thread: its vectors keep their capacity across pushes.
+  thread_local internal::SpanBatchView view;
+  if (!view.FromWire(request_bytes)) return false;
+  PushView(t, impl_->options.ingestion_time_range_slack, &view, now);
+  return true;
+}
+
+bool MetricsGenerator::OnSpanBytes(std::string_view tenant,
+                                   std::string_view request_bytes) {
+  // The walker refuses a few encodings protobuf (and so the store) accepts,
+  // e.g. groups among unknown fields: nothing was aggregated then, and the
+  // store shows us the parsed request instead.
+  return PushWire(tenant, request_bytes, absl::Now());
 }
 
 void MetricsGenerator::ExpireEdges(absl::Time now) {

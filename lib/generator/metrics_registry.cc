@@ -8,10 +8,13 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <limits>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
+#include "absl/hash/hash.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -220,13 +223,69 @@ class MetricsRegistry::Impl {
     }
   }
 
+  // The hot path: a label set seen since the last collection is found by a
+  // hash of its raw (as passed, before the label rules) names and values,
+  // checked byte for byte, and maps to its series per metric; only a new
+  // label set pays for Prepare and the interned key.
   void Update(absl::Span<const LabelView> labels,
               absl::Span<const MetricUpdate> updates, absl::Time now) {
     absl::MutexLock lock(&mu_);
-    Prepare(labels, &scratch_);
-    for (const MetricUpdate& u : updates) {
-      Apply(Get(u.metric, &scratch_, now), metrics_[u.metric], u);
+    const uint64_t hash = absl::Hash<absl::Span<const LabelView>>{}(labels);
+    auto it = fast_.find(hash);
+    FastEntry* entry = nullptr;
+    if (it != fast_.end() && RawEquals(it->second.raw, labels)) {
+      entry = &it->second;
+    } else if (fast_.size() < kMaxFastEntries + series_.size()) {
+      entry = &fast_[hash];
+      entry->raw = RawOf(labels);
+      entry->series.clear();
     }
+    const int64_t now_ns = absl::ToUnixNanos(now);
+    bool prepared = false;
+    for (const MetricUpdate& u : updates) {
+      Series* s = nullptr;
+      if (entry != nullptr) {
+        for (const auto& [metric, series] : entry->series) {
+          if (metric == u.metric) s = series;
+        }
+      }
+      if (s != nullptr) {
+        s->last_updated_ns = now_ns;
+      } else {
+        if (!prepared) Prepare(labels, &scratch_);
+        prepared = true;
+        s = Get(u.metric, &scratch_, now);
+        if (entry != nullptr) entry->series.emplace_back(u.metric, s);
+      }
+      Apply(s, metrics_[u.metric], u);
+    }
+  }
+
+  // [len][name][len][value]... of the labels as passed.
+  static std::string RawOf(absl::Span<const LabelView> labels) {
+    std::string raw;
+    for (const LabelView& l : labels) {
+      for (std::string_view part : {l.first, l.second}) {
+        const uint32_t n = static_cast<uint32_t>(part.size());
+        raw.append(reinterpret_cast<const char*>(&n), sizeof(n));
+        raw.append(part);
+      }
+    }
+    return raw;
+  }
+  static bool RawEquals(std::string_view raw,
+                        absl::Span<const LabelView> labels) {
+    for (const LabelView& l : labels) {
+      for (std::string_view part : {l.first, l.second}) {
+        uint32_t n;
+        if (raw.size() < sizeof(n)) return false;
+        std::memcpy(&n, raw.data(), sizeof(n));
+        raw.remove_prefix(sizeof(n));
+        if (n != part.size() || raw.substr(0, n) != part) return false;
+        raw.remove_prefix(n);
+      }
+    }
+    return raw.empty();
   }
 
   void AddCounter(int metric, absl::Span<const LabelView> labels, double delta,
@@ -253,6 +312,7 @@ class MetricsRegistry::Impl {
     const int64_t stale_ns = absl::ToInt64Nanoseconds(options_.stale_duration);
     for (auto it = series_.begin(); it != series_.end();) {
       if (it->second.last_updated_ns < now_ns - stale_ns) {
+        fast_.clear();  // it may point at this series
         active_ -= Weight(metrics_[it->first[0]]);
         Unref(it->first);
         series_.erase(it++);
@@ -264,7 +324,10 @@ class MetricsRegistry::Impl {
     const int64_t zero_ts = ts - ts % 60000 - 1000;
     std::vector<CollectedSample> out;
     out.reserve(series_.size() * 2);
-    for (auto& [key, s] : series_) {
+    for (auto& entry : series_) {
+      // Not a structured binding: clang 14 cannot capture one in the lambda.
+      const auto& key = entry.first;
+      auto& s = entry.second;
       const Metric& m = metrics_[key[0]];
       std::vector<Label> base = Labels(key);
       auto emit = [&](std::string_view suffix, const std::string* le,
@@ -378,13 +441,19 @@ class MetricsRegistry::Impl {
 
   size_t MemoryBytes() const {
     absl::MutexLock lock(&mu_);
-    size_t bytes =
-        series_.capacity() * (sizeof(std::pair<const Key, Series>) + 1);
+    // node_hash_map: a pointer and a control byte per slot, one heap node
+    // (plus malloc's header) per series.
+    size_t bytes = series_.capacity() * (sizeof(void*) + 1) +
+                   series_.size() * (sizeof(std::pair<const Key, Series>) + 16);
     for (const auto& [key, s] : series_) {
       bytes += key.capacity() * sizeof(uint32_t);
       const Metric& m = metrics_[key[0]];
       if (s.buckets) bytes += m.le_values.size() * sizeof(double);
       bytes += s.exemplars.capacity() * sizeof(Exemplar);
+    }
+    bytes += fast_.capacity() * (sizeof(std::pair<const uint64_t, FastEntry>) + 1);
+    for (const auto& [hash, e] : fast_) {
+      bytes += e.raw.capacity() + e.series.capacity() * sizeof(e.series[0]);
     }
     for (const std::string& str : strings_) {
       bytes += str.capacity() + sizeof(std::string) + sizeof(uint32_t) +
@@ -461,7 +530,16 @@ class MetricsRegistry::Impl {
   std::vector<uint32_t> refs_ ABSL_GUARDED_BY(mu_);
   std::vector<uint32_t> free_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string_view, uint32_t> ids_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<Key, Series> series_ ABSL_GUARDED_BY(mu_);
+  // Node-based: Series pointers stay valid until the series is erased
+  // (only in Collect, which then clears fast_).
+  absl::node_hash_map<Key, Series> series_ ABSL_GUARDED_BY(mu_);
+  // Update's lookup by raw label set (see Update).
+  struct FastEntry {
+    std::string raw;
+    absl::InlinedVector<std::pair<int, Series*>, 3> series;
+  };
+  static constexpr size_t kMaxFastEntries = 1 << 16;
+  absl::flat_hash_map<uint64_t, FastEntry> fast_ ABSL_GUARDED_BY(mu_);
   Prepared scratch_ ABSL_GUARDED_BY(mu_);
   int64_t active_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t overflowed_ ABSL_GUARDED_BY(mu_) = 0;

@@ -323,7 +323,7 @@ void RemoteWriter::Run() {
         }
         // Sleep, waking early only for a stop whose deadline has passed.
         const absl::Time until = absl::Now() + wait;
-        auto give_up = [this, until]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        auto give_up = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
           return stopping_ && absl::Now() >= deadline_;
         };
         mu_.AwaitWithDeadline(absl::Condition(&give_up),

@@ -1,17 +1,23 @@
-// Edge store: pending edges keyed by (trace ID, client span ID), plus a FIFO
-// of (key, creation time) so expiry only looks at the oldest entries.
+// Edge store: pending edges keyed by (trace ID, client span ID) in an
+// open-addressing table of slot numbers; the edges live in reused slots (so
+// their strings keep their capacity and a steady stream of spans allocates
+// nothing), plus a FIFO of (key, slot, generation) in creation order so
+// expiry only looks at the oldest entries.
 #include "andante/service_graph.h"
 
 #include <array>
 #include <cstring>
 #include <deque>
 #include <string_view>
+#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
+#include "absl/hash/hash.h"
 #include "absl/synchronization/mutex.h"
 #include "generator/format.h"
 #include "generator/span_attributes.h"
+#include "generator/span_batch_view.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace andante {
@@ -21,6 +27,15 @@ using opentelemetry::proto::trace::v1::Span;
 using opentelemetry::proto::trace::v1::Status;
 
 using EdgeKey = std::array<char, 24>;
+
+struct EdgeKeyHash {
+  size_t operator()(const EdgeKey& k) const {
+    uint64_t w[3];
+    std::memcpy(w, k.data(), sizeof(w));
+    return absl::Hash<std::tuple<uint64_t, uint64_t, uint64_t>>{}(
+        std::make_tuple(w[0], w[1], w[2]));
+  }
+};
 
 EdgeKey MakeKey(std::string_view trace_id, std::string_view span_id) {
   EdgeKey k{};
@@ -47,6 +62,25 @@ struct Edge {
   bool server_last = false;  // which side was processed last
   double multiplier = 1;
   absl::Time created;
+  uint32_t generation = 0;  // bumped when the slot is freed
+};
+
+// Clears `e` for reuse, keeping its strings' capacity.
+void Reset(Edge* e) {
+  e->client.present = e->server.present = false;
+  // A side never filled has no dimensions (Record omits its labels).
+  e->client.dims.clear();
+  e->server.dims.clear();
+  e->connection_type.clear();
+  e->failed = e->server_is_root = e->server_last = false;
+  e->multiplier = 1;
+}
+
+struct Pending {
+  EdgeKey key;
+  uint32_t slot;
+  uint32_t generation;
+  absl::Time created;
 };
 
 }  // namespace
@@ -57,6 +91,8 @@ class ServiceGraphProcessor::Impl {
       : o_(options), registry_(registry) {
     for (const std::string& d : o_.dimensions) {
       dim_labels_.push_back(internal::SanitizeLabelName(d));
+      prefixed_.push_back("client_" + dim_labels_.back());
+      prefixed_.push_back("server_" + dim_labels_.back());
     }
     if (o_.enable_request) {
       total_ = registry->NewCounter("traces_service_graph_request_total");
@@ -74,22 +110,22 @@ class ServiceGraphProcessor::Impl {
     dropped_ = registry->NewCounter("traces_service_graph_dropped_spans_total");
   }
 
-  void Push(const opentelemetry::proto::collector::trace::v1::
-                ExportTraceServiceRequest& request,
-            absl::Time now) {
+  void Push(const internal::SpanBatchView& batch, absl::Time now) {
     absl::MutexLock lock(&mu_);
     ExpireLocked(now);
-    for (const auto& rs : request.resource_spans()) {
-      const internal::Attributes& res = rs.resource().attributes();
-      const auto* svc = internal::FindAttribute(res, "service.name");
-      if (svc == nullptr) continue;
-      const std::string service = internal::AnyValueString(*svc);
-      if (service.empty()) continue;
-      for (const auto& ss : rs.scope_spans()) {
-        for (const Span& span : ss.spans()) {
-          HandleSpan(service, res, span, now);
-        }
+    std::string scratch;
+    std::string service;
+    uint32_t current = UINT32_MAX;
+    for (const internal::SpanView& span : batch.spans()) {
+      if (span.skip) continue;
+      const internal::ResourceView& res = batch.resources()[span.resource];
+      if (span.resource != current) {
+        current = span.resource;
+        service = std::string(internal::AttrString(
+            batch.ResourceAttribute(res, "service.name"), &scratch));
       }
+      if (service.empty()) continue;
+      HandleSpan(batch, service, res, span, now);
     }
   }
 
@@ -112,50 +148,80 @@ class ServiceGraphProcessor::Impl {
   }
 
  private:
+  // Resource first, then span (LookupAttribute's order).
+  static std::string_view ResThenSpan(const internal::SpanBatchView& batch,
+                                      const internal::ResourceView& res,
+                                      const internal::SpanView& span,
+                                      std::string_view key,
+                                      std::string* scratch) {
+    const internal::AttrView* a = batch.ResourceAttribute(res, key);
+    if (a == nullptr) a = batch.SpanAttribute(span, key);
+    return internal::AttrString(a, scratch);
+  }
+  static std::string_view SpanThenRes(const internal::SpanBatchView& batch,
+                                      const internal::ResourceView& res,
+                                      const internal::SpanView& span,
+                                      std::string_view key,
+                                      std::string* scratch) {
+    const internal::AttrView* a = batch.SpanAttribute(span, key);
+    if (a == nullptr) a = batch.ResourceAttribute(res, key);
+    return internal::AttrString(a, scratch);
+  }
+
   void FillSide(Side* side, const std::string& service,
-                const internal::Attributes& res, const Span& span) {
+                const internal::SpanBatchView& batch,
+                const internal::ResourceView& res,
+                const internal::SpanView& span) {
     side->present = true;
     side->service = service;
-    side->latency = internal::LatencySeconds(span);
+    side->latency = span.end_ns <= span.start_ns
+                        ? 0
+                        : static_cast<double>(span.end_ns - span.start_ns) / 1e9;
     side->peer.clear();
     for (const std::string& p : o_.peer_attributes) {
-      if (const auto* v = internal::FindAttribute(span.attributes(), p)) {
-        side->peer = internal::AnyValueString(*v);
+      if (const auto* v = batch.SpanAttribute(span, p)) {
+        side->peer = internal::AttrString(v, &scratch_);
         if (!side->peer.empty()) break;
       }
     }
     side->dims.resize(o_.dimensions.size());
     for (size_t i = 0; i < o_.dimensions.size(); ++i) {
-      side->dims[i] =
-          internal::LookupAttribute(res, span.attributes(), o_.dimensions[i]);
+      side->dims[i] = ResThenSpan(batch, res, span, o_.dimensions[i], &scratch_);
     }
   }
 
-  void HandleSpan(const std::string& service, const internal::Attributes& res,
-                  const Span& span, absl::Time now)
+  void HandleSpan(const internal::SpanBatchView& batch,
+                  const std::string& service,
+                  const internal::ResourceView& res,
+                  const internal::SpanView& span, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    const Span::SpanKind kind = span.kind();
+    const int kind = span.kind;
     const bool client_side =
         kind == Span::SPAN_KIND_CLIENT || kind == Span::SPAN_KIND_PRODUCER;
     const bool server_side =
         kind == Span::SPAN_KIND_SERVER || kind == Span::SPAN_KIND_CONSUMER;
     if (!client_side && !server_side) return;
-    const bool error = span.status().code() == Status::STATUS_CODE_ERROR;
-    const double m = internal::SpanMultiplier(span.attributes(), res,
-                                              o_.span_multiplier_key);
+    const bool error = span.status_code == Status::STATUS_CODE_ERROR;
+    double m = 1;
+    if (!o_.span_multiplier_key.empty()) {
+      const double ratio = internal::AttrNumber(
+          SpanAttrThenRes(batch, res, span, o_.span_multiplier_key));
+      if (ratio > 0) m = 1 / ratio;
+    }
 
     if (kind == Span::SPAN_KIND_CLIENT) {
       std::string db;
       for (const std::string& a : o_.database_name_attributes) {
-        db = internal::LookupAttribute(res, span.attributes(), a);
+        db = ResThenSpan(batch, res, span, a, &scratch_);
         if (!db.empty()) break;
       }
       if (!db.empty()) {
-        Edge e;
-        e.trace_id = span.trace_id();
-        FillSide(&e.client, service, res, span);
+        Edge& e = db_edge_;
+        Reset(&e);
+        e.trace_id.assign(span.trace_id);
+        FillSide(&e.client, service, batch, res, span);
         e.server = e.client;
-        e.server.service = DatabaseServer(res, span, db);
+        e.server.service = DatabaseServer(batch, res, span, db);
         e.connection_type = "database";
         e.failed = error;
         e.multiplier = m;
@@ -165,7 +231,7 @@ class ServiceGraphProcessor::Impl {
     }
 
     const EdgeKey key = MakeKey(
-        span.trace_id(), client_side ? span.span_id() : span.parent_span_id());
+        span.trace_id, client_side ? span.span_id : span.parent_span_id);
     auto it = edges_.find(key);
     if (it == edges_.end()) {
       if (o_.max_items > 0 &&
@@ -175,14 +241,25 @@ class ServiceGraphProcessor::Impl {
         registry_->AddCounter(dropped_, l, 1, now);
         return;
       }
-      it = edges_.emplace(key, Edge{}).first;
-      it->second.trace_id = span.trace_id();
-      it->second.created = now;
-      fifo_.emplace_back(key, now);
+      uint32_t slot;
+      if (!free_.empty()) {
+        slot = free_.back();
+        free_.pop_back();
+      } else {
+        slot = static_cast<uint32_t>(slots_.size());
+        slots_.emplace_back();
+      }
+      it = edges_.emplace(key, slot).first;
+      Edge& fresh = slots_[slot];
+      Reset(&fresh);
+      fresh.trace_id.assign(span.trace_id);
+      fresh.created = now;
+      fifo_.push_back(Pending{key, slot, fresh.generation, now});
     }
-    Edge& e = it->second;
-    FillSide(client_side ? &e.client : &e.server, service, res, span);
-    if (server_side) e.server_is_root = span.parent_span_id().empty();
+    const uint32_t slot = it->second;
+    Edge& e = slots_[slot];
+    FillSide(client_side ? &e.client : &e.server, service, batch, res, span);
+    if (server_side) e.server_is_root = span.parent_span_id.empty();
     e.connection_type =
         (kind == Span::SPAN_KIND_PRODUCER || kind == Span::SPAN_KIND_CONSUMER)
             ? "messaging_system"
@@ -193,23 +270,32 @@ class ServiceGraphProcessor::Impl {
     if (e.client.present && e.server.present) {
       Record(e, now, "");
       edges_.erase(it);
+      Free(slot);
     }
   }
 
-  std::string DatabaseServer(const internal::Attributes& res, const Span& span,
+  std::string DatabaseServer(const internal::SpanBatchView& batch,
+                             const internal::ResourceView& res,
+                             const internal::SpanView& span,
                              const std::string& db) {
-    const auto& attrs = span.attributes();
-    std::string v = internal::LookupAttribute(attrs, res, "peer.service");
+    std::string v(SpanThenRes(batch, res, span, "peer.service", &scratch_));
     if (!v.empty()) return v;
-    v = internal::LookupAttribute(attrs, res, "server.address");
+    v = SpanThenRes(batch, res, span, "server.address", &scratch_);
     if (!v.empty()) return v;
-    v = internal::LookupAttribute(attrs, res, "network.peer.address");
+    v = SpanThenRes(batch, res, span, "network.peer.address", &scratch_);
     if (!v.empty()) {
-      std::string port =
-          internal::LookupAttribute(attrs, res, "network.peer.port");
+      std::string port(
+          SpanThenRes(batch, res, span, "network.peer.port", &scratch_));
       return port.empty() ? v : v + ":" + port;
     }
     return db;
+  }
+
+  static const internal::AttrView* SpanAttrThenRes(
+      const internal::SpanBatchView& batch, const internal::ResourceView& res,
+      const internal::SpanView& span, std::string_view key) {
+    const internal::AttrView* a = batch.SpanAttribute(span, key);
+    return a != nullptr ? a : batch.ResourceAttribute(res, key);
   }
 
   // Records one completed (or virtual) edge. `virtual_node` is "client",
@@ -223,13 +309,8 @@ class ServiceGraphProcessor::Impl {
     if (o_.enable_virtual_node_label) {
       labels.emplace_back("virtual_node", virtual_node);
     }
-    std::vector<std::string> prefixed;
     if (o_.enable_client_server_prefix) {
-      prefixed.reserve(2 * dim_labels_.size());
-      for (size_t i = 0; i < dim_labels_.size(); ++i) {
-        prefixed.push_back("client_" + dim_labels_[i]);
-        prefixed.push_back("server_" + dim_labels_[i]);
-      }
+      const std::vector<std::string>& prefixed = prefixed_;
       for (size_t i = 0; i < dim_labels_.size(); ++i) {
         if (i < e.client.dims.size()) {
           labels.emplace_back(prefixed[2 * i], e.client.dims[i]);
@@ -265,14 +346,19 @@ class ServiceGraphProcessor::Impl {
     registry_->Update(labels, absl::MakeConstSpan(updates, n), now);
   }
 
+  void Free(uint32_t slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    ++slots_[slot].generation;
+    free_.push_back(slot);
+  }
+
   void ExpireLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    while (!fifo_.empty() && now - fifo_.front().second > o_.wait) {
-      const auto [key, created] = fifo_.front();
+    while (!fifo_.empty() && now - fifo_.front().created > o_.wait) {
+      const Pending p = fifo_.front();
       fifo_.pop_front();
-      auto it = edges_.find(key);
-      if (it == edges_.end() || it->second.created != created) continue;
-      Edge e = std::move(it->second);
-      edges_.erase(it);
+      // Gone already (paired) when the slot's generation moved on.
+      if (slots_[p.slot].generation != p.generation) continue;
+      edges_.erase(p.key);
+      Edge& e = slots_[p.slot];
       if (e.server.present && !e.client.present && e.server_is_root) {
         e.client.present = true;
         e.client.service = e.server.peer.empty() ? "user" : e.server.peer;
@@ -293,6 +379,7 @@ class ServiceGraphProcessor::Impl {
                              : LabelView{"server", e.server.service}};
         registry_->AddCounter(unpaired_, l, 1, now);
       }
+      Free(p.slot);
     }
   }
 
@@ -302,10 +389,16 @@ class ServiceGraphProcessor::Impl {
   int total_ = -1, failed_ = -1, server_seconds_ = -1, client_seconds_ = -1;
   int unpaired_ = -1, dropped_ = -1;
   mutable absl::Mutex mu_;
-  absl::flat_hash_map<EdgeKey, Edge> edges_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::pair<EdgeKey, absl::Time>> fifo_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> prefixed_;  // client_<dim>, server_<dim>, ...
+  absl::flat_hash_map<EdgeKey, uint32_t, EdgeKeyHash> edges_
+      ABSL_GUARDED_BY(mu_);
+  std::vector<Edge> slots_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> free_ ABSL_GUARDED_BY(mu_);
+  std::deque<Pending> fifo_ ABSL_GUARDED_BY(mu_);
+  Edge db_edge_ ABSL_GUARDED_BY(mu_);
   int64_t dropped_count_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t expired_count_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string scratch_ ABSL_GUARDED_BY(mu_);
 };
 
 ServiceGraphProcessor::ServiceGraphProcessor(const ServiceGraphOptions& options,
@@ -317,7 +410,13 @@ void ServiceGraphProcessor::Push(
     const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest&
         request,
     absl::Time now) {
-  impl_->Push(request, now);
+  internal::SpanBatchView view;
+  view.FromTree(request);
+  impl_->Push(view, now);
+}
+void ServiceGraphProcessor::Push(const internal::SpanBatchView& batch,
+                                 absl::Time now) {
+  impl_->Push(batch, now);
 }
 void ServiceGraphProcessor::Expire(absl::Time now) { impl_->Expire(now); }
 int64_t ServiceGraphProcessor::pending_edges() const {

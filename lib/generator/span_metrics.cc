@@ -6,6 +6,7 @@
 #include "absl/container/inlined_vector.h"
 #include "generator/format.h"
 #include "generator/span_attributes.h"
+#include "generator/span_batch_view.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace andante {
@@ -16,6 +17,36 @@ using opentelemetry::proto::trace::v1::Status;
 
 constexpr std::string_view kIntrinsics[] = {"service", "span_name", "span_kind",
                                             "status_code", "status_message"};
+
+// Enum value names, looked up once (the descriptor lookup is slow); values
+// outside the table go through the generated *_Name functions.
+std::string_view KindName(int32_t kind) {
+  static const auto* names = [] {
+    auto* v = new std::vector<std::string>;
+    for (int k = 0; k <= Span::SpanKind_MAX; ++k) {
+      v->push_back(Span::SpanKind_Name(static_cast<Span::SpanKind>(k)));
+    }
+    return v;
+  }();
+  if (kind >= 0 && static_cast<size_t>(kind) < names->size()) {
+    return (*names)[kind];
+  }
+  return Span::SpanKind_Name(static_cast<Span::SpanKind>(kind));
+}
+
+std::string_view StatusName(int32_t code) {
+  static const auto* names = [] {
+    auto* v = new std::vector<std::string>;
+    for (int k = 0; k <= Status::StatusCode_MAX; ++k) {
+      v->push_back(Status::StatusCode_Name(static_cast<Status::StatusCode>(k)));
+    }
+    return v;
+  }();
+  if (code >= 0 && static_cast<size_t>(code) < names->size()) {
+    return (*names)[code];
+  }
+  return Status::StatusCode_Name(static_cast<Status::StatusCode>(code));
+}
 
 bool IsIntrinsic(std::string_view name) {
   for (std::string_view i : kIntrinsics) {
@@ -65,93 +96,124 @@ void SpanMetricsProcessor::Push(
     const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest&
         request,
     absl::Time now) {
+  internal::SpanBatchView view;
+  view.FromTree(request);
+  Push(view, now);
+}
+
+void SpanMetricsProcessor::Push(const internal::SpanBatchView& batch,
+                                absl::Time now) {
   const State& st = *state_;
   const SpanMetricsOptions& o = st.options;
-  // Per-span strings live here for the duration of the registry calls.
-  std::vector<std::string> dim_values(st.dimension_labels.size());
+  const auto& intr = o.intrinsic_dimensions;
+  std::string scratch;
+  std::vector<std::string> dim_scratch(st.dimension_labels.size());
   absl::InlinedVector<LabelView, 16> labels;
-  for (const auto& rs : request.resource_spans()) {
-    const internal::Attributes& res = rs.resource().attributes();
-    const auto* svc = internal::FindAttribute(res, "service.name");
-    const std::string service =
-        svc != nullptr ? internal::AnyValueString(*svc) : "";
-    std::string job, instance;
+  // Per resource: service, job, instance (as strings: the labels borrow).
+  std::string service, job, instance;
+  uint32_t current = UINT32_MAX;
+  for (const internal::SpanView& span : batch.spans()) {
+    if (span.skip) continue;
+    const internal::ResourceView& res = batch.resources()[span.resource];
+    if (span.resource != current) {
+      current = span.resource;
+      service = std::string(internal::AttrString(
+          batch.ResourceAttribute(res, "service.name"), &scratch));
+      job.clear();
+      instance.clear();
+      if (o.enable_target_info) ResourceInfo(batch, res, &job, &instance, now);
+    }
+    labels.clear();
+    if (intr.service) labels.emplace_back("service", service);
+    if (intr.span_name) labels.emplace_back("span_name", span.name);
+    if (intr.span_kind) {
+      labels.emplace_back("span_kind", KindName(span.kind));
+    }
+    if (intr.status_code) {
+      labels.emplace_back("status_code", StatusName(span.status_code));
+    }
+    if (intr.status_message) {
+      labels.emplace_back("status_message", span.status_message);
+    }
     if (o.enable_target_info) {
-      const std::string ns =
-          internal::LookupAttribute(res, res, "service.namespace");
-      job = ns.empty() ? service : ns + "/" + service;
-      if (o.enable_instance_label) {
-        instance = internal::LookupAttribute(res, res, "service.instance.id");
-      }
-      // traces_target_info: the resource's other attributes.
-      std::vector<std::pair<std::string, std::string>> info;
-      for (const auto& kv : res) {
-        const std::string& k = kv.key();
-        if (k.empty() || (k[0] >= '0' && k[0] <= '9') || k == "service.name" ||
-            k == "service.namespace" || k == "service.instance.id") {
-          continue;
-        }
-        bool excluded = false;
-        for (const std::string& e : o.target_info_excluded_dimensions) {
-          excluded = excluded || e == k;
-        }
-        if (excluded) continue;
-        std::string name = internal::SanitizeLabelName(k);
-        if (IsIntrinsic(name) || name == "job" || name == "instance") {
-          name = "__" + name;
-        }
-        info.emplace_back(std::move(name),
-                          internal::AnyValueString(kv.value()));
-      }
-      if ((!job.empty() || !instance.empty()) && !info.empty()) {
-        absl::InlinedVector<LabelView, 16> l;
-        for (const auto& [k, v] : info) l.emplace_back(k, v);
-        l.emplace_back("job", job);
-        l.emplace_back("instance", instance);
-        st.registry->SetGauge(st.target_info, l, 1, now);
-      }
+      labels.emplace_back("job", job);
+      labels.emplace_back("instance", instance);
     }
-    for (const auto& ss : rs.scope_spans()) {
-      for (const Span& span : ss.spans()) {
-        labels.clear();
-        const auto& intr = o.intrinsic_dimensions;
-        if (intr.service) labels.emplace_back("service", service);
-        if (intr.span_name) labels.emplace_back("span_name", span.name());
-        if (intr.span_kind) {
-          labels.emplace_back("span_kind", Span::SpanKind_Name(span.kind()));
-        }
-        if (intr.status_code) {
-          labels.emplace_back("status_code",
-                              Status::StatusCode_Name(span.status().code()));
-        }
-        if (intr.status_message) {
-          labels.emplace_back("status_message", span.status().message());
-        }
-        if (o.enable_target_info) {
-          labels.emplace_back("job", job);
-          labels.emplace_back("instance", instance);
-        }
-        for (size_t i = 0; i < st.dimension_labels.size(); ++i) {
-          dim_values[i] = internal::LookupAttribute(res, span.attributes(),
-                                                    o.dimensions[i]);
-          labels.emplace_back(st.dimension_labels[i], dim_values[i]);
-        }
-        const double m = internal::SpanMultiplier(span.attributes(), res,
-                                                  o.span_multiplier_key);
-        MetricsRegistry::MetricUpdate updates[3];
-        size_t n = 0;
-        if (st.calls >= 0) updates[n++] = {st.calls, m, 1, {}};
-        if (st.latency >= 0) {
-          updates[n++] = {st.latency, internal::LatencySeconds(span), m,
-                          span.trace_id()};
-        }
-        if (st.size >= 0) {
-          updates[n++] = {
-              st.size, static_cast<double>(span.ByteSizeLong()), 1, {}};
-        }
-        st.registry->Update(labels, absl::MakeConstSpan(updates, n), now);
-      }
+    for (size_t i = 0; i < st.dimension_labels.size(); ++i) {
+      const internal::AttrView* a =
+          batch.ResourceAttribute(res, o.dimensions[i]);
+      if (a == nullptr) a = batch.SpanAttribute(span, o.dimensions[i]);
+      labels.emplace_back(st.dimension_labels[i],
+                          internal::AttrString(a, &dim_scratch[i]));
     }
+    double m = 1;
+    if (!o.span_multiplier_key.empty()) {
+      const internal::AttrView* a =
+          batch.SpanAttribute(span, o.span_multiplier_key);
+      if (a == nullptr) a = batch.ResourceAttribute(res, o.span_multiplier_key);
+      const double ratio = internal::AttrNumber(a);
+      if (ratio > 0) m = 1 / ratio;
+    }
+    MetricsRegistry::MetricUpdate updates[3];
+    size_t n = 0;
+    if (st.calls >= 0) updates[n++] = {st.calls, m, 1, {}};
+    if (st.latency >= 0) {
+      const double latency =
+          span.end_ns <= span.start_ns
+              ? 0
+              : static_cast<double>(span.end_ns - span.start_ns) / 1e9;
+      updates[n++] = {st.latency, latency, m, span.trace_id};
+    }
+    if (st.size >= 0) {
+      updates[n++] = {st.size, static_cast<double>(span.size), 1, {}};
+    }
+    st.registry->Update(labels, absl::MakeConstSpan(updates, n), now);
+  }
+}
+
+void SpanMetricsProcessor::ResourceInfo(const internal::SpanBatchView& batch,
+                                        const internal::ResourceView& res,
+                                        std::string* job, std::string* instance,
+                                        absl::Time now) {
+  const State& st = *state_;
+  const SpanMetricsOptions& o = st.options;
+  std::string scratch;
+  const std::string service(internal::AttrString(
+      batch.ResourceAttribute(res, "service.name"), &scratch));
+  const std::string ns(internal::AttrString(
+      batch.ResourceAttribute(res, "service.namespace"), &scratch));
+  *job = ns.empty() ? service : ns + "/" + service;
+  if (o.enable_instance_label) {
+    *instance = std::string(internal::AttrString(
+        batch.ResourceAttribute(res, "service.instance.id"), &scratch));
+  }
+  // traces_target_info: the resource's other attributes.
+  std::vector<std::pair<std::string, std::string>> info;
+  for (uint32_t i = res.attr_begin; i < res.attr_end; ++i) {
+    const internal::AttrView& kv = *batch.attrs_begin(i);
+    const std::string_view k = kv.key;
+    if (k.empty() || (k[0] >= '0' && k[0] <= '9') || k == "service.name" ||
+        k == "service.namespace" || k == "service.instance.id") {
+      continue;
+    }
+    bool excluded = false;
+    for (const std::string& e : o.target_info_excluded_dimensions) {
+      excluded = excluded || e == k;
+    }
+    if (excluded) continue;
+    std::string name = internal::SanitizeLabelName(k);
+    if (IsIntrinsic(name) || name == "job" || name == "instance") {
+      name = "__" + name;
+    }
+    info.emplace_back(std::move(name),
+                      std::string(internal::AttrString(&kv, &scratch)));
+  }
+  if ((!job->empty() || !instance->empty()) && !info.empty()) {
+    absl::InlinedVector<LabelView, 16> l;
+    for (const auto& [k, v] : info) l.emplace_back(k, v);
+    l.emplace_back("job", *job);
+    l.emplace_back("instance", *instance);
+    st.registry->SetGauge(st.target_info, l, 1, now);
   }
 }
 

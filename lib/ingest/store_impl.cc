@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -408,6 +409,12 @@ class StoreImpl final : public Store {
       for (SpanTap* tap : taps_) tap->OnSpans(tenant, *rep.request);
       return;
     }
+    // Taps that read the wire bytes themselves spare the parse.
+    absl::InlinedVector<SpanTap*, 4> want_tree;
+    for (SpanTap* tap : taps_) {
+      if (!tap->OnSpanBytes(tenant, rep.proto)) want_tree.push_back(tap);
+    }
+    if (want_tree.empty()) return;
     google::protobuf::Arena arena;
     auto* request = google::protobuf::Arena::CreateMessage<
         opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest>(
@@ -417,7 +424,7 @@ class StoreImpl final : public Store {
       ANDANTE_LOG(kError, "span tap: accepted push does not parse", {});
       return;
     }
-    for (SpanTap* tap : taps_) tap->OnSpans(tenant, *request);
+    for (SpanTap* tap : want_tree) tap->OnSpans(tenant, *request);
   }
 
   const StoreOptions options_;

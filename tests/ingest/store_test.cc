@@ -293,6 +293,48 @@ TEST_F(StoreTest, TapSeesPushesOfBatchesFromProto) {
   store->RemoveSpanTap(&tap);
 }
 
+// A tap that reads pushed bytes itself (SpanTap::OnSpanBytes) gets them
+// as pushed and is not shown the parsed request; a tree tap next to it
+// still is.
+class BytesTap : public SpanTap {
+ public:
+  void OnSpans(std::string_view,
+               const opentelemetry::proto::collector::trace::v1::
+                   ExportTraceServiceRequest&) override {
+    ++tree_calls;
+  }
+  bool OnSpanBytes(std::string_view tenant,
+                   std::string_view request_bytes) override {
+    last_tenant = std::string(tenant);
+    bytes = std::string(request_bytes);
+    return true;
+  }
+  std::string last_tenant, bytes;
+  int tree_calls = 0;
+};
+
+TEST_F(StoreTest, BytesTapGetsThePushedBytesWithoutAParse) {
+  auto store = OpenStore(Options());
+  CountingTap tree_tap;
+  BytesTap bytes_tap;
+  store->AddSpanTap(&tree_tap);
+  store->AddSpanTap(&bytes_tap);
+  const std::string bytes = MakeRequest(rng_, 3, 2, nullptr).SerializeAsString();
+  absl::StatusOr<SpanBatch> batch = SpanBatch::FromProto(bytes);
+  ASSERT_TRUE(batch.ok());
+  ASSERT_TRUE(store->Push("t3", *batch).ok());
+  EXPECT_EQ(bytes_tap.bytes, bytes);
+  EXPECT_EQ(bytes_tap.last_tenant, "t3");
+  EXPECT_EQ(bytes_tap.tree_calls, 0);
+  EXPECT_EQ(tree_tap.spans, 6);
+  // A push of a parsed request goes to OnSpans for both.
+  ASSERT_TRUE(store->Push("t3", MakeRequest(rng_, 1, 1, nullptr)).ok());
+  EXPECT_EQ(bytes_tap.tree_calls, 1);
+  EXPECT_EQ(tree_tap.spans, 7);
+  store->RemoveSpanTap(&bytes_tap);
+  store->RemoveSpanTap(&tree_tap);
+}
+
 TEST_F(StoreTest, ForcedFlushHandsLiveTracesOverWhole) {
   // A /flush with an empty head block swaps the live map into it; traces
   // already partly frozen by a cut must still come out whole.

@@ -1,0 +1,5 @@
+
+0Â>-
+
+old$
+AAAAAAAAAAAAAAA1span0001*legacy

@@ -1,0 +1,260 @@
+// Differential test of the generator's two input paths: MetricsGenerator::
+// PushWire (the ingest tap: the processors read a view walked straight from
+// the OTLP wire bytes) must produce exactly the series, values, exemplars
+// and service-graph edges that Push of the parsed request produces. Inputs
+// are the load generator's traces, randomly mutated: attributes of every
+// AnyValue type, duplicated keys, missing service names and statuses, odd
+// enum values, unknown fields, sampling ratios, spans outside the time
+// window, database and peer attributes for virtual nodes.
+#include <algorithm>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
+#include "andante/metrics_generator.h"
+#include "bench/loadgen/trace_factory.h"
+#include "gtest/gtest.h"
+#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+
+namespace andante {
+namespace {
+
+using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using opentelemetry::proto::common::v1::AnyValue;
+using opentelemetry::proto::common::v1::KeyValue;
+using opentelemetry::proto::trace::v1::Span;
+
+const absl::Time kNow = absl::FromUnixSeconds(1700000000);
+
+// Keys the options below look at, plus noise.
+const char* const kKeys[] = {"http.method",
+                             "deployment.environment",
+                             "attr.any",
+                             "sampling.ratio",
+                             "peer.service",
+                             "db.name",
+                             "db.system",
+                             "server.address",
+                             "network.peer.address",
+                             "network.peer.port",
+                             "service.namespace",
+                             "service.instance.id",
+                             "noise",
+                             "9starts.with.digit"};
+
+void RandomValue(std::mt19937_64& rng, AnyValue* v, int depth = 0) {
+  switch (rng() % (depth < 2 ? 9 : 7)) {
+    case 0:
+      v->set_string_value(absl::StrCat("s", rng() % 5));
+      break;
+    case 1:
+      v->set_bool_value(rng() % 2 == 0);
+      break;
+    case 2:
+      v->set_int_value(static_cast<int64_t>(rng() % 7) - 2);
+      break;
+    case 3:
+      v->set_double_value(static_cast<double>(rng() % 9) / 4 - 0.5);
+      break;
+    case 4:
+      v->set_bytes_value(std::string("\x01\x00\xff", 3));
+      break;
+    case 5:
+      v->set_string_value("");
+      break;
+    case 6:
+      break;  // no value at all
+    case 7:
+      for (int i = 0; i < 2; ++i) {
+        RandomValue(rng, v->mutable_array_value()->add_values(), depth + 1);
+      }
+      break;
+    case 8: {
+      KeyValue* kv = v->mutable_kvlist_value()->add_values();
+      kv->set_key("k");
+      RandomValue(rng, kv->mutable_value(), depth + 1);
+      break;
+    }
+  }
+}
+
+void AddRandomAttr(std::mt19937_64& rng,
+                   google::protobuf::RepeatedPtrField<KeyValue>* attrs) {
+  KeyValue* kv = attrs->Add();
+  kv->set_key(kKeys[rng() % std::size(kKeys)]);
+  RandomValue(rng, kv->mutable_value());
+}
+
+// Appends unknown fields to `m` (kept by the parse and re-serialized at the
+// end, so the span's ByteSizeLong and its wire length agree).
+template <class M>
+void AddUnknownFields(M* m) {
+  std::string bytes = m->SerializeAsString();
+  bytes += std::string("\xf8\x06\x07", 3);              // field 111 varint
+  bytes += std::string("\x82\x07\x02hi", 5);            // field 112 bytes
+  bytes += std::string("\x8d\x07\x01\x02\x03\x04", 6);  // field 113 fixed32
+  ASSERT_TRUE(m->ParseFromString(bytes));
+}
+
+ExportTraceServiceRequest Mutated(std::mt19937_64& rng,
+                                  loadgen::TraceFactory& factory) {
+  ExportTraceServiceRequest req = factory.BuildBatch(100, kNow, nullptr);
+  for (auto& rs : *req.mutable_resource_spans()) {
+    auto* res_attrs = rs.mutable_resource()->mutable_attributes();
+    if (rng() % 10 == 0) res_attrs->Clear();  // no service.name
+    for (int i = rng() % 3; i > 0; --i) AddRandomAttr(rng, res_attrs);
+    if (rng() % 8 == 0) AddUnknownFields(rs.mutable_resource());
+    for (auto& ss : *rs.mutable_scope_spans()) {
+      for (Span& span : *ss.mutable_spans()) {
+        for (int i = rng() % 4; i > 0; --i) {
+          AddRandomAttr(rng, span.mutable_attributes());
+        }
+        switch (rng() % 16) {
+          case 0:
+            span.clear_status();
+            break;
+          case 1:
+            span.mutable_status()->set_message("boom");
+            break;
+          case 2:
+            span.set_kind(static_cast<Span::SpanKind>(9));  // unknown value
+            break;
+          case 3:
+            span.mutable_status()->set_code(
+                static_cast<
+                    opentelemetry::proto::trace::v1::Status::StatusCode>(7));
+            break;
+          case 4:  // ended long ago: outside the slack
+            span.set_end_time_unix_nano(span.start_time_unix_nano() -
+                                        3600'000'000'000ull);
+            break;
+          case 5:
+            span.clear_name();
+            break;
+          case 6:
+            AddUnknownFields(&span);
+            break;
+          case 7:
+            span.clear_end_time_unix_nano();
+            break;
+          default:
+            break;
+        }
+      }
+    }
+  }
+  return req;
+}
+
+std::vector<std::string> Flatten(
+    const std::vector<MetricsGenerator::TenantSamples>& all) {
+  std::vector<std::string> out;
+  for (const auto& t : all) {
+    for (const CollectedSample& s : t.samples) {
+      std::string line = absl::StrCat(t.tenant, " ");
+      for (const auto& [k, v] : s.labels)
+        absl::StrAppend(&line, k, "=", v, ",");
+      absl::StrAppend(&line, " ", s.value, " @", s.timestamp_ms);
+      if (s.exemplar) {
+        absl::StrAppend(&line, " # ");
+        for (const auto& [k, v] : s.exemplar->labels) {
+          absl::StrAppend(&line, k, "=", v);
+        }
+        absl::StrAppend(&line, " ", s.exemplar->value);
+      }
+      out.push_back(std::move(line));
+    }
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+MetricsGeneratorOptions Options(bool prefix) {
+  MetricsGeneratorOptions o;
+  o.processors = {"span-metrics", "service-graphs"};
+  o.span_metrics.dimensions = {"http.method", "deployment.environment",
+                               "attr.any", "db.system"};
+  o.span_metrics.intrinsic_dimensions.status_message = true;
+  o.span_metrics.enable_target_info = true;
+  o.span_metrics.span_multiplier_key = "sampling.ratio";
+  o.service_graphs.dimensions = {"deployment.environment", "attr.any"};
+  o.service_graphs.enable_client_server_prefix = prefix;
+  o.service_graphs.enable_virtual_node_label = true;
+  o.service_graphs.span_multiplier_key = "sampling.ratio";
+  o.service_graphs.max_items = 40;  // some spans are dropped
+  return o;
+}
+
+class WirePathTest : public ::testing::TestWithParam<bool> {};
+
+TEST_P(WirePathTest, WireBytesAndParsedTreeProduceTheSameSeries) {
+  auto tree = MetricsGenerator::Create(Options(GetParam()));
+  auto wire = MetricsGenerator::Create(Options(GetParam()));
+  ASSERT_TRUE(tree.ok() && wire.ok());
+  std::mt19937_64 rng(GetParam() ? 7 : 11);
+  loadgen::TraceFactory factory(GetParam() ? 3 : 5);
+  for (int i = 0; i < 12; ++i) {
+    const ExportTraceServiceRequest req = Mutated(rng, factory);
+    const std::string tenant = i % 3 == 0 ? "a" : "b";
+    (*tree)->Push(tenant, req, kNow);
+    ASSERT_TRUE((*wire)->PushWire(tenant, req.SerializeAsString(), kNow));
+  }
+  const absl::Time later = kNow + absl::Minutes(1);
+  (*tree)->ExpireEdges(later);
+  (*wire)->ExpireEdges(later);
+  const std::vector<std::string> want = Flatten((*tree)->Collect(later));
+  const std::vector<std::string> got = Flatten((*wire)->Collect(later));
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(got[i], want[i]) << "sample " << i;
+  }
+  // Same lines (series order follows each registry's hash table).
+  auto lines = [](const std::string& text) {
+    std::vector<std::string> v = absl::StrSplit(text, '\n');
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_TRUE(lines((*wire)->ExpositionText()) ==
+              lines((*tree)->ExpositionText()));
+
+  // The inputs reached every feature compared above.
+  auto has = [&](std::string_view needle) {
+    return std::any_of(want.begin(), want.end(), [&](const std::string& l) {
+      return l.find(needle) != std::string::npos;
+    });
+  };
+  EXPECT_GT(want.size(), 1000u);
+  EXPECT_TRUE(has("traces_spanmetrics_size_total"));
+  EXPECT_TRUE(has("traces_target_info"));
+  EXPECT_TRUE(has(" # traceID="));
+  EXPECT_TRUE(has("connection_type=virtual_node"));
+  EXPECT_TRUE(has("connection_type=database"));
+  EXPECT_TRUE(has("traces_service_graph_request_total"));
+  EXPECT_TRUE(has("traces_service_graph_dropped_spans_total"));
+  EXPECT_TRUE(has("traces_service_graph_unpaired_spans_total"));
+  EXPECT_TRUE(has("status_message=boom"));
+  EXPECT_TRUE(has("attr_any=[")) << "array values stringified";
+  EXPECT_TRUE(has("attr_any={")) << "kvlist values stringified";
+}
+
+INSTANTIATE_TEST_SUITE_P(ClientServerPrefix, WirePathTest, ::testing::Bool());
+
+TEST(WirePathTest, MalformedBytesAreRefusedAndCountNothing) {
+  auto g = MetricsGenerator::Create(Options(false));
+  ASSERT_TRUE(g.ok());
+  loadgen::TraceFactory factory(1);
+  const std::string bytes =
+      factory.BuildBatch(20, kNow, nullptr).SerializeAsString();
+  EXPECT_FALSE((*g)->PushWire("t", bytes.substr(0, bytes.size() - 3), kNow));
+  EXPECT_FALSE((*g)->PushWire("t", "\x0a\x05\x0a", kNow));  // length overruns
+  EXPECT_FALSE((*g)->PushWire("t", std::string("\x00", 1), kNow));  // field 0
+  EXPECT_EQ((*g)->active_series(), 0);
+  EXPECT_TRUE((*g)->PushWire("t", bytes, kNow));
+  EXPECT_GT((*g)->active_series(), 0);
+}
+
+}  // namespace
+}  // namespace andante
