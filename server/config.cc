@@ -748,6 +748,21 @@ absl::Status CheckBlockVersion(std::string_view v) {
                               "\" (want vParquet4, vParquet3, ... or v2)"));
 }
 
+absl::Status NonNegative(absl::Duration d) {
+  return d < absl::ZeroDuration() ? Invalid("must not be negative")
+                                  : absl::OkStatus();
+}
+
+// "a, b,c" -> {"a", "b", "c"}; empty names dropped.
+std::vector<std::string> SplitRing(std::string_view text) {
+  std::vector<std::string> out;
+  for (absl::string_view part : absl::StrSplit(ToAbsl(text), ',')) {
+    part = absl::StripAsciiWhitespace(part);
+    if (!part.empty()) out.emplace_back(part);
+  }
+  return out;
+}
+
 constexpr std::string_view kTargets[] = {"all",
                                          "scalable-single-binary",
                                          "distributor",
@@ -1022,22 +1037,66 @@ const KeySpec kSchema[] = {
      K::kAny, kIgn},
 
     // --- compactor -----------------------------------------------------------
-    {"compactor.disabled", K::kBool, kUns},
-    {"compactor.compaction.{block_retention,compacted_block_retention,"
-     "compaction_window,max_time_per_tenant,compaction_cycle}",
-     K::kDuration, kUns},
+    {"compactor.disabled", K::kBool, kSet,
+     ANDANTE_SET(c.cfg->compactor_disabled = v.b)},
+    {"compactor.compaction.block_retention", K::kDuration, kSet,
+     ANDANTE_CHECK_SET(NonNegative(v.d),
+                       c.cfg->compaction.block_retention = v.d)},
     // Not a Tempo key (only a metric name) but in circulating configs.
-    {"compactor.compaction.retention_duration", K::kDuration, kUns, nullptr,
+    {"compactor.compaction.retention_duration", K::kDuration, kSet, nullptr,
      "compactor.compaction.block_retention"},
-    {"compactor.compaction.{max_compaction_objects,max_block_bytes,"
-     "v2_in_buffer_bytes,v2_out_buffer_bytes,v2_prefetch_traces_count,"
-     "retention_concurrency}",
+    {"compactor.compaction.compacted_block_retention", K::kDuration, kSet,
+     ANDANTE_CHECK_SET(NonNegative(v.d),
+                       c.cfg->compaction.compacted_block_retention = v.d)},
+    {"compactor.compaction.compaction_window", K::kDuration, kSet,
+     ANDANTE_CHECK_SET(v.d > absl::ZeroDuration()
+                           ? absl::OkStatus()
+                           : Invalid("compaction window can't be 0"),
+                       c.cfg->compaction.compaction_window = v.d)},
+    {"compactor.compaction.compaction_cycle", K::kDuration, kSet,
+     // 0 means the default, as in Tempo.
+     ANDANTE_CHECK_SET(NonNegative(v.d),
+                       c.cfg->compaction.compaction_cycle =
+                           v.d > absl::ZeroDuration() ? v.d
+                                                      : absl::Seconds(30))},
+    {"compactor.compaction.max_time_per_tenant", K::kDuration, kUns},
+    {"compactor.compaction.max_compaction_objects", K::kInt, kSet,
+     ANDANTE_CHECK_SET(v.i > 0 ? absl::OkStatus() : Invalid("must be > 0"),
+                       c.cfg->compaction.max_compaction_objects =
+                           static_cast<uint64_t>(v.i))},
+    {"compactor.compaction.max_block_bytes", K::kUint, kSet,
+     ANDANTE_CHECK_SET(v.u > 0 ? absl::OkStatus() : Invalid("must be > 0"),
+                       c.cfg->compaction.max_block_bytes = v.u)},
+    {"compactor.compaction.v2_in_buffer_bytes", K::kInt, kSet,
+     ANDANTE_CHECK_SET(v.i > 0 ? absl::OkStatus() : Invalid("must be > 0"),
+                       c.cfg->compaction.v2_in_buffer_bytes =
+                           static_cast<uint64_t>(v.i))},
+    {"compactor.compaction.retention_concurrency", K::kInt, kSet,
+     ANDANTE_CHECK_SET(v.i > 0 && v.i <= 1024
+                           ? absl::OkStatus()
+                           : Invalid("must be between 1 and 1024"),
+                       c.cfg->compaction.retention_concurrency =
+                           static_cast<int>(v.i))},
+    // Output pages stream; one job runs at a time.
+    {"compactor.compaction.{v2_out_buffer_bytes,v2_prefetch_traces_count}",
      K::kInt, kUns},
     // 1.x names of the v2_* buffers.
     {"compactor.compaction.{chunk_size_bytes,flush_size_bytes,"
      "iterator_buffer_size}",
      K::kAny, kIgn},
-    {"compactor.{ring,override_ring_key}", K::kAny, kIgn},
+    // This instance's ID (default: the host name) and, an Andante key, every
+    // instance sharing the bucket, comma-separated (docs/compaction.md):
+    // they replace Tempo's ring, which needs memberlist.
+    {"compactor.ring.instance_id", K::kString, kSet,
+     ANDANTE_SET(c.cfg->instance_id = v.text)},
+    {"compactor.ring.instance_ring", K::kString, kSet,
+     ANDANTE_SET(c.cfg->instance_ring = SplitRing(v.text))},
+    {"compactor.ring.{kvstore,heartbeat_period,heartbeat_timeout,"
+     "wait_stability_min_duration,wait_stability_max_duration,"
+     "instance_interface_names,instance_addr,instance_port,enable_inet6,"
+     "wait_active_instance_timeout}",
+     K::kAny, kIgn},
+    {"compactor.override_ring_key", K::kAny, kIgn},
 
     // --- storage.trace -------------------------------------------------------
     {"storage.trace.backend", K::kString, kSet,
@@ -1089,15 +1148,29 @@ const KeySpec kSchema[] = {
      ANDANTE_CHECK_SET(v.i >= 0 ? absl::OkStatus() : Invalid("must be >= 0"),
                        c.cfg->s3.queue_depth = static_cast<int>(
                            std::min<int64_t>(v.i, 1 << 30)))},
-    {"storage.trace.blocklist_poll", K::kDuration, kUns},
-    {"storage.trace.{blocklist_poll_concurrency,"
-     "blocklist_poll_tenant_index_builders,blocklist_poll_jitter_ms,"
+    {"storage.trace.blocklist_poll", K::kDuration, kSet,
+     ANDANTE_CHECK_SET(v.d > absl::ZeroDuration()
+                           ? absl::OkStatus()
+                           : Invalid("must be positive"),
+                       c.cfg->store.blocklist.blocklist_poll = v.d)},
+    {"storage.trace.blocklist_poll_tenant_index_builders", K::kInt, kSet,
+     ANDANTE_CHECK_SET(v.i > 0 && v.i <= 1024
+                           ? absl::OkStatus()
+                           : Invalid("must be between 1 and 1024"),
+                       c.cfg->store.blocklist
+                           .blocklist_poll_tenant_index_builders =
+                           static_cast<int>(v.i))},
+    {"storage.trace.{blocklist_poll_concurrency,blocklist_poll_jitter_ms,"
      "blocklist_poll_tolerate_consecutive_errors,"
      "blocklist_poll_tolerate_tenant_failures}",
      K::kInt, kUns},
-    {"storage.trace.blocklist_poll_fallback", K::kBool, kUns},
-    {"storage.trace.{blocklist_poll_stale_tenant_index,"
-     "blocklist_poll_tenant_index_builder_timeout,"
+    {"storage.trace.blocklist_poll_fallback", K::kBool, kSet,
+     ANDANTE_SET(c.cfg->store.blocklist.blocklist_poll_fallback = v.b)},
+    {"storage.trace.blocklist_poll_stale_tenant_index", K::kDuration, kSet,
+     ANDANTE_CHECK_SET(NonNegative(v.d),
+                       c.cfg->store.blocklist
+                           .blocklist_poll_stale_tenant_index = v.d)},
+    {"storage.trace.{blocklist_poll_tenant_index_builder_timeout,"
      "empty_tenant_deletion_age}",
      K::kDuration, kUns},
     {"storage.trace.{empty_tenant_deletion_enabled}", K::kBool, kUns},
@@ -1270,8 +1343,13 @@ const KeySpec kSchema[] = {
      K::kPromDuration, kUns},
     {"overrides.defaults.read.{unsafe_query_hints,left_pad_trace_ids}",
      K::kBool, kUns},
-    {"overrides.defaults.compaction.{block_retention,compaction_window}",
-     K::kPromDuration, kUns},
+    // The defaults every tenant gets: a non-zero block_retention wins over
+    // the compactor's (per-tenant files are not read yet).
+    {"overrides.defaults.compaction.block_retention", K::kPromDuration, kSet,
+     ANDANTE_CHECK_SET(NonNegative(v.d),
+                       c.cfg->overrides_block_retention = v.d)},
+    {"overrides.defaults.compaction.compaction_window", K::kPromDuration,
+     kUns},
     {"overrides.defaults.compaction.compaction_disabled", K::kBool, kUns},
     {"overrides.defaults.metrics_generator", K::kAny, kIgn},  // generator_config
     {"overrides.defaults.{forwarders,storage,cost_attribution}", K::kAny,
@@ -1301,9 +1379,12 @@ const KeySpec kSchema[] = {
     {"overrides.metrics_generator_max_active_series", K::kInt, kIgn},
     {"overrides.metrics_generator_collection_interval", K::kDuration, kIgn},
     {"overrides.metrics_generator_processors", K::kAny, kIgn},
-    {"overrides.{max_search_duration,max_metrics_duration,block_retention,"
+    {"overrides.{max_search_duration,max_metrics_duration,"
      "compaction_window}",
      K::kPromDuration, kUns},
+    {"overrides.block_retention", K::kPromDuration, kSet,
+     ANDANTE_CHECK_SET(NonNegative(v.d),
+                       c.cfg->overrides_block_retention = v.d)},
     {"overrides.{ingestion_retry_info_enabled,compaction_disabled,"
      "metrics_generator_disable_collection}",
      K::kBool, kUns},

@@ -18,6 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "andante/compaction.h"
 #include "andante/options.h"
 #include "andante/s3.h"
 #include "generator_config.h"
@@ -88,6 +89,17 @@ struct Config {
   // wal, block and ingester options land in the store options; the backend
   // pointer is left empty for the server to create.
   StoreOptions store;
+  // compactor: compactor.compaction.* one to one (retention_duration is an
+  // alias of block_retention). The server opens a Compactor unless
+  // compactor.disabled; instance_id and instance_ring (compactor.ring.*,
+  // default: the host name, alone) land in store.blocklist too.
+  CompactionOptions compaction;
+  bool compactor_disabled = false;
+  std::string instance_id;  // empty: the host name
+  std::vector<std::string> instance_ring;
+  // overrides.defaults.compaction.block_retention (or the legacy
+  // overrides.block_retention): when non-zero, every tenant's retention.
+  absl::Duration overrides_block_retention = absl::ZeroDuration();
 
   // metrics_generator and the generator keys of overrides.
   GeneratorConfig metrics_generator;

@@ -221,6 +221,36 @@ ServerMetrics::ServerMetrics(const BuildInfo& build, std::string stats_tenant)
   blocklist_length =
       registry.AddGauge("tempodb_blocklist_length",
                         "Total number of blocks per tenant", {"tenant"});
+  blocklist_polls = registry.AddCounter(
+      "andante_blocklist_polls_total",
+      "Blocklist polls of the backend (every storage.trace.blocklist_poll).");
+  blocklist_poll_failures = registry.AddCounter(
+      "andante_blocklist_poll_failures_total",
+      "Blocklist polls that could not list the backend (blocks kept).");
+  blocklist_poll_duration = registry.AddGauge(
+      "andante_blocklist_poll_duration_seconds",
+      "Duration of the last blocklist poll.");
+  compaction_cycles = registry.AddCounter(
+      "andante_compaction_cycles_total", "Compaction cycles run.");
+  compaction_blocks = registry.AddCounter(
+      "tempodb_compaction_blocks_total", "Total number of blocks compacted.");
+  compaction_objects_written = registry.AddCounter(
+      "tempodb_compaction_objects_written_total",
+      "Total number of objects written to backend during compaction.");
+  retention_deleted = registry.AddCounter(
+      "tempodb_retention_deleted_total",
+      "Total number of blocks deleted by retention.");
+  pending_block_bytes = registry.AddGauge(
+      "andante_pending_block_bytes",
+      "Bytes of cut blocks waiting to be written to the backend.");
+  block_cache_hits = registry.AddCounter(
+      "andante_block_cache_hits_total",
+      "Bloom shard and page index lookups answered by the block cache.");
+  block_cache_misses = registry.AddCounter(
+      "andante_block_cache_misses_total",
+      "Bloom shard and page index lookups that read the backend.");
+  block_cache_bytes = registry.AddGauge(
+      "andante_block_cache_bytes", "Bytes held by the block cache.");
 }
 
 void ServerMetrics::UpdateFromStore(const StoreStats& stats) {
@@ -238,8 +268,38 @@ void ServerMetrics::UpdateFromStore(const StoreStats& stats) {
       static_cast<double>(stats.wal_bytes_written));
   wal_bytes_on_disk->WithLabels({})->Set(
       static_cast<double>(stats.wal_bytes_on_disk));
-  blocklist_length->WithLabels({stats_tenant_})
-      ->Set(static_cast<double>(stats.blocks_in_backend));
+  // Per tenant; a tenant whose blocks are all gone reads 0.
+  if (!stats_tenant_.empty()) blocklist_tenants_.insert(stats_tenant_);
+  for (const std::string& tenant : blocklist_tenants_) {
+    if (!stats.blocklist_length.contains(tenant)) {
+      blocklist_length->WithLabels({tenant})->Set(0);
+    }
+  }
+  for (const auto& [tenant, blocks] : stats.blocklist_length) {
+    blocklist_length->WithLabels({tenant})->Set(static_cast<double>(blocks));
+    blocklist_tenants_.insert(tenant);
+  }
+  // Stats without the per-tenant map: the store-wide count.
+  if (stats.blocklist_length.empty() && !stats_tenant_.empty()) {
+    blocklist_length->WithLabels({stats_tenant_})
+        ->Set(static_cast<double>(stats.blocks_in_backend));
+  }
+  auto mirror = [](CounterFamily* family, uint64_t v) {
+    family->WithLabels({})->Set(static_cast<double>(v));
+  };
+  mirror(blocklist_polls, stats.blocklist_polls);
+  mirror(blocklist_poll_failures, stats.blocklist_poll_failures);
+  blocklist_poll_duration->WithLabels({})->Set(stats.blocklist_poll_seconds);
+  mirror(compaction_cycles, stats.compaction_cycles);
+  mirror(compaction_blocks, stats.compaction_blocks);
+  mirror(compaction_objects_written, stats.compaction_objects_written);
+  mirror(retention_deleted, stats.retention_deleted);
+  pending_block_bytes->WithLabels({})->Set(
+      static_cast<double>(stats.pending_block_bytes));
+  mirror(block_cache_hits, stats.block_cache_hits);
+  mirror(block_cache_misses, stats.block_cache_misses);
+  block_cache_bytes->WithLabels({})->Set(
+      static_cast<double>(stats.block_cache_bytes));
 }
 
 void ServerMetrics::ObserveRequest(std::string_view method,

@@ -25,6 +25,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -226,9 +227,23 @@ struct ServerMetrics {
   CounterFamily* wal_bytes_written;
   GaugeFamily* wal_bytes_on_disk;
   GaugeFamily* blocklist_length;
+  // Blocklist polls and compaction (StoreStats).
+  CounterFamily* blocklist_polls;
+  CounterFamily* blocklist_poll_failures;
+  GaugeFamily* blocklist_poll_duration;
+  CounterFamily* compaction_cycles;
+  CounterFamily* compaction_blocks;
+  CounterFamily* compaction_objects_written;
+  CounterFamily* retention_deleted;
+  GaugeFamily* pending_block_bytes;
+  CounterFamily* block_cache_hits;
+  CounterFamily* block_cache_misses;
+  GaugeFamily* block_cache_bytes;
 
  private:
   const std::string stats_tenant_;
+  // Tenants given a tempodb_blocklist_length value (collector thread only).
+  std::set<std::string> blocklist_tenants_;
 };
 
 }  // namespace andante::server

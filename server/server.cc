@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include <signal.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "andante/backend.h"
+#include "andante/compaction.h"
 #include "andante/s3.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
@@ -111,6 +113,44 @@ absl::StatusOr<std::unique_ptr<Backend>> OpenS3(const S3Options& options) {
   return backend;
 }
 
+// The host name, Tempo's default instance ID.
+std::string HostName() {
+  char host[256] = {0};
+  if (gethostname(host, sizeof(host) - 1) == 0 && host[0] != '\0') {
+    return host;
+  }
+  return "andante";
+}
+
+// Blocklist polling and, unless compactor.disabled or the target runs no
+// compactor, compaction, wired into the store options.
+absl::Status WireSharedBucket(const Config& config, StoreOptions& options) {
+  const std::string id =
+      config.instance_id.empty() ? HostName() : config.instance_id;
+  options.blocklist.instance_id = id;
+  options.blocklist.instance_ring = config.instance_ring;
+  const bool runs_compactor = config.target == "all" ||
+                              config.target == "compactor" ||
+                              config.target == "scalable-single-binary";
+  if (config.compactor_disabled || !runs_compactor) return absl::OkStatus();
+  CompactionOptions compaction = config.compaction;
+  compaction.block = options.block;
+  compaction.instance_id = id;
+  compaction.instance_ring = config.instance_ring;
+  if (config.overrides_block_retention > absl::ZeroDuration()) {
+    compaction.block_retention = config.overrides_block_retention;
+  }
+  absl::StatusOr<std::unique_ptr<Compactor>> compactor =
+      Compactor::Open(std::move(compaction), options.backend);
+  if (!compactor.ok()) {
+    return absl::Status(compactor.status().code(),
+                        absl::StrCat("compactor.compaction: ",
+                                     compactor.status().message()));
+  }
+  options.compactor = std::move(*compactor);
+  return absl::OkStatus();
+}
+
 class ServerImpl final : public Server {
  public:
   explicit ServerImpl(const Config& config) : config_(config) {}
@@ -143,6 +183,7 @@ class ServerImpl final : public Server {
     if (!backend.ok()) return backend.status();
     StoreOptions options = config_.store;
     options.backend = std::shared_ptr<Backend>(std::move(*backend));
+    if (absl::Status s = WireSharedBucket(config_, options); !s.ok()) return s;
     absl::StatusOr<std::unique_ptr<Store>> store =
         Store::Open(std::move(options));
     if (!store.ok()) return store.status();

@@ -147,6 +147,9 @@ class Compactor {
   // Retention alone, for one tenant.
   virtual absl::StatusOr<RetentionResult> ApplyRetention(
       std::string_view tenant, absl::Time now) = 0;
+
+  // The options it was opened with.
+  virtual const CompactionOptions& options() const = 0;
 };
 
 }  // namespace andante

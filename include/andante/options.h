@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "andante/blocklist.h"
 
 namespace andante {
 
@@ -100,6 +101,8 @@ struct IngesterOptions {
 };
 
 // Everything Store::Open needs.
+class Compactor;
+
 struct StoreOptions {
   WalOptions wal;
   // New blocks are columnar (format 2) unless configured otherwise.
@@ -110,6 +113,22 @@ struct StoreOptions {
   // Run the idle/cut/flush loop on a background thread. Tests turn it off
   // and drive the store with Store::Sweep.
   bool background_flush = true;
+  // Discovering the blocks in the backend, including those written by other
+  // instances sharing it (andante/blocklist.h). The background loop polls
+  // every blocklist.blocklist_poll; Store::PollBlocklist polls at once. With
+  // more than one member in blocklist.instance_ring, start-up leaves blocks
+  // without meta.json alone (another instance may be writing them; the
+  // compactor's retention deletes leftovers after incomplete_block_timeout).
+  BlocklistOptions blocklist;
+  // When set, the background loop calls its RunCycle every compaction_cycle
+  // and the store swaps compacted blocks for their outputs at once. Its
+  // compacted_block_retention must be at least 2 x blocklist_poll.
+  std::shared_ptr<Compactor> compactor;
+  // Bloom shards and page indexes of all blocks are cached up to this many
+  // bytes (least recently used evicted), so a trace lookup over warm blocks
+  // costs one ranged read per block whose bloom filter says yes and none
+  // for a miss. 0: each block keeps what it loads while it is read.
+  uint64_t block_cache_bytes = 256ull << 20;
 };
 
 }  // namespace andante

@@ -34,11 +34,14 @@
 #define ANDANTE_STORE_H_
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <memory>
 #include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "andante/compaction.h"
 #include "andante/ids.h"
 #include "andante/options.h"
 #include "andante/search.h"
@@ -145,6 +148,28 @@ struct StoreStats {
   // inconsistent) or left incomplete and unrecoverable: each is logged,
   // counted once here and skipped or read around; see docs/block-format.md.
   uint64_t blocks_damaged = 0;
+  // Blocklist polls (StoreOptions.blocklist): done, failed (the backend's
+  // tenants could not be listed; the previous blocks are kept), and the
+  // last one's duration in seconds (gauge).
+  uint64_t blocklist_polls = 0;
+  uint64_t blocklist_poll_failures = 0;
+  double blocklist_poll_seconds = 0;
+  // Compaction (StoreOptions.compactor): cycles run, input blocks merged,
+  // traces written to outputs, and blocks deleted by retention.
+  uint64_t compaction_cycles = 0;
+  uint64_t compaction_blocks = 0;
+  uint64_t compaction_objects_written = 0;
+  uint64_t retention_deleted = 0;
+  // The block cache (StoreOptions.block_cache_bytes): lookups that found a
+  // bloom shard or index cached, lookups that read it, bytes held (gauge).
+  uint64_t block_cache_hits = 0;
+  uint64_t block_cache_misses = 0;
+  uint64_t block_cache_bytes = 0;
+  // Bytes of cut blocks not yet written to the backend (gauge): waiting on
+  // a slow or unreachable object store.
+  uint64_t pending_block_bytes = 0;
+  // Blocks each tenant reads from (gauge; Tempo's tempodb_blocklist_length).
+  std::map<std::string, uint64_t> blocklist_length;
 };
 
 class Store {
@@ -190,6 +215,18 @@ class Store {
 
   // Registers a tap that sees every accepted push. Not owned; must outlive
   // the store or be removed first.
+  // Polls the backend's blocklist now (the background loop does so every
+  // blocklist_poll) and makes every tenant read exactly the polled live
+  // blocks, plus blocks it flushed or compacted itself that no poll has
+  // reported yet. Readers of blocks that stay are reused, caches and all.
+  // UNAVAILABLE if the backend's tenants cannot be listed (nothing changes).
+  virtual absl::Status PollBlocklist(absl::Time now) = 0;
+
+  // One compaction cycle (StoreOptions.compactor; FAILED_PRECONDITION if
+  // none): outputs replace their inputs in this store's readers at once.
+  virtual absl::StatusOr<CompactionCycleReport> RunCompactionCycle(
+      absl::Time now) = 0;
+
   virtual void AddSpanTap(SpanTap* tap) = 0;
   virtual void RemoveSpanTap(SpanTap* tap) = 0;
 

@@ -40,7 +40,8 @@ struct Entry {
 
 absl::StatusOr<std::unique_ptr<BlockReader>> BlockReader::Open(
     std::shared_ptr<Backend> backend, BlockMeta meta,
-    std::atomic<uint64_t>* damaged_counter) {
+    std::atomic<uint64_t>* damaged_counter,
+    std::shared_ptr<BlockCache> cache) {
   if (backend == nullptr) {
     return absl::InvalidArgumentError("BlockReader::Open: null backend");
   }
@@ -60,14 +61,17 @@ absl::StatusOr<std::unique_ptr<BlockReader>> BlockReader::Open(
         absl::StrCat("block ", meta.block_id, " has an unusable meta"));
   }
   return std::unique_ptr<BlockReader>(
-      new BlockReader(std::move(backend), std::move(meta), damaged_counter));
+      new BlockReader(std::move(backend), std::move(meta), damaged_counter,
+                      std::move(cache)));
 }
 
 BlockReader::BlockReader(std::shared_ptr<Backend> backend, BlockMeta meta,
-                         std::atomic<uint64_t>* damaged_counter)
+                         std::atomic<uint64_t>* damaged_counter,
+                         std::shared_ptr<BlockCache> cache)
     : backend_(std::move(backend)),
       meta_(std::move(meta)),
       damaged_counter_(damaged_counter),
+      cache_(std::move(cache)),
       bloom_(meta_.bloom_shards),
       bloom_damaged_(meta_.bloom_shards, false) {}
 
@@ -151,6 +155,10 @@ absl::StatusOr<std::shared_ptr<const BloomFilter>> BlockReader::BloomShard(
     if (bloom_damaged_[shard]) return nullptr;
   }
   const std::string name = absl::StrCat(ToAbsl(kBloomObjectPrefix), shard);
+  const std::string cache_key = absl::StrCat(meta_.block_id, "/", name);
+  if (cache_ != nullptr) {
+    if (auto hit = cache_->Lookup<BloomFilter>(cache_key)) return hit;
+  }
   absl::StatusOr<std::string> bytes =
       backend_->Read(BlockKey(meta_.tenant, meta_.block_id, name));
   absl::Status bad;
@@ -162,6 +170,10 @@ absl::StatusOr<std::shared_ptr<const BloomFilter>> BlockReader::BloomShard(
     absl::StatusOr<BloomFilter> filter = BloomFilter::Decode(*bytes);
     if (filter.ok()) {
       auto loaded = std::make_shared<const BloomFilter>(*std::move(filter));
+      if (cache_ != nullptr) {
+        cache_->Insert(cache_key, loaded, bytes->size());
+        return loaded;
+      }
       absl::MutexLock lock(&mu_);
       if (bloom_[shard] == nullptr) bloom_[shard] = std::move(loaded);
       return bloom_[shard];
@@ -181,6 +193,11 @@ absl::StatusOr<std::shared_ptr<const PageIndex>> BlockReader::Index(
     absl::MutexLock lock(&mu_);
     if (!damage_.ok()) return damage_;
     if (index_ != nullptr) return index_;
+  }
+  const std::string cache_key =
+      absl::StrCat(meta_.block_id, "/", ToAbsl(kIndexObjectName));
+  if (cache_ != nullptr) {
+    if (auto hit = cache_->Lookup<PageIndex>(cache_key)) return hit;
   }
   auto damaged = [&](std::string_view what, const absl::Status& cause) {
     return Damaged(what, cause, /*whole_block=*/true);
@@ -210,6 +227,11 @@ absl::StatusOr<std::shared_ptr<const PageIndex>> BlockReader::Index(
             meta_.total_pages, " pages, ", meta_.data_bytes, " bytes)")));
   }
   auto loaded = std::make_shared<const PageIndex>(*std::move(index));
+  if (cache_ != nullptr) {
+    // Decoded, an index takes about what it took stored (fixed-size entries).
+    cache_->Insert(cache_key, loaded, bytes->size());
+    return loaded;
+  }
   absl::MutexLock lock(&mu_);
   if (index_ == nullptr) index_ = std::move(loaded);
   return index_;

@@ -41,6 +41,7 @@
 #include "absl/synchronization/mutex.h"
 #include "andante/backend.h"
 #include "andante/ids.h"
+#include "block/block_cache.h"
 #include "block/block_meta.h"
 #include "block/bloom_filter.h"
 #include "block/page_index.h"
@@ -54,10 +55,13 @@ class BlockReader {
   // Reads nothing; the first Find loads what it needs. INVALID_ARGUMENT if
   // `meta` is not a readable v1 or v2 block's (wrong version, no pages or shards).
   // `damaged_counter`, if non-null, is incremented once when the block is
-  // first found damaged; it must outlive the reader.
+  // first found damaged; it must outlive the reader. With a `cache`, bloom
+  // shards and the index live there (shared, bounded, evictable) instead of
+  // in the reader for its lifetime.
   static absl::StatusOr<std::unique_ptr<BlockReader>> Open(
       std::shared_ptr<Backend> backend, BlockMeta meta,
-      std::atomic<uint64_t>* damaged_counter = nullptr);
+      std::atomic<uint64_t>* damaged_counter = nullptr,
+      std::shared_ptr<BlockCache> cache = nullptr);
 
   BlockReader(const BlockReader&) = delete;
   BlockReader& operator=(const BlockReader&) = delete;
@@ -98,7 +102,8 @@ class BlockReader {
 
  private:
   BlockReader(std::shared_ptr<Backend> backend, BlockMeta meta,
-              std::atomic<uint64_t>* damaged_counter);
+              std::atomic<uint64_t>* damaged_counter,
+              std::shared_ptr<BlockCache> cache);
 
   // Logs and counts `what` (once per block for the counter) and returns the
   // DATA_LOSS callers see. With `whole_block`, remembers it: every later Find
@@ -131,6 +136,7 @@ class BlockReader {
   const std::shared_ptr<Backend> backend_;
   const BlockMeta meta_;
   std::atomic<uint64_t>* const damaged_counter_;
+  const std::shared_ptr<BlockCache> cache_;  // may be null
 
   // Loaded on first use and never evicted: a few bytes per trace. Loads run
   // outside the lock, so two racing first lookups may both read; the first

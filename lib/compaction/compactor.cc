@@ -79,6 +79,8 @@ class CompactorImpl : public Compactor {
     return internal::RunCompactionJob(backend_, tenant, inputs, options_, now);
   }
 
+  const CompactionOptions& options() const override { return options_; }
+
   absl::StatusOr<CompactionCycleReport> RunCycle(absl::Time now) override {
     absl::MutexLock lock(&mu_);
     absl::StatusOr<std::vector<std::string>> tenants =

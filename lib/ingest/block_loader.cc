@@ -130,7 +130,8 @@ absl::StatusOr<BlockMeta> RecoverBlock(const std::shared_ptr<Backend>& backend,
 
 absl::StatusOr<std::vector<std::shared_ptr<BlockReader>>> OpenTenantBlocks(
     const std::shared_ptr<Backend>& backend, const BlockOptions& options,
-    std::string_view tenant, std::atomic<uint64_t>* damaged_counter) {
+    std::string_view tenant, std::atomic<uint64_t>* damaged_counter,
+    bool recover_incomplete, std::shared_ptr<BlockCache> cache) {
   auto count_damaged = [&] {
     if (damaged_counter != nullptr) {
       damaged_counter->fetch_add(1, std::memory_order_relaxed);
@@ -140,6 +141,7 @@ absl::StatusOr<std::vector<std::shared_ptr<BlockReader>>> OpenTenantBlocks(
   if (!listed.ok()) return listed.status();
   for (size_t i = 0; i < listed->damaged.size(); ++i) count_damaged();
 
+  if (!recover_incomplete) listed->incomplete.clear();
   for (const std::string& id : listed->incomplete) {
     absl::StatusOr<BlockMeta> meta = RecoverBlock(backend, options, tenant, id);
     if (meta.ok()) {
@@ -181,7 +183,7 @@ absl::StatusOr<std::vector<std::shared_ptr<BlockReader>>> OpenTenantBlocks(
   for (BlockMeta& meta : listed->complete) {
     std::string id = meta.block_id;
     absl::StatusOr<std::unique_ptr<BlockReader>> reader =
-        BlockReader::Open(backend, std::move(meta), damaged_counter);
+        BlockReader::Open(backend, std::move(meta), damaged_counter, cache);
     if (!reader.ok()) {
       ANDANTE_LOG(kError, "damaged block: unusable meta.json; skipping it",
                   {{"tenant", std::string(tenant)},

@@ -38,10 +38,14 @@ namespace andante::internal {
 // Readers for every usable block of `tenant`, in block ID order (see the file
 // comment). Fails only on a transient backend error; every damaged or
 // incomplete block is logged and adds one to *damaged_counter (may be null;
-// must outlive the readers, which count damage found later).
+// must outlive the readers, which count damage found later). Without
+// `recover_incomplete`, blocks without meta.json are left alone (another
+// instance sharing the bucket may be writing them).
 absl::StatusOr<std::vector<std::shared_ptr<BlockReader>>> OpenTenantBlocks(
     const std::shared_ptr<Backend>& backend, const BlockOptions& options,
-    std::string_view tenant, std::atomic<uint64_t>* damaged_counter);
+    std::string_view tenant, std::atomic<uint64_t>* damaged_counter,
+    bool recover_incomplete = true,
+    std::shared_ptr<BlockCache> cache = nullptr);
 
 // Rewrites the traces of the incomplete block `block_id` (no meta.json) as a
 // new complete block built with `options`, then deletes the original; returns

@@ -4,6 +4,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
+
+#include "block/block_cache.h"
 
 namespace andante::internal {
 
@@ -18,6 +21,9 @@ struct StoreCounters {
   // Blocks found damaged (unreadable meta, index, bloom, data) or left
   // incomplete and unrecoverable; each counted once.
   std::atomic<uint64_t> blocks_damaged{0};
+  // Bloom shards and page indexes of every reader (StoreOptions
+  // .block_cache_bytes); null: each reader keeps what it loads.
+  std::shared_ptr<BlockCache> block_cache;
 };
 
 }  // namespace andante::internal

@@ -19,6 +19,7 @@
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "block/block_list.h"
+#include "ingest/blocklist_sync.h"
 #include "ingest/client_error.h"
 #include "ingest/store_counters.h"
 #include "ingest/tenant_instance.h"
@@ -65,6 +66,17 @@ class StoreImpl final : public Store {
     }
     wal_shared_.files = &wal_files_;
     wal_shared_.syncer = wal_syncer_.get();
+    if (options_.block_cache_bytes > 0) {
+      counters_.block_cache =
+          std::make_shared<internal::BlockCache>(options_.block_cache_bytes);
+    }
+    if (options_.backend != nullptr) {
+      sync_ = std::make_unique<internal::BlocklistSync>(options_);
+      directory_.get_or_open = [this](const std::string& tenant) {
+        return GetOrOpen(tenant);
+      };
+      directory_.all = [this] { return Instances(); };
+    }
   }
   ~StoreImpl() override { Close().IgnoreError(); }
 
@@ -75,19 +87,50 @@ class StoreImpl final : public Store {
     if (options_.wal.path.empty()) {
       return absl::InvalidArgumentError("StoreOptions.wal.path is required");
     }
+    if (absl::Status s = sync_->Validate(); !s.ok()) return s;
     std::vector<std::string> tenants = ListTenantDirs(options_.wal.path);
     absl::StatusOr<std::vector<std::string>> in_backend =
         internal::ListTenants(*options_.backend);
-    if (!in_backend.ok()) return in_backend.status();
+    if (!in_backend.ok()) {
+      // An unreachable object store must not stop ingest: pushes go to the
+      // WAL, complete blocks wait, and the blocklist poll retries.
+      ANDANTE_LOG(kWarn, "cannot list the backend's tenants; starting without "
+                  "its blocks, polling again every blocklist_poll",
+                  {{"error", std::string(in_backend.status().message())}});
+      in_backend = std::vector<std::string>();
+    }
     for (std::string& t : *in_backend) {
       if (ValidateTenantId(t).ok()) tenants.push_back(std::move(t));
     }
     std::sort(tenants.begin(), tenants.end());
     tenants.erase(std::unique(tenants.begin(), tenants.end()), tenants.end());
     if (absl::Status s = OpenTenants(tenants); !s.ok()) return s;
+    // Writes the tenant indexes and drops compacted blocks at once; a
+    // failure is logged and retried by the background poll.
+    if (in_backend->size() > 0) {
+      sync_->Poll(absl::Now(), directory_).IgnoreError();
+    }
     if (options_.background_flush) {
       loop_ = std::thread([this] { Loop(); });
       flusher_ = std::thread([this] { FlushLoop(); });
+      poll_loop_ = std::thread([this] {
+        while (!stop_.WaitForNotificationWithTimeout(sync_->poll_interval())) {
+          sync_->Poll(absl::Now(), directory_).IgnoreError();
+        }
+      });
+      if (sync_->has_compactor()) {
+        compaction_loop_ = std::thread([this] {
+          while (!stop_.WaitForNotificationWithTimeout(
+              sync_->compaction_cycle())) {
+            absl::StatusOr<CompactionCycleReport> r =
+                sync_->RunCompactionCycle(absl::Now(), directory_);
+            if (!r.ok()) {
+              ANDANTE_LOG(kWarn, "compaction cycle failed",
+                          {{"error", std::string(r.status().message())}});
+            }
+          }
+        });
+      }
     }
     return absl::OkStatus();
   }
@@ -143,6 +186,15 @@ class StoreImpl final : public Store {
     return ForClient(SweepAll(now, false));
   }
 
+  absl::Status PollBlocklist(absl::Time now) override {
+    return sync_->Poll(now, directory_);
+  }
+
+  absl::StatusOr<CompactionCycleReport> RunCompactionCycle(
+      absl::Time now) override {
+    return sync_->RunCompactionCycle(now, directory_);
+  }
+
   void AddSpanTap(SpanTap* tap) override {
     absl::WriterMutexLock lock(&taps_mu_);
     taps_.push_back(tap);
@@ -163,11 +215,29 @@ class StoreImpl final : public Store {
     stats.blocks_flushed = counters_.blocks_flushed.load();
     stats.block_flush_failures = counters_.block_flush_failures.load();
     stats.blocks_damaged = counters_.blocks_damaged.load();
+    if (const auto& cache = counters_.block_cache; cache != nullptr) {
+      stats.block_cache_hits = cache->hits();
+      stats.block_cache_misses = cache->misses();
+      stats.block_cache_bytes = cache->bytes();
+    }
+    if (sync_ != nullptr) {
+      const internal::SyncCounters& sync = sync_->counters();
+      stats.blocklist_polls = sync.polls.load();
+      stats.blocklist_poll_failures = sync.poll_failures.load();
+      stats.blocklist_poll_seconds = sync.last_poll_nanos.load() / 1e9;
+      stats.compaction_cycles = sync.compaction_cycles.load();
+      stats.compaction_blocks = sync.compaction_blocks.load();
+      stats.compaction_objects_written = sync.compaction_objects_written.load();
+      stats.retention_deleted = sync.retention_deleted.load();
+    }
     absl::MutexLock lock(&tenants_mu_);
     for (const auto& [name, instance] : tenants_) {
       stats.live_traces += instance->live_traces();
       stats.wal_bytes_on_disk += instance->wal_bytes_on_disk();
-      stats.blocks_in_backend += instance->blocks();
+      const uint64_t blocks = instance->blocks();
+      stats.blocks_in_backend += blocks;
+      if (blocks > 0) stats.blocklist_length[name] = blocks;
+      stats.pending_block_bytes += instance->pending_block_bytes();
     }
     return stats;
   }
@@ -185,6 +255,8 @@ class StoreImpl final : public Store {
     }
     if (loop_.joinable()) loop_.join();
     if (flusher_.joinable()) flusher_.join();
+    if (poll_loop_.joinable()) poll_loop_.join();
+    if (compaction_loop_.joinable()) compaction_loop_.join();
     absl::Status result;
     if (options_.ingester.flush_all_on_shutdown) {
       result.Update(SweepAll(absl::Now(), true));
@@ -376,6 +448,11 @@ class StoreImpl final : public Store {
   absl::Mutex flush_mu_;
   bool flush_wanted_ ABSL_GUARDED_BY(flush_mu_) = false;
   std::thread flusher_;
+  // Blocklist polls and compaction cycles, each on its own thread.
+  std::unique_ptr<internal::BlocklistSync> sync_;
+  internal::TenantDirectory directory_;
+  std::thread poll_loop_;
+  std::thread compaction_loop_;
 };
 
 }  // namespace

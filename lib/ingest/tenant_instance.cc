@@ -144,10 +144,21 @@ absl::StatusOr<std::unique_ptr<TenantInstance>> TenantInstance::Open(
 }
 
 absl::Status TenantInstance::LoadBlocks() {
+  // Sharing the bucket with other instances, a block without meta.json may
+  // be another instance's flush in progress: leave it to retention.
+  const bool recover_incomplete = options_.blocklist.instance_ring.size() <= 1;
   absl::StatusOr<std::vector<std::shared_ptr<BlockReader>>> readers =
       OpenTenantBlocks(options_.backend, options_.block, tenant_,
-                       &counters_->blocks_damaged);
-  if (!readers.ok()) return readers.status();
+                       &counters_->blocks_damaged, recover_incomplete,
+                       counters_->block_cache);
+  if (!readers.ok()) {
+    // The object store is unreachable: start without its blocks (pushes
+    // still go to the WAL); the blocklist poll brings them in later.
+    ANDANTE_LOG(kWarn, "cannot list the tenant's blocks; will poll again",
+                {{"tenant", tenant_},
+                 {"error", std::string(ToStd(readers.status().message()))}});
+    return absl::OkStatus();
+  }
   absl::MutexLock lock(&mu_);
   blocks_ = std::move(*readers);
   return absl::OkStatus();
@@ -501,7 +512,8 @@ absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
   absl::StatusOr<BlockMeta> meta = builder.Finish();
   if (!meta.ok()) return meta.status();
   absl::StatusOr<std::unique_ptr<BlockReader>> reader =
-      BlockReader::Open(options_.backend, *meta, &counters_->blocks_damaged);
+      BlockReader::Open(options_.backend, *meta, &counters_->blocks_damaged,
+                        counters_->block_cache);
   if (!reader.ok()) return reader.status();
 
   absl::Status s = WriteMarker(wal_dir_, frozen.wal_segment_end);
@@ -510,6 +522,7 @@ absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
     absl::WriterMutexLock segments_lock(&segments_mu_);
     {
       absl::MutexLock lock(&mu_);
+      unreported_.insert(meta->block_id);
       blocks_.push_back(std::move(*reader));
       frozen_bytes_ -= std::min(frozen_bytes_, frozen_.front()->bytes);
       frozen_.pop_front();

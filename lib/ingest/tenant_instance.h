@@ -26,6 +26,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
@@ -35,6 +36,7 @@
 #include "andante/ids.h"
 #include "andante/options.h"
 #include "andante/store.h"
+#include "block/block_meta.h"
 #include "block/block_reader.h"
 #include "ingest/store_counters.h"
 #include "model/trace_combiner.h"
@@ -112,6 +114,19 @@ class TenantInstance {
 
   absl::Status Close();
 
+  // --- The blocks read (tenant_blocklist.cc) ---
+  // Reads exactly `live` from now on, plus the blocks this instance flushed
+  // or compacted itself that `reported` (every block ID, live or compacted,
+  // the poll saw) does not contain yet: a poll that started before a flush
+  // finished, or a stale tenant index, must not hide an acknowledged trace.
+  // Readers of blocks that stay are reused, so their loaded bloom shards
+  // and indexes stay warm.
+  void ApplyBlocklist(const std::vector<BlockMeta>& live,
+                      const absl::flat_hash_set<std::string>& reported);
+  // After a local compaction: reads `outputs` instead of `inputs` at once.
+  void ReplaceBlocks(const std::vector<std::string>& inputs,
+                     const std::vector<BlockMeta>& outputs);
+
   // For search: every trace held in the WAL (live, head and frozen entries
   // merged by ID) and the complete blocks, taken together under the lock.
   struct SearchView {
@@ -169,6 +184,8 @@ class TenantInstance {
   std::deque<std::shared_ptr<const FrozenBlock>> frozen_ ABSL_GUARDED_BY(mu_);
   uint64_t frozen_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // sum over frozen_
   std::vector<std::shared_ptr<BlockReader>> blocks_ ABSL_GUARDED_BY(mu_);
+  // IDs in blocks_ added by this instance that no poll has reported yet.
+  absl::flat_hash_set<std::string> unreported_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
 };
 

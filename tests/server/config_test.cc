@@ -90,7 +90,8 @@ TEST(ConfigTest, SharedExampleV210) {
   EXPECT_EQ(cfg.store.wal.path, "/var/tempo/wal");
   EXPECT_THAT(cfg.unsupported, Contains("stream_over_http_enabled"));
   EXPECT_THAT(cfg.unsupported,
-              Contains("compactor.compaction.block_retention"));
+              Not(Contains("compactor.compaction.block_retention")));
+  EXPECT_EQ(cfg.compaction.block_retention, absl::Hours(1));
   EXPECT_THAT(cfg.unsupported,
               Contains("query_frontend.search.throughput_bytes_slo"));
   // The metrics generator's keys are implemented (generator_config.cc).
@@ -170,8 +171,13 @@ TEST(ConfigTest, SeedConfigs) {
   EXPECT_FALSE(basic.receivers.jaeger_thrift_compact.enabled);
   EXPECT_EQ(basic.local_path, "/tmp/tempo/traces");
   EXPECT_EQ(basic.store.ingester.max_block_bytes, 1048576u);
+  // retention_duration: the seeds' alias of block_retention.
   EXPECT_THAT(basic.unsupported,
-              Contains("compactor.compaction.retention_duration"));
+              Not(Contains("compactor.compaction.retention_duration")));
+  EXPECT_EQ(basic.compaction.block_retention, absl::Hours(72));
+  EXPECT_EQ(basic.compaction.max_compaction_objects, 1'000'000u);
+  EXPECT_THAT(basic.unsupported,
+              Contains("compactor.compaction.v2_out_buffer_bytes"));
   // querier.frontend_worker is plumbing.
   EXPECT_THAT(basic.unsupported, Not(Contains("querier.frontend_worker")));
 
@@ -279,7 +285,7 @@ TEST(ConfigTest, DistributedStyleConfig) {
   EXPECT_THAT(cfg.unsupported,
               Contains("distributor.receivers.otlp.protocols.http.cors"));
   EXPECT_THAT(cfg.unsupported,
-              Contains("overrides.defaults.compaction.block_retention"));
+              Not(Contains("overrides.defaults.compaction.block_retention")));
   EXPECT_THAT(cfg.unsupported, Not(Contains("memberlist")));
   EXPECT_THAT(cfg.unsupported, Not(Contains("ingester.lifecycler")));
 }
@@ -323,7 +329,8 @@ TEST(ConfigTest, AllDocumentedKeys) {
 
   Config legacy = MustParse(ReadTestData("tempo_legacy_overrides.yaml"));
   EXPECT_EQ(legacy.store.ingester.max_bytes_per_trace, 5'000'000u);
-  EXPECT_THAT(legacy.unsupported, Contains("overrides.block_retention"));
+  EXPECT_THAT(legacy.unsupported, Not(Contains("overrides.block_retention")));
+  EXPECT_GT(legacy.overrides_block_retention, absl::ZeroDuration());
   EXPECT_THAT(
       legacy.unsupported,
       Contains("overrides.metrics_generator_processor_local_blocks_max_live_"
@@ -494,9 +501,10 @@ TEST(ConfigTest, PrometheusDurationsInOverrides) {
       "overrides:\n  defaults:\n    compaction:\n      block_retention: 14d\n"
       "    read:\n      max_search_duration: 1w\n"
       "  per_tenant_override_period: 10s\n");
-  EXPECT_THAT(cfg.unsupported,
-              Contains("overrides.defaults.compaction.block_retention"));
-  MustParse("overrides:\n  block_retention: 1d12h\n");
+  EXPECT_EQ(cfg.overrides_block_retention, absl::Hours(14 * 24));
+  EXPECT_EQ(MustParse("overrides:\n  block_retention: 1d12h\n")
+                .overrides_block_retention,
+            absl::Hours(36));
   MustParse("overrides:\n  block_retention: 0\n");
   EXPECT_THAT(ParseError("overrides:\n  block_retention: 1.5d\n"),
               HasSubstr("not a valid duration"));
@@ -613,13 +621,13 @@ TEST(ConfigTest, MaxBytesPerTraceBothForms) {
 
 TEST(ConfigTest, UnsupportedKeysListedOnceInDocumentOrder) {
   Config cfg = MustParse(
-      "compactor:\n  compaction:\n    block_retention: 1h\n"
-      "    compaction_window: 1h\n"
+      "compactor:\n  compaction:\n    max_time_per_tenant: 5m\n"
+      "    v2_prefetch_traces_count: 1000\n"
       "memberlist:\n  join_members: [a]\n"
       "metrics_generator:\n  traces_storage:\n    path: /x\n");
   const std::vector<std::string> want = {
-      "compactor.compaction.block_retention",
-      "compactor.compaction.compaction_window",
+      "compactor.compaction.max_time_per_tenant",
+      "compactor.compaction.v2_prefetch_traces_count",
       "metrics_generator.traces_storage"};
   EXPECT_EQ(cfg.unsupported, want);
 }
@@ -804,6 +812,47 @@ TEST(LoadConfigTest, ParseErrorNamesFile) {
   EXPECT_THAT(std::string(cfg.status().message()),
               HasSubstr("storage.trace.retention"));
   std::filesystem::remove(path);
+}
+
+TEST(ConfigTest, CompactorAndBlocklistKeys) {
+  Config cfg = MustParse(
+      "compactor:\n  disabled: true\n  compaction:\n"
+      "    block_retention: 48h\n    compacted_block_retention: 30m\n"
+      "    compaction_window: 2h\n    max_compaction_objects: 1000\n"
+      "    max_block_bytes: 1048576\n    retention_concurrency: 3\n"
+      "    compaction_cycle: 0s\n    v2_in_buffer_bytes: 4096\n"
+      "  ring:\n    instance_id: andante-1\n"
+      "    instance_ring: \"andante-0, andante-1,andante-2\"\n"
+      "    kvstore: {store: memberlist}\n"
+      "storage:\n  trace:\n    blocklist_poll: 45s\n"
+      "    blocklist_poll_fallback: false\n"
+      "    blocklist_poll_tenant_index_builders: 1\n"
+      "    blocklist_poll_stale_tenant_index: 10m\n");
+  EXPECT_TRUE(cfg.compactor_disabled);
+  EXPECT_EQ(cfg.compaction.block_retention, absl::Hours(48));
+  EXPECT_EQ(cfg.compaction.compacted_block_retention, absl::Minutes(30));
+  EXPECT_EQ(cfg.compaction.compaction_window, absl::Hours(2));
+  EXPECT_EQ(cfg.compaction.max_compaction_objects, 1000u);
+  EXPECT_EQ(cfg.compaction.max_block_bytes, 1048576u);
+  EXPECT_EQ(cfg.compaction.retention_concurrency, 3);
+  EXPECT_EQ(cfg.compaction.compaction_cycle, absl::Seconds(30));  // 0: default
+  EXPECT_EQ(cfg.compaction.v2_in_buffer_bytes, 4096u);
+  EXPECT_EQ(cfg.instance_id, "andante-1");
+  EXPECT_EQ(cfg.instance_ring,
+            (std::vector<std::string>{"andante-0", "andante-1", "andante-2"}));
+  EXPECT_EQ(cfg.store.blocklist.blocklist_poll, absl::Seconds(45));
+  EXPECT_FALSE(cfg.store.blocklist.blocklist_poll_fallback);
+  EXPECT_EQ(cfg.store.blocklist.blocklist_poll_tenant_index_builders, 1);
+  EXPECT_EQ(cfg.store.blocklist.blocklist_poll_stale_tenant_index,
+            absl::Minutes(10));
+  EXPECT_THAT(cfg.unsupported, Not(Contains("compactor.disabled")));
+  EXPECT_THAT(cfg.unsupported, Not(Contains("storage.trace.blocklist_poll")));
+
+  EXPECT_THAT(ParseError("compactor:\n  compaction:\n"
+                         "    compaction_window: 0s\n"),
+              HasSubstr("compaction window can't be 0"));
+  EXPECT_THAT(ParseError("storage:\n  trace:\n    blocklist_poll: 0s\n"),
+              HasSubstr("storage.trace.blocklist_poll"));
 }
 
 }  // namespace

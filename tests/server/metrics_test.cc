@@ -188,6 +188,27 @@ TEST(MetricsTest, ServerMetricsUseTempoNames) {
        }) {
     EXPECT_TRUE(HasText(text, line)) << line << "\n---\n" << text;
   }
+
+  // Per-tenant block counts, compaction and poll counters from the store.
+  stats.blocklist_length = {{"single-tenant", 5}, {"team-b", 1}};
+  stats.compaction_blocks = 6;
+  stats.compaction_objects_written = 40;
+  stats.retention_deleted = 2;
+  stats.pending_block_bytes = 512;
+  m.UpdateFromStore(stats);
+  stats.blocklist_length = {{"single-tenant", 5}};  // team-b's blocks gone
+  m.UpdateFromStore(stats);
+  text = m.registry.Render();
+  for (const char* line : {
+           "tempodb_blocklist_length{tenant=\"single-tenant\"} 5\n",
+           "tempodb_blocklist_length{tenant=\"team-b\"} 0\n",
+           "tempodb_compaction_blocks_total 6\n",
+           "tempodb_compaction_objects_written_total 40\n",
+           "tempodb_retention_deleted_total 2\n",
+           "andante_pending_block_bytes 512\n",
+       }) {
+    EXPECT_TRUE(HasText(text, line)) << line << "\n---\n" << text;
+  }
 }
 
 }  // namespace

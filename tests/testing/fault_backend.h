@@ -57,8 +57,15 @@ class FaultBackend : public Backend {
     absl::MutexLock lock(&mu_);
     hidden_.push_back(std::move(substring));
   }
+  // List fails with UNAVAILABLE `times` times (-1: always): the bucket
+  // cannot be reached.
+  void FailLists(int times = -1) {
+    absl::MutexLock lock(&mu_);
+    list_failures_ = times;
+  }
   void ClearFaults() {
     absl::MutexLock lock(&mu_);
+    list_failures_ = 0;
     write_rules_.clear();
     writer_rules_.clear();
     read_rules_.clear();
@@ -99,6 +106,10 @@ class FaultBackend : public Backend {
     {
       absl::MutexLock lock(&mu_);
       ++counts_.lists;
+      if (list_failures_ != 0) {
+        if (list_failures_ > 0) --list_failures_;
+        return Injected("list", prefix);
+      }
     }
     return base_->List(prefix);
   }
@@ -206,6 +217,7 @@ class FaultBackend : public Backend {
   std::vector<Rule> read_rules_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> hidden_ ABSL_GUARDED_BY(mu_);
   Counts counts_ ABSL_GUARDED_BY(mu_);
+  int list_failures_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace andante::testing
