@@ -161,6 +161,8 @@ describe('a damaged block never takes other data down', () => {
     assert.match(log, new RegExp(`recovered block.*${blockA}`));
     blockA = rebuilt[0];
     assert.equal(await countFound(srv, a, 2), a.length, 'block A after recovery');
+    // B's damage is counted when a lookup first reads its index.
+    assert.equal(await countFound(srv, b, 2), 0, 'block B is still skipped');
     assert.equal(await damaged(), 1, 'B (index) only');
     await srv.stop();
   });

@@ -157,7 +157,18 @@ storage:
       path: ${this.blocksDir}
     wal:
       path: ${this.walDir}
-${o.extraYaml}`;
+${o.extraYaml.includes('compactor:') ? '' : this.retentionYaml()}${o.extraYaml}`;
+  }
+
+  // Many tests push spans with fixed timestamps from 2023; retention goes by
+  // a block's end time (as Tempo's does), so with the default 14 days their
+  // blocks would be deleted mid-test. Tests that configure the compactor
+  // themselves set what they need.
+  retentionYaml() {
+    return `compactor:
+  compaction:
+    block_retention: 100000h
+`;
   }
 
   jaegerYaml() {
