@@ -135,6 +135,12 @@ absl::StatusOr<std::optional<std::string>> XmlFirst(std::string_view xml,
   absl::StatusOr<std::vector<std::string_view>> all = XmlElements(xml, tag);
   if (!all.ok()) return all.status();
   if (all->empty()) return std::optional<std::string>();
+  // Every element read this way is a leaf: raw '<' in it is markup, not
+  // text (and would let two leaves overlap).
+  if (all->front().find('<') != std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("S3 XML element <", ToAbsl(tag), "> holds markup, not text"));
+  }
   absl::StatusOr<std::string> text = XmlUnescape(all->front());
   if (!text.ok()) return text.status();
   return std::optional<std::string>(*std::move(text));
