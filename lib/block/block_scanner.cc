@@ -11,6 +11,7 @@
 #include "block/block_format.h"
 #include "block/v2_index.h"
 #include "block/v2_page.h"
+#include "traceql/otlp_values.h"
 
 namespace andante::internal {
 namespace {
@@ -23,6 +24,7 @@ using traceql::Condition;
 using traceql::Intrinsic;
 using traceql::Scope;
 using traceql::StoredValue;
+using traceql::internal::AddOtlpAttribute;
 using traceql::Trace;
 using traceql::ValueType;
 
@@ -143,58 +145,6 @@ uint32_t QueryColumnMask(const traceql::Query& query) {
   return mask;
 }
 
-uint64_t BigEndian64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
-
-std::string Hex(std::string_view bytes) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
-
-// As traceql_otlp's converter: scalars and arrays of scalars; the rest nil.
-bool Scalar(const AnyValue& v, Trace* t, StoredValue* out) {
-  switch (v.value_case()) {
-    case AnyValue::kStringValue:
-      *out = t->StringValue(v.string_value());
-      return true;
-    case AnyValue::kIntValue:
-      *out = StoredValue::Int(v.int_value());
-      return true;
-    case AnyValue::kDoubleValue:
-      *out = StoredValue::Float(v.double_value());
-      return true;
-    case AnyValue::kBoolValue:
-      *out = StoredValue::Bool(v.bool_value());
-      return true;
-    default:
-      return false;
-  }
-}
-
-void AddOtlpAttribute(const std::string& key, const AnyValue& v, Trace* t,
-                      std::vector<StoredValue>* elements) {
-  if (v.value_case() == AnyValue::kArrayValue) {
-    elements->clear();
-    for (const AnyValue& e : v.array_value().values()) {
-      StoredValue s;
-      if (Scalar(e, t, &s)) elements->push_back(s);
-    }
-    t->AddAttribute(key, t->ArrayValue(*elements));
-    return;
-  }
-  StoredValue s;
-  if (Scalar(v, t, &s)) t->AddAttribute(key, s);
-}
-
 // Fills Traces from a page's columns. Holds scratch reused across pages.
 class TraceFiller {
  public:
@@ -309,12 +259,13 @@ class TraceFiller {
                                      static_cast<uint64_t>(UnZigZag64(start)));
             prev_start = begin;
             traceql::Span& sp = trace_.AddSpan();
-            sp.span_id = BigEndian64(ids + uint64_t{pos} * 8);
+            sp.span_id = traceql::internal::BigEndian64(std::string_view(ids + uint64_t{pos} * 8, 8));
             if (parent >= 2) {
               sp.parent_span_id =
-                  BigEndian64(ids + (uint64_t{tr.span_begin} + parent - 2) * 8);
+                  traceql::internal::BigEndian64(
+                      std::string_view(ids + (uint64_t{tr.span_begin} + parent - 2) * 8, 8));
             } else if (parent == 1) {
-              sp.parent_span_id = BigEndian64(raw_parent.data());
+              sp.parent_span_id = traceql::internal::BigEndian64(std::string_view(raw_parent.data(), 8));
             }
             sp.start_unix_nanos = begin;
             sp.duration_nanos = UnZigZag64(duration);
@@ -364,7 +315,8 @@ class TraceFiller {
                 if (!side_.ParseFromArray(b.data(), static_cast<int>(b.size())))
                   return bad("links");
                 for (const auto& ln : side_.links()) {
-                  trace_.AddLink(Hex(ln.trace_id()), Hex(ln.span_id()));
+                  trace_.AddLink(traceql::internal::HexId(ln.trace_id()),
+                                 traceql::internal::HexId(ln.span_id()));
                   for (const KeyValue& kv : ln.attributes()) {
                     AddOtlpAttribute(kv.key(), kv.value(), &trace_, &elements_);
                   }
@@ -528,7 +480,7 @@ class TraceFiller {
       case kV2Any:
         any_.Clear();
         if (any_.ParseFromArray(a.any.data(), static_cast<int>(a.any.size()))) {
-          AddOtlpAttribute(std::string(key), any_, &trace_, &elements_);
+          AddOtlpAttribute(key, any_, &trace_, &elements_);
         }
         break;
       default:

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "andante/traceql_otlp.h"
+#include "traceql/otlp_values.h"
 
 namespace andante::traceql {
 namespace {
@@ -11,73 +12,11 @@ namespace {
 using ::opentelemetry::proto::common::v1::AnyValue;
 using ::opentelemetry::proto::common::v1::KeyValue;
 
-uint64_t BigEndian64(const std::string& bytes) {
-  uint64_t v = 0;
-  for (unsigned char c : bytes) v = (v << 8) | c;
-  return v;
-}
-
-std::string Hex(const std::string& bytes) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 15]);
-  }
-  return out;
-}
-
-bool Scalar(const AnyValue& v, Trace* t, StoredValue* out) {
-  switch (v.value_case()) {
-    case AnyValue::kStringValue:
-      *out = t->StringValue(v.string_value());
-      return true;
-    case AnyValue::kIntValue:
-      *out = StoredValue::Int(v.int_value());
-      return true;
-    case AnyValue::kDoubleValue:
-      *out = StoredValue::Float(v.double_value());
-      return true;
-    case AnyValue::kBoolValue:
-      *out = StoredValue::Bool(v.bool_value());
-      return true;
-    default:
-      return false;
-  }
-}
-
 void AddAttributes(const google::protobuf::RepeatedPtrField<KeyValue>& kvs,
                    Trace* t) {
-  std::vector<StoredValue> elements;
+  std::vector<StoredValue> scratch;
   for (const KeyValue& kv : kvs) {
-    const AnyValue& v = kv.value();
-    switch (v.value_case()) {
-      case AnyValue::kArrayValue: {
-        // Arrays of scalars; nested arrays and kvlists are skipped.
-        elements.clear();
-        for (const AnyValue& e : v.array_value().values()) {
-          StoredValue s;
-          if (Scalar(e, t, &s)) elements.push_back(s);
-        }
-        t->AddAttribute(kv.key(), t->ArrayValue(elements));
-        break;
-      }
-      case AnyValue::kStringValue:
-        t->AddAttribute(kv.key(), t->StringValue(v.string_value()));
-        break;
-      case AnyValue::kIntValue:
-        t->AddAttribute(kv.key(), StoredValue::Int(v.int_value()));
-        break;
-      case AnyValue::kDoubleValue:
-        t->AddAttribute(kv.key(), StoredValue::Float(v.double_value()));
-        break;
-      case AnyValue::kBoolValue:
-        t->AddAttribute(kv.key(), StoredValue::Bool(v.bool_value()));
-        break;
-      default:
-        break;
-    }
+    internal::AddOtlpAttribute(kv.key(), kv.value(), t, &scratch);
   }
 }
 
@@ -111,8 +50,8 @@ absl::Status Convert(const opentelemetry::proto::trace::v1::TracesData& data,
           have_id = true;
         }
         Span& s = out->AddSpan();
-        s.span_id = BigEndian64(sp.span_id());
-        s.parent_span_id = BigEndian64(sp.parent_span_id());
+        s.span_id = internal::BigEndian64(sp.span_id());
+        s.parent_span_id = internal::BigEndian64(sp.parent_span_id());
         s.start_unix_nanos = static_cast<int64_t>(sp.start_time_unix_nano());
         s.duration_nanos = static_cast<int64_t>(sp.end_time_unix_nano()) -
                            static_cast<int64_t>(sp.start_time_unix_nano());
@@ -135,7 +74,7 @@ absl::Status Convert(const opentelemetry::proto::trace::v1::TracesData& data,
           AddAttributes(ev.attributes(), out);
         }
         for (const auto& ln : sp.links()) {
-          out->AddLink(Hex(ln.trace_id()), Hex(ln.span_id()));
+          out->AddLink(internal::HexId(ln.trace_id()), internal::HexId(ln.span_id()));
           AddAttributes(ln.attributes(), out);
         }
         out->EndSpan();
@@ -158,5 +97,61 @@ absl::Status TraceFromOtlp(
     Trace* out) {
   return Convert(data, &id, out);
 }
+
+
+namespace internal {
+
+std::string HexId(std::string_view bytes) {
+  static const char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+namespace {
+
+// Scalars as they are; anything else is nil to TraceQL.
+bool Scalar(const AnyValue& v, Trace* t, StoredValue* out) {
+  switch (v.value_case()) {
+    case AnyValue::kStringValue:
+      *out = t->StringValue(v.string_value());
+      return true;
+    case AnyValue::kIntValue:
+      *out = StoredValue::Int(v.int_value());
+      return true;
+    case AnyValue::kDoubleValue:
+      *out = StoredValue::Float(v.double_value());
+      return true;
+    case AnyValue::kBoolValue:
+      *out = StoredValue::Bool(v.bool_value());
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
+void AddOtlpAttribute(std::string_view key, const AnyValue& v, Trace* t,
+                      std::vector<StoredValue>* scratch) {
+  if (v.value_case() == AnyValue::kArrayValue) {
+    // Arrays of scalars; nested arrays and kvlists are skipped.
+    scratch->clear();
+    for (const AnyValue& e : v.array_value().values()) {
+      StoredValue s;
+      if (Scalar(e, t, &s)) scratch->push_back(s);
+    }
+    t->AddAttribute(key, t->ArrayValue(*scratch));
+    return;
+  }
+  StoredValue s;
+  if (Scalar(v, t, &s)) t->AddAttribute(key, s);
+}
+
+}  // namespace internal
 
 }  // namespace andante::traceql
