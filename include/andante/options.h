@@ -102,6 +102,7 @@ struct IngesterOptions {
 
 // Everything Store::Open needs.
 class Compactor;
+class Overrides;
 
 struct StoreOptions {
   WalOptions wal;
@@ -129,6 +130,10 @@ struct StoreOptions {
   // costs one ranged read per block whose bloom filter says yes and none
   // for a miss. 0: each block keeps what it loads while it is read.
   uint64_t block_cache_bytes = 256ull << 20;
+  // Per-tenant limits (andante/limits.h), read on every push and query so a
+  // swap takes effect at once. Null: every tenant gets TenantLimits()
+  // with `max_bytes_per_trace` from `ingester`.
+  std::shared_ptr<const Overrides> overrides;
 };
 
 }  // namespace andante
