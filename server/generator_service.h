@@ -14,7 +14,7 @@
 #include "andante/metrics_generator.h"
 #include "andante/store.h"
 #include "generator/remote_writer.h"
-#include "generator_config.h"
+#include "config.h"
 #include "http_server.h"
 
 namespace andante::server {

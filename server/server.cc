@@ -227,8 +227,15 @@ class ServerImpl final : public Server {
     api_listener.body_limit = 16ull << 20;
     absl::StatusOr<int> port = http_->Listen(
         HostPort(srv.http_listen_address, srv.http_listen_port), api_listener,
-        [api = api_.get(), gen = generator_.get()](HttpRequest& req,
-                                                   HttpResponse* resp) {
+        [api = api_.get(), gen = generator_.get(), config = &config_](
+            HttpRequest& req, HttpResponse* resp) {
+          if (req.path == "/status/config") {  // Tempo's; lib/config renders
+            absl::StatusOr<std::string> page = StatusConfigPage(
+                *config, req.QueryParam("mode").value_or(""));
+            resp->SetText(page.ok() ? 200 : 500,
+                          page.ok() ? *page : std::string(page.status().message()));
+            return;
+          }
           if (gen != nullptr && req.path == GeneratorService::kScrapePath) {
             gen->HandleScrape(req, resp);
             return;

@@ -11,12 +11,13 @@
 //
 // Scalars follow go-yaml v2 (YAML 1.1) resolution, not yaml-cpp's: yaml-cpp
 // only hands us the text and whether it was quoted.
-#include "config.h"
+#include "andante/config.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -34,12 +35,16 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "config/flags.h"
+#include "config/generator_config.h"
 #include "util/strings.h"
 #include "yaml-cpp/yaml.h"
 
-namespace andante::server {
+namespace andante {
 namespace {
 
+using internal::Flags;
+using internal::ParseGeneratorConfig;
 using internal::ToAbsl;
 
 absl::Status Invalid(std::string_view msg) {
@@ -1029,6 +1034,10 @@ const KeySpec kSchema[] = {
      ANDANTE_SET(c.cfg->store.ingester.max_block_duration = v.d)},
     {"ingester.flush_all_on_shutdown", K::kBool, kSet,
      ANDANTE_SET(c.cfg->store.ingester.flush_all_on_shutdown = v.b)},
+    // Andante extension (docs/configuration.md): push back with 429 past
+    // this many bytes of cut blocks waiting to be built; 0 = never.
+    {"ingester.max_pending_block_bytes", K::kUint, kSet,
+     ANDANTE_SET(c.cfg->store.ingester.max_pending_block_bytes = v.u)},
     {"ingester.{complete_block_timeout,flush_op_timeout}", K::kDuration, kUns},
     {"ingester.concurrent_flushes", K::kInt, kUns},
     {"ingester.flush_object_storage", K::kBool, kUns},
@@ -1077,6 +1086,20 @@ const KeySpec kSchema[] = {
                            : Invalid("must be between 1 and 1024"),
                        c.cfg->compaction.retention_concurrency =
                            static_cast<int>(v.i))},
+    // Andante extensions (docs/configuration.md): how many blocks one
+    // compaction job merges.
+    {"compactor.compaction.min_input_blocks", K::kInt, kSet,
+     ANDANTE_CHECK_SET(v.i >= 2 && v.i <= 1024
+                           ? absl::OkStatus()
+                           : Invalid("must be between 2 and 1024"),
+                       c.cfg->compaction.min_input_blocks =
+                           static_cast<int>(v.i))},
+    {"compactor.compaction.max_input_blocks", K::kInt, kSet,
+     ANDANTE_CHECK_SET(v.i >= 2 && v.i <= 1024
+                           ? absl::OkStatus()
+                           : Invalid("must be between 2 and 1024"),
+                       c.cfg->compaction.max_input_blocks =
+                           static_cast<int>(v.i))},
     // Output pages stream; one job runs at a time.
     {"compactor.compaction.{v2_out_buffer_bytes,v2_prefetch_traces_count}",
      K::kInt, kUns},
@@ -1113,6 +1136,32 @@ const KeySpec kSchema[] = {
      ANDANTE_SET(c.cfg->local_path = v.text)},
     {"storage.trace.wal.path", K::kString, kSet,
      ANDANTE_SET(c.cfg->store.wal.path = v.text)},
+    // Andante extensions (docs/configuration.md): WalOptions one to one.
+    {"storage.trace.wal.fsync", K::kString, kSet,
+     ANDANTE_CHECK_SET(
+         (v.text == "always" || v.text == "interval" || v.text == "never")
+             ? absl::OkStatus()
+             : Invalid(absl::StrCat("unknown fsync policy \"", v.text,
+                                    "\" (always, interval, never)")),
+         c.cfg->store.wal.fsync = v.text == "always" ? WalFsync::kAlways
+                                  : v.text == "never" ? WalFsync::kNever
+                                                      : WalFsync::kInterval)},
+    {"storage.trace.wal.fsync_interval", K::kDuration, kSet,
+     ANDANTE_CHECK_SET(v.d > absl::ZeroDuration()
+                           ? absl::OkStatus()
+                           : Invalid("must be positive"),
+                       c.cfg->store.wal.fsync_interval = v.d)},
+    {"storage.trace.wal.segment_bytes", K::kUint, kSet,
+     ANDANTE_CHECK_SET(v.u >= 4096 ? absl::OkStatus()
+                                   : Invalid("must be at least 4096"),
+                       c.cfg->store.wal.segment_bytes = v.u)},
+    {"storage.trace.wal.max_open_files", K::kUint, kSet,
+     ANDANTE_SET(c.cfg->store.wal.max_open_files = v.u)},
+    {"storage.trace.wal.sync_threads", K::kInt, kSet,
+     ANDANTE_CHECK_SET(v.i > 0 && v.i <= 1024
+                           ? absl::OkStatus()
+                           : Invalid("must be between 1 and 1024"),
+                       c.cfg->store.wal.sync_threads = static_cast<int>(v.i))},
     {"storage.trace.wal.version", K::kString, kSet,
      ANDANTE_CHECK_SET(CheckBlockVersion(v.text), (void)0)},
     // Tempo's columnar vParquet* -> Andante's columnar block format 2;
@@ -1128,6 +1177,20 @@ const KeySpec kSchema[] = {
     {"storage.trace.block.bloom_filter_shard_size_bytes", K::kUint, kSet,
      ANDANTE_CHECK_SET(v.u > 0 ? absl::OkStatus() : Invalid("must be > 0"),
                        c.cfg->store.block.bloom_filter_shard_size_bytes = v.u)},
+    // Andante extensions (docs/configuration.md): BlockOptions and the
+    // block cache.
+    {"storage.trace.block.page_size_bytes", K::kUint, kSet,
+     ANDANTE_CHECK_SET(v.u >= 1024 && v.u <= (uint64_t{1} << 30)
+                           ? absl::OkStatus()
+                           : Invalid("must be between 1024 and 1073741824"),
+                       c.cfg->store.block.page_size_bytes = v.u)},
+    {"storage.trace.block.zstd_level", K::kInt, kSet,
+     ANDANTE_CHECK_SET(v.i >= 1 && v.i <= 19
+                           ? absl::OkStatus()
+                           : Invalid("must be between 1 and 19"),
+                       c.cfg->store.block.zstd_level = static_cast<int>(v.i))},
+    {"storage.trace.block_cache_bytes", K::kUint, kSet,
+     ANDANTE_SET(c.cfg->store.block_cache_bytes = v.u)},
     {"storage.trace.wal.{v2_encoding,search_encoding}", K::kString, kUns},
     {"storage.trace.wal.ingestion_time_range_slack", K::kDuration, kUns},
     {"storage.trace.wal.{encoding,completedfilepath,blocksfilepath}", K::kAny,
@@ -1776,6 +1839,12 @@ absl::Status CheckDocument(const ParseContext& ctx) {
         "distributor.receivers.jaeger: must specify at least one protocol "
         "when using the Jaeger receiver");
   }
+  const CompactionOptions& comp = ctx.cfg->compaction;
+  if (comp.min_input_blocks > comp.max_input_blocks) {
+    return Invalid(absl::StrCat(
+        "compactor.compaction.min_input_blocks (", comp.min_input_blocks,
+        ") must not exceed max_input_blocks (", comp.max_input_blocks, ")"));
+  }
   return absl::OkStatus();
 }
 
@@ -1933,6 +2002,72 @@ absl::StatusOr<Config> ParseConfig(std::string_view yaml) {
   return cfg;
 }
 
+EnvLookup ProcessEnv() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+namespace {
+
+absl::Status LoadFailure(absl::string_view msg) {
+  return Invalid(absl::StrCat("failed parsing config: ", msg));
+}
+
+// Reads the file and expands it when asked; errors already say "failed
+// parsing config".
+absl::StatusOr<std::string> ReadConfigText(const std::string& path,
+                                           bool expand_env,
+                                           const EnvLookup& env) {
+  std::string text;
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (f == nullptr) {
+    std::string err = std::strerror(errno);
+    if (!err.empty()) err[0] = absl::ascii_tolower(err[0]);
+    return LoadFailure(absl::StrCat("open ", path, ": ", err));
+  }
+  char buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
+  const bool read_error = std::ferror(f) != 0;
+  const int read_errno = errno;
+  std::fclose(f);
+  if (read_error) {
+    std::string err = std::strerror(read_errno);
+    if (!err.empty()) err[0] = absl::ascii_tolower(err[0]);
+    return LoadFailure(absl::StrCat("read ", path, ": ", err));
+  }
+  if (expand_env) {
+    absl::StatusOr<std::string> expanded = ExpandEnv(text, env);
+    if (!expanded.ok()) {
+      return LoadFailure(absl::StrCat("expanding environment variables in ",
+                                      path, ": ", expanded.status().message()));
+    }
+    text = *std::move(expanded);
+  }
+  return text;
+}
+
+}  // namespace
+
+absl::StatusOr<Config> LoadConfigFile(const std::string& path,
+                                      const ConfigLoadOptions& options) {
+  absl::StatusOr<std::string> text =
+      ReadConfigText(path, options.expand_env, options.env);
+  if (!text.ok()) return text.status();
+  Config cfg = FileDefaults();
+  ParseContext ctx{&cfg, false, {}, 0};
+  if (absl::Status s = ParseInto(*text, ctx); !s.ok()) {
+    return LoadFailure(absl::StrCat(path, ": ", s.message()));
+  }
+  Finish(ctx);
+  return cfg;
+}
+
+namespace internal {
+
 absl::StatusOr<Flags> ParseFlags(int argc, const char* const* argv) {
   Flags flags;
   for (int i = 1; i < argc; ++i) {
@@ -2008,9 +2143,6 @@ absl::StatusOr<Flags> ParseFlags(int argc, const char* const* argv) {
 }
 
 absl::StatusOr<Config> LoadConfig(const Flags& flags, const EnvLookup& env) {
-  auto fail = [](absl::string_view msg) {
-    return Invalid(absl::StrCat("failed parsing config: ", msg));
-  };
   Config cfg;
   ParseContext ctx{&cfg, false, {}, 0};
   if (!flags.config_file.has_value() || flags.config_file->empty()) {
@@ -2018,42 +2150,20 @@ absl::StatusOr<Config> LoadConfig(const Flags& flags, const EnvLookup& env) {
     cfg = DefaultConfig();
   } else {
     const std::string& path = *flags.config_file;
-    std::string text;
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) {
-      std::string err = std::strerror(errno);
-      if (!err.empty()) err[0] = absl::ascii_tolower(err[0]);
-      return fail(absl::StrCat("open ", path, ": ", err));
-    }
-    char buf[1 << 16];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) text.append(buf, n);
-    const bool read_error = std::ferror(f) != 0;
-    const int read_errno = errno;
-    std::fclose(f);
-    if (read_error) {
-      std::string err = std::strerror(read_errno);
-      if (!err.empty()) err[0] = absl::ascii_tolower(err[0]);
-      return fail(absl::StrCat("read ", path, ": ", err));
-    }
-    if (flags.expand_env) {
-      absl::StatusOr<std::string> expanded = ExpandEnv(text, env);
-      if (!expanded.ok()) {
-        return fail(absl::StrCat("expanding environment variables in ", path,
-                                 ": ", expanded.status().message()));
-      }
-      text = *std::move(expanded);
-    }
+    absl::StatusOr<std::string> text =
+        ReadConfigText(path, flags.expand_env, env);
+    if (!text.ok()) return text.status();
     cfg = FileDefaults();
-    if (absl::Status s = ParseInto(text, ctx); !s.ok()) {
-      return fail(absl::StrCat(path, ": ", s.message()));
+    if (absl::Status s = ParseInto(*text, ctx); !s.ok()) {
+      return LoadFailure(absl::StrCat(path, ": ", s.message()));
     }
   }
   if (absl::Status s = ApplyFieldFlags(flags, ctx); !s.ok()) {
-    return fail(s.message());
+    return LoadFailure(s.message());
   }
   Finish(ctx);
   return cfg;
 }
 
-}  // namespace andante::server
+}  // namespace internal
+}  // namespace andante

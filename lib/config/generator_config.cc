@@ -1,4 +1,4 @@
-#include "generator_config.h"
+#include "config/generator_config.h"
 
 #include <set>
 #include <string_view>
@@ -8,12 +8,12 @@
 #include "util/strings.h"
 #include "yaml-cpp/yaml.h"
 
-namespace andante::server {
+namespace andante::internal {
 namespace {
 
 absl::Status Bad(const std::string& key, std::string_view what) {
   return absl::InvalidArgumentError(absl::StrCat(
-      "metrics generator config: ", key, ": ", internal::ToAbsl(what)));
+      "metrics generator config: ", key, ": ", ToAbsl(what)));
 }
 
 // Every key of `node` must be in `known`.
@@ -25,7 +25,9 @@ absl::Status CheckKeys(const YAML::Node& node, const std::string& path,
     bool ok = false;
     for (std::string_view n : known) ok = ok || n == k;
     if (!ok) {
-      return Bad(absl::StrCat(path, ".", k), "unknown key");
+      return Bad(absl::StrCat(path, ".", k),
+                 absl::StrCat("unknown key (line ", kv.first.Mark().line + 1,
+                              ")"));
     }
   }
   return absl::OkStatus();
@@ -224,7 +226,7 @@ absl::Status ParseRemoteWrite(const YAML::Node& n, const std::string& path,
          "queue_config", "basic_auth", "authorization", "tls_config",
          "write_relabel_configs", "send_native_histograms", "metadata_config",
          "proxy_url", "oauth2", "sigv4", "follow_redirects", "enable_http2"}));
-    internal::RemoteWriteOptions rw;
+    RemoteWriteOptions rw;
     rw.send_exemplars = false;  // Prometheus' default
     RETURN_IF_ERROR(GetString(e["url"], p + ".url", &rw.url));
     if (rw.url.empty()) return Bad(p + ".url", "is required");
@@ -458,4 +460,4 @@ absl::Status ParseGeneratorTenantOverrides(const YAML::Node& root,
   }
 }
 
-}  // namespace andante::server
+}  // namespace andante::internal

@@ -27,29 +27,13 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "andante/metrics_registry.h"
+#include "andante/remote_write.h"
 
 namespace andante::internal {
 
-struct RemoteWriteOptions {
-  std::string url;  // e.g. http://prometheus:9090/api/v1/write
-  // Extra request headers (remote_write[].headers).
-  std::vector<std::pair<std::string, std::string>> headers;
-  bool send_exemplars = true;
-  // Sends X-Scope-OrgID: <tenant> for tenants other than "single-tenant"
-  // unless `headers` already has one.
-  bool add_org_id_header = true;
-  absl::Duration timeout = absl::Seconds(30);  // per POST
-  size_t max_samples_per_send = 2000;
-  // Oldest requests are dropped (and logged) beyond this many queued bytes.
-  size_t max_queued_bytes = 64 << 20;
-  absl::Duration min_backoff = absl::Milliseconds(30);
-  absl::Duration max_backoff = absl::Seconds(5);
-  bool retry_on_http_429 = true;
-  std::string user_agent = "Andante/0.1.0";
-  // Directory of the on-disk queue (created if missing); empty = memory
-  // only.
-  std::string queue_dir;
-};
+// The options are public (include/andante/remote_write.h): tempo.yaml
+// fills them.
+using RemoteWriteOptions = ::andante::RemoteWriteOptions;
 
 class RemoteWriter {
  public:

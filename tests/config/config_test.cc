@@ -1,6 +1,6 @@
 // tempo.yaml loading: the configs users copy load; strictness, scalars,
 // receivers, unsupported keys, flags.
-#include "config.h"
+#include "andante/config.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -10,13 +10,17 @@
 #include <string_view>
 #include <vector>
 
+#include "config/flags.h"
 #include "fake_env.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace andante::server {
+namespace andante {
 namespace {
 
+using internal::Flags;
+using internal::LoadConfig;
+using internal::ParseFlags;
 using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -856,4 +860,68 @@ TEST(ConfigTest, CompactorAndBlocklistKeys) {
 }
 
 }  // namespace
-}  // namespace andante::server
+}  // namespace andante
+
+namespace andante {
+namespace {
+
+// Andante's own keys for StoreOptions and CompactionOptions fields Tempo has
+// no key for (docs/configuration.md, "Andante extensions").
+TEST(ConfigTest, AndanteExtensionKeys) {
+  absl::StatusOr<Config> cfg = ParseConfig(
+      "ingester:\n  max_pending_block_bytes: 123456\n"
+      "compactor:\n  compaction:\n    min_input_blocks: 3\n"
+      "    max_input_blocks: 5\n"
+      "storage:\n  trace:\n    block_cache_bytes: 1048576\n"
+      "    wal:\n      fsync: always\n      fsync_interval: 250ms\n"
+      "      segment_bytes: 8388608\n      max_open_files: 7\n"
+      "      sync_threads: 3\n"
+      "    block:\n      page_size_bytes: 262144\n      zstd_level: 6\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  const StoreOptions& st = cfg->store;
+  EXPECT_EQ(st.ingester.max_pending_block_bytes, 123456u);
+  EXPECT_EQ(st.block_cache_bytes, 1048576u);
+  EXPECT_EQ(st.wal.fsync, WalFsync::kAlways);
+  EXPECT_EQ(st.wal.fsync_interval, absl::Milliseconds(250));
+  EXPECT_EQ(st.wal.segment_bytes, 8388608u);
+  EXPECT_EQ(st.wal.max_open_files, 7u);
+  EXPECT_EQ(st.wal.sync_threads, 3);
+  EXPECT_EQ(st.block.page_size_bytes, 262144u);
+  EXPECT_EQ(st.block.zstd_level, 6);
+  EXPECT_EQ(cfg->compaction.min_input_blocks, 3);
+  EXPECT_EQ(cfg->compaction.max_input_blocks, 5);
+  EXPECT_TRUE(cfg->unsupported.empty());
+
+  // Defaults stay when the keys are absent.
+  absl::StatusOr<Config> plain = ParseConfig("");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->store.wal.fsync, StoreOptions().wal.fsync);
+  EXPECT_EQ(plain->store.block_cache_bytes, StoreOptions().block_cache_bytes);
+
+  auto error = [](std::string_view yaml) {
+    absl::StatusOr<Config> c = ParseConfig(yaml);
+    return c.ok() ? std::string("ok") : std::string(c.status().message());
+  };
+  EXPECT_THAT(error("storage:\n  trace:\n    wal:\n      fsync: sometimes\n"),
+              HasSubstr("unknown fsync policy \"sometimes\""));
+  EXPECT_THAT(error("storage:\n  trace:\n    block:\n      zstd_level: 30\n"),
+              HasSubstr("storage.trace.block.zstd_level: must be between"));
+  EXPECT_THAT(error("storage:\n  trace:\n    wal:\n      sync_threads: 0\n"),
+              HasSubstr("line 4"));
+  EXPECT_THAT(error("compactor:\n  compaction:\n    min_input_blocks: 9\n"),
+              HasSubstr("must not exceed max_input_blocks (8)"));
+}
+
+// The metrics generator's blocks are strict too, and say where.
+TEST(ConfigTest, GeneratorUnknownKeyNamesKeyAndLine) {
+  absl::StatusOr<Config> cfg = ParseConfig(
+      "metrics_generator:\n  processor:\n    span_metrics:\n"
+      "      dimensons: [a]\n");
+  ASSERT_FALSE(cfg.ok());
+  EXPECT_THAT(cfg.status().message(),
+              HasSubstr("metrics_generator.processor.span_metrics.dimensons"));
+  EXPECT_THAT(cfg.status().message(), HasSubstr("line 4"));
+}
+
+}  // namespace
+}  // namespace andante

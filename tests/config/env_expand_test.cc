@@ -3,11 +3,11 @@
 #include <string>
 #include <string_view>
 
-#include "config.h"
+#include "andante/config.h"
 #include "fake_env.h"
 #include "gtest/gtest.h"
 
-namespace andante::server {
+namespace andante {
 namespace {
 
 struct Case {
@@ -129,4 +129,4 @@ TEST(ExpandEnvTest, WholeConfigFile) {
 }
 
 }  // namespace
-}  // namespace andante::server
+}  // namespace andante

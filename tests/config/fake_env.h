@@ -9,9 +9,9 @@
 #include <string_view>
 #include <utility>
 
-#include "config.h"
+#include "andante/config.h"
 
-namespace andante::server {
+namespace andante {
 
 // An EnvLookup that knows exactly `vars`; every other name is unset.
 inline EnvLookup FakeEnv(std::map<std::string, std::string, std::less<>> vars) {
@@ -23,6 +23,6 @@ inline EnvLookup FakeEnv(std::map<std::string, std::string, std::less<>> vars) {
   };
 }
 
-}  // namespace andante::server
+}  // namespace andante
 
 #endif  // ANDANTE_TESTS_SERVER_FAKE_ENV_H_
