@@ -78,6 +78,7 @@ export class Andante {
   //                       free ports (jaegerGrpcPort, jaegerHttpPort,
   //                       jaegerCompactPort, jaegerBinaryPort, zipkinPort)
   //   jaegerYaml          extra keys under each Jaeger UDP protocol
+  //   args                extra command-line flags (['-config.expand-env=true'])
   //   nofile              RLIMIT_NOFILE (soft and hard) of the server, set
   //                       with prlimit(1); the server keeps its pid
   constructor(options = {}) {
@@ -201,7 +202,7 @@ ${udpExtra}`;
     this.starts += 1;
     const log = fs.openSync(this.logFile, 'a');
     fs.writeSync(log, `\n==== start #${this.starts} ${new Date().toISOString()}\n`);
-    const args = [`-config.file=${this.configPath}`];
+    const args = [`-config.file=${this.configPath}`, ...(this.options.args ?? [])];
     const [cmd, argv] = this.options.nofile
       ? ['prlimit', [`--nofile=${this.options.nofile}:${this.options.nofile}`, '--', ANDANTE_BIN, ...args]]
       : [ANDANTE_BIN, args];

@@ -14,7 +14,6 @@
 // over real sockets.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -25,103 +24,9 @@ import aws4 from 'aws4';
 import S3rver from 's3rver';
 
 import { ANDANTE_BIN, Andante, metricSum, waitFor } from './harness.mjs';
+import { ACCESS_KEY, BUCKET, REGION, SECRET_KEY, sha256, startProxy } from './s3_endpoint.mjs';
 import { exportOk, makeExporter, makeResource, simpleTrace } from './otlp.mjs';
 import { assertTraceStored, countSpans, getTraceV2Json } from './tempo_api.mjs';
-
-const BUCKET = 'tempo-traces';
-const REGION = 'garage';
-const ACCESS_KEY = 'S3RVER';  // s3rver's built-in account
-const SECRET_KEY = 'S3RVER';
-
-const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex');
-
-function s3Error(res, status, code, message) {
-  const xml = '<?xml version="1.0" encoding="UTF-8"?>\n' +
-    `<Error><Code>${code}</Code><Message>${message}</Message></Error>`;
-  res.writeHead(status, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
-  res.end(xml);
-}
-
-const AUTH_RE = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/s3\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/;
-
-// Why `req` (with `body`) fails SigV4 verification, or null if it passes.
-function verifySigV4(req, body) {
-  const auth = req.headers.authorization;
-  if (!auth) return [403, 'AccessDenied', 'Anonymous requests are not allowed'];
-  const m = AUTH_RE.exec(auth);
-  if (!m) return [400, 'AuthorizationHeaderMalformed', 'The authorization header is malformed'];
-  const [, accessKeyId, day, region, signedList, signature] = m;
-  if (accessKeyId !== ACCESS_KEY) return [403, 'InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist'];
-  if (region !== REGION) return [400, 'AuthorizationHeaderMalformed', `the region '${region}' is wrong; expecting '${REGION}'`];
-  const amzDate = req.headers['x-amz-date'] ?? '';
-  if (!amzDate.startsWith(day)) return [403, 'SignatureDoesNotMatch', 'credential date does not match x-amz-date'];
-  const when = Date.parse(amzDate.replace(/^(\d{4})(\d\d)(\d\d)T(\d\d)(\d\d)(\d\d)Z$/, '$1-$2-$3T$4:$5:$6Z'));
-  if (!(Math.abs(Date.now() - when) < 15 * 60 * 1000)) return [403, 'RequestTimeTooSkewed', 'The difference between the request time and the current time is too large'];
-  const payloadHash = req.headers['x-amz-content-sha256'];
-  if (payloadHash !== 'UNSIGNED-PAYLOAD' && payloadHash !== sha256(body)) {
-    return [400, 'XAmzContentSHA256Mismatch', 'The provided x-amz-content-sha256 header does not match what was computed'];
-  }
-  const signed = signedList.split(';');
-  for (const required of ['host', 'x-amz-date', 'x-amz-content-sha256']) {
-    if (!signed.includes(required)) return [403, 'AccessDenied', `${required} must be signed`];
-  }
-  const headers = {};
-  for (const name of signed) {
-    if (req.headers[name] === undefined) return [403, 'SignatureDoesNotMatch', `signed header ${name} is missing`];
-    headers[name] = req.headers[name];
-  }
-  const signer = new aws4.RequestSigner({
-    service: 's3', region, method: req.method, host: req.headers.host, path: req.url, headers,
-    doNotModifyHeaders: true, extraHeadersToInclude: { range: true },
-  }, { accessKeyId, secretAccessKey: SECRET_KEY });
-  signer.datetime = amzDate;
-  const expected = Buffer.from(signer.signature(), 'hex');
-  if (signer.signedHeaders() !== signedList || !crypto.timingSafeEqual(expected, Buffer.from(signature, 'hex'))) {
-    return [403, 'SignatureDoesNotMatch', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.'];
-  }
-  return null;
-}
-
-// A verifying (and optionally fault-injecting) reverse proxy to s3rver.
-async function startProxy(targetPort) {
-  const stats = {
-    requests: 0, verified: 0, refused: {}, injected: 0, failEvery: 0, byMethod: {},
-    delayEvery: 0, delayMs: 0, delayed: 0, hosts: new Set(),
-  };
-  const server = http.createServer(async (req, res) => {
-    const chunks = [];
-    for await (const c of req) chunks.push(c);
-    const body = Buffer.concat(chunks);
-    stats.requests += 1;
-    const problem = verifySigV4(req, body);
-    if (problem) {
-      stats.refused[problem[1]] = (stats.refused[problem[1]] ?? 0) + 1;
-      return s3Error(res, ...problem);
-    }
-    stats.verified += 1;
-    stats.byMethod[req.method] = (stats.byMethod[req.method] ?? 0) + 1;
-    stats.hosts.add(req.headers.host);
-    if (stats.failEvery > 0 && stats.verified % stats.failEvery === 0) {
-      stats.injected += 1;
-      return s3Error(res, 503, 'SlowDown', 'Please reduce your request rate.');
-    }
-    if (stats.delayEvery > 0 && stats.verified % stats.delayEvery === 0) {
-      // A slow response: held back before it is even forwarded. The client
-      // gives up on it (request timeout) and asks again.
-      stats.delayed += 1;
-      await new Promise((resolve) => setTimeout(resolve, stats.delayMs));
-      if (res.destroyed || req.socket.destroyed) return;
-    }
-    const up = http.request({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
-      res.writeHead(upRes.statusCode, upRes.headers);
-      upRes.pipe(res);
-    });
-    up.on('error', () => s3Error(res, 502, 'InternalError', 'upstream failed'));
-    up.end(body);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, stats, port: server.address().port };
-}
 
 // One S3 request signed by aws4 (not by Andante), for checking the proxy.
 function signedRequest(port, { method = 'GET', key = '', body = '', secret = SECRET_KEY, tamper } = {}) {
