@@ -1,5 +1,6 @@
 // ExpandEnv: drone/envsubst semantics (reference/config.md §1.2), with an
 // injected environment.
+#include <cstdlib>
 #include <string>
 #include <string_view>
 
@@ -126,6 +127,19 @@ TEST(ExpandEnvTest, WholeConfigFile) {
   EXPECT_EQ(*got,
             "storage:\n  trace:\n    s3:\n      bucket: traces\n"
             "      secret_key: s3cr3t\n      region: us-east-1\n");
+}
+
+// ProcessEnv reads this process's environment; a null lookup means unset.
+TEST(ExpandEnvTest, ProcessEnvironment) {
+  ASSERT_EQ(setenv("ANDANTE_CONFIG_TEST_VAR", "from-env", 1), 0);
+  unsetenv("ANDANTE_CONFIG_TEST_UNSET");
+  const EnvLookup env = ProcessEnv();
+  EXPECT_EQ(env("ANDANTE_CONFIG_TEST_VAR"), "from-env");
+  EXPECT_EQ(env("ANDANTE_CONFIG_TEST_UNSET"), std::nullopt);
+  EXPECT_EQ(*ExpandEnv("${ANDANTE_CONFIG_TEST_VAR}/${ANDANTE_CONFIG_TEST_UNSET:-d}",
+                       env),
+            "from-env/d");
+  EXPECT_EQ(*ExpandEnv("${X:-fallback}", EnvLookup()), "fallback");
 }
 
 }  // namespace
