@@ -1100,6 +1100,11 @@ const KeySpec kSchema[] = {
                            : Invalid("must be between 2 and 1024"),
                        c.cfg->compaction.max_input_blocks =
                            static_cast<int>(v.i))},
+    {"compactor.compaction.incomplete_block_timeout", K::kDuration, kSet,
+     ANDANTE_CHECK_SET(v.d > absl::ZeroDuration()
+                           ? absl::OkStatus()
+                           : Invalid("must be positive"),
+                       c.cfg->compaction.incomplete_block_timeout = v.d)},
     // Output pages stream; one job runs at a time.
     {"compactor.compaction.{v2_out_buffer_bytes,v2_prefetch_traces_count}",
      K::kInt, kUns},
@@ -1276,6 +1281,40 @@ const KeySpec kSchema[] = {
     // Andante-only: for stores with incomplete delimiter listings (s3rver).
     {"storage.trace.s3.list_with_delimiter", K::kBool, kSet,
      ANDANTE_SET(c.cfg->s3.list_with_delimiter = v.b)},
+    // Andante extensions (docs/configuration.md): S3Options' listing,
+    // retry and timeout settings.
+    {"storage.trace.s3.list_objects_v1", K::kBool, kSet,
+     ANDANTE_SET(c.cfg->s3.list_objects_v1 = v.b)},
+    {"storage.trace.s3.list_max_keys", K::kInt, kSet,
+     ANDANTE_CHECK_SET(v.i >= 1 && v.i <= 1000
+                           ? absl::OkStatus()
+                           : Invalid("must be between 1 and 1000"),
+                       c.cfg->s3.list_max_keys = static_cast<int>(v.i))},
+    {"storage.trace.s3.max_retries", K::kInt, kSet,
+     ANDANTE_CHECK_SET(v.i >= 0 && v.i <= 100
+                           ? absl::OkStatus()
+                           : Invalid("must be between 0 and 100"),
+                       c.cfg->s3.max_retries = static_cast<int>(v.i))},
+    {"storage.trace.s3.min_backoff", K::kDuration, kSet,
+     ANDANTE_CHECK_SET(v.d > absl::ZeroDuration()
+                           ? absl::OkStatus()
+                           : Invalid("must be positive"),
+                       c.cfg->s3.min_backoff = v.d)},
+    {"storage.trace.s3.max_backoff", K::kDuration, kSet,
+     ANDANTE_CHECK_SET(v.d > absl::ZeroDuration()
+                           ? absl::OkStatus()
+                           : Invalid("must be positive"),
+                       c.cfg->s3.max_backoff = v.d)},
+    {"storage.trace.s3.connect_timeout", K::kDuration, kSet,
+     ANDANTE_CHECK_SET(v.d > absl::ZeroDuration()
+                           ? absl::OkStatus()
+                           : Invalid("must be positive"),
+                       c.cfg->s3.connect_timeout = v.d)},
+    {"storage.trace.s3.request_timeout", K::kDuration, kSet,
+     ANDANTE_CHECK_SET(v.d > absl::ZeroDuration()
+                           ? absl::OkStatus()
+                           : Invalid("must be positive"),
+                       c.cfg->s3.request_timeout = v.d)},
     {"storage.trace.s3.{signature_v2,enable_dual_stack,"
      "native_aws_auth_enabled}",
      K::kBool, kUns},

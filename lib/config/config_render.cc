@@ -213,6 +213,13 @@ YAML::Node StorageTrace(const Config& c) {
   s3["bucket_lookup_type"] = static_cast<int>(c.s3.bucket_lookup);
   s3["part_size"] = c.s3.part_size;
   s3["list_with_delimiter"] = Bool(c.s3.list_with_delimiter);
+  s3["list_objects_v1"] = Bool(c.s3.list_objects_v1);
+  s3["list_max_keys"] = c.s3.list_max_keys;
+  s3["max_retries"] = c.s3.max_retries;
+  s3["min_backoff"] = GoDuration(c.s3.min_backoff);
+  s3["max_backoff"] = GoDuration(c.s3.max_backoff);
+  s3["connect_timeout"] = GoDuration(c.s3.connect_timeout);
+  s3["request_timeout"] = GoDuration(c.s3.request_timeout);
   s3["tls_cert_path"] = c.s3.tls_cert_path;
   s3["tls_key_path"] = c.s3.tls_key_path;
   s3["tls_ca_path"] = c.s3.tls_ca_path;
@@ -331,6 +338,7 @@ YAML::Node Build(const Config& c) {
   cc["retention_concurrency"] = k.retention_concurrency;
   cc["min_input_blocks"] = k.min_input_blocks;
   cc["max_input_blocks"] = k.max_input_blocks;
+  cc["incomplete_block_timeout"] = GoDuration(k.incomplete_block_timeout);
   comp["ring"]["instance_id"] = c.instance_id;
   comp["ring"]["instance_ring"] = absl::StrJoin(c.instance_ring, ",");
 
@@ -340,7 +348,7 @@ YAML::Node Build(const Config& c) {
     root["metrics_generator"] = Generator(c.metrics_generator);
   }
 
-  // The new overrides form. Stream-owned: the limits module adds its keys.
+  // The new overrides form (the per-tenant limits add their keys here).
   YAML::Node def = root["overrides"]["defaults"];
   def["global"]["max_bytes_per_trace"] = c.store.ingester.max_bytes_per_trace;
   def["compaction"]["block_retention"] =

@@ -871,12 +871,16 @@ TEST(ConfigTest, AndanteExtensionKeys) {
   absl::StatusOr<Config> cfg = ParseConfig(
       "ingester:\n  max_pending_block_bytes: 123456\n"
       "compactor:\n  compaction:\n    min_input_blocks: 3\n"
-      "    max_input_blocks: 5\n"
+      "    max_input_blocks: 5\n    incomplete_block_timeout: 2h\n"
       "storage:\n  trace:\n    block_cache_bytes: 1048576\n"
       "    wal:\n      fsync: always\n      fsync_interval: 250ms\n"
       "      segment_bytes: 8388608\n      max_open_files: 7\n"
       "      sync_threads: 3\n"
-      "    block:\n      page_size_bytes: 262144\n      zstd_level: 6\n");
+      "    block:\n      page_size_bytes: 262144\n      zstd_level: 6\n"
+      "    s3:\n      max_retries: 2\n      min_backoff: 50ms\n"
+      "      max_backoff: 2s\n      connect_timeout: 3s\n"
+      "      request_timeout: 20s\n      list_max_keys: 500\n"
+      "      list_objects_v1: true\n");
   ASSERT_TRUE(cfg.ok()) << cfg.status();
   const StoreOptions& st = cfg->store;
   EXPECT_EQ(st.ingester.max_pending_block_bytes, 123456u);
@@ -890,6 +894,14 @@ TEST(ConfigTest, AndanteExtensionKeys) {
   EXPECT_EQ(st.block.zstd_level, 6);
   EXPECT_EQ(cfg->compaction.min_input_blocks, 3);
   EXPECT_EQ(cfg->compaction.max_input_blocks, 5);
+  EXPECT_EQ(cfg->compaction.incomplete_block_timeout, absl::Hours(2));
+  EXPECT_EQ(cfg->s3.max_retries, 2);
+  EXPECT_EQ(cfg->s3.min_backoff, absl::Milliseconds(50));
+  EXPECT_EQ(cfg->s3.max_backoff, absl::Seconds(2));
+  EXPECT_EQ(cfg->s3.connect_timeout, absl::Seconds(3));
+  EXPECT_EQ(cfg->s3.request_timeout, absl::Seconds(20));
+  EXPECT_EQ(cfg->s3.list_max_keys, 500);
+  EXPECT_TRUE(cfg->s3.list_objects_v1);
   EXPECT_TRUE(cfg->unsupported.empty());
 
   // Defaults stay when the keys are absent.
