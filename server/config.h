@@ -21,6 +21,7 @@
 #include "andante/compaction.h"
 #include "andante/options.h"
 #include "andante/s3.h"
+#include "tenant/overrides_yaml.h"
 #include "generator_config.h"
 
 namespace andante::server {
@@ -100,6 +101,10 @@ struct Config {
   // overrides.defaults.compaction.block_retention (or the legacy
   // overrides.block_retention): when non-zero, every tenant's retention.
   absl::Duration overrides_block_retention = absl::ZeroDuration();
+  // The whole `overrides` section (either form) as per-tenant limit
+  // defaults, plus the per-tenant overrides file and its reload period
+  // (lib/tenant/overrides_yaml.h).
+  internal::OverridesConfig overrides;
 
   // metrics_generator and the generator keys of overrides.
   GeneratorConfig metrics_generator;

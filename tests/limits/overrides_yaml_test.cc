@@ -140,6 +140,22 @@ overrides:
   EXPECT_EQ(t->at("*").max_traces_per_user, 7u);
 }
 
+TEST(OverridesYamlTest, GoYamlIntegerSpellings) {
+  auto t = ParsePerTenantOverrides(
+      "overrides:\n  a: {max_bytes_per_trace: 20_000_000}\n"
+      "  b: {max_bytes_per_trace: 0x10}\n"
+      "  c: {max_bytes_per_trace: 1e6}\n",
+      TenantLimits());
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_EQ(t->at("a").max_bytes_per_trace, 20'000'000u);
+  EXPECT_EQ(t->at("b").max_bytes_per_trace, 16u);
+  EXPECT_EQ(t->at("c").max_bytes_per_trace, 1'000'000u);
+  EXPECT_FALSE(ParsePerTenantOverrides(
+                   "overrides:\n  a: {max_bytes_per_trace: 1.5}\n",
+                   TenantLimits())
+                   .ok());
+}
+
 TEST(OverridesYamlTest, ExplicitZeroIsTakenAsWritten) {
   absl::StatusOr<std::map<std::string, TenantLimits>> t =
       ParsePerTenantOverrides(
