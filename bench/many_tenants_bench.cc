@@ -25,6 +25,7 @@
 
 #include "absl/time/clock.h"
 #include "andante/backend.h"
+#include "andante/limits.h"
 #include "andante/store.h"
 #include "benchmark/benchmark.h"
 #include "tests/testing/otlp_builders.h"
@@ -94,6 +95,12 @@ andante::StoreOptions Options(const std::string& dir,
   options.wal.path = dir + "/wal";  // defaults otherwise: interval fsync
   options.backend = std::move(backend);
   options.background_flush = false;  // nothing is cut: restart replays all
+  // Tempo's default ingest limits (15 MB/s, 10 000 live traces) would
+  // throttle a benchmark that pushes as fast as it can.
+  andante::TenantLimits unlimited;
+  unlimited.rate_limit_bytes = unlimited.burst_size_bytes = 1ull << 40;
+  unlimited.max_traces_per_user = 0;
+  options.overrides = std::make_shared<andante::Overrides>(unlimited);
   options.ingester.flush_all_on_shutdown = false;
   return options;
 }

@@ -24,6 +24,9 @@
 #               Tempo build for comparison (it reads the same tempo.yaml)
 #   KEEP_TMP=1  keep the temporary directory (config, server log, data)
 #   UDP_SOCKET_BUFFER  SO_RCVBUF of the Jaeger UDP receivers (0 = kernel default)
+#   EXTRA_YAML  appended to the tempo.yaml (top-level keys), e.g.
+#               $'multitenancy_enabled: true\noverrides: {...}' with
+#               loadgen --tenants=100 --lookups=0 for the limits figures
 set -euo pipefail
 
 generator=0
@@ -167,6 +170,11 @@ metrics_generator:
 EOF
 fi
 
+# EXTRA_YAML: top-level keys appended to the tempo.yaml (e.g. the overrides
+# section and multitenancy_enabled for the limits figures).
+if [[ -n ${EXTRA_YAML:-} ]]; then
+  printf '%s\n' "$EXTRA_YAML" >>"$tmp/tempo.yaml"
+fi
 "$server" -config.file="$tmp/tempo.yaml" >"$tmp/server.log" 2>&1 &
 server_pid=$!
 echo "server $server (pid $server_pid): API 127.0.0.1:$api_port," \

@@ -13,6 +13,7 @@
 
 #include "absl/time/clock.h"
 #include "andante/backend.h"
+#include "andante/limits.h"
 #include "andante/search.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
@@ -44,6 +45,12 @@ Env& Data() {
     options.wal.fsync = andante::WalFsync::kNever;
     options.backend = andante::OpenMemoryBackend();
     options.background_flush = false;
+    // Tempo's default ingest limits (15 MB/s, 10 000 live traces) would
+    // throttle a benchmark that pushes as fast as it can.
+    andante::TenantLimits unlimited;
+    unlimited.rate_limit_bytes = unlimited.burst_size_bytes = 1ull << 40;
+    unlimited.max_traces_per_user = 0;
+    options.overrides = std::make_shared<andante::Overrides>(unlimited);
     options.ingester.flush_all_on_shutdown = false;
     auto store = Store::Open(std::move(options));
     if (!store.ok()) abort();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "andante/backend.h"
+#include "andante/limits.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "bench/loadgen/trace_factory.h"
@@ -34,6 +35,12 @@ Fixture* MakeFixture() {
   options.wal.fsync = andante::WalFsync::kNever;
   options.backend = *andante::OpenLocalBackend(f->dir + "/blocks");
   options.background_flush = false;
+  // Tempo's default ingest limits (15 MB/s, 10 000 live traces) would
+  // throttle a benchmark that pushes as fast as it can.
+  andante::TenantLimits unlimited;
+  unlimited.rate_limit_bytes = unlimited.burst_size_bytes = 1ull << 40;
+  unlimited.max_traces_per_user = 0;
+  options.overrides = std::make_shared<andante::Overrides>(unlimited);
   auto store = andante::Store::Open(std::move(options));
   if (!store.ok()) return f;
   f->store = std::move(*store);

@@ -326,6 +326,10 @@ void ApiRoutes::TraceById(const HttpRequest& req, std::string_view id_text,
     if (i == 0) {
       merged = *std::move(found);
     } else {
+      if (found->partial && !merged.partial) {
+        merged.partial = true;
+        merged.message = found->message;
+      }
       merged.span_count += found->span_count;
       merged.inspected_bytes += found->inspected_bytes;
       for (auto& rs : *found->trace.mutable_resource_spans()) {
@@ -345,10 +349,13 @@ void ApiRoutes::TraceById(const HttpRequest& req, std::string_view id_text,
   resp->status = 200;
   resp->content_type = std::string(proto ? kProtobuf : kJson);
   if (v2) {
+    // max_bytes_per_trace: what was kept, marked PARTIAL (never 422).
+    const std::string_view partial =
+        merged.partial ? std::string_view(merged.message) : std::string_view();
     resp->body = proto ? internal::TraceByIdResponseProtoV2(
-                             merged.trace, merged.inspected_bytes)
+                             merged.trace, merged.inspected_bytes, partial)
                        : internal::TraceByIdResponseJsonV2(
-                             merged.trace, merged.inspected_bytes);
+                             merged.trace, merged.inspected_bytes, partial);
   } else {
     resp->body = proto ? internal::TraceToProtoV1(merged.trace)
                        : internal::TraceToJsonV1(merged.trace);

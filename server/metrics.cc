@@ -251,6 +251,24 @@ ServerMetrics::ServerMetrics(const BuildInfo& build, std::string stats_tenant)
       "Bloom shard and page index lookups that read the backend.");
   block_cache_bytes = registry.AddGauge(
       "andante_block_cache_bytes", "Bytes held by the block cache.");
+  attributes_truncated = registry.AddCounter(
+      "tempo_distributor_attributes_truncated_total",
+      "The total number of attribute keys or values truncated per tenant",
+      {"tenant"});
+  unflushed_bytes = registry.AddGauge(
+      "andante_ingester_unflushed_bytes",
+      "Span bytes not yet in a complete block (bounded by "
+      "ingester.max_unflushed_bytes).");
+  overrides_last_reload_successful = registry.AddGauge(
+      "andante_overrides_last_reload_successful",
+      "Whether the last per-tenant overrides reload succeeded (1) or kept "
+      "the previous limits (0).");
+  overrides_last_reload_successful->WithLabels({})->Set(1);
+}
+
+void ServerMetrics::UpdateOverrides(bool last_reload_successful) {
+  overrides_last_reload_successful->WithLabels({})->Set(
+      last_reload_successful ? 1 : 0);
 }
 
 void ServerMetrics::UpdateFromStore(const StoreStats& stats) {
@@ -296,6 +314,29 @@ void ServerMetrics::UpdateFromStore(const StoreStats& stats) {
   mirror(retention_deleted, stats.retention_deleted);
   pending_block_bytes->WithLabels({})->Set(
       static_cast<double>(stats.pending_block_bytes));
+  // Limits: discarded spans and truncated attributes per tenant (the
+  // store's counts are the only source, so they are mirrored, not added).
+  for (const auto& [tenant, reasons] : stats.discarded_spans) {
+    for (const auto& [reason, spans] : reasons) {
+      discarded_spans->WithLabels({reason, tenant})
+          ->Set(static_cast<double>(spans));
+    }
+  }
+  for (const auto& [tenant, n] : stats.attributes_truncated) {
+    attributes_truncated->WithLabels({tenant})->Set(static_cast<double>(n));
+  }
+  for (const std::string& tenant : live_tenants_) {
+    if (!stats.live_traces_per_tenant.contains(tenant)) {
+      live_traces->WithLabels({tenant})->Set(0);
+    }
+  }
+  for (const auto& [tenant, n] : stats.live_traces_per_tenant) {
+    if (tenant == stats_tenant_) continue;  // the store-wide value above
+    live_traces->WithLabels({tenant})->Set(static_cast<double>(n));
+    live_tenants_.insert(tenant);
+  }
+  unflushed_bytes->WithLabels({})->Set(
+      static_cast<double>(stats.unflushed_bytes));
   mirror(block_cache_hits, stats.block_cache_hits);
   mirror(block_cache_misses, stats.block_cache_misses);
   block_cache_bytes->WithLabels({})->Set(
@@ -325,10 +366,9 @@ void ServerMetrics::RecordPush(std::string_view receiver,
       ->WithLabels({receiver, transport})
       ->Inc(n);
   pushes->WithLabels({transport, status})->Inc();
-  if (discarded_trace_too_large > 0) {
-    discarded_spans->WithLabels({"trace_too_large", tenant})
-        ->Inc(static_cast<double>(discarded_trace_too_large));
-  }
+  // Discarded spans are mirrored from StoreStats (UpdateFromStore), which
+  // counts every reason at its one enforcement point.
+  (void)discarded_trace_too_large;
 }
 
 void ServerMetrics::RecordDroppedDatagram(std::string_view transport,

@@ -182,6 +182,8 @@ struct ServerMetrics {
   // Mirrors store-wide counters and gauges; called by a collector that the
   // server registers with the store it opened.
   void UpdateFromStore(const StoreStats& stats);
+  // andante_overrides_last_reload_successful (1 with no overrides file).
+  void UpdateOverrides(bool last_reload_successful);
 
   // Records one request: tempo_request_duration_seconds{method, route,
   // status_code, ws="false"}. `route` is already a RouteLabel.
@@ -238,12 +240,18 @@ struct ServerMetrics {
   GaugeFamily* pending_block_bytes;
   CounterFamily* block_cache_hits;
   CounterFamily* block_cache_misses;
+  // Limits (StoreStats) and the per-tenant overrides file.
+  CounterFamily* attributes_truncated;
+  GaugeFamily* unflushed_bytes;
+  GaugeFamily* overrides_last_reload_successful;
   GaugeFamily* block_cache_bytes;
 
  private:
   const std::string stats_tenant_;
   // Tenants given a tempodb_blocklist_length value (collector thread only).
   std::set<std::string> blocklist_tenants_;
+  // Tenants given a per-tenant tempo_ingester_live_traces value.
+  std::set<std::string> live_tenants_;
 };
 
 }  // namespace andante::server

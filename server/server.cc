@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "andante/backend.h"
 #include "andante/compaction.h"
+#include "andante/limits.h"
 #include "andante/s3.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
@@ -28,6 +29,8 @@
 #include "udp_listener.h"
 #include "zipkin_routes.h"
 #include "model/protobuf_errors.h"
+#include "tenant/overrides_reloader.h"
+#include "tenant/overrides_yaml.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -183,6 +186,18 @@ class ServerImpl final : public Server {
     if (!backend.ok()) return backend.status();
     StoreOptions options = config_.store;
     options.backend = std::shared_ptr<Backend>(std::move(*backend));
+    // Per-tenant limits: the overrides section's defaults, and the
+    // per-tenant file reloaded every per_tenant_override_period.
+    overrides_ = std::make_shared<Overrides>(config_.overrides.defaults);
+    options.overrides = overrides_;
+    if (!config_.overrides.per_tenant_override_config.empty()) {
+      auto reloader = internal::OverridesReloader::Start(
+          overrides_, config_.overrides.defaults,
+          config_.overrides.per_tenant_override_config,
+          config_.overrides.per_tenant_override_period);
+      if (!reloader.ok()) return reloader.status();
+      overrides_reloader_ = std::move(*reloader);
+    }
     if (absl::Status s = WireSharedBucket(config_, options); !s.ok()) return s;
     absl::StatusOr<std::unique_ptr<Store>> store =
         Store::Open(std::move(options));
@@ -196,8 +211,11 @@ class ServerImpl final : public Server {
         config_.multitenancy_enabled ? "" : std::string(kSingleTenant));
     if (config_.backend == "s3") backend_metrics_->Register(metrics_->registry);
     metrics_->registry.AddCollector(
-        [store = store_.get(), metrics = metrics_.get()] {
+        [store = store_.get(), metrics = metrics_.get(),
+         reloader = overrides_reloader_.get()] {
           metrics->UpdateFromStore(store->Stats());
+          metrics->UpdateOverrides(reloader == nullptr ||
+                                   reloader->last_reload_successful());
         });
 
     const ServerSection& srv = config_.server;
@@ -227,7 +245,7 @@ class ServerImpl final : public Server {
     api_listener.body_limit = 16ull << 20;
     absl::StatusOr<int> port = http_->Listen(
         HostPort(srv.http_listen_address, srv.http_listen_port), api_listener,
-        [api = api_.get(), gen = generator_.get(), config = &config_](
+        [api = api_.get(), gen = generator_.get(), config = &config_, this](
             HttpRequest& req, HttpResponse* resp) {
           if (req.path == "/status/config") {  // Tempo's; lib/config renders
             absl::StatusOr<std::string> page = StatusConfigPage(
@@ -238,6 +256,10 @@ class ServerImpl final : public Server {
           }
           if (gen != nullptr && req.path == GeneratorService::kScrapePath) {
             gen->HandleScrape(req, resp);
+            return;
+          }
+          if (req.path == config_.http_api_prefix + "/api/overrides") {
+            ServeOverrides(req, resp);
             return;
           }
           api->Handle(req, resp);
@@ -402,7 +424,36 @@ class ServerImpl final : public Server {
   }
 
  private:
+  // GET /api/overrides: the effective limits of the request's tenant
+  // (X-Scope-OrgID; single-tenant without multitenancy), new form JSON.
+  void ServeOverrides(const HttpRequest& req, HttpResponse* resp) const {
+    std::optional<std::string_view> header = req.Header("X-Scope-OrgID");
+    std::string tenant(kSingleTenant);
+    if (config_.multitenancy_enabled) {
+      if (!header.has_value() || header->empty()) {
+        resp->status = 401;
+        resp->content_type = "text/plain; charset=utf-8";
+        resp->body = "no org id\n";
+        return;
+      }
+      tenant = std::string(*header);
+    }
+    if (absl::Status s = ValidateTenantId(tenant); !s.ok()) {
+      resp->status = 400;
+      resp->content_type = "text/plain; charset=utf-8";
+      resp->body = absl::StrCat(s.message(), "\n");
+      return;
+    }
+    resp->status = 200;
+    resp->content_type = "application/json";
+    resp->body = absl::StrCat(
+        R"({"tenant":")", tenant, R"(","limits":)",
+        internal::TenantLimitsToJson(*overrides_->ForTenant(tenant)), "}\n");
+  }
+
   const Config config_;
+  std::shared_ptr<Overrides> overrides_;
+  std::unique_ptr<internal::OverridesReloader> overrides_reloader_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<ServerMetrics> metrics_;
   std::shared_ptr<BackendMetrics> backend_metrics_ =

@@ -71,6 +71,11 @@ ABSL_FLAG(int, service_groups, 1,
           "hence more metrics-generator series)");
 ABSL_FLAG(std::string, tenant, "",
           "tenant sent as X-Scope-OrgID / x-scope-orgid; empty = none");
+ABSL_FLAG(int, tenants, 1,
+          "spread requests round-robin over this many tenants, "
+          "<tenant>-0 .. <tenant>-(N-1) (tenant defaults to \"t\"); 1 = "
+          "--tenant only. Lookups use --tenant, so pair N > 1 with "
+          "--lookups=0");
 ABSL_FLAG(std::string, data_dir, "",
           "block storage directory (storage.trace.local.path) for bytes/span");
 ABSL_FLAG(int, pool, 64, "distinct pre-built batches cycled by the workers");
@@ -103,6 +108,7 @@ struct Options {
   uint64_t seed;
   int service_groups = 1;
   std::string tenant;
+  int tenants = 1;
   std::string data_dir;
   int pool;
   absl::Duration report_every;
@@ -469,6 +475,10 @@ void RunWorker(int index, const Options& o, const Pool& pool,
     }
     t.Instantiate(rng, absl::ToUnixNanos(absl::Now()) - pool.base_ns, &body,
                   &sent);
+    if (o.tenants > 1) {
+      sender->SetTenant(absl::StrCat(o.tenant.empty() ? "t" : o.tenant, "-",
+                                     (next + index) % o.tenants));
+    }
     const absl::Time start = absl::Now();
     SendResult r = sender->Send(body);
     counters->Record(r, t.spans(), static_cast<int64_t>(body.size()),
@@ -864,6 +874,7 @@ int main(int argc, char** argv) {
   o.seed = absl::GetFlag(FLAGS_seed);
   o.service_groups = absl::GetFlag(FLAGS_service_groups);
   o.tenant = absl::GetFlag(FLAGS_tenant);
+  o.tenants = std::max(1, absl::GetFlag(FLAGS_tenants));
   o.data_dir = absl::GetFlag(FLAGS_data_dir);
   o.pool = absl::GetFlag(FLAGS_pool);
   o.report_every = absl::GetFlag(FLAGS_report_every);

@@ -78,6 +78,10 @@ class GrpcSender : public Sender {
     }
   }
 
+  void SetTenant(const std::string& tenant) override {
+    options_.tenant = tenant;
+  }
+
   SendResult Send(std::string& body) override {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
@@ -137,6 +141,16 @@ class HttpSender : public Sender {
     if (!options.tenant.empty()) {
       headers_.emplace_back("X-Scope-OrgID", options.tenant);
     }
+  }
+
+  void SetTenant(const std::string& tenant) override {
+    for (auto& [name, value] : headers_) {
+      if (name == "X-Scope-OrgID") {
+        value = tenant;
+        return;
+      }
+    }
+    headers_.emplace_back("X-Scope-OrgID", tenant);
   }
 
   SendResult Send(std::string& body) override {

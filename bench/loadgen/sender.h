@@ -30,6 +30,8 @@ class Sender {
   virtual ~Sender() = default;
   // `body` is handed back unchanged.
   virtual SendResult Send(std::string& body) = 0;
+  // The X-Scope-OrgID / x-scope-orgid of the following sends (--tenants).
+  virtual void SetTenant(const std::string& tenant) = 0;
 };
 
 struct SenderOptions {

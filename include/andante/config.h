@@ -46,6 +46,7 @@
 #include "absl/time/time.h"
 #include "andante/compaction.h"
 #include "andante/metrics_generator.h"
+#include "andante/limits.h"
 #include "andante/options.h"
 #include "andante/remote_write.h"
 #include "andante/s3.h"
@@ -164,6 +165,9 @@ struct Config {
   // overrides.defaults.compaction.block_retention (or the legacy
   // overrides.block_retention): when non-zero, every tenant's retention.
   absl::Duration overrides_block_retention = absl::ZeroDuration();
+  // The whole `overrides` section (either form) as per-tenant limit
+  // defaults, plus the per-tenant overrides file and its reload period.
+  OverridesConfig overrides;
 
   // metrics_generator and the generator keys of overrides.
   GeneratorConfig metrics_generator;

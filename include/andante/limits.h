@@ -86,6 +86,17 @@ struct TenantLimits {
   uint64_t metrics_generator_max_active_series = 0;
 };
 
+// The `overrides` section of tempo.yaml: the defaults plus the per-tenant
+// overrides file the server reloads.
+struct OverridesConfig {
+  // `overrides.defaults.*` (new form) or the flat keys (legacy form).
+  TenantLimits defaults;
+  // `overrides.per_tenant_override_config`: empty = none.
+  std::string per_tenant_override_config;
+  // `overrides.per_tenant_override_period` (Prometheus duration, 10s).
+  absl::Duration per_tenant_override_period = absl::Seconds(10);
+};
+
 // The defaults plus per-tenant entries; swapped atomically as a whole.
 class Overrides {
  public:

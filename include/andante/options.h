@@ -87,8 +87,9 @@ struct IngesterOptions {
   uint64_t max_block_bytes = 500ull << 20;
   // ... or when its first trace is older than this.
   absl::Duration max_block_duration = absl::Minutes(30);
-  // Spans of a trace beyond this many bytes are dropped (overrides key
-  // `max_bytes_per_trace`; 0 = unlimited).
+  // Deprecated: the per-tenant TenantLimits::max_bytes_per_trace
+  // (andante/limits.h) is enforced; this value only seeds the defaults when
+  // StoreOptions.overrides is null.
   uint64_t max_bytes_per_trace = 5'000'000;
   // Flush all data to blocks on Close (`flush_all_on_shutdown`). With false
   // the WAL keeps it and the next Open replays it.
@@ -98,6 +99,17 @@ struct IngesterOptions {
   // with RESOURCE_EXHAUSTED (HTTP 429 / gRPC ResourceExhausted, which
   // clients retry) instead of growing the WAL without bound. 0 = never.
   uint64_t max_pending_block_bytes = 2ull << 30;
+  // The memory bound in bytes: span bytes pushed but not yet written to a
+  // complete block (live traces, the head block and cut blocks awaiting
+  // flush), per tenant and for all tenants together. A push that would
+  // pass either bound is refused whole with RESOURCE_EXHAUSTED (HTTP 429 /
+  // gRPC ResourceExhausted, reason "memory_limit_exceeded") instead of
+  // growing; once past half a bound the sweep cuts the head block early so
+  // the flusher frees room. Block building reads at most one cut block of
+  // these bytes at a time, so peak memory follows the bound whatever the
+  // trace size. 0 = no bound.
+  uint64_t max_unflushed_bytes = 0;
+  uint64_t max_unflushed_bytes_per_tenant = 0;
 };
 
 // Everything Store::Open needs.

@@ -110,6 +110,11 @@ struct PushResult {
   // Spans dropped silently, as Tempo does, because their trace exceeded
   // `max_bytes_per_trace`. The push still succeeds.
   uint64_t spans_discarded_trace_too_large = 0;
+  // Spans of traces dropped because the tenant already had
+  // `max_traces_per_user` live traces. The push still succeeds.
+  uint64_t spans_discarded_live_traces_exceeded = 0;
+  // Attribute keys and string values cut to `max_attribute_bytes`.
+  uint64_t attributes_truncated = 0;
 };
 
 // Restricts a lookup, like the `start`/`end` parameters of Tempo's API.
@@ -129,6 +134,12 @@ struct FoundTrace {
   uint64_t span_count = 0;
   // Bytes read from the backend and the WAL to answer.
   uint64_t inspected_bytes = 0;
+  // True when spans of the trace were dropped under `max_bytes_per_trace`
+  // (at ingest, or at read when the stored parts add up to more): `trace`
+  // is what was kept. `message` then says so in Tempo's words (the
+  // PARTIAL status and message of TraceByIDResponse).
+  bool partial = false;
+  std::string message;
 };
 
 // Counters for /metrics and for embedders' own monitoring. Monotonic unless
@@ -170,6 +181,18 @@ struct StoreStats {
   uint64_t pending_block_bytes = 0;
   // Blocks each tenant reads from (gauge; Tempo's tempodb_blocklist_length).
   std::map<std::string, uint64_t> blocklist_length;
+  // Spans refused or dropped by a limit, per tenant and reason (Tempo's
+  // tempo_discarded_spans_total{tenant,reason}: "rate_limited",
+  // "live_traces_exceeded", "trace_too_large", and Andante's
+  // "memory_limit_exceeded" and "flush_backlog").
+  std::map<std::string, std::map<std::string, uint64_t>> discarded_spans;
+  // Attribute keys/values truncated to max_attribute_bytes, per tenant.
+  std::map<std::string, uint64_t> attributes_truncated;
+  // Live traces per tenant (gauge; tempo_ingester_live_traces{tenant}).
+  std::map<std::string, uint64_t> live_traces_per_tenant;
+  // Span bytes not yet in a complete block, all tenants (gauge; bounded by
+  // IngesterOptions.max_unflushed_bytes).
+  uint64_t unflushed_bytes = 0;
 };
 
 class Store {

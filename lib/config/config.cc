@@ -37,6 +37,7 @@
 #include "absl/strings/str_split.h"
 #include "config/flags.h"
 #include "config/generator_config.h"
+#include "tenant/overrides_yaml.h"
 #include "util/strings.h"
 #include "yaml-cpp/yaml.h"
 
@@ -1032,6 +1033,11 @@ const KeySpec kSchema[] = {
      ANDANTE_SET(c.cfg->store.ingester.max_block_bytes = v.u)},
     {"ingester.max_block_duration", K::kDuration, kSet,
      ANDANTE_SET(c.cfg->store.ingester.max_block_duration = v.d)},
+    // Andante's memory bound (IngesterOptions, andante/options.h).
+    {"ingester.max_unflushed_bytes", K::kUint, kSet,
+     ANDANTE_SET(c.cfg->store.ingester.max_unflushed_bytes = v.u)},
+    {"ingester.max_unflushed_bytes_per_tenant", K::kUint, kSet,
+     ANDANTE_SET(c.cfg->store.ingester.max_unflushed_bytes_per_tenant = v.u)},
     {"ingester.flush_all_on_shutdown", K::kBool, kSet,
      ANDANTE_SET(c.cfg->store.ingester.flush_all_on_shutdown = v.b)},
     // Andante extension (docs/configuration.md): push back with 429 past
@@ -1431,18 +1437,18 @@ const KeySpec kSchema[] = {
     // --- overrides (new form, main file) ------------------------------------
     {"overrides.defaults.global.max_bytes_per_trace", K::kUint, kSet,
      ANDANTE_SET(c.cfg->store.ingester.max_bytes_per_trace = v.u)},
-    {"overrides.defaults.ingestion.rate_strategy", K::kString, kUns},
+    {"overrides.defaults.ingestion.rate_strategy", K::kString, kIgn},
     {"overrides.defaults.ingestion.{rate_limit_bytes,burst_size_bytes,"
      "max_traces_per_user,max_global_traces_per_user,max_attribute_bytes,"
      "tenant_shard_size}",
-     K::kInt, kUns},
+     K::kInt, kIgn},  // overrides_yaml.cc
     {"overrides.defaults.ingestion.artificial_delay", K::kDuration, kUns},
     {"overrides.defaults.ingestion.retry_info_enabled", K::kBool, kUns},
     {"overrides.defaults.read.{max_bytes_per_tag_values_query,"
      "max_blocks_per_tag_values_query}",
-     K::kInt, kUns},
-    {"overrides.defaults.read.{max_search_duration,max_metrics_duration}",
-     K::kPromDuration, kUns},
+     K::kInt, kIgn},
+    {"overrides.defaults.read.max_search_duration", K::kPromDuration, kIgn},
+    {"overrides.defaults.read.max_metrics_duration", K::kPromDuration, kUns},
     {"overrides.defaults.read.{unsafe_query_hints,left_pad_trace_ids}",
      K::kBool, kUns},
     // The defaults every tenant gets: a non-zero block_retention wins over
@@ -1456,21 +1462,22 @@ const KeySpec kSchema[] = {
     {"overrides.defaults.metrics_generator", K::kAny, kIgn},  // generator_config
     {"overrides.defaults.{forwarders,storage,cost_attribution}", K::kAny,
      kUns},
-    {"overrides.per_tenant_override_config", K::kString, kUns},
-    {"overrides.per_tenant_override_period", K::kPromDuration, kUns},
+    {"overrides.per_tenant_override_config", K::kString, kIgn},
+    {"overrides.per_tenant_override_period", K::kPromDuration, kIgn},
     {"overrides.user_configurable_overrides", K::kAny, kUns},
     // --- overrides (legacy flat form) --------------------------------------
     {"overrides.max_bytes_per_trace", K::kUint, kSet,
      ANDANTE_SET(c.cfg->store.ingester.max_bytes_per_trace = v.u)},
-    {"overrides.{ingestion_rate_strategy,metrics_generator_generate_native_"
-     "histograms}",
-     K::kString, kUns},
+    {"overrides.ingestion_rate_strategy", K::kString, kIgn},
+    {"overrides.metrics_generator_generate_native_histograms", K::kString,
+     kUns},
     {"overrides.metrics_generator_trace_id_label_name", K::kString, kIgn},
     {"overrides.{ingestion_rate_limit_bytes,ingestion_burst_size_bytes,"
      "max_traces_per_user,max_global_traces_per_user,"
      "ingestion_tenant_shard_size,ingestion_max_attribute_bytes,"
-     "max_bytes_per_tag_values_query,max_blocks_per_tag_values_query,"
-     "metrics_generator_ring_size,"
+     "max_bytes_per_tag_values_query,max_blocks_per_tag_values_query}",
+     K::kInt, kIgn},  // overrides_yaml.cc
+    {"overrides.{metrics_generator_ring_size,"
      "metrics_generator_forwarder_queue_size,"
      "metrics_generator_forwarder_workers}",
      K::kInt, kUns},
@@ -1481,9 +1488,9 @@ const KeySpec kSchema[] = {
     {"overrides.metrics_generator_max_active_series", K::kInt, kIgn},
     {"overrides.metrics_generator_collection_interval", K::kDuration, kIgn},
     {"overrides.metrics_generator_processors", K::kAny, kIgn},
-    {"overrides.{max_search_duration,max_metrics_duration,"
-     "compaction_window}",
-     K::kPromDuration, kUns},
+    {"overrides.max_search_duration", K::kPromDuration, kIgn},
+    {"overrides.{max_metrics_duration,compaction_window}", K::kPromDuration,
+     kUns},
     {"overrides.block_retention", K::kPromDuration, kSet,
      ANDANTE_CHECK_SET(NonNegative(v.d),
                        c.cfg->overrides_block_retention = v.d)},
@@ -1934,6 +1941,12 @@ absl::Status ParseInto(std::string_view yaml, ParseContext& ctx) {
     for (const std::string& key : ctx.cfg->metrics_generator.unsupported) {
       Record(ctx.cfg, key);
     }
+    // The overrides section into per-tenant limit defaults (both forms).
+    absl::StatusOr<OverridesConfig> overrides =
+        internal::ParseOverridesConfig(
+            static_cast<const YAML::Node&>(root)["overrides"]);
+    if (!overrides.ok()) return overrides.status();
+    ctx.cfg->overrides = *std::move(overrides);
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) return Invalid(absl::StrCat("yaml: ", e.msg));
     return Invalid(absl::StrCat("yaml: line ", e.mark.line + 1, ": ", e.msg));

@@ -21,6 +21,9 @@ struct StoreCounters {
   // Blocks found damaged (unreadable meta, index, bloom, data) or left
   // incomplete and unrecoverable; each counted once.
   std::atomic<uint64_t> blocks_damaged{0};
+  // Span bytes of every tenant not yet in a complete block (the memory
+  // bound IngesterOptions.max_unflushed_bytes).
+  std::atomic<uint64_t> unflushed_bytes{0};
   // Bloom shards and page indexes of every reader (StoreOptions
   // .block_cache_bytes); null: each reader keeps what it loads.
   std::shared_ptr<BlockCache> block_cache;

@@ -23,10 +23,13 @@
 #include "ingest/client_error.h"
 #include "ingest/store_counters.h"
 #include "ingest/tenant_instance.h"
+#include "andante/limits.h"
+#include "model/attribute_truncation.h"
 #include "model/otlp_nesting.h"
 #include "model/trace_combiner.h"
 #include "model/span_batch.h"
 #include "model/trace_split.h"
+#include "tenant/limit_errors.h"
 #include "util/log.h"
 #include "util/strings.h"
 #include "wal/wal_file_cache.h"
@@ -53,10 +56,22 @@ std::vector<std::string> ListTenantDirs(const std::string& dir) {
   return out;
 }
 
+// Null overrides: every tenant gets the defaults, with the ingester's
+// (deprecated) max_bytes_per_trace.
+StoreOptions WithOverrides(StoreOptions options) {
+  if (options.overrides == nullptr) {
+    TenantLimits defaults;
+    defaults.max_bytes_per_trace = options.ingester.max_bytes_per_trace;
+    options.overrides = std::make_shared<Overrides>(defaults);
+  }
+  return options;
+}
+
 class StoreImpl final : public Store {
  public:
   explicit StoreImpl(StoreOptions options)
-      : options_(std::move(options)), wal_files_(options_.wal.max_open_files) {
+      : options_(WithOverrides(std::move(options))),
+        wal_files_(options_.wal.max_open_files) {
     // One fsync pool and one bound on open WAL files for all tenants, so
     // neither threads nor file descriptors grow with the tenant count.
     if (options_.wal.fsync == WalFsync::kInterval &&
@@ -150,14 +165,45 @@ class StoreImpl final : public Store {
     if (rep.fragments.empty()) return PushResult{};
     absl::StatusOr<TenantInstance*> instance = GetOrOpen(tenant);
     if (!instance.ok()) return ForClient(instance.status());
+    // One lookup of the tenant's limits per push; no per-span work unless
+    // max_attribute_bytes asks for it.
+    std::shared_ptr<const TenantLimits> limits =
+        options_.overrides->ForTenant(tenant);
+    TenantInstance::PushLimits push_limits;
+    push_limits.limits = limits.get();
+    push_limits.request_bytes = rep.request != nullptr
+                                    ? rep.request->ByteSizeLong()
+                                    : rep.proto.size();
+    push_limits.instances =
+        std::max<size_t>(options_.blocklist.instance_ring.size(), 1);
+    const std::vector<internal::TraceFragment>* fragments = &rep.fragments;
+    std::vector<internal::TraceFragment> truncated;
+    uint64_t attributes_truncated = 0;
+    if (const uint64_t max = limits->max_attribute_bytes; max > 0) {
+      // A fragment no longer than the limit cannot hold a longer string.
+      for (size_t i = 0; i < rep.fragments.size(); ++i) {
+        if (rep.fragments[i].data.size() <= max) continue;
+        if (truncated.empty()) truncated = rep.fragments;
+        absl::Status s = internal::TruncateFragmentAttributes(
+            &truncated[i].data, max, &attributes_truncated);
+        if (!s.ok()) return ForClient(s);
+      }
+      if (!truncated.empty()) fragments = &truncated;
+      if (attributes_truncated > 0) {
+        (*instance)->attributes_truncated().fetch_add(
+            attributes_truncated, std::memory_order_relaxed);
+      }
+    }
     absl::StatusOr<PushResult> result =
-        (*instance)->Push(rep.fragments, absl::Now());
+        (*instance)->Push(*fragments, absl::Now(), push_limits);
     if (!result.ok()) return ForClient(result.status());
+    result->attributes_truncated = attributes_truncated;
     uint64_t bytes = 0;
-    for (const auto& f : rep.fragments) bytes += f.data.size();
-    counters_.spans_received.fetch_add(result->spans_accepted +
-                                           result->spans_discarded_trace_too_large,
-                                       std::memory_order_relaxed);
+    for (const auto& f : *fragments) bytes += f.data.size();
+    counters_.spans_received.fetch_add(
+        result->spans_accepted + result->spans_discarded_trace_too_large +
+            result->spans_discarded_live_traces_exceeded,
+        std::memory_order_relaxed);
     counters_.bytes_received.fetch_add(bytes, std::memory_order_relaxed);
     absl::ReaderMutexLock lock(&taps_mu_);
     if (!taps_.empty()) ShowTaps(tenant, rep);
@@ -172,10 +218,15 @@ class StoreImpl final : public Store {
     TenantInstance* instance = Find(tenant);
     if (instance == nullptr) return found;
     internal::TraceCombiner combiner(id);
-    absl::Status s =
-        instance->CollectTrace(id, options, combiner, &found.inspected_bytes);
+    absl::Status s = instance->CollectTrace(id, options, combiner,
+                                            &found.inspected_bytes,
+                                            &found.partial);
     if (!s.ok()) return ForClient(s);
     found.trace = combiner.Finish(&found.span_count);
+    if (found.partial) {
+      found.message = internal::PartialTraceMessage(
+          instance->limits()->max_bytes_per_trace);
+    }
     return found;
   }
 
@@ -232,13 +283,26 @@ class StoreImpl final : public Store {
     }
     absl::MutexLock lock(&tenants_mu_);
     for (const auto& [name, instance] : tenants_) {
-      stats.live_traces += instance->live_traces();
       stats.wal_bytes_on_disk += instance->wal_bytes_on_disk();
       const uint64_t blocks = instance->blocks();
       stats.blocks_in_backend += blocks;
       if (blocks > 0) stats.blocklist_length[name] = blocks;
       stats.pending_block_bytes += instance->pending_block_bytes();
+      const uint64_t live = instance->live_traces();
+      stats.live_traces += live;
+      if (live > 0) stats.live_traces_per_tenant[name] = live;
+      for (size_t r = 0; r < internal::kDiscardReasonCount; ++r) {
+        const auto reason = static_cast<internal::DiscardReason>(r);
+        if (uint64_t n = instance->discarded(reason); n > 0) {
+          stats.discarded_spans[name][std::string(
+              internal::DiscardReasonName(reason))] = n;
+        }
+      }
+      if (uint64_t n = instance->attributes_truncated().load(); n > 0) {
+        stats.attributes_truncated[name] = n;
+      }
     }
+    stats.unflushed_bytes = counters_.unflushed_bytes.load();
     return stats;
   }
 

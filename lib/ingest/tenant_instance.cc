@@ -235,54 +235,116 @@ absl::Status TenantInstance::Recover(absl::Time now) {
   frozen->wal_segment_end = wal_->current_segment();
   for (const auto& [id, entry] : frozen->traces) frozen->bytes += entry.bytes;
   absl::MutexLock lock(&mu_);
+  unflushed_bytes_ += frozen->bytes;
+  counters_->unflushed_bytes.fetch_add(frozen->bytes,
+                                       std::memory_order_relaxed);
   frozen_bytes_ += frozen->bytes;
   frozen_.push_back(std::move(frozen));
   return absl::OkStatus();
 }
 
 absl::StatusOr<PushResult> TenantInstance::Push(
-    const std::vector<TraceFragment>& fragments, absl::Time now) {
+    const std::vector<TraceFragment>& fragments, absl::Time now,
+    const PushLimits& push_limits) {
+  const TenantLimits& limits = *push_limits.limits;
   PushResult result;
+  uint64_t push_spans = 0;
+  uint64_t push_bytes = 0;
+  for (const TraceFragment& f : fragments) {
+    push_spans += f.span_count;
+    push_bytes += f.data.size();
+  }
   absl::ReaderMutexLock cut_lock(&cut_mu_);
 
-  // Decide which fragments fit their trace's size budget, then write them
-  // all as one WAL record.
+  // Decide which fragments fit the limits, then write them all as one WAL
+  // record.
   IngestRecordWriter writer;
   std::vector<std::pair<const TraceFragment*, uint64_t>> kept;
   kept.reserve(fragments.size());
+  uint64_t kept_bytes = 0;
   {
     absl::MutexLock lock(&mu_);
     if (closed_) return absl::UnavailableError("store is closed");
-    const uint64_t pending_limit = options_.ingester.max_pending_block_bytes;
+    // 1. Rate, over the request as received.
+    const uint64_t local_rate = LocalRate(limits, push_limits.instances);
+    if (!bucket_.AllowN(now, push_limits.request_bytes,
+                        static_cast<double>(local_rate),
+                        static_cast<double>(limits.burst_size_bytes))) {
+      CountDiscarded(DiscardReason::kRateLimited, push_spans);
+      return RateLimitedError(
+          tenant_, local_rate,
+          limits.rate_strategy == RateStrategy::kGlobal
+              ? limits.rate_limit_bytes
+              : local_rate * std::max<size_t>(push_limits.instances, 1),
+          limits.burst_size_bytes, push_limits.request_bytes);
+    }
+    // 2. Memory: bytes not yet in a block, the tenant's and everyone's.
+    const IngesterOptions& ing = options_.ingester;
+    if (ing.max_unflushed_bytes_per_tenant > 0 &&
+        unflushed_bytes_ + push_bytes > ing.max_unflushed_bytes_per_tenant) {
+      CountDiscarded(DiscardReason::kMemoryLimitExceeded, push_spans);
+      return MemoryLimitError(tenant_, true, unflushed_bytes_,
+                              ing.max_unflushed_bytes_per_tenant, push_bytes);
+    }
+    if (ing.max_unflushed_bytes > 0) {
+      const uint64_t all = counters_->unflushed_bytes.load();
+      if (all + push_bytes > ing.max_unflushed_bytes) {
+        CountDiscarded(DiscardReason::kMemoryLimitExceeded, push_spans);
+        return MemoryLimitError(tenant_, false, all, ing.max_unflushed_bytes,
+                                push_bytes);
+      }
+    }
+    const uint64_t pending_limit = ing.max_pending_block_bytes;
     if (pending_limit > 0 && frozen_bytes_ > pending_limit) {
+      CountDiscarded(DiscardReason::kFlushBacklog, push_spans);
       return absl::ResourceExhaustedError(absl::StrCat(
           "tenant ", tenant_, ": ", frozen_bytes_,
           " bytes of cut blocks are waiting to be written (limit ",
           pending_limit, "); block building is behind, retry later"));
     }
-    const uint64_t limit = options_.ingester.max_bytes_per_trace;
+    // 3. Per trace: live traces, then the trace's size.
+    const uint64_t max_live = LocalMaxTraces(limits, push_limits.instances);
+    const uint64_t max_trace = limits.max_bytes_per_trace;
+    uint64_t live = live_.size();
     for (const TraceFragment& f : fragments) {
-      if (limit > 0) {
+      auto live_it = live_.find(f.id);
+      const bool is_new = live_it == live_.end();
+      if (is_new && max_live > 0 && live >= max_live) {
+        result.spans_discarded_live_traces_exceeded += f.span_count;
+        continue;
+      }
+      if (max_trace > 0) {
         uint64_t so_far = 0;
-        if (auto it = live_.find(f.id); it != live_.end()) {
-          so_far += it->second.bytes;
-        }
+        if (!is_new) so_far += live_it->second.bytes;
         if (auto it = head_.find(f.id); it != head_.end()) {
           so_far += it->second.bytes;
         }
-        if (so_far + f.data.size() > limit) {
+        if (so_far + f.data.size() > max_trace) {
           result.spans_discarded_trace_too_large += f.span_count;
+          if (truncated_.insert(f.id).second) {
+            truncated_order_.push_back(f.id);
+            if (truncated_order_.size() > kTruncatedTracesKept) {
+              truncated_.erase(truncated_order_.front());
+              truncated_order_.pop_front();
+            }
+          }
           continue;
         }
       }
+      if (is_new) ++live;
       uint64_t offset = writer.Add(f.id, f.start_unix_nano, f.end_unix_nano,
                                    f.span_count, f.data);
       kept.emplace_back(&f, offset);
+      kept_bytes += f.data.size();
       result.spans_accepted += f.span_count;
     }
   }
   counters_->spans_discarded_trace_too_large.fetch_add(
       result.spans_discarded_trace_too_large, std::memory_order_relaxed);
+  CountDiscarded(DiscardReason::kTraceTooLarge,
+                 result.spans_discarded_trace_too_large);
+  CountDiscarded(DiscardReason::kLiveTracesExceeded,
+                 result.spans_discarded_live_traces_exceeded);
   if (kept.empty()) return result;
 
   CrashPoint("push.before_wal_append");
@@ -293,6 +355,9 @@ absl::StatusOr<PushResult> TenantInstance::Push(
                                          std::memory_order_relaxed);
 
   absl::MutexLock lock(&mu_);
+  unflushed_bytes_ += kept_bytes;
+  uncut_bytes_ += kept_bytes;
+  counters_->unflushed_bytes.fetch_add(kept_bytes, std::memory_order_relaxed);
   for (const auto& [f, offset] : kept) {
     WalRecordRef ref{record->segment, record->offset + offset,
                      static_cast<uint32_t>(f->data.size())};
@@ -302,6 +367,20 @@ absl::StatusOr<PushResult> TenantInstance::Push(
                            f->span_count, now);
   }
   return result;
+}
+
+uint64_t TenantInstance::unflushed_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return unflushed_bytes_;
+}
+
+std::shared_ptr<const TenantLimits> TenantInstance::limits() const {
+  if (options_.overrides == nullptr) {
+    auto defaults = std::make_shared<TenantLimits>();
+    defaults->max_bytes_per_trace = options_.ingester.max_bytes_per_trace;
+    return defaults;
+  }
+  return options_.overrides->ForTenant(tenant_);
 }
 
 absl::Status TenantInstance::ReadFragments(const TraceEntry& entry,
@@ -318,12 +397,28 @@ absl::Status TenantInstance::ReadFragments(const TraceEntry& entry,
 absl::Status TenantInstance::CollectTrace(const TraceId& id,
                                           const TraceLookupOptions& options,
                                           TraceCombiner& combiner,
-                                          uint64_t* inspected_bytes) {
+                                          uint64_t* inspected_bytes,
+                                          bool* partial) {
   TraceEntry wal_entry;
   std::vector<std::shared_ptr<BlockReader>> blocks;
+  // Read-side max_bytes_per_trace: parts are fed until the next would pass
+  // the limit (a trace split over blocks can add up to more than ingest
+  // admitted at once, or the limit was lowered since).
+  const uint64_t max_trace = limits()->max_bytes_per_trace;
+  uint64_t fed = 0;
+  bool cut_short = false;
+  auto feed = [&](std::string_view bytes) -> absl::Status {
+    if (max_trace > 0 && fed > 0 && fed + bytes.size() > max_trace) {
+      cut_short = true;
+      return absl::OkStatus();
+    }
+    fed += bytes.size();
+    return combiner.Add(bytes);
+  };
   absl::ReaderMutexLock segments_lock(&segments_mu_);
   {
     absl::MutexLock lock(&mu_);
+    if (partial != nullptr && truncated_.contains(id)) *partial = true;
     auto collect = [&](const TraceMap& map) {
       if (auto it = map.find(id); it != map.end()) {
         TraceEntry copy = it->second;
@@ -340,7 +435,7 @@ absl::Status TenantInstance::CollectTrace(const TraceId& id,
     absl::Status s = ReadFragments(wal_entry, &bytes);
     if (!s.ok()) return s;
     *inspected_bytes += bytes.size();
-    s = combiner.Add(bytes);
+    s = feed(bytes);
     if (!s.ok()) return s;
   }
   for (const auto& block : blocks) {
@@ -355,10 +450,11 @@ absl::Status TenantInstance::CollectTrace(const TraceId& id,
     }
     if (!found.ok()) return found.status();
     if (found->has_value()) {
-      absl::Status s = combiner.Add(**found);
+      absl::Status s = feed(**found);
       if (!s.ok()) return s;
     }
   }
+  if (partial != nullptr && cut_short) *partial = true;
   return absl::OkStatus();
 }
 
@@ -435,6 +531,15 @@ absl::Status TenantInstance::MoveAndCut(absl::Time now, bool force) {
       cut = force || head_bytes_ >= ing.max_block_bytes ||
             now - head_created_ >= ing.max_block_duration;
     }
+    // Near a memory bound, cut what was pushed since the last cut (live
+    // traces' parts included) so the flusher can free it.
+    if (uncut_bytes_ > 0 &&
+        ((ing.max_unflushed_bytes_per_tenant > 0 &&
+          unflushed_bytes_ * 2 >= ing.max_unflushed_bytes_per_tenant) ||
+         (ing.max_unflushed_bytes > 0 &&
+          counters_->unflushed_bytes.load() * 2 >= ing.max_unflushed_bytes))) {
+      cut = true;
+    }
   }
   if (cut) return Cut();
   return absl::OkStatus();
@@ -451,6 +556,7 @@ absl::Status TenantInstance::Cut() {
   frozen->traces = std::move(head_);
   head_.clear();
   head_bytes_ = 0;
+  uncut_bytes_ = 0;
   // No push is in flight (cut_mu_), so every live ref is below the new
   // segment: freeze those too. The live entries keep their size and times.
   for (auto& [id, entry] : live_) {
@@ -502,7 +608,9 @@ absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
   BlockBuilder builder(options_.block, *options_.backend, tenant_, NewBlockId(),
                        sorted.size());
   std::string data;  // one trace's fragments; reused
+  uint64_t ref_bytes = 0;  // what this flush frees of the memory bound
   for (const auto* kv : sorted) {
+    for (const WalRecordRef& r : kv->second.refs) ref_bytes += r.length;
     if (absl::Status s = ReadFragments(kv->second, &data); !s.ok()) return s;
     absl::Status s = builder.Add(kv->first, data, kv->second.start_unix_nano,
                                  kv->second.end_unix_nano,
@@ -526,6 +634,9 @@ absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
       blocks_.push_back(std::move(*reader));
       frozen_bytes_ -= std::min(frozen_bytes_, frozen_.front()->bytes);
       frozen_.pop_front();
+      const uint64_t freed = std::min(unflushed_bytes_, ref_bytes);
+      unflushed_bytes_ -= freed;
+      counters_->unflushed_bytes.fetch_sub(freed, std::memory_order_relaxed);
     }
     CrashPoint("flush.after_marker");
     s = wal_->DeleteSegmentsBefore(frozen.wal_segment_end);

@@ -18,6 +18,7 @@
 #ifndef ANDANTE_INGEST_TENANT_INSTANCE_H_
 #define ANDANTE_INGEST_TENANT_INSTANCE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -34,6 +35,7 @@
 #include "absl/time/time.h"
 #include "andante/backend.h"
 #include "andante/ids.h"
+#include "andante/limits.h"
 #include "andante/options.h"
 #include "andante/store.h"
 #include "block/block_meta.h"
@@ -41,6 +43,8 @@
 #include "ingest/store_counters.h"
 #include "model/trace_combiner.h"
 #include "model/trace_split.h"
+#include "tenant/limit_errors.h"
+#include "tenant/token_bucket.h"
 #include "wal/wal.h"
 
 namespace andante::internal {
@@ -87,16 +91,53 @@ class TenantInstance {
   TenantInstance(const TenantInstance&) = delete;
   TenantInstance& operator=(const TenantInstance&) = delete;
 
-  // Appends the fragments to the WAL (durable on return) and records them as
-  // live. Fragments of traces already over max_bytes_per_trace are dropped
-  // and counted in the result.
+  // What a push is checked against.
+  struct PushLimits {
+    const TenantLimits* limits = nullptr;  // REQUIRES: non-null
+    uint64_t request_bytes = 0;  // the request's protobuf size (rate limit)
+    size_t instances = 1;        // healthy instances (global strategies)
+  };
+
+  // The ingest enforcement point of every limit, in Tempo's order:
+  //   1. rate: the tenant's token bucket must hold request_bytes, else the
+  //      whole push fails (RESOURCE_EXHAUSTED, "RATE_LIMITED: ...");
+  //   2. memory: unflushed bytes (tenant's and store's) must stay within
+  //      IngesterOptions' bounds, else the whole push fails;
+  //   3. per trace: fragments of new traces past max_traces_per_user, and
+  //      fragments that would take their trace past max_bytes_per_trace,
+  //      are dropped and counted; the rest is appended to the WAL (durable
+  //      on return) and recorded as live.
+  // Refused and dropped spans are counted per reason (discarded()).
   absl::StatusOr<PushResult> Push(const std::vector<TraceFragment>& fragments,
-                                  absl::Time now);
+                                  absl::Time now, const PushLimits& limits);
+
+  // Spans discarded per reason since open (indexed by DiscardReason).
+  uint64_t discarded(DiscardReason reason) const {
+    return discarded_[static_cast<int>(reason)].load(
+        std::memory_order_relaxed);
+  }
+  void CountDiscarded(DiscardReason reason, uint64_t spans) {
+    discarded_[static_cast<int>(reason)].fetch_add(spans,
+                                                   std::memory_order_relaxed);
+  }
+  std::atomic<uint64_t>& attributes_truncated() {
+    return attributes_truncated_;
+  }
+  // Span bytes pushed (or replayed) and not yet in a complete block.
+  uint64_t unflushed_bytes() const;
+  // The limits in force for this tenant (StoreOptions.overrides).
+  std::shared_ptr<const TenantLimits> limits() const;
 
   // Feeds every stored fragment of `id` into `combiner`.
+  // `*partial` is set if spans of `id` were dropped at ingest under
+  // max_bytes_per_trace (remembered for the last kTruncatedTracesKept
+  // such traces), or if the stored parts exceed the limit in force: then
+  // only parts up to it are fed.
   absl::Status CollectTrace(const TraceId& id,
                             const TraceLookupOptions& options,
-                            TraceCombiner& combiner, uint64_t* inspected_bytes);
+                            TraceCombiner& combiner, uint64_t* inspected_bytes,
+                            bool* partial = nullptr);
+  static constexpr size_t kTruncatedTracesKept = 10'000;
 
   // Moves idle traces to the head block, cuts the head block when full or
   // old, and flushes frozen blocks. With `force`, every live trace moves and
@@ -187,6 +228,16 @@ class TenantInstance {
   // IDs in blocks_ added by this instance that no poll has reported yet.
   absl::flat_hash_set<std::string> unreported_ ABSL_GUARDED_BY(mu_);
   bool closed_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Limits state (see Push).
+  TokenBucket bucket_ ABSL_GUARDED_BY(mu_);
+  uint64_t unflushed_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t uncut_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // pushed since the last cut
+  // Traces that lost spans to max_bytes_per_trace, oldest first (bounded).
+  absl::flat_hash_set<TraceId> truncated_ ABSL_GUARDED_BY(mu_);
+  std::deque<TraceId> truncated_order_ ABSL_GUARDED_BY(mu_);
+  std::atomic<uint64_t> discarded_[kDiscardReasonCount] = {};
+  std::atomic<uint64_t> attributes_truncated_{0};
 };
 
 }  // namespace andante::internal

@@ -10,6 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "nlohmann/json.hpp"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/wire_format_lite.h"
 
@@ -204,19 +205,28 @@ std::string TraceToProtoV1(const TracesData& trace) {
 }
 
 std::string TraceByIdResponseJsonV2(const TracesData& trace,
-                                    uint64_t inspected_bytes) {
+                                    uint64_t inspected_bytes,
+                                    std::string_view partial_message) {
   // tempopb.Trace is wire- and JSON-identical to TracesData (same field name
   // and number), so the response is assembled around its JSON.
   std::string metrics =
       inspected_bytes == 0
           ? std::string("{}")
           : absl::StrCat(R"({"inspectedBytes":")", inspected_bytes, R"("})");
+  std::string partial;
+  if (!partial_message.empty()) {
+    partial = absl::StrCat(
+        R"(,"status":"PARTIAL","message":)",
+        nlohmann::json(std::string(partial_message))
+            .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
   return absl::StrCat(R"({"trace":)", TracesDataJson(trace), R"(,"metrics":)",
-                      metrics, "}");
+                      metrics, partial, "}");
 }
 
 std::string TraceByIdResponseProtoV2(const TracesData& trace,
-                                     uint64_t inspected_bytes) {
+                                     uint64_t inspected_bytes,
+                                     std::string_view partial_message) {
   // TraceByIDResponse{1 trace: Trace, 2 metrics: {1 inspectedBytes}}, written
   // directly to avoid copying the trace into a tempopb message.
   const size_t trace_size = trace.ByteSizeLong();
@@ -233,6 +243,10 @@ std::string TraceByIdResponseProtoV2(const TracesData& trace,
     WireFormatLite::WriteTag(2, WireFormatLite::WIRETYPE_LENGTH_DELIMITED, &os);
     os.WriteVarint32(static_cast<uint32_t>(metrics_size));
     if (inspected_bytes != 0) WireFormatLite::WriteUInt64(1, inspected_bytes, &os);
+    if (!partial_message.empty()) {
+      WireFormatLite::WriteEnum(3, 1, &os);  // PartialStatus PARTIAL
+      WireFormatLite::WriteString(4, std::string(partial_message), &os);
+    }
   }
   return out;
 }

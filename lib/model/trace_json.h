@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
 
@@ -23,16 +24,19 @@ std::string TraceToProtoV1(const opentelemetry::proto::trace::v1::TracesData& tr
 
 // GET /api/v2/traces/<id> JSON, tempopb.TraceByIDResponse:
 // `{"trace":{"resourceSpans":[...]},"metrics":{"inspectedBytes":"N"}}`.
-// Not found is an empty trace: `{"trace":{},"metrics":{...}}`.
+// Not found is an empty trace: `{"trace":{},"metrics":{...}}`. A non-empty
+// `partial_message` (FoundTrace.partial) adds Tempo's
+// `"status":"PARTIAL","message":"..."`.
 std::string TraceByIdResponseJsonV2(
     const opentelemetry::proto::trace::v1::TracesData& trace,
-    uint64_t inspected_bytes);
+    uint64_t inspected_bytes, std::string_view partial_message = {});
 
 // GET /api/v2/traces/<id> protobuf: tempopb.TraceByIDResponse bytes with
-// `trace` always present (possibly empty) and `metrics` set.
+// `trace` always present (possibly empty) and `metrics` set; with a
+// `partial_message`, also `status` = PARTIAL (3) and `message` (4).
 std::string TraceByIdResponseProtoV2(
     const opentelemetry::proto::trace::v1::TracesData& trace,
-    uint64_t inspected_bytes);
+    uint64_t inspected_bytes, std::string_view partial_message = {});
 
 }  // namespace andante::internal
 

@@ -25,6 +25,49 @@
 namespace andante {
 
 // Grants the query module the tenant lookup Store keeps private.
+namespace {
+
+// Go's time.Duration.String() for whole seconds: "168h0m0s", "30m0s", "45s".
+std::string GoDurationString(absl::Duration d) {
+  int64_t secs = absl::ToInt64Seconds(d);
+  const int64_t h = secs / 3600, m = (secs % 3600) / 60, s = secs % 60;
+  if (h > 0) return absl::StrCat(h, "h", m, "m", s, "s");
+  if (m > 0) return absl::StrCat(m, "m", s, "s");
+  return absl::StrCat(s, "s");
+}
+
+// The read limits' one enforcement point: `max_search_duration` refuses a
+// search range longer than the tenant's limit (Tempo's 400 wording).
+absl::Status CheckSearchDuration(const TenantLimits& limits,
+                                 int64_t start_unix_seconds,
+                                 int64_t end_unix_seconds) {
+  const absl::Duration max = limits.max_search_duration;
+  if (max <= absl::ZeroDuration() || start_unix_seconds == 0 ||
+      end_unix_seconds == 0) {
+    return absl::OkStatus();
+  }
+  if (absl::Seconds(end_unix_seconds - start_unix_seconds) <= max) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "range specified by start and end exceeds ", GoDurationString(max),
+      ". received start=", start_unix_seconds, " end=", end_unix_seconds));
+}
+
+// ... and `max_bytes_per_tag_values_query` caps how far a tag names/values
+// answer grows (it is cut off, not refused).
+TagSearchOptions LimitTagSearch(const TagSearchOptions& options,
+                                const TenantLimits& limits) {
+  TagSearchOptions limited = options;
+  if (limits.max_bytes_per_tag_values_query > 0) {
+    limited.max_bytes =
+        std::min(limited.max_bytes, limits.max_bytes_per_tag_values_query);
+  }
+  return limited;
+}
+
+}  // namespace
+
 struct StoreSearchAccess {
   static internal::TenantInstance* Find(Store* store, std::string_view tenant) {
     return store->FindTenantForSearch(tenant);
@@ -454,8 +497,14 @@ absl::StatusOr<SearchResult> Store::Search(std::string_view tenant,
     return absl::InvalidArgumentError(
         "invalid limit: must be a positive number");
   }
-  Collector collector(query, options);
   TenantInstance* instance = StoreSearchAccess::Find(this, tenant);
+  if (instance != nullptr) {
+    absl::Status s = CheckSearchDuration(*instance->limits(),
+                                         options.start_unix_seconds,
+                                         options.end_unix_seconds);
+    if (!s.ok()) return s;
+  }
+  Collector collector(query, options);
   if (instance != nullptr) {
     absl::Status s = SearchTenant(instance, collector);
     if (!s.ok()) return s;
@@ -539,12 +588,14 @@ absl::StatusOr<std::shared_ptr<const BlockTags>> TagsOfBlock(
 
 }  // namespace
 
-absl::StatusOr<TagsResult> Store::SearchTags(std::string_view tenant,
-                                             TagScope scope,
-                                             const TagSearchOptions& options) {
+absl::StatusOr<TagsResult> Store::SearchTags(
+    std::string_view tenant, TagScope scope,
+    const TagSearchOptions& requested) {
   TagsResult result;
   TenantInstance* instance = StoreSearchAccess::Find(this, tenant);
   if (instance == nullptr || scope == TagScope::kIntrinsic) return result;
+  const TagSearchOptions options =
+      LimitTagSearch(requested, *instance->limits());
   std::unique_ptr<traceql::Matcher> matcher;
   if (options.query != nullptr) {
     matcher = std::make_unique<traceql::Matcher>(*options.query);
@@ -710,10 +761,12 @@ void TagValuesOfSpan(const TagName& tag, const traceql::Trace& trace,
 
 absl::StatusOr<TagValuesResult> Store::SearchTagValues(
     std::string_view tenant, const TagName& tag,
-    const TagSearchOptions& options) {
+    const TagSearchOptions& requested) {
   TagValuesResult result;
   TenantInstance* instance = StoreSearchAccess::Find(this, tenant);
   if (instance == nullptr) return result;
+  const TagSearchOptions options =
+      LimitTagSearch(requested, *instance->limits());
   std::unique_ptr<traceql::Matcher> matcher;
   if (options.query != nullptr) {
     matcher = std::make_unique<traceql::Matcher>(*options.query);

@@ -230,7 +230,12 @@ describe('repeated tenants in a read are read once', () => {
 describe('start/end and heavy pushes', () => {
   let srv;
   before(async () => {
-    srv = await Andante.start({ traceIdlePeriod: '1h', maxRequestBodySize: 20 << 20 });
+    // Six 12 MB pushes at once are far past Tempo's default ingestion rate
+    // (15 MB/s, burst 20 MB), which the server enforces (issue 12): lift it.
+    srv = await Andante.start({
+      traceIdlePeriod: '1h', maxRequestBodySize: 20 << 20,
+      extraYaml: 'overrides:\n  defaults:\n    ingestion: {rate_limit_bytes: 1000000000, burst_size_bytes: 1000000000}\n',
+    });
   });
   after(async () => { await srv?.cleanup(); });
 

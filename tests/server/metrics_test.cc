@@ -154,6 +154,8 @@ TEST(MetricsTest, ServerMetricsUseTempoNames) {
   stats.wal_bytes_written = 4096;
   stats.wal_bytes_on_disk = 1024;
   stats.blocks_in_backend = 2;
+  // Discarded spans come from the store's per-tenant, per-reason counts.
+  stats.discarded_spans["single-tenant"]["trace_too_large"] = 2;
   m.UpdateFromStore(stats);
   std::string text = m.registry.Render();
   for (const char* line : {
