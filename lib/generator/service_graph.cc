@@ -15,7 +15,9 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
 #include "absl/synchronization/mutex.h"
+#include "generator/batch_updates.h"
 #include "generator/format.h"
+#include "generator/label_hash.h"
 #include "generator/span_attributes.h"
 #include "generator/span_batch_view.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -127,11 +129,13 @@ class ServiceGraphProcessor::Impl {
       if (service.empty()) continue;
       HandleSpan(batch, service, res, span, now);
     }
+    FlushLocked(now);
   }
 
   void Expire(absl::Time now) {
     absl::MutexLock lock(&mu_);
     ExpireLocked(now);
+    FlushLocked(now);
   }
 
   int64_t pending() const {
@@ -216,7 +220,9 @@ class ServiceGraphProcessor::Impl {
         if (!db.empty()) break;
       }
       if (!db.empty()) {
-        Edge& e = db_edge_;
+        // A slot of its own: the edge's strings back the queued labels.
+        const uint32_t db_slot = AllocSlot();
+        Edge& e = slots_[db_slot];
         Reset(&e);
         e.trace_id.assign(span.trace_id);
         FillSide(&e.client, service, batch, res, span);
@@ -225,7 +231,8 @@ class ServiceGraphProcessor::Impl {
         e.connection_type = "database";
         e.failed = error;
         e.multiplier = m;
-        Record(e, now, "");
+        Record(e, "");
+        Free(db_slot);
         return;
       }
     }
@@ -237,18 +244,10 @@ class ServiceGraphProcessor::Impl {
       if (o_.max_items > 0 &&
           static_cast<int64_t>(edges_.size()) >= o_.max_items) {
         ++dropped_count_;
-        LabelView l[] = {{client_side ? "client" : "server", service}};
-        registry_->AddCounter(dropped_, l, 1, now);
+        AddCounter(dropped_, client_side ? "client" : "server", service);
         return;
       }
-      uint32_t slot;
-      if (!free_.empty()) {
-        slot = free_.back();
-        free_.pop_back();
-      } else {
-        slot = static_cast<uint32_t>(slots_.size());
-        slots_.emplace_back();
-      }
+      const uint32_t slot = AllocSlot();
       it = edges_.emplace(key, slot).first;
       Edge& fresh = slots_[slot];
       Reset(&fresh);
@@ -268,7 +267,7 @@ class ServiceGraphProcessor::Impl {
     e.failed = e.failed || error;
     e.multiplier = m;
     if (e.client.present && e.server.present) {
-      Record(e, now, "");
+      Record(e, "");
       edges_.erase(it);
       Free(slot);
     }
@@ -298,9 +297,10 @@ class ServiceGraphProcessor::Impl {
     return a != nullptr ? a : batch.ResourceAttribute(res, key);
   }
 
-  // Records one completed (or virtual) edge. `virtual_node` is "client",
+  // Queues the series updates of one completed (or virtual) edge (applied
+  // at the flush). `virtual_node` is "client",
   // "server" or "".
-  void Record(const Edge& e, absl::Time now, std::string_view virtual_node)
+  void Record(const Edge& e, std::string_view virtual_node)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     absl::InlinedVector<LabelView, 16> labels;
     labels.emplace_back("client", e.client.service);
@@ -343,12 +343,48 @@ class ServiceGraphProcessor::Impl {
       updates[n++] = {server_seconds_, e.server.latency, m, e.trace_id};
       updates[n++] = {client_seconds_, e.client.latency, m, e.trace_id};
     }
-    registry_->Update(labels, absl::MakeConstSpan(updates, n), now);
+    uint64_t hash = internal::kLabelHashSeed;
+    for (const LabelView& l : labels) {
+      hash = internal::HashLabelBytes(hash, l.first);
+      hash = internal::HashLabelBytes(hash, l.second);
+    }
+    const uint32_t g = updates_.GroupOf(labels, hash, /*mergeable=*/true);
+    for (size_t i = 0; i < n; ++i) updates_.Add(g, updates[i]);
   }
 
+  // A one-label counter increment, queued; `value` is copied.
+  void AddCounter(int metric, std::string_view name, std::string_view value)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const LabelView l[] = {{name, updates_.Keep(value)}};
+    const uint64_t hash = internal::HashLabelBytes(
+        internal::HashLabelBytes(internal::kLabelHashSeed, name), value);
+    updates_.Add(updates_.GroupOf(l, hash, /*mergeable=*/true),
+                 {metric, 1, 1, {}});
+  }
+
+  // Applies the queued updates; slots freed meanwhile (whose strings the
+  // queued labels used) become reusable.
+  void FlushLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    updates_.Flush(registry_, now);
+    free_.insert(free_.end(), freed_.begin(), freed_.end());
+    freed_.clear();
+  }
+
+  uint32_t AllocSlot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!free_.empty()) {
+      const uint32_t slot = free_.back();
+      free_.pop_back();
+      return slot;
+    }
+    slots_.emplace_back();
+    return static_cast<uint32_t>(slots_.size() - 1);
+  }
+
+  // The slot's generation moves on at once (so queued expiries skip it);
+  // it is reused only after the next flush.
   void Free(uint32_t slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     ++slots_[slot].generation;
-    free_.push_back(slot);
+    freed_.push_back(slot);
   }
 
   void ExpireLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -364,20 +400,21 @@ class ServiceGraphProcessor::Impl {
         e.client.service = e.server.peer.empty() ? "user" : e.server.peer;
         e.client.latency = 0;
         e.connection_type = "virtual_node";
-        Record(e, now, "client");
+        Record(e, "client");
       } else if (e.client.present && !e.server.present &&
                  !e.client.peer.empty()) {
         e.server.present = true;
         e.server.service = e.client.peer;
         e.server.latency = 0;
         e.connection_type = "virtual_node";
-        Record(e, now, "server");
+        Record(e, "server");
       } else {
         ++expired_count_;
-        LabelView l[] = {e.client.present
-                             ? LabelView{"client", e.client.service}
-                             : LabelView{"server", e.server.service}};
-        registry_->AddCounter(unpaired_, l, 1, now);
+        if (e.client.present) {
+          AddCounter(unpaired_, "client", e.client.service);
+        } else {
+          AddCounter(unpaired_, "server", e.server.service);
+        }
       }
       Free(p.slot);
     }
@@ -392,10 +429,13 @@ class ServiceGraphProcessor::Impl {
   std::vector<std::string> prefixed_;  // client_<dim>, server_<dim>, ...
   absl::flat_hash_map<EdgeKey, uint32_t, EdgeKeyHash> edges_
       ABSL_GUARDED_BY(mu_);
-  std::vector<Edge> slots_ ABSL_GUARDED_BY(mu_);
+  // A deque: queued label views point into the edges' strings, which must
+  // not move when a slot is added.
+  std::deque<Edge> slots_ ABSL_GUARDED_BY(mu_);
   std::vector<uint32_t> free_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> freed_ ABSL_GUARDED_BY(mu_);  // until the next flush
+  internal::BatchUpdates updates_ ABSL_GUARDED_BY(mu_);
   std::deque<Pending> fifo_ ABSL_GUARDED_BY(mu_);
-  Edge db_edge_ ABSL_GUARDED_BY(mu_);
   int64_t dropped_count_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t expired_count_ ABSL_GUARDED_BY(mu_) = 0;
   std::string scratch_ ABSL_GUARDED_BY(mu_);
