@@ -90,7 +90,9 @@ struct Pending {
 class ServiceGraphProcessor::Impl {
  public:
   Impl(const ServiceGraphOptions& options, MetricsRegistry* registry)
-      : o_(options), registry_(registry) {
+      : o_(options), registry_(registry), keys_(WantedKeys(options)) {
+    res_found_.resize(keys_.size());
+    span_found_.resize(keys_.size());
     for (const std::string& d : o_.dimensions) {
       dim_labels_.push_back(internal::SanitizeLabelName(d));
       prefixed_.push_back("client_" + dim_labels_.back());
@@ -125,6 +127,7 @@ class ServiceGraphProcessor::Impl {
         current = span.resource;
         service = std::string(internal::AttrString(
             batch.ResourceAttribute(res, "service.name"), &scratch));
+        keys_.Match(batch, res.attr_begin, res.attr_end, res_found_.data());
       }
       if (service.empty()) continue;
       HandleSpan(batch, service, res, span, now);
@@ -152,15 +155,20 @@ class ServiceGraphProcessor::Impl {
   }
 
  private:
-  // Resource first, then span (LookupAttribute's order).
-  static std::string_view ResThenSpan(const internal::SpanBatchView& batch,
-                                      const internal::ResourceView& res,
-                                      const internal::SpanView& span,
-                                      std::string_view key,
-                                      std::string* scratch) {
-    const internal::AttrView* a = batch.ResourceAttribute(res, key);
-    if (a == nullptr) a = batch.SpanAttribute(span, key);
-    return internal::AttrString(a, scratch);
+  // The attribute keys looked up per span, in one pass (keys_): database
+  // name attributes, then peer attributes, then dimensions.
+  static internal::AttrKeySet WantedKeys(const ServiceGraphOptions& o) {
+    std::vector<std::string> keys = o.database_name_attributes;
+    keys.insert(keys.end(), o.peer_attributes.begin(), o.peer_attributes.end());
+    keys.insert(keys.end(), o.dimensions.begin(), o.dimensions.end());
+    return internal::AttrKeySet(std::move(keys));
+  }
+
+  // Wanted key i of the current resource first, then of the current span
+  // (LookupAttribute's order).
+  const internal::AttrView* ResThenSpanFound(size_t i) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return res_found_[i] != nullptr ? res_found_[i] : span_found_[i];
   }
   static std::string_view SpanThenRes(const internal::SpanBatchView& batch,
                                       const internal::ResourceView& res,
@@ -172,25 +180,27 @@ class ServiceGraphProcessor::Impl {
     return internal::AttrString(a, scratch);
   }
 
+  // Fills one side from the current span (keys_ matched on it already).
   void FillSide(Side* side, const std::string& service,
-                const internal::SpanBatchView& batch,
-                const internal::ResourceView& res,
-                const internal::SpanView& span) {
+                const internal::SpanView& span)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     side->present = true;
     side->service = service;
     side->latency = span.end_ns <= span.start_ns
                         ? 0
                         : static_cast<double>(span.end_ns - span.start_ns) / 1e9;
     side->peer.clear();
-    for (const std::string& p : o_.peer_attributes) {
-      if (const auto* v = batch.SpanAttribute(span, p)) {
+    const size_t peer0 = o_.database_name_attributes.size();
+    for (size_t i = 0; i < o_.peer_attributes.size(); ++i) {
+      if (const auto* v = span_found_[peer0 + i]) {
         side->peer = internal::AttrString(v, &scratch_);
         if (!side->peer.empty()) break;
       }
     }
+    const size_t dim0 = peer0 + o_.peer_attributes.size();
     side->dims.resize(o_.dimensions.size());
     for (size_t i = 0; i < o_.dimensions.size(); ++i) {
-      side->dims[i] = ResThenSpan(batch, res, span, o_.dimensions[i], &scratch_);
+      side->dims[i] = internal::AttrString(ResThenSpanFound(dim0 + i), &scratch_);
     }
   }
 
@@ -205,6 +215,7 @@ class ServiceGraphProcessor::Impl {
     const bool server_side =
         kind == Span::SPAN_KIND_SERVER || kind == Span::SPAN_KIND_CONSUMER;
     if (!client_side && !server_side) return;
+    keys_.Match(batch, span.attr_begin, span.attr_end, span_found_.data());
     const bool error = span.status_code == Status::STATUS_CODE_ERROR;
     double m = 1;
     if (!o_.span_multiplier_key.empty()) {
@@ -215,8 +226,8 @@ class ServiceGraphProcessor::Impl {
 
     if (kind == Span::SPAN_KIND_CLIENT) {
       std::string db;
-      for (const std::string& a : o_.database_name_attributes) {
-        db = ResThenSpan(batch, res, span, a, &scratch_);
+      for (size_t i = 0; i < o_.database_name_attributes.size(); ++i) {
+        db = internal::AttrString(ResThenSpanFound(i), &scratch_);
         if (!db.empty()) break;
       }
       if (!db.empty()) {
@@ -225,7 +236,7 @@ class ServiceGraphProcessor::Impl {
         Edge& e = slots_[db_slot];
         Reset(&e);
         e.trace_id.assign(span.trace_id);
-        FillSide(&e.client, service, batch, res, span);
+        FillSide(&e.client, service, span);
         e.server = e.client;
         e.server.service = DatabaseServer(batch, res, span, db);
         e.connection_type = "database";
@@ -257,7 +268,7 @@ class ServiceGraphProcessor::Impl {
     }
     const uint32_t slot = it->second;
     Edge& e = slots_[slot];
-    FillSide(client_side ? &e.client : &e.server, service, batch, res, span);
+    FillSide(client_side ? &e.client : &e.server, service, span);
     if (server_side) e.server_is_root = span.parent_span_id.empty();
     e.connection_type =
         (kind == Span::SPAN_KIND_PRODUCER || kind == Span::SPAN_KIND_CONSUMER)
@@ -427,6 +438,10 @@ class ServiceGraphProcessor::Impl {
   int unpaired_ = -1, dropped_ = -1;
   mutable absl::Mutex mu_;
   std::vector<std::string> prefixed_;  // client_<dim>, server_<dim>, ...
+  const internal::AttrKeySet keys_;
+  // keys_ found in the current resource and span.
+  std::vector<const internal::AttrView*> res_found_ ABSL_GUARDED_BY(mu_);
+  std::vector<const internal::AttrView*> span_found_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<EdgeKey, uint32_t, EdgeKeyHash> edges_
       ABSL_GUARDED_BY(mu_);
   // A deque: queued label views point into the edges' strings, which must

@@ -63,6 +63,7 @@ struct SpanMetricsProcessor::State {
   SpanMetricsOptions options;
   MetricsRegistry* registry;
   std::vector<std::string> dimension_labels;  // sanitized, clash-prefixed
+  std::unique_ptr<internal::AttrKeySet> dimension_keys;  // options.dimensions
   int calls = -1, latency = -1, size = -1, target_info = -1;
 };
 
@@ -77,6 +78,7 @@ SpanMetricsProcessor::SpanMetricsProcessor(const SpanMetricsOptions& options,
     if (IsIntrinsic(label)) label = "__" + label;
     s.dimension_labels.push_back(std::move(label));
   }
+  s.dimension_keys = std::make_unique<internal::AttrKeySet>(options.dimensions);
   if (options.enable_count) {
     s.calls = registry->NewCounter("traces_spanmetrics_calls_total");
   }
@@ -117,6 +119,10 @@ void SpanMetricsProcessor::Push(const internal::SpanBatchView& batch,
   // Per resource: service, job, instance, kept for the batch.
   std::string_view service, job, instance;
   uint64_t resource_hash = 0;
+  // The dimensions' attributes in the current resource and span.
+  absl::InlinedVector<const internal::AttrView*, 8> res_dims(
+      st.dimension_keys->size()),
+      span_dims(st.dimension_keys->size());
   uint32_t current = UINT32_MAX;
   for (const internal::SpanView& span : batch.spans()) {
     if (span.skip) continue;
@@ -143,6 +149,8 @@ void SpanMetricsProcessor::Push(const internal::SpanBatchView& batch,
           groups.Add(g, {st.target_info, 1, 1, {}});
         }
       }
+      st.dimension_keys->Match(batch, res.attr_begin, res.attr_end,
+                               res_dims.data());
       resource_hash = internal::HashLabelBytes(internal::kLabelHashSeed,
                                                service);
       resource_hash = internal::HashLabelBytes(resource_hash, job);
@@ -173,10 +181,14 @@ void SpanMetricsProcessor::Push(const internal::SpanBatchView& batch,
       labels.emplace_back("job", job);
       labels.emplace_back("instance", instance);
     }
+    if (!st.dimension_labels.empty()) {
+      st.dimension_keys->Match(batch, span.attr_begin, span.attr_end,
+                               span_dims.data());
+    }
     for (size_t i = 0; i < st.dimension_labels.size(); ++i) {
+      // Resource first, then span.
       const internal::AttrView* a =
-          batch.ResourceAttribute(res, o.dimensions[i]);
-      if (a == nullptr) a = batch.SpanAttribute(span, o.dimensions[i]);
+          res_dims[i] != nullptr ? res_dims[i] : span_dims[i];
       std::string_view v = internal::AttrString(a, &dim_scratch);
       if (!v.empty() && v.data() == dim_scratch.data()) v = groups.Keep(v);
       labels.emplace_back(st.dimension_labels[i], v);
