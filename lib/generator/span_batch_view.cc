@@ -19,25 +19,6 @@ using opentelemetry::proto::common::v1::KeyValue;
 
 // The key (last occurrence) of a serialized KeyValue.
 bool KeyOf(std::string_view kv, std::string_view* key) {
-  // Fast path, the canonical encoding: one key (field 1) then one value
-  // (field 2) ending the message, or the key alone.
-  {
-    WireReader r(kv);
-    uint32_t f, wt;
-    std::string_view k, v;
-    if (r.ReadTag(&f, &wt) && f == 1 && wt == kLengthDelimited &&
-        r.ReadBytes(&k)) {
-      if (r.done()) {
-        *key = k;
-        return true;
-      }
-      if (r.ReadTag(&f, &wt) && f == 2 && wt == kLengthDelimited &&
-          r.ReadBytes(&v) && r.done()) {
-        *key = k;
-        return true;
-      }
-    }
-  }
   *key = {};
   return ForEachField(kv, [&](uint32_t f, uint32_t wt, WireReader& r) {
     if (f == 1 && wt == kLengthDelimited) return r.ReadBytes(key);
