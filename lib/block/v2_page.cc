@@ -66,8 +66,7 @@ namespace {
 constexpr size_t kArenaBlockBytes = 1 << 20;
 }  // namespace
 
-V2PageEncoder::V2PageEncoder()
-    : arena_block_(new char[kArenaBlockBytes]) {
+V2PageEncoder::V2PageEncoder() : arena_block_(new char[kArenaBlockBytes]) {
   google::protobuf::ArenaOptions o;
   o.initial_block = arena_block_.get();
   o.initial_block_size = kArenaBlockBytes;
@@ -246,10 +245,10 @@ absl::Status V2PageEncoder::Add(const TraceId& id, std::string_view data) {
         std::string& parents = cols_[kV2Parents];
         if (sp.parent_span_id().empty()) {
           parents.push_back(0);
-        } else if (auto it = sp.parent_span_id().size() == 8
-                                 ? span_pos_.find(
-                                       SpanIdWord(sp.parent_span_id()))
-                                 : span_pos_.end();
+        } else if (auto it =
+                       sp.parent_span_id().size() == 8
+                           ? span_pos_.find(SpanIdWord(sp.parent_span_id()))
+                           : span_pos_.end();
                    it != span_pos_.end()) {
           PutVarint64(&parents, it->second + 2);
           sp.clear_parent_span_id();

@@ -103,10 +103,10 @@ class BatchUpdates {
     offset = 0;
     for (const Group& g : groups_) {
       if (g.count > 0) {
-        registry->Update(
-            absl::MakeConstSpan(label_pool_.data() + g.label_begin,
-                                g.label_count),
-            absl::MakeConstSpan(sorted_.data() + offset, g.count), now);
+        registry->Update(absl::MakeConstSpan(label_pool_.data() + g.label_begin,
+                                             g.label_count),
+                         absl::MakeConstSpan(sorted_.data() + offset, g.count),
+                         now);
       }
       offset += g.count;
     }

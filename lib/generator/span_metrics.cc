@@ -4,9 +4,9 @@
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
-#include "generator/label_hash.h"
 #include "generator/batch_updates.h"
 #include "generator/format.h"
+#include "generator/label_hash.h"
 #include "generator/span_attributes.h"
 #include "generator/span_batch_view.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -151,8 +151,8 @@ void SpanMetricsProcessor::Push(const internal::SpanBatchView& batch,
       }
       st.dimension_keys->Match(batch, res.attr_begin, res.attr_end,
                                res_dims.data());
-      resource_hash = internal::HashLabelBytes(internal::kLabelHashSeed,
-                                               service);
+      resource_hash =
+          internal::HashLabelBytes(internal::kLabelHashSeed, service);
       resource_hash = internal::HashLabelBytes(resource_hash, job);
       resource_hash = internal::HashLabelBytes(resource_hash, instance);
     }
