@@ -97,10 +97,11 @@ class SpanMetricsProcessor {
   void Push(const internal::SpanBatchView& batch, absl::Time now);
 
  private:
-  // traces_target_info for one resource; sets its job and instance labels.
+  // One resource's job and instance labels, and the other labels of its
+  // traces_target_info series (empty when it has none to set).
   void ResourceInfo(const internal::SpanBatchView& batch,
                     const internal::ResourceView& res, std::string* job,
-                    std::string* instance, absl::Time now);
+                    std::string* instance, std::vector<Label>* info);
 
   struct State;
   std::unique_ptr<State> state_;

@@ -43,6 +43,13 @@ bool GetBytes(std::string_view* in, std::string_view* out) {
   return true;
 }
 
+// An 8-byte span ID as one word (a hash key).
+uint64_t SpanIdWord(std::string_view id) {
+  uint64_t w;
+  std::memcpy(&w, id.data(), 8);
+  return w;
+}
+
 // A varint that must be below `limit`.
 bool GetIndex(std::string_view* in, uint64_t limit, uint32_t* out) {
   uint64_t v;
@@ -55,7 +62,19 @@ bool GetIndex(std::string_view* in, uint64_t limit, uint32_t* out) {
 
 // ---- encoder ----------------------------------------------------------------
 
-V2PageEncoder::V2PageEncoder() { Clear(); }
+namespace {
+constexpr size_t kArenaBlockBytes = 1 << 20;
+}  // namespace
+
+V2PageEncoder::V2PageEncoder() : arena_block_(new char[kArenaBlockBytes]) {
+  google::protobuf::ArenaOptions o;
+  o.initial_block = arena_block_.get();
+  o.initial_block_size = kArenaBlockBytes;
+  o.start_block_size = 64 << 10;
+  o.max_block_size = 1 << 20;
+  arena_ = std::make_unique<google::protobuf::Arena>(o);
+  Clear();
+}
 
 void V2PageEncoder::Clear() {
   for (std::string& c : cols_) c.clear();
@@ -75,14 +94,15 @@ void V2PageEncoder::Clear() {
   StringIndex("");  // index 0 is always ""
 }
 
-uint32_t V2PageEncoder::StringIndex(const std::string& s) {
-  auto [it, added] =
-      string_index_.try_emplace(s, static_cast<uint32_t>(strings_.size()));
-  if (added) {
-    strings_.push_back(s);
-    strings_bytes_ += s.size() + 2;
+uint32_t V2PageEncoder::StringIndex(std::string_view s) {
+  if (auto it = string_index_.find(s); it != string_index_.end()) {
+    return it->second;
   }
-  return it->second;
+  const uint32_t index = static_cast<uint32_t>(strings_.size());
+  strings_.emplace_back(s);
+  string_index_.emplace(strings_.back(), index);
+  strings_bytes_ += s.size() + 2;
+  return index;
 }
 
 void V2PageEncoder::InternAnyStrings(const AnyValue& v) {
@@ -172,6 +192,9 @@ uint32_t V2PageEncoder::ScopeIndex(InstrumentationScope* s) {
 }
 
 absl::Status V2PageEncoder::Add(const TraceId& id, std::string_view data) {
+  arena_->Reset();
+  TracesData& data_ =
+      *google::protobuf::Arena::CreateMessage<TracesData>(arena_.get());
   if (!data_.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
     return absl::InvalidArgumentError(absl::StrCat(
         "trace ", id.ToHex(), ": stored data is not an OTLP TracesData"));
@@ -186,12 +209,15 @@ absl::Status V2PageEncoder::Add(const TraceId& id, std::string_view data) {
   for (const auto& rs : data_.resource_spans()) {
     for (const auto& ss : rs.scope_spans()) {
       for (const Span& sp : ss.spans()) {
-        if (sp.span_id().size() == 8) span_pos_.try_emplace(sp.span_id(), pos);
+        if (sp.span_id().size() == 8) {
+          span_pos_.try_emplace(SpanIdWord(sp.span_id()), pos);
+        }
         ++pos;
       }
     }
   }
-  Span side;  // events or links moved out of a span
+  // Events or links moved out of a span (on the arena: Swap moves pointers).
+  Span& side = *google::protobuf::Arena::CreateMessage<Span>(arena_.get());
   for (auto& rs : *data_.mutable_resource_spans()) {
     PutVarint64(&tr, ResourceIndex(rs.mutable_resource()));
     PutVarint64(&tr, StringIndex(rs.schema_url()));
@@ -219,7 +245,10 @@ absl::Status V2PageEncoder::Add(const TraceId& id, std::string_view data) {
         std::string& parents = cols_[kV2Parents];
         if (sp.parent_span_id().empty()) {
           parents.push_back(0);
-        } else if (auto it = span_pos_.find(sp.parent_span_id());
+        } else if (auto it =
+                       sp.parent_span_id().size() == 8
+                           ? span_pos_.find(SpanIdWord(sp.parent_span_id()))
+                           : span_pos_.end();
                    it != span_pos_.end()) {
           PutVarint64(&parents, it->second + 2);
           sp.clear_parent_span_id();

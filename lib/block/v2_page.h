@@ -24,6 +24,8 @@
 
 #include <array>
 #include <cstdint>
+#include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +36,7 @@
 #include "absl/status/status.h"
 #include "andante/ids.h"
 #include "block/block_format.h"
+#include "google/protobuf/arena.h"
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
 
 namespace andante::internal {
@@ -56,7 +59,7 @@ class V2PageEncoder {
   // The raw bytes of column `c`, complete once the page is full.
   std::string column(uint32_t c) const;
   // The page's dictionary, in index order.
-  const std::vector<std::string>& strings() const { return strings_; }
+  const std::deque<std::string>& strings() const { return strings_; }
   // Distinct service.name values and span names seen in this page.
   const absl::flat_hash_set<std::string>& services() const { return services_; }
   const absl::flat_hash_set<std::string>& span_names() const {
@@ -73,21 +76,26 @@ class V2PageEncoder {
  private:
   using KeyValues = google::protobuf::RepeatedPtrField<
       opentelemetry::proto::common::v1::KeyValue>;
-  uint32_t StringIndex(const std::string& s);
+  uint32_t StringIndex(std::string_view s);
   void InternAnyStrings(const opentelemetry::proto::common::v1::AnyValue& v);
   void PutAttributes(const KeyValues& kvs, std::string* out);
   uint32_t ResourceIndex(opentelemetry::proto::resource::v1::Resource* r);
   uint32_t ScopeIndex(
       opentelemetry::proto::common::v1::InstrumentationScope* s);
 
-  opentelemetry::proto::trace::v1::TracesData data_;  // reused parse target
-  std::array<std::string, kV2ColumnCount> cols_;      // all but the tables
-  std::vector<std::string> strings_;
-  absl::flat_hash_map<std::string, uint32_t> string_index_;
+  // Each trace is parsed onto this arena, reset per trace; its first block
+  // (arena_block_) is kept, so a steady stream of traces allocates nothing.
+  std::unique_ptr<char[]> arena_block_;
+  std::unique_ptr<google::protobuf::Arena> arena_;
+  std::array<std::string, kV2ColumnCount> cols_;  // all but the tables
+  // The dictionary; a deque, so the index's views stay valid as it grows.
+  std::deque<std::string> strings_;
+  absl::flat_hash_map<std::string_view, uint32_t> string_index_;
   std::vector<std::string> resources_, scopes_;  // encoded entries
   absl::flat_hash_map<std::string, uint32_t> resource_index_, scope_index_;
   absl::flat_hash_set<std::string> services_, span_names_;
-  absl::flat_hash_map<std::string, uint32_t> span_pos_;  // per trace; reused
+  // Per trace: 8-byte span ID (as a word) -> position; reused.
+  absl::flat_hash_map<uint64_t, uint32_t> span_pos_;
   std::string scratch_;
   uint32_t trace_count_ = 0, span_count_ = 0;
   uint64_t strings_bytes_ = 0;

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "generator/format.h"
+#include "generator/label_hash.h"
 #include "util/strings.h"
 
 namespace andante {
@@ -230,7 +231,11 @@ class MetricsRegistry::Impl {
   void Update(absl::Span<const LabelView> labels,
               absl::Span<const MetricUpdate> updates, absl::Time now) {
     absl::MutexLock lock(&mu_);
-    const uint64_t hash = absl::Hash<absl::Span<const LabelView>>{}(labels);
+    uint64_t hash = internal::kLabelHashSeed;
+    for (const LabelView& l : labels) {
+      hash = internal::HashLabelBytes(hash, l.first);
+      hash = internal::HashLabelBytes(hash, l.second);
+    }
     auto it = fast_.find(hash);
     FastEntry* entry = nullptr;
     if (it != fast_.end() && RawEquals(it->second.raw, labels)) {

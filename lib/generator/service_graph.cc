@@ -15,7 +15,9 @@
 #include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
 #include "absl/synchronization/mutex.h"
+#include "generator/batch_updates.h"
 #include "generator/format.h"
+#include "generator/label_hash.h"
 #include "generator/span_attributes.h"
 #include "generator/span_batch_view.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -88,7 +90,9 @@ struct Pending {
 class ServiceGraphProcessor::Impl {
  public:
   Impl(const ServiceGraphOptions& options, MetricsRegistry* registry)
-      : o_(options), registry_(registry) {
+      : o_(options), registry_(registry), keys_(WantedKeys(options)) {
+    res_found_.resize(keys_.size());
+    span_found_.resize(keys_.size());
     for (const std::string& d : o_.dimensions) {
       dim_labels_.push_back(internal::SanitizeLabelName(d));
       prefixed_.push_back("client_" + dim_labels_.back());
@@ -123,15 +127,18 @@ class ServiceGraphProcessor::Impl {
         current = span.resource;
         service = std::string(internal::AttrString(
             batch.ResourceAttribute(res, "service.name"), &scratch));
+        keys_.Match(batch, res.attr_begin, res.attr_end, res_found_.data());
       }
       if (service.empty()) continue;
       HandleSpan(batch, service, res, span, now);
     }
+    FlushLocked(now);
   }
 
   void Expire(absl::Time now) {
     absl::MutexLock lock(&mu_);
     ExpireLocked(now);
+    FlushLocked(now);
   }
 
   int64_t pending() const {
@@ -148,15 +155,20 @@ class ServiceGraphProcessor::Impl {
   }
 
  private:
-  // Resource first, then span (LookupAttribute's order).
-  static std::string_view ResThenSpan(const internal::SpanBatchView& batch,
-                                      const internal::ResourceView& res,
-                                      const internal::SpanView& span,
-                                      std::string_view key,
-                                      std::string* scratch) {
-    const internal::AttrView* a = batch.ResourceAttribute(res, key);
-    if (a == nullptr) a = batch.SpanAttribute(span, key);
-    return internal::AttrString(a, scratch);
+  // The attribute keys looked up per span, in one pass (keys_): database
+  // name attributes, then peer attributes, then dimensions.
+  static internal::AttrKeySet WantedKeys(const ServiceGraphOptions& o) {
+    std::vector<std::string> keys = o.database_name_attributes;
+    keys.insert(keys.end(), o.peer_attributes.begin(), o.peer_attributes.end());
+    keys.insert(keys.end(), o.dimensions.begin(), o.dimensions.end());
+    return internal::AttrKeySet(std::move(keys));
+  }
+
+  // Wanted key i of the current resource first, then of the current span
+  // (LookupAttribute's order).
+  const internal::AttrView* ResThenSpanFound(size_t i) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return res_found_[i] != nullptr ? res_found_[i] : span_found_[i];
   }
   static std::string_view SpanThenRes(const internal::SpanBatchView& batch,
                                       const internal::ResourceView& res,
@@ -168,25 +180,27 @@ class ServiceGraphProcessor::Impl {
     return internal::AttrString(a, scratch);
   }
 
+  // Fills one side from the current span (keys_ matched on it already).
   void FillSide(Side* side, const std::string& service,
-                const internal::SpanBatchView& batch,
-                const internal::ResourceView& res,
-                const internal::SpanView& span) {
+                const internal::SpanView& span)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     side->present = true;
     side->service = service;
     side->latency = span.end_ns <= span.start_ns
                         ? 0
                         : static_cast<double>(span.end_ns - span.start_ns) / 1e9;
     side->peer.clear();
-    for (const std::string& p : o_.peer_attributes) {
-      if (const auto* v = batch.SpanAttribute(span, p)) {
+    const size_t peer0 = o_.database_name_attributes.size();
+    for (size_t i = 0; i < o_.peer_attributes.size(); ++i) {
+      if (const auto* v = span_found_[peer0 + i]) {
         side->peer = internal::AttrString(v, &scratch_);
         if (!side->peer.empty()) break;
       }
     }
+    const size_t dim0 = peer0 + o_.peer_attributes.size();
     side->dims.resize(o_.dimensions.size());
     for (size_t i = 0; i < o_.dimensions.size(); ++i) {
-      side->dims[i] = ResThenSpan(batch, res, span, o_.dimensions[i], &scratch_);
+      side->dims[i] = internal::AttrString(ResThenSpanFound(dim0 + i), &scratch_);
     }
   }
 
@@ -201,6 +215,7 @@ class ServiceGraphProcessor::Impl {
     const bool server_side =
         kind == Span::SPAN_KIND_SERVER || kind == Span::SPAN_KIND_CONSUMER;
     if (!client_side && !server_side) return;
+    keys_.Match(batch, span.attr_begin, span.attr_end, span_found_.data());
     const bool error = span.status_code == Status::STATUS_CODE_ERROR;
     double m = 1;
     if (!o_.span_multiplier_key.empty()) {
@@ -211,21 +226,24 @@ class ServiceGraphProcessor::Impl {
 
     if (kind == Span::SPAN_KIND_CLIENT) {
       std::string db;
-      for (const std::string& a : o_.database_name_attributes) {
-        db = ResThenSpan(batch, res, span, a, &scratch_);
+      for (size_t i = 0; i < o_.database_name_attributes.size(); ++i) {
+        db = internal::AttrString(ResThenSpanFound(i), &scratch_);
         if (!db.empty()) break;
       }
       if (!db.empty()) {
-        Edge& e = db_edge_;
+        // A slot of its own: the edge's strings back the queued labels.
+        const uint32_t db_slot = AllocSlot();
+        Edge& e = slots_[db_slot];
         Reset(&e);
         e.trace_id.assign(span.trace_id);
-        FillSide(&e.client, service, batch, res, span);
+        FillSide(&e.client, service, span);
         e.server = e.client;
         e.server.service = DatabaseServer(batch, res, span, db);
         e.connection_type = "database";
         e.failed = error;
         e.multiplier = m;
-        Record(e, now, "");
+        Record(e, "");
+        Free(db_slot);
         return;
       }
     }
@@ -237,18 +255,10 @@ class ServiceGraphProcessor::Impl {
       if (o_.max_items > 0 &&
           static_cast<int64_t>(edges_.size()) >= o_.max_items) {
         ++dropped_count_;
-        LabelView l[] = {{client_side ? "client" : "server", service}};
-        registry_->AddCounter(dropped_, l, 1, now);
+        AddCounter(dropped_, client_side ? "client" : "server", service);
         return;
       }
-      uint32_t slot;
-      if (!free_.empty()) {
-        slot = free_.back();
-        free_.pop_back();
-      } else {
-        slot = static_cast<uint32_t>(slots_.size());
-        slots_.emplace_back();
-      }
+      const uint32_t slot = AllocSlot();
       it = edges_.emplace(key, slot).first;
       Edge& fresh = slots_[slot];
       Reset(&fresh);
@@ -258,7 +268,7 @@ class ServiceGraphProcessor::Impl {
     }
     const uint32_t slot = it->second;
     Edge& e = slots_[slot];
-    FillSide(client_side ? &e.client : &e.server, service, batch, res, span);
+    FillSide(client_side ? &e.client : &e.server, service, span);
     if (server_side) e.server_is_root = span.parent_span_id.empty();
     e.connection_type =
         (kind == Span::SPAN_KIND_PRODUCER || kind == Span::SPAN_KIND_CONSUMER)
@@ -268,7 +278,7 @@ class ServiceGraphProcessor::Impl {
     e.failed = e.failed || error;
     e.multiplier = m;
     if (e.client.present && e.server.present) {
-      Record(e, now, "");
+      Record(e, "");
       edges_.erase(it);
       Free(slot);
     }
@@ -298,9 +308,10 @@ class ServiceGraphProcessor::Impl {
     return a != nullptr ? a : batch.ResourceAttribute(res, key);
   }
 
-  // Records one completed (or virtual) edge. `virtual_node` is "client",
+  // Queues the series updates of one completed (or virtual) edge (applied
+  // at the flush). `virtual_node` is "client",
   // "server" or "".
-  void Record(const Edge& e, absl::Time now, std::string_view virtual_node)
+  void Record(const Edge& e, std::string_view virtual_node)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     absl::InlinedVector<LabelView, 16> labels;
     labels.emplace_back("client", e.client.service);
@@ -343,12 +354,48 @@ class ServiceGraphProcessor::Impl {
       updates[n++] = {server_seconds_, e.server.latency, m, e.trace_id};
       updates[n++] = {client_seconds_, e.client.latency, m, e.trace_id};
     }
-    registry_->Update(labels, absl::MakeConstSpan(updates, n), now);
+    uint64_t hash = internal::kLabelHashSeed;
+    for (const LabelView& l : labels) {
+      hash = internal::HashLabelBytes(hash, l.first);
+      hash = internal::HashLabelBytes(hash, l.second);
+    }
+    const uint32_t g = updates_.GroupOf(labels, hash, /*mergeable=*/true);
+    for (size_t i = 0; i < n; ++i) updates_.Add(g, updates[i]);
   }
 
+  // A one-label counter increment, queued; `value` is copied.
+  void AddCounter(int metric, std::string_view name, std::string_view value)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const LabelView l[] = {{name, updates_.Keep(value)}};
+    const uint64_t hash = internal::HashLabelBytes(
+        internal::HashLabelBytes(internal::kLabelHashSeed, name), value);
+    updates_.Add(updates_.GroupOf(l, hash, /*mergeable=*/true),
+                 {metric, 1, 1, {}});
+  }
+
+  // Applies the queued updates; slots freed meanwhile (whose strings the
+  // queued labels used) become reusable.
+  void FlushLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    updates_.Flush(registry_, now);
+    free_.insert(free_.end(), freed_.begin(), freed_.end());
+    freed_.clear();
+  }
+
+  uint32_t AllocSlot() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!free_.empty()) {
+      const uint32_t slot = free_.back();
+      free_.pop_back();
+      return slot;
+    }
+    slots_.emplace_back();
+    return static_cast<uint32_t>(slots_.size() - 1);
+  }
+
+  // The slot's generation moves on at once (so queued expiries skip it);
+  // it is reused only after the next flush.
   void Free(uint32_t slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     ++slots_[slot].generation;
-    free_.push_back(slot);
+    freed_.push_back(slot);
   }
 
   void ExpireLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
@@ -364,20 +411,21 @@ class ServiceGraphProcessor::Impl {
         e.client.service = e.server.peer.empty() ? "user" : e.server.peer;
         e.client.latency = 0;
         e.connection_type = "virtual_node";
-        Record(e, now, "client");
+        Record(e, "client");
       } else if (e.client.present && !e.server.present &&
                  !e.client.peer.empty()) {
         e.server.present = true;
         e.server.service = e.client.peer;
         e.server.latency = 0;
         e.connection_type = "virtual_node";
-        Record(e, now, "server");
+        Record(e, "server");
       } else {
         ++expired_count_;
-        LabelView l[] = {e.client.present
-                             ? LabelView{"client", e.client.service}
-                             : LabelView{"server", e.server.service}};
-        registry_->AddCounter(unpaired_, l, 1, now);
+        if (e.client.present) {
+          AddCounter(unpaired_, "client", e.client.service);
+        } else {
+          AddCounter(unpaired_, "server", e.server.service);
+        }
       }
       Free(p.slot);
     }
@@ -390,12 +438,19 @@ class ServiceGraphProcessor::Impl {
   int unpaired_ = -1, dropped_ = -1;
   mutable absl::Mutex mu_;
   std::vector<std::string> prefixed_;  // client_<dim>, server_<dim>, ...
+  const internal::AttrKeySet keys_;
+  // keys_ found in the current resource and span.
+  std::vector<const internal::AttrView*> res_found_ ABSL_GUARDED_BY(mu_);
+  std::vector<const internal::AttrView*> span_found_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<EdgeKey, uint32_t, EdgeKeyHash> edges_
       ABSL_GUARDED_BY(mu_);
-  std::vector<Edge> slots_ ABSL_GUARDED_BY(mu_);
+  // A deque: queued label views point into the edges' strings, which must
+  // not move when a slot is added.
+  std::deque<Edge> slots_ ABSL_GUARDED_BY(mu_);
   std::vector<uint32_t> free_ ABSL_GUARDED_BY(mu_);
+  std::vector<uint32_t> freed_ ABSL_GUARDED_BY(mu_);  // until the next flush
+  internal::BatchUpdates updates_ ABSL_GUARDED_BY(mu_);
   std::deque<Pending> fifo_ ABSL_GUARDED_BY(mu_);
-  Edge db_edge_ ABSL_GUARDED_BY(mu_);
   int64_t dropped_count_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t expired_count_ ABSL_GUARDED_BY(mu_) = 0;
   std::string scratch_ ABSL_GUARDED_BY(mu_);

@@ -92,6 +92,38 @@ class SpanBatchView {
   std::vector<AttrView> attrs_;
 };
 
+// A fixed list of attribute keys, found in one pass over a span's or a
+// resource's attributes (instead of one scan per key): a key whose length
+// no wanted key has is passed over with one bit test.
+class AttrKeySet {
+ public:
+  explicit AttrKeySet(std::vector<std::string> keys) : keys_(std::move(keys)) {
+    for (const std::string& k : keys_) len_mask_ |= uint64_t{1} << LenBit(k);
+  }
+  size_t size() const { return keys_.size(); }
+
+  // out[i] = the first attribute in [begin, end) of `batch` named keys[i],
+  // or null. REQUIRES: `out` has size() entries.
+  void Match(const SpanBatchView& batch, uint32_t begin, uint32_t end,
+             const AttrView** out) const {
+    for (size_t j = 0; j < keys_.size(); ++j) out[j] = nullptr;
+    for (uint32_t i = begin; i < end; ++i) {
+      const AttrView* a = batch.attrs_begin(i);
+      if ((len_mask_ >> LenBit(a->key) & 1) == 0) continue;
+      for (size_t j = 0; j < keys_.size(); ++j) {
+        if (out[j] == nullptr && keys_[j] == a->key) out[j] = a;
+      }
+    }
+  }
+
+ private:
+  static unsigned LenBit(std::string_view k) {
+    return k.size() < 63 ? static_cast<unsigned>(k.size()) : 63;
+  }
+  std::vector<std::string> keys_;
+  uint64_t len_mask_ = 0;
+};
+
 // The value of `a` as the processors stringify it (format.h AnyValueString).
 // Returns a view into the source when the value is a string (the common
 // case), else into `*scratch`. "" for a null `a`.

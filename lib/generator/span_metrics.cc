@@ -4,7 +4,9 @@
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
+#include "generator/batch_updates.h"
 #include "generator/format.h"
+#include "generator/label_hash.h"
 #include "generator/span_attributes.h"
 #include "generator/span_batch_view.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
@@ -61,6 +63,7 @@ struct SpanMetricsProcessor::State {
   SpanMetricsOptions options;
   MetricsRegistry* registry;
   std::vector<std::string> dimension_labels;  // sanitized, clash-prefixed
+  std::unique_ptr<internal::AttrKeySet> dimension_keys;  // options.dimensions
   int calls = -1, latency = -1, size = -1, target_info = -1;
 };
 
@@ -75,6 +78,7 @@ SpanMetricsProcessor::SpanMetricsProcessor(const SpanMetricsOptions& options,
     if (IsIntrinsic(label)) label = "__" + label;
     s.dimension_labels.push_back(std::move(label));
   }
+  s.dimension_keys = std::make_unique<internal::AttrKeySet>(options.dimensions);
   if (options.enable_count) {
     s.calls = registry->NewCounter("traces_spanmetrics_calls_total");
   }
@@ -106,45 +110,89 @@ void SpanMetricsProcessor::Push(const internal::SpanBatchView& batch,
   const State& st = *state_;
   const SpanMetricsOptions& o = st.options;
   const auto& intr = o.intrinsic_dimensions;
+  // Per thread: the vectors keep their capacity across batches.
+  thread_local internal::BatchUpdates groups;
+  groups.Clear();
   std::string scratch;
-  std::vector<std::string> dim_scratch(st.dimension_labels.size());
+  std::string dim_scratch;
   absl::InlinedVector<LabelView, 16> labels;
-  // Per resource: service, job, instance (as strings: the labels borrow).
-  std::string service, job, instance;
+  // Per resource: service, job, instance, kept for the batch.
+  std::string_view service, job, instance;
+  uint64_t resource_hash = 0;
+  // The dimensions' attributes in the current resource and span.
+  absl::InlinedVector<const internal::AttrView*, 8> res_dims(
+      st.dimension_keys->size()),
+      span_dims(st.dimension_keys->size());
   uint32_t current = UINT32_MAX;
   for (const internal::SpanView& span : batch.spans()) {
     if (span.skip) continue;
     const internal::ResourceView& res = batch.resources()[span.resource];
     if (span.resource != current) {
       current = span.resource;
-      service = std::string(internal::AttrString(
+      service = groups.Keep(internal::AttrString(
           batch.ResourceAttribute(res, "service.name"), &scratch));
-      job.clear();
-      instance.clear();
-      if (o.enable_target_info) ResourceInfo(batch, res, &job, &instance, now);
+      job = instance = {};
+      if (o.enable_target_info) {
+        std::string j, i;
+        std::vector<Label> info;
+        ResourceInfo(batch, res, &j, &i, &info);
+        job = groups.Keep(j);
+        instance = groups.Keep(i);
+        if (!info.empty()) {
+          absl::InlinedVector<LabelView, 16> l;
+          for (const auto& [k, v] : info) {
+            l.emplace_back(groups.Keep(k), groups.Keep(v));
+          }
+          l.emplace_back("job", job);
+          l.emplace_back("instance", instance);
+          const uint32_t g = groups.GroupOf(l, 0, /*mergeable=*/false);
+          groups.Add(g, {st.target_info, 1, 1, {}});
+        }
+      }
+      st.dimension_keys->Match(batch, res.attr_begin, res.attr_end,
+                               res_dims.data());
+      resource_hash =
+          internal::HashLabelBytes(internal::kLabelHashSeed, service);
+      resource_hash = internal::HashLabelBytes(resource_hash, job);
+      resource_hash = internal::HashLabelBytes(resource_hash, instance);
     }
     labels.clear();
+    uint64_t hash = resource_hash;
     if (intr.service) labels.emplace_back("service", service);
-    if (intr.span_name) labels.emplace_back("span_name", span.name);
+    if (intr.span_name) {
+      labels.emplace_back("span_name", span.name);
+      hash = internal::HashLabelBytes(hash, span.name);
+    }
     if (intr.span_kind) {
       labels.emplace_back("span_kind", KindName(span.kind));
+      hash = internal::MixLabelHash(hash, static_cast<uint32_t>(span.kind));
     }
     if (intr.status_code) {
       labels.emplace_back("status_code", StatusName(span.status_code));
+      hash = internal::MixLabelHash(
+          hash, static_cast<uint64_t>(static_cast<uint32_t>(span.status_code))
+                    << 32);
     }
     if (intr.status_message) {
       labels.emplace_back("status_message", span.status_message);
+      hash = internal::HashLabelBytes(hash, span.status_message);
     }
     if (o.enable_target_info) {
       labels.emplace_back("job", job);
       labels.emplace_back("instance", instance);
     }
+    if (!st.dimension_labels.empty()) {
+      st.dimension_keys->Match(batch, span.attr_begin, span.attr_end,
+                               span_dims.data());
+    }
     for (size_t i = 0; i < st.dimension_labels.size(); ++i) {
+      // Resource first, then span.
       const internal::AttrView* a =
-          batch.ResourceAttribute(res, o.dimensions[i]);
-      if (a == nullptr) a = batch.SpanAttribute(span, o.dimensions[i]);
-      labels.emplace_back(st.dimension_labels[i],
-                          internal::AttrString(a, &dim_scratch[i]));
+          res_dims[i] != nullptr ? res_dims[i] : span_dims[i];
+      std::string_view v = internal::AttrString(a, &dim_scratch);
+      if (!v.empty() && v.data() == dim_scratch.data()) v = groups.Keep(v);
+      labels.emplace_back(st.dimension_labels[i], v);
+      hash = internal::HashLabelBytes(hash, v);
     }
     double m = 1;
     if (!o.span_multiplier_key.empty()) {
@@ -154,27 +202,28 @@ void SpanMetricsProcessor::Push(const internal::SpanBatchView& batch,
       const double ratio = internal::AttrNumber(a);
       if (ratio > 0) m = 1 / ratio;
     }
-    MetricsRegistry::MetricUpdate updates[3];
-    size_t n = 0;
-    if (st.calls >= 0) updates[n++] = {st.calls, m, 1, {}};
+    // Every label set of this loop has the same names in the same order, so
+    // the values alone identify it.
+    const uint32_t g = groups.GroupOf(labels, hash, /*mergeable=*/true);
+    if (st.calls >= 0) groups.Add(g, {st.calls, m, 1, {}});
     if (st.latency >= 0) {
       const double latency =
           span.end_ns <= span.start_ns
               ? 0
               : static_cast<double>(span.end_ns - span.start_ns) / 1e9;
-      updates[n++] = {st.latency, latency, m, span.trace_id};
+      groups.Add(g, {st.latency, latency, m, span.trace_id});
     }
     if (st.size >= 0) {
-      updates[n++] = {st.size, static_cast<double>(span.size), 1, {}};
+      groups.Add(g, {st.size, static_cast<double>(span.size), 1, {}});
     }
-    st.registry->Update(labels, absl::MakeConstSpan(updates, n), now);
   }
+  groups.Flush(st.registry, now);
 }
 
 void SpanMetricsProcessor::ResourceInfo(const internal::SpanBatchView& batch,
                                         const internal::ResourceView& res,
                                         std::string* job, std::string* instance,
-                                        absl::Time now) {
+                                        std::vector<Label>* info) {
   const State& st = *state_;
   const SpanMetricsOptions& o = st.options;
   std::string scratch;
@@ -188,7 +237,7 @@ void SpanMetricsProcessor::ResourceInfo(const internal::SpanBatchView& batch,
         batch.ResourceAttribute(res, "service.instance.id"), &scratch));
   }
   // traces_target_info: the resource's other attributes.
-  std::vector<std::pair<std::string, std::string>> info;
+  info->clear();
   for (uint32_t i = res.attr_begin; i < res.attr_end; ++i) {
     const internal::AttrView& kv = *batch.attrs_begin(i);
     const std::string_view k = kv.key;
@@ -205,16 +254,11 @@ void SpanMetricsProcessor::ResourceInfo(const internal::SpanBatchView& batch,
     if (IsIntrinsic(name) || name == "job" || name == "instance") {
       name = "__" + name;
     }
-    info.emplace_back(std::move(name),
-                      std::string(internal::AttrString(&kv, &scratch)));
+    info->emplace_back(std::move(name),
+                       std::string(internal::AttrString(&kv, &scratch)));
   }
-  if ((!job->empty() || !instance->empty()) && !info.empty()) {
-    absl::InlinedVector<LabelView, 16> l;
-    for (const auto& [k, v] : info) l.emplace_back(k, v);
-    l.emplace_back("job", *job);
-    l.emplace_back("instance", *instance);
-    st.registry->SetGauge(st.target_info, l, 1, now);
-  }
+  // The gauge only when the resource identifies itself.
+  if (job->empty() && instance->empty()) info->clear();
 }
 
 }  // namespace andante

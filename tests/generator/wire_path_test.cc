@@ -6,6 +6,10 @@
 // AnyValue type, duplicated keys, missing service names and statuses, odd
 // enum values, unknown fields, sampling ratios, spans outside the time
 // window, database and peer attributes for virtual nodes.
+//
+// A second differential test checks the processors' per-batch grouping of
+// registry updates (one update per label set per batch) against one
+// registry update per span, under a series limit that overflows.
 #include <algorithm>
 #include <random>
 #include <string>
@@ -15,7 +19,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "andante/metrics_generator.h"
+#include "andante/metrics_registry.h"
+#include "andante/service_graph.h"
+#include "andante/span_metrics.h"
 #include "bench/loadgen/trace_factory.h"
+#include "generator/span_batch_view.h"
 #include "gtest/gtest.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
@@ -255,6 +263,88 @@ TEST(WirePathTest, MalformedBytesAreRefusedAndCountNothing) {
   EXPECT_TRUE((*g)->PushWire("t", bytes, kNow));
   EXPECT_GT((*g)->active_series(), 0);
 }
+
+// The processors group a batch's updates by label set before they reach the
+// registry; feeding them the same spans one at a time (every other span of
+// the view marked skip) gives the ungrouped, span-by-span order. Both must
+// give the same samples, exemplars, exposition and overflow count, also when
+// max_active_series overflows part-way through a batch.
+class BatchGroupingTest : public ::testing::TestWithParam<int64_t> {};
+
+TEST_P(BatchGroupingTest, GroupedUpdatesEqualSpanBySpanUpdates) {
+  RegistryOptions ro;
+  ro.max_active_series = GetParam();
+  MetricsRegistry grouped_reg(ro), single_reg(ro);
+  const MetricsGeneratorOptions o = Options(GetParam() % 2 == 0);
+  SpanMetricsProcessor grouped_sm(o.span_metrics, &grouped_reg);
+  SpanMetricsProcessor single_sm(o.span_metrics, &single_reg);
+  ServiceGraphProcessor grouped_sg(o.service_graphs, &grouped_reg);
+  ServiceGraphProcessor single_sg(o.service_graphs, &single_reg);
+  std::mt19937_64 rng(static_cast<uint64_t>(GetParam()));
+  loadgen::TraceFactory factory(9);
+  internal::SpanBatchView view;
+  for (int i = 0; i < 8; ++i) {
+    const std::string bytes = Mutated(rng, factory).SerializeAsString();
+    ASSERT_TRUE(view.FromWire(bytes));
+    grouped_sm.Push(view, kNow);
+    grouped_sg.Push(view, kNow);
+    // As MetricsGenerator runs them: span metrics over the whole batch,
+    // then service graphs.
+    for (int processor = 0; processor < 2; ++processor) {
+      for (size_t k = 0; k < view.spans().size(); ++k) {
+        for (size_t j = 0; j < view.spans().size(); ++j) {
+          view.spans()[j].skip = j != k;
+        }
+        if (processor == 0) {
+          single_sm.Push(view, kNow);
+        } else {
+          single_sg.Push(view, kNow);
+        }
+      }
+    }
+  }
+  const absl::Time later = kNow + absl::Minutes(1);
+  grouped_sg.Expire(later);
+  single_sg.Expire(later);
+  EXPECT_EQ(grouped_reg.overflowed(), single_reg.overflowed());
+  EXPECT_EQ(grouped_reg.active_series(), single_reg.active_series());
+  auto flat = [&](MetricsRegistry& r) {
+    MetricsGenerator::TenantSamples t;
+    t.tenant = "t";
+    t.samples = r.Collect(later);
+    return Flatten({t});
+  };
+  const std::vector<std::string> want = flat(single_reg);
+  const std::vector<std::string> got = flat(grouped_reg);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(got[i], want[i]) << "sample " << i;
+  }
+  auto lines = [](const std::string& text) {
+    std::vector<std::string> v = absl::StrSplit(text, '\n');
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  EXPECT_TRUE(lines(grouped_reg.ExpositionText()) ==
+              lines(single_reg.ExpositionText()));
+  auto has = [&](std::string_view needle) {
+    return std::any_of(want.begin(), want.end(), [&](const std::string& l) {
+      return l.find(needle) != std::string::npos;
+    });
+  };
+  EXPECT_GT(want.size(), 200u);
+  EXPECT_TRUE(has(" # traceID="));
+  EXPECT_TRUE(has("traces_target_info"));
+  EXPECT_TRUE(has("connection_type=database"));
+  if (GetParam() > 0) {
+    EXPECT_GT(grouped_reg.overflowed(), 0) << "the limit was reached";
+    EXPECT_TRUE(has("metric_overflow=true"));
+  }
+}
+
+// 0: no limit; 1500 and 4001: the limit is reached part-way.
+INSTANTIATE_TEST_SUITE_P(SeriesLimit, BatchGroupingTest,
+                         ::testing::Values(0, 1500, 4001));
 
 }  // namespace
 }  // namespace andante

@@ -1,0 +1,132 @@
+// One batch's registry updates grouped by label set, so that the registry
+// is called (locked, its label-set hash computed and checked) once per
+// distinct label set per batch instead of once per span.
+//
+//   internal::BatchUpdates b;                  // reuse across batches
+//   for (span ...) {
+//     uint32_t g = b.GroupOf(labels, hash_of_labels, /*mergeable=*/true);
+//     b.Add(g, {metric, value, multiplier, trace_id});
+//   }
+//   b.Flush(registry, now);                     // then b is empty again
+//
+// Groups are flushed in the order of their first update and each group's
+// updates in the order added, so every series sees the same updates in the
+// same order as one registry call per update would give: the same sums, the
+// same last exemplar per bucket, the same series-creation order (which
+// decides what overflows under max_active_series).
+//
+// Label views must stay valid until Flush; Keep() copies a string that
+// would not. Not thread-safe: one per thread or under the caller's lock.
+// Internal to Andante.
+#ifndef ANDANTE_GENERATOR_BATCH_UPDATES_H_
+#define ANDANTE_GENERATOR_BATCH_UPDATES_H_
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "andante/metrics_registry.h"
+
+namespace andante::internal {
+
+class BatchUpdates {
+ public:
+  // Drops everything pending (keeps capacity).
+  void Clear() {
+    label_pool_.clear();
+    groups_.clear();
+    pending_.clear();
+    by_hash_.clear();
+    strings_used_ = 0;
+  }
+
+  bool empty() const { return pending_.empty(); }
+
+  // A copy of `s` that stays valid until the next Flush or Clear.
+  std::string_view Keep(std::string_view s) {
+    if (strings_used_ == strings_.size()) strings_.emplace_back();
+    std::string& out = strings_[strings_used_++];
+    out.assign(s.data(), s.size());
+    return out;
+  }
+
+  // The group of `labels`. A mergeable label set joins an earlier group with
+  // the same `hash` and the same labels (names and values, compared byte
+  // for byte); otherwise (or if none) a new group is started after the last.
+  uint32_t GroupOf(absl::Span<const LabelView> labels, uint64_t hash,
+                   bool mergeable) {
+    if (mergeable) {
+      auto [it, added] =
+          by_hash_.try_emplace(hash, static_cast<uint32_t>(groups_.size()));
+      if (!added) {
+        const Group& g = groups_[it->second];
+        bool same = g.label_count == labels.size();
+        for (size_t i = 0; same && i < labels.size(); ++i) {
+          same = label_pool_[g.label_begin + i] == labels[i];
+        }
+        if (same) return it->second;
+        // A hash collision: the newer label set takes the slot.
+        it->second = static_cast<uint32_t>(groups_.size());
+      }
+    }
+    Group g;
+    g.label_begin = static_cast<uint32_t>(label_pool_.size());
+    g.label_count = static_cast<uint32_t>(labels.size());
+    label_pool_.insert(label_pool_.end(), labels.begin(), labels.end());
+    groups_.push_back(g);
+    return static_cast<uint32_t>(groups_.size() - 1);
+  }
+
+  // Queues `u` for the series of group `group`'s labels.
+  void Add(uint32_t group, const MetricsRegistry::MetricUpdate& u) {
+    pending_.emplace_back(group, u);
+    ++groups_[group].count;
+  }
+
+  // One registry Update per group, in first-appearance order; then Clear().
+  void Flush(MetricsRegistry* registry, absl::Time now) {
+    uint32_t offset = 0;
+    for (Group& g : groups_) {
+      g.offset = offset;
+      offset += g.count;
+    }
+    sorted_.resize(pending_.size());
+    for (const auto& [group, u] : pending_) {
+      sorted_[groups_[group].offset++] = u;
+    }
+    offset = 0;
+    for (const Group& g : groups_) {
+      if (g.count > 0) {
+        registry->Update(absl::MakeConstSpan(label_pool_.data() + g.label_begin,
+                                             g.label_count),
+                         absl::MakeConstSpan(sorted_.data() + offset, g.count),
+                         now);
+      }
+      offset += g.count;
+    }
+    Clear();
+  }
+
+ private:
+  struct Group {
+    uint32_t label_begin = 0, label_count = 0;
+    uint32_t count = 0, offset = 0;
+  };
+  std::vector<LabelView> label_pool_;
+  std::vector<Group> groups_;
+  std::vector<std::pair<uint32_t, MetricsRegistry::MetricUpdate>> pending_;
+  std::vector<MetricsRegistry::MetricUpdate> sorted_;
+  absl::flat_hash_map<uint64_t, uint32_t> by_hash_;
+  std::deque<std::string> strings_;  // a deque keeps Keep()'s strings put
+  size_t strings_used_ = 0;
+};
+
+}  // namespace andante::internal
+
+#endif  // ANDANTE_GENERATOR_BATCH_UPDATES_H_
