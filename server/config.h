@@ -77,6 +77,9 @@ struct Config {
   ServerSection server;
   ReceiversSection receivers;
   bool multitenancy_enabled = false;  // also `auth_enabled`
+  // The gRPC query API (StreamingQuerier) also on the HTTP port, as
+  // cleartext HTTP/2 next to HTTP/1.1.
+  bool stream_over_http_enabled = false;
   std::string http_api_prefix;
   absl::Duration shutdown_delay = absl::ZeroDuration();
   std::string target = "all";

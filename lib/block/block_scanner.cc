@@ -202,8 +202,10 @@ class TraceFiller {
               static_cast<uint64_t>(prev_start) +
               static_cast<uint64_t>(UnZigZag64(start_delta)));
         }
-        if (stats != nullptr)
+        if (stats != nullptr) {
           stats->spans_inspected += tr.span_end - tr.span_begin;
+          ++stats->traces_passed_over;
+        }
         continue;
       }
       trace_.Clear();

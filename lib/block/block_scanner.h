@@ -52,6 +52,9 @@ struct ScanStats {
   uint64_t chunks_decompressed = 0;  // v2 column chunks (v1: pages)
   uint64_t inspected_bytes = 0;      // bytes read from the backend
   uint64_t traces_inspected = 0;     // traces handed to the callback
+  // v2: traces read past because no span can satisfy the query's span
+  // attribute conditions (not handed to the callback).
+  uint64_t traces_passed_over = 0;
   uint64_t spans_inspected = 0;
 };
 
