@@ -169,6 +169,9 @@ class TraceFiller {
       }
       return absl::OkStatus();
     }
+    memo_gen_.assign(page.strings.size(), 0);
+    memo_id_.resize(page.strings.size());
+    gen_ = 0;
     const bool attrs = mask & Bit(kV2SpanAttributes);
     const bool messages = mask & Bit(kV2StatusMessages);
     const bool events = mask & Bit(kV2Events);
@@ -221,6 +224,7 @@ class TraceFiller {
         continue;
       }
       trace_.Clear();
+      ++gen_;
       trace_.trace_id = tr.id;
       bool valid = true;  // as TraceFromOtlp: 8-byte span IDs and parents
       uint32_t pos = tr.span_begin;
@@ -551,26 +555,41 @@ class TraceFiller {
     return true;
   }
 
+  // The trace's id of page string `index`; each distinct page string is
+  // hashed into the trace once (memo_ is per page, gen_ per trace).
   uint32_t Intern(const V2Page& page, uint64_t index) {
-    return trace_.Intern(page.strings[index]);
+    if (memo_gen_[index] == gen_) return memo_id_[index];
+    const uint32_t id = trace_.Intern(page.strings[index]);
+    memo_gen_[index] = gen_;
+    memo_id_[index] = id;
+    return id;
+  }
+
+  void Push(const V2Page& page, const V2Attribute& a, StoredValue value) {
+    trace_.attributes.push_back(
+        traceql::StoredAttribute{Intern(page, a.key), value});
   }
 
   void AddAttribute(const V2Page& page, const V2Attribute& a) {
     const std::string_view key = page.strings[a.key];
     switch (a.tag) {
-      case kV2String:
-        trace_.AddAttribute(key, trace_.StringValue(page.strings[a.u]));
+      case kV2String: {
+        StoredValue v;
+        v.type = ValueType::kString;
+        v.str = Intern(page, a.u);
+        Push(page, a, v);
         break;
+      }
       case kV2Bool:
-        trace_.AddAttribute(key, StoredValue::Bool(a.u != 0));
+        Push(page, a, StoredValue::Bool(a.u != 0));
         break;
       case kV2Int:
-        trace_.AddAttribute(key, StoredValue::Int(UnZigZag64(a.u)));
+        Push(page, a, StoredValue::Int(UnZigZag64(a.u)));
         break;
       case kV2Double: {
         double d;
         std::memcpy(&d, &a.u, 8);
-        trace_.AddAttribute(key, StoredValue::Float(d));
+        Push(page, a, StoredValue::Float(d));
         break;
       }
       case kV2Any:
@@ -585,6 +604,8 @@ class TraceFiller {
   }
 
   Trace trace_;
+  std::vector<uint32_t> memo_gen_, memo_id_;  // per page string
+  uint32_t gen_ = 0;
   std::vector<uint8_t> trace_pass_;  // per trace of the page; empty: all
   std::vector<V2Attribute> decoded_;
   std::vector<StoredValue> elements_;
