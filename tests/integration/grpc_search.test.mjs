@@ -7,8 +7,10 @@
 // (which traces match, newest first, the attribute values), never asked of
 // the server.
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 import grpc from '@grpc/grpc-js';
@@ -226,6 +228,40 @@ describe('gRPC StreamingQuerier', () => {
       });
     });
   }
+
+  // Writes `parts` to the HTTP port with pauses between them and returns
+  // what the server answered before closing (or after 3 s).
+  function rawExchange(parts) {
+    return new Promise((resolve, reject) => {
+      const sock = net.connect({ port: srv.httpPort, host: '127.0.0.1' });
+      let got = '';
+      sock.on('data', (d) => { got += d.toString('latin1'); });
+      sock.on('error', reject);
+      sock.on('close', () => resolve(got));
+      sock.setTimeout(3000, () => sock.destroy());
+      sock.on('connect', async () => {
+        for (const p of parts) {
+          sock.write(p);
+          await sleep(60);
+        }
+      });
+    });
+  }
+
+  test('the HTTP port tells HTTP/1.1 from HTTP/2 when the first bytes arrive in pieces', async () => {
+    // "P" could begin the HTTP/2 preface ("PRI ...") or PUT/POST.
+    const http1 = await rawExchange(['P', 'UT /api/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n']);
+    assert.match(http1, /^HTTP\/1\.1 \d{3} /);
+    // A preface split in two reaches the gRPC server, which answers with
+    // HTTP/2 frames (its SETTINGS frame: type 4) and not with HTTP/1.1.
+    const h2 = await rawExchange(['PRI * HTTP/2.0\r\n', '\r\nSM\r\n\r\n']);
+    assert.ok(h2.length >= 9, `HTTP/2 frames expected, got ${JSON.stringify(h2)}`);
+    assert.equal(h2.charCodeAt(3), 4, 'first frame is SETTINGS');
+    assert.doesNotMatch(h2, /^HTTP\/1/);
+    // Garbage after the preface: the connection is dropped, the server serves on.
+    await rawExchange(['PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', Buffer.alloc(64, 0xff)]);
+    assert.equal((await srv.get('/ready')).status, 200);
+  });
 
   test('HTTP/1.1 keeps working on the HTTP port next to h2c', async () => {
     const res = await srv.get(`/api/search?q=${encodeURIComponent(`{ resource.service.name = "${service}" }`)}&limit=2`,
