@@ -1,13 +1,15 @@
 // Store::Search and the tags API (warm: complete blocks' tags are cached
 // after the first call, whose time is reported as cold_ms) over ~1M spans of
-// the load generator's traces in flushed v1 blocks on the memory backend (5
-// blocks, each covering its own time span). Each benchmark reports, next to its
-// latency, the bytes read (bytes_read) and spans inspected (spans_inspected)
-// per query, as Tempo's search response does; the needle reports spans/s as
-// items/s.
+// the load generator's traces in flushed blocks on the memory backend (5
+// blocks, each covering its own time span). The search benchmarks take the
+// block format as their argument (/1: v1 rows, each trace decoded whole;
+// /2: v2 columns through the column scanner). Each reports, next to its
+// time, the bytes read (bytes_read) and spans inspected (spans_inspected)
+// per query, as Tempo's search response does, and the spans stored per CPU
+// second as items/s (search runs on one thread).
 //
 //   build/bench/search_bench
-//   build/bench/search_bench --benchmark_filter=Needle
+//   build/bench/search_bench --benchmark_filter='Scan|Needle'
 #include <memory>
 #include <string>
 
@@ -35,8 +37,10 @@ struct Env {
   int64_t spans = 0;
 };
 
-Env& Data() {
-  static Env* env = [] {
+Env& Data(uint32_t version = 2) {
+  static Env* envs[3] = {nullptr, nullptr, nullptr};
+  Env*& env = envs[version == 1 ? 1 : 2];
+  if (env == nullptr) env = [version] {
     auto* e = new Env;
     char tmpl[] = "/tmp/andante-search-bench-XXXXXX";
     e->dir = mkdtemp(tmpl);
@@ -52,6 +56,7 @@ Env& Data() {
     unlimited.max_traces_per_user = 0;
     options.overrides = std::make_shared<andante::Overrides>(unlimited);
     options.ingester.flush_all_on_shutdown = false;
+    options.block.version = version;
     auto store = Store::Open(std::move(options));
     if (!store.ok()) abort();
     e->store = std::move(*store);
@@ -71,7 +76,7 @@ Env& Data() {
 }
 
 void RunSearch(benchmark::State& state, const char* text, uint32_t limit) {
-  Env& env = Data();
+  Env& env = Data(static_cast<uint32_t>(state.range(0)));
   auto query = andante::traceql::Query::Parse(text);
   if (!query.ok()) {
     state.SkipWithError(std::string(query.status().message()).c_str());
@@ -99,24 +104,51 @@ void RunSearch(benchmark::State& state, const char* text, uint32_t limit) {
   state.SetItemsProcessed(state.iterations() * env.spans);
 }
 
+// Both block formats.
+void Formats(benchmark::internal::Benchmark* b) {
+  b->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+}
+
 void BM_SelectiveLimit20(benchmark::State& state) {
   RunSearch(state,
             R"({ resource.service.name = "frontend" && status = error })", 20);
 }
-BENCHMARK(BM_SelectiveLimit20)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_SelectiveLimit20)->Apply(Formats);
 
 void BM_Limit20MatchAll(benchmark::State& state) {
   RunSearch(state, "{ }", 20);
 }
-BENCHMARK(BM_Limit20MatchAll)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Limit20MatchAll)->Apply(Formats);
+
+// A selective attribute query that matches nothing: an int value, which the
+// string summaries cannot rule out, so every block is scanned (the span
+// attribute column of each page).
+void BM_ScanSelectiveAttribute(benchmark::State& state) {
+  RunSearch(state, R"({ span.http.status_code = 599 })", 20);
+}
+BENCHMARK(BM_ScanSelectiveAttribute)->Apply(Formats)->MinTime(2);
+
+// Two conditions over resource and span columns, matching nothing.
+void BM_ScanSelectiveTwoColumns(benchmark::State& state) {
+  RunSearch(
+      state,
+      R"({ resource.service.name = "frontend" && span.http.status_code = 599 })",
+      20);
+}
+BENCHMARK(BM_ScanSelectiveTwoColumns)->Apply(Formats)->MinTime(2);
+
+// A broad query: every span with a status code passes the filter, and the
+// pipeline evaluates every trace (no result: the count never exceeds it).
+void BM_ScanBroad(benchmark::State& state) {
+  RunSearch(state, R"({ span.http.status_code >= 200 } | count() > 100000)",
+            20);
+}
+BENCHMARK(BM_ScanBroad)->Apply(Formats)->MinTime(2);
 
 void BM_NeedleFullScan(benchmark::State& state) {
   RunSearch(state, R"({ span.user.id = "u-4242" })", 20);
 }
-BENCHMARK(BM_NeedleFullScan)
-    ->Unit(benchmark::kMillisecond)
-    ->UseRealTime()
-    ->Iterations(3);
+BENCHMARK(BM_NeedleFullScan)->Apply(Formats)->MinTime(2);
 
 void BM_Tags(benchmark::State& state) {
   Env& env = Data();

@@ -1,5 +1,7 @@
 #include "http_server.h"
 
+#include <sys/socket.h>
+
 #include <array>
 #include <atomic>
 #include <boost/asio/dispatch.hpp>
@@ -8,10 +10,12 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cerrno>
 #include <chrono>
 #include <exception>
 #include <thread>
@@ -204,8 +208,10 @@ class HttpServer::Impl::Session
 
   void Run() {
     server_->Register(this, weak_from_this());
-    net::dispatch(stream_.get_executor(),
-                  [self = shared_from_this()] { self->ReadHeader(); });
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->listener_->options.h2c) return self->Sniff();
+      self->ReadHeader();
+    });
   }
 
   // Called on Stop: an idle connection is closed now; a busy one finishes
@@ -217,6 +223,44 @@ class HttpServer::Impl::Session
   }
 
  private:
+  // HTTP/2 or HTTP/1.1? Peeks at the first bytes without consuming them.
+  void Sniff() {
+    SetExpiry(server_->options.read_timeout);
+    stream_.async_wait(tcp::socket::wait_read,
+                       [self = shared_from_this()](beast::error_code ec) {
+                         if (ec) return self->Close();
+                         self->OnReadable();
+                       });
+  }
+
+  void OnReadable() {
+    static constexpr std::string_view kPreface =
+        "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+    char head[kPreface.size()];
+    ssize_t n = ::recv(stream_.native_handle(), head, sizeof(head), MSG_PEEK);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+      return Sniff();
+    }
+    if (n <= 0) return Close();
+    std::string_view got(head, static_cast<size_t>(n));
+    if (!kPreface.starts_with(got)) return ReadHeader();  // HTTP/1.x
+    if (got.size() < kPreface.size()) {
+      // The preface arrives in pieces: look again shortly (the read
+      // timeout's sweep closes a client that stops here).
+      auto timer = std::make_shared<net::steady_timer>(stream_.get_executor());
+      timer->expires_after(std::chrono::milliseconds(5));
+      timer->async_wait([self = shared_from_this(), timer](beast::error_code) {
+        self->Sniff();
+      });
+      return;
+    }
+    deadline_.store(0, std::memory_order_relaxed);
+    beast::error_code ec;
+    int fd = stream_.release(ec);
+    if (ec) return Close();
+    listener_->options.h2c(fd);
+  }
+
   void ReadHeader() {
     busy_ = false;
     if (server_->stopping.load()) return Close();

@@ -92,6 +92,11 @@ struct ListenerOptions {
   uint64_t body_limit = 20ull << 20;
   // Largest request header block (bytes); Go's default is 1 MiB.
   uint32_t header_limit = 1 << 20;
+  // If set, a connection that opens with the HTTP/2 client preface
+  // (cleartext HTTP/2 with prior knowledge: gRPC on the HTTP port, as
+  // Tempo's stream_over_http_enabled) is handed over unread: h2c gets the
+  // socket's file descriptor and owns it. Called on an io thread.
+  std::function<void(int fd)> h2c;
 };
 
 // Splits "host:port" ("[::1]:4318", ":4318", "localhost:4318").

@@ -21,6 +21,7 @@
 #include "api_routes.h"
 #include "generator_service.h"
 #include "http_server.h"
+#include "streaming_querier_service.h"
 #include "jaeger_grpc_service.h"
 #include "jaeger_receivers.h"
 #include "metrics.h"
@@ -241,8 +242,21 @@ class ServerImpl final : public Server {
     api_options.http_api_prefix = config_.http_api_prefix;
     api_ =
         std::make_unique<ApiRoutes>(store_.get(), api_options, metrics_.get());
+    // Tempo's gRPC query API on grpc_listen_port, and on the HTTP port with
+    // stream_over_http_enabled.
+    QuerierGrpcOptions querier_options;
+    querier_options.endpoint =
+        HostPort(srv.grpc_listen_address, srv.grpc_listen_port);
+    querier_options.multitenancy_enabled = config_.multitenancy_enabled;
+    absl::StatusOr<std::unique_ptr<QuerierGrpcServer>> querier =
+        QuerierGrpcServer::Start(querier_options, store_.get());
+    if (!querier.ok()) return querier.status();
+    querier_ = std::move(*querier);
     ListenerOptions api_listener;
     api_listener.body_limit = 16ull << 20;
+    if (config_.stream_over_http_enabled) {
+      api_listener.h2c = [q = querier_.get()](int fd) { q->Adopt(fd); };
+    }
     absl::StatusOr<int> port = http_->Listen(
         HostPort(srv.http_listen_address, srv.http_listen_port), api_listener,
         [api = api_.get(), gen = generator_.get(), config = &config_, this](
@@ -403,6 +417,7 @@ class ServerImpl final : public Server {
     }
     // Stop ingest and queries first, then close the store, which flushes.
     if (grpc_ != nullptr) grpc_->Shutdown(grace);
+    if (querier_ != nullptr) querier_->Shutdown(grace);
     if (jaeger_grpc_ != nullptr) jaeger_grpc_->Shutdown(grace);
     for (auto& udp : udp_) udp->Stop();
     if (http_ != nullptr) http_->Stop(grace);
@@ -418,6 +433,8 @@ class ServerImpl final : public Server {
     }
     grpc_.reset();
     jaeger_grpc_.reset();
+    http_.reset();  // before the querier its connections are handed to
+    querier_.reset();
     udp_.clear();
     http_.reset();
     return closed;
@@ -464,6 +481,7 @@ class ServerImpl final : public Server {
   std::unique_ptr<OtlpHttpRoutes> otlp_http_;
   std::unique_ptr<GrpcListener> grpc_;
   std::unique_ptr<GrpcListener> jaeger_grpc_;
+  std::unique_ptr<QuerierGrpcServer> querier_;
   std::unique_ptr<JaegerThriftHttpRoutes> jaeger_http_;
   std::vector<std::unique_ptr<JaegerAgentHandler>> agents_;
   std::vector<std::unique_ptr<UdpListener>> udp_;

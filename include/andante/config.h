@@ -139,6 +139,9 @@ struct Config {
   ServerSection server;
   ReceiversSection receivers;
   bool multitenancy_enabled = false;  // also `auth_enabled`
+  // The gRPC query API (StreamingQuerier) also on the HTTP port, as
+  // cleartext HTTP/2 next to HTTP/1.1.
+  bool stream_over_http_enabled = false;
   std::string http_api_prefix;        // "" or "/prefix"
   absl::Duration shutdown_delay = absl::ZeroDuration();
   // -target / `target`: "all" or a comma-separated list of Tempo modules.

@@ -21,6 +21,7 @@
 #define ANDANTE_SEARCH_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -33,6 +34,8 @@
 
 namespace andante {
 
+struct SearchResult;
+
 // Restricts and sizes a search, like the parameters of Tempo's /api/search.
 struct SearchOptions {
   // Unix seconds; 0 means unbounded. A trace is considered when its span
@@ -43,6 +46,12 @@ struct SearchOptions {
   uint32_t limit = 20;
   // Spans returned per spanset (`spss`); 0 means all.
   uint32_t spans_per_spanset = 3;
+  // Optional progress report, for streaming partial results: called on the
+  // searching thread after each stage (the live/WAL traces, then each
+  // complete block read or skipped) with the matches kept so far (newest
+  // first, at most `limit`) and the work done so far. Returning false
+  // cancels the search (Store::Search then answers CANCELLED).
+  std::function<bool(const SearchResult& so_far)> progress;
 };
 
 // One span of a matched spanset.

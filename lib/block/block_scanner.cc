@@ -30,6 +30,10 @@ using traceql::ValueType;
 
 constexpr uint32_t Bit(uint32_t c) { return 1u << c; }
 constexpr uint32_t kAllColumns = (1u << kV2ColumnCount) - 1;
+// What the span-attribute prefilter reads: the tables and span attributes.
+constexpr uint32_t kProbeColumns = Bit(kV2Traces) | Bit(kV2Strings) |
+                                   Bit(kV2Resources) | Bit(kV2Scopes) |
+                                   Bit(kV2SpanAttributes);
 // What every Trace needs: IDs, structure, names, times, kinds, statuses.
 constexpr uint32_t kCoreColumns =
     Bit(kV2Traces) | Bit(kV2Strings) | Bit(kV2Resources) | Bit(kV2Scopes) |
@@ -157,6 +161,17 @@ class TraceFiller {
     // Traces none of whose spans can satisfy the query's span-attribute
     // conditions are parsed past without building them.
     if (absl::Status s = PrefilterTraces(page, mask, query); !s.ok()) return s;
+    if (NonePass()) {
+      // Nothing of the page can match: no column needs parsing.
+      if (stats != nullptr) {
+        stats->spans_inspected += page.span_count;
+        stats->traces_passed_over += page.traces.size();
+      }
+      return absl::OkStatus();
+    }
+    memo_gen_.assign(page.strings.size(), 0);
+    memo_id_.resize(page.strings.size());
+    gen_ = 0;
     const bool attrs = mask & Bit(kV2SpanAttributes);
     const bool messages = mask & Bit(kV2StatusMessages);
     const bool events = mask & Bit(kV2Events);
@@ -202,11 +217,14 @@ class TraceFiller {
               static_cast<uint64_t>(prev_start) +
               static_cast<uint64_t>(UnZigZag64(start_delta)));
         }
-        if (stats != nullptr)
+        if (stats != nullptr) {
           stats->spans_inspected += tr.span_end - tr.span_begin;
+          ++stats->traces_passed_over;
+        }
         continue;
       }
       trace_.Clear();
+      ++gen_;
       trace_.trace_id = tr.id;
       bool valid = true;  // as TraceFromOtlp: 8-byte span IDs and parents
       uint32_t pos = tr.span_begin;
@@ -342,6 +360,19 @@ class TraceFiller {
     return absl::OkStatus();
   }
 
+  // The span-attribute prefilter alone (see PrefilterTraces), for a page
+  // whose tables are parsed and whose span attribute column is loaded.
+  absl::Status Prefilter(const V2Page& page, const traceql::Query& query) {
+    return PrefilterTraces(page, Bit(kV2SpanAttributes), query);
+  }
+
+  // After Prefilter or Fill: the prefilter ruled out every trace of the page.
+  bool NonePass() const {
+    return !trace_pass_.empty() &&
+           std::find(trace_pass_.begin(), trace_pass_.end(), 1) ==
+               trace_pass_.end();
+  }
+
  private:
   // Sets trace_pass_ (empty: every trace passes). Only for queries whose
   // conditions must all hold on one span: `span.x OP int` (= < <= > >=),
@@ -394,29 +425,77 @@ class TraceFiller {
       checks.push_back(k);
     }
     if (checks.empty()) return absl::OkStatus();
-    std::string_view attrs = page.raw[kV2SpanAttributes];
     trace_pass_.assign(page.traces.size(), 0);
+    // A key the page's dictionary lacks: no span can satisfy that check.
+    for (const Check& k : checks) {
+      if (k.key == UINT32_MAX) return absl::OkStatus();
+    }
+    // The span attribute column is decoded in place (no per-span vector):
+    // this loop is the whole cost of a page without candidates.
+    constexpr size_t kMaxChecks = 32;
+    if (checks.size() > kMaxChecks) checks.resize(kMaxChecks);  // fewer: still sound
+    const uint64_t nstr = page.strings.size();
+    const char* p = page.raw[kV2SpanAttributes].data();
+    const char* const end = p + page.raw[kV2SpanAttributes].size();
+    const auto corrupt = [] {
+      return absl::DataLossError("v2 page: span attributes are corrupt");
+    };
     size_t t = 0;
     for (uint32_t span = 0; span < page.span_count; ++span) {
       while (t < page.traces.size() && span >= page.traces[t].span_end) ++t;
-      if (!GetV2Attributes(&attrs, page.strings.size(), &decoded_).ok() ||
-          t >= page.traces.size()) {
-        return absl::DataLossError("v2 page: span attributes are corrupt");
+      if (t >= page.traces.size()) return corrupt();
+      uint64_t n;
+      if (!FastVarint(&p, end, &n) || n > static_cast<uint64_t>(end - p) / 2) {
+        return corrupt();
       }
-      if (trace_pass_[t]) continue;
-      bool pass = true;
-      for (const Check& k : checks) {
-        bool holds = false;
-        for (const V2Attribute& a : decoded_) {
-          if (a.key != k.key) continue;
+      uint32_t held = 0;  // bit j: checks[j] holds for this span
+      for (uint64_t i = 0; i < n; ++i) {
+        uint64_t key, u = 0;
+        if (!FastVarint(&p, end, &key) || key >= nstr || p == end) {
+          return corrupt();
+        }
+        const uint8_t tag = static_cast<uint8_t>(*p++);
+        bool ok = true;
+        switch (tag) {
+          case kV2String:
+            ok = FastVarint(&p, end, &u) && u < nstr;
+            break;
+          case kV2Bool:
+            ok = p != end;
+            if (ok) ++p;
+            break;
+          case kV2Int:
+            ok = FastVarint(&p, end, &u);
+            break;
+          case kV2Double:
+            ok = end - p >= 8;
+            if (ok) p += 8;
+            break;
+          case kV2Any: {
+            uint64_t len;
+            ok = FastVarint(&p, end, &len) &&
+                 len <= static_cast<uint64_t>(end - p);
+            if (ok) p += len;
+            break;
+          }
+          case kV2NoValue:
+            break;
+          default:
+            ok = false;
+        }
+        if (!ok) return corrupt();
+        for (size_t j = 0; j < checks.size(); ++j) {
+          const Check& k = checks[j];
+          if (k.key != key) continue;
+          bool holds;
           if (k.op == CompareOp::kPresent) {
             holds = true;
           } else if (k.is_string) {
-            holds = a.tag != kV2String || a.u == k.str;
-          } else if (a.tag != kV2Int) {
+            holds = tag != kV2String || u == k.str;
+          } else if (tag != kV2Int) {
             holds = true;  // another type: let the engine decide
           } else {
-            const int64_t v = UnZigZag64(a.u);
+            const int64_t v = UnZigZag64(u);
             switch (k.op) {
               case CompareOp::kEq:
                 holds = v == k.i;
@@ -435,16 +514,37 @@ class TraceFiller {
                 break;
             }
           }
-          if (holds) break;
-        }
-        if (!holds) {
-          pass = false;
-          break;
+          if (holds) held |= 1u << j;
         }
       }
-      if (pass) trace_pass_[t] = 1;
+      if (held == (checks.size() == 32 ? 0xffffffffu
+                                        : (1u << checks.size()) - 1)) {
+        trace_pass_[t] = 1;
+      }
     }
+    if (p != end) return corrupt();
     return absl::OkStatus();
+  }
+
+  // A varint at *p (before `end`); false if truncated or over 10 bytes.
+  static bool FastVarint(const char** p, const char* end, uint64_t* v) {
+    const char* q = *p;
+    if (q != end && static_cast<uint8_t>(*q) < 0x80) {
+      *v = static_cast<uint8_t>(*q);
+      *p = q + 1;
+      return true;
+    }
+    uint64_t result = 0;
+    for (int shift = 0; shift < 64 && q != end; shift += 7) {
+      const uint8_t byte = static_cast<uint8_t>(*q++);
+      result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if (byte < 0x80) {
+        *v = result;
+        *p = q;
+        return true;
+      }
+    }
+    return false;
   }
 
   static bool GetLengthPrefixed(std::string_view* in, std::string_view* out) {
@@ -455,26 +555,41 @@ class TraceFiller {
     return true;
   }
 
+  // The trace's id of page string `index`; each distinct page string is
+  // hashed into the trace once (memo_ is per page, gen_ per trace).
   uint32_t Intern(const V2Page& page, uint64_t index) {
-    return trace_.Intern(page.strings[index]);
+    if (memo_gen_[index] == gen_) return memo_id_[index];
+    const uint32_t id = trace_.Intern(page.strings[index]);
+    memo_gen_[index] = gen_;
+    memo_id_[index] = id;
+    return id;
+  }
+
+  void Push(const V2Page& page, const V2Attribute& a, StoredValue value) {
+    trace_.attributes.push_back(
+        traceql::StoredAttribute{Intern(page, a.key), value});
   }
 
   void AddAttribute(const V2Page& page, const V2Attribute& a) {
     const std::string_view key = page.strings[a.key];
     switch (a.tag) {
-      case kV2String:
-        trace_.AddAttribute(key, trace_.StringValue(page.strings[a.u]));
+      case kV2String: {
+        StoredValue v;
+        v.type = ValueType::kString;
+        v.str = Intern(page, a.u);
+        Push(page, a, v);
         break;
+      }
       case kV2Bool:
-        trace_.AddAttribute(key, StoredValue::Bool(a.u != 0));
+        Push(page, a, StoredValue::Bool(a.u != 0));
         break;
       case kV2Int:
-        trace_.AddAttribute(key, StoredValue::Int(UnZigZag64(a.u)));
+        Push(page, a, StoredValue::Int(UnZigZag64(a.u)));
         break;
       case kV2Double: {
         double d;
         std::memcpy(&d, &a.u, 8);
-        trace_.AddAttribute(key, StoredValue::Float(d));
+        Push(page, a, StoredValue::Float(d));
         break;
       }
       case kV2Any:
@@ -489,6 +604,8 @@ class TraceFiller {
   }
 
   Trace trace_;
+  std::vector<uint32_t> memo_gen_, memo_id_;  // per page string
+  uint32_t gen_ = 0;
   std::vector<uint8_t> trace_pass_;  // per trace of the page; empty: all
   std::vector<V2Attribute> decoded_;
   std::vector<StoredValue> elements_;
@@ -609,6 +726,15 @@ class V2Scanner : public BlockTraceScanner {
     }
     ++stats->blocks_scanned;
     const uint32_t mask = QueryColumnMask(query);
+    // Selective queries: a page is first probed with the few columns the
+    // span-attribute prefilter needs; only a page with a candidate trace has
+    // its other columns decompressed. A page with candidates suggests the
+    // next has some too (broad queries), so probing pauses until a page
+    // without any.
+    const bool may_probe = query.all_conditions_required() &&
+                           (mask & Bit(kV2SpanAttributes)) &&
+                           (mask & ~kProbeColumns) != 0;
+    bool probe = may_probe;
     V2Page page;
     TraceFiller filler;
     for (size_t n = 0; n < idx.pages.size(); ++n) {
@@ -618,11 +744,28 @@ class V2Scanner : public BlockTraceScanner {
         ++stats->pages_skipped;
         continue;
       }
+      if (probe) {
+        if (absl::Status s = ReadPage(n, kProbeColumns, &page, stats);
+            !s.ok()) {
+          return s;
+        }
+        ++stats->pages_probed;
+        if (absl::Status s = filler.Prefilter(page, query); !s.ok()) {
+          return Damaged(n, s);
+        }
+        if (filler.NonePass()) {
+          stats->spans_inspected += page.span_count;
+          stats->traces_passed_over += page.traces.size();
+          continue;
+        }
+        probe = false;
+      }
       if (absl::Status s = ReadPage(n, mask, &page, stats); !s.ok()) return s;
       bool stopped = false;
       absl::Status s = filler.Fill(page, mask, query, fn, &stopped, stats);
       if (!s.ok()) return Damaged(n, s);
       if (stopped) break;
+      if (may_probe && filler.NonePass()) probe = true;
     }
     return absl::OkStatus();
   }

@@ -48,10 +48,16 @@ struct ScanStats {
   uint64_t blocks_scanned = 0;  // blocks whose pages were considered
   uint64_t blocks_skipped = 0;  // blocks ruled out by their summaries
   uint64_t pages_skipped = 0;   // pages ruled out by their summaries
-  uint64_t pages_read = 0;
+  uint64_t pages_read = 0;      // includes probes
+  // v2: page reads of only the columns the span-attribute prefilter needs
+  // (traces, strings, resources, scopes, span attributes).
+  uint64_t pages_probed = 0;
   uint64_t chunks_decompressed = 0;  // v2 column chunks (v1: pages)
   uint64_t inspected_bytes = 0;      // bytes read from the backend
   uint64_t traces_inspected = 0;     // traces handed to the callback
+  // v2: traces read past because no span can satisfy the query's span
+  // attribute conditions (not handed to the callback).
+  uint64_t traces_passed_over = 0;
   uint64_t spans_inspected = 0;
 };
 

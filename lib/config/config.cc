@@ -856,7 +856,8 @@ const KeySpec kSchema[] = {
          c.cfg->http_api_prefix = v.text)},
     {"shutdown_delay", K::kDuration, kSet,
      ANDANTE_SET(c.cfg->shutdown_delay = v.d)},
-    {"stream_over_http_enabled", K::kBool, kUns},
+    {"stream_over_http_enabled", K::kBool, kSet,
+     ANDANTE_SET(c.cfg->stream_over_http_enabled = v.b)},
     {"enable_go_runtime_metrics", K::kBool, kIgn},
     // Legacy (1.x, early 2.x) keys Tempo 2.10 rejects; harmless to accept.
     {"{use_otel_tracer,autocomplete_filtering_enabled,search_enabled,"

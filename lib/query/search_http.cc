@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -177,6 +178,33 @@ std::vector<std::string> TenantsOr(const std::vector<std::string>& tenants) {
   return tenants;
 }
 
+absl::Status Invalid(absl::string_view message) {
+  return absl::InvalidArgumentError(message);
+}
+
+void Accumulate(const SearchMetrics& in, SearchMetrics* out) {
+  out->inspected_traces += in.inspected_traces;
+  out->inspected_bytes += in.inspected_bytes;
+  out->inspected_spans += in.inspected_spans;
+  out->total_blocks += in.total_blocks;
+  out->total_block_bytes += in.total_block_bytes;
+}
+
+// Jobs, as Tempo counts them: one per stage (the live data of a tenant, each
+// complete block); `done` marks every job completed. Until then at least one
+// job is open: the final answer is the last one.
+void FillSearchMetrics(const SearchMetrics& in, uint32_t stages_done, bool done,
+                       tempopb::SearchMetrics* m) {
+  m->set_inspectedtraces(in.inspected_traces);
+  m->set_inspectedbytes(in.inspected_bytes);
+  m->set_inspectedspans(in.inspected_spans);
+  m->set_totalblocks(in.total_blocks);
+  m->set_totalblockbytes(in.total_block_bytes);
+  uint32_t total = std::max<uint32_t>(1, in.total_blocks + 1);
+  m->set_totaljobs(total);
+  m->set_completedjobs(done ? total : std::min(stages_done, total - 1));
+}
+
 }  // namespace
 
 QueryParams ParseQueryString(std::string_view query) {
@@ -218,24 +246,26 @@ QueryParams ParseQueryString(std::string_view query) {
   return out;
 }
 
-HttpAnswer HandleSearch(Store& store, const std::vector<std::string>& tenants,
-                        const QueryParams& params, std::string_view accept) {
+absl::Status SearchProto(Store& store, const std::vector<std::string>& tenants,
+                         const QueryParams& params, const SearchSink& partial,
+                         tempopb::SearchResponse* out) {
+  out->Clear();
   std::optional<std::string> q = Param(params, "q");
   std::optional<std::string> tags = Param(params, "tags");
   if (q.has_value() && tags.has_value()) {
-    return Error(400,
+    return Invalid(
                  "invalid request: can't specify tags and q in the same query");
   }
   SearchOptions options;
   if (std::optional<std::string> v = Param(params, "limit"); v && !v->empty()) {
     int64_t n;
     if (!absl::SimpleAtoi(*v, &n)) {
-      return Error(400, absl::StrCat("invalid limit: strconv.Atoi: parsing \"",
+      return Invalid(absl::StrCat("invalid limit: strconv.Atoi: parsing \"",
                                      *v, "\": invalid syntax"));
     }
-    if (n <= 0) return Error(400, "invalid limit: must be a positive number");
+    if (n <= 0) return Invalid("invalid limit: must be a positive number");
     if (n > kMaxLimit) {
-      return Error(400,
+      return Invalid(
                    absl::StrCat("limit ", n, " exceeds max limit ", kMaxLimit));
     }
     options.limit = static_cast<uint32_t>(n);
@@ -243,41 +273,40 @@ HttpAnswer HandleSearch(Store& store, const std::vector<std::string>& tenants,
   if (std::optional<std::string> v = Param(params, "spss"); v && !v->empty()) {
     int64_t n;
     if (!absl::SimpleAtoi(*v, &n) || n < 0) {
-      return Error(400, absl::StrCat("invalid spss: ", *v));
+      return Invalid(absl::StrCat("invalid spss: ", *v));
     }
     if (n > kMaxSpss) {
-      return Error(400, absl::StrCat("spans per span set exceeds ", kMaxSpss,
+      return Invalid(absl::StrCat("spans per span set exceeds ", kMaxSpss,
                                      ". received ", n));
     }
     options.spans_per_spanset = static_cast<uint32_t>(n);
   }
   absl::Status s = ParseRange(params, &options.start_unix_seconds,
                               &options.end_unix_seconds);
-  if (!s.ok()) return Error(400, s.message());
+  if (!s.ok()) return Invalid(s.message());
   if (options.start_unix_seconds != 0 && options.end_unix_seconds != 0 &&
       options.end_unix_seconds - options.start_unix_seconds > 168 * 3600) {
-    return Error(
-        400, absl::StrCat("range specified by start and end exceeds 168h0m0s. "
+    return Invalid(absl::StrCat("range specified by start and end exceeds 168h0m0s. "
                           "received start=",
                           options.start_unix_seconds,
                           " end=", options.end_unix_seconds));
   }
   uint32_t min_ms = 0, max_ms = 0;
-  for (auto [name, out] :
+  for (auto [name, dst] :
        {std::pair<std::string_view, uint32_t*>{"minDuration", &min_ms},
         {"maxDuration", &max_ms}}) {
     std::optional<std::string> v = Param(params, name);
     if (!v.has_value() || v->empty()) continue;
     absl::Duration d;
     if (!absl::ParseDuration(*v, &d) || d < absl::ZeroDuration()) {
-      return Error(400, absl::StrCat("invalid ", internal::ToAbsl(name),
+      return Invalid(absl::StrCat("invalid ", internal::ToAbsl(name),
                                      ": time: invalid duration \"", *v, "\""));
     }
-    *out = static_cast<uint32_t>(
+    *dst = static_cast<uint32_t>(
         std::min<int64_t>(absl::ToInt64Milliseconds(d), UINT32_MAX));
   }
   if (max_ms != 0 && min_ms > max_ms) {
-    return Error(400, "invalid maxDuration: must be greater than minDuration");
+    return Invalid("invalid maxDuration: must be greater than minDuration");
   }
 
   std::string text;
@@ -300,25 +329,39 @@ HttpAnswer HandleSearch(Store& store, const std::vector<std::string>& tenants,
     }
     absl::StatusOr<std::string> translated =
         LegacyTagsToTraceQL(tag_text, min_ms, max_ms);
-    if (!translated.ok()) return Error(400, translated.status().message());
+    if (!translated.ok()) return Invalid(translated.status().message());
     text = *translated;
   }
   absl::StatusOr<traceql::Query> query = traceql::Query::Parse(text);
   if (!query.ok()) {
-    return Error(
-        400, absl::StrCat("invalid TraceQL query: ", query.status().message()));
+    return Invalid(
+        absl::StrCat("invalid TraceQL query: ", query.status().message()));
   }
 
   SearchResult merged;
+  // Streaming: each report sends the traces not sent before and the work
+  // done so far over all tenants.
+  absl::flat_hash_set<std::string> sent;
+  uint32_t stages_done = 0;
+  if (partial) {
+    options.progress = [&](const SearchResult& so_far) {
+      ++stages_done;
+      tempopb::SearchResponse diff;
+      for (const SearchTrace& t : so_far.traces) {
+        if (sent.insert(t.trace_id_hex).second) {
+          ToProto(t, !legacy, diff.add_traces());
+        }
+      }
+      SearchMetrics m = merged.metrics;
+      Accumulate(so_far.metrics, &m);
+      FillSearchMetrics(m, stages_done, /*done=*/false, diff.mutable_metrics());
+      return partial(diff);
+    };
+  }
   for (const std::string& tenant : TenantsOr(tenants)) {
     absl::StatusOr<SearchResult> r = store.Search(tenant, *query, options);
-    if (!r.ok()) return Error(HttpStatus(r.status()), r.status().message());
-    SearchMetrics& m = merged.metrics;
-    m.inspected_traces += r->metrics.inspected_traces;
-    m.inspected_bytes += r->metrics.inspected_bytes;
-    m.inspected_spans += r->metrics.inspected_spans;
-    m.total_blocks += r->metrics.total_blocks;
-    m.total_block_bytes += r->metrics.total_block_bytes;
+    if (!r.ok()) return r.status();
+    Accumulate(r->metrics, &merged.metrics);
     for (SearchTrace& t : r->traces) merged.traces.push_back(std::move(t));
   }
   std::stable_sort(merged.traces.begin(), merged.traces.end(),
@@ -327,20 +370,23 @@ HttpAnswer HandleSearch(Store& store, const std::vector<std::string>& tenants,
                    });
   if (merged.traces.size() > options.limit) merged.traces.resize(options.limit);
 
-  tempopb::SearchResponse resp;
   for (const SearchTrace& t : merged.traces) {
-    ToProto(t, !legacy, resp.add_traces());
+    ToProto(t, !legacy, out->add_traces());
   }
-  tempopb::SearchMetrics* m = resp.mutable_metrics();
-  m->set_inspectedtraces(merged.metrics.inspected_traces);
-  m->set_inspectedbytes(merged.metrics.inspected_bytes);
-  m->set_inspectedspans(merged.metrics.inspected_spans);
-  m->set_totalblocks(merged.metrics.total_blocks);
-  m->set_totalblockbytes(merged.metrics.total_block_bytes);
-  m->set_completedjobs(1);
-  m->set_totaljobs(1);
+  FillSearchMetrics(merged.metrics, stages_done, /*done=*/true,
+                    out->mutable_metrics());
+  return absl::OkStatus();
+}
+
+HttpAnswer HandleSearch(Store& store, const std::vector<std::string>& tenants,
+                        const QueryParams& params, std::string_view accept) {
+  tempopb::SearchResponse resp;
+  absl::Status s = SearchProto(store, tenants, params, nullptr, &resp);
+  if (!s.ok()) return Error(HttpStatus(s), s.message());
   return Answer(resp, accept, "traces", resp.traces_size() == 0);
 }
+
+
 
 namespace {
 
@@ -409,17 +455,19 @@ tempopb::MetadataMetrics* FillMetrics(tempopb::MetadataMetrics* m,
 
 }  // namespace
 
-HttpAnswer HandleSearchTags(Store& store,
-                            const std::vector<std::string>& tenants,
-                            const QueryParams& params, std::string_view accept,
-                            bool v2) {
+absl::Status SearchTagsProto(Store& store,
+                             const std::vector<std::string>& tenants,
+                             const QueryParams& params,
+                             tempopb::SearchTagsResponse* v1_out,
+                             tempopb::SearchTagsV2Response* v2_out) {
+  const bool v2 = v2_out != nullptr;
   absl::StatusOr<TagScope> scope =
       ParseScope(Param(params, "scope").value_or(""));
-  if (!scope.ok()) return Error(400, scope.status().message());
+  if (!scope.ok()) return scope.status();
   TagSearchOptions options;
   absl::Status s = ParseRange(params, &options.start_unix_seconds,
                               &options.end_unix_seconds);
-  if (!s.ok()) return Error(400, s.message());
+  if (!s.ok()) return s;
   std::optional<traceql::Query> query;
   if (v2) {
     if (std::optional<std::string> q = Param(params, "q"); q && !q->empty()) {
@@ -434,7 +482,7 @@ HttpAnswer HandleSearchTags(Store& store,
   uint32_t blocks = 0;
   for (const std::string& tenant : tenants) {
     absl::StatusOr<TagsResult> r = store.SearchTags(tenant, *scope, options);
-    if (!r.ok()) return Error(HttpStatus(r.status()), r.status().message());
+    if (!r.ok()) return r.status();
     bytes += r->inspected_bytes;
     blocks += r->total_blocks;
     const std::vector<std::string>* ins[5] = {&r->resource, &r->span, &r->event,
@@ -453,12 +501,14 @@ HttpAnswer HandleSearchTags(Store& store,
     }
     std::vector<std::string> names(all.begin(), all.end());
     Truncate(&names, limit);
-    tempopb::SearchTagsResponse resp;
+    tempopb::SearchTagsResponse& resp = *v1_out;
+    resp.Clear();
     for (std::string& n : names) resp.add_tagnames(std::move(n));
     FillMetrics(resp.mutable_metrics(), bytes, blocks);
-    return Answer(resp, accept, "tagNames", resp.tagnames_size() == 0);
+    return absl::OkStatus();
   }
-  tempopb::SearchTagsV2Response resp;
+  tempopb::SearchTagsV2Response& resp = *v2_out;
+  resp.Clear();
   for (int i = 0; i < 5; ++i) {
     bool always =
         i < 2 && (*scope == TagScope::kAll ||
@@ -478,7 +528,23 @@ HttpAnswer HandleSearchTags(Store& store,
     for (std::string& n : names) sc->add_tags(std::move(n));
   }
   FillMetrics(resp.mutable_metrics(), bytes, blocks);
-  return Answer(resp, accept, "scopes", resp.scopes_size() == 0);
+  return absl::OkStatus();
+}
+
+HttpAnswer HandleSearchTags(Store& store,
+                            const std::vector<std::string>& tenants,
+                            const QueryParams& params, std::string_view accept,
+                            bool v2) {
+  if (v2) {
+    tempopb::SearchTagsV2Response resp;
+    absl::Status s = SearchTagsProto(store, tenants, params, nullptr, &resp);
+    if (!s.ok()) return Error(HttpStatus(s), s.message());
+    return Answer(resp, accept, "scopes", resp.scopes_size() == 0);
+  }
+  tempopb::SearchTagsResponse resp;
+  absl::Status s = SearchTagsProto(store, tenants, params, &resp, nullptr);
+  if (!s.ok()) return Error(HttpStatus(s), s.message());
+  return Answer(resp, accept, "tagNames", resp.tagnames_size() == 0);
 }
 
 namespace {
@@ -503,20 +569,22 @@ std::string TypeName(traceql::ValueType t) {
 
 }  // namespace
 
-HttpAnswer HandleSearchTagValues(Store& store,
-                                 const std::vector<std::string>& tenants,
-                                 std::string_view tag_text,
-                                 const QueryParams& params,
-                                 std::string_view accept, bool v2) {
-  if (tag_text.empty()) return Error(400, "please provide a non-empty tagName");
+absl::Status SearchTagValuesProto(Store& store,
+                                  const std::vector<std::string>& tenants,
+                                  std::string_view tag_text,
+                                  const QueryParams& params,
+                                  tempopb::SearchTagValuesResponse* v1_out,
+                                  tempopb::SearchTagValuesV2Response* v2_out) {
+  const bool v2 = v2_out != nullptr;
+  if (tag_text.empty()) return Invalid("please provide a non-empty tagName");
   TagSearchOptions options;
   absl::Status s = ParseRange(params, &options.start_unix_seconds,
                               &options.end_unix_seconds);
-  if (!s.ok()) return Error(400, s.message());
+  if (!s.ok()) return s;
   TagName tag;
   if (v2) {
     absl::StatusOr<TagName> parsed = TagName::Parse(tag_text);
-    if (!parsed.ok()) return Error(400, parsed.status().message());
+    if (!parsed.ok()) return parsed.status();
     tag = *parsed;
   } else {
     tag.attribute.scope = traceql::Scope::kUnscoped;
@@ -557,7 +625,7 @@ HttpAnswer HandleSearchTagValues(Store& store,
     for (const std::string& tenant : tenants) {
       absl::StatusOr<TagValuesResult> r =
           store.SearchTagValues(tenant, tag, options);
-      if (!r.ok()) return Error(HttpStatus(r.status()), r.status().message());
+      if (!r.ok()) return r.status();
       bytes += r->inspected_bytes;
       blocks += r->total_blocks;
       for (traceql::Value& v : r->values) {
@@ -576,19 +644,41 @@ HttpAnswer HandleSearchTagValues(Store& store,
     }
     if (tag_text == "status.code") strings.insert({"unset", "ok", "error"});
     if (tag_text == "error") strings.insert("true");
-    tempopb::SearchTagValuesResponse resp;
+    tempopb::SearchTagValuesResponse& resp = *v1_out;
+    resp.Clear();
     for (const std::string& v : strings) resp.add_tagvalues(v);
     FillMetrics(resp.mutable_metrics(), bytes, blocks);
-    return Answer(resp, accept, "tagValues", resp.tagvalues_size() == 0);
+    return absl::OkStatus();
   }
-  tempopb::SearchTagValuesV2Response resp;
+  tempopb::SearchTagValuesV2Response& resp = *v2_out;
+  resp.Clear();
   for (const traceql::Value& v : values) {
     tempopb::TagValue* tv = resp.add_tagvalues();
     tv->set_type(TypeName(v.type));
     tv->set_value(traceql::ValueToString(v));
   }
   FillMetrics(resp.mutable_metrics(), bytes, blocks);
+  return absl::OkStatus();
+}
+
+HttpAnswer HandleSearchTagValues(Store& store,
+                                 const std::vector<std::string>& tenants,
+                                 std::string_view tag_text,
+                                 const QueryParams& params,
+                                 std::string_view accept, bool v2) {
+  if (v2) {
+    tempopb::SearchTagValuesV2Response resp;
+    absl::Status s =
+        SearchTagValuesProto(store, tenants, tag_text, params, nullptr, &resp);
+    if (!s.ok()) return Error(HttpStatus(s), s.message());
+    return Answer(resp, accept, "tagValues", resp.tagvalues_size() == 0);
+  }
+  tempopb::SearchTagValuesResponse resp;
+  absl::Status s =
+      SearchTagValuesProto(store, tenants, tag_text, params, &resp, nullptr);
+  if (!s.ok()) return Error(HttpStatus(s), s.message());
   return Answer(resp, accept, "tagValues", resp.tagvalues_size() == 0);
 }
+
 
 }  // namespace andante::query

@@ -13,12 +13,22 @@
 #ifndef ANDANTE_QUERY_SEARCH_HTTP_H_
 #define ANDANTE_QUERY_SEARCH_HTTP_H_
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "andante/store.h"
+
+namespace tempopb {
+class SearchResponse;
+class SearchTagsResponse;
+class SearchTagsV2Response;
+class SearchTagValuesResponse;
+class SearchTagValuesV2Response;
+}  // namespace tempopb
 
 namespace andante::query {
 
@@ -51,6 +61,37 @@ HttpAnswer HandleSearchTagValues(Store& store,
                                  std::string_view tag,
                                  const QueryParams& params,
                                  std::string_view accept, bool v2);
+
+// The same answers as tempopb messages, for the HTTP handlers above and the
+// gRPC StreamingQuerier (query/streaming_querier.h). Errors carry the HTTP
+// handlers' wording; INVALID_ARGUMENT for bad parameters or TraceQL.
+
+// Receives a partial search answer while the search runs: the traces not
+// sent before and the work done so far. Returns false to cancel.
+using SearchSink = std::function<bool(const tempopb::SearchResponse&)>;
+
+// /api/search. `partial`, if set, is called after each stage (live data,
+// each block); *out is the complete final answer.
+absl::Status SearchProto(Store& store, const std::vector<std::string>& tenants,
+                         const QueryParams& params, const SearchSink& partial,
+                         tempopb::SearchResponse* out);
+
+// /api/search/tags (fills *v1_out) or /api/v2/search/tags (*v2_out);
+// exactly one of them is non-null.
+absl::Status SearchTagsProto(Store& store,
+                             const std::vector<std::string>& tenants,
+                             const QueryParams& params,
+                             tempopb::SearchTagsResponse* v1_out,
+                             tempopb::SearchTagsV2Response* v2_out);
+
+// /api/search/tag/<tag>/values (*v1_out) or the v2 form (*v2_out); exactly
+// one of them is non-null.
+absl::Status SearchTagValuesProto(Store& store,
+                                  const std::vector<std::string>& tenants,
+                                  std::string_view tag,
+                                  const QueryParams& params,
+                                  tempopb::SearchTagValuesResponse* v1_out,
+                                  tempopb::SearchTagValuesV2Response* v2_out);
 
 }  // namespace andante::query
 

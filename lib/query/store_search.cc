@@ -17,6 +17,8 @@
 #include "andante/store.h"
 #include "andante/traceql.h"
 #include "ingest/tenant_instance.h"
+#include "block/block_format.h"
+#include "block/block_scanner.h"
 #include "query/block_search.h"
 #include "query/byte_prefilter.h"
 #include "query/trace_decode.h"
@@ -176,6 +178,20 @@ class Collector {
     return absl::OkStatus();
   }
 
+  // Reports the results so far to SearchOptions::progress, if set.
+  // CANCELLED when the callback asks to stop.
+  absl::Status Progress() {
+    if (!options_.progress) return absl::OkStatus();
+    SearchResult so_far;
+    so_far.traces = heap_;
+    std::sort(so_far.traces.begin(), so_far.traces.end(), Newer);
+    so_far.metrics = metrics_;
+    if (!options_.progress(so_far)) {
+      return absl::CancelledError("search cancelled by its caller");
+    }
+    return absl::OkStatus();
+  }
+
   SearchResult Finish() {
     SearchResult result;
     std::sort(heap_.begin(), heap_.end(), Newer);
@@ -275,6 +291,107 @@ absl::Status FindElsewhere(
   return absl::OkStatus();
 }
 
+// Searches complete block blocks[i] (v1): each trace's stored bytes, past
+// the byte prefilter, decoded whole and combined with its parts in other
+// blocks. Traces in the WAL or already evaluated (*done) are skipped.
+absl::Status ScanV1Block(
+    const std::vector<std::shared_ptr<BlockReader>>& blocks, size_t i,
+    const TenantInstance::SearchView& view, Collector& collector,
+    const query::BytePrefilter& prefilter, absl::flat_hash_set<TraceId>* done) {
+  SearchMetrics& metrics = collector.metrics();
+  traceql::Trace trace;
+  std::vector<std::string> elsewhere;
+  std::vector<std::string_view> parts;
+  return query::ScanBlockTraces(
+      *blocks[i], &metrics.inspected_bytes,
+          [&](const TraceId& id, std::string_view data) -> absl::Status {
+            if (view.wal.contains(id) || done->contains(id)) {
+              return absl::OkStatus();
+            }
+            if (!prefilter.MayMatch(data)) {
+              // Any other part of the trace is found when its own block is
+              // scanned.
+              ++metrics.inspected_traces;
+              return absl::OkStatus();
+            }
+            absl::Status s = query::DecodeTrace(id, {data}, false, &trace);
+            if (!s.ok()) return s;
+            elsewhere.clear();
+            s = FindElsewhere(blocks, blocks[i].get(), id,
+                              &metrics.inspected_bytes, &elsewhere,
+                              static_cast<uint64_t>(trace.start_unix_nanos),
+                              static_cast<uint64_t>(trace.end_unix_nanos));
+            if (!s.ok()) return s;
+            if (!elsewhere.empty()) {
+              done->insert(id);
+              parts.assign({data});
+              for (const std::string& p : elsewhere) parts.push_back(p);
+              s = query::DecodeTrace(id, parts, true, &trace);
+              if (!s.ok()) return s;
+            }
+            return collector.Offer(trace);
+          });
+}
+
+// Searches complete block blocks[i] (v2) through its column scanner: blocks
+// and pages that cannot match are skipped by their summaries, only the
+// referenced columns are decompressed, and traces are built straight from
+// them. A trace with parts in other blocks is evaluated whole: its parts are
+// read and decoded together, as for v1.
+absl::Status ScanV2Block(
+    const std::vector<std::shared_ptr<BlockReader>>& blocks, size_t i,
+    const TenantInstance::SearchView& view, Collector& collector,
+    absl::flat_hash_set<TraceId>* done) {
+  SearchMetrics& metrics = collector.metrics();
+  std::unique_ptr<internal::BlockTraceScanner> scanner =
+      internal::BlockTraceScanner::ForBlock(blocks[i]);
+  internal::ScanStats stats;
+  traceql::Trace whole;
+  std::vector<std::string> elsewhere;
+  std::vector<std::string_view> parts;
+  uint64_t counted_spans = 0;
+  absl::Status error;
+  absl::Status s = scanner->ScanForQuery(
+      collector.query(),
+      [&](const traceql::Trace& trace) {
+        const TraceId& id = trace.trace_id;
+        if (view.wal.contains(id) || done->contains(id)) return true;
+        elsewhere.clear();
+        error = FindElsewhere(blocks, blocks[i].get(), id,
+                              &metrics.inspected_bytes, &elsewhere,
+                              static_cast<uint64_t>(trace.start_unix_nanos),
+                              static_cast<uint64_t>(trace.end_unix_nanos));
+        if (!error.ok()) return false;
+        counted_spans += trace.spans.size();
+        if (elsewhere.empty()) {
+          error = collector.Offer(trace);
+          return error.ok();
+        }
+        done->insert(id);
+        absl::StatusOr<std::optional<std::string>> own =
+            query::FindInBlock(*blocks[i], id, &metrics.inspected_bytes);
+        if (!own.ok()) {
+          error = own.status();
+          return false;
+        }
+        parts.clear();
+        if (own->has_value()) parts.push_back(**own);
+        for (const std::string& p : elsewhere) parts.push_back(p);
+        error = query::DecodeTrace(id, parts, true, &whole);
+        if (error.ok()) error = collector.Offer(whole);
+        return error.ok();
+      },
+      &stats);
+  metrics.inspected_bytes += stats.inspected_bytes;
+  // Offer counted the traces it was given; the scanner also looked at the
+  // spans of traces its prefilter passed over.
+  metrics.inspected_spans += stats.spans_inspected - std::min(
+      stats.spans_inspected, counted_spans);
+  metrics.inspected_traces += static_cast<uint32_t>(stats.traces_passed_over);
+  if (!error.ok()) return error;
+  return s;
+}
+
 absl::Status SearchTenant(TenantInstance* instance, Collector& collector) {
   return instance->ForSearch([&](const TenantInstance::SearchView& view,
                                  ReadFn read) -> absl::Status {
@@ -328,6 +445,7 @@ absl::Status SearchTenant(TenantInstance* instance, Collector& collector) {
       s = collector.Offer(trace);
       if (!s.ok()) return s;
     }
+    if (absl::Status s = collector.Progress(); !s.ok()) return s;
 
     // Complete blocks, newest first.
     for (size_t i = 0; i < blocks.size(); ++i) {
@@ -336,6 +454,7 @@ absl::Status SearchTenant(TenantInstance* instance, Collector& collector) {
       if (!collector.range().Overlaps(meta.start_unix_nano,
                                       meta.end_unix_nano)) {
         ++metrics.skipped_blocks;
+        if (absl::Status s = collector.Progress(); !s.ok()) return s;
         continue;
       }
       if (collector.full() && meta.end_unix_nano != 0 &&
@@ -345,38 +464,13 @@ absl::Status SearchTenant(TenantInstance* instance, Collector& collector) {
         metrics.skipped_blocks += static_cast<uint32_t>(blocks.size() - i);
         break;
       }
-      absl::Status s = query::ScanBlockTraces(
-          *blocks[i], &metrics.inspected_bytes,
-          [&](const TraceId& id, std::string_view data) -> absl::Status {
-            if (view.wal.contains(id) || done.contains(id)) {
-              return absl::OkStatus();
-            }
-            if (!prefilter.MayMatch(data)) {
-              // Any other part of the trace is found when its own block is
-              // scanned.
-              ++metrics.inspected_traces;
-              return absl::OkStatus();
-            }
-            absl::Status s = query::DecodeTrace(id, {data}, false, &trace);
-            if (!s.ok()) return s;
-            elsewhere.clear();
-            s = FindElsewhere(blocks, blocks[i].get(), id,
-                              &metrics.inspected_bytes, &elsewhere,
-                              static_cast<uint64_t>(trace.start_unix_nanos),
-                              static_cast<uint64_t>(trace.end_unix_nanos));
-            if (!s.ok()) return s;
-            if (!elsewhere.empty()) {
-              done.insert(id);
-              parts.assign({data});
-              for (const std::string& p : elsewhere) parts.push_back(p);
-              s = query::DecodeTrace(id, parts, true, &trace);
-              if (!s.ok()) return s;
-            }
-            return collector.Offer(trace);
-          });
+      absl::Status s =
+          meta.format_version == internal::kBlockFormatVersionV2
+              ? ScanV2Block(blocks, i, view, collector, &done)
+              : ScanV1Block(blocks, i, view, collector, prefilter, &done);
       // A damaged block is logged and counted by its reader; skip it.
-      if (absl::IsDataLoss(s)) continue;
-      if (!s.ok()) return s;
+      if (!s.ok() && !absl::IsDataLoss(s)) return s;
+      if (s = collector.Progress(); !s.ok()) return s;
     }
     return absl::OkStatus();
   });

@@ -92,7 +92,8 @@ TEST(ConfigTest, SharedExampleV210) {
   EXPECT_EQ(cfg.backend, "local");
   EXPECT_EQ(cfg.local_path, "/var/tempo/blocks");
   EXPECT_EQ(cfg.store.wal.path, "/var/tempo/wal");
-  EXPECT_THAT(cfg.unsupported, Contains("stream_over_http_enabled"));
+  EXPECT_THAT(cfg.unsupported, Not(Contains("stream_over_http_enabled")));
+  EXPECT_TRUE(cfg.stream_over_http_enabled);
   EXPECT_THAT(cfg.unsupported,
               Not(Contains("compactor.compaction.block_retention")));
   EXPECT_EQ(cfg.compaction.block_retention, absl::Hours(1));
