@@ -148,12 +148,15 @@ describe('self-monitoring: seed 003 alert rules and queries over a real Promethe
   let srv;
   const exporters = [];
   const sent = [];
+  let pushes = 0;  // requests to the receivers
+  let reads = 0;   // GET /api/traces/<id>
   const expressions = seedExpressions();
 
   before(async () => {
     prom = new Prometheus();
     prom.port = await freePort();
     srv = await Andante.start({
+      zipkin: true,
       traceIdlePeriod: '1s',
       flushCheckPeriod: '500ms',
       // The generator config is seed 003's, with a short collection interval.
@@ -205,11 +208,25 @@ scrape_configs:
         await exportOk(exporter, t.spans, `round ${round} export`);
         sent.push(t.traceId);
       }
-      for (const id of sent.slice(-2)) {
+      const zipkinTrace = newTraceId();
+      const zipkin = await fetch(srv.zipkinUrl, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify([{
+          traceId: zipkinTrace, id: newSpanId(), name: 'zipkin-op', kind: 'SERVER',
+          timestamp: (Date.now() - 1000) * 1000, duration: 1000,
+          localEndpoint: { serviceName: 'zipkin-svc' },
+        }]),
+      });
+      assert.equal(zipkin.status, 202, await zipkin.text());
+      pushes += exporters.length + 1;
+      sent.push(zipkinTrace);
+      for (const id of sent.slice(-3)) {
         const res = await srv.get(`/api/traces/${id}`);
         assert.equal(res.status, 200, `GET /api/traces/${id}: ${res.status} ${res.text}`);
       }
       assert.equal((await srv.get(`/api/traces/${'ab'.repeat(16)}`)).status, 404);
+      reads += 4;
       assert.equal((await srv.post('/flush')).status, 204);
       await sleep(1200);
     }
@@ -234,6 +251,30 @@ scrape_configs:
     assert.deepEqual(
       vectorSelectors('sum(rate(b[5m])) by (client, server) / sum by (le) (c)').map((s) => s.name),
       ['b', 'c']);
+  });
+
+  test('every receiver push is observed once under the push route, reads under both route forms', async () => {
+    const samples = await srv.metrics();
+    const count = (route, match = {}) =>
+      metricSum(samples, 'tempo_request_duration_seconds_count', { route, ...match });
+    // OTLP gRPC, OTLP HTTP and Zipkin pushes, each handed to the store once.
+    assert.equal(count('/tempo.Pusher/PushSpans', { method: 'gRPC' }), pushes);
+    assert.equal(count('/tempo.Pusher/PushSpans', { status_code: 'success' }), pushes);
+    // The receivers' own routes still count their requests.
+    const rounds = pushes / 3;  // one push per receiver and round
+    assert.equal(count('opentelemetry_proto_collector_trace_v1_traceservice_export'), rounds);
+    assert.equal(count('v1_traces'), rounds);
+    assert.equal(count('api_v2_spans'), rounds);
+    // Trace by ID: Tempo's label and the template count the same requests.
+    assert.equal(count('api_traces_traceid'), reads);
+    assert.equal(count('/api/traces/{traceID}'), reads);
+    assert.equal(count('/api/traces/{traceID}', { status_code: '404' }), reads / 4);
+    // Accepted bytes reach the ingester series; not more than were received.
+    const ingested = metricSum(samples, 'tempo_ingester_bytes_received_total',
+      { tenant: 'single-tenant', data_type: 'trace' });
+    assert.ok(ingested > 0);
+    assert.equal(ingested, metricSum(samples, 'tempo_distributor_bytes_received_total',
+      { tenant: 'single-tenant' }));  // every push here was accepted
   });
 
   test('compaction ran, so the compactor series carry data', async () => {
