@@ -180,12 +180,12 @@ ServerMetrics::ServerMetrics(const BuildInfo& build, std::string stats_tenant)
   ingester_blocks = registry.AddCounter(
       "tempo_ingester_blocks_total",
       "The total number of blocks the ingester completed and flushed.");
-  compactor_blocks_compacted = registry.AddCounter(
-      "tempo_compactor_blocks_compacted_total",
-      "The total number of input blocks compacted.");
-  compactor_compaction_duration = registry.AddGauge(
-      "tempo_compactor_compaction_duration_seconds",
-      "Duration of the last compaction cycle.");
+  compactor_blocks_compacted =
+      registry.AddCounter("tempo_compactor_blocks_compacted_total",
+                          "The total number of input blocks compacted.");
+  compactor_compaction_duration =
+      registry.AddGauge("tempo_compactor_compaction_duration_seconds",
+                        "Duration of the last compaction cycle.");
   accepted_spans = registry.AddCounter(
       "tempo_receiver_accepted_spans",
       "Number of spans successfully pushed into the pipeline.",
@@ -333,10 +333,10 @@ void ServerMetrics::ObserveRequest(std::string_view method,
 
 void ServerMetrics::ObserveIngesterPush(const absl::Status& status,
                                         double seconds) {
-  const std::string_view code =
-      status.ok()                                   ? "success"
-      : status.code() == absl::StatusCode::kCancelled ? "cancel"
-                                                      : "error";
+  const std::string_view code = status.ok() ? "success"
+                                : status.code() == absl::StatusCode::kCancelled
+                                    ? "cancel"
+                                    : "error";
   ObserveRequest("gRPC", kIngesterPushRoute, code, seconds);
 }
 

@@ -32,8 +32,8 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/status/status.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 
 namespace prometheus {
@@ -170,7 +170,8 @@ class MetricsRegistry {
 std::string RouteLabel(std::string_view route_template);
 
 // The `route` label of the ingester push step (ObserveIngesterPush).
-inline constexpr std::string_view kIngesterPushRoute = "/tempo.Pusher/PushSpans";
+inline constexpr std::string_view kIngesterPushRoute =
+    "/tempo.Pusher/PushSpans";
 
 // Route labels also reported under their route template verbatim, as alert
 // rules written against Tempo's documentation name them ({label, alias}).

@@ -46,9 +46,9 @@ absl::StatusOr<PushResult> TimedPushImpl(Store* store, ServerMetrics* metrics,
   absl::StatusOr<PushResult> pushed = store->Push(tenant, request);
   if (metrics != nullptr) {
     metrics->ObserveIngesterPush(
-        pushed.status(), std::chrono::duration<double>(
-                             std::chrono::steady_clock::now() - start)
-                             .count());
+        pushed.status(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
   }
   return pushed;
 }
