@@ -1,6 +1,7 @@
 // Cost of the self-monitoring on the push path: what ServerMetrics::RecordPush
-// (five series updates on prometheus-cpp, by label values) and one request
-// histogram observation add to every push. Compare with the ingest cost of a
+// (six series updates on prometheus-cpp, by label values), the receiver's
+// request histogram observation and the ingester push step's
+// (ObserveIngesterPush) add to every push. Compare with the ingest cost of a
 // push (bench/store_push_bench, bench/run_loadgen.sh): a 1000-span batch
 // takes milliseconds of server CPU.
 #include <benchmark/benchmark.h>
@@ -15,9 +16,17 @@ void BM_RecordPush(benchmark::State& state) {
   for (auto _ : state) {
     metrics.RecordPush("http", "single-tenant", 1000, 250000, "ok", true, 0);
     metrics.ObserveRequest("POST", "v1_traces", "200", 0.002);
+    metrics.ObserveIngesterPush(absl::OkStatus(), 0.001);
   }
 }
 BENCHMARK(BM_RecordPush);
+
+// The ingester push step alone (a steady_clock pair is not included).
+void BM_ObserveIngesterPush(benchmark::State& state) {
+  ServerMetrics metrics({"0.1.0", "abc", "main", "none"}, "single-tenant");
+  for (auto _ : state) metrics.ObserveIngesterPush(absl::OkStatus(), 0.001);
+}
+BENCHMARK(BM_ObserveIngesterPush);
 
 void BM_Render(benchmark::State& state) {
   ServerMetrics metrics({"0.1.0", "abc", "main", "none"}, "single-tenant");

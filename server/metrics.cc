@@ -174,6 +174,18 @@ ServerMetrics::ServerMetrics(const BuildInfo& build, std::string stats_tenant)
   bytes_received = registry.AddCounter(
       "tempo_distributor_bytes_received_total",
       "The total number of proto bytes received per tenant", {"tenant"});
+  ingester_bytes_received = registry.AddCounter(
+      "tempo_ingester_bytes_received_total",
+      "The total bytes received per tenant.", {"tenant", "data_type"});
+  ingester_blocks = registry.AddCounter(
+      "tempo_ingester_blocks_total",
+      "The total number of blocks the ingester completed and flushed.");
+  compactor_blocks_compacted =
+      registry.AddCounter("tempo_compactor_blocks_compacted_total",
+                          "The total number of input blocks compacted.");
+  compactor_compaction_duration =
+      registry.AddGauge("tempo_compactor_compaction_duration_seconds",
+                        "Duration of the last compaction cycle.");
   accepted_spans = registry.AddCounter(
       "tempo_receiver_accepted_spans",
       "Number of spans successfully pushed into the pipeline.",
@@ -310,6 +322,9 @@ void ServerMetrics::UpdateFromStore(const StoreStats& stats) {
   blocklist_poll_duration->WithLabels({})->Set(stats.blocklist_poll_seconds);
   mirror(compaction_cycles, stats.compaction_cycles);
   mirror(compaction_blocks, stats.compaction_blocks);
+  mirror(ingester_blocks, stats.blocks_flushed);
+  mirror(compactor_blocks_compacted, stats.compaction_blocks);
+  compactor_compaction_duration->WithLabels({})->Set(stats.compaction_seconds);
   mirror(compaction_objects_written, stats.compaction_objects_written);
   mirror(retention_deleted, stats.retention_deleted);
   pending_block_bytes->WithLabels({})->Set(
@@ -349,6 +364,21 @@ void ServerMetrics::ObserveRequest(std::string_view method,
                                    double seconds) {
   request_duration->WithLabels({method, route, status_code, "false"})
       ->Observe(seconds);
+  for (const auto& [label, alias] : kRouteAliases) {
+    if (route == label) {
+      request_duration->WithLabels({method, alias, status_code, "false"})
+          ->Observe(seconds);
+    }
+  }
+}
+
+void ServerMetrics::ObserveIngesterPush(const absl::Status& status,
+                                        double seconds) {
+  const std::string_view code = status.ok() ? "success"
+                                : status.code() == absl::StatusCode::kCancelled
+                                    ? "cancel"
+                                    : "error";
+  ObserveRequest("gRPC", kIngesterPushRoute, code, seconds);
 }
 
 void ServerMetrics::RecordPush(std::string_view receiver,
@@ -361,6 +391,10 @@ void ServerMetrics::RecordPush(std::string_view receiver,
   if (!tenant.empty()) {
     spans_received->WithLabels({tenant})->Inc(n);
     bytes_received->WithLabels({tenant})->Inc(static_cast<double>(bytes));
+    if (accepted) {
+      ingester_bytes_received->WithLabels({tenant, "trace"})
+          ->Inc(static_cast<double>(bytes));
+    }
   }
   (accepted ? accepted_spans : refused_spans)
       ->WithLabels({receiver, transport})

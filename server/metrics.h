@@ -28,10 +28,12 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 
 namespace prometheus {
@@ -167,6 +169,18 @@ class MetricsRegistry {
 // ("/api/traces/{traceID}" -> "api_traces_traceid").
 std::string RouteLabel(std::string_view route_template);
 
+// The `route` label of the ingester push step (ObserveIngesterPush).
+inline constexpr std::string_view kIngesterPushRoute =
+    "/tempo.Pusher/PushSpans";
+
+// Route labels also reported under their route template verbatim, as alert
+// rules written against Tempo's documentation name them ({label, alias}).
+inline constexpr std::pair<std::string_view, std::string_view>
+    kRouteAliases[] = {
+        {"api_traces_traceid", "/api/traces/{traceID}"},
+        {"api_v2_traces_traceid", "/api/v2/traces/{traceID}"},
+};
+
 // The andante server's metrics, registered under Tempo's names.
 struct ServerMetrics {
   struct BuildInfo {
@@ -186,9 +200,19 @@ struct ServerMetrics {
   void UpdateOverrides(bool last_reload_successful);
 
   // Records one request: tempo_request_duration_seconds{method, route,
-  // status_code, ws="false"}. `route` is already a RouteLabel.
+  // status_code, ws="false"}. `route` is already a RouteLabel. A request on
+  // a route with a template alias (kRouteAliases) is also observed under the
+  // alias; see docs/self-monitoring.md.
   void ObserveRequest(std::string_view method, std::string_view route,
                       std::string_view status_code, double seconds);
+
+  // Records one receiver push's hand-off to the store (Andante's
+  // distributor -> ingester step, which Tempo does over gRPC):
+  // tempo_request_duration_seconds{method="gRPC",
+  // route="/tempo.Pusher/PushSpans", status_code="success"|"cancel"|"error"}
+  // as Tempo's gRPC instrumentation labels it. `seconds`: the Store::Push
+  // call. Pass the push's status.
+  void ObserveIngesterPush(const absl::Status& status, double seconds);
 
   // Records one push through a receiver: spans/bytes received per tenant,
   // accepted or refused spans per receiver/transport, the push outcome and
@@ -216,6 +240,17 @@ struct ServerMetrics {
   HistogramFamily* request_duration;
   CounterFamily* spans_received;
   CounterFamily* bytes_received;
+  // tempo_ingester_bytes_received_total{tenant, data_type="trace"}: bytes of
+  // pushes the store accepted.
+  CounterFamily* ingester_bytes_received;
+  // tempo_ingester_blocks_total: blocks the ingester completed and wrote to
+  // the backend (the same count as tempo_ingester_blocks_flushed_total).
+  CounterFamily* ingester_blocks;
+  // tempo_compactor_blocks_compacted_total (input blocks merged, as
+  // tempodb_compaction_blocks_total) and
+  // tempo_compactor_compaction_duration_seconds (gauge: the last cycle).
+  CounterFamily* compactor_blocks_compacted;
+  GaugeFamily* compactor_compaction_duration;
   CounterFamily* accepted_spans;
   CounterFamily* refused_spans;
   CounterFamily* pushes;

@@ -54,7 +54,8 @@ class TraceServiceImpl final : public RawGrpcService {
       }
       return tenant.status();
     }
-    absl::StatusOr<PushResult> pushed = store_->Push(*tenant, *batch);
+    absl::StatusOr<PushResult> pushed =
+        TimedPush(store_, metrics_, *tenant, *batch);
     if (metrics_ != nullptr) {
       metrics_->RecordPush(
           "grpc", *tenant, spans, bytes.size(), PushStatusLabel(pushed.status()),

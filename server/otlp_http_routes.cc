@@ -132,7 +132,8 @@ void OtlpHttpRoutes::Export(HttpRequest& req, HttpResponse* resp) {
     }
   }
 
-  absl::StatusOr<PushResult> pushed = store_->Push(tenant, *batch);
+  absl::StatusOr<PushResult> pushed =
+      TimedPush(store_, metrics_, tenant, *batch);
   if (metrics_ != nullptr) {
     metrics_->RecordPush(
         "http", tenant, spans, decoded.payload_bytes,

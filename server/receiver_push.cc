@@ -1,5 +1,7 @@
 #include "receiver_push.h"
 
+#include <chrono>
+
 #include "absl/strings/ascii.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
@@ -34,6 +36,37 @@ std::string PushStatusLabel(const absl::Status& status) {
   return absl::AsciiStrToLower(absl::StatusCodeToString(status.code()));
 }
 
+namespace {
+
+template <typename Request>
+absl::StatusOr<PushResult> TimedPushImpl(Store* store, ServerMetrics* metrics,
+                                         std::string_view tenant,
+                                         const Request& request) {
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<PushResult> pushed = store->Push(tenant, request);
+  if (metrics != nullptr) {
+    metrics->ObserveIngesterPush(
+        pushed.status(),
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+            .count());
+  }
+  return pushed;
+}
+
+}  // namespace
+
+absl::StatusOr<PushResult> TimedPush(Store* store, ServerMetrics* metrics,
+                                     std::string_view tenant,
+                                     const ExportTraceServiceRequest& request) {
+  return TimedPushImpl(store, metrics, tenant, request);
+}
+
+absl::StatusOr<PushResult> TimedPush(Store* store, ServerMetrics* metrics,
+                                     std::string_view tenant,
+                                     const SpanBatch& batch) {
+  return TimedPushImpl(store, metrics, tenant, batch);
+}
+
 absl::Status PushTranslated(Store* store, ServerMetrics* metrics,
                             ReceiverLabel label,
                             const absl::StatusOr<std::string>& tenant,
@@ -48,7 +81,8 @@ absl::Status PushTranslated(Store* store, ServerMetrics* metrics,
     }
     return tenant.status();
   }
-  absl::StatusOr<PushResult> pushed = store->Push(*tenant, request);
+  absl::StatusOr<PushResult> pushed =
+      TimedPush(store, metrics, *tenant, request);
   if (metrics != nullptr) {
     metrics->RecordPush(label.receiver, label.transport, *tenant, spans,
                         payload_bytes, PushStatusLabel(pushed.status()),

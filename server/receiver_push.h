@@ -22,7 +22,9 @@
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 
 namespace andante {
+class SpanBatch;
 class Store;
+struct PushResult;
 }
 
 namespace andante::server {
@@ -58,6 +60,16 @@ absl::Status PushTranslated(
     const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest&
         request,
     uint64_t payload_bytes);
+
+// store->Push(tenant, request), timed and recorded as the ingester push
+// step (ServerMetrics::ObserveIngesterPush) when `metrics` is non-null.
+absl::StatusOr<PushResult> TimedPush(
+    Store* store, ServerMetrics* metrics, std::string_view tenant,
+    const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest&
+        request);
+absl::StatusOr<PushResult> TimedPush(Store* store, ServerMetrics* metrics,
+                                     std::string_view tenant,
+                                     const SpanBatch& batch);
 
 // "ok", or the lower-case status code name: the `status` label of
 // andante_distributor_pushes_total.

@@ -171,6 +171,9 @@ struct StoreStats {
   uint64_t compaction_blocks = 0;
   uint64_t compaction_objects_written = 0;
   uint64_t retention_deleted = 0;
+  // The last compaction cycle's duration in seconds (gauge; 0 before the
+  // first).
+  double compaction_seconds = 0;
   // The block cache (StoreOptions.block_cache_bytes): lookups that found a
   // bloom shard or index cached, lookups that read it, bytes held (gauge).
   uint64_t block_cache_hits = 0;

@@ -4,6 +4,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "andante/tenant.h"
 #include "block/block_format.h"
 #include "block/block_meta.h"
@@ -85,7 +86,10 @@ absl::StatusOr<CompactionCycleReport> BlocklistSync::RunCompactionCycle(
   if (compactor_ == nullptr) {
     return absl::FailedPreconditionError("the store has no compactor");
   }
+  const absl::Time start = absl::Now();
   absl::StatusOr<CompactionCycleReport> report = compactor_->RunCycle(now);
+  counters_.last_compaction_nanos.store(
+      absl::ToInt64Nanoseconds(absl::Now() - start), std::memory_order_relaxed);
   if (!report.ok()) return report.status();
   counters_.compaction_cycles.fetch_add(1, std::memory_order_relaxed);
   counters_.retention_deleted.fetch_add(

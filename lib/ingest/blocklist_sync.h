@@ -42,6 +42,8 @@ struct SyncCounters {
   std::atomic<int64_t> last_poll_nanos{0};
   std::atomic<uint64_t> compaction_cycles{0};
   std::atomic<uint64_t> compaction_blocks{0};
+  // Duration of the last compaction cycle that ran (failed or not).
+  std::atomic<int64_t> last_compaction_nanos{0};
   std::atomic<uint64_t> compaction_objects_written{0};
   std::atomic<uint64_t> retention_deleted{0};
 };

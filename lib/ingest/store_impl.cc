@@ -278,6 +278,7 @@ class StoreImpl final : public Store {
       stats.blocklist_poll_seconds = sync.last_poll_nanos.load() / 1e9;
       stats.compaction_cycles = sync.compaction_cycles.load();
       stats.compaction_blocks = sync.compaction_blocks.load();
+      stats.compaction_seconds = sync.last_compaction_nanos.load() / 1e9;
       stats.compaction_objects_written = sync.compaction_objects_written.load();
       stats.retention_deleted = sync.retention_deleted.load();
     }

@@ -213,5 +213,48 @@ TEST(MetricsTest, ServerMetricsUseTempoNames) {
   }
 }
 
+// The series the alert rules and monitoring queries of seed 003 name
+// (docs/self-monitoring.md): the trace-by-ID route also under its template,
+// the ingester push step, the ingester and compactor series.
+TEST(MetricsTest, SeedAlertSeries) {
+  ServerMetrics m({"0.1.0", "abc", "main", "none"}, "single-tenant");
+  m.ObserveRequest("GET", "api_traces_traceid", "404", 0.3);
+  m.ObserveRequest("GET", "api_search", "200", 0.3);
+  m.ObserveIngesterPush(absl::OkStatus(), 0.004);
+  m.ObserveIngesterPush(absl::ResourceExhaustedError("rate limited"), 0.001);
+  m.ObserveIngesterPush(absl::CancelledError("gone"), 0.001);
+  m.RecordPush("http", "team-a", 10, 1000, "ok", true, 0);
+  m.RecordPush("http", "team-a", 10, 500, "resource_exhausted", false, 0);
+  StoreStats stats;
+  stats.blocks_flushed = 4;
+  stats.compaction_blocks = 6;
+  stats.compaction_seconds = 0.25;
+  m.UpdateFromStore(stats);
+  const std::string text = m.registry.Render();
+  for (const char* line : {
+           "tempo_request_duration_seconds_count{method=\"GET\",route=\"api_"
+           "traces_traceid\",status_code=\"404\",ws=\"false\"} 1\n",
+           "tempo_request_duration_seconds_count{method=\"GET\",route=\"/api/"
+           "traces/{traceID}\",status_code=\"404\",ws=\"false\"} 1\n",
+           "tempo_request_duration_seconds_bucket{method=\"gRPC\",route=\"/"
+           "tempo.Pusher/PushSpans\",status_code=\"success\",ws=\"false\","
+           "le=\"0.005\"} 1\n",
+           "tempo_request_duration_seconds_count{method=\"gRPC\",route=\"/"
+           "tempo.Pusher/PushSpans\",status_code=\"error\",ws=\"false\"} 1\n",
+           "tempo_request_duration_seconds_count{method=\"gRPC\",route=\"/"
+           "tempo.Pusher/PushSpans\",status_code=\"cancel\",ws=\"false\"} 1\n",
+           // Accepted bytes only.
+           "tempo_ingester_bytes_received_total{data_type=\"trace\",tenant="
+           "\"team-a\"} 1000\n",
+           "tempo_ingester_blocks_total 4\n",
+           "tempo_compactor_blocks_compacted_total 6\n",
+           "tempo_compactor_compaction_duration_seconds 0.25\n",
+       }) {
+    EXPECT_TRUE(HasText(text, line)) << line << "\n---\n" << text;
+  }
+  // Only the aliased routes are reported twice.
+  EXPECT_FALSE(HasText(text, "route=\"/api/search\""));
+}
+
 }  // namespace
 }  // namespace andante::server
