@@ -294,6 +294,7 @@ YAML::Node Build(const Config& c) {
   YAML::Node root(YAML::NodeType::Map);
   root["target"] = c.target;
   root["multitenancy_enabled"] = Bool(c.multitenancy_enabled);
+  root["stream_over_http_enabled"] = Bool(c.stream_over_http_enabled);
   root["http_api_prefix"] = c.http_api_prefix;
   root["shutdown_delay"] = GoDuration(c.shutdown_delay);
 
