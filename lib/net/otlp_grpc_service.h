@@ -1,30 +1,26 @@
-// OTLP/gRPC on port 4317: opentelemetry.proto.collector.trace.v1.TraceService
-// Export, pushing into the Store. gRPC stays out of this header so the rest
-// of the server builds without it.
-#ifndef ANDANTE_SERVER_OTLP_GRPC_SERVICE_H_
-#define ANDANTE_SERVER_OTLP_GRPC_SERVICE_H_
+// The gRPC receivers' services: OTLP TraceService/Export (port 4317) and
+// Jaeger CollectorService/PostSpans (port 14250), each one raw method that
+// hands the message to the request layer. gRPC stays out of this header.
+#ifndef ANDANTE_NET_OTLP_GRPC_SERVICE_H_
+#define ANDANTE_NET_OTLP_GRPC_SERVICE_H_
 
 #include <cstdint>
 #include <memory>
-#include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
+#include "andante/request.h"
 #include "grpc_listener.h"
 
-namespace andante {
-class Store;
-}
+namespace andante::net {
 
-namespace andante::server {
-
-struct ServerMetrics;
-
-// Starts serving TraceService/Export on options.endpoint; the listener's
-// port() is the bound port, Shutdown(grace) stops it. `store` (and
-// `metrics`, may be null) must outlive it.
+// Starts serving TraceService/Export on `endpoint` through
+// handler->OtlpGrpc; the listener's port() is the bound port, Shutdown(grace)
+// stops it. `handler` must outlive it.
 absl::StatusOr<std::unique_ptr<GrpcListener>> StartOtlpGrpc(
-    const GrpcReceiverOptions& options, Store* store, ServerMetrics* metrics);
+    std::string_view endpoint, uint64_t max_recv_msg_size,
+    RequestHandler* handler);
 
-}  // namespace andante::server
+}  // namespace andante::net
 
-#endif  // ANDANTE_SERVER_OTLP_GRPC_SERVICE_H_
+#endif  // ANDANTE_NET_OTLP_GRPC_SERVICE_H_

@@ -2,22 +2,18 @@
 
 #include <google/protobuf/arena.h>
 
-#include <chrono>
-#include <exception>
 #include <memory>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "andante/store.h"
-#include "andante/tenant.h"
-#include "metrics.h"
 #include "receiver_push.h"
 #include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
 #include "receiver/otlp_http.h"
 #include "util/strings.h"
 
-namespace andante::server {
+namespace andante::request {
 namespace {
 
 using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
@@ -30,40 +26,8 @@ void SetAnswer(internal::OtlpHttpAnswer&& a, HttpResponse* resp) {
 
 }  // namespace
 
-OtlpHttpRoutes::OtlpHttpRoutes(Store* store, OtlpHttpOptions options,
-                               ServerMetrics* metrics)
-    : store_(store),
-      options_(std::move(options)),
-      metrics_(metrics),
-      route_(RouteLabel(options_.traces_url_path)) {}
-
-void OtlpHttpRoutes::Handle(HttpRequest& req, HttpResponse* resp) {
-  auto start = std::chrono::steady_clock::now();
-  bool matched = req.path == options_.traces_url_path;
-  try {
-    if (matched) {
-      Export(req, resp);
-    } else {
-      // Go's ServeMux answer for an unknown path.
-      resp->SetText(404, "404 page not found\n");
-    }
-  } catch (const std::exception& e) {
-    *resp = HttpResponse();
-    resp->SetText(500, absl::StrCat("internal error: ", e.what(), "\n"));
-  } catch (...) {
-    *resp = HttpResponse();
-    resp->SetText(500, "internal error\n");
-  }
-  if (metrics_ != nullptr) {
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
-    metrics_->ObserveRequest(req.method, matched ? route_ : "other",
-                             std::to_string(resp->status), seconds);
-  }
-}
-
-void OtlpHttpRoutes::Export(HttpRequest& req, HttpResponse* resp) {
+void OtlpHttpExport(Store* store, const RequestOptions& options,
+                    const HttpRequest& req, HttpResponse* resp) {
   internal::OtlpHttpInput in;
   in.method = req.method;
   in.content_type = req.Header("Content-Type").value_or("");
@@ -71,7 +35,7 @@ void OtlpHttpRoutes::Export(HttpRequest& req, HttpResponse* resp) {
   in.body = req.body;
   in.body_too_large = req.body_too_large;
   internal::OtlpHttpLimits limits;
-  limits.max_request_body_size = options_.max_request_body_size;
+  limits.max_request_body_size = options.otlp_http_max_request_body_size;
 
   // A protobuf payload is split on its wire bytes (SpanBatch::FromProto)
   // and never parsed. A JSON payload is parsed into a request that lives in
@@ -105,45 +69,28 @@ void OtlpHttpRoutes::Export(HttpRequest& req, HttpResponse* resp) {
     SetAnswer(internal::OtlpHttpError(decoded.encoding, batch.status()), resp);
     return;
   }
-  const uint64_t spans = batch->span_count();
-
   // Tenant: like Tempo's distributor, checked once the payload is decoded.
-  std::string tenant(kSingleTenant);
-  if (options_.multitenancy_enabled) {
-    std::optional<std::string_view> h = req.Header("X-Scope-OrgID");
-    if (!h.has_value() || req.HeaderCount("X-Scope-OrgID") != 1) {
-      absl::Status s = absl::UnavailableError("no org id");
-      if (metrics_ != nullptr) {
-        metrics_->RecordPush("http", "", spans, decoded.payload_bytes,
-                             PushStatusLabel(s), false, 0);
-      }
-      SetAnswer(internal::OtlpHttpError(decoded.encoding, s), resp);
-      return;
-    }
-    tenant = std::string(*h);
-    absl::Status valid = ValidateTenantId(tenant);
-    if (!valid.ok()) {
-      if (metrics_ != nullptr) {
-        metrics_->RecordPush("http", "", spans, decoded.payload_bytes,
-                             PushStatusLabel(valid), false, 0);
-      }
-      SetAnswer(internal::OtlpHttpError(decoded.encoding, valid), resp);
-      return;
-    }
-  }
-
-  absl::StatusOr<PushResult> pushed = store_->Push(tenant, *batch);
-  if (metrics_ != nullptr) {
-    metrics_->RecordPush(
-        "http", tenant, spans, decoded.payload_bytes,
-        PushStatusLabel(pushed.status()), pushed.ok(),
-        pushed.ok() ? pushed->spans_discarded_trace_too_large : 0);
-  }
+  absl::Status pushed = TenantAndPush(store, options, {"otlp", "http"},
+                                      OrgIdsOf(req), *batch,
+                                      decoded.payload_bytes);
   if (!pushed.ok()) {
-    SetAnswer(internal::OtlpHttpError(decoded.encoding, pushed.status()), resp);
+    SetAnswer(internal::OtlpHttpError(decoded.encoding, pushed), resp);
     return;
   }
   SetAnswer(internal::OtlpHttpSuccess(decoded.encoding), resp);
 }
 
-}  // namespace andante::server
+absl::Status OtlpGrpcExport(Store* store, const RequestOptions& options,
+                            std::string_view message, const OrgIds& ids) {
+  absl::StatusOr<SpanBatch> batch = SpanBatch::FromProto(message);
+  if (!batch.ok()) {
+    // What grpc-go (and so the collector in Tempo) answers for a message
+    // that does not unmarshal.
+    return absl::InternalError(absl::StrCat(
+        "grpc: error unmarshalling request: ", batch.status().message()));
+  }
+  return TenantAndPush(store, options, {"otlp", "grpc"}, ids, *batch,
+                       message.size());
+}
+
+}  // namespace andante::request

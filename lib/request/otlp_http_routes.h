@@ -1,45 +1,28 @@
-// OTLP/HTTP on port 4318: POST <traces_url_path> decoded by
-// receiver/otlp_http and pushed into the Store. Socket-free like ApiRoutes.
-#ifndef ANDANTE_SERVER_OTLP_HTTP_ROUTES_H_
-#define ANDANTE_SERVER_OTLP_HTTP_ROUTES_H_
+// OTLP over HTTP (POST <traces_url_path>, port 4318) and gRPC
+// (TraceService/Export, port 4317): the payload is decoded into a SpanBatch
+// (protobuf wire bytes are split without building the message tree) and
+// handed to TenantAndPush.
+#ifndef ANDANTE_REQUEST_OTLP_HTTP_ROUTES_H_
+#define ANDANTE_REQUEST_OTLP_HTTP_ROUTES_H_
 
-#include <cstdint>
-#include <string>
+#include <string_view>
 
-#include "http_server.h"
+#include "absl/status/status.h"
+#include "andante/request.h"
+#include "receiver_push.h"
 
-namespace andante {
-class Store;
-}
+namespace andante::request {
 
-namespace andante::server {
+// Answers an OTLP/HTTP export whose path matched. Answers in the request's
+// encoding (receiver/otlp_http.h).
+void OtlpHttpExport(Store* store, const RequestOptions& options,
+                    const HttpRequest& req, HttpResponse* resp);
 
-struct ServerMetrics;
+// Pushes one OTLP/gRPC Export message (`message`, decompressed); the status
+// is the gRPC answer.
+absl::Status OtlpGrpcExport(Store* store, const RequestOptions& options,
+                            std::string_view message, const OrgIds& ids);
 
-struct OtlpHttpOptions {
-  std::string traces_url_path = "/v1/traces";
-  uint64_t max_request_body_size = 20ull << 20;
-  // With multitenancy the tenant is X-Scope-OrgID; missing -> 503 "no org id".
-  bool multitenancy_enabled = false;
-};
+}  // namespace andante::request
 
-class OtlpHttpRoutes {
- public:
-  // `store` must outlive this; `metrics` may be null.
-  OtlpHttpRoutes(Store* store, OtlpHttpOptions options, ServerMetrics* metrics);
-
-  // Handles one request. Never throws.
-  void Handle(HttpRequest& req, HttpResponse* resp);
-
- private:
-  void Export(HttpRequest& req, HttpResponse* resp);
-
-  Store* const store_;
-  const OtlpHttpOptions options_;
-  ServerMetrics* const metrics_;
-  const std::string route_;
-};
-
-}  // namespace andante::server
-
-#endif  // ANDANTE_SERVER_OTLP_HTTP_ROUTES_H_
+#endif  // ANDANTE_REQUEST_OTLP_HTTP_ROUTES_H_

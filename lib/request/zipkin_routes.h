@@ -8,41 +8,20 @@
 //   202 (empty body)   accepted
 //   400 <error>        undecodable body, or IDs the store rejects
 //   500 <error>        the store failed (or no org id with multitenancy)
-#ifndef ANDANTE_SERVER_ZIPKIN_ROUTES_H_
-#define ANDANTE_SERVER_ZIPKIN_ROUTES_H_
+#ifndef ANDANTE_REQUEST_ZIPKIN_ROUTES_H_
+#define ANDANTE_REQUEST_ZIPKIN_ROUTES_H_
 
-#include <cstdint>
+#include "andante/request.h"
 
-#include "http_server.h"
+namespace andante::request {
 
-namespace andante {
-class Store;
-}
+// Answers one Zipkin request (any path, any method).
+void ZipkinSpans(Store* store, const RequestOptions& options,
+                 const HttpRequest& req, HttpResponse* resp);
 
-namespace andante::server {
+// The route label: "api_v1_spans" for a v1 path, else "api_v2_spans".
+std::string_view ZipkinRoute(std::string_view path);
 
-struct ServerMetrics;
+}  // namespace andante::request
 
-struct ZipkinOptions {
-  uint64_t max_request_body_size = 20ull << 20;
-  bool multitenancy_enabled = false;
-};
-
-class ZipkinRoutes {
- public:
-  // `store` must outlive this; `metrics` may be null.
-  ZipkinRoutes(Store* store, ZipkinOptions options, ServerMetrics* metrics);
-  // Handles one request. Never throws.
-  void Handle(HttpRequest& req, HttpResponse* resp);
-
- private:
-  void Spans(HttpRequest& req, HttpResponse* resp);
-
-  Store* const store_;
-  const ZipkinOptions options_;
-  ServerMetrics* const metrics_;
-};
-
-}  // namespace andante::server
-
-#endif  // ANDANTE_SERVER_ZIPKIN_ROUTES_H_
+#endif  // ANDANTE_REQUEST_ZIPKIN_ROUTES_H_
