@@ -2,47 +2,26 @@
 
 #include <unistd.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "util/crc32c.h"
 #include "util/log.h"
-#include "yaml-cpp/yaml.h"
 
-namespace andante::server {
+namespace andante::net {
 
 absl::StatusOr<std::unique_ptr<GeneratorService>> GeneratorService::Start(
-    const GeneratorConfig& config, Store* store) {
+    GeneratorServiceOptions options, Store* store) {
   std::unique_ptr<GeneratorService> g(new GeneratorService());
-  g->config_ = config;
+  g->options_ = std::move(options);
   g->store_ = store;
-  GeneratorConfig& c = g->config_;
-  if (!c.tenant_overrides_path.empty()) {
-    try {
-      YAML::Node root = YAML::LoadFile(c.tenant_overrides_path);
-      if (absl::Status s = ParseGeneratorTenantOverrides(root, &c); !s.ok()) {
-        return s;
-      }
-    } catch (const std::exception& e) {
-      // Tempo keeps running without the file; so do we, loudly.
-      ANDANTE_LOG(kWarn, "cannot read per-tenant overrides for the generator",
-                  {{"path", c.tenant_overrides_path}, {"err", e.what()}});
-    }
-  }
-  if (!c.processors_configured) {
-    // Tempo generates nothing until overrides list processors; a
-    // metrics_generator section alone means the user wants metrics.
-    c.options.processors = {"span-metrics", "service-graphs"};
-  }
+  GeneratorServiceOptions& c = g->options_;
   char host[256] = {0};
   if (gethostname(host, sizeof(host) - 1) == 0 && host[0] != '\0') {
-    c.options.registry.external_labels.emplace_back("__metrics_gen_instance",
+    c.generator.registry.external_labels.emplace_back("__metrics_gen_instance",
                                                     host);
   }
   absl::StatusOr<std::unique_ptr<MetricsGenerator>> gen =
-      MetricsGenerator::Create(c.options);
+      MetricsGenerator::Create(c.generator);
   if (!gen.ok()) return gen.status();
   g->generator_ = std::move(*gen);
   for (internal::RemoteWriteOptions rw : c.remote_write) {
@@ -60,9 +39,9 @@ absl::StatusOr<std::unique_ptr<GeneratorService>> GeneratorService::Start(
   std::vector<std::string> urls;
   for (const auto& rw : c.remote_write) urls.push_back(rw.url);
   ANDANTE_LOG(kInfo, "metrics generator started",
-              {{"processors", absl::StrJoin(c.options.processors, ",")},
+              {{"processors", absl::StrJoin(c.generator.processors, ",")},
                {"collection_interval",
-                absl::FormatDuration(c.options.collection_interval)},
+                absl::FormatDuration(c.generator.collection_interval)},
                {"remote_write", absl::StrJoin(urls, ",")}});
   return g;
 }
@@ -79,12 +58,12 @@ void GeneratorService::Stop() {
   }
   if (thread_.joinable()) thread_.join();
   CollectOnce(absl::Now());
-  for (auto& w : writers_) w->Stop(config_.flush_deadline);
+  for (auto& w : writers_) w->Stop(options_.flush_deadline);
 }
 
 void GeneratorService::Loop() {
   const absl::Duration interval =
-      std::max(config_.options.collection_interval, absl::Milliseconds(100));
+      std::max(options_.generator.collection_interval, absl::Milliseconds(100));
   const absl::Duration expiry = absl::Seconds(2);
   absl::Time next_collect = absl::Now() + interval;
   absl::Time next_expire = absl::Now() + expiry;
@@ -115,15 +94,15 @@ void GeneratorService::CollectOnce(absl::Time now) {
   }
 }
 
-void GeneratorService::HandleScrape(const HttpRequest& req,
-                                    HttpResponse* resp) const {
+HttpResponse GeneratorService::HandleScrape(const HttpRequest& req) const {
+  HttpResponse resp;
   if (req.method != "GET" && req.method != "HEAD") {
-    resp->SetText(405, "method not allowed");
-    return;
+    resp.SetText(405, "method not allowed");
+    return resp;
   }
-  resp->status = 200;
-  resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-  resp->body = generator_->ExpositionText();
+  resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  resp.body = generator_->ExpositionText();
+  return resp;
 }
 
-}  // namespace andante::server
+}  // namespace andante::net

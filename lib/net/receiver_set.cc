@@ -1,6 +1,8 @@
 #include "receiver_set.h"
 
+#include <algorithm>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -38,6 +40,12 @@ absl::Status ReceiverSet::Init(Store* store, ReceiverSetOptions options) {
   RequestHandler* const h = handler_.get();
   const RequestOptions& r = options.request;
   Listeners& l = *listeners_;
+  if (options.http.threads == 0) {
+    // Handlers block on the WAL append; a few io threads beyond the cores
+    // keep the sockets served meanwhile.
+    options.http.threads =
+        static_cast<int>(std::max(4u, 2 * std::thread::hardware_concurrency()));
+  }
   l.http = std::make_unique<HttpServer>(options.http);
 
   // One HTTP listener: `endpoint` served by `serve` with `body_limit`.

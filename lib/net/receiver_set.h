@@ -50,7 +50,8 @@ struct ReceiverSetOptions {
 
   // Largest request body on the API listener, bytes.
   uint64_t api_body_limit = 16ull << 20;
-  // Threads and timeouts of the HTTP listeners.
+  // Threads and timeouts of the HTTP listeners; threads 0 here means
+  // max(4, 2 x cores) io threads.
   HttpServerOptions http;
 };
 
