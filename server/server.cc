@@ -33,9 +33,9 @@ net::ServerStoreOptions StoreOptionsOf(const Config& c) {
   o.local_path = c.local_path;
   o.s3 = c.s3;
   o.store = c.store;
-  o.run_compactor = !c.compactor_disabled &&
-                    (c.target == "all" || c.target == "compactor" ||
-                     c.target == "scalable-single-binary");
+  o.run_compactor =
+      !c.compactor_disabled && (c.target == "all" || c.target == "compactor" ||
+                                c.target == "scalable-single-binary");
   o.compaction = c.compaction;
   o.block_retention = c.overrides_block_retention;
   o.instance_id = c.instance_id;

@@ -130,8 +130,7 @@ class RequestObserver {
   // Tempo's route label ("api_traces_traceid", "v1_traces", ...);
   // `status_code` the HTTP status, or for gRPC "success", "cancel", "error".
   virtual void ObserveRequest(std::string_view method, std::string_view route,
-                              std::string_view status_code,
-                              double seconds) = 0;
+                              std::string_view status_code, double seconds) = 0;
   // One push through a receiver (also a refused or undecodable one).
   virtual void RecordPush(const PushRecord& push) = 0;
   // A Jaeger agent datagram dropped before it reached the store; `reason`

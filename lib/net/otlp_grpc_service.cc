@@ -13,7 +13,9 @@ absl::StatusOr<std::unique_ptr<GrpcListener>> StartOtlpGrpc(
       "OTLP gRPC", endpoint, max_recv_msg_size,
       std::make_unique<RawGrpcService>(
           "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
-          [handler](const GrpcRequest& req) { return handler->OtlpGrpc(req); }));
+          [handler](const GrpcRequest& req) {
+            return handler->OtlpGrpc(req);
+          }));
 }
 
 }  // namespace andante::net

@@ -68,9 +68,9 @@ absl::Status ReceiverSet::Init(Store* store, ReceiverSetOptions options) {
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = listen(options.otlp_http_endpoint,
-                              r.otlp_http_max_request_body_size,
-                              &RequestHandler::OtlpHttp, &ports_.otlp_http);
+  if (absl::Status s =
+          listen(options.otlp_http_endpoint, r.otlp_http_max_request_body_size,
+                 &RequestHandler::OtlpHttp, &ports_.otlp_http);
       !s.ok()) {
     return s;
   }
@@ -88,10 +88,10 @@ absl::Status ReceiverSet::Init(Store* store, ReceiverSetOptions options) {
     l.jaeger_grpc = std::move(*grpc);
     ports_.jaeger_grpc = l.jaeger_grpc->port();
   }
-  if (absl::Status s = listen(options.jaeger_thrift_http_endpoint,
-                              r.jaeger_thrift_http_max_request_body_size,
-                              &RequestHandler::JaegerThriftHttp,
-                              &ports_.jaeger_thrift_http);
+  if (absl::Status s =
+          listen(options.jaeger_thrift_http_endpoint,
+                 r.jaeger_thrift_http_max_request_body_size,
+                 &RequestHandler::JaegerThriftHttp, &ports_.jaeger_thrift_http);
       !s.ok()) {
     return s;
   }
@@ -121,9 +121,9 @@ absl::Status ReceiverSet::Init(Store* store, ReceiverSetOptions options) {
     *a.port = (*udp)->port();
     l.udp.push_back(std::move(*udp));
   }
-  if (absl::Status s = listen(options.zipkin_endpoint,
-                              r.zipkin_max_request_body_size,
-                              &RequestHandler::Zipkin, &ports_.zipkin);
+  if (absl::Status s =
+          listen(options.zipkin_endpoint, r.zipkin_max_request_body_size,
+                 &RequestHandler::Zipkin, &ports_.zipkin);
       !s.ok()) {
     return s;
   }

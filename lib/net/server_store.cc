@@ -53,9 +53,9 @@ void ObserveBackend(MetricsRegistry& registry, S3Options& s3) {
 absl::StatusOr<std::unique_ptr<Backend>> OpenS3(const S3Options& options) {
   absl::StatusOr<std::unique_ptr<Backend>> backend = OpenS3Backend(options);
   if (!backend.ok()) {
-    return absl::Status(backend.status().code(),
-                        absl::StrCat("storage.trace.s3: ",
-                                     backend.status().message()));
+    return absl::Status(
+        backend.status().code(),
+        absl::StrCat("storage.trace.s3: ", backend.status().message()));
   }
   absl::StatusOr<std::vector<std::string>> tenants = (*backend)->List("");
   if (!tenants.ok()) {
@@ -88,9 +88,9 @@ absl::Status WireSharedBucket(const ServerStoreOptions& o,
   absl::StatusOr<std::unique_ptr<Compactor>> compactor =
       Compactor::Open(std::move(compaction), options.backend);
   if (!compactor.ok()) {
-    return absl::Status(compactor.status().code(),
-                        absl::StrCat("compactor.compaction: ",
-                                     compactor.status().message()));
+    return absl::Status(
+        compactor.status().code(),
+        absl::StrCat("compactor.compaction: ", compactor.status().message()));
   }
   options.compactor = std::move(*compactor);
   return absl::OkStatus();
@@ -106,8 +106,7 @@ std::string HostName() {
   return "andante";
 }
 
-absl::StatusOr<std::unique_ptr<Store>> OpenServerStore(
-    ServerStoreOptions o) {
+absl::StatusOr<std::unique_ptr<Store>> OpenServerStore(ServerStoreOptions o) {
   if (o.backend != "local" && o.backend != "s3") {
     return absl::FailedPreconditionError(
         absl::StrCat("storage.trace.backend \"", o.backend,
@@ -117,7 +116,8 @@ absl::StatusOr<std::unique_ptr<Store>> OpenServerStore(
     if (absl::Status s = MakeDirs(o.local_path, "block"); !s.ok()) return s;
   }
   if (absl::Status s = MakeDirs(o.store.wal.path, "WAL"); !s.ok()) return s;
-  if (o.backend == "s3" && o.registry != nullptr) ObserveBackend(*o.registry, o.s3);
+  if (o.backend == "s3" && o.registry != nullptr)
+    ObserveBackend(*o.registry, o.s3);
   absl::StatusOr<std::unique_ptr<Backend>> backend =
       o.backend == "s3" ? OpenS3(o.s3) : OpenLocalBackend(o.local_path);
   if (!backend.ok()) return backend.status();

@@ -85,21 +85,21 @@ HttpResponse RequestHandler::OtlpHttp(const HttpRequest& req) {
 
 HttpResponse RequestHandler::Zipkin(const HttpRequest& req) {
   const Impl& d = *impl_;
-  return request::ServeHttp(
-      d.options.observer, req.method,
-      [&](HttpResponse* resp, std::string_view* route) {
-        *route = request::ZipkinRoute(req.path);
-        request::ZipkinSpans(d.store, d.options, req, resp);
-      });
+  return request::ServeHttp(d.options.observer, req.method,
+                            [&](HttpResponse* resp, std::string_view* route) {
+                              *route = request::ZipkinRoute(req.path);
+                              request::ZipkinSpans(d.store, d.options, req,
+                                                   resp);
+                            });
 }
 
 HttpResponse RequestHandler::JaegerThriftHttp(const HttpRequest& req) {
   const Impl& d = *impl_;
-  return request::ServeHttp(
-      d.options.observer, req.method,
-      [&](HttpResponse* resp, std::string_view* route) {
-        request::JaegerThriftHttp(d.store, d.options, req, resp, route);
-      });
+  return request::ServeHttp(d.options.observer, req.method,
+                            [&](HttpResponse* resp, std::string_view* route) {
+                              request::JaegerThriftHttp(d.store, d.options, req,
+                                                        resp, route);
+                            });
 }
 
 absl::Status RequestHandler::OtlpGrpc(const GrpcRequest& req) {
@@ -143,11 +143,10 @@ HttpResponse RequestHandler::QueryApi(const HttpRequest& req) {
   for (const ApiRoute& extra : d.options.extra_api_routes) {
     if (req.path == extra.path) return extra.handler(req);
   }
-  return request::ServeHttp(
-      d.options.observer, req.method,
-      [&](HttpResponse* resp, std::string_view* route) {
-        d.api.Route(req, resp, route);
-      });
+  return request::ServeHttp(d.options.observer, req.method,
+                            [&](HttpResponse* resp, std::string_view* route) {
+                              d.api.Route(req, resp, route);
+                            });
 }
 
 void RequestHandler::SetStopping() { impl_->api.SetStopping(); }

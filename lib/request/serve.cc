@@ -23,9 +23,9 @@ Result Timed(Serve serve, OnException on_exception, double* seconds) {
   } catch (...) {
     result = on_exception(std::string("internal error"));
   }
-  *seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                           start)
-                 .count();
+  *seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count();
   return result;
 }
 
@@ -63,10 +63,10 @@ absl::Status ServeGrpc(RequestObserver* observer, std::string_view route,
       [](std::string message) { return absl::InternalError(message); },
       &seconds);
   if (observer != nullptr) {
-    const std::string_view code =
-        s.ok()                                     ? "success"
-        : s.code() == absl::StatusCode::kCancelled ? "cancel"
-                                                   : "error";
+    const std::string_view code = s.ok() ? "success"
+                                  : s.code() == absl::StatusCode::kCancelled
+                                      ? "cancel"
+                                      : "error";
     observer->ObserveRequest("gRPC", route, code, seconds);
   }
   return s;

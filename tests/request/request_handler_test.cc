@@ -2,8 +2,6 @@
 // API, checked against what the Store holds afterwards (read back through
 // Store::FindTraceById, not through the request layer) and against what the
 // observer saw.
-#include "andante/request.h"
-
 #include <unistd.h>
 
 #include <filesystem>
@@ -14,6 +12,7 @@
 #include "absl/synchronization/mutex.h"
 #include "andante/backend.h"
 #include "andante/ids.h"
+#include "andante/request.h"
 #include "andante/store.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -44,8 +43,8 @@ class RecordingObserver final : public RequestObserver {
                       std::string_view status_code, double seconds) override {
     absl::MutexLock lock(&mu_);
     EXPECT_GE(seconds, 0);
-    requests.push_back({std::string(method), std::string(route),
-                        std::string(status_code)});
+    requests.push_back(
+        {std::string(method), std::string(route), std::string(status_code)});
   }
   void RecordPush(const PushRecord& p) override {
     absl::MutexLock lock(&mu_);
@@ -178,7 +177,8 @@ TEST_F(RequestHandlerTest, OtlpHttpProtobufIsStoredAndObserved) {
 TEST_F(RequestHandlerTest, OtlpHttpJsonAndUnknownPath) {
   RequestHandler& h = Handler();
   const std::string json =
-      std::string(R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":")") +
+      std::string(
+          R"({"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":")") +
       kTraceHex +
       R"(","spanId":"0000000000000009","name":"x","startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000001000000000"}]}]}]})";
   HttpResponse r = h.OtlpHttp(Post("/v1/traces", "application/json", json));
