@@ -1,37 +1,25 @@
-// The andante server: wires a Config to a Store and the listeners (HTTP API
-// on 3200, OTLP/HTTP on 4318, OTLP/gRPC on 4317). No protocol logic lives
-// here; see api_routes, otlp_http_routes, otlp_grpc_service.
+// The andante server: maps a Config onto a ServerRuntime (lib/net: the
+// Store, the metrics generator and a ReceiverSet with the HTTP API on 3200,
+// OTLP on 4317/4318, Jaeger, Zipkin). No protocol logic lives here; the
+// request layer is include/andante/request.h.
 #ifndef ANDANTE_SERVER_SERVER_H_
 #define ANDANTE_SERVER_SERVER_H_
 
 #include <memory>
 
-#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "config.h"
+#include "server_runtime.h"
 
 namespace andante::server {
 
-class Server {
- public:
-  // Opens the store (local backend at config.local_path, WAL at
-  // config.store.wal.path, both created if missing), starts every enabled
-  // listener and logs "Andante started". FAILED_PRECONDITION for a backend
-  // other than "local".
-  static absl::StatusOr<std::unique_ptr<Server>> Start(const Config& config);
-
-  virtual ~Server() = default;
-
-  // Bound ports (0 when the listener is disabled); useful with port 0.
-  virtual int http_port() const = 0;
-  virtual int otlp_http_port() const = 0;
-  virtual int otlp_grpc_port() const = 0;
-
-  // Graceful stop: /ready turns 503, waits shutdown_delay, stops accepting,
-  // finishes in-flight requests (up to graceful_shutdown_timeout), then
-  // closes the store, which flushes. Idempotent.
-  virtual absl::Status Shutdown() = 0;
-};
+// Opens the store the config describes (local or S3 backend, WAL, compactor
+// per target), starts the metrics generator if configured and every enabled
+// listener, and logs "Andante started". Shutdown() is the graceful stop:
+// /ready turns 503, shutdown_delay, in-flight requests finish (up to
+// graceful_shutdown_timeout), the store closes and flushes.
+absl::StatusOr<std::unique_ptr<net::ServerRuntime>> StartServer(
+    const Config& config);
 
 // The whole program: flags, config, Start, wait for SIGTERM/SIGINT,
 // Shutdown. Returns the process exit code.

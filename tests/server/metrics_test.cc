@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace andante::server {
+namespace andante::net {
 namespace {
 
 using ::testing::Contains;
@@ -257,4 +257,4 @@ TEST(MetricsTest, SeedAlertSeries) {
 }
 
 }  // namespace
-}  // namespace andante::server
+}  // namespace andante::net

@@ -1,0 +1,71 @@
+// Runs the metrics generator inside the server: registers it as the
+// store's span tap, expires service-graph edges every 2 s, collects every
+// collection_interval into each remote_write endpoint, and serves the
+// current series for scraping (GET /metrics/generator).
+#ifndef ANDANTE_NET_GENERATOR_SERVICE_H_
+#define ANDANTE_NET_GENERATOR_SERVICE_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "andante/metrics_generator.h"
+#include "andante/store.h"
+#include "generator/remote_writer.h"
+#include "andante/request.h"
+
+namespace andante::net {
+
+// What GeneratorService runs (the metrics_generator section of tempo.yaml,
+// with per-tenant overrides already applied to `generator`).
+struct GeneratorServiceOptions {
+  // Processors, registry, span-metrics and service-graph settings.
+  MetricsGeneratorOptions generator;
+  // storage.remote_write endpoints.
+  std::vector<internal::RemoteWriteOptions> remote_write;
+  // storage.path: each endpoint's queue lives below it; "" = in memory.
+  std::string storage_path;
+  // remote_write_flush_deadline: how long Stop flushes the writers.
+  absl::Duration flush_deadline = absl::Minutes(1);
+};
+
+class GeneratorService {
+ public:
+  // The scrape path on the HTTP API port.
+  static constexpr std::string_view kScrapePath = "/metrics/generator";
+
+  // `store` must outlive the service. INVALID_ARGUMENT for a bad processor
+  // list.
+  static absl::StatusOr<std::unique_ptr<GeneratorService>> Start(
+      GeneratorServiceOptions options, Store* store);
+
+  // Stop(): detaches from the store, collects once more and flushes the
+  // remote writers for up to flush_deadline.
+  ~GeneratorService();
+  void Stop();
+
+  // Answers GET /metrics/generator with the text exposition of every
+  // tenant's series.
+  HttpResponse HandleScrape(const HttpRequest& req) const;
+
+ private:
+  GeneratorService() = default;
+  void Loop();
+  void CollectOnce(absl::Time now);
+
+  GeneratorServiceOptions options_;
+  Store* store_ = nullptr;
+  std::unique_ptr<MetricsGenerator> generator_;
+  std::vector<std::unique_ptr<internal::RemoteWriter>> writers_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopped_ = false;
+  std::thread thread_;
+};
+
+}  // namespace andante::net
+
+#endif  // ANDANTE_NET_GENERATOR_SERVICE_H_
