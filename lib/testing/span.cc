@@ -154,10 +154,12 @@ std::string AttributeValue::ToString() const {
     std::string operator()(bool b) const { return b ? "true" : "false"; }
     std::string operator()(int64_t i) const { return absl::StrCat(i); }
     std::string operator()(double d) const {
-      std::string s = absl::StrFormat("%.17g", d);
-      // Round-trippable, but prefer the short form when it is exact.
-      std::string shortest = absl::StrCat(d);
-      if (std::strtod(shortest.c_str(), nullptr) == d) s = shortest;
+      // The shortest of 15-17 significant digits that reads back as `d`.
+      std::string s;
+      for (int precision = 15; precision <= 17; ++precision) {
+        s = absl::StrFormat("%.*g", precision, d);
+        if (std::strtod(s.c_str(), nullptr) == d) break;
+      }
       if (s.find_first_of(".eEni") == std::string::npos) s += ".0";
       return s;
     }
