@@ -7,7 +7,7 @@
 
 #include "metrics.h"
 
-namespace andante::server {
+namespace andante::net {
 namespace {
 
 void BM_RecordPush(benchmark::State& state) {
@@ -28,6 +28,6 @@ void BM_Render(benchmark::State& state) {
 BENCHMARK(BM_Render);
 
 }  // namespace
-}  // namespace andante::server
+}  // namespace andante::net
 
 BENCHMARK_MAIN();

@@ -15,7 +15,7 @@
 #include "andante/store.h"
 #include "generator/remote_writer.h"
 #include "generator_config.h"
-#include "http_server.h"
+#include "andante/request.h"
 
 namespace andante::server {
 

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <system_error>
 #include <thread>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -17,16 +18,10 @@
 #include "andante/s3.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
-#include "api_routes.h"
+#include "andante/request.h"
 #include "generator_service.h"
-#include "http_server.h"
-#include "jaeger_grpc_service.h"
-#include "jaeger_receivers.h"
 #include "metrics.h"
-#include "otlp_grpc_service.h"
-#include "otlp_http_routes.h"
-#include "udp_listener.h"
-#include "zipkin_routes.h"
+#include "receiver_set.h"
 #include "model/protobuf_errors.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -36,6 +31,10 @@ namespace {
 
 using internal::ToAbsl;
 using internal::ToStd;
+using net::CounterFamily;
+using net::HistogramFamily;
+using net::MetricsRegistry;
+using net::ServerMetrics;
 
 absl::Status MakeDirs(const std::string& path, std::string_view what) {
   std::error_code ec;
@@ -200,183 +199,100 @@ class ServerImpl final : public Server {
           metrics->UpdateFromStore(store->Stats());
         });
 
-    const ServerSection& srv = config_.server;
-    HttpServerOptions http_options;
-    http_options.read_timeout = srv.http_server_read_timeout;
-    http_options.write_timeout = srv.http_server_write_timeout;
-    http_options.idle_timeout = srv.http_server_idle_timeout;
-    // Handlers block on the WAL append; a few threads beyond the cores keep
-    // the sockets served meanwhile.
-    http_options.threads =
-        static_cast<int>(std::max(4u, 2 * std::thread::hardware_concurrency()));
-    http_ = std::make_unique<HttpServer>(http_options);
-
     if (config_.metrics_generator.enabled) {
       absl::StatusOr<std::unique_ptr<GeneratorService>> gen =
           GeneratorService::Start(config_.metrics_generator, store_.get());
       if (!gen.ok()) return gen.status();
       generator_ = std::move(*gen);
     }
-
-    ApiOptions api_options;
-    api_options.multitenancy_enabled = config_.multitenancy_enabled;
-    api_options.http_api_prefix = config_.http_api_prefix;
-    api_ =
-        std::make_unique<ApiRoutes>(store_.get(), api_options, metrics_.get());
-    ListenerOptions api_listener;
-    api_listener.body_limit = 16ull << 20;
-    absl::StatusOr<int> port = http_->Listen(
-        HostPort(srv.http_listen_address, srv.http_listen_port), api_listener,
-        [api = api_.get(), gen = generator_.get()](HttpRequest& req,
-                                                   HttpResponse* resp) {
-          if (gen != nullptr && req.path == GeneratorService::kScrapePath) {
-            gen->HandleScrape(req, resp);
-            return;
-          }
-          api->Handle(req, resp);
-        });
-    if (!port.ok()) return port.status();
-    http_port_ = *port;
-
-    const ReceiversSection& rcv = config_.receivers;
-    if (rcv.otlp_http.enabled) {
-      OtlpHttpOptions o;
-      o.traces_url_path = rcv.otlp_http_traces_url_path;
-      o.max_request_body_size = rcv.otlp_http_max_request_body_size;
-      o.multitenancy_enabled = config_.multitenancy_enabled;
-      otlp_http_ =
-          std::make_unique<OtlpHttpRoutes>(store_.get(), o, metrics_.get());
-      ListenerOptions l;
-      l.body_limit = o.max_request_body_size;
-      port = http_->Listen(
-          rcv.otlp_http.endpoint, l,
-          [r = otlp_http_.get()](HttpRequest& req, HttpResponse* resp) {
-            r->Handle(req, resp);
-          });
-      if (!port.ok()) return port.status();
-      otlp_http_port_ = *port;
-    }
-    if (rcv.otlp_grpc.enabled) {
-      GrpcReceiverOptions o;
-      o.endpoint = rcv.otlp_grpc.endpoint;
-      o.max_recv_msg_size = rcv.otlp_grpc_max_recv_msg_size;
-      o.multitenancy_enabled = config_.multitenancy_enabled;
-      absl::StatusOr<std::unique_ptr<GrpcListener>> grpc =
-          StartOtlpGrpc(o, store_.get(), metrics_.get());
-      if (!grpc.ok()) return grpc.status();
-      grpc_ = std::move(*grpc);
-    }
-    if (absl::Status s = StartJaegerAndZipkin(); !s.ok()) return s;
-    http_->Start();
+    absl::StatusOr<std::unique_ptr<net::ReceiverSet>> receivers =
+        net::ReceiverSet::Start(store_.get(), ReceiverSetOptionsOf(build));
+    if (!receivers.ok()) return receivers.status();
+    receivers_ = std::move(*receivers);
     started_ = true;
     ANDANTE_LOG(kInfo, "Andante started",
                 {{"version", build.version},
-                 {"http_port", std::to_string(http_port_)},
-                 {"otlp_http_port", std::to_string(otlp_http_port_)},
+                 {"http_port", std::to_string(http_port())},
+                 {"otlp_http_port", std::to_string(otlp_http_port())},
                  {"otlp_grpc_port", std::to_string(otlp_grpc_port())}});
     return absl::OkStatus();
   }
 
-  // Jaeger (gRPC, Thrift HTTP, agent UDP) and Zipkin, each only where the
-  // config enables it.
-  absl::Status StartJaegerAndZipkin() {
+  // The listeners the config enables, on its endpoints.
+  net::ReceiverSetOptions ReceiverSetOptionsOf(const BuildInfo& build) {
+    const ServerSection& srv = config_.server;
     const ReceiversSection& rcv = config_.receivers;
-    const bool mt = config_.multitenancy_enabled;
-    if (rcv.jaeger_grpc.enabled) {
-      GrpcReceiverOptions o;
-      o.endpoint = rcv.jaeger_grpc.endpoint;
-      o.max_recv_msg_size = rcv.jaeger_grpc_max_recv_msg_size;
-      o.multitenancy_enabled = mt;
-      absl::StatusOr<std::unique_ptr<GrpcListener>> grpc =
-          StartJaegerGrpc(o, store_.get(), metrics_.get());
-      if (!grpc.ok()) return grpc.status();
-      jaeger_grpc_ = std::move(*grpc);
+    net::ReceiverSetOptions o;
+    RequestOptions& r = o.request;
+    r.multitenancy_enabled = config_.multitenancy_enabled;
+    r.observer = metrics_.get();
+    r.otlp_http_traces_url_path = rcv.otlp_http_traces_url_path;
+    r.otlp_http_max_request_body_size = rcv.otlp_http_max_request_body_size;
+    r.otlp_grpc_max_recv_msg_size = rcv.otlp_grpc_max_recv_msg_size;
+    r.jaeger_grpc_max_recv_msg_size = rcv.jaeger_grpc_max_recv_msg_size;
+    r.zipkin_max_request_body_size = rcv.zipkin_max_request_body_size;
+    r.jaeger_thrift_http_max_request_body_size =
+        rcv.jaeger_thrift_http_max_request_body_size;
+    r.http_api_prefix = config_.http_api_prefix;
+    r.build = build;
+    if (generator_ != nullptr) {
+      r.extra_api_routes.push_back(
+          {std::string(GeneratorService::kScrapePath),
+           [gen = generator_.get()](const HttpRequest& req) {
+             HttpResponse resp;
+             gen->HandleScrape(req, &resp);
+             return resp;
+           }});
     }
-    if (rcv.jaeger_thrift_http.enabled) {
-      JaegerThriftHttpOptions o;
-      o.max_request_body_size = rcv.jaeger_thrift_http_max_request_body_size;
-      o.multitenancy_enabled = mt;
-      jaeger_http_ = std::make_unique<JaegerThriftHttpRoutes>(store_.get(), o,
-                                                              metrics_.get());
-      ListenerOptions l;
-      l.body_limit = o.max_request_body_size;
-      absl::StatusOr<int> port = http_->Listen(
-          rcv.jaeger_thrift_http.endpoint, l,
-          [r = jaeger_http_.get()](HttpRequest& req, HttpResponse* resp) {
-            r->Handle(req, resp);
-          });
-      if (!port.ok()) return port.status();
-    }
-    struct Agent {
-      const Listener& listener;
-      const UdpSettings& udp;
-      internal::ThriftProtocol protocol;
+    o.http.read_timeout = srv.http_server_read_timeout;
+    o.http.write_timeout = srv.http_server_write_timeout;
+    o.http.idle_timeout = srv.http_server_idle_timeout;
+    // Handlers block on the WAL append; a few threads beyond the cores keep
+    // the sockets served meanwhile.
+    o.http.threads =
+        static_cast<int>(std::max(4u, 2 * std::thread::hardware_concurrency()));
+    o.api_endpoint = HostPort(srv.http_listen_address, srv.http_listen_port);
+    auto endpoint = [](const Listener& l) {
+      return l.enabled ? l.endpoint : std::string();
     };
-    for (const Agent& a :
-         {Agent{rcv.jaeger_thrift_compact, rcv.jaeger_thrift_compact_udp,
-                internal::ThriftProtocol::kCompact},
-          Agent{rcv.jaeger_thrift_binary, rcv.jaeger_thrift_binary_udp,
-                internal::ThriftProtocol::kBinary}}) {
-      if (!a.listener.enabled) continue;
-      auto handler = std::make_unique<JaegerAgentHandler>(
-          store_.get(), a.protocol, mt, metrics_.get());
-      UdpListenerOptions o;
-      o.endpoint = a.listener.endpoint;
-      o.max_packet_size = static_cast<size_t>(a.udp.max_packet_size);
-      o.queue_size = static_cast<size_t>(a.udp.queue_size);
-      o.workers = a.udp.workers;
-      o.socket_buffer_size = a.udp.socket_buffer_size;
-      absl::StatusOr<std::unique_ptr<UdpListener>> udp = UdpListener::Start(
-          o,
-          [h = handler.get()](absl::Span<const std::string> datagrams) {
-            h->Handle(datagrams);
-          },
-          [h = handler.get(), m = metrics_.get()](std::string_view reason) {
-            m->RecordDroppedDatagram(h->transport(), reason);
-          });
-      if (!udp.ok()) return udp.status();
-      agents_.push_back(std::move(handler));
-      udp_.push_back(std::move(*udp));
+    o.otlp_http_endpoint = endpoint(rcv.otlp_http);
+    o.otlp_grpc_endpoint = endpoint(rcv.otlp_grpc);
+    o.jaeger_grpc_endpoint = endpoint(rcv.jaeger_grpc);
+    o.jaeger_thrift_http_endpoint = endpoint(rcv.jaeger_thrift_http);
+    o.zipkin_endpoint = endpoint(rcv.zipkin);
+    for (auto [l, udp, out] :
+         {std::tuple{&rcv.jaeger_thrift_compact, &rcv.jaeger_thrift_compact_udp,
+                     &o.jaeger_compact},
+          std::tuple{&rcv.jaeger_thrift_binary, &rcv.jaeger_thrift_binary_udp,
+                     &o.jaeger_binary}}) {
+      out->endpoint = endpoint(*l);
+      out->max_packet_size = static_cast<size_t>(udp->max_packet_size);
+      out->queue_size = static_cast<size_t>(udp->queue_size);
+      out->workers = udp->workers;
+      out->socket_buffer_size = udp->socket_buffer_size;
     }
-    if (rcv.zipkin.enabled) {
-      ZipkinOptions o;
-      o.max_request_body_size = rcv.zipkin_max_request_body_size;
-      o.multitenancy_enabled = mt;
-      zipkin_ =
-          std::make_unique<ZipkinRoutes>(store_.get(), o, metrics_.get());
-      ListenerOptions l;
-      l.body_limit = o.max_request_body_size;
-      absl::StatusOr<int> port = http_->Listen(
-          rcv.zipkin.endpoint, l,
-          [r = zipkin_.get()](HttpRequest& req, HttpResponse* resp) {
-            r->Handle(req, resp);
-          });
-      if (!port.ok()) return port.status();
-    }
-    return absl::OkStatus();
+    return o;
   }
 
-  int http_port() const override { return http_port_; }
-  int otlp_http_port() const override { return otlp_http_port_; }
-  int otlp_grpc_port() const override {
-    return grpc_ != nullptr ? grpc_->port() : 0;
+  int http_port() const override { return Ports().api; }
+  int otlp_http_port() const override { return Ports().otlp_http; }
+  int otlp_grpc_port() const override { return Ports().otlp_grpc; }
+  net::ReceiverPorts Ports() const {
+    return receivers_ != nullptr ? receivers_->ports() : net::ReceiverPorts();
   }
 
   absl::Status Shutdown() override {
     if (shut_down_) return absl::OkStatus();
     shut_down_ = true;
     const absl::Duration grace = config_.server.graceful_shutdown_timeout;
-    if (api_ != nullptr) api_->SetStopping();
+    if (receivers_ != nullptr) receivers_->SetStopping();
     if (started_ && config_.shutdown_delay > absl::ZeroDuration()) {
       ANDANTE_LOG(kInfo, "waiting shutdown_delay before stopping",
                   {{"delay", absl::FormatDuration(config_.shutdown_delay)}});
       absl::SleepFor(config_.shutdown_delay);
     }
     // Stop ingest and queries first, then close the store, which flushes.
-    if (grpc_ != nullptr) grpc_->Shutdown(grace);
-    if (jaeger_grpc_ != nullptr) jaeger_grpc_->Shutdown(grace);
-    for (auto& udp : udp_) udp->Stop();
-    if (http_ != nullptr) http_->Stop(grace);
+    if (receivers_ != nullptr) receivers_->Stop(grace);
     // After ingest stopped: a last collection is flushed to remote write.
     if (generator_ != nullptr) generator_->Stop();
     absl::Status closed;
@@ -387,10 +303,7 @@ class ServerImpl final : public Server {
                     {{"err", std::string(ToStd(closed.message()))}});
       }
     }
-    grpc_.reset();
-    jaeger_grpc_.reset();
-    udp_.clear();
-    http_.reset();
+    receivers_.reset();
     return closed;
   }
 
@@ -400,18 +313,8 @@ class ServerImpl final : public Server {
   std::unique_ptr<ServerMetrics> metrics_;
   std::shared_ptr<BackendMetrics> backend_metrics_ =
       std::make_shared<BackendMetrics>();
-  std::unique_ptr<HttpServer> http_;
   std::unique_ptr<GeneratorService> generator_;
-  std::unique_ptr<ApiRoutes> api_;
-  std::unique_ptr<OtlpHttpRoutes> otlp_http_;
-  std::unique_ptr<GrpcListener> grpc_;
-  std::unique_ptr<GrpcListener> jaeger_grpc_;
-  std::unique_ptr<JaegerThriftHttpRoutes> jaeger_http_;
-  std::vector<std::unique_ptr<JaegerAgentHandler>> agents_;
-  std::vector<std::unique_ptr<UdpListener>> udp_;
-  std::unique_ptr<ZipkinRoutes> zipkin_;
-  int http_port_ = 0;
-  int otlp_http_port_ = 0;
+  std::unique_ptr<net::ReceiverSet> receivers_;
   bool started_ = false;
   bool shut_down_ = false;
 };

@@ -1,4 +1,4 @@
-#include "api_routes.h"
+#include "andante/request.h"
 
 #include <unistd.h>
 
@@ -14,7 +14,7 @@
 #include "opentelemetry/proto/trace/v1/trace.pb.h"
 #include "tempopb/tempo.pb.h"
 
-namespace andante::server {
+namespace andante::net {
 namespace {
 
 using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
@@ -67,8 +67,9 @@ class ApiRoutesTest : public ::testing::Test {
   HttpResponse Call(
       std::string method, std::string target,
       std::vector<std::pair<std::string, std::string>> headers = {},
-      ApiOptions options = {}) {
-    ApiRoutes routes(store_.get(), options, metrics_.get());
+      RequestOptions options = {}) {
+    options.observer = metrics_.get();
+    RequestHandler routes(store_.get(), options);
     HttpRequest req;
     req.method = std::move(method);
     req.target = target;
@@ -76,9 +77,7 @@ class ApiRoutesTest : public ::testing::Test {
     req.path = target.substr(0, q);
     req.query = q == std::string::npos ? "" : target.substr(q + 1);
     req.headers = std::move(headers);
-    HttpResponse resp;
-    routes.Handle(req, &resp);
-    return resp;
+    return routes.QueryApi(req);
   }
 
   HttpResponse Get(
@@ -229,7 +228,7 @@ TEST_F(ApiRoutesTest, TracesAcceptAnyMethod) {
 }
 
 TEST_F(ApiRoutesTest, MultitenancyNeedsAValidOrgId) {
-  ApiOptions mt;
+  RequestOptions mt;
   mt.multitenancy_enabled = true;
   std::string path = std::string("/api/traces/") + kTraceHex;
 
@@ -310,7 +309,7 @@ TEST_F(ApiRoutesTest, MetricsEndpointAndRequestDurations) {
 }
 
 TEST_F(ApiRoutesTest, HttpApiPrefix) {
-  ApiOptions o;
+  RequestOptions o;
   o.http_api_prefix = "/tempo/";
   EXPECT_EQ(Call("GET", "/tempo/api/echo", {}, o).status, 200);
   EXPECT_EQ(Call("GET", "/api/echo", {}, o).status, 404);
@@ -321,4 +320,4 @@ TEST_F(ApiRoutesTest, HttpApiPrefix) {
 }
 
 }  // namespace
-}  // namespace andante::server
+}  // namespace andante::net

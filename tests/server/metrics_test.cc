@@ -8,7 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace andante::server {
+namespace andante::net {
 namespace {
 
 using ::testing::Contains;
@@ -212,4 +212,4 @@ TEST(MetricsTest, ServerMetricsUseTempoNames) {
 }
 
 }  // namespace
-}  // namespace andante::server
+}  // namespace andante::net

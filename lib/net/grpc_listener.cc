@@ -13,7 +13,7 @@
 #include "http_server.h"  // SplitHostPort
 #include "util/strings.h"
 
-namespace andante::server {
+namespace andante::net {
 
 using internal::ToAbsl;
 
@@ -62,4 +62,4 @@ void GrpcListener::Shutdown(absl::Duration grace) {
   server_.reset();
 }
 
-}  // namespace andante::server
+}  // namespace andante::net

@@ -15,8 +15,8 @@
 // datagrams, not the socket. A worker takes up to `max_batch` queued
 // datagrams at once, so under load one store push carries many datagrams
 // instead of one each.
-#ifndef ANDANTE_SERVER_UDP_LISTENER_H_
-#define ANDANTE_SERVER_UDP_LISTENER_H_
+#ifndef ANDANTE_NET_UDP_LISTENER_H_
+#define ANDANTE_NET_UDP_LISTENER_H_
 
 #include <cstddef>
 #include <functional>
@@ -27,7 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 
-namespace andante::server {
+namespace andante::net {
 
 inline constexpr int kDefaultSocketBuffer = 8 << 20;
 
@@ -69,6 +69,6 @@ class UdpListener {
   virtual void Stop() = 0;
 };
 
-}  // namespace andante::server
+}  // namespace andante::net
 
-#endif  // ANDANTE_SERVER_UDP_LISTENER_H_
+#endif  // ANDANTE_NET_UDP_LISTENER_H_

@@ -2,17 +2,16 @@
 
 #include <google/protobuf/arena.h>
 
-#include <chrono>
-#include <exception>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "metrics.h"
+#include "andante/store.h"
+#include "receiver/jaeger/jaeger_proto.h"
+#include "receiver/jaeger/jaeger_thrift.h"
 #include "receiver_push.h"
 #include "util/log.h"
 #include "util/strings.h"
 
-namespace andante::server {
+namespace andante::request {
 namespace {
 
 using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
@@ -57,37 +56,19 @@ absl::StatusOr<std::string> ParseMediaType(std::string_view content_type) {
   return absl::AsciiStrToLower(ToAbsl(v));
 }
 
-JaegerThriftHttpRoutes::JaegerThriftHttpRoutes(Store* store,
-                                               JaegerThriftHttpOptions options,
-                                               ServerMetrics* metrics)
-    : store_(store), options_(std::move(options)), metrics_(metrics) {}
-
-void JaegerThriftHttpRoutes::Handle(HttpRequest& req, HttpResponse* resp) {
-  auto start = std::chrono::steady_clock::now();
-  bool matched = req.path == kTracesPath;
-  try {
-    if (!matched) {
-      resp->SetText(404, "404 page not found\n");
-    } else if (req.method != "POST") {
-      resp->SetText(405, "");
-      resp->headers.emplace_back("Allow", "POST");
-    } else {
-      PostTraces(req, resp);
-    }
-  } catch (const std::exception& e) {
-    *resp = HttpResponse();
-    resp->SetText(500, absl::StrCat("internal error: ", e.what(), "\n"));
+void JaegerThriftHttp(Store* store, const RequestOptions& options,
+                      const HttpRequest& req, HttpResponse* resp,
+                      std::string_view* route) {
+  if (req.path != kTracesPath) {
+    resp->SetText(404, "404 page not found\n");
+    return;
   }
-  if (metrics_ != nullptr) {
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
-    metrics_->ObserveRequest(req.method, matched ? "api_traces" : "other",
-                             std::to_string(resp->status), seconds);
+  *route = "api_traces";
+  if (req.method != "POST") {
+    resp->SetText(405, "");
+    resp->headers.emplace_back("Allow", "POST");
+    return;
   }
-}
-
-void JaegerThriftHttpRoutes::PostTraces(HttpRequest& req, HttpResponse* resp) {
   absl::StatusOr<std::string> media =
       ParseMediaType(req.Header("Content-Type").value_or(""));
   if (!media.ok()) {
@@ -103,7 +84,7 @@ void JaegerThriftHttpRoutes::PostTraces(HttpRequest& req, HttpResponse* resp) {
   if (req.body_too_large) {
     resp->SetText(400, absl::StrCat("Unable to process request body: body "
                                     "exceeds the limit of ",
-                                    options_.max_request_body_size,
+                                    options.jaeger_thrift_http_max_request_body_size,
                                     " bytes\n"));
     return;
   }
@@ -113,20 +94,15 @@ void JaegerThriftHttpRoutes::PostTraces(HttpRequest& req, HttpResponse* resp) {
   absl::Status decoded = internal::DecodeJaegerThriftBatch(
       req.body, internal::ThriftProtocol::kBinary, request);
   if (!decoded.ok()) {
-    if (metrics_ != nullptr) {
-      metrics_->RecordPush("jaeger", "collector_http", "", 0, req.body.size(),
-                           PushStatusLabel(decoded), false, 0);
-    }
+    RecordRefused(options.observer, {"jaeger", "collector_http"}, 0,
+                  req.body.size(), decoded);
     resp->SetText(400, absl::StrCat("Unable to process request body: ",
                                     decoded.message(), "\n"));
     return;
   }
-  absl::StatusOr<std::string> tenant =
-      ResolveTenant(options_.multitenancy_enabled, req.Header("X-Scope-OrgID"),
-                    req.HeaderCount("X-Scope-OrgID"));
-  absl::Status pushed =
-      PushTranslated(store_, metrics_, {"jaeger", "collector_http"}, tenant,
-                     *request, req.body.size());
+  absl::Status pushed = TenantAndPush(
+      store, options, {"jaeger", "collector_http"}, OrgIdsOf(req),
+      SpanBatch::FromRequest(*request), req.body.size());
   if (!pushed.ok()) {
     resp->SetText(500, absl::StrCat("Cannot submit Jaeger batch: ",
                                     pushed.message(), "\n"));
@@ -135,19 +111,20 @@ void JaegerThriftHttpRoutes::PostTraces(HttpRequest& req, HttpResponse* resp) {
   resp->status = 202;
 }
 
-JaegerAgentHandler::JaegerAgentHandler(Store* store,
-                                       internal::ThriftProtocol protocol,
-                                       bool multitenancy_enabled,
-                                       ServerMetrics* metrics)
-    : store_(store),
-      protocol_(protocol),
-      multitenancy_enabled_(multitenancy_enabled),
-      metrics_(metrics),
-      transport_(protocol == internal::ThriftProtocol::kCompact
-                     ? "udp_thrift_compact"
-                     : "udp_thrift_binary") {}
+std::string_view JaegerAgentTransport(JaegerAgentProtocol protocol) {
+  return protocol == JaegerAgentProtocol::kCompact ? "udp_thrift_compact"
+                                                   : "udp_thrift_binary";
+}
 
-void JaegerAgentHandler::Handle(absl::Span<const std::string> datagrams) {
+void JaegerAgentDatagrams(Store* store, const RequestOptions& options,
+                          JaegerAgentProtocol protocol,
+                          absl::Span<const std::string> datagrams,
+                          internal::LogThrottle* warnings) {
+  const std::string_view transport = JaegerAgentTransport(protocol);
+  const internal::ThriftProtocol thrift =
+      protocol == JaegerAgentProtocol::kCompact
+          ? internal::ThriftProtocol::kCompact
+          : internal::ThriftProtocol::kBinary;
   // Every datagram that decodes joins one request and one push; a malformed
   // one leaves the request as it was and is counted alone.
   google::protobuf::Arena arena;
@@ -157,32 +134,48 @@ void JaegerAgentHandler::Handle(absl::Span<const std::string> datagrams) {
   bool any_decoded = false;
   for (const std::string& datagram : datagrams) {
     absl::Status decoded =
-        internal::DecodeJaegerAgentMessage(datagram, protocol_, request);
+        internal::DecodeJaegerAgentMessage(datagram, thrift, request);
     if (decoded.ok()) {
       decoded_bytes += datagram.size();
       any_decoded = true;
       continue;
     }
-    if (metrics_ != nullptr) {
-      metrics_->RecordDroppedDatagram(transport_, "malformed");
+    if (options.observer != nullptr) {
+      options.observer->RecordDroppedDatagram(transport, "malformed");
     }
     ANDANTE_LOG(kDebug, "dropped a Jaeger agent datagram",
-                {{"transport", std::string(transport_)},
+                {{"transport", std::string(transport)},
                  {"bytes", std::to_string(datagram.size())},
                  {"err", std::string(ToStd(decoded.message()))}});
   }
   if (!any_decoded) return;
-  absl::StatusOr<std::string> tenant =
-      ResolveTenant(multitenancy_enabled_, std::nullopt, 0);
-  absl::Status pushed = PushTranslated(store_, metrics_, {"jaeger", transport_},
-                                       tenant, *request, decoded_bytes);
+  absl::Status pushed =
+      TenantAndPush(store, options, {"jaeger", transport}, OrgIds(),
+                    SpanBatch::FromRequest(*request), decoded_bytes);
   uint64_t suppressed = 0;
-  if (!pushed.ok() && refused_warnings_.Allow(&suppressed)) {
+  if (!pushed.ok() && warnings->Allow(&suppressed)) {
     ANDANTE_LOG(kWarn, "could not store a Jaeger agent batch",
-                {{"transport", std::string(transport_)},
+                {{"transport", std::string(transport)},
                  {"err", std::string(ToStd(pushed.message()))},
                  {"suppressed_since_last", std::to_string(suppressed)}});
   }
 }
 
-}  // namespace andante::server
+absl::Status JaegerGrpcPostSpans(Store* store, const RequestOptions& options,
+                                 std::string_view message, const OrgIds& ids) {
+  // Read without a jaeger.api_v2 message tree.
+  google::protobuf::Arena arena;
+  auto* otlp =
+      google::protobuf::Arena::CreateMessage<ExportTraceServiceRequest>(&arena);
+  uint64_t spans = 0;
+  absl::Status translated =
+      internal::DecodeJaegerPostSpans(message, otlp, &spans);
+  if (!translated.ok()) {
+    RecordRefused(options.observer, {"jaeger", "grpc"}, spans, 0, translated);
+    return translated;
+  }
+  return TenantAndPush(store, options, {"jaeger", "grpc"}, ids,
+                       SpanBatch::FromRequest(*otlp), message.size());
+}
+
+}  // namespace andante::request

@@ -1,60 +1,32 @@
 // The query and ops API on port 3200 (reference/http-api.md): trace by ID
 // (v1 and v2), /ready, /metrics, /api/echo, /api/status/buildinfo, /flush.
-// Socket-free: the HTTP server calls Handle, and so do the tests.
-#ifndef ANDANTE_SERVER_API_ROUTES_H_
-#define ANDANTE_SERVER_API_ROUTES_H_
+// Socket-free: RequestHandler::QueryApi calls Route in its wrapper.
+#ifndef ANDANTE_REQUEST_API_ROUTES_H_
+#define ANDANTE_REQUEST_API_ROUTES_H_
 
 #include <atomic>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "http_server.h"
+#include "andante/request.h"
 
-namespace andante {
-class Store;
-}
-
-namespace andante::server {
-
-struct ServerMetrics;
-
-struct BuildInfo {
-  std::string version;
-  std::string revision;
-  std::string branch;
-  std::string build_user;
-  std::string build_date;
-  std::string go_version = "none";
-};
-
-// The build of this binary (version from meson, revision from git when
-// available).
-BuildInfo CurrentBuildInfo();
-
-struct ApiOptions {
-  // With multitenancy every /api request needs a valid X-Scope-OrgID.
-  bool multitenancy_enabled = false;
-  // Prepended to /api/... routes (`http_api_prefix`), e.g. "/tempo".
-  std::string http_api_prefix;
-  BuildInfo build = CurrentBuildInfo();
-};
+namespace andante::request {
 
 class ApiRoutes {
  public:
-  // `store` must outlive this; `metrics` may be null (no /metrics content,
-  // no request-duration metric).
-  ApiRoutes(Store* store, ApiOptions options, ServerMetrics* metrics);
+  // `store` and `options` must outlive this.
+  ApiRoutes(Store* store, const RequestOptions& options);
 
-  // Routes one request. Never throws: a failure is a 500 with its message.
-  void Handle(HttpRequest& req, HttpResponse* resp);
+  // Routes one request and sets `*route` to its label (left as is for an
+  // unknown route).
+  void Route(const HttpRequest& req, HttpResponse* resp,
+             std::string_view* route);
 
   // After this /ready answers 503 "Application is stopping".
   void SetStopping() { stopping_.store(true); }
 
  private:
-  // One handler per route; `route` receives the route label for metrics.
-  void Route(HttpRequest& req, HttpResponse* resp, std::string_view* route);
   void TraceById(const HttpRequest& req, std::string_view id, bool v2,
                  HttpResponse* resp);
   // The tenants of a query request; false (and *resp set) if refused.
@@ -68,8 +40,7 @@ class ApiRoutes {
   void Metrics(HttpResponse* resp);
 
   Store* const store_;
-  const ApiOptions options_;
-  ServerMetrics* const metrics_;
+  const RequestOptions& options_;
   // "" or "/prefix" without a trailing slash.
   const std::string prefix_;
   // Route labels, computed once (they include the prefix).
@@ -85,6 +56,6 @@ class ApiRoutes {
   std::atomic<bool> stopping_{false};
 };
 
-}  // namespace andante::server
+}  // namespace andante::request
 
-#endif  // ANDANTE_SERVER_API_ROUTES_H_
+#endif  // ANDANTE_REQUEST_API_ROUTES_H_

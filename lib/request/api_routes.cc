@@ -1,8 +1,6 @@
 #include "api_routes.h"
 
-#include <chrono>
 #include <cstdint>
-#include <exception>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -12,24 +10,14 @@
 #include "andante/ids.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
-#include "metrics.h"
+#include "serve.h"
 #include "model/trace_json.h"
 #include "nlohmann/json.hpp"
 #include "query/search_http.h"
 #include "receiver/otlp_http.h"
 #include "util/strings.h"
 
-#ifndef ANDANTE_VERSION
-#define ANDANTE_VERSION "unknown"
-#endif
-#ifndef ANDANTE_REVISION
-#define ANDANTE_REVISION ""
-#endif
-#ifndef ANDANTE_BRANCH
-#define ANDANTE_BRANCH ""
-#endif
-
-namespace andante::server {
+namespace andante::request {
 namespace {
 
 using internal::ToAbsl;
@@ -84,18 +72,9 @@ absl::Status ParseUnixSeconds(const HttpRequest& req, std::string_view name,
 
 }  // namespace
 
-BuildInfo CurrentBuildInfo() {
-  BuildInfo b;
-  b.version = ANDANTE_VERSION;
-  b.revision = ANDANTE_REVISION;
-  b.branch = ANDANTE_BRANCH;
-  return b;
-}
-
-ApiRoutes::ApiRoutes(Store* store, ApiOptions options, ServerMetrics* metrics)
+ApiRoutes::ApiRoutes(Store* store, const RequestOptions& options)
     : store_(store),
-      options_(std::move(options)),
-      metrics_(metrics),
+      options_(options),
       prefix_(NormalizePrefix(options_.http_api_prefix)),
       route_traces_(RouteLabel(prefix_ + "/api/traces/{traceID}")),
       route_traces_v2_(RouteLabel(prefix_ + "/api/v2/traces/{traceID}")),
@@ -109,28 +88,7 @@ ApiRoutes::ApiRoutes(Store* store, ApiOptions options, ServerMetrics* metrics)
           RouteLabel(prefix_ + "/api/v2/search/tag/{tagName}/values")),
       route_buildinfo_(RouteLabel(prefix_ + "/api/status/buildinfo")) {}
 
-void ApiRoutes::Handle(HttpRequest& req, HttpResponse* resp) {
-  auto start = std::chrono::steady_clock::now();
-  std::string_view route = "other";
-  try {
-    Route(req, resp, &route);
-  } catch (const std::exception& e) {
-    *resp = HttpResponse();
-    Error(resp, 500, absl::StrCat("internal error: ", e.what()));
-  } catch (...) {
-    *resp = HttpResponse();
-    Error(resp, 500, "internal error");
-  }
-  if (metrics_ != nullptr) {
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
-    metrics_->ObserveRequest(req.method, route, std::to_string(resp->status),
-                             seconds);
-  }
-}
-
-void ApiRoutes::Route(HttpRequest& req, HttpResponse* resp,
+void ApiRoutes::Route(const HttpRequest& req, HttpResponse* resp,
                       std::string_view* route) {
   std::string_view path = req.path;
 
@@ -382,7 +340,9 @@ void ApiRoutes::Flush(HttpResponse* resp) {
 void ApiRoutes::Metrics(HttpResponse* resp) {
   resp->status = 200;
   resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
-  if (metrics_ != nullptr) resp->body = metrics_->registry.Render();
+  if (options_.observer != nullptr) {
+    resp->body = options_.observer->RenderMetrics();
+  }
 }
 
-}  // namespace andante::server
+}  // namespace andante::request

@@ -12,8 +12,8 @@
 //                                       4 << 20, std::move(service));
 //   ...
 //   (*listener)->Shutdown(absl::Seconds(30));
-#ifndef ANDANTE_SERVER_GRPC_LISTENER_H_
-#define ANDANTE_SERVER_GRPC_LISTENER_H_
+#ifndef ANDANTE_NET_GRPC_LISTENER_H_
+#define ANDANTE_NET_GRPC_LISTENER_H_
 
 #include <cstdint>
 #include <memory>
@@ -27,21 +27,9 @@ namespace grpc {
 class Server;
 }  // namespace grpc
 
-namespace andante::server {
+namespace andante::net {
 
 class RawGrpcService;
-
-// What a gRPC receiver (OTLP 4317, Jaeger 14250) is started with.
-struct GrpcReceiverOptions {
-  // "host:port"; an empty host listens on all interfaces.
-  std::string endpoint;
-  // Largest accepted request message (bytes; `max_recv_msg_size_mib`), as
-  // sent and once decompressed.
-  uint64_t max_recv_msg_size = 4ull << 20;
-  // With multitenancy the tenant is metadata x-scope-orgid; missing or
-  // repeated -> UNAVAILABLE "no org id".
-  bool multitenancy_enabled = false;
-};
 
 class GrpcListener {
  public:
@@ -70,6 +58,6 @@ class GrpcListener {
   int port_;
 };
 
-}  // namespace andante::server
+}  // namespace andante::net
 
-#endif  // ANDANTE_SERVER_GRPC_LISTENER_H_
+#endif  // ANDANTE_NET_GRPC_LISTENER_H_

@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "andante/store.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
@@ -11,7 +10,7 @@
 #include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
 
-namespace andante::server {
+namespace andante::net {
 namespace {
 
 // Tempo's (dskit's) request-duration buckets.
@@ -135,22 +134,6 @@ std::string MetricsRegistry::Render() const {
     for (const auto& c : collectors) c();
   }
   return prometheus::TextSerializer().Serialize(registry_->Collect());
-}
-
-std::string RouteLabel(std::string_view route_template) {
-  std::string out;
-  out.reserve(route_template.size());
-  for (char c : route_template) {
-    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) {
-      out.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
-    } else if (out.empty() || out.back() != '_') {
-      out.push_back('_');  // a run of other characters becomes one '_'
-    }
-  }
-  size_t b = out.find_first_not_of('_');
-  if (b == std::string::npos) return "root";
-  size_t e = out.find_last_not_of('_');
-  return out.substr(b, e - b + 1);
 }
 
 ServerMetrics::ServerMetrics(const BuildInfo& build, std::string stats_tenant)
@@ -336,4 +319,4 @@ void ServerMetrics::RecordDroppedDatagram(std::string_view transport,
   udp_datagrams_dropped->WithLabels({"jaeger", transport, reason})->Inc();
 }
 
-}  // namespace andante::server
+}  // namespace andante::net

@@ -18,8 +18,8 @@
 //
 // ServerMetrics (below) registers the metrics the andante server exposes,
 // under Tempo's names.
-#ifndef ANDANTE_SERVER_METRICS_H_
-#define ANDANTE_SERVER_METRICS_H_
+#ifndef ANDANTE_NET_METRICS_H_
+#define ANDANTE_NET_METRICS_H_
 
 #include <cstdint>
 #include <functional>
@@ -33,6 +33,8 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "andante/request.h"
+#include "request/serve.h"
 
 namespace prometheus {
 class Counter;
@@ -47,7 +49,7 @@ namespace andante {
 struct StoreStats;
 }
 
-namespace andante::server {
+namespace andante::net {
 
 // A monotonically increasing value.
 class Counter {
@@ -161,14 +163,12 @@ class MetricsRegistry {
   mutable absl::Mutex render_mu_;
 };
 
-// Turns a route template into the `route` label Tempo uses (dskit's
-// MakeLabelValue): each run of non-alphanumeric characters becomes one '_',
-// leading/trailing '_' are trimmed, the rest lower-cased; "" becomes "root"
-// ("/api/traces/{traceID}" -> "api_traces_traceid").
-std::string RouteLabel(std::string_view route_template);
+// Tempo's route labels (request/serve.h).
+using request::RouteLabel;
 
-// The andante server's metrics, registered under Tempo's names.
-struct ServerMetrics {
+// The andante server's metrics, registered under Tempo's names; the request
+// layer reports into them as its RequestObserver.
+struct ServerMetrics final : public RequestObserver {
   struct BuildInfo {
     std::string version;
     std::string revision;
@@ -186,7 +186,14 @@ struct ServerMetrics {
   // Records one request: tempo_request_duration_seconds{method, route,
   // status_code, ws="false"}. `route` is already a RouteLabel.
   void ObserveRequest(std::string_view method, std::string_view route,
-                      std::string_view status_code, double seconds);
+                      std::string_view status_code, double seconds) override;
+
+  // RequestObserver: RecordPush below; GET /metrics renders the registry.
+  void RecordPush(const PushRecord& p) override {
+    RecordPush(p.receiver, p.transport, p.tenant, p.spans, p.bytes, p.status,
+               p.accepted, p.discarded_trace_too_large);
+  }
+  std::string RenderMetrics() override { return registry.Render(); }
 
   // Records one push through a receiver: spans/bytes received per tenant,
   // accepted or refused spans per receiver/transport, the push outcome and
@@ -206,7 +213,7 @@ struct ServerMetrics {
   // Records a UDP datagram the Jaeger agent receiver dropped before it
   // reached the store (`reason`: too_large, queue_full, malformed).
   void RecordDroppedDatagram(std::string_view transport,
-                             std::string_view reason);
+                             std::string_view reason) override;
 
   MetricsRegistry registry;
 
@@ -246,6 +253,6 @@ struct ServerMetrics {
   std::set<std::string> blocklist_tenants_;
 };
 
-}  // namespace andante::server
+}  // namespace andante::net
 
-#endif  // ANDANTE_SERVER_METRICS_H_
+#endif  // ANDANTE_NET_METRICS_H_

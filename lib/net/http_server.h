@@ -1,6 +1,7 @@
 // A small HTTP/1.1 server (Boost.Beast underneath, hidden here) that hands
-// each request to a handler function. Route code sees only HttpRequest and
-// HttpResponse, so it builds and tests without Beast or sockets.
+// each request to a handler function. Handlers see only HttpRequest and
+// HttpResponse (andante/request.h), so the request layer builds and tests
+// without Beast or sockets.
 //
 //   HttpServer server(HttpServerOptions{.threads = 4});
 //   absl::StatusOr<int> port = server.Listen(
@@ -16,8 +17,8 @@
 // Handlers run on a pool of handler threads, never on the io threads, so a
 // slow handler (a 12 MB JSON decode, a /flush) holds up only its own
 // connection; an exception escaping a handler becomes a 500 with its message.
-#ifndef ANDANTE_SERVER_HTTP_SERVER_H_
-#define ANDANTE_SERVER_HTTP_SERVER_H_
+#ifndef ANDANTE_NET_HTTP_SERVER_H_
+#define ANDANTE_NET_HTTP_SERVER_H_
 
 #include <cstdint>
 #include <functional>
@@ -30,44 +31,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "andante/request.h"
 
-namespace andante::server {
-
-struct HttpRequest {
-  std::string method;  // "GET", "POST", ...
-  std::string target;  // as sent: path plus "?query"
-  std::string path;    // target up to '?', not decoded
-  std::string query;   // after '?', not decoded
-  // Header fields in arrival order; names as sent.
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-  // The body exceeded the listener's body_limit and was not read; `body` is
-  // empty.
-  bool body_too_large = false;
-
-  // The first value of header `name` (case-insensitive), nullopt if absent.
-  // The view lives as long as this request.
-  std::optional<std::string_view> Header(std::string_view name) const;
-  // How many times header `name` occurs.
-  int HeaderCount(std::string_view name) const;
-  // The first value of query parameter `name`, percent- and '+'-decoded;
-  // nullopt if absent.
-  std::optional<std::string> QueryParam(std::string_view name) const;
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type;  // no Content-Type header when empty
-  std::vector<std::pair<std::string, std::string>> headers;
-  std::string body;
-
-  // Helpers for the common shapes.
-  void SetText(int code, std::string text) {
-    status = code;
-    content_type = "text/plain; charset=utf-8";
-    body = std::move(text);
-  }
-};
+namespace andante::net {
 
 // Handlers get a mutable request so they can move its body out.
 using HttpHandler = std::function<void(HttpRequest&, HttpResponse*)>;
@@ -126,6 +92,6 @@ class HttpServer {
   std::unique_ptr<Impl> impl_;
 };
 
-}  // namespace andante::server
+}  // namespace andante::net
 
-#endif  // ANDANTE_SERVER_HTTP_SERVER_H_
+#endif  // ANDANTE_NET_HTTP_SERVER_H_

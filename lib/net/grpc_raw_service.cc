@@ -6,17 +6,10 @@
 #include <grpcpp/impl/rpc_service_method.h>
 #include <grpcpp/support/method_handler.h>
 
-#include <chrono>
 #include <cstdint>
-#include <exception>
 #include <new>
-#include <optional>
 #include <utility>
 
-#include "absl/strings/str_cat.h"
-#include "metrics.h"
-#include "receiver/grpc_message.h"
-#include "receiver_push.h"
 #include "util/strings.h"
 
 // gRPC core's accessor for the flags of the message a call last received
@@ -30,7 +23,7 @@
 uint32_t grpc_call_test_only_get_message_flags(grpc_call* call)
     __attribute__((weak));
 
-namespace andante::server {
+namespace andante::net {
 namespace {
 
 // The compressed flag among a received message's flags
@@ -115,41 +108,41 @@ std::string_view ContiguousBytes(const grpc_byte_buffer& buffer,
   return std::string_view(*scratch);
 }
 
-// The request message of a receiver call, decompressed under
-// `max_message_size`; a view into the request, `joined` or `inflated`.
-absl::StatusOr<std::string_view> RequestBytes(const grpc::ServerContext& context,
-                                              const RawRequest& request,
-                                              size_t max_message_size,
-                                              std::string* joined,
-                                              std::string* inflated) {
-  if (request.buffer == nullptr ||
-      request.buffer->type != GRPC_BB_RAW) {
+// The request message of a receiver call as received: a view into the
+// request or `joined`, its compressed flag and the call's encoding.
+absl::Status RequestMessage(const grpc::ServerContext& context,
+                            const RawRequest& request, std::string* joined,
+                            GrpcRequest* out) {
+  if (request.buffer == nullptr || request.buffer->type != GRPC_BB_RAW) {
     return absl::InternalError("grpc: no request message");
   }
   const grpc_byte_buffer& buffer = *request.buffer;
-  internal::GrpcMessage message;
-  message.payload = ContiguousBytes(buffer, joined);
+  out->message = ContiguousBytes(buffer, joined);
   // gRPC marks the buffer with the call's algorithm when the compressed flag
   // is set and the call's grpc-encoding is one it knows; otherwise only the
   // flags tell.
   const grpc_compression_algorithm algorithm = buffer.data.raw.compression;
   if (algorithm != GRPC_COMPRESS_NONE) {
-    message.compressed = true;
+    out->compressed = true;
     const char* name = nullptr;
     if (grpc_compression_algorithm_name(algorithm, &name) != 0 &&
         name != nullptr) {
-      message.encoding = name;
+      out->encoding = name;
     }
   } else if ((request.flags & kCompressedFlag) != 0) {
-    message.compressed = true;
+    out->compressed = true;
     // gRPC consumes a grpc-encoding it knows; one it does not may still be
     // in the metadata.
     auto it = context.client_metadata().find("grpc-encoding");
     if (it != context.client_metadata().end()) {
-      message.encoding = std::string_view(it->second.data(), it->second.size());
+      out->encoding = std::string_view(it->second.data(), it->second.size());
     }
   }
-  return internal::GrpcMessageBytes(message, max_message_size, inflated);
+  for (const auto& [key, value] : context.client_metadata()) {
+    out->metadata.emplace_back(std::string_view(key.data(), key.size()),
+                               std::string_view(value.data(), value.size()));
+  }
+  return absl::OkStatus();
 }
 
 // Drops a per-thread buffer that a huge request grew.
@@ -160,56 +153,22 @@ void TrimScratch(std::string* s) {
 
 }  // namespace
 
-void RawGrpcService::AddReceiverMethod(const char* route, std::string route_label,
-                                       ServerMetrics* metrics,
-                                       size_t max_message_size,
-                                       Receiver receive) {
-  auto handler = [route_label = std::move(route_label), metrics, max_message_size,
-                  receive = std::move(receive)](grpc::ServerContext* context,
+void RawGrpcService::AddReceiverMethod(const char* route, Receiver receive) {
+  auto handler = [receive = std::move(receive)](grpc::ServerContext* context,
                                                 const RawRequest& request,
                                                 grpc::ByteBuffer* response) {
-    const auto start = std::chrono::steady_clock::now();
-    // Kept per thread across calls, unless a huge request grew them.
+    // Kept per thread across calls, unless a huge request grew it.
     thread_local std::string joined;
-    thread_local std::string inflated;
     TrimScratch(&joined);
-    TrimScratch(&inflated);
-    absl::Status s;
-    try {
-      absl::StatusOr<std::string_view> bytes =
-          RequestBytes(*context, request, max_message_size, &joined, &inflated);
-      s = bytes.ok() ? receive(context, *bytes) : bytes.status();
-    } catch (const std::exception& e) {
-      s = absl::InternalError(absl::StrCat("internal error: ", e.what()));
-    }
-    if (metrics != nullptr) {
-      const double seconds = std::chrono::duration<double>(
-                                 std::chrono::steady_clock::now() - start)
-                                 .count();
-      const std::string_view code = s.ok()                                    ? "success"
-                                    : s.code() == absl::StatusCode::kCancelled ? "cancel"
-                                                                               : "error";
-      metrics->ObserveRequest("gRPC", route_label, code, seconds);
-    }
+    GrpcRequest req;
+    absl::Status s = RequestMessage(*context, request, &joined, &req);
+    if (s.ok()) s = receive(req);
     if (s.ok()) *response = EmptyMessage();
     return ToGrpc(s);
   };
   AddMethod(new grpc::internal::RpcServiceMethod(
       route, grpc::internal::RpcMethod::NORMAL_RPC,
       new RawUnaryHandler(std::move(handler))));
-}
-
-absl::StatusOr<std::string> TenantOf(const grpc::ServerContext& context,
-                                     bool multitenancy_enabled) {
-  std::optional<std::string_view> org_id;
-  int count = 0;
-  if (multitenancy_enabled) {
-    auto range = context.client_metadata().equal_range("x-scope-orgid");
-    for (auto it = range.first; it != range.second; ++it) {
-      if (count++ == 0) org_id = std::string_view(it->second.data(), it->second.size());
-    }
-  }
-  return ResolveTenant(multitenancy_enabled, org_id, count);
 }
 
 grpc::Status ToGrpc(const absl::Status& s) {
@@ -223,4 +182,4 @@ grpc::ByteBuffer EmptyMessage() {
   return grpc::ByteBuffer(&empty, 1);
 }
 
-}  // namespace andante::server
+}  // namespace andante::net

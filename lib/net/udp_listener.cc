@@ -16,7 +16,7 @@
 #include "http_server.h"  // SplitHostPort
 #include "util/strings.h"
 
-namespace andante::server {
+namespace andante::net {
 namespace {
 
 namespace net = boost::asio;
@@ -185,4 +185,4 @@ absl::StatusOr<std::unique_ptr<UdpListener>> UdpListener::Start(
   return std::unique_ptr<UdpListener>(std::move(listener));
 }
 
-}  // namespace andante::server
+}  // namespace andante::net

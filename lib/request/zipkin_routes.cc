@@ -2,20 +2,18 @@
 
 #include <google/protobuf/arena.h>
 
-#include <chrono>
-#include <exception>
 #include <string>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "metrics.h"
+#include "andante/store.h"
 #include "receiver/decompress.h"
 #include "receiver/zipkin/zipkin_decode.h"
 #include "receiver_push.h"
 #include "util/strings.h"
 
-namespace andante::server {
+namespace andante::request {
 namespace {
 
 using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
@@ -35,34 +33,16 @@ bool HasHeader(ContentEncoding encoding, std::string_view body) {
 
 }  // namespace
 
-ZipkinRoutes::ZipkinRoutes(Store* store, ZipkinOptions options,
-                           ServerMetrics* metrics)
-    : store_(store), options_(std::move(options)), metrics_(metrics) {}
-
-void ZipkinRoutes::Handle(HttpRequest& req, HttpResponse* resp) {
-  auto start = std::chrono::steady_clock::now();
-  try {
-    Spans(req, resp);
-  } catch (const std::exception& e) {
-    *resp = HttpResponse();
-    resp->SetText(500, absl::StrCat("internal error: ", e.what(), "\n"));
-  }
-  if (metrics_ != nullptr) {
-    double seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
-            .count();
-    std::string_view route = absl::StrContains(req.path, "api/v1/spans")
-                                 ? "api_v1_spans"
-                                 : "api_v2_spans";
-    metrics_->ObserveRequest(req.method, route, std::to_string(resp->status),
-                             seconds);
-  }
+std::string_view ZipkinRoute(std::string_view path) {
+  return absl::StrContains(ToAbsl(path), "api/v1/spans") ? "api_v1_spans"
+                                                          : "api_v2_spans";
 }
 
-void ZipkinRoutes::Spans(HttpRequest& req, HttpResponse* resp) {
+void ZipkinSpans(Store* store, const RequestOptions& options,
+                 const HttpRequest& req, HttpResponse* resp) {
   if (req.body_too_large) {
     resp->SetText(400, absl::StrCat("request body exceeds the limit of ",
-                                    options_.max_request_body_size,
+                                    options.zipkin_max_request_body_size,
                                     " bytes\n"));
     return;
   }
@@ -77,7 +57,7 @@ void ZipkinRoutes::Spans(HttpRequest& req, HttpResponse* resp) {
   }
   if (encoding.has_value() && HasHeader(*encoding, body)) {
     absl::Status s = internal::Decompress(
-        *encoding, body, options_.max_request_body_size, &inflated);
+        *encoding, body, options.zipkin_max_request_body_size, &inflated);
     if (!s.ok()) {
       resp->SetText(400, absl::StrCat(s.message(), "\n"));
       return;
@@ -92,18 +72,14 @@ void ZipkinRoutes::Spans(HttpRequest& req, HttpResponse* resp) {
       google::protobuf::Arena::CreateMessage<ExportTraceServiceRequest>(&arena);
   absl::Status decoded = internal::DecodeZipkinSpans(body, format, request);
   if (!decoded.ok()) {
-    if (metrics_ != nullptr) {
-      metrics_->RecordPush("zipkin", "http", "", 0, body.size(),
-                           PushStatusLabel(decoded), false, 0);
-    }
+    RecordRefused(options.observer, {"zipkin", "http"}, 0, body.size(),
+                  decoded);
     resp->SetText(400, absl::StrCat(decoded.message(), "\n"));
     return;
   }
-  absl::StatusOr<std::string> tenant =
-      ResolveTenant(options_.multitenancy_enabled, req.Header("X-Scope-OrgID"),
-                    req.HeaderCount("X-Scope-OrgID"));
-  absl::Status pushed = PushTranslated(store_, metrics_, {"zipkin", "http"},
-                                       tenant, *request, body.size());
+  absl::Status pushed =
+      TenantAndPush(store, options, {"zipkin", "http"}, OrgIdsOf(req),
+                    SpanBatch::FromRequest(*request), body.size());
   if (!pushed.ok()) {
     // Permanent errors (IDs the store rejects) are the client's; the rest
     // are worth a retry.
@@ -114,4 +90,4 @@ void ZipkinRoutes::Spans(HttpRequest& req, HttpResponse* resp) {
   resp->status = 202;
 }
 
-}  // namespace andante::server
+}  // namespace andante::request
