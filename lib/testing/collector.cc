@@ -139,7 +139,18 @@ struct Collector::State {
 
   std::string ReceivedTree() const { return FormatSpanTree(All()); }
 
-  bool Quiet() const { return store->Quiet(absl::Now(), options.settle); }
+  // Zero when the collector is quiet (see CollectorOptions::settle), else
+  // how long to wait before looking again.
+  absl::Duration UntilQuiet() const {
+    return store->UntilQuiet(absl::Now(), options.settle, kPollInterval);
+  }
+
+  // Sleeps `wait` (at least kPollInterval) but not past `deadline`.
+  static void Pause(absl::Duration wait, absl::Time deadline) {
+    wait = std::max(wait, kPollInterval);
+    absl::SleepFor(
+        std::max(absl::ZeroDuration(), std::min(wait, deadline - absl::Now())));
+  }
 };
 
 namespace {
@@ -290,11 +301,11 @@ Trace Collector::WaitForTrace(std::string_view trace_id_hex, size_t min_spans,
       break;
     }
     collector_internal::AppendSpans(found->trace, &spans);
-    if (spans.size() >= std::max<size_t>(min_spans, 1) && state_->Quiet()) {
-      break;
-    }
+    const absl::Duration until_quiet = state_->UntilQuiet();
+    const bool enough = spans.size() >= std::max<size_t>(min_spans, 1);
+    if (enough && until_quiet == absl::ZeroDuration()) break;
     if (absl::Now() >= deadline) break;
-    absl::SleepFor(kPollInterval);
+    State::Pause(enough ? until_quiet : kPollInterval, deadline);
   }
   std::sort(spans.begin(), spans.end(), ByStart);
   return Trace(std::move(spans), std::move(what), TreePrinter(state_),
@@ -322,8 +333,10 @@ SpanList Collector::Search(std::string_view traceql, absl::Duration timeout) {
       return SpanList({}, std::move(what), TreePrinter(state_),
                       result.status());
     }
-    const bool quiet = state_->Quiet();
-    if ((!result->traces.empty() && quiet) || absl::Now() >= deadline) {
+    const absl::Duration until_quiet = state_->UntilQuiet();
+    const bool found = !result->traces.empty();
+    if ((found && until_quiet == absl::ZeroDuration()) ||
+        absl::Now() >= deadline) {
       absl::flat_hash_set<std::string> matched;
       for (const SearchTrace& t : result->traces) {
         for (const SearchSpanSet& set : t.span_sets) {
@@ -333,7 +346,7 @@ SpanList Collector::Search(std::string_view traceql, absl::Duration timeout) {
       return SpanList(state_->Spans(*result, &matched), std::move(what),
                       TreePrinter(state_));
     }
-    absl::SleepFor(kPollInterval);
+    State::Pause(found ? until_quiet : kPollInterval, deadline);
   }
 }
 
@@ -348,11 +361,11 @@ bool Collector::WaitForSpanCount(uint64_t count) {
 bool Collector::WaitForSpanCount(uint64_t count, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
   while (true) {
-    if (state_->store->spans_accepted() >= count && state_->Quiet()) {
-      return true;
-    }
+    const absl::Duration until_quiet = state_->UntilQuiet();
+    const bool enough = state_->store->spans_accepted() >= count;
+    if (enough && until_quiet == absl::ZeroDuration()) return true;
     if (absl::Now() >= deadline) return false;
-    absl::SleepFor(kPollInterval);
+    State::Pause(enough ? until_quiet : kPollInterval, deadline);
   }
 }
 

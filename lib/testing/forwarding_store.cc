@@ -19,9 +19,13 @@ std::shared_ptr<Store> ForwardingStore::Swap(std::shared_ptr<Store> next) {
   return next;
 }
 
-bool ForwardingStore::Quiet(absl::Time now, absl::Duration settle) const {
-  if (in_flight_.load() > 0) return false;
-  return now - absl::FromUnixNanos(last_push_end_nanos_.load()) >= settle;
+absl::Duration ForwardingStore::UntilQuiet(absl::Time now,
+                                           absl::Duration settle,
+                                           absl::Duration poll) const {
+  if (in_flight_.load() > 0) return poll;
+  const absl::Duration since =
+      now - absl::FromUnixNanos(last_push_end_nanos_.load());
+  return since >= settle ? absl::ZeroDuration() : settle - since;
 }
 
 template <typename Request>

@@ -29,8 +29,11 @@ class ForwardingStore final : public Store {
 
   // Spans accepted since construction or the last Swap.
   uint64_t spans_accepted() const { return spans_.load(); }
-  // No push in progress and none ended within `settle` before `now`.
-  bool Quiet(absl::Time now, absl::Duration settle) const;
+  // Zero when no push is in progress and none ended within `settle` before
+  // `now`; otherwise how long to wait before asking again (the rest of the
+  // settle period, or `poll` while a push is in progress).
+  absl::Duration UntilQuiet(absl::Time now, absl::Duration settle,
+                            absl::Duration poll) const;
 
   absl::StatusOr<PushResult> Push(
       std::string_view tenant,

@@ -17,13 +17,15 @@ namespace {
 constexpr absl::Duration kGrace = absl::Seconds(1);
 
 std::string AnyPort(const std::string& host) {
-  if (host.find(':') != std::string::npos) return absl::StrCat("[", host, "]:0");
+  if (host.find(':') != std::string::npos)
+    return absl::StrCat("[", host, "]:0");
   return absl::StrCat(host, ":0");
 }
 
 class NetReceivers final : public Receivers {
  public:
-  explicit NetReceivers(std::unique_ptr<net::ReceiverSet> set) : set_(std::move(set)) {
+  explicit NetReceivers(std::unique_ptr<net::ReceiverSet> set)
+      : set_(std::move(set)) {
     const net::ReceiverPorts& p = set_->ports();
     ports_.otlp_http = p.otlp_http;
     ports_.otlp_grpc = p.otlp_grpc;
