@@ -22,7 +22,7 @@
 //     service.FlushTelemetry();
 //
 //     EXPECT_THAT((*collector)->Search("{ span.http.status_code = 402 }"),
-//                 ElementsAre(AllOf(HasName("charge"), HasStatus(kError),
+//                 ElementsAre(AllOf(HasName("charge"), IsError(),
 //                                   HasAttribute("payment.retry", false),
 //                                   HasEvent("exception"))));
 //   }
@@ -109,8 +109,8 @@ class Collector {
   int jaeger_thrift_http_port() const;
   int jaeger_grpc_port() const;
 
-  // The spans of the trace with `trace_id_hex` (32 hex digits), parents
-  // before children, once at least `min_spans` of them arrived and the
+  // The spans of the trace with `trace_id_hex` (32 hex digits), in
+  // start-time order, once at least `min_spans` of them arrived and the
   // collector is quiet, or whatever arrived by `timeout`. An invalid ID
   // gives an empty list with an INVALID_ARGUMENT status().
   Trace WaitForTrace(std::string_view trace_id_hex, size_t min_spans = 1);

@@ -197,7 +197,7 @@ class SpanList {
   absl::Status status_;
 };
 
-// A trace as WaitForTrace returns it: its spans, parents before children.
+// A trace as WaitForTrace returns it: its spans in start-time order.
 using Trace = SpanList;
 
 // Prints the list's spans, then every span the collector had received as a
