@@ -19,8 +19,8 @@
 
 namespace {
 
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using opentelemetry::proto::trace::v1::Span;
+using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using andante::otlp::trace::v1::Span;
 
 ExportTraceServiceRequest MakeTrace(const andante::TraceId& trace) {
   ExportTraceServiceRequest request;

@@ -14,7 +14,7 @@
 namespace andante::server {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 constexpr char kPostSpansRoute[] = "/jaeger.api_v2.CollectorService/PostSpans";
 

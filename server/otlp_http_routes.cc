@@ -13,14 +13,14 @@
 #include "andante/tenant.h"
 #include "metrics.h"
 #include "receiver_push.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 #include "receiver/otlp_http.h"
 #include "util/strings.h"
 
 namespace andante::server {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 void SetAnswer(internal::OtlpHttpAnswer&& a, HttpResponse* resp) {
   resp->status = a.status;

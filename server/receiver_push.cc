@@ -7,7 +7,7 @@
 
 namespace andante::server {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 absl::StatusOr<std::string> ResolveTenant(bool multitenancy_enabled,
                                           std::optional<std::string_view> org_id,

@@ -19,7 +19,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante {
 class Store;
@@ -46,7 +46,7 @@ absl::StatusOr<std::string> ResolveTenant(bool multitenancy_enabled,
 
 // Spans in `request`.
 uint64_t CountSpans(
-    const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest&
+    const andante::otlp::collector::trace::v1::ExportTraceServiceRequest&
         request);
 
 // Pushes `request` under `tenant` (an error there is returned as is, the
@@ -55,7 +55,7 @@ uint64_t CountSpans(
 absl::Status PushTranslated(
     Store* store, ServerMetrics* metrics, ReceiverLabel label,
     const absl::StatusOr<std::string>& tenant,
-    const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest&
+    const andante::otlp::collector::trace::v1::ExportTraceServiceRequest&
         request,
     uint64_t payload_bytes);
 

@@ -18,7 +18,7 @@
 namespace andante::server {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 using internal::ContentEncoding;
 using internal::ToAbsl;
 

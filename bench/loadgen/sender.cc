@@ -15,13 +15,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "http_client.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante::loadgen {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceResponse;
 
 const char* GrpcCodeName(grpc::StatusCode code) {
   static const char* const kNames[] = {"OK",

@@ -45,8 +45,8 @@
 #include "andante/ids.h"
 #include "andante/options.h"
 #include "andante/search.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante {
 
@@ -86,7 +86,7 @@ class SpanBatch {
 
   // From a parsed request, e.g. one translated from another protocol.
   static SpanBatch FromRequest(
-      const opentelemetry::proto::collector::trace::v1::
+      const andante::otlp::collector::trace::v1::
           ExportTraceServiceRequest& request);
 
   SpanBatch(SpanBatch&& other) noexcept;
@@ -125,7 +125,7 @@ struct TraceLookupOptions {
 struct FoundTrace {
   // The combined trace, spans deduplicated by span ID (and kind). Empty when
   // no span was found.
-  opentelemetry::proto::trace::v1::TracesData trace;
+  andante::otlp::trace::v1::TracesData trace;
   uint64_t span_count = 0;
   // Bytes read from the backend and the WAL to answer.
   uint64_t inspected_bytes = 0;
@@ -189,7 +189,7 @@ class Store {
   // policy. An empty request succeeds and stores nothing.
   virtual absl::StatusOr<PushResult> Push(
       std::string_view tenant,
-      const opentelemetry::proto::collector::trace::v1::
+      const andante::otlp::collector::trace::v1::
           ExportTraceServiceRequest& request) = 0;
 
   // The same for a batch (see SpanBatch), which is cheaper for requests

@@ -34,7 +34,7 @@
 #include "absl/status/status.h"
 #include "andante/ids.h"
 #include "block/block_format.h"
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::internal {
 
@@ -72,15 +72,15 @@ class V2PageEncoder {
 
  private:
   using KeyValues = google::protobuf::RepeatedPtrField<
-      opentelemetry::proto::common::v1::KeyValue>;
+      andante::otlp::common::v1::KeyValue>;
   uint32_t StringIndex(const std::string& s);
-  void InternAnyStrings(const opentelemetry::proto::common::v1::AnyValue& v);
+  void InternAnyStrings(const andante::otlp::common::v1::AnyValue& v);
   void PutAttributes(const KeyValues& kvs, std::string* out);
-  uint32_t ResourceIndex(opentelemetry::proto::resource::v1::Resource* r);
+  uint32_t ResourceIndex(andante::otlp::resource::v1::Resource* r);
   uint32_t ScopeIndex(
-      opentelemetry::proto::common::v1::InstrumentationScope* s);
+      andante::otlp::common::v1::InstrumentationScope* s);
 
-  opentelemetry::proto::trace::v1::TracesData data_;  // reused parse target
+  andante::otlp::trace::v1::TracesData data_;  // reused parse target
   std::array<std::string, kV2ColumnCount> cols_;      // all but the tables
   std::vector<std::string> strings_;
   absl::flat_hash_map<std::string, uint32_t> string_index_;
@@ -150,7 +150,7 @@ class V2Page {
   absl::Status ForEachTraceOtlp(
       const TraceId* only,
       absl::FunctionRef<absl::Status(
-          const TraceId&, opentelemetry::proto::trace::v1::TracesData&)>
+          const TraceId&, andante::otlp::trace::v1::TracesData&)>
           fn) const;
 
   std::vector<std::string_view> strings;
@@ -164,7 +164,7 @@ class V2Page {
 
 // Fills `kv` from a decoded attribute of `page`. DATA_LOSS on a bad value.
 absl::Status V2AttributeToOtlp(const V2Page& page, const V2Attribute& a,
-                               opentelemetry::proto::common::v1::KeyValue* kv);
+                               andante::otlp::common::v1::KeyValue* kv);
 
 }  // namespace andante::internal
 

@@ -137,7 +137,7 @@ class StoreImpl final : public Store {
 
   absl::StatusOr<PushResult> Push(
       std::string_view tenant,
-      const opentelemetry::proto::collector::trace::v1::
+      const andante::otlp::collector::trace::v1::
           ExportTraceServiceRequest& request) override {
     return Push(tenant, SpanBatch::FromRequest(request));
   }
@@ -417,7 +417,7 @@ class StoreImpl final : public Store {
     if (want_tree.empty()) return;
     google::protobuf::Arena arena;
     auto* request = google::protobuf::Arena::CreateMessage<
-        opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest>(
+        andante::otlp::collector::trace::v1::ExportTraceServiceRequest>(
         &arena);
     // SpanBatch::FromProto accepted these bytes, so they parse.
     if (!internal::ParseOtlpMessage(rep.proto, request)) {

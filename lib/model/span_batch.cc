@@ -16,7 +16,7 @@
 namespace andante {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 uint64_t CountSpans(const ExportTraceServiceRequest& request) {
   uint64_t n = 0;

@@ -22,7 +22,7 @@ struct SpanBatchRep {
   uint64_t span_count = 0;
   // What the batch was made from, borrowed; exactly one is set. Span taps
   // are shown the request, parsed from `proto` when that is what we have.
-  const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest*
+  const andante::otlp::collector::trace::v1::ExportTraceServiceRequest*
       request = nullptr;
   std::string_view proto;
 };
