@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "andante/ids.h"
+#include "andante/otlp.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "metrics.h"
@@ -328,8 +329,8 @@ void ApiRoutes::TraceById(const HttpRequest& req, std::string_view id_text,
     } else {
       merged.span_count += found->span_count;
       merged.inspected_bytes += found->inspected_bytes;
-      for (auto& rs : *found->trace.mutable_resource_spans()) {
-        *merged.trace.add_resource_spans() = std::move(rs);
+      for (auto& rs : *MutableTracesDataOf(&*found)->mutable_resource_spans()) {
+        *MutableTracesDataOf(&merged)->add_resource_spans() = std::move(rs);
       }
     }
   }
@@ -346,12 +347,12 @@ void ApiRoutes::TraceById(const HttpRequest& req, std::string_view id_text,
   resp->content_type = std::string(proto ? kProtobuf : kJson);
   if (v2) {
     resp->body = proto ? internal::TraceByIdResponseProtoV2(
-                             merged.trace, merged.inspected_bytes)
+                             TracesDataOf(merged), merged.inspected_bytes)
                        : internal::TraceByIdResponseJsonV2(
-                             merged.trace, merged.inspected_bytes);
+                             TracesDataOf(merged), merged.inspected_bytes);
   } else {
-    resp->body = proto ? internal::TraceToProtoV1(merged.trace)
-                       : internal::TraceToJsonV1(merged.trace);
+    resp->body = proto ? internal::TraceToProtoV1(TracesDataOf(merged))
+                       : internal::TraceToJsonV1(TracesDataOf(merged));
   }
 }
 

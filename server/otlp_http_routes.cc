@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "andante/otlp.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "metrics.h"
@@ -99,7 +100,7 @@ void OtlpHttpRoutes::Export(HttpRequest& req, HttpResponse* resp) {
   absl::StatusOr<SpanBatch> batch =
       decoded.encoding == internal::OtlpEncoding::kProtobuf
           ? SpanBatch::FromProto(protobuf_payload)
-          : SpanBatch::FromRequest(*request);
+          : SpanBatchFromRequest(*request);
   if (!batch.ok()) {
     // Not OTLP protobuf: the same 400 as a failed parse.
     SetAnswer(internal::OtlpHttpError(decoded.encoding, batch.status()), resp);

@@ -5,7 +5,7 @@
 // Usage:
 //
 //   andante::traceql::Trace trace;
-//   absl::Status s = andante::traceql::TraceFromOtlp(found.trace, &trace);
+//   absl::Status s = andante::traceql::TraceFromOtlp(andante::TracesDataOf(found), &trace);
 //   matcher.Evaluate(trace, &spansets);
 #ifndef ANDANTE_TRACEQL_OTLP_H_
 #define ANDANTE_TRACEQL_OTLP_H_

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "google/protobuf/arena.h"
+#include "andante/otlp.h"
 #include "andante/span_tap.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
@@ -139,13 +140,13 @@ class StoreImpl final : public Store {
       std::string_view tenant,
       const andante::otlp::collector::trace::v1::
           ExportTraceServiceRequest& request) override {
-    return Push(tenant, SpanBatch::FromRequest(request));
+    return Push(tenant, SpanBatchFromRequest(request));
   }
 
   absl::StatusOr<PushResult> Push(std::string_view tenant,
                                   const SpanBatch& batch) override {
     if (absl::Status s = ValidateTenantId(tenant); !s.ok()) return s;
-    const internal::SpanBatchRep& rep = internal::GetSpanBatchRep(batch);
+    const SpanBatch::Rep& rep = internal::GetSpanBatchRep(batch);
     if (!rep.status.ok()) return rep.status;
     if (rep.fragments.empty()) return PushResult{};
     absl::StatusOr<TenantInstance*> instance = GetOrOpen(tenant);
@@ -175,7 +176,7 @@ class StoreImpl final : public Store {
     absl::Status s =
         instance->CollectTrace(id, options, combiner, &found.inspected_bytes);
     if (!s.ok()) return ForClient(s);
-    found.trace = combiner.Finish(&found.span_count);
+    *MutableTracesDataOf(&found) = combiner.Finish(&found.span_count);
     return found;
   }
 
@@ -403,7 +404,7 @@ class StoreImpl final : public Store {
 
   // Shows an accepted batch to the span taps, parsing it if it came as
   // bytes (only taps pay for that).
-  void ShowTaps(std::string_view tenant, const internal::SpanBatchRep& rep)
+  void ShowTaps(std::string_view tenant, const SpanBatch::Rep& rep)
       ABSL_SHARED_LOCKS_REQUIRED(taps_mu_) {
     if (rep.request != nullptr) {
       for (SpanTap* tap : taps_) tap->OnSpans(tenant, *rep.request);

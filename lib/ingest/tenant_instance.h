@@ -43,6 +43,16 @@
 #include "model/trace_split.h"
 #include "wal/wal.h"
 
+namespace andante {
+
+// The opaque base Store (include/andante/store.h) names; see TenantInstance.
+class Store::Tenant {
+ protected:
+  ~Tenant() = default;
+};
+
+}  // namespace andante
+
 namespace andante::internal {
 
 // What the pipeline knows about one trace at one stage.
@@ -70,7 +80,8 @@ struct FrozenBlock {
   uint64_t bytes = 0;            // sum of the traces' bytes
 };
 
-class TenantInstance {
+// Store::Tenant is the name the public header gives this class (opaque).
+class TenantInstance : public Store::Tenant {
  public:
   // Opens the tenant's WAL under `wal_dir` (lazily: the directory and its
   // first segment are created by the first push), replays it (every

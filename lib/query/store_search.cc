@@ -27,7 +27,8 @@ namespace andante {
 // Grants the query module the tenant lookup Store keeps private.
 struct StoreSearchAccess {
   static internal::TenantInstance* Find(Store* store, std::string_view tenant) {
-    return store->FindTenantForSearch(tenant);
+    return static_cast<internal::TenantInstance*>(
+        store->FindTenantForSearch(tenant));
   }
 };
 

@@ -233,7 +233,7 @@ TEST_F(StoreTest, BatchFromProtoStoresWhatThePushOfTheRequestStores) {
       auto b = store->FindTraceById("other", id);
       ASSERT_TRUE(a.ok() && b.ok());
       EXPECT_EQ(a->span_count, 3u);
-      EXPECT_EQ(a->trace.SerializeAsString(), b->trace.SerializeAsString());
+      EXPECT_EQ(a->SerializeAsTracesData(), b->SerializeAsTracesData());
     }
     ASSERT_TRUE(store->Flush().ok());
   }

@@ -13,6 +13,7 @@
 
 #include "andante/backend.h"
 #include "andante/search.h"
+#include "andante/otlp.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "andante/traceql.h"
