@@ -7,6 +7,7 @@
 #include <string>
 
 #include "andante/backend.h"
+#include "andante/otlp.h"
 #include "andante/store.h"
 #include "gtest/gtest.h"
 #include "metrics.h"
