@@ -28,12 +28,12 @@
 #include "bench/loadgen/trace_factory.h"
 #include "generator/remote_write_encoding.h"
 #include "generator/span_batch_view.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace {
 
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using opentelemetry::proto::trace::v1::Span;
+using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using andante::otlp::trace::v1::Span;
 
 constexpr int kOperations = 2500;  // x 4 kinds/statuses = 10k label sets
 constexpr int kSpansPerRequest = 100;
@@ -79,8 +79,8 @@ std::vector<ExportTraceServiceRequest> MakeRequests(int count) {
                               : Span::SPAN_KIND_SERVER);
         s->mutable_status()->set_code(
             op % 7 == 0
-                ? opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR
-                : opentelemetry::proto::trace::v1::Status::STATUS_CODE_UNSET);
+                ? andante::otlp::trace::v1::Status::STATUS_CODE_ERROR
+                : andante::otlp::trace::v1::Status::STATUS_CODE_UNSET);
         s->set_start_time_unix_nano(1700000000000000000ull + op * 1000);
         s->set_end_time_unix_nano(1700000000000000000ull + op * 1000 +
                                   (op % 1000) * 1000000ull);

@@ -32,7 +32,7 @@ namespace {
 
 namespace jt = ::jaeger::thrift;
 using ::google::protobuf::Arena;
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 constexpr int kSpans = 1000;
 

@@ -35,7 +35,7 @@ const Dataset& Data() {
       auto fragments = andante::internal::SplitByTrace(request);
       if (!fragments.ok()) continue;
       for (const auto& f : *fragments) {
-        opentelemetry::proto::trace::v1::TracesData td;
+        andante::otlp::trace::v1::TracesData td;
         if (!td.ParseFromString(f.data)) continue;
         Trace t;
         if (!andante::traceql::TraceFromOtlp(td, f.id, &t).ok()) continue;

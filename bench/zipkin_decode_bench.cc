@@ -35,7 +35,7 @@
 namespace andante::internal {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 constexpr int kSpans = 1000;
 

@@ -14,13 +14,14 @@
 
 #include "andante/backend.h"
 #include "andante/ids.h"
+#include "andante/otlp.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
 
 namespace {
 
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using opentelemetry::proto::trace::v1::Span;
+using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using andante::otlp::trace::v1::Span;
 
 ExportTraceServiceRequest MakeTrace(const andante::TraceId& trace) {
   ExportTraceServiceRequest request;
@@ -96,6 +97,6 @@ int main(int argc, char** argv) {
   if (!found.ok()) return Fail(found.status());
   std::printf("after reopening: %llu spans from the block, first span \"%s\"\n",
               static_cast<unsigned long long>(found->span_count),
-              found->trace.resource_spans(0).scope_spans(0).spans(0).name().c_str());
+              andante::TracesDataOf(*found).resource_spans(0).scope_spans(0).spans(0).name().c_str());
   return found->span_count == 3 ? 0 : 1;
 }

@@ -16,12 +16,12 @@ namespace {
 
 namespace jt = ::jaeger::thrift;
 using ::apache::thrift::transport::TMemoryBuffer;
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::common::v1::AnyValue;
-using ::opentelemetry::proto::common::v1::KeyValue;
-using ::opentelemetry::proto::trace::v1::ResourceSpans;
-using ::opentelemetry::proto::trace::v1::Span;
-using ::opentelemetry::proto::trace::v1::Status;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::common::v1::AnyValue;
+using ::andante::otlp::common::v1::KeyValue;
+using ::andante::otlp::trace::v1::ResourceSpans;
+using ::andante::otlp::trace::v1::Span;
+using ::andante::otlp::trace::v1::Status;
 using BinaryProtocol = ::apache::thrift::protocol::TBinaryProtocolT<TMemoryBuffer>;
 using CompactProtocol = ::apache::thrift::protocol::TCompactProtocolT<TMemoryBuffer>;
 

@@ -26,7 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "jaeger_types.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 #include "receiver/jaeger/jaeger_thrift.h"
 
 namespace andante::loadgen {
@@ -36,7 +36,7 @@ using ::andante::internal::ThriftProtocol;
 // One jaeger.Batch per ResourceSpans (a Batch has a single Process), with
 // the spans of all its ScopeSpans.
 std::vector<jaeger::thrift::Batch> ToJaegerThriftBatches(
-    const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request);
+    const andante::otlp::collector::trace::v1::ExportTraceServiceRequest& request);
 
 // A bare Batch struct: the body of POST /api/traces when `protocol` is
 // kBinary (what Jaeger clients send there).
@@ -53,7 +53,7 @@ std::string EncodeJaegerAgentMessage(const jaeger::thrift::Batch& batch,
 // 65000). Sequence ids count up from `first_seqid`. INVALID_ARGUMENT when a
 // single span does not fit in a datagram.
 absl::StatusOr<std::vector<std::string>> EncodeJaegerAgentDatagrams(
-    const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest& request,
+    const andante::otlp::collector::trace::v1::ExportTraceServiceRequest& request,
     ThriftProtocol protocol, size_t max_datagram_bytes = 65000, int32_t first_seqid = 1);
 
 }  // namespace andante::loadgen

@@ -36,7 +36,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "http_client.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 #include "proc_stats.h"
 #include "request_template.h"
 #include "sender.h"
@@ -92,7 +92,7 @@ ABSL_FLAG(bool, dry_run, false,
 namespace andante::loadgen {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 struct Options {
   std::string protocol;
@@ -270,7 +270,7 @@ bool SelfCheck(const Pool& pool) {
   {
     struct Row {
       std::string service;
-      const opentelemetry::proto::trace::v1::Span* span;
+      const andante::otlp::trace::v1::Span* span;
     };
     std::map<std::string, std::vector<Row>> children;  // parent -> spans
     const std::string first =
@@ -299,7 +299,7 @@ bool SelfCheck(const Pool& pool) {
             }
             Print(absl::StrFormat(
                 "  %*s%s [%s] %s %.1fms%s  %s", depth * 2, "", row.service,
-                opentelemetry::proto::trace::v1::Span::SpanKind_Name(
+                andante::otlp::trace::v1::Span::SpanKind_Name(
                     span.kind())
                     .substr(10),
                 span.name(),

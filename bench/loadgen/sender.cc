@@ -15,13 +15,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "http_client.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante::loadgen {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceResponse;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceResponse;
 
 const char* GrpcCodeName(grpc::StatusCode code) {
   static const char* const kNames[] = {"OK",
@@ -46,14 +46,10 @@ const char* GrpcCodeName(grpc::StatusCode code) {
                                                            : "UNKNOWN_CODE";
 }
 
-// "/opentelemetry.proto.collector.trace.v1.TraceService/Export", taken from
-// the project's own schema rather than spelled out.
+// The OTLP method path. Spelled out: Andante compiles the schema under its
+// own package name, so the descriptor's service name is not the wire name.
 std::string ExportMethod() {
-  const auto* service =
-      ExportTraceServiceRequest::descriptor()->file()->FindServiceByName(
-          "TraceService");
-  return absl::StrCat("/", service->full_name(), "/",
-                      service->FindMethodByName("Export")->name());
+  return "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
 }
 
 class GrpcSender : public Sender {

@@ -14,8 +14,8 @@
 namespace andante::loadgen {
 namespace {
 
-namespace common = ::opentelemetry::proto::common::v1;
-namespace otrace = ::opentelemetry::proto::trace::v1;
+namespace common = ::andante::otlp::common::v1;
+namespace otrace = ::andante::otlp::trace::v1;
 
 struct Endpoint {
   const char* method;

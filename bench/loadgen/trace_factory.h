@@ -20,11 +20,11 @@
 #include <random>
 
 #include "absl/time/time.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante::loadgen {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 // Shape of the generated traces.
 struct TraceShape {

@@ -16,11 +16,11 @@
 #include <string>
 #include <utility>
 
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace checkout {
 
-namespace otlp = ::opentelemetry::proto;
+namespace otlp = ::andante::otlp;
 
 class Tracer;
 

@@ -72,7 +72,7 @@ class MetricsGenerator : public SpanTap {
 
   // SpanTap: Push(tenant, request, absl::Now()).
   void OnSpans(std::string_view tenant,
-               const opentelemetry::proto::collector::trace::v1::
+               const andante::otlp::collector::trace::v1::
                    ExportTraceServiceRequest& request) override;
 
   // SpanTap: PushWire(tenant, request_bytes, absl::Now()). False when the
@@ -84,7 +84,7 @@ class MetricsGenerator : public SpanTap {
   // Runs the tenant's processors over `request` (only read during the
   // call). Spans outside now ± slack are skipped.
   void Push(std::string_view tenant,
-            const opentelemetry::proto::collector::trace::v1::
+            const andante::otlp::collector::trace::v1::
                 ExportTraceServiceRequest& request,
             absl::Time now);
 

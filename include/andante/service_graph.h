@@ -40,7 +40,7 @@
 #include "absl/time/time.h"
 #include "andante/metrics_registry.h"
 
-namespace opentelemetry::proto::collector::trace::v1 {
+namespace andante::otlp::collector::trace::v1 {
 class ExportTraceServiceRequest;
 }
 namespace andante::internal {
@@ -89,7 +89,7 @@ class ServiceGraphProcessor {
 
   // Pairs the CLIENT, SERVER, PRODUCER and CONSUMER spans of `request`
   // (only read during the call); `now` starts the wait of new edges.
-  void Push(const opentelemetry::proto::collector::trace::v1::
+  void Push(const andante::otlp::collector::trace::v1::
                 ExportTraceServiceRequest& request,
             absl::Time now);
 

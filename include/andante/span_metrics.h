@@ -34,7 +34,7 @@
 #include "absl/time/time.h"
 #include "andante/metrics_registry.h"
 
-namespace opentelemetry::proto::collector::trace::v1 {
+namespace andante::otlp::collector::trace::v1 {
 class ExportTraceServiceRequest;
 }
 namespace andante::internal {
@@ -87,7 +87,7 @@ class SpanMetricsProcessor {
 
   // Aggregates every span of `request` with update time `now`. `request` is
   // only read during the call.
-  void Push(const opentelemetry::proto::collector::trace::v1::
+  void Push(const andante::otlp::collector::trace::v1::
                 ExportTraceServiceRequest& request,
             absl::Time now);
 

@@ -6,7 +6,7 @@
 
 #include <string_view>
 
-namespace opentelemetry::proto::collector::trace::v1 {
+namespace andante::otlp::collector::trace::v1 {
 class ExportTraceServiceRequest;
 }
 
@@ -20,7 +20,7 @@ class SpanTap {
   // on the ingest path.
   virtual void OnSpans(
       std::string_view tenant,
-      const opentelemetry::proto::collector::trace::v1::
+      const andante::otlp::collector::trace::v1::
           ExportTraceServiceRequest& request) = 0;
 
   // Called instead of OnSpans when the push arrived as serialized bytes of an

@@ -8,18 +8,22 @@
 //   auto store = andante::Store::Open(std::move(options));
 //   if (!store.ok()) return store.status();
 //
-//   ExportTraceServiceRequest request = ...;
-//   absl::Status pushed = (*store)->Push("single-tenant", request);
+//   // `body`: a serialized OTLP ExportTraceServiceRequest.
+//   absl::StatusOr<andante::SpanBatch> batch = andante::SpanBatch::FromProto(body);
+//   if (!batch.ok()) return batch.status();
+//   auto pushed = (*store)->Push("single-tenant", *batch);
 //   // pushed.ok(): the spans are in the WAL and survive a crash.
 //
 //   auto found = (*store)->FindTraceById("single-tenant", trace_id);
-//   if (found.ok() && found->span_count > 0) { use(found->trace); }
+//   if (found.ok() && found->span_count > 0) {
+//     std::string otlp_bytes = found->SerializeAsTracesData();
+//   }
 //
-// Receivers that hold the request as protobuf bytes push a SpanBatch
-// instead, which splits the bytes without parsing them:
-//
-//   auto batch = andante::SpanBatch::FromProto(body);
-//   if (batch.ok()) pushed = (*store)->Push("single-tenant", *batch);
+// This header names no generated protobuf class. A program that builds or
+// reads OTLP messages includes andante/otlp.h, which gives the message view
+// (andante::otlp::*, Andante's own compilation of the OTLP schema, distinct
+// from the OpenTelemetry SDK's andante::otlp::*) of a push and of a
+// found trace.
 //
 // Data flow: a push is split by trace ID and appended to the tenant's WAL, then
 // kept as a live trace. A live trace idle for `trace_idle_period` moves to the
@@ -45,19 +49,17 @@
 #include "andante/ids.h"
 #include "andante/options.h"
 #include "andante/search.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+
+// Andante's compilation of the OTLP schema; defined in andante/otlp.h.
+namespace andante::otlp::collector::trace::v1 {
+class ExportTraceServiceRequest;
+}  // namespace andante::otlp::collector::trace::v1
 
 namespace andante {
 
 class SpanTap;
-class SpanBatch;
-
-namespace internal {
-class TenantInstance;
-struct SpanBatchRep;
-const SpanBatchRep& GetSpanBatchRep(const SpanBatch& batch);
-}  // namespace internal
+struct SpanBatchAccess;
+struct FoundTraceAccess;
 
 // Spans ready for Store::Push: a request checked and split by trace ID.
 // Receivers make one as soon as a request is decoded, then settle tenancy and
@@ -84,10 +86,10 @@ class SpanBatch {
   // (e.g. a string field that is not valid UTF-8).
   static absl::StatusOr<SpanBatch> FromProto(std::string_view request);
 
-  // From a parsed request, e.g. one translated from another protocol.
-  static SpanBatch FromRequest(
-      const opentelemetry::proto::collector::trace::v1::
-          ExportTraceServiceRequest& request);
+  // From a parsed request: SpanBatchFromRequest in andante/otlp.h.
+
+  // The library's representation; opaque here.
+  struct Rep;
 
   SpanBatch(SpanBatch&& other) noexcept;
   SpanBatch& operator=(SpanBatch&& other) noexcept;
@@ -97,11 +99,10 @@ class SpanBatch {
   uint64_t span_count() const;
 
  private:
-  explicit SpanBatch(std::unique_ptr<internal::SpanBatchRep> rep);
-  friend const internal::SpanBatchRep& internal::GetSpanBatchRep(
-      const SpanBatch& batch);
+  explicit SpanBatch(std::unique_ptr<Rep> rep);
+  friend struct SpanBatchAccess;
 
-  std::unique_ptr<internal::SpanBatchRep> rep_;
+  std::unique_ptr<Rep> rep_;
 };
 
 // What a push did.
@@ -126,20 +127,45 @@ struct TraceLookupOptions {
   int64_t end_unix_seconds = 0;
 };
 
-// A found trace.
-struct FoundTrace {
-  // The combined trace, spans deduplicated by span ID (and kind). Empty when
-  // no span was found.
-  opentelemetry::proto::trace::v1::TracesData trace;
+// A found trace: the combined trace, spans deduplicated by span ID (and
+// kind); empty when no span was found. Copyable and movable; a moved-from
+// FoundTrace is empty. andante/otlp.h gives the trace as an OTLP TracesData
+// message (TracesDataOf).
+class FoundTrace {
+ public:
+  FoundTrace();
+  FoundTrace(const FoundTrace& other);
+  FoundTrace& operator=(const FoundTrace& other);
+  FoundTrace(FoundTrace&& other) noexcept;
+  FoundTrace& operator=(FoundTrace&& other) noexcept;
+  ~FoundTrace();
+
+  // Spans in the trace.
   uint64_t span_count = 0;
   // Bytes read from the backend and the WAL to answer.
   uint64_t inspected_bytes = 0;
   // True when spans of the trace were dropped under `max_bytes_per_trace`
-  // (at ingest, or at read when the stored parts add up to more): `trace`
+  // (at ingest, or at read when the stored parts add up to more): the trace
   // is what was kept. `message` then says so in Tempo's words (the
   // PARTIAL status and message of TraceByIDResponse).
   bool partial = false;
   std::string message;
+
+  // The trace as a serialized OTLP TracesData message (also the bytes of a
+  // tempopb.Trace, which has the same field numbers). Empty when no span
+  // was found.
+  std::string SerializeAsTracesData() const;
+
+  // The trace as Tempo's GET /api/traces/<id> answers it in JSON:
+  // `{"batches":[...]}` (proto3 JSON; IDs base64). "{}" when empty.
+  std::string ToTempoJson() const;
+
+  // The library's representation; opaque here.
+  struct Rep;
+
+ private:
+  friend struct FoundTraceAccess;
+  std::unique_ptr<Rep> rep_;
 };
 
 // Counters for /metrics and for embedders' own monitoring. Monotonic unless
@@ -209,18 +235,18 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Validates the request (trace IDs 16 bytes, span IDs 8 bytes and non-zero;
+  // Validates the request (built with andante/otlp.h; trace IDs 16 bytes, span IDs 8 bytes and non-zero;
   // any violation rejects the whole request with INVALID_ARGUMENT), appends
   // it to `tenant`'s WAL and returns once it is durable under the WAL's fsync
   // policy. An empty request succeeds and stores nothing.
   virtual absl::StatusOr<PushResult> Push(
       std::string_view tenant,
-      const opentelemetry::proto::collector::trace::v1::
+      const andante::otlp::collector::trace::v1::
           ExportTraceServiceRequest& request) = 0;
 
   // The same for a batch (see SpanBatch), which is cheaper for requests
   // that arrive as protobuf bytes: Push(tenant, request) is
-  // Push(tenant, SpanBatch::FromRequest(request)).
+  // Push(tenant, SpanBatchFromRequest(request)).
   virtual absl::StatusOr<PushResult> Push(std::string_view tenant,
                                           const SpanBatch& batch) = 0;
 
@@ -282,13 +308,16 @@ class Store {
   // closes the WAL. Idempotent; the destructor calls it.
   virtual absl::Status Close() = 0;
 
+  // The library's per-tenant pipeline; opaque here.
+  class Tenant;
+
  protected:
   Store() = default;
 
  private:
   friend struct StoreSearchAccess;
   // The pipeline of `tenant`, or null if it has none; for the query module.
-  virtual internal::TenantInstance* FindTenantForSearch(
+  virtual Tenant* FindTenantForSearch(
       std::string_view tenant) {
     (void)tenant;
     return nullptr;

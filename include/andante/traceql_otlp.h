@@ -5,14 +5,14 @@
 // Usage:
 //
 //   andante::traceql::Trace trace;
-//   absl::Status s = andante::traceql::TraceFromOtlp(found.trace, &trace);
+//   absl::Status s = andante::traceql::TraceFromOtlp(andante::TracesDataOf(found), &trace);
 //   matcher.Evaluate(trace, &spansets);
 #ifndef ANDANTE_TRACEQL_OTLP_H_
 #define ANDANTE_TRACEQL_OTLP_H_
 
 #include "absl/status/status.h"
 #include "andante/traceql_trace.h"
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::traceql {
 
@@ -22,12 +22,12 @@ namespace andante::traceql {
 // kept; kvlist and bytes values are skipped (they read as nil).
 // INVALID_ARGUMENT if a span's trace or span ID has the wrong length.
 absl::Status TraceFromOtlp(
-    const opentelemetry::proto::trace::v1::TracesData& data, Trace* out);
+    const andante::otlp::trace::v1::TracesData& data, Trace* out);
 
 // The same for data whose spans may lack their trace ID, such as the stored
 // fragments of SplitByTrace: the trace ID is `id`.
 absl::Status TraceFromOtlp(
-    const opentelemetry::proto::trace::v1::TracesData& data, const TraceId& id,
+    const andante::otlp::trace::v1::TracesData& data, const TraceId& id,
     Trace* out);
 
 }  // namespace andante::traceql

@@ -311,16 +311,22 @@ absl::Status ParsePage(std::string_view raw, const PageEntry& page,
 
 }  // namespace
 
-absl::StatusOr<std::optional<std::string>> BlockReader::Find(
-    const TraceId& id, uint64_t* inspected_bytes) {
-  if (id < meta_.min_id || meta_.max_id < id) return std::nullopt;
-
+absl::StatusOr<bool> BlockReader::MayContain(const TraceId& id,
+                                             uint64_t* inspected_bytes) {
+  if (id < meta_.min_id || meta_.max_id < id) return false;
   uint32_t shard = ShardedBloomFilter::ShardOf(id, meta_.bloom_shards);
   absl::StatusOr<std::shared_ptr<const BloomFilter>> bloom =
       BloomShard(shard, inspected_bytes);
   if (!bloom.ok()) return bloom.status();
   // nullptr: the shard is damaged, so the index decides.
-  if (*bloom != nullptr && !(*bloom)->MayContain(id)) return std::nullopt;
+  return *bloom == nullptr || (*bloom)->MayContain(id);
+}
+
+absl::StatusOr<std::optional<std::string>> BlockReader::Find(
+    const TraceId& id, uint64_t* inspected_bytes) {
+  absl::StatusOr<bool> may = MayContain(id, inspected_bytes);
+  if (!may.ok()) return may.status();
+  if (!*may) return std::nullopt;
   if (meta_.format_version == kBlockFormatVersionV2) {
     return FindV2(id, inspected_bytes);
   }

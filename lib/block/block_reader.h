@@ -74,6 +74,13 @@ class BlockReader {
   absl::StatusOr<std::optional<std::string>> Find(
       const TraceId& id, uint64_t* inspected_bytes = nullptr);
 
+  // False if the block certainly does not hold `id` (outside min/max ID, or
+  // rejected by the bloom shard); true otherwise, including when the shard
+  // is damaged. Adds bytes read to *inspected_bytes if non-null.
+  // Thread-safe.
+  absl::StatusOr<bool> MayContain(const TraceId& id,
+                                  uint64_t* inspected_bytes = nullptr);
+
   const BlockMeta& meta() const { return meta_; }
 
   // OK, or the DATA_LOSS that made the whole block unreadable. Thread-safe.

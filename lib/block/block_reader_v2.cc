@@ -183,7 +183,7 @@ absl::StatusOr<std::optional<std::string>> BlockReader::FindV2(
   }
   std::optional<std::string> found;
   absl::Status s = page.ForEachTraceOtlp(
-      &id, [&](const TraceId&, opentelemetry::proto::trace::v1::TracesData& d) {
+      &id, [&](const TraceId&, andante::otlp::trace::v1::TracesData& d) {
         found.emplace();
         d.SerializeToString(&*found);
         return absl::OkStatus();
@@ -245,7 +245,7 @@ absl::Status BlockReader::ForEachV2(
       absl::Status fn_status;
       absl::Status s = page.ForEachTraceOtlp(
           nullptr, [&](const TraceId& id,
-                       opentelemetry::proto::trace::v1::TracesData& d) {
+                       andante::otlp::trace::v1::TracesData& d) {
             d.SerializeToString(&bytes);
             fn_status = fn(id, bytes);
             return fn_status;

@@ -16,9 +16,9 @@
 namespace andante::internal {
 namespace {
 
-using ::opentelemetry::proto::common::v1::AnyValue;
-using ::opentelemetry::proto::common::v1::KeyValue;
-using ::opentelemetry::proto::trace::v1::TracesData;
+using ::andante::otlp::common::v1::AnyValue;
+using ::andante::otlp::common::v1::KeyValue;
+using ::andante::otlp::trace::v1::TracesData;
 using traceql::CompareOp;
 using traceql::Condition;
 using traceql::Intrinsic;
@@ -610,7 +610,7 @@ class TraceFiller {
   std::vector<V2Attribute> decoded_;
   std::vector<StoredValue> elements_;
   AnyValue any_;
-  opentelemetry::proto::trace::v1::Span side_, rest_;
+  andante::otlp::trace::v1::Span side_, rest_;
 };
 
 class V1Scanner : public BlockTraceScanner {

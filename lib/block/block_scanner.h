@@ -39,7 +39,7 @@
 #include "andante/traceql_trace.h"
 #include "block/block_reader.h"
 #include "block/bloom_filter.h"
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::internal {
 
@@ -73,7 +73,7 @@ class BlockTraceScanner {
   // `trace` is valid only during the call and may be modified.
   virtual absl::Status ScanAll(
       absl::FunctionRef<bool(const TraceId&,
-                             opentelemetry::proto::trace::v1::TracesData&)>
+                             andante::otlp::trace::v1::TracesData&)>
           fn,
       ScanStats* stats) = 0;
 

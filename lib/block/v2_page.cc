@@ -11,12 +11,12 @@
 namespace andante::internal {
 namespace {
 
-using ::opentelemetry::proto::common::v1::AnyValue;
-using ::opentelemetry::proto::common::v1::InstrumentationScope;
-using ::opentelemetry::proto::common::v1::KeyValue;
-using ::opentelemetry::proto::resource::v1::Resource;
-using ::opentelemetry::proto::trace::v1::Span;
-using ::opentelemetry::proto::trace::v1::TracesData;
+using ::andante::otlp::common::v1::AnyValue;
+using ::andante::otlp::common::v1::InstrumentationScope;
+using ::andante::otlp::common::v1::KeyValue;
+using ::andante::otlp::resource::v1::Resource;
+using ::andante::otlp::trace::v1::Span;
+using ::andante::otlp::trace::v1::TracesData;
 
 // kV2Misc flag: the span had a status message (possibly empty).
 constexpr uint64_t kFlagHasStatus = 4;
@@ -590,7 +590,7 @@ absl::Status V2Page::ForEachTraceOtlp(
     uint32_t pos = tr.span_begin;
     for (uint32_t r = tr.rs_begin; r < tr.rs_end; ++r) {
       const ResourceSpansRef& rsr = resource_spans[r];
-      opentelemetry::proto::trace::v1::ResourceSpans* rs = nullptr;
+      andante::otlp::trace::v1::ResourceSpans* rs = nullptr;
       if (build) {
         rs = data.add_resource_spans();
         const ResourceEntry& re = resources[rsr.resource];
@@ -609,7 +609,7 @@ absl::Status V2Page::ForEachTraceOtlp(
       }
       for (uint32_t s = rsr.scopes_begin; s < rsr.scopes_end; ++s) {
         const ScopeSpansRef& ssr = scope_spans[s];
-        opentelemetry::proto::trace::v1::ScopeSpans* ss = nullptr;
+        andante::otlp::trace::v1::ScopeSpans* ss = nullptr;
         if (build) {
           ss = rs->add_scope_spans();
           const ScopeEntry& se = scopes[ssr.scope];
@@ -675,7 +675,7 @@ absl::Status V2Page::ForEachTraceOtlp(
           if (flags & kFlagHasStatus) {
             auto* st = sp->mutable_status();
             st->set_code(static_cast<
-                         opentelemetry::proto::trace::v1::Status::StatusCode>(
+                         andante::otlp::trace::v1::Status::StatusCode>(
                 static_cast<int32_t>(code)));
             st->set_message(strings[message].data(), strings[message].size());
           }

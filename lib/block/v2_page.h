@@ -37,7 +37,7 @@
 #include "andante/ids.h"
 #include "block/block_format.h"
 #include "google/protobuf/arena.h"
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::internal {
 
@@ -75,13 +75,13 @@ class V2PageEncoder {
 
  private:
   using KeyValues = google::protobuf::RepeatedPtrField<
-      opentelemetry::proto::common::v1::KeyValue>;
+      andante::otlp::common::v1::KeyValue>;
   uint32_t StringIndex(std::string_view s);
-  void InternAnyStrings(const opentelemetry::proto::common::v1::AnyValue& v);
+  void InternAnyStrings(const andante::otlp::common::v1::AnyValue& v);
   void PutAttributes(const KeyValues& kvs, std::string* out);
-  uint32_t ResourceIndex(opentelemetry::proto::resource::v1::Resource* r);
+  uint32_t ResourceIndex(andante::otlp::resource::v1::Resource* r);
   uint32_t ScopeIndex(
-      opentelemetry::proto::common::v1::InstrumentationScope* s);
+      andante::otlp::common::v1::InstrumentationScope* s);
 
   // Each trace is parsed onto this arena, reset per trace; its first block
   // (arena_block_) is kept, so a steady stream of traces allocates nothing.
@@ -158,7 +158,7 @@ class V2Page {
   absl::Status ForEachTraceOtlp(
       const TraceId* only,
       absl::FunctionRef<absl::Status(
-          const TraceId&, opentelemetry::proto::trace::v1::TracesData&)>
+          const TraceId&, andante::otlp::trace::v1::TracesData&)>
           fn) const;
 
   std::vector<std::string_view> strings;
@@ -172,7 +172,7 @@ class V2Page {
 
 // Fills `kv` from a decoded attribute of `page`. DATA_LOSS on a bad value.
 absl::Status V2AttributeToOtlp(const V2Page& page, const V2Attribute& a,
-                               opentelemetry::proto::common::v1::KeyValue* kv);
+                               andante::otlp::common::v1::KeyValue* kv);
 
 }  // namespace andante::internal
 

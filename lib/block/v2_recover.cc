@@ -65,7 +65,7 @@ absl::Status ForEachV2DataTrace(
     if (absl::Status s = NextPage(&data, &page); !s.ok()) return s;
     absl::Status s = page.ForEachTraceOtlp(
         nullptr, [&](const TraceId& id,
-                     opentelemetry::proto::trace::v1::TracesData& trace) {
+                     andante::otlp::trace::v1::TracesData& trace) {
           uint64_t start = std::numeric_limits<uint64_t>::max(), end = 0;
           uint32_t spans = 0;
           for (const auto& rs : trace.resource_spans()) {

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "absl/strings/str_cat.h"
-#include "opentelemetry/proto/common/v1/common.pb.h"
+#include "andante/otlp/common/v1/common.pb.h"
 
 namespace andante::internal {
 
@@ -82,8 +82,8 @@ std::string SanitizeLabelName(std::string_view name) {
 }
 
 std::string AnyValueString(
-    const opentelemetry::proto::common::v1::AnyValue& v) {
-  using opentelemetry::proto::common::v1::AnyValue;
+    const andante::otlp::common::v1::AnyValue& v) {
+  using andante::otlp::common::v1::AnyValue;
   switch (v.value_case()) {
     case AnyValue::kStringValue:
       return v.string_value();

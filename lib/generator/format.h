@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-namespace opentelemetry::proto::common::v1 {
+namespace andante::otlp::common::v1 {
 class AnyValue;
 }
 
@@ -31,7 +31,7 @@ std::string SanitizeLabelName(std::string_view name);
 // Tempo's attribute stringification: strings as-is, ints decimal, doubles
 // shortest 'f' form, bools true/false, arrays "[" + elements + "]",
 // kvlists "{k:v...}"; "" for an empty value.
-std::string AnyValueString(const opentelemetry::proto::common::v1::AnyValue& v);
+std::string AnyValueString(const andante::otlp::common::v1::AnyValue& v);
 
 }  // namespace andante::internal
 

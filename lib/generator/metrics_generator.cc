@@ -10,12 +10,12 @@
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "generator/span_batch_view.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante {
 namespace {
 
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 struct Enabled {
   bool count = false, latency = false, size = false;

@@ -20,13 +20,13 @@
 #include "generator/label_hash.h"
 #include "generator/span_attributes.h"
 #include "generator/span_batch_view.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante {
 namespace {
 
-using opentelemetry::proto::trace::v1::Span;
-using opentelemetry::proto::trace::v1::Status;
+using andante::otlp::trace::v1::Span;
+using andante::otlp::trace::v1::Status;
 
 using EdgeKey = std::array<char, 24>;
 
@@ -462,7 +462,7 @@ ServiceGraphProcessor::ServiceGraphProcessor(const ServiceGraphOptions& options,
 ServiceGraphProcessor::~ServiceGraphProcessor() = default;
 
 void ServiceGraphProcessor::Push(
-    const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest&
+    const andante::otlp::collector::trace::v1::ExportTraceServiceRequest&
         request,
     absl::Time now) {
   internal::SpanBatchView view;

@@ -14,7 +14,7 @@ std::string LookupAttribute(const Attributes& first, const Attributes& second,
 double SpanMultiplier(const Attributes& span, const Attributes& resource,
                       std::string_view key) {
   if (key.empty()) return 1;
-  using opentelemetry::proto::common::v1::AnyValue;
+  using andante::otlp::common::v1::AnyValue;
   const AnyValue* v = FindAttribute(span, key);
   if (v == nullptr) v = FindAttribute(resource, key);
   if (v == nullptr) return 1;

@@ -6,16 +6,16 @@
 #include <string_view>
 
 #include "google/protobuf/repeated_ptr_field.h"
-#include "opentelemetry/proto/common/v1/common.pb.h"
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "andante/otlp/common/v1/common.pb.h"
+#include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::internal {
 
 using Attributes = google::protobuf::RepeatedPtrField<
-    opentelemetry::proto::common::v1::KeyValue>;
+    andante::otlp::common::v1::KeyValue>;
 
 // The first attribute named `key`, or null.
-inline const opentelemetry::proto::common::v1::AnyValue* FindAttribute(
+inline const andante::otlp::common::v1::AnyValue* FindAttribute(
     const Attributes& attrs, std::string_view key) {
   for (const auto& kv : attrs) {
     if (kv.key() == key) return &kv.value();
@@ -28,7 +28,7 @@ std::string LookupAttribute(const Attributes& first, const Attributes& second,
                             std::string_view key);
 
 // (end - start) in seconds; 0 if end <= start.
-inline double LatencySeconds(const opentelemetry::proto::trace::v1::Span& s) {
+inline double LatencySeconds(const andante::otlp::trace::v1::Span& s) {
   if (s.end_time_unix_nano() <= s.start_time_unix_nano()) return 0;
   return static_cast<double>(s.end_time_unix_nano() -
                              s.start_time_unix_nano()) /

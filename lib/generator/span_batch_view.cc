@@ -8,14 +8,14 @@
 #include "generator/format.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "model/wire_reader.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante::internal {
 namespace {
 
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using opentelemetry::proto::common::v1::AnyValue;
-using opentelemetry::proto::common::v1::KeyValue;
+using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using andante::otlp::common::v1::AnyValue;
+using andante::otlp::common::v1::KeyValue;
 
 // The key (last occurrence) of a serialized KeyValue.
 bool KeyOf(std::string_view kv, std::string_view* key) {

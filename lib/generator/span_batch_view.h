@@ -18,14 +18,14 @@
 #include <string_view>
 #include <vector>
 
-namespace opentelemetry::proto {
+namespace andante::otlp {
 namespace collector::trace::v1 {
 class ExportTraceServiceRequest;
 }
 namespace common::v1 {
 class AnyValue;
 }
-}  // namespace opentelemetry::proto
+}  // namespace andante::otlp
 
 namespace andante::internal {
 
@@ -33,7 +33,7 @@ namespace andante::internal {
 // the whole KeyValue message (its value read on demand).
 struct AttrView {
   std::string_view key;
-  const opentelemetry::proto::common::v1::AnyValue* tree = nullptr;
+  const andante::otlp::common::v1::AnyValue* tree = nullptr;
   std::string_view wire;  // serialized KeyValue when `tree` is null
 };
 
@@ -58,7 +58,7 @@ struct SpanView {
 class SpanBatchView {
  public:
   // Replace the view's contents.
-  void FromTree(const opentelemetry::proto::collector::trace::v1::
+  void FromTree(const andante::otlp::collector::trace::v1::
                     ExportTraceServiceRequest& request);
   // False on malformed wire bytes (the view is then unspecified).
   bool FromWire(std::string_view request_bytes);

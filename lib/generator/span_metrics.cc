@@ -9,13 +9,13 @@
 #include "generator/label_hash.h"
 #include "generator/span_attributes.h"
 #include "generator/span_batch_view.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante {
 namespace {
 
-using opentelemetry::proto::trace::v1::Span;
-using opentelemetry::proto::trace::v1::Status;
+using andante::otlp::trace::v1::Span;
+using andante::otlp::trace::v1::Status;
 
 constexpr std::string_view kIntrinsics[] = {"service", "span_name", "span_kind",
                                             "status_code", "status_message"};
@@ -97,7 +97,7 @@ SpanMetricsProcessor::SpanMetricsProcessor(const SpanMetricsOptions& options,
 SpanMetricsProcessor::~SpanMetricsProcessor() = default;
 
 void SpanMetricsProcessor::Push(
-    const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest&
+    const andante::otlp::collector::trace::v1::ExportTraceServiceRequest&
         request,
     absl::Time now) {
   internal::SpanBatchView view;

@@ -14,7 +14,7 @@
 #include "block/block_format.h"
 #include "block/block_list.h"
 #include "block/v2_recover.h"
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "andante/otlp/trace/v1/trace.pb.h"
 #include "util/crc32c.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -42,7 +42,7 @@ absl::StatusOr<BlockMeta> RecoverBlock(const std::shared_ptr<Backend>& backend,
     ~FreeDCtx() { ZSTD_freeDCtx(d); }
   } free_dctx{dctx};
 
-  opentelemetry::proto::trace::v1::TracesData trace;
+  andante::otlp::trace::v1::TracesData trace;
   std::string raw;
   std::string_view rest = *data;
   if (IsV2Data(rest)) {  // columnar: rebuilt trace by trace, then done

@@ -15,6 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "google/protobuf/arena.h"
+#include "andante/otlp.h"
 #include "andante/span_tap.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
@@ -152,15 +153,15 @@ class StoreImpl final : public Store {
 
   absl::StatusOr<PushResult> Push(
       std::string_view tenant,
-      const opentelemetry::proto::collector::trace::v1::
+      const andante::otlp::collector::trace::v1::
           ExportTraceServiceRequest& request) override {
-    return Push(tenant, SpanBatch::FromRequest(request));
+    return Push(tenant, SpanBatchFromRequest(request));
   }
 
   absl::StatusOr<PushResult> Push(std::string_view tenant,
                                   const SpanBatch& batch) override {
     if (absl::Status s = ValidateTenantId(tenant); !s.ok()) return s;
-    const internal::SpanBatchRep& rep = internal::GetSpanBatchRep(batch);
+    const SpanBatch::Rep& rep = internal::GetSpanBatchRep(batch);
     if (!rep.status.ok()) return rep.status;
     if (rep.fragments.empty()) return PushResult{};
     absl::StatusOr<TenantInstance*> instance = GetOrOpen(tenant);
@@ -222,7 +223,7 @@ class StoreImpl final : public Store {
                                             &found.inspected_bytes,
                                             &found.partial);
     if (!s.ok()) return ForClient(s);
-    found.trace = combiner.Finish(&found.span_count);
+    *MutableTracesDataOf(&found) = combiner.Finish(&found.span_count);
     if (found.partial) {
       found.message = internal::PartialTraceMessage(
           instance->limits()->max_bytes_per_trace);
@@ -468,7 +469,7 @@ class StoreImpl final : public Store {
 
   // Shows an accepted batch to the span taps, parsing it if it came as
   // bytes (only taps pay for that).
-  void ShowTaps(std::string_view tenant, const internal::SpanBatchRep& rep)
+  void ShowTaps(std::string_view tenant, const SpanBatch::Rep& rep)
       ABSL_SHARED_LOCKS_REQUIRED(taps_mu_) {
     if (rep.request != nullptr) {
       for (SpanTap* tap : taps_) tap->OnSpans(tenant, *rep.request);
@@ -482,7 +483,7 @@ class StoreImpl final : public Store {
     if (want_tree.empty()) return;
     google::protobuf::Arena arena;
     auto* request = google::protobuf::Arena::CreateMessage<
-        opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest>(
+        andante::otlp::collector::trace::v1::ExportTraceServiceRequest>(
         &arena);
     // SpanBatch::FromProto accepted these bytes, so they parse.
     if (!internal::ParseOtlpMessage(rep.proto, request)) {

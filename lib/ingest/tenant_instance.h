@@ -47,6 +47,16 @@
 #include "tenant/token_bucket.h"
 #include "wal/wal.h"
 
+namespace andante {
+
+// The opaque base Store (include/andante/store.h) names; see TenantInstance.
+class Store::Tenant {
+ protected:
+  ~Tenant() = default;
+};
+
+}  // namespace andante
+
 namespace andante::internal {
 
 // What the pipeline knows about one trace at one stage.
@@ -74,7 +84,8 @@ struct FrozenBlock {
   uint64_t bytes = 0;            // sum of the traces' bytes
 };
 
-class TenantInstance {
+// Store::Tenant is the name the public header gives this class (opaque).
+class TenantInstance : public Store::Tenant {
  public:
   // Opens the tenant's WAL under `wal_dir` (lazily: the directory and its
   // first segment are created by the first push), replays it (every

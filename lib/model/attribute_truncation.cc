@@ -5,9 +5,9 @@
 namespace andante::internal {
 namespace {
 
-using opentelemetry::proto::common::v1::AnyValue;
-using opentelemetry::proto::common::v1::KeyValue;
-using opentelemetry::proto::trace::v1::TracesData;
+using andante::otlp::common::v1::AnyValue;
+using andante::otlp::common::v1::KeyValue;
+using andante::otlp::trace::v1::TracesData;
 
 uint64_t TruncateValue(AnyValue* v, uint64_t max);
 

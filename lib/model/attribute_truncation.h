@@ -13,7 +13,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::internal {
 
@@ -24,7 +24,7 @@ bool TruncateUtf8(std::string* s, uint64_t max);
 // Truncates every attribute key and string value (resource, scope, span,
 // event and link attributes, including strings nested in arrays and
 // key-value lists) of `data`. Returns how many keys/values were cut.
-uint64_t TruncateAttributes(opentelemetry::proto::trace::v1::TracesData* data,
+uint64_t TruncateAttributes(andante::otlp::trace::v1::TracesData* data,
                             uint64_t max);
 
 // The same for a serialized TracesData (a stored fragment), rewritten in

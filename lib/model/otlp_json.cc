@@ -17,16 +17,16 @@ namespace andante::internal {
 namespace {
 
 using ::nlohmann::json;
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::common::v1::AnyValue;
-using ::opentelemetry::proto::common::v1::InstrumentationScope;
-using ::opentelemetry::proto::common::v1::KeyValue;
-using ::opentelemetry::proto::resource::v1::EntityRef;
-using ::opentelemetry::proto::resource::v1::Resource;
-using ::opentelemetry::proto::trace::v1::ResourceSpans;
-using ::opentelemetry::proto::trace::v1::ScopeSpans;
-using ::opentelemetry::proto::trace::v1::Span;
-using ::opentelemetry::proto::trace::v1::Status;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::common::v1::AnyValue;
+using ::andante::otlp::common::v1::InstrumentationScope;
+using ::andante::otlp::common::v1::KeyValue;
+using ::andante::otlp::resource::v1::EntityRef;
+using ::andante::otlp::resource::v1::Resource;
+using ::andante::otlp::trace::v1::ResourceSpans;
+using ::andante::otlp::trace::v1::ScopeSpans;
+using ::andante::otlp::trace::v1::Span;
+using ::andante::otlp::trace::v1::Status;
 using KeyValues = google::protobuf::RepeatedPtrField<KeyValue>;
 
 // Builds a DOM like nlohmann's own parser, but reports syntax errors as a

@@ -17,7 +17,7 @@
 
 #include "absl/status/status.h"
 #include "model/otlp_nesting.h"  // kMaxOtlpJsonDepth
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante::internal {
 
@@ -30,7 +30,7 @@ namespace andante::internal {
 // On error *out holds an unspecified partial request.
 absl::Status ParseOtlpJson(
     std::string_view json,
-    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out);
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest* out);
 
 // The OTLP/HTTP JSON success body: an empty ExportTraceServiceResponse,
 // `{"partialSuccess":{}}`.

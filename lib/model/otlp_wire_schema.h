@@ -2,7 +2,7 @@
 // fields are strings (UTF-8 checked by protobuf's parser) and which are
 // nested messages. Shared by the split by trace (trace_split.cc), which
 // checks what protobuf would, and the nesting probe (otlp_nesting.cc).
-// Field numbers and types as in lib/proto/opentelemetry (trace, common,
+// Field numbers and types as in lib/proto/andante/otlp (trace, common,
 // resource). Internal to the model module.
 #ifndef ANDANTE_MODEL_OTLP_WIRE_SCHEMA_H_
 #define ANDANTE_MODEL_OTLP_WIRE_SCHEMA_H_

@@ -49,7 +49,17 @@ void ProtobufErrorCapture::Record(std::string_view message) {
   while (!message.empty() && (message.back() == ' ' || message.back() == '\n')) {
     message.remove_suffix(1);
   }
-  if (first_message_.empty()) first_message_ = std::string(message);
+  if (!first_message_.empty()) return;
+  first_message_ = std::string(message);
+  // The OTLP schemas are compiled under Andante's own package (so that a
+  // program may also link the OpenTelemetry SDK's generated classes); a
+  // client knows the fields by their upstream names.
+  static constexpr std::string_view kOwn = "andante.otlp.";
+  static constexpr std::string_view kUpstream = "opentelemetry.proto.";
+  for (size_t at = first_message_.find(kOwn); at != std::string::npos;
+       at = first_message_.find(kOwn, at + kUpstream.size())) {
+    first_message_.replace(at, kOwn.size(), kUpstream);
+  }
 }
 
 std::string ProtobufErrorCapture::Explain(std::string_view what) const {

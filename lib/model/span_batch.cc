@@ -7,6 +7,8 @@
 // Push(request) would, and only bad or odd requests pay for the parse.
 #include "model/span_batch.h"
 
+#include "andante/otlp.h"
+
 #include <memory>
 #include <utility>
 
@@ -16,7 +18,7 @@
 namespace andante {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 uint64_t CountSpans(const ExportTraceServiceRequest& request) {
   uint64_t n = 0;
@@ -28,7 +30,7 @@ uint64_t CountSpans(const ExportTraceServiceRequest& request) {
 
 // Splits a parsed request into `rep` the classic way.
 void SplitParsed(const ExportTraceServiceRequest& request,
-                 internal::SpanBatchRep& rep) {
+                 SpanBatch::Rep& rep) {
   absl::StatusOr<std::vector<internal::TraceFragment>> fragments =
       internal::SplitByTrace(request);
   if (fragments.ok()) {
@@ -43,13 +45,15 @@ void SplitParsed(const ExportTraceServiceRequest& request,
 
 }  // namespace
 
-namespace internal {
-const SpanBatchRep& GetSpanBatchRep(const SpanBatch& batch) {
+const SpanBatch::Rep& SpanBatchAccess::Get(const SpanBatch& batch) {
   return *batch.rep_;
 }
-}  // namespace internal
 
-SpanBatch::SpanBatch(std::unique_ptr<internal::SpanBatchRep> rep)
+SpanBatch SpanBatchAccess::Make(std::unique_ptr<SpanBatch::Rep> rep) {
+  return SpanBatch(std::move(rep));
+}
+
+SpanBatch::SpanBatch(std::unique_ptr<Rep> rep)
     : rep_(std::move(rep)) {}
 SpanBatch::SpanBatch(SpanBatch&& other) noexcept = default;
 SpanBatch& SpanBatch::operator=(SpanBatch&& other) noexcept = default;
@@ -58,7 +62,7 @@ SpanBatch::~SpanBatch() = default;
 uint64_t SpanBatch::span_count() const { return rep_->span_count; }
 
 absl::StatusOr<SpanBatch> SpanBatch::FromProto(std::string_view request) {
-  auto rep = std::make_unique<internal::SpanBatchRep>();
+  auto rep = std::make_unique<Rep>();
   rep->proto = request;
   if (internal::SplitSerializedByTrace(request, &rep->fragments)) {
     for (const auto& f : rep->fragments) rep->span_count += f.span_count;
@@ -75,11 +79,11 @@ absl::StatusOr<SpanBatch> SpanBatch::FromProto(std::string_view request) {
   return SpanBatch(std::move(rep));
 }
 
-SpanBatch SpanBatch::FromRequest(const ExportTraceServiceRequest& request) {
-  auto rep = std::make_unique<internal::SpanBatchRep>();
+SpanBatch SpanBatchFromRequest(const ExportTraceServiceRequest& request) {
+  auto rep = std::make_unique<SpanBatch::Rep>();
   rep->request = &request;
   SplitParsed(request, *rep);
-  return SpanBatch(std::move(rep));
+  return SpanBatchAccess::Make(std::move(rep));
 }
 
 }  // namespace andante

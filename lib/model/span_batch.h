@@ -1,10 +1,12 @@
 // What a SpanBatch (include/andante/store.h) holds, for the store that pushes
-// it. The model module makes batches (SpanBatch::FromProto/FromRequest, in
-// span_batch.cc); the ingest module consumes them.
+// it. The model module makes batches (SpanBatch::FromProto and, in
+// andante/otlp.h, SpanBatchFromRequest; span_batch.cc); the ingest module
+// consumes them.
 #ifndef ANDANTE_MODEL_SPAN_BATCH_H_
 #define ANDANTE_MODEL_SPAN_BATCH_H_
 
 #include <cstdint>
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -12,21 +14,33 @@
 #include "andante/store.h"
 #include "model/trace_split.h"
 
-namespace andante::internal {
+namespace andante {
 
-struct SpanBatchRep {
+struct SpanBatch::Rep {
   // OK, or why Push must reject the batch (invalid IDs; Tempo's message).
   absl::Status status;
   // The spans split by trace ID (empty unless status is OK).
-  std::vector<TraceFragment> fragments;
+  std::vector<internal::TraceFragment> fragments;
   uint64_t span_count = 0;
   // What the batch was made from, borrowed; exactly one is set. Span taps
   // are shown the request, parsed from `proto` when that is what we have.
-  const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest*
+  const andante::otlp::collector::trace::v1::ExportTraceServiceRequest*
       request = nullptr;
   std::string_view proto;
 };
 
-}  // namespace andante::internal
+// Reaches a batch's Rep (SpanBatch names this struct its friend).
+struct SpanBatchAccess {
+  static const SpanBatch::Rep& Get(const SpanBatch& batch);
+  static SpanBatch Make(std::unique_ptr<SpanBatch::Rep> rep);
+};
+
+namespace internal {
+inline const SpanBatch::Rep& GetSpanBatchRep(const SpanBatch& batch) {
+  return SpanBatchAccess::Get(batch);
+}
+}  // namespace internal
+
+}  // namespace andante
 
 #endif  // ANDANTE_MODEL_SPAN_BATCH_H_

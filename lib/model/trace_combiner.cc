@@ -8,10 +8,10 @@
 namespace andante::internal {
 namespace {
 
-using ::opentelemetry::proto::trace::v1::ResourceSpans;
-using ::opentelemetry::proto::trace::v1::ScopeSpans;
-using ::opentelemetry::proto::trace::v1::Span;
-using ::opentelemetry::proto::trace::v1::TracesData;
+using ::andante::otlp::trace::v1::ResourceSpans;
+using ::andante::otlp::trace::v1::ScopeSpans;
+using ::andante::otlp::trace::v1::Span;
+using ::andante::otlp::trace::v1::TracesData;
 
 // An unambiguous key for "same message bytes and same schema_url": the
 // schema_url length, the schema_url, then the serialized message. Absent and

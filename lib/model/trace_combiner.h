@@ -28,7 +28,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "andante/ids.h"
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::internal {
 
@@ -54,7 +54,7 @@ class TraceCombiner {
   // span_id and kind — Zipkin shared spans keep one ID with different kinds)
   // are dropped, keeping the first. Resources, scopes and spans keep their
   // first-seen order. Sets *span_count to the number of spans returned.
-  opentelemetry::proto::trace::v1::TracesData Finish(uint64_t* span_count);
+  andante::otlp::trace::v1::TracesData Finish(uint64_t* span_count);
 
  private:
   // Per output ResourceSpans: scope key -> index into its scope_spans.
@@ -63,7 +63,7 @@ class TraceCombiner {
   };
 
   std::string fill_trace_id_;  // empty: leave trace IDs as stored
-  opentelemetry::proto::trace::v1::TracesData trace_;
+  andante::otlp::trace::v1::TracesData trace_;
   // Resource key -> index into trace_.resource_spans and resource_states_.
   absl::flat_hash_map<std::string, int> resources_;
   std::vector<ResourceState> resource_states_;

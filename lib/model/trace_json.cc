@@ -19,9 +19,9 @@ namespace {
 
 using ::google::protobuf::io::CodedOutputStream;
 using ::google::protobuf::internal::WireFormatLite;
-using ::opentelemetry::proto::common::v1::AnyValue;
-using ::opentelemetry::proto::common::v1::KeyValue;
-using ::opentelemetry::proto::trace::v1::TracesData;
+using ::andante::otlp::common::v1::AnyValue;
+using ::andante::otlp::common::v1::KeyValue;
+using ::andante::otlp::trace::v1::TracesData;
 
 constexpr std::string_view kResourceSpansKey = R"("resourceSpans":)";
 constexpr std::string_view kBatchesKey = R"("batches":)";

@@ -10,17 +10,17 @@
 #include <string>
 #include <string_view>
 
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::internal {
 
 // GET /api/traces/<id> JSON: `{"batches":[...]}`, the tempopb.Trace with its
 // top-level key renamed as Tempo does. An empty trace gives "{}" (v1 answers
 // 404 instead, but this does not fail).
-std::string TraceToJsonV1(const opentelemetry::proto::trace::v1::TracesData& trace);
+std::string TraceToJsonV1(const andante::otlp::trace::v1::TracesData& trace);
 
 // GET /api/traces/<id> protobuf: tempopb.Trace bytes (= TracesData bytes).
-std::string TraceToProtoV1(const opentelemetry::proto::trace::v1::TracesData& trace);
+std::string TraceToProtoV1(const andante::otlp::trace::v1::TracesData& trace);
 
 // GET /api/v2/traces/<id> JSON, tempopb.TraceByIDResponse:
 // `{"trace":{"resourceSpans":[...]},"metrics":{"inspectedBytes":"N"}}`.
@@ -28,14 +28,14 @@ std::string TraceToProtoV1(const opentelemetry::proto::trace::v1::TracesData& tr
 // `partial_message` (FoundTrace.partial) adds Tempo's
 // `"status":"PARTIAL","message":"..."`.
 std::string TraceByIdResponseJsonV2(
-    const opentelemetry::proto::trace::v1::TracesData& trace,
+    const andante::otlp::trace::v1::TracesData& trace,
     uint64_t inspected_bytes, std::string_view partial_message = {});
 
 // GET /api/v2/traces/<id> protobuf: tempopb.TraceByIDResponse bytes with
 // `trace` always present (possibly empty) and `metrics` set; with a
 // `partial_message`, also `status` = PARTIAL (3) and `message` (4).
 std::string TraceByIdResponseProtoV2(
-    const opentelemetry::proto::trace::v1::TracesData& trace,
+    const andante::otlp::trace::v1::TracesData& trace,
     uint64_t inspected_bytes, std::string_view partial_message = {});
 
 }  // namespace andante::internal

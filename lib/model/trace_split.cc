@@ -22,10 +22,10 @@ namespace {
 
 using ::google::protobuf::io::CodedOutputStream;
 using ::google::protobuf::internal::WireFormatLite;
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::trace::v1::ResourceSpans;
-using ::opentelemetry::proto::trace::v1::ScopeSpans;
-using ::opentelemetry::proto::trace::v1::Span;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::trace::v1::ResourceSpans;
+using ::andante::otlp::trace::v1::ScopeSpans;
+using ::andante::otlp::trace::v1::Span;
 
 // Field tags of the messages we assemble by hand; all length-delimited, and
 // all field numbers < 16, so every tag is one byte.

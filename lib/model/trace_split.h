@@ -20,7 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "andante/ids.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante::internal {
 
@@ -53,7 +53,7 @@ struct TraceFragment {
 // like the OpenTelemetry collector does. Unknown fields of spans, resources
 // and scopes are kept; those of ResourceSpans and ScopeSpans are dropped.
 absl::StatusOr<std::vector<TraceFragment>> SplitByTrace(
-    const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest&
+    const andante::otlp::collector::trace::v1::ExportTraceServiceRequest&
         request);
 
 // SplitByTrace on the wire bytes: splits `request`, a serialized

@@ -115,7 +115,7 @@ HttpAnswer Answer(const google::protobuf::Message& msg, std::string_view accept,
 }
 
 void SetAnyValue(const traceql::Value& v,
-                 opentelemetry::proto::common::v1::AnyValue* out) {
+                 andante::otlp::common::v1::AnyValue* out) {
   switch (v.type) {
     case traceql::ValueType::kString:
       out->set_string_value(v.s);
@@ -136,7 +136,7 @@ void SetAnyValue(const traceql::Value& v,
 
 void AddAttributes(const std::vector<traceql::NamedValue>& in,
                    google::protobuf::RepeatedPtrField<
-                       opentelemetry::proto::common::v1::KeyValue>* out) {
+                       andante::otlp::common::v1::KeyValue>* out) {
   for (const traceql::NamedValue& nv : in) {
     auto* kv = out->Add();
     kv->set_key(nv.name);

@@ -72,7 +72,8 @@ TagSearchOptions LimitTagSearch(const TagSearchOptions& options,
 
 struct StoreSearchAccess {
   static internal::TenantInstance* Find(Store* store, std::string_view tenant) {
-    return store->FindTenantForSearch(tenant);
+    return static_cast<internal::TenantInstance*>(
+        store->FindTenantForSearch(tenant));
   }
 };
 

@@ -4,14 +4,14 @@
 
 #include "andante/traceql_otlp.h"
 #include "model/trace_combiner.h"
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::query {
 
 absl::Status DecodeTrace(const TraceId& id,
                          const std::vector<std::string_view>& parts,
                          bool dedupe, traceql::Trace* out) {
-  opentelemetry::proto::trace::v1::TracesData data;
+  andante::otlp::trace::v1::TracesData data;
   if (parts.size() == 1 && !dedupe) {
     if (!data.ParseFromArray(parts[0].data(),
                              static_cast<int>(parts[0].size()))) {

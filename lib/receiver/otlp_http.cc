@@ -13,7 +13,7 @@
 namespace andante::internal {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 constexpr std::string_view kJsonType = "application/json";
 constexpr std::string_view kProtobufType = "application/x-protobuf";

@@ -38,7 +38,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante::internal {
 
@@ -88,7 +88,7 @@ inline constexpr std::string_view kOtlpUnsupportedMediaTypeBody =
 // throws. Thread-safe; reuses a per-thread decompression buffer.
 OtlpHttpDecodeResult DecodeOtlpHttpRequest(
     const OtlpHttpInput& in, const OtlpHttpLimits& limits,
-    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out);
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest* out);
 
 // The same, except that a protobuf payload is not parsed: on success with
 // encoding kProtobuf, `*protobuf_payload` views the (decompressed) payload
@@ -98,7 +98,7 @@ OtlpHttpDecodeResult DecodeOtlpHttpRequest(
 // thread.
 OtlpHttpDecodeResult DecodeOtlpHttpRequest(
     const OtlpHttpInput& in, const OtlpHttpLimits& limits,
-    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest*
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest*
         json_out,
     std::string_view* protobuf_payload);
 

@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "andante/ids.h"
+#include "andante/otlp.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "serve.h"
@@ -290,8 +291,8 @@ void ApiRoutes::TraceById(const HttpRequest& req, std::string_view id_text,
       }
       merged.span_count += found->span_count;
       merged.inspected_bytes += found->inspected_bytes;
-      for (auto& rs : *found->trace.mutable_resource_spans()) {
-        *merged.trace.add_resource_spans() = std::move(rs);
+      for (auto& rs : *MutableTracesDataOf(&*found)->mutable_resource_spans()) {
+        *MutableTracesDataOf(&merged)->add_resource_spans() = std::move(rs);
       }
     }
   }
@@ -311,12 +312,12 @@ void ApiRoutes::TraceById(const HttpRequest& req, std::string_view id_text,
     const std::string_view partial =
         merged.partial ? std::string_view(merged.message) : std::string_view();
     resp->body = proto ? internal::TraceByIdResponseProtoV2(
-                             merged.trace, merged.inspected_bytes, partial)
+                             TracesDataOf(merged), merged.inspected_bytes, partial)
                        : internal::TraceByIdResponseJsonV2(
-                             merged.trace, merged.inspected_bytes, partial);
+                             TracesDataOf(merged), merged.inspected_bytes, partial);
   } else {
-    resp->body = proto ? internal::TraceToProtoV1(merged.trace)
-                       : internal::TraceToJsonV1(merged.trace);
+    resp->body = proto ? internal::TraceToProtoV1(TracesDataOf(merged))
+                       : internal::TraceToJsonV1(TracesDataOf(merged));
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "andante/otlp.h"
 #include "andante/store.h"
 #include "receiver/jaeger/jaeger_proto.h"
 #include "receiver/jaeger/jaeger_thrift.h"
@@ -14,7 +15,7 @@
 namespace andante::request {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 using internal::ToAbsl;
 using internal::ToStd;
 
@@ -102,7 +103,7 @@ void JaegerThriftHttp(Store* store, const RequestOptions& options,
   }
   absl::Status pushed = TenantAndPush(
       store, options, {"jaeger", "collector_http"}, OrgIdsOf(req),
-      SpanBatch::FromRequest(*request), req.body.size());
+      SpanBatchFromRequest(*request), req.body.size());
   if (!pushed.ok()) {
     resp->SetText(500, absl::StrCat("Cannot submit Jaeger batch: ",
                                     pushed.message(), "\n"));
@@ -151,7 +152,7 @@ void JaegerAgentDatagrams(Store* store, const RequestOptions& options,
   if (!any_decoded) return;
   absl::Status pushed =
       TenantAndPush(store, options, {"jaeger", transport}, OrgIds(),
-                    SpanBatch::FromRequest(*request), decoded_bytes);
+                    SpanBatchFromRequest(*request), decoded_bytes);
   uint64_t suppressed = 0;
   if (!pushed.ok() && warnings->Allow(&suppressed)) {
     ANDANTE_LOG(kWarn, "could not store a Jaeger agent batch",
@@ -175,7 +176,7 @@ absl::Status JaegerGrpcPostSpans(Store* store, const RequestOptions& options,
     return translated;
   }
   return TenantAndPush(store, options, {"jaeger", "grpc"}, ids,
-                       SpanBatch::FromRequest(*otlp), message.size());
+                       SpanBatchFromRequest(*otlp), message.size());
 }
 
 }  // namespace andante::request

@@ -7,16 +7,17 @@
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "andante/otlp.h"
 #include "andante/store.h"
 #include "receiver_push.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 #include "receiver/otlp_http.h"
 #include "util/strings.h"
 
 namespace andante::request {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 void SetAnswer(internal::OtlpHttpAnswer&& a, HttpResponse* resp) {
   resp->status = a.status;
@@ -63,7 +64,7 @@ void OtlpHttpExport(Store* store, const RequestOptions& options,
   absl::StatusOr<SpanBatch> batch =
       decoded.encoding == internal::OtlpEncoding::kProtobuf
           ? SpanBatch::FromProto(protobuf_payload)
-          : SpanBatch::FromRequest(*request);
+          : SpanBatchFromRequest(*request);
   if (!batch.ok()) {
     // Not OTLP protobuf: the same 400 as a failed parse.
     SetAnswer(internal::OtlpHttpError(decoded.encoding, batch.status()), resp);

@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "andante/otlp.h"
 #include "andante/store.h"
 #include "receiver/decompress.h"
 #include "receiver/zipkin/zipkin_decode.h"
@@ -16,7 +17,7 @@
 namespace andante::request {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 using internal::ContentEncoding;
 using internal::ToAbsl;
 
@@ -79,7 +80,7 @@ void ZipkinSpans(Store* store, const RequestOptions& options,
   }
   absl::Status pushed =
       TenantAndPush(store, options, {"zipkin", "http"}, OrgIdsOf(req),
-                    SpanBatch::FromRequest(*request), body.size());
+                    SpanBatchFromRequest(*request), body.size());
   if (!pushed.ok()) {
     // Permanent errors (IDs the store rejects) are the client's; the rest
     // are worth a retry.

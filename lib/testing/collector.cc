@@ -18,6 +18,7 @@
 #include "andante/backend.h"
 #include "andante/ids.h"
 #include "andante/search.h"
+#include "andante/otlp.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "andante/traceql.h"
@@ -106,7 +107,7 @@ struct Collector::State {
           inner->FindTraceById(kSingleTenant, t.trace_id, {});
       if (!found.ok()) continue;
       std::vector<Span> spans;
-      collector_internal::AppendSpans(found->trace, &spans);
+      collector_internal::AppendSpans(TracesDataOf(*found), &spans);
       for (Span& span : spans) {
         if (only == nullptr || only->contains(span.span_id)) {
           out.push_back(std::move(span));
@@ -300,7 +301,7 @@ Trace Collector::WaitForTrace(std::string_view trace_id_hex, size_t min_spans,
       status = found.status();
       break;
     }
-    collector_internal::AppendSpans(found->trace, &spans);
+    collector_internal::AppendSpans(TracesDataOf(*found), &spans);
     const absl::Duration until_quiet = state_->UntilQuiet();
     const bool enough = spans.size() >= std::max<size_t>(min_spans, 1);
     if (enough && until_quiet == absl::ZeroDuration()) break;

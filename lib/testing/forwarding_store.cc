@@ -44,7 +44,7 @@ absl::StatusOr<PushResult> ForwardingStore::Forward(std::string_view tenant,
 
 absl::StatusOr<PushResult> ForwardingStore::Push(
     std::string_view tenant,
-    const opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest&
+    const andante::otlp::collector::trace::v1::ExportTraceServiceRequest&
         request) {
   return Forward(tenant, request);
 }

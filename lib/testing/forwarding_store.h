@@ -37,7 +37,7 @@ class ForwardingStore final : public Store {
 
   absl::StatusOr<PushResult> Push(
       std::string_view tenant,
-      const opentelemetry::proto::collector::trace::v1::
+      const andante::otlp::collector::trace::v1::
           ExportTraceServiceRequest& request) override;
   absl::StatusOr<PushResult> Push(std::string_view tenant,
                                   const SpanBatch& batch) override;

@@ -9,8 +9,8 @@
 namespace andante::testing::collector_internal {
 namespace {
 
-namespace common = ::opentelemetry::proto::common::v1;
-namespace trace = ::opentelemetry::proto::trace::v1;
+namespace common = ::andante::otlp::common::v1;
+namespace trace = ::andante::otlp::trace::v1;
 
 AttributeValue Convert(const common::AnyValue& value);
 

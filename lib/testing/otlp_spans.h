@@ -5,13 +5,13 @@
 #include <vector>
 
 #include "andante/testing/span.h"
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::testing::collector_internal {
 
 // Appends every span of `trace` to `out`, resource and scope folded in,
 // parent_name filled in from the spans of `trace`.
-void AppendSpans(const opentelemetry::proto::trace::v1::TracesData& trace,
+void AppendSpans(const andante::otlp::trace::v1::TracesData& trace,
                  std::vector<Span>* out);
 
 }  // namespace andante::testing::collector_internal

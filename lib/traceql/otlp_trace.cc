@@ -9,8 +9,8 @@
 namespace andante::traceql {
 namespace {
 
-using ::opentelemetry::proto::common::v1::AnyValue;
-using ::opentelemetry::proto::common::v1::KeyValue;
+using ::andante::otlp::common::v1::AnyValue;
+using ::andante::otlp::common::v1::KeyValue;
 
 void AddAttributes(const google::protobuf::RepeatedPtrField<KeyValue>& kvs,
                    Trace* t) {
@@ -20,7 +20,7 @@ void AddAttributes(const google::protobuf::RepeatedPtrField<KeyValue>& kvs,
   }
 }
 
-absl::Status Convert(const opentelemetry::proto::trace::v1::TracesData& data,
+absl::Status Convert(const andante::otlp::trace::v1::TracesData& data,
                      const TraceId* known_id, Trace* out) {
   out->Clear();
   bool have_id = known_id != nullptr;
@@ -88,12 +88,12 @@ absl::Status Convert(const opentelemetry::proto::trace::v1::TracesData& data,
 }  // namespace
 
 absl::Status TraceFromOtlp(
-    const opentelemetry::proto::trace::v1::TracesData& data, Trace* out) {
+    const andante::otlp::trace::v1::TracesData& data, Trace* out) {
   return Convert(data, nullptr, out);
 }
 
 absl::Status TraceFromOtlp(
-    const opentelemetry::proto::trace::v1::TracesData& data, const TraceId& id,
+    const andante::otlp::trace::v1::TracesData& data, const TraceId& id,
     Trace* out) {
   return Convert(data, &id, out);
 }

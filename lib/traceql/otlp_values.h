@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "andante/traceql_trace.h"
-#include "opentelemetry/proto/common/v1/common.pb.h"
+#include "andante/otlp/common/v1/common.pb.h"
 
 namespace andante::traceql::internal {
 
@@ -30,7 +30,7 @@ std::string HexId(std::string_view bytes);
 // kvlists inside dropped), kvlists and bytes not at all (nil to TraceQL).
 // `scratch` is reused between calls.
 void AddOtlpAttribute(std::string_view key,
-                      const opentelemetry::proto::common::v1::AnyValue& v,
+                      const andante::otlp::common::v1::AnyValue& v,
                       Trace* t, std::vector<StoredValue>* scratch);
 
 }  // namespace andante::traceql::internal

@@ -26,7 +26,7 @@
 namespace andante::internal {
 namespace {
 
-using ::opentelemetry::proto::trace::v1::TracesData;
+using ::andante::otlp::trace::v1::TracesData;
 
 struct Stored {
   std::string data;

@@ -20,13 +20,13 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "model/trace_split.h"
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::internal {
 namespace {
 
-using ::opentelemetry::proto::trace::v1::Span;
-using ::opentelemetry::proto::trace::v1::TracesData;
+using ::andante::otlp::trace::v1::Span;
+using ::andante::otlp::trace::v1::TracesData;
 
 struct Stored {
   std::string data;
@@ -172,7 +172,7 @@ TracesData EdgeCaseTrace(const TraceId& id) {
             n == 4 ? 5 : sp->start_time_unix_nano() + n * 12345);
         if (n % 3 == 0) {
           sp->mutable_status()->set_code(
-              static_cast<opentelemetry::proto::trace::v1::Status::StatusCode>(
+              static_cast<andante::otlp::trace::v1::Status::StatusCode>(
                   n % 3));
         }
         if (n == 2) sp->mutable_status()->set_message("boom");

@@ -32,7 +32,7 @@ using ::testing::SizeIs;
 using ::testing::StartsWith;
 using namespace ::andante::testing::matchers;  // NOLINT
 
-namespace otlp_trace = ::opentelemetry::proto::trace::v1;
+namespace otlp_trace = ::andante::otlp::trace::v1;
 
 class CollectorTest : public ::testing::Test {
  protected:

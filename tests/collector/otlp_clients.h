@@ -13,13 +13,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.grpc.pb.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.grpc.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante::collector_test {
 
-namespace otlp_collector = ::opentelemetry::proto::collector::trace::v1;
-namespace otlp_trace = ::opentelemetry::proto::trace::v1;
+namespace otlp_collector = ::andante::otlp::collector::trace::v1;
+namespace otlp_trace = ::andante::otlp::trace::v1;
 
 // POSTs `request` as application/x-protobuf to `url`; the HTTP status, or
 // -1 with `error` set when the request could not be made.

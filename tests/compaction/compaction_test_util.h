@@ -21,11 +21,11 @@
 #include "compaction/blocklist.h"
 #include "gtest/gtest.h"
 #include "model/trace_combiner.h"
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::internal::testutil {
 
-using opentelemetry::proto::trace::v1::TracesData;
+using andante::otlp::trace::v1::TracesData;
 
 // A span as the tests identify it: (span id, kind).
 using SpanKey = std::pair<uint64_t, int>;
@@ -57,7 +57,7 @@ inline std::string Fragment(const std::vector<SpanKey>& spans,
     auto* s = ss->add_spans();
     s->set_span_id(SpanIdBytes(k.first));
     s->set_kind(
-        static_cast<opentelemetry::proto::trace::v1::Span_SpanKind>(k.second));
+        static_cast<andante::otlp::trace::v1::Span_SpanKind>(k.second));
     s->set_name("op");
     s->set_start_time_unix_nano(t);
     s->set_end_time_unix_nano(t + 1000);

@@ -46,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string out;
   s = page.ForEachTraceOtlp(
       nullptr, [&](const andante::TraceId&,
-                   opentelemetry::proto::trace::v1::TracesData& trace) {
+                   andante::otlp::trace::v1::TracesData& trace) {
         trace.SerializeToString(&out);
         return absl::OkStatus();
       });

@@ -18,7 +18,7 @@
 #include "andante/metrics_generator.h"
 #include "andante/store.h"
 #include "model/otlp_nesting.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace {
 
@@ -51,7 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (!andante::SpanBatch::FromProto(in).ok()) return 0;
   // What the store accepts parses.
-  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest req;
+  andante::otlp::collector::trace::v1::ExportTraceServiceRequest req;
   if (!andante::internal::ParseOtlpMessage(in, &req)) std::abort();
   auto tree = andante::MetricsGenerator::Create(Options());
   if (!tree.ok()) std::abort();

@@ -19,7 +19,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+  using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
   const std::string_view bytes(reinterpret_cast<const char*>(data), size);
   ExportTraceServiceRequest walked;
   const absl::Status status = andante::internal::DecodeJaegerPostSpans(bytes, &walked);

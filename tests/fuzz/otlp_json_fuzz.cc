@@ -8,7 +8,7 @@
 #include "model/trace_split.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest request;
+  andante::otlp::collector::trace::v1::ExportTraceServiceRequest request;
   absl::Status status = andante::internal::ParseOtlpJson(
       std::string_view(reinterpret_cast<const char*>(data), size), &request);
   if (!status.ok()) {
@@ -21,7 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto fragments = andante::internal::SplitByTrace(request);
   if (fragments.ok()) {
     for (const auto& fragment : *fragments) {
-      opentelemetry::proto::trace::v1::TracesData parsed;
+      andante::otlp::trace::v1::TracesData parsed;
       if (!andante::internal::ParseOtlpMessage(fragment.data, &parsed)) std::abort();
     }
   }

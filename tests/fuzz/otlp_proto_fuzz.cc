@@ -19,8 +19,8 @@ using ::andante::internal::SplitByTrace;
 using ::andante::internal::TraceCombiner;
 using ::andante::internal::SplitSerializedByTrace;
 using ::andante::internal::TraceFragment;
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::trace::v1::TracesData;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::trace::v1::TracesData;
 
 void Check(bool condition) {
   if (!condition) std::abort();

@@ -8,11 +8,11 @@
 
 #include "absl/status/status.h"
 #include "model/trace_split.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante::fuzz {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 // A rejection is INVALID_ARGUMENT with a message; with `untouched`, the
 // output must also be left empty.
@@ -54,7 +54,7 @@ inline void CheckFragmentsParse(const ExportTraceServiceRequest& out) {
   auto fragments = internal::SplitByTrace(out);
   if (!fragments.ok()) return;
   for (const auto& fragment : *fragments) {
-    opentelemetry::proto::trace::v1::TracesData traces;
+    andante::otlp::trace::v1::TracesData traces;
     if (!traces.ParseFromString(fragment.data)) std::abort();
   }
 }

@@ -6,16 +6,16 @@
 #include <cstdint>
 #include <string>
 
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante::testing {
 
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using opentelemetry::proto::common::v1::KeyValue;
-using opentelemetry::proto::resource::v1::Resource;
-using opentelemetry::proto::trace::v1::ResourceSpans;
-using opentelemetry::proto::trace::v1::Span;
-using opentelemetry::proto::trace::v1::Status;
+using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using andante::otlp::common::v1::KeyValue;
+using andante::otlp::resource::v1::Resource;
+using andante::otlp::trace::v1::ResourceSpans;
+using andante::otlp::trace::v1::Span;
+using andante::otlp::trace::v1::Status;
 
 inline std::string Id(int n, int len) {
   std::string id(len, '\0');

@@ -25,15 +25,15 @@
 #include "bench/loadgen/trace_factory.h"
 #include "generator/span_batch_view.h"
 #include "gtest/gtest.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante {
 namespace {
 
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using opentelemetry::proto::common::v1::AnyValue;
-using opentelemetry::proto::common::v1::KeyValue;
-using opentelemetry::proto::trace::v1::Span;
+using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using andante::otlp::common::v1::AnyValue;
+using andante::otlp::common::v1::KeyValue;
+using andante::otlp::trace::v1::Span;
 
 const absl::Time kNow = absl::FromUnixSeconds(1700000000);
 
@@ -133,7 +133,7 @@ ExportTraceServiceRequest Mutated(std::mt19937_64& rng,
           case 3:
             span.mutable_status()->set_code(
                 static_cast<
-                    opentelemetry::proto::trace::v1::Status::StatusCode>(7));
+                    andante::otlp::trace::v1::Status::StatusCode>(7));
             break;
           case 4:  // ended long ago: outside the slack
             span.set_end_time_unix_nano(span.start_time_unix_nano() -

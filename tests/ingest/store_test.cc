@@ -101,11 +101,11 @@ TEST_F(StoreTest, FlushWritesBlockAndDeletesWal) {
 TEST_F(StoreTest, TraceSplitAcrossStagesIsCombinedAndDeduplicated) {
   auto store = OpenStore(Options());
   TraceId id = testing::RandomTraceId(rng_);
-  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest first;
+  andante::otlp::collector::trace::v1::ExportTraceServiceRequest first;
   AddSpan(AddResource(first, "a"), id, SpanId(1), "root", 1000);
   ASSERT_TRUE(store->Push(kSingleTenant, first).ok());
   ASSERT_TRUE(store->Flush().ok());
-  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest second;
+  andante::otlp::collector::trace::v1::ExportTraceServiceRequest second;
   auto* rs = AddResource(second, "b");
   AddSpan(rs, id, SpanId(2), "child", 2000);
   AddSpan(rs, id, SpanId(1), "root", 1000);  // a retry of the first span
@@ -117,7 +117,7 @@ TEST_F(StoreTest, TraceSplitAcrossStagesIsCombinedAndDeduplicated) {
 
 TEST_F(StoreTest, RejectsBadIdsForWholeRequest) {
   auto store = OpenStore(Options());
-  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest request;
+  andante::otlp::collector::trace::v1::ExportTraceServiceRequest request;
   auto* rs = AddResource(request, "svc");
   TraceId good = testing::RandomTraceId(rng_);
   AddSpan(rs, good, SpanId(7), "fine", 1000);
@@ -148,7 +148,7 @@ TEST_F(StoreTest, DropsSpansOfTracesOverTheSizeLimit) {
   TraceId id = testing::RandomTraceId(rng_);
   uint64_t accepted = 0, dropped = 0;
   for (int i = 0; i < 40; ++i) {
-    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest r;
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest r;
     AddSpan(AddResource(r, "svc"), id, SpanId(100 + i), "span", 1000);
     auto pushed = store->Push(kSingleTenant, r);
     ASSERT_TRUE(pushed.ok());
@@ -164,7 +164,7 @@ TEST_F(StoreTest, DropsSpansOfTracesOverTheSizeLimit) {
 
 TEST_F(StoreTest, EmptyPushSucceedsAndStoresNothing) {
   auto store = OpenStore(Options());
-  opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest empty;
+  andante::otlp::collector::trace::v1::ExportTraceServiceRequest empty;
   auto pushed = store->Push(kSingleTenant, empty);
   ASSERT_TRUE(pushed.ok());
   EXPECT_EQ(pushed->spans_accepted, 0u);
@@ -174,7 +174,7 @@ TEST_F(StoreTest, EmptyPushSucceedsAndStoresNothing) {
 class CountingTap : public SpanTap {
  public:
   void OnSpans(std::string_view tenant,
-               const opentelemetry::proto::collector::trace::v1::
+               const andante::otlp::collector::trace::v1::
                    ExportTraceServiceRequest& request) override {
     last_tenant = std::string(tenant);
     for (const auto& rs : request.resource_spans()) {
@@ -233,7 +233,7 @@ TEST_F(StoreTest, BatchFromProtoStoresWhatThePushOfTheRequestStores) {
       auto b = store->FindTraceById("other", id);
       ASSERT_TRUE(a.ok() && b.ok());
       EXPECT_EQ(a->span_count, 3u);
-      EXPECT_EQ(a->trace.SerializeAsString(), b->trace.SerializeAsString());
+      EXPECT_EQ(a->SerializeAsTracesData(), b->SerializeAsTracesData());
     }
     ASSERT_TRUE(store->Flush().ok());
   }
@@ -299,7 +299,7 @@ TEST_F(StoreTest, TapSeesPushesOfBatchesFromProto) {
 class BytesTap : public SpanTap {
  public:
   void OnSpans(std::string_view,
-               const opentelemetry::proto::collector::trace::v1::
+               const andante::otlp::collector::trace::v1::
                    ExportTraceServiceRequest&) override {
     ++tree_calls;
   }

@@ -5,6 +5,7 @@
 
 #include "andante/backend.h"
 #include "andante/limits.h"
+#include "andante/otlp.h"
 #include "andante/store.h"
 #include "andante/search.h"
 #include "andante/traceql.h"
@@ -22,7 +23,7 @@ using ::testing::HasSubstr;
 using testing::AddResource;
 using testing::AddSpan;
 using testing::MakeRequest;
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 class StoreLimitsTest : public ::testing::Test {
  protected:
@@ -194,7 +195,7 @@ TEST_F(StoreLimitsTest, AttributesTruncatedAtIngest) {
   auto found = store->FindTraceById("a", id);
   ASSERT_TRUE(found.ok());
   ASSERT_EQ(found->span_count, 1u);
-  const auto& s = found->trace.resource_spans(0).scope_spans(0).spans(0);
+  const auto& s = TracesDataOf(*found).resource_spans(0).scope_spans(0).spans(0);
   bool seen = false;
   for (const auto& a : s.attributes()) {
     if (a.key() == "long") {

@@ -7,7 +7,7 @@
 namespace andante::internal {
 namespace {
 
-using opentelemetry::proto::trace::v1::TracesData;
+using andante::otlp::trace::v1::TracesData;
 
 // Independent check: valid UTF-8 (no truncated sequence at the end).
 bool EndsOnBoundary(const std::string& s) {

@@ -10,9 +10,9 @@
 namespace andante::internal {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::trace::v1::Span;
-using ::opentelemetry::proto::trace::v1::Status;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::trace::v1::Span;
+using ::andante::otlp::trace::v1::Status;
 
 // The minimal valid body from reference/ingest-protocols.md §1.3.
 constexpr char kMinimal[] = R"json(
@@ -173,7 +173,7 @@ TEST(OtlpJsonTest, BytesValueIsBase64AndNestedValues) {
   EXPECT_EQ(s.attributes(1).value().array_value().values(0).string_value(), "x");
   EXPECT_EQ(s.attributes(1).value().array_value().values(1).int_value(), 1);
   EXPECT_EQ(s.attributes(1).value().array_value().values(2).value_case(),
-            opentelemetry::proto::common::v1::AnyValue::VALUE_NOT_SET);
+            andante::otlp::common::v1::AnyValue::VALUE_NOT_SET);
   EXPECT_EQ(s.attributes(2).value().kvlist_value().values(0).key(), "k");
   EXPECT_TRUE(s.attributes(2).value().kvlist_value().values(0).value().has_bool_value());
 

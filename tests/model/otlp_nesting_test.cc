@@ -16,10 +16,10 @@
 namespace andante::internal {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::common::v1::AnyValue;
-using ::opentelemetry::proto::trace::v1::Span;
-using ::opentelemetry::proto::trace::v1::TracesData;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::common::v1::AnyValue;
+using ::andante::otlp::trace::v1::Span;
+using ::andante::otlp::trace::v1::TracesData;
 
 const std::string kTraceId(16, '\x7a');
 

@@ -13,9 +13,9 @@ namespace andante::internal {
 namespace {
 
 using ::nlohmann::json;
-using ::opentelemetry::proto::trace::v1::Span;
-using ::opentelemetry::proto::trace::v1::Status;
-using ::opentelemetry::proto::trace::v1::TracesData;
+using ::andante::otlp::trace::v1::Span;
+using ::andante::otlp::trace::v1::Status;
+using ::andante::otlp::trace::v1::TracesData;
 
 // The trace of the v1 example in reference/http-api.md §3.
 TracesData ExampleTrace() {

@@ -17,11 +17,11 @@
 namespace andante::internal {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::trace::v1::ResourceSpans;
-using ::opentelemetry::proto::trace::v1::ScopeSpans;
-using ::opentelemetry::proto::trace::v1::Span;
-using ::opentelemetry::proto::trace::v1::TracesData;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::trace::v1::ResourceSpans;
+using ::andante::otlp::trace::v1::ScopeSpans;
+using ::andante::otlp::trace::v1::Span;
+using ::andante::otlp::trace::v1::TracesData;
 
 std::string Id(int n, size_t size) {
   std::string id(size, '\0');
@@ -414,7 +414,7 @@ void FillRichSpan(Span* s, int trace, int span) {
   link->set_trace_state("a=b");
   link->set_flags(1);
   s->mutable_status()->set_code(
-      opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
+      andante::otlp::trace::v1::Status::STATUS_CODE_ERROR);
   s->mutable_status()->set_message("boom");
 }
 

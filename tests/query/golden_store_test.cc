@@ -13,6 +13,7 @@
 
 #include "andante/backend.h"
 #include "andante/search.h"
+#include "andante/otlp.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "andante/traceql.h"
@@ -25,9 +26,9 @@ namespace andante {
 namespace {
 
 using json = nlohmann::json;
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using opentelemetry::proto::common::v1::AnyValue;
-using opentelemetry::proto::common::v1::KeyValue;
+using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using andante::otlp::common::v1::AnyValue;
+using andante::otlp::common::v1::KeyValue;
 // Trace ID hex -> sorted spansets, each a sorted list of span ID hex.
 using Result = std::map<std::string, std::multiset<std::vector<std::string>>>;
 
@@ -105,10 +106,10 @@ std::vector<ExportTraceServiceRequest> ToRequests(const json& dataset) {
         s->set_parent_span_id(HexBytes(sd["parent_id"].get<std::string>()));
       }
       s->set_name(sd["name"].get<std::string>());
-      s->set_kind(static_cast<opentelemetry::proto::trace::v1::Span::SpanKind>(
+      s->set_kind(static_cast<andante::otlp::trace::v1::Span::SpanKind>(
           sd["kind"].get<int>()));
       s->mutable_status()->set_code(
-          static_cast<opentelemetry::proto::trace::v1::Status::StatusCode>(
+          static_cast<andante::otlp::trace::v1::Status::StatusCode>(
               sd["status"].get<int>()));
       s->mutable_status()->set_message(sd["status_message"].get<std::string>());
       uint64_t start = sd["start"].get<uint64_t>();

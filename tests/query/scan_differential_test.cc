@@ -25,9 +25,9 @@
 namespace andante {
 namespace {
 
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using opentelemetry::proto::trace::v1::Span;
-using opentelemetry::proto::trace::v1::Status;
+using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using andante::otlp::trace::v1::Span;
+using andante::otlp::trace::v1::Status;
 
 constexpr uint64_t kBase = 1'700'000'000'000'000'000ull;  // ns
 constexpr int kServices = 4;

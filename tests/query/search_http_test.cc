@@ -26,7 +26,7 @@ namespace andante::query {
 namespace {
 
 using json = nlohmann::json;
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 using ::testing::HasSubstr;
 
 constexpr uint64_t kBase = 1'700'000'000'000'000'000ull;
@@ -63,7 +63,7 @@ class SearchHttpTest : public ::testing::Test {
       f->mutable_value()->set_double_value(0.25 * i);
       if (i % 3 == 0) {
         c->mutable_status()->set_code(
-            opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
+            andante::otlp::trace::v1::Status::STATUS_CODE_ERROR);
       }
       auto* ev = c->add_events();
       ev->set_name("retry");

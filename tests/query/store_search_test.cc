@@ -21,7 +21,7 @@
 namespace andante {
 namespace {
 
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 using ::testing::ElementsAre;
 using ::testing::UnorderedElementsAreArray;
 
@@ -70,7 +70,7 @@ class StoreSearchTest : public ::testing::TestWithParam<Stage> {
       code->mutable_value()->set_int_value(p.error ? 500 : 200);
       if (p.error) {
         c->mutable_status()->set_code(
-            opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
+            andante::otlp::trace::v1::Status::STATUS_CODE_ERROR);
       }
       (void)r;
       ASSERT_TRUE(store_->Push(kSingleTenant, req).ok());

@@ -24,7 +24,7 @@
 namespace andante::query {
 namespace {
 
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 using ::testing::ElementsAreArray;
 using ::testing::UnorderedElementsAreArray;
 

@@ -18,9 +18,9 @@ def main():
     protoc, root = sys.argv[1], sys.argv[2]
     with tempfile.TemporaryDirectory() as out:
         protos = ["tempopb/tempo.proto",
-                  "opentelemetry/proto/common/v1/common.proto",
-                  "opentelemetry/proto/resource/v1/resource.proto",
-                  "opentelemetry/proto/trace/v1/trace.proto"]
+                  "andante/otlp/common/v1/common.proto",
+                  "andante/otlp/resource/v1/resource.proto",
+                  "andante/otlp/trace/v1/trace.proto"]
         subprocess.run([protoc, f"--proto_path={root}", f"--python_out={out}"] + protos,
                        check=True)
         sys.path.insert(0, out)

@@ -22,8 +22,8 @@ namespace {
 using ::jaeger::api_v2::Batch;
 using ::jaeger::api_v2::PostSpansRequest;
 using ::jaeger::api_v2::Process;
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::trace::v1::ResourceSpans;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::trace::v1::ResourceSpans;
 using ::testing::HasSubstr;
 using JaegerSpan = ::jaeger::api_v2::Span;
 

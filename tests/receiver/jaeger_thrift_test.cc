@@ -33,7 +33,7 @@ namespace jt = ::jaeger::thrift;
 using ::apache::thrift::protocol::TMessageType;
 using ::apache::thrift::protocol::TType;
 using ::apache::thrift::transport::TMemoryBuffer;
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 using ::testing::HasSubstr;
 using ::testing::StartsWith;
 using Binary = ::apache::thrift::protocol::TBinaryProtocolT<TMemoryBuffer>;
@@ -145,7 +145,7 @@ TEST_P(JaegerThriftEncodingTest, DecodesAValidMessage) {
   EXPECT_EQ(span.trace_id(),
             std::string("\0\0\0\0\0\0\0\0\xed\xcb\xa9\x87\x6f\x54\x32\x11", 16));
   EXPECT_EQ(span.parent_span_id(), std::string("\0\0\0\0\0\0\0\x01", 8));
-  EXPECT_EQ(span.kind(), opentelemetry::proto::trace::v1::Span::SPAN_KIND_SERVER);
+  EXPECT_EQ(span.kind(), andante::otlp::trace::v1::Span::SPAN_KIND_SERVER);
   ASSERT_EQ(span.attributes_size(), 3);
   EXPECT_EQ(span.attributes(1).value().bool_value(), true);
   EXPECT_EQ(span.attributes(2).value().double_value(), -0.25);

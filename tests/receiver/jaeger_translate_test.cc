@@ -22,10 +22,10 @@ namespace andante::internal {
 namespace {
 
 namespace jt = ::jaeger::thrift;
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::common::v1::KeyValue;
-using ::opentelemetry::proto::trace::v1::Span;
-using ::opentelemetry::proto::trace::v1::Status;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::common::v1::KeyValue;
+using ::andante::otlp::trace::v1::Span;
+using ::andante::otlp::trace::v1::Status;
 
 constexpr int64_t kStartMicros = 1700000000000000;  // 2023-11-14T22:13:20Z
 
@@ -43,19 +43,19 @@ std::string Attrs(const google::protobuf::RepeatedPtrField<KeyValue>& attrs) {
     const auto& v = kv.value();
     std::string value;
     switch (v.value_case()) {
-      case ::opentelemetry::proto::common::v1::AnyValue::kStringValue:
+      case ::andante::otlp::common::v1::AnyValue::kStringValue:
         value = "s:" + v.string_value();
         break;
-      case ::opentelemetry::proto::common::v1::AnyValue::kBoolValue:
+      case ::andante::otlp::common::v1::AnyValue::kBoolValue:
         value = v.bool_value() ? "b:true" : "b:false";
         break;
-      case ::opentelemetry::proto::common::v1::AnyValue::kIntValue:
+      case ::andante::otlp::common::v1::AnyValue::kIntValue:
         value = absl::StrCat("i:", v.int_value());
         break;
-      case ::opentelemetry::proto::common::v1::AnyValue::kDoubleValue:
+      case ::andante::otlp::common::v1::AnyValue::kDoubleValue:
         value = absl::StrCat("d:", v.double_value());
         break;
-      case ::opentelemetry::proto::common::v1::AnyValue::kBytesValue:
+      case ::andante::otlp::common::v1::AnyValue::kBytesValue:
         value = "x:" + Hex(v.bytes_value());
         break;
       default:

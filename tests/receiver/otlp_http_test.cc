@@ -15,7 +15,7 @@
 namespace andante::internal {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 constexpr std::string_view kJsonBody =
     R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name",)"

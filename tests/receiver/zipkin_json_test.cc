@@ -27,11 +27,11 @@
 namespace andante::internal {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::common::v1::AnyValue;
-using ::opentelemetry::proto::common::v1::KeyValue;
-using ::opentelemetry::proto::trace::v1::Span;
-using ::opentelemetry::proto::trace::v1::Status;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::common::v1::AnyValue;
+using ::andante::otlp::common::v1::KeyValue;
+using ::andante::otlp::trace::v1::Span;
+using ::andante::otlp::trace::v1::Status;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using KeyValues = google::protobuf::RepeatedPtrField<KeyValue>;

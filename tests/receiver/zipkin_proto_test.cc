@@ -17,9 +17,9 @@
 namespace andante::internal {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::common::v1::KeyValue;
-using ::opentelemetry::proto::trace::v1::Span;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::common::v1::KeyValue;
+using ::andante::otlp::trace::v1::Span;
 using ::testing::HasSubstr;
 using ZSpan = ::zipkin::proto3::Span;
 using ::zipkin::proto3::ListOfSpans;
@@ -284,7 +284,7 @@ TEST(ZipkinProto, JsonAndProtobufTranslateAlike) {
     auto* kv = s->add_attributes();
     kv->set_key("http.status_code");
     kv->mutable_value()->set_int_value(200 + i);
-    if (i == 2) s->mutable_status()->set_code(opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
+    if (i == 2) s->mutable_status()->set_code(andante::otlp::trace::v1::Status::STATUS_CODE_ERROR);
     auto* ev = s->add_events();
     ev->set_time_unix_nano(1700000000000001000u);
     ev->set_name("exception");
@@ -314,7 +314,7 @@ TEST(ZipkinProto, JsonAndProtobufTranslateAlike) {
   EXPECT_EQ(internal.kind(), Span::SPAN_KIND_INTERNAL);
   EXPECT_EQ(internal.trace_id(), otlp.resource_spans(0).scope_spans(0).spans(0).trace_id());
   EXPECT_EQ(out.scope_spans(0).spans(2).status().code(),
-            opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
+            andante::otlp::trace::v1::Status::STATUS_CODE_ERROR);
   EXPECT_EQ(out.scope_spans(0).spans(3).events(0).attributes(0).value().string_value(), "IOError");
 }
 

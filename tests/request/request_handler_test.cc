@@ -17,12 +17,12 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 using ::testing::HasSubstr;
 
 constexpr char kTraceHex[] = "5b8efff798038103d269b633813fc700";

@@ -7,17 +7,18 @@
 #include <string>
 
 #include "andante/backend.h"
+#include "andante/otlp.h"
 #include "andante/store.h"
 #include "gtest/gtest.h"
 #include "metrics.h"
 #include "nlohmann/json.hpp"
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "andante/otlp/trace/v1/trace.pb.h"
 #include "tempopb/tempo.pb.h"
 
 namespace andante::net {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 
 constexpr char kTraceHex[] = "5b8efff798038103d269b633813fc700";
 
@@ -127,7 +128,7 @@ TEST_F(ApiRoutesTest, FoundTraceV1JsonAndProto) {
           {{"accept", "application/protobuf"}});
   ASSERT_EQ(r.status, 200);
   EXPECT_EQ(r.content_type, "application/protobuf");
-  opentelemetry::proto::trace::v1::TracesData trace;
+  andante::otlp::trace::v1::TracesData trace;
   ASSERT_TRUE(trace.ParseFromString(r.body));
   ASSERT_EQ(trace.resource_spans_size(), 1);
   EXPECT_EQ(trace.resource_spans(0).scope_spans(0).spans(0).name(),

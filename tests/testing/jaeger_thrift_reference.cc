@@ -34,10 +34,10 @@ using ::apache::thrift::protocol::TInputRecursionTracker;
 using ::apache::thrift::protocol::TMessageType;
 using ::apache::thrift::protocol::TType;
 using ::apache::thrift::transport::TMemoryBuffer;
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::trace::v1::ResourceSpans;
-using ::opentelemetry::proto::trace::v1::ScopeSpans;
-using OtlpSpan = ::opentelemetry::proto::trace::v1::Span;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::trace::v1::ResourceSpans;
+using ::andante::otlp::trace::v1::ScopeSpans;
+using OtlpSpan = ::andante::otlp::trace::v1::Span;
 
 // A decoding failure with our own message, thrown inside the decoder and
 // turned into a Status at the boundary (as are libthrift's exceptions).

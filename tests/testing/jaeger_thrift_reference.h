@@ -9,18 +9,18 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 #include "receiver/jaeger/jaeger_thrift.h"
 
 namespace andante::internal {
 
 absl::Status DecodeJaegerThriftBatchWithLibthrift(
     std::string_view body, ThriftProtocol protocol,
-    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out);
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest* out);
 
 absl::Status DecodeJaegerAgentMessageWithLibthrift(
     std::string_view datagram, ThriftProtocol protocol,
-    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out);
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest* out);
 
 }  // namespace andante::internal
 

@@ -8,15 +8,15 @@
 #include <vector>
 
 #include "andante/ids.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante::testing {
 
-using opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using opentelemetry::proto::trace::v1::ResourceSpans;
-using opentelemetry::proto::trace::v1::ScopeSpans;
-using opentelemetry::proto::trace::v1::Span;
-using opentelemetry::proto::trace::v1::TracesData;
+using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using andante::otlp::trace::v1::ResourceSpans;
+using andante::otlp::trace::v1::ScopeSpans;
+using andante::otlp::trace::v1::Span;
+using andante::otlp::trace::v1::TracesData;
 
 inline TraceId RandomTraceId(std::mt19937_64& rng) {
   return TraceId::FromHighLow(rng(), rng() | 1);

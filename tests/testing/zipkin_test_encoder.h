@@ -17,14 +17,14 @@
 #include <string>
 
 #include "nlohmann/json.hpp"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 #include "zipkin/zipkin.pb.h"
 
 namespace andante::internal::zipkin_test {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::common::v1::AnyValue;
-using ::opentelemetry::proto::trace::v1::Span;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::common::v1::AnyValue;
+using ::andante::otlp::trace::v1::Span;
 
 inline std::string ValueText(const AnyValue& v) {
   switch (v.value_case()) {
@@ -83,7 +83,7 @@ void ForEachExportedSpan(const ExportTraceServiceRequest& req, Fn fn) {
         if (!ss.scope().version().empty()) e.tags["otel.library.version"] = ss.scope().version();
         for (const auto& kv : span.attributes()) e.tags[kv.key()] = ValueText(kv.value());
         if (span.kind() == Span::SPAN_KIND_INTERNAL) e.tags["span.kind"] = "internal";
-        if (span.status().code() == opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR) {
+        if (span.status().code() == andante::otlp::trace::v1::Status::STATUS_CODE_ERROR) {
           e.tags["otel.status_code"] = "Error";
           e.tags["error"] = "true";
           if (!span.status().message().empty()) {

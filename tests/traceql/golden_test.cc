@@ -206,13 +206,13 @@ int RunGoldenQueries(const json& expected, const std::vector<Trace>& traces,
 // The dataset as OTLP: one ResourceSpans (and ScopeSpans) per span, in
 // dataset order, so span positions stay the same after conversion.
 std::vector<Trace> LoadTracesViaOtlp(const json& dataset) {
-  using ::opentelemetry::proto::common::v1::KeyValue;
+  using ::andante::otlp::common::v1::KeyValue;
   // One typed value of the dataset as an OTLP AnyValue.
   std::function<void(const json&,
-                     ::opentelemetry::proto::common::v1::AnyValue*)>
+                     ::andante::otlp::common::v1::AnyValue*)>
       set_value =
           [&set_value](const json& typed,
-                       ::opentelemetry::proto::common::v1::AnyValue* out) {
+                       ::andante::otlp::common::v1::AnyValue* out) {
             const std::string& type = typed[0].get_ref<const std::string&>();
             if (type == "s") {
               out->set_string_value(typed[1].get<std::string>());
@@ -246,7 +246,7 @@ std::vector<Trace> LoadTracesViaOtlp(const json& dataset) {
   };
   std::vector<Trace> traces;
   for (const json& td : dataset["traces"]) {
-    opentelemetry::proto::trace::v1::TracesData data;
+    andante::otlp::trace::v1::TracesData data;
     const std::string trace_id = id_bytes(td["trace_id"].get<std::string>());
     for (const json& sd : td["spans"]) {
       auto* rs = data.add_resource_spans();
@@ -265,10 +265,10 @@ std::vector<Trace> LoadTracesViaOtlp(const json& dataset) {
       sp->set_span_id(id_bytes(sd["id"].get<std::string>()));
       sp->set_parent_span_id(id_bytes(sd["parent_id"].get<std::string>()));
       sp->set_name(sd["name"].get<std::string>());
-      sp->set_kind(static_cast<opentelemetry::proto::trace::v1::Span::SpanKind>(
+      sp->set_kind(static_cast<andante::otlp::trace::v1::Span::SpanKind>(
           sd["kind"].get<int>()));
       sp->mutable_status()->set_code(
-          static_cast<opentelemetry::proto::trace::v1::Status::StatusCode>(
+          static_cast<andante::otlp::trace::v1::Status::StatusCode>(
               sd["status"].get<int>()));
       sp->mutable_status()->set_message(
           sd["status_message"].get<std::string>());

@@ -10,8 +10,8 @@
 namespace andante::traceql {
 namespace {
 
-using ::opentelemetry::proto::common::v1::KeyValue;
-using ::opentelemetry::proto::trace::v1::TracesData;
+using ::andante::otlp::common::v1::KeyValue;
+using ::andante::otlp::trace::v1::TracesData;
 
 std::string Bytes(std::initializer_list<int> b) {
   std::string s;
@@ -38,7 +38,7 @@ TracesData MakeData() {
   root->set_trace_id(trace_id);
   root->set_span_id(Bytes({0, 0, 0, 0, 0, 0, 0, 1}));
   root->set_name("GET /checkout");
-  root->set_kind(opentelemetry::proto::trace::v1::Span::SPAN_KIND_SERVER);
+  root->set_kind(andante::otlp::trace::v1::Span::SPAN_KIND_SERVER);
   root->set_start_time_unix_nano(1000);
   root->set_end_time_unix_nano(301000);
   auto* a = root->add_attributes();
@@ -62,7 +62,7 @@ TracesData MakeData() {
   child->set_parent_span_id(Bytes({0, 0, 0, 0, 0, 0, 0, 1}));
   child->set_name("charge");
   child->mutable_status()->set_code(
-      opentelemetry::proto::trace::v1::Status::STATUS_CODE_ERROR);
+      andante::otlp::trace::v1::Status::STATUS_CODE_ERROR);
   child->mutable_status()->set_message("declined");
   child->set_start_time_unix_nano(2000);
   child->set_end_time_unix_nano(42000);

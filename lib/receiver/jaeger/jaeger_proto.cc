@@ -22,10 +22,10 @@
 namespace andante::internal {
 namespace {
 
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::trace::v1::ResourceSpans;
-using ::opentelemetry::proto::trace::v1::ScopeSpans;
-using OtlpSpan = ::opentelemetry::proto::trace::v1::Span;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::trace::v1::ResourceSpans;
+using ::andante::otlp::trace::v1::ScopeSpans;
+using OtlpSpan = ::andante::otlp::trace::v1::Span;
 
 // The service name an OTLP->Jaeger exporter writes for a resource without
 // one; the collector then leaves the whole resource empty.

@@ -30,7 +30,7 @@
 
 #include "absl/status/status.h"
 #include "jaeger/api_v2/model.pb.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante::internal {
 
@@ -45,13 +45,13 @@ namespace andante::internal {
 // (0 when it does not parse), for counting refused spans. Thread-safe.
 absl::Status DecodeJaegerPostSpans(
     std::string_view request,
-    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out,
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest* out,
     uint64_t* span_count = nullptr);
 
 // The same for an already parsed batch (it is serialized and walked).
 absl::Status TranslateJaegerProtoBatch(
     const jaeger::api_v2::Batch& batch,
-    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out);
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest* out);
 
 }  // namespace andante::internal
 

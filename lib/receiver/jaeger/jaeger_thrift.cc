@@ -22,10 +22,10 @@ namespace andante::internal {
 namespace {
 
 namespace jt = ::jaeger::thrift;
-using ::opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest;
-using ::opentelemetry::proto::trace::v1::ResourceSpans;
-using ::opentelemetry::proto::trace::v1::ScopeSpans;
-using OtlpSpan = ::opentelemetry::proto::trace::v1::Span;
+using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+using ::andante::otlp::trace::v1::ResourceSpans;
+using ::andante::otlp::trace::v1::ScopeSpans;
+using OtlpSpan = ::andante::otlp::trace::v1::Span;
 
 // Thrift's type codes (TType): field and element types as the binary
 // protocol writes them; the compact protocol's codes are mapped to these.

@@ -38,7 +38,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante::internal {
 
@@ -52,7 +52,7 @@ enum class ThriftProtocol { kBinary, kCompact };
 // caller drops it. `out` may live on an arena. Thread-safe.
 absl::Status DecodeJaegerThriftBatch(
     std::string_view body, ThriftProtocol protocol,
-    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out);
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest* out);
 
 // Decodes one agent datagram: a message header naming "emitBatch" (type
 // ONEWAY or CALL, any sequence id) followed by the emitBatch_args struct, and
@@ -61,7 +61,7 @@ absl::Status DecodeJaegerThriftBatch(
 // batch argument is an empty success. Same contract as above otherwise.
 absl::Status DecodeJaegerAgentMessage(
     std::string_view datagram, ThriftProtocol protocol,
-    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out);
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest* out);
 
 }  // namespace andante::internal
 

@@ -11,9 +11,9 @@
 namespace andante::internal {
 namespace {
 
-using ::opentelemetry::proto::common::v1::KeyValue;
-using ::opentelemetry::proto::trace::v1::Span;
-using ::opentelemetry::proto::trace::v1::Status;
+using ::andante::otlp::common::v1::KeyValue;
+using ::andante::otlp::trace::v1::Span;
+using ::andante::otlp::trace::v1::Status;
 
 Span::SpanKind KindFromTag(std::string_view value) {
   // Case-sensitive, as the collector's jSpanKindToInternal.
@@ -297,7 +297,7 @@ std::string SpanIdBytes(uint64_t id) {
 }
 
 void FinishResource(JaegerAttributes* attrs,
-                    opentelemetry::proto::resource::v1::Resource* resource) {
+                    andante::otlp::resource::v1::Resource* resource) {
   // translateHostnameAttr, then translateJaegerVersionAttr.
   if (const JaegerTag* hostname = attrs->Get("hostname");
       hostname != nullptr && attrs->Get("host.name") == nullptr) {

@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "opentelemetry/proto/common/v1/common.pb.h"
-#include "opentelemetry/proto/resource/v1/resource.pb.h"
-#include "opentelemetry/proto/trace/v1/trace.pb.h"
+#include "andante/otlp/common/v1/common.pb.h"
+#include "andante/otlp/resource/v1/resource.pb.h"
+#include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::internal {
 
@@ -77,7 +77,7 @@ class JaegerAttributes {
   // Appends every entry to `out` in the map's order, taking owned strings
   // (leaving their owners empty). Call once per filling.
   void AppendTo(google::protobuf::RepeatedPtrField<
-                opentelemetry::proto::common::v1::KeyValue>* out) const;
+                andante::otlp::common::v1::KeyValue>* out) const;
 
  private:
   static constexpr size_t kLinearLimit = 16;
@@ -126,24 +126,24 @@ std::string SpanIdBytes(uint64_t id);
 // jaeger.version -> opencensus.exporterversion. `attrs` must hold
 // service.name (if any) followed by the process tags, in that order.
 void FinishResource(JaegerAttributes* attrs,
-                    opentelemetry::proto::resource::v1::Resource* resource);
+                    andante::otlp::resource::v1::Resource* resource);
 
 // Applies the span-level rules to the span's tags in `attrs` and writes the
 // result to `span`: span.kind -> kind, the three status steps,
 // otel.status_code removal, and for `proto` also w3c.tracestate ->
 // trace_state. Then appends the remaining attributes.
 void FinishSpanAttributes(bool proto, JaegerAttributes* attrs,
-                          opentelemetry::proto::trace::v1::Span* span);
+                          andante::otlp::trace::v1::Span* span);
 
 // A log's fields in `attrs` -> `event`: field "event" becomes the name (its
 // string value) and is removed; the rest become attributes.
 void FinishEventAttributes(JaegerAttributes* attrs,
-                           opentelemetry::proto::trace::v1::Span::Event* event);
+                           andante::otlp::trace::v1::Span::Event* event);
 
 // Appends a link with attribute opentracing.ref_type = child_of or
 // follows_from.
 void AddLink(uint64_t trace_high, uint64_t trace_low, uint64_t span_id,
-             bool child_of, opentelemetry::proto::trace::v1::Span* span);
+             bool child_of, andante::otlp::trace::v1::Span* span);
 
 }  // namespace andante::internal
 

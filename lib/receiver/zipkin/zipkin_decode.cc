@@ -24,7 +24,7 @@ ZipkinFormat ZipkinFormatFor(std::string_view path, std::string_view content_typ
 
 absl::Status DecodeZipkinSpans(
     std::string_view body, ZipkinFormat format,
-    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out) {
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest* out) {
   switch (format) {
     case ZipkinFormat::kV1Thrift:
       return absl::InvalidArgumentError("zipkin v1 thrift is not supported");

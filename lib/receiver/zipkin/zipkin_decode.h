@@ -24,7 +24,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante::internal {
 
@@ -53,7 +53,7 @@ ZipkinFormat ZipkinFormatFor(std::string_view path, std::string_view content_typ
 // limited (kMaxZipkinJsonDepth in go_json.h).
 absl::Status DecodeZipkinSpans(
     std::string_view body, ZipkinFormat format,
-    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out);
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest* out);
 
 }  // namespace andante::internal
 

@@ -34,7 +34,7 @@
 #define ANDANTE_RECEIVER_ZIPKIN_ZIPKIN_TRANSLATE_H_
 
 #include "absl/status/status.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 #include "receiver/zipkin/zipkin_span.h"
 
 namespace andante::internal {
@@ -46,7 +46,7 @@ namespace andante::internal {
 // the whole request then too. *out may then hold a partial translation.
 absl::Status TranslateZipkinSpans(
     const ZipkinSpanBatch& batch,
-    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out);
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest* out);
 
 }  // namespace andante::internal
 

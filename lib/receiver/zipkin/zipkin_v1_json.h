@@ -29,7 +29,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "opentelemetry/proto/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante::internal {
 
@@ -38,7 +38,7 @@ namespace andante::internal {
 // untouched then. Never throws.
 absl::Status DecodeZipkinV1Json(
     std::string_view json,
-    opentelemetry::proto::collector::trace::v1::ExportTraceServiceRequest* out);
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest* out);
 
 }  // namespace andante::internal
 
