@@ -33,10 +33,11 @@ fi
 
 nice -n 10 meson compile -C build-clang -j2
 
-# LeakSanitizer suppressions: third-party leaks only, each with its reason.
+# Suppressions (tests/sanitizer/*.supp): third-party code only, each with its
+# reason.
 export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1
 export LSAN_OPTIONS=suppressions=$PWD/tests/sanitizer/lsan.supp:print_suppressions=0
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:suppressions=$PWD/tests/sanitizer/ubsan.supp
 # Sanitizers and coverage slow the tests 2-3x: the timeouts stretch to match.
 test_opts=(-C build-clang --no-rebuild --print-errorlogs --num-processes 2
   --timeout-multiplier 3)
