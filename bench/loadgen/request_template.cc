@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "util/coding.h"
 
 namespace andante::loadgen {
 namespace {
@@ -21,13 +22,11 @@ constexpr int kLength = 2;
 constexpr int kFixed32 = 5;
 
 bool ReadVarint(const std::string& b, size_t* pos, size_t end, uint64_t* v) {
-  *v = 0;
-  for (int shift = 0; shift < 64 && *pos < end; shift += 7) {
-    uint8_t byte = static_cast<uint8_t>(b[(*pos)++]);
-    *v |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) return true;
-  }
-  return false;
+  const char* next = andante::internal::DecodeVarint64(b.data() + *pos,
+                                                       b.data() + end, v);
+  if (next == nullptr) return false;
+  *pos = next - b.data();
+  return true;
 }
 
 // Calls fn(field, wire_type, offset, length) for every field encoded in

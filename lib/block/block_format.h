@@ -1,6 +1,7 @@
-// Block formats v1 and v2: the constants that reach disk and the fixed-width and
-// varint encodings the block objects use. docs/block-format.md is the
-// specification; this header is its executable half.
+// Block formats v1 and v2: the constants that reach disk. The fixed-width and
+// varint encodings the block objects use are util/coding.h's.
+// docs/block-format.md is the specification; this header is its executable
+// half.
 //
 // PERSISTENT: every value marked so below is written into blocks that outlive
 // the binary. Never renumber or reuse one; a change of layout is a new
@@ -12,6 +13,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+
+#include "util/coding.h"
 
 namespace andante::internal {
 
@@ -172,63 +175,8 @@ inline constexpr uint64_t kV2MaxPageStrings = 1u << 24;
 inline constexpr uint32_t kV2MaxNamesListed = 10000;
 
 // ---- encodings ------------------------------------------------------------
-// Fixed-width integers are little-endian; varints are LEB128 (protobuf's).
-
-inline void PutFixed32(std::string* out, uint32_t v) {
-  char buf[4];
-  for (int i = 0; i < 4; ++i) buf[i] = static_cast<char>(v >> (8 * i));
-  out->append(buf, 4);
-}
-
-inline void PutFixed64(std::string* out, uint64_t v) {
-  char buf[8];
-  for (int i = 0; i < 8; ++i) buf[i] = static_cast<char>(v >> (8 * i));
-  out->append(buf, 8);
-}
-
-// REQUIRES: `p` points at 4 (resp. 8) readable bytes.
-inline uint32_t DecodeFixed32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = v << 8 | static_cast<uint8_t>(p[i]);
-  return v;
-}
-inline uint64_t DecodeFixed64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = v << 8 | static_cast<uint8_t>(p[i]);
-  return v;
-}
-
-inline void PutVarint64(std::string* out, uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-
-// Parses a varint from the front of `*in` and advances past it. False, with
-// `*in` unspecified, if it is truncated or longer than 10 bytes.
-inline bool GetVarint64(std::string_view* in, uint64_t* v) {
-  uint64_t result = 0;
-  for (int shift = 0, i = 0; i < 10 && i < static_cast<int>(in->size());
-       ++i, shift += 7) {
-    uint8_t byte = static_cast<uint8_t>((*in)[i]);
-    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) {
-      in->remove_prefix(i + 1);
-      *v = result;
-      return true;
-    }
-  }
-  return false;
-}
-
-inline uint64_t ZigZag64(int64_t v) {
-  return (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63);
-}
-inline int64_t UnZigZag64(uint64_t v) {
-  return static_cast<int64_t>((v >> 1) ^ (~(v & 1) + 1));
-}
+// Fixed-width integers are little-endian; varints are LEB128 (protobuf's);
+// signed varints are ZigZag-mapped. The functions live in util/coding.h.
 
 }  // namespace andante::internal
 

@@ -244,7 +244,7 @@ class TraceFiller {
           trace_.EndScope(scope);
           for (uint32_t k = 0; k < ssr.span_count; ++k, ++pos) {
             uint64_t parent, name, kind, code, start, duration, flags;
-            std::string_view raw_parent, rest;
+            std::string_view raw_parent;
             if (!GetV2Parent(&parents, tr.span_end - tr.span_begin, &parent,
                              &raw_parent)) {
               return bad("parents");

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <utility>
 
-#include "absl/strings/internal/resize_uninitialized.h"
 #include "absl/strings/str_cat.h"
 #include "block/block_format.h"
 #include "util/crash_point.h"
@@ -76,20 +75,22 @@ absl::Status V2BlockWriter::CutPage() {
           absl::StrCat("v2 page column ", c, " holds ", raw.size(),
                        " bytes, more than a block page can hold"));
     }
+    // compressed_ is scratch that only grows, so zero-filling by resize
+    // happens once per high-water mark, not per chunk.
     size_t bound = ZSTD_compressBound(raw.size());
-    absl::strings_internal::STLStringResizeUninitialized(&compressed_, bound);
+    if (compressed_.size() < bound) compressed_.resize(bound);
     size_t n = ZSTD_compress2(zstd_->cctx, compressed_.data(), bound,
                               raw.data(), raw.size());
     if (ZSTD_isError(n)) {
       return absl::InternalError(
           absl::StrCat("zstd compression failed: ", ZSTD_getErrorName(n)));
     }
-    compressed_.resize(n);
-    const uint32_t crc = MaskCrc(Crc32c(compressed_));
-    PutFixed32(&compressed_, crc);
-    entry.chunks[c] = V2Chunk{static_cast<uint32_t>(compressed_.size()),
+    const std::string_view chunk(compressed_.data(), n);
+    const uint32_t crc = MaskCrc(Crc32c(chunk));
+    page_bytes.append(chunk);
+    PutFixed32(&page_bytes, crc);
+    entry.chunks[c] = V2Chunk{static_cast<uint32_t>(n + 4),
                               static_cast<uint32_t>(raw.size()), crc};
-    page_bytes.append(compressed_);
     raw_bytes_cut_ += raw.size();
   }
   if (page_bytes.size() > UINT32_MAX) {

@@ -1,33 +1,9 @@
 #include "ingest/wal_record.h"
 
 #include "absl/strings/str_cat.h"
+#include "util/coding.h"
 
 namespace andante::internal {
-namespace {
-
-void PutVarint(std::string& out, uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-bool GetVarint(std::string_view& in, uint64_t* v) {
-  uint64_t result = 0;
-  for (int shift = 0; shift <= 63 && !in.empty(); shift += 7) {
-    uint8_t byte = static_cast<uint8_t>(in.front());
-    in.remove_prefix(1);
-    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if ((byte & 0x80) == 0) {
-      *v = result;
-      return true;
-    }
-  }
-  return false;
-}
-
-}  // namespace
 
 IngestRecordWriter::IngestRecordWriter() {
   payload_.push_back(static_cast<char>(kIngestRecordVersion));
@@ -37,10 +13,10 @@ uint64_t IngestRecordWriter::Add(const TraceId& id, uint64_t start_unix_nano,
                                  uint64_t end_unix_nano, uint32_t span_count,
                                  std::string_view data) {
   payload_.append(id.bytes());
-  PutVarint(payload_, start_unix_nano);
-  PutVarint(payload_, end_unix_nano);
-  PutVarint(payload_, span_count);
-  PutVarint(payload_, data.size());
+  PutVarint64(&payload_, start_unix_nano);
+  PutVarint64(&payload_, end_unix_nano);
+  PutVarint64(&payload_, span_count);
+  PutVarint64(&payload_, data.size());
   uint64_t offset = payload_.size();
   payload_.append(data);
   return offset;
@@ -63,9 +39,9 @@ absl::Status ForEachIngestEntry(
     entry.id = *TraceId::FromBytes(in.substr(0, TraceId::kSize));
     in.remove_prefix(TraceId::kSize);
     uint64_t spans = 0, length = 0;
-    if (!GetVarint(in, &entry.start_unix_nano) ||
-        !GetVarint(in, &entry.end_unix_nano) || !GetVarint(in, &spans) ||
-        !GetVarint(in, &length) || spans > UINT32_MAX || length > in.size()) {
+    if (!GetVarint64(&in, &entry.start_unix_nano) ||
+        !GetVarint64(&in, &entry.end_unix_nano) || !GetVarint64(&in, &spans) ||
+        !GetVarint64(&in, &length) || spans > UINT32_MAX || length > in.size()) {
       return absl::DataLossError("ingest record: truncated entry header");
     }
     entry.span_count = static_cast<uint32_t>(spans);

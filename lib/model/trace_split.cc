@@ -7,7 +7,6 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
-#include "absl/strings/internal/resize_uninitialized.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/stubs/common.h"
@@ -136,7 +135,7 @@ void WriteFragments(const std::vector<ResourceInfo>& resources,
     }
 
     std::string& data = fragments[t].data;
-    absl::strings_internal::STLStringResizeUninitialized(&data, total + slack);
+    data.resize(total + slack);
     uint8_t* out = reinterpret_cast<uint8_t*>(data.data());
     size_t slot = 0;
     for (const Entry* const* p = first; p != last;) {

@@ -19,6 +19,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "util/coding.h"
+
 namespace andante::internal {
 
 enum WireType : uint32_t {
@@ -45,11 +47,10 @@ class WireReader {
     if (p_ < end_ && *p_ < 0x80) {
       tag = *p_++;
     } else {
-      uint64_t v;
       // At most 5 bytes, and the value must fit 32 bits.
-      const uint8_t* start = p_;
-      if (!ReadVarint(&v) || p_ - start > 5 || v > UINT32_MAX) return false;
-      tag = static_cast<uint32_t>(v);
+      const uint8_t* next = DecodeVarint32(p_, end_, &tag);
+      if (next == nullptr) return false;
+      p_ = next;
     }
     *field = tag >> 3;
     *wire_type = tag & 7;
@@ -61,17 +62,10 @@ class WireReader {
       *v = *p_++;
       return true;
     }
-    uint64_t result = 0;
-    for (int i = 0; i < 10; ++i) {
-      if (p_ == end_) return false;
-      const uint64_t byte = *p_++;
-      result |= (byte & 0x7f) << (7 * i);
-      if (byte < 0x80) {
-        *v = result;
-        return true;
-      }
-    }
-    return false;
+    const uint8_t* next = DecodeVarint64(p_, end_, v);
+    if (next == nullptr) return false;
+    p_ = next;
+    return true;
   }
 
   bool SkipVarint() {
@@ -84,10 +78,8 @@ class WireReader {
 
   bool ReadFixed64(uint64_t* v) {
     if (end_ - p_ < 8) return false;
-    uint64_t r = 0;
-    for (int i = 0; i < 8; ++i) r |= uint64_t{p_[i]} << (8 * i);
+    *v = DecodeFixed64(reinterpret_cast<const char*>(p_));
     p_ += 8;
-    *v = r;
     return true;
   }
 
@@ -103,10 +95,9 @@ class WireReader {
     if (p_ < end_ && *p_ < 0x80) {
       n = *p_++;
     } else {
-      uint64_t v;
-      const uint8_t* start = p_;
-      if (!ReadVarint(&v) || p_ - start > 5 || v > INT32_MAX) return false;
-      n = static_cast<uint32_t>(v);
+      const uint8_t* next = DecodeVarint32(p_, end_, &n);
+      if (next == nullptr || n > INT32_MAX) return false;
+      p_ = next;
     }
     if (static_cast<size_t>(end_ - p_) < n) return false;
     *out = std::string_view(reinterpret_cast<const char*>(p_), n);

@@ -4,9 +4,9 @@
 #include <cstring>
 #include <utility>
 
-#include "absl/strings/internal/resize_uninitialized.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "util/coding.h"
 #include "util/crc32c.h"
 #include "util/log.h"
 #include "wal/wal_format.h"
@@ -15,27 +15,6 @@ namespace andante::internal {
 namespace {
 
 namespace fmt = wal_format;
-
-// Fixed-width little-endian integers, byte by byte so the format does not
-// depend on the host's byte order.
-void EncodeFixed32(char* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-void EncodeFixed64(char* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-uint32_t DecodeFixed32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i)
-    v |= uint32_t{static_cast<uint8_t>(p[i])} << (8 * i);
-  return v;
-}
-uint64_t DecodeFixed64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i)
-    v |= uint64_t{static_cast<uint8_t>(p[i])} << (8 * i);
-  return v;
-}
 
 std::string SegmentPath(const std::string& dir, uint64_t segment) {
   return absl::StrCat(dir, "/", WalSegmentFileName(segment));
@@ -654,11 +633,11 @@ absl::Status Wal::ReadPayloadAppend(const WalRecordRef& ref,
   }
   // A plain pread with no CRC check: refs may name any byte range inside a
   // payload (the ingester keeps one ref per trace fragment of a record), so
-  // there is no record header to check against. Read straight into `out`,
-  // grown without zero-filling what pread overwrites.
+  // there is no record header to check against. Read straight into `out`
+  // (resize grows the capacity geometrically; zero-filling what pread then
+  // overwrites costs little next to the read).
   const size_t old_size = out->size();
-  absl::strings_internal::STLStringResizeUninitializedAmortized(
-      out, old_size + ref.length);
+  out->resize(old_size + ref.length);
   absl::StatusOr<size_t> n =
       file->ReadAt(ref.offset, ref.length, out->data() + old_size);
   if (!n.ok() || *n < ref.length) {

@@ -677,7 +677,9 @@ jt::Batch MakeRichBatch() {
   l.__set_vLong(503);
   jt::Tag odd;
   odd.key = "odd";
-  odd.vType = static_cast<jt::TagType::type>(9);
+  // An unnamed TagType: 7 is the largest value the enum (0..4, so 3 bits)
+  // can hold; 9 was outside its range, undefined behaviour (UBSan).
+  odd.vType = static_cast<jt::TagType::type>(7);
   s.tags.insert(s.tags.end(), {bin, f, l, odd, StrTag("span.kind", "client")});
   jt::SpanRef child;
   child.refType = jt::SpanRefType::CHILD_OF;

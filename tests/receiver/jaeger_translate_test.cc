@@ -154,7 +154,9 @@ Span TranslateOne(const jt::Span& span, const std::string& service = "svc") {
 
 TEST(JaegerTranslateTest, ThriftTagTypes) {
   jt::Tag unknown = StrTag("u", "ignored");
-  unknown.vType = static_cast<jt::TagType::type>(9);
+  // An unnamed TagType: 7 is the largest value the enum (0..4, so 3 bits)
+  // can hold; 9 was outside its range, undefined behaviour (UBSan).
+  unknown.vType = static_cast<jt::TagType::type>(7);
   Span span = TranslateOne(MakeSpan(1, {StrTag("s", "x"), DoubleTag("d", 1.5),
                                         BoolTag("b", true), LongTag("l", -7),
                                         BinaryTag("bin", std::string("\x01\x02", 2)),
