@@ -32,6 +32,8 @@ FoundTrace::FoundTrace() = default;
 FoundTrace::FoundTrace(const FoundTrace& other)
     : span_count(other.span_count),
       inspected_bytes(other.inspected_bytes),
+      partial(other.partial),
+      message(other.message),
       rep_(other.rep_ == nullptr ? nullptr : std::make_unique<Rep>(*other.rep_)) {}
 FoundTrace& FoundTrace::operator=(const FoundTrace& other) {
   if (this != &other) *this = FoundTrace(other);
@@ -40,10 +42,14 @@ FoundTrace& FoundTrace::operator=(const FoundTrace& other) {
 FoundTrace::FoundTrace(FoundTrace&& other) noexcept
     : span_count(std::exchange(other.span_count, 0)),
       inspected_bytes(std::exchange(other.inspected_bytes, 0)),
+      partial(std::exchange(other.partial, false)),
+      message(std::move(other.message)),
       rep_(std::move(other.rep_)) {}
 FoundTrace& FoundTrace::operator=(FoundTrace&& other) noexcept {
   span_count = std::exchange(other.span_count, 0);
   inspected_bytes = std::exchange(other.inspected_bytes, 0);
+  partial = std::exchange(other.partial, false);
+  message = std::move(other.message);
   rep_ = std::move(other.rep_);
   return *this;
 }

@@ -6,6 +6,8 @@
 
 #include <curl/curl.h>
 #include <grpcpp/grpcpp.h>
+#include <grpcpp/impl/client_unary_call.h>
+#include <grpcpp/impl/rpc_method.h>
 
 #include <cstdint>
 #include <random>
@@ -86,12 +88,21 @@ inline grpc::Status ExportOtlpGrpc(
     const otlp_collector::ExportTraceServiceRequest& request) {
   auto channel =
       grpc::CreateChannel(endpoint, grpc::InsecureChannelCredentials());
-  auto stub = otlp_collector::TraceService::NewStub(channel);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(10));
   otlp_collector::ExportTraceServiceResponse response;
-  return stub->Export(&context, request, &response);
+  // The method as exporters name it: the schemas here are compiled under
+  // Andante's own package (andante.otlp), so the generated stub's path would
+  // not be the one collectors serve.
+  static const grpc::internal::RpcMethod kExport(
+      "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+      grpc::internal::RpcMethod::NORMAL_RPC);
+  return grpc::internal::BlockingUnaryCall<
+      otlp_collector::ExportTraceServiceRequest,
+      otlp_collector::ExportTraceServiceResponse, grpc::protobuf::MessageLite,
+      grpc::protobuf::MessageLite>(channel.get(), kExport, &context, request,
+                                   &response);
 }
 
 // Random lowercase hex IDs of `bytes` bytes, and their raw bytes.

@@ -1,6 +1,6 @@
 // Andante's OTLP classes next to the OpenTelemetry SDK's in one program.
 //
-// The SDK generates andante::otlp::* from andante/otlp/*.proto
+// The SDK generates opentelemetry::proto::* from opentelemetry/proto/*.proto
 // and registers those files in protobuf's generated descriptor pool. Here an
 // independent compilation of the upstream-named schema (upstream_otlp/)
 // stands in for it. Had Andante kept the upstream package and file names,
@@ -18,14 +18,14 @@
 #include "andante/tenant.h"
 #include "google/protobuf/descriptor.h"
 #include "gtest/gtest.h"
-#include "andante/otlp/trace/v1/trace.pb.h"
+#include "opentelemetry/proto/trace/v1/trace.pb.h"
 #include "tests/testing/store_options.h"
 #include "tests/testing/temp_dir.h"
 
 namespace andante {
 namespace {
 
-namespace upstream = ::andante::otlp::trace::v1;
+namespace upstream = ::opentelemetry::proto::trace::v1;
 
 TEST(OtelClashTest, BothSchemasAreInTheGeneratedPool) {
   // Touch both so that their descriptors are registered.
@@ -34,7 +34,7 @@ TEST(OtelClashTest, BothSchemasAreInTheGeneratedPool) {
   const google::protobuf::DescriptorPool* pool =
       google::protobuf::DescriptorPool::generated_pool();
   const google::protobuf::FileDescriptor* upstream_file =
-      pool->FindFileByName("andante/otlp/trace/v1/trace.proto");
+      pool->FindFileByName("opentelemetry/proto/trace/v1/trace.proto");
   const google::protobuf::FileDescriptor* own_file =
       pool->FindFileByName("andante/otlp/trace/v1/trace.proto");
   ASSERT_NE(upstream_file, nullptr);
