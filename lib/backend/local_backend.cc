@@ -1,7 +1,7 @@
 // Backend over a local directory: each key is a file under the root, each
 // '/'-separated segment but the last a directory.
 //
-// Durability: an object is written to a temporary file in <root>/.andante-tmp,
+// Durability: an object is written to a temporary file in <root>/~andante-tmp,
 // fsynced, renamed over its key and the key's directory fsynced, so a crash
 // leaves either the old object or the new one. Directories created on the
 // way are fsynced into their parents. Deletes fsync the directory too: a block
@@ -41,8 +41,10 @@ namespace andante {
 namespace internal {
 
 // The directory under the root holding in-flight writes. It is hidden from
-// List and reserved as a key segment.
-inline constexpr std::string_view kLocalTempDir = ".andante-tmp";
+// List and reserved as a key segment. Its name starts with a character no
+// tenant ID may contain (andante/tenant.h), so no tenant can collide with it
+// (".andante-tmp", its name before, was a valid tenant ID).
+inline constexpr std::string_view kLocalTempDir = "~andante-tmp";
 
 // Checks that `key` is a well-formed object key: non-empty '/'-separated
 // segments, none "." or "..", no NUL, no leading or trailing '/', and not

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "andante/backend.h"
+#include "andante/tenant.h"
 #include "gtest/gtest.h"
 #include "tests/testing/temp_dir.h"
 
@@ -62,17 +63,27 @@ TEST_F(LocalBackendTest, DeleteRemovesEmptyParentsButNotRoot) {
 
 TEST_F(LocalBackendTest, TempDirectoryIsHiddenAndReserved) {
   ASSERT_TRUE(backend_->Write("t/x", "x").ok());
-  EXPECT_TRUE(fs::is_directory(root_ / ".andante-tmp"));
+  EXPECT_TRUE(fs::is_directory(root_ / "~andante-tmp"));
   EXPECT_EQ(*backend_->List(""), Names({"t"}));
-  EXPECT_TRUE(fs::is_empty(root_ / ".andante-tmp"));
-  EXPECT_TRUE(absl::IsInvalidArgument(backend_->Write(".andante-tmp/x", "x")));
+  EXPECT_TRUE(fs::is_empty(root_ / "~andante-tmp"));
+  EXPECT_TRUE(absl::IsInvalidArgument(backend_->Write("~andante-tmp/x", "x")));
   // Only the top-level name is reserved.
-  EXPECT_TRUE(backend_->Write("t/.andante-tmp", "x").ok());
+  EXPECT_TRUE(backend_->Write("t/~andante-tmp", "x").ok());
+}
+
+// The reserved name cannot be a tenant's: ".andante-tmp", the name it had
+// before, is a valid tenant ID and must store like any other.
+TEST_F(LocalBackendTest, NoValidTenantIdIsTheTempDirectory) {
+  EXPECT_FALSE(ValidateTenantId("~andante-tmp").ok());
+  ASSERT_TRUE(ValidateTenantId(".andante-tmp").ok());
+  ASSERT_TRUE(backend_->Write(".andante-tmp/block/data", "x").ok());
+  EXPECT_EQ(*backend_->List(""), Names({".andante-tmp"}));
+  EXPECT_EQ(*backend_->Read(".andante-tmp/block/data"), "x");
 }
 
 TEST_F(LocalBackendTest, OpenRemovesStaleTempFiles) {
-  fs::path stale = root_ / ".andante-tmp" / "123.4";
-  fs::path fresh = root_ / ".andante-tmp" / "123.5";
+  fs::path stale = root_ / "~andante-tmp" / "123.4";
+  fs::path fresh = root_ / "~andante-tmp" / "123.5";
   std::ofstream(stale) << "partial";
   std::ofstream(fresh) << "in flight";
   struct timeval old[2] = {{1000, 0}, {1000, 0}};
@@ -123,7 +134,7 @@ TEST_F(LocalBackendTest, AbandonedStreamingWriterLeavesNothing) {
   }
   EXPECT_TRUE(absl::IsNotFound(backend_->Read("t/b/data").status()));
   EXPECT_TRUE(backend_->List("")->empty());
-  EXPECT_TRUE(fs::is_empty(root_ / ".andante-tmp"));
+  EXPECT_TRUE(fs::is_empty(root_ / "~andante-tmp"));
   EXPECT_FALSE(backend_->NewWriter("../escape").ok());
 }
 

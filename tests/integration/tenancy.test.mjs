@@ -312,9 +312,9 @@ describe('isolation', () => {
     const dataRoot = fs.realpathSync(srv.dir);
     for (const root of [srv.blocksDir, srv.walDir]) {
       for (const ent of fs.readdirSync(root, { withFileTypes: true })) {
-        // The local backend stages objects in <blocks>/.andante-tmp and
+        // The local backend stages objects in <blocks>/~andante-tmp and
         // renames them into place: nothing may stay there.
-        if (root === srv.blocksDir && ent.name === '.andante-tmp') {
+        if (root === srv.blocksDir && ent.name === '~andante-tmp') {
           assert.deepEqual(fs.readdirSync(path.join(root, ent.name)), [], 'staging dir is empty');
           continue;
         }
