@@ -1,9 +1,10 @@
 // Jaeger and Zipkin clients for the integration tests: the real npm
 // exporters (@opentelemetry/exporter-zipkin, @opentelemetry/exporter-jaeger,
-// jaeger-client), plus test clients where no npm client speaks the protocol
-// (Jaeger gRPC with @grpc/grpc-js on our collector.proto, Zipkin protobuf with
-// protobufjs on our zipkin.proto, Jaeger agent compact UDP with Apache
-// Thrift's own npm library on JavaScript generated from our agent.thrift).
+// jaeger-client, whose Thrift encoder also builds raw Thrift HTTP bodies),
+// plus test clients where no npm client speaks the protocol (Jaeger gRPC
+// with @grpc/grpc-js on our collector.proto, Zipkin protobuf with protobufjs
+// on our zipkin.proto, Jaeger agent compact UDP with Apache Thrift's own npm
+// library on JavaScript generated from our agent.thrift).
 import { execFileSync } from 'node:child_process';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
@@ -58,6 +59,36 @@ export function followsFrom(spanContext) {
 
 export function closeTracer(tracer) {
   return new Promise((resolve) => tracer.close(resolve));
+}
+
+// --- Jaeger Thrift over HTTP with jaeger-client's own encoder ---------------
+
+let jaegerClientThrift;
+// The body jaeger-client's HTTPSender POSTs to /api/traces: one jaeger.Batch
+// struct in Thrift binary, encoded by the same thriftrw definition the sender
+// uses. For requests the sender cannot make (it sets no X-Scope-OrgID and
+// hides the answer). `batch`: {process: {serviceName}, spans: [{traceId
+// (16-byte Buffer), spanId (8-byte Buffer), operationName, startTimeUs,
+// durationUs, tags: [{key, vStr}]}]}.
+export function encodeJaegerThriftBatch(batch) {
+  if (!jaegerClientThrift) {
+    const { Thrift } = require('thriftrw');
+    const ThriftUtils = require('jaeger-client/dist/src/thrift.js').default;
+    jaegerClientThrift = new Thrift({ source: ThriftUtils.loadJaegerThriftDefinition(), allowOptionalArguments: true });
+  }
+  const t = jaegerClientThrift;
+  const i64 = (v) => Buffer.from(BigInt.asUintN(64, BigInt(v)).toString(16).padStart(16, '0'), 'hex');
+  const result = t.Batch.rw.toBuffer(new t.Batch({
+    process: { serviceName: batch.process.serviceName, tags: [] },
+    spans: batch.spans.map((s) => new t.Span({
+      traceIdHigh: s.traceId.subarray(0, 8), traceIdLow: s.traceId.subarray(8, 16), spanId: s.spanId,
+      parentSpanId: i64(0), operationName: s.operationName, flags: 1,
+      startTime: i64(s.startTimeUs), duration: i64(s.durationUs),
+      tags: (s.tags ?? []).map((tag) => ({ key: tag.key, vType: t.TagType.STRING, vStr: tag.vStr })),
+    })),
+  }));
+  if (result.err) throw result.err;
+  return result.value;
 }
 
 // --- Jaeger gRPC ------------------------------------------------------------

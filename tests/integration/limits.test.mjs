@@ -4,8 +4,11 @@
 //   - ingestion rate + burst in bytes: OTLP/HTTP answers 429 with Tempo's
 //     RATE_LIMITED message once the bucket is empty, and what is admitted
 //     over a few seconds of overload is the configured rate within 10%;
-//     OTLP/gRPC answers RESOURCE_EXHAUSTED; Zipkin is limited too; another
-//     tenant is not affected;
+//     OTLP/gRPC answers RESOURCE_EXHAUSTED; Zipkin is limited too; Jaeger
+//     Thrift HTTP answers 500 "Cannot submit Jaeger batch: RATE_LIMITED: ..."
+//     (the collector's Jaeger handler maps every consumer error to 500, so
+//     Tempo never answers 429 there) and stores nothing of the refused batch;
+//     another tenant is not affected;
 //   - max_traces_per_user: spans of traces past the cap are dropped
 //     silently (success), counted as live_traces_exceeded;
 //   - max_bytes_per_trace: an oversize trace keeps what fit, and the v2
@@ -26,7 +29,7 @@ import { after, before, describe, test } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 
 import { Andante, metricSum, waitFor } from './harness.mjs';
-import { jaegerGrpcClient, postSpans } from './legacy_clients.mjs';
+import { encodeJaegerThriftBatch, jaegerGrpcClient, postSpans } from './legacy_clients.mjs';
 import { decodeProto, encodeProto } from './otlp.mjs';
 
 // ExportTraceServiceRequest is wire-identical to TracesData.
@@ -102,6 +105,8 @@ describe('per-tenant limits', () => {
   "rate-grpc":
     ingestion_rate_limit_bytes: 100
     ingestion_burst_size_bytes: 3000
+  "rate-jaeger":
+    ingestion: {rate_limit_bytes: 100, burst_size_bytes: 3000}
   "live":
     ingestion: {max_traces_per_user: 5}
   "big":
@@ -227,6 +232,58 @@ overrides:
     } finally {
       client.close();
     }
+  });
+
+  test('Jaeger Thrift HTTP: refused naming the limit, nothing stored, the spans counted', async () => {
+    // A jaeger.Batch as jaeger-client's HTTPSender encodes it, POSTed with
+    // the tenant header the sender cannot set.
+    const batch = (spans, pad) => {
+      const traceId = crypto.randomBytes(16);
+      const nowUs = BigInt(Date.now()) * 1000n;
+      return {
+        traceId,
+        body: encodeJaegerThriftBatch({
+          process: { serviceName: 'jaeger-http' },
+          spans: Array.from({ length: spans }, (_, i) => ({
+            traceId, spanId: crypto.randomBytes(8), operationName: `jh${i}`,
+            startTimeUs: nowUs, durationUs: 10, tags: [{ key: 'pad', vStr: 'j'.repeat(pad) }],
+          })),
+        }),
+      };
+    };
+    const post = async (body) => {
+      const res = await fetch(`${srv.jaegerHttpUrl}?format=jaeger.thrift`, {
+        method: 'POST', body,
+        headers: { 'Content-Type': 'application/x-thrift', 'X-Scope-OrgID': 'rate-jaeger' },
+        signal: AbortSignal.timeout(15000),
+      });
+      return { status: res.status, text: await res.text(), type: res.headers.get('content-type') };
+    };
+    const before = await discarded(srv, 'rate-jaeger', 'rate_limited');
+    // rate-jaeger: 100 bytes/s, burst 3000. One ~1.9 KB span fits the full
+    // bucket and is stored; then two 1 KB spans (~2.2 KB, under the burst,
+    // so it is the rate that refuses them) find ~1.1 KB left, + 100 bytes/s.
+    const first = batch(1, 1800);
+    const ok = await post(first.body);
+    assert.equal(ok.status, 202, ok.text);
+    const stored = await srv.get(`/api/traces/${first.traceId.toString('hex')}`, { 'X-Scope-OrgID': 'rate-jaeger' });
+    assert.equal(stored.status, 200, 'the admitted batch is stored');
+    const over = batch(2, 1000);
+    const r = await post(over.body);
+    // Tempo's answer: the Jaeger collector handler turns any consumer error
+    // into 500 "Cannot submit Jaeger batch: <err>" (text/plain), 429 never.
+    assert.equal(r.status, 500, r.text);
+    assert.match(r.type, /^text\/plain/);
+    const m = r.text.match(
+      /^Cannot submit Jaeger batch: RATE_LIMITED: ingestion rate limit \(local: 100 bytes\/s, global: 100 bytes\/s, burst: 3000 bytes\) exceeded while adding (\d+) bytes for user rate-jaeger\n$/);
+    assert.ok(m, `body: ${JSON.stringify(r.text)}`);
+    // The size counted is the batch's: at least its two pads, within the burst.
+    const adding = Number(m[1]);
+    assert.ok(adding >= 2000 && adding <= 3000, `adding ${adding} bytes`);
+    const missing = await srv.get(`/api/traces/${over.traceId.toString('hex')}`, { 'X-Scope-OrgID': 'rate-jaeger' });
+    assert.equal(missing.status, 404, 'nothing of the refused batch is stored');
+    await waitFor('rate_limited spans of rate-jaeger',
+      async () => (await discarded(srv, 'rate-jaeger', 'rate_limited')) === before + 2);
   });
 
   test('max_traces_per_user: new traces past the cap are dropped silently and counted', async () => {
