@@ -470,7 +470,8 @@ std::string TenantLimitsToJson(const TenantLimits& l) {
   j["metrics_generator"]["max_active_series"] =
       l.metrics_generator_max_active_series;
   j["global"]["max_bytes_per_trace"] = l.max_bytes_per_trace;
-  return j.dump();
+  // Replace, not throw: names from an overrides file need not be UTF-8.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace andante::internal
