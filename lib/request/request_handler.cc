@@ -141,7 +141,15 @@ void RequestHandler::JaegerAgent(JaegerAgentProtocol protocol,
 HttpResponse RequestHandler::QueryApi(const HttpRequest& req) {
   Impl& d = *impl_;
   for (const ApiRoute& extra : d.options.extra_api_routes) {
-    if (req.path == extra.path) return extra.handler(req);
+    if (req.path != extra.path) continue;
+    // Through the same wrapper as every route: timed, and an exception
+    // becomes a 500 instead of escaping into the socket layer.
+    const std::string label = request::RouteLabel(extra.path);
+    return request::ServeHttp(d.options.observer, req.method,
+                              [&](HttpResponse* resp, std::string_view* route) {
+                                *route = label;
+                                *resp = extra.handler(req);
+                              });
   }
   return request::ServeHttp(d.options.observer, req.method,
                             [&](HttpResponse* resp, std::string_view* route) {
