@@ -492,51 +492,9 @@ absl::StatusOr<absl::Duration> ParseGoDuration(std::string_view in) {
   return absl::Nanoseconds(ns);
 }
 
-// Prometheus model.ParseDuration: [Ny][Nw][Nd][Nh][Nm][Ns][Nms], integers,
-// each unit at most once and in this order; "0" alone is allowed.
-absl::StatusOr<absl::Duration> ParsePromDuration(std::string_view in) {
-  const absl::Status bad = Invalid(
-      absl::StrCat("not a valid duration string: \"", ToAbsl(in), "\""));
-  if (in == "0") return absl::ZeroDuration();
-  if (in.empty()) return Invalid("empty duration string");
-  struct Unit {
-    std::string_view name;
-    absl::Duration d;
-  };
-  static const Unit kUnits[] = {
-      {"y", absl::Hours(24 * 365)}, {"w", absl::Hours(24 * 7)},
-      {"d", absl::Hours(24)},       {"h", absl::Hours(1)},
-      {"m", absl::Minutes(1)},      {"s", absl::Seconds(1)},
-      {"ms", absl::Milliseconds(1)}};
-  std::string_view s = in;
-  size_t next_unit = 0;
-  absl::Duration total;
-  while (!s.empty()) {
-    size_t k = 0;
-    int64_t v = 0;
-    for (; k < s.size() && absl::ascii_isdigit(s[k]); ++k) {
-      if (v > (std::numeric_limits<int64_t>::max() - 9) / 10) return bad;
-      v = v * 10 + (s[k] - '0');
-    }
-    if (k == 0) return bad;
-    s.remove_prefix(k);
-    size_t u = 0;
-    while (u < s.size() && absl::ascii_isalpha(s[u])) ++u;
-    std::string_view unit = s.substr(0, u);
-    s.remove_prefix(u);
-    bool found = false;
-    for (; next_unit < std::size(kUnits); ++next_unit) {
-      if (kUnits[next_unit].name == unit) {
-        total += v * kUnits[next_unit].d;
-        ++next_unit;
-        found = true;
-        break;
-      }
-    }
-    if (!found) return bad;
-  }
-  return total;
-}
+// Prometheus model.ParseDuration: one parser, shared with the overrides
+// files (tenant/overrides_yaml.h).
+using internal::ParsePromDuration;
 
 // go-yaml v2 booleans (YAML 1.1).
 std::optional<bool> YamlBool(std::string_view s) {
