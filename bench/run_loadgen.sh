@@ -47,7 +47,7 @@ if [[ ! -f $build/build.ninja ]]; then
   meson setup "$build" "$root"
 fi
 targets=(loadgen)
-[[ -n ${SERVER_BIN:-} ]] || targets+=(andante)
+[[ -n ${SERVER_BIN:-} ]] || targets+=(server/andante)
 meson compile -C "$build" -j2 "${targets[@]}"
 server=${SERVER_BIN:-$build/server/andante}
 loadgen=$build/bench/loadgen/loadgen

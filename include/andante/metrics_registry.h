@@ -120,6 +120,21 @@ class MetricsRegistry {
   void Update(absl::Span<const LabelView> labels,
               absl::Span<const MetricUpdate> updates, absl::Time now);
 
+  // One label set's updates for UpdateMany.
+  struct LabelSetUpdates {
+    absl::Span<const LabelView> labels;
+    // A hash of `labels` computed by the caller, the same way for the same
+    // labels (names and values as passed). Any function will do: it only
+    // finds the label set's series again (every hit is checked byte for
+    // byte), so a collision or another caller's different hash costs time,
+    // never correctness.
+    uint64_t hash = 0;
+    absl::Span<const MetricUpdate> updates;
+  };
+  // Update for each entry of `sets`, in order, under one lock and without
+  // hashing the labels again: the processors' per-batch flush.
+  void UpdateMany(absl::Span<const LabelSetUpdates> sets, absl::Time now);
+
   // Deletes stale series, then returns every active series' current value
   // at `now`. A counter, histogram _count or _bucket series collected for
   // the first time is preceded by a 0 sample at the start of the minute of

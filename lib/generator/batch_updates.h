@@ -1,6 +1,6 @@
 // One batch's registry updates grouped by label set, so that the registry
-// is called (locked, its label-set hash computed and checked) once per
-// distinct label set per batch instead of once per span.
+// is locked once per batch and finds each distinct label set once (by the
+// caller's hash, checked byte for byte) instead of once per span.
 //
 //   internal::BatchUpdates b;                  // reuse across batches
 //   for (span ...) {
@@ -21,7 +21,9 @@
 #ifndef ANDANTE_GENERATOR_BATCH_UPDATES_H_
 #define ANDANTE_GENERATOR_BATCH_UPDATES_H_
 
+#include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <string>
 #include <string_view>
@@ -59,6 +61,8 @@ class BatchUpdates {
   // The group of `labels`. A mergeable label set joins an earlier group with
   // the same `hash` and the same labels (names and values, compared byte
   // for byte); otherwise (or if none) a new group is started after the last.
+  // `hash` also goes to the registry (MetricsRegistry::LabelSetUpdates), so
+  // it must be computed the same way every time for the same labels.
   uint32_t GroupOf(absl::Span<const LabelView> labels, uint64_t hash,
                    bool mergeable) {
     if (mergeable) {
@@ -68,7 +72,9 @@ class BatchUpdates {
         const Group& g = groups_[it->second];
         bool same = g.label_count == labels.size();
         for (size_t i = 0; same && i < labels.size(); ++i) {
-          same = label_pool_[g.label_begin + i] == labels[i];
+          const LabelView& a = label_pool_[g.label_begin + i];
+          same = Same(a.first, labels[i].first) &&
+                 Same(a.second, labels[i].second);
         }
         if (same) return it->second;
         // A hash collision: the newer label set takes the slot.
@@ -76,6 +82,7 @@ class BatchUpdates {
       }
     }
     Group g;
+    g.hash = hash;
     g.label_begin = static_cast<uint32_t>(label_pool_.size());
     g.label_count = static_cast<uint32_t>(labels.size());
     label_pool_.insert(label_pool_.end(), labels.begin(), labels.end());
@@ -89,7 +96,33 @@ class BatchUpdates {
     ++groups_[group].count;
   }
 
-  // One registry Update per group, in first-appearance order; then Clear().
+  // Queues `delta` for the counter `metric` of group `group`: like Add, but
+  // a whole-number delta is folded into the group's queued whole-number
+  // delta of the same counter, if any. Sums of whole numbers below 2^53 are
+  // exact, so the series gets the same value as from separate updates, and
+  // its position (series creation order) is that of its first update.
+  void AddCount(uint32_t group, int metric, double delta) {
+    Group& g = groups_[group];
+    const bool whole = delta == std::trunc(delta) && delta < kExact;
+    if (whole) {
+      for (uint32_t i = 0; i < g.merge_count; ++i) {
+        MetricsRegistry::MetricUpdate& q = pending_[g.merge[i]].second;
+        if (q.metric != metric) continue;
+        if (q.value + delta < kExact) {
+          q.value += delta;
+          return;
+        }
+        break;
+      }
+    }
+    if (whole && g.merge_count < kMergeSlots) {
+      g.merge[g.merge_count++] = static_cast<uint32_t>(pending_.size());
+    }
+    Add(group, {metric, delta, 1, {}});
+  }
+
+  // One registry update per group, in first-appearance order, under one
+  // registry lock; then Clear().
   void Flush(MetricsRegistry* registry, absl::Time now) {
     uint32_t offset = 0;
     for (Group& g : groups_) {
@@ -101,27 +134,44 @@ class BatchUpdates {
       sorted_[groups_[group].offset++] = u;
     }
     offset = 0;
+    sets_.clear();
     for (const Group& g : groups_) {
       if (g.count > 0) {
-        registry->Update(absl::MakeConstSpan(label_pool_.data() + g.label_begin,
-                                             g.label_count),
-                         absl::MakeConstSpan(sorted_.data() + offset, g.count),
-                         now);
+        sets_.push_back(
+            {absl::MakeConstSpan(label_pool_.data() + g.label_begin,
+                                 g.label_count),
+             g.hash, absl::MakeConstSpan(sorted_.data() + offset, g.count)});
       }
       offset += g.count;
     }
+    if (!sets_.empty()) registry->UpdateMany(sets_, now);
     Clear();
   }
 
  private:
+  // Equal bytes; views of the same bytes (label names, mostly) need no
+  // compare.
+  static bool Same(std::string_view a, std::string_view b) {
+    return a.size() == b.size() &&
+           (a.data() == b.data() || std::memcmp(a.data(), b.data(), a.size()) == 0);
+  }
+
+  static constexpr double kExact = 9007199254740992.0;  // 2^53
+  static constexpr uint32_t kMergeSlots = 3;
+
   struct Group {
+    uint64_t hash = 0;  // the caller's, passed on to the registry
     uint32_t label_begin = 0, label_count = 0;
     uint32_t count = 0, offset = 0;
+    // pending_ indexes of whole-number counter deltas AddCount folds into.
+    uint32_t merge[kMergeSlots] = {};
+    uint32_t merge_count = 0;
   };
   std::vector<LabelView> label_pool_;
   std::vector<Group> groups_;
   std::vector<std::pair<uint32_t, MetricsRegistry::MetricUpdate>> pending_;
   std::vector<MetricsRegistry::MetricUpdate> sorted_;
+  std::vector<MetricsRegistry::LabelSetUpdates> sets_;
   absl::flat_hash_map<uint64_t, uint32_t> by_hash_;
   std::deque<std::string> strings_;  // a deque keeps Keep()'s strings put
   size_t strings_used_ = 0;

@@ -7,6 +7,7 @@
 //     h = internal::HashLabelBytes(h, l.first);
 //     h = internal::HashLabelBytes(h, l.second);
 //   }
+//   // = internal::HashLabelPairs(labels)
 //
 // Internal to Andante.
 #ifndef ANDANTE_GENERATOR_LABEL_HASH_H_
@@ -44,6 +45,18 @@ inline uint64_t HashLabelBytes(uint64_t h, std::string_view s) {
     uint64_t w = 0;
     std::memcpy(&w, p, n);
     h = MixLabelHash(h, w);
+  }
+  return h;
+}
+
+// The hash of a list of (name, value) pairs, names and values both folded
+// in (the loop of the example above).
+template <class Labels>
+uint64_t HashLabelPairs(const Labels& labels) {
+  uint64_t h = kLabelHashSeed;
+  for (const auto& [name, value] : labels) {
+    h = HashLabelBytes(h, name);
+    h = HashLabelBytes(h, value);
   }
   return h;
 }

@@ -215,7 +215,13 @@ class MetricsRegistry::Impl {
       for (Exemplar& e : s->exemplars) {
         if (e.bucket == b) {
           e.value = u.value;
-          e.trace_id.assign(u.trace_id.data(), u.trace_id.size());
+          // Trace IDs are almost always the same length: copy in place.
+          if (e.trace_id.size() == u.trace_id.size()) {
+            std::memcpy(e.trace_id.data(), u.trace_id.data(),
+                        u.trace_id.size());
+          } else {
+            e.trace_id.assign(u.trace_id.data(), u.trace_id.size());
+          }
           return;
         }
       }
@@ -230,12 +236,22 @@ class MetricsRegistry::Impl {
   // label set pays for Prepare and the interned key.
   void Update(absl::Span<const LabelView> labels,
               absl::Span<const MetricUpdate> updates, absl::Time now) {
+    const uint64_t hash = internal::HashLabelPairs(labels);
     absl::MutexLock lock(&mu_);
-    uint64_t hash = internal::kLabelHashSeed;
-    for (const LabelView& l : labels) {
-      hash = internal::HashLabelBytes(hash, l.first);
-      hash = internal::HashLabelBytes(hash, l.second);
+    UpdateLocked(labels, hash, updates, now);
+  }
+
+  void UpdateMany(absl::Span<const LabelSetUpdates> sets, absl::Time now) {
+    absl::MutexLock lock(&mu_);
+    for (const LabelSetUpdates& set : sets) {
+      UpdateLocked(set.labels, set.hash, set.updates, now);
     }
+  }
+
+  // `hash` is the caller's hash of `labels` (see LabelSetUpdates).
+  void UpdateLocked(absl::Span<const LabelView> labels, uint64_t hash,
+                    absl::Span<const MetricUpdate> updates, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto it = fast_.find(hash);
     FastEntry* entry = nullptr;
     if (it != fast_.end() && RawEquals(it->second.raw, labels)) {
@@ -568,6 +584,10 @@ void MetricsRegistry::Update(absl::Span<const LabelView> labels,
                              absl::Span<const MetricUpdate> updates,
                              absl::Time now) {
   impl_->Update(labels, updates, now);
+}
+void MetricsRegistry::UpdateMany(absl::Span<const LabelSetUpdates> sets,
+                                 absl::Time now) {
+  impl_->UpdateMany(sets, now);
 }
 void MetricsRegistry::AddCounter(int metric, absl::Span<const LabelView> labels,
                                  double delta, absl::Time now) {

@@ -225,7 +225,7 @@ class ServiceGraphProcessor::Impl {
     }
 
     if (kind == Span::SPAN_KIND_CLIENT) {
-      std::string db;
+      std::string_view db;
       for (size_t i = 0; i < o_.database_name_attributes.size(); ++i) {
         db = internal::AttrString(ResThenSpanFound(i), &scratch_);
         if (!db.empty()) break;
@@ -236,9 +236,11 @@ class ServiceGraphProcessor::Impl {
         Edge& e = slots_[db_slot];
         Reset(&e);
         e.trace_id.assign(span.trace_id);
+        // FillSide reuses scratch_, which `db` may point into.
+        std::string server = DatabaseServer(batch, res, span, db);
         FillSide(&e.client, service, span);
         e.server = e.client;
-        e.server.service = DatabaseServer(batch, res, span, db);
+        e.server.service = std::move(server);
         e.connection_type = "database";
         e.failed = error;
         e.multiplier = m;
@@ -287,7 +289,9 @@ class ServiceGraphProcessor::Impl {
   std::string DatabaseServer(const internal::SpanBatchView& batch,
                              const internal::ResourceView& res,
                              const internal::SpanView& span,
-                             const std::string& db) {
+                             std::string_view db) {
+    // `db` may point into scratch_: read before the lookups reuse it.
+    std::string db_name(db);
     std::string v(SpanThenRes(batch, res, span, "peer.service", &scratch_));
     if (!v.empty()) return v;
     v = SpanThenRes(batch, res, span, "server.address", &scratch_);
@@ -298,7 +302,7 @@ class ServiceGraphProcessor::Impl {
           SpanThenRes(batch, res, span, "network.peer.port", &scratch_));
       return port.empty() ? v : v + ":" + port;
     }
-    return db;
+    return db_name;
   }
 
   static const internal::AttrView* SpanAttrThenRes(
@@ -344,23 +348,21 @@ class ServiceGraphProcessor::Impl {
       }
     }
     const double m = e.multiplier;
-    MetricsRegistry::MetricUpdate updates[4];
-    size_t n = 0;
-    if (total_ >= 0) {
-      updates[n++] = {total_, m, 1, {}};
-      if (e.failed) updates[n++] = {failed_, m, 1, {}};
-    }
-    if (server_seconds_ >= 0) {
-      updates[n++] = {server_seconds_, e.server.latency, m, e.trace_id};
-      updates[n++] = {client_seconds_, e.client.latency, m, e.trace_id};
-    }
+    // The label names are the same for every edge of this processor: the
+    // values alone tell its label sets apart.
     uint64_t hash = internal::kLabelHashSeed;
     for (const LabelView& l : labels) {
-      hash = internal::HashLabelBytes(hash, l.first);
       hash = internal::HashLabelBytes(hash, l.second);
     }
     const uint32_t g = updates_.GroupOf(labels, hash, /*mergeable=*/true);
-    for (size_t i = 0; i < n; ++i) updates_.Add(g, updates[i]);
+    if (total_ >= 0) {
+      updates_.AddCount(g, total_, m);
+      if (e.failed) updates_.AddCount(g, failed_, m);
+    }
+    if (server_seconds_ >= 0) {
+      updates_.Add(g, {server_seconds_, e.server.latency, m, e.trace_id});
+      updates_.Add(g, {client_seconds_, e.client.latency, m, e.trace_id});
+    }
   }
 
   // A one-label counter increment, queued; `value` is copied.
@@ -369,8 +371,8 @@ class ServiceGraphProcessor::Impl {
     const LabelView l[] = {{name, updates_.Keep(value)}};
     const uint64_t hash = internal::HashLabelBytes(
         internal::HashLabelBytes(internal::kLabelHashSeed, name), value);
-    updates_.Add(updates_.GroupOf(l, hash, /*mergeable=*/true),
-                 {metric, 1, 1, {}});
+    updates_.AddCount(updates_.GroupOf(l, hash, /*mergeable=*/true), metric,
+                      1);
   }
 
   // Applies the queued updates; slots freed meanwhile (whose strings the

@@ -19,6 +19,19 @@ using andante::otlp::common::v1::KeyValue;
 
 // The key (last occurrence) of a serialized KeyValue.
 bool KeyOf(std::string_view kv, std::string_view* key) {
+  // Fast path, what every encoder writes: the key (tag 0x0a, one-byte
+  // length), then at most the value (tag 0x12, one-byte length) ending the
+  // message. Anything else takes the general walk.
+  const auto* p = reinterpret_cast<const uint8_t*>(kv.data());
+  const size_t n = kv.size();
+  if (n >= 2 && p[0] == 0x0a && p[1] < 0x80 && size_t{2} + p[1] <= n) {
+    const size_t rest = 2 + p[1];
+    if (rest == n || (n - rest >= 2 && p[rest] == 0x12 &&
+                      p[rest + 1] < 0x80 && rest + 2 + p[rest + 1] == n)) {
+      *key = kv.substr(2, p[1]);
+      return true;
+    }
+  }
   *key = {};
   return ForEachField(kv, [&](uint32_t f, uint32_t wt, WireReader& r) {
     if (f == 1 && wt == kLengthDelimited) return r.ReadBytes(key);
@@ -144,7 +157,8 @@ bool SpanBatchView::WireResourceSpans(std::string_view bytes) {
 }
 
 bool SpanBatchView::WireSpan(std::string_view bytes, uint32_t resource) {
-  SpanView s;
+  // Filled in place (on failure the whole view is unspecified anyway).
+  SpanView& s = spans_.emplace_back();
   s.size = bytes.size();
   s.resource = resource;
   s.attr_begin = static_cast<uint32_t>(attrs_.size());
@@ -213,7 +227,6 @@ bool SpanBatchView::WireSpan(std::string_view bytes, uint32_t resource) {
       });
   if (!ok) return false;
   s.attr_end = static_cast<uint32_t>(attrs_.size());
-  spans_.push_back(s);
   return true;
 }
 

@@ -145,7 +145,8 @@ void SpanMetricsProcessor::Push(const internal::SpanBatchView& batch,
           }
           l.emplace_back("job", job);
           l.emplace_back("instance", instance);
-          const uint32_t g = groups.GroupOf(l, 0, /*mergeable=*/false);
+          const uint32_t g = groups.GroupOf(l, internal::HashLabelPairs(l),
+                                            /*mergeable=*/false);
           groups.Add(g, {st.target_info, 1, 1, {}});
         }
       }
@@ -205,7 +206,7 @@ void SpanMetricsProcessor::Push(const internal::SpanBatchView& batch,
     // Every label set of this loop has the same names in the same order, so
     // the values alone identify it.
     const uint32_t g = groups.GroupOf(labels, hash, /*mergeable=*/true);
-    if (st.calls >= 0) groups.Add(g, {st.calls, m, 1, {}});
+    if (st.calls >= 0) groups.AddCount(g, st.calls, m);
     if (st.latency >= 0) {
       const double latency =
           span.end_ns <= span.start_ns
@@ -214,7 +215,7 @@ void SpanMetricsProcessor::Push(const internal::SpanBatchView& batch,
       groups.Add(g, {st.latency, latency, m, span.trace_id});
     }
     if (st.size >= 0) {
-      groups.Add(g, {st.size, static_cast<double>(span.size), 1, {}});
+      groups.AddCount(g, st.size, static_cast<double>(span.size));
     }
   }
   groups.Flush(st.registry, now);
