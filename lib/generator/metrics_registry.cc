@@ -302,7 +302,10 @@ class MetricsRegistry::Impl {
         if (raw.size() < sizeof(n)) return false;
         std::memcpy(&n, raw.data(), sizeof(n));
         raw.remove_prefix(sizeof(n));
-        if (n != part.size() || raw.substr(0, n) != part) return false;
+        if (n != part.size() || raw.size() < n ||
+            std::memcmp(raw.data(), part.data(), n) != 0) {
+          return false;
+        }
         raw.remove_prefix(n);
       }
     }

@@ -9,11 +9,9 @@
 #include <cstring>
 #include <deque>
 #include <string_view>
-#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
-#include "absl/hash/hash.h"
 #include "absl/synchronization/mutex.h"
 #include "generator/batch_updates.h"
 #include "generator/format.h"
@@ -34,8 +32,9 @@ struct EdgeKeyHash {
   size_t operator()(const EdgeKey& k) const {
     uint64_t w[3];
     std::memcpy(w, k.data(), sizeof(w));
-    return absl::Hash<std::tuple<uint64_t, uint64_t, uint64_t>>{}(
-        std::make_tuple(w[0], w[1], w[2]));
+    return internal::MixLabelHash(
+        internal::MixLabelHash(internal::MixLabelHash(w[0], w[1]), w[2]),
+        internal::kLabelHashSeed);
   }
 };
 

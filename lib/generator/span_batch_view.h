@@ -98,7 +98,11 @@ class SpanBatchView {
 class AttrKeySet {
  public:
   explicit AttrKeySet(std::vector<std::string> keys) : keys_(std::move(keys)) {
-    for (const std::string& k : keys_) len_mask_ |= uint64_t{1} << LenBit(k);
+    for (size_t j = 0; j < keys_.size(); ++j) {
+      const unsigned bit = LenBit(keys_[j]);
+      len_mask_ |= uint64_t{1} << bit;
+      by_len_[bit].push_back(static_cast<uint32_t>(j));
+    }
   }
   size_t size() const { return keys_.size(); }
 
@@ -109,8 +113,9 @@ class AttrKeySet {
     for (size_t j = 0; j < keys_.size(); ++j) out[j] = nullptr;
     for (uint32_t i = begin; i < end; ++i) {
       const AttrView* a = batch.attrs_begin(i);
-      if ((len_mask_ >> LenBit(a->key) & 1) == 0) continue;
-      for (size_t j = 0; j < keys_.size(); ++j) {
+      const unsigned bit = LenBit(a->key);
+      if ((len_mask_ >> bit & 1) == 0) continue;
+      for (uint32_t j : by_len_[bit]) {
         if (out[j] == nullptr && keys_[j] == a->key) out[j] = a;
       }
     }
@@ -122,6 +127,7 @@ class AttrKeySet {
   }
   std::vector<std::string> keys_;
   uint64_t len_mask_ = 0;
+  std::vector<uint32_t> by_len_[64];  // indexes into keys_, by LenBit
 };
 
 // The value of `a` as the processors stringify it (format.h AnyValueString).
