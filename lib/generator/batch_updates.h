@@ -69,14 +69,7 @@ class BatchUpdates {
       auto [it, added] =
           by_hash_.try_emplace(hash, static_cast<uint32_t>(groups_.size()));
       if (!added) {
-        const Group& g = groups_[it->second];
-        bool same = g.label_count == labels.size();
-        for (size_t i = 0; same && i < labels.size(); ++i) {
-          const LabelView& a = label_pool_[g.label_begin + i];
-          same = Same(a.first, labels[i].first) &&
-                 Same(a.second, labels[i].second);
-        }
-        if (same) return it->second;
+        if (SameLabels(groups_[it->second], labels)) return it->second;
         // A hash collision: the newer label set takes the slot.
         it->second = static_cast<uint32_t>(groups_.size());
       }
@@ -88,6 +81,19 @@ class BatchUpdates {
     label_pool_.insert(label_pool_.end(), labels.begin(), labels.end());
     groups_.push_back(g);
     return static_cast<uint32_t>(groups_.size() - 1);
+  }
+
+  static constexpr uint32_t kNoGroup = UINT32_MAX;
+
+  // The group a mergeable `labels` with `hash` would join (see GroupOf), or
+  // kNoGroup when GroupOf would start one; changes nothing. Lets a caller
+  // copy (Keep) label values only for a new group.
+  uint32_t FindGroup(absl::Span<const LabelView> labels, uint64_t hash) const {
+    auto it = by_hash_.find(hash);
+    if (it == by_hash_.end() || !SameLabels(groups_[it->second], labels)) {
+      return kNoGroup;
+    }
+    return it->second;
   }
 
   // Queues `u` for the series of group `group`'s labels.
@@ -167,6 +173,17 @@ class BatchUpdates {
     uint32_t merge[kMergeSlots] = {};
     uint32_t merge_count = 0;
   };
+
+  bool SameLabels(const Group& g, absl::Span<const LabelView> labels) const {
+    if (g.label_count != labels.size()) return false;
+    for (size_t i = 0; i < labels.size(); ++i) {
+      const LabelView& a = label_pool_[g.label_begin + i];
+      if (!Same(a.first, labels[i].first) || !Same(a.second, labels[i].second)) {
+        return false;
+      }
+    }
+    return true;
+  }
   std::vector<LabelView> label_pool_;
   std::vector<Group> groups_;
   std::vector<std::pair<uint32_t, MetricsRegistry::MetricUpdate>> pending_;

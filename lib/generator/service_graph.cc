@@ -251,21 +251,22 @@ class ServiceGraphProcessor::Impl {
 
     const EdgeKey key = MakeKey(
         span.trace_id, client_side ? span.span_id : span.parent_span_id);
-    auto it = edges_.find(key);
-    if (it == edges_.end()) {
+    // One hash lookup whether the edge exists or not.
+    auto [it, inserted] = edges_.try_emplace(key, 0u);
+    if (inserted) {
       if (o_.max_items > 0 &&
-          static_cast<int64_t>(edges_.size()) >= o_.max_items) {
+          static_cast<int64_t>(edges_.size()) > o_.max_items) {
+        edges_.erase(it);
         ++dropped_count_;
         AddCounter(dropped_, client_side ? "client" : "server", service);
         return;
       }
-      const uint32_t slot = AllocSlot();
-      it = edges_.emplace(key, slot).first;
-      Edge& fresh = slots_[slot];
+      it->second = AllocSlot();
+      Edge& fresh = slots_[it->second];
       Reset(&fresh);
       fresh.trace_id.assign(span.trace_id);
       fresh.created = now;
-      fifo_.push_back(Pending{key, slot, fresh.generation, now});
+      fifo_.push_back(Pending{key, it->second, fresh.generation, now});
     }
     const uint32_t slot = it->second;
     Edge& e = slots_[slot];
@@ -364,14 +365,19 @@ class ServiceGraphProcessor::Impl {
     }
   }
 
-  // A one-label counter increment, queued; `value` is copied.
+  // A one-label counter increment, queued; `value` is copied when it starts
+  // a new group (a group already queued for it holds its own copy).
   void AddCounter(int metric, std::string_view name, std::string_view value)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    const LabelView l[] = {{name, updates_.Keep(value)}};
     const uint64_t hash = internal::HashLabelBytes(
         internal::HashLabelBytes(internal::kLabelHashSeed, name), value);
-    updates_.AddCount(updates_.GroupOf(l, hash, /*mergeable=*/true), metric,
-                      1);
+    const LabelView probe[] = {{name, value}};
+    uint32_t g = updates_.FindGroup(probe, hash);
+    if (g == internal::BatchUpdates::kNoGroup) {
+      const LabelView kept[] = {{name, updates_.Keep(value)}};
+      g = updates_.GroupOf(kept, hash, /*mergeable=*/true);
+    }
+    updates_.AddCount(g, metric, 1);
   }
 
   // Applies the queued updates; slots freed meanwhile (whose strings the

@@ -17,8 +17,17 @@ using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 using andante::otlp::common::v1::AnyValue;
 using andante::otlp::common::v1::KeyValue;
 
+// KeyOf's general walk (any field order, repeats, unknown fields).
+[[gnu::noinline]] bool KeyOfSlow(std::string_view kv, std::string_view* key) {
+  *key = {};
+  return ForEachField(kv, [&](uint32_t f, uint32_t wt, WireReader& r) {
+    if (f == 1 && wt == kLengthDelimited) return r.ReadBytes(key);
+    return r.SkipField(wt);
+  });
+}
+
 // The key (last occurrence) of a serialized KeyValue.
-bool KeyOf(std::string_view kv, std::string_view* key) {
+inline bool KeyOf(std::string_view kv, std::string_view* key) {
   // Fast path, what every encoder writes: the key (tag 0x0a, one-byte
   // length), then at most the value (tag 0x12, one-byte length) ending the
   // message. Anything else takes the general walk.
@@ -32,11 +41,7 @@ bool KeyOf(std::string_view kv, std::string_view* key) {
       return true;
     }
   }
-  *key = {};
-  return ForEachField(kv, [&](uint32_t f, uint32_t wt, WireReader& r) {
-    if (f == 1 && wt == kLengthDelimited) return r.ReadBytes(key);
-    return r.SkipField(wt);
-  });
+  return KeyOfSlow(kv, key);
 }
 
 // The payload of the only field of `msg` when it has exactly one field
