@@ -17,6 +17,12 @@
 //   }
 //
 // Thread-safety: every method may be called from any thread.
+//
+// Performance: the tap takes a few mutexes per push. Debian's abseil is
+// built with Mutex deadlock detection on, which makes every lock update a
+// global lock graph; the andante server turns it off at startup and an
+// embedder on that abseil should do the same in its main:
+//   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 #ifndef ANDANTE_METRICS_GENERATOR_H_
 #define ANDANTE_METRICS_GENERATOR_H_
 
