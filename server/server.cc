@@ -114,12 +114,6 @@ net::ReceiverSetOptions ReceiverOptionsOf(const Config& c) {
   return o;
 }
 
-std::optional<std::string> GetEnv(std::string_view name) {
-  const char* v = std::getenv(std::string(name).c_str());
-  if (v == nullptr) return std::nullopt;
-  return std::string(v);
-}
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<net::ServerRuntime>> StartServer(
@@ -173,7 +167,7 @@ int Main(int argc, char** argv) {
                 b.version.c_str(), b.branch.c_str(), b.revision.c_str());
     return 0;
   }
-  absl::StatusOr<Config> config = LoadConfig(*flags, GetEnv);
+  absl::StatusOr<Config> config = LoadConfig(*flags, ProcessEnv());
   if (!config.ok()) {
     ANDANTE_LOG(kError, "error loading config",
                 {{"err", std::string(ToStd(config.status().message()))}});
