@@ -31,6 +31,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -39,6 +40,7 @@
 #include "andante/traceql_trace.h"
 #include "block/block_reader.h"
 #include "block/bloom_filter.h"
+#include "block/v2_index.h"
 #include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::internal {
@@ -86,11 +88,14 @@ class BlockTraceScanner {
 };
 
 // Whether a block or page whose strings are `strings` (a bloom filter of
-// every string of its dictionary, see V2StringKey) and whose span durations
-// lie in [min_duration, max_duration] may hold a span satisfying `query`'s
-// conditions. False only when it certainly cannot.
+// every string of its dictionary, see V2StringKey), whose span durations lie
+// in [min_duration, max_duration] and whose span-attribute keys are
+// `span_keys` (the index's key statistics; null if the index has none) may
+// hold a span satisfying `query`'s conditions. False only when it certainly
+// cannot.
 bool V2SummaryMayMatch(const traceql::Query& query, const BloomFilter& strings,
-                       int64_t min_duration, int64_t max_duration);
+                       int64_t min_duration, int64_t max_duration,
+                       const std::vector<V2KeyStats>* span_keys = nullptr);
 
 }  // namespace andante::internal
 
