@@ -541,8 +541,8 @@ absl::Status V2Page::ParseStrings() {
 }
 
 absl::Status V2Page::ParseTables() {
-  resources.clear();
-  scopes.clear();
+  // resources and scopes are resized, not cleared: a reused page keeps the
+  // entries' attribute vectors (GetV2Attributes refills them).
   traces.clear();
   resource_spans.clear();
   scope_spans.clear();
@@ -637,6 +637,102 @@ absl::Status V2Page::ParseTables() {
   return absl::OkStatus();
 }
 
+namespace {
+
+// Skipping the spans before a wanted trace (trace by ID): each column is
+// advanced past n values without decoding them into anything.
+
+bool SkipVarints(std::string_view* in, uint64_t n) {
+  const char* p = in->data();
+  const char* const end = p + in->size();
+  for (; n > 0; --n) {
+    do {
+      if (p == end) return false;
+    } while (static_cast<uint8_t>(*p++) & 0x80);
+  }
+  in->remove_prefix(static_cast<size_t>(p - in->data()));
+  return true;
+}
+
+bool SkipLengthPrefixed(std::string_view* in, uint64_t n) {
+  std::string_view b;
+  for (; n > 0; --n) {
+    if (!GetBytes(in, &b)) return false;
+  }
+  return true;
+}
+
+bool SkipParents(std::string_view* in, uint64_t n) {
+  for (; n > 0; --n) {
+    uint64_t parent;
+    if (!GetVarint64(in, &parent)) return false;
+    if (parent == 1) {
+      if (in->size() < 8) return false;
+      in->remove_prefix(8);
+    }
+  }
+  return true;
+}
+
+// Sums n start deltas into *prev_start.
+bool SkipStarts(std::string_view* in, uint64_t n, int64_t* prev_start) {
+  uint64_t sum = static_cast<uint64_t>(*prev_start);
+  for (; n > 0; --n) {
+    uint64_t delta;
+    if (!GetVarint64(in, &delta)) return false;
+    sum += static_cast<uint64_t>(UnZigZag64(delta));
+  }
+  *prev_start = static_cast<int64_t>(sum);
+  return true;
+}
+
+bool SkipMisc(std::string_view* in, uint64_t n) {
+  for (; n > 0; --n) {
+    uint64_t flags;
+    std::string_view b;
+    if (!GetVarint64(in, &flags) || !GetBytes(in, &b)) return false;
+  }
+  return true;
+}
+
+bool SkipAttributeLists(std::string_view* in, uint64_t n) {
+  for (; n > 0; --n) {
+    uint64_t count;
+    if (!GetVarint64(in, &count)) return false;
+    for (; count > 0; --count) {
+      if (!SkipVarints(in, 1) || in->empty()) return false;
+      const uint8_t tag = static_cast<uint8_t>((*in)[0]);
+      in->remove_prefix(1);
+      bool ok = true;
+      switch (tag) {
+        case kV2String:
+        case kV2Int:
+          ok = SkipVarints(in, 1);
+          break;
+        case kV2Bool:
+          ok = !in->empty();
+          if (ok) in->remove_prefix(1);
+          break;
+        case kV2Double:
+          ok = in->size() >= 8;
+          if (ok) in->remove_prefix(8);
+          break;
+        case kV2Any:
+          ok = SkipLengthPrefixed(in, 1);
+          break;
+        case kV2NoValue:
+          break;
+        default:
+          ok = false;
+      }
+      if (!ok) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::Status V2Page::ForEachTraceOtlp(
     const TraceId* only,
     absl::FunctionRef<absl::Status(const TraceId&, TracesData&)> fn) const {
@@ -654,7 +750,30 @@ absl::Status V2Page::ForEachTraceOtlp(
   TracesData data;
   int64_t prev_start = 0;
   const uint64_t nstr = strings.size();
-  for (const TraceRef& tr : traces) {
+  size_t first = 0, last = traces.size();
+  if (only != nullptr) {
+    // Traces are in ID order: find the one wanted and skip the columns
+    // past the spans of the traces before it.
+    auto it = std::lower_bound(
+        traces.begin(), traces.end(), *only,
+        [](const TraceRef& t, const TraceId& id) { return t.id < id; });
+    if (it == traces.end() || it->id != *only) return absl::OkStatus();
+    first = static_cast<size_t>(it - traces.begin());
+    last = first + 1;
+    const uint64_t before = it->span_begin;
+    if (!SkipParents(&parents, before) || !SkipVarints(&names, before) ||
+        !SkipVarints(&kinds, before) || !SkipVarints(&codes, before) ||
+        !SkipVarints(&messages, before) ||
+        !SkipStarts(&starts, before, &prev_start) ||
+        !SkipVarints(&durations, before) ||
+        !SkipAttributeLists(&attrs, before) ||
+        !SkipLengthPrefixed(&events, before) ||
+        !SkipLengthPrefixed(&links, before) || !SkipMisc(&misc, before)) {
+      return Corrupt("spans", "truncated");
+    }
+  }
+  for (size_t t = first; t < last; ++t) {
+    const TraceRef& tr = traces[t];
     const bool build = only == nullptr || *only == tr.id;
     if (build) data.Clear();
     uint32_t pos = tr.span_begin;
