@@ -15,9 +15,13 @@
 // the query; the caller evaluates the query. For v1 it decodes every trace
 // and converts it with traceql::TraceFromOtlp. For v2 it first checks the
 // query's conditions (Query::conditions()) against the block's and each
-// page's summaries (string blooms, duration bounds) in the cached index,
-// skipping the block or page without reading or decompressing its data; it
-// then reads and decompresses only the columns the query references
+// page's summaries (string blooms, duration bounds, span-attribute key sets
+// with int bounds and values) in the cached index, skipping the block or
+// page without reading or decompressing its data; an AND-mode query with
+// span-attribute conditions then probes each page left with its span
+// attribute column alone (plus the dictionary for a string literal) and
+// skips it if no span satisfies them; it then reads and decompresses only
+// the columns the query references
 // (Query::columns()) plus the few every Trace needs (IDs, structure, names,
 // times, kind, status), and fills the Traces straight from the columns.
 // A Trace built from v2 columns the query does not reference lacks those
