@@ -810,13 +810,14 @@ class V2Scanner : public BlockTraceScanner {
     bool probe = may_probe;
     // The probe finds keys in the index's key statistics, and needs the
     // page's dictionary only without them or for a string literal.
-    probe_strings_ = !idx.attribute_stats;
+    bool probe_strings = !idx.attribute_stats;
     for (const Condition& c : query.conditions()) {
       bool needs_strings;
       if (IsSpanCheck(c, &needs_strings) && needs_strings) {
-        probe_strings_ = true;
+        probe_strings = true;
       }
     }
+    std::vector<SpanCheck> checks;
     V2Page page;
     TraceFiller filler;
     for (size_t n = 0; n < idx.pages.size(); ++n) {
@@ -827,7 +828,8 @@ class V2Scanner : public BlockTraceScanner {
         continue;
       }
       if (probe) {
-        absl::StatusOr<bool> candidates = Probe(idx, n, query, &page, stats);
+        absl::StatusOr<bool> candidates =
+            Probe(idx, n, query, probe_strings, &checks, &page, stats);
         if (!candidates.ok()) return candidates.status();
         if (!*candidates) {
           stats->spans_inspected += p.span_count;
@@ -847,15 +849,17 @@ class V2Scanner : public BlockTraceScanner {
   }
 
  private:
-  // Reads page n's span attributes (and dictionary if probe_strings_) and
+  // Reads page n's span attributes (and dictionary if probe_strings) and
   // tells whether any span may satisfy the query's span-attribute checks.
   // Reads no table: a page without candidates costs one column (two).
+  // `checks` is scratch.
   absl::StatusOr<bool> Probe(const V2Index& idx, size_t n,
-                             const traceql::Query& query, V2Page* page,
+                             const traceql::Query& query, bool probe_strings,
+                             std::vector<SpanCheck>* checks, V2Page* page,
                              ScanStats* stats) {
     const V2PageEntry& entry = idx.pages[n];
     const uint32_t columns =
-        Bit(kV2SpanAttributes) | (probe_strings_ ? Bit(kV2Strings) : 0);
+        Bit(kV2SpanAttributes) | (probe_strings ? Bit(kV2Strings) : 0);
     if (absl::Status s = reader_->ReadV2Columns(
             n, columns, page, &stats->inspected_bytes,
             &stats->chunks_decompressed);
@@ -866,7 +870,7 @@ class V2Scanner : public BlockTraceScanner {
     ++stats->pages_probed;
     uint64_t nstr = std::numeric_limits<uint64_t>::max();
     bool built;
-    if (probe_strings_) {
+    if (probe_strings) {
       if (absl::Status s = page->ParseStrings(); !s.ok()) return Damaged(n, s);
       nstr = page->strings.size();
       auto index_of = [&](std::string_view str) {
@@ -875,7 +879,7 @@ class V2Scanner : public BlockTraceScanner {
         }
         return UINT32_MAX;
       };
-      built = BuildSpanChecks(query, index_of, index_of, &checks_);
+      built = BuildSpanChecks(query, index_of, index_of, checks);
     } else {
       built = BuildSpanChecks(
           query,
@@ -883,13 +887,13 @@ class V2Scanner : public BlockTraceScanner {
             const V2KeyStats* k = FindKeyStats(entry.span_keys, key);
             return k == nullptr ? UINT32_MAX : k->dict;
           },
-          [](std::string_view) { return UINT32_MAX; }, &checks_);
+          [](std::string_view) { return UINT32_MAX; }, checks);
     }
     if (!built) return true;
     bool any = false;
     absl::Status s =
         MarkSpans(page->raw[kV2SpanAttributes], entry.span_count, nstr,
-                  checks_, [&](uint32_t) {
+                  *checks, [&](uint32_t) {
                     any = true;
                     return true;
                   });
@@ -914,8 +918,6 @@ class V2Scanner : public BlockTraceScanner {
   }
 
   std::shared_ptr<BlockReader> reader_;
-  bool probe_strings_ = true;
-  std::vector<SpanCheck> checks_;
 };
 
 }  // namespace
