@@ -148,6 +148,15 @@ enum V2ValueTag : uint8_t {
 inline constexpr uint64_t kV2FlagTraceIdIsPages = 1;  // span.trace_id = trace's
 inline constexpr uint64_t kV2FlagSpanIdInColumn = 2;  // span_id from kV2SpanIds
 
+// Index flags (the fixed32 after the block bloom).
+inline constexpr uint32_t kV2IndexServicesComplete = 1;   // services list whole
+inline constexpr uint32_t kV2IndexSpanNamesComplete = 2;  // span names whole
+// The index ends with span-attribute key statistics per page (key set, value
+// types, int bounds and up to kV2MaxIntValuesListed distinct int values).
+// Indexes written before it existed lack the bit and the section; readers
+// then skip pages by the string blooms alone.
+inline constexpr uint32_t kV2IndexAttributeStats = 4;
+
 // String hashing for the block's and pages' value blooms: a string s maps to
 // the 16-byte key (Mix64(Fnv1a64(s) ^ kV2StringSeedHi),
 // Mix64(Fnv1a64(s) ^ kV2StringSeedLo)) fed to the v1 bloom filter code.
@@ -173,6 +182,9 @@ inline constexpr uint64_t kV2MaxPageStrings = 1u << 24;
 // Block-level lists of distinct service and span names stop growing here
 // (the index then marks them incomplete).
 inline constexpr uint32_t kV2MaxNamesListed = 10000;
+// A page's key statistics list a span-attribute key's distinct int values
+// up to this many; past it only the bounds (the list is written empty).
+inline constexpr uint32_t kV2MaxIntValuesListed = 16;
 
 // ---- encodings ------------------------------------------------------------
 // Fixed-width integers are little-endian; varints are LEB128 (protobuf's);

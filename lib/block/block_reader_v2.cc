@@ -161,8 +161,10 @@ absl::StatusOr<std::optional<std::string>> BlockReader::FindV2(
   if (!index.ok()) return index.status();
   std::optional<size_t> n = (*index)->FindPage(id);
   if (!n.has_value()) return std::nullopt;
-  // Every column, so ReadV2Columns makes exactly one ranged read.
-  V2Page page;
+  // Every column, so ReadV2Columns makes exactly one ranged read. The page
+  // (its column buffers and tables) is reused by the thread's next lookup,
+  // so a lookup does not allocate them again.
+  thread_local V2Page page;
   if (absl::Status s =
           ReadV2Columns(*n, kAllColumns, &page, inspected_bytes, nullptr);
       !s.ok()) {

@@ -30,10 +30,6 @@ using traceql::ValueType;
 
 constexpr uint32_t Bit(uint32_t c) { return 1u << c; }
 constexpr uint32_t kAllColumns = (1u << kV2ColumnCount) - 1;
-// What the span-attribute prefilter reads: the tables and span attributes.
-constexpr uint32_t kProbeColumns = Bit(kV2Traces) | Bit(kV2Strings) |
-                                   Bit(kV2Resources) | Bit(kV2Scopes) |
-                                   Bit(kV2SpanAttributes);
 // What every Trace needs: IDs, structure, names, times, kinds, statuses.
 constexpr uint32_t kCoreColumns =
     Bit(kV2Traces) | Bit(kV2Strings) | Bit(kV2Resources) | Bit(kV2Scopes) |
@@ -43,8 +39,50 @@ constexpr uint32_t kCoreColumns =
 // Stops BlockReader::ForEach when the callback asks to.
 absl::Status Stop() { return absl::CancelledError("scan stopped"); }
 
+// Whether a span attribute `c` names may satisfy it, given the key's
+// statistics `k` (null: no span of the page or block carries the key).
+bool SpanKeyMayHold(const Condition& c, const V2KeyStats* k) {
+  switch (c.op) {
+    case CompareOp::kEq:
+    case CompareOp::kPresent:
+    case CompareOp::kLt:
+    case CompareOp::kLe:
+    case CompareOp::kGt:
+    case CompareOp::kGe:
+    case CompareOp::kRegex:
+      // A comparison with nil is false: the attribute must exist.
+      if (k == nullptr) return false;
+      break;
+    default:
+      return true;
+  }
+  // Bounds decide only for an int literal against int values alone (a float
+  // value compares numerically with an int literal: not decided here).
+  if (c.literal.type != ValueType::kInt || k->types != (1u << kV2Int)) {
+    return true;
+  }
+  const int64_t v = c.literal.i;
+  switch (c.op) {
+    case CompareOp::kEq:
+      return k->min_int <= v && v <= k->max_int &&
+             (k->ints.empty() ||
+              std::binary_search(k->ints.begin(), k->ints.end(), v));
+    case CompareOp::kLt:
+      return k->min_int < v;
+    case CompareOp::kLe:
+      return k->min_int <= v;
+    case CompareOp::kGt:
+      return k->max_int > v;
+    case CompareOp::kGe:
+      return k->max_int >= v;
+    default:
+      return true;
+  }
+}
+
 bool ConditionMayHold(const Condition& c, const BloomFilter& strings,
-                      int64_t min_duration, int64_t max_duration) {
+                      int64_t min_duration, int64_t max_duration,
+                      const std::vector<V2KeyStats>* span_keys) {
   auto has = [&](const std::string& s) {
     return strings.MayContain(V2StringKey(s));
   };
@@ -89,6 +127,10 @@ bool ConditionMayHold(const Condition& c, const BloomFilter& strings,
       break;
     default:
       return true;  // event and link attributes are not in the dictionary
+  }
+  if (span_keys != nullptr && c.attribute.scope == Scope::kSpan &&
+      !SpanKeyMayHold(c, FindKeyStats(*span_keys, c.attribute.name))) {
+    return false;
   }
   switch (c.op) {
     case CompareOp::kEq:
@@ -147,6 +189,181 @@ uint32_t QueryColumnMask(const traceql::Query& query) {
   for (Intrinsic i : cols.intrinsics) intrinsic(i);
   for (Intrinsic i : cols.select_intrinsics) intrinsic(i);
   return mask;
+}
+
+// One `span.key OP literal` check of the span-attribute prefilter, with
+// key and string literal resolved to page dictionary indices.
+struct SpanCheck {
+  uint32_t key;  // page string index; UINT32_MAX: not in the page
+  CompareOp op;
+  bool is_string;
+  int64_t i;
+  uint32_t str;  // page string index of a string literal or UINT32_MAX
+};
+// More checks than this: the first ones only (fewer checks: still sound).
+constexpr size_t kMaxSpanChecks = 32;
+
+// Whether the prefilter can use condition `c`, and whether it needs the
+// page's dictionary for it (a string literal).
+bool IsSpanCheck(const Condition& c, bool* needs_strings) {
+  if (c.is_intrinsic || c.attribute.scope != Scope::kSpan) return false;
+  *needs_strings = false;
+  switch (c.op) {
+    case CompareOp::kPresent:
+      return true;
+    case CompareOp::kEq:
+      if (c.literal.type == ValueType::kString) {
+        *needs_strings = true;
+        return true;
+      }
+      return c.literal.type == ValueType::kInt;
+    case CompareOp::kLt:
+    case CompareOp::kLe:
+    case CompareOp::kGt:
+    case CompareOp::kGe:
+      return c.literal.type == ValueType::kInt;
+    default:
+      return false;
+  }
+}
+
+// The prefilter's checks for `query` (whose conditions must all hold on one
+// span). key_index / string_index map a key / string literal to its page
+// dictionary index (UINT32_MAX: absent). False if no condition applies.
+template <typename KeyIndex, typename StringIndex>
+bool BuildSpanChecks(const traceql::Query& query, KeyIndex key_index,
+                     StringIndex string_index, std::vector<SpanCheck>* out) {
+  out->clear();
+  for (const Condition& c : query.conditions()) {
+    bool needs_strings;
+    if (!IsSpanCheck(c, &needs_strings)) continue;
+    SpanCheck k{key_index(c.attribute.name), c.op, needs_strings,
+                needs_strings ? 0 : c.literal.i,
+                needs_strings ? string_index(c.literal.s) : UINT32_MAX};
+    out->push_back(k);
+    if (out->size() == kMaxSpanChecks) break;
+  }
+  return !out->empty();
+}
+
+// A varint at *p (before `end`); false if truncated or over 10 bytes.
+inline bool FastVarint(const char** p, const char* end, uint64_t* v) {
+  const char* q = *p;
+  if (q != end && static_cast<uint8_t>(*q) < 0x80) {
+    *v = static_cast<uint8_t>(*q);
+    *p = q + 1;
+    return true;
+  }
+  uint64_t result = 0;
+  for (int shift = 0; shift < 64 && q != end; shift += 7) {
+    const uint8_t byte = static_cast<uint8_t>(*q++);
+    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (byte < 0x80) {
+      *v = result;
+      *p = q;
+      return true;
+    }
+  }
+  return false;
+}
+
+// Walks a page's span attribute column (`span_count` spans; dictionary of
+// `nstr` strings, or UINT64_MAX when the dictionary is not loaded) and calls
+// on_pass(span) for each span no check is certainly false for: every key
+// present with a value that may satisfy it (another value type than the
+// literal's: left to the engine). on_pass returns false for a corrupt page.
+// Decodes in place, with no per-span allocation: this loop is the whole
+// cost of a page without candidates, so it stays out of line and branches
+// on the common shapes (one-byte keys, string and int values) first.
+[[gnu::noinline]] absl::Status MarkSpans(
+    std::string_view column, uint32_t span_count, uint64_t nstr,
+    const std::vector<SpanCheck>& checks,
+    absl::FunctionRef<bool(uint32_t)> on_pass) {
+  const auto corrupt = [] {
+    return absl::DataLossError("v2 page: span attributes are corrupt");
+  };
+  // A key the page lacks: no span can pass.
+  uint64_t max_key = 0;
+  for (const SpanCheck& k : checks) {
+    if (k.key == UINT32_MAX) return absl::OkStatus();
+    max_key = std::max<uint64_t>(max_key, k.key);
+  }
+  const SpanCheck* const first = checks.data();
+  const size_t count = checks.size();
+  const uint32_t all = count == 32 ? 0xffffffffu : (1u << count) - 1;
+  const char* p = column.data();
+  const char* const end = p + column.size();
+  for (uint32_t span = 0; span < span_count; ++span) {
+    uint64_t n;
+    if (!FastVarint(&p, end, &n) || n > static_cast<uint64_t>(end - p) / 2) {
+      return corrupt();
+    }
+    uint32_t held = 0;  // bit j: checks[j] holds for this span
+    for (uint64_t i = 0; i < n; ++i) {
+      uint64_t key, u = 0;
+      if (!FastVarint(&p, end, &key) || key >= nstr || p == end) {
+        return corrupt();
+      }
+      const uint8_t tag = static_cast<uint8_t>(*p++);
+      if (tag == kV2String || tag == kV2Int) {
+        if (!FastVarint(&p, end, &u) || (tag == kV2String && u >= nstr)) {
+          return corrupt();
+        }
+      } else if (tag == kV2Bool) {
+        if (p == end) return corrupt();
+        ++p;
+      } else if (tag == kV2Double) {
+        if (end - p < 8) return corrupt();
+        p += 8;
+      } else if (tag == kV2Any) {
+        uint64_t len;
+        if (!FastVarint(&p, end, &len) ||
+            len > static_cast<uint64_t>(end - p)) {
+          return corrupt();
+        }
+        p += len;
+      } else if (tag != kV2NoValue) {
+        return corrupt();
+      }
+      // Most attributes are none of the checked keys.
+      if (key > max_key) continue;
+      for (size_t j = 0; j < count; ++j) {
+        const SpanCheck& k = first[j];
+        if (k.key != key) continue;
+        bool holds;
+        if (k.op == CompareOp::kPresent) {
+          holds = true;
+        } else if (k.is_string) {
+          holds = tag != kV2String || u == k.str;
+        } else if (tag != kV2Int) {
+          holds = true;  // another type: let the engine decide
+        } else {
+          const int64_t v = UnZigZag64(u);
+          switch (k.op) {
+            case CompareOp::kEq:
+              holds = v == k.i;
+              break;
+            case CompareOp::kLt:
+              holds = v < k.i;
+              break;
+            case CompareOp::kLe:
+              holds = v <= k.i;
+              break;
+            case CompareOp::kGt:
+              holds = v > k.i;
+              break;
+            default:
+              holds = v >= k.i;
+              break;
+          }
+        }
+        if (holds) held |= 1u << j;
+      }
+    }
+    if (held == all && !on_pass(span)) return corrupt();
+  }
+  if (p != end) return corrupt();
+  return absl::OkStatus();
 }
 
 // Fills Traces from a page's columns. Holds scratch reused across pages.
@@ -360,13 +577,7 @@ class TraceFiller {
     return absl::OkStatus();
   }
 
-  // The span-attribute prefilter alone (see PrefilterTraces), for a page
-  // whose tables are parsed and whose span attribute column is loaded.
-  absl::Status Prefilter(const V2Page& page, const traceql::Query& query) {
-    return PrefilterTraces(page, Bit(kV2SpanAttributes), query);
-  }
-
-  // After Prefilter or Fill: the prefilter ruled out every trace of the page.
+  // After Fill: the prefilter ruled out every trace of the page.
   bool NonePass() const {
     return !trace_pass_.empty() &&
            std::find(trace_pass_.begin(), trace_pass_.end(), 1) ==
@@ -385,166 +596,27 @@ class TraceFiller {
     if (!query.all_conditions_required() || !(mask & Bit(kV2SpanAttributes))) {
       return absl::OkStatus();
     }
-    struct Check {
-      uint32_t key;  // page string index; UINT32_MAX: not in the page
-      CompareOp op;
-      bool is_string;
-      int64_t i;
-      uint32_t str;  // page string index of a string literal or UINT32_MAX
-    };
     auto index_of = [&](std::string_view s) {
       for (size_t i = 0; i < page.strings.size(); ++i) {
         if (page.strings[i] == s) return static_cast<uint32_t>(i);
       }
       return UINT32_MAX;
     };
-    std::vector<Check> checks;
-    for (const Condition& c : query.conditions()) {
-      if (c.is_intrinsic || c.attribute.scope != Scope::kSpan) continue;
-      Check k{index_of(c.attribute.name), c.op, false, 0, UINT32_MAX};
-      switch (c.op) {
-        case CompareOp::kPresent:
-          break;
-        case CompareOp::kEq:
-          if (c.literal.type == ValueType::kString) {
-            k.is_string = true;
-            k.str = index_of(c.literal.s);
-            break;
-          }
-          [[fallthrough]];
-        case CompareOp::kLt:
-        case CompareOp::kLe:
-        case CompareOp::kGt:
-        case CompareOp::kGe:
-          if (c.literal.type != ValueType::kInt) continue;
-          k.i = c.literal.i;
-          break;
-        default:
-          continue;
-      }
-      checks.push_back(k);
+    if (!BuildSpanChecks(query, index_of, index_of, &checks_)) {
+      return absl::OkStatus();
     }
-    if (checks.empty()) return absl::OkStatus();
     trace_pass_.assign(page.traces.size(), 0);
-    // A key the page's dictionary lacks: no span can satisfy that check.
-    for (const Check& k : checks) {
-      if (k.key == UINT32_MAX) return absl::OkStatus();
-    }
-    // The span attribute column is decoded in place (no per-span vector):
-    // this loop is the whole cost of a page without candidates.
-    constexpr size_t kMaxChecks = 32;
-    if (checks.size() > kMaxChecks) checks.resize(kMaxChecks);  // fewer: still sound
-    const uint64_t nstr = page.strings.size();
-    const char* p = page.raw[kV2SpanAttributes].data();
-    const char* const end = p + page.raw[kV2SpanAttributes].size();
-    const auto corrupt = [] {
-      return absl::DataLossError("v2 page: span attributes are corrupt");
-    };
     size_t t = 0;
-    for (uint32_t span = 0; span < page.span_count; ++span) {
-      while (t < page.traces.size() && span >= page.traces[t].span_end) ++t;
-      if (t >= page.traces.size()) return corrupt();
-      uint64_t n;
-      if (!FastVarint(&p, end, &n) || n > static_cast<uint64_t>(end - p) / 2) {
-        return corrupt();
-      }
-      uint32_t held = 0;  // bit j: checks[j] holds for this span
-      for (uint64_t i = 0; i < n; ++i) {
-        uint64_t key, u = 0;
-        if (!FastVarint(&p, end, &key) || key >= nstr || p == end) {
-          return corrupt();
-        }
-        const uint8_t tag = static_cast<uint8_t>(*p++);
-        bool ok = true;
-        switch (tag) {
-          case kV2String:
-            ok = FastVarint(&p, end, &u) && u < nstr;
-            break;
-          case kV2Bool:
-            ok = p != end;
-            if (ok) ++p;
-            break;
-          case kV2Int:
-            ok = FastVarint(&p, end, &u);
-            break;
-          case kV2Double:
-            ok = end - p >= 8;
-            if (ok) p += 8;
-            break;
-          case kV2Any: {
-            uint64_t len;
-            ok = FastVarint(&p, end, &len) &&
-                 len <= static_cast<uint64_t>(end - p);
-            if (ok) p += len;
-            break;
-          }
-          case kV2NoValue:
-            break;
-          default:
-            ok = false;
-        }
-        if (!ok) return corrupt();
-        for (size_t j = 0; j < checks.size(); ++j) {
-          const Check& k = checks[j];
-          if (k.key != key) continue;
-          bool holds;
-          if (k.op == CompareOp::kPresent) {
-            holds = true;
-          } else if (k.is_string) {
-            holds = tag != kV2String || u == k.str;
-          } else if (tag != kV2Int) {
-            holds = true;  // another type: let the engine decide
-          } else {
-            const int64_t v = UnZigZag64(u);
-            switch (k.op) {
-              case CompareOp::kEq:
-                holds = v == k.i;
-                break;
-              case CompareOp::kLt:
-                holds = v < k.i;
-                break;
-              case CompareOp::kLe:
-                holds = v <= k.i;
-                break;
-              case CompareOp::kGt:
-                holds = v > k.i;
-                break;
-              default:
-                holds = v >= k.i;
-                break;
-            }
-          }
-          if (holds) held |= 1u << j;
-        }
-      }
-      if (held == (checks.size() == 32 ? 0xffffffffu
-                                        : (1u << checks.size()) - 1)) {
-        trace_pass_[t] = 1;
-      }
-    }
-    if (p != end) return corrupt();
-    return absl::OkStatus();
-  }
-
-  // A varint at *p (before `end`); false if truncated or over 10 bytes.
-  static bool FastVarint(const char** p, const char* end, uint64_t* v) {
-    const char* q = *p;
-    if (q != end && static_cast<uint8_t>(*q) < 0x80) {
-      *v = static_cast<uint8_t>(*q);
-      *p = q + 1;
-      return true;
-    }
-    uint64_t result = 0;
-    for (int shift = 0; shift < 64 && q != end; shift += 7) {
-      const uint8_t byte = static_cast<uint8_t>(*q++);
-      result |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if (byte < 0x80) {
-        *v = result;
-        *p = q;
-        return true;
-      }
-    }
-    return false;
+    return MarkSpans(page.raw[kV2SpanAttributes], page.span_count,
+                     page.strings.size(), checks_, [&](uint32_t span) {
+                       while (t < page.traces.size() &&
+                              span >= page.traces[t].span_end) {
+                         ++t;
+                       }
+                       if (t >= page.traces.size()) return false;
+                       trace_pass_[t] = 1;
+                       return true;
+                     });
   }
 
   static bool GetLengthPrefixed(std::string_view* in, std::string_view* out) {
@@ -607,6 +679,7 @@ class TraceFiller {
   std::vector<uint32_t> memo_gen_, memo_id_;  // per page string
   uint32_t gen_ = 0;
   std::vector<uint8_t> trace_pass_;  // per trace of the page; empty: all
+  std::vector<SpanCheck> checks_;
   std::vector<V2Attribute> decoded_;
   std::vector<StoredValue> elements_;
   AnyValue any_;
@@ -720,7 +793,8 @@ class V2Scanner : public BlockTraceScanner {
       min_duration = std::min(min_duration, p.min_duration);
       max_duration = std::max(max_duration, p.max_duration);
     }
-    if (!V2SummaryMayMatch(query, idx.strings, min_duration, max_duration)) {
+    if (!V2SummaryMayMatch(query, idx.strings, min_duration, max_duration,
+                           idx.attribute_stats ? &idx.span_keys : nullptr)) {
       ++stats->blocks_skipped;
       return absl::OkStatus();
     }
@@ -732,30 +806,34 @@ class V2Scanner : public BlockTraceScanner {
     // next has some too (broad queries), so probing pauses until a page
     // without any.
     const bool may_probe = query.all_conditions_required() &&
-                           (mask & Bit(kV2SpanAttributes)) &&
-                           (mask & ~kProbeColumns) != 0;
+                           (mask & Bit(kV2SpanAttributes));
     bool probe = may_probe;
+    // The probe finds keys in the index's key statistics, and needs the
+    // page's dictionary only without them or for a string literal.
+    bool probe_strings = !idx.attribute_stats;
+    for (const Condition& c : query.conditions()) {
+      bool needs_strings;
+      if (IsSpanCheck(c, &needs_strings) && needs_strings) {
+        probe_strings = true;
+      }
+    }
+    std::vector<SpanCheck> checks;
     V2Page page;
     TraceFiller filler;
     for (size_t n = 0; n < idx.pages.size(); ++n) {
       const V2PageEntry& p = idx.pages[n];
-      if (!V2SummaryMayMatch(query, p.strings, p.min_duration,
-                             p.max_duration)) {
+      if (!V2SummaryMayMatch(query, p.strings, p.min_duration, p.max_duration,
+                             idx.attribute_stats ? &p.span_keys : nullptr)) {
         ++stats->pages_skipped;
         continue;
       }
       if (probe) {
-        if (absl::Status s = ReadPage(n, kProbeColumns, &page, stats);
-            !s.ok()) {
-          return s;
-        }
-        ++stats->pages_probed;
-        if (absl::Status s = filler.Prefilter(page, query); !s.ok()) {
-          return Damaged(n, s);
-        }
-        if (filler.NonePass()) {
-          stats->spans_inspected += page.span_count;
-          stats->traces_passed_over += page.traces.size();
+        absl::StatusOr<bool> candidates =
+            Probe(idx, n, query, probe_strings, &checks, &page, stats);
+        if (!candidates.ok()) return candidates.status();
+        if (!*candidates) {
+          stats->spans_inspected += p.span_count;
+          stats->traces_passed_over += p.trace_count;
           continue;
         }
         probe = false;
@@ -771,6 +849,58 @@ class V2Scanner : public BlockTraceScanner {
   }
 
  private:
+  // Reads page n's span attributes (and dictionary if probe_strings) and
+  // tells whether any span may satisfy the query's span-attribute checks.
+  // Reads no table: a page without candidates costs one column (two).
+  // `checks` is scratch.
+  absl::StatusOr<bool> Probe(const V2Index& idx, size_t n,
+                             const traceql::Query& query, bool probe_strings,
+                             std::vector<SpanCheck>* checks, V2Page* page,
+                             ScanStats* stats) {
+    const V2PageEntry& entry = idx.pages[n];
+    const uint32_t columns =
+        Bit(kV2SpanAttributes) | (probe_strings ? Bit(kV2Strings) : 0);
+    if (absl::Status s = reader_->ReadV2Columns(
+            n, columns, page, &stats->inspected_bytes,
+            &stats->chunks_decompressed);
+        !s.ok()) {
+      return s;
+    }
+    ++stats->pages_read;
+    ++stats->pages_probed;
+    uint64_t nstr = std::numeric_limits<uint64_t>::max();
+    bool built;
+    if (probe_strings) {
+      if (absl::Status s = page->ParseStrings(); !s.ok()) return Damaged(n, s);
+      nstr = page->strings.size();
+      auto index_of = [&](std::string_view str) {
+        for (size_t i = 0; i < page->strings.size(); ++i) {
+          if (page->strings[i] == str) return static_cast<uint32_t>(i);
+        }
+        return UINT32_MAX;
+      };
+      built = BuildSpanChecks(query, index_of, index_of, checks);
+    } else {
+      built = BuildSpanChecks(
+          query,
+          [&](std::string_view key) {
+            const V2KeyStats* k = FindKeyStats(entry.span_keys, key);
+            return k == nullptr ? UINT32_MAX : k->dict;
+          },
+          [](std::string_view) { return UINT32_MAX; }, checks);
+    }
+    if (!built) return true;
+    bool any = false;
+    absl::Status s =
+        MarkSpans(page->raw[kV2SpanAttributes], entry.span_count, nstr,
+                  *checks, [&](uint32_t) {
+                    any = true;
+                    return true;
+                  });
+    if (!s.ok()) return Damaged(n, s);
+    return any;
+  }
+
   absl::Status ReadPage(size_t n, uint32_t mask, V2Page* page,
                         ScanStats* stats) {
     absl::Status s = reader_->ReadV2Columns(
@@ -793,19 +923,20 @@ class V2Scanner : public BlockTraceScanner {
 }  // namespace
 
 bool V2SummaryMayMatch(const traceql::Query& query, const BloomFilter& strings,
-                       int64_t min_duration, int64_t max_duration) {
+                       int64_t min_duration, int64_t max_duration,
+                       const std::vector<V2KeyStats>* span_keys) {
   const std::vector<Condition>& conditions = query.conditions();
   if (conditions.empty()) return true;
   if (query.all_conditions_required()) {
     for (const Condition& c : conditions) {
-      if (!ConditionMayHold(c, strings, min_duration, max_duration)) {
+      if (!ConditionMayHold(c, strings, min_duration, max_duration, span_keys)) {
         return false;
       }
     }
     return true;
   }
   for (const Condition& c : conditions) {
-    if (ConditionMayHold(c, strings, min_duration, max_duration)) return true;
+    if (ConditionMayHold(c, strings, min_duration, max_duration, span_keys)) return true;
   }
   return false;
 }

@@ -15,9 +15,13 @@
 // the query; the caller evaluates the query. For v1 it decodes every trace
 // and converts it with traceql::TraceFromOtlp. For v2 it first checks the
 // query's conditions (Query::conditions()) against the block's and each
-// page's summaries (string blooms, duration bounds) in the cached index,
-// skipping the block or page without reading or decompressing its data; it
-// then reads and decompresses only the columns the query references
+// page's summaries (string blooms, duration bounds, span-attribute key sets
+// with int bounds and values) in the cached index, skipping the block or
+// page without reading or decompressing its data; an AND-mode query with
+// span-attribute conditions then probes each page left with its span
+// attribute column alone (plus the dictionary for a string literal) and
+// skips it if no span satisfies them; it then reads and decompresses only
+// the columns the query references
 // (Query::columns()) plus the few every Trace needs (IDs, structure, names,
 // times, kind, status), and fills the Traces straight from the columns.
 // A Trace built from v2 columns the query does not reference lacks those
@@ -31,6 +35,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
@@ -39,6 +44,7 @@
 #include "andante/traceql_trace.h"
 #include "block/block_reader.h"
 #include "block/bloom_filter.h"
+#include "block/v2_index.h"
 #include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::internal {
@@ -86,11 +92,14 @@ class BlockTraceScanner {
 };
 
 // Whether a block or page whose strings are `strings` (a bloom filter of
-// every string of its dictionary, see V2StringKey) and whose span durations
-// lie in [min_duration, max_duration] may hold a span satisfying `query`'s
-// conditions. False only when it certainly cannot.
+// every string of its dictionary, see V2StringKey), whose span durations lie
+// in [min_duration, max_duration] and whose span-attribute keys are
+// `span_keys` (the index's key statistics; null if the index has none) may
+// hold a span satisfying `query`'s conditions. False only when it certainly
+// cannot.
 bool V2SummaryMayMatch(const traceql::Query& query, const BloomFilter& strings,
-                       int64_t min_duration, int64_t max_duration);
+                       int64_t min_duration, int64_t max_duration,
+                       const std::vector<V2KeyStats>* span_keys = nullptr);
 
 }  // namespace andante::internal
 

@@ -121,6 +121,8 @@ absl::Status V2BlockWriter::CutPage() {
   if (page_.span_names().size() >= kV2MaxNamesListed) {
     index_.span_names_complete = false;
   }
+  entry.span_keys = page_.span_key_stats();
+  index_.attribute_stats = true;
   index_.pages.push_back(std::move(entry));
   page_.Clear();
   return absl::OkStatus();
@@ -133,8 +135,9 @@ uint64_t V2BlockWriter::EstimatedSize() const {
                                       static_cast<double>(data_bytes_) /
                                       static_cast<double>(raw_bytes_cut_));
   }
-  // The index: ~300 bytes per page plus a byte per distinct string.
-  return data_bytes_ + open_page + 300 * (index_.pages.size() + 1) +
+  // The index: ~400 bytes per page (with key statistics) plus a byte per
+  // distinct string.
+  return data_bytes_ + open_page + 400 * (index_.pages.size() + 1) +
          string_keys_.size();
 }
 

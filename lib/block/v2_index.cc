@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <iterator>
 
 #include "absl/strings/str_cat.h"
 #include "util/crc32c.h"
@@ -62,7 +63,120 @@ TraceId IdAt(const char* p) {
   return TraceId(id);
 }
 
+void PutKeyStats(std::string* out, const std::vector<std::string>& keys,
+                 const std::vector<V2KeyStats>& stats) {
+  PutVarint64(out, stats.size());
+  for (const V2KeyStats& k : stats) {
+    PutVarint64(out, static_cast<uint64_t>(
+                         std::lower_bound(keys.begin(), keys.end(), k.key) -
+                         keys.begin()));
+    PutVarint64(out, k.dict);
+    PutVarint64(out, k.types);
+    if (k.types & (1u << kV2Int)) {
+      PutVarint64(out, ZigZag64(k.min_int));
+      PutVarint64(out, ZigZag64(k.max_int));
+      PutVarint64(out, k.ints.size());
+      for (int64_t v : k.ints) PutVarint64(out, ZigZag64(v));
+    }
+  }
+}
+
+bool GetZigZag(std::string_view* in, int64_t* v) {
+  uint64_t u;
+  if (!GetVarint64(in, &u)) return false;
+  *v = UnZigZag64(u);
+  return true;
+}
+
+bool GetKeyStats(std::string_view* in, const std::vector<std::string>& keys,
+                 std::vector<V2KeyStats>* stats) {
+  uint64_t n;
+  if (!GetVarint64(in, &n) || n > in->size() / 3) return false;
+  stats->resize(n);
+  uint64_t prev = 0;
+  for (uint64_t i = 0; i < n; ++i) {
+    V2KeyStats& k = (*stats)[i];
+    uint64_t key, dict, types;
+    if (!GetVarint64(in, &key) || key >= keys.size() ||
+        (i > 0 && key <= prev) || !GetVarint64(in, &dict) ||
+        dict > UINT32_MAX || !GetVarint64(in, &types) || types == 0 ||
+        types >= (1u << (kV2NoValue + 1))) {
+      return false;
+    }
+    prev = key;
+    k.key = keys[key];
+    k.dict = static_cast<uint32_t>(dict);
+    k.types = static_cast<uint32_t>(types);
+    if (!(types & (1u << kV2Int))) continue;
+    uint64_t count;
+    if (!GetZigZag(in, &k.min_int) || !GetZigZag(in, &k.max_int) ||
+        k.min_int > k.max_int || !GetVarint64(in, &count) ||
+        count > kV2MaxIntValuesListed || count > in->size()) {
+      return false;
+    }
+    k.ints.resize(count);
+    for (uint64_t j = 0; j < count; ++j) {
+      // Ascending, within the bounds, the first and last on them.
+      if (!GetZigZag(in, &k.ints[j]) || (j > 0 && k.ints[j] <= k.ints[j - 1])) {
+        return false;
+      }
+    }
+    if (count > 0 &&
+        (k.ints.front() != k.min_int || k.ints.back() != k.max_int)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// The pages' key statistics merged into the block's.
+std::vector<V2KeyStats> MergeKeyStats(const std::vector<V2PageEntry>& pages) {
+  std::vector<V2KeyStats> merged;
+  for (const V2PageEntry& p : pages) {
+    for (const V2KeyStats& k : p.span_keys) {
+      auto it = std::lower_bound(
+          merged.begin(), merged.end(), k.key,
+          [](const V2KeyStats& a, const std::string& b) { return a.key < b; });
+      if (it == merged.end() || it->key != k.key) {
+        it = merged.insert(it, k);
+        it->dict = 0;
+        continue;
+      }
+      const bool had_ints = it->types & (1u << kV2Int);
+      const bool has_ints = k.types & (1u << kV2Int);
+      it->types |= k.types;
+      if (!has_ints) continue;
+      if (!had_ints) {
+        it->min_int = k.min_int;
+        it->max_int = k.max_int;
+        it->ints = k.ints;
+        continue;
+      }
+      it->min_int = std::min(it->min_int, k.min_int);
+      it->max_int = std::max(it->max_int, k.max_int);
+      if (it->ints.empty() || k.ints.empty()) {
+        it->ints.clear();
+        continue;
+      }
+      std::vector<int64_t> all;
+      std::set_union(it->ints.begin(), it->ints.end(), k.ints.begin(),
+                     k.ints.end(), std::back_inserter(all));
+      if (all.size() > kV2MaxIntValuesListed) all.clear();
+      it->ints = std::move(all);
+    }
+  }
+  return merged;
+}
+
 }  // namespace
+
+const V2KeyStats* FindKeyStats(const std::vector<V2KeyStats>& stats,
+                               std::string_view key) {
+  auto it = std::lower_bound(
+      stats.begin(), stats.end(), key,
+      [](const V2KeyStats& a, std::string_view b) { return a.key < b; });
+  return it != stats.end() && it->key == key ? &*it : nullptr;
+}
 
 TraceId V2StringKey(std::string_view s) {
   const uint64_t h = Fnv1a64(s);
@@ -101,10 +215,21 @@ std::string V2Index::Encode() const {
     PutBloom(&out, p.strings);
   }
   PutBloom(&out, strings);
-  PutFixed32(&out,
-             (services_complete ? 1u : 0u) | (span_names_complete ? 2u : 0u));
+  PutFixed32(&out, (services_complete ? kV2IndexServicesComplete : 0u) |
+                       (span_names_complete ? kV2IndexSpanNamesComplete : 0u) |
+                       (attribute_stats ? kV2IndexAttributeStats : 0u));
   PutList(&out, services);
   PutList(&out, span_names);
+  if (attribute_stats) {
+    std::vector<std::string> keys;
+    for (const V2PageEntry& p : pages) {
+      for (const V2KeyStats& k : p.span_keys) keys.push_back(k.key);
+    }
+    std::sort(keys.begin(), keys.end());
+    keys.erase(std::unique(keys.begin(), keys.end()), keys.end());
+    PutList(&out, keys);
+    for (const V2PageEntry& p : pages) PutKeyStats(&out, keys, p.span_keys);
+  }
   PutFixed32(&out, MaskCrc(Crc32c(out)));
   return out;
 }
@@ -168,12 +293,25 @@ absl::StatusOr<V2Index> V2Index::Decode(std::string_view encoded) {
   }
   uint32_t flags = DecodeFixed32(body.data());
   body.remove_prefix(4);
-  index.services_complete = flags & 1;
-  index.span_names_complete = flags & 2;
-  if (!GetList(&body, &index.services) || !GetList(&body, &index.span_names) ||
-      !body.empty()) {
+  index.services_complete = flags & kV2IndexServicesComplete;
+  index.span_names_complete = flags & kV2IndexSpanNamesComplete;
+  index.attribute_stats = flags & kV2IndexAttributeStats;
+  if (!GetList(&body, &index.services) || !GetList(&body, &index.span_names)) {
     return Bad("bad name lists");
   }
+  if (index.attribute_stats) {
+    std::vector<std::string> keys;
+    if (!GetList(&body, &keys) || !std::is_sorted(keys.begin(), keys.end())) {
+      return Bad("bad attribute key list");
+    }
+    for (V2PageEntry& p : index.pages) {
+      if (!GetKeyStats(&body, keys, &p.span_keys)) {
+        return Bad("bad attribute key statistics");
+      }
+    }
+    index.span_keys = MergeKeyStats(index.pages);
+  }
+  if (!body.empty()) return Bad("trailing bytes");
   return index;
 }
 

@@ -28,6 +28,21 @@ struct V2Chunk {
   friend bool operator==(const V2Chunk&, const V2Chunk&) = default;
 };
 
+// What a page (or, merged, a block) holds under one span-attribute key:
+// the index's key statistics (kV2IndexAttributeStats). A key a page's spans
+// never carry has no entry.
+struct V2KeyStats {
+  std::string key;
+  uint32_t dict = 0;   // the key's index in the page's string dictionary
+  uint32_t types = 0;  // bit t set: some value has V2ValueTag t
+  // Over the kV2Int values (meaningful when types has bit kV2Int).
+  int64_t min_int = 0, max_int = 0;
+  // Every distinct kV2Int value, ascending; empty when there were more than
+  // kV2MaxIntValuesListed (then only the bounds are known).
+  std::vector<int64_t> ints;
+  friend bool operator==(const V2KeyStats&, const V2KeyStats&) = default;
+};
+
 struct V2PageEntry {
   TraceId first_id, last_id;
   uint64_t offset = 0;  // of the page in the data object
@@ -37,6 +52,8 @@ struct V2PageEntry {
   int64_t min_duration = 0, max_duration = 0;
   std::array<V2Chunk, kV2ColumnCount> chunks;
   BloomFilter strings{8, 1};  // every string of the page's dictionary
+  // Span-attribute keys of the page, sorted by key (V2Index::attribute_stats).
+  std::vector<V2KeyStats> span_keys;
 
   // Offset of chunk `c` within the page.
   uint64_t ChunkOffset(uint32_t c) const {
@@ -65,7 +82,18 @@ class V2Index {
   BloomFilter strings{8, 1};  // every string of the block
   bool services_complete = true, span_names_complete = true;
   std::vector<std::string> services, span_names;  // sorted
+  // Whether pages carry span_keys (kV2IndexAttributeStats; false for indexes
+  // written before key statistics existed: nothing may be concluded from
+  // the pages' empty span_keys then).
+  bool attribute_stats = false;
+  // With attribute_stats: the pages' span_keys merged (dict unused), so a
+  // whole block is ruled out the way a page is. Filled by Decode.
+  std::vector<V2KeyStats> span_keys;
 };
+
+// The entry of `key` in `stats` (sorted by key), or null.
+const V2KeyStats* FindKeyStats(const std::vector<V2KeyStats>& stats,
+                               std::string_view key);
 
 // A bloom filter sized for `n` keys at about 1% false positives.
 BloomFilter NewV2StringBloom(uint64_t n);

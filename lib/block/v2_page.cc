@@ -86,6 +86,8 @@ void V2PageEncoder::Clear() {
   scope_index_.clear();
   services_.clear();
   span_names_.clear();
+  key_slot_.clear();
+  key_stats_.clear();
   trace_count_ = span_count_ = 0;
   strings_bytes_ = 0;
   prev_start_ = 0;
@@ -120,30 +122,90 @@ void V2PageEncoder::InternAnyStrings(const AnyValue& v) {
   }
 }
 
-void V2PageEncoder::PutAttributes(const KeyValues& kvs, std::string* out) {
+void V2PageEncoder::CountSpanAttribute(uint32_t key, V2ValueTag tag,
+                                       int64_t value) {
+  if (key >= key_slot_.size()) key_slot_.resize(key + 1, UINT32_MAX);
+  if (key_slot_[key] == UINT32_MAX) {
+    key_slot_[key] = static_cast<uint32_t>(key_stats_.size());
+    key_stats_.emplace_back().dict = key;
+  }
+  KeyAcc& k = key_stats_[key_slot_[key]];
+  if (tag == kV2Int) {
+    if (!(k.types & (1u << kV2Int))) {
+      k.min_int = k.max_int = value;
+    } else {
+      k.min_int = std::min(k.min_int, value);
+      k.max_int = std::max(k.max_int, value);
+    }
+    if (!k.many_ints &&
+        std::find(k.ints.begin(), k.ints.end(), value) == k.ints.end()) {
+      if (k.ints.size() == kV2MaxIntValuesListed) {
+        k.many_ints = true;
+        k.ints.clear();
+      } else {
+        k.ints.push_back(value);
+      }
+    }
+  }
+  k.types |= 1u << tag;
+}
+
+std::vector<V2KeyStats> V2PageEncoder::span_key_stats() const {
+  std::vector<V2KeyStats> out;
+  out.reserve(key_stats_.size());
+  for (const KeyAcc& k : key_stats_) {
+    V2KeyStats& o = out.emplace_back();
+    o.key = strings_[k.dict];
+    o.dict = k.dict;
+    o.types = k.types;
+    o.min_int = k.min_int;
+    o.max_int = k.max_int;
+    o.ints = k.ints;
+    std::sort(o.ints.begin(), o.ints.end());
+  }
+  std::sort(out.begin(), out.end(),
+            [](const V2KeyStats& a, const V2KeyStats& b) { return a.key < b.key; });
+  return out;
+}
+
+void V2PageEncoder::PutAttributes(const KeyValues& kvs, std::string* out,
+                                  bool span) {
   PutVarint64(out, kvs.size());
   for (const KeyValue& kv : kvs) {
-    PutVarint64(out, StringIndex(kv.key()));
-    if (!kv.has_value()) {
-      out->push_back(static_cast<char>(kV2NoValue));
-      continue;
-    }
+    const uint32_t key = StringIndex(kv.key());
+    PutVarint64(out, key);
+    V2ValueTag tag = kV2NoValue;
+    int64_t int_value = 0;
     const AnyValue& v = kv.value();
-    switch (v.value_case()) {
+    switch (kv.has_value() ? v.value_case() : AnyValue::VALUE_NOT_SET) {
+      case AnyValue::VALUE_NOT_SET:
+        if (kv.has_value()) {
+          tag = kV2Any;  // an empty AnyValue
+          out->push_back(static_cast<char>(tag));
+          PutBytes(out, v.SerializeAsString());
+        } else {
+          out->push_back(static_cast<char>(tag));
+        }
+        break;
       case AnyValue::kStringValue:
-        out->push_back(static_cast<char>(kV2String));
+        tag = kV2String;
+        out->push_back(static_cast<char>(tag));
         PutVarint64(out, StringIndex(v.string_value()));
         break;
       case AnyValue::kBoolValue:
-        out->push_back(static_cast<char>(kV2Bool));
+        tag = kV2Bool;
+        out->push_back(static_cast<char>(tag));
         out->push_back(v.bool_value() ? 1 : 0);
         break;
       case AnyValue::kIntValue:
-        out->push_back(static_cast<char>(kV2Int));
-        PutVarint64(out, ZigZag64(v.int_value()));
+        tag = kV2Int;
+        int_value = v.int_value();
+        out->push_back(static_cast<char>(tag));
+        PutVarint64(out, ZigZag64(int_value));
         break;
       case AnyValue::kDoubleValue: {
-        out->push_back(static_cast<char>(kV2Double));
+        tag = kV2Double;
+        out->push_back(static_cast<char>(tag));
         uint64_t bits;
         double d = v.double_value();
         std::memcpy(&bits, &d, 8);
@@ -151,11 +213,13 @@ void V2PageEncoder::PutAttributes(const KeyValues& kvs, std::string* out) {
         break;
       }
       default:
-        out->push_back(static_cast<char>(kV2Any));
+        tag = kV2Any;
+        out->push_back(static_cast<char>(tag));
         InternAnyStrings(v);
         PutBytes(out, v.SerializeAsString());
         break;
     }
+    if (span) CountSpanAttribute(key, tag, int_value);
   }
 }
 
@@ -286,7 +350,8 @@ absl::Status V2PageEncoder::Add(const TraceId& id, std::string_view data) {
         max_end_ = std::max(max_end_, end);
         min_duration_ = std::min(min_duration_, duration);
         max_duration_ = std::max(max_duration_, duration);
-        PutAttributes(sp.attributes(), &cols_[kV2SpanAttributes]);
+        PutAttributes(sp.attributes(), &cols_[kV2SpanAttributes],
+                      /*span=*/true);
 
         if (sp.events_size() == 0 && sp.dropped_events_count() == 0) {
           cols_[kV2Events].push_back(0);
@@ -457,15 +522,8 @@ absl::Status V2AttributeToOtlp(const V2Page& page, const V2Attribute& a,
   return absl::OkStatus();
 }
 
-absl::Status V2Page::ParseTables() {
+absl::Status V2Page::ParseStrings() {
   strings.clear();
-  resources.clear();
-  scopes.clear();
-  traces.clear();
-  resource_spans.clear();
-  scope_spans.clear();
-  span_count = 0;
-
   std::string_view in = raw[kV2Strings];
   uint64_t n;
   if (!GetVarint64(&in, &n) || n > in.size() || n > kV2MaxPageStrings ||
@@ -479,8 +537,20 @@ absl::Status V2Page::ParseTables() {
     strings.push_back(s);
   }
   if (!in.empty()) return Corrupt("strings", "trailing bytes");
+  return absl::OkStatus();
+}
 
-  in = raw[kV2Resources];
+absl::Status V2Page::ParseTables() {
+  // resources and scopes are resized, not cleared: a reused page keeps the
+  // entries' attribute vectors (GetV2Attributes refills them).
+  traces.clear();
+  resource_spans.clear();
+  scope_spans.clear();
+  span_count = 0;
+  if (absl::Status s = ParseStrings(); !s.ok()) return s;
+
+  std::string_view in = raw[kV2Resources];
+  uint64_t n;
   // Every entry takes at least 2 bytes.
   if (!GetVarint64(&in, &n) || n > in.size() / 2) {
     return Corrupt("resources", "bad count");
@@ -567,6 +637,102 @@ absl::Status V2Page::ParseTables() {
   return absl::OkStatus();
 }
 
+namespace {
+
+// Skipping the spans before a wanted trace (trace by ID): each column is
+// advanced past n values without decoding them into anything.
+
+bool SkipVarints(std::string_view* in, uint64_t n) {
+  const char* p = in->data();
+  const char* const end = p + in->size();
+  for (; n > 0; --n) {
+    do {
+      if (p == end) return false;
+    } while (static_cast<uint8_t>(*p++) & 0x80);
+  }
+  in->remove_prefix(static_cast<size_t>(p - in->data()));
+  return true;
+}
+
+bool SkipLengthPrefixed(std::string_view* in, uint64_t n) {
+  std::string_view b;
+  for (; n > 0; --n) {
+    if (!GetBytes(in, &b)) return false;
+  }
+  return true;
+}
+
+bool SkipParents(std::string_view* in, uint64_t n) {
+  for (; n > 0; --n) {
+    uint64_t parent;
+    if (!GetVarint64(in, &parent)) return false;
+    if (parent == 1) {
+      if (in->size() < 8) return false;
+      in->remove_prefix(8);
+    }
+  }
+  return true;
+}
+
+// Sums n start deltas into *prev_start.
+bool SkipStarts(std::string_view* in, uint64_t n, int64_t* prev_start) {
+  uint64_t sum = static_cast<uint64_t>(*prev_start);
+  for (; n > 0; --n) {
+    uint64_t delta;
+    if (!GetVarint64(in, &delta)) return false;
+    sum += static_cast<uint64_t>(UnZigZag64(delta));
+  }
+  *prev_start = static_cast<int64_t>(sum);
+  return true;
+}
+
+bool SkipMisc(std::string_view* in, uint64_t n) {
+  for (; n > 0; --n) {
+    uint64_t flags;
+    std::string_view b;
+    if (!GetVarint64(in, &flags) || !GetBytes(in, &b)) return false;
+  }
+  return true;
+}
+
+bool SkipAttributeLists(std::string_view* in, uint64_t n) {
+  for (; n > 0; --n) {
+    uint64_t count;
+    if (!GetVarint64(in, &count)) return false;
+    for (; count > 0; --count) {
+      if (!SkipVarints(in, 1) || in->empty()) return false;
+      const uint8_t tag = static_cast<uint8_t>((*in)[0]);
+      in->remove_prefix(1);
+      bool ok = true;
+      switch (tag) {
+        case kV2String:
+        case kV2Int:
+          ok = SkipVarints(in, 1);
+          break;
+        case kV2Bool:
+          ok = !in->empty();
+          if (ok) in->remove_prefix(1);
+          break;
+        case kV2Double:
+          ok = in->size() >= 8;
+          if (ok) in->remove_prefix(8);
+          break;
+        case kV2Any:
+          ok = SkipLengthPrefixed(in, 1);
+          break;
+        case kV2NoValue:
+          break;
+        default:
+          ok = false;
+      }
+      if (!ok) return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 absl::Status V2Page::ForEachTraceOtlp(
     const TraceId* only,
     absl::FunctionRef<absl::Status(const TraceId&, TracesData&)> fn) const {
@@ -584,7 +750,30 @@ absl::Status V2Page::ForEachTraceOtlp(
   TracesData data;
   int64_t prev_start = 0;
   const uint64_t nstr = strings.size();
-  for (const TraceRef& tr : traces) {
+  size_t first = 0, last = traces.size();
+  if (only != nullptr) {
+    // Traces are in ID order: find the one wanted and skip the columns
+    // past the spans of the traces before it.
+    auto it = std::lower_bound(
+        traces.begin(), traces.end(), *only,
+        [](const TraceRef& t, const TraceId& id) { return t.id < id; });
+    if (it == traces.end() || it->id != *only) return absl::OkStatus();
+    first = static_cast<size_t>(it - traces.begin());
+    last = first + 1;
+    const uint64_t before = it->span_begin;
+    if (!SkipParents(&parents, before) || !SkipVarints(&names, before) ||
+        !SkipVarints(&kinds, before) || !SkipVarints(&codes, before) ||
+        !SkipVarints(&messages, before) ||
+        !SkipStarts(&starts, before, &prev_start) ||
+        !SkipVarints(&durations, before) ||
+        !SkipAttributeLists(&attrs, before) ||
+        !SkipLengthPrefixed(&events, before) ||
+        !SkipLengthPrefixed(&links, before) || !SkipMisc(&misc, before)) {
+      return Corrupt("spans", "truncated");
+    }
+  }
+  for (size_t t = first; t < last; ++t) {
+    const TraceRef& tr = traces[t];
     const bool build = only == nullptr || *only == tr.id;
     if (build) data.Clear();
     uint32_t pos = tr.span_begin;

@@ -36,6 +36,7 @@
 #include "absl/status/status.h"
 #include "andante/ids.h"
 #include "block/block_format.h"
+#include "block/v2_index.h"
 #include "google/protobuf/arena.h"
 #include "andante/otlp/trace/v1/trace.pb.h"
 
@@ -69,6 +70,9 @@ class V2PageEncoder {
   int64_t max_end() const { return max_end_; }
   int64_t min_duration() const { return min_duration_; }
   int64_t max_duration() const { return max_duration_; }
+  // The page's span-attribute keys with their value types, int bounds and
+  // distinct int values, sorted by key (the index's key statistics).
+  std::vector<V2KeyStats> span_key_stats() const;
 
   // Starts a new page.
   void Clear();
@@ -78,7 +82,10 @@ class V2PageEncoder {
       andante::otlp::common::v1::KeyValue>;
   uint32_t StringIndex(std::string_view s);
   void InternAnyStrings(const andante::otlp::common::v1::AnyValue& v);
-  void PutAttributes(const KeyValues& kvs, std::string* out);
+  // `span`: the attributes of a span, counted in the key statistics.
+  void PutAttributes(const KeyValues& kvs, std::string* out,
+                     bool span = false);
+  void CountSpanAttribute(uint32_t key, V2ValueTag tag, int64_t value);
   uint32_t ResourceIndex(andante::otlp::resource::v1::Resource* r);
   uint32_t ScopeIndex(
       andante::otlp::common::v1::InstrumentationScope* s);
@@ -97,6 +104,15 @@ class V2PageEncoder {
   // Per trace: 8-byte span ID (as a word) -> position; reused.
   absl::flat_hash_map<uint64_t, uint32_t> span_pos_;
   std::string scratch_;
+  // Key statistics: slot in key_stats_ per page string (UINT32_MAX: none).
+  std::vector<uint32_t> key_slot_;
+  struct KeyAcc {
+    uint32_t dict = 0, types = 0;
+    int64_t min_int = 0, max_int = 0;
+    std::vector<int64_t> ints;  // distinct, unordered
+    bool many_ints = false;     // more than kV2MaxIntValuesListed
+  };
+  std::vector<KeyAcc> key_stats_;
   uint32_t trace_count_ = 0, span_count_ = 0;
   uint64_t strings_bytes_ = 0;
   int64_t prev_start_ = 0;
@@ -152,6 +168,8 @@ class V2Page {
   // Parses kV2Traces, kV2Strings, kV2Resources and kV2Scopes (all required).
   // DATA_LOSS naming the column on any inconsistency.
   absl::Status ParseTables();
+  // Parses kV2Strings alone (fills `strings`); ParseTables includes it.
+  absl::Status ParseStrings();
 
   // Rebuilds traces as OTLP and calls fn for each (for every trace, or only
   // for `*only` if non-null). Needs every column. `fn` may take the message.

@@ -20,6 +20,7 @@
 #include "block/block_builder.h"
 #include "block/block_meta.h"
 #include "block/block_reader.h"
+#include "block/v2_index.h"
 #include "gtest/gtest.h"
 #include "model/trace_split.h"
 
@@ -249,12 +250,175 @@ TEST(BlockScannerTest, PagesWithoutTheValueAreSkippedAndColumnsPruned) {
   EXPECT_LE(stats.pages_read, 3u);
   EXPECT_GE(stats.pages_skipped, v2->meta().total_pages - 3);
   // Columns the query does not reference stay compressed (no events, links,
-  // status messages): 13 of 16 chunks per page read, and 5 (tables and span
-  // attributes) per page only probed for the prefilter.
+  // status messages): 13 of 16 chunks per page read, and 2 (the dictionary,
+  // for the string literal, and span attributes) per page only probed for
+  // the prefilter.
   EXPECT_GE(stats.pages_probed, 1u);
   EXPECT_EQ(stats.chunks_decompressed,
             (stats.pages_read - stats.pages_probed) * 13 +
-                stats.pages_probed * 5);
+                stats.pages_probed * 2);
+}
+
+// A v2 block as written before the index carried span-attribute key
+// statistics: the same index re-encoded without them (flag bit clear, no
+// section), the reader opened with that index's size.
+std::shared_ptr<BlockReader> WithoutKeyStatistics(
+    std::shared_ptr<Backend> backend, const BlockReader& reader) {
+  BlockMeta meta = reader.meta();
+  const std::string key = BlockKey(meta.tenant, meta.block_id, kIndexObjectName);
+  absl::StatusOr<std::string> bytes = backend->Read(key);
+  EXPECT_TRUE(bytes.ok());
+  absl::StatusOr<V2Index> index = V2Index::Decode(*bytes);
+  EXPECT_TRUE(index.ok()) << index.status();
+  EXPECT_TRUE(index->attribute_stats);
+  index->attribute_stats = false;
+  for (V2PageEntry& p : index->pages) p.span_keys.clear();
+  const std::string old = index->Encode();
+  EXPECT_LT(old.size(), bytes->size());
+  EXPECT_TRUE(backend->Write(key, old).ok());
+  meta.index_bytes = old.size();
+  absl::StatusOr<std::unique_ptr<BlockReader>> opened =
+      BlockReader::Open(backend, meta);
+  EXPECT_TRUE(opened.ok()) << opened.status();
+  return std::shared_ptr<BlockReader>(std::move(*opened));
+}
+
+TEST(BlockScannerTest, IndexWithoutKeyStatisticsStillReadsAndMatches) {
+  std::map<TraceId, Stored> traces = RealisticTraces(4, 33);
+  std::shared_ptr<Backend> backend = OpenMemoryBackend();
+  std::shared_ptr<BlockReader> fresh = Build(backend, traces, 2);
+  std::shared_ptr<Backend> old_backend = OpenMemoryBackend();
+  std::shared_ptr<BlockReader> old =
+      WithoutKeyStatistics(old_backend, *Build(old_backend, traces, 2));
+  // Trace by ID reads the same.
+  for (const auto& [id, t] : traces) {
+    absl::StatusOr<std::optional<std::string>> a = fresh->Find(id);
+    absl::StatusOr<std::optional<std::string>> b = old->Find(id);
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_TRUE(a->has_value() && b->has_value());
+    EXPECT_EQ(**a, **b);
+  }
+  for (const char* text : kQueries) {
+    SCOPED_TRACE(text);
+    absl::StatusOr<traceql::Query> query = traceql::Query::Parse(text);
+    ASSERT_TRUE(query.ok());
+    traceql::Matcher matcher(*query);
+    Matches want, got;
+    for (const auto& [id, t] : traces) {
+      TracesData data;
+      ASSERT_TRUE(data.ParseFromString(t.data));
+      traceql::Trace trace;
+      ASSERT_TRUE(traceql::TraceFromOtlp(data, id, &trace).ok());
+      Record(matcher, trace, &want);
+    }
+    ASSERT_TRUE(BlockTraceScanner::ForBlock(old)
+                    ->ScanForQuery(
+                        *query,
+                        [&](const traceql::Trace& t) {
+                          Record(matcher, t, &got);
+                          return true;
+                        },
+                        nullptr)
+                    .ok());
+    EXPECT_EQ(got, want);
+  }
+  // A status code above every stored one: the key statistics skip the new
+  // block unread; the old one has only its blooms (which hold the key), so
+  // it probes the span attribute and dictionary chunks of every page.
+  absl::StatusOr<traceql::Query> query =
+      traceql::Query::Parse("{ span.http.status_code = 999 }");
+  ASSERT_TRUE(query.ok());
+  ScanStats with, without;
+  auto none = [](const traceql::Trace&) { return true; };
+  ASSERT_TRUE(
+      BlockTraceScanner::ForBlock(fresh)->ScanForQuery(*query, none, &with).ok());
+  ASSERT_TRUE(
+      BlockTraceScanner::ForBlock(old)->ScanForQuery(*query, none, &without).ok());
+  EXPECT_EQ(with.blocks_skipped, 1u);
+  EXPECT_EQ(with.chunks_decompressed, 0u);
+  EXPECT_EQ(without.blocks_skipped, 0u);
+  EXPECT_EQ(without.pages_probed, old->meta().total_pages);
+  EXPECT_EQ(without.chunks_decompressed, 2 * without.pages_probed);
+  EXPECT_EQ(without.traces_inspected, 0u);
+}
+
+TEST(BlockScannerTest, KeyStatisticsDescribeEachPage) {
+  // Expectations computed from the stored OTLP, page by page (each page's
+  // trace ID range from the index).
+  std::map<TraceId, Stored> traces = RealisticTraces(3, 5);
+  std::shared_ptr<Backend> backend = OpenMemoryBackend();
+  std::shared_ptr<BlockReader> v2 = Build(backend, traces, 2);
+  absl::StatusOr<std::shared_ptr<const V2Index>> index =
+      v2->LoadV2Index(nullptr);
+  ASSERT_TRUE(index.ok());
+  ASSERT_TRUE((*index)->attribute_stats);
+  std::map<std::string, V2KeyStats> block;
+  for (const V2PageEntry& p : (*index)->pages) {
+    std::map<std::string, V2KeyStats> want;
+    std::map<std::string, std::set<int64_t>> ints;
+    for (auto it = traces.lower_bound(p.first_id);
+         it != traces.end() && !(p.last_id < it->first); ++it) {
+      TracesData data;
+      ASSERT_TRUE(data.ParseFromString(it->second.data));
+      for (const auto& rs : data.resource_spans()) {
+        for (const auto& ss : rs.scope_spans()) {
+          for (const auto& span : ss.spans()) {
+            for (const auto& kv : span.attributes()) {
+              V2KeyStats& k = want[kv.key()];
+              k.key = kv.key();
+              using AnyValue = ::andante::otlp::common::v1::AnyValue;
+              switch (kv.value().value_case()) {
+                case AnyValue::kStringValue:
+                  k.types |= 1u << kV2String;
+                  break;
+                case AnyValue::kIntValue:
+                  k.types |= 1u << kV2Int;
+                  ints[kv.key()].insert(kv.value().int_value());
+                  break;
+                default:
+                  k.types |= 1u << 7;  // some other type
+              }
+            }
+          }
+        }
+      }
+    }
+    ASSERT_EQ(p.span_keys.size(), want.size());
+    for (const V2KeyStats& got : p.span_keys) {
+      SCOPED_TRACE(got.key);
+      ASSERT_TRUE(want.contains(got.key));
+      const V2KeyStats& w = want[got.key];
+      if (!(w.types & (1u << 7))) {
+        EXPECT_EQ(got.types, w.types);
+      }
+      if (ints.contains(got.key)) {
+        const std::set<int64_t>& values = ints[got.key];
+        EXPECT_EQ(got.min_int, *values.begin());
+        EXPECT_EQ(got.max_int, *values.rbegin());
+        if (values.size() <= kV2MaxIntValuesListed) {
+          EXPECT_EQ(got.ints, std::vector<int64_t>(values.begin(), values.end()));
+        } else {
+          EXPECT_TRUE(got.ints.empty());
+        }
+      }
+    }
+  }
+  // The block's merged statistics cover every page's.
+  for (const V2PageEntry& p : (*index)->pages) {
+    for (const V2KeyStats& k : p.span_keys) {
+      const V2KeyStats* b = FindKeyStats((*index)->span_keys, k.key);
+      ASSERT_NE(b, nullptr);
+      EXPECT_EQ(b->types & k.types, k.types);
+      if (k.types & (1u << kV2Int)) {
+        EXPECT_LE(b->min_int, k.min_int);
+        EXPECT_GE(b->max_int, k.max_int);
+        for (int64_t v : k.ints) {
+          EXPECT_TRUE(b->ints.empty() ||
+                      std::binary_search(b->ints.begin(), b->ints.end(), v));
+        }
+      }
+    }
+  }
 }
 
 }  // namespace
