@@ -328,5 +328,67 @@ TEST(CompactorTest, CompactNamedBlocksOnLocalBackend) {
   EXPECT_EQ(List(*f.backend, now).live.size(), 1u);
 }
 
+// A backend whose unfinished writes are recorded, as S3's open multipart
+// uploads: which prefix and cut-off each AbortIncompleteWrites asked for.
+class UploadsBackend final : public Backend {
+ public:
+  explicit UploadsBackend(std::shared_ptr<Backend> base)
+      : base_(std::move(base)) {}
+  absl::StatusOr<std::string> Read(std::string_view key) override {
+    return base_->Read(key);
+  }
+  absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
+                                        uint64_t length) override {
+    return base_->ReadRange(key, offset, length);
+  }
+  absl::Status Write(std::string_view key, std::string_view data) override {
+    return base_->Write(key, data);
+  }
+  absl::StatusOr<std::vector<std::string>> List(
+      std::string_view prefix) override {
+    return base_->List(prefix);
+  }
+  absl::Status Delete(std::string_view key) override {
+    return base_->Delete(key);
+  }
+  absl::StatusOr<uint64_t> AbortIncompleteWrites(
+      std::string_view prefix, absl::Time started_before) override {
+    calls.emplace_back(std::string(prefix), started_before);
+    return 2;
+  }
+  std::vector<std::pair<std::string, absl::Time>> calls;
+
+ private:
+  std::shared_ptr<Backend> base_;
+};
+
+// A writer killed on a tenant's first block leaves no object, so no tenant
+// listing finds it: the cycle asks the whole backend, with the timeout.
+TEST(CompactorTest, CycleAbortsStaleWritesAcrossTheWholeBackend) {
+  auto backend = std::make_shared<UploadsBackend>(OpenMemoryBackend());
+  CompactionOptions o;
+  o.incomplete_block_timeout = absl::Minutes(7);
+  auto compactor = Compactor::Open(o, backend);
+  ASSERT_TRUE(compactor.ok());
+  const absl::Time now = absl::FromUnixSeconds(kT0);
+  auto report = (*compactor)->RunCycle(now);  // an empty bucket
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(backend->calls.size(), 1u);
+  EXPECT_EQ(backend->calls[0].first, "");
+  EXPECT_EQ(backend->calls[0].second, now - absl::Minutes(7));
+  EXPECT_EQ(report->retention.aborted_writes, 2u);
+  // Another member of the ring owns it: not asked.
+  o.instance_id = "x";
+  o.instance_ring = {"x", "y"};
+  auto x = Compactor::Open(o, backend);
+  o.instance_id = "y";
+  auto y = Compactor::Open(o, backend);
+  ASSERT_TRUE(x.ok() && y.ok());
+  backend->calls.clear();
+  ASSERT_TRUE((*x)->RunCycle(now).ok());
+  ASSERT_TRUE((*y)->RunCycle(now).ok());
+  EXPECT_EQ(backend->calls.size(), 1u);  // exactly one of the two
+}
+
 }  // namespace
 }  // namespace andante::internal
