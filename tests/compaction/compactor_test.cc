@@ -14,6 +14,7 @@
 #include "compaction/instance_ring.h"
 #include "gtest/gtest.h"
 #include "tests/compaction/compaction_test_util.h"
+#include "tests/testing/fault_backend.h"
 #include "tests/testing/temp_dir.h"
 
 namespace andante::internal {
@@ -330,36 +331,15 @@ TEST(CompactorTest, CompactNamedBlocksOnLocalBackend) {
 
 // A backend whose unfinished writes are recorded, as S3's open multipart
 // uploads: which prefix and cut-off each AbortIncompleteWrites asked for.
-class UploadsBackend final : public Backend {
+class UploadsBackend final : public testing::FaultBackend {
  public:
-  explicit UploadsBackend(std::shared_ptr<Backend> base)
-      : base_(std::move(base)) {}
-  absl::StatusOr<std::string> Read(std::string_view key) override {
-    return base_->Read(key);
-  }
-  absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
-                                        uint64_t length) override {
-    return base_->ReadRange(key, offset, length);
-  }
-  absl::Status Write(std::string_view key, std::string_view data) override {
-    return base_->Write(key, data);
-  }
-  absl::StatusOr<std::vector<std::string>> List(
-      std::string_view prefix) override {
-    return base_->List(prefix);
-  }
-  absl::Status Delete(std::string_view key) override {
-    return base_->Delete(key);
-  }
+  using FaultBackend::FaultBackend;
   absl::StatusOr<uint64_t> AbortIncompleteWrites(
       std::string_view prefix, absl::Time started_before) override {
     calls.emplace_back(std::string(prefix), started_before);
     return 2;
   }
   std::vector<std::pair<std::string, absl::Time>> calls;
-
- private:
-  std::shared_ptr<Backend> base_;
 };
 
 // A writer killed on a tenant's first block leaves no object, so no tenant
