@@ -22,6 +22,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace andante {
 
@@ -68,6 +69,13 @@ class Backend {
   // and calls Write on Close; backends that can stream override it.
   virtual absl::StatusOr<std::unique_ptr<ObjectWriter>> NewWriter(
       std::string_view key);
+
+  // Discards what writers killed mid-object left under `prefix` (S3: the
+  // multipart uploads they never completed) if started before
+  // `started_before`; returns how many. Backends whose unfinished writes
+  // leave nothing behind, or that cannot list them, return 0 (the default).
+  virtual absl::StatusOr<uint64_t> AbortIncompleteWrites(
+      std::string_view prefix, absl::Time started_before);
 };
 
 // A backend rooted at directory `path`, created if missing. Writes go to a

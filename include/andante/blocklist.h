@@ -5,8 +5,11 @@
 // chosen by rendezvous hashing) list the tenant's blocks and write the tenant
 // index `<tenant>/index.json.zst` (docs/tenant-index.md); every other instance
 // reads that one object instead of listing, and falls back to a listing when
-// the index is missing, damaged or older than the staleness bound. Call Poll
-// every `blocklist_poll`:
+// the index is missing, damaged or older than the staleness bound. The
+// tenants themselves come the same way: the same number of instances list the
+// top level and write the root tenant list `~tenants.json.zst`, the others
+// read it, so a poll with a fresh list and fresh indexes makes no LIST
+// request at all. Call Poll every `blocklist_poll`:
 //
 //   andante::BlocklistOptions options;
 //   options.instance_id = "andante-1";
@@ -40,7 +43,8 @@ struct BlocklistOptions {
   bool blocklist_poll_fallback = true;
   // An index older than this is not trusted; zero means 3 x blocklist_poll.
   absl::Duration blocklist_poll_stale_tenant_index = absl::ZeroDuration();
-  // How many instances of the ring list a tenant and write its index.
+  // How many instances of the ring list a tenant and write its index (and
+  // list the tenants and write the root tenant list).
   int blocklist_poll_tenant_index_builders = 2;
   // This instance and all instances sharing the bucket (see compaction.h).
   std::string instance_id = "andante";
@@ -71,6 +75,9 @@ using Blocklist = std::map<std::string, TenantBlocklist>;
 // Requests made by the last poll.
 struct PollStats {
   uint64_t tenants = 0;
+  uint64_t tenant_list_reads = 0;   // root tenant list GETs
+  uint64_t tenant_list_writes = 0;  // root tenant list PUTs
+  uint64_t tenant_listings = 0;     // LISTs of the top level (the tenants)
   uint64_t index_reads = 0;   // tenant index GETs
   uint64_t index_writes = 0;  // tenant index PUTs
   uint64_t listings = 0;      // tenants listed (a LIST plus GETs per block)

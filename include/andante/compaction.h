@@ -41,6 +41,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "andante/backend.h"
+#include "andante/limits.h"
 #include "andante/options.h"
 
 namespace andante {
@@ -62,6 +63,10 @@ struct CompactionOptions {
   // Per-tenant block_retention (overrides `compaction.block_retention`); a
   // zero or absent entry uses block_retention.
   absl::flat_hash_map<std::string, absl::Duration> tenant_block_retention;
+  // The live per-tenant limits (may be null): a tenant's non-zero
+  // `block_retention` there wins over both of the above. Asked at every
+  // retention pass, so a reloaded overrides file applies at the next cycle.
+  std::shared_ptr<const Overrides> overrides;
   // How long a compacted block stays readable before deletion. Must exceed
   // the readers' blocklist_poll, or a reader with an older list may miss.
   absl::Duration compacted_block_retention = absl::Hours(1);
@@ -110,6 +115,11 @@ struct RetentionResult {
   // Compacted blocks past compacted_block_retention, and incomplete blocks
   // past incomplete_block_timeout, now deleted.
   std::vector<std::string> deleted_block_ids;
+  // Writes killed mid-object (S3: multipart uploads never completed) begun
+  // more than incomplete_block_timeout ago, now discarded: in the whole
+  // backend by RunCycle (owner of "retention/incomplete-writes"), under the
+  // tenant by ApplyRetention.
+  uint64_t aborted_writes = 0;
 };
 
 struct CompactionCycleReport {

@@ -37,4 +37,9 @@ absl::StatusOr<std::unique_ptr<ObjectWriter>> Backend::NewWriter(
   return std::make_unique<BufferingWriter>(*this, std::string(key));
 }
 
+absl::StatusOr<uint64_t> Backend::AbortIncompleteWrites(
+    std::string_view /*prefix*/, absl::Time /*started_before*/) {
+  return 0;
+}
+
 }  // namespace andante

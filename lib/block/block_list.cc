@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "andante/tenant.h"
 #include "block/block_format.h"
+#include "util/crash_point.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -79,6 +80,7 @@ absl::Status DeleteBlock(Backend& backend, std::string_view tenant,
       !s.ok()) {
     return s;
   }
+  CrashPoint("delete.after_meta");
   // The index next: a directory without meta.json but with index, bloom and
   // data is recovered at start-up (ingest/block_loader.h); without its index
   // it is not, so a block being deleted is not brought back.

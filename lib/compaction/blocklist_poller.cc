@@ -1,5 +1,6 @@
 #include "compaction/blocklist_poller.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -30,6 +31,49 @@ bool MetaBlocklistPoller::BuildsIndex(const std::string& tenant) const {
           std::max(options_.blocklist_poll_tenant_index_builders, 1)));
 }
 
+bool MetaBlocklistPoller::BuildsTenantList() const {
+  return ring_.AmongOwners(
+      "tenant-list",
+      static_cast<size_t>(
+          std::max(options_.blocklist_poll_tenant_index_builders, 1)));
+}
+
+absl::StatusOr<std::vector<std::string>> MetaBlocklistPoller::PollTenants(
+    absl::Time now, PollStats& stats) {
+  auto list = [&]() -> absl::StatusOr<std::vector<std::string>> {
+    ++stats.tenant_listings;
+    return ListTenants(*backend_);
+  };
+  if (BuildsTenantList()) {
+    absl::StatusOr<std::vector<std::string>> tenants = list();
+    if (!tenants.ok()) return tenants.status();
+    ++stats.tenant_list_writes;
+    absl::Status written = WriteTenantList(
+        *backend_, {now, options_.instance_id, *tenants});
+    if (!written.ok()) {
+      ANDANTE_LOG(kWarn, "writing tenant list failed",
+                  {{"err", std::string(ToStd(written.message()))}});
+    }
+    return tenants;
+  }
+  ++stats.tenant_list_reads;
+  absl::StatusOr<TenantList> read = ReadTenantList(*backend_);
+  absl::Status unusable = read.status();
+  if (read.ok() && now - read->created_at > StalenessBound()) {
+    unusable = absl::FailedPreconditionError(
+        absl::StrCat("tenant list is stale: written ",
+                     absl::FormatDuration(now - read->created_at), " ago"));
+  }
+  if (unusable.ok()) return std::move(read->tenants);
+  if (!absl::IsNotFound(unusable)) {
+    ANDANTE_LOG(kWarn, "tenant list unusable, listing instead",
+                {{"err", std::string(ToStd(unusable.message()))}});
+  }
+  // Even without blocklist_poll_fallback (which is about tenant indexes):
+  // one LIST finds the tenants, and keeping an old set could miss new ones.
+  return list();
+}
+
 PollStats MetaBlocklistPoller::last_poll_stats() const {
   absl::MutexLock lock(&mu_);
   return stats_;
@@ -40,7 +84,7 @@ MetaBlocklistPoller::Poll(absl::Time now) {
   absl::MutexLock lock(&mu_);
   const absl::Time started = absl::Now();
   PollStats stats;
-  absl::StatusOr<std::vector<std::string>> tenants = ListTenants(*backend_);
+  absl::StatusOr<std::vector<std::string>> tenants = PollTenants(now, stats);
   if (!tenants.ok()) return tenants.status();
 
   std::map<std::string, TenantBlocklist> result;

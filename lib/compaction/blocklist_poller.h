@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
@@ -33,8 +34,15 @@ class MetaBlocklistPoller {
 
   // Whether this instance lists `tenant` and writes its index.
   bool BuildsIndex(const std::string& tenant) const;
+  // Whether this instance lists the tenants and writes the root tenant list.
+  bool BuildsTenantList() const;
 
  private:
+  // The tenants: listed (and the root list written) by a builder, else read
+  // from a fresh root list, else listed. REQUIRES: mu_ held.
+  absl::StatusOr<std::vector<std::string>> PollTenants(absl::Time now,
+                                                       PollStats& stats);
+
   absl::Duration StalenessBound() const;
 
   const BlocklistOptions options_;

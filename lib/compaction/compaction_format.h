@@ -1,5 +1,6 @@
 // Objects the compactor, retention and the blocklist poller write next to the
-// blocks: the compacted-block marker and the per-tenant index. The specs are
+// blocks: the compacted-block marker, the per-tenant index and the root
+// tenant list. The specs are
 // docs/compaction.md and docs/tenant-index.md; this header is their
 // executable half.
 //
@@ -37,6 +38,19 @@ inline constexpr size_t kTenantIndexTrailerSize = 16;
 inline constexpr std::string_view kTenantIndexFormatName =
     "andante-tenant-index";
 inline constexpr uint32_t kTenantIndexVersion = 1;
+
+// ---- root tenant list (PERSISTENT) ----------------------------------------
+//
+// ~tenants.json.zst at the top level (beside the tenant directories; '~' is
+// not a tenant ID character, so no tenant can be named so, and listings of
+// tenants skip it):
+//   list := zstd_frame(json)  trailer   (trailer as the tenant index's, with
+//                                        kTenantListMagic)
+inline constexpr std::string_view kTenantListObjectName = "~tenants.json.zst";
+inline constexpr uint32_t kTenantListMagic = 0x314c5441;  // "ATL1" LE
+inline constexpr std::string_view kTenantListFormatName =
+    "andante-tenant-list";
+inline constexpr uint32_t kTenantListVersion = 1;
 
 // ---- limits (not persistent) ----------------------------------------------
 

@@ -10,6 +10,7 @@
 #include "compaction/instance_ring.h"
 #include "compaction/trace_merger.h"
 #include "compaction/trace_stream.h"
+#include "util/crash_point.h"
 #include "util/log.h"
 
 namespace andante::internal {
@@ -21,6 +22,9 @@ absl::StatusOr<CompactionResult> RunCompactionJob(
   if (inputs.empty()) {
     return absl::InvalidArgumentError("compaction job without inputs");
   }
+  // TEST HOOK: "compaction.block.before_meta" and the like aim at the
+  // output blocks' writes (lib/util/crash_point.h).
+  CrashPointScope crash_scope("compaction");
   CompactionResult result;
   result.tenant = std::string(tenant);
   uint32_t level = 0;
@@ -90,10 +94,12 @@ absl::StatusOr<CompactionResult> RunCompactionJob(
   result.combined_traces = c.combined_traces;
 
   // Every output is published: only now may the inputs stop being live.
+  CrashPoint("compaction.after_outputs");
   for (const BlockMeta& m : inputs) {
     if (absl::Status s = MarkBlockCompacted(*backend, m, now); !s.ok()) {
       return s;
     }
+    CrashPoint("compaction.after_mark");  // @1: some inputs marked, not all
   }
   ANDANTE_LOG(kInfo, "compacted blocks",
               {{"tenant", std::string(tenant)},

@@ -142,6 +142,20 @@ class CompactorImpl : public Compactor {
         };
         append(report.retention.expired_block_ids, r->expired_block_ids);
         append(report.retention.deleted_block_ids, r->deleted_block_ids);
+
+      }
+    }
+    // Writes killed mid-object, in any tenant (also one with no object yet).
+    if (ring_.Owns("retention/incomplete-writes")) {
+      absl::StatusOr<uint64_t> aborted =
+          internal::AbortStaleWrites(*backend_, "", options_, now);
+      if (!aborted.ok()) {
+        ANDANTE_LOG(kWarn, "aborting incomplete uploads failed",
+                    {{"err", std::string(ToStd(aborted.status().message()))}});
+      } else if (*aborted > 0) {
+        report.retention.aborted_writes = *aborted;
+        ANDANTE_LOG(kInfo, "aborted incomplete uploads",
+                    {{"uploads", absl::StrCat(*aborted)}});
       }
     }
     return report;
@@ -158,9 +172,15 @@ class CompactorImpl : public Compactor {
             prev == previous_.end() ? nullptr : &prev->second);
     if (!list.ok()) return list.status();
     previous_[t] = *list;
-    return internal::ApplyRetentionPlan(
+    absl::StatusOr<RetentionResult> result = internal::ApplyRetentionPlan(
         *backend_, internal::PlanRetention(t, *list, options_, now), options_,
         now);
+    if (!result.ok()) return result;
+    absl::StatusOr<uint64_t> aborted =
+        internal::AbortStaleWrites(*backend_, t, options_, now);
+    if (!aborted.ok()) return aborted.status();
+    result->aborted_writes = *aborted;
+    return result;
   }
 
  private:

@@ -7,6 +7,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "block/block_list.h"
+#include "util/crash_point.h"
 
 namespace andante::internal {
 
@@ -20,6 +21,10 @@ RetentionPlan PlanRetention(const std::string& tenant,
       it != options.tenant_block_retention.end() &&
       it->second > absl::ZeroDuration()) {
     retention = it->second;
+  }
+  if (options.overrides != nullptr) {
+    const absl::Duration own = options.overrides->ForTenant(tenant)->block_retention;
+    if (own > absl::ZeroDuration()) retention = own;
   }
   if (retention > absl::ZeroDuration()) {
     for (const BlockMeta& m : blocks.live) {
@@ -64,6 +69,8 @@ absl::StatusOr<RetentionResult> ApplyRetentionPlan(
   }
   std::atomic<size_t> next{0};
   auto worker = [&] {
+    // TEST HOOK: "retention.delete.after_meta" (block_list.cc).
+    CrashPointScope crash_scope("retention");
     for (size_t i; (i = next.fetch_add(1)) < plan.remove.size();) {
       record(&result.deleted_block_ids, plan.remove[i],
              DeleteBlock(backend, plan.tenant, plan.remove[i]));
@@ -79,6 +86,14 @@ absl::StatusOr<RetentionResult> ApplyRetentionPlan(
   std::sort(result.deleted_block_ids.begin(), result.deleted_block_ids.end());
   if (!first_error.ok()) return first_error;
   return result;
+}
+
+absl::StatusOr<uint64_t> AbortStaleWrites(Backend& backend,
+                                          std::string_view prefix,
+                                          const CompactionOptions& options,
+                                          absl::Time now) {
+  return backend.AbortIncompleteWrites(prefix,
+                                       now - options.incomplete_block_timeout);
 }
 
 }  // namespace andante::internal

@@ -2,7 +2,13 @@
 // still lists: a live block past block_retention (by end time) is marked
 // compacted; a compacted block past compacted_block_retention (since it was
 // marked) is deleted, meta.json first. Incomplete blocks (leftovers of
-// crashed writes) are deleted once seen for incomplete_block_timeout.
+// crashed writes) are deleted once seen for incomplete_block_timeout;
+// AbortStaleWrites discards what a killed writer left outside any listing (S3
+// multipart uploads never completed) once begun that long ago.
+//
+// A tenant's block_retention: its own non-zero value in
+// CompactionOptions::overrides (asked at every plan, so reloads apply), else
+// tenant_block_retention, else block_retention.
 //
 //   RetentionPlan plan = PlanRetention(tenant, blocklist, options, now);
 //   absl::StatusOr<RetentionResult> done =
@@ -10,7 +16,9 @@
 #ifndef ANDANTE_COMPACTION_RETENTION_H_
 #define ANDANTE_COMPACTION_RETENTION_H_
 
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -38,6 +46,16 @@ RetentionPlan PlanRetention(const std::string& tenant,
 absl::StatusOr<RetentionResult> ApplyRetentionPlan(
     Backend& backend, const RetentionPlan& plan,
     const CompactionOptions& options, absl::Time now);
+
+// Discards unfinished writes under `prefix` ("" for the whole backend) that
+// began more than incomplete_block_timeout before `now`
+// (Backend::AbortIncompleteWrites); returns how many. Not part of a tenant's
+// plan: a writer killed on a tenant's first block leaves no object by which
+// a listing would find the tenant.
+absl::StatusOr<uint64_t> AbortStaleWrites(Backend& backend,
+                                          std::string_view prefix,
+                                          const CompactionOptions& options,
+                                          absl::Time now);
 
 }  // namespace andante::internal
 

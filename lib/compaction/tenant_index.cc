@@ -7,6 +7,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "andante/tenant.h"
 #include "block/block_format.h"
 #include "compaction/compaction_format.h"
 #include "nlohmann/json.hpp"
@@ -25,6 +26,69 @@ absl::Status Damaged(std::string_view what) {
 
 std::string Nanos(absl::Time t) { return absl::StrCat(absl::ToUnixNanos(t)); }
 
+// zstd_frame(text) + trailer with `magic` (compaction_format.h).
+std::string Frame(std::string_view text, uint32_t magic) {
+  std::string out(ZSTD_compressBound(text.size()), '\0');
+  size_t n = ZSTD_compress(out.data(), out.size(), text.data(), text.size(), 3);
+  // Compressing into a buffer of ZSTD_compressBound cannot fail.
+  out.resize(ZSTD_isError(n) ? 0 : n);
+  uint32_t crc = MaskCrc(Crc32c(out));
+  PutFixed32(&out, kSkippableFrameMagic);
+  PutFixed32(&out, 8);
+  PutFixed32(&out, crc);
+  PutFixed32(&out, magic);
+  return out;
+}
+
+// The text of a Frame with `magic`, checked; DATA_LOSS naming `what`.
+absl::StatusOr<std::string> Unframe(std::string_view bytes, uint32_t magic,
+                                    std::string_view what) {
+  auto damaged = [&](std::string_view why) {
+    return absl::DataLossError(
+        absl::StrCat(ToAbsl(what), " is damaged: ", ToAbsl(why)));
+  };
+  if (bytes.size() < kTenantIndexTrailerSize) return damaged("too short");
+  std::string_view frame =
+      bytes.substr(0, bytes.size() - kTenantIndexTrailerSize);
+  const char* trailer = bytes.data() + frame.size();
+  if (DecodeFixed32(trailer) != kSkippableFrameMagic ||
+      DecodeFixed32(trailer + 4) != 8 || DecodeFixed32(trailer + 12) != magic) {
+    return damaged("bad trailer");
+  }
+  if (UnmaskCrc(DecodeFixed32(trailer + 8)) != Crc32c(frame)) {
+    return damaged("checksum mismatch");
+  }
+  unsigned long long size =
+      ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
+      size > kMaxTenantIndexBytes) {
+    return damaged("bad zstd frame header");
+  }
+  std::string text(size, '\0');
+  size_t got =
+      ZSTD_decompress(text.data(), text.size(), frame.data(), frame.size());
+  if (ZSTD_isError(got) || got != size) return damaged("zstd frame");
+  return text;
+}
+
+// The "format" and "version" fields of a document of kind `format`.
+absl::Status CheckFormat(const Json& j, std::string_view format,
+                         uint32_t version_supported, std::string_view what) {
+  if (j.value("format", "") != format) {
+    return absl::DataLossError(absl::StrCat(ToAbsl(what), " is damaged: \"format\" is not ", ToAbsl(format)));
+  }
+  auto version = j.find("version");
+  if (version == j.end() || !version->is_number_unsigned()) {
+    return absl::DataLossError(
+        absl::StrCat(ToAbsl(what), " is damaged: \"version\" missing"));
+  }
+  if (version->get<uint64_t>() != version_supported) {
+    return absl::UnimplementedError(absl::StrCat(
+        ToAbsl(what), " version ", version->dump(), " is not supported"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<absl::Time> GetTime(const Json& j, const char* field) {
   auto it = j.find(field);
   int64_t nanos;
@@ -42,16 +106,10 @@ absl::StatusOr<BlockMeta> MetaFrom(const Json& j) {
 absl::StatusOr<TenantIndex> ParseIndex(std::string_view text) {
   Json j = Json::parse(text.begin(), text.end(), nullptr, false);
   if (j.is_discarded() || !j.is_object()) return Damaged("not a JSON object");
-  if (j.value("format", "") != kTenantIndexFormatName) {
-    return Damaged("\"format\" is not andante-tenant-index");
-  }
-  auto version = j.find("version");
-  if (version == j.end() || !version->is_number_unsigned()) {
-    return Damaged("\"version\" missing");
-  }
-  if (version->get<uint64_t>() != kTenantIndexVersion) {
-    return absl::UnimplementedError(absl::StrCat(
-        "tenant index version ", version->dump(), " is not supported"));
+  if (absl::Status s = CheckFormat(j, kTenantIndexFormatName,
+                                  kTenantIndexVersion, "tenant index");
+      !s.ok()) {
+    return s;
   }
   TenantIndex index;
   auto tenant = j.find("tenantID");
@@ -138,43 +196,15 @@ std::string EncodeTenantIndex(const TenantIndex& index) {
   std::string text =
       j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 
-  std::string out(ZSTD_compressBound(text.size()), '\0');
-  size_t n = ZSTD_compress(out.data(), out.size(), text.data(), text.size(), 3);
-  // Compressing into a buffer of ZSTD_compressBound cannot fail.
-  out.resize(ZSTD_isError(n) ? 0 : n);
-  uint32_t crc = MaskCrc(Crc32c(out));
-  PutFixed32(&out, kSkippableFrameMagic);
-  PutFixed32(&out, 8);
-  PutFixed32(&out, crc);
-  PutFixed32(&out, kTenantIndexMagic);
-  return out;
+  return Frame(text, kTenantIndexMagic);
 }
 
 absl::StatusOr<TenantIndex> DecodeTenantIndex(std::string_view bytes) {
-  if (bytes.size() < kTenantIndexTrailerSize) return Damaged("too short");
-  std::string_view frame =
-      bytes.substr(0, bytes.size() - kTenantIndexTrailerSize);
-  const char* trailer = bytes.data() + frame.size();
-  if (DecodeFixed32(trailer) != kSkippableFrameMagic ||
-      DecodeFixed32(trailer + 4) != 8 ||
-      DecodeFixed32(trailer + 12) != kTenantIndexMagic) {
-    return Damaged("bad trailer");
-  }
-  if (UnmaskCrc(DecodeFixed32(trailer + 8)) != Crc32c(frame)) {
-    return Damaged("checksum mismatch");
-  }
-  unsigned long long size =
-      ZSTD_getFrameContentSize(frame.data(), frame.size());
-  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN ||
-      size > kMaxTenantIndexBytes) {
-    return Damaged("bad zstd frame header");
-  }
-  std::string text(size, '\0');
-  size_t got =
-      ZSTD_decompress(text.data(), text.size(), frame.data(), frame.size());
-  if (ZSTD_isError(got) || got != size) return Damaged("zstd frame");
+  absl::StatusOr<std::string> text =
+      Unframe(bytes, kTenantIndexMagic, "tenant index");
+  if (!text.ok()) return text.status();
   try {
-    return ParseIndex(text);
+    return ParseIndex(*text);
   } catch (const std::exception& e) {
     return Damaged(e.what());
   }
@@ -193,6 +223,67 @@ absl::StatusOr<TenantIndex> ReadTenantIndex(Backend& backend,
     return Damaged(absl::StrCat("it names tenant \"", index->tenant, "\""));
   }
   return index;
+}
+
+std::string EncodeTenantList(const TenantList& list) {
+  nlohmann::ordered_json j;
+  j["format"] = std::string(kTenantListFormatName);
+  j["version"] = kTenantListVersion;
+  j["createdAt"] = Nanos(list.created_at);
+  j["createdBy"] = list.created_by;
+  j["tenants"] = list.tenants;
+  return Frame(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+               kTenantListMagic);
+}
+
+absl::StatusOr<TenantList> DecodeTenantList(std::string_view bytes) {
+  absl::StatusOr<std::string> text =
+      Unframe(bytes, kTenantListMagic, "tenant list");
+  if (!text.ok()) return text.status();
+  auto damaged = [](std::string_view why) {
+    return absl::DataLossError(
+        absl::StrCat("tenant list is damaged: ", ToAbsl(why)));
+  };
+  try {
+    Json j = Json::parse(text->begin(), text->end(), nullptr, false);
+    if (j.is_discarded() || !j.is_object()) return damaged("not a JSON object");
+    if (absl::Status s = CheckFormat(j, kTenantListFormatName,
+                                     kTenantListVersion, "tenant list");
+        !s.ok()) {
+      return s;
+    }
+    TenantList list;
+    absl::StatusOr<absl::Time> created = GetTime(j, "createdAt");
+    if (!created.ok()) return created.status();
+    list.created_at = *created;
+    auto created_by = j.find("createdBy");
+    if (created_by != j.end() && created_by->is_string()) {
+      list.created_by = created_by->get<std::string>();
+    }
+    auto tenants = j.find("tenants");
+    if (tenants == j.end() || !tenants->is_array()) {
+      return damaged("\"tenants\" missing or not an array");
+    }
+    for (const Json& t : *tenants) {
+      if (!t.is_string() || !ValidateTenantId(t.get<std::string>()).ok()) {
+        return damaged("an entry of \"tenants\" is not a tenant ID");
+      }
+      list.tenants.push_back(t.get<std::string>());
+    }
+    return list;
+  } catch (const std::exception& e) {
+    return damaged(e.what());
+  }
+}
+
+absl::Status WriteTenantList(Backend& backend, const TenantList& list) {
+  return backend.Write(kTenantListObjectName, EncodeTenantList(list));
+}
+
+absl::StatusOr<TenantList> ReadTenantList(Backend& backend) {
+  absl::StatusOr<std::string> bytes = backend.Read(kTenantListObjectName);
+  if (!bytes.ok()) return bytes.status();
+  return DecodeTenantList(*bytes);
 }
 
 }  // namespace andante::internal

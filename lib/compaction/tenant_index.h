@@ -1,3 +1,4 @@
+// The per-tenant index object, and the root tenant list beside the tenants.
 // The per-tenant index object: one GET gives a poller a tenant's whole
 // blocklist instead of a LIST plus a GET per block. Layout in
 // compaction_format.h, specification in docs/tenant-index.md.
@@ -11,6 +12,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -43,6 +45,26 @@ absl::Status WriteTenantIndex(Backend& backend, const TenantIndex& index);
 // index must name `tenant`.
 absl::StatusOr<TenantIndex> ReadTenantIndex(Backend& backend,
                                             std::string_view tenant);
+
+// The root tenant list (`~tenants.json.zst` at the top of the backend): the
+// tenants a poll would find by listing the top level, so that a poll with a
+// fresh list and fresh indexes needs no LIST at all. Same framing as the
+// tenant index; specification in docs/tenant-index.md.
+struct TenantList {
+  absl::Time created_at;   // when the listing behind it was taken
+  std::string created_by;  // instance ID of the writer, informational
+  std::vector<std::string> tenants;  // sorted
+  friend bool operator==(const TenantList&, const TenantList&) = default;
+};
+
+std::string EncodeTenantList(const TenantList& list);
+// DATA_LOSS if damaged (or an entry is not a valid tenant ID); UNIMPLEMENTED
+// for a newer version.
+absl::StatusOr<TenantList> DecodeTenantList(std::string_view bytes);
+
+absl::Status WriteTenantList(Backend& backend, const TenantList& list);
+// NOT_FOUND if there is none; otherwise as DecodeTenantList.
+absl::StatusOr<TenantList> ReadTenantList(Backend& backend);
 
 }  // namespace andante::internal
 

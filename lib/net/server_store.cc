@@ -82,6 +82,7 @@ absl::Status WireSharedBucket(const ServerStoreOptions& o,
   compaction.block = options.block;
   compaction.instance_id = id;
   compaction.instance_ring = o.instance_ring;
+  compaction.overrides = options.overrides;  // per-tenant block_retention
   if (o.block_retention > absl::ZeroDuration()) {
     compaction.block_retention = o.block_retention;
   }

@@ -6,6 +6,11 @@
 //
 //   CrashPoint("block.after_meta");  // SIGKILLs the process if named above
 //
+// A CrashPointScope names the job a thread is doing, so a step shared by
+// several jobs can be aimed at in one of them: inside
+// `CrashPointScope scope("compaction");`, CrashPoint("block.before_meta")
+// also answers to "compaction.block.before_meta".
+//
 // Used only by tests/integration/hardening.test.mjs (the crash matrix). With
 // the variable unset — always, in production — a CrashPoint costs one
 // predictable branch. The points are listed in docs/ingest-pipeline.md.
@@ -20,6 +25,23 @@
 
 namespace andante::internal {
 
+// The calling thread's scope ("" if none); see CrashPointScope.
+inline thread_local std::string_view crash_point_scope;
+
+class CrashPointScope {
+ public:
+  explicit CrashPointScope(std::string_view scope)
+      : saved_(crash_point_scope) {
+    crash_point_scope = scope;
+  }
+  ~CrashPointScope() { crash_point_scope = saved_; }
+  CrashPointScope(const CrashPointScope&) = delete;
+  CrashPointScope& operator=(const CrashPointScope&) = delete;
+
+ private:
+  const std::string_view saved_;
+};
+
 inline void CrashPoint(std::string_view name) {
   static const char* const armed = std::getenv("ANDANTE_TEST_CRASH_POINT");
   if (armed == nullptr) return;
@@ -33,7 +55,13 @@ inline void CrashPoint(std::string_view name) {
     }
     spec = spec.substr(0, at);
   }
-  if (name != spec) return;
+  const std::string_view scope = crash_point_scope;
+  const bool scoped = !scope.empty() &&
+                      spec.size() == scope.size() + 1 + name.size() &&
+                      spec.substr(0, scope.size()) == scope &&
+                      spec[scope.size()] == '.' &&
+                      spec.substr(scope.size() + 1) == name;
+  if (name != spec && !scoped) return;
   static std::atomic<int64_t> hits{0};
   if (hits.fetch_add(1) + 1 == nth) std::raise(SIGKILL);
 }

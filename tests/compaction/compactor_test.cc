@@ -14,6 +14,7 @@
 #include "compaction/instance_ring.h"
 #include "gtest/gtest.h"
 #include "tests/compaction/compaction_test_util.h"
+#include "tests/testing/fault_backend.h"
 #include "tests/testing/temp_dir.h"
 
 namespace andante::internal {
@@ -326,6 +327,47 @@ TEST(CompactorTest, CompactNamedBlocksOnLocalBackend) {
         std::filesystem::exists(dir.path() + "/" + kTenant + "/" + id));
   }
   EXPECT_EQ(List(*f.backend, now).live.size(), 1u);
+}
+
+// A backend whose unfinished writes are recorded, as S3's open multipart
+// uploads: which prefix and cut-off each AbortIncompleteWrites asked for.
+class UploadsBackend final : public testing::FaultBackend {
+ public:
+  using FaultBackend::FaultBackend;
+  absl::StatusOr<uint64_t> AbortIncompleteWrites(
+      std::string_view prefix, absl::Time started_before) override {
+    calls.emplace_back(std::string(prefix), started_before);
+    return 2;
+  }
+  std::vector<std::pair<std::string, absl::Time>> calls;
+};
+
+// A writer killed on a tenant's first block leaves no object, so no tenant
+// listing finds it: the cycle asks the whole backend, with the timeout.
+TEST(CompactorTest, CycleAbortsStaleWritesAcrossTheWholeBackend) {
+  auto backend = std::make_shared<UploadsBackend>(OpenMemoryBackend());
+  CompactionOptions o;
+  o.incomplete_block_timeout = absl::Minutes(7);
+  auto compactor = Compactor::Open(o, backend);
+  ASSERT_TRUE(compactor.ok());
+  const absl::Time now = absl::FromUnixSeconds(kT0);
+  auto report = (*compactor)->RunCycle(now);  // an empty bucket
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(backend->calls.size(), 1u);
+  EXPECT_EQ(backend->calls[0].first, "");
+  EXPECT_EQ(backend->calls[0].second, now - absl::Minutes(7));
+  EXPECT_EQ(report->retention.aborted_writes, 2u);
+  // Another member of the ring owns it: not asked.
+  o.instance_id = "x";
+  o.instance_ring = {"x", "y"};
+  auto x = Compactor::Open(o, backend);
+  o.instance_id = "y";
+  auto y = Compactor::Open(o, backend);
+  ASSERT_TRUE(x.ok() && y.ok());
+  backend->calls.clear();
+  ASSERT_TRUE((*x)->RunCycle(now).ok());
+  ASSERT_TRUE((*y)->RunCycle(now).ok());
+  EXPECT_EQ(backend->calls.size(), 1u);  // exactly one of the two
 }
 
 }  // namespace

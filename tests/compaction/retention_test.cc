@@ -9,6 +9,7 @@
 
 #include "andante/backend.h"
 #include "andante/compaction.h"
+#include "andante/limits.h"
 #include "block/block_format.h"
 #include "compaction/blocklist.h"
 #include "gtest/gtest.h"
@@ -109,6 +110,43 @@ TEST(RetentionTest, PerTenantRetentionOverridesTheGlobalOne) {
     EXPECT_EQ(got, expired) << tenant;
   }
   (void)b;
+}
+
+// The live overrides (per-tenant `block_retention`) win, and a reload
+// (Overrides::Set) applies to the next plan.
+TEST(RetentionTest, OverridesRetentionIsReadAtEveryPlan) {
+  std::shared_ptr<Backend> backend = OpenMemoryBackend();
+  auto overrides = std::make_shared<Overrides>();
+  CompactionOptions o;
+  o.block_retention = absl::Hours(336);
+  o.tenant_block_retention["a"] = absl::Hours(100);  // overridden below
+  o.overrides = overrides;
+  TenantLimits a;
+  a.block_retention = absl::Hours(2);
+  TenantLimits b;
+  b.block_retention = absl::Hours(1000);
+  overrides->Set(TenantLimits(), {{"a", a}, {"b", b}});
+  BlockMeta old_a = BlockEndingAt(*backend, "a", kNow - absl::Hours(3));
+  BlockMeta old_b = BlockEndingAt(*backend, "b", kNow - absl::Hours(400));
+  BlockMeta old_c = BlockEndingAt(*backend, "c", kNow - absl::Hours(400));
+  auto expired = [&](const std::string& tenant) {
+    auto list = ListTenantBlocklist(*backend, tenant, kNow);
+    EXPECT_TRUE(list.ok());
+    std::vector<std::string> got;
+    for (const BlockMeta& m : PlanRetention(tenant, *list, o, kNow).expire) {
+      got.push_back(m.block_id);
+    }
+    return got;
+  };
+  EXPECT_EQ(expired("a"), std::vector<std::string>{old_a.block_id});
+  EXPECT_EQ(expired("b"), std::vector<std::string>{});  // 1000h > 400h
+  EXPECT_EQ(expired("c"), std::vector<std::string>{old_c.block_id});  // 336h
+  // Reloaded: a keeps 4h, b's entry is gone (the defaults: no retention of
+  // its own, so the global 336h).
+  a.block_retention = absl::Hours(4);
+  overrides->Set(TenantLimits(), {{"a", a}});
+  EXPECT_EQ(expired("a"), std::vector<std::string>{});
+  EXPECT_EQ(expired("b"), std::vector<std::string>{old_b.block_id});
 }
 
 TEST(RetentionTest, ZeroRetentionKeepsEverything) {

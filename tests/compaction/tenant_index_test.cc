@@ -8,6 +8,7 @@
 #include "andante/backend.h"
 #include "andante/blocklist.h"
 #include "block/block_format.h"
+#include "block/block_list.h"
 #include "compaction/blocklist.h"
 #include "compaction/blocklist_poller.h"
 #include "compaction/compaction_format.h"
@@ -124,9 +125,105 @@ TEST_F(PollerTest, FreshIndexCostsOneGetAndNoListOfTheTenant) {
   EXPECT_EQ(stats.index_reads, 1u);
   EXPECT_EQ(stats.listings, 0u);
   EXPECT_EQ(stats.fallbacks, 0u);
-  // One LIST of the top level (the tenants), one GET (the index).
-  EXPECT_EQ(faults_->counts().lists, 1u);
-  EXPECT_EQ(faults_->counts().reads, 1u);
+  // No LIST of the tenant's blocks; one GET (the index), besides finding
+  // the tenants (a LIST of the top level or a GET of the tenant list).
+  const uint64_t tenant_gets = stats.tenant_list_reads;
+  EXPECT_EQ(faults_->counts().lists, stats.tenant_listings);
+  EXPECT_EQ(faults_->counts().reads, 1u + tenant_gets);
+}
+
+TEST_F(PollerTest, FreshTenantListAndIndexesMakeAPollWithoutAnyList) {
+  TenantBlocklist t1 = Populate(*faults_, "t1");
+  TenantBlocklist t2 = Populate(*faults_, "t2");
+  // Five members, three builders at most (t1's index, t2's, the tenant
+  // list): some members build nothing.
+  auto options = [&](const std::string& self) {
+    BlocklistOptions o = Options(self);
+    o.instance_ring = {"i-0", "i-1", "i-2", "i-3", "i-4"};
+    return o;
+  };
+  std::vector<std::string> readers;
+  // Every builder polls once (writing the indexes and the tenant list).
+  for (std::string m : {"i-0", "i-1", "i-2", "i-3", "i-4"}) {
+    MetaBlocklistPoller p(options(m), faults_);
+    if (p.BuildsTenantList() || p.BuildsIndex("t1") || p.BuildsIndex("t2")) {
+      ASSERT_TRUE(p.Poll(kNow).ok()) << m;
+    } else {
+      readers.push_back(m);
+    }
+  }
+  ASSERT_GE(readers.size(), 2u);
+  EXPECT_TRUE(faults_->Read(std::string(kTenantListObjectName)).ok());
+  MetaBlocklistPoller reader(options(readers[0]), faults_);
+  faults_->ResetCounts();
+  auto polled = reader.Poll(kNow + absl::Minutes(1));
+  ASSERT_TRUE(polled.ok());
+  EXPECT_EQ(polled->at("t1"), t1);
+  EXPECT_EQ(polled->at("t2"), t2);
+  EXPECT_EQ(faults_->counts().lists, 0u);  // Tempo's target: 0 LISTs per poll
+  EXPECT_EQ(faults_->counts().reads, 3u);  // the tenant list, two indexes
+  PollStats stats = reader.last_poll_stats();
+  EXPECT_EQ(stats.tenant_listings, 0u);
+  EXPECT_EQ(stats.tenant_list_reads, 1u);
+  EXPECT_EQ(stats.listings, 0u);
+}
+
+TEST_F(PollerTest, MissingStaleOrDamagedTenantListFallsBackToListing) {
+  Populate(*faults_, "t");
+  std::string reader_id;
+  for (std::string m : {"i-0", "i-1", "i-2"}) {
+    if (!MetaBlocklistPoller(Options(m), faults_).BuildsTenantList()) {
+      reader_id = m;
+    }
+  }
+  ASSERT_FALSE(reader_id.empty());
+  BlocklistOptions o = Options(reader_id);
+  o.blocklist_poll = absl::Minutes(5);  // staleness bound: 15 minutes
+  MetaBlocklistPoller reader(o, faults_);
+  auto poll_lists = [&](absl::Time now) {
+    faults_->ResetCounts();
+    auto polled = reader.Poll(now);
+    EXPECT_TRUE(polled.ok());
+    EXPECT_TRUE(polled.ok() && polled->contains("t"));
+    return reader.last_poll_stats().tenant_listings;
+  };
+  EXPECT_EQ(poll_lists(kNow), 1u);  // missing
+  // A list naming only "x", 16 minutes old: not trusted.
+  ASSERT_TRUE(
+      WriteTenantList(*faults_, {kNow - absl::Minutes(16), "b", {"x"}}).ok());
+  EXPECT_EQ(poll_lists(kNow), 1u);
+  std::string bytes = EncodeTenantList({kNow, "b", {"t"}});
+  bytes[bytes.size() / 3] ^= 4;  // damaged
+  ASSERT_TRUE(faults_->Write(std::string(kTenantListObjectName), bytes).ok());
+  EXPECT_EQ(poll_lists(kNow), 1u);
+  // Fresh: trusted, no LIST of the top level.
+  ASSERT_TRUE(WriteTenantList(*faults_, {kNow, "b", {"t"}}).ok());
+  EXPECT_EQ(poll_lists(kNow), 0u);
+}
+
+TEST(TenantListTest, RoundTripsDetectsDamageAndIsNoTenant) {
+  TenantList list{kNow, "andante-0", {"a", "single-tenant", "z.y_x"}};
+  const std::string bytes = EncodeTenantList(list);
+  auto back = DecodeTenantList(bytes);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, list);
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::string damaged = bytes;
+    damaged[i] ^= 0x20;
+    EXPECT_TRUE(absl::IsDataLoss(DecodeTenantList(damaged).status()))
+        << "byte " << i;
+  }
+  // A tenant index is not a tenant list (another magic), nor the reverse.
+  EXPECT_TRUE(absl::IsDataLoss(
+      DecodeTenantList(EncodeTenantIndex({"t", kNow, "i", {}})).status()));
+  EXPECT_TRUE(absl::IsDataLoss(DecodeTenantIndex(bytes).status()));
+  // Beside the tenants, it is not listed as one.
+  std::shared_ptr<Backend> backend = OpenMemoryBackend();
+  Populate(*backend, "t");
+  ASSERT_TRUE(WriteTenantList(*backend, list).ok());
+  auto tenants = ListTenants(*backend);
+  ASSERT_TRUE(tenants.ok());
+  EXPECT_EQ(*tenants, std::vector<std::string>{"t"});
 }
 
 TEST_F(PollerTest, DamagedIndexFallsBackToListing) {

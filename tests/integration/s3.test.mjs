@@ -23,8 +23,8 @@ import { after, before, describe, test } from 'node:test';
 import aws4 from 'aws4';
 import S3rver from 's3rver';
 
-import { ANDANTE_BIN, Andante, metricSum, waitFor } from './harness.mjs';
-import { ACCESS_KEY, BUCKET, REGION, SECRET_KEY, sha256, startProxy } from './s3_endpoint.mjs';
+import { ANDANTE_BIN, metricSum, waitFor } from './harness.mjs';
+import { ACCESS_KEY, BUCKET, REGION, S3Andante, SECRET_KEY, sha256, startProxy } from './s3_endpoint.mjs';
 import { exportOk, makeExporter, makeResource, simpleTrace } from './otlp.mjs';
 import { assertTraceStored, countSpans, getTraceV2Json } from './tempo_api.mjs';
 
@@ -59,28 +59,6 @@ function runBinary(bin, args, env) {
 
 const CONFORMANCE_BIN = process.env.ANDANTE_S3_CONFORMANCE_BIN ??
   (ANDANTE_BIN && path.resolve(path.dirname(ANDANTE_BIN), '..', 'tests', 's3', 's3_conformance_test'));
-
-// Andante with the harness's config, its storage section swapped for the
-// seeds' Garage-shaped S3 block.
-class S3Andante extends Andante {
-  configYaml() {
-    const base = super.configYaml();
-    const local = /    backend: local\n    local:\n      path: [^\n]*\n/;
-    assert.match(base, local, 'harness storage section changed; update s3.test.mjs');
-    return base.replace(local, `    backend: s3
-    s3:
-      bucket: ${BUCKET}
-      endpoint: 127.0.0.1:${this.options.s3Port}
-      region: ${REGION}
-      insecure: true
-      forcepathstyle: true
-      list_with_delimiter: false  # s3rver's delimiter listings are incomplete
-${this.options.s3Prefix ? `      prefix: ${this.options.s3Prefix}\n` : ''}    pool:
-      max_workers: 16
-      queue_depth: 1000
-${this.options.storageExtra ?? ''}`);
-  }
-}
 
 // Spans of a trace as GET /api/v2/traces/<id> returns them; 0 on 404.
 async function spansOf(srv, traceId) {
@@ -136,7 +114,7 @@ describe('S3 backend against s3rver', () => {
     });
     const { port } = await s3rver.run();
     s3rverPort = port;
-    proxy = await startProxy(port);
+    proxy = await startProxy(port, { directory: s3dir });
     // How the seeds pass credentials: the environment, inherited by the
     // server and the conformance binary.
     process.env.AWS_ACCESS_KEY_ID = ACCESS_KEY;

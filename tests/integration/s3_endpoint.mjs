@@ -9,10 +9,21 @@
 // hash checked against the body; a mismatch is answered 403
 // SignatureDoesNotMatch as S3 answers it, and only verified requests reach
 // s3rver.
+//
+// s3rver 3.7 also lacks ListMultipartUploads (501 NotImplemented) and
+// AbortMultipartUpload (405), which a crashed writer's leftovers need; given
+// s3rver's directory, the proxy answers those two itself from s3rver's own
+// record of open uploads (<dir>/<bucket>/._S3rver_uploads/<uploadId>/key),
+// path-style requests only, as S3 documents them.
+import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import http from 'node:http';
+import path from 'node:path';
 
 import aws4 from 'aws4';
+
+import { Andante } from './harness.mjs';
 
 export const BUCKET = 'tempo-traces';
 export const REGION = 'garage';
@@ -68,8 +79,64 @@ export function verifySigV4(req, body) {
   return null;
 }
 
+const xmlEscape = (v) => String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+// The multipart uploads s3rver holds open under `directory`:
+// [{ uploadId, key, initiated (Date), dir }].
+export function openUploads(directory) {
+  const root = path.join(directory, BUCKET, '._S3rver_uploads');
+  if (!fs.existsSync(root)) return [];
+  const out = [];
+  for (const uploadId of fs.readdirSync(root)) {
+    const dir = path.join(root, uploadId);
+    try {
+      const keyFile = path.join(dir, 'key');
+      out.push({ uploadId, key: fs.readFileSync(keyFile, 'utf8'), initiated: fs.statSync(keyFile).mtime, dir });
+    } catch { /* being created or removed */ }
+  }
+  return out;
+}
+
+// ListMultipartUploads / AbortMultipartUpload for s3rver's `directory`;
+// false if `req` is neither.
+function answerUploads(req, res, directory) {
+  const url = new URL(req.url, 'http://x');
+  const bucketPath = `/${BUCKET}`;
+  if (req.method === 'GET' && (url.pathname === bucketPath || url.pathname === `${bucketPath}/`) &&
+      url.searchParams.has('uploads')) {
+    const prefix = url.searchParams.get('prefix') ?? '';
+    const uploads = openUploads(directory).filter((u) => u.key.startsWith(prefix))
+      .sort((a, b) => (a.key === b.key ? a.uploadId.localeCompare(b.uploadId) : a.key < b.key ? -1 : 1));
+    const xml = '<?xml version="1.0" encoding="UTF-8"?>\n' +
+      '<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+      `<Bucket>${BUCKET}</Bucket><Prefix>${xmlEscape(prefix)}</Prefix><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker>` +
+      `<MaxUploads>1000</MaxUploads><IsTruncated>false</IsTruncated>` +
+      uploads.map((u) => `<Upload><Key>${xmlEscape(u.key)}</Key><UploadId>${u.uploadId}</UploadId>` +
+        `<StorageClass>STANDARD</StorageClass><Initiated>${u.initiated.toISOString()}</Initiated></Upload>`).join('') +
+      '</ListMultipartUploadsResult>';
+    res.writeHead(200, { 'content-type': 'application/xml', 'content-length': Buffer.byteLength(xml) });
+    res.end(xml);
+    return true;
+  }
+  if (req.method === 'DELETE' && url.pathname.startsWith(`${bucketPath}/`) && url.searchParams.has('uploadId')) {
+    const key = decodeURIComponent(url.pathname.slice(bucketPath.length + 1));
+    const upload = openUploads(directory).find((u) => u.uploadId === url.searchParams.get('uploadId'));
+    if (!upload || upload.key !== key) {
+      s3Error(res, 404, 'NoSuchUpload', 'The specified upload does not exist.');
+      return true;
+    }
+    fs.rmSync(upload.dir, { recursive: true, force: true });
+    res.writeHead(204);
+    res.end();
+    return true;
+  }
+  return false;
+}
+
 // A verifying (and optionally fault-injecting) reverse proxy to s3rver.
-export async function startProxy(targetPort) {
+// With `directory` (s3rver's), it also answers ListMultipartUploads and
+// AbortMultipartUpload (see the top of the file).
+export async function startProxy(targetPort, { directory } = {}) {
   const stats = {
     requests: 0, verified: 0, refused: {}, injected: 0, failEvery: 0, byMethod: {},
     delayEvery: 0, delayMs: 0, delayed: 0, hosts: new Set(),
@@ -98,6 +165,7 @@ export async function startProxy(targetPort) {
       await new Promise((resolve) => setTimeout(resolve, stats.delayMs));
       if (res.destroyed || req.socket.destroyed) return;
     }
+    if (directory && answerUploads(req, res, directory)) return;
     const up = http.request({ host: '127.0.0.1', port: targetPort, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
       res.writeHead(upRes.statusCode, upRes.headers);
       upRes.pipe(res);
@@ -109,3 +177,26 @@ export async function startProxy(targetPort) {
   return { server, stats, port: server.address().port };
 }
 
+// Andante with the harness's config, its storage section swapped for the
+// seeds' Garage-shaped S3 block. Options beside the harness's: s3Port,
+// s3Prefix, s3Extra (more keys under storage.trace.s3, indented 6) and
+// storageExtra (under storage.trace, indented 4).
+export class S3Andante extends Andante {
+  configYaml() {
+    const base = super.configYaml();
+    const local = /    backend: local\n    local:\n      path: [^\n]*\n/;
+    assert.match(base, local, 'harness storage section changed; update s3.test.mjs');
+    return base.replace(local, `    backend: s3
+    s3:
+      bucket: ${BUCKET}
+      endpoint: 127.0.0.1:${this.options.s3Port}
+      region: ${REGION}
+      insecure: true
+      forcepathstyle: true
+      list_with_delimiter: false  # s3rver's delimiter listings are incomplete
+${this.options.s3Prefix ? `      prefix: ${this.options.s3Prefix}\n` : ''}${this.options.s3Extra ?? ''}    pool:
+      max_workers: 16
+      queue_depth: 1000
+${this.options.storageExtra ?? ''}`);
+  }
+}

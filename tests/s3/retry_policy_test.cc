@@ -25,6 +25,15 @@ TEST(RetryPolicyTest, OtherClientErrorsAreNot) {
   EXPECT_FALSE(IsRetryable({.http_status = 404, .s3_code = "NoSuchKey"}));
 }
 
+// A store without the operation (s3rver's ListMultipartUploads) answers 501
+// NotImplemented: permanent, though a 5xx.
+TEST(RetryPolicyTest, NotImplementedIsPermanent) {
+  EXPECT_FALSE(IsRetryable({.http_status = 501}));
+  EXPECT_FALSE(IsRetryable({.http_status = 501, .s3_code = "NotImplemented"}));
+  EXPECT_EQ(CodeFor({.http_status = 501, .s3_code = "NotImplemented"}),
+            absl::StatusCode::kUnimplemented);
+}
+
 TEST(RetryPolicyTest, FinalCodes) {
   EXPECT_EQ(CodeFor({.http_status = 404, .s3_code = "NoSuchKey"}),
             absl::StatusCode::kNotFound);

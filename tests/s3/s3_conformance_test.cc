@@ -10,6 +10,9 @@
 //   AWS_SECRET_ACCESS_KEY
 // Without them every test fails (it is not registered with meson on its
 // own). Each test gets a fresh prefix in the bucket, so it starts empty.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "andante/s3.h"
@@ -130,6 +133,45 @@ TEST_F(S3OnlyTest, AbandonedMultipartLeavesNothing) {
   }  // destroyed without Close: aborted
   EXPECT_TRUE(absl::IsNotFound(backend_->Read("t/b/data").status()));
   EXPECT_TRUE(backend_->List("t/b")->empty());
+}
+
+// A writer killed after its first part (a child process that _exits)
+// leaves an upload nothing lists; AbortIncompleteWrites finds it under its
+// prefix once it is old enough, and only there.
+TEST_F(S3OnlyTest, KilledWriterUploadIsAbortedLater) {
+  for (const char* key : {"t/b/data", "tt/b/data"}) {
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+      std::unique_ptr<Backend> b = OpenS3In(tmp_.path());
+      auto writer = b->NewWriter(key);
+      const bool ok = writer.ok() && (*writer)->Append(Pattern(6 << 20, 5)).ok();
+      _exit(ok ? 0 : 1);  // no destructor: no abort
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << key;
+  }
+  const absl::Time now = absl::Now();
+  // Too young: kept (a writer may still be going).
+  absl::StatusOr<uint64_t> young =
+      backend_->AbortIncompleteWrites("t", now - absl::Hours(1));
+  ASSERT_TRUE(young.ok()) << young.status();
+  EXPECT_EQ(*young, 0u);
+  // Old enough: the upload under t/ goes, the one under tt/ stays.
+  absl::StatusOr<uint64_t> aborted =
+      backend_->AbortIncompleteWrites("t", now + absl::Minutes(1));
+  ASSERT_TRUE(aborted.ok()) << aborted.status();
+  EXPECT_EQ(*aborted, 1u);
+  absl::StatusOr<uint64_t> again =
+      backend_->AbortIncompleteWrites("t", now + absl::Minutes(1));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, 0u);
+  absl::StatusOr<uint64_t> other =
+      backend_->AbortIncompleteWrites("tt", now + absl::Minutes(1));
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(*other, 1u);
+  EXPECT_TRUE(absl::IsNotFound(backend_->Read("t/b/data").status()));
 }
 
 TEST_F(S3OnlyTest, ListingMixesObjectsAndDirectories) {

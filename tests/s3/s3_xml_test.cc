@@ -121,6 +121,60 @@ TEST(S3XmlTest, ParsesUploadId) {
   EXPECT_FALSE(ParseUploadId("<UploadId></UploadId>").ok());
 }
 
+// The example of the ListMultipartUploads reference, shortened.
+TEST(S3XmlTest, ParsesMultipartUploadList) {
+  constexpr char kList[] =
+      R"(<?xml version="1.0" encoding="UTF-8"?>
+<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Bucket>bucket</Bucket>
+  <KeyMarker></KeyMarker>
+  <UploadIdMarker></UploadIdMarker>
+  <NextKeyMarker>my-movie.m2ts</NextKeyMarker>
+  <NextUploadIdMarker>YW55IGlkZWEgd2h5IGVsdmluZydzIHVwbG9hZCBmYWlsZWQ</NextUploadIdMarker>
+  <MaxUploads>3</MaxUploads>
+  <IsTruncated>true</IsTruncated>
+  <Upload>
+    <Key>my-divisor</Key>
+    <UploadId>XMgbGlrZSBlbHZpbmcncyBub3QgaGF2aW5nIG11Y2ggbHVjaw</UploadId>
+    <Initiator><ID>arn:aws:iam::111122223333:user/user1-11111a31-17b5-4fb7-9df5-b111111f13de</ID><DisplayName>user1-11111a31-17b5-4fb7-9df5-b111111f13de</DisplayName></Initiator>
+    <Owner><ID>75aa57f09aa0c8caeab4f8c24e99d10f8e7faeebf76c078efc7c6caea54ba06a</ID><DisplayName>OwnerDisplayName</DisplayName></Owner>
+    <StorageClass>STANDARD</StorageClass>
+    <Initiated>2010-11-10T20:48:33.000Z</Initiated>
+  </Upload>
+  <Upload>
+    <Key>my-movie&amp;.m2ts</Key>
+    <UploadId>VXBsb2FkIElEIGZvciBlbHZpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA</UploadId>
+    <StorageClass>STANDARD</StorageClass>
+  </Upload>
+</ListMultipartUploadsResult>)";
+  absl::StatusOr<MultipartUploadList> list = ParseMultipartUploadList(kList);
+  ASSERT_TRUE(list.ok()) << list.status();
+  ASSERT_EQ(list->uploads.size(), 2u);
+  EXPECT_EQ(list->uploads[0].key, "my-divisor");
+  EXPECT_EQ(list->uploads[0].upload_id,
+            "XMgbGlrZSBlbHZpbmcncyBub3QgaGF2aW5nIG11Y2ggbHVjaw");
+  EXPECT_EQ(list->uploads[0].initiated,
+            absl::FromUnixSeconds(1289422113));  // date -d 2010-11-10T20:48:33Z
+  EXPECT_EQ(list->uploads[1].key, "my-movie&.m2ts");
+  EXPECT_EQ(list->uploads[1].initiated, absl::InfinitePast());
+  EXPECT_TRUE(list->truncated);
+  EXPECT_EQ(list->next_key_marker, "my-movie.m2ts");
+  EXPECT_EQ(list->next_upload_id_marker,
+            "YW55IGlkZWEgd2h5IGVsdmluZydzIHVwbG9hZCBmYWlsZWQ");
+
+  absl::StatusOr<MultipartUploadList> empty = ParseMultipartUploadList(
+      "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>"
+      "</ListMultipartUploadsResult>");
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_TRUE(empty->uploads.empty());
+  EXPECT_FALSE(empty->truncated);
+  EXPECT_FALSE(ParseMultipartUploadList("<ListBucketResult/>").ok());
+  EXPECT_FALSE(ParseMultipartUploadList(
+                   "<ListMultipartUploadsResult><Upload><Key>k</Key></Upload>"
+                   "</ListMultipartUploadsResult>")
+                   .ok());
+}
+
 TEST(S3XmlTest, ParsesErrors) {
   std::optional<S3Error> e = ParseError(
       R"(<?xml version="1.0" encoding="UTF-8"?>

@@ -6,6 +6,8 @@ namespace andante::s3 {
 
 bool IsRetryable(const Attempt& a) {
   if (a.transport_error) return true;
+  // 501: the store lacks the operation; asking again will not help.
+  if (a.http_status == 501 || a.s3_code == "NotImplemented") return false;
   if (a.http_status >= 500 || a.http_status == 429) return true;
   // Some stores throttle or time out with a 400/403 status and one of these
   // codes in the body.
@@ -17,6 +19,9 @@ bool IsRetryable(const Attempt& a) {
 
 absl::StatusCode CodeFor(const Attempt& a) {
   if (IsRetryable(a)) return absl::StatusCode::kUnavailable;
+  if (a.http_status == 501 || a.s3_code == "NotImplemented") {
+    return absl::StatusCode::kUnimplemented;
+  }
   switch (a.http_status) {
     case 404:
       return absl::StatusCode::kNotFound;

@@ -3,6 +3,7 @@
 // are S3's common prefixes. Streamed writes use multipart upload once they
 // outgrow one part, so a block's data never sits in memory whole.
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 #include "andante/s3.h"
 #include "backend/s3/s3_client.h"
 #include "backend/s3/s3_xml.h"
+#include "util/crash_point.h"
 #include "util/strings.h"
 
 namespace andante {
@@ -28,6 +30,7 @@ absl::StatusOr<std::string_view> NormalizeListPrefix(std::string_view prefix);
 
 namespace {
 
+using internal::CrashPoint;
 using internal::ToAbsl;
 using s3::S3Client;
 using s3::S3Request;
@@ -91,6 +94,8 @@ class MultipartWriter final : public ObjectWriter {
                       XmlEscape(etags_[i]), "</ETag></Part>");
     }
     xml += "</CompleteMultipartUpload>";
+    // TEST HOOK: every part is in the bucket, the object is not.
+    CrashPoint("s3.before_complete");
     S3Request complete;
     complete.method = "POST";
     complete.key = key_;
@@ -164,6 +169,8 @@ class MultipartWriter final : public ObjectWriter {
     }
     etags_.push_back(r->etag);
     buffer_.clear();
+    // TEST HOOK: an upload with parts, never completed nor aborted.
+    CrashPoint("s3.after_part");
     return absl::OkStatus();
   }
 
@@ -295,6 +302,57 @@ class S3Backend final : public Backend {
       return Unexpected("Delete", key, r->status);
     }
     return absl::OkStatus();
+  }
+
+  // ListMultipartUploads under the prefix, then AbortMultipartUpload for
+  // each upload begun before `started_before`. A store without the listing
+  // (501 NotImplemented) is not asked again.
+  absl::StatusOr<uint64_t> AbortIncompleteWrites(
+      std::string_view prefix, absl::Time started_before) override {
+    if (!lists_uploads_.load(std::memory_order_relaxed)) return 0;
+    std::string dir = FullKey(prefix);
+    if (!prefix.empty()) dir += "/";  // tenant "a" is not a prefix of "ab"
+    uint64_t aborted = 0;
+    std::string key_marker;
+    std::string upload_id_marker;
+    while (true) {
+      S3Request list;
+      list.query = {{"uploads", ""}, {"prefix", dir}};
+      if (!key_marker.empty()) {
+        list.query.emplace_back("key-marker", key_marker);
+        list.query.emplace_back("upload-id-marker", upload_id_marker);
+      }
+      absl::StatusOr<S3Response> r =
+          client_.Execute("ListMultipartUploads", list);
+      if (absl::IsUnimplemented(r.status())) {
+        lists_uploads_.store(false, std::memory_order_relaxed);
+        return aborted;
+      }
+      if (!r.ok()) return r.status();
+      if (r->status != 200) {
+        return Unexpected("ListMultipartUploads", prefix, r->status);
+      }
+      absl::StatusOr<s3::MultipartUploadList> page =
+          s3::ParseMultipartUploadList(r->body);
+      if (!page.ok()) return page.status();
+      for (const s3::MultipartUpload& u : page->uploads) {
+        if (u.initiated >= started_before ||
+            u.key.substr(0, dir.size()) != dir) {
+          continue;
+        }
+        S3Request abort;
+        abort.method = "DELETE";
+        abort.key = u.key;
+        abort.query = {{"uploadId", u.upload_id}};
+        absl::StatusOr<S3Response> a =
+            client_.Execute("AbortMultipartUpload", abort);
+        if (!a.ok()) return a.status();
+        if (a->status != 404) ++aborted;  // 404: already gone
+      }
+      if (!page->truncated || page->next_key_marker.empty()) return aborted;
+      key_marker = page->next_key_marker;
+      upload_id_marker = page->next_upload_id_marker;
+    }
   }
 
   absl::StatusOr<std::unique_ptr<ObjectWriter>> NewWriter(
@@ -447,6 +505,7 @@ class S3Backend final : public Backend {
 
   const std::string prefix_;
   S3Client client_;
+  std::atomic<bool> lists_uploads_{true};
 };
 
 }  // namespace

@@ -199,6 +199,54 @@ absl::StatusOr<std::string> ParseUploadId(std::string_view xml) {
   return **std::move(id);
 }
 
+absl::StatusOr<MultipartUploadList> ParseMultipartUploadList(
+    std::string_view xml) {
+  if (xml.find("<ListMultipartUploadsResult") == std::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "S3 ListMultipartUploads response has no <ListMultipartUploadsResult>");
+  }
+  MultipartUploadList r;
+  absl::StatusOr<std::vector<std::string_view>> uploads =
+      XmlElements(xml, "Upload");
+  if (!uploads.ok()) return uploads.status();
+  for (std::string_view u : *uploads) {
+    MultipartUpload upload;
+    for (auto [tag, field] : {std::pair<const char*, std::string*>{
+                                  "Key", &upload.key},
+                              {"UploadId", &upload.upload_id}}) {
+      absl::StatusOr<std::optional<std::string>> v = XmlFirst(u, tag);
+      if (!v.ok()) return v.status();
+      if (!v->has_value() || (*v)->empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("S3 upload entry without <", tag, ">"));
+      }
+      *field = **std::move(v);
+    }
+    upload.initiated = absl::InfinitePast();
+    absl::StatusOr<std::optional<std::string>> when = XmlFirst(u, "Initiated");
+    if (!when.ok()) return when.status();
+    std::string err;
+    if (when->has_value() &&
+        !absl::ParseTime(absl::RFC3339_full, **when, &upload.initiated, &err)) {
+      upload.initiated = absl::InfinitePast();
+    }
+    r.uploads.push_back(std::move(upload));
+  }
+  absl::StatusOr<std::optional<std::string>> truncated =
+      XmlFirst(xml, "IsTruncated");
+  if (!truncated.ok()) return truncated.status();
+  r.truncated = truncated->has_value() && **truncated == "true";
+  for (auto [tag, field] :
+       {std::pair<const char*, std::string*>{"NextKeyMarker",
+                                             &r.next_key_marker},
+        {"NextUploadIdMarker", &r.next_upload_id_marker}}) {
+    absl::StatusOr<std::optional<std::string>> v = XmlFirst(xml, tag);
+    if (!v.ok()) return v.status();
+    if (v->has_value()) *field = **v;
+  }
+  return r;
+}
+
 std::optional<S3Error> ParseError(std::string_view xml) {
   const size_t at = xml.find("<Error>");
   if (at == std::string_view::npos) return std::nullopt;

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 
 namespace andante::s3 {
 
@@ -44,6 +45,22 @@ absl::StatusOr<ListResult> ParseListResult(std::string_view xml);
 
 // InitiateMultipartUploadResult/UploadId.
 absl::StatusOr<std::string> ParseUploadId(std::string_view xml);
+
+// ListMultipartUploads result: the uploads begun and not yet completed or
+// aborted, and where the next page starts.
+struct MultipartUpload {
+  std::string key;
+  std::string upload_id;
+  absl::Time initiated;  // InfinitePast if absent or unparsable
+};
+struct MultipartUploadList {
+  std::vector<MultipartUpload> uploads;
+  bool truncated = false;
+  std::string next_key_marker;
+  std::string next_upload_id_marker;
+};
+absl::StatusOr<MultipartUploadList> ParseMultipartUploadList(
+    std::string_view xml);
 
 // An <Error> document's Code and Message.
 struct S3Error {
