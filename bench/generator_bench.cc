@@ -22,10 +22,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "andante/metrics_generator.h"
+#include "andante/otlp.h"
 #include "andante/metrics_registry.h"
 #include "andante/service_graph.h"
 #include "andante/span_metrics.h"
 #include "bench/loadgen/trace_factory.h"
+#include "generator/processor_views.h"
 #include "generator/remote_write_encoding.h"
 #include "generator/span_batch_view.h"
 #include "andante/otlp/collector/trace/v1/trace_service.pb.h"
@@ -110,10 +112,11 @@ void BM_SpanMetrics(benchmark::State& state) {
   andante::MetricsRegistry registry{andante::RegistryOptions{}};
   andante::SpanMetricsProcessor p(SpanOptions(), &registry);
   const absl::Time now = absl::Now();
-  for (const auto& r : Requests()) p.Push(r, now);  // warm: all series exist
+  // Warm: all series exist.
+  for (const auto& r : Requests()) andante::PushRequest(&p, r, now);
   size_t i = 0;
   for (auto _ : state) {
-    p.Push(Requests()[i++ % Requests().size()], now);
+    andante::PushRequest(&p, Requests()[i++ % Requests().size()], now);
   }
   state.SetItemsProcessed(state.iterations() * kSpansPerRequest);
   // Per label set: 15 bucket series, _sum, _count, calls, size.
@@ -133,10 +136,10 @@ void BM_ServiceGraphs(benchmark::State& state) {
   o.dimensions = {"deployment.environment"};
   andante::ServiceGraphProcessor p(o, &registry);
   const absl::Time now = absl::Now();
-  for (const auto& r : Requests()) p.Push(r, now);
+  for (const auto& r : Requests()) andante::PushRequest(&p, r, now);
   size_t i = 0;
   for (auto _ : state) {
-    p.Push(Requests()[i++ % Requests().size()], now);
+    andante::PushRequest(&p, Requests()[i++ % Requests().size()], now);
   }
   state.SetItemsProcessed(state.iterations() * kSpansPerRequest);
   state.counters["pending_edges"] = static_cast<double>(p.pending_edges());
@@ -149,14 +152,14 @@ void BM_BothProcessors(benchmark::State& state) {
   andante::ServiceGraphProcessor sg(andante::ServiceGraphOptions{}, &registry);
   const absl::Time now = absl::Now();
   for (const auto& r : Requests()) {
-    sm.Push(r, now);
-    sg.Push(r, now);
+    andante::PushRequest(&sm, r, now);
+    andante::PushRequest(&sg, r, now);
   }
   size_t i = 0;
   for (auto _ : state) {
     const auto& r = Requests()[i++ % Requests().size()];
-    sm.Push(r, now);
-    sg.Push(r, now);
+    andante::PushRequest(&sm, r, now);
+    andante::PushRequest(&sg, r, now);
   }
   state.SetItemsProcessed(state.iterations() * kSpansPerRequest);
 }
@@ -192,7 +195,9 @@ void RunWire(benchmark::State& state, Push push) {
 void BM_SpanMetricsWire(benchmark::State& state) {
   andante::MetricsRegistry registry{andante::RegistryOptions{}};
   andante::SpanMetricsProcessor p(SpanOptions(), &registry);
-  RunWire(state, [&](const auto& v, absl::Time now) { p.Push(v, now); });
+  RunWire(state, [&](const auto& v, absl::Time now) {
+    andante::ProcessorViews::Push(p, v, now);
+  });
 }
 BENCHMARK(BM_SpanMetricsWire);
 
@@ -201,7 +206,9 @@ void BM_ServiceGraphsWire(benchmark::State& state) {
   andante::ServiceGraphOptions o;
   o.dimensions = {"deployment.environment"};
   andante::ServiceGraphProcessor p(o, &registry);
-  RunWire(state, [&](const auto& v, absl::Time now) { p.Push(v, now); });
+  RunWire(state, [&](const auto& v, absl::Time now) {
+    andante::ProcessorViews::Push(p, v, now);
+  });
 }
 BENCHMARK(BM_ServiceGraphsWire);
 
@@ -210,8 +217,8 @@ void BM_BothProcessorsWire(benchmark::State& state) {
   andante::SpanMetricsProcessor sm(SpanOptions(), &registry);
   andante::ServiceGraphProcessor sg(andante::ServiceGraphOptions{}, &registry);
   RunWire(state, [&](const auto& v, absl::Time now) {
-    sm.Push(v, now);
-    sg.Push(v, now);
+    andante::ProcessorViews::Push(sm, v, now);
+    andante::ProcessorViews::Push(sg, v, now);
   });
 }
 BENCHMARK(BM_BothProcessorsWire);
@@ -236,7 +243,7 @@ void BM_RemoteWrite(benchmark::State& state) {
   andante::MetricsRegistry registry(ro);
   andante::SpanMetricsProcessor p(SpanOptions(), &registry);
   absl::Time now = absl::Now();
-  for (const auto& r : Requests()) p.Push(r, now);
+  for (const auto& r : Requests()) andante::PushRequest(&p, r, now);
   registry.Collect(now);  // past the initial zeros
   size_t bytes = 0, raw_bytes = 0, samples = 0;
   for (auto _ : state) {
@@ -281,9 +288,9 @@ void BM_GeneratorTap(benchmark::State& state) {
     } else if (mode == 1) {
       ExportTraceServiceRequest req;
       req.ParseFromString(wire[k]);
-      (*gen)->Push("single-tenant", req, now);
+      andante::PushRequest(gen->get(), "single-tenant", req, now);
     } else {
-      (*gen)->Push("single-tenant", batches[k], now);
+      andante::PushRequest(gen->get(), "single-tenant", batches[k], now);
     }
     spans += 1000;
   }

@@ -10,11 +10,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "google/protobuf/arena.h"
 #include "andante/otlp.h"
 #include "andante/span_tap.h"
 #include "andante/store.h"
@@ -26,7 +24,6 @@
 #include "ingest/tenant_instance.h"
 #include "andante/limits.h"
 #include "model/attribute_truncation.h"
-#include "model/otlp_nesting.h"
 #include "model/trace_combiner.h"
 #include "model/span_batch.h"
 #include "model/trace_split.h"
@@ -467,30 +464,17 @@ class StoreImpl final : public Store {
     return instances;
   }
 
-  // Shows an accepted batch to the span taps, parsing it if it came as
-  // bytes (only taps pay for that).
+  // Shows an accepted batch to the span taps as serialized bytes: those it
+  // came as, or its request serialized once (only taps pay for that).
   void ShowTaps(std::string_view tenant, const SpanBatch::Rep& rep)
       ABSL_SHARED_LOCKS_REQUIRED(taps_mu_) {
+    std::string serialized;
+    std::string_view request = rep.proto;
     if (rep.request != nullptr) {
-      for (SpanTap* tap : taps_) tap->OnSpans(tenant, *rep.request);
-      return;
+      serialized = rep.request->SerializeAsString();
+      request = serialized;
     }
-    // Taps that read the wire bytes themselves spare the parse.
-    absl::InlinedVector<SpanTap*, 4> want_tree;
-    for (SpanTap* tap : taps_) {
-      if (!tap->OnSpanBytes(tenant, rep.proto)) want_tree.push_back(tap);
-    }
-    if (want_tree.empty()) return;
-    google::protobuf::Arena arena;
-    auto* request = google::protobuf::Arena::CreateMessage<
-        andante::otlp::collector::trace::v1::ExportTraceServiceRequest>(
-        &arena);
-    // SpanBatch::FromProto accepted these bytes, so they parse.
-    if (!internal::ParseOtlpMessage(rep.proto, request)) {
-      ANDANTE_LOG(kError, "span tap: accepted push does not parse", {});
-      return;
-    }
-    for (SpanTap* tap : want_tree) tap->OnSpans(tenant, *request);
+    for (SpanTap* tap : taps_) tap->OnSpans(tenant, request);
   }
 
   const StoreOptions options_;

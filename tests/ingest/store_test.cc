@@ -173,10 +173,11 @@ TEST_F(StoreTest, EmptyPushSucceedsAndStoresNothing) {
 
 class CountingTap : public SpanTap {
  public:
-  void OnSpans(std::string_view tenant,
-               const andante::otlp::collector::trace::v1::
-                   ExportTraceServiceRequest& request) override {
+  void OnSpans(std::string_view tenant, std::string_view bytes) override {
     last_tenant = std::string(tenant);
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest request;
+    ASSERT_TRUE(request.ParseFromArray(bytes.data(),
+                                       static_cast<int>(bytes.size())));
     for (const auto& rs : request.resource_spans()) {
       for (const auto& ss : rs.scope_spans()) spans += ss.spans_size();
     }
@@ -293,31 +294,24 @@ TEST_F(StoreTest, TapSeesPushesOfBatchesFromProto) {
   store->RemoveSpanTap(&tap);
 }
 
-// A tap that reads pushed bytes itself (SpanTap::OnSpanBytes) gets them
-// as pushed and is not shown the parsed request; a tree tap next to it
-// still is.
+// A tap gets the bytes of a push made from bytes as they were pushed, and a
+// push of a parsed request serialized.
 class BytesTap : public SpanTap {
  public:
-  void OnSpans(std::string_view,
-               const andante::otlp::collector::trace::v1::
-                   ExportTraceServiceRequest&) override {
-    ++tree_calls;
-  }
-  bool OnSpanBytes(std::string_view tenant,
-                   std::string_view request_bytes) override {
+  void OnSpans(std::string_view tenant, std::string_view request) override {
     last_tenant = std::string(tenant);
-    bytes = std::string(request_bytes);
-    return true;
+    bytes = std::string(request);
+    ++calls;
   }
   std::string last_tenant, bytes;
-  int tree_calls = 0;
+  int calls = 0;
 };
 
-TEST_F(StoreTest, BytesTapGetsThePushedBytesWithoutAParse) {
+TEST_F(StoreTest, TapGetsThePushedBytes) {
   auto store = OpenStore(Options());
-  CountingTap tree_tap;
+  CountingTap counting_tap;
   BytesTap bytes_tap;
-  store->AddSpanTap(&tree_tap);
+  store->AddSpanTap(&counting_tap);
   store->AddSpanTap(&bytes_tap);
   const std::string bytes = MakeRequest(rng_, 3, 2, nullptr).SerializeAsString();
   absl::StatusOr<SpanBatch> batch = SpanBatch::FromProto(bytes);
@@ -325,14 +319,15 @@ TEST_F(StoreTest, BytesTapGetsThePushedBytesWithoutAParse) {
   ASSERT_TRUE(store->Push("t3", *batch).ok());
   EXPECT_EQ(bytes_tap.bytes, bytes);
   EXPECT_EQ(bytes_tap.last_tenant, "t3");
-  EXPECT_EQ(bytes_tap.tree_calls, 0);
-  EXPECT_EQ(tree_tap.spans, 6);
-  // A push of a parsed request goes to OnSpans for both.
-  ASSERT_TRUE(store->Push("t3", MakeRequest(rng_, 1, 1, nullptr)).ok());
-  EXPECT_EQ(bytes_tap.tree_calls, 1);
-  EXPECT_EQ(tree_tap.spans, 7);
+  EXPECT_EQ(counting_tap.spans, 6);
+  // A push of a parsed request: the same request, serialized.
+  const auto request = MakeRequest(rng_, 1, 1, nullptr);
+  ASSERT_TRUE(store->Push("t3", request).ok());
+  EXPECT_EQ(bytes_tap.calls, 2);
+  EXPECT_EQ(bytes_tap.bytes, request.SerializeAsString());
+  EXPECT_EQ(counting_tap.spans, 7);
   store->RemoveSpanTap(&bytes_tap);
-  store->RemoveSpanTap(&tree_tap);
+  store->RemoveSpanTap(&counting_tap);
 }
 
 TEST_F(StoreTest, ForcedFlushHandsLiveTracesOverWhole) {
