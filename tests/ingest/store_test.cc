@@ -8,6 +8,7 @@
 #include "andante/backend.h"
 #include "andante/span_tap.h"
 #include "andante/tenant.h"
+#include "andante/testing/manual_env.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
@@ -65,23 +66,50 @@ TEST_F(StoreTest, FindsLiveTrace) {
 }
 
 TEST_F(StoreTest, TraceMovesThroughHeadIntoBlock) {
-  auto store = OpenStore(Options());
+  // The sweep runs every second of the test's clock, which starts in 2001:
+  // pushes are stamped with it, not with the real time.
+  testing::ManualEnv env(absl::FromUnixSeconds(1'000'000'000));
+  StoreOptions options = Options();
+  options.env = &env;
+  options.ingester.flush_check_period = absl::Seconds(1);
+  auto store = OpenStore(std::move(options));
   std::vector<TraceId> ids;
   ASSERT_TRUE(store->Push(kSingleTenant, MakeRequest(rng_, 50, 3, &ids)).ok());
-  absl::Time now = absl::Now();
-  // Not idle yet: stays live.
-  ASSERT_TRUE(store->Sweep(now).ok());
+  // Not idle yet (1 s of 5): stays live.
+  env.AdvanceBy(absl::Seconds(1));
   EXPECT_EQ(store->Stats().live_traces, 50u);
   // Idle: moves to the head block but the block is not cut yet.
-  ASSERT_TRUE(store->Sweep(now + absl::Seconds(6)).ok());
+  env.AdvanceBy(absl::Seconds(5));
   EXPECT_EQ(store->Stats().live_traces, 0u);
   EXPECT_EQ(store->Stats().blocks_flushed, 0u);
   for (const TraceId& id : ids) EXPECT_EQ(SpansOf(*store, id), 3u);
-  // Old enough: cut and flushed.
-  ASSERT_TRUE(store->Sweep(now + absl::Minutes(10)).ok());
+  // Old enough: cut, and built by the flusher.
+  env.AdvanceBy(absl::Minutes(10));
+  EXPECT_TRUE(testing::WaitUntil(
+      absl::Seconds(30), [&] { return store->Stats().blocks_flushed == 1; }));
   EXPECT_EQ(store->Stats().blocks_flushed, 1u);
   EXPECT_EQ(store->Stats().blocks_in_backend, 1u);
   for (const TraceId& id : ids) EXPECT_EQ(SpansOf(*store, id), 3u);
+}
+
+// The store's periodic work is scheduled on StoreOptions.env while the
+// store is open, and cancelled by Close.
+TEST_F(StoreTest, SchedulesItsPeriodicWorkOnTheEnvUntilClosed) {
+  testing::ManualEnv env;
+  StoreOptions options = Options();
+  options.env = &env;
+  auto store = OpenStore(std::move(options));
+  EXPECT_EQ(env.scheduled_tasks(), 2u);  // the sweep and blocklist polls
+  ASSERT_TRUE(store->Close().ok());
+  EXPECT_EQ(env.scheduled_tasks(), 0u);
+  env.AdvanceBy(absl::Hours(1));  // nothing left to run
+}
+
+TEST_F(StoreTest, RefusesANullEnv) {
+  StoreOptions options = Options();
+  options.env = nullptr;
+  auto store = Store::Open(std::move(options));
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(StoreTest, FlushWritesBlockAndDeletesWal) {
