@@ -11,7 +11,9 @@
 //                       with store_push_bench's BM_StorePush (same batches).
 //                       Arg 0: the parsed tree; 1: parse the pushed bytes,
 //                       then the tree (the old tap); 2: PushWire, the bytes
-//                       read in place (the tap the store now uses)
+//                       read in place (the tap the store now uses); 3: a
+//                       parsed push as the store now shows it to taps:
+//                       serialized, then PushWire
 //   BM_SpanMetricsWire / BM_ServiceGraphsWire / BM_BothProcessorsWire: the
 //                       processors over views read from the wire bytes
 //
@@ -283,7 +285,9 @@ void BM_GeneratorTap(benchmark::State& state) {
   const absl::Time now = absl::Now();
   for (auto _ : state) {
     const size_t k = i++ % batches.size();
-    if (mode == 2) {
+    if (mode == 3) {
+      (*gen)->PushWire("single-tenant", batches[k].SerializeAsString(), now);
+    } else if (mode == 2) {
       (*gen)->PushWire("single-tenant", wire[k], now);
     } else if (mode == 1) {
       ExportTraceServiceRequest req;
@@ -298,7 +302,12 @@ void BM_GeneratorTap(benchmark::State& state) {
   state.counters["active_series"] =
       static_cast<double>((*gen)->active_series());
 }
-BENCHMARK(BM_GeneratorTap)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GeneratorTap)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(3)
+    ->Unit(benchmark::kMicrosecond);
 
 BENCHMARK(BM_RemoteWrite)->Arg(500)->Arg(2000)->Unit(benchmark::kMillisecond);
 
