@@ -11,7 +11,9 @@
 //                       with store_push_bench's BM_StorePush (same batches).
 //                       Arg 0: the parsed tree; 1: parse the pushed bytes,
 //                       then the tree (the old tap); 2: PushWire, the bytes
-//                       read in place (the tap the store now uses)
+//                       read in place (the tap the store now uses); 3: a
+//                       parsed push as the store now shows it to taps:
+//                       serialized, then PushWire
 //   BM_SpanMetricsWire / BM_ServiceGraphsWire / BM_BothProcessorsWire: the
 //                       processors over views read from the wire bytes
 //
@@ -22,10 +24,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "andante/metrics_generator.h"
+#include "andante/otlp.h"
 #include "andante/metrics_registry.h"
 #include "andante/service_graph.h"
 #include "andante/span_metrics.h"
 #include "bench/loadgen/trace_factory.h"
+#include "generator/processor_views.h"
 #include "generator/remote_write_encoding.h"
 #include "generator/span_batch_view.h"
 #include "andante/otlp/collector/trace/v1/trace_service.pb.h"
@@ -110,10 +114,11 @@ void BM_SpanMetrics(benchmark::State& state) {
   andante::MetricsRegistry registry{andante::RegistryOptions{}};
   andante::SpanMetricsProcessor p(SpanOptions(), &registry);
   const absl::Time now = absl::Now();
-  for (const auto& r : Requests()) p.Push(r, now);  // warm: all series exist
+  // Warm: all series exist.
+  for (const auto& r : Requests()) andante::PushRequest(&p, r, now);
   size_t i = 0;
   for (auto _ : state) {
-    p.Push(Requests()[i++ % Requests().size()], now);
+    andante::PushRequest(&p, Requests()[i++ % Requests().size()], now);
   }
   state.SetItemsProcessed(state.iterations() * kSpansPerRequest);
   // Per label set: 15 bucket series, _sum, _count, calls, size.
@@ -133,10 +138,10 @@ void BM_ServiceGraphs(benchmark::State& state) {
   o.dimensions = {"deployment.environment"};
   andante::ServiceGraphProcessor p(o, &registry);
   const absl::Time now = absl::Now();
-  for (const auto& r : Requests()) p.Push(r, now);
+  for (const auto& r : Requests()) andante::PushRequest(&p, r, now);
   size_t i = 0;
   for (auto _ : state) {
-    p.Push(Requests()[i++ % Requests().size()], now);
+    andante::PushRequest(&p, Requests()[i++ % Requests().size()], now);
   }
   state.SetItemsProcessed(state.iterations() * kSpansPerRequest);
   state.counters["pending_edges"] = static_cast<double>(p.pending_edges());
@@ -149,14 +154,14 @@ void BM_BothProcessors(benchmark::State& state) {
   andante::ServiceGraphProcessor sg(andante::ServiceGraphOptions{}, &registry);
   const absl::Time now = absl::Now();
   for (const auto& r : Requests()) {
-    sm.Push(r, now);
-    sg.Push(r, now);
+    andante::PushRequest(&sm, r, now);
+    andante::PushRequest(&sg, r, now);
   }
   size_t i = 0;
   for (auto _ : state) {
     const auto& r = Requests()[i++ % Requests().size()];
-    sm.Push(r, now);
-    sg.Push(r, now);
+    andante::PushRequest(&sm, r, now);
+    andante::PushRequest(&sg, r, now);
   }
   state.SetItemsProcessed(state.iterations() * kSpansPerRequest);
 }
@@ -192,7 +197,9 @@ void RunWire(benchmark::State& state, Push push) {
 void BM_SpanMetricsWire(benchmark::State& state) {
   andante::MetricsRegistry registry{andante::RegistryOptions{}};
   andante::SpanMetricsProcessor p(SpanOptions(), &registry);
-  RunWire(state, [&](const auto& v, absl::Time now) { p.Push(v, now); });
+  RunWire(state, [&](const auto& v, absl::Time now) {
+    andante::ProcessorViews::Push(p, v, now);
+  });
 }
 BENCHMARK(BM_SpanMetricsWire);
 
@@ -201,7 +208,9 @@ void BM_ServiceGraphsWire(benchmark::State& state) {
   andante::ServiceGraphOptions o;
   o.dimensions = {"deployment.environment"};
   andante::ServiceGraphProcessor p(o, &registry);
-  RunWire(state, [&](const auto& v, absl::Time now) { p.Push(v, now); });
+  RunWire(state, [&](const auto& v, absl::Time now) {
+    andante::ProcessorViews::Push(p, v, now);
+  });
 }
 BENCHMARK(BM_ServiceGraphsWire);
 
@@ -210,8 +219,8 @@ void BM_BothProcessorsWire(benchmark::State& state) {
   andante::SpanMetricsProcessor sm(SpanOptions(), &registry);
   andante::ServiceGraphProcessor sg(andante::ServiceGraphOptions{}, &registry);
   RunWire(state, [&](const auto& v, absl::Time now) {
-    sm.Push(v, now);
-    sg.Push(v, now);
+    andante::ProcessorViews::Push(sm, v, now);
+    andante::ProcessorViews::Push(sg, v, now);
   });
 }
 BENCHMARK(BM_BothProcessorsWire);
@@ -236,7 +245,7 @@ void BM_RemoteWrite(benchmark::State& state) {
   andante::MetricsRegistry registry(ro);
   andante::SpanMetricsProcessor p(SpanOptions(), &registry);
   absl::Time now = absl::Now();
-  for (const auto& r : Requests()) p.Push(r, now);
+  for (const auto& r : Requests()) andante::PushRequest(&p, r, now);
   registry.Collect(now);  // past the initial zeros
   size_t bytes = 0, raw_bytes = 0, samples = 0;
   for (auto _ : state) {
@@ -276,14 +285,16 @@ void BM_GeneratorTap(benchmark::State& state) {
   const absl::Time now = absl::Now();
   for (auto _ : state) {
     const size_t k = i++ % batches.size();
-    if (mode == 2) {
+    if (mode == 3) {
+      (*gen)->PushWire("single-tenant", batches[k].SerializeAsString(), now);
+    } else if (mode == 2) {
       (*gen)->PushWire("single-tenant", wire[k], now);
     } else if (mode == 1) {
       ExportTraceServiceRequest req;
       req.ParseFromString(wire[k]);
-      (*gen)->Push("single-tenant", req, now);
+      andante::PushRequest(gen->get(), "single-tenant", req, now);
     } else {
-      (*gen)->Push("single-tenant", batches[k], now);
+      andante::PushRequest(gen->get(), "single-tenant", batches[k], now);
     }
     spans += 1000;
   }
@@ -291,7 +302,12 @@ void BM_GeneratorTap(benchmark::State& state) {
   state.counters["active_series"] =
       static_cast<double>((*gen)->active_series());
 }
-BENCHMARK(BM_GeneratorTap)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GeneratorTap)
+    ->Arg(0)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(3)
+    ->Unit(benchmark::kMicrosecond);
 
 BENCHMARK(BM_RemoteWrite)->Arg(500)->Arg(2000)->Unit(benchmark::kMillisecond);
 

@@ -30,6 +30,7 @@
 #include "benchmark/benchmark.h"
 #include "tests/testing/otlp_builders.h"
 #include "util/log.h"
+#include "tests/testing/store_options.h"
 
 namespace {
 
@@ -94,7 +95,7 @@ andante::StoreOptions Options(const std::string& dir,
   andante::StoreOptions options;
   options.wal.path = dir + "/wal";  // defaults otherwise: interval fsync
   options.backend = std::move(backend);
-  options.background_flush = false;  // nothing is cut: restart replays all
+  options.env = andante::testing::StillEnv();  // nothing is cut: restart replays all
   // Tempo's default ingest limits (15 MB/s, 10 000 live traces) would
   // throttle a benchmark that pushes as fast as it can.
   andante::TenantLimits unlimited;

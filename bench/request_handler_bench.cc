@@ -14,6 +14,7 @@
 #include "andante/store.h"
 #include "bench/loadgen/trace_factory.h"
 #include "benchmark/benchmark.h"
+#include "tests/testing/store_options.h"
 
 namespace {
 
@@ -26,7 +27,7 @@ void Run(benchmark::State& state, bool grpc) {
   options.wal.path = dir + "/wal";
   options.wal.fsync = andante::WalFsync::kInterval;
   options.backend = andante::OpenMemoryBackend();
-  options.background_flush = false;
+  options.env = andante::testing::StillEnv();
   options.ingester.flush_all_on_shutdown = false;
   auto store = andante::Store::Open(std::move(options));
   if (!store.ok()) {

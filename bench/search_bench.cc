@@ -24,6 +24,7 @@
 #include "andante/traceql.h"
 #include "bench/loadgen/trace_factory.h"
 #include "benchmark/benchmark.h"
+#include "tests/testing/store_options.h"
 
 namespace {
 
@@ -50,7 +51,7 @@ Env& Data(uint32_t version = 2) {
     options.wal.path = e->dir + "/wal";
     options.wal.fsync = andante::WalFsync::kNever;
     options.backend = andante::OpenMemoryBackend();
-    options.background_flush = false;
+    options.env = andante::testing::StillEnv();
     // Tempo's default ingest limits (15 MB/s, 10 000 live traces) would
     // throttle a benchmark that pushes as fast as it can.
     andante::TenantLimits unlimited;

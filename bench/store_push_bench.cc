@@ -28,6 +28,7 @@
 #include "andante/tenant.h"
 #include "bench/loadgen/trace_factory.h"
 #include "benchmark/benchmark.h"
+#include "tests/testing/store_options.h"
 
 namespace {
 
@@ -40,7 +41,7 @@ void BM_StorePush(benchmark::State& state) {
   options.wal.path = dir + "/wal";
   options.wal.fsync = andante::WalFsync::kInterval;
   options.backend = andante::OpenMemoryBackend();
-  options.background_flush = false;
+  options.env = andante::testing::StillEnv();
   options.ingester.flush_all_on_shutdown = false;
   andante::TenantLimits limits;  // checked on every push, never reached
   limits.rate_limit_bytes = limits.burst_size_bytes = 1ull << 40;

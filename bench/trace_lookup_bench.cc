@@ -15,6 +15,7 @@
 #include "andante/tenant.h"
 #include "bench/loadgen/trace_factory.h"
 #include "benchmark/benchmark.h"
+#include "tests/testing/store_options.h"
 
 namespace {
 
@@ -34,7 +35,7 @@ Fixture* MakeFixture() {
   options.wal.path = f->dir + "/wal";
   options.wal.fsync = andante::WalFsync::kNever;
   options.backend = *andante::OpenLocalBackend(f->dir + "/blocks");
-  options.background_flush = false;
+  options.env = andante::testing::StillEnv();
   // Tempo's default ingest limits (15 MB/s, 10 000 live traces) would
   // throttle a benchmark that pushes as fast as it can.
   andante::TenantLimits unlimited;

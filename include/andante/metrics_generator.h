@@ -76,29 +76,16 @@ class MetricsGenerator : public SpanTap {
 
   ~MetricsGenerator() override;
 
-  // SpanTap: Push(tenant, request, absl::Now()).
-  void OnSpans(std::string_view tenant,
-               const andante::otlp::collector::trace::v1::
-                   ExportTraceServiceRequest& request) override;
+  // SpanTap: PushWire(tenant, request, absl::Now()).
+  void OnSpans(std::string_view tenant, std::string_view request) override;
 
-  // SpanTap: PushWire(tenant, request_bytes, absl::Now()). False when the
-  // walker refuses bytes protobuf accepts (groups among unknown fields):
-  // the store then parses them and calls OnSpans.
-  bool OnSpanBytes(std::string_view tenant,
-                   std::string_view request_bytes) override;
-
-  // Runs the tenant's processors over `request` (only read during the
-  // call). Spans outside now ± slack are skipped.
-  void Push(std::string_view tenant,
-            const andante::otlp::collector::trace::v1::
-                ExportTraceServiceRequest& request,
-            absl::Time now);
-
-  // The same over a serialized ExportTraceServiceRequest, read straight from
-  // its wire bytes (no parse into messages): the ingest path's cheap tap.
-  // False (nothing aggregated) when the bytes are malformed. REQUIRES: the
-  // bytes were accepted by SpanBatch::FromProto (strings are not UTF-8
-  // checked here). Produces exactly what Push of the parsed request would;
+  // Runs the tenant's processors over a serialized ExportTraceServiceRequest
+  // (only read during the call), read straight from its wire bytes (no parse
+  // into messages; the few encodings the reader declines, e.g. groups among
+  // unknown fields, are parsed). Spans outside now ± slack are skipped.
+  // False (nothing aggregated) when the bytes do not parse. Strings are not
+  // UTF-8 checked here (SpanBatch::FromProto does). Produces exactly what
+  // andante/otlp.h's PushRequest of the parsed request does;
   // traces_spanmetrics_size counts each span's encoded length, which is its
   // ByteSizeLong() for canonical encodings.
   bool PushWire(std::string_view tenant, std::string_view request_bytes,
@@ -121,6 +108,8 @@ class MetricsGenerator : public SpanTap {
   int64_t active_series() const;
 
  private:
+  // PushRequest (andante/otlp.h) reaches the tenants' processors through it.
+  friend struct ProcessorViews;
   MetricsGenerator();
   class Impl;
   std::unique_ptr<Impl> impl_;

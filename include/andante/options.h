@@ -10,6 +10,7 @@
 
 #include "absl/time/time.h"
 #include "andante/blocklist.h"
+#include "andante/env.h"
 
 namespace andante {
 
@@ -123,9 +124,12 @@ struct StoreOptions {
   IngesterOptions ingester;
   // Where complete blocks live. Required.
   std::shared_ptr<Backend> backend;
-  // Run the idle/cut/flush loop on a background thread. Tests turn it off
-  // and drive the store with Store::Sweep.
-  bool background_flush = true;
+  // The clock the store reads and the runner of its periodic background
+  // work: the sweep every ingester.flush_check_period, blocklist polls and
+  // compaction cycles (andante/env.h). Not owned. REQUIRES: non-null and
+  // outlives the store. Tests pass an andante::testing::ManualEnv to move
+  // time and run that work by hand.
+  Env* env = Env::Default();
   // Discovering the blocks in the backend, including those written by other
   // instances sharing it (andante/blocklist.h). The background loop polls
   // every blocklist.blocklist_poll; Store::PollBlocklist polls at once. With

@@ -1,7 +1,9 @@
 // The OTLP message view of the Store: pushing a parsed OTLP request and
-// reading a found trace as an OTLP TracesData message. The other public
-// headers name no generated protobuf class; a program that builds or reads
-// OTLP messages with protobuf includes this one.
+// reading a found trace as an OTLP TracesData message, and feeding a parsed
+// request to the metrics generator and its processors. The other public
+// headers name no generated protobuf class (they take OTLP as serialized
+// bytes); a program that builds or reads OTLP messages with protobuf
+// includes this one.
 //
 //   #include "andante/otlp.h"
 //
@@ -34,9 +36,14 @@
 #include "andante/otlp/common/v1/common.pb.h"
 #include "andante/otlp/resource/v1/resource.pb.h"
 #include "andante/otlp/trace/v1/trace.pb.h"
+#include "absl/time/time.h"
 #include "andante/store.h"
 
 namespace andante {
+
+class MetricsGenerator;
+class ServiceGraphProcessor;
+class SpanMetricsProcessor;
 
 // A batch of the spans of a parsed request, for Store::Push. Push checks the
 // IDs (see Store::Push).
@@ -55,6 +62,23 @@ const otlp::trace::v1::TracesData& TracesDataOf(const FoundTrace& found);
 // show in found.SerializeAsTracesData() and found.ToTempoJson(); span_count
 // is not recomputed. Same lifetime as TracesDataOf.
 otlp::trace::v1::TracesData* MutableTracesDataOf(FoundTrace* found);
+
+// The processors' and the generator's Push of a parsed request (only read
+// during the call): the same series as their Push of its serialized bytes
+// (andante/span_metrics.h, service_graph.h, metrics_generator.h's PushWire),
+// without serializing it.
+void PushRequest(SpanMetricsProcessor* processor,
+                 const otlp::collector::trace::v1::ExportTraceServiceRequest&
+                     request,
+                 absl::Time now);
+void PushRequest(ServiceGraphProcessor* processor,
+                 const otlp::collector::trace::v1::ExportTraceServiceRequest&
+                     request,
+                 absl::Time now);
+void PushRequest(MetricsGenerator* generator, std::string_view tenant,
+                 const otlp::collector::trace::v1::ExportTraceServiceRequest&
+                     request,
+                 absl::Time now);
 
 }  // namespace andante
 

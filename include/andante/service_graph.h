@@ -25,7 +25,7 @@
 //   andante::MetricsRegistry registry(andante::RegistryOptions{});
 //   andante::ServiceGraphProcessor graph(andante::ServiceGraphOptions{},
 //                                        &registry);
-//   graph.Push(export_request, absl::Now());
+//   graph.Push(body, absl::Now());  // a serialized ExportTraceServiceRequest
 //   graph.Expire(absl::Now());  // periodically, e.g. every 2 s
 //
 // Thread-safety: every method may be called from any thread.
@@ -35,17 +35,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/time/time.h"
 #include "andante/metrics_registry.h"
 
-namespace andante::otlp::collector::trace::v1 {
-class ExportTraceServiceRequest;
-}
-namespace andante::internal {
-class SpanBatchView;
-}  // namespace andante::internal
 
 namespace andante {
 
@@ -87,16 +82,12 @@ class ServiceGraphProcessor {
   ServiceGraphProcessor(const ServiceGraphProcessor&) = delete;
   ServiceGraphProcessor& operator=(const ServiceGraphProcessor&) = delete;
 
-  // Pairs the CLIENT, SERVER, PRODUCER and CONSUMER spans of `request`
-  // (only read during the call); `now` starts the wait of new edges.
-  void Push(const andante::otlp::collector::trace::v1::
-                ExportTraceServiceRequest& request,
-            absl::Time now);
-
-  // The same over a view of a request (lib/generator/span_batch_view.h),
-  // e.g. one read straight from its wire bytes; spans marked `skip` are
-  // left out. Internal to Andante (MetricsGenerator's ingest tap).
-  void Push(const internal::SpanBatchView& batch, absl::Time now);
+  // Pairs the CLIENT, SERVER, PRODUCER and CONSUMER spans of `request`, a
+  // serialized OTLP ExportTraceServiceRequest (only read during the call);
+  // `now` starts the wait of new edges. False, with nothing done, when the
+  // bytes do not parse as one. andante/otlp.h's PushRequest does the same
+  // for a parsed request.
+  bool Push(std::string_view request, absl::Time now);
 
   // Resolves every incomplete edge that has waited longer than `wait`.
   void Expire(absl::Time now);
@@ -109,6 +100,9 @@ class ServiceGraphProcessor {
   int64_t expired_edges() const;
 
  private:
+  // MetricsGenerator's ingest tap pushes views of requests read from their
+  // wire bytes through it.
+  friend struct ProcessorViews;
   class Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -19,7 +19,9 @@
 //   andante::SpanMetricsOptions options;
 //   options.dimensions = {"http.method"};
 //   andante::SpanMetricsProcessor spanmetrics(options, &registry);
-//   spanmetrics.Push(export_request, absl::Now());
+//   // `body`: a serialized OTLP ExportTraceServiceRequest. A parsed one:
+//   // andante::PushRequest(&spanmetrics, request, now) (andante/otlp.h).
+//   if (!spanmetrics.Push(body, absl::Now())) return InvalidArgument(...);
 //   std::vector<andante::CollectedSample> samples =
 //       registry.Collect(absl::Now());
 //
@@ -29,18 +31,12 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/time/time.h"
 #include "andante/metrics_registry.h"
 
-namespace andante::otlp::collector::trace::v1 {
-class ExportTraceServiceRequest;
-}
-namespace andante::internal {
-class SpanBatchView;
-struct ResourceView;
-}  // namespace andante::internal
 
 namespace andante {
 
@@ -85,24 +81,16 @@ class SpanMetricsProcessor {
   SpanMetricsProcessor(const SpanMetricsProcessor&) = delete;
   SpanMetricsProcessor& operator=(const SpanMetricsProcessor&) = delete;
 
-  // Aggregates every span of `request` with update time `now`. `request` is
-  // only read during the call.
-  void Push(const andante::otlp::collector::trace::v1::
-                ExportTraceServiceRequest& request,
-            absl::Time now);
-
-  // The same over a view of a request (lib/generator/span_batch_view.h),
-  // e.g. one read straight from its wire bytes; spans marked `skip` are
-  // left out. Internal to Andante (MetricsGenerator's ingest tap).
-  void Push(const internal::SpanBatchView& batch, absl::Time now);
+  // Aggregates every span of `request`, a serialized OTLP
+  // ExportTraceServiceRequest (only read during the call), with update time
+  // `now`. False, with nothing aggregated, when the bytes do not parse as
+  // one. andante/otlp.h's PushRequest does the same for a parsed request.
+  bool Push(std::string_view request, absl::Time now);
 
  private:
-  // One resource's job and instance labels, and the other labels of its
-  // traces_target_info series (empty when it has none to set).
-  void ResourceInfo(const internal::SpanBatchView& batch,
-                    const internal::ResourceView& res, std::string* job,
-                    std::string* instance, std::vector<Label>* info);
-
+  // MetricsGenerator's ingest tap pushes views of requests read from their
+  // wire bytes through it.
+  friend struct ProcessorViews;
   struct State;
   std::unique_ptr<State> state_;
 };

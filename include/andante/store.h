@@ -228,7 +228,8 @@ class Store {
  public:
   // Opens the store: replays every tenant's WAL (recovering all complete
   // records and reporting torn tails), cleans up half-written blocks, lists
-  // the backend's blocks and starts the background flush loop.
+  // the backend's blocks, starts the flusher thread and schedules the
+  // periodic sweep, blocklist polls and compaction cycles on options.env.
   static absl::StatusOr<std::unique_ptr<Store>> Open(StoreOptions options);
 
   virtual ~Store() = default;
@@ -259,11 +260,6 @@ class Store {
   // blocks to the backend, synchronously. After it returns every pushed span
   // is in a complete block.
   virtual absl::Status Flush() = 0;
-
-  // One pass of the background loop: moves idle traces to the head block and
-  // cuts and flushes head blocks that are full or old. `now` is injectable
-  // for tests.
-  virtual absl::Status Sweep(absl::Time now) = 0;
 
   // Registers a tap that sees every accepted push. Not owned; must outlive
   // the store or be removed first.

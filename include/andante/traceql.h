@@ -42,11 +42,6 @@
 
 namespace andante::traceql {
 
-namespace internal {
-struct QueryImpl;
-class Evaluator;
-}  // namespace internal
-
 // Where an attribute is looked up.
 enum class Scope : uint8_t {
   kUnscoped,  // `.x`: span attributes, then resource attributes
@@ -191,8 +186,9 @@ class Query {
 
  private:
   friend class Matcher;
-  explicit Query(std::shared_ptr<const internal::QueryImpl> impl);
-  std::shared_ptr<const internal::QueryImpl> impl_;
+  struct Rep;  // the parsed query; defined by the library
+  explicit Query(std::shared_ptr<const Rep> impl);
+  std::shared_ptr<const Rep> impl_;
 };
 
 // Evaluates one Query against traces. Holds scratch memory reused across
@@ -212,8 +208,9 @@ class Matcher {
   absl::Status Evaluate(const Trace& trace, std::vector<SpanSet>* out);
 
  private:
-  std::shared_ptr<const internal::QueryImpl> query_;
-  std::unique_ptr<internal::Evaluator> evaluator_;
+  class Rep;  // the evaluator's state; defined by the library
+  std::shared_ptr<const Query::Rep> query_;
+  std::unique_ptr<Rep> evaluator_;
 };
 
 }  // namespace andante::traceql

@@ -9,6 +9,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "andante/otlp.h"
+#include "generator/processor_views.h"
 #include "generator/span_batch_view.h"
 #include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
@@ -74,8 +76,12 @@ void PushView(Tenant* t, absl::Duration slack, internal::SpanBatchView* view,
       s.skip = s.end_ns < lo || s.end_ns > hi;
     }
   }
-  if (t->span_metrics != nullptr) t->span_metrics->Push(*view, now);
-  if (t->service_graphs != nullptr) t->service_graphs->Push(*view, now);
+  if (t->span_metrics != nullptr) {
+    ProcessorViews::Push(*t->span_metrics, *view, now);
+  }
+  if (t->service_graphs != nullptr) {
+    ProcessorViews::Push(*t->service_graphs, *view, now);
+  }
 }
 
 }  // namespace
@@ -168,18 +174,23 @@ absl::StatusOr<std::unique_ptr<MetricsGenerator>> MetricsGenerator::Create(
 }
 
 void MetricsGenerator::OnSpans(std::string_view tenant,
-                               const ExportTraceServiceRequest& request) {
-  Push(tenant, request, absl::Now());
+                               std::string_view request) {
+  PushWire(tenant, request, absl::Now());
 }
 
-void MetricsGenerator::Push(std::string_view tenant,
-                            const ExportTraceServiceRequest& request,
-                            absl::Time now) {
-  Tenant* t = impl_->Get(tenant);
+void ProcessorViews::Push(MetricsGenerator& generator, std::string_view tenant,
+                          const ExportTraceServiceRequest& request,
+                          absl::Time now) {
+  Tenant* t = generator.impl_->Get(tenant);
   if (t->span_metrics == nullptr && t->service_graphs == nullptr) return;
   internal::SpanBatchView view;
   view.FromTree(request);
-  PushView(t, impl_->options.ingestion_time_range_slack, &view, now);
+  PushView(t, generator.impl_->options.ingestion_time_range_slack, &view, now);
+}
+
+void PushRequest(MetricsGenerator* generator, std::string_view tenant,
+                 const ExportTraceServiceRequest& request, absl::Time now) {
+  ProcessorViews::Push(*generator, tenant, request, now);
 }
 
 bool MetricsGenerator::PushWire(std::string_view tenant,
@@ -189,17 +200,10 @@ bool MetricsGenerator::PushWire(std::string_view tenant,
   if (t->span_metrics == nullptr && t->service_graphs == nullptr) return true;
   // One view per thread: its vectors keep their capacity across pushes.
   thread_local internal::SpanBatchView view;
-  if (!view.FromWire(request_bytes)) return false;
+  ExportTraceServiceRequest parsed;  // only for encodings FromWire declines
+  if (!view.FromBytes(request_bytes, &parsed)) return false;
   PushView(t, impl_->options.ingestion_time_range_slack, &view, now);
   return true;
-}
-
-bool MetricsGenerator::OnSpanBytes(std::string_view tenant,
-                                   std::string_view request_bytes) {
-  // The walker refuses a few encodings protobuf (and so the store) accepts,
-  // e.g. groups among unknown fields: nothing was aggregated then, and the
-  // store shows us the parsed request instead.
-  return PushWire(tenant, request_bytes, absl::Now());
 }
 
 void MetricsGenerator::ExpireEdges(absl::Time now) {

@@ -13,9 +13,11 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
 #include "absl/synchronization/mutex.h"
+#include "andante/otlp.h"
 #include "generator/batch_updates.h"
 #include "generator/format.h"
 #include "generator/label_hash.h"
+#include "generator/processor_views.h"
 #include "generator/span_attributes.h"
 #include "generator/span_batch_view.h"
 #include "andante/otlp/collector/trace/v1/trace_service.pb.h"
@@ -468,17 +470,26 @@ ServiceGraphProcessor::ServiceGraphProcessor(const ServiceGraphOptions& options,
     : impl_(std::make_unique<Impl>(options, registry)) {}
 ServiceGraphProcessor::~ServiceGraphProcessor() = default;
 
-void ServiceGraphProcessor::Push(
-    const andante::otlp::collector::trace::v1::ExportTraceServiceRequest&
-        request,
-    absl::Time now) {
+bool ServiceGraphProcessor::Push(std::string_view request, absl::Time now) {
+  internal::SpanBatchView view;
+  andante::otlp::collector::trace::v1::ExportTraceServiceRequest parsed;
+  if (!view.FromBytes(request, &parsed)) return false;
+  impl_->Push(view, now);
+  return true;
+}
+
+void PushRequest(ServiceGraphProcessor* processor,
+                 const otlp::collector::trace::v1::ExportTraceServiceRequest&
+                     request,
+                 absl::Time now) {
   internal::SpanBatchView view;
   view.FromTree(request);
-  impl_->Push(view, now);
+  ProcessorViews::Push(*processor, view, now);
 }
-void ServiceGraphProcessor::Push(const internal::SpanBatchView& batch,
-                                 absl::Time now) {
-  impl_->Push(batch, now);
+void ProcessorViews::Push(ServiceGraphProcessor& processor,
+                          const internal::SpanBatchView& batch,
+                          absl::Time now) {
+  processor.impl_->Push(batch, now);
 }
 void ServiceGraphProcessor::Expire(absl::Time now) { impl_->Expire(now); }
 int64_t ServiceGraphProcessor::pending_edges() const {

@@ -7,6 +7,7 @@
 
 #include "generator/format.h"
 #include "google/protobuf/io/coded_stream.h"
+#include "model/otlp_nesting.h"
 #include "model/wire_reader.h"
 #include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
@@ -122,6 +123,14 @@ bool SpanBatchView::FromWire(std::string_view request_bytes) {
                         std::string_view rs;
                         return r.ReadBytes(&rs) && WireResourceSpans(rs);
                       });
+}
+
+bool SpanBatchView::FromBytes(std::string_view request_bytes,
+                              ExportTraceServiceRequest* parsed) {
+  if (FromWire(request_bytes)) return true;
+  if (!ParseOtlpMessage(request_bytes, parsed)) return false;
+  FromTree(*parsed);
+  return true;
 }
 
 bool SpanBatchView::WireResourceSpans(std::string_view bytes) {

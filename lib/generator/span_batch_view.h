@@ -62,6 +62,13 @@ class SpanBatchView {
                     ExportTraceServiceRequest& request);
   // False on malformed wire bytes (the view is then unspecified).
   bool FromWire(std::string_view request_bytes);
+  // FromWire, or, for the few encodings it declines that protobuf accepts
+  // (groups among unknown fields), FromTree of the bytes parsed into
+  // *parsed, which must then outlive the view's use. False when protobuf
+  // cannot parse them either.
+  bool FromBytes(std::string_view request_bytes,
+                 andante::otlp::collector::trace::v1::ExportTraceServiceRequest*
+                     parsed);
 
   const std::vector<ResourceView>& resources() const { return resources_; }
   std::vector<SpanView>& spans() { return spans_; }

@@ -4,9 +4,11 @@
 #include <utility>
 
 #include "absl/container/inlined_vector.h"
+#include "andante/otlp.h"
 #include "generator/batch_updates.h"
 #include "generator/format.h"
 #include "generator/label_hash.h"
+#include "generator/processor_views.h"
 #include "generator/span_attributes.h"
 #include "generator/span_batch_view.h"
 #include "andante/otlp/collector/trace/v1/trace_service.pb.h"
@@ -57,6 +59,47 @@ bool IsIntrinsic(std::string_view name) {
   return false;
 }
 
+// One resource's job and instance labels, and the other labels of its
+// traces_target_info series (empty when it has none to set).
+void ResourceInfo(const SpanMetricsOptions& o,
+                  const internal::SpanBatchView& batch,
+                  const internal::ResourceView& res, std::string* job,
+                  std::string* instance, std::vector<Label>* info) {
+  std::string scratch;
+  const std::string service(internal::AttrString(
+      batch.ResourceAttribute(res, "service.name"), &scratch));
+  const std::string ns(internal::AttrString(
+      batch.ResourceAttribute(res, "service.namespace"), &scratch));
+  *job = ns.empty() ? service : ns + "/" + service;
+  if (o.enable_instance_label) {
+    *instance = std::string(internal::AttrString(
+        batch.ResourceAttribute(res, "service.instance.id"), &scratch));
+  }
+  // traces_target_info: the resource's other attributes.
+  info->clear();
+  for (uint32_t i = res.attr_begin; i < res.attr_end; ++i) {
+    const internal::AttrView& kv = *batch.attrs_begin(i);
+    const std::string_view k = kv.key;
+    if (k.empty() || (k[0] >= '0' && k[0] <= '9') || k == "service.name" ||
+        k == "service.namespace" || k == "service.instance.id") {
+      continue;
+    }
+    bool excluded = false;
+    for (const std::string& e : o.target_info_excluded_dimensions) {
+      excluded = excluded || e == k;
+    }
+    if (excluded) continue;
+    std::string name = internal::SanitizeLabelName(k);
+    if (IsIntrinsic(name) || name == "job" || name == "instance") {
+      name = "__" + name;
+    }
+    info->emplace_back(std::move(name),
+                       std::string(internal::AttrString(&kv, &scratch)));
+  }
+  // The gauge only when the resource identifies itself.
+  if (job->empty() && instance->empty()) info->clear();
+}
+
 }  // namespace
 
 struct SpanMetricsProcessor::State {
@@ -96,18 +139,27 @@ SpanMetricsProcessor::SpanMetricsProcessor(const SpanMetricsOptions& options,
 
 SpanMetricsProcessor::~SpanMetricsProcessor() = default;
 
-void SpanMetricsProcessor::Push(
-    const andante::otlp::collector::trace::v1::ExportTraceServiceRequest&
-        request,
-    absl::Time now) {
+bool SpanMetricsProcessor::Push(std::string_view request, absl::Time now) {
   internal::SpanBatchView view;
-  view.FromTree(request);
-  Push(view, now);
+  andante::otlp::collector::trace::v1::ExportTraceServiceRequest parsed;
+  if (!view.FromBytes(request, &parsed)) return false;
+  ProcessorViews::Push(*this, view, now);
+  return true;
 }
 
-void SpanMetricsProcessor::Push(const internal::SpanBatchView& batch,
-                                absl::Time now) {
-  const State& st = *state_;
+void PushRequest(SpanMetricsProcessor* processor,
+                 const otlp::collector::trace::v1::ExportTraceServiceRequest&
+                     request,
+                 absl::Time now) {
+  internal::SpanBatchView view;
+  view.FromTree(request);
+  ProcessorViews::Push(*processor, view, now);
+}
+
+void ProcessorViews::Push(SpanMetricsProcessor& processor,
+                          const internal::SpanBatchView& batch,
+                          absl::Time now) {
+  const SpanMetricsProcessor::State& st = *processor.state_;
   const SpanMetricsOptions& o = st.options;
   const auto& intr = o.intrinsic_dimensions;
   // Per thread: the vectors keep their capacity across batches.
@@ -135,7 +187,7 @@ void SpanMetricsProcessor::Push(const internal::SpanBatchView& batch,
       if (o.enable_target_info) {
         std::string j, i;
         std::vector<Label> info;
-        ResourceInfo(batch, res, &j, &i, &info);
+        ResourceInfo(o, batch, res, &j, &i, &info);
         job = groups.Keep(j);
         instance = groups.Keep(i);
         if (!info.empty()) {
@@ -219,47 +271,6 @@ void SpanMetricsProcessor::Push(const internal::SpanBatchView& batch,
     }
   }
   groups.Flush(st.registry, now);
-}
-
-void SpanMetricsProcessor::ResourceInfo(const internal::SpanBatchView& batch,
-                                        const internal::ResourceView& res,
-                                        std::string* job, std::string* instance,
-                                        std::vector<Label>* info) {
-  const State& st = *state_;
-  const SpanMetricsOptions& o = st.options;
-  std::string scratch;
-  const std::string service(internal::AttrString(
-      batch.ResourceAttribute(res, "service.name"), &scratch));
-  const std::string ns(internal::AttrString(
-      batch.ResourceAttribute(res, "service.namespace"), &scratch));
-  *job = ns.empty() ? service : ns + "/" + service;
-  if (o.enable_instance_label) {
-    *instance = std::string(internal::AttrString(
-        batch.ResourceAttribute(res, "service.instance.id"), &scratch));
-  }
-  // traces_target_info: the resource's other attributes.
-  info->clear();
-  for (uint32_t i = res.attr_begin; i < res.attr_end; ++i) {
-    const internal::AttrView& kv = *batch.attrs_begin(i);
-    const std::string_view k = kv.key;
-    if (k.empty() || (k[0] >= '0' && k[0] <= '9') || k == "service.name" ||
-        k == "service.namespace" || k == "service.instance.id") {
-      continue;
-    }
-    bool excluded = false;
-    for (const std::string& e : o.target_info_excluded_dimensions) {
-      excluded = excluded || e == k;
-    }
-    if (excluded) continue;
-    std::string name = internal::SanitizeLabelName(k);
-    if (IsIntrinsic(name) || name == "job" || name == "instance") {
-      name = "__" + name;
-    }
-    info->emplace_back(std::move(name),
-                       std::string(internal::AttrString(&kv, &scratch)));
-  }
-  // The gauge only when the resource identifies itself.
-  if (job->empty() && instance->empty()) info->clear();
 }
 
 }  // namespace andante

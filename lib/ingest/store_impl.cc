@@ -10,11 +10,9 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
-#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
-#include "google/protobuf/arena.h"
 #include "andante/otlp.h"
 #include "andante/span_tap.h"
 #include "andante/store.h"
@@ -26,7 +24,6 @@
 #include "ingest/tenant_instance.h"
 #include "andante/limits.h"
 #include "model/attribute_truncation.h"
-#include "model/otlp_nesting.h"
 #include "model/trace_combiner.h"
 #include "model/span_batch.h"
 #include "model/trace_split.h"
@@ -103,6 +100,9 @@ class StoreImpl final : public Store {
     if (options_.wal.path.empty()) {
       return absl::InvalidArgumentError("StoreOptions.wal.path is required");
     }
+    if (env_ == nullptr) {
+      return absl::InvalidArgumentError("StoreOptions.env is required");
+    }
     if (absl::Status s = sync_->Validate(); !s.ok()) return s;
     std::vector<std::string> tenants = ListTenantDirs(options_.wal.path);
     absl::StatusOr<std::vector<std::string>> in_backend =
@@ -124,29 +124,26 @@ class StoreImpl final : public Store {
     // Writes the tenant indexes and drops compacted blocks at once; a
     // failure is logged and retried by the background poll.
     if (in_backend->size() > 0) {
-      sync_->Poll(absl::Now(), directory_).IgnoreError();
+      sync_->Poll(env_->Now(), directory_).IgnoreError();
     }
-    if (options_.background_flush) {
-      loop_ = std::thread([this] { Loop(); });
-      flusher_ = std::thread([this] { FlushLoop(); });
-      poll_loop_ = std::thread([this] {
-        while (!stop_.WaitForNotificationWithTimeout(sync_->poll_interval())) {
-          sync_->Poll(absl::Now(), directory_).IgnoreError();
-        }
-      });
-      if (sync_->has_compactor()) {
-        compaction_loop_ = std::thread([this] {
-          while (!stop_.WaitForNotificationWithTimeout(
-              sync_->compaction_cycle())) {
+    // The periodic work runs on the Env (threads by default, the test's own
+    // thread under a manual Env); the flusher builds what the sweep cuts.
+    flusher_ = std::thread([this] { FlushLoop(); });
+    sweep_task_ = env_->SchedulePeriodic(
+        options_.ingester.flush_check_period, [this] { SweepOnce(); });
+    poll_task_ = env_->SchedulePeriodic(sync_->poll_interval(), [this] {
+      sync_->Poll(env_->Now(), directory_).IgnoreError();
+    });
+    if (sync_->has_compactor()) {
+      compaction_task_ = env_->SchedulePeriodic(
+          sync_->compaction_cycle(), [this] {
             absl::StatusOr<CompactionCycleReport> r =
-                sync_->RunCompactionCycle(absl::Now(), directory_);
+                sync_->RunCompactionCycle(env_->Now(), directory_);
             if (!r.ok()) {
               ANDANTE_LOG(kWarn, "compaction cycle failed",
                           {{"error", std::string(r.status().message())}});
             }
-          }
-        });
-      }
+          });
     }
     return absl::OkStatus();
   }
@@ -196,7 +193,7 @@ class StoreImpl final : public Store {
       }
     }
     absl::StatusOr<PushResult> result =
-        (*instance)->Push(*fragments, absl::Now(), push_limits);
+        (*instance)->Push(*fragments, env_->Now(), push_limits);
     if (!result.ok()) return ForClient(result.status());
     result->attributes_truncated = attributes_truncated;
     uint64_t bytes = 0;
@@ -232,10 +229,7 @@ class StoreImpl final : public Store {
   }
 
   absl::Status Flush() override {
-    return ForClient(SweepAll(absl::Now(), true));
-  }
-  absl::Status Sweep(absl::Time now) override {
-    return ForClient(SweepAll(now, false));
+    return ForClient(SweepAll(env_->Now(), true));
   }
 
   absl::Status PollBlocklist(absl::Time now) override {
@@ -314,18 +308,19 @@ class StoreImpl final : public Store {
       if (closed_) return absl::OkStatus();
       closed_ = true;
     }
+    // Cancelling a task waits for a run in progress.
+    sweep_task_.reset();
+    poll_task_.reset();
+    compaction_task_.reset();
     stop_.Notify();
     {
       absl::MutexLock lock(&flush_mu_);
       flush_wanted_ = true;  // wakes the flusher, which sees stop_
     }
-    if (loop_.joinable()) loop_.join();
     if (flusher_.joinable()) flusher_.join();
-    if (poll_loop_.joinable()) poll_loop_.join();
-    if (compaction_loop_.joinable()) compaction_loop_.join();
     absl::Status result;
     if (options_.ingester.flush_all_on_shutdown) {
-      result.Update(SweepAll(absl::Now(), true));
+      result.Update(SweepAll(env_->Now(), true));
     }
     // Every tenant's pending fsync at once, on the pool, rather than one
     // after another as each Wal closes.
@@ -417,24 +412,21 @@ class StoreImpl final : public Store {
   // blocks by size and age, every flush_check_period, whatever the load.
   // Building blocks is the flusher's job (FlushLoop), so a slow block write
   // never holds up the sweep.
-  void Loop() {
-    while (!stop_.WaitForNotificationWithTimeout(
-        options_.ingester.flush_check_period)) {
-      std::vector<TenantInstance*> instances = Instances();
-      absl::Status result;
-      bool pending = false;
-      for (TenantInstance* instance : instances) {
-        result.Update(instance->MoveAndCut(absl::Now(), false));
-        pending = pending || instance->pending_block_bytes() > 0;
-      }
-      if (!result.ok()) {
-        ANDANTE_LOG(kError, "sweep failed",
-                    {{"error", std::string(result.message())}});
-      }
-      if (pending) {
-        absl::MutexLock lock(&flush_mu_);
-        flush_wanted_ = true;
-      }
+  void SweepOnce() {
+    std::vector<TenantInstance*> instances = Instances();
+    absl::Status result;
+    bool pending = false;
+    for (TenantInstance* instance : instances) {
+      result.Update(instance->MoveAndCut(env_->Now(), false));
+      pending = pending || instance->pending_block_bytes() > 0;
+    }
+    if (!result.ok()) {
+      ANDANTE_LOG(kError, "sweep failed",
+                  {{"error", std::string(result.message())}});
+    }
+    if (pending) {
+      absl::MutexLock lock(&flush_mu_);
+      flush_wanted_ = true;
     }
   }
 
@@ -467,30 +459,17 @@ class StoreImpl final : public Store {
     return instances;
   }
 
-  // Shows an accepted batch to the span taps, parsing it if it came as
-  // bytes (only taps pay for that).
+  // Shows an accepted batch to the span taps as serialized bytes: those it
+  // came as, or its request serialized once (only taps pay for that).
   void ShowTaps(std::string_view tenant, const SpanBatch::Rep& rep)
       ABSL_SHARED_LOCKS_REQUIRED(taps_mu_) {
+    std::string serialized;
+    std::string_view request = rep.proto;
     if (rep.request != nullptr) {
-      for (SpanTap* tap : taps_) tap->OnSpans(tenant, *rep.request);
-      return;
+      serialized = rep.request->SerializeAsString();
+      request = serialized;
     }
-    // Taps that read the wire bytes themselves spare the parse.
-    absl::InlinedVector<SpanTap*, 4> want_tree;
-    for (SpanTap* tap : taps_) {
-      if (!tap->OnSpanBytes(tenant, rep.proto)) want_tree.push_back(tap);
-    }
-    if (want_tree.empty()) return;
-    google::protobuf::Arena arena;
-    auto* request = google::protobuf::Arena::CreateMessage<
-        andante::otlp::collector::trace::v1::ExportTraceServiceRequest>(
-        &arena);
-    // SpanBatch::FromProto accepted these bytes, so they parse.
-    if (!internal::ParseOtlpMessage(rep.proto, request)) {
-      ANDANTE_LOG(kError, "span tap: accepted push does not parse", {});
-      return;
-    }
-    for (SpanTap* tap : want_tree) tap->OnSpans(tenant, *request);
+    for (SpanTap* tap : taps_) tap->OnSpans(tenant, request);
   }
 
   const StoreOptions options_;
@@ -509,16 +488,17 @@ class StoreImpl final : public Store {
   absl::Mutex taps_mu_;
   std::vector<SpanTap*> taps_ ABSL_GUARDED_BY(taps_mu_);
   absl::Notification stop_;
-  std::thread loop_;
+  Env* const env_ = options_.env;
+  std::unique_ptr<Env::PeriodicTask> sweep_task_;
   // Wakes the flusher: set by the sweep when blocks wait to be built.
   absl::Mutex flush_mu_;
   bool flush_wanted_ ABSL_GUARDED_BY(flush_mu_) = false;
   std::thread flusher_;
-  // Blocklist polls and compaction cycles, each on its own thread.
+  // Blocklist polls and compaction cycles, each a periodic task.
   std::unique_ptr<internal::BlocklistSync> sync_;
   internal::TenantDirectory directory_;
-  std::thread poll_loop_;
-  std::thread compaction_loop_;
+  std::unique_ptr<Env::PeriodicTask> poll_task_;
+  std::unique_ptr<Env::PeriodicTask> compaction_task_;
 };
 
 }  // namespace

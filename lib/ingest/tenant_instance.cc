@@ -138,7 +138,7 @@ absl::StatusOr<std::unique_ptr<TenantInstance>> TenantInstance::Open(
       std::move(tenant), std::move(wal_dir), options, shared, counters));
   absl::Status s = instance->LoadBlocks();
   if (!s.ok()) return s;
-  s = instance->Recover(absl::Now());
+  s = instance->Recover(options.env->Now());
   if (!s.ok()) return s;
   return instance;
 }

@@ -23,7 +23,7 @@ struct SpanBatch::Rep {
   std::vector<internal::TraceFragment> fragments;
   uint64_t span_count = 0;
   // What the batch was made from, borrowed; exactly one is set. Span taps
-  // are shown the request, parsed from `proto` when that is what we have.
+  // are shown `proto`, or the request serialized.
   const andante::otlp::collector::trace::v1::ExportTraceServiceRequest*
       request = nullptr;
   std::string_view proto;

@@ -21,6 +21,7 @@
 #include "andante/otlp.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
+#include "andante/testing/manual_env.h"
 #include "andante/traceql.h"
 #include "forwarding_store.h"
 #include "gtest/gtest.h"
@@ -54,15 +55,16 @@ absl::StatusOr<std::string> MakeScratchDir() {
 
 // An empty store whose WAL lives in `wal_dir` (never fsynced: a test
 // collector need not survive a power cut) and whose blocks stay in memory.
-absl::StatusOr<std::shared_ptr<Store>> OpenMemoryStore(std::string wal_dir) {
+absl::StatusOr<std::shared_ptr<Store>> OpenMemoryStore(std::string wal_dir,
+                                                       Env* env) {
   StoreOptions options;
   options.wal.path = std::move(wal_dir);
   options.wal.fsync = WalFsync::kNever;
   options.wal.segment_bytes = 4ull << 20;
   options.backend = std::shared_ptr<Backend>(OpenMemoryBackend());
   // Spans stay live traces, which Search and FindTraceById read at once:
-  // no flush thread, no blocks to build, no flush on close.
-  options.background_flush = false;
+  // `env` never runs the sweep, so no blocks are built, nor on close.
+  options.env = env;
   options.ingester.flush_all_on_shutdown = false;
   options.block_cache_bytes = 0;
   absl::StatusOr<std::unique_ptr<Store>> store =
@@ -81,6 +83,9 @@ bool ByStart(const Span& a, const Span& b) {
 }  // namespace
 
 struct Collector::State {
+  // A clock that never moves and never runs the store's periodic work.
+  // First, so that it outlives every store.
+  ManualEnv env;
   CollectorOptions options;
   std::string scratch_dir;
   std::unique_ptr<ForwardingStore> store;
@@ -181,7 +186,7 @@ absl::StatusOr<std::unique_ptr<Collector>> Collector::Start(
     state->wal_dir = state->WalDir(0);
   }
   absl::StatusOr<std::shared_ptr<Store>> inner =
-      OpenMemoryStore(state->WalDir(0));
+      OpenMemoryStore(state->WalDir(0), &state->env);
   if (!inner.ok()) {
     std::error_code ignored;
     std::filesystem::remove_all(state->scratch_dir, ignored);
@@ -382,7 +387,7 @@ void Collector::Reset() {
     if (state_->stopped) return;
     const int gen = ++state_->generation;
     absl::StatusOr<std::shared_ptr<Store>> fresh =
-        OpenMemoryStore(state_->WalDir(gen));
+        OpenMemoryStore(state_->WalDir(gen), &state_->env);
     if (!fresh.ok()) {
       ADD_FAILURE() << "Collector::Reset: " << fresh.status();
       return;

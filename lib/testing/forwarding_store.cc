@@ -67,11 +67,6 @@ absl::Status ForwardingStore::Flush() {
   return store == nullptr ? absl::OkStatus() : store->Flush();
 }
 
-absl::Status ForwardingStore::Sweep(absl::Time now) {
-  std::shared_ptr<Store> store = inner();
-  return store == nullptr ? absl::OkStatus() : store->Sweep(now);
-}
-
 absl::Status ForwardingStore::PollBlocklist(absl::Time now) {
   std::shared_ptr<Store> store = inner();
   return store == nullptr ? absl::OkStatus() : store->PollBlocklist(now);

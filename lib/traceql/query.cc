@@ -134,14 +134,24 @@ std::string ValueToString(const Value& v) {
   return "";
 }
 
-Query::Query(std::shared_ptr<const internal::QueryImpl> impl)
-    : impl_(std::move(impl)) {}
+// The public classes' opaque state: the parser's and evaluator's types.
+struct Query::Rep : internal::QueryImpl {
+  explicit Rep(internal::QueryImpl&& parsed)
+      : internal::QueryImpl(std::move(parsed)) {}
+};
+
+class Matcher::Rep : public internal::Evaluator {
+ public:
+  using internal::Evaluator::Evaluator;
+};
+
+Query::Query(std::shared_ptr<const Rep> impl) : impl_(std::move(impl)) {}
 
 absl::StatusOr<Query> Query::Parse(std::string_view text) {
   absl::StatusOr<std::unique_ptr<internal::QueryImpl>> impl =
       internal::ParseQuery(text);
   if (!impl.ok()) return impl.status();
-  return Query(std::shared_ptr<const internal::QueryImpl>(std::move(*impl)));
+  return Query(std::make_shared<const Rep>(std::move(**impl)));
 }
 
 const QueryColumns& Query::columns() const { return impl_->columns; }
@@ -172,7 +182,7 @@ void Query::SpanAttributes(const Trace& trace, uint32_t span,
 
 Matcher::Matcher(const Query& query)
     : query_(query.impl_),
-      evaluator_(std::make_unique<internal::Evaluator>(*query_)) {}
+      evaluator_(std::make_unique<Rep>(*query_)) {}
 
 Matcher::~Matcher() = default;
 

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "andante/otlp.h"
 #include "andante/metrics_generator.h"
 #include "andante/store.h"
 #include "model/otlp_nesting.h"
@@ -55,7 +56,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!andante::internal::ParseOtlpMessage(in, &req)) std::abort();
   auto tree = andante::MetricsGenerator::Create(Options());
   if (!tree.ok()) std::abort();
-  (*tree)->Push("t", req, now);
+  andante::PushRequest(tree->get(), "t", req, now);
   const absl::Time later = now + absl::Minutes(1);
   (*wire)->ExpireEdges(later);
   (*tree)->ExpireEdges(later);

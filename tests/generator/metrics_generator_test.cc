@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "andante/otlp.h"
 #include "tests/generator/fixture.h"
 #include "tests/generator/samples.h"
 
@@ -46,7 +47,9 @@ TEST(MetricsGeneratorTest, PerTenantProcessorsWildcardAndDefaults) {
   o.tenant_processors["off"] = {};
   auto g = MetricsGenerator::Create(o);
   ASSERT_TRUE(g.ok());
-  for (const char* t : {"a", "b", "off"}) (*g)->Push(t, Fixture(kBase), kNow);
+  for (const char* t : {"a", "b", "off"}) {
+    PushRequest(g->get(), t, Fixture(kBase), kNow);
+  }
   auto all = (*g)->Collect(kNow);
   const auto* a = Tenant(all, "a");
   ASSERT_NE(a, nullptr);
@@ -66,7 +69,7 @@ TEST(MetricsGeneratorTest, DefaultsApplyWithoutOverrides) {
   o.processors = {"service-graphs"};
   auto g = MetricsGenerator::Create(o);
   ASSERT_TRUE(g.ok());
-  (*g)->Push("x", Fixture(kBase), kNow);
+  PushRequest(g->get(), "x", Fixture(kBase), kNow);
   auto all = (*g)->Collect(kNow);
   ASSERT_NE(Tenant(all, "x"), nullptr);
   EXPECT_EQ(ValueOf(*Tenant(all, "x"), "traces_service_graph_request_total",
@@ -80,7 +83,7 @@ TEST(MetricsGeneratorTest, SpansOutsideTheSlackAreIgnored) {
   o.ingestion_time_range_slack = absl::Seconds(30);
   auto g = MetricsGenerator::Create(o);
   ASSERT_TRUE(g.ok());
-  (*g)->Push("t", Fixture(kBase), kNow);
+  PushRequest(g->get(), "t", Fixture(kBase), kNow);
   auto s = *Tenant((*g)->Collect(kNow), "t");
   // T1 (ends ~B+10.3) is 72 s old: dropped. R1 (B+70), Q1 (B+80), Q2 (B+80)
   // are kept.
@@ -107,8 +110,8 @@ TEST(MetricsGeneratorTest, TenantLabelAndSeriesLimitPerTenant) {
   o.tenant_max_active_series["small"] = 2;
   auto g = MetricsGenerator::Create(o);
   ASSERT_TRUE(g.ok());
-  (*g)->Push("small", Fixture(kBase), kNow);
-  (*g)->Push("big", Fixture(kBase), kNow);
+  PushRequest(g->get(), "small", Fixture(kBase), kNow);
+  PushRequest(g->get(), "big", Fixture(kBase), kNow);
   auto all = (*g)->Collect(kNow);
   const auto& small = *Tenant(all, "small");
   EXPECT_EQ(ValueOf(small, "traces_spanmetrics_calls_total",

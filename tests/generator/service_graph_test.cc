@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "andante/otlp.h"
 #include "tests/generator/fixture.h"
 #include "tests/generator/samples.h"
 
@@ -34,7 +35,7 @@ class ServiceGraphTest : public ::testing::Test {
 
 TEST_F(ServiceGraphTest, PairsClientAndServerAndCompletesDatabaseAtOnce) {
   ServiceGraphProcessor g(ServiceGraphOptions{}, &registry_);
-  g.Push(Fixture(kBase), now_);
+  PushRequest(&g, Fixture(kBase), now_);
   // S1 and R1 (root servers) wait; S2+S3 paired; Q2 is a database call.
   EXPECT_EQ(g.pending_edges(), 2);
   auto s = registry_.Collect(now_);
@@ -65,7 +66,7 @@ TEST_F(ServiceGraphTest, PairsClientAndServerAndCompletesDatabaseAtOnce) {
 
 TEST_F(ServiceGraphTest, RootServerSpansExpireIntoUserEdge) {
   ServiceGraphProcessor g(ServiceGraphOptions{}, &registry_);
-  g.Push(Fixture(kBase), now_);
+  PushRequest(&g, Fixture(kBase), now_);
   g.Expire(now_ + absl::Seconds(10));  // not yet: waited exactly `wait`
   EXPECT_EQ(g.pending_edges(), 2);
   g.Expire(now_ + absl::Seconds(11));
@@ -94,7 +95,7 @@ TEST_F(ServiceGraphTest, UnansweredClientWithPeerBecomesVirtualServer) {
       ->mutable_scope_spans(0)
       ->mutable_spans()
       ->DeleteSubrange(0, 1);
-  g.Push(req, now_);
+  PushRequest(&g, req, now_);
   g.Expire(now_ + absl::Seconds(11));
   auto s = registry_.Collect(now_ + absl::Seconds(11));
   const std::vector<Label> v = {{"client", "frontend"},
@@ -118,8 +119,8 @@ TEST_F(ServiceGraphTest, ArrivalOrderDoesNotMatter) {
   testing::ExportTraceServiceRequest server_first, client_second;
   *server_first.add_resource_spans() = all.resource_spans(1);   // payments
   *client_second.add_resource_spans() = all.resource_spans(0);  // frontend
-  g.Push(server_first, now_);
-  g.Push(client_second, now_ + absl::Seconds(3));
+  PushRequest(&g, server_first, now_);
+  PushRequest(&g, client_second, now_ + absl::Seconds(3));
   auto s = registry_.Collect(now_ + absl::Seconds(3));
   EXPECT_EQ(
       ValueOf(s, total_, {{"client", "frontend"}, {"server", "payments"}}), 1);
@@ -137,7 +138,7 @@ TEST_F(ServiceGraphTest, UnpairedAndDroppedSpansAreCounted) {
   // A second pending edge: over max_items, dropped.
   testing::AddSpan(rs, 6, 2, 0, "call", testing::Span::SPAN_KIND_CLIENT,
                    testing::Status::STATUS_CODE_UNSET, 1, 1000);
-  g.Push(req, now_);
+  PushRequest(&g, req, now_);
   EXPECT_EQ(g.dropped_spans(), 1);
   g.Expire(now_ + absl::Seconds(11));
   EXPECT_EQ(g.expired_edges(), 1);
@@ -162,7 +163,7 @@ TEST_F(ServiceGraphTest, MessagingAndDimensions) {
   auto* c = testing::AddResource(&req, "billing");
   testing::AddSpan(c, 7, 2, 1, "consume", testing::Span::SPAN_KIND_CONSUMER,
                    testing::Status::STATUS_CODE_UNSET, 5000000, 1000000);
-  g.Push(req, now_);
+  PushRequest(&g, req, now_);
   auto s = registry_.Collect(now_);
   EXPECT_EQ(ValueOf(s, total_,
                     {{"client", "orders"},
@@ -178,7 +179,7 @@ TEST_F(ServiceGraphTest, ClientServerPrefix) {
   o.enable_client_server_prefix = true;
   ServiceGraphProcessor g(o, &registry_);
   auto req = Fixture(kBase);
-  g.Push(req, now_);
+  PushRequest(&g, req, now_);
   auto s = registry_.Collect(now_);
   EXPECT_EQ(ValueOf(s, total_,
                     {{"client", "frontend"},

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "andante/otlp.h"
 #include "tests/generator/fixture.h"
 #include "tests/generator/samples.h"
 
@@ -34,7 +35,7 @@ class SpanMetricsTest : public ::testing::Test {
  protected:
   std::vector<CollectedSample> Run(const SpanMetricsOptions& options) {
     SpanMetricsProcessor p(options, &registry_);
-    p.Push(Fixture(kBase), now_);
+    PushRequest(&p, Fixture(kBase), now_);
     return registry_.Collect(now_ + absl::Seconds(4));
   }
   MetricsRegistry registry_{RegistryOptions{}};
@@ -165,7 +166,7 @@ TEST_F(SpanMetricsTest, ClashingDimensionGetsDoubleUnderscore) {
                       ->mutable_spans(0)
                       ->mutable_attributes(),
                   "span.kind", "custom");
-  p.Push(req, now_);
+  PushRequest(&p, req, now_);
   auto s = registry_.Collect(now_);
   auto s1 =
       Red("frontend", "SPAN_KIND_SERVER", "GET /checkout", "STATUS_CODE_UNSET");
@@ -185,7 +186,7 @@ TEST_F(SpanMetricsTest, SpanMultiplierScalesCountsNotSize) {
                  ->Add();
   kv->set_key("sample.ratio");
   kv->mutable_value()->set_double_value(0.25);
-  p.Push(req, now_);
+  PushRequest(&p, req, now_);
   auto s = registry_.Collect(now_);
   const auto charge =
       Red("payments", "SPAN_KIND_SERVER", "charge", "STATUS_CODE_ERROR");
@@ -206,7 +207,7 @@ TEST_F(SpanMetricsTest, MissingServiceNameOmitsTheLabel) {
   rs->add_scope_spans();
   testing::AddSpan(rs, 9, 9, 0, "orphan", testing::Span::SPAN_KIND_SERVER,
                    testing::Status::STATUS_CODE_UNSET, 1, 1000);
-  p.Push(req, now_);
+  PushRequest(&p, req, now_);
   auto s = registry_.Collect(now_);
   EXPECT_EQ(ValueOf(s, "traces_spanmetrics_calls_total",
                     {{"span_kind", "SPAN_KIND_SERVER"},
@@ -245,7 +246,7 @@ TEST_F(SpanMetricsTest, TargetInfoAndJobLabel) {
                   "service.instance.id", "pod-1");
   testing::AddSpan(rs, 1, 1, 0, "op", testing::Span::SPAN_KIND_SERVER,
                    testing::Status::STATUS_CODE_UNSET, 1, 1000);
-  p.Push(req, now_);
+  PushRequest(&p, req, now_);
   auto s = registry_.Collect(now_);
   EXPECT_EQ(ValueOf(s, "traces_target_info",
                     {{"deployment_environment", "prod"},

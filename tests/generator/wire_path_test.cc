@@ -18,11 +18,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
+#include "andante/otlp.h"
 #include "andante/metrics_generator.h"
 #include "andante/metrics_registry.h"
 #include "andante/service_graph.h"
 #include "andante/span_metrics.h"
 #include "bench/loadgen/trace_factory.h"
+#include "generator/processor_views.h"
 #include "generator/span_batch_view.h"
 #include "gtest/gtest.h"
 #include "andante/otlp/collector/trace/v1/trace_service.pb.h"
@@ -207,7 +209,7 @@ TEST_P(WirePathTest, WireBytesAndParsedTreeProduceTheSameSeries) {
   for (int i = 0; i < 12; ++i) {
     const ExportTraceServiceRequest req = Mutated(rng, factory);
     const std::string tenant = i % 3 == 0 ? "a" : "b";
-    (*tree)->Push(tenant, req, kNow);
+    PushRequest(tree->get(), tenant, req, kNow);
     ASSERT_TRUE((*wire)->PushWire(tenant, req.SerializeAsString(), kNow));
   }
   const absl::Time later = kNow + absl::Minutes(1);
@@ -264,6 +266,27 @@ TEST(WirePathTest, MalformedBytesAreRefusedAndCountNothing) {
   EXPECT_GT((*g)->active_series(), 0);
 }
 
+// A group among unknown fields (wire types 3 and 4), which protobuf accepts
+// and the wire reader declines: PushWire parses such bytes instead, so the
+// tap still counts them, exactly as PushRequest of the parsed request does.
+TEST(WirePathTest, BytesTheReaderDeclinesAreParsed) {
+  auto wire = MetricsGenerator::Create(Options(false));
+  auto tree = MetricsGenerator::Create(Options(false));
+  ASSERT_TRUE(wire.ok() && tree.ok());
+  loadgen::TraceFactory factory(1);
+  const ExportTraceServiceRequest req = factory.BuildBatch(20, kNow, nullptr);
+  // Field 99: start group (99 << 3 | 3 = 795), end group (796), as varints.
+  const std::string bytes = req.SerializeAsString() + "\x9b\x06\x9c\x06";
+  ExportTraceServiceRequest parsed;
+  ASSERT_TRUE(parsed.ParseFromString(bytes)) << "protobuf accepts the group";
+  internal::SpanBatchView view;
+  ASSERT_FALSE(view.FromWire(bytes)) << "the wire reader declines it";
+  EXPECT_TRUE((*wire)->PushWire("t", bytes, kNow));
+  PushRequest(tree->get(), "t", req, kNow);
+  EXPECT_GT((*wire)->active_series(), 0);
+  EXPECT_EQ(Flatten((*wire)->Collect(kNow)), Flatten((*tree)->Collect(kNow)));
+}
+
 // The processors group a batch's updates by label set before they reach the
 // registry; feeding them the same spans one at a time (every other span of
 // the view marked skip) gives the ungrouped, span-by-span order. Both must
@@ -286,8 +309,8 @@ TEST_P(BatchGroupingTest, GroupedUpdatesEqualSpanBySpanUpdates) {
   for (int i = 0; i < 8; ++i) {
     const std::string bytes = Mutated(rng, factory).SerializeAsString();
     ASSERT_TRUE(view.FromWire(bytes));
-    grouped_sm.Push(view, kNow);
-    grouped_sg.Push(view, kNow);
+    ProcessorViews::Push(grouped_sm, view, kNow);
+    ProcessorViews::Push(grouped_sg, view, kNow);
     // As MetricsGenerator runs them: span metrics over the whole batch,
     // then service graphs.
     for (int processor = 0; processor < 2; ++processor) {
@@ -296,9 +319,9 @@ TEST_P(BatchGroupingTest, GroupedUpdatesEqualSpanBySpanUpdates) {
           view.spans()[j].skip = j != k;
         }
         if (processor == 0) {
-          single_sm.Push(view, kNow);
+          ProcessorViews::Push(single_sm, view, kNow);
         } else {
-          single_sg.Push(view, kNow);
+          ProcessorViews::Push(single_sg, view, kNow);
         }
       }
     }

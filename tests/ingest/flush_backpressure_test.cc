@@ -72,14 +72,7 @@ class GatedBackend : public Backend {
   int blocked_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
-bool WaitUntil(absl::Duration timeout, const std::function<bool()>& done) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  return done();
-}
+using testing::WaitUntil;
 
 TEST(FlushBackpressureTest,
      SweepRunsBesideStuckBlockBuildAndPushesBackThenRecovers) {
@@ -87,7 +80,7 @@ TEST(FlushBackpressureTest,
   testing::TempDir tmp("andante-backpressure");
   auto backend = std::make_shared<GatedBackend>();
   StoreOptions options = testing::TestStoreOptions(tmp.path(), backend);
-  options.background_flush = true;
+  options.env = Env::Default();  // real time, background threads
   options.ingester.flush_check_period = absl::Milliseconds(10);
   options.ingester.trace_idle_period = absl::Milliseconds(20);
   options.ingester.max_block_duration = absl::Milliseconds(50);

@@ -8,6 +8,7 @@
 #include "andante/backend.h"
 #include "andante/span_tap.h"
 #include "andante/tenant.h"
+#include "andante/testing/manual_env.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
@@ -65,23 +66,56 @@ TEST_F(StoreTest, FindsLiveTrace) {
 }
 
 TEST_F(StoreTest, TraceMovesThroughHeadIntoBlock) {
-  auto store = OpenStore(Options());
+  // The sweep runs every second of the test's clock, which starts in 2001:
+  // pushes are stamped with it, not with the real time.
+  testing::ManualEnv env(absl::FromUnixSeconds(1'000'000'000));
+  StoreOptions options = Options();
+  options.env = &env;
+  options.ingester.flush_check_period = absl::Seconds(1);
+  // No blocklist poll within the test: one running beside the flusher (both
+  // fall due in the 10-minute step below) may list the block between its
+  // meta.json write and its publication, and the tenant then reads it twice
+  // until the next poll (TenantInstance::ApplyBlocklist keeps the polled
+  // reader, the flusher adds its own).
+  options.blocklist.blocklist_poll = absl::Hours(1);
+  auto store = OpenStore(std::move(options));
   std::vector<TraceId> ids;
   ASSERT_TRUE(store->Push(kSingleTenant, MakeRequest(rng_, 50, 3, &ids)).ok());
-  absl::Time now = absl::Now();
-  // Not idle yet: stays live.
-  ASSERT_TRUE(store->Sweep(now).ok());
+  // Not idle yet (1 s of 5): stays live.
+  env.AdvanceBy(absl::Seconds(1));
   EXPECT_EQ(store->Stats().live_traces, 50u);
   // Idle: moves to the head block but the block is not cut yet.
-  ASSERT_TRUE(store->Sweep(now + absl::Seconds(6)).ok());
+  env.AdvanceBy(absl::Seconds(5));
   EXPECT_EQ(store->Stats().live_traces, 0u);
   EXPECT_EQ(store->Stats().blocks_flushed, 0u);
   for (const TraceId& id : ids) EXPECT_EQ(SpansOf(*store, id), 3u);
-  // Old enough: cut and flushed.
-  ASSERT_TRUE(store->Sweep(now + absl::Minutes(10)).ok());
+  // Old enough: cut, and built by the flusher.
+  env.AdvanceBy(absl::Minutes(10));
+  EXPECT_TRUE(testing::WaitUntil(
+      absl::Seconds(30), [&] { return store->Stats().blocks_flushed == 1; }));
   EXPECT_EQ(store->Stats().blocks_flushed, 1u);
   EXPECT_EQ(store->Stats().blocks_in_backend, 1u);
   for (const TraceId& id : ids) EXPECT_EQ(SpansOf(*store, id), 3u);
+}
+
+// The store's periodic work is scheduled on StoreOptions.env while the
+// store is open, and cancelled by Close.
+TEST_F(StoreTest, SchedulesItsPeriodicWorkOnTheEnvUntilClosed) {
+  testing::ManualEnv env;
+  StoreOptions options = Options();
+  options.env = &env;
+  auto store = OpenStore(std::move(options));
+  EXPECT_EQ(env.scheduled_tasks(), 2u);  // the sweep and blocklist polls
+  ASSERT_TRUE(store->Close().ok());
+  EXPECT_EQ(env.scheduled_tasks(), 0u);
+  env.AdvanceBy(absl::Hours(1));  // nothing left to run
+}
+
+TEST_F(StoreTest, RefusesANullEnv) {
+  StoreOptions options = Options();
+  options.env = nullptr;
+  auto store = Store::Open(std::move(options));
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST_F(StoreTest, FlushWritesBlockAndDeletesWal) {
@@ -173,10 +207,11 @@ TEST_F(StoreTest, EmptyPushSucceedsAndStoresNothing) {
 
 class CountingTap : public SpanTap {
  public:
-  void OnSpans(std::string_view tenant,
-               const andante::otlp::collector::trace::v1::
-                   ExportTraceServiceRequest& request) override {
+  void OnSpans(std::string_view tenant, std::string_view bytes) override {
     last_tenant = std::string(tenant);
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest request;
+    ASSERT_TRUE(request.ParseFromArray(bytes.data(),
+                                       static_cast<int>(bytes.size())));
     for (const auto& rs : request.resource_spans()) {
       for (const auto& ss : rs.scope_spans()) spans += ss.spans_size();
     }
@@ -293,31 +328,24 @@ TEST_F(StoreTest, TapSeesPushesOfBatchesFromProto) {
   store->RemoveSpanTap(&tap);
 }
 
-// A tap that reads pushed bytes itself (SpanTap::OnSpanBytes) gets them
-// as pushed and is not shown the parsed request; a tree tap next to it
-// still is.
+// A tap gets the bytes of a push made from bytes as they were pushed, and a
+// push of a parsed request serialized.
 class BytesTap : public SpanTap {
  public:
-  void OnSpans(std::string_view,
-               const andante::otlp::collector::trace::v1::
-                   ExportTraceServiceRequest&) override {
-    ++tree_calls;
-  }
-  bool OnSpanBytes(std::string_view tenant,
-                   std::string_view request_bytes) override {
+  void OnSpans(std::string_view tenant, std::string_view request) override {
     last_tenant = std::string(tenant);
-    bytes = std::string(request_bytes);
-    return true;
+    bytes = std::string(request);
+    ++calls;
   }
   std::string last_tenant, bytes;
-  int tree_calls = 0;
+  int calls = 0;
 };
 
-TEST_F(StoreTest, BytesTapGetsThePushedBytesWithoutAParse) {
+TEST_F(StoreTest, TapGetsThePushedBytes) {
   auto store = OpenStore(Options());
-  CountingTap tree_tap;
+  CountingTap counting_tap;
   BytesTap bytes_tap;
-  store->AddSpanTap(&tree_tap);
+  store->AddSpanTap(&counting_tap);
   store->AddSpanTap(&bytes_tap);
   const std::string bytes = MakeRequest(rng_, 3, 2, nullptr).SerializeAsString();
   absl::StatusOr<SpanBatch> batch = SpanBatch::FromProto(bytes);
@@ -325,14 +353,15 @@ TEST_F(StoreTest, BytesTapGetsThePushedBytesWithoutAParse) {
   ASSERT_TRUE(store->Push("t3", *batch).ok());
   EXPECT_EQ(bytes_tap.bytes, bytes);
   EXPECT_EQ(bytes_tap.last_tenant, "t3");
-  EXPECT_EQ(bytes_tap.tree_calls, 0);
-  EXPECT_EQ(tree_tap.spans, 6);
-  // A push of a parsed request goes to OnSpans for both.
-  ASSERT_TRUE(store->Push("t3", MakeRequest(rng_, 1, 1, nullptr)).ok());
-  EXPECT_EQ(bytes_tap.tree_calls, 1);
-  EXPECT_EQ(tree_tap.spans, 7);
+  EXPECT_EQ(counting_tap.spans, 6);
+  // A push of a parsed request: the same request, serialized.
+  const auto request = MakeRequest(rng_, 1, 1, nullptr);
+  ASSERT_TRUE(store->Push("t3", request).ok());
+  EXPECT_EQ(bytes_tap.calls, 2);
+  EXPECT_EQ(bytes_tap.bytes, request.SerializeAsString());
+  EXPECT_EQ(counting_tap.spans, 7);
   store->RemoveSpanTap(&bytes_tap);
-  store->RemoveSpanTap(&tree_tap);
+  store->RemoveSpanTap(&counting_tap);
 }
 
 TEST_F(StoreTest, ForcedFlushHandsLiveTracesOverWhole) {

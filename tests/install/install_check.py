@@ -13,7 +13,8 @@ MODE
               include/andante/*.h alone (twice in one file: include guards);
               fail if it includes a file under SRC_ROOT/lib/, or a generated
               protobuf header or google/protobuf unless it is a dedicated OTLP
-              header (its name ends in otlp.h).
+              header (its name ends in otlp.h), or if its code (comments
+              aside) names a namespace `internal`.
   subproject  build examples/consumer with Andante as its meson subproject
               (subprojects/andante -> SRC_ROOT, --force-fallback-for=andante),
               run it, check its output.
@@ -24,6 +25,7 @@ import concurrent.futures
 import glob
 import os
 import random
+import re
 import shutil
 import string
 import subprocess
@@ -136,6 +138,17 @@ def mode_pkgconfig(src, build, work, meson, cxx):
     check_consumer(binary, env)
 
 
+def code_of(text):
+    """C++ source without its comments and string literals."""
+    pattern = re.compile(r'//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"', re.S)
+    return pattern.sub(" ", text)
+
+
+# A namespace named `internal` used or opened: andante::internal::X,
+# internal::X, namespace internal, namespace andante::internal.
+INTERNAL_NAMESPACE = re.compile(r'\binternal\s*::|\bnamespace\s+(?:\w+::)*internal\b')
+
+
 def mode_headers(src, build, work, meson, cxx):
     dest = os.path.join(work, "headers", "stage")
     _, _, env = stage(build, meson, dest)
@@ -163,6 +176,10 @@ def mode_headers(src, build, work, meson, cxx):
         included = [l.lstrip(". ").strip() for l in proc.stderr.splitlines()
                     if l.startswith(".")]
         problems = []
+        with open(header) as f:
+            for line in code_of(f.read()).splitlines():
+                if INTERNAL_NAMESPACE.search(line):
+                    problems.append(f"{name}: names an internal namespace: {line.strip()}")
         for path in included:
             if os.path.realpath(path).startswith(lib_dir):
                 problems.append(f"{name}: includes {path} (under lib/)")

@@ -38,6 +38,7 @@ class StoreLimitsTest : public ::testing::Test {
     options.ingester = ingester;
     options.ingester.flush_all_on_shutdown = false;
     options.overrides = overrides_;
+    options.env = &env_;
     auto store = Store::Open(std::move(options));
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? std::move(*store) : nullptr;
@@ -52,6 +53,8 @@ class StoreLimitsTest : public ::testing::Test {
   }
 
   testing::TempDir tmp_{"andante-limits"};
+  // The stores' clock; the sweep runs when a test advances it.
+  testing::ManualEnv env_;
   std::shared_ptr<Backend> backend_;
   std::shared_ptr<Overrides> overrides_;
   std::mt19937_64 rng_{7};
@@ -93,6 +96,8 @@ TEST_F(StoreLimitsTest, ZeroRateRefusesEveryPushAndOverrideSwapApplies) {
   EXPECT_THAT(r.status().message(), HasSubstr("RATE_LIMITED: batch size"));
   TenantLimits open;  // Tempo's defaults: 15 MB/s
   overrides_->Set(limits, {{"a", open}});
+  // The bucket refills at the new rate as the store's clock moves.
+  env_.AdvanceBy(absl::Seconds(1));
   EXPECT_TRUE(store->Push("a", request).ok());
   EXPECT_FALSE(store->Push("b", request).ok());
 }
@@ -124,8 +129,8 @@ TEST_F(StoreLimitsTest, LiveTraceLimitDropsNewTracesSilently) {
   StoreStats stats = store->Stats();
   EXPECT_EQ(Discarded(stats, "a", "live_traces_exceeded"), 4u);
   EXPECT_EQ(stats.live_traces_per_tenant["a"], 3u);
-  // Idle traces leave room again.
-  ASSERT_TRUE(store->Sweep(absl::Now() + absl::Minutes(1)).ok());
+  // Idle traces leave room again (at the next sweep).
+  env_.AdvanceBy(absl::Minutes(1));
   r = store->Push("a", MakeRequest(rng_, 3, 1, nullptr));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->spans_accepted, 3u);
@@ -255,7 +260,9 @@ TEST_F(StoreLimitsTest, MemoryBoundPushesBackUntilFlushed) {
   EXPECT_LE(store->Stats().unflushed_bytes, 30'000u);
   EXPECT_EQ(Discarded(store->Stats(), "a", "memory_limit_exceeded"), 1u);
   // Past half the bound the sweep cuts early; flushed bytes free room.
-  ASSERT_TRUE(store->Sweep(absl::Now()).ok());
+  env_.AdvanceBy(ingester.flush_check_period);
+  EXPECT_TRUE(testing::WaitUntil(
+      absl::Seconds(30), [&] { return store->Stats().unflushed_bytes == 0; }));
   EXPECT_EQ(store->Stats().unflushed_bytes, 0u);
   EXPECT_TRUE(store->Push("a", big()).ok());
 }

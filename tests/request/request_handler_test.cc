@@ -18,6 +18,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "andante/otlp/collector/trace/v1/trace_service.pb.h"
+#include "tests/testing/store_options.h"
 
 namespace andante {
 namespace {
@@ -77,7 +78,7 @@ class RequestHandlerTest : public ::testing::Test {
     StoreOptions options;
     options.wal.path = (dir_ / "wal").string();
     options.backend = OpenMemoryBackend();
-    options.background_flush = false;
+    options.env = andante::testing::StillEnv();
     auto store = Store::Open(std::move(options));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);

@@ -9,6 +9,7 @@
 #include "andante/backend.h"
 #include "andante/otlp.h"
 #include "andante/store.h"
+#include "andante/testing/manual_env.h"
 #include "gtest/gtest.h"
 #include "metrics.h"
 #include "nlohmann/json.hpp"
@@ -32,7 +33,7 @@ class ApiRoutesTest : public ::testing::Test {
     StoreOptions options;
     options.wal.path = (dir_ / "wal").string();
     options.backend = OpenMemoryBackend();
-    options.background_flush = false;
+    options.env = &env_;  // never advanced: no background work
     auto store = Store::Open(std::move(options));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
@@ -88,6 +89,7 @@ class ApiRoutesTest : public ::testing::Test {
   }
 
   std::filesystem::path dir_;
+  andante::testing::ManualEnv env_;  // outlives store_
   std::unique_ptr<Store> store_;
   std::unique_ptr<ServerMetrics> metrics_;
 };
