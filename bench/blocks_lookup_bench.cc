@@ -34,6 +34,7 @@
 #include "andante/tenant.h"
 #include "bench/loadgen/trace_factory.h"
 #include "benchmark/benchmark.h"
+#include "tests/testing/store_options.h"
 
 namespace {
 
@@ -107,7 +108,7 @@ andante::StoreOptions Options(std::shared_ptr<andante::Backend> backend,
   options.wal.path = wal;
   options.wal.fsync = andante::WalFsync::kNever;
   options.backend = std::move(backend);
-  options.background_flush = false;
+  options.env = andante::testing::StillEnv();
   andante::TenantLimits unlimited;
   unlimited.rate_limit_bytes = unlimited.burst_size_bytes = 1ull << 40;
   unlimited.max_traces_per_user = 0;

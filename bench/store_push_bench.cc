@@ -112,7 +112,7 @@ void BM_StorePushWire(benchmark::State& state) {
   options.wal.path = dir + "/wal";
   options.wal.fsync = andante::WalFsync::kInterval;
   options.backend = andante::OpenMemoryBackend();
-  options.background_flush = false;
+  options.env = andante::testing::StillEnv();
   options.ingester.flush_all_on_shutdown = false;
   andante::TenantLimits limits;
   limits.rate_limit_bytes = limits.burst_size_bytes = 1ull << 40;
