@@ -222,6 +222,15 @@ struct StoreStats {
   // Span bytes not yet in a complete block, all tenants (gauge; bounded by
   // IngesterOptions.max_unflushed_bytes).
   uint64_t unflushed_bytes = 0;
+  // Bytes of the in-memory trace index, all tenants (gauge; bounded by
+  // IngesterOptions.max_trace_index_bytes).
+  uint64_t trace_index_bytes = 0;
+  // Block builds that failed and were scheduled for a retry after a
+  // backoff, and the tenants now waiting one out with the longest
+  // remaining wait in seconds (gauges).
+  uint64_t block_flush_retries = 0;
+  uint64_t tenants_in_flush_backoff = 0;
+  double flush_backoff_seconds = 0;
 };
 
 class Store {
