@@ -653,6 +653,15 @@ LookupResult RunLookups(const Options& o, Reservoir* reservoir,
                           r.status ? absl::StrCat(r.status) : r.error,
                           Ms(absl::Now() - start),
                           r.status == 204 ? "" : "  (EXPECTED 204)"));
+    // Andante's /flush queues the blocks (as Tempo's); ?wait=true answers
+    // once every span is in a complete block (Tempo ignores the parameter
+    // and queues again).
+    const absl::Time wait_start = absl::Now();
+    r = api.Request(http::verb::post, "/flush?wait=true", headers);
+    Print(absl::StrFormat(
+        "POST /flush?wait=true -> %s in %.1f ms (%.1f ms after the /flush)",
+        r.status ? absl::StrCat(r.status) : r.error,
+        Ms(absl::Now() - wait_start), Ms(absl::Now() - start)));
   }
   {
     const absl::Time start = absl::Now();

@@ -269,6 +269,12 @@ class Store {
   // is in a complete block.
   virtual absl::Status Flush() = 0;
 
+  // What Tempo's POST /flush does: moves every live trace to the head block
+  // and cuts all head blocks now, queues them for the flush workers and
+  // returns without waiting for the blocks (a failed cut is returned). The
+  // default is the synchronous Flush.
+  virtual absl::Status RequestFlush() { return Flush(); }
+
   // One pass of the background loop: moves idle traces to the head block and
   // cuts and flushes head blocks that are full or old. `now` is injectable
   // for tests.

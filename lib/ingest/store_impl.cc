@@ -241,6 +241,16 @@ class StoreImpl final : public Store {
   absl::Status Flush() override {
     return ForClient(SweepAll(absl::Now(), true));
   }
+  absl::Status RequestFlush() override {
+    // Without flush workers nothing would build the cut blocks.
+    if (flushers_.empty()) return Flush();
+    absl::Status result;
+    for (TenantInstance* instance : Instances()) {
+      result.Update(instance->MoveAndCut(absl::Now(), true));
+    }
+    WakeFlushers();
+    return ForClient(result);
+  }
   absl::Status Sweep(absl::Time now) override {
     return ForClient(SweepAll(now, false));
   }

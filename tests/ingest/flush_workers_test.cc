@@ -163,6 +163,39 @@ TEST(FlushWorkersTest, BuildsOneTenantsBlocksInParallelAndCommitsInCutOrder) {
   ExpectAllFound(**store, second, 3);
 }
 
+// Tempo's /flush: RequestFlush cuts everything and returns while the
+// blocks are still being written; Flush waits for them.
+TEST(FlushWorkersTest, RequestFlushQueuesWithoutWaitingForTheBuild) {
+  internal::SetLogLevel(internal::LogLevel::kError);
+  testing::TempDir tmp("andante-request-flush");
+  auto backend = std::make_shared<StallFirstBlock>();
+  StoreOptions options = BackgroundOptions(tmp.path(), backend);
+  options.ingester.trace_idle_period = absl::Hours(1);
+  options.ingester.max_block_duration = absl::Hours(1);
+  auto store = Store::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  std::mt19937_64 rng(13);
+  std::vector<TraceId> ids;
+  ASSERT_TRUE((*store)->Push("t", MakeRequest(rng, 10, 2, &ids)).ok());
+  EXPECT_EQ((*store)->Stats().live_traces, 10u);
+
+  const absl::Time start = absl::Now();
+  ASSERT_TRUE((*store)->RequestFlush().ok());
+  EXPECT_LT(absl::Now() - start, absl::Seconds(2));
+  // Everything was cut (nothing live) and its build is stuck.
+  EXPECT_EQ((*store)->Stats().live_traces, 0u);
+  EXPECT_TRUE(WaitUntil(absl::Seconds(10),
+                        [&] { return backend->stalled() > 0; }));
+  EXPECT_EQ((*store)->Stats().blocks_flushed, 0u);
+  ExpectAllFound(**store, ids, 2);
+
+  backend->Release();
+  EXPECT_TRUE(WaitUntil(absl::Seconds(10), [&] {
+    return (*store)->Stats().blocks_flushed >= 1;
+  }));
+  ExpectAllFound(**store, ids, 2);
+}
+
 TEST(FlushWorkersTest, BackendOutageBacksOffPushesBackAndFlushesAllOnReturn) {
   internal::SetLogLevel(internal::LogLevel::kError);
   testing::TempDir tmp("andante-flush-outage");
