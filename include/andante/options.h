@@ -115,7 +115,7 @@ struct IngesterOptions {
   // per trace whatever its size). Past it pushes fail with
   // RESOURCE_EXHAUSTED (429, reason "memory_limit_exceeded"); past half the
   // sweep cuts early so the flush workers free it. 0 = no bound.
-  uint64_t max_trace_index_bytes = 128ull << 20;
+  uint64_t max_trace_index_bytes = 64ull << 20;
   // Flush workers building blocks in parallel, across tenants and across
   // one tenant's cut blocks (`concurrent_flushes`, Tempo's key). 0 = one
   // per hardware thread, at most 4.
