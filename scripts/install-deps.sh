@@ -24,6 +24,7 @@ packages=(
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev
   libabsl-dev libzstd-dev zlib1g-dev libcurl4-openssl-dev libssl-dev nlohmann-json3-dev libsimdjson-dev
   libyaml-cpp-dev libre2-dev libboost1.81-dev libsnappy-dev prometheus-cpp-dev
+  libjemalloc-dev
   libthrift-dev thrift-compiler
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
 )

@@ -83,6 +83,9 @@ ABSL_FLAG(absl::Duration, report_every, absl::Seconds(5),
           "progress line interval during ingest");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "per-request deadline");
 ABSL_FLAG(bool, flush, true, "POST /flush before the lookups");
+ABSL_FLAG(absl::Duration, idle_wait, absl::ZeroDuration(),
+          "after the lookups, wait this long and print the server's RSS "
+          "(memory returned after load, against its RSS before the run)");
 ABSL_FLAG(absl::Duration, flush_wait, absl::Seconds(60),
           "with --data_dir: how long to wait for flushed blocks to settle");
 ABSL_FLAG(bool, dry_run, false,
@@ -114,6 +117,7 @@ struct Options {
   absl::Duration report_every;
   absl::Duration timeout;
   bool flush;
+  absl::Duration idle_wait;
   absl::Duration flush_wait;
   bool dry_run;
 };
@@ -514,6 +518,10 @@ IngestResult RunIngest(const Options& o, const Pool& pool,
   IngestCounters counters;
   std::atomic<bool> stop{false};
   const ProcessSample server0 = SampleProcess(o.server_pid);
+  if (server0.ok) {
+    Print(absl::StrFormat("server RSS before the run %.0f MB",
+                          server0.rss_kb / 1024.0));
+  }
   const double self0 = SelfCpuSeconds();
   const absl::Time start = absl::Now();
   const absl::Time deadline = start + o.duration;
@@ -645,6 +653,15 @@ LookupResult RunLookups(const Options& o, Reservoir* reservoir,
                           r.status ? absl::StrCat(r.status) : r.error,
                           Ms(absl::Now() - start),
                           r.status == 204 ? "" : "  (EXPECTED 204)"));
+    // Andante's /flush queues the blocks (as Tempo's); ?wait=true answers
+    // once every span is in a complete block (Tempo ignores the parameter
+    // and queues again).
+    const absl::Time wait_start = absl::Now();
+    r = api.Request(http::verb::post, "/flush?wait=true", headers);
+    Print(absl::StrFormat(
+        "POST /flush?wait=true -> %s in %.1f ms (%.1f ms after the /flush)",
+        r.status ? absl::StrCat(r.status) : r.error,
+        Ms(absl::Now() - wait_start), Ms(absl::Now() - start)));
   }
   {
     const absl::Time start = absl::Now();
@@ -772,6 +789,14 @@ int Main(const Options& o) {
       Print("SERVER PROCESS GONE after the lookups");
     }
   }
+  if (o.idle_wait > absl::ZeroDuration() && o.server_pid > 0) {
+    absl::SleepFor(o.idle_wait);
+    if (const ProcessSample idle = SampleProcess(o.server_pid); idle.ok) {
+      Print(absl::StrFormat("server RSS idle %s after the run: %.0f MB",
+                            absl::FormatDuration(o.idle_wait),
+                            idle.rss_kb / 1024.0));
+    }
+  }
   // Peak RSS over the whole run: a flush may raise it after the ingest.
   IngestResult summary = ingest;
   if (const ProcessSample last = SampleProcess(o.server_pid);
@@ -880,6 +905,7 @@ int main(int argc, char** argv) {
   o.report_every = absl::GetFlag(FLAGS_report_every);
   o.timeout = absl::GetFlag(FLAGS_timeout);
   o.flush = absl::GetFlag(FLAGS_flush);
+  o.idle_wait = absl::GetFlag(FLAGS_idle_wait);
   o.flush_wait = absl::GetFlag(FLAGS_flush_wait);
   o.dry_run = absl::GetFlag(FLAGS_dry_run);
 

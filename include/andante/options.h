@@ -111,6 +111,21 @@ struct IngesterOptions {
   // trace size. 0 = no bound.
   uint64_t max_unflushed_bytes = 0;
   uint64_t max_unflushed_bytes_per_tenant = 0;
+  // Bound on the in-memory trace index, all tenants together: the hash
+  // tables of live, head and cut-but-unflushed traces (a few dozen bytes
+  // per trace whatever its size). Past it pushes fail with
+  // RESOURCE_EXHAUSTED (429, reason "memory_limit_exceeded"); past half the
+  // sweep cuts early so the flush workers free it. 0 = no bound.
+  uint64_t max_trace_index_bytes = 64ull << 20;
+  // Flush workers building blocks in parallel, across tenants and across
+  // one tenant's cut blocks (`concurrent_flushes`, Tempo's key). 0 = one
+  // per hardware thread, at most 4.
+  int concurrent_flushes = 0;
+  // A failed block build is retried after a jittered exponential backoff:
+  // the first wait is drawn from [min/2, min], each further failure doubles
+  // it up to max, and a success resets it.
+  absl::Duration flush_retry_min_backoff = absl::Seconds(1);
+  absl::Duration flush_retry_max_backoff = absl::Minutes(1);
 };
 
 // Everything Store::Open needs.

@@ -222,6 +222,15 @@ struct StoreStats {
   // Span bytes not yet in a complete block, all tenants (gauge; bounded by
   // IngesterOptions.max_unflushed_bytes).
   uint64_t unflushed_bytes = 0;
+  // Bytes of the in-memory trace index, all tenants (gauge; bounded by
+  // IngesterOptions.max_trace_index_bytes).
+  uint64_t trace_index_bytes = 0;
+  // Block builds that failed and were scheduled for a retry after a
+  // backoff, and the tenants now waiting one out with the longest
+  // remaining wait in seconds (gauges).
+  uint64_t block_flush_retries = 0;
+  uint64_t tenants_in_flush_backoff = 0;
+  double flush_backoff_seconds = 0;
 };
 
 class Store {
@@ -260,6 +269,12 @@ class Store {
   // blocks to the backend, synchronously. After it returns every pushed span
   // is in a complete block.
   virtual absl::Status Flush() = 0;
+
+  // What Tempo's POST /flush does: moves every live trace to the head block
+  // and cuts all head blocks now, queues them for the flush workers and
+  // returns without waiting for the blocks (a failed cut is returned). The
+  // default is the synchronous Flush.
+  virtual absl::Status RequestFlush() { return Flush(); }
 
   // Registers a tap that sees every accepted push. Not owned; must outlive
   // the store or be removed first.

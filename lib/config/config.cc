@@ -1004,7 +1004,26 @@ const KeySpec kSchema[] = {
     {"ingester.max_pending_block_bytes", K::kUint, kSet,
      ANDANTE_SET(c.cfg->store.ingester.max_pending_block_bytes = v.u)},
     {"ingester.{complete_block_timeout,flush_op_timeout}", K::kDuration, kUns},
-    {"ingester.concurrent_flushes", K::kInt, kUns},
+    // Flush workers; 0 = one per hardware thread, at most 4.
+    {"ingester.concurrent_flushes", K::kInt, kSet,
+     ANDANTE_CHECK_SET(v.i >= 0 && v.i <= 256
+                           ? absl::OkStatus()
+                           : Invalid("must be between 0 and 256"),
+                       c.cfg->store.ingester.concurrent_flushes =
+                           static_cast<int>(v.i))},
+    // Andante extensions: the trace index bound and the flush retry backoff.
+    {"ingester.max_trace_index_bytes", K::kUint, kSet,
+     ANDANTE_SET(c.cfg->store.ingester.max_trace_index_bytes = v.u)},
+    {"ingester.flush_retry_min_backoff", K::kDuration, kSet,
+     ANDANTE_CHECK_SET(v.d > absl::ZeroDuration()
+                           ? absl::OkStatus()
+                           : Invalid("must be positive"),
+                       c.cfg->store.ingester.flush_retry_min_backoff = v.d)},
+    {"ingester.flush_retry_max_backoff", K::kDuration, kSet,
+     ANDANTE_CHECK_SET(v.d > absl::ZeroDuration()
+                           ? absl::OkStatus()
+                           : Invalid("must be positive"),
+                       c.cfg->store.ingester.flush_retry_max_backoff = v.d)},
     {"ingester.flush_object_storage", K::kBool, kUns},
     {"ingester.{lifecycler,partition_ring,override_ring_key,"
      "autocomplete_filtering_enabled,use_flatbuffer_search}",

@@ -324,6 +324,10 @@ YAML::Node Build(const Config& c) {
   ing["max_block_duration"] = GoDuration(i.max_block_duration);
   ing["flush_all_on_shutdown"] = Bool(i.flush_all_on_shutdown);
   ing["max_pending_block_bytes"] = i.max_pending_block_bytes;
+  ing["max_trace_index_bytes"] = i.max_trace_index_bytes;
+  ing["concurrent_flushes"] = i.concurrent_flushes;
+  ing["flush_retry_min_backoff"] = GoDuration(i.flush_retry_min_backoff);
+  ing["flush_retry_max_backoff"] = GoDuration(i.flush_retry_max_backoff);
 
   YAML::Node comp = root["compactor"];
   const CompactionOptions& k = c.compaction;

@@ -24,6 +24,11 @@ struct StoreCounters {
   // Span bytes of every tenant not yet in a complete block (the memory
   // bound IngesterOptions.max_unflushed_bytes).
   std::atomic<uint64_t> unflushed_bytes{0};
+  // Bytes of every tenant's in-memory trace index (the bound
+  // IngesterOptions.max_trace_index_bytes).
+  std::atomic<uint64_t> index_bytes{0};
+  // Flush retries scheduled after failed block builds, all tenants.
+  std::atomic<uint64_t> block_flush_retries{0};
   // Bloom shards and page indexes of every reader (StoreOptions
   // .block_cache_bytes); null: each reader keeps what it loads.
   std::shared_ptr<BlockCache> block_cache;

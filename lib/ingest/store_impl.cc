@@ -55,8 +55,13 @@ std::vector<std::string> ListTenantDirs(const std::string& dir) {
 }
 
 // Null overrides: every tenant gets the defaults, with the ingester's
-// (deprecated) max_bytes_per_trace.
+// (deprecated) max_bytes_per_trace. concurrent_flushes 0: one flush worker
+// per hardware thread, at most 4.
 StoreOptions WithOverrides(StoreOptions options) {
+  if (options.ingester.concurrent_flushes <= 0) {
+    const int cores = static_cast<int>(std::thread::hardware_concurrency());
+    options.ingester.concurrent_flushes = std::clamp(cores, 1, 4);
+  }
   if (options.overrides == nullptr) {
     TenantLimits defaults;
     defaults.max_bytes_per_trace = options.ingester.max_bytes_per_trace;
@@ -127,8 +132,11 @@ class StoreImpl final : public Store {
       sync_->Poll(env_->Now(), directory_).IgnoreError();
     }
     // The periodic work runs on the Env (threads by default, the test's own
-    // thread under a manual Env); the flusher builds what the sweep cuts.
-    flusher_ = std::thread([this] { FlushLoop(); });
+    // thread under a manual Env); the flush workers build what the sweep
+    // cuts.
+    for (int i = 0; i < options_.ingester.concurrent_flushes; ++i) {
+      flushers_.emplace_back([this, i] { FlushLoop(i); });
+    }
     sweep_task_ = env_->SchedulePeriodic(
         options_.ingester.flush_check_period, [this] { SweepOnce(); });
     poll_task_ = env_->SchedulePeriodic(sync_->poll_interval(), [this] {
@@ -231,6 +239,14 @@ class StoreImpl final : public Store {
   absl::Status Flush() override {
     return ForClient(SweepAll(env_->Now(), true));
   }
+  absl::Status RequestFlush() override {
+    absl::Status result;
+    for (TenantInstance* instance : Instances()) {
+      result.Update(instance->MoveAndCut(env_->Now(), true));
+    }
+    WakeFlushers();
+    return ForClient(result);
+  }
 
   absl::Status PollBlocklist(absl::Time now) override {
     return sync_->Poll(now, directory_);
@@ -277,8 +293,16 @@ class StoreImpl final : public Store {
       stats.compaction_objects_written = sync.compaction_objects_written.load();
       stats.retention_deleted = sync.retention_deleted.load();
     }
+    stats.block_flush_retries = counters_.block_flush_retries.load();
+    stats.trace_index_bytes = counters_.index_bytes.load();
+    const absl::Time now = env_->Now();
     absl::MutexLock lock(&tenants_mu_);
     for (const auto& [name, instance] : tenants_) {
+      if (const absl::Time at = instance->flush_retry_at(); at > now) {
+        ++stats.tenants_in_flush_backoff;
+        stats.flush_backoff_seconds = std::max(
+            stats.flush_backoff_seconds, absl::ToDoubleSeconds(at - now));
+      }
       stats.wal_bytes_on_disk += instance->wal_bytes_on_disk();
       const uint64_t blocks = instance->blocks();
       stats.blocks_in_backend += blocks;
@@ -313,11 +337,8 @@ class StoreImpl final : public Store {
     poll_task_.reset();
     compaction_task_.reset();
     stop_.Notify();
-    {
-      absl::MutexLock lock(&flush_mu_);
-      flush_wanted_ = true;  // wakes the flusher, which sees stop_
-    }
-    if (flusher_.joinable()) flusher_.join();
+    WakeFlushers();  // they see stop_
+    for (std::thread& t : flushers_) t.join();
     absl::Status result;
     if (options_.ingester.flush_all_on_shutdown) {
       result.Update(SweepAll(env_->Now(), true));
@@ -401,9 +422,15 @@ class StoreImpl final : public Store {
       absl::MutexLock lock(&tenants_mu_);
       for (auto& [name, instance] : tenants_) instances.push_back(instance.get());
     }
+    // Cut everything first, so the flush workers build the blocks of every
+    // tenant in parallel with this thread.
     absl::Status result;
     for (TenantInstance* instance : instances) {
-      result.Update(instance->Sweep(now, force));
+      result.Update(instance->MoveAndCut(now, force));
+    }
+    WakeFlushers();
+    for (TenantInstance* instance : instances) {
+      result.Update(instance->FlushFrozen());
     }
     return result;
   }
@@ -424,28 +451,40 @@ class StoreImpl final : public Store {
       ANDANTE_LOG(kError, "sweep failed",
                   {{"error", std::string(result.message())}});
     }
-    if (pending) {
-      absl::MutexLock lock(&flush_mu_);
-      flush_wanted_ = true;
-    }
+    if (pending) WakeFlushers();
   }
 
-  // Builds the blocks the sweep cut, tenant after tenant, when woken by it.
-  // A failed flush is logged by the instance and retried at the next wake.
-  void FlushLoop() {
-    while (true) {
-      {
-        absl::MutexLock lock(&flush_mu_);
-        flush_mu_.Await(absl::Condition(&flush_wanted_));
-        flush_wanted_ = false;
+  void WakeFlushers() {
+    absl::MutexLock lock(&flush_mu_);
+    ++flush_generation_;
+  }
+
+  // One of the flush workers: builds the blocks the sweep cut, any tenant's,
+  // several of one tenant's at once (TenantInstance::BuildNext commits them
+  // in cut order). Runs while any block is buildable, then sleeps until the
+  // sweep wakes it or a retry backoff may have run out. A failed build is
+  // logged and backed off by the instance.
+  void FlushLoop(int worker) {
+    uint64_t seen = 0;
+    while (!stop_.HasBeenNotified()) {
+      bool built = false;
+      std::vector<TenantInstance*> instances = Instances();
+      const size_t n = instances.size();
+      // Workers start at different tenants so that they spread out.
+      for (size_t k = 0; k < n && !stop_.HasBeenNotified(); ++k) {
+        TenantInstance* instance = instances[(k + worker) % n];
+        if (!instance->HasBuildableBlock(env_->Now())) continue;
+        absl::StatusOr<bool> r = instance->BuildNext(env_->Now(), false);
+        built = built || (r.ok() && *r);
       }
-      if (stop_.HasBeenNotified()) return;
-      for (TenantInstance* instance : Instances()) {
-        if (stop_.HasBeenNotified()) return;
-        if (instance->pending_block_bytes() > 0) {
-          instance->FlushFrozen().IgnoreError();
-        }
-      }
+      if (built) continue;
+      absl::MutexLock lock(&flush_mu_);
+      auto woken = [this, &seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(flush_mu_) {
+        return flush_generation_ != seen;
+      };
+      flush_mu_.AwaitWithTimeout(absl::Condition(&woken),
+                                 options_.ingester.flush_check_period);
+      seen = flush_generation_;
     }
   }
 
@@ -490,10 +529,11 @@ class StoreImpl final : public Store {
   absl::Notification stop_;
   Env* const env_ = options_.env;
   std::unique_ptr<Env::PeriodicTask> sweep_task_;
-  // Wakes the flusher: set by the sweep when blocks wait to be built.
+  // Wakes the flush workers: bumped by the sweep when blocks wait to be
+  // built (each worker remembers the last value it saw).
   absl::Mutex flush_mu_;
-  bool flush_wanted_ ABSL_GUARDED_BY(flush_mu_) = false;
-  std::thread flusher_;
+  uint64_t flush_generation_ ABSL_GUARDED_BY(flush_mu_) = 0;
+  std::vector<std::thread> flushers_;
   // Blocklist polls and compaction cycles, each a periodic task.
   std::unique_ptr<internal::BlocklistSync> sync_;
   internal::TenantDirectory directory_;

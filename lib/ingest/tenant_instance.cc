@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <random>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -234,12 +235,14 @@ absl::Status TenantInstance::Recover(absl::Time now) {
   frozen->traces = std::move(recovered);
   frozen->wal_segment_end = wal_->current_segment();
   for (const auto& [id, entry] : frozen->traces) frozen->bytes += entry.bytes;
+  frozen->ref_bytes = frozen->bytes;  // one ref per fragment, sized by it
   absl::MutexLock lock(&mu_);
   unflushed_bytes_ += frozen->bytes;
   counters_->unflushed_bytes.fetch_add(frozen->bytes,
                                        std::memory_order_relaxed);
   frozen_bytes_ += frozen->bytes;
   frozen_.push_back(std::move(frozen));
+  UpdateIndexBytes();
   return absl::OkStatus();
 }
 
@@ -292,6 +295,16 @@ absl::StatusOr<PushResult> TenantInstance::Push(
         CountDiscarded(DiscardReason::kMemoryLimitExceeded, push_spans);
         return MemoryLimitError(tenant_, false, all, ing.max_unflushed_bytes,
                                 push_bytes);
+      }
+    }
+    if (ing.max_trace_index_bytes > 0) {
+      const uint64_t index = counters_->index_bytes.load();
+      if (index > ing.max_trace_index_bytes) {
+        CountDiscarded(DiscardReason::kMemoryLimitExceeded, push_spans);
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "MEMORY_LIMIT_EXCEEDED: the trace index of unflushed traces takes ",
+            index, " bytes (limit ", ing.max_trace_index_bytes,
+            "); blocks are being written, retry later"));
       }
     }
     const uint64_t pending_limit = ing.max_pending_block_bytes;
@@ -355,6 +368,7 @@ absl::StatusOr<PushResult> TenantInstance::Push(
                                          std::memory_order_relaxed);
 
   absl::MutexLock lock(&mu_);
+  const size_t live_capacity = live_.capacity();
   unflushed_bytes_ += kept_bytes;
   uncut_bytes_ += kept_bytes;
   counters_->unflushed_bytes.fetch_add(kept_bytes, std::memory_order_relaxed);
@@ -366,6 +380,7 @@ absl::StatusOr<PushResult> TenantInstance::Push(
     it->second.AddFragment(ref, f->start_unix_nano, f->end_unix_nano,
                            f->span_count, now);
   }
+  if (live_.capacity() != live_capacity) UpdateIndexBytes();
   return result;
 }
 
@@ -537,9 +552,17 @@ absl::Status TenantInstance::MoveAndCut(absl::Time now, bool force) {
         ((ing.max_unflushed_bytes_per_tenant > 0 &&
           unflushed_bytes_ * 2 >= ing.max_unflushed_bytes_per_tenant) ||
          (ing.max_unflushed_bytes > 0 &&
-          counters_->unflushed_bytes.load() * 2 >= ing.max_unflushed_bytes))) {
+          counters_->unflushed_bytes.load() * 2 >= ing.max_unflushed_bytes) ||
+         (ing.max_trace_index_bytes > 0 &&
+          counters_->index_bytes.load() * 2 >= ing.max_trace_index_bytes))) {
       cut = true;
     }
+    // A hash table never shrinks by itself: after a burst the live map
+    // would keep its peak table (a few hundred bytes a trace) for good.
+    if (live_.capacity() > 1024 && live_.size() < live_.capacity() / 8) {
+      live_.rehash(0);
+    }
+    UpdateIndexBytes();
   }
   if (cut) return Cut();
   return absl::OkStatus();
@@ -571,46 +594,145 @@ absl::Status TenantInstance::Cut() {
     for (const WalRecordRef& r : part.refs) part.bytes += r.length;
     frozen->traces[id].Merge(std::move(part));
   }
-  for (const auto& [id, entry] : frozen->traces) frozen->bytes += entry.bytes;
+  for (const auto& [id, entry] : frozen->traces) {
+    frozen->bytes += entry.bytes;
+    for (const WalRecordRef& r : entry.refs) frozen->ref_bytes += r.length;
+  }
   if (!frozen->traces.empty()) {
+    frozen->parts.resize(SplitParts(frozen->bytes));
     frozen_bytes_ += frozen->bytes;
     frozen_.push_back(std::move(frozen));
   }
+  UpdateIndexBytes();
   return absl::OkStatus();
 }
 
 absl::Status TenantInstance::FlushFrozen() {
-  absl::MutexLock flush_lock(&flush_mu_);
   while (true) {
-    std::shared_ptr<const FrozenBlock> next;
+    absl::StatusOr<bool> built = BuildNext(options_.env->Now(), true);
+    if (!built.ok()) return built.status();
+    if (*built) continue;
+    // Nothing to claim: wait for the blocks other workers are building,
+    // then commit what they left (they commit too; CommitBuilt is
+    // idempotent).
     {
       absl::MutexLock lock(&mu_);
-      if (frozen_.empty()) return absl::OkStatus();
-      next = frozen_.front();
+      mu_.Await(absl::Condition(
+          +[](int* building) { return *building == 0; }, &building_));
     }
-    absl::Status s = FlushOne(*next);
-    if (!s.ok()) {
-      counters_->block_flush_failures.fetch_add(1, std::memory_order_relaxed);
-      ANDANTE_LOG(kError, "block flush failed; will retry",
-                  {{"tenant", tenant_}, {"error", std::string(s.message())}});
-      return s;
+    if (absl::Status s = CommitBuilt(); !s.ok()) return s;
+    absl::MutexLock lock(&mu_);
+    if (frozen_.empty()) return absl::OkStatus();
+    if (frozen_.front()->built()) {
+      return absl::UnavailableError("a built block could not be committed");
     }
   }
 }
 
-absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
+size_t TenantInstance::SplitParts(uint64_t bytes) const {
+  // One block per worker for a big cut (a forced flush after heavy ingest,
+  // a full head block), so they build it together; a small cut stays whole.
+  constexpr uint64_t kMinPartBytes = 64 << 20;
+  const uint64_t workers =
+      std::max(1, options_.ingester.concurrent_flushes);
+  return std::clamp<uint64_t>(bytes / kMinPartBytes, 1, workers);
+}
+
+absl::Duration TenantInstance::NextBackoff() {
+  const IngesterOptions& ing = options_.ingester;
+  absl::Duration backoff = ing.flush_retry_min_backoff;
+  for (int i = 1; i < flush_failures_ && backoff < ing.flush_retry_max_backoff;
+       ++i) {
+    backoff *= 2;
+  }
+  backoff = std::min(backoff, ing.flush_retry_max_backoff);
+  // Jitter over the upper half: tenants that failed together (one
+  // backend outage) do not all retry in the same instant.
+  thread_local std::mt19937_64 rng(std::random_device{}());
+  const double f = std::uniform_real_distribution<double>(0.5, 1.0)(rng);
+  return backoff * f;
+}
+
+bool TenantInstance::HasBuildableBlock(absl::Time now) const {
+  absl::MutexLock lock(&mu_);
+  if (now < flush_retry_at_) return false;
+  for (const auto& frozen : frozen_) {
+    for (const FrozenBlock::Part& p : frozen->parts) {
+      if (!p.building && !p.done) return true;
+    }
+  }
+  return false;
+}
+
+absl::StatusOr<bool> TenantInstance::BuildNext(absl::Time now,
+                                               bool ignore_backoff) {
+  std::shared_ptr<FrozenBlock> next;
+  size_t part = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    if (!ignore_backoff && now < flush_retry_at_) return false;
+    for (const auto& frozen : frozen_) {
+      for (size_t i = 0; i < frozen->parts.size() && next == nullptr; ++i) {
+        const FrozenBlock::Part& p = frozen->parts[i];
+        if (!p.building && !p.done) {
+          next = frozen;
+          part = i;
+        }
+      }
+      if (next != nullptr) break;
+    }
+    if (next == nullptr) return false;
+    next->parts[part].building = true;
+    ++building_;
+  }
+  absl::StatusOr<std::shared_ptr<BlockReader>> reader = Build(*next, part);
+  {
+    absl::MutexLock lock(&mu_);
+    FrozenBlock::Part& p = next->parts[part];
+    p.building = false;
+    --building_;
+    if (!reader.ok()) {
+      ++flush_failures_;
+      const absl::Duration backoff = NextBackoff();
+      flush_retry_at_ = options_.env->Now() + backoff;
+      counters_->block_flush_failures.fetch_add(1, std::memory_order_relaxed);
+      counters_->block_flush_retries.fetch_add(1, std::memory_order_relaxed);
+      ANDANTE_LOG(kError, "block flush failed; will retry",
+                  {{"tenant", tenant_},
+                   {"error", std::string(reader.status().message())},
+                   {"attempt", absl::StrCat(flush_failures_)},
+                   {"retry_in", absl::FormatDuration(backoff)}});
+      return reader.status();
+    }
+    if (flush_failures_ > 0) {
+      ANDANTE_LOG(kInfo, "block flush succeeded after failures",
+                  {{"tenant", tenant_},
+                   {"failures", absl::StrCat(flush_failures_)}});
+    }
+    flush_failures_ = 0;
+    flush_retry_at_ = absl::InfinitePast();
+    p.done = true;
+    p.reader = std::move(*reader);
+  }
+  if (absl::Status s = CommitBuilt(); !s.ok()) return s;
+  return true;
+}
+
+absl::StatusOr<std::shared_ptr<BlockReader>> TenantInstance::Build(
+    const FrozenBlock& frozen, size_t part) {
   std::vector<const std::pair<const TraceId, TraceEntry>*> sorted;
-  sorted.reserve(frozen.traces.size());
-  for (const auto& kv : frozen.traces) sorted.push_back(&kv);
+  sorted.reserve(frozen.traces.size() / frozen.parts.size());
+  for (const auto& kv : frozen.traces) {
+    if (frozen.PartOf(kv.first) == part) sorted.push_back(&kv);
+  }
+  if (sorted.empty()) return nullptr;
   std::sort(sorted.begin(), sorted.end(),
             [](const auto* a, const auto* b) { return a->first < b->first; });
 
-  BlockBuilder builder(options_.block, *options_.backend, tenant_, NewBlockId(),
-                       sorted.size());
+  BlockBuilder builder(options_.block, *options_.backend, tenant_,
+                       NewBlockId(), sorted.size());
   std::string data;  // one trace's fragments; reused
-  uint64_t ref_bytes = 0;  // what this flush frees of the memory bound
   for (const auto* kv : sorted) {
-    for (const WalRecordRef& r : kv->second.refs) ref_bytes += r.length;
     if (absl::Status s = ReadFragments(kv->second, &data); !s.ok()) return s;
     absl::Status s = builder.Add(kv->first, data, kv->second.start_unix_nano,
                                  kv->second.end_unix_nano,
@@ -623,35 +745,73 @@ absl::Status TenantInstance::FlushOne(const FrozenBlock& frozen) {
       BlockReader::Open(options_.backend, *meta, &counters_->blocks_damaged,
                         counters_->block_cache);
   if (!reader.ok()) return reader.status();
+  return std::shared_ptr<BlockReader>(std::move(*reader));
+}
 
-  absl::Status s = WriteMarker(wal_dir_, frozen.wal_segment_end);
-  if (!s.ok()) return s;
-  {
-    absl::WriterMutexLock segments_lock(&segments_mu_);
+absl::Status TenantInstance::CommitBuilt() {
+  absl::MutexLock commit_lock(&commit_mu_);
+  while (true) {
+    std::shared_ptr<FrozenBlock> front;
     {
       absl::MutexLock lock(&mu_);
-      unreported_.insert(meta->block_id);
-      blocks_.push_back(std::move(*reader));
-      frozen_bytes_ -= std::min(frozen_bytes_, frozen_.front()->bytes);
-      frozen_.pop_front();
-      const uint64_t freed = std::min(unflushed_bytes_, ref_bytes);
-      unflushed_bytes_ -= freed;
-      counters_->unflushed_bytes.fetch_sub(freed, std::memory_order_relaxed);
+      if (frozen_.empty() || !frozen_.front()->built()) {
+        return absl::OkStatus();
+      }
+      front = frozen_.front();
     }
-    CrashPoint("flush.after_marker");
-    s = wal_->DeleteSegmentsBefore(frozen.wal_segment_end);
+    // Every block cut before this one is committed (it is the front), so
+    // the segments below its end hold nothing that is not in a block.
+    absl::Status s = WriteMarker(wal_dir_, front->wal_segment_end);
+    if (!s.ok()) return s;
+    {
+      absl::WriterMutexLock segments_lock(&segments_mu_);
+      {
+        absl::MutexLock lock(&mu_);
+        for (const FrozenBlock::Part& p : front->parts) {
+          if (p.reader == nullptr) continue;
+          unreported_.insert(p.reader->meta().block_id);
+          blocks_.push_back(p.reader);
+        }
+        frozen_bytes_ -= std::min(frozen_bytes_, front->bytes);
+        frozen_.pop_front();
+        const uint64_t freed = std::min(unflushed_bytes_, front->ref_bytes);
+        unflushed_bytes_ -= freed;
+        counters_->unflushed_bytes.fetch_sub(freed, std::memory_order_relaxed);
+        UpdateIndexBytes();
+      }
+      CrashPoint("flush.after_marker");
+      s = wal_->DeleteSegmentsBefore(front->wal_segment_end);
+    }
+    if (!s.ok()) return s;
+    CrashPoint("flush.after_wal_delete");
+    RemoveMarker(wal_dir_, front->wal_segment_end);
+    for (const FrozenBlock::Part& p : front->parts) {
+      if (p.reader == nullptr) continue;
+      const BlockMeta& meta = p.reader->meta();
+      counters_->blocks_flushed.fetch_add(1, std::memory_order_relaxed);
+      ANDANTE_LOG(kInfo, "block flushed",
+                  {{"tenant", tenant_},
+                   {"block", meta.block_id},
+                   {"traces", absl::StrCat(meta.total_objects)},
+                   {"spans", absl::StrCat(meta.total_spans)},
+                   {"bytes", absl::StrCat(meta.data_bytes)}});
+    }
   }
-  if (!s.ok()) return s;
-  CrashPoint("flush.after_wal_delete");
-  RemoveMarker(wal_dir_, frozen.wal_segment_end);
-  counters_->blocks_flushed.fetch_add(1, std::memory_order_relaxed);
-  ANDANTE_LOG(kInfo, "block flushed",
-              {{"tenant", tenant_},
-               {"block", meta->block_id},
-               {"traces", absl::StrCat(meta->total_objects)},
-               {"spans", absl::StrCat(meta->total_spans)},
-               {"bytes", absl::StrCat(meta->data_bytes)}});
-  return absl::OkStatus();
+}
+
+void TenantInstance::UpdateIndexBytes() {
+  constexpr uint64_t kSlot = sizeof(TraceMap::value_type) + 1;  // + control
+  uint64_t slots = live_.capacity() + head_.capacity();
+  for (const auto& frozen : frozen_) slots += frozen->traces.capacity();
+  const uint64_t bytes = slots * kSlot;
+  if (bytes >= index_bytes_) {
+    counters_->index_bytes.fetch_add(bytes - index_bytes_,
+                                     std::memory_order_relaxed);
+  } else {
+    counters_->index_bytes.fetch_sub(index_bytes_ - bytes,
+                                     std::memory_order_relaxed);
+  }
+  index_bytes_ = bytes;
 }
 
 absl::Status TenantInstance::Close() {
@@ -672,6 +832,21 @@ uint64_t TenantInstance::live_traces() const {
 uint64_t TenantInstance::pending_block_bytes() const {
   absl::MutexLock lock(&mu_);
   return frozen_bytes_;
+}
+
+int TenantInstance::flush_failures() const {
+  absl::MutexLock lock(&mu_);
+  return flush_failures_;
+}
+
+absl::Time TenantInstance::flush_retry_at() const {
+  absl::MutexLock lock(&mu_);
+  return flush_retry_at_;
+}
+
+uint64_t TenantInstance::index_bytes() const {
+  absl::MutexLock lock(&mu_);
+  return index_bytes_;
 }
 
 uint64_t TenantInstance::blocks() const {

@@ -77,11 +77,38 @@ struct TraceEntry {
 
 using TraceMap = absl::flat_hash_map<TraceId, TraceEntry>;
 
-// A cut head block waiting to be written to the backend.
+// A cut head block waiting to be written to the backend. `traces` and the
+// sizes never change after the cut; the build state is guarded by the
+// owning instance's mu_.
 struct FrozenBlock {
   TraceMap traces;
   uint64_t wal_segment_end = 0;  // covers every WAL segment below this
   uint64_t bytes = 0;            // sum of the traces' bytes
+  uint64_t ref_bytes = 0;        // sum of its WAL refs' lengths
+  // A big cut is written as several blocks, split by trace ID
+  // (PartOf), so that several workers build it at once. Each part is
+  // claimed by a builder, then done (complete in the backend, meta.json
+  // written; no reader if it held no trace); the cut is built when every
+  // part is, and then waits for the cuts before it to be committed: only
+  // then may its WAL segments be deleted.
+  struct Part {
+    bool building = false;
+    bool done = false;
+    std::shared_ptr<BlockReader> reader;
+  };
+  std::vector<Part> parts = std::vector<Part>(1);
+
+  bool built() const {
+    for (const Part& p : parts) {
+      if (!p.done) return false;
+    }
+    return true;
+  }
+  // The part of `parts` that holds `id`: by its last byte, random in W3C
+  // and in 64-bit (zero-padded) Jaeger IDs alike.
+  size_t PartOf(const TraceId& id) const {
+    return id.array()[TraceId::kSize - 1] * parts.size() / 256;
+  }
 };
 
 // Store::Tenant is the name the public header gives this class (opaque).
@@ -157,12 +184,38 @@ class TenantInstance : public Store::Tenant {
   absl::Status Sweep(absl::Time now, bool force);
   // The fast half of Sweep: moves idle traces and cuts; never builds a
   // block, so a background sweep keeps moving traces out of memory and
-  // cutting on time while blocks are built on another thread.
+  // cutting on time while blocks are built on other threads.
   absl::Status MoveAndCut(absl::Time now, bool force);
-  // The slow half: builds and writes every frozen block, in cut order.
+  // The slow half, synchronously: builds every frozen block (with any
+  // concurrent BuildNext callers) and returns once all are committed, or
+  // with the first failure. Ignores the retry backoff.
   absl::Status FlushFrozen();
-  // Bytes in cut blocks not yet built.
+  // One step for a pool of flush workers: claims the oldest frozen block no
+  // one is building, builds it (data, index, bloom, meta.json), then commits
+  // every built block at the front of the queue, in cut order (publish the
+  // reader, marker flushed-S, delete WAL segments < S). Several callers
+  // build different blocks of one tenant at once; commits stay in cut order,
+  // so a block's segments are deleted only after every earlier block is in
+  // the backend. Returns true if it built a block, false if none was
+  // claimable, or while a failed build waits out its retry backoff (unless
+  // `ignore_backoff`). A failure is counted, logged with the next retry
+  // time, and backs the tenant off: jittered exponential from
+  // flush_retry_min_backoff, doubling to flush_retry_max_backoff, reset by
+  // the next success.
+  absl::StatusOr<bool> BuildNext(absl::Time now, bool ignore_backoff);
+  // True if a frozen block waits for a builder and no backoff holds it.
+  bool HasBuildableBlock(absl::Time now) const;
+  // Bytes in cut blocks not yet committed.
   uint64_t pending_block_bytes() const;
+  // The retry backoff after failed builds: consecutive failures and the
+  // time before which BuildNext(now, false) does not try (past: none).
+  int flush_failures() const;
+  absl::Time flush_retry_at() const;
+  // Bytes of the in-memory trace index: the live, head and frozen maps'
+  // tables (capacity x slot size) plus out-of-line WAL refs. Kept up to
+  // date in StoreCounters::index_bytes, which IngesterOptions
+  // .max_trace_index_bytes bounds.
+  uint64_t index_bytes() const;
 
   absl::Status Close();
 
@@ -208,7 +261,17 @@ class TenantInstance : public Store::Tenant {
   absl::Status LoadBlocks();
   // Rotates the WAL and freezes everything written before the rotation.
   absl::Status Cut();
-  absl::Status FlushOne(const FrozenBlock& frozen);
+  // Writes part `part` of `frozen` to the backend and opens a reader for
+  // it (null if the part holds no trace).
+  absl::StatusOr<std::shared_ptr<BlockReader>> Build(const FrozenBlock& frozen,
+                                                     size_t part);
+  // Commits built blocks from the front of frozen_, in cut order.
+  absl::Status CommitBuilt();
+  absl::Duration NextBackoff() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // How many blocks a cut of `bytes` is written as (FrozenBlock::parts).
+  size_t SplitParts(uint64_t bytes) const;
+  // Recomputes index_bytes_ and moves the store's counter by the change.
+  void UpdateIndexBytes() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads every fragment of `entry` into `*out` (replacing its contents).
   absl::Status ReadFragments(const TraceEntry& entry, std::string* out) const;
 
@@ -225,16 +288,21 @@ class TenantInstance : public Store::Tenant {
   // Lookups hold it shared while reading WAL refs; a flush holds it
   // exclusively while it deletes WAL segments.
   absl::Mutex segments_mu_;
-  // Serializes flushes (they must complete in cut order).
-  absl::Mutex flush_mu_;
+  // Serializes commits (they run in cut order); builds run in parallel.
+  absl::Mutex commit_mu_;
 
   mutable absl::Mutex mu_;
   TraceMap live_ ABSL_GUARDED_BY(mu_);
   TraceMap head_ ABSL_GUARDED_BY(mu_);
   uint64_t head_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time head_created_ ABSL_GUARDED_BY(mu_);
-  std::deque<std::shared_ptr<const FrozenBlock>> frozen_ ABSL_GUARDED_BY(mu_);
+  std::deque<std::shared_ptr<FrozenBlock>> frozen_ ABSL_GUARDED_BY(mu_);
   uint64_t frozen_bytes_ ABSL_GUARDED_BY(mu_) = 0;  // sum over frozen_
+  int building_ ABSL_GUARDED_BY(mu_) = 0;  // frozen blocks being built
+  // Retry backoff of failed builds (BuildNext).
+  int flush_failures_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::Time flush_retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  uint64_t index_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::shared_ptr<BlockReader>> blocks_ ABSL_GUARDED_BY(mu_);
   // IDs in blocks_ added by this instance that no poll has reported yet.
   absl::flat_hash_set<std::string> unreported_ ABSL_GUARDED_BY(mu_);

@@ -254,6 +254,20 @@ ServerMetrics::ServerMetrics(const BuildInfo& build, std::string stats_tenant)
       "andante_ingester_unflushed_bytes",
       "Span bytes not yet in a complete block (bounded by "
       "ingester.max_unflushed_bytes).");
+  trace_index_bytes = registry.AddGauge(
+      "andante_ingester_trace_index_bytes",
+      "Bytes of the in-memory index of unflushed traces (bounded by "
+      "ingester.max_trace_index_bytes).");
+  block_flush_retries = registry.AddCounter(
+      "andante_block_flush_retries_total",
+      "Block builds that failed and were scheduled for a retry after a "
+      "jittered exponential backoff.");
+  tenants_in_flush_backoff = registry.AddGauge(
+      "andante_flush_backoff_tenants",
+      "Tenants whose block builds are waiting out a retry backoff.");
+  flush_backoff_seconds = registry.AddGauge(
+      "andante_flush_backoff_seconds",
+      "The longest remaining retry backoff of a failed block build.");
   overrides_last_reload_successful = registry.AddGauge(
       "andante_overrides_last_reload_successful",
       "Whether the last per-tenant overrides reload succeeded (1) or kept "
@@ -335,6 +349,12 @@ void ServerMetrics::UpdateFromStore(const StoreStats& stats) {
   }
   unflushed_bytes->WithLabels({})->Set(
       static_cast<double>(stats.unflushed_bytes));
+  trace_index_bytes->WithLabels({})->Set(
+      static_cast<double>(stats.trace_index_bytes));
+  mirror(block_flush_retries, stats.block_flush_retries);
+  tenants_in_flush_backoff->WithLabels({})->Set(
+      static_cast<double>(stats.tenants_in_flush_backoff));
+  flush_backoff_seconds->WithLabels({})->Set(stats.flush_backoff_seconds);
   mirror(block_cache_hits, stats.block_cache_hits);
   mirror(block_cache_misses, stats.block_cache_misses);
   block_cache_bytes->WithLabels({})->Set(

@@ -288,6 +288,10 @@ struct ServerMetrics final : public RequestObserver {
   // Limits (StoreStats) and the per-tenant overrides file.
   CounterFamily* attributes_truncated;
   GaugeFamily* unflushed_bytes;
+  GaugeFamily* trace_index_bytes;
+  CounterFamily* block_flush_retries;
+  GaugeFamily* tenants_in_flush_backoff;
+  GaugeFamily* flush_backoff_seconds;
   GaugeFamily* overrides_last_reload_successful;
   GaugeFamily* block_cache_bytes;
 

@@ -114,7 +114,7 @@ void ApiRoutes::Route(const HttpRequest& req, HttpResponse* resp,
       resp->status = 405;
       return;
     }
-    Flush(resp);
+    Flush(req, resp);
     return;
   }
 
@@ -336,8 +336,13 @@ void ApiRoutes::BuildInfoJson(HttpResponse* resp) {
   resp->body.push_back('\n');
 }
 
-void ApiRoutes::Flush(HttpResponse* resp) {
-  absl::Status s = store_->Flush();
+// Tempo's /flush cuts everything and queues it for the flush workers,
+// answering 204 at once; `?wait=true` (Andante) answers once every pushed
+// span is in a complete block, or 500 with the first error.
+void ApiRoutes::Flush(const HttpRequest& req, HttpResponse* resp) {
+  const std::optional<std::string> wait = req.QueryParam("wait");
+  const bool synchronous = wait.has_value() && (*wait == "true" || *wait == "1");
+  absl::Status s = synchronous ? store_->Flush() : store_->RequestFlush();
   if (!s.ok()) {
     Error(resp, 500, ToStd(s.message()));
     return;

@@ -36,7 +36,7 @@ class ApiRoutes {
   bool SearchRoutes(const HttpRequest& req, std::string_view path,
                     HttpResponse* resp, std::string_view* route);
   void BuildInfoJson(HttpResponse* resp);
-  void Flush(HttpResponse* resp);
+  void Flush(const HttpRequest& req, HttpResponse* resp);
   void Metrics(HttpResponse* resp);
 
   Store* const store_;

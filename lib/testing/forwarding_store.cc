@@ -67,6 +67,11 @@ absl::Status ForwardingStore::Flush() {
   return store == nullptr ? absl::OkStatus() : store->Flush();
 }
 
+absl::Status ForwardingStore::RequestFlush() {
+  std::shared_ptr<Store> store = inner();
+  return store == nullptr ? absl::OkStatus() : store->RequestFlush();
+}
+
 absl::Status ForwardingStore::PollBlocklist(absl::Time now) {
   std::shared_ptr<Store> store = inner();
   return store == nullptr ? absl::OkStatus() : store->PollBlocklist(now);

@@ -45,6 +45,7 @@ class ForwardingStore final : public Store {
       std::string_view tenant, const TraceId& id,
       const TraceLookupOptions& options) override;
   absl::Status Flush() override;
+  absl::Status RequestFlush() override;
   absl::Status PollBlocklist(absl::Time now) override;
   absl::StatusOr<CompactionCycleReport> RunCompactionCycle(
       absl::Time now) override;

@@ -871,6 +871,30 @@ namespace {
 
 // Andante's own keys for StoreOptions and CompactionOptions fields Tempo has
 // no key for (docs/configuration.md, "Andante extensions").
+// Flush workers (Tempo's ingester.concurrent_flushes), the trace index
+// bound and the flush retry backoff (docs/configuration.md).
+TEST(ConfigTest, FlushWorkerAndBackoffKeys) {
+  absl::StatusOr<Config> cfg = ParseConfig(
+      "ingester:\n  concurrent_flushes: 3\n"
+      "  max_trace_index_bytes: 1048576\n"
+      "  flush_retry_min_backoff: 250ms\n  flush_retry_max_backoff: 2m\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.status();
+  const IngesterOptions& ing = cfg->store.ingester;
+  EXPECT_EQ(ing.concurrent_flushes, 3);
+  EXPECT_EQ(ing.max_trace_index_bytes, 1048576u);
+  EXPECT_EQ(ing.flush_retry_min_backoff, absl::Milliseconds(250));
+  EXPECT_EQ(ing.flush_retry_max_backoff, absl::Minutes(2));
+  EXPECT_FALSE(ParseConfig("ingester:\n  concurrent_flushes: -1\n").ok());
+  EXPECT_FALSE(ParseConfig("ingester:\n  flush_retry_min_backoff: 0s\n").ok());
+  // Defaults: one worker per core (resolved by the store), 64 MiB, 1s / 1m.
+  absl::StatusOr<Config> defaults = ParseConfig("");
+  ASSERT_TRUE(defaults.ok()) << defaults.status();
+  EXPECT_EQ(defaults->store.ingester.concurrent_flushes, 0);
+  EXPECT_EQ(defaults->store.ingester.max_trace_index_bytes, 64u << 20);
+  EXPECT_EQ(defaults->store.ingester.flush_retry_min_backoff, absl::Seconds(1));
+  EXPECT_EQ(defaults->store.ingester.flush_retry_max_backoff, absl::Minutes(1));
+}
+
 TEST(ConfigTest, AndanteExtensionKeys) {
   absl::StatusOr<Config> cfg = ParseConfig(
       "ingester:\n  max_pending_block_bytes: 123456\n"

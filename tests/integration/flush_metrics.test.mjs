@@ -64,6 +64,26 @@ describe('flush to blocks and metrics', () => {
     { timeoutMs: 20000 });
   });
 
+  test('POST /flush?wait=true answers once the data is in complete blocks', async () => {
+    const exporter = makeExporter(EXPORTERS[0], srv);
+    try {
+      const { traceId, spans } = richTrace({ tag: 'flush-wait' });
+      await exportOk(exporter, spans, 'export before /flush?wait=true');
+      sent.set(traceId, spans);
+    } finally {
+      await exporter.shutdown();
+    }
+    const before = metricSum(await srv.metrics(), 'tempo_ingester_blocks_flushed_total') ?? 0;
+    const res = await srv.post('/flush?wait=true');
+    assert.equal(res.status, 204, `/flush?wait=true: ${res.status} ${res.text}`);
+    // No waiting: the answer came after the block was committed.
+    const m = await srv.metrics();
+    assert.ok((metricSum(m, 'tempo_ingester_blocks_flushed_total') ?? 0) > before,
+      'a block was flushed by the time /flush?wait=true answered');
+    assert.equal(metricSum(m, 'andante_pending_block_bytes'), 0, 'nothing left to build');
+    assert.equal(metricSum(m, 'tempo_ingester_live_traces'), 0, 'nothing live');
+  });
+
   test('traces are found after the flush, span by span', async () => {
     for (const [traceId, spans] of sent) await assertTraceStored(srv, traceId, spans);
   });

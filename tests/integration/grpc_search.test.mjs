@@ -121,7 +121,7 @@ describe('gRPC StreamingQuerier', () => {
     const exporter = makeExporter('http-proto', srv, { headers: { 'X-Scope-OrgID': TENANT } });
     try {
       await exportOk(exporter, older.flatMap((t) => t.spans.map(readableSpan)), 'push older');
-      const flushed = await srv.post('/flush', undefined, { 'X-Scope-OrgID': TENANT });
+      const flushed = await srv.post('/flush?wait=true', undefined, { 'X-Scope-OrgID': TENANT });
       assert.equal(flushed.status, 204, flushed.text);
       await exportOk(exporter, newer.flatMap((t) => t.spans.map(readableSpan)), 'push newer');
     } finally {

@@ -102,12 +102,12 @@ describe('a damaged block never takes other data down', () => {
     const first = otlpJson({ traces: 200, spans: 2 });
     await pushOk(srv, first.body);
     a = first.ids;
-    assert.equal((await srv.post('/flush')).status, 204);
+    assert.equal((await srv.post('/flush?wait=true')).status, 204);
     [blockA] = srv.completeBlocks();
     const second = otlpJson({ traces: 200, spans: 2 });
     await pushOk(srv, second.body);
     b = second.ids;
-    assert.equal((await srv.post('/flush')).status, 204);
+    assert.equal((await srv.post('/flush?wait=true')).status, 204);
     blockB = srv.completeBlocks().find((id) => id !== blockA);
     assert.ok(blockA && blockB, 'two blocks');
     await srv.stop();
@@ -339,13 +339,13 @@ describe('crash matrix: kill -9 at each step, every acknowledged span once', () 
         }
         if (step === 'flush') {
           assert.equal(died, false, 'no crash point on the push path');
-          await srv.post('/flush').catch(() => {});
+          await srv.post('/flush?wait=true').catch(() => {});
         }
         const exit = await srv.exit;
         assert.equal(exit.signal, 'SIGKILL', `the server died at ${point}`);
         await srv.start();
         await assertAckedOnce(srv, acked, 'after the crash');
-        assert.equal((await srv.post('/flush')).status, 204);
+        assert.equal((await srv.post('/flush?wait=true')).status, 204);
         await assertAckedOnce(srv, acked, 'after a flush');
         await srv.restart();
         await assertAckedOnce(srv, acked, 'after a clean restart');

@@ -178,7 +178,7 @@ describe(`${TENANTS} tenants under RLIMIT_NOFILE=${NOFILE}`, () => {
   });
 
   test('a graceful restart flushes every tenant and keeps the bound', async () => {
-    const flush = await request(`${srv.apiUrl}/flush`, { method: 'POST' });
+    const flush = await request(`${srv.apiUrl}/flush?wait=true`, { method: 'POST' });
     assert.ok(flush.status === 200 || flush.status === 204, `flush: ${flush.status} ${flush.text}`);
     checkBounded('after flushing every tenant');
     await srv.restart({ readyTimeoutMs: 60000 });

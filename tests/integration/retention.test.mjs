@@ -102,7 +102,7 @@ overrides:
     const l = oldTrace(3 * HOUR);
     await push('short', s.body);
     await push('long', l.body);
-    assert.equal((await srv.post('/flush')).status, 204);
+    assert.equal((await srv.post('/flush?wait=true')).status, 204);
     assert.equal(await spansOf('short', s.traceId), 2);
     assert.equal(await spansOf('long', l.traceId), 2);
 

@@ -236,7 +236,7 @@ describe('S3 backend against s3rver', () => {
       } finally {
         await exporter.shutdown();
       }
-      const flush = await srv.post('/flush');
+      const flush = await srv.post('/flush?wait=true');
       assert.ok(flush.status === 204 || flush.status === 200, `POST /flush: ${flush.status}`);
       // The block's objects went up as PUTs (and a multipart POST if large),
       // each timed under Tempo's metric name.
@@ -308,7 +308,7 @@ describe('S3 backend against s3rver', () => {
         } finally {
           await exporter.shutdown();
         }
-        const flush = await srv.post('/flush');
+        const flush = await srv.post('/flush?wait=true');
         assert.ok(flush.status === 204 || flush.status === 200, `POST /flush: ${flush.status}`);
       };
       // Reads its own writes in a loop through flushes, polls and

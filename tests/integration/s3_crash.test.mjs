@@ -179,7 +179,7 @@ describe('SIGKILL while uploading to S3 and while compacting: every acknowledged
             assert.equal(await push(srv, t.body), 200, 'push acknowledged');
             acked.push(...t.ids);
           }
-          await srv.post('/flush').catch(() => {});  // the flush crash kills it
+          await srv.post('/flush?wait=true').catch(() => {});  // the flush crash kills it
           if (step === 'flush') break;
         }
         const exit = await Promise.race([srv.exit, new Promise((resolve) => setTimeout(() => resolve(null), 30000))]);

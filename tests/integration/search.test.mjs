@@ -63,7 +63,7 @@ describe('search', () => {
   });
 
   test('found again after POST /flush, from a complete block', async () => {
-    const flushed = await srv.post('/flush');
+    const flushed = await srv.post('/flush?wait=true');
     assert.equal(flushed.status, 204, flushed.text);
     const body = await search(srv, `{ resource.service.name = "${service}" }`, '&limit=100');
     assert.deepEqual(body.traces.map((t) => t.traceID).sort(), [...pushed].sort());

@@ -227,7 +227,7 @@ scrape_configs:
       }
       assert.equal((await srv.get(`/api/traces/${'ab'.repeat(16)}`)).status, 404);
       reads += 4;
-      assert.equal((await srv.post('/flush')).status, 204);
+      assert.equal((await srv.post('/flush?wait=true')).status, 204);
       await sleep(1200);
     }
   });

@@ -130,7 +130,7 @@ describe('multi-tenancy', () => {
   });
 
   test('/flush writes blocks under <blocks>/<tenant>/, and traces stay scoped', async () => {
-    const res = await srv.post('/flush');
+    const res = await srv.post('/flush?wait=true');
     assert.equal(res.status, 204);
     await waitFor('blocks of both tenants', () => srv.completeBlocks(a.tenant).length > 0 && srv.completeBlocks(b.tenant).length > 0,
       { timeoutMs: 20000 });
@@ -257,7 +257,7 @@ describe('isolation', () => {
   test('live data: "A|B" sees both', async () => { await assertMerged('live'); });
 
   test('after /flush (blocks): still isolated, "A|B" still sees both', async () => {
-    const res = await srv.post('/flush');
+    const res = await srv.post('/flush?wait=true');
     assert.equal(res.status, 204, res.text);
     await waitFor('blocks of both tenants', () => srv.completeBlocks(A.tenant).length > 0 && srv.completeBlocks(B.tenant).length > 0,
       { timeoutMs: 20000 });

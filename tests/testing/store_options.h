@@ -2,15 +2,14 @@
 #ifndef ANDANTE_TESTS_TESTING_STORE_OPTIONS_H_
 #define ANDANTE_TESTS_TESTING_STORE_OPTIONS_H_
 
-#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
 
-#include "absl/time/clock.h"
 #include "andante/backend.h"
 #include "andante/store.h"
 #include "andante/testing/manual_env.h"
+#include "tests/testing/wait_until.h"  // WaitUntil, for work on the store's threads
 
 namespace andante::testing {
 
@@ -19,19 +18,6 @@ namespace andante::testing {
 inline Env* StillEnv() {
   static ManualEnv* const env = new ManualEnv;
   return env;
-}
-
-// Polls `done` until it holds or `timeout` passes; returns its last value.
-// For work the store does on its own threads (the flusher builds the blocks
-// a sweep cut).
-inline bool WaitUntil(absl::Duration timeout,
-                      const std::function<bool()>& done) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (done()) return true;
-    absl::SleepFor(absl::Milliseconds(2));
-  }
-  return done();
 }
 
 // A store with its WAL in `dir`/wal and its blocks in `backend`. Nothing runs
