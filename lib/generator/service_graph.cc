@@ -42,9 +42,10 @@ struct EdgeKeyHash {
 
 EdgeKey MakeKey(std::string_view trace_id, std::string_view span_id) {
   EdgeKey k{};
-  std::memcpy(k.data(), trace_id.data(), std::min<size_t>(16, trace_id.size()));
-  std::memcpy(k.data() + 16, span_id.data(),
-              std::min<size_t>(8, span_id.size()));
+  // string_view::copy copies nothing for an empty ID (whose data() may be
+  // null, which memcpy must not be given: UBSan's nonnull check).
+  trace_id.copy(k.data(), 16);
+  span_id.copy(k.data() + 16, 8);
   return k;
 }
 
