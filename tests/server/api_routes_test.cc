@@ -294,6 +294,9 @@ TEST_F(ApiRoutesTest, FlushMovesDataToBlocks) {
   EXPECT_EQ(r.body, "");
   EXPECT_EQ(Get("/flush").status, 204);
   EXPECT_EQ(Call("DELETE", "/flush").status, 405);
+  // Plain /flush queues the cut blocks for the flush workers; ?wait=true
+  // answers once they are written.
+  EXPECT_EQ(Call("POST", "/flush?wait=true").status, 204);
   EXPECT_GE(store_->Stats().blocks_flushed, 1u);
   EXPECT_EQ(Get(std::string("/api/traces/") + kTraceHex).status, 200);
 }
