@@ -156,10 +156,12 @@ class BatchUpdates {
 
  private:
   // Equal bytes; views of the same bytes (label names, mostly) need no
-  // compare.
+  // compare. An empty view may have a null data(), which memcmp must not
+  // see even for a zero length (UBSan's nonnull-attribute).
   static bool Same(std::string_view a, std::string_view b) {
     return a.size() == b.size() &&
-           (a.data() == b.data() || std::memcmp(a.data(), b.data(), a.size()) == 0);
+           (a.empty() || a.data() == b.data() ||
+            std::memcmp(a.data(), b.data(), a.size()) == 0);
   }
 
   static constexpr double kExact = 9007199254740992.0;  // 2^53

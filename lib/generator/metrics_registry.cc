@@ -302,8 +302,10 @@ class MetricsRegistry::Impl {
         if (raw.size() < sizeof(n)) return false;
         std::memcpy(&n, raw.data(), sizeof(n));
         raw.remove_prefix(sizeof(n));
+        // n == 0: an empty label part may have a null data(), which memcmp
+        // must not see.
         if (n != part.size() || raw.size() < n ||
-            std::memcmp(raw.data(), part.data(), n) != 0) {
+            (n != 0 && std::memcmp(raw.data(), part.data(), n) != 0)) {
           return false;
         }
         raw.remove_prefix(n);
