@@ -8,7 +8,8 @@
 // block of 200 spans), then a second store opens the bucket as a restarted
 // or another instance would, and every trace is looked up once to warm the
 // bloom shard and page index caches. GETs are counted by a wrapper around
-// the backend (Read and ReadRange calls), not by the store.
+// the backend (tests/testing/fault_backend.h, no faults set: it counts Read
+// and ReadRange calls), not by the store.
 //
 // The backend is in memory unless ANDANTE_S3_ENDPOINT is set; then it is S3
 // at that endpoint (path style, plain HTTP, ANDANTE_S3_BUCKET, region
@@ -18,7 +19,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdlib>
 #include <map>
@@ -34,6 +34,7 @@
 #include "andante/tenant.h"
 #include "bench/loadgen/trace_factory.h"
 #include "benchmark/benchmark.h"
+#include "tests/testing/fault_backend.h"
 #include "tests/testing/store_options.h"
 
 namespace {
@@ -42,41 +43,6 @@ using andante::loadgen::TraceFactory;
 
 constexpr int kBlocks = 1000;
 constexpr int kSpansPerBlock = 200;  // whole traces of the factory's shape
-
-// Forwards to `base`, counting the GETs (Read, ReadRange).
-class CountingBackend final : public andante::Backend {
- public:
-  explicit CountingBackend(std::shared_ptr<andante::Backend> base)
-      : base_(std::move(base)) {}
-  absl::StatusOr<std::string> Read(std::string_view key) override {
-    gets_.fetch_add(1, std::memory_order_relaxed);
-    return base_->Read(key);
-  }
-  absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
-                                        uint64_t length) override {
-    gets_.fetch_add(1, std::memory_order_relaxed);
-    return base_->ReadRange(key, offset, length);
-  }
-  absl::Status Write(std::string_view key, std::string_view data) override {
-    return base_->Write(key, data);
-  }
-  absl::StatusOr<std::vector<std::string>> List(
-      std::string_view prefix) override {
-    return base_->List(prefix);
-  }
-  absl::Status Delete(std::string_view key) override {
-    return base_->Delete(key);
-  }
-  absl::StatusOr<std::unique_ptr<andante::ObjectWriter>> NewWriter(
-      std::string_view key) override {
-    return base_->NewWriter(key);
-  }
-  uint64_t gets() const { return gets_.load(std::memory_order_relaxed); }
-
- private:
-  const std::shared_ptr<andante::Backend> base_;
-  std::atomic<uint64_t> gets_{0};
-};
 
 std::string Env(const char* name, const char* fallback = "") {
   const char* v = std::getenv(name);
@@ -118,7 +84,7 @@ andante::StoreOptions Options(std::shared_ptr<andante::Backend> backend,
 
 struct Fixture {
   std::string error;
-  std::shared_ptr<CountingBackend> backend;
+  std::shared_ptr<andante::testing::FaultBackend> backend;  // counts GETs
   std::unique_ptr<andante::Store> store;  // the reading instance
   std::vector<andante::TraceId> ids;
   double build_seconds = 0;
@@ -133,7 +99,7 @@ Fixture* MakeFixture(double bloom_fp) {
     f->error = std::string(bucket.status().message());
     return f;
   }
-  f->backend = std::make_shared<CountingBackend>(*bucket);
+  f->backend = std::make_shared<andante::testing::FaultBackend>(*bucket);
   const auto t0 = std::chrono::steady_clock::now();
   {
     auto writer = andante::Store::Open(Options(f->backend, dir + "/wal-w", bloom_fp));
@@ -204,7 +170,7 @@ void Lookups(benchmark::State& state, bool hit) {
   }
   std::mt19937_64 rng(hit ? 1 : 2);
   std::vector<double> millis;
-  const uint64_t gets_before = f.backend->gets();
+  const uint64_t gets_before = f.backend->counts().reads;
   uint64_t spans = 0;
   for (auto _ : state) {
     const andante::TraceId id =
@@ -235,7 +201,7 @@ void Lookups(benchmark::State& state, bool hit) {
   const double n = static_cast<double>(millis.size());
   state.counters["blocks"] = kBlocks;
   state.counters["gets_per_lookup"] =
-      static_cast<double>(f.backend->gets() - gets_before) / n;
+      static_cast<double>(f.backend->counts().reads - gets_before) / n;
   state.counters["p50_ms"] = pct(0.50);
   state.counters["p99_ms"] = pct(0.99);
   state.counters["max_ms"] = millis.back();
