@@ -49,7 +49,9 @@ std::string Env(const char* name, const char* fallback = "") {
   return v == nullptr ? fallback : v;
 }
 
-absl::StatusOr<std::shared_ptr<andante::Backend>> OpenBucket() {
+// `name` tells the fixtures of one run apart.
+absl::StatusOr<std::shared_ptr<andante::Backend>> OpenBucket(
+    const std::string& name) {
   if (Env("ANDANTE_S3_ENDPOINT").empty()) {
     return std::shared_ptr<andante::Backend>(andante::OpenMemoryBackend());
   }
@@ -60,8 +62,10 @@ absl::StatusOr<std::shared_ptr<andante::Backend>> OpenBucket() {
   o.insecure = true;
   o.forcepathstyle = true;
   o.list_with_delimiter = false;  // s3rver's delimiter listings are partial
-  // A fresh prefix per run: the bucket may hold earlier runs.
-  o.prefix = "blocks-lookup-" + std::to_string(::getpid());
+  // A fresh prefix per run and fixture: the bucket may hold earlier runs,
+  // and the fixtures write the same traces (one factory seed), so sharing a
+  // prefix would double the blocks and find every trace twice.
+  o.prefix = "blocks-lookup-" + std::to_string(::getpid()) + "-" + name;
   auto backend = andante::OpenS3Backend(std::move(o));
   if (!backend.ok()) return backend.status();
   return std::shared_ptr<andante::Backend>(std::move(*backend));
@@ -94,7 +98,7 @@ Fixture* MakeFixture(double bloom_fp) {
   auto* f = new Fixture;
   char tmpl[] = "/tmp/andante-bench-blocks-XXXXXX";
   const std::string dir = ::mkdtemp(tmpl);
-  auto bucket = OpenBucket();
+  auto bucket = OpenBucket("fp" + std::to_string(bloom_fp));
   if (!bucket.ok()) {
     f->error = std::string(bucket.status().message());
     return f;
