@@ -4,6 +4,7 @@
 #include <cassert>
 #include <cmath>
 
+#include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "block/block_format.h"
 #include "util/crc32c.h"
@@ -25,17 +26,35 @@ BloomHashes HashesOf(const TraceId& id) {
           Mix64(lo ^ Mix64(hi ^ kBloomHashSeed2)) | 1};
 }
 
+// Probe j of `h` in a filter of `num_bits` bits (block_format.h).
+uint64_t ProbeBit(BloomProbes probes, const BloomHashes& h, uint32_t j,
+                  uint32_t num_bits) {
+  const uint64_t x = h.h1 + j * h.h2;
+  if (probes == BloomProbes::kDoubleHashing) return x % num_bits;
+  // Multiply-shift maps the remixed 64 bits onto [0, num_bits) by their
+  // high bits, without a division.
+  return absl::Uint128High64(absl::uint128(Mix64(x)) * num_bits);
+}
+
+uint32_t MagicOf(BloomProbes probes) {
+  return probes == BloomProbes::kDoubleHashing ? kBloomMagic : kBloomMagicMixed;
+}
+
 }  // namespace
 
-BloomFilter::BloomFilter(uint32_t num_bits, uint32_t num_hashes)
-    : num_bits_(num_bits), num_hashes_(num_hashes), bits_(num_bits / 8) {
+BloomFilter::BloomFilter(uint32_t num_bits, uint32_t num_hashes,
+                         BloomProbes probes)
+    : num_bits_(num_bits),
+      num_hashes_(num_hashes),
+      probes_(probes),
+      bits_(num_bits / 8) {
   assert(num_bits > 0 && num_bits % 8 == 0 && num_hashes > 0);
 }
 
 void BloomFilter::Add(const TraceId& id) {
   BloomHashes h = HashesOf(id);
   for (uint32_t j = 0; j < num_hashes_; ++j) {
-    uint64_t bit = (h.h1 + j * h.h2) % num_bits_;
+    uint64_t bit = ProbeBit(probes_, h, j, num_bits_);
     bits_[bit / 8] |= static_cast<uint8_t>(1u << (bit % 8));
   }
 }
@@ -43,7 +62,7 @@ void BloomFilter::Add(const TraceId& id) {
 bool BloomFilter::MayContain(const TraceId& id) const {
   BloomHashes h = HashesOf(id);
   for (uint32_t j = 0; j < num_hashes_; ++j) {
-    uint64_t bit = (h.h1 + j * h.h2) % num_bits_;
+    uint64_t bit = ProbeBit(probes_, h, j, num_bits_);
     if ((bits_[bit / 8] & (1u << (bit % 8))) == 0) return false;
   }
   return true;
@@ -56,7 +75,7 @@ size_t BloomFilter::EncodedSize() const {
 std::string BloomFilter::Encode() const {
   std::string out;
   out.reserve(EncodedSize());
-  PutFixed32(&out, kBloomMagic);
+  PutFixed32(&out, MagicOf(probes_));
   PutFixed32(&out, num_hashes_);
   PutFixed32(&out, num_bits_);
   out.append(reinterpret_cast<const char*>(bits_.data()), bits_.size());
@@ -74,9 +93,12 @@ absl::StatusOr<BloomFilter> BloomFilter::Decode(std::string_view encoded) {
   if (Crc32c(body) != stored) {
     return absl::DataLossError("bloom shard checksum mismatch");
   }
-  if (DecodeFixed32(body.data()) != kBloomMagic) {
+  const uint32_t magic = DecodeFixed32(body.data());
+  if (magic != kBloomMagic && magic != kBloomMagicMixed) {
     return absl::DataLossError("bloom shard has a bad magic number");
   }
+  const BloomProbes probes =
+      magic == kBloomMagic ? BloomProbes::kDoubleHashing : BloomProbes::kMixed;
   uint32_t num_hashes = DecodeFixed32(body.data() + 4);
   uint32_t num_bits = DecodeFixed32(body.data() + 8);
   if (num_hashes == 0 || num_hashes > 64 || num_bits == 0 ||
@@ -85,7 +107,7 @@ absl::StatusOr<BloomFilter> BloomFilter::Decode(std::string_view encoded) {
         "bloom shard header inconsistent: ", num_hashes, " hashes, ", num_bits,
         " bits in ", encoded.size(), " bytes"));
   }
-  BloomFilter filter(num_bits, num_hashes);
+  BloomFilter filter(num_bits, num_hashes, probes);
   std::copy(body.begin() + kBloomHeaderSize, body.end(),
             reinterpret_cast<char*>(filter.bits_.data()));
   return filter;
@@ -118,8 +140,9 @@ ShardedBloomFilter::ShardedBloomFilter(uint64_t expected_keys,
                                        uint64_t shard_size_bytes) {
   BloomShape shape =
       ComputeBloomShape(expected_keys, false_positive, shard_size_bytes);
-  shards_.assign(shape.shard_count,
-                 BloomFilter(shape.bits_per_shard, shape.num_hashes));
+  shards_.assign(
+      shape.shard_count,
+      BloomFilter(shape.bits_per_shard, shape.num_hashes, BloomProbes::kMixed));
 }
 
 uint32_t ShardedBloomFilter::ShardOf(const TraceId& id, uint32_t shard_count) {

@@ -21,14 +21,29 @@
 
 namespace andante::internal {
 
+// How a key's k bit positions are derived from its two hashes h1, h2 (the
+// shard's magic number says which; block_format.h has the formulas).
+enum class BloomProbes {
+  // "BLF1": bit_j = (h1 + j*h2) mod m. Plain double hashing: in small
+  // filters (hundreds of bits, ~17 probes) keys whose sequences are shifts
+  // of each other share most bits, so the false-positive rate has a floor
+  // (~8e-4 at 512 bits, 20 keys, 17 probes for a 1e-5 target). Trace-ID
+  // shards written before BLF2, and the v2 index's string blooms (~2%).
+  kDoubleHashing,
+  // "BLF2": bit_j = Mix64(h1 + j*h2) scaled to m. Each probe is remixed, so
+  // the positions behave as independent and the rate is the textbook one
+  // at any size. Trace-ID shards written now.
+  kMixed,
+};
+
 // One shard: a plain bloom filter over trace IDs.
 class BloomFilter {
  public:
   // REQUIRES: num_bits > 0 and a multiple of 8; num_hashes > 0.
-  BloomFilter(uint32_t num_bits, uint32_t num_hashes);
+  BloomFilter(uint32_t num_bits, uint32_t num_hashes, BloomProbes probes);
 
-  // Parses a shard object. DATA_LOSS if it is truncated, has the wrong magic
-  // or fails its checksum.
+  // Parses a shard object (either magic). DATA_LOSS if it is truncated, has
+  // an unknown magic or fails its checksum.
   static absl::StatusOr<BloomFilter> Decode(std::string_view encoded);
 
   void Add(const TraceId& id);
@@ -42,16 +57,19 @@ class BloomFilter {
 
   uint32_t num_bits() const { return num_bits_; }
   uint32_t num_hashes() const { return num_hashes_; }
+  BloomProbes probes() const { return probes_; }
 
  private:
   uint32_t num_bits_;
   uint32_t num_hashes_;
+  BloomProbes probes_;
   std::vector<uint8_t> bits_;
 };
 
 // Shape of a sharded filter for a given key count and target false-positive
 // rate: total bits -n ln(p) / ln(2)^2 split over ceil(bits / shard bits)
 // shards (at most kMaxBloomShards), ln(2) * bits/n hash functions.
+// Shards use BloomProbes::kMixed, so the rate holds for small shards too.
 struct BloomShape {
   uint32_t shard_count = 1;
   uint32_t bits_per_shard = 64;

@@ -185,10 +185,14 @@ TraceId V2StringKey(std::string_view s) {
 }
 
 BloomFilter NewV2StringBloom(uint64_t n) {
-  // ~2% false positives: 8 bits and 5 hashes per key.
+  // ~2% false positives: 8 bits and 5 hashes per key. Plain double hashing
+  // (BLF1) as when v2 indexes were first written: its floor in small
+  // filters is far below 2%, and BLF2 here would make every new index
+  // unreadable to an older binary.
   uint64_t bits = std::max<uint64_t>(64, n * 8);
   bits = std::min<uint64_t>((bits + 7) / 8 * 8, uint64_t{1} << 31);
-  return BloomFilter(static_cast<uint32_t>(bits), 5);
+  return BloomFilter(static_cast<uint32_t>(bits), 5,
+                     BloomProbes::kDoubleHashing);
 }
 
 std::string V2Index::Encode() const {

@@ -51,7 +51,8 @@ struct V2PageEntry {
   int64_t min_start = 0, max_end = 0;  // unix nanos
   int64_t min_duration = 0, max_duration = 0;
   std::array<V2Chunk, kV2ColumnCount> chunks;
-  BloomFilter strings{8, 1};  // every string of the page's dictionary
+  // Every string of the page's dictionary.
+  BloomFilter strings{8, 1, BloomProbes::kDoubleHashing};
   // Span-attribute keys of the page, sorted by key (V2Index::attribute_stats).
   std::vector<V2KeyStats> span_keys;
 
@@ -79,7 +80,8 @@ class V2Index {
   uint64_t data_bytes() const;
 
   std::vector<V2PageEntry> pages;
-  BloomFilter strings{8, 1};  // every string of the block
+  // Every string of the block.
+  BloomFilter strings{8, 1, BloomProbes::kDoubleHashing};
   bool services_complete = true, span_names_complete = true;
   std::vector<std::string> services, span_names;  // sorted
   // Whether pages carry span_keys (kV2IndexAttributeStats; false for indexes

@@ -18,41 +18,11 @@
 #include "block/block_reader.h"
 #include "block/page_index.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fault_backend.h"
 #include "util/strings.h"
 
 namespace andante::internal {
 namespace {
-
-// Forwards to a backend and counts every read.
-class ReadCountingBackend : public Backend {
- public:
-  explicit ReadCountingBackend(std::shared_ptr<Backend> base)
-      : base_(std::move(base)) {}
-  absl::StatusOr<std::string> Read(std::string_view key) override {
-    reads_.fetch_add(1);
-    return base_->Read(key);
-  }
-  absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
-                                        uint64_t length) override {
-    reads_.fetch_add(1);
-    return base_->ReadRange(key, offset, length);
-  }
-  absl::Status Write(std::string_view key, std::string_view data) override {
-    return base_->Write(key, data);
-  }
-  absl::StatusOr<std::vector<std::string>> List(
-      std::string_view prefix) override {
-    return base_->List(prefix);
-  }
-  absl::Status Delete(std::string_view key) override {
-    return base_->Delete(key);
-  }
-  int reads() const { return reads_.load(); }
-
- private:
-  std::shared_ptr<Backend> base_;
-  std::atomic<int> reads_{0};
-};
 
 struct Trace {
   TraceId id;
@@ -107,8 +77,9 @@ class BlockDamageTest : public ::testing::Test {
   }
 
   std::shared_ptr<Backend> memory_ = OpenMemoryBackend();
-  std::shared_ptr<ReadCountingBackend> counting_ =
-      std::make_shared<ReadCountingBackend>(memory_);
+  // Counts reads (no faults injected).
+  std::shared_ptr<andante::testing::FaultBackend> counting_ =
+      std::make_shared<andante::testing::FaultBackend>(memory_);
   std::vector<Trace> traces_;
   BlockMeta meta_;
   std::atomic<uint64_t> damaged_{0};
@@ -138,11 +109,12 @@ TEST_F(BlockDamageTest, CorruptIndexDamagesTheBlockOnceAndFailsFast) {
   ASSERT_TRUE(absl::IsDataLoss(found.status())) << found.status();
   EXPECT_TRUE(absl::StrContains(found.status().message(), meta_.block_id));
   EXPECT_TRUE(absl::IsDataLoss(reader->damage()));
-  const int reads = counting_->reads();
+  const uint64_t reads = counting_->counts().reads;
   for (const Trace& t : traces_) {
     EXPECT_TRUE(absl::IsDataLoss(reader->Find(t.id).status()));
   }
-  EXPECT_EQ(counting_->reads(), reads) << "a damaged block is read again";
+  EXPECT_EQ(counting_->counts().reads, reads)
+      << "a damaged block is read again";
   EXPECT_EQ(damaged_.load(), 1u);
 }
 
@@ -182,13 +154,13 @@ TEST_F(BlockDamageTest, TruncatedDataIsRememberedAndNeverReadAgain) {
   absl::StatusOr<std::optional<std::string>> last =
       reader->Find(traces_.back().id);
   ASSERT_TRUE(absl::IsDataLoss(last.status())) << last.status();
-  const int reads = counting_->reads();
+  const uint64_t reads = counting_->counts().reads;
   for (int round = 0; round < 50; ++round) {
     for (const Trace& t : traces_) {
       ASSERT_TRUE(absl::IsDataLoss(reader->Find(t.id).status()));
     }
   }
-  EXPECT_EQ(counting_->reads(), reads);
+  EXPECT_EQ(counting_->counts().reads, reads);
   EXPECT_EQ(damaged_.load(), 1u);
   EXPECT_TRUE(absl::IsDataLoss(reader->ForEach(
       [](const TraceId&, std::string_view) { return absl::OkStatus(); })));

@@ -99,8 +99,9 @@ TEST(BloomShardTest, ShardOfIsStableAndUsesAllBytes) {
   EXPECT_EQ(ShardedBloomFilter::ShardOf(id, 1000), 393u);
   EXPECT_EQ(ShardedBloomFilter::ShardOf(TraceId::FromHighLow(0, 1), 1000),
             578u);
-  // ... and so are the bits a key sets.
-  BloomFilter filter(256, 3);
+  // ... and so are the bits a key sets (BLF1's; bloom_probes_test checks
+  // both schemes against the spec's formulas).
+  BloomFilter filter(256, 3, BloomProbes::kDoubleHashing);
   filter.Add(id);
   filter.Add(TraceId::FromHighLow(0, 1));
   EXPECT_EQ(Crc32c(filter.Encode()), 0x966294f0u);
@@ -116,25 +117,29 @@ TEST(BloomShardTest, ShardOfIsStableAndUsesAllBytes) {
 }
 
 TEST(BloomFilterTest, EncodeDecodeRoundTrip) {
-  BloomFilter filter(1024, 5);
-  absl::BitGen gen;
-  std::vector<TraceId> ids(50);
-  for (TraceId& id : ids) {
-    id = RandomId(gen);
-    filter.Add(id);
+  for (BloomProbes probes :
+       {BloomProbes::kDoubleHashing, BloomProbes::kMixed}) {
+    BloomFilter filter(1024, 5, probes);
+    absl::BitGen gen;
+    std::vector<TraceId> ids(50);
+    for (TraceId& id : ids) {
+      id = RandomId(gen);
+      filter.Add(id);
+    }
+    std::string encoded = filter.Encode();
+    EXPECT_EQ(encoded.size(), filter.EncodedSize());
+    absl::StatusOr<BloomFilter> decoded = BloomFilter::Decode(encoded);
+    ASSERT_TRUE(decoded.ok()) << decoded.status();
+    EXPECT_EQ(decoded->num_bits(), 1024u);
+    EXPECT_EQ(decoded->num_hashes(), 5u);
+    EXPECT_EQ(decoded->probes(), probes);
+    for (const TraceId& id : ids) EXPECT_TRUE(decoded->MayContain(id));
+    EXPECT_EQ(decoded->Encode(), encoded);
   }
-  std::string encoded = filter.Encode();
-  EXPECT_EQ(encoded.size(), filter.EncodedSize());
-  absl::StatusOr<BloomFilter> decoded = BloomFilter::Decode(encoded);
-  ASSERT_TRUE(decoded.ok()) << decoded.status();
-  EXPECT_EQ(decoded->num_bits(), 1024u);
-  EXPECT_EQ(decoded->num_hashes(), 5u);
-  for (const TraceId& id : ids) EXPECT_TRUE(decoded->MayContain(id));
-  EXPECT_EQ(decoded->Encode(), encoded);
 }
 
 TEST(BloomFilterTest, DecodeRejectsCorruption) {
-  BloomFilter filter(512, 3);
+  BloomFilter filter(512, 3, BloomProbes::kMixed);
   filter.Add(TraceId::FromHighLow(1, 2));
   std::string encoded = filter.Encode();
   for (size_t i = 0; i < encoded.size(); i += 7) {
