@@ -246,12 +246,28 @@ class ServiceGraphProcessor::Impl {
 
  private:
   // The attribute keys looked up per span, in one pass (keys_): database
-  // name attributes, then peer attributes, then dimensions.
+  // name attributes, then peer attributes, then dimensions, then the
+  // database server's (kServerKeys).
   static internal::AttrKeySet WantedKeys(const ServiceGraphOptions& o) {
     std::vector<std::string> keys = o.database_name_attributes;
     keys.insert(keys.end(), o.peer_attributes.begin(), o.peer_attributes.end());
     keys.insert(keys.end(), o.dimensions.begin(), o.dimensions.end());
+    keys.insert(keys.end(), std::begin(kServerKeys), std::end(kServerKeys));
     return internal::AttrKeySet(std::move(keys));
+  }
+  // DatabaseServer's attributes, in keys_ after the dimensions.
+  static constexpr const char* kServerKeys[] = {
+      "peer.service", "server.address", "network.peer.address",
+      "network.peer.port"};
+  size_t server0() const {
+    return o_.database_name_attributes.size() + o_.peer_attributes.size() +
+           o_.dimensions.size();
+  }
+  // Wanted key i of the current span first, then of the current resource.
+  std::string_view SpanThenResFound(size_t i)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return internal::AttrString(
+        span_found_[i] != nullptr ? span_found_[i] : res_found_[i], &scratch_);
   }
 
   // Wanted key i of the current resource first, then of the current span
@@ -259,15 +275,6 @@ class ServiceGraphProcessor::Impl {
   const internal::AttrView* ResThenSpanFound(size_t i) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return res_found_[i] != nullptr ? res_found_[i] : span_found_[i];
-  }
-  static std::string_view SpanThenRes(const internal::SpanBatchView& batch,
-                                      const internal::ResourceView& res,
-                                      const internal::SpanView& span,
-                                      std::string_view key,
-                                      std::string* scratch) {
-    const internal::AttrView* a = batch.SpanAttribute(span, key);
-    if (a == nullptr) a = batch.ResourceAttribute(res, key);
-    return internal::AttrString(a, scratch);
   }
 
   // `v`, or a copy kept until the flush when it points into `scratch`.
@@ -350,7 +357,7 @@ class ServiceGraphProcessor::Impl {
       if (!db.empty()) {
         // ReadSide reuses scratch_, which `db` may point into.
         const std::string_view server =
-            updates_.Keep(DatabaseServer(batch, res, span, db));
+            updates_.Keep(DatabaseServer(db));
         EdgeOf<std::string_view> e;
         e.trace_id = span.trace_id;
         ReadSide(&e.client, service, span);
@@ -424,20 +431,19 @@ class ServiceGraphProcessor::Impl {
     fifo_.push_back(Pending{l.key, slot, e.generation, now});
   }
 
-  std::string DatabaseServer(const internal::SpanBatchView& batch,
-                             const internal::ResourceView& res,
-                             const internal::SpanView& span,
-                             std::string_view db) {
+  // The server of a database call (keys_ matched on its span and resource).
+  std::string DatabaseServer(std::string_view db)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     // `db` may point into scratch_: read before the lookups reuse it.
     std::string db_name(db);
-    std::string v(SpanThenRes(batch, res, span, "peer.service", &scratch_));
+    const size_t k = server0();
+    std::string v(SpanThenResFound(k));  // peer.service
     if (!v.empty()) return v;
-    v = SpanThenRes(batch, res, span, "server.address", &scratch_);
+    v = SpanThenResFound(k + 1);  // server.address
     if (!v.empty()) return v;
-    v = SpanThenRes(batch, res, span, "network.peer.address", &scratch_);
+    v = SpanThenResFound(k + 2);  // network.peer.address
     if (!v.empty()) {
-      std::string port(
-          SpanThenRes(batch, res, span, "network.peer.port", &scratch_));
+      std::string port(SpanThenResFound(k + 3));  // network.peer.port
       return port.empty() ? v : v + ":" + port;
     }
     return db_name;
