@@ -29,6 +29,7 @@
 
 #include "andante/backend.h"
 #include "andante/limits.h"
+#include "andante/otlp.h"
 #include "andante/s3.h"
 #include "andante/store.h"
 #include "andante/tenant.h"

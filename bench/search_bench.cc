@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "andante/backend.h"
 #include "andante/limits.h"
+#include "andante/otlp.h"
 #include "andante/search.h"
 #include "andante/store.h"
 #include "andante/tenant.h"

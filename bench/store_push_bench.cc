@@ -25,6 +25,7 @@
 #include "andante/backend.h"
 #include "andante/limits.h"
 #include "andante/metrics_generator.h"
+#include "andante/otlp.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "bench/loadgen/trace_factory.h"

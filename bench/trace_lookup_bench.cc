@@ -11,6 +11,7 @@
 
 #include "andante/backend.h"
 #include "andante/limits.h"
+#include "andante/otlp.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "bench/loadgen/trace_factory.h"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds everything (benchmarks included, so they
 # at least compile) and runs every test suite: unit, server and integration
-# (the real andante binary driven by the OpenTelemetry JS exporters).
+# (the real andante binary driven by the OpenTelemetry JS exporters); then
+# the clang sanitizer build of everything and its suites.
 # Exits non-zero on any failure. Extra arguments go to `meson test`
 # (e.g. `scripts/test.sh --suite integration`).
 set -euo pipefail
@@ -27,21 +28,14 @@ meson compile -C build -j2
 rc=0
 meson test -C build --print-errorlogs --num-processes 2 "$@" || rc=$?
 
-# Fuzzing: every decoder's libFuzzer target runs for a bounded time (see
-# tests/fuzz/meson.build), in a clang build of just the fuzz targets. Skipped
-# when arguments select particular suites or tests.
+# The clang build of everything (build-clang, scripts/clang-check.sh):
+# -Wthread-safety -Werror, ASan+UBSan, and the unit, server and fuzz suites
+# under the sanitizers, each libFuzzer target run for 10 s. Skipped when
+# arguments select particular suites or tests.
 logs=(build/meson-logs/testlog.json)
 if [[ $# -eq 0 ]]; then
-  if [[ ! -f build-fuzz/build.ninja ]]; then
-    rm -rf build-fuzz
-    CC=clang CXX=clang++ meson setup build-fuzz -Dfuzzing=true \
-      -Dtests=enabled -Dbenchmarks=disabled
-  fi
-  mapfile -t fuzz_targets < <(ninja -C build-fuzz -t targets all |
-    sed -n 's#^\(tests/fuzz/[a-z0-9_]*_fuzz\(_driver\)\{0,1\}\): .*#\1#p' | sort -u)
-  meson compile -C build-fuzz -j2 "${fuzz_targets[@]}"
-  meson test -C build-fuzz --no-rebuild --print-errorlogs --suite fuzz || rc=$?
-  logs+=(build-fuzz/meson-logs/testlog.json)
+  scripts/clang-check.sh || rc=$?
+  logs+=(build-clang/meson-logs/testlog.json)
 fi
 
 # A closing line any CI log reader understands.

@@ -53,6 +53,15 @@ class SpanMetricsProcessor;
 SpanBatch SpanBatchFromRequest(
     const otlp::collector::trace::v1::ExportTraceServiceRequest& request);
 
+// What Store::Push(tenant, request) calls for a parsed request.
+template <>
+struct SpanBatchOf<otlp::collector::trace::v1::ExportTraceServiceRequest> {
+  static SpanBatch From(
+      const otlp::collector::trace::v1::ExportTraceServiceRequest& request) {
+    return SpanBatchFromRequest(request);
+  }
+};
+
 // The found trace as an OTLP TracesData message (empty when no span was
 // found). The reference is valid while `found` lives and is neither assigned
 // to nor moved from.

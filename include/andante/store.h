@@ -22,7 +22,7 @@
 // This header names no generated protobuf class. A program that builds or
 // reads OTLP messages includes andante/otlp.h, which gives the message view
 // (andante::otlp::*, Andante's own compilation of the OTLP schema, distinct
-// from the OpenTelemetry SDK's andante::otlp::*) of a push and of a
+// from the OpenTelemetry SDK's opentelemetry::proto::*) of a push and of a
 // found trace.
 //
 // Data flow: a push is split by trace ID and appended to the tenant's WAL, then
@@ -50,15 +50,17 @@
 #include "andante/options.h"
 #include "andante/search.h"
 
-// Andante's compilation of the OTLP schema; defined in andante/otlp.h.
-namespace andante::otlp::collector::trace::v1 {
-class ExportTraceServiceRequest;
-}  // namespace andante::otlp::collector::trace::v1
-
 namespace andante {
 
 class SpanTap;
+class SpanBatch;
 struct SpanBatchAccess;
+
+// How Store::Push(tenant, request) makes a SpanBatch of a parsed request of
+// type Request: `static SpanBatch From(const Request&)`. andante/otlp.h
+// defines it for OTLP's ExportTraceServiceRequest; there is no other.
+template <typename Request>
+struct SpanBatchOf;
 struct FoundTraceAccess;
 
 // Spans ready for Store::Push: a request checked and split by trace ID.
@@ -245,20 +247,22 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  // Validates the request (built with andante/otlp.h; trace IDs 16 bytes, span IDs 8 bytes and non-zero;
-  // any violation rejects the whole request with INVALID_ARGUMENT), appends
-  // it to `tenant`'s WAL and returns once it is durable under the WAL's fsync
-  // policy. An empty request succeeds and stores nothing.
-  virtual absl::StatusOr<PushResult> Push(
-      std::string_view tenant,
-      const andante::otlp::collector::trace::v1::
-          ExportTraceServiceRequest& request) = 0;
-
-  // The same for a batch (see SpanBatch), which is cheaper for requests
-  // that arrive as protobuf bytes: Push(tenant, request) is
-  // Push(tenant, SpanBatchFromRequest(request)).
+  // Validates the batch (trace IDs 16 bytes, span IDs 8 bytes and non-zero;
+  // any violation rejects the whole batch with INVALID_ARGUMENT), appends it
+  // to `tenant`'s WAL and returns once it is durable under the WAL's fsync
+  // policy. An empty batch succeeds and stores nothing.
   virtual absl::StatusOr<PushResult> Push(std::string_view tenant,
                                           const SpanBatch& batch) = 0;
+
+  // The same for a parsed request: Push(tenant, request) is
+  // Push(tenant, SpanBatchFromRequest(request)). For OTLP's
+  // ExportTraceServiceRequest, include andante/otlp.h (which defines
+  // SpanBatchOf for it); this header names no generated class.
+  template <typename Request>
+  absl::StatusOr<PushResult> Push(std::string_view tenant,
+                                  const Request& request) {
+    return Push(tenant, SpanBatchOf<Request>::From(request));
+  }
 
   // All spans of `id` known to `tenant`, from every stage of the pipeline.
   virtual absl::StatusOr<FoundTrace> FindTraceById(

@@ -156,12 +156,7 @@ class StoreImpl final : public Store {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<PushResult> Push(
-      std::string_view tenant,
-      const andante::otlp::collector::trace::v1::
-          ExportTraceServiceRequest& request) override {
-    return Push(tenant, SpanBatchFromRequest(request));
-  }
+  using Store::Push;  // of a parsed request
 
   absl::StatusOr<PushResult> Push(std::string_view tenant,
                                   const SpanBatch& batch) override {

@@ -28,30 +28,17 @@ absl::Duration ForwardingStore::UntilQuiet(absl::Time now,
   return since >= settle ? absl::ZeroDuration() : settle - since;
 }
 
-template <typename Request>
-absl::StatusOr<PushResult> ForwardingStore::Forward(std::string_view tenant,
-                                                    const Request& request) {
+absl::StatusOr<PushResult> ForwardingStore::Push(std::string_view tenant,
+                                                 const SpanBatch& batch) {
   in_flight_.fetch_add(1);
   std::shared_ptr<Store> store = inner();
   absl::StatusOr<PushResult> result =
       store == nullptr ? absl::UnavailableError("test collector stopped")
-                       : store->Push(tenant, request);
+                       : store->Push(tenant, batch);
   if (result.ok()) spans_.fetch_add(result->spans_accepted);
   last_push_end_nanos_.store(absl::ToUnixNanos(absl::Now()));
   in_flight_.fetch_sub(1);
   return result;
-}
-
-absl::StatusOr<PushResult> ForwardingStore::Push(
-    std::string_view tenant,
-    const andante::otlp::collector::trace::v1::ExportTraceServiceRequest&
-        request) {
-  return Forward(tenant, request);
-}
-
-absl::StatusOr<PushResult> ForwardingStore::Push(std::string_view tenant,
-                                                 const SpanBatch& batch) {
-  return Forward(tenant, batch);
 }
 
 absl::StatusOr<FoundTrace> ForwardingStore::FindTraceById(

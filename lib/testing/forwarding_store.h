@@ -35,10 +35,7 @@ class ForwardingStore final : public Store {
   absl::Duration UntilQuiet(absl::Time now, absl::Duration settle,
                             absl::Duration poll) const;
 
-  absl::StatusOr<PushResult> Push(
-      std::string_view tenant,
-      const andante::otlp::collector::trace::v1::
-          ExportTraceServiceRequest& request) override;
+  using Store::Push;  // of a parsed request
   absl::StatusOr<PushResult> Push(std::string_view tenant,
                                   const SpanBatch& batch) override;
   absl::StatusOr<FoundTrace> FindTraceById(
@@ -55,10 +52,6 @@ class ForwardingStore final : public Store {
   absl::Status Close() override;
 
  private:
-  template <typename Request>
-  absl::StatusOr<PushResult> Forward(std::string_view tenant,
-                                     const Request& request);
-
   mutable absl::Mutex mu_;
   std::shared_ptr<Store> inner_ ABSL_GUARDED_BY(mu_);
   std::atomic<uint64_t> spans_{0};

@@ -14,7 +14,8 @@ MODE
               fail if it includes a file under SRC_ROOT/lib/, or a generated
               protobuf header or google/protobuf unless it is a dedicated OTLP
               header (its name ends in otlp.h), or if its code (comments
-              aside) names a namespace `internal`.
+              aside) names a namespace `internal`, or, outside the OTLP
+              headers, an `otlp::` class (even only declared).
   subproject  build examples/consumer with Andante as its meson subproject
               (subprojects/andante -> SRC_ROOT, --force-fallback-for=andante),
               run it, check its output.
@@ -148,6 +149,10 @@ def code_of(text):
 # internal::X, namespace internal, namespace andante::internal.
 INTERNAL_NAMESPACE = re.compile(r'\binternal\s*::|\bnamespace\s+(?:\w+::)*internal\b')
 
+# A generated OTLP class named (declared or used): otlp::X, or the namespace
+# opened. Only the dedicated OTLP headers (names ending in otlp.h) may.
+OTLP_NAMESPACE = re.compile(r'\botlp\s*::|\bnamespace\s+(?:\w+::)*otlp\b')
+
 
 def mode_headers(src, build, work, meson, cxx):
     dest = os.path.join(work, "headers", "stage")
@@ -180,6 +185,8 @@ def mode_headers(src, build, work, meson, cxx):
             for line in code_of(f.read()).splitlines():
                 if INTERNAL_NAMESPACE.search(line):
                     problems.append(f"{name}: names an internal namespace: {line.strip()}")
+                if not name.endswith("otlp.h") and OTLP_NAMESPACE.search(line):
+                    problems.append(f"{name}: names a generated OTLP class: {line.strip()}")
         for path in included:
             if os.path.realpath(path).startswith(lib_dir):
                 problems.append(f"{name}: includes {path} (under lib/)")

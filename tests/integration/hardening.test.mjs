@@ -282,7 +282,6 @@ describe('start/end and heavy pushes', () => {
 // cut and a flush (ANDANTE_TEST_CRASH_POINT, a test hook: lib/util/crash_point.h),
 // restarted, and every acknowledged span must be found exactly once.
 describe('crash matrix: kill -9 at each step, every acknowledged span once', () => {
-  const CRASH_ENV = 'ANDANTE_TEST_CRASH_POINT';
   const points = [
     // [point, how to reach it]
     ['push.before_wal_append@3', 'push'],
@@ -321,12 +320,7 @@ describe('crash matrix: kill -9 at each step, every acknowledged span once', () 
       const srv = new Andante({ traceIdlePeriod: '1h', maxBlockDuration: '1h', flushCheckPeriod: '1h' });
       const acked = [];
       try {
-        process.env[CRASH_ENV] = point;
-        try {
-          await srv.start();
-        } finally {
-          delete process.env[CRASH_ENV];
-        }
+        await srv.start({ crashPoint: point });
         let died = false;
         for (let i = 0; i < 4 && !died; i++) {
           const t = otlpJson({ traces: 5, spans: 3 });

@@ -196,7 +196,10 @@ ${udpExtra}`;
     fs.writeFileSync(this.configPath, this.configYaml());
   }
 
-  async start({ readyTimeoutMs = 30000 } = {}) {
+  // crashPoint: this start only, the server dies (SIGKILL of itself) when it
+  // reaches that named crash point (ANDANTE_TEST_CRASH_POINT, see
+  // lib/util/crash_point.h).
+  async start({ readyTimeoutMs = 30000, crashPoint } = {}) {
     if (!this.dir) await this.init();
     if (this.child) throw new Error('andante already running');
     this.starts += 1;
@@ -209,6 +212,7 @@ ${udpExtra}`;
     const child = spawn(cmd, argv, {
       cwd: this.dir,
       stdio: ['ignore', log, log],
+      env: crashPoint ? { ...process.env, ANDANTE_TEST_CRASH_POINT: crashPoint } : process.env,
     });
     fs.closeSync(log);
     this.child = child;

@@ -16,15 +16,13 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import aws4 from 'aws4';
-import S3rver from 's3rver';
 
 import { ANDANTE_BIN, metricSum, waitFor } from './harness.mjs';
-import { ACCESS_KEY, BUCKET, REGION, S3Andante, SECRET_KEY, sha256, startProxy } from './s3_endpoint.mjs';
+import { ACCESS_KEY, BUCKET, REGION, S3Andante, SECRET_KEY, sha256, startS3Endpoint } from './s3_endpoint.mjs';
 import { exportOk, makeExporter, makeResource, simpleTrace } from './otlp.mjs';
 import { assertTraceStored, countSpans, getTraceV2Json } from './tempo_api.mjs';
 
@@ -89,42 +87,17 @@ function sharedInstance(s3Port, prefix, id) {
 }
 
 describe('S3 backend against s3rver', () => {
-  let s3rver;
-  let s3rverPort;
-  let s3rverDown = false;
-  const restartS3rver = async () => {
-    if (!s3rverDown) return;
-    s3rver = new S3rver({
-      address: '127.0.0.1', port: s3rverPort, silent: true, directory: s3dir, configureBuckets: [{ name: BUCKET }],
-      serviceEndpoint: 'localhost',
-    });
-    await s3rver.run();
-    s3rverDown = false;
-  };
+  let endpoint;
   let s3dir;
   let proxy;
 
   before(async () => {
-    s3dir = fs.mkdtempSync(path.join(os.tmpdir(), 'andante-s3rver-'));
-    s3rver = new S3rver({
-      address: '127.0.0.1', port: 0, silent: true, directory: s3dir, configureBuckets: [{ name: BUCKET }],
-      // <bucket>.s3.localhost is a virtual-host request (curl resolves
-      // *.localhost to loopback).
-      serviceEndpoint: 'localhost',
-    });
-    const { port } = await s3rver.run();
-    s3rverPort = port;
-    proxy = await startProxy(port, { directory: s3dir });
-    // How the seeds pass credentials: the environment, inherited by the
-    // server and the conformance binary.
-    process.env.AWS_ACCESS_KEY_ID = ACCESS_KEY;
-    process.env.AWS_SECRET_ACCESS_KEY = SECRET_KEY;
+    endpoint = await startS3Endpoint({ serviceEndpoint: 'localhost' });
+    ({ dir: s3dir, proxy } = endpoint);
   });
 
   after(async () => {
-    proxy?.server.close();
-    await s3rver?.close();
-    if (s3dir) fs.rmSync(s3dir, { recursive: true, force: true });
+    await endpoint?.close();
   });
 
   test('the endpoint checks signatures: wrong secret and tampered body refused', async () => {
@@ -404,8 +377,7 @@ describe('S3 backend against s3rver', () => {
         (metricSum(await srv.metrics(), 'tempo_ingester_blocks_flushed_total') ?? 0) >= 1, { timeoutMs: 20000 });
 
       // The object store goes away mid-ingest.
-      await s3rver.close();
-      s3rverDown = true;
+      await endpoint.stop();
       await pushSome(1, 20);
       const ready = await srv.get('/ready');
       assert.equal(ready.status, 200, 'still ready without the bucket');
@@ -414,7 +386,7 @@ describe('S3 backend against s3rver', () => {
       await pushSome(2, 10);
 
       // It comes back on the same port and directory.
-      await restartS3rver();
+      await endpoint.restart();
       await waitFor('pending blocks uploaded', async () => {
         const m = await srv.metrics();
         return (metricSum(m, 'andante_pending_block_bytes') ?? 1) === 0 &&
@@ -432,7 +404,7 @@ describe('S3 backend against s3rver', () => {
       }
       assert.deepEqual(missing, [], `acknowledged traces missing from the bucket: ${missing.length} of ${acked.size}`);
     } finally {
-      await restartS3rver();
+      await endpoint.restart();
       await srv.cleanup();
     }
   });

@@ -11,16 +11,12 @@
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import S3rver from 's3rver';
-
 import { metricSum, waitFor } from './harness.mjs';
-import { ACCESS_KEY, BUCKET, S3Andante, SECRET_KEY, openUploads, startProxy } from './s3_endpoint.mjs';
+import { BUCKET, S3Andante, openUploads, startS3Endpoint } from './s3_endpoint.mjs';
 
-const CRASH_ENV = 'ANDANTE_TEST_CRASH_POINT';
 const SPANS = 3;
 const PART = 5 << 20;  // the S3 minimum part size, configured as part_size
 
@@ -102,26 +98,18 @@ function blockDirs(s3dir, prefix) {
 }
 
 describe('SIGKILL while uploading to S3 and while compacting: every acknowledged span once, leftovers cleaned up', () => {
-  let s3rver;
+  let endpoint;
   let s3dir;
   let proxy;
   let n = 0;
 
   before(async () => {
-    s3dir = fs.mkdtempSync(path.join(os.tmpdir(), 'andante-s3crash-'));
-    s3rver = new S3rver({
-      address: '127.0.0.1', port: 0, silent: true, directory: s3dir, configureBuckets: [{ name: BUCKET }],
-    });
-    const { port } = await s3rver.run();
-    proxy = await startProxy(port, { directory: s3dir });
-    process.env.AWS_ACCESS_KEY_ID = ACCESS_KEY;
-    process.env.AWS_SECRET_ACCESS_KEY = SECRET_KEY;
+    endpoint = await startS3Endpoint();
+    ({ dir: s3dir, proxy } = endpoint);
   });
 
   after(async () => {
-    proxy?.server.close();
-    await s3rver?.close();
-    if (s3dir) fs.rmSync(s3dir, { recursive: true, force: true });
+    await endpoint?.close();
   });
 
   // [point, step, big, leaves]: step 'flush' crashes in POST /flush's
@@ -164,12 +152,7 @@ describe('SIGKILL while uploading to S3 and while compacting: every acknowledged
       });
       const acked = [];
       try {
-        process.env[CRASH_ENV] = point;
-        try {
-          await srv.start();
-        } finally {
-          delete process.env[CRASH_ENV];
-        }
+        await srv.start({ crashPoint: point });
         // Two blocks for 'compact' (a compaction needs two inputs), one for
         // 'flush'; a big one holds 10.8 MB of span payload (~8 MB stored,
         // over one 5 MiB part).

@@ -1,6 +1,6 @@
 // A real S3 endpoint for integration tests: s3rver (npm) on loopback behind
 // a SigV4-verifying (and optionally fault-injecting) proxy. Shared by
-// s3.test.mjs (which explains why the proxy exists) and
+// s3.test.mjs (which explains why the proxy exists), s3_crash.test.mjs and
 // seed_configs.test.mjs.
 //
 // s3rver 3.7 checks that the access key exists but does not verify SigV4
@@ -19,9 +19,11 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import path from 'node:path';
 
 import aws4 from 'aws4';
+import S3rver from 's3rver';
 
 import { Andante } from './harness.mjs';
 
@@ -175,6 +177,47 @@ export async function startProxy(targetPort, { directory } = {}) {
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, stats, port: server.address().port };
+}
+
+// s3rver in a fresh temp directory, `buckets` created (default BUCKET), behind
+// startProxy; the credentials go into the environment the server inherits,
+// as the seeds pass them. `serviceEndpoint: 'localhost'` also answers
+// virtual-host requests (<bucket>.s3.localhost resolves to loopback).
+// Returns { dir, proxy, stop(), restart(), close() }: stop() takes s3rver down
+// (an outage behind a still-listening proxy); restart() brings it back on the
+// same port and directory; close() ends it all and removes the directory.
+export async function startS3Endpoint({ serviceEndpoint, buckets = [BUCKET] } = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'andante-s3rver-'));
+  const options = {
+    address: '127.0.0.1', silent: true, directory: dir, configureBuckets: buckets.map((name) => ({ name })),
+    ...(serviceEndpoint ? { serviceEndpoint } : {}),
+  };
+  let s3rver = new S3rver({ ...options, port: 0 });
+  const { port } = await s3rver.run();
+  let down = false;
+  const proxy = await startProxy(port, { directory: dir });
+  process.env.AWS_ACCESS_KEY_ID = ACCESS_KEY;
+  process.env.AWS_SECRET_ACCESS_KEY = SECRET_KEY;
+  return {
+    dir,
+    proxy,
+    async stop() {
+      if (down) return;
+      await s3rver.close();
+      down = true;
+    },
+    async restart() {
+      if (!down) return;
+      s3rver = new S3rver({ ...options, port });
+      await s3rver.run();
+      down = false;
+    },
+    async close() {
+      proxy.server.close();
+      if (!down) await s3rver.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 // Andante with the harness's config, its storage section swapped for the

@@ -15,10 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
-import S3rver from 's3rver';
-
 import { ANDANTE_BIN, Andante } from './harness.mjs';
-import { ACCESS_KEY, REGION, SECRET_KEY, startProxy } from './s3_endpoint.mjs';
+import { REGION, SECRET_KEY, startS3Endpoint } from './s3_endpoint.mjs';
 import { exportOk, makeExporter, makeResource, newTraceId, simpleTrace } from './otlp.mjs';
 import { countSpans } from './tempo_api.mjs';
 
@@ -114,25 +112,19 @@ async function pushAndRead(srv, { kind, tenant } = {}) {
 }
 
 describe('seed configs', () => {
-  let s3rver;
-  let s3dir;
+  let endpoint;
   let proxy;
   let sink;
   const remoteWrites = [];
   const servers = [];
 
   before(async () => {
-    s3dir = fs.mkdtempSync(path.join(os.tmpdir(), 'andante-seed-s3-'));
-    s3rver = new S3rver({
-      address: '127.0.0.1', port: 0, silent: true, directory: s3dir, serviceEndpoint: 'localhost',
-      configureBuckets: [{ name: 'tempo-traces' }, { name: 'tempo-traces-multitenant' }],
-    });
-    const { port } = await s3rver.run();
-    proxy = await startProxy(port);
     // The S3 seeds take their keys from the environment (expanded, or read
-    // by the S3 client as AWS SDKs do).
-    process.env.AWS_ACCESS_KEY_ID = ACCESS_KEY;
-    process.env.AWS_SECRET_ACCESS_KEY = SECRET_KEY;
+    // by the S3 client as AWS SDKs do), where startS3Endpoint puts them.
+    endpoint = await startS3Endpoint({
+      serviceEndpoint: 'localhost', buckets: ['tempo-traces', 'tempo-traces-multitenant'],
+    });
+    ({ proxy } = endpoint);
     sink = http.createServer((req, res) => {
       req.resume();
       req.on('end', () => { remoteWrites.push(req.url); res.writeHead(204); res.end(); });
@@ -143,9 +135,7 @@ describe('seed configs', () => {
   after(async () => {
     for (const srv of servers) await srv.cleanup();
     sink?.close();
-    proxy?.server.close();
-    await s3rver?.close();
-    if (s3dir) fs.rmSync(s3dir, { recursive: true, force: true });
+    await endpoint?.close();
   });
 
   const sinkUrl = () => `http://127.0.0.1:${sink.address().port}/api/v1/write`;

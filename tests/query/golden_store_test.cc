@@ -3,11 +3,8 @@
 // traces, the head block and complete (v1) blocks: the dataset is converted
 // to OTLP pushes, and per query the matching trace IDs and the span IDs of
 // every spanset are compared.
-#include <cstdlib>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -19,6 +16,7 @@
 #include "andante/traceql.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/testing/golden_dataset.h"
 #include "tests/testing/store_options.h"
 #include "tests/testing/temp_dir.h"
 
@@ -27,108 +25,15 @@ namespace {
 
 using json = nlohmann::json;
 using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
-using andante::otlp::common::v1::AnyValue;
-using andante::otlp::common::v1::KeyValue;
 // Trace ID hex -> sorted spansets, each a sorted list of span ID hex.
 using Result = std::map<std::string, std::multiset<std::vector<std::string>>>;
 
-std::string GoldenDir() {
-  const char* dir = std::getenv("TRACEQL_GOLDEN_DIR");
-  return dir ? dir : "tests/golden/traceql";
-}
-
-json ReadJson(const std::string& name) {
-  std::ifstream in(GoldenDir() + "/" + name);
-  EXPECT_TRUE(in.good()) << "cannot open " << GoldenDir() << "/" << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str());
-}
-
-void SetValue(const json& typed, AnyValue* out) {
-  const std::string& type = typed[0].get_ref<const std::string&>();
-  if (type == "s") {
-    out->set_string_value(typed[1].get<std::string>());
-  } else if (type == "i") {
-    out->set_int_value(typed[1].get<int64_t>());
-  } else if (type == "f") {
-    out->set_double_value(typed[1].get<double>());
-  } else if (type == "a") {
-    out->mutable_array_value();  // an empty array is still an array
-    for (const json& e : typed[1]) {
-      SetValue(e, out->mutable_array_value()->add_values());
-    }
-  } else {
-    out->set_bool_value(typed[1].get<bool>());
-  }
-}
-
-template <typename Repeated>
-void SetAttributes(const json& attrs, Repeated* out) {
-  for (auto it = attrs.begin(); it != attrs.end(); ++it) {
-    KeyValue* kv = out->Add();
-    kv->set_key(it.key());
-    SetValue(it.value(), kv->mutable_value());
-  }
-}
-
-std::string HexBytes(const std::string& hex) {
-  std::string out;
-  for (size_t i = 0; i + 1 < hex.size(); i += 2) {
-    out.push_back(static_cast<char>(std::stoi(hex.substr(i, 2), nullptr, 16)));
-  }
-  return out;
-}
-
-// One request per trace: a ResourceSpans per (resource, span) so each span
-// keeps its own scope (or none).
+// One request per trace, each span in a ResourceSpans of its own.
 std::vector<ExportTraceServiceRequest> ToRequests(const json& dataset) {
   std::vector<ExportTraceServiceRequest> out;
-  for (const json& td : dataset["traces"]) {
+  for (auto& data : testing::GoldenTracesAsOtlp(dataset)) {
     ExportTraceServiceRequest req;
-    std::string trace_id = HexBytes(td["trace_id"].get<std::string>());
-    for (const json& sd : td["spans"]) {
-      auto* rs = req.add_resource_spans();
-      SetAttributes(td["resources"][sd["resource"].get<size_t>()]["attrs"],
-                    rs->mutable_resource()->mutable_attributes());
-      auto* ss = rs->add_scope_spans();
-      if (!sd["scope"].is_null()) {
-        ss->mutable_scope()->set_name(sd["scope"]["name"].get<std::string>());
-        ss->mutable_scope()->set_version(
-            sd["scope"]["version"].get<std::string>());
-        SetAttributes(sd["scope"]["attrs"],
-                      ss->mutable_scope()->mutable_attributes());
-      }
-      auto* s = ss->add_spans();
-      s->set_trace_id(trace_id);
-      s->set_span_id(HexBytes(sd["id"].get<std::string>()));
-      if (!sd["parent_id"].get<std::string>().empty()) {
-        s->set_parent_span_id(HexBytes(sd["parent_id"].get<std::string>()));
-      }
-      s->set_name(sd["name"].get<std::string>());
-      s->set_kind(static_cast<andante::otlp::trace::v1::Span::SpanKind>(
-          sd["kind"].get<int>()));
-      s->mutable_status()->set_code(
-          static_cast<andante::otlp::trace::v1::Status::StatusCode>(
-              sd["status"].get<int>()));
-      s->mutable_status()->set_message(sd["status_message"].get<std::string>());
-      uint64_t start = sd["start"].get<uint64_t>();
-      s->set_start_time_unix_nano(start);
-      s->set_end_time_unix_nano(start + sd["duration"].get<uint64_t>());
-      SetAttributes(sd["attrs"], s->mutable_attributes());
-      for (const json& ev : sd["events"]) {
-        auto* e = s->add_events();
-        e->set_name(ev["name"].get<std::string>());
-        e->set_time_unix_nano(start + ev["time"].get<uint64_t>());
-        SetAttributes(ev["attrs"], e->mutable_attributes());
-      }
-      for (const json& ln : sd["links"]) {
-        auto* l = s->add_links();
-        l->set_trace_id(HexBytes(ln["trace_id"].get<std::string>()));
-        l->set_span_id(HexBytes(ln["span_id"].get<std::string>()));
-        SetAttributes(ln["attrs"], l->mutable_attributes());
-      }
-    }
+    req.mutable_resource_spans()->Swap(data.mutable_resource_spans());
     out.push_back(std::move(req));
   }
   return out;
@@ -139,8 +44,8 @@ enum class Stage { kLive, kHead, kBlocks, kSplit };
 class GoldenStoreTest : public ::testing::TestWithParam<Stage> {
  protected:
   void SetUp() override {
-    dataset_ = ReadJson("dataset.json");
-    expected_ = ReadJson("expected.json");
+    dataset_ = testing::ReadGoldenJson("dataset.json");
+    expected_ = testing::ReadGoldenJson("expected.json");
     StoreOptions options =
         testing::TestStoreOptions(tmp_.path(), OpenMemoryBackend());
     options.ingester.trace_idle_period = absl::Seconds(5);

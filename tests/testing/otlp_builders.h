@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "andante/ids.h"
-#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp.h"
 
 namespace andante::testing {
 

@@ -3,11 +3,7 @@
 // set of spansets (span positions) with the expectations computed by
 // generate.py's Python predicates.
 #include <algorithm>
-#include <cstdlib>
-#include <fstream>
-#include <functional>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,6 +11,7 @@
 #include "andante/traceql_otlp.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/testing/golden_dataset.h"
 
 namespace andante::traceql {
 namespace {
@@ -22,19 +19,6 @@ namespace {
 using json = nlohmann::json;
 using SpanSets = std::vector<std::vector<uint32_t>>;
 using Result = std::map<std::string, SpanSets>;
-
-std::string GoldenDir() {
-  const char* dir = std::getenv("TRACEQL_GOLDEN_DIR");
-  return dir ? dir : "tests/golden/traceql";
-}
-
-json ReadJson(const std::string& name) {
-  std::ifstream in(GoldenDir() + "/" + name);
-  EXPECT_TRUE(in.good()) << "cannot open " << GoldenDir() << "/" << name;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return json::parse(ss.str());
-}
 
 uint64_t ParseHex64(const std::string& hex) {
   return hex.empty() ? 0 : std::stoull(hex, nullptr, 16);
@@ -137,8 +121,8 @@ std::string Describe(const Result& r) {
 class GoldenTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    traces_ = new std::vector<Trace>(LoadTraces(ReadJson("dataset.json")));
-    expected_ = new json(ReadJson("expected.json"));
+    traces_ = new std::vector<Trace>(LoadTraces(::andante::testing::ReadGoldenJson("dataset.json")));
+    expected_ = new json(::andante::testing::ReadGoldenJson("expected.json"));
   }
   static void TearDownTestSuite() {
     delete traces_;
@@ -203,92 +187,11 @@ int RunGoldenQueries(const json& expected, const std::vector<Trace>& traces,
   return failures;
 }
 
-// The dataset as OTLP: one ResourceSpans (and ScopeSpans) per span, in
-// dataset order, so span positions stay the same after conversion.
+// The dataset through the OTLP converter (tests/testing/golden_dataset.h
+// keeps span positions: one ResourceSpans per span, in dataset order).
 std::vector<Trace> LoadTracesViaOtlp(const json& dataset) {
-  using ::andante::otlp::common::v1::KeyValue;
-  // One typed value of the dataset as an OTLP AnyValue.
-  std::function<void(const json&,
-                     ::andante::otlp::common::v1::AnyValue*)>
-      set_value =
-          [&set_value](const json& typed,
-                       ::andante::otlp::common::v1::AnyValue* out) {
-            const std::string& type = typed[0].get_ref<const std::string&>();
-            if (type == "s") {
-              out->set_string_value(typed[1].get<std::string>());
-            } else if (type == "i") {
-              out->set_int_value(typed[1].get<int64_t>());
-            } else if (type == "f") {
-              out->set_double_value(typed[1].get<double>());
-            } else if (type == "a") {
-              auto* array = out->mutable_array_value();
-              for (const json& e : typed[1]) set_value(e, array->add_values());
-            } else {
-              out->set_bool_value(typed[1].get<bool>());
-            }
-          };
-  auto set_attrs = [&set_value](
-                       const json& attrs,
-                       google::protobuf::RepeatedPtrField<KeyValue>* out) {
-    for (auto it = attrs.begin(); it != attrs.end(); ++it) {
-      KeyValue* kv = out->Add();
-      kv->set_key(it.key());
-      set_value(it.value(), kv->mutable_value());
-    }
-  };
-  auto id_bytes = [](const std::string& hex) {
-    std::string out;
-    for (size_t k = 0; k + 1 < hex.size(); k += 2) {
-      out.push_back(
-          static_cast<char>(std::stoi(hex.substr(k, 2), nullptr, 16)));
-    }
-    return out;
-  };
   std::vector<Trace> traces;
-  for (const json& td : dataset["traces"]) {
-    andante::otlp::trace::v1::TracesData data;
-    const std::string trace_id = id_bytes(td["trace_id"].get<std::string>());
-    for (const json& sd : td["spans"]) {
-      auto* rs = data.add_resource_spans();
-      set_attrs(td["resources"][sd["resource"].get<size_t>()]["attrs"],
-                rs->mutable_resource()->mutable_attributes());
-      auto* ss = rs->add_scope_spans();
-      if (!sd["scope"].is_null()) {
-        ss->mutable_scope()->set_name(sd["scope"]["name"].get<std::string>());
-        ss->mutable_scope()->set_version(
-            sd["scope"]["version"].get<std::string>());
-        set_attrs(sd["scope"]["attrs"],
-                  ss->mutable_scope()->mutable_attributes());
-      }
-      auto* sp = ss->add_spans();
-      sp->set_trace_id(trace_id);
-      sp->set_span_id(id_bytes(sd["id"].get<std::string>()));
-      sp->set_parent_span_id(id_bytes(sd["parent_id"].get<std::string>()));
-      sp->set_name(sd["name"].get<std::string>());
-      sp->set_kind(static_cast<andante::otlp::trace::v1::Span::SpanKind>(
-          sd["kind"].get<int>()));
-      sp->mutable_status()->set_code(
-          static_cast<andante::otlp::trace::v1::Status::StatusCode>(
-              sd["status"].get<int>()));
-      sp->mutable_status()->set_message(
-          sd["status_message"].get<std::string>());
-      const uint64_t start = sd["start"].get<uint64_t>();
-      sp->set_start_time_unix_nano(start);
-      sp->set_end_time_unix_nano(start + sd["duration"].get<uint64_t>());
-      set_attrs(sd["attrs"], sp->mutable_attributes());
-      for (const json& ev : sd["events"]) {
-        auto* e = sp->add_events();
-        e->set_name(ev["name"].get<std::string>());
-        e->set_time_unix_nano(start + ev["time"].get<uint64_t>());
-        set_attrs(ev["attrs"], e->mutable_attributes());
-      }
-      for (const json& ln : sd["links"]) {
-        auto* l = sp->add_links();
-        l->set_trace_id(id_bytes(ln["trace_id"].get<std::string>()));
-        l->set_span_id(id_bytes(ln["span_id"].get<std::string>()));
-        set_attrs(ln["attrs"], l->mutable_attributes());
-      }
-    }
+  for (const auto& data : ::andante::testing::GoldenTracesAsOtlp(dataset)) {
     Trace t;
     absl::Status st = TraceFromOtlp(data, &t);
     EXPECT_TRUE(st.ok()) << st;
@@ -304,7 +207,7 @@ TEST_F(GoldenTest, EveryQueryMatchesThePythonExpectation) {
 }
 
 TEST_F(GoldenTest, SameResultsThroughTheOtlpConverter) {
-  std::vector<Trace> traces = LoadTracesViaOtlp(ReadJson("dataset.json"));
+  std::vector<Trace> traces = LoadTracesViaOtlp(::andante::testing::ReadGoldenJson("dataset.json"));
   ASSERT_EQ(traces.size(), 300u);
   EXPECT_EQ(RunGoldenQueries(*expected_, traces, "otlp"), 0);
 }
