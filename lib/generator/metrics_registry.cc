@@ -263,9 +263,18 @@ class MetricsRegistry::Impl {
     }
     const int64_t now_ns = absl::ToUnixNanos(now);
     bool prepared = false;
+    // A label set's updates to one metric mostly come in a run (a batch's
+    // observations of one histogram): the series of the previous update.
+    int last_metric = -1;
+    Series* last = nullptr;
     for (const MetricUpdate& u : updates) {
       Series* s = nullptr;
-      if (entry != nullptr) {
+      if (entry == nullptr) {
+        // Not remembered: every update looks its series up (and counts an
+        // overflow), as one Update call per update would.
+      } else if (u.metric == last_metric) {
+        s = last;
+      } else {
         for (const auto& [metric, series] : entry->series) {
           if (metric == u.metric) s = series;
         }
@@ -278,6 +287,8 @@ class MetricsRegistry::Impl {
         s = Get(u.metric, &scratch_, now);
         if (entry != nullptr) entry->series.emplace_back(u.metric, s);
       }
+      last_metric = u.metric;
+      last = s;
       Apply(s, metrics_[u.metric], u);
     }
   }

@@ -5,6 +5,7 @@
 // expiry only looks at the oldest entries.
 #include "andante/service_graph.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <deque>
@@ -49,25 +50,60 @@ EdgeKey MakeKey(std::string_view trace_id, std::string_view span_id) {
   return k;
 }
 
-struct Side {
+// One side of an edge: owned strings (`Str` = std::string) for an edge
+// kept across batches, views (std::string_view) for one paired within the
+// batch that filled it (into the batch, or BatchUpdates::Keep copies).
+template <class Str>
+struct SideOf {
   bool present = false;
-  std::string service;
+  Str service;
   double latency = 0;
-  std::string peer;               // first peer attribute on the span
-  std::vector<std::string> dims;  // per configured dimension, "" = absent
+  Str peer;                           // first peer attribute on the span
+  absl::InlinedVector<Str, 2> dims;  // per configured dimension, "" = absent
 };
+using Side = SideOf<std::string>;
+using SideView = SideOf<std::string_view>;
 
-struct Edge {
-  std::string trace_id;
-  Side client, server;
-  std::string connection_type;  // of the side processed last
+template <class Str>
+struct EdgeOf {
+  Str trace_id;
+  SideOf<Str> client, server;
+  std::string_view connection_type;  // of the side processed last; a literal
   bool failed = false;
   bool server_is_root = false;
   bool server_last = false;  // which side was processed last
   double multiplier = 1;
+};
+
+// An edge held across batches, in a reused slot.
+struct Edge : EdgeOf<std::string> {
   absl::Time created;
   uint32_t generation = 0;  // bumped when the slot is freed
 };
+
+// An edge started by a span of the batch being pushed.
+struct LocalEdge : EdgeOf<std::string_view> {
+  EdgeKey key;
+  bool done = false;  // completed (and recorded) within the batch
+};
+
+void Assign(std::string* to, std::string_view from) {
+  to->assign(from.data(), from.size());
+}
+void Assign(std::string_view* to, std::string_view from) { *to = from; }
+
+// Copies a side read from a span into an edge's side.
+template <class Str>
+void SetSide(SideOf<Str>* to, const SideView& from) {
+  to->present = true;
+  Assign(&to->service, from.service);
+  to->latency = from.latency;
+  Assign(&to->peer, from.peer);
+  to->dims.resize(from.dims.size());
+  for (size_t i = 0; i < from.dims.size(); ++i) {
+    Assign(&to->dims[i], from.dims[i]);
+  }
+}
 
 // Clears `e` for reuse, keeping its strings' capacity.
 void Reset(Edge* e) {
@@ -75,7 +111,7 @@ void Reset(Edge* e) {
   // A side never filled has no dimensions (Record omits its labels).
   e->client.dims.clear();
   e->server.dims.clear();
-  e->connection_type.clear();
+  e->connection_type = {};
   e->failed = e->server_is_root = e->server_last = false;
   e->multiplier = 1;
 }
@@ -85,6 +121,48 @@ struct Pending {
   uint32_t slot;
   uint32_t generation;
   absl::Time created;
+};
+
+// The batch's local edges by key: open addressing over slots stamped with
+// the batch number, so starting a batch clears nothing.
+class LocalIndex {
+ public:
+  static constexpr uint32_t kNone = UINT32_MAX;
+
+  // Starts a batch of at most `keys` keys.
+  void Start(size_t keys) {
+    size_t want = 64;
+    while (want < 2 * keys) want *= 2;
+    if (++stamp_ == 0 || slots_.size() < want) {
+      slots_.assign(std::max(want, slots_.size()), Slot{});
+      stamp_ = 1;
+    }
+    mask_ = slots_.size() - 1;
+  }
+
+  // The value stored for `key` in this batch (kNone if none), assignable.
+  uint32_t& operator[](const EdgeKey& key) {
+    for (size_t i = EdgeKeyHash()(key) & mask_;; i = (i + 1) & mask_) {
+      Slot& s = slots_[i];
+      if (s.stamp != stamp_) {
+        s.stamp = stamp_;
+        s.key = key;
+        s.value = kNone;
+        return s.value;
+      }
+      if (s.key == key) return s.value;
+    }
+  }
+
+ private:
+  struct Slot {
+    uint32_t stamp = 0;
+    uint32_t value = kNone;
+    EdgeKey key{};
+  };
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+  uint32_t stamp_ = 0;
 };
 
 }  // namespace
@@ -116,23 +194,33 @@ class ServiceGraphProcessor::Impl {
     dropped_ = registry->NewCounter("traces_service_graph_dropped_spans_total");
   }
 
+  // Spans are paired within the batch first (local edges: views, no
+  // copies, no shared table); what stays incomplete joins the shared table
+  // at the end, in creation order. The series, counters and their order are
+  // those of pairing span by span against the shared table.
   void Push(const internal::SpanBatchView& batch, absl::Time now) {
     absl::MutexLock lock(&mu_);
     ExpireLocked(now);
+    local_.clear();
+    local_live_ = 0;
+    local_index_.Start(batch.spans().size());
     std::string scratch;
-    std::string service;
+    std::string_view service;
     uint32_t current = UINT32_MAX;
     for (const internal::SpanView& span : batch.spans()) {
       if (span.skip) continue;
       const internal::ResourceView& res = batch.resources()[span.resource];
       if (span.resource != current) {
         current = span.resource;
-        service = std::string(internal::AttrString(
-            batch.ResourceAttribute(res, "service.name"), &scratch));
+        service = Stable(internal::AttrString(
+            batch.ResourceAttribute(res, "service.name"), &scratch), scratch);
         keys_.Match(batch, res.attr_begin, res.attr_end, res_found_.data());
       }
       if (service.empty()) continue;
-      HandleSpan(batch, service, res, span, now);
+      HandleSpan(batch, service, res, span);
+    }
+    for (const LocalEdge& l : local_) {
+      if (!l.done) KeepEdge(l, now);
     }
     FlushLocked(now);
   }
@@ -158,12 +246,28 @@ class ServiceGraphProcessor::Impl {
 
  private:
   // The attribute keys looked up per span, in one pass (keys_): database
-  // name attributes, then peer attributes, then dimensions.
+  // name attributes, then peer attributes, then dimensions, then the
+  // database server's (kServerKeys).
   static internal::AttrKeySet WantedKeys(const ServiceGraphOptions& o) {
     std::vector<std::string> keys = o.database_name_attributes;
     keys.insert(keys.end(), o.peer_attributes.begin(), o.peer_attributes.end());
     keys.insert(keys.end(), o.dimensions.begin(), o.dimensions.end());
+    keys.insert(keys.end(), std::begin(kServerKeys), std::end(kServerKeys));
     return internal::AttrKeySet(std::move(keys));
+  }
+  // DatabaseServer's attributes, in keys_ after the dimensions.
+  static constexpr const char* kServerKeys[] = {
+      "peer.service", "server.address", "network.peer.address",
+      "network.peer.port"};
+  size_t server0() const {
+    return o_.database_name_attributes.size() + o_.peer_attributes.size() +
+           o_.dimensions.size();
+  }
+  // Wanted key i of the current span first, then of the current resource.
+  std::string_view SpanThenResFound(size_t i)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return internal::AttrString(
+        span_found_[i] != nullptr ? span_found_[i] : res_found_[i], &scratch_);
   }
 
   // Wanted key i of the current resource first, then of the current span
@@ -172,18 +276,15 @@ class ServiceGraphProcessor::Impl {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return res_found_[i] != nullptr ? res_found_[i] : span_found_[i];
   }
-  static std::string_view SpanThenRes(const internal::SpanBatchView& batch,
-                                      const internal::ResourceView& res,
-                                      const internal::SpanView& span,
-                                      std::string_view key,
-                                      std::string* scratch) {
-    const internal::AttrView* a = batch.SpanAttribute(span, key);
-    if (a == nullptr) a = batch.ResourceAttribute(res, key);
-    return internal::AttrString(a, scratch);
+
+  // `v`, or a copy kept until the flush when it points into `scratch`.
+  std::string_view Stable(std::string_view v, const std::string& scratch)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return !v.empty() && v.data() == scratch.data() ? updates_.Keep(v) : v;
   }
 
-  // Fills one side from the current span (keys_ matched on it already).
-  void FillSide(Side* side, const std::string& service,
+  // One side read from the current span (keys_ matched on it already).
+  void ReadSide(SideView* side, std::string_view service,
                 const internal::SpanView& span)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     side->present = true;
@@ -191,25 +292,46 @@ class ServiceGraphProcessor::Impl {
     side->latency = span.end_ns <= span.start_ns
                         ? 0
                         : static_cast<double>(span.end_ns - span.start_ns) / 1e9;
-    side->peer.clear();
+    side->peer = {};
     const size_t peer0 = o_.database_name_attributes.size();
     for (size_t i = 0; i < o_.peer_attributes.size(); ++i) {
       if (const auto* v = span_found_[peer0 + i]) {
-        side->peer = internal::AttrString(v, &scratch_);
+        side->peer = Stable(internal::AttrString(v, &scratch_), scratch_);
         if (!side->peer.empty()) break;
       }
     }
     const size_t dim0 = peer0 + o_.peer_attributes.size();
-    side->dims.resize(o_.dimensions.size());
+    if (side->dims.size() != o_.dimensions.size()) {
+      side->dims.resize(o_.dimensions.size());
+    }
     for (size_t i = 0; i < o_.dimensions.size(); ++i) {
-      side->dims[i] = internal::AttrString(ResThenSpanFound(dim0 + i), &scratch_);
+      side->dims[i] = Stable(
+          internal::AttrString(ResThenSpanFound(dim0 + i), &scratch_), scratch_);
     }
   }
 
+  // The current span's side into `e` (a local or a kept edge); true when
+  // that completes it.
+  template <class E>
+  static bool AddSide(E* e, const SideView& side, int kind, bool error,
+                      double m, const internal::SpanView& span) {
+    const bool server_side =
+        kind == Span::SPAN_KIND_SERVER || kind == Span::SPAN_KIND_CONSUMER;
+    SetSide(server_side ? &e->server : &e->client, side);
+    if (server_side) e->server_is_root = span.parent_span_id.empty();
+    e->connection_type =
+        (kind == Span::SPAN_KIND_PRODUCER || kind == Span::SPAN_KIND_CONSUMER)
+            ? "messaging_system"
+            : "";
+    e->server_last = server_side;
+    e->failed = e->failed || error;
+    e->multiplier = m;
+    return e->client.present && e->server.present;
+  }
+
   void HandleSpan(const internal::SpanBatchView& batch,
-                  const std::string& service,
-                  const internal::ResourceView& res,
-                  const internal::SpanView& span, absl::Time now)
+                  std::string_view service, const internal::ResourceView& res,
+                  const internal::SpanView& span)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     const int kind = span.kind;
     const bool client_side =
@@ -233,76 +355,95 @@ class ServiceGraphProcessor::Impl {
         if (!db.empty()) break;
       }
       if (!db.empty()) {
-        // A slot of its own: the edge's strings back the queued labels.
-        const uint32_t db_slot = AllocSlot();
-        Edge& e = slots_[db_slot];
-        Reset(&e);
-        e.trace_id.assign(span.trace_id);
-        // FillSide reuses scratch_, which `db` may point into.
-        std::string server = DatabaseServer(batch, res, span, db);
-        FillSide(&e.client, service, span);
+        // ReadSide reuses scratch_, which `db` may point into.
+        const std::string_view server =
+            updates_.Keep(DatabaseServer(db));
+        EdgeOf<std::string_view> e;
+        e.trace_id = span.trace_id;
+        ReadSide(&e.client, service, span);
         e.server = e.client;
-        e.server.service = std::move(server);
+        e.server.service = server;
         e.connection_type = "database";
         e.failed = error;
         e.multiplier = m;
         Record(e, "");
-        Free(db_slot);
         return;
       }
     }
 
+    SideView& side = side_;
+    ReadSide(&side, service, span);
     const EdgeKey key = MakeKey(
         span.trace_id, client_side ? span.span_id : span.parent_span_id);
-    // One hash lookup whether the edge exists or not.
-    auto [it, inserted] = edges_.try_emplace(key, 0u);
-    if (inserted) {
-      if (o_.max_items > 0 &&
-          static_cast<int64_t>(edges_.size()) > o_.max_items) {
-        edges_.erase(it);
-        ++dropped_count_;
-        AddCounter(dropped_, client_side ? "client" : "server", service);
-        return;
+    // An edge started earlier in this batch.
+    uint32_t& local = local_index_[key];
+    if (local != LocalIndex::kNone && !local_[local].done) {
+      LocalEdge& e = local_[local];
+      if (AddSide(&e, side, kind, error, m, span)) {
+        Record(e, "");
+        e.done = true;
+        --local_live_;
       }
-      it->second = AllocSlot();
-      Edge& fresh = slots_[it->second];
-      Reset(&fresh);
-      fresh.trace_id.assign(span.trace_id);
-      fresh.created = now;
-      fifo_.push_back(Pending{key, it->second, fresh.generation, now});
+      return;
     }
-    const uint32_t slot = it->second;
-    Edge& e = slots_[slot];
-    FillSide(client_side ? &e.client : &e.server, service, span);
-    if (server_side) e.server_is_root = span.parent_span_id.empty();
-    e.connection_type =
-        (kind == Span::SPAN_KIND_PRODUCER || kind == Span::SPAN_KIND_CONSUMER)
-            ? "messaging_system"
-            : "";
-    e.server_last = server_side;
-    e.failed = e.failed || error;
-    e.multiplier = m;
-    if (e.client.present && e.server.present) {
-      Record(e, "");
-      edges_.erase(it);
-      Free(slot);
+    // One kept from an earlier batch.
+    if (auto it = edges_.find(key); it != edges_.end()) {
+      const uint32_t slot = it->second;
+      Edge& e = slots_[slot];
+      if (AddSide(&e, side, kind, error, m, span)) {
+        Record(e, "");
+        edges_.erase(it);
+        Free(slot);
+      }
+      return;
     }
+    if (o_.max_items > 0 &&
+        static_cast<int64_t>(edges_.size() + local_live_) >= o_.max_items) {
+      ++dropped_count_;
+      AddCounter(dropped_, client_side ? "client" : "server", service);
+      return;
+    }
+    local = static_cast<uint32_t>(local_.size());
+    LocalEdge& e = local_.emplace_back();
+    e.key = key;
+    e.trace_id = span.trace_id;
+    AddSide(&e, side, kind, error, m, span);
+    ++local_live_;
   }
 
-  std::string DatabaseServer(const internal::SpanBatchView& batch,
-                             const internal::ResourceView& res,
-                             const internal::SpanView& span,
-                             std::string_view db) {
+  // A local edge left incomplete at the end of its batch joins the shared
+  // table, created at `now`.
+  void KeepEdge(const LocalEdge& l, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const uint32_t slot = AllocSlot();
+    Edge& e = slots_[slot];
+    Reset(&e);
+    Assign(&e.trace_id, l.trace_id);
+    if (l.client.present) SetSide(&e.client, l.client);
+    if (l.server.present) SetSide(&e.server, l.server);
+    e.connection_type = l.connection_type;
+    e.failed = l.failed;
+    e.server_is_root = l.server_is_root;
+    e.server_last = l.server_last;
+    e.multiplier = l.multiplier;
+    e.created = now;
+    edges_.emplace(l.key, slot);
+    fifo_.push_back(Pending{l.key, slot, e.generation, now});
+  }
+
+  // The server of a database call (keys_ matched on its span and resource).
+  std::string DatabaseServer(std::string_view db)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     // `db` may point into scratch_: read before the lookups reuse it.
     std::string db_name(db);
-    std::string v(SpanThenRes(batch, res, span, "peer.service", &scratch_));
+    const size_t k = server0();
+    std::string v(SpanThenResFound(k));  // peer.service
     if (!v.empty()) return v;
-    v = SpanThenRes(batch, res, span, "server.address", &scratch_);
+    v = SpanThenResFound(k + 1);  // server.address
     if (!v.empty()) return v;
-    v = SpanThenRes(batch, res, span, "network.peer.address", &scratch_);
+    v = SpanThenResFound(k + 2);  // network.peer.address
     if (!v.empty()) {
-      std::string port(
-          SpanThenRes(batch, res, span, "network.peer.port", &scratch_));
+      std::string port(SpanThenResFound(k + 3));  // network.peer.port
       return port.empty() ? v : v + ":" + port;
     }
     return db_name;
@@ -318,8 +459,31 @@ class ServiceGraphProcessor::Impl {
   // Queues the series updates of one completed (or virtual) edge (applied
   // at the flush). `virtual_node` is "client",
   // "server" or "".
-  void Record(const Edge& e, std::string_view virtual_node)
+  template <class E>
+  void Record(const E& e, std::string_view virtual_node)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    // Without dimensions the labels are the two services, the connection
+    // type and the virtual node. An edge whose four values are the very
+    // bytes (same address and size) of one recorded earlier since the last
+    // flush has its labels: its group is found without building, hashing
+    // or comparing them. Services are views of the resources' attributes,
+    // shared by all their spans, so most edges of a batch hit.
+    Memo* memo = nullptr;
+    Identity identity;
+    if (dim_labels_.empty()) {
+      identity = {{e.client.service, e.server.service, e.connection_type,
+                   virtual_node}};
+      uint64_t h = internal::kLabelHashSeed;
+      for (std::string_view v : identity.values) {
+        h = internal::MixLabelHash(
+            h, reinterpret_cast<uintptr_t>(v.data()) ^ (uint64_t{v.size()} << 48));
+      }
+      memo = &memos_[h % kMemos];
+      if (memo->epoch == memo_epoch_ && memo->identity.Same(identity)) {
+        AddUpdates(e, memo->group);
+        return;
+      }
+    }
     absl::InlinedVector<LabelView, 16> labels;
     labels.emplace_back("client", e.client.service);
     labels.emplace_back("server", e.server.service);
@@ -338,8 +502,8 @@ class ServiceGraphProcessor::Impl {
         }
       }
     } else {
-      const Side& last = e.server_last ? e.server : e.client;
-      const Side& first = e.server_last ? e.client : e.server;
+      const auto& last = e.server_last ? e.server : e.client;
+      const auto& first = e.server_last ? e.client : e.server;
       for (size_t i = 0; i < dim_labels_.size(); ++i) {
         std::string_view v;
         if (i < last.dims.size() && !last.dims[i].empty()) {
@@ -350,7 +514,6 @@ class ServiceGraphProcessor::Impl {
         labels.emplace_back(dim_labels_[i], v);
       }
     }
-    const double m = e.multiplier;
     // The label names are the same for every edge of this processor: the
     // values alone tell its label sets apart.
     uint64_t hash = internal::kLabelHashSeed;
@@ -358,6 +521,14 @@ class ServiceGraphProcessor::Impl {
       hash = internal::HashLabelBytes(hash, l.second);
     }
     const uint32_t g = updates_.GroupOf(labels, hash, /*mergeable=*/true);
+    if (memo != nullptr) *memo = {identity, memo_epoch_, g};
+    AddUpdates(e, g);
+  }
+
+  // The registry updates of edge `e` into group `g`.
+  template <class E>
+  void AddUpdates(const E& e, uint32_t g) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const double m = e.multiplier;
     if (total_ >= 0) {
       updates_.AddCount(g, total_, m);
       if (e.failed) updates_.AddCount(g, failed_, m);
@@ -387,6 +558,11 @@ class ServiceGraphProcessor::Impl {
   // queued labels used) become reusable.
   void FlushLocked(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     updates_.Flush(registry_, now);
+    // The groups are gone, and the bytes the memos point at may be reused.
+    if (++memo_epoch_ == 0) {
+      memos_.fill(Memo{});
+      memo_epoch_ = 1;
+    }
     free_.insert(free_.end(), freed_.begin(), freed_.end());
     freed_.clear();
   }
@@ -464,6 +640,33 @@ class ServiceGraphProcessor::Impl {
   int64_t dropped_count_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t expired_count_ ABSL_GUARDED_BY(mu_) = 0;
   std::string scratch_ ABSL_GUARDED_BY(mu_);
+  // The batch's edges, in creation order, and their index.
+  std::vector<LocalEdge> local_ ABSL_GUARDED_BY(mu_);
+  LocalIndex local_index_ ABSL_GUARDED_BY(mu_);
+  size_t local_live_ ABSL_GUARDED_BY(mu_) = 0;  // local_ not done
+  SideView side_ ABSL_GUARDED_BY(mu_);          // HandleSpan's, reused
+  // Record's groups by the identity of their label values, valid for the
+  // current memo_epoch_ (one per flush).
+  struct Identity {
+    std::string_view values[4];
+    bool Same(const Identity& o) const {
+      for (int i = 0; i < 4; ++i) {
+        if (values[i].data() != o.values[i].data() ||
+            values[i].size() != o.values[i].size()) {
+          return false;
+        }
+      }
+      return true;
+    }
+  };
+  struct Memo {
+    Identity identity;
+    uint32_t epoch = 0;
+    uint32_t group = 0;
+  };
+  static constexpr size_t kMemos = 509;  // a prime: addresses share low bits
+  std::array<Memo, kMemos> memos_ ABSL_GUARDED_BY(mu_){};
+  uint32_t memo_epoch_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
 ServiceGraphProcessor::ServiceGraphProcessor(const ServiceGraphOptions& options,

@@ -1,5 +1,6 @@
 #include "andante/span_metrics.h"
 
+#include <array>
 #include <string_view>
 #include <utility>
 
@@ -100,6 +101,17 @@ void ResourceInfo(const SpanMetricsOptions& o,
   if (job->empty() && instance->empty()) info->clear();
 }
 
+// A label set of the batch by the span fields it was made of (Push).
+struct Memo {
+  uint64_t hash = 0;
+  uint32_t epoch = 0;
+  uint32_t resource = 0;
+  int32_t kind = 0, status_code = 0;
+  std::string_view name, status_message;
+  uint32_t group = 0;
+};
+constexpr size_t kMemos = 1024;
+
 }  // namespace
 
 struct SpanMetricsProcessor::State {
@@ -165,6 +177,14 @@ void ProcessorViews::Push(SpanMetricsProcessor& processor,
   // Per thread: the vectors keep their capacity across batches.
   thread_local internal::BatchUpdates groups;
   groups.Clear();
+  // Per thread too, valid for this batch's epoch.
+  thread_local std::array<Memo, kMemos> memos{};
+  thread_local uint32_t last_epoch = 0;
+  if (++last_epoch == 0) {
+    memos.fill(Memo{});
+    last_epoch = 1;
+  }
+  const uint32_t epoch = last_epoch;
   std::string scratch;
   std::string dim_scratch;
   absl::InlinedVector<LabelView, 16> labels;
@@ -209,43 +229,73 @@ void ProcessorViews::Push(SpanMetricsProcessor& processor,
       resource_hash = internal::HashLabelBytes(resource_hash, job);
       resource_hash = internal::HashLabelBytes(resource_hash, instance);
     }
-    labels.clear();
     uint64_t hash = resource_hash;
-    if (intr.service) labels.emplace_back("service", service);
-    if (intr.span_name) {
-      labels.emplace_back("span_name", span.name);
-      hash = internal::HashLabelBytes(hash, span.name);
-    }
+    if (intr.span_name) hash = internal::HashLabelBytes(hash, span.name);
     if (intr.span_kind) {
-      labels.emplace_back("span_kind", KindName(span.kind));
       hash = internal::MixLabelHash(hash, static_cast<uint32_t>(span.kind));
     }
     if (intr.status_code) {
-      labels.emplace_back("status_code", StatusName(span.status_code));
       hash = internal::MixLabelHash(
           hash, static_cast<uint64_t>(static_cast<uint32_t>(span.status_code))
                     << 32);
     }
     if (intr.status_message) {
-      labels.emplace_back("status_message", span.status_message);
       hash = internal::HashLabelBytes(hash, span.status_message);
     }
-    if (o.enable_target_info) {
-      labels.emplace_back("job", job);
-      labels.emplace_back("instance", instance);
+    // Without dimensions the label set is the resource's labels and the
+    // span's intrinsics: one seen earlier in the batch is found by those
+    // (no labels built or compared).
+    Memo* memo = nullptr;
+    uint32_t g = internal::BatchUpdates::kNoGroup;
+    if (st.dimension_labels.empty()) {
+      memo = &memos[hash % kMemos];
+      if (memo->epoch == epoch && memo->hash == hash &&
+          memo->resource == span.resource &&
+          (!intr.span_kind || memo->kind == span.kind) &&
+          (!intr.status_code || memo->status_code == span.status_code) &&
+          (!intr.span_name || memo->name == span.name) &&
+          (!intr.status_message ||
+           memo->status_message == span.status_message)) {
+        g = memo->group;
+      }
     }
-    if (!st.dimension_labels.empty()) {
-      st.dimension_keys->Match(batch, span.attr_begin, span.attr_end,
-                               span_dims.data());
-    }
-    for (size_t i = 0; i < st.dimension_labels.size(); ++i) {
-      // Resource first, then span.
-      const internal::AttrView* a =
-          res_dims[i] != nullptr ? res_dims[i] : span_dims[i];
-      std::string_view v = internal::AttrString(a, &dim_scratch);
-      if (!v.empty() && v.data() == dim_scratch.data()) v = groups.Keep(v);
-      labels.emplace_back(st.dimension_labels[i], v);
-      hash = internal::HashLabelBytes(hash, v);
+    if (g == internal::BatchUpdates::kNoGroup) {
+      labels.clear();
+      if (intr.service) labels.emplace_back("service", service);
+      if (intr.span_name) labels.emplace_back("span_name", span.name);
+      if (intr.span_kind) {
+        labels.emplace_back("span_kind", KindName(span.kind));
+      }
+      if (intr.status_code) {
+        labels.emplace_back("status_code", StatusName(span.status_code));
+      }
+      if (intr.status_message) {
+        labels.emplace_back("status_message", span.status_message);
+      }
+      if (o.enable_target_info) {
+        labels.emplace_back("job", job);
+        labels.emplace_back("instance", instance);
+      }
+      if (!st.dimension_labels.empty()) {
+        st.dimension_keys->Match(batch, span.attr_begin, span.attr_end,
+                                 span_dims.data());
+      }
+      for (size_t i = 0; i < st.dimension_labels.size(); ++i) {
+        // Resource first, then span.
+        const internal::AttrView* a =
+            res_dims[i] != nullptr ? res_dims[i] : span_dims[i];
+        std::string_view v = internal::AttrString(a, &dim_scratch);
+        if (!v.empty() && v.data() == dim_scratch.data()) v = groups.Keep(v);
+        labels.emplace_back(st.dimension_labels[i], v);
+        hash = internal::HashLabelBytes(hash, v);
+      }
+      // Every label set of this loop has the same names in the same order,
+      // so the values alone identify it.
+      g = groups.GroupOf(labels, hash, /*mergeable=*/true);
+      if (memo != nullptr) {
+        *memo = {hash,      epoch,       span.resource, span.kind,
+                 span.status_code, span.name, span.status_message, g};
+      }
     }
     double m = 1;
     if (!o.span_multiplier_key.empty()) {
@@ -255,9 +305,6 @@ void ProcessorViews::Push(SpanMetricsProcessor& processor,
       const double ratio = internal::AttrNumber(a);
       if (ratio > 0) m = 1 / ratio;
     }
-    // Every label set of this loop has the same names in the same order, so
-    // the values alone identify it.
-    const uint32_t g = groups.GroupOf(labels, hash, /*mergeable=*/true);
     if (st.calls >= 0) groups.AddCount(g, st.calls, m);
     if (st.latency >= 0) {
       const double latency =

@@ -64,6 +64,71 @@ TEST_F(ServiceGraphTest, PairsClientAndServerAndCompletesDatabaseAtOnce) {
   EXPECT_EQ(CountNamed(s, total_), 4u);  // two series, zero + value each
 }
 
+// A database call's server: peer.service, else server.address, else
+// network.peer.address (with :network.peer.port), else the database name;
+// each from the span first, then from its resource.
+TEST_F(ServiceGraphTest, DatabaseServerNaming) {
+  using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
+  using andante::otlp::trace::v1::ResourceSpans;
+  using andante::otlp::trace::v1::Span;
+  using andante::otlp::trace::v1::Status;
+  ExportTraceServiceRequest req;
+  const uint64_t start = static_cast<uint64_t>(kBase) * 1000000000ull;
+  ResourceSpans* api = testing::AddResource(&req, "api");
+  auto db_call = [&](ResourceSpans* rs, int id) {
+    Span* s = testing::AddSpan(rs, 9, id, 0, "query", Span::SPAN_KIND_CLIENT,
+                               Status::STATUS_CODE_UNSET, start, 1000);
+    return s->mutable_attributes();
+  };
+  auto* a = db_call(api, 1);
+  testing::AddStr(a, "db.name", "orders");
+  testing::AddStr(a, "server.address", "not-this");
+  testing::AddStr(a, "peer.service", "pg-main");
+  a = db_call(api, 2);
+  testing::AddStr(a, "db.system", "mysql");
+  testing::AddStr(a, "network.peer.address", "not-this-either");
+  testing::AddStr(a, "server.address", "mysql.local");
+  a = db_call(api, 3);
+  testing::AddStr(a, "db.name", "users");
+  testing::AddStr(a, "network.peer.address", "10.0.0.5");
+  testing::AddInt(a, "network.peer.port", 5432);
+  a = db_call(api, 4);
+  testing::AddStr(a, "db.name", "cache");
+  testing::AddStr(a, "network.peer.address", "10.0.0.6");
+  a = db_call(api, 5);
+  testing::AddStr(a, "db.name", "plain");
+  ResourceSpans* worker = testing::AddResource(&req, "worker");
+  testing::AddStr(worker->mutable_resource()->mutable_attributes(),
+                  "server.address", "shared-db");
+  testing::AddStr(db_call(worker, 6), "db.name", "jobs");
+  a = db_call(worker, 7);
+  testing::AddStr(a, "db.name", "jobs");
+  testing::AddStr(a, "server.address", "own-db");
+
+  ServiceGraphProcessor g(ServiceGraphOptions{}, &registry_);
+  PushRequest(&g, req, now_);
+  ASSERT_TRUE(g.Push(req.SerializeAsString(), now_));  // the wire path
+  EXPECT_EQ(g.pending_edges(), 0);
+  const auto s = registry_.Collect(now_);
+  for (const auto& [client, server] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"api", "pg-main"},
+           {"api", "mysql.local"},
+           {"api", "10.0.0.5:5432"},
+           {"api", "10.0.0.6"},
+           {"api", "plain"},
+           {"worker", "shared-db"},
+           {"worker", "own-db"}}) {
+    EXPECT_EQ(ValueOf(s, total_,
+                      {{"client", client},
+                       {"connection_type", "database"},
+                       {"server", server}}),
+              2)
+        << client << " -> " << server;
+  }
+  EXPECT_EQ(CountNamed(s, total_), 14u);  // seven series, zero + value each
+}
+
 TEST_F(ServiceGraphTest, RootServerSpansExpireIntoUserEdge) {
   ServiceGraphProcessor g(ServiceGraphOptions{}, &registry_);
   PushRequest(&g, Fixture(kBase), now_);
