@@ -83,6 +83,9 @@ ABSL_FLAG(absl::Duration, report_every, absl::Seconds(5),
           "progress line interval during ingest");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "per-request deadline");
 ABSL_FLAG(bool, flush, true, "POST /flush before the lookups");
+ABSL_FLAG(absl::Duration, slow_request, absl::Seconds(1),
+          "export requests taking at least this long (accepted or refused) "
+          "are counted and listed with their time into the run");
 ABSL_FLAG(absl::Duration, idle_wait, absl::ZeroDuration(),
           "after the lookups, wait this long and print the server's RSS "
           "(memory returned after load, against its RSS before the run)");
@@ -117,6 +120,7 @@ struct Options {
   absl::Duration report_every;
   absl::Duration timeout;
   bool flush;
+  absl::Duration slow_request;
   absl::Duration idle_wait;
   absl::Duration flush_wait;
   bool dry_run;
@@ -388,7 +392,19 @@ class Reservoir {
 
 class IngestCounters {
  public:
-  void Record(const SendResult& r, int spans, int64_t bytes, double ms) {
+  // A request at or above --slow_request: when it started (seconds into
+  // the run), how long it took, and its outcome.
+  struct SlowRequest {
+    double at_s;
+    double ms;
+    std::string outcome;
+  };
+
+  IngestCounters(absl::Time start, absl::Duration slow)
+      : start_(start), slow_ms_(Ms(slow)) {}
+
+  void Record(const SendResult& r, int spans, int64_t bytes, absl::Time sent,
+              double ms) {
     if (r.ok) {
       accepted_spans_.fetch_add(spans - r.rejected_spans,
                                 std::memory_order_relaxed);
@@ -396,6 +412,10 @@ class IngestCounters {
     }
     absl::MutexLock lock(&mu_);
     if (r.ok) latencies_ms_.push_back(ms);
+    if (ms >= slow_ms_) {
+      slow_.push_back({absl::ToDoubleSeconds(sent - start_), ms,
+                       r.ok ? std::string("ok") : r.outcome});
+    }
     if (!r.ok || r.rejected_spans > 0) {
       std::string key =
           r.ok ? std::string("ok with rejected spans") : r.outcome;
@@ -432,6 +452,12 @@ class IngestCounters {
     return requests_;
   }
 
+  std::vector<SlowRequest> slow() {
+    absl::MutexLock lock(&mu_);
+    return slow_;
+  }
+  double slow_ms() const { return slow_ms_; }
+
   std::vector<double> SortedLatencies() {
     absl::MutexLock lock(&mu_);
     std::vector<double> out = latencies_ms_;
@@ -447,6 +473,9 @@ class IngestCounters {
   std::map<std::string, int64_t> outcomes_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::string> messages_ ABSL_GUARDED_BY(mu_);
   std::vector<double> latencies_ms_ ABSL_GUARDED_BY(mu_);
+  const absl::Time start_;
+  const double slow_ms_;
+  std::vector<SlowRequest> slow_ ABSL_GUARDED_BY(mu_);
 };
 
 void RunWorker(int index, const Options& o, const Pool& pool,
@@ -485,7 +514,7 @@ void RunWorker(int index, const Options& o, const Pool& pool,
     }
     const absl::Time start = absl::Now();
     SendResult r = sender->Send(body);
-    counters->Record(r, t.spans(), static_cast<int64_t>(body.size()),
+    counters->Record(r, t.spans(), static_cast<int64_t>(body.size()), start,
                      Ms(absl::Now() - start));
     if (r.ok && r.rejected_spans == 0) {
       reservoir->Add(sent);
@@ -515,7 +544,6 @@ IngestResult RunIngest(const Options& o, const Pool& pool,
       o.protocol, o.endpoint, o.workers, o.batch_spans,
       absl::FormatDuration(o.duration),
       o.rate > 0 ? Thousands(o.rate) + " spans/s" : "max"));
-  IngestCounters counters;
   std::atomic<bool> stop{false};
   const ProcessSample server0 = SampleProcess(o.server_pid);
   if (server0.ok) {
@@ -524,6 +552,7 @@ IngestResult RunIngest(const Options& o, const Pool& pool,
   }
   const double self0 = SelfCpuSeconds();
   const absl::Time start = absl::Now();
+  IngestCounters counters(start, o.slow_request);
   const absl::Time deadline = start + o.duration;
   std::vector<std::thread> workers;
   for (int i = 0; i < o.workers; ++i) {
@@ -599,6 +628,16 @@ IngestResult RunIngest(const Options& o, const Pool& pool,
       "%s",
       Percentile(latencies, 0.5), Percentile(latencies, 0.99),
       latencies.empty() ? 0.0 : latencies.back(), counters.Errors()));
+  const std::vector<IngestCounters::SlowRequest> slow = counters.slow();
+  std::string slow_list;
+  for (size_t i = 0; i < slow.size() && i < 20; ++i) {
+    absl::StrAppendFormat(&slow_list, "%s%.0f ms at %.1f s (%s)",
+                          i == 0 ? ": " : ", ", slow[i].ms, slow[i].at_s,
+                          slow[i].outcome);
+  }
+  if (slow.size() > 20) absl::StrAppend(&slow_list, ", ...");
+  Print(absl::StrFormat("        requests taking >= %.0f ms (any outcome): %d%s",
+                        counters.slow_ms(), slow.size(), slow_list));
   if (result.server_sampled) {
     Print(absl::StrFormat(
         "        server CPU %.2f s (%.2f cores) = %.2f CPU-s per million "
@@ -906,6 +945,7 @@ int main(int argc, char** argv) {
   o.timeout = absl::GetFlag(FLAGS_timeout);
   o.flush = absl::GetFlag(FLAGS_flush);
   o.idle_wait = absl::GetFlag(FLAGS_idle_wait);
+  o.slow_request = absl::GetFlag(FLAGS_slow_request);
   o.flush_wait = absl::GetFlag(FLAGS_flush_wait);
   o.dry_run = absl::GetFlag(FLAGS_dry_run);
 

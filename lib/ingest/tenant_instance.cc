@@ -90,34 +90,6 @@ bool Overlaps(const T& meta, const TraceLookupOptions& options) {
 
 }  // namespace
 
-void TraceEntry::Merge(TraceEntry&& other) {
-  refs.insert(refs.end(), other.refs.begin(), other.refs.end());
-  if (other.start_unix_nano != 0 &&
-      (start_unix_nano == 0 || other.start_unix_nano < start_unix_nano)) {
-    start_unix_nano = other.start_unix_nano;
-  }
-  end_unix_nano = std::max(end_unix_nano, other.end_unix_nano);
-  span_count += other.span_count;
-  bytes += other.bytes;
-  if (first_append == absl::Time() || other.first_append < first_append) {
-    first_append = other.first_append;
-  }
-  last_append = std::max(last_append, other.last_append);
-}
-
-void TraceEntry::AddFragment(const WalRecordRef& ref, uint64_t start,
-                             uint64_t end, uint32_t spans, absl::Time now) {
-  TraceEntry fragment;
-  fragment.refs.push_back(ref);
-  fragment.start_unix_nano = start;
-  fragment.end_unix_nano = end;
-  fragment.span_count = spans;
-  fragment.bytes = ref.length;
-  fragment.first_append = now;
-  fragment.last_append = now;
-  Merge(std::move(fragment));
-}
-
 TenantInstance::TenantInstance(std::string tenant, std::string wal_dir,
                                const StoreOptions& options,
                                const WalShared& wal_shared,
@@ -196,7 +168,7 @@ absl::Status TenantInstance::Recover(absl::Time now) {
     RemoveMarker(wal_dir_, segment);
   }
 
-  TraceMap recovered;
+  ShardedTraceMap recovered;
   absl::Status decode_error;
   absl::StatusOr<WalReplayReport> report = ReplayWal(
       wal_dir_, [&](const WalRecordRef& record, std::string_view payload) {
@@ -234,7 +206,9 @@ absl::Status TenantInstance::Recover(absl::Time now) {
   auto frozen = std::make_shared<FrozenBlock>();
   frozen->traces = std::move(recovered);
   frozen->wal_segment_end = wal_->current_segment();
-  for (const auto& [id, entry] : frozen->traces) frozen->bytes += entry.bytes;
+  frozen->traces.ForEach([&](const TraceId&, const TraceEntry& entry) {
+    frozen->bytes += entry.bytes;
+  });
   frozen->ref_bytes = frozen->bytes;  // one ref per fragment, sized by it
   absl::MutexLock lock(&mu_);
   unflushed_bytes_ += frozen->bytes;
@@ -320,17 +294,17 @@ absl::StatusOr<PushResult> TenantInstance::Push(
     const uint64_t max_trace = limits.max_bytes_per_trace;
     uint64_t live = live_.size();
     for (const TraceFragment& f : fragments) {
-      auto live_it = live_.find(f.id);
-      const bool is_new = live_it == live_.end();
+      const TraceEntry* live_entry = live_.Find(f.id);
+      const bool is_new = live_entry == nullptr;
       if (is_new && max_live > 0 && live >= max_live) {
         result.spans_discarded_live_traces_exceeded += f.span_count;
         continue;
       }
       if (max_trace > 0) {
         uint64_t so_far = 0;
-        if (!is_new) so_far += live_it->second.bytes;
-        if (auto it = head_.find(f.id); it != head_.end()) {
-          so_far += it->second.bytes;
+        if (!is_new) so_far += live_entry->bytes;
+        if (const TraceEntry* head = head_.Find(f.id); head != nullptr) {
+          so_far += head->bytes;
         }
         if (so_far + f.data.size() > max_trace) {
           result.spans_discarded_trace_too_large += f.span_count;
@@ -375,9 +349,9 @@ absl::StatusOr<PushResult> TenantInstance::Push(
   for (const auto& [f, offset] : kept) {
     WalRecordRef ref{record->segment, record->offset + offset,
                      static_cast<uint32_t>(f->data.size())};
-    auto [it, inserted] = live_.try_emplace(f->id);
+    auto [entry, inserted] = live_.TryEmplace(f->id);
     if (inserted) counters_->traces_created.fetch_add(1, std::memory_order_relaxed);
-    it->second.AddFragment(ref, f->start_unix_nano, f->end_unix_nano,
+    entry->AddFragment(ref, f->start_unix_nano, f->end_unix_nano,
                            f->span_count, now);
   }
   if (live_.capacity() != live_capacity) UpdateIndexBytes();
@@ -434,9 +408,9 @@ absl::Status TenantInstance::CollectTrace(const TraceId& id,
   {
     absl::MutexLock lock(&mu_);
     if (partial != nullptr && truncated_.contains(id)) *partial = true;
-    auto collect = [&](const TraceMap& map) {
-      if (auto it = map.find(id); it != map.end()) {
-        TraceEntry copy = it->second;
+    auto collect = [&](const ShardedTraceMap& map) {
+      if (const TraceEntry* entry = map.Find(id); entry != nullptr) {
+        TraceEntry copy = *entry;
         wal_entry.Merge(std::move(copy));
       }
     };
@@ -484,16 +458,16 @@ absl::Status TenantInstance::ForSearch(
   absl::ReaderMutexLock segments_lock(&segments_mu_);
   {
     absl::MutexLock lock(&mu_);
-    auto collect = [&](const TraceMap& map) {
-      for (const auto& [id, entry] : map) {
-        if (entry.refs.empty()) continue;
+    auto collect = [&](const ShardedTraceMap& map) {
+      map.ForEach([&](const TraceId& id, const TraceEntry& entry) {
+        if (entry.refs.empty()) return;
         TraceEntry copy = entry;
         auto [it, inserted] = view.wal.try_emplace(id, std::move(copy));
         if (!inserted) {
           TraceEntry again = entry;
           it->second.Merge(std::move(again));
         }
-      }
+      });
     };
     for (const auto& frozen : frozen_) collect(frozen->traces);
     collect(head_);
@@ -512,22 +486,27 @@ absl::Status TenantInstance::Sweep(absl::Time now, bool force) {
 }
 
 absl::Status TenantInstance::MoveAndCut(absl::Time now, bool force) {
-  bool cut = false;
-  {
+  absl::MutexLock sweep_lock(&sweep_mu_);
+  const IngesterOptions& ing = options_.ingester;
+  // Shard by shard, each under its own hold of mu_, so a push waits for
+  // one shard's worth of moving at most.
+  for (size_t i = 0; i < ShardedTraceMap::kShards; ++i) {
     absl::MutexLock lock(&mu_);
-    const IngesterOptions& ing = options_.ingester;
-    if (force && head_.empty()) {
-      // Every live trace moves: hand the whole map over rather than copy it
-      // entry by entry, so a forced flush after heavy ingest never holds two
-      // maps of every trace at once (the peak-RSS moment of a /flush).
+    TraceMap& live = live_.shard(i);
+    TraceMap& head = head_.shard(i);
+    bool head_empty = head_.empty();
+    if (force && head.empty()) {
+      // Every live trace moves: hand the whole shard over rather than copy
+      // it entry by entry, so a forced flush after heavy ingest never holds
+      // two maps of every trace at once (the peak-RSS moment of a /flush).
       // Entries without refs (all frozen by an earlier cut) are dropped, as
       // below.
-      absl::erase_if(live_, [](const auto& kv) { return kv.second.refs.empty(); });
-      for (const auto& [id, entry] : live_) head_bytes_ += entry.bytes;
-      if (!live_.empty()) head_created_ = now;
-      head_.swap(live_);
+      absl::erase_if(live, [](const auto& kv) { return kv.second.refs.empty(); });
+      for (const auto& [id, entry] : live) head_bytes_ += entry.bytes;
+      if (!live.empty() && head_empty) head_created_ = now;
+      head.swap(live);
     }
-    for (auto it = live_.begin(); it != live_.end();) {
+    for (auto it = live.begin(); it != live.end();) {
       TraceEntry& entry = it->second;
       bool idle = force || now - entry.last_append >= ing.trace_idle_period ||
                   now - entry.first_append >= ing.trace_live_period;
@@ -536,12 +515,22 @@ absl::Status TenantInstance::MoveAndCut(absl::Time now, bool force) {
         continue;
       }
       if (!entry.refs.empty()) {
-        if (head_.empty()) head_created_ = now;
+        if (head_empty) head_created_ = now;
+        head_empty = false;
         head_bytes_ += entry.bytes;
-        head_[it->first].Merge(std::move(entry));
+        head[it->first].Merge(std::move(entry));
       }
-      live_.erase(it++);
+      live.erase(it++);
     }
+    // A hash table never shrinks by itself: after a burst the live map
+    // would keep its peak table (a few hundred bytes a trace) for good.
+    if (live.capacity() > 128 && live.size() < live.capacity() / 8) {
+      live.rehash(0);
+    }
+  }
+  bool cut = false;
+  {
+    absl::MutexLock lock(&mu_);
     if (!head_.empty()) {
       cut = force || head_bytes_ >= ing.max_block_bytes ||
             now - head_created_ >= ing.max_block_duration;
@@ -557,11 +546,6 @@ absl::Status TenantInstance::MoveAndCut(absl::Time now, bool force) {
           counters_->index_bytes.load() * 2 >= ing.max_trace_index_bytes))) {
       cut = true;
     }
-    // A hash table never shrinks by itself: after a burst the live map
-    // would keep its peak table (a few hundred bytes a trace) for good.
-    if (live_.capacity() > 1024 && live_.size() < live_.capacity() / 8) {
-      live_.rehash(0);
-    }
     UpdateIndexBytes();
   }
   if (cut) return Cut();
@@ -569,39 +553,74 @@ absl::Status TenantInstance::MoveAndCut(absl::Time now, bool force) {
 }
 
 absl::Status TenantInstance::Cut() {
-  absl::WriterMutexLock cut_lock(&cut_mu_);
-  absl::StatusOr<uint64_t> segment = wal_->Rotate();
-  if (!segment.ok()) return segment.status();
-  CrashPoint("cut.after_rotate");
   auto frozen = std::make_shared<FrozenBlock>();
-  frozen->wal_segment_end = *segment;
+  frozen->sealed = false;
+  {
+    // Held exclusively only across the rotation: once it is released,
+    // every push that wrote below the new segment has put its refs in
+    // live_, and every later push writes at or above it.
+    absl::WriterMutexLock cut_lock(&cut_mu_);
+    absl::StatusOr<uint64_t> segment = wal_->Rotate();
+    if (!segment.ok()) return segment.status();
+    CrashPoint("cut.after_rotate");
+    frozen->wal_segment_end = *segment;
+    absl::MutexLock lock(&mu_);
+    frozen->traces = std::move(head_);
+    head_.Reset();
+    head_bytes_ = 0;
+    uncut_bytes_ = 0;
+    // Visible to lookups from now on; not buildable until sealed below.
+    frozen_.push_back(frozen);
+  }
+  // Freeze the live traces' refs below the new segment too, shard by shard
+  // with pushes in between (they only add refs at or above it). The live
+  // entries keep their size (max_bytes_per_trace counts the whole trace)
+  // and times; their span count follows the refs they keep.
+  const uint64_t end = frozen->wal_segment_end;
+  uint64_t bytes = 0;
+  uint64_t ref_bytes = 0;
+  for (size_t i = 0; i < ShardedTraceMap::kShards; ++i) {
+    absl::MutexLock lock(&mu_);
+    TraceMap& frozen_shard = frozen->traces.shard(i);
+    for (auto& [id, entry] : live_.shard(i)) {
+      if (entry.refs.empty()) continue;
+      TraceEntry part;
+      decltype(entry.refs) kept;
+      for (const WalRecordRef& r : entry.refs) {
+        (r.segment < end ? part.refs : kept).push_back(r);
+      }
+      if (part.refs.empty()) continue;
+      part.start_unix_nano = entry.start_unix_nano;
+      part.end_unix_nano = entry.end_unix_nano;
+      for (const WalRecordRef& r : part.refs) part.bytes += r.length;
+      // The spans go with their refs. Refs do not count their spans: in
+      // the rare case of a push between the rotation and this shard's turn
+      // (kept refs), they are shared out by bytes.
+      uint64_t kept_bytes = 0;
+      for (const WalRecordRef& r : kept) kept_bytes += r.length;
+      part.span_count =
+          kept.empty() ? entry.span_count
+                       : static_cast<uint32_t>(
+                             uint64_t{entry.span_count} * part.bytes /
+                             std::max<uint64_t>(part.bytes + kept_bytes, 1));
+      entry.span_count -= part.span_count;
+      entry.refs = std::move(kept);
+      frozen_shard[id].Merge(std::move(part));
+    }
+    for (const auto& [id, entry] : frozen_shard) {
+      bytes += entry.bytes;
+      for (const WalRecordRef& r : entry.refs) ref_bytes += r.length;
+    }
+  }
   absl::MutexLock lock(&mu_);
-  frozen->traces = std::move(head_);
-  head_.clear();
-  head_bytes_ = 0;
-  uncut_bytes_ = 0;
-  // No push is in flight (cut_mu_), so every live ref is below the new
-  // segment: freeze those too. The live entries keep their size and times.
-  for (auto& [id, entry] : live_) {
-    if (entry.refs.empty()) continue;
-    TraceEntry part;
-    part.refs = std::move(entry.refs);
-    entry.refs.clear();
-    part.start_unix_nano = entry.start_unix_nano;
-    part.end_unix_nano = entry.end_unix_nano;
-    part.span_count = entry.span_count;
-    part.bytes = 0;
-    for (const WalRecordRef& r : part.refs) part.bytes += r.length;
-    frozen->traces[id].Merge(std::move(part));
-  }
-  for (const auto& [id, entry] : frozen->traces) {
-    frozen->bytes += entry.bytes;
-    for (const WalRecordRef& r : entry.refs) frozen->ref_bytes += r.length;
-  }
-  if (!frozen->traces.empty()) {
-    frozen->parts.resize(SplitParts(frozen->bytes));
-    frozen_bytes_ += frozen->bytes;
-    frozen_.push_back(std::move(frozen));
+  if (frozen->traces.empty()) {
+    frozen_.erase(std::find(frozen_.begin(), frozen_.end(), frozen));
+  } else {
+    frozen->bytes = bytes;
+    frozen->ref_bytes = ref_bytes;
+    frozen->parts.resize(SplitParts(bytes));
+    frozen->sealed = true;
+    frozen_bytes_ += bytes;
   }
   UpdateIndexBytes();
   return absl::OkStatus();
@@ -617,8 +636,12 @@ absl::Status TenantInstance::FlushFrozen() {
     // idempotent).
     {
       absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](int* building) { return *building == 0; }, &building_));
+      // ... and for a cut in progress to seal its block (only the newest
+      // can be unsealed: cuts are serialized).
+      auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+        return building_ == 0 && (frozen_.empty() || frozen_.back()->sealed);
+      };
+      mu_.Await(absl::Condition(&idle));
     }
     if (absl::Status s = CommitBuilt(); !s.ok()) return s;
     absl::MutexLock lock(&mu_);
@@ -657,6 +680,7 @@ bool TenantInstance::HasBuildableBlock(absl::Time now) const {
   absl::MutexLock lock(&mu_);
   if (now < flush_retry_at_) return false;
   for (const auto& frozen : frozen_) {
+    if (!frozen->sealed) continue;
     for (const FrozenBlock::Part& p : frozen->parts) {
       if (!p.building && !p.done) return true;
     }
@@ -672,6 +696,7 @@ absl::StatusOr<bool> TenantInstance::BuildNext(absl::Time now,
     absl::MutexLock lock(&mu_);
     if (!ignore_backoff && now < flush_retry_at_) return false;
     for (const auto& frozen : frozen_) {
+      if (!frozen->sealed) continue;
       for (size_t i = 0; i < frozen->parts.size() && next == nullptr; ++i) {
         const FrozenBlock::Part& p = frozen->parts[i];
         if (!p.building && !p.done) {
@@ -722,8 +747,10 @@ absl::StatusOr<std::shared_ptr<BlockReader>> TenantInstance::Build(
     const FrozenBlock& frozen, size_t part) {
   std::vector<const std::pair<const TraceId, TraceEntry>*> sorted;
   sorted.reserve(frozen.traces.size() / frozen.parts.size());
-  for (const auto& kv : frozen.traces) {
-    if (frozen.PartOf(kv.first) == part) sorted.push_back(&kv);
+  for (size_t i = 0; i < ShardedTraceMap::kShards; ++i) {
+    for (const auto& kv : frozen.traces.shard(i)) {
+      if (frozen.PartOf(kv.first) == part) sorted.push_back(&kv);
+    }
   }
   if (sorted.empty()) return nullptr;
   std::sort(sorted.begin(), sorted.end(),

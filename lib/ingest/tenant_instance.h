@@ -41,6 +41,7 @@
 #include "block/block_meta.h"
 #include "block/block_reader.h"
 #include "ingest/store_counters.h"
+#include "ingest/trace_index.h"
 #include "model/trace_combiner.h"
 #include "model/trace_split.h"
 #include "tenant/limit_errors.h"
@@ -59,29 +60,11 @@ class Store::Tenant {
 
 namespace andante::internal {
 
-// What the pipeline knows about one trace at one stage.
-struct TraceEntry {
-  absl::InlinedVector<WalRecordRef, 2> refs;
-  uint64_t start_unix_nano = 0;  // 0 = unknown
-  uint64_t end_unix_nano = 0;
-  uint32_t span_count = 0;
-  uint64_t bytes = 0;
-  absl::Time first_append;
-  absl::Time last_append;
-
-  // Folds `other` (a later part of the same trace) into this entry.
-  void Merge(TraceEntry&& other);
-  void AddFragment(const WalRecordRef& ref, uint64_t start, uint64_t end,
-                   uint32_t spans, absl::Time now);
-};
-
-using TraceMap = absl::flat_hash_map<TraceId, TraceEntry>;
-
 // A cut head block waiting to be written to the backend. `traces` and the
 // sizes never change after the cut; the build state is guarded by the
 // owning instance's mu_.
 struct FrozenBlock {
-  TraceMap traces;
+  ShardedTraceMap traces;
   uint64_t wal_segment_end = 0;  // covers every WAL segment below this
   uint64_t bytes = 0;            // sum of the traces' bytes
   uint64_t ref_bytes = 0;        // sum of its WAL refs' lengths
@@ -97,6 +80,9 @@ struct FrozenBlock {
     std::shared_ptr<BlockReader> reader;
   };
   std::vector<Part> parts = std::vector<Part>(1);
+  // False while Cut is still moving traces in (shard by shard, between
+  // pushes): lookups see it, builders leave it alone.
+  bool sealed = true;
 
   bool built() const {
     for (const Part& p : parts) {
@@ -259,8 +245,10 @@ class TenantInstance : public Store::Tenant {
 
   absl::Status Recover(absl::Time now);
   absl::Status LoadBlocks();
-  // Rotates the WAL and freezes everything written before the rotation.
-  absl::Status Cut();
+  // Rotates the WAL and freezes everything written before the rotation:
+  // the head block and the live traces' fragments in segments below the
+  // new one, moved shard by shard with mu_ released in between.
+  absl::Status Cut() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sweep_mu_);
   // Writes part `part` of `frozen` to the backend and opens a reader for
   // it (null if the part holds no trace).
   absl::StatusOr<std::shared_ptr<BlockReader>> Build(const FrozenBlock& frozen,
@@ -282,8 +270,11 @@ class TenantInstance : public Store::Tenant {
   StoreCounters* const counters_;
   std::unique_ptr<Wal> wal_;
 
+  // Serializes MoveAndCut (and so Cut): they release mu_ between shards.
+  absl::Mutex sweep_mu_;
   // Pushes hold it shared across WAL append + live insert; Cut holds it
-  // exclusively so no push straddles a rotation.
+  // exclusively across the WAL rotation, so that once it is released every
+  // fragment below the new segment is in live_.
   absl::Mutex cut_mu_;
   // Lookups hold it shared while reading WAL refs; a flush holds it
   // exclusively while it deletes WAL segments.
@@ -292,8 +283,8 @@ class TenantInstance : public Store::Tenant {
   absl::Mutex commit_mu_;
 
   mutable absl::Mutex mu_;
-  TraceMap live_ ABSL_GUARDED_BY(mu_);
-  TraceMap head_ ABSL_GUARDED_BY(mu_);
+  ShardedTraceMap live_ ABSL_GUARDED_BY(mu_);
+  ShardedTraceMap head_ ABSL_GUARDED_BY(mu_);
   uint64_t head_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time head_created_ ABSL_GUARDED_BY(mu_);
   std::deque<std::shared_ptr<FrozenBlock>> frozen_ ABSL_GUARDED_BY(mu_);

@@ -16,6 +16,7 @@
 #include "tests/testing/otlp_builders.h"
 #include "tests/testing/store_options.h"
 #include "tests/testing/temp_dir.h"
+#include "tests/testing/push_until_refused.h"
 #include "tests/testing/wait_until.h"
 #include "util/log.h"
 
@@ -92,18 +93,9 @@ TEST(FlushBackpressureTest,
   std::vector<TraceId> acked;
   // Push until refused: the first cut block gets stuck in the backend, the
   // sweep keeps cutting, and the pending bytes pass the limit.
-  absl::Status refused;
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (absl::Now() < deadline) {
-    std::vector<TraceId> ids;
-    auto pushed = (*store)->Push("t", MakeRequest(rng, 5, 4, &ids));
-    if (!pushed.ok()) {
-      refused = pushed.status();
-      break;
-    }
-    acked.insert(acked.end(), ids.begin(), ids.end());
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  const absl::Status refused =
+      testing::PushUntilRefused(**store, "t", rng, 5, 4, absl::Milliseconds(5),
+                                absl::Seconds(20), &acked);
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
   EXPECT_NE(refused.message().find("waiting to be written"), std::string::npos)
       << refused;

@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "tests/testing/fault_backend.h"
 #include "tests/testing/otlp_builders.h"
+#include "tests/testing/push_until_refused.h"
 #include "tests/testing/store_options.h"
 #include "tests/testing/temp_dir.h"
 #include "tests/testing/wait_until.h"
@@ -30,6 +31,7 @@ namespace andante {
 namespace {
 
 using testing::MakeRequest;
+using testing::PushUntilRefused;
 using testing::WaitUntil;
 
 // A memory backend that holds every write of the first block it sees
@@ -210,18 +212,9 @@ TEST(FlushWorkersTest, BackendOutageBacksOffPushesBackAndFlushesAllOnReturn) {
   faults->FailWrites("/");  // the object store is down
   std::mt19937_64 rng(11);
   std::vector<TraceId> acked;
-  absl::Status refused;
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  while (absl::Now() < deadline) {
-    std::vector<TraceId> ids;
-    auto pushed = (*store)->Push("t", MakeRequest(rng, 5, 4, &ids));
-    if (!pushed.ok()) {
-      refused = pushed.status();
-      break;
-    }
-    acked.insert(acked.end(), ids.begin(), ids.end());
-    absl::SleepFor(absl::Milliseconds(5));
-  }
+  const absl::Status refused =
+      PushUntilRefused(**store, "t", rng, 5, 4, absl::Milliseconds(5),
+                       absl::Seconds(20), &acked);
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
   EXPECT_TRUE(absl::StrContains(refused.message(), "waiting to be written"))
       << refused;
@@ -294,16 +287,11 @@ TEST(FlushWorkersTest, TraceIndexIsBoundedInBytesAndShrinksAfterLoad) {
   // Tiny traces: the span bytes are far below any other bound, only the
   // index grows. The push that finds it past the bound is refused.
   std::mt19937_64 rng(5);
-  absl::Status refused;
-  uint64_t pushed_traces = 0;
-  for (int i = 0; i < 200 && refused.ok(); ++i) {
-    auto pushed = (*store)->Push("t", MakeRequest(rng, 100, 1, nullptr));
-    if (pushed.ok()) {
-      pushed_traces += 100;
-    } else {
-      refused = pushed.status();
-    }
-  }
+  std::vector<TraceId> acked;
+  const absl::Status refused =
+      PushUntilRefused(**store, "t", rng, 100, 1, absl::ZeroDuration(),
+                       absl::Seconds(20), &acked);
+  const uint64_t pushed_traces = acked.size();
   EXPECT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
   EXPECT_TRUE(absl::StrContains(refused.message(), "MEMORY_LIMIT_EXCEEDED"))
       << refused;
