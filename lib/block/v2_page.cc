@@ -864,6 +864,39 @@ absl::Status V2Page::AssembleSpanAttributesOf(
   return absl::OkStatus();
 }
 
+namespace {
+
+// A varint, the one-byte case inline (most keys, slots, deltas).
+inline bool QuickVarint(std::string_view* in, uint64_t* v) {
+  if (!in->empty() && static_cast<uint8_t>((*in)[0]) < 0x80) {
+    *v = static_cast<uint8_t>((*in)[0]);
+    in->remove_prefix(1);
+    return true;
+  }
+  return GetVarint64(in, v);
+}
+
+inline char* WriteVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+// SkipV2Value, with strings and ints of one-byte varints inline.
+inline bool QuickSkipValue(std::string_view* in) {
+  if (in->size() >= 2 && static_cast<uint8_t>((*in)[1]) < 0x80 &&
+      ((*in)[0] == kV2String || (*in)[0] == kV2Int)) {
+    in->remove_prefix(2);
+    return true;
+  }
+  return SkipV2Value(in);
+}
+
+}  // namespace
+
 absl::Status V2Page::AssembleSpanAttributes() {
   auto bad = [](std::string_view what) {
     return Corrupt("span attributes", ToAbsl(what));
@@ -883,9 +916,14 @@ absl::Status V2Page::AssembleSpanAttributes() {
   std::vector<Cursor> chunks(key_count);
   absl::flat_hash_map<uint64_t, uint32_t> chunk_of_key;
   chunk_of_key.reserve(key_count);
+  // Bounds the output: values are copied, each attribute's slot (at least a
+  // byte) becomes its key (at most 5 bytes), counts are copied.
+  uint64_t bound = 6 * layout.size();
   for (uint32_t i = 0; i < key_count; ++i) {
+    bound += key_raw[i].size();
     chunks[i].in = key_raw[i];
     if (!GetVarint64(&chunks[i].in, &chunks[i].key) ||
+        chunks[i].key > UINT32_MAX ||
         !chunk_of_key.emplace(chunks[i].key, i).second) {
       return bad("key chunk names no key or a key twice");
     }
@@ -901,33 +939,36 @@ absl::Status V2Page::AssembleSpanAttributes() {
     chunks[it->second].used = true;
     chunk_of_slot[s] = it->second;
   }
-  std::string out;
-  out.reserve(raw[kV2SpanAttributes].size());
+  std::string out(bound, '\0');
+  char* w = out.data();
   for (uint64_t span = 0; !layout.empty(); ++span) {
     uint64_t n;
-    if (!GetVarint64(&layout, &n) || n > layout.size()) {
+    if (!QuickVarint(&layout, &n) || n > layout.size()) {
       return bad("attribute count is corrupt");
     }
-    PutVarint64(&out, n);
+    w = WriteVarint(w, n);
     for (uint64_t j = 0; j < n; ++j) {
       uint64_t slot, delta;
-      if (!GetVarint64(&layout, &slot) || slot >= key_count) {
+      if (!QuickVarint(&layout, &slot) || slot >= key_count) {
         return bad("key slot out of range");
       }
       Cursor& c = chunks[chunk_of_slot[slot]];
-      if (!GetVarint64(&c.in, &delta) || delta != span - c.span) {
+      if (!QuickVarint(&c.in, &delta) || delta != span - c.span) {
         return bad("key chunk disagrees with the layout");
       }
       c.span = span;
-      PutVarint64(&out, c.key);
+      w = WriteVarint(w, c.key);
       const char* value = c.in.data();
-      if (!SkipV2Value(&c.in)) return bad("attribute value is corrupt");
-      out.append(value, static_cast<size_t>(c.in.data() - value));
+      if (!QuickSkipValue(&c.in)) return bad("attribute value is corrupt");
+      const size_t len = static_cast<size_t>(c.in.data() - value);
+      std::memcpy(w, value, len);
+      w += len;
     }
   }
   for (const Cursor& c : chunks) {
     if (!c.in.empty()) return bad("key chunk has entries the layout lacks");
   }
+  out.resize(static_cast<size_t>(w - out.data()));
   raw[kV2SpanAttributes] = std::move(out);
   return absl::OkStatus();
 }
