@@ -18,55 +18,20 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "andante/backend.h"
 #include "andante/ids.h"
 #include "andante/options.h"
-#include "bench/loadgen/trace_factory.h"
+#include "bench/block_setup.h"
 #include "benchmark/benchmark.h"
 #include "block/block_builder.h"
 #include "block/block_meta.h"
 #include "block/block_reader.h"
-#include "model/trace_split.h"
 
 namespace andante::internal {
 namespace {
 
-struct SyntheticTrace {
-  TraceId id;
-  std::string data;
-  uint64_t start = 0, end = 0;
-  uint32_t spans = 0;
-};
-
-// `n` traces from the load generator's realistic trace factory, split into
-// fragments exactly as the ingest path stores them, sorted by ID.
-std::vector<SyntheticTrace> MakeTraces(size_t n, uint64_t seed) {
-  loadgen::TraceFactory factory(seed);
-  absl::flat_hash_map<TraceId, SyntheticTrace> by_id;
-  while (by_id.size() < n) {
-    auto batch = factory.BuildBatch(1000, absl::Now(), nullptr);
-    absl::StatusOr<std::vector<TraceFragment>> fragments = SplitByTrace(batch);
-    if (!fragments.ok()) break;
-    for (TraceFragment& f : *fragments) {
-      SyntheticTrace& t = by_id[f.id];
-      t.id = f.id;
-      t.data.append(f.data);
-      t.start = t.start == 0 ? f.start_unix_nano
-                             : std::min(t.start, f.start_unix_nano);
-      t.end = std::max(t.end, f.end_unix_nano);
-      t.spans += f.span_count;
-    }
-  }
-  std::vector<SyntheticTrace> traces;
-  traces.reserve(by_id.size());
-  for (auto& [id, t] : by_id) traces.push_back(std::move(t));
-  std::sort(traces.begin(), traces.end(),
-            [](const auto& a, const auto& b) { return a.id < b.id; });
-  if (traces.size() > n) traces.resize(n);
-  return traces;
-}
+using bench::StoredTrace;
 
 double ThreadCpuMicros() {
   timespec ts;
@@ -75,34 +40,24 @@ double ThreadCpuMicros() {
          static_cast<double>(ts.tv_nsec) / 1e3;
 }
 
-absl::StatusOr<BlockMeta> BuildBlock(const std::vector<SyntheticTrace>& traces,
-                                     const BlockOptions& options,
-                                     Backend& backend) {
-  BlockBuilder builder(options, backend, "bench", NewBlockId(), traces.size());
-  for (const SyntheticTrace& t : traces) {
-    absl::Status s = builder.Add(t.id, t.data, t.start, t.end, t.spans);
-    if (!s.ok()) return s;
-  }
-  return builder.Finish();
-}
-
 // Builds a block of 10^4 traces (~100k spans, ~27 MB raw) into memory. Args:
 // page size in KiB, zstd level.
 void BM_BlockBuild(benchmark::State& state) {
-  static const std::vector<SyntheticTrace>* traces =
-      new std::vector<SyntheticTrace>(MakeTraces(10'000, 1));
+  static const std::vector<StoredTrace>* traces =
+      new std::vector<StoredTrace>(bench::RealisticTraces(10'000, 1));
   BlockOptions options;
   options.page_size_bytes = static_cast<uint64_t>(state.range(0)) << 10;
   options.zstd_level = static_cast<int>(state.range(1));
   uint64_t raw = 0, spans = 0;
-  for (const SyntheticTrace& t : *traces) {
+  for (const StoredTrace& t : *traces) {
     raw += t.data.size();
     spans += t.spans;
   }
   BlockMeta meta;
   for (auto _ : state) {
     std::unique_ptr<Backend> backend = OpenMemoryBackend();
-    absl::StatusOr<BlockMeta> built = BuildBlock(*traces, options, *backend);
+    absl::StatusOr<BlockMeta> built =
+        bench::BuildBlock(*traces, options, *backend);
     if (!built.ok()) {
       state.SkipWithError(std::string(built.status().message()).c_str());
       return;
@@ -127,8 +82,8 @@ BENCHMARK(BM_BlockBuild)
 // served by the OS page cache). Arg: page size in KiB. Reports p50/p99 of the
 // individual lookups.
 void BM_BlockFind(benchmark::State& state) {
-  static const std::vector<SyntheticTrace>* traces =
-      new std::vector<SyntheticTrace>(MakeTraces(20'000, 2));
+  static const std::vector<StoredTrace>* traces =
+      new std::vector<StoredTrace>(bench::RealisticTraces(20'000, 2));
   BlockOptions options;
   options.page_size_bytes = static_cast<uint64_t>(state.range(0)) << 10;
   std::filesystem::path dir = std::filesystem::temp_directory_path() /
@@ -140,13 +95,14 @@ void BM_BlockFind(benchmark::State& state) {
     return;
   }
   std::shared_ptr<Backend> backend = *std::move(local);
-  absl::StatusOr<BlockMeta> meta = BuildBlock(*traces, options, *backend);
+  absl::StatusOr<BlockMeta> meta =
+      bench::BuildBlock(*traces, options, *backend);
   if (!meta.ok()) {
     state.SkipWithError(std::string(meta.status().message()).c_str());
     return;
   }
   std::unique_ptr<BlockReader> reader = *BlockReader::Open(backend, *meta);
-  for (const SyntheticTrace& t : *traces) {  // warm bloom + index
+  for (const StoredTrace& t : *traces) {  // warm bloom + index
     if (!reader->Find(t.id).ok()) break;
     if (&t - traces->data() > 2000) break;
   }
@@ -157,7 +113,7 @@ void BM_BlockFind(benchmark::State& state) {
   std::vector<double> micros, cpu_micros;
   uint64_t inspected = 0;
   for (auto _ : state) {
-    const SyntheticTrace& t = (*traces)[rng() % traces->size()];
+    const StoredTrace& t = (*traces)[rng() % traces->size()];
     auto begin = std::chrono::steady_clock::now();
     double cpu_begin = ThreadCpuMicros();
     absl::StatusOr<std::optional<std::string>> got =

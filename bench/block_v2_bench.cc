@@ -1,7 +1,9 @@
 // Block format v2 against v1 on the load generator's realistic traces:
 // bytes on disk per span, build rate, trace-by-ID latency, and scan rates
 // through BlockTraceScanner (v1: decode + convert every trace; v2: block and
-// page skipping, only referenced columns).
+// page skipping, only referenced columns). Version argument 3 is v2 with
+// span attributes in the single-chunk layout written before keyed span
+// attributes, for comparison.
 //
 //   build/bench/block_v2_bench --benchmark_counters_tabular=true
 #include <time.h>
@@ -16,71 +18,41 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "andante/backend.h"
 #include "andante/options.h"
 #include "andante/traceql.h"
-#include "bench/loadgen/trace_factory.h"
+#include "bench/block_setup.h"
 #include "benchmark/benchmark.h"
 #include "block/block_builder.h"
 #include "block/block_meta.h"
 #include "block/block_reader.h"
 #include "block/block_scanner.h"
-#include "model/trace_split.h"
+#include "block/v2_block_writer.h"
 
 namespace andante::internal {
 namespace {
 
-struct T {
-  TraceId id;
-  std::string data;
-  uint64_t start = 0, end = 0;
-  uint32_t spans = 0;
-};
+using bench::StoredTrace;
 
-const std::vector<T>& Traces() {
-  static const std::vector<T>* traces = [] {
-    loadgen::TraceFactory factory(1);
-    std::map<TraceId, T> by_id;
-    while (by_id.size() < 20'000) {
-      auto batch = factory.BuildBatch(1000, absl::Now(), nullptr);
-      absl::StatusOr<std::vector<TraceFragment>> fragments =
-          SplitByTrace(batch);
-      if (!fragments.ok()) break;
-      for (TraceFragment& f : *fragments) {
-        T& t = by_id[f.id];
-        t.id = f.id;
-        t.data.append(f.data);
-        t.start = t.start == 0 ? f.start_unix_nano
-                               : std::min(t.start, f.start_unix_nano);
-        t.end = std::max(t.end, f.end_unix_nano);
-        t.spans += f.span_count;
-      }
-    }
-    auto* out = new std::vector<T>;
-    for (auto& [id, t] : by_id) out->push_back(std::move(t));
-    return out;
-  }();
+const std::vector<StoredTrace>& Traces() {
+  static const auto* traces =
+      new std::vector<StoredTrace>(bench::RealisticTraces(20'000, 1));
   return *traces;
 }
 
-uint64_t TotalSpans() {
-  uint64_t n = 0;
-  for (const T& t : Traces()) n += t.spans;
-  return n;
-}
+uint64_t TotalSpans() { return bench::TotalSpans(Traces()); }
 
+// Arg 3: v2 with span attributes in the single-chunk layout of blocks
+// written before keyed span attributes.
 absl::StatusOr<BlockMeta> Build(Backend& backend, uint32_t version) {
   BlockOptions options;
-  options.version = version;
-  BlockBuilder builder(options, backend, "bench", NewBlockId(),
-                       Traces().size());
-  for (const T& t : Traces()) {
-    absl::Status s = builder.Add(t.id, t.data, t.start, t.end, t.spans);
-    if (!s.ok()) return s;
-  }
-  return builder.Finish();
+  options.version = version == 3 ? 2 : version;
+  SetV2KeyedSpanAttributesForTesting(version != 3);
+  absl::StatusOr<BlockMeta> meta =
+      bench::BuildBlock(Traces(), options, backend);
+  SetV2KeyedSpanAttributesForTesting(true);
+  return meta;
 }
 
 // Arg: format version. Items: spans.
@@ -108,7 +80,7 @@ void BM_Build(benchmark::State& state) {
       static_cast<double>(meta.index_bytes) / spans;
   state.counters["pages"] = meta.total_pages;
 }
-BENCHMARK(BM_Build)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Build)->Arg(1)->Arg(2)->Arg(3)->Unit(benchmark::kMillisecond);
 
 // A block of each version in a local directory, built once.
 struct LocalBlock {
@@ -142,7 +114,7 @@ void BM_Find(benchmark::State& state) {
   std::vector<double> micros;
   uint64_t inspected = 0;
   for (auto _ : state) {
-    const T& t = Traces()[rng() % Traces().size()];
+    const StoredTrace& t = Traces()[rng() % Traces().size()];
     auto begin = std::chrono::steady_clock::now();
     absl::StatusOr<std::optional<std::string>> got =
         b.reader->Find(t.id, &inspected);
@@ -162,13 +134,15 @@ void BM_Find(benchmark::State& state) {
         static_cast<double>(inspected) / static_cast<double>(micros.size());
   }
 }
-BENCHMARK(BM_Find)->Arg(1)->Arg(2)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_Find)->Arg(1)->Arg(2)->Arg(3)->Unit(benchmark::kMicrosecond);
 
 const char* const kScanQueries[] = {
     R"({ span.user.id = "u-4242" })",      // absent: block skipped
     R"({ span.http.status_code = 999 })",  // no match, not skippable
     R"({ resource.service.name = "cart" && span.http.status_code = 500 })",
     R"({ duration > 100ms })",
+    // No match, and no summary can tell: a full scan of the column (key).
+    R"({ span.http.status_code > 200 && span.http.status_code < 201 })",
 };
 
 // Full scan of a block through BlockTraceScanner; every yielded trace is
@@ -212,7 +186,7 @@ void BM_Scan(benchmark::State& state) {
       static_cast<double>(stats.blocks_skipped) / it;
 }
 BENCHMARK(BM_Scan)
-    ->ArgsProduct({{1, 2}, {0, 1, 2, 3}})
+    ->ArgsProduct({{1, 2, 3}, {0, 1, 2, 3, 4}})
     ->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -22,51 +22,24 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "andante/backend.h"
 #include "andante/compaction.h"
-#include "bench/loadgen/trace_factory.h"
+#include "bench/block_setup.h"
 #include "benchmark/benchmark.h"
 #include "block/block_builder.h"
 #include "block/block_meta.h"
 #include "compaction/compaction_job.h"
-#include "model/trace_split.h"
 
 namespace andante::internal {
 namespace {
 
-struct StoredTrace {
-  TraceId id;
-  std::string data;
-  uint64_t start = 0, end = 0;
-  uint32_t spans = 0;
-};
+using bench::StoredTrace;
 
 // A pool of realistic traces (~10 spans each).
 const std::vector<StoredTrace>& Pool() {
-  static const std::vector<StoredTrace>* pool = [] {
-    loadgen::TraceFactory factory(7);
-    absl::flat_hash_map<TraceId, StoredTrace> by_id;
-    while (by_id.size() < 20'000) {
-      auto batch = factory.BuildBatch(1000, absl::Now(), nullptr);
-      absl::StatusOr<std::vector<TraceFragment>> fragments =
-          SplitByTrace(batch);
-      if (!fragments.ok()) break;
-      for (TraceFragment& f : *fragments) {
-        StoredTrace& t = by_id[f.id];
-        t.id = f.id;
-        t.data.append(f.data);
-        t.start = t.start == 0 ? f.start_unix_nano
-                               : std::min(t.start, f.start_unix_nano);
-        t.end = std::max(t.end, f.end_unix_nano);
-        t.spans += f.span_count;
-      }
-    }
-    auto* out = new std::vector<StoredTrace>();
-    for (auto& [id, t] : by_id) out->push_back(std::move(t));
-    return out;
-  }();
+  static const auto* pool =
+      new std::vector<StoredTrace>(bench::RealisticTraces(20'000, 7));
   return *pool;
 }
 

@@ -17,15 +17,14 @@
 
 #include "absl/time/clock.h"
 #include "andante/backend.h"
-#include "andante/limits.h"
 #include "andante/otlp.h"
 #include "andante/search.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "andante/traceql.h"
+#include "bench/block_setup.h"
 #include "bench/loadgen/trace_factory.h"
 #include "benchmark/benchmark.h"
-#include "tests/testing/store_options.h"
 
 namespace {
 
@@ -48,18 +47,8 @@ Env& Data(uint32_t version = 2) {
     auto* e = new Env;
     char tmpl[] = "/tmp/andante-search-bench-XXXXXX";
     e->dir = mkdtemp(tmpl);
-    andante::StoreOptions options;
-    options.wal.path = e->dir + "/wal";
-    options.wal.fsync = andante::WalFsync::kNever;
-    options.backend = andante::OpenMemoryBackend();
-    options.env = andante::testing::StillEnv();
-    // Tempo's default ingest limits (15 MB/s, 10 000 live traces) would
-    // throttle a benchmark that pushes as fast as it can.
-    andante::TenantLimits unlimited;
-    unlimited.rate_limit_bytes = unlimited.burst_size_bytes = 1ull << 40;
-    unlimited.max_traces_per_user = 0;
-    options.overrides = std::make_shared<andante::Overrides>(unlimited);
-    options.ingester.flush_all_on_shutdown = false;
+    andante::StoreOptions options = andante::bench::BenchStoreOptions(
+        e->dir, andante::OpenMemoryBackend());
     options.block.version = version;
     auto store = Store::Open(std::move(options));
     if (!store.ok()) abort();

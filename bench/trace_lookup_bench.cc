@@ -10,13 +10,12 @@
 #include <vector>
 
 #include "andante/backend.h"
-#include "andante/limits.h"
 #include "andante/otlp.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
+#include "bench/block_setup.h"
 #include "bench/loadgen/trace_factory.h"
 #include "benchmark/benchmark.h"
-#include "tests/testing/store_options.h"
 
 namespace {
 
@@ -32,17 +31,8 @@ Fixture* MakeFixture() {
   auto* f = new Fixture;
   char tmpl[] = "/tmp/andante-bench-lookup-XXXXXX";
   f->dir = ::mkdtemp(tmpl);
-  andante::StoreOptions options;
-  options.wal.path = f->dir + "/wal";
-  options.wal.fsync = andante::WalFsync::kNever;
-  options.backend = *andante::OpenLocalBackend(f->dir + "/blocks");
-  options.env = andante::testing::StillEnv();
-  // Tempo's default ingest limits (15 MB/s, 10 000 live traces) would
-  // throttle a benchmark that pushes as fast as it can.
-  andante::TenantLimits unlimited;
-  unlimited.rate_limit_bytes = unlimited.burst_size_bytes = 1ull << 40;
-  unlimited.max_traces_per_user = 0;
-  options.overrides = std::make_shared<andante::Overrides>(unlimited);
+  andante::StoreOptions options = andante::bench::BenchStoreOptions(
+      f->dir, *andante::OpenLocalBackend(f->dir + "/blocks"));
   auto store = andante::Store::Open(std::move(options));
   if (!store.ok()) return f;
   f->store = std::move(*store);

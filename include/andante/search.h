@@ -103,8 +103,10 @@ struct SearchMetrics {
   uint64_t inspected_spans = 0;
   uint32_t total_blocks = 0;
   uint64_t total_block_bytes = 0;
-  // Blocks not read: outside the time range, or unable to hold a trace newer
-  // than the results once the limit was reached.
+  // Blocks not read: outside the time range, unable to hold a trace newer
+  // than the results once the limit was reached, or (v2) ruled out by the
+  // block's index summaries (blooms, duration bounds, key statistics)
+  // without reading any data.
   uint32_t skipped_blocks = 0;
 };
 

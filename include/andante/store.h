@@ -233,6 +233,13 @@ struct StoreStats {
   uint64_t block_flush_retries = 0;
   uint64_t tenants_in_flush_backoff = 0;
   double flush_backoff_seconds = 0;
+  // Store::Search, all tenants: complete blocks considered, those not read
+  // (outside the time range, past the limit, or ruled out by a v2 block's
+  // index summaries: SearchMetrics::skipped_blocks) and bytes read
+  // (SearchMetrics::inspected_bytes), summed over searches.
+  uint64_t search_blocks = 0;
+  uint64_t search_blocks_skipped = 0;
+  uint64_t search_inspected_bytes = 0;
 };
 
 class Store {

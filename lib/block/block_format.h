@@ -115,7 +115,8 @@ inline constexpr uint32_t kMaxPageRawBytes = 1u << 30;
 // (format "andante-v2", formatVersion 2), data, index (kV2IndexMagic) and the
 // same trace-ID bloom shards as v1.
 //
-// page    := chunk{kV2ColumnCount}            (column order = column ids)
+// page    := chunk{kV2ColumnCount} [marker key_chunk{key_count}]
+//            (column order = column ids; keyed pages: see below)
 // chunk   := zstd_frame(column bytes) masked_crc32c(zstd_frame):fixed32
 // The index holds, per page, each chunk's stored length, raw length and CRC,
 // so a scan reads and decompresses only the columns it needs and a lookup
@@ -167,6 +168,20 @@ inline constexpr uint32_t kV2IndexSpanNamesComplete = 2;  // span names whole
 // Indexes written before it existed lack the bit and the section; readers
 // then skip pages by the string blooms alone.
 inline constexpr uint32_t kV2IndexAttributeStats = 4;
+
+// Keyed span attributes (pages written since; docs/block-format.md "Keyed
+// span attributes"): the page's 16 chunks are followed by a marker chunk and
+// one chunk per span-attribute key, so a scan reads and decompresses only
+// the keys a query references. Column kV2SpanAttributes then holds the
+// layout (which keys each span carries, in order), each key chunk the key's
+// values. The marker is a zstd skippable frame, which no earlier page has
+// after its 16th chunk: magic:fixed32 size:fixed32 then `size` bytes of
+// version:varint (= kV2KeyedVersion) key_count:varint. In the index, a keyed
+// page's chunk directory has 17 + key_count entries (marker, then the key
+// chunks in the order of the page's key statistics).
+inline constexpr uint32_t kV2KeyedMarkerMagic = 0x184D2A5A;  // skippable
+inline constexpr uint64_t kV2KeyedVersion = 1;
+inline constexpr uint32_t kV2KeyedFirstChunk = kV2ColumnCount + 1;
 
 // String hashing for the block's and pages' value blooms: a string s maps to
 // the 16-byte key (Mix64(Fnv1a64(s) ^ kV2StringSeedHi),

@@ -95,9 +95,14 @@ class BlockReader {
   // column c) with one ranged read spanning them, verifies and decompresses
   // each into page->raw[c] (others cleared). Adds the bytes read to
   // *inspected_bytes and the chunks decompressed to *chunks if non-null.
-  // DATA_LOSS on damage, as Find.
+  // A keyed page (block_format.h) with kV2SpanAttributes in `columns` has
+  // all its key chunks read too and raw[kV2SpanAttributes] assembled into
+  // the single-chunk layout. `keys` (keyed pages only): also read these key
+  // chunks (indexes into the page's key statistics, ascending) into
+  // page->key_raw, unassembled. DATA_LOSS on damage, as Find.
   absl::Status ReadV2Columns(size_t n, uint32_t columns, V2Page* page,
-                             uint64_t* inspected_bytes, uint64_t* chunks);
+                             uint64_t* inspected_bytes, uint64_t* chunks,
+                             const std::vector<uint32_t>* keys = nullptr);
 
   // Calls fn(id, data) for every trace in ID order, stopping at the first
   // error fn returns (which ForEach returns). `data` is valid only during the
@@ -139,6 +144,10 @@ class BlockReader {
   // Verifies and decompresses chunk `c` of page `n` from its stored bytes.
   absl::Status DecodeV2Chunk(size_t n, uint32_t c, const V2Chunk& chunk,
                              std::string_view stored, std::string* out) const;
+  // Chunk i of page `entry` (V2PageEntry::chunk) into *page: a column into
+  // raw, a key chunk into key_raw, the keyed marker checked.
+  absl::Status DecodeV2PageChunk(size_t n, const V2PageEntry& entry, size_t i,
+                                 std::string_view stored, V2Page* page) const;
 
   const std::shared_ptr<Backend> backend_;
   const BlockMeta meta_;

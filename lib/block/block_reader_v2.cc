@@ -101,9 +101,40 @@ absl::Status BlockReader::DecodeV2Chunk(size_t n, uint32_t c,
   return absl::OkStatus();
 }
 
+absl::Status BlockReader::DecodeV2PageChunk(size_t n,
+                                            const V2PageEntry& entry, size_t i,
+                                            std::string_view stored,
+                                            V2Page* page) const {
+  const V2Chunk& chunk = entry.chunk(i);
+  if (i < kV2ColumnCount) {
+    return DecodeV2Chunk(n, static_cast<uint32_t>(i), chunk, stored,
+                         &page->raw[i]);
+  }
+  if (i >= kV2KeyedFirstChunk) {
+    return DecodeV2Chunk(n, static_cast<uint32_t>(i), chunk, stored,
+                         &page->key_raw[i - kV2KeyedFirstChunk]);
+  }
+  // The keyed marker: stored as is, CRC-checked, naming the key count.
+  uint64_t keys = 0;
+  if (stored.size() != chunk.length || stored.size() < kPageTrailerSize ||
+      DecodeFixed32(stored.data() + stored.size() - kPageTrailerSize) !=
+          chunk.crc ||
+      Crc32c(stored.substr(0, stored.size() - kPageTrailerSize)) !=
+          UnmaskCrc(chunk.crc) ||
+      !DecodeV2KeyedMarker(stored.substr(0, stored.size() - kPageTrailerSize),
+                           &keys) ||
+      keys != entry.key_chunks.size()) {
+    return absl::DataLossError(absl::StrCat("block ", meta_.tenant, "/",
+                                            meta_.block_id, " page ", n,
+                                            ": keyed marker is corrupt"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status BlockReader::ReadV2Columns(size_t n, uint32_t columns,
                                         V2Page* page, uint64_t* inspected_bytes,
-                                        uint64_t* chunks) {
+                                        uint64_t* chunks,
+                                        const std::vector<uint32_t>* keys) {
   absl::StatusOr<std::shared_ptr<const V2Index>> index =
       LoadV2Index(inspected_bytes);
   if (!index.ok()) return index.status();
@@ -114,19 +145,34 @@ absl::Status BlockReader::ReadV2Columns(size_t n, uint32_t columns,
   const std::string key =
       BlockKey(meta_.tenant, meta_.block_id, kDataObjectName);
   for (std::string& r : page->raw) r.clear();
-  // One ranged read per run of consecutive wanted columns.
-  uint32_t c = 0;
-  uint64_t offset = 0;  // of chunk c within the page
-  while (c < kV2ColumnCount) {
-    if (!(columns & (1u << c))) {
-      offset += entry.chunks[c++].length;
+  page->key_raw.resize(entry.key_chunks.size());
+  for (std::string& r : page->key_raw) r.clear();
+  // The chunks wanted, in page order: a keyed page's span attributes are
+  // its layout, marker and every key chunk.
+  const size_t count = entry.chunk_count();
+  const bool assemble = entry.keyed && (columns & (1u << kV2SpanAttributes));
+  std::vector<bool> want(count, false);
+  for (uint32_t c = 0; c < kV2ColumnCount; ++c) want[c] = columns & (1u << c);
+  for (size_t i = kV2ColumnCount; assemble && i < count; ++i) want[i] = true;
+  if (keys != nullptr) {
+    for (uint32_t k : *keys) {
+      if (k >= entry.key_chunks.size()) {
+        return absl::OutOfRangeError(absl::StrCat("no key chunk ", k));
+      }
+      want[kV2KeyedFirstChunk + k] = true;
+    }
+  }
+  // One ranged read per run of consecutive wanted chunks.
+  size_t i = 0;
+  uint64_t offset = 0;  // of chunk i within the page
+  while (i < count) {
+    if (!want[i]) {
+      offset += entry.chunk(i++).length;
       continue;
     }
-    uint32_t end = c;
+    size_t end = i;
     uint64_t length = 0;
-    while (end < kV2ColumnCount && (columns & (1u << end))) {
-      length += entry.chunks[end++].length;
-    }
+    while (end < count && want[end]) length += entry.chunk(end++).length;
     absl::StatusOr<std::string> stored =
         backend_->ReadRange(key, entry.offset + offset, length);
     if (!stored.ok()) {
@@ -138,17 +184,21 @@ absl::Status BlockReader::ReadV2Columns(size_t n, uint32_t columns,
       return Damaged(kDataObjectName, absl::DataLossError("short read"), true);
     }
     uint64_t at = 0;
-    for (; c < end; ++c) {
-      const V2Chunk& chunk = entry.chunks[c];
-      absl::Status s = DecodeV2Chunk(
-          n, c, chunk, std::string_view(*stored).substr(at, chunk.length),
-          &page->raw[c]);
+    for (; i < end; ++i) {
+      const uint32_t len = entry.chunk(i).length;
+      absl::Status s = DecodeV2PageChunk(
+          n, entry, i, std::string_view(*stored).substr(at, len), page);
       if (!s.ok()) {
         return Damaged(absl::StrCat("data page ", n), s, /*whole_block=*/false);
       }
-      if (chunks != nullptr) ++*chunks;
-      at += chunk.length;
-      offset += chunk.length;
+      if (chunks != nullptr && i != kV2ColumnCount) ++*chunks;
+      at += len;
+      offset += len;
+    }
+  }
+  if (assemble) {
+    if (absl::Status s = page->AssembleSpanAttributes(); !s.ok()) {
+      return Damaged(absl::StrCat("data page ", n), s, /*whole_block=*/false);
     }
   }
   return absl::OkStatus();
@@ -225,13 +275,18 @@ absl::Status BlockReader::ForEachV2(
       const V2PageEntry& entry = pages[n];
       const std::string page_name = absl::StrCat("data page ", n);
       uint64_t at = entry.offset - chunk_offset;
-      for (uint32_t c = 0; c < kV2ColumnCount; ++c) {
-        absl::Status s = DecodeV2Chunk(
-            n, c, entry.chunks[c],
-            std::string_view(*stored).substr(at, entry.chunks[c].length),
-            &page.raw[c]);
+      page.key_raw.resize(entry.key_chunks.size());
+      for (size_t i = 0; i < entry.chunk_count(); ++i) {
+        const uint32_t length = entry.chunk(i).length;
+        absl::Status s = DecodeV2PageChunk(
+            n, entry, i, std::string_view(*stored).substr(at, length), &page);
         if (!s.ok()) return Damaged(page_name, s, false);
-        at += entry.chunks[c].length;
+        at += length;
+      }
+      if (entry.keyed) {
+        if (absl::Status s = page.AssembleSpanAttributes(); !s.ok()) {
+          return Damaged(page_name, s, false);
+        }
       }
       if (absl::Status s = page.ParseTables(); !s.ok()) {
         return Damaged(page_name, s, false);

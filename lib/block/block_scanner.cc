@@ -267,6 +267,66 @@ inline bool FastVarint(const char** p, const char* end, uint64_t* v) {
   return false;
 }
 
+// Reads one attribute value at *p (tag byte, then the value): the tag, and
+// in *u a string index or zigzag int (0 for other tags). False if corrupt.
+inline bool ReadValue(const char** p, const char* end, uint64_t nstr,
+                      uint8_t* tag, uint64_t* u) {
+  if (*p == end) return false;
+  *tag = static_cast<uint8_t>(*(*p)++);
+  *u = 0;
+  switch (*tag) {
+    case kV2String:
+      return FastVarint(p, end, u) && *u < nstr;
+    case kV2Int:
+      return FastVarint(p, end, u);
+    case kV2Bool:
+      if (*p == end) return false;
+      ++*p;
+      return true;
+    case kV2Double:
+      if (end - *p < 8) return false;
+      *p += 8;
+      return true;
+    case kV2Any: {
+      uint64_t len;
+      if (!FastVarint(p, end, &len) || len > static_cast<uint64_t>(end - *p)) {
+        return false;
+      }
+      *p += len;
+      return true;
+    }
+    case kV2NoValue:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Whether a value (tag, u as ReadValue gives them) of check k's key may
+// satisfy it: another value type than the literal's is left to the engine.
+inline bool CheckHolds(const SpanCheck& k, uint8_t tag, uint64_t u) {
+  if (k.op == CompareOp::kPresent) return true;
+  if (k.is_string) return tag != kV2String || u == k.str;
+  if (tag != kV2Int) return true;
+  const int64_t v = UnZigZag64(u);
+  switch (k.op) {
+    case CompareOp::kEq:
+      return v == k.i;
+    case CompareOp::kLt:
+      return v < k.i;
+    case CompareOp::kLe:
+      return v <= k.i;
+    case CompareOp::kGt:
+      return v > k.i;
+    default:
+      return v >= k.i;
+  }
+}
+
+absl::Status CorruptSpanAttributes() {
+  return absl::DataLossError("v2 page: span attributes are corrupt");
+}
+
 // Walks a page's span attribute column (`span_count` spans; dictionary of
 // `nstr` strings, or UINT64_MAX when the dictionary is not loaded) and calls
 // on_pass(span) for each span no check is certainly false for: every key
@@ -279,9 +339,6 @@ inline bool FastVarint(const char** p, const char* end, uint64_t* v) {
     std::string_view column, uint32_t span_count, uint64_t nstr,
     const std::vector<SpanCheck>& checks,
     absl::FunctionRef<bool(uint32_t)> on_pass) {
-  const auto corrupt = [] {
-    return absl::DataLossError("v2 page: span attributes are corrupt");
-  };
   // A key the page lacks: no span can pass.
   uint64_t max_key = 0;
   for (const SpanCheck& k : checks) {
@@ -296,73 +353,71 @@ inline bool FastVarint(const char** p, const char* end, uint64_t* v) {
   for (uint32_t span = 0; span < span_count; ++span) {
     uint64_t n;
     if (!FastVarint(&p, end, &n) || n > static_cast<uint64_t>(end - p) / 2) {
-      return corrupt();
+      return CorruptSpanAttributes();
     }
     uint32_t held = 0;  // bit j: checks[j] holds for this span
     for (uint64_t i = 0; i < n; ++i) {
-      uint64_t key, u = 0;
-      if (!FastVarint(&p, end, &key) || key >= nstr || p == end) {
-        return corrupt();
-      }
-      const uint8_t tag = static_cast<uint8_t>(*p++);
-      if (tag == kV2String || tag == kV2Int) {
-        if (!FastVarint(&p, end, &u) || (tag == kV2String && u >= nstr)) {
-          return corrupt();
-        }
-      } else if (tag == kV2Bool) {
-        if (p == end) return corrupt();
-        ++p;
-      } else if (tag == kV2Double) {
-        if (end - p < 8) return corrupt();
-        p += 8;
-      } else if (tag == kV2Any) {
-        uint64_t len;
-        if (!FastVarint(&p, end, &len) ||
-            len > static_cast<uint64_t>(end - p)) {
-          return corrupt();
-        }
-        p += len;
-      } else if (tag != kV2NoValue) {
-        return corrupt();
+      uint64_t key, u;
+      uint8_t tag;
+      if (!FastVarint(&p, end, &key) || key >= nstr ||
+          !ReadValue(&p, end, nstr, &tag, &u)) {
+        return CorruptSpanAttributes();
       }
       // Most attributes are none of the checked keys.
       if (key > max_key) continue;
       for (size_t j = 0; j < count; ++j) {
-        const SpanCheck& k = first[j];
-        if (k.key != key) continue;
-        bool holds;
-        if (k.op == CompareOp::kPresent) {
-          holds = true;
-        } else if (k.is_string) {
-          holds = tag != kV2String || u == k.str;
-        } else if (tag != kV2Int) {
-          holds = true;  // another type: let the engine decide
-        } else {
-          const int64_t v = UnZigZag64(u);
-          switch (k.op) {
-            case CompareOp::kEq:
-              holds = v == k.i;
-              break;
-            case CompareOp::kLt:
-              holds = v < k.i;
-              break;
-            case CompareOp::kLe:
-              holds = v <= k.i;
-              break;
-            case CompareOp::kGt:
-              holds = v > k.i;
-              break;
-            default:
-              holds = v >= k.i;
-              break;
-          }
+        if (first[j].key == key && CheckHolds(first[j], tag, u)) {
+          held |= 1u << j;
         }
-        if (holds) held |= 1u << j;
       }
     }
-    if (held == all && !on_pass(span)) return corrupt();
+    if (held == all && !on_pass(span)) return CorruptSpanAttributes();
   }
-  if (p != end) return corrupt();
+  if (p != end) return CorruptSpanAttributes();
+  return absl::OkStatus();
+}
+
+// MarkSpans for a keyed page: `columns[j]` is the key chunk of checks[j]'s
+// key. Walks only those chunks (each entry: span delta, value) and calls
+// on_pass(span), once per span, in span order, for each span every check
+// may hold for; stops early when on_pass returns false. `held` is scratch.
+[[gnu::noinline]] absl::Status MarkKeyedSpans(
+    const std::vector<std::string_view>& columns, uint32_t span_count,
+    uint64_t nstr, const std::vector<SpanCheck>& checks,
+    std::vector<uint32_t>* held, absl::FunctionRef<bool(uint32_t)> on_pass) {
+  const size_t count = checks.size();
+  const uint32_t all = count == 32 ? 0xffffffffu : (1u << count) - 1;
+  // One check: its passing spans as they come. More: a bit per check.
+  if (count > 1) held->assign(span_count, 0);
+  for (size_t j = 0; j < count; ++j) {
+    const char* p = columns[j].data();
+    const char* const end = p + columns[j].size();
+    uint64_t key, span = 0, delta, u;
+    uint64_t last = UINT64_MAX;  // the last span passed (one check)
+    uint8_t tag;
+    if (!FastVarint(&p, end, &key) || key != checks[j].key) {
+      return CorruptSpanAttributes();
+    }
+    while (p != end) {
+      if (!FastVarint(&p, end, &delta) || delta >= span_count - span ||
+          !ReadValue(&p, end, nstr, &tag, &u)) {
+        return CorruptSpanAttributes();
+      }
+      span += delta;
+      if (!CheckHolds(checks[j], tag, u)) continue;
+      if (count > 1) {
+        (*held)[span] |= 1u << j;
+      } else if (span != last) {
+        last = span;
+        if (!on_pass(static_cast<uint32_t>(span))) return absl::OkStatus();
+      }
+    }
+  }
+  if (count > 1) {
+    for (uint32_t span = 0; span < span_count; ++span) {
+      if ((*held)[span] == all && !on_pass(span)) return absl::OkStatus();
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -800,6 +855,20 @@ class V2Scanner : public BlockTraceScanner {
     }
     ++stats->blocks_scanned;
     const uint32_t mask = QueryColumnMask(query);
+    // The span-attribute keys the query references: all a keyed page's
+    // span attributes need to hold for it.
+    std::vector<std::string> span_keys;
+    for (const auto* list :
+         {&query.columns().attributes, &query.columns().select_attributes}) {
+      for (const traceql::AttributeName& a : *list) {
+        if (a.scope == Scope::kSpan || a.scope == Scope::kUnscoped) {
+          span_keys.push_back(a.name);
+        }
+      }
+    }
+    std::sort(span_keys.begin(), span_keys.end());
+    span_keys.erase(std::unique(span_keys.begin(), span_keys.end()),
+                    span_keys.end());
     // Selective queries: a page is first probed with the few columns the
     // span-attribute prefilter needs; only a page with a candidate trace has
     // its other columns decompressed. A page with candidates suggests the
@@ -838,7 +907,10 @@ class V2Scanner : public BlockTraceScanner {
         }
         probe = false;
       }
-      if (absl::Status s = ReadPage(n, mask, &page, stats); !s.ok()) return s;
+      if (absl::Status s = ReadPage(n, mask, &page, stats, &span_keys);
+          !s.ok()) {
+        return s;
+      }
       bool stopped = false;
       absl::Status s = filler.Fill(page, mask, query, fn, &stopped, stats);
       if (!s.ok()) return Damaged(n, s);
@@ -858,11 +930,27 @@ class V2Scanner : public BlockTraceScanner {
                              std::vector<SpanCheck>* checks, V2Page* page,
                              ScanStats* stats) {
     const V2PageEntry& entry = idx.pages[n];
+    // A keyed page: the key chunks of the checked keys alone.
+    keys_.clear();
+    if (entry.keyed) {
+      for (const Condition& c : query.conditions()) {
+        bool needs_strings;
+        if (!IsSpanCheck(c, &needs_strings)) continue;
+        const V2KeyStats* k = FindKeyStats(entry.span_keys, c.attribute.name);
+        // Every check needs its key: no span of the page can pass.
+        if (k == nullptr) return false;
+        keys_.push_back(static_cast<uint32_t>(k - entry.span_keys.data()));
+        if (keys_.size() == kMaxSpanChecks) break;
+      }
+      std::sort(keys_.begin(), keys_.end());
+      keys_.erase(std::unique(keys_.begin(), keys_.end()), keys_.end());
+    }
     const uint32_t columns =
-        Bit(kV2SpanAttributes) | (probe_strings ? Bit(kV2Strings) : 0);
+        (entry.keyed ? 0 : Bit(kV2SpanAttributes)) |
+        (probe_strings ? Bit(kV2Strings) : 0);
     if (absl::Status s = reader_->ReadV2Columns(
             n, columns, page, &stats->inspected_bytes,
-            &stats->chunks_decompressed);
+            &stats->chunks_decompressed, entry.keyed ? &keys_ : nullptr);
         !s.ok()) {
       return s;
     }
@@ -891,22 +979,67 @@ class V2Scanner : public BlockTraceScanner {
     }
     if (!built) return true;
     bool any = false;
-    absl::Status s =
-        MarkSpans(page->raw[kV2SpanAttributes], entry.span_count, nstr,
-                  *checks, [&](uint32_t) {
-                    any = true;
-                    return true;
-                  });
+    absl::Status s;
+    if (entry.keyed) {
+      // Each check's key chunk, found by its dictionary index.
+      columns_.clear();
+      for (const SpanCheck& check : *checks) {
+        auto k = std::find_if(keys_.begin(), keys_.end(), [&](uint32_t k) {
+          return entry.span_keys[k].dict == check.key;
+        });
+        if (k == keys_.end()) return false;  // the key is not in the page
+        columns_.push_back(page->key_raw[*k]);
+      }
+      s = MarkKeyedSpans(columns_, entry.span_count, nstr, *checks, &held_,
+                         [&](uint32_t) {
+                           any = true;
+                           return false;  // one is enough
+                         });
+    } else {
+      s = MarkSpans(page->raw[kV2SpanAttributes], entry.span_count, nstr,
+                    *checks, [&](uint32_t) {
+                      any = true;
+                      return true;
+                    });
+    }
     if (!s.ok()) return Damaged(n, s);
     return any;
   }
 
+  // Reads the columns of `mask` of page n and parses its tables. With
+  // `span_keys` (the span-attribute keys a query references), a keyed page's
+  // span attribute column is built from those keys' chunks alone.
   absl::Status ReadPage(size_t n, uint32_t mask, V2Page* page,
-                        ScanStats* stats) {
+                        ScanStats* stats,
+                        const std::vector<std::string>* span_keys = nullptr) {
+    const V2PageEntry* entry = nullptr;
+    if (span_keys != nullptr && (mask & Bit(kV2SpanAttributes))) {
+      absl::StatusOr<std::shared_ptr<const V2Index>> index =
+          reader_->LoadV2Index(&stats->inspected_bytes);
+      if (!index.ok()) return index.status();
+      if ((*index)->pages[n].keyed) entry = &(*index)->pages[n];
+    }
+    keys_.clear();
+    if (entry != nullptr) {
+      for (const std::string& key : *span_keys) {
+        const V2KeyStats* k = FindKeyStats(entry->span_keys, key);
+        if (k != nullptr) {
+          keys_.push_back(static_cast<uint32_t>(k - entry->span_keys.data()));
+        }
+      }
+    }
     absl::Status s = reader_->ReadV2Columns(
-        n, mask, page, &stats->inspected_bytes, &stats->chunks_decompressed);
+        n, entry != nullptr ? mask & ~Bit(kV2SpanAttributes) : mask, page,
+        &stats->inspected_bytes, &stats->chunks_decompressed,
+        entry != nullptr ? &keys_ : nullptr);
     if (!s.ok()) return s;
     ++stats->pages_read;
+    if (entry != nullptr) {
+      if (s = page->AssembleSpanAttributesOf(keys_, entry->span_count);
+          !s.ok()) {
+        return Damaged(n, s);
+      }
+    }
     if (s = page->ParseTables(); !s.ok()) return Damaged(n, s);
     return absl::OkStatus();
   }
@@ -918,6 +1051,10 @@ class V2Scanner : public BlockTraceScanner {
   }
 
   std::shared_ptr<BlockReader> reader_;
+  // Probe scratch: key chunks to read, each check's chunk, per-span bits.
+  std::vector<uint32_t> keys_;
+  std::vector<std::string_view> columns_;
+  std::vector<uint32_t> held_;
 };
 
 }  // namespace

@@ -19,11 +19,13 @@
 // with int bounds and values) in the cached index, skipping the block or
 // page without reading or decompressing its data; an AND-mode query with
 // span-attribute conditions then probes each page left with its span
-// attribute column alone (plus the dictionary for a string literal) and
+// attribute column alone (plus the dictionary for a string literal; a page
+// with keyed span attributes with the chunks of the checked keys alone) and
 // skips it if no span satisfies them; it then reads and decompresses only
-// the columns the query references
-// (Query::columns()) plus the few every Trace needs (IDs, structure, names,
-// times, kind, status), and fills the Traces straight from the columns.
+// the columns the query references (Query::columns(); of keyed span
+// attributes, the referenced keys' chunks) plus the few every Trace needs
+// (IDs, structure, names, times, kind, status), and fills the Traces
+// straight from the columns.
 // A Trace built from v2 columns the query does not reference lacks those
 // fields (e.g. no span attributes for `{ duration > 1s }`); every field the
 // query reads is filled exactly as TraceFromOtlp would.

@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -11,6 +12,14 @@
 #include "util/crc32c.h"
 
 namespace andante::internal {
+
+namespace {
+std::atomic<bool> keyed_span_attributes{true};
+}  // namespace
+
+void SetV2KeyedSpanAttributesForTesting(bool keyed) {
+  keyed_span_attributes = keyed;
+}
 
 struct V2BlockWriter::Zstd {
   Zstd() : cctx(ZSTD_createCCtx()) {}
@@ -29,6 +38,7 @@ V2BlockWriter::V2BlockWriter(const BlockOptions& options, Backend& backend,
     ZSTD_CCtx_setParameter(zstd_->cctx, ZSTD_c_compressionLevel,
                            options_.zstd_level);
   }
+  page_.set_keyed(keyed_span_attributes);
 }
 
 V2BlockWriter::~V2BlockWriter() = default;
@@ -69,29 +79,27 @@ absl::Status V2BlockWriter::CutPage() {
   }
   std::string page_bytes;
   for (uint32_t c = 0; c < kV2ColumnCount; ++c) {
-    const std::string raw = page_.column(c);
-    if (raw.size() > kMaxPageRawBytes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("v2 page column ", c, " holds ", raw.size(),
-                       " bytes, more than a block page can hold"));
-    }
-    // compressed_ is scratch that only grows, so zero-filling by resize
-    // happens once per high-water mark, not per chunk.
-    size_t bound = ZSTD_compressBound(raw.size());
-    if (compressed_.size() < bound) compressed_.resize(bound);
-    size_t n = ZSTD_compress2(zstd_->cctx, compressed_.data(), bound,
-                              raw.data(), raw.size());
-    if (ZSTD_isError(n)) {
-      return absl::InternalError(
-          absl::StrCat("zstd compression failed: ", ZSTD_getErrorName(n)));
-    }
-    const std::string_view chunk(compressed_.data(), n);
-    const uint32_t crc = MaskCrc(Crc32c(chunk));
-    page_bytes.append(chunk);
+    absl::StatusOr<V2Chunk> chunk = AppendChunk(page_.column(c), &page_bytes);
+    if (!chunk.ok()) return chunk.status();
+    entry.chunks[c] = *chunk;
+  }
+  entry.span_keys = page_.span_key_stats();
+  if (page_.keyed()) {
+    // The marker (stored as is: a skippable frame), then a chunk per key.
+    entry.keyed = true;
+    const std::string marker = EncodeV2KeyedMarker(entry.span_keys.size());
+    const uint32_t crc = MaskCrc(Crc32c(marker));
+    page_bytes.append(marker);
     PutFixed32(&page_bytes, crc);
-    entry.chunks[c] = V2Chunk{static_cast<uint32_t>(n + 4),
-                              static_cast<uint32_t>(raw.size()), crc};
-    raw_bytes_cut_ += raw.size();
+    entry.key_marker = V2Chunk{static_cast<uint32_t>(marker.size() + 4),
+                               static_cast<uint32_t>(marker.size() - 8), crc};
+    entry.key_chunks.reserve(entry.span_keys.size());
+    for (size_t i = 0; i < entry.span_keys.size(); ++i) {
+      absl::StatusOr<V2Chunk> chunk =
+          AppendChunk(page_.key_column(i), &page_bytes);
+      if (!chunk.ok()) return chunk.status();
+      entry.key_chunks.push_back(*chunk);
+    }
   }
   if (page_bytes.size() > UINT32_MAX) {
     return absl::InvalidArgumentError("v2 page larger than 4 GiB");
@@ -121,11 +129,36 @@ absl::Status V2BlockWriter::CutPage() {
   if (page_.span_names().size() >= kV2MaxNamesListed) {
     index_.span_names_complete = false;
   }
-  entry.span_keys = page_.span_key_stats();
   index_.attribute_stats = true;
   index_.pages.push_back(std::move(entry));
   page_.Clear();
   return absl::OkStatus();
+}
+
+absl::StatusOr<V2Chunk> V2BlockWriter::AppendChunk(std::string_view raw,
+                                                   std::string* page_bytes) {
+  if (raw.size() > kMaxPageRawBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a v2 page column holds ", raw.size(),
+                     " bytes, more than a block page can hold"));
+  }
+  // compressed_ is scratch that only grows, so zero-filling by resize
+  // happens once per high-water mark, not per chunk.
+  size_t bound = ZSTD_compressBound(raw.size());
+  if (compressed_.size() < bound) compressed_.resize(bound);
+  size_t n = ZSTD_compress2(zstd_->cctx, compressed_.data(), bound, raw.data(),
+                            raw.size());
+  if (ZSTD_isError(n)) {
+    return absl::InternalError(
+        absl::StrCat("zstd compression failed: ", ZSTD_getErrorName(n)));
+  }
+  const std::string_view chunk(compressed_.data(), n);
+  const uint32_t crc = MaskCrc(Crc32c(chunk));
+  page_bytes->append(chunk);
+  PutFixed32(page_bytes, crc);
+  raw_bytes_cut_ += raw.size();
+  return V2Chunk{static_cast<uint32_t>(n + 4),
+                 static_cast<uint32_t>(raw.size()), crc};
 }
 
 uint64_t V2BlockWriter::EstimatedSize() const {

@@ -20,6 +20,11 @@
 
 namespace andante::internal {
 
+// Whether writers created from now on store span attributes keyed (true, the
+// default) or in the single-chunk layout of writers before it (tests keep
+// covering blocks written then: scan_differential_test, block tests).
+void SetV2KeyedSpanAttributesForTesting(bool keyed);
+
 class V2BlockWriter {
  public:
   V2BlockWriter(const BlockOptions& options, Backend& backend,
@@ -36,6 +41,9 @@ class V2BlockWriter {
 
  private:
   absl::Status CutPage();
+  // Compresses `raw` into *page_bytes as one chunk (frame + CRC trailer).
+  absl::StatusOr<V2Chunk> AppendChunk(std::string_view raw,
+                                      std::string* page_bytes);
 
   const BlockOptions options_;
   Backend& backend_;

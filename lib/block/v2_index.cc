@@ -210,8 +210,9 @@ std::string V2Index::Encode() const {
     PutFixed64(&out, static_cast<uint64_t>(p.max_end));
     PutFixed64(&out, static_cast<uint64_t>(p.min_duration));
     PutFixed64(&out, static_cast<uint64_t>(p.max_duration));
-    PutFixed32(&out, kV2ColumnCount);
-    for (const V2Chunk& c : p.chunks) {
+    PutFixed32(&out, static_cast<uint32_t>(p.chunk_count()));
+    for (size_t i = 0; i < p.chunk_count(); ++i) {
+      const V2Chunk& c = p.chunk(i);
       PutFixed32(&out, c.length);
       PutFixed32(&out, c.raw_length);
       PutFixed32(&out, c.crc);
@@ -268,11 +269,16 @@ absl::StatusOr<V2Index> V2Index::Decode(std::string_view encoded) {
     p.max_duration = static_cast<int64_t>(DecodeFixed64(d + 76));
     uint32_t columns = DecodeFixed32(d + 84);
     body.remove_prefix(kPageFixedBytes);
-    if (columns != kV2ColumnCount || body.size() < 12 * columns) {
+    // 16 columns, or (keyed) 16 + the marker + one chunk per key.
+    if ((columns != kV2ColumnCount && columns < kV2KeyedFirstChunk) ||
+        body.size() / 12 < columns) {
       return Bad("bad column count");
     }
+    p.keyed = columns != kV2ColumnCount;
+    if (p.keyed) p.key_chunks.resize(columns - kV2KeyedFirstChunk);
     uint64_t sum = 0;
-    for (V2Chunk& c : p.chunks) {
+    for (size_t i = 0; i < columns; ++i) {
+      V2Chunk& c = p.chunk(i);
       c.length = DecodeFixed32(body.data());
       c.raw_length = DecodeFixed32(body.data() + 4);
       c.crc = DecodeFixed32(body.data() + 8);
@@ -312,10 +318,18 @@ absl::StatusOr<V2Index> V2Index::Decode(std::string_view encoded) {
       if (!GetKeyStats(&body, keys, &p.span_keys)) {
         return Bad("bad attribute key statistics");
       }
+      if (p.keyed && p.key_chunks.size() != p.span_keys.size()) {
+        return Bad("key chunks disagree with the key statistics");
+      }
     }
     index.span_keys = MergeKeyStats(index.pages);
   }
   if (!body.empty()) return Bad("trailing bytes");
+  if (!index.attribute_stats) {
+    for (const V2PageEntry& p : index.pages) {
+      if (p.keyed) return Bad("keyed page without key statistics");
+    }
+  }
   return index;
 }
 

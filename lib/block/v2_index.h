@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -51,16 +52,29 @@ struct V2PageEntry {
   int64_t min_start = 0, max_end = 0;  // unix nanos
   int64_t min_duration = 0, max_duration = 0;
   std::array<V2Chunk, kV2ColumnCount> chunks;
+  // Keyed span attributes (block_format.h): the marker chunk and one chunk
+  // per entry of span_keys, in that order, after the 16 chunks.
+  bool keyed = false;
+  V2Chunk key_marker;
+  std::vector<V2Chunk> key_chunks;
   // Every string of the page's dictionary.
   BloomFilter strings{8, 1, BloomProbes::kDoubleHashing};
   // Span-attribute keys of the page, sorted by key (V2Index::attribute_stats).
   std::vector<V2KeyStats> span_keys;
 
-  // Offset of chunk `c` within the page.
-  uint64_t ChunkOffset(uint32_t c) const {
-    uint64_t o = 0;
-    for (uint32_t i = 0; i < c; ++i) o += chunks[i].length;
-    return o;
+  // Chunks in page order: the 16 columns, then (keyed) the marker
+  // (kV2ColumnCount) and the key chunks (kV2KeyedFirstChunk + i).
+  size_t chunk_count() const {
+    return keyed ? kV2KeyedFirstChunk + key_chunks.size()
+                 : size_t{kV2ColumnCount};
+  }
+  const V2Chunk& chunk(size_t i) const {
+    return i < kV2ColumnCount    ? chunks[i]
+           : i == kV2ColumnCount ? key_marker
+                                 : key_chunks[i - kV2KeyedFirstChunk];
+  }
+  V2Chunk& chunk(size_t i) {
+    return const_cast<V2Chunk&>(std::as_const(*this).chunk(i));
   }
 };
 

@@ -88,6 +88,8 @@ void V2PageEncoder::Clear() {
   span_names_.clear();
   key_slot_.clear();
   key_stats_.clear();
+  key_bytes_ = 0;
+  sorted_ = false;
   trace_count_ = span_count_ = 0;
   strings_bytes_ = 0;
   prev_start_ = 0;
@@ -122,14 +124,24 @@ void V2PageEncoder::InternAnyStrings(const AnyValue& v) {
   }
 }
 
-void V2PageEncoder::CountSpanAttribute(uint32_t key, V2ValueTag tag,
-                                       int64_t value) {
+uint32_t V2PageEncoder::KeySlot(uint32_t key) {
   if (key >= key_slot_.size()) key_slot_.resize(key + 1, UINT32_MAX);
   if (key_slot_[key] == UINT32_MAX) {
     key_slot_[key] = static_cast<uint32_t>(key_stats_.size());
-    key_stats_.emplace_back().dict = key;
+    KeyAcc& k = key_stats_.emplace_back();
+    k.dict = key;
+    if (keyed_) {
+      PutVarint64(&k.column, key);
+      key_bytes_ += k.column.size();
+    }
   }
-  KeyAcc& k = key_stats_[key_slot_[key]];
+  return key_slot_[key];
+}
+
+void V2PageEncoder::CountSpanAttribute(uint32_t slot, V2ValueTag tag,
+                                       int64_t value) {
+  KeyAcc& k = key_stats_[slot];
+  sorted_ = false;
   if (tag == kV2Int) {
     if (!(k.types & (1u << kV2Int))) {
       k.min_int = k.max_int = value;
@@ -150,11 +162,19 @@ void V2PageEncoder::CountSpanAttribute(uint32_t key, V2ValueTag tag,
   k.types |= 1u << tag;
 }
 
-std::vector<V2KeyStats> V2PageEncoder::span_key_stats() const {
-  std::vector<V2KeyStats> out;
-  out.reserve(key_stats_.size());
-  for (const KeyAcc& k : key_stats_) {
-    V2KeyStats& o = out.emplace_back();
+void V2PageEncoder::SortKeys() const {
+  if (sorted_) return;
+  sorted_slots_.resize(key_stats_.size());
+  for (uint32_t i = 0; i < sorted_slots_.size(); ++i) sorted_slots_[i] = i;
+  std::sort(sorted_slots_.begin(), sorted_slots_.end(),
+            [&](uint32_t a, uint32_t b) {
+              return strings_[key_stats_[a].dict] < strings_[key_stats_[b].dict];
+            });
+  sorted_stats_.clear();
+  sorted_stats_.reserve(key_stats_.size());
+  for (uint32_t slot : sorted_slots_) {
+    const KeyAcc& k = key_stats_[slot];
+    V2KeyStats& o = sorted_stats_.emplace_back();
     o.key = strings_[k.dict];
     o.dict = k.dict;
     o.types = k.types;
@@ -163,17 +183,41 @@ std::vector<V2KeyStats> V2PageEncoder::span_key_stats() const {
     o.ints = k.ints;
     std::sort(o.ints.begin(), o.ints.end());
   }
-  std::sort(out.begin(), out.end(),
-            [](const V2KeyStats& a, const V2KeyStats& b) { return a.key < b.key; });
-  return out;
+  sorted_ = true;
 }
 
-void V2PageEncoder::PutAttributes(const KeyValues& kvs, std::string* out,
+const std::vector<V2KeyStats>& V2PageEncoder::span_key_stats() const {
+  SortKeys();
+  return sorted_stats_;
+}
+
+const std::string& V2PageEncoder::key_column(size_t i) const {
+  SortKeys();
+  return key_stats_[sorted_slots_[i]].column;
+}
+
+void V2PageEncoder::PutAttributes(const KeyValues& kvs, std::string* layout,
                                   bool span) {
-  PutVarint64(out, kvs.size());
+  // Keyed span attributes: the layout gets the key's slot, the key's chunk
+  // the span (as a delta) and the value.
+  const bool keyed = span && keyed_;
+  PutVarint64(layout, kvs.size());
   for (const KeyValue& kv : kvs) {
     const uint32_t key = StringIndex(kv.key());
-    PutVarint64(out, key);
+    uint32_t slot = 0;
+    std::string* out = layout;
+    size_t before = 0;
+    if (span) slot = KeySlot(key);
+    if (keyed) {
+      PutVarint64(layout, slot);
+      KeyAcc& k = key_stats_[slot];
+      out = &k.column;
+      before = out->size();
+      PutVarint64(out, span_count_ - k.last_span);
+      k.last_span = span_count_;
+    } else {
+      PutVarint64(out, key);
+    }
     V2ValueTag tag = kV2NoValue;
     int64_t int_value = 0;
     const AnyValue& v = kv.value();
@@ -219,7 +263,8 @@ void V2PageEncoder::PutAttributes(const KeyValues& kvs, std::string* out,
         PutBytes(out, v.SerializeAsString());
         break;
     }
-    if (span) CountSpanAttribute(key, tag, int_value);
+    if (keyed) key_bytes_ += out->size() - before;
+    if (span) CountSpanAttribute(slot, tag, int_value);
   }
 }
 
@@ -390,7 +435,7 @@ absl::Status V2PageEncoder::Add(const TraceId& id, std::string_view data) {
 }
 
 uint64_t V2PageEncoder::raw_bytes() const {
-  uint64_t n = strings_bytes_;
+  uint64_t n = strings_bytes_ + key_bytes_;
   for (const std::string& c : cols_) n += c.size();
   for (const std::string& r : resources_) n += r.size();
   for (const std::string& s : scopes_) n += s.size();
@@ -416,6 +461,14 @@ std::string V2PageEncoder::column(uint32_t c) const {
     case kV2Scopes:
       PutVarint64(&out, scopes_.size());
       for (const std::string& s : scopes_) out.append(s);
+      break;
+    case kV2SpanAttributes:
+      if (keyed_) {
+        // The layout: the keys by slot, then per span its slots.
+        PutVarint64(&out, key_stats_.size());
+        for (const KeyAcc& k : key_stats_) PutVarint64(&out, k.dict);
+      }
+      out.append(cols_[c]);
       break;
     default:
       out = cols_[c];
@@ -700,38 +753,225 @@ bool SkipAttributeLists(std::string_view* in, uint64_t n) {
     uint64_t count;
     if (!GetVarint64(in, &count)) return false;
     for (; count > 0; --count) {
-      if (!SkipVarints(in, 1) || in->empty()) return false;
-      const uint8_t tag = static_cast<uint8_t>((*in)[0]);
-      in->remove_prefix(1);
-      bool ok = true;
-      switch (tag) {
-        case kV2String:
-        case kV2Int:
-          ok = SkipVarints(in, 1);
-          break;
-        case kV2Bool:
-          ok = !in->empty();
-          if (ok) in->remove_prefix(1);
-          break;
-        case kV2Double:
-          ok = in->size() >= 8;
-          if (ok) in->remove_prefix(8);
-          break;
-        case kV2Any:
-          ok = SkipLengthPrefixed(in, 1);
-          break;
-        case kV2NoValue:
-          break;
-        default:
-          ok = false;
-      }
-      if (!ok) return false;
+      if (!SkipVarints(in, 1) || !SkipV2Value(in)) return false;
     }
   }
   return true;
 }
 
 }  // namespace
+
+bool SkipV2Value(std::string_view* in) {
+  if (in->empty()) return false;
+  const uint8_t tag = static_cast<uint8_t>((*in)[0]);
+  in->remove_prefix(1);
+  switch (tag) {
+    case kV2String:
+    case kV2Int:
+      return SkipVarints(in, 1);
+    case kV2Bool:
+      if (in->empty()) return false;
+      in->remove_prefix(1);
+      return true;
+    case kV2Double:
+      if (in->size() < 8) return false;
+      in->remove_prefix(8);
+      return true;
+    case kV2Any:
+      return SkipLengthPrefixed(in, 1);
+    case kV2NoValue:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string EncodeV2KeyedMarker(uint64_t key_count) {
+  std::string content;
+  PutVarint64(&content, kV2KeyedVersion);
+  PutVarint64(&content, key_count);
+  std::string frame;
+  PutFixed32(&frame, kV2KeyedMarkerMagic);
+  PutFixed32(&frame, static_cast<uint32_t>(content.size()));
+  frame.append(content);
+  return frame;
+}
+
+bool DecodeV2KeyedMarker(std::string_view frame, uint64_t* key_count) {
+  if (frame.size() < 8 || DecodeFixed32(frame.data()) != kV2KeyedMarkerMagic ||
+      DecodeFixed32(frame.data() + 4) != frame.size() - 8) {
+    return false;
+  }
+  frame.remove_prefix(8);
+  uint64_t version;
+  return GetVarint64(&frame, &version) && version == kV2KeyedVersion &&
+         GetVarint64(&frame, key_count) && frame.empty() &&
+         *key_count <= kV2MaxPageStrings;
+}
+
+absl::Status V2Page::AssembleSpanAttributesOf(
+    const std::vector<uint32_t>& chunks, uint32_t span_count) {
+  auto bad = [] {
+    return Corrupt("span attributes", "key chunk is corrupt");
+  };
+  // Per chunk: what is left, its key, the span of its next entry.
+  struct Cursor {
+    std::string_view in;
+    uint64_t key = 0, next = 0;
+    bool done = false;
+  };
+  std::vector<Cursor> cursors;
+  cursors.reserve(chunks.size());
+  auto advance = [](Cursor& c, uint64_t from) {
+    uint64_t delta;
+    if (c.in.empty()) {
+      c.done = true;
+      return true;
+    }
+    if (!GetVarint64(&c.in, &delta)) return false;
+    c.next = from + delta;
+    return c.next >= from;
+  };
+  for (uint32_t i : chunks) {
+    if (i >= key_raw.size()) return bad();
+    Cursor& c = cursors.emplace_back();
+    c.in = key_raw[i];
+    if (!GetVarint64(&c.in, &c.key) || !advance(c, 0)) return bad();
+  }
+  std::string out;
+  std::string span_attrs;
+  for (uint64_t span = 0; span < span_count; ++span) {
+    span_attrs.clear();
+    uint64_t n = 0;
+    for (Cursor& c : cursors) {
+      while (!c.done && c.next == span) {
+        PutVarint64(&span_attrs, c.key);
+        const char* value = c.in.data();
+        if (!SkipV2Value(&c.in)) return bad();
+        span_attrs.append(value, static_cast<size_t>(c.in.data() - value));
+        ++n;
+        if (!advance(c, span)) return bad();
+      }
+      if (!c.done && c.next < span) return bad();
+    }
+    PutVarint64(&out, n);
+    out.append(span_attrs);
+  }
+  for (const Cursor& c : cursors) {
+    if (!c.done) return bad();  // entries past the last span
+  }
+  raw[kV2SpanAttributes] = std::move(out);
+  return absl::OkStatus();
+}
+
+namespace {
+
+// A varint, the one-byte case inline (most keys, slots, deltas).
+inline bool QuickVarint(std::string_view* in, uint64_t* v) {
+  if (!in->empty() && static_cast<uint8_t>((*in)[0]) < 0x80) {
+    *v = static_cast<uint8_t>((*in)[0]);
+    in->remove_prefix(1);
+    return true;
+  }
+  return GetVarint64(in, v);
+}
+
+inline char* WriteVarint(char* p, uint64_t v) {
+  while (v >= 0x80) {
+    *p++ = static_cast<char>(v | 0x80);
+    v >>= 7;
+  }
+  *p++ = static_cast<char>(v);
+  return p;
+}
+
+// SkipV2Value, with strings and ints of one-byte varints inline.
+inline bool QuickSkipValue(std::string_view* in) {
+  if (in->size() >= 2 && static_cast<uint8_t>((*in)[1]) < 0x80 &&
+      ((*in)[0] == kV2String || (*in)[0] == kV2Int)) {
+    in->remove_prefix(2);
+    return true;
+  }
+  return SkipV2Value(in);
+}
+
+}  // namespace
+
+absl::Status V2Page::AssembleSpanAttributes() {
+  auto bad = [](std::string_view what) {
+    return Corrupt("span attributes", ToAbsl(what));
+  };
+  std::string_view layout = raw[kV2SpanAttributes];
+  uint64_t key_count;
+  if (!GetVarint64(&layout, &key_count) || key_count != key_raw.size()) {
+    return bad("key count disagrees with the key chunks");
+  }
+  // Per key chunk: what is left of it, its key and the span of its last
+  // entry.
+  struct Cursor {
+    std::string_view in;
+    uint64_t key = 0, span = 0;
+    bool used = false;
+  };
+  std::vector<Cursor> chunks(key_count);
+  absl::flat_hash_map<uint64_t, uint32_t> chunk_of_key;
+  chunk_of_key.reserve(key_count);
+  // Bounds the output: values are copied, each attribute's slot (at least a
+  // byte) becomes its key (at most 5 bytes), counts are copied.
+  uint64_t bound = 6 * layout.size();
+  for (uint32_t i = 0; i < key_count; ++i) {
+    bound += key_raw[i].size();
+    chunks[i].in = key_raw[i];
+    if (!GetVarint64(&chunks[i].in, &chunks[i].key) ||
+        chunks[i].key > UINT32_MAX ||
+        !chunk_of_key.emplace(chunks[i].key, i).second) {
+      return bad("key chunk names no key or a key twice");
+    }
+  }
+  std::vector<uint32_t> chunk_of_slot(key_count);
+  for (uint64_t s = 0; s < key_count; ++s) {
+    uint64_t key;
+    if (!GetVarint64(&layout, &key)) return bad("truncated key list");
+    auto it = chunk_of_key.find(key);
+    if (it == chunk_of_key.end() || chunks[it->second].used) {
+      return bad("key list disagrees with the key chunks");
+    }
+    chunks[it->second].used = true;
+    chunk_of_slot[s] = it->second;
+  }
+  std::string out(bound, '\0');
+  char* w = out.data();
+  for (uint64_t span = 0; !layout.empty(); ++span) {
+    uint64_t n;
+    if (!QuickVarint(&layout, &n) || n > layout.size()) {
+      return bad("attribute count is corrupt");
+    }
+    w = WriteVarint(w, n);
+    for (uint64_t j = 0; j < n; ++j) {
+      uint64_t slot, delta;
+      if (!QuickVarint(&layout, &slot) || slot >= key_count) {
+        return bad("key slot out of range");
+      }
+      Cursor& c = chunks[chunk_of_slot[slot]];
+      if (!QuickVarint(&c.in, &delta) || delta != span - c.span) {
+        return bad("key chunk disagrees with the layout");
+      }
+      c.span = span;
+      w = WriteVarint(w, c.key);
+      const char* value = c.in.data();
+      if (!QuickSkipValue(&c.in)) return bad("attribute value is corrupt");
+      const size_t len = static_cast<size_t>(c.in.data() - value);
+      std::memcpy(w, value, len);
+      w += len;
+    }
+  }
+  for (const Cursor& c : chunks) {
+    if (!c.in.empty()) return bad("key chunk has entries the layout lacks");
+  }
+  out.resize(static_cast<size_t>(w - out.data()));
+  raw[kV2SpanAttributes] = std::move(out);
+  return absl::OkStatus();
+}
 
 absl::Status V2Page::ForEachTraceOtlp(
     const TraceId* only,

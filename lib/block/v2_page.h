@@ -57,8 +57,18 @@ class V2PageEncoder {
   uint32_t span_count() const { return span_count_; }
   bool empty() const { return trace_count_ == 0; }
 
+  // Whether span attributes are stored keyed (the default; block_format.h
+  // "Keyed span attributes") or in the single-chunk layout of earlier
+  // writers. Takes effect from the next page (call before Add or after
+  // Clear).
+  void set_keyed(bool keyed) { keyed_ = keyed; }
+  bool keyed() const { return keyed_; }
+
   // The raw bytes of column `c`, complete once the page is full.
   std::string column(uint32_t c) const;
+  // Keyed: the raw bytes of the i-th key chunk, keys in the order of
+  // span_key_stats() (i < span_key_stats().size()).
+  const std::string& key_column(size_t i) const;
   // The page's dictionary, in index order.
   const std::deque<std::string>& strings() const { return strings_; }
   // Distinct service.name values and span names seen in this page.
@@ -72,7 +82,8 @@ class V2PageEncoder {
   int64_t max_duration() const { return max_duration_; }
   // The page's span-attribute keys with their value types, int bounds and
   // distinct int values, sorted by key (the index's key statistics).
-  std::vector<V2KeyStats> span_key_stats() const;
+  // Computed once per page.
+  const std::vector<V2KeyStats>& span_key_stats() const;
 
   // Starts a new page.
   void Clear();
@@ -85,7 +96,9 @@ class V2PageEncoder {
   // `span`: the attributes of a span, counted in the key statistics.
   void PutAttributes(const KeyValues& kvs, std::string* out,
                      bool span = false);
-  void CountSpanAttribute(uint32_t key, V2ValueTag tag, int64_t value);
+  uint32_t KeySlot(uint32_t key);
+  void CountSpanAttribute(uint32_t slot, V2ValueTag tag, int64_t value);
+  void SortKeys() const;
   uint32_t ResourceIndex(andante::otlp::resource::v1::Resource* r);
   uint32_t ScopeIndex(
       andante::otlp::common::v1::InstrumentationScope* s);
@@ -111,8 +124,16 @@ class V2PageEncoder {
     int64_t min_int = 0, max_int = 0;
     std::vector<int64_t> ints;  // distinct, unordered
     bool many_ints = false;     // more than kV2MaxIntValuesListed
+    std::string column;         // keyed: the key chunk
+    uint32_t last_span = 0;     // keyed: span of the last entry
   };
-  std::vector<KeyAcc> key_stats_;
+  std::vector<KeyAcc> key_stats_;  // by slot (first-seen order)
+  bool keyed_ = true;
+  uint64_t key_bytes_ = 0;  // keyed: sum of the key chunks
+  // Slots sorted by key and their statistics, built on first use per page.
+  mutable std::vector<uint32_t> sorted_slots_;
+  mutable std::vector<V2KeyStats> sorted_stats_;
+  mutable bool sorted_ = false;
   uint32_t trace_count_ = 0, span_count_ = 0;
   uint64_t strings_bytes_ = 0;
   int64_t prev_start_ = 0;
@@ -136,6 +157,15 @@ bool GetV2Parent(std::string_view* in, uint32_t trace_spans, uint64_t* parent,
 // Parses the attribute list at the front of `*in` into `out` (replacing it).
 absl::Status GetV2Attributes(std::string_view* in, size_t string_count,
                              std::vector<V2Attribute>* out);
+
+// Advances *in past one attribute value: tag byte and value. False if
+// truncated or the tag is unknown.
+bool SkipV2Value(std::string_view* in);
+
+// The keyed marker chunk's frame (block_format.h kV2KeyedMarkerMagic) for
+// `key_count` keys, and its parse (false unless a well-formed marker).
+std::string EncodeV2KeyedMarker(uint64_t key_count);
+bool DecodeV2KeyedMarker(std::string_view frame, uint64_t* key_count);
 
 // A page's raw columns and its parsed tables.
 class V2Page {
@@ -164,12 +194,28 @@ class V2Page {
 
   // Decompressed column bytes; only the columns a reader needs are filled.
   std::array<std::string, kV2ColumnCount> raw;
+  // Keyed pages: decompressed key chunks (as many as the page has keys;
+  // only those a reader needs are filled).
+  std::vector<std::string> key_raw;
 
   // Parses kV2Traces, kV2Strings, kV2Resources and kV2Scopes (all required).
   // DATA_LOSS naming the column on any inconsistency.
   absl::Status ParseTables();
   // Parses kV2Strings alone (fills `strings`); ParseTables includes it.
   absl::Status ParseStrings();
+
+  // Keyed pages: raw[kV2SpanAttributes] holds the layout and key_raw every
+  // key chunk (in the index's order, or any order: each names its key).
+  // Replaces raw[kV2SpanAttributes] with the single-chunk layout (per span:
+  // count, then key, tag and value per attribute, in the stored order), which
+  // the rest of the decoder reads. DATA_LOSS on any inconsistency.
+  absl::Status AssembleSpanAttributes();
+  // Like AssembleSpanAttributes, from the key chunks key_raw[i] for i in
+  // `chunks` alone, without the layout: per span, the attributes under those
+  // keys (a key's repeats on one span in their stored order), for a reader
+  // that needs no others. `span_count`: the page's spans.
+  absl::Status AssembleSpanAttributesOf(const std::vector<uint32_t>& chunks,
+                                        uint32_t span_count);
 
   // Rebuilds traces as OTLP and calls fn for each (for every trace, or only
   // for `*only` if non-null). Needs every column. `fn` may take the message.

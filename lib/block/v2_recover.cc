@@ -17,11 +17,12 @@ ZSTD_DCtx* ThreadDCtx();  // block_reader.cc
 
 namespace {
 
-// Decodes the page at the front of *data into *page and advances past it.
-absl::Status NextPage(std::string_view* data, V2Page* page) {
+// Decodes the chunk at the front of *data (chunk c of its page) into *out
+// and advances past it.
+absl::Status NextChunk(std::string_view* data, size_t c, std::string* out) {
   ZSTD_DCtx* dctx = ThreadDCtx();
   if (dctx == nullptr) return absl::ResourceExhaustedError("no zstd context");
-  for (uint32_t c = 0; c < kV2ColumnCount; ++c) {
+  {
     auto bad = [&](std::string_view what) {
       return absl::DataLossError(
           absl::StrCat("v2 data: column ", c, ": ", std::string(what)));
@@ -38,11 +39,46 @@ absl::Status NextPage(std::string_view* data, V2Page* page) {
         size > kMaxPageRawBytes) {
       return bad("unusable content size");
     }
-    page->raw[c].resize(size);
-    size_t got = ZSTD_decompressDCtx(dctx, page->raw[c].data(), size,
-                                     stored.data(), frame);
+    out->resize(size);
+    size_t got =
+        ZSTD_decompressDCtx(dctx, out->data(), size, stored.data(), frame);
     if (ZSTD_isError(got) || got != size) return bad("zstd");
     data->remove_prefix(frame + kPageTrailerSize);
+  }
+  return absl::OkStatus();
+}
+
+// Decodes the page at the front of *data into *page and advances past it: 16
+// column chunks, then, for a keyed page, the marker (a skippable frame no
+// page had there before) and the key chunks.
+absl::Status NextPage(std::string_view* data, V2Page* page) {
+  for (uint32_t c = 0; c < kV2ColumnCount; ++c) {
+    if (absl::Status s = NextChunk(data, c, &page->raw[c]); !s.ok()) return s;
+  }
+  page->key_raw.clear();
+  if (data->size() >= 8 && DecodeFixed32(data->data()) == kV2KeyedMarkerMagic) {
+    const uint64_t size = DecodeFixed32(data->data() + 4);
+    uint64_t keys = 0;
+    if (data->size() - 8 < size + kPageTrailerSize ||
+        !DecodeV2KeyedMarker(data->substr(0, 8 + size), &keys) ||
+        Crc32c(data->substr(0, 8 + size)) !=
+            UnmaskCrc(DecodeFixed32(data->data() + 8 + size))) {
+      return absl::DataLossError("v2 data: keyed marker is corrupt");
+    }
+    data->remove_prefix(8 + size + kPageTrailerSize);
+    // Each key chunk is at least a frame header and a trailer.
+    if (keys > data->size() / 8) {
+      return absl::DataLossError("v2 data: more keys than bytes");
+    }
+    page->key_raw.resize(keys);
+    for (uint64_t i = 0; i < keys; ++i) {
+      if (absl::Status s =
+              NextChunk(data, kV2KeyedFirstChunk + i, &page->key_raw[i]);
+          !s.ok()) {
+        return s;
+      }
+    }
+    if (absl::Status s = page->AssembleSpanAttributes(); !s.ok()) return s;
   }
   return page->ParseTables();
 }

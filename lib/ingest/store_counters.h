@@ -29,6 +29,12 @@ struct StoreCounters {
   std::atomic<uint64_t> index_bytes{0};
   // Flush retries scheduled after failed block builds, all tenants.
   std::atomic<uint64_t> block_flush_retries{0};
+  // Store::Search over complete blocks, all tenants: blocks considered,
+  // blocks not read (time range, early stop, or ruled out by a v2 block's
+  // index summaries) and bytes read (SearchMetrics, summed).
+  std::atomic<uint64_t> search_blocks{0};
+  std::atomic<uint64_t> search_blocks_skipped{0};
+  std::atomic<uint64_t> search_inspected_bytes{0};
   // Bloom shards and page indexes of every reader (StoreOptions
   // .block_cache_bytes); null: each reader keeps what it loads.
   std::shared_ptr<BlockCache> block_cache;

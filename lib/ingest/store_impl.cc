@@ -289,6 +289,9 @@ class StoreImpl final : public Store {
       stats.retention_deleted = sync.retention_deleted.load();
     }
     stats.block_flush_retries = counters_.block_flush_retries.load();
+    stats.search_blocks = counters_.search_blocks.load();
+    stats.search_blocks_skipped = counters_.search_blocks_skipped.load();
+    stats.search_inspected_bytes = counters_.search_inspected_bytes.load();
     stats.trace_index_bytes = counters_.index_bytes.load();
     const absl::Time now = env_->Now();
     absl::MutexLock lock(&tenants_mu_);

@@ -151,6 +151,8 @@ class TenantInstance : public Store::Tenant {
   uint64_t unflushed_bytes() const;
   // The limits in force for this tenant (StoreOptions.overrides).
   std::shared_ptr<const TenantLimits> limits() const;
+  // The store's counters (shared by its tenants).
+  StoreCounters* counters() const { return counters_; }
 
   // Feeds every stored fragment of `id` into `combiner`.
   // `*partial` is set if spans of `id` were dropped at ingest under

@@ -246,6 +246,16 @@ ServerMetrics::ServerMetrics(const BuildInfo& build, std::string stats_tenant)
       "Bloom shard and page index lookups that read the backend.");
   block_cache_bytes = registry.AddGauge(
       "andante_block_cache_bytes", "Bytes held by the block cache.");
+  search_blocks = registry.AddCounter(
+      "andante_search_blocks_total",
+      "Complete blocks considered by searches.");
+  search_blocks_skipped = registry.AddCounter(
+      "andante_search_blocks_skipped_total",
+      "Complete blocks searches did not read: outside the time range, past "
+      "the limit, or ruled out by a v2 block's index summaries.");
+  search_inspected_bytes = registry.AddCounter(
+      "andante_search_inspected_bytes_total",
+      "Bytes searches read (WAL, block indexes and data), as inspectedBytes.");
   attributes_truncated = registry.AddCounter(
       "tempo_distributor_attributes_truncated_total",
       "The total number of attribute keys or values truncated per tenant",
@@ -359,6 +369,9 @@ void ServerMetrics::UpdateFromStore(const StoreStats& stats) {
   mirror(block_cache_misses, stats.block_cache_misses);
   block_cache_bytes->WithLabels({})->Set(
       static_cast<double>(stats.block_cache_bytes));
+  mirror(search_blocks, stats.search_blocks);
+  mirror(search_blocks_skipped, stats.search_blocks_skipped);
+  mirror(search_inspected_bytes, stats.search_inspected_bytes);
 }
 
 void ServerMetrics::ObserveRequest(std::string_view method,

@@ -294,6 +294,9 @@ struct ServerMetrics final : public RequestObserver {
   GaugeFamily* flush_backoff_seconds;
   GaugeFamily* overrides_last_reload_successful;
   GaugeFamily* block_cache_bytes;
+  CounterFamily* search_blocks;
+  CounterFamily* search_blocks_skipped;
+  CounterFamily* search_inspected_bytes;
 
  private:
   const std::string stats_tenant_;

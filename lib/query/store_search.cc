@@ -389,6 +389,8 @@ absl::Status ScanV2Block(
   metrics.inspected_spans += stats.spans_inspected - std::min(
       stats.spans_inspected, counted_spans);
   metrics.inspected_traces += static_cast<uint32_t>(stats.traces_passed_over);
+  // Ruled out by its index summaries: not a byte of data read.
+  metrics.skipped_blocks += static_cast<uint32_t>(stats.blocks_skipped);
   if (!error.ok()) return error;
   return s;
 }
@@ -602,6 +604,11 @@ absl::StatusOr<SearchResult> Store::Search(std::string_view tenant,
   Collector collector(query, options);
   if (instance != nullptr) {
     absl::Status s = SearchTenant(instance, collector);
+    const SearchMetrics& m = collector.metrics();
+    internal::StoreCounters* counters = instance->counters();
+    counters->search_blocks += m.total_blocks;
+    counters->search_blocks_skipped += m.skipped_blocks;
+    counters->search_inspected_bytes += m.inspected_bytes;
     if (!s.ok()) return s;
   }
   return collector.Finish();

@@ -20,6 +20,7 @@
 #include "block/block_builder.h"
 #include "block/block_meta.h"
 #include "block/block_reader.h"
+#include "block/v2_block_writer.h"
 #include "block/v2_index.h"
 #include "gtest/gtest.h"
 #include "model/trace_split.h"
@@ -72,6 +73,16 @@ std::shared_ptr<BlockReader> Build(std::shared_ptr<Backend> backend,
   return std::shared_ptr<BlockReader>(std::move(*reader));
 }
 
+// A v2 block in the single-chunk span attribute layout, as written before
+// keyed span attributes.
+std::shared_ptr<BlockReader> BuildUnkeyed(
+    std::shared_ptr<Backend> backend, const std::map<TraceId, Stored>& traces) {
+  SetV2KeyedSpanAttributesForTesting(false);
+  std::shared_ptr<BlockReader> reader = Build(std::move(backend), traces, 2);
+  SetV2KeyedSpanAttributesForTesting(true);
+  return reader;
+}
+
 // trace ID -> matched span IDs, over all spansets.
 using Matches = std::map<TraceId, std::set<uint64_t>>;
 
@@ -116,6 +127,7 @@ TEST(BlockScannerTest, MatchesEqualDirectEvaluationForV1AndV2) {
   std::shared_ptr<Backend> backend = OpenMemoryBackend();
   std::shared_ptr<BlockReader> v1 = Build(backend, traces, 1);
   std::shared_ptr<BlockReader> v2 = Build(backend, traces, 2);
+  std::shared_ptr<BlockReader> unkeyed = BuildUnkeyed(backend, traces);
   for (const char* text : kQueries) {
     SCOPED_TRACE(text);
     absl::StatusOr<traceql::Query> query = traceql::Query::Parse(text);
@@ -130,7 +142,8 @@ TEST(BlockScannerTest, MatchesEqualDirectEvaluationForV1AndV2) {
       ASSERT_TRUE(traceql::TraceFromOtlp(data, id, &trace).ok());
       Record(matcher, trace, &want);
     }
-    for (const auto& reader : {v1, v2}) {
+    for (const auto& reader : {v1, v2, unkeyed}) {
+      SCOPED_TRACE(reader == unkeyed ? "v2 unkeyed" : "");
       Matches got;
       ScanStats stats;
       absl::Status s = BlockTraceScanner::ForBlock(reader)->ScanForQuery(
@@ -225,7 +238,8 @@ TEST(BlockScannerTest, PagesWithoutTheValueAreSkippedAndColumnsPruned) {
   kv->mutable_value()->set_string_value("u-4242");
   target->second.data = data.SerializeAsString();
   std::shared_ptr<Backend> backend = OpenMemoryBackend();
-  std::shared_ptr<BlockReader> v2 = Build(backend, traces, 2);
+  // Chunk counts below are those of the single-chunk span attribute layout.
+  std::shared_ptr<BlockReader> v2 = BuildUnkeyed(backend, traces);
   ASSERT_GT(v2->meta().total_pages, 4u);
 
   absl::StatusOr<traceql::Query> query =
@@ -259,6 +273,56 @@ TEST(BlockScannerTest, PagesWithoutTheValueAreSkippedAndColumnsPruned) {
                 stats.pages_probed * 2);
 }
 
+// A keyed page's span attributes are a chunk per key: a query no summary can
+// rule out reads and decompresses, per page, the one chunk of the key it
+// references, not the span attributes of every key.
+TEST(BlockScannerTest, KeyedFullScanReadsOnlyTheReferencedKeyChunk) {
+  std::map<TraceId, Stored> traces = RealisticTraces(4, 9);
+  std::shared_ptr<Backend> backend = OpenMemoryBackend();
+  std::shared_ptr<BlockReader> v2 = Build(backend, traces, 2);
+  std::shared_ptr<BlockReader> unkeyed = BuildUnkeyed(backend, traces);
+  absl::StatusOr<std::shared_ptr<const V2Index>> index =
+      v2->LoadV2Index(nullptr);
+  ASSERT_TRUE(index.ok());
+  // What one key's chunks weigh, over every page, and the whole pages.
+  uint64_t key_bytes = 0, span_attribute_bytes = 0;
+  for (const V2PageEntry& p : (*index)->pages) {
+    ASSERT_TRUE(p.keyed);
+    ASSERT_EQ(p.key_chunks.size(), p.span_keys.size());
+    for (size_t k = 0; k < p.span_keys.size(); ++k) {
+      span_attribute_bytes += p.key_chunks[k].length;
+      if (p.span_keys[k].key == "http.status_code") {
+        key_bytes += p.key_chunks[k].length;
+      }
+    }
+  }
+  ASSERT_GT(key_bytes, 0u);
+  absl::StatusOr<traceql::Query> query = traceql::Query::Parse(
+      "{ span.http.status_code > 200 && span.http.status_code < 201 }");
+  ASSERT_TRUE(query.ok());
+  auto none = [](const traceql::Trace&) { return true; };
+  ASSERT_TRUE(unkeyed->LoadV2Index(nullptr).ok());
+  // Indexes loaded: what the scans read is data alone.
+  ScanStats keyed, old;
+  ASSERT_TRUE(
+      BlockTraceScanner::ForBlock(v2)->ScanForQuery(*query, none, &keyed).ok());
+  ASSERT_TRUE(BlockTraceScanner::ForBlock(unkeyed)
+                  ->ScanForQuery(*query, none, &old)
+                  .ok());
+  EXPECT_EQ(keyed.traces_inspected, 0u);
+  EXPECT_GE(keyed.pages_probed, 1u);
+  EXPECT_EQ(keyed.pages_probed + keyed.pages_skipped, v2->meta().total_pages);
+  // One chunk per probed page: the key's (both conditions name it).
+  EXPECT_EQ(keyed.chunks_decompressed, keyed.pages_probed);
+  EXPECT_GT(keyed.inspected_bytes, 0u);
+  EXPECT_LE(keyed.inspected_bytes, key_bytes);
+  EXPECT_LT(key_bytes * 4, span_attribute_bytes);
+  // The single-chunk layout reads every key's attributes.
+  EXPECT_GE(old.pages_probed, 1u);
+  EXPECT_EQ(old.chunks_decompressed, old.pages_probed);
+  EXPECT_GT(old.inspected_bytes, 3 * keyed.inspected_bytes);
+}
+
 // A v2 block as written before the index carried span-attribute key
 // statistics: the same index re-encoded without them (flag bit clear, no
 // section), the reader opened with that index's size.
@@ -289,7 +353,7 @@ TEST(BlockScannerTest, IndexWithoutKeyStatisticsStillReadsAndMatches) {
   std::shared_ptr<BlockReader> fresh = Build(backend, traces, 2);
   std::shared_ptr<Backend> old_backend = OpenMemoryBackend();
   std::shared_ptr<BlockReader> old =
-      WithoutKeyStatistics(old_backend, *Build(old_backend, traces, 2));
+      WithoutKeyStatistics(old_backend, *BuildUnkeyed(old_backend, traces));
   // Trace by ID reads the same.
   for (const auto& [id, t] : traces) {
     absl::StatusOr<std::optional<std::string>> a = fresh->Find(id);

@@ -2,7 +2,9 @@
 // v2 index decoder, and the index-less data reader used for recovery.
 //
 // Input: the 16 columns of a page, each as varint length + bytes (missing
-// columns are empty). The same bytes are also given whole to V2Index::Decode
+// columns are empty), then any key chunks of a keyed page the same way (if
+// there are any, the span attribute column is the keyed layout and is
+// assembled first). The same bytes are also given whole to V2Index::Decode
 // and to IsV2Data/ForEachV2DataTrace.
 //
 // Checks: nothing crashes, reads out of bounds or allocates without bound; a
@@ -37,6 +39,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (n > rest.size()) n = rest.size();
     page.raw[c] = std::string(rest.substr(0, n));
     rest.remove_prefix(n);
+  }
+  while (!rest.empty() && page.key_raw.size() < 64) {
+    uint64_t n;
+    if (!GetVarint64(&rest, &n)) break;
+    if (n > rest.size()) n = rest.size();
+    page.key_raw.emplace_back(rest.substr(0, n));
+    rest.remove_prefix(n);
+  }
+  if (!page.key_raw.empty()) {
+    absl::Status s = page.AssembleSpanAttributes();
+    if (!s.ok()) {
+      if (s.code() != absl::StatusCode::kDataLoss) std::abort();
+      return 0;
+    }
   }
   absl::Status s = page.ParseTables();
   if (!s.ok()) {

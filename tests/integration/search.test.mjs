@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
-import { Andante } from './harness.mjs';
+import { Andante, metricSum, parsePrometheusText } from './harness.mjs';
 import { EXPORTERS, exportOk, makeExporter, makeResource, newTraceId, simpleTrace } from './otlp.mjs';
 
 const q = (text) => encodeURIComponent(text);
@@ -71,6 +71,23 @@ describe('search', () => {
     const ranged = await search(srv, `{ resource.service.name = "${service}" }`,
       `&start=${Math.floor(Date.now() / 1000) - 600}&end=${Math.floor(Date.now() / 1000) + 60}`);
     assert.equal(ranged.traces.length, pushed.length);
+  });
+
+  test('a value absent from every block skips them unread, counted in /metrics', async () => {
+    const scrape = async () => parsePrometheusText((await srv.get('/metrics')).text);
+    const before = await scrape();
+    const skippedBefore = metricSum(before, 'andante_search_blocks_skipped_total') ?? 0;
+    const absent = `{ span.user.id = "absent-${newTraceId()}" }`;
+    await search(srv, absent);  // loads any index not cached yet
+    const body = await search(srv, absent);
+    assert.equal(body.traces.length, 0);
+    const blocks = Number(body.metrics.totalBlocks);
+    assert.ok(blocks >= 1, JSON.stringify(body.metrics));
+    // Every block ruled out by its cached index (blooms, key statistics):
+    // not a byte read, and each counted as skipped, twice.
+    assert.equal(Number(body.metrics.inspectedBytes ?? 0), 0, JSON.stringify(body.metrics));
+    const skippedAfter = metricSum(await scrape(), 'andante_search_blocks_skipped_total');
+    assert.equal(skippedAfter - skippedBefore, 2 * blocks);
   });
 
   test('protobuf on Accept: application/protobuf', async () => {

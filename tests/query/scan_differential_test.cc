@@ -17,6 +17,7 @@
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "andante/traceql.h"
+#include "block/v2_block_writer.h"
 #include "gtest/gtest.h"
 #include "tests/testing/otlp_builders.h"
 #include "tests/testing/store_options.h"
@@ -34,13 +35,16 @@ constexpr int kServices = 4;
 constexpr int kNames = 6;
 constexpr int kStrings = 5;
 
-// One store per way of holding the data.
-enum class Holding { kLive, kV1Blocks, kV2Blocks };
+// One store per way of holding the data: live, v1 blocks, v2 blocks with
+// keyed span attributes (written now) and v2 blocks in the single-chunk
+// span attribute layout (written before).
+enum class Holding { kLive, kV1Blocks, kV2Blocks, kV2Unkeyed };
 
 class Stores {
  public:
   Stores() {
-    for (Holding h : {Holding::kLive, Holding::kV1Blocks, Holding::kV2Blocks}) {
+    for (Holding h : {Holding::kLive, Holding::kV1Blocks, Holding::kV2Blocks,
+                      Holding::kV2Unkeyed}) {
       dirs_.push_back(std::make_unique<testing::TempDir>("andante-scan-diff"));
       StoreOptions options =
           testing::TestStoreOptions(dirs_.back()->path(), OpenMemoryBackend());
@@ -62,7 +66,11 @@ class Stores {
   // Cuts what the block stores hold into complete blocks.
   void FlushBlocks() {
     for (size_t i = 1; i < stores_.size(); ++i) {
-      ASSERT_TRUE(stores_[i]->Flush().ok());
+      const bool unkeyed = i == static_cast<size_t>(Holding::kV2Unkeyed);
+      if (unkeyed) internal::SetV2KeyedSpanAttributesForTesting(false);
+      absl::Status s = stores_[i]->Flush();
+      if (unkeyed) internal::SetV2KeyedSpanAttributesForTesting(true);
+      ASSERT_TRUE(s.ok()) << s;
     }
   }
 
@@ -246,12 +254,17 @@ TEST(ScanDifferentialTest, ColumnScannerAndTraceDecodingAgreeWithLiveData) {
       auto live = stores[Holding::kLive].Search(kSingleTenant, *query, options);
       auto v1 = stores[Holding::kV1Blocks].Search(kSingleTenant, *query, options);
       auto v2 = stores[Holding::kV2Blocks].Search(kSingleTenant, *query, options);
+      auto unkeyed =
+          stores[Holding::kV2Unkeyed].Search(kSingleTenant, *query, options);
       ASSERT_TRUE(live.ok()) << live.status();
       ASSERT_TRUE(v1.ok()) << v1.status();
       ASSERT_TRUE(v2.ok()) << v2.status();
+      ASSERT_TRUE(unkeyed.ok()) << unkeyed.status();
       if (!live->traces.empty()) ++matched_any;
       EXPECT_EQ(Describe(*v1), Describe(*live)) << "v1 blocks, limit " << limit;
       EXPECT_EQ(Describe(*v2), Describe(*live)) << "v2 blocks, limit " << limit;
+      EXPECT_EQ(Describe(*unkeyed), Describe(*live))
+          << "v2 unkeyed blocks, limit " << limit;
       EXPECT_GT(v2->metrics.total_blocks, 1u);
     }
   }
@@ -296,6 +309,8 @@ TEST(ScanDifferentialTest, KeyStatisticsNeverSkipAMatch) {
         // m: many distinct values (bounds only), negative in round 0.
         add("m")->set_int_value(round * 1000 - 500 +
                                 static_cast<int64_t>(rng() % 1000));
+        // Now and then m twice on one span (OTLP allows duplicate keys).
+        if (t % 17 == 0) add("m")->set_int_value(round * 1000 - 493);
         // g: ints, and in odd rounds sometimes the float 7.0.
         if (round % 2 == 1 && rng() % 4 == 0) {
           add("g")->set_double_value(7.0);
@@ -319,7 +334,8 @@ TEST(ScanDifferentialTest, KeyStatisticsNeverSkipAMatch) {
   std::vector<std::string> queries = {
       "{ span.m < -500 }", "{ span.m <= -500 }", "{ span.m = -500 }",
       "{ span.m > 3499 }", "{ span.m >= 3499 }", "{ span.m = 3499 }",
-      "{ span.m > 1000 && span.m < 1010 }",
+      "{ span.m > 1000 && span.m < 1010 }", "{ span.m = 507 }",
+      "{ span.m = 1507 && span.m > 1600 }",
       "{ span.g = 7 }", "{ span.g > 6 }", "{ span.g >= 5 }", "{ span.g = 5 }",
       "{ span.h = 12 }", "{ span.h = \"12\" }", "{ span.h > 13 }",
       "{ span.h >= 13 }", "{ span.h < 10 }", "{ span.h <= 10 }",
@@ -353,11 +369,14 @@ TEST(ScanDifferentialTest, KeyStatisticsNeverSkipAMatch) {
     auto live = stores[Holding::kLive].Search(kSingleTenant, *query, options);
     auto v1 = stores[Holding::kV1Blocks].Search(kSingleTenant, *query, options);
     auto v2 = stores[Holding::kV2Blocks].Search(kSingleTenant, *query, options);
-    ASSERT_TRUE(live.ok() && v1.ok() && v2.ok());
+    auto unkeyed =
+        stores[Holding::kV2Unkeyed].Search(kSingleTenant, *query, options);
+    ASSERT_TRUE(live.ok() && v1.ok() && v2.ok() && unkeyed.ok());
     if (!live->traces.empty()) ++matched;
     if (v2->metrics.inspected_spans == 0) ++skipped_everything;
     EXPECT_EQ(Describe(*v1), Describe(*live)) << "v1 blocks";
     EXPECT_EQ(Describe(*v2), Describe(*live)) << "v2 blocks";
+    EXPECT_EQ(Describe(*unkeyed), Describe(*live)) << "v2 unkeyed blocks";
   }
   // Both outcomes are exercised: queries that match, and queries the
   // statistics answer without reading a span.

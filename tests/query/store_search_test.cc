@@ -314,6 +314,76 @@ TEST(StoreSearchEarlyStop, OlderBlocksSkippedOnceLimitReached) {
   EXPECT_EQ(r->metrics.inspected_traces, 5u);
 }
 
+// A v2 block whose index summaries rule a query out is skipped without
+// reading data, and counted as skipped in the response's metrics and in the
+// store's counters (which /metrics mirrors).
+TEST(StoreSearchSkip, BlocksRuledOutByTheirIndexAreCountedSkipped) {
+  testing::TempDir tmp("andante-store-search-skip");
+  StoreOptions options =
+      testing::TestStoreOptions(tmp.path(), OpenMemoryBackend());
+  ASSERT_EQ(options.block.version, 2u);
+  auto store = Store::Open(std::move(options));
+  ASSERT_TRUE(store.ok());
+  std::mt19937_64 rng(5);
+  std::vector<std::string> block1;
+  for (int block = 0; block < 3; ++block) {
+    for (int i = 0; i < 5; ++i) {
+      ExportTraceServiceRequest req;
+      auto* rs = testing::AddResource(req, "svc");
+      TraceId id = testing::RandomTraceId(rng);
+      auto* span = testing::AddSpan(
+          rs, id, testing::RandomSpanId(rng), "op",
+          kBase + static_cast<uint64_t>(block * 100 + i) * 1'000'000'000ull);
+      auto* user = span->add_attributes();
+      user->set_key("user.id");
+      user->mutable_value()->set_string_value("u-" + std::to_string(block));
+      auto* code = span->add_attributes();
+      code->set_key("http.status_code");
+      code->mutable_value()->set_int_value(200 + block);
+      ASSERT_TRUE((*store)->Push(kSingleTenant, req).ok());
+      if (block == 1) block1.push_back(id.ToHex());
+    }
+    ASSERT_TRUE((*store)->Flush().ok());
+  }
+  SearchOptions so;
+  so.limit = 20;
+  uint64_t bytes_read = 0;
+  auto search = [&](std::string_view q) {
+    auto query = traceql::Query::Parse(q);
+    EXPECT_TRUE(query.ok()) << q;
+    auto r = (*store)->Search(kSingleTenant, *query, so);
+    EXPECT_TRUE(r.ok()) << r.status();
+    bytes_read += r->metrics.inspected_bytes;
+    return *r;
+  };
+  // Absent from every block's dictionaries (string bloom, key statistics).
+  SearchResult absent = search("{ span.user.id = \"u-4242\" }");
+  EXPECT_TRUE(absent.traces.empty());
+  EXPECT_EQ(absent.metrics.total_blocks, 3u);
+  EXPECT_EQ(absent.metrics.skipped_blocks, 3u);
+  // Indexes are cached now: the same search reads nothing at all.
+  absent = search("{ span.user.id = \"u-4242\" }");
+  EXPECT_EQ(absent.metrics.skipped_blocks, 3u);
+  EXPECT_EQ(absent.metrics.inspected_bytes, 0u);
+  // An int value between the stored ones: ruled out by the listed values.
+  SearchResult between = search("{ span.http.status_code = 203 }");
+  EXPECT_TRUE(between.traces.empty());
+  EXPECT_EQ(between.metrics.skipped_blocks, 3u);
+  EXPECT_EQ(between.metrics.inspected_bytes, 0u);
+  // Present in one block: the two others are skipped.
+  SearchResult one = search("{ span.user.id = \"u-1\" }");
+  std::vector<std::string> got;
+  for (const auto& t : one.traces) got.push_back(t.trace_id.ToHex());
+  EXPECT_THAT(got, UnorderedElementsAreArray(block1));
+  EXPECT_EQ(one.metrics.skipped_blocks, 2u);
+  EXPECT_GT(one.metrics.inspected_bytes, 0u);
+
+  const StoreStats stats = (*store)->Stats();
+  EXPECT_EQ(stats.search_blocks, 12u);
+  EXPECT_EQ(stats.search_blocks_skipped, 11u);
+  EXPECT_EQ(stats.search_inspected_bytes, bytes_read);
+}
+
 TEST(LegacyTags, Translation) {
   auto q =
       LegacyTagsToTraceQL("service.name=cart \"http.url\"=\"/api x\"", 100, 0);

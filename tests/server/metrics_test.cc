@@ -197,6 +197,9 @@ TEST(MetricsTest, ServerMetricsUseTempoNames) {
   stats.compaction_objects_written = 40;
   stats.retention_deleted = 2;
   stats.pending_block_bytes = 512;
+  stats.search_blocks = 9;
+  stats.search_blocks_skipped = 7;
+  stats.search_inspected_bytes = 1234;
   m.UpdateFromStore(stats);
   stats.blocklist_length = {{"single-tenant", 5}};  // team-b's blocks gone
   m.UpdateFromStore(stats);
@@ -208,6 +211,9 @@ TEST(MetricsTest, ServerMetricsUseTempoNames) {
            "tempodb_compaction_objects_written_total 40\n",
            "tempodb_retention_deleted_total 2\n",
            "andante_pending_block_bytes 512\n",
+           "andante_search_blocks_total 9\n",
+           "andante_search_blocks_skipped_total 7\n",
+           "andante_search_inspected_bytes_total 1234\n",
        }) {
     EXPECT_TRUE(HasText(text, line)) << line << "\n---\n" << text;
   }
