@@ -158,6 +158,14 @@ class Compactor {
   virtual absl::StatusOr<RetentionResult> ApplyRetention(
       std::string_view tenant, absl::Time now) = 0;
 
+  // For shutdown; thread-safe, returns at once. Abandons the merge in
+  // progress within about 50 ms, even while an input read is pending (that
+  // read finishes on a detached thread): its unfinished output stays
+  // unpublished and no input of it is marked, as after a crash. Compact then
+  // returns CANCELLED, RunCycle what it completed before (no further job or
+  // retention); later calls of either do nothing and say so the same way.
+  virtual void Cancel() = 0;
+
   // The options it was opened with.
   virtual const CompactionOptions& options() const = 0;
 };

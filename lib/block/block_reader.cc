@@ -27,10 +27,6 @@ ZSTD_DCtx* ThreadDCtx() {
 
 namespace {
 
-// ForEach reads up to this many bytes of consecutive pages per ranged read:
-// few requests against object storage, bounded memory.
-constexpr uint64_t kScanReadBytes = 8 << 20;
-
 struct Entry {
   TraceId id;
   std::string_view data;
@@ -367,8 +363,11 @@ absl::StatusOr<std::optional<std::string>> BlockReader::Find(
 }
 
 absl::Status BlockReader::ForEach(
-    absl::FunctionRef<absl::Status(const TraceId&, std::string_view data)> fn) {
-  if (meta_.format_version == kBlockFormatVersionV2) return ForEachV2(fn);
+    absl::FunctionRef<absl::Status(const TraceId&, std::string_view data)> fn,
+    uint64_t read_bytes) {
+  if (meta_.format_version == kBlockFormatVersionV2) {
+    return ForEachV2(fn, read_bytes);
+  }
   absl::StatusOr<std::shared_ptr<const PageIndex>> index = Index(nullptr);
   if (!index.ok()) return index.status();
   const std::vector<PageEntry>& pages = (*index)->pages();
@@ -377,10 +376,11 @@ absl::Status BlockReader::ForEach(
   std::vector<Entry> entries;
   size_t n = 0;
   while (n < pages.size()) {
-    // Batch consecutive pages into one ranged read of about kScanReadBytes.
+    // Batch consecutive pages into one ranged read of about `read_bytes`:
+    // few requests against object storage, bounded memory.
     size_t end = n + 1;
     uint64_t bytes = pages[n].length;
-    while (end < pages.size() && bytes + pages[end].length <= kScanReadBytes) {
+    while (end < pages.size() && bytes + pages[end].length <= read_bytes) {
       bytes += pages[end++].length;
     }
     const uint64_t chunk_offset = pages[n].offset;

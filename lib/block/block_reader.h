@@ -106,11 +106,13 @@ class BlockReader {
 
   // Calls fn(id, data) for every trace in ID order, stopping at the first
   // error fn returns (which ForEach returns). `data` is valid only during the
-  // call. Reads the data object in ranges of a few MiB and verifies every
-  // page. Thread-safe.
+  // call. Reads the data object in ranges of about `read_bytes` (at least
+  // one page) and verifies every page. Thread-safe.
+  static constexpr uint64_t kDefaultScanReadBytes = 8 << 20;
   absl::Status ForEach(
       absl::FunctionRef<absl::Status(const TraceId&, std::string_view data)>
-          fn);
+          fn,
+      uint64_t read_bytes = kDefaultScanReadBytes);
 
  private:
   BlockReader(std::shared_ptr<Backend> backend, BlockMeta meta,
@@ -140,7 +142,8 @@ class BlockReader {
                                                     uint64_t* inspected_bytes);
   absl::Status ForEachV2(
       absl::FunctionRef<absl::Status(const TraceId&, std::string_view data)>
-          fn);
+          fn,
+      uint64_t read_bytes);
   // Verifies and decompresses chunk `c` of page `n` from its stored bytes.
   absl::Status DecodeV2Chunk(size_t n, uint32_t c, const V2Chunk& chunk,
                              std::string_view stored, std::string* out) const;

@@ -17,7 +17,6 @@ ZSTD_DCtx* ThreadDCtx();  // block_reader.cc
 
 namespace {
 
-constexpr uint64_t kV2ScanReadBytes = 8 << 20;
 constexpr uint32_t kAllColumns = (1u << kV2ColumnCount) - 1;
 
 }  // namespace
@@ -245,7 +244,8 @@ absl::StatusOr<std::optional<std::string>> BlockReader::FindV2(
 }
 
 absl::Status BlockReader::ForEachV2(
-    absl::FunctionRef<absl::Status(const TraceId&, std::string_view data)> fn) {
+    absl::FunctionRef<absl::Status(const TraceId&, std::string_view data)> fn,
+    uint64_t read_bytes) {
   absl::StatusOr<std::shared_ptr<const V2Index>> index = LoadV2Index(nullptr);
   if (!index.ok()) return index.status();
   const std::vector<V2PageEntry>& pages = (*index)->pages;
@@ -258,7 +258,7 @@ absl::Status BlockReader::ForEachV2(
     size_t end = n + 1;
     uint64_t length = pages[n].length;
     while (end < pages.size() &&
-           length + pages[end].length <= kV2ScanReadBytes) {
+           length + pages[end].length <= read_bytes) {
       length += pages[end++].length;
     }
     const uint64_t chunk_offset = pages[n].offset;

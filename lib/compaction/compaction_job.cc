@@ -18,7 +18,7 @@ namespace andante::internal {
 absl::StatusOr<CompactionResult> RunCompactionJob(
     std::shared_ptr<Backend> backend, std::string_view tenant,
     const std::vector<BlockMeta>& inputs, const CompactionOptions& options,
-    absl::Time now) {
+    absl::Time now, const std::atomic<bool>* cancel) {
   if (inputs.empty()) {
     return absl::InvalidArgumentError("compaction job without inputs");
   }
@@ -43,7 +43,7 @@ absl::StatusOr<CompactionResult> RunCompactionJob(
   std::vector<std::unique_ptr<TraceStream>> streams;
   for (const BlockMeta& m : inputs) {
     absl::StatusOr<std::unique_ptr<TraceStream>> stream =
-        OpenTraceStream(backend, m, options.v2_in_buffer_bytes);
+        OpenTraceStream(backend, m, options.v2_in_buffer_bytes, cancel);
     if (!stream.ok()) return stream.status();
     streams.push_back(*std::move(stream));
   }
@@ -65,6 +65,9 @@ absl::StatusOr<CompactionResult> RunCompactionJob(
     absl::StatusOr<bool> more = merger.Next(&trace);
     if (!more.ok()) return more.status();
     if (!*more) break;
+    if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
+      return absl::CancelledError("compaction cancelled");
+    }
     if (sink != nullptr && (sink->EstimatedSize() >= options.max_block_bytes ||
                             sink_traces >= options.max_compaction_objects)) {
       if (absl::Status s = finish(); !s.ok()) return s;

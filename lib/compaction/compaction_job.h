@@ -7,6 +7,7 @@
 #ifndef ANDANTE_COMPACTION_COMPACTION_JOB_H_
 #define ANDANTE_COMPACTION_COMPACTION_JOB_H_
 
+#include <atomic>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -25,10 +26,15 @@ namespace andante::internal {
 // retry rewrites them under the same IDs) and no input is marked compacted
 // unless the error came from marking itself, after every output was
 // published.
+//
+// Once `*cancel` (if non-null) is set, the job is abandoned within about
+// kCancelPoll, even while an input read is pending: CANCELLED, the output
+// being written stays unpublished (no meta.json), no input is marked. Once
+// every output is published the job runs to its end (marking is short).
 absl::StatusOr<CompactionResult> RunCompactionJob(
     std::shared_ptr<Backend> backend, std::string_view tenant,
     const std::vector<BlockMeta>& inputs, const CompactionOptions& options,
-    absl::Time now);
+    absl::Time now, const std::atomic<bool>* cancel = nullptr);
 
 }  // namespace andante::internal
 

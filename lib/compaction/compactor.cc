@@ -1,6 +1,7 @@
 // andante::Compactor and andante::BlocklistPoller: the public faces of the
 // compaction module.
 #include <algorithm>
+#include <atomic>
 #include <map>
 #include <utility>
 
@@ -62,6 +63,7 @@ class CompactorImpl : public Compactor {
       std::string_view tenant, const std::vector<std::string>& block_ids,
       absl::Time now) override {
     absl::MutexLock lock(&mu_);
+    if (cancelled()) return absl::CancelledError("compactor cancelled");
     absl::StatusOr<internal::TenantBlocklist> list =
         internal::ListTenantBlocklist(*backend_, tenant, now);
     if (!list.ok()) return list.status();
@@ -76,10 +78,15 @@ class CompactorImpl : public Compactor {
       }
       inputs.push_back(*it);
     }
-    return internal::RunCompactionJob(backend_, tenant, inputs, options_, now);
+    return internal::RunCompactionJob(backend_, tenant, inputs, options_, now,
+                                     &cancelled_);
   }
 
   const CompactionOptions& options() const override { return options_; }
+
+  void Cancel() override {
+    cancelled_.store(true, std::memory_order_relaxed);
+  }
 
   absl::StatusOr<CompactionCycleReport> RunCycle(absl::Time now) override {
     absl::MutexLock lock(&mu_);
@@ -88,6 +95,7 @@ class CompactorImpl : public Compactor {
     if (!tenants.ok()) return tenants.status();
     CompactionCycleReport report;
     for (const std::string& tenant : *tenants) {
+      if (cancelled()) break;
       auto prev = previous_.find(tenant);
       absl::StatusOr<internal::TenantBlocklist> list =
           internal::ListTenantBlocklist(
@@ -106,8 +114,10 @@ class CompactorImpl : public Compactor {
           ++report.jobs_skipped_not_owned;
           continue;
         }
+        if (cancelled()) break;
         absl::StatusOr<CompactionResult> done = internal::RunCompactionJob(
-            backend_, tenant, job.inputs, options_, now);
+            backend_, tenant, job.inputs, options_, now, &cancelled_);
+        if (absl::IsCancelled(done.status())) break;
         if (!done.ok()) {
           ++report.jobs_failed;
           ANDANTE_LOG(kWarn, "compaction job failed",
@@ -125,6 +135,7 @@ class CompactorImpl : public Compactor {
         report.compactions.push_back(*std::move(done));
       }
       previous_[tenant] = *list;
+      if (cancelled()) break;
       if (ring_.Owns(absl::StrCat("retention/", tenant))) {
         internal::RetentionPlan plan =
             internal::PlanRetention(tenant, *list, options_, now);
@@ -146,7 +157,7 @@ class CompactorImpl : public Compactor {
       }
     }
     // Writes killed mid-object, in any tenant (also one with no object yet).
-    if (ring_.Owns("retention/incomplete-writes")) {
+    if (!cancelled() && ring_.Owns("retention/incomplete-writes")) {
       absl::StatusOr<uint64_t> aborted =
           internal::AbortStaleWrites(*backend_, "", options_, now);
       if (!aborted.ok()) {
@@ -187,6 +198,8 @@ class CompactorImpl : public Compactor {
   const CompactionOptions options_;
   const std::shared_ptr<Backend> backend_;
   const internal::InstanceRing ring_;
+  std::atomic<bool> cancelled_{false};
+  bool cancelled() const { return cancelled_.load(std::memory_order_relaxed); }
   absl::Mutex mu_;
   // The last listing per tenant: carries incomplete blocks' first sighting.
   std::map<std::string, internal::TenantBlocklist> previous_

@@ -26,42 +26,63 @@ struct Batch {
 };
 
 // Turns a block reader's push-style scan (ForEach) into a pull stream: the
-// scan runs on its own thread and hands over batches of about
-// `batch_bytes`, at most kQueueDepth ahead. Memory per stream is therefore
-// bounded by (kQueueDepth + 2) batches plus the reader's scan buffer,
-// whatever the block size, and the scan's decompression runs in parallel
-// with the merge. Works for any reader with a ForEach, so v2 may reuse it.
+// scan runs on its own thread, reading the block in ranges of `read_bytes`
+// and handing over batches of about `batch_bytes`, at most kQueueDepth
+// ahead. Memory per stream is therefore bounded by one read range plus
+// (kQueueDepth + 2) batches, whatever the block size, and the scan's
+// decompression runs in parallel with the merge. Works for any reader with
+// a ForEach, so v2 may reuse it.
+//
+// The producer thread shares `Shared` (and owns the reader), so that a
+// cancelled stream can be destroyed while a backend read is still pending:
+// the thread is detached, finishes that read, sees `closed` and exits.
 class ScanThreadStream : public TraceStream {
  public:
   static constexpr size_t kQueueDepth = 2;
 
-  ScanThreadStream(std::unique_ptr<BlockReader> reader, uint64_t batch_bytes)
-      : reader_(std::move(reader)), batch_bytes_(batch_bytes) {
-    producer_ = std::thread([this] { Produce(); });
+  ScanThreadStream(std::unique_ptr<BlockReader> reader, uint64_t batch_bytes,
+                   uint64_t read_bytes, const std::atomic<bool>* cancel)
+      : shared_(std::make_shared<Shared>()), cancel_(cancel) {
+    producer_ = std::thread(
+        [shared = shared_, reader = std::shared_ptr<BlockReader>(
+                               std::move(reader)),
+         batch_bytes, read_bytes] {
+          Produce(*shared, *reader, batch_bytes, read_bytes);
+        });
   }
 
   ~ScanThreadStream() override {
+    bool finished;
     {
-      absl::MutexLock lock(&mu_);
-      cancelled_ = true;
+      absl::MutexLock lock(&shared_->mu);
+      shared_->closed = true;
+      finished = shared_->finished;
     }
-    producer_.join();
+    // Uncancelled, wait: the producer stops at its next hand-over.
+    if (finished || !cancelled()) {
+      producer_.join();
+    } else {
+      producer_.detach();
+    }
   }
 
   absl::StatusOr<bool> Next(TraceId* id, std::string_view* data) override {
     while (pos_ >= current_.entries.size()) {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](ScanThreadStream* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
-            return !s->queue_.empty() || s->finished_;
+      absl::MutexLock lock(&shared_->mu);
+      const absl::Condition ready(
+          +[](Shared* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
+            return !s->queue.empty() || s->finished;
           },
-          this));
-      if (queue_.empty()) {
-        if (!final_status_.ok()) return final_status_;
+          shared_.get());
+      while (!shared_->mu.AwaitWithTimeout(ready, kCancelPoll)) {
+        if (cancelled()) return absl::CancelledError("compaction cancelled");
+      }
+      if (shared_->queue.empty()) {
+        if (!shared_->final_status.ok()) return shared_->final_status;
         return false;
       }
-      current_ = std::move(queue_.front());
-      queue_.pop_front();
+      current_ = std::move(shared_->queue.front());
+      shared_->queue.pop_front();
       pos_ = 0;
     }
     const Batch::Entry& e = current_.entries[pos_++];
@@ -71,42 +92,50 @@ class ScanThreadStream : public TraceStream {
   }
 
  private:
-  void Produce() {
+  struct Shared {
+    absl::Mutex mu;
+    std::deque<Batch> queue ABSL_GUARDED_BY(mu);
+    bool finished ABSL_GUARDED_BY(mu) = false;
+    bool closed ABSL_GUARDED_BY(mu) = false;  // the consumer is gone
+    absl::Status final_status ABSL_GUARDED_BY(mu);
+  };
+
+  bool cancelled() const {
+    return cancel_ != nullptr && cancel_->load(std::memory_order_relaxed);
+  }
+
+  static void Produce(Shared& shared, BlockReader& reader,
+                      uint64_t batch_bytes, uint64_t read_bytes) {
     Batch batch;
     auto hand_over = [&]() -> absl::Status {
-      absl::MutexLock lock(&mu_);
-      mu_.Await(absl::Condition(
-          +[](ScanThreadStream* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu_) {
-            return s->queue_.size() < kQueueDepth || s->cancelled_;
+      absl::MutexLock lock(&shared.mu);
+      shared.mu.Await(absl::Condition(
+          +[](Shared* s) ABSL_EXCLUSIVE_LOCKS_REQUIRED(s->mu) {
+            return s->queue.size() < kQueueDepth || s->closed;
           },
-          this));
-      if (cancelled_) return absl::CancelledError("stream closed");
-      queue_.push_back(std::move(batch));
+          &shared));
+      if (shared.closed) return absl::CancelledError("stream closed");
+      shared.queue.push_back(std::move(batch));
       batch = Batch();
       return absl::OkStatus();
     };
-    absl::Status s = reader_->ForEach(
+    absl::Status s = reader.ForEach(
         [&](const TraceId& id, std::string_view data) -> absl::Status {
           batch.entries.push_back({id, batch.bytes.size(), data.size()});
           batch.bytes.append(data);
-          if (batch.bytes.size() >= batch_bytes_) return hand_over();
+          if (batch.bytes.size() >= batch_bytes) return hand_over();
           return absl::OkStatus();
-        });
+        },
+        read_bytes);
     if (s.ok() && !batch.entries.empty()) s = hand_over();
-    absl::MutexLock lock(&mu_);
-    final_status_ = s;
-    finished_ = true;
+    absl::MutexLock lock(&shared.mu);
+    shared.final_status = s;
+    shared.finished = true;
   }
 
-  const std::unique_ptr<BlockReader> reader_;
-  const uint64_t batch_bytes_;
+  const std::shared_ptr<Shared> shared_;
+  const std::atomic<bool>* const cancel_;
   std::thread producer_;
-
-  absl::Mutex mu_;
-  std::deque<Batch> queue_ ABSL_GUARDED_BY(mu_);
-  bool finished_ ABSL_GUARDED_BY(mu_) = false;
-  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
-  absl::Status final_status_ ABSL_GUARDED_BY(mu_);
 
   // Consumer side only.
   Batch current_;
@@ -137,16 +166,18 @@ class V1BlockSink : public BlockSink {
 
 absl::StatusOr<std::unique_ptr<TraceStream>> OpenTraceStream(
     std::shared_ptr<Backend> backend, const BlockMeta& meta,
-    uint64_t read_buffer_bytes) {
+    uint64_t read_buffer_bytes, const std::atomic<bool>* cancel) {
   switch (meta.format_version) {
     case kBlockFormatVersion:
     case kBlockFormatVersionV2: {  // BlockReader reads both
       absl::StatusOr<std::unique_ptr<BlockReader>> reader =
           BlockReader::Open(std::move(backend), meta);
       if (!reader.ok()) return reader.status();
-      // A quarter each: one batch filling, kQueueDepth queued, one consumed.
-      uint64_t batch = std::max<uint64_t>(read_buffer_bytes / 4, 64 << 10);
-      return std::make_unique<ScanThreadStream>(*std::move(reader), batch);
+      // A fifth each: the stored range being decoded, one batch filling,
+      // kQueueDepth queued, one consumed. (A range holds at least one page.)
+      uint64_t fifth = std::max<uint64_t>(read_buffer_bytes / 5, 64 << 10);
+      return std::make_unique<ScanThreadStream>(*std::move(reader), fifth,
+                                                fifth, cancel);
     }
     default:
       return absl::UnimplementedError(

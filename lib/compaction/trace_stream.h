@@ -9,6 +9,7 @@
 #ifndef ANDANTE_COMPACTION_TRACE_STREAM_H_
 #define ANDANTE_COMPACTION_TRACE_STREAM_H_
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "andante/backend.h"
 #include "andante/ids.h"
 #include "andante/options.h"
@@ -46,12 +48,18 @@ class BlockSink {
   virtual absl::StatusOr<BlockMeta> Finish() = 0;
 };
 
-// A stream over the block `meta` describes. `read_buffer_bytes` bounds the
-// decoded traces held ahead of the consumer (`v2_in_buffer_bytes`).
+// A stream over the block `meta` describes. `read_buffer_bytes` bounds what
+// it holds ahead of the consumer (`v2_in_buffer_bytes`): stored pages read
+// but not yet decoded, and decoded traces. Once `*cancel` (if non-null) is
+// set, Next returns CANCELLED within kCancelPoll even while a backend read
+// is pending, and destroying the stream does not wait for that read (the
+// read finishes on its own thread, which then exits).
 // UNIMPLEMENTED for a formatVersion this build cannot read.
 absl::StatusOr<std::unique_ptr<TraceStream>> OpenTraceStream(
     std::shared_ptr<Backend> backend, const BlockMeta& meta,
-    uint64_t read_buffer_bytes);
+    uint64_t read_buffer_bytes, const std::atomic<bool>* cancel = nullptr);
+
+inline constexpr absl::Duration kCancelPoll = absl::Milliseconds(50);
 
 // A sink writing block `block_id` of `tenant` in the current format, with
 // meta.json's compactionLevel set to `compaction_level`. `backend` must

@@ -68,6 +68,12 @@ class BlocklistSync {
   absl::StatusOr<CompactionCycleReport> RunCompactionCycle(
       absl::Time now, const TenantDirectory& tenants);
 
+  // For Close: abandons the compaction cycle in progress and later ones
+  // (Compactor::Cancel).
+  void CancelCompaction() {
+    if (compactor_ != nullptr) compactor_->Cancel();
+  }
+
   bool has_compactor() const { return compactor_ != nullptr; }
   absl::Duration poll_interval() const {
     return options_.blocklist.blocklist_poll;

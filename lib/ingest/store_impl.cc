@@ -330,7 +330,9 @@ class StoreImpl final : public Store {
       if (closed_) return absl::OkStatus();
       closed_ = true;
     }
-    // Cancelling a task waits for a run in progress.
+    // Cancelling a task waits for a run in progress; a compaction job is
+    // abandoned first, so that it does not hold up shutdown for minutes.
+    if (sync_ != nullptr) sync_->CancelCompaction();
     sweep_task_.reset();
     poll_task_.reset();
     compaction_task_.reset();

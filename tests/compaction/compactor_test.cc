@@ -7,6 +7,8 @@
 #include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "andante/backend.h"
 #include "andante/compaction.h"
 #include "compaction/blocklist.h"
@@ -368,6 +370,64 @@ TEST(CompactorTest, CycleAbortsStaleWritesAcrossTheWholeBackend) {
   ASSERT_TRUE((*x)->RunCycle(now).ok());
   ASSERT_TRUE((*y)->RunCycle(now).ok());
   EXPECT_EQ(backend->calls.size(), 1u);  // exactly one of the two
+}
+
+// Cancel abandons a job whose input read hangs: Compact returns at once
+// (the bound is far above the 50 ms poll yet far below "never", which is
+// what it would be without cancellation), nothing is published or marked,
+// and a later compactor redoes the job from the untouched bucket.
+TEST(CompactorTest, CancelAbandonsAJobBlockedOnARead) {
+  std::shared_ptr<Backend> memory = OpenMemoryBackend();
+  auto faults = std::make_shared<testing::FaultBackend>(memory);
+  Fixture f{faults};
+  const absl::Time now = absl::FromUnixSeconds(kT0 + 1800);
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i)
+    ids.push_back(f.Block(100, kT0 + 100 + i).block_id);
+  faults->HoldReads(ids[1] + "/data");
+  auto compactor = Compactor::Open(CompactionOptions(), f.backend);
+  ASSERT_TRUE(compactor.ok());
+
+  absl::Notification done;
+  absl::StatusOr<CompactionResult> result;
+  std::thread job([&] {
+    result = (*compactor)->Compact(kTenant, ids, now);
+    done.Notify();
+  });
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (faults->held_reads() == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_EQ(faults->held_reads(), 1) << "the job never read block 1";
+  (*compactor)->Cancel();
+  const bool returned = done.WaitForNotificationWithTimeout(absl::Seconds(20));
+  EXPECT_TRUE(returned) << "Compact still running 20 s after Cancel";
+  EXPECT_EQ(faults->held_reads(), 1);  // the read still hangs
+  faults->ReleaseReads();
+  job.join();
+  EXPECT_TRUE(absl::IsCancelled(result.status())) << result.status();
+
+  TenantBlocklist list = List(*memory, now);
+  std::vector<std::string> live;
+  for (const BlockMeta& m : list.live) live.push_back(m.block_id);
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(live, ids);
+  EXPECT_TRUE(list.compacted.empty());
+  // Cancelled for good: no more jobs, a cycle does nothing.
+  EXPECT_TRUE(absl::IsCancelled((*compactor)->Compact(kTenant, ids, now).status()));
+  auto cycle = (*compactor)->RunCycle(now);
+  ASSERT_TRUE(cycle.ok()) << cycle.status();
+  EXPECT_TRUE(cycle->compactions.empty());
+  EXPECT_EQ(List(*memory, now).live.size(), 3u);
+
+  auto again = Compactor::Open(CompactionOptions(), f.backend);
+  ASSERT_TRUE(again.ok());
+  auto redone = (*again)->Compact(kTenant, ids, now);
+  ASSERT_TRUE(redone.ok()) << redone.status();
+  list = List(*memory, now);
+  ASSERT_EQ(list.live.size(), 1u);
+  EXPECT_EQ(list.compacted.size(), 3u);
+  ExpectEverySpanOnce(f.backend, list.live, f.expected);
 }
 
 }  // namespace

@@ -6,9 +6,13 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
 #include "andante/backend.h"
+#include "andante/env.h"
 #include "andante/compaction.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
@@ -55,6 +59,19 @@ class StoreBlocklistTest : public ::testing::Test {
     auto store = Store::Open(std::move(options));
     EXPECT_TRUE(store.ok()) << store.status();
     return store.ok() ? std::move(*store) : nullptr;
+  }
+
+  // The objects of the tenant's blocks ("block/object").
+  std::vector<std::string> BlockObjects() {
+    std::vector<std::string> out;
+    auto blocks = faults_->List(kSingleTenant);
+    EXPECT_TRUE(blocks.ok());
+    for (const std::string& b : blocks.ok() ? *blocks : out) {
+      auto objects = faults_->List(std::string(kSingleTenant) + "/" + b);
+      if (!objects.ok()) continue;  // a file, such as the tenant index
+      for (const std::string& o : *objects) out.push_back(b + "/" + o);
+    }
+    return out;
   }
 
   // Pushes `traces` traces of `spans` spans; records the expected counts.
@@ -169,6 +186,56 @@ TEST_F(StoreBlocklistTest, CompactionSwapsBlocksAndLosesNothing) {
   ASSERT_TRUE(b->PollBlocklist(absl::Now()).ok());
   EXPECT_EQ(b->Stats().blocks_in_backend, 1u);
   EXPECT_EQ(FoundExactly(*b), expected_.size());
+}
+
+// Close (what SIGTERM calls) while the background compaction cycle hangs
+// on an input read: it abandons the job instead of waiting for it. Without
+// cancellation Close would wait until the read is released, i.e. forever,
+// so the 20 s bound cannot flake; the bucket is left as a crash would.
+TEST_F(StoreBlocklistTest, CloseAbandonsACompactionStuckOnARead) {
+  std::vector<std::string> before;
+  {
+    auto writer = OpenStore(Options("a"));
+    ASSERT_TRUE(writer);
+    for (int i = 0; i < 3; ++i) {
+      Push(*writer, 4, 3);
+      ASSERT_TRUE(writer->Flush().ok());
+    }
+    before = BlockObjects();
+    ASSERT_EQ(before.size(), 3u * 4);  // meta.json, index, bloom, data
+  }
+  faults_->HoldReads("/data");
+  StoreOptions options = Options("c");
+  options.env = Env::Default();  // the cycle runs on its own thread
+  CompactionOptions compaction;
+  compaction.instance_id = "c";
+  compaction.instance_ring = {"c"};
+  compaction.block_retention = absl::ZeroDuration();
+  compaction.compacted_block_retention = absl::Minutes(1);
+  compaction.compaction_cycle = absl::Milliseconds(10);
+  auto compactor = Compactor::Open(compaction, faults_);
+  ASSERT_TRUE(compactor.ok());
+  options.compactor = std::shared_ptr<Compactor>(std::move(*compactor));
+  auto store = OpenStore(std::move(options));
+  ASSERT_TRUE(store);
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  while (faults_->held_reads() == 0 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_GT(faults_->held_reads(), 0) << "no compaction read the blocks";
+
+  absl::Notification closed;
+  std::thread closer([&] {
+    store->Close().IgnoreError();
+    closed.Notify();
+  });
+  EXPECT_TRUE(closed.WaitForNotificationWithTimeout(absl::Seconds(20)))
+      << "Close still waiting for the compaction 20 s later";
+  faults_->ReleaseReads();
+  closer.join();
+  store.reset();
+  // Nothing published, nothing marked: the blocks are what they were.
+  EXPECT_EQ(BlockObjects(), before);
 }
 
 TEST_F(StoreBlocklistTest, CompactedRetentionMustCoverTwoPolls) {

@@ -13,6 +13,7 @@
 #ifndef ANDANTE_TESTS_TESTING_FAULT_BACKEND_H_
 #define ANDANTE_TESTS_TESTING_FAULT_BACKEND_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -63,8 +64,24 @@ class FaultBackend : public Backend {
     absl::MutexLock lock(&mu_);
     list_failures_ = times;
   }
+  // Read and ReadRange of matching keys block until ReleaseReads (or
+  // ClearFaults): a request that hangs.
+  void HoldReads(std::string substring) {
+    absl::MutexLock lock(&mu_);
+    held_.push_back(std::move(substring));
+  }
+  void ReleaseReads() {
+    absl::MutexLock lock(&mu_);
+    held_.clear();
+  }
+  // Reads blocked by HoldReads right now.
+  int held_reads() const {
+    absl::MutexLock lock(&mu_);
+    return reads_held_;
+  }
   void ClearFaults() {
     absl::MutexLock lock(&mu_);
+    held_.clear();
     list_failures_ = 0;
     write_rules_.clear();
     writer_rules_.clear();
@@ -207,6 +224,18 @@ class FaultBackend : public Backend {
       }
     }
     if (Take(read_rules_, key)) return Injected("read", key);
+    const std::string k(key);
+    auto held = [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return std::any_of(held_.begin(), held_.end(), [&](const std::string& h) {
+        return absl::StrContains(k, h);
+      });
+    };
+    if (held()) {
+      ++reads_held_;
+      mu_.Await(absl::Condition(
+          +[](std::vector<std::string>* h) { return h->empty(); }, &held_));
+      --reads_held_;
+    }
     return absl::OkStatus();
   }
 
@@ -216,6 +245,8 @@ class FaultBackend : public Backend {
   std::vector<Rule> writer_rules_ ABSL_GUARDED_BY(mu_);
   std::vector<Rule> read_rules_ ABSL_GUARDED_BY(mu_);
   std::vector<std::string> hidden_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> held_ ABSL_GUARDED_BY(mu_);
+  int reads_held_ ABSL_GUARDED_BY(mu_) = 0;
   Counts counts_ ABSL_GUARDED_BY(mu_);
   int list_failures_ ABSL_GUARDED_BY(mu_) = 0;
 };
