@@ -28,6 +28,31 @@ struct ProcessorViews {
                    const andante::otlp::collector::trace::v1::
                        ExportTraceServiceRequest& request,
                    absl::Time now);
+
+  // A processor's Push of serialized request bytes through a view: false on
+  // bytes that do not parse (SpanMetricsProcessor::Push and
+  // ServiceGraphProcessor::Push).
+  template <typename Processor>
+  static bool PushBytes(Processor& processor, std::string_view request,
+                        absl::Time now) {
+    internal::SpanBatchView view;
+    andante::otlp::collector::trace::v1::ExportTraceServiceRequest parsed;
+    if (!view.FromBytes(request, &parsed)) return false;
+    Push(processor, view, now);
+    return true;
+  }
+
+  // A processor's Push of a parsed request through a view (andante/otlp.h's
+  // PushRequest overloads for the processors).
+  template <typename Processor>
+  static void PushTree(Processor& processor,
+                       const andante::otlp::collector::trace::v1::
+                           ExportTraceServiceRequest& request,
+                       absl::Time now) {
+    internal::SpanBatchView view;
+    view.FromTree(request);
+    Push(processor, view, now);
+  }
 };
 
 }  // namespace andante

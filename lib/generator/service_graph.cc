@@ -675,20 +675,14 @@ ServiceGraphProcessor::ServiceGraphProcessor(const ServiceGraphOptions& options,
 ServiceGraphProcessor::~ServiceGraphProcessor() = default;
 
 bool ServiceGraphProcessor::Push(std::string_view request, absl::Time now) {
-  internal::SpanBatchView view;
-  andante::otlp::collector::trace::v1::ExportTraceServiceRequest parsed;
-  if (!view.FromBytes(request, &parsed)) return false;
-  impl_->Push(view, now);
-  return true;
+  return ProcessorViews::PushBytes(*this, request, now);
 }
 
 void PushRequest(ServiceGraphProcessor* processor,
                  const otlp::collector::trace::v1::ExportTraceServiceRequest&
                      request,
                  absl::Time now) {
-  internal::SpanBatchView view;
-  view.FromTree(request);
-  ProcessorViews::Push(*processor, view, now);
+  ProcessorViews::PushTree(*processor, request, now);
 }
 void ProcessorViews::Push(ServiceGraphProcessor& processor,
                           const internal::SpanBatchView& batch,

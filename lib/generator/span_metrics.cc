@@ -152,20 +152,14 @@ SpanMetricsProcessor::SpanMetricsProcessor(const SpanMetricsOptions& options,
 SpanMetricsProcessor::~SpanMetricsProcessor() = default;
 
 bool SpanMetricsProcessor::Push(std::string_view request, absl::Time now) {
-  internal::SpanBatchView view;
-  andante::otlp::collector::trace::v1::ExportTraceServiceRequest parsed;
-  if (!view.FromBytes(request, &parsed)) return false;
-  ProcessorViews::Push(*this, view, now);
-  return true;
+  return ProcessorViews::PushBytes(*this, request, now);
 }
 
 void PushRequest(SpanMetricsProcessor* processor,
                  const otlp::collector::trace::v1::ExportTraceServiceRequest&
                      request,
                  absl::Time now) {
-  internal::SpanBatchView view;
-  view.FromTree(request);
-  ProcessorViews::Push(*processor, view, now);
+  ProcessorViews::PushTree(*processor, request, now);
 }
 
 void ProcessorViews::Push(SpanMetricsProcessor& processor,
