@@ -287,20 +287,22 @@ class Store {
   // default is the synchronous Flush.
   virtual absl::Status RequestFlush() { return Flush(); }
 
-  // Registers a tap that sees every accepted push. Not owned; must outlive
-  // the store or be removed first.
   // Polls the backend's blocklist now (the background loop does so every
   // blocklist_poll) and makes every tenant read exactly the polled live
   // blocks, plus blocks it flushed or compacted itself that no poll has
   // reported yet. Readers of blocks that stay are reused, caches and all.
+  // Block ages are judged by StoreOptions.env's clock.
   // UNAVAILABLE if the backend's tenants cannot be listed (nothing changes).
-  virtual absl::Status PollBlocklist(absl::Time now) = 0;
+  virtual absl::Status PollBlocklist() = 0;
 
-  // One compaction cycle (StoreOptions.compactor; FAILED_PRECONDITION if
-  // none): outputs replace their inputs in this store's readers at once.
-  virtual absl::StatusOr<CompactionCycleReport> RunCompactionCycle(
-      absl::Time now) = 0;
+  // One compaction cycle now (StoreOptions.compactor; FAILED_PRECONDITION if
+  // none), with compaction windows and retention judged by
+  // StoreOptions.env's clock: outputs replace their inputs in this store's
+  // readers at once.
+  virtual absl::StatusOr<CompactionCycleReport> RunCompactionCycle() = 0;
 
+  // Registers a tap that sees every accepted push. Not owned; must outlive
+  // the store or be removed first.
   virtual void AddSpanTap(SpanTap* tap) = 0;
   virtual void RemoveSpanTap(SpanTap* tap) = 0;
 

@@ -243,13 +243,12 @@ class StoreImpl final : public Store {
     return ForClient(result);
   }
 
-  absl::Status PollBlocklist(absl::Time now) override {
-    return sync_->Poll(now, directory_);
+  absl::Status PollBlocklist() override {
+    return sync_->Poll(env_->Now(), directory_);
   }
 
-  absl::StatusOr<CompactionCycleReport> RunCompactionCycle(
-      absl::Time now) override {
-    return sync_->RunCompactionCycle(now, directory_);
+  absl::StatusOr<CompactionCycleReport> RunCompactionCycle() override {
+    return sync_->RunCompactionCycle(env_->Now(), directory_);
   }
 
   void AddSpanTap(SpanTap* tap) override {

@@ -59,16 +59,15 @@ absl::Status ForwardingStore::RequestFlush() {
   return store == nullptr ? absl::OkStatus() : store->RequestFlush();
 }
 
-absl::Status ForwardingStore::PollBlocklist(absl::Time now) {
+absl::Status ForwardingStore::PollBlocklist() {
   std::shared_ptr<Store> store = inner();
-  return store == nullptr ? absl::OkStatus() : store->PollBlocklist(now);
+  return store == nullptr ? absl::OkStatus() : store->PollBlocklist();
 }
 
-absl::StatusOr<CompactionCycleReport> ForwardingStore::RunCompactionCycle(
-    absl::Time now) {
+absl::StatusOr<CompactionCycleReport> ForwardingStore::RunCompactionCycle() {
   std::shared_ptr<Store> store = inner();
   if (store == nullptr) return absl::UnavailableError("test collector stopped");
-  return store->RunCompactionCycle(now);
+  return store->RunCompactionCycle();
 }
 
 void ForwardingStore::AddSpanTap(SpanTap* tap) {

@@ -43,9 +43,8 @@ class ForwardingStore final : public Store {
       const TraceLookupOptions& options) override;
   absl::Status Flush() override;
   absl::Status RequestFlush() override;
-  absl::Status PollBlocklist(absl::Time now) override;
-  absl::StatusOr<CompactionCycleReport> RunCompactionCycle(
-      absl::Time now) override;
+  absl::Status PollBlocklist() override;
+  absl::StatusOr<CompactionCycleReport> RunCompactionCycle() override;
   void AddSpanTap(SpanTap* tap) override;
   void RemoveSpanTap(SpanTap* tap) override;
   StoreStats Stats() const override;

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -16,6 +17,7 @@
 #include "andante/compaction.h"
 #include "andante/store.h"
 #include "andante/tenant.h"
+#include "andante/testing/manual_env.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fault_backend.h"
 #include "tests/testing/otlp_builders.h"
@@ -108,7 +110,7 @@ TEST_F(StoreBlocklistTest, InstancesSharingABucketFindEachOthersTraces) {
   Push(*a, 5, 3);
   ASSERT_TRUE(a->Flush().ok());
   EXPECT_EQ(FoundExactly(*b), 0u) << "b has not polled yet";
-  ASSERT_TRUE(b->PollBlocklist(absl::Now()).ok());
+  ASSERT_TRUE(b->PollBlocklist().ok());
   EXPECT_EQ(FoundExactly(*b), expected_.size());
   EXPECT_EQ(b->Stats().blocklist_length.at(std::string(kSingleTenant)), 1u);
 
@@ -116,7 +118,7 @@ TEST_F(StoreBlocklistTest, InstancesSharingABucketFindEachOthersTraces) {
   expected_.clear();
   Push(*b, 4, 2);
   ASSERT_TRUE(b->Flush().ok());
-  ASSERT_TRUE(a->PollBlocklist(absl::Now()).ok());
+  ASSERT_TRUE(a->PollBlocklist().ok());
   EXPECT_EQ(FoundExactly(*a), expected_.size());
   expected_.insert(from_a.begin(), from_a.end());
   EXPECT_EQ(FoundExactly(*a), expected_.size());
@@ -132,10 +134,10 @@ TEST_F(StoreBlocklistTest, PollThatMissesAFreshFlushKeepsIt) {
   // The poll cannot read the new block's meta.json (as if it listed before
   // the flush finished): the block must stay readable anyway.
   faults_->Hide("meta.json");
-  ASSERT_TRUE(a->PollBlocklist(absl::Now()).ok());
+  ASSERT_TRUE(a->PollBlocklist().ok());
   EXPECT_EQ(FoundExactly(*a), expected_.size());
   faults_->ClearFaults();
-  ASSERT_TRUE(a->PollBlocklist(absl::Now()).ok());
+  ASSERT_TRUE(a->PollBlocklist().ok());
   EXPECT_EQ(FoundExactly(*a), expected_.size());
   EXPECT_EQ(a->Stats().blocks_in_backend, 1u);
 }
@@ -145,13 +147,13 @@ TEST_F(StoreBlocklistTest, PollReusesOpenReaders) {
   ASSERT_TRUE(a);
   Push(*a, 8, 2);
   ASSERT_TRUE(a->Flush().ok());
-  ASSERT_TRUE(a->PollBlocklist(absl::Now()).ok());
+  ASSERT_TRUE(a->PollBlocklist().ok());
   const TraceId id = expected_.begin()->first;
   EXPECT_EQ(SpansOf(*a, id), 2u);  // loads bloom shard and index
   faults_->ResetCounts();
   EXPECT_EQ(SpansOf(*a, id), 2u);
   const uint64_t warm = faults_->counts().reads;
-  ASSERT_TRUE(a->PollBlocklist(absl::Now()).ok());
+  ASSERT_TRUE(a->PollBlocklist().ok());
   faults_->ResetCounts();
   EXPECT_EQ(SpansOf(*a, id), 2u);
   EXPECT_EQ(faults_->counts().reads, warm)
@@ -168,11 +170,11 @@ TEST_F(StoreBlocklistTest, CompactionSwapsBlocksAndLosesNothing) {
     Push(*a, 4, 3);
     ASSERT_TRUE(a->Flush().ok());
   }
-  ASSERT_TRUE(b->PollBlocklist(absl::Now()).ok());
+  ASSERT_TRUE(b->PollBlocklist().ok());
   ASSERT_EQ(a->Stats().blocks_in_backend, 3u);
 
   absl::StatusOr<CompactionCycleReport> report =
-      a->RunCompactionCycle(absl::Now());
+      a->RunCompactionCycle();
   ASSERT_TRUE(report.ok()) << report.status();
   ASSERT_EQ(report->compactions.size(), 1u);
   StoreStats stats = a->Stats();
@@ -183,9 +185,47 @@ TEST_F(StoreBlocklistTest, CompactionSwapsBlocksAndLosesNothing) {
   EXPECT_EQ(FoundExactly(*a), expected_.size());
   // b still reads the (compacted, not yet deleted) inputs until it polls.
   EXPECT_EQ(FoundExactly(*b), expected_.size());
-  ASSERT_TRUE(b->PollBlocklist(absl::Now()).ok());
+  ASSERT_TRUE(b->PollBlocklist().ok());
   EXPECT_EQ(b->Stats().blocks_in_backend, 1u);
   EXPECT_EQ(FoundExactly(*b), expected_.size());
+}
+
+// A compaction cycle judges retention by the store's Env clock, so a test
+// (or an embedder replaying old data) moves time instead of sleeping: the
+// compacted inputs stay through compacted_block_retention and go after it.
+TEST_F(StoreBlocklistTest, CompactionCycleTakesItsTimeFromTheEnv) {
+  testing::ManualEnv env;
+  StoreOptions options = Options("a");
+  options.env = &env;
+  options.compactor = MakeCompactor("a");  // compacted_block_retention 1 min
+  auto a = OpenStore(std::move(options));
+  ASSERT_TRUE(a);
+  for (int i = 0; i < 3; ++i) {
+    Push(*a, 4, 3);
+    ASSERT_TRUE(a->Flush().ok());
+  }
+  const size_t objects_per_block = BlockObjects().size() / 3;
+  ASSERT_GT(objects_per_block, 0u);
+  absl::StatusOr<CompactionCycleReport> report = a->RunCompactionCycle();
+  ASSERT_TRUE(report.ok()) << report.status();
+  ASSERT_EQ(report->compactions.size(), 1u);
+  const size_t after_compaction = BlockObjects().size();
+  ASSERT_GT(after_compaction, objects_per_block) << "inputs still stored";
+
+  // 59 s of manual time later the inputs are inside their retention, though
+  // the real clock may have passed any stamp the test took.
+  env.AdvanceBy(absl::Seconds(59));
+  ASSERT_TRUE(a->RunCompactionCycle().ok());
+  EXPECT_EQ(BlockObjects().size(), after_compaction);
+
+  env.AdvanceBy(absl::Seconds(2));
+  ASSERT_TRUE(a->RunCompactionCycle().ok());
+  std::vector<std::string> left = BlockObjects();
+  std::set<std::string> blocks;
+  for (const std::string& o : left) blocks.insert(o.substr(0, o.find('/')));
+  EXPECT_EQ(blocks.size(), 1u) << "only the compacted output is left";
+  EXPECT_EQ(FoundExactly(*a), expected_.size());
+  a.reset();  // before env
 }
 
 // Close (what SIGTERM calls) while the background compaction cycle hangs
@@ -263,10 +303,10 @@ TEST_F(StoreBlocklistTest, UnreachableBucketDoesNotStopIngest) {
   expected_.clear();
   Push(*a, 4, 2);  // acknowledged into the WAL
   EXPECT_EQ(FoundExactly(*a), expected_.size());
-  EXPECT_FALSE(a->PollBlocklist(absl::Now()).ok());
+  EXPECT_FALSE(a->PollBlocklist().ok());
   EXPECT_EQ(a->Stats().blocklist_poll_failures, 1u);
   faults_->ClearFaults();
-  ASSERT_TRUE(a->PollBlocklist(absl::Now()).ok());
+  ASSERT_TRUE(a->PollBlocklist().ok());
   expected_.insert(in_bucket.begin(), in_bucket.end());
   EXPECT_EQ(FoundExactly(*a), expected_.size());
 }
