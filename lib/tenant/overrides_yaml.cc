@@ -1,6 +1,5 @@
 #include "tenant/overrides_yaml.h"
 
-#include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -12,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "util/go_yaml_scalars.h"
 
 namespace andante::internal {
 namespace {
@@ -23,46 +23,24 @@ absl::StatusOr<std::string> Scalar(const YAML::Node& n) {
   return n.Scalar();
 }
 
-// go-yaml v2 integers: '_' separators, an optional '+', 0x/0o/0b and
-// leading-0 octal; also a float with an integral value ("1e6"), as Go's
-// yaml decodes into int fields.
+// A non-negative integer field as go-yaml v2 resolves it (see
+// util/go_yaml_scalars.h), including a float with an integral value ("1e6"),
+// which Go's yaml truncates into an int field.
 absl::StatusOr<uint64_t> Uint(const YAML::Node& n) {
   absl::StatusOr<std::string> text = Scalar(n);
   if (!text.ok()) return text.status();
   const absl::Status bad = absl::InvalidArgumentError(absl::StrCat(
       "cannot unmarshal \"", *text, "\" into a non-negative int"));
-  std::string s;
-  for (char c : *text) {
-    if (c != '_') s += c;
+  if (std::optional<YamlInt> i = ParseYamlInt(*text); i.has_value()) {
+    if (i->negative && i->magnitude != 0) return bad;
+    return i->magnitude;
   }
-  std::string_view v = s;
-  if (!v.empty() && v[0] == '+') v.remove_prefix(1);
-  int base = 10;
-  if (v.size() > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
-    base = 16;
-    v.remove_prefix(2);
-  } else if (v.size() > 2 && v[0] == '0' && (v[1] == 'o' || v[1] == 'O')) {
-    base = 8;
-    v.remove_prefix(2);
-  } else if (v.size() > 2 && v[0] == '0' && (v[1] == 'b' || v[1] == 'B')) {
-    base = 2;
-    v.remove_prefix(2);
-  } else if (v.size() > 1 && v[0] == '0') {
-    base = 8;
-    v.remove_prefix(1);
-  }
-  if (v.empty()) return bad;
-  uint64_t out = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), out, base);
-  if (ec == std::errc() && p == v.data() + v.size()) return out;
-  // An integral float.
-  char* end = nullptr;
-  const double d = std::strtod(s.c_str(), &end);
-  if (end != s.c_str() + s.size() || !(d >= 0) || d >= 1.8e19 ||
-      d != static_cast<double>(static_cast<uint64_t>(d))) {
+  const std::optional<double> d = ParseYamlFloat(*text);
+  if (!d.has_value() || !(*d >= 0) || *d >= 1.8e19 ||
+      *d != static_cast<double>(static_cast<uint64_t>(*d))) {
     return bad;
   }
-  return static_cast<uint64_t>(d);
+  return static_cast<uint64_t>(*d);
 }
 
 template <uint64_t TenantLimits::*kField>
