@@ -8,26 +8,26 @@ namespace andante::internal {
 
 std::string EncodeWriteRequest(absl::Span<const CollectedSample> samples,
                                bool send_exemplars) {
-  prometheus::WriteRequest req;
+  prompb::WriteRequest req;
   const std::vector<Label>* last_labels = nullptr;
-  prometheus::TimeSeries* ts = nullptr;
+  prompb::TimeSeries* ts = nullptr;
   for (const CollectedSample& s : samples) {
     if (ts == nullptr || last_labels == nullptr || *last_labels != s.labels) {
       ts = req.add_timeseries();
       for (const Label& l : s.labels) {
-        prometheus::Label* pl = ts->add_labels();
+        prompb::Label* pl = ts->add_labels();
         pl->set_name(l.first);
         pl->set_value(l.second);
       }
       last_labels = &s.labels;
     }
-    prometheus::Sample* ps = ts->add_samples();
+    prompb::Sample* ps = ts->add_samples();
     ps->set_value(s.value);
     ps->set_timestamp(s.timestamp_ms);
     if (send_exemplars && s.exemplar.has_value()) {
-      prometheus::Exemplar* pe = ts->add_exemplars();
+      prompb::Exemplar* pe = ts->add_exemplars();
       for (const Label& l : s.exemplar->labels) {
-        prometheus::Label* pl = pe->add_labels();
+        prompb::Label* pl = pe->add_labels();
         pl->set_name(l.first);
         pl->set_value(l.second);
       }

@@ -15,7 +15,7 @@
 #include "andante/tenant.h"
 #include "http_server.h"  // SplitHostPort
 #include "query/streaming_querier.h"
-#include "tempopb/tempo.grpc.pb.h"
+#include "tempopb/streaming_querier.grpc.pb.h"
 #include "util/strings.h"
 
 namespace andante::net {
@@ -29,7 +29,7 @@ grpc::Status ToGrpc(const absl::Status& s) {
                       std::string(internal::ToStd(s.message())));
 }
 
-class StreamingQuerierImpl final : public tempopb::StreamingQuerier::Service {
+class StreamingQuerierImpl final : public ::tempopb::StreamingQuerier::Service {
  public:
   StreamingQuerierImpl(const QuerierGrpcOptions& options, Store* store)
       : options_(options), store_(store) {}

@@ -22,13 +22,13 @@
 #include "absl/status/status.h"
 #include "andante/store.h"
 
-namespace tempopb {
+namespace andante::tempopb {
 class SearchResponse;
 class SearchTagsResponse;
 class SearchTagsV2Response;
 class SearchTagValuesResponse;
 class SearchTagValuesV2Response;
-}  // namespace tempopb
+}  // namespace andante::tempopb
 
 namespace andante::query {
 

@@ -26,7 +26,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!status.ok()) andante::fuzz::CheckRejection(status, walked, /*untouched=*/true);
   andante::fuzz::CheckIdSizes(walked);
 
-  jaeger::api_v2::PostSpansRequest request;
+  andante::jaeger::api_v2::PostSpansRequest request;
   if (!request.ParseFromArray(data, static_cast<int>(size))) {
     if (status.ok()) std::abort();  // the walker took what protobuf refuses
     return 0;

@@ -69,10 +69,10 @@ std::vector<CollectedSample> TwoSeries() {
 TEST(RemoteWriteEncodingTest, RoundTripThroughGeneratedProtobuf) {
   const std::string body =
       SnappyCompress(EncodeWriteRequest(TwoSeries(), true));
-  prometheus::WriteRequest req;
+  prompb::WriteRequest req;
   ASSERT_TRUE(req.ParseFromString(*SnappyUncompress(body)));
   ASSERT_EQ(req.timeseries_size(), 2);
-  const prometheus::TimeSeries& h = req.timeseries(0);
+  const prompb::TimeSeries& h = req.timeseries(0);
   ASSERT_EQ(h.labels_size(), 3);
   EXPECT_EQ(h.labels(0).name(), "__name__");
   EXPECT_EQ(h.labels(0).value(), "h_bucket");
@@ -89,7 +89,7 @@ TEST(RemoteWriteEncodingTest, RoundTripThroughGeneratedProtobuf) {
   EXPECT_EQ(h.exemplars(0).timestamp(), 65000);
   EXPECT_EQ(req.timeseries(1).samples(0).value(), 7);
   // Without send_exemplars none are encoded.
-  prometheus::WriteRequest plain;
+  prompb::WriteRequest plain;
   ASSERT_TRUE(plain.ParseFromString(EncodeWriteRequest(TwoSeries(), false)));
   EXPECT_EQ(plain.timeseries(0).exemplars_size(), 0);
 }
@@ -195,7 +195,7 @@ TEST(RemoteWriterTest, HeadersAndRetriesOn5xxAnd429ThenSuccess) {
   EXPECT_EQ(h.at("X-Scope-OrgID"), "team-a");
   EXPECT_EQ(h.at("Retry-Attempt"), "3");
   EXPECT_TRUE(h.count("User-Agent"));
-  prometheus::WriteRequest req;
+  prompb::WriteRequest req;
   ASSERT_TRUE(req.ParseFromString(*SnappyUncompress(got[3].body)));
   EXPECT_EQ(req.timeseries_size(), 2);
   RemoteWriter::Stats s = w.stats();
@@ -233,7 +233,7 @@ TEST(RemoteWriterTest, SplitsBatchesWithoutSplittingASeries) {
   ASSERT_TRUE(w.WaitIdle(absl::Seconds(20)));
   auto got = rx.got();
   ASSERT_EQ(got.size(), 2u);
-  prometheus::WriteRequest a, b;
+  prompb::WriteRequest a, b;
   ASSERT_TRUE(a.ParseFromString(*SnappyUncompress(got[0].body)));
   ASSERT_TRUE(b.ParseFromString(*SnappyUncompress(got[1].body)));
   EXPECT_EQ(a.timeseries(0).samples_size(), 2);
@@ -249,7 +249,7 @@ TEST(RemoteWriterTest, OutOfOrder400IsResentOnceWithoutInitialZeros) {
   ASSERT_TRUE(w.WaitIdle(absl::Seconds(20)));
   auto got = rx.got();
   ASSERT_EQ(got.size(), 2u);
-  prometheus::WriteRequest first, second;
+  prompb::WriteRequest first, second;
   ASSERT_TRUE(first.ParseFromString(*SnappyUncompress(got[0].body)));
   ASSERT_TRUE(second.ParseFromString(*SnappyUncompress(got[1].body)));
   EXPECT_EQ(first.timeseries(0).samples_size(), 2);
@@ -299,7 +299,7 @@ TEST(RemoteWriterTest, DiskQueueSurvivesARestart) {
   ASSERT_TRUE(w.WaitIdle(absl::Seconds(20)));
   auto got = rx.got();
   ASSERT_EQ(got.size(), 2u);  // in their original order
-  prometheus::WriteRequest a, b;
+  prompb::WriteRequest a, b;
   ASSERT_TRUE(a.ParseFromString(*SnappyUncompress(got[0].body)));
   ASSERT_TRUE(b.ParseFromString(*SnappyUncompress(got[1].body)));
   EXPECT_EQ(a.timeseries(0).labels(0).value(), "h_bucket");
@@ -348,7 +348,7 @@ TEST(RemoteWriterTest, CorruptQueueFileIsDroppedOthersDelivered) {
   ASSERT_TRUE(w.WaitIdle(absl::Seconds(20)));
   auto got = rx.got();
   ASSERT_EQ(got.size(), 1u);
-  prometheus::WriteRequest b;
+  prompb::WriteRequest b;
   ASSERT_TRUE(b.ParseFromString(*SnappyUncompress(got[0].body)));
   EXPECT_EQ(b.timeseries(0).labels(0).value(), "c_total");
   EXPECT_TRUE(std::filesystem::is_empty(dir));

@@ -24,7 +24,7 @@ import {
 const here = path.dirname(fileURLToPath(import.meta.url));
 const PROTO_DIR = path.join(here, '..', '..', 'lib', 'proto');
 
-const packageDef = protoLoader.loadSync('tempopb/tempo.proto', {
+const packageDef = protoLoader.loadSync('tempopb/streaming_querier.proto', {
   includeDirs: [PROTO_DIR], keepCase: true, longs: String, defaults: true,
 });
 const { StreamingQuerier } = grpc.loadPackageDefinition(packageDef).tempopb;

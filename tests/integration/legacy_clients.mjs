@@ -101,9 +101,15 @@ export function jaegerGrpcClient(srv, options = {}) {
       includeDirs: [PROTO_DIR, '/usr/include'],
       keepCase: true, longs: String, enums: String, bytes: Buffer, defaults: false,
     });
-    collectorPackage = grpc.loadPackageDefinition(def).jaeger.api_v2;
+    // The schema's package is Andante's own (andante.jaeger.api_v2); the
+    // client calls Jaeger's path, as a Jaeger agent or SDK does.
+    const service = grpc.loadPackageDefinition(def).andante.jaeger.api_v2
+      .CollectorService.service;
+    collectorPackage = grpc.makeGenericClientConstructor({
+      PostSpans: { ...service.PostSpans, path: '/jaeger.api_v2.CollectorService/PostSpans' },
+    }, 'CollectorService');
   }
-  return new collectorPackage.CollectorService(`127.0.0.1:${srv.jaegerGrpcPort}`,
+  return new collectorPackage(`127.0.0.1:${srv.jaegerGrpcPort}`,
     grpc.credentials.createInsecure(), options);
 }
 
@@ -138,7 +144,7 @@ export function encodeZipkinProto(spans) {
     zipkinRoot.resolvePath = (_origin, target) => path.join(PROTO_DIR, target);
     zipkinRoot.loadSync('zipkin/zipkin.proto', { keepCase: true });
   }
-  const ListOfSpans = zipkinRoot.lookupType('zipkin.proto3.ListOfSpans');
+  const ListOfSpans = zipkinRoot.lookupType('andante.zipkin.proto3.ListOfSpans');
   const msg = ListOfSpans.fromObject({ spans });
   const err = ListOfSpans.verify(msg);
   if (err) throw new Error(`zipkin proto: ${err}`);

@@ -19,13 +19,13 @@
 namespace andante::internal {
 namespace {
 
-using ::jaeger::api_v2::Batch;
-using ::jaeger::api_v2::PostSpansRequest;
-using ::jaeger::api_v2::Process;
+using ::andante::jaeger::api_v2::Batch;
+using ::andante::jaeger::api_v2::PostSpansRequest;
+using ::andante::jaeger::api_v2::Process;
 using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 using ::andante::otlp::trace::v1::ResourceSpans;
 using ::testing::HasSubstr;
-using JaegerSpan = ::jaeger::api_v2::Span;
+using JaegerSpan = ::andante::jaeger::api_v2::Span;
 
 std::string Bytes8(uint64_t v) {
   std::string out(8, '\0');

@@ -21,8 +21,8 @@ using ::andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 using ::andante::otlp::common::v1::KeyValue;
 using ::andante::otlp::trace::v1::Span;
 using ::testing::HasSubstr;
-using ZSpan = ::zipkin::proto3::Span;
-using ::zipkin::proto3::ListOfSpans;
+using ZSpan = ::andante::zipkin::proto3::Span;
+using ::andante::zipkin::proto3::ListOfSpans;
 
 ZSpan* AddSpan(ListOfSpans* list, char id = '\x02') {
   ZSpan* s = list->add_spans();
