@@ -46,6 +46,12 @@ struct Series {
   double count = 0;                   // histogram count
   std::unique_ptr<double[]> buckets;  // cumulative-to-be: per-bucket counts
   std::vector<Exemplar> exemplars;    // pending until the next collection
+  // The caller's hash of the first label set (as passed) that reached this
+  // series, and whether another label set reaches it too: the overflow
+  // series, or label sets the label rules make equal. UpdateMany applies a
+  // shared series' updates in the callers' original order.
+  uint64_t first_hash = 0;
+  bool shared = false;
   bool collected = false;
 };
 
@@ -141,8 +147,9 @@ class MetricsRegistry::Impl {
   }
 
   // The series of `metric` with the prepared labels, created (or folded into
-  // the overflow series) if new.
-  Series* Get(int metric, Prepared* p, absl::Time now)
+  // the overflow series) if new. `hash` is the caller's hash of the labels
+  // as passed (Series::first_hash).
+  Series* Get(int metric, Prepared* p, uint64_t hash, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Key& key = p->key;
     key[0] = static_cast<uint32_t>(metric);
@@ -150,8 +157,11 @@ class MetricsRegistry::Impl {
     if (p->known) {
       auto it = series_.find(key);
       if (it != series_.end()) {
-        it->second.last_updated_ns = now_ns;
-        return &it->second;
+        Series& s = it->second;
+        s.last_updated_ns = now_ns;
+        // Another label set as passed (or another caller's hash of it).
+        if (s.first_hash != hash) s.shared = true;
+        return &s;
       }
     }
     const Metric& m = metrics_[metric];
@@ -167,6 +177,7 @@ class MetricsRegistry::Impl {
       if (it != series_.end()) {
         Unref(overflow);  // Intern took references the existing key holds
         it->second.last_updated_ns = now_ns;
+        it->second.shared = true;
         return &it->second;
       }
       create = &overflow;
@@ -181,17 +192,13 @@ class MetricsRegistry::Impl {
     active_ += weight;
     Series s;
     s.last_updated_ns = now_ns;
+    s.first_hash = hash;
+    s.shared = create == &overflow;
     if (m.kind == MetricKind::kHistogram) {
       s.buckets = std::make_unique<double[]>(m.le_values.size());
       std::fill_n(s.buckets.get(), m.le_values.size(), 0.0);
     }
     return &series_.emplace(*create, std::move(s)).first->second;
-  }
-
-  Series* Lookup(int metric, absl::Span<const LabelView> labels, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    Prepare(labels, &scratch_);
-    return Get(metric, &scratch_, now);
   }
 
   void Apply(Series* s, const Metric& m, const MetricUpdate& u) {
@@ -243,8 +250,42 @@ class MetricsRegistry::Impl {
 
   void UpdateMany(absl::Span<const LabelSetUpdates> sets, absl::Time now) {
     absl::MutexLock lock(&mu_);
+    bool ordered = true;
     for (const LabelSetUpdates& set : sets) {
-      UpdateLocked(set.labels, set.hash, set.updates, now);
+      ordered = ordered && set.order.size() == set.updates.size();
+    }
+    if (!ordered) {
+      for (const LabelSetUpdates& set : sets) {
+        UpdateLocked(set.labels, set.hash, set.updates, now);
+      }
+      return;
+    }
+    // A series only one label set reaches gets that set's updates at once
+    // (they are in their original order already); those of a shared one
+    // (Series::shared) wait, and are applied in the original order across
+    // the sets at the end. Locals for the lambda: the thread-safety
+    // analysis does not see the lock held inside it.
+    const std::vector<Metric>& metrics = metrics_;
+    std::vector<SharedUpdate>& shared = shared_;
+    shared.clear();
+    for (const LabelSetUpdates& set : sets) {
+      const MetricUpdate* first = set.updates.data();
+      ResolveLocked(set.labels, set.hash, set.updates, now,
+                    [&](Series* s, const MetricUpdate& u) {
+                      if (s->shared) {
+                        shared.push_back({set.order[&u - first], s, &u});
+                      } else {
+                        Apply(s, metrics[u.metric], u);
+                      }
+                    });
+    }
+    if (shared.empty()) return;
+    std::sort(shared.begin(), shared.end(),
+              [](const SharedUpdate& a, const SharedUpdate& b) {
+                return a.order < b.order;
+              });
+    for (const SharedUpdate& su : shared) {
+      Apply(su.series, metrics[su.update->metric], *su.update);
     }
   }
 
@@ -252,6 +293,19 @@ class MetricsRegistry::Impl {
   void UpdateLocked(absl::Span<const LabelView> labels, uint64_t hash,
                     absl::Span<const MetricUpdate> updates, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const std::vector<Metric>& metrics = metrics_;
+    ResolveLocked(labels, hash, updates, now,
+                  [&](Series* s, const MetricUpdate& u) {
+                    Apply(s, metrics[u.metric], u);
+                  });
+  }
+
+  // Finds (or creates) the series of each update, in order, and calls
+  // `sink(series, update)` for it before looking up the next.
+  template <typename Sink>
+  void ResolveLocked(absl::Span<const LabelView> labels, uint64_t hash,
+                     absl::Span<const MetricUpdate> updates, absl::Time now,
+                     Sink sink) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     auto it = fast_.find(hash);
     FastEntry* entry = nullptr;
     if (it != fast_.end() && RawEquals(it->second.raw, labels)) {
@@ -284,12 +338,12 @@ class MetricsRegistry::Impl {
       } else {
         if (!prepared) Prepare(labels, &scratch_);
         prepared = true;
-        s = Get(u.metric, &scratch_, now);
+        s = Get(u.metric, &scratch_, hash, now);
         if (entry != nullptr) entry->series.emplace_back(u.metric, s);
       }
       last_metric = u.metric;
       last = s;
-      Apply(s, metrics_[u.metric], u);
+      sink(s, u);
     }
   }
 
@@ -578,6 +632,14 @@ class MetricsRegistry::Impl {
   static constexpr size_t kMaxFastEntries = 1 << 16;
   absl::flat_hash_map<uint64_t, FastEntry> fast_ ABSL_GUARDED_BY(mu_);
   Prepared scratch_ ABSL_GUARDED_BY(mu_);
+  // UpdateMany's scratch: the updates of series several label sets reach
+  // (Series::shared), with their original positions.
+  struct SharedUpdate {
+    uint32_t order;
+    Series* series;
+    const MetricUpdate* update;
+  };
+  std::vector<SharedUpdate> shared_ ABSL_GUARDED_BY(mu_);
   int64_t active_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t overflowed_ ABSL_GUARDED_BY(mu_) = 0;
 };
