@@ -12,6 +12,7 @@
 #include <deque>
 #include <limits>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/hash/hash.h"
@@ -222,10 +223,15 @@ class MetricsRegistry::Impl {
       for (Exemplar& e : s->exemplars) {
         if (e.bucket == b) {
           e.value = u.value;
-          // Trace IDs are almost always the same length: copy in place.
+          // Trace IDs are almost always the same length: copy in place;
+          // 16 bytes (every valid one) as a fixed-size copy, inlined.
           if (e.trace_id.size() == u.trace_id.size()) {
-            std::memcpy(e.trace_id.data(), u.trace_id.data(),
-                        u.trace_id.size());
+            if (u.trace_id.size() == 16) {
+              std::memcpy(e.trace_id.data(), u.trace_id.data(), 16);
+            } else {
+              std::memcpy(e.trace_id.data(), u.trace_id.data(),
+                          u.trace_id.size());
+            }
           } else {
             e.trace_id.assign(u.trace_id.data(), u.trace_id.size());
           }
@@ -263,29 +269,27 @@ class MetricsRegistry::Impl {
     // A series only one label set reaches gets that set's updates at once
     // (they are in their original order already); those of a shared one
     // (Series::shared) wait, and are applied in the original order across
-    // the sets at the end. Locals for the lambda: the thread-safety
-    // analysis does not see the lock held inside it.
-    const std::vector<Metric>& metrics = metrics_;
-    std::vector<SharedUpdate>& shared = shared_;
-    shared.clear();
+    // the sets at the end.
+    shared_.clear();
     for (const LabelSetUpdates& set : sets) {
-      const MetricUpdate* first = set.updates.data();
-      ResolveLocked(set.labels, set.hash, set.updates, now,
-                    [&](Series* s, const MetricUpdate& u) {
-                      if (s->shared) {
-                        shared.push_back({set.order[&u - first], s, &u});
-                      } else {
-                        Apply(s, metrics[u.metric], u);
-                      }
-                    });
+      Cursor c = Begin(set.labels, set.hash, now);
+      for (size_t j = 0; j < set.updates.size(); ++j) {
+        const MetricUpdate& u = set.updates[j];
+        Series* s = SeriesOf(c, set.labels, set.hash, u, now);
+        if (s->shared) {
+          shared_.push_back({set.order[j], s, &u});
+        } else {
+          Apply(s, metrics_[u.metric], u);
+        }
+      }
     }
-    if (shared.empty()) return;
-    std::sort(shared.begin(), shared.end(),
+    if (shared_.empty()) return;
+    std::sort(shared_.begin(), shared_.end(),
               [](const SharedUpdate& a, const SharedUpdate& b) {
                 return a.order < b.order;
               });
-    for (const SharedUpdate& su : shared) {
-      Apply(su.series, metrics[su.update->metric], *su.update);
+    for (const SharedUpdate& su : shared_) {
+      Apply(su.series, metrics_[su.update->metric], *su.update);
     }
   }
 
@@ -293,58 +297,80 @@ class MetricsRegistry::Impl {
   void UpdateLocked(absl::Span<const LabelView> labels, uint64_t hash,
                     absl::Span<const MetricUpdate> updates, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    const std::vector<Metric>& metrics = metrics_;
-    ResolveLocked(labels, hash, updates, now,
-                  [&](Series* s, const MetricUpdate& u) {
-                    Apply(s, metrics[u.metric], u);
-                  });
+    Cursor c = Begin(labels, hash, now);
+    for (const MetricUpdate& u : updates) {
+      Apply(SeriesOf(c, labels, hash, u, now), metrics_[u.metric], u);
+    }
   }
 
-  // Finds (or creates) the series of each update, in order, and calls
-  // `sink(series, update)` for it before looking up the next.
-  template <typename Sink>
-  void ResolveLocked(absl::Span<const LabelView> labels, uint64_t hash,
-                     absl::Span<const MetricUpdate> updates, absl::Time now,
-                     Sink sink) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    auto it = fast_.find(hash);
-    FastEntry* entry = nullptr;
-    if (it != fast_.end() && RawEquals(it->second.raw, labels)) {
-      entry = &it->second;
-    } else if (fast_.size() < kMaxFastEntries + series_.size()) {
-      entry = &fast_[hash];
-      entry->raw = RawOf(labels);
-      entry->series.clear();
-    }
-    const int64_t now_ns = absl::ToUnixNanos(now);
-    bool prepared = false;
+  // A remembered label set (fast_): its raw labels and its series.
+  struct FastEntry {
+    std::string raw;
+    absl::InlinedVector<std::pair<int, Series*>, 3> series;
+  };
+  // One label set's lookups (Begin, then SeriesOf per update in order).
+  struct Cursor {
+    FastEntry* entry = nullptr;  // its remembered series, if remembered
+    int64_t now_ns = 0;
+    bool prepared = false;  // scratch_ holds the label set
     // A label set's updates to one metric mostly come in a run (a batch's
     // observations of one histogram): the series of the previous update.
     int last_metric = -1;
     Series* last = nullptr;
-    for (const MetricUpdate& u : updates) {
-      Series* s = nullptr;
-      if (entry == nullptr) {
-        // Not remembered: every update looks its series up (and counts an
-        // overflow), as one Update call per update would.
-      } else if (u.metric == last_metric) {
-        s = last;
-      } else {
-        for (const auto& [metric, series] : entry->series) {
-          if (metric == u.metric) s = series;
-        }
-      }
-      if (s != nullptr) {
-        s->last_updated_ns = now_ns;
-      } else {
-        if (!prepared) Prepare(labels, &scratch_);
-        prepared = true;
-        s = Get(u.metric, &scratch_, hash, now);
-        if (entry != nullptr) entry->series.emplace_back(u.metric, s);
-      }
-      last_metric = u.metric;
-      last = s;
-      sink(s, u);
+  };
+
+  // `hash` is the caller's hash of `labels` (see LabelSetUpdates).
+  Cursor Begin(absl::Span<const LabelView> labels, uint64_t hash,
+               absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Cursor c;
+    auto it = fast_.find(hash);
+    if (it != fast_.end() && RawEquals(it->second.raw, labels)) {
+      c.entry = &it->second;
+    } else if (fast_.size() < kMaxFastEntries + series_.size()) {
+      c.entry = &fast_[hash];
+      c.entry->raw = RawOf(labels);
+      c.entry->series.clear();
     }
+    c.now_ns = absl::ToUnixNanos(now);
+    return c;
+  }
+
+  // The series `u` updates, of the label set `c` was begun with.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE Series* SeriesOf(
+      Cursor& c, absl::Span<const LabelView> labels, uint64_t hash,
+      const MetricUpdate& u, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Series* s = nullptr;
+    if (c.entry == nullptr) {
+      // Not remembered: every update looks its series up (and counts an
+      // overflow), as one Update call per update would.
+    } else if (u.metric == c.last_metric) {
+      s = c.last;
+    } else {
+      for (const auto& [metric, series] : c.entry->series) {
+        if (metric == u.metric) s = series;
+      }
+    }
+    if (s != nullptr) {
+      s->last_updated_ns = c.now_ns;
+    } else {
+      s = LookUp(c, labels, hash, u.metric, now);
+    }
+    c.last_metric = u.metric;
+    c.last = s;
+    return s;
+  }
+
+  // SeriesOf for a series the cursor does not remember.
+  [[gnu::noinline]] Series* LookUp(Cursor& c,
+                                   absl::Span<const LabelView> labels,
+                                   uint64_t hash, int metric, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!c.prepared) Prepare(labels, &scratch_);
+    c.prepared = true;
+    Series* s = Get(metric, &scratch_, hash, now);
+    if (c.entry != nullptr) c.entry->series.emplace_back(metric, s);
+    return s;
   }
 
   // [len][name][len][value]... of the labels as passed.
@@ -625,10 +651,6 @@ class MetricsRegistry::Impl {
   // (only in Collect, which then clears fast_).
   absl::node_hash_map<Key, Series> series_ ABSL_GUARDED_BY(mu_);
   // Update's lookup by raw label set (see Update).
-  struct FastEntry {
-    std::string raw;
-    absl::InlinedVector<std::pair<int, Series*>, 3> series;
-  };
   static constexpr size_t kMaxFastEntries = 1 << 16;
   absl::flat_hash_map<uint64_t, FastEntry> fast_ ABSL_GUARDED_BY(mu_);
   Prepared scratch_ ABSL_GUARDED_BY(mu_);
