@@ -130,9 +130,23 @@ class MetricsRegistry {
     // never correctness.
     uint64_t hash = 0;
     absl::Span<const MetricUpdate> updates;
+    // Optional: for each entry of `updates`, its position in the caller's
+    // original sequence of all the updates of this UpdateMany call (unique
+    // across the sets, increasing within a set). A caller that grouped its
+    // updates by label set passes where each came from, so that a series
+    // reached from several sets (the metric_overflow="true" series once
+    // max_active_series is reached, or label sets made equal by the label
+    // rules) gets their updates in that original order: the same float
+    // sums and the same last exemplar as one Update per update in that
+    // order. (Label sets that the label rules make equal are known as such
+    // from the first call that finds the second one; that call may still
+    // apply the first one's updates ahead.) Empty (in any set): the sets are
+    // applied one after the other.
+    absl::Span<const uint32_t> order;
   };
-  // Update for each entry of `sets`, in order, under one lock and without
-  // hashing the labels again: the processors' per-batch flush.
+  // Update for each entry of `sets`, in order (see LabelSetUpdates::order),
+  // under one lock and without hashing the labels again: the processors'
+  // per-batch flush.
   void UpdateMany(absl::Span<const LabelSetUpdates> sets, absl::Time now);
 
   // Deletes stale series, then returns every active series' current value

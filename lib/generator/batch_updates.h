@@ -10,10 +10,16 @@
 //   b.Flush(registry, now);                     // then b is empty again
 //
 // Groups are flushed in the order of their first update and each group's
-// updates in the order added, so every series sees the same updates in the
-// same order as one registry call per update would give: the same sums, the
-// same last exemplar per bucket, the same series-creation order (which
-// decides what overflows under max_active_series).
+// updates in the order added, each with its position in the order added
+// (MetricsRegistry::LabelSetUpdates::order), so every series sees the same
+// updates in the same order as one registry call per update would give: the
+// same sums, the same last exemplar per bucket, also for a series several
+// groups reach (the overflow series). Series are created (or overflow under
+// max_active_series) group by group, in the order of each group's first
+// update: the same order as one call per update whenever each group's first
+// update touches every metric the group will (the processors' spans do,
+// except a service-graph edge's _failed_total after a successful first
+// edge of its label set).
 //
 // Label views must stay valid until Flush; Keep() copies a string that
 // would not. Not thread-safe: one per thread or under the caller's lock.
@@ -136,8 +142,11 @@ class BatchUpdates {
       offset += g.count;
     }
     sorted_.resize(pending_.size());
-    for (const auto& [group, u] : pending_) {
-      sorted_[groups_[group].offset++] = u;
+    sorted_order_.resize(pending_.size());
+    for (uint32_t i = 0; i < pending_.size(); ++i) {
+      const uint32_t at = groups_[pending_[i].first].offset++;
+      sorted_[at] = pending_[i].second;
+      sorted_order_[at] = i;
     }
     offset = 0;
     sets_.clear();
@@ -146,7 +155,8 @@ class BatchUpdates {
         sets_.push_back(
             {absl::MakeConstSpan(label_pool_.data() + g.label_begin,
                                  g.label_count),
-             g.hash, absl::MakeConstSpan(sorted_.data() + offset, g.count)});
+             g.hash, absl::MakeConstSpan(sorted_.data() + offset, g.count),
+             absl::MakeConstSpan(sorted_order_.data() + offset, g.count)});
       }
       offset += g.count;
     }
@@ -190,6 +200,7 @@ class BatchUpdates {
   std::vector<Group> groups_;
   std::vector<std::pair<uint32_t, MetricsRegistry::MetricUpdate>> pending_;
   std::vector<MetricsRegistry::MetricUpdate> sorted_;
+  std::vector<uint32_t> sorted_order_;  // each sorted_ entry's pending_ index
   std::vector<MetricsRegistry::LabelSetUpdates> sets_;
   absl::flat_hash_map<uint64_t, uint32_t> by_hash_;
   std::deque<std::string> strings_;  // a deque keeps Keep()'s strings put

@@ -12,6 +12,7 @@
 #include <deque>
 #include <limits>
 
+#include "absl/base/attributes.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/node_hash_map.h"
 #include "absl/hash/hash.h"
@@ -46,6 +47,12 @@ struct Series {
   double count = 0;                   // histogram count
   std::unique_ptr<double[]> buckets;  // cumulative-to-be: per-bucket counts
   std::vector<Exemplar> exemplars;    // pending until the next collection
+  // The caller's hash of the first label set (as passed) that reached this
+  // series, and whether another label set reaches it too: the overflow
+  // series, or label sets the label rules make equal. UpdateMany applies a
+  // shared series' updates in the callers' original order.
+  uint64_t first_hash = 0;
+  bool shared = false;
   bool collected = false;
 };
 
@@ -141,8 +148,9 @@ class MetricsRegistry::Impl {
   }
 
   // The series of `metric` with the prepared labels, created (or folded into
-  // the overflow series) if new.
-  Series* Get(int metric, Prepared* p, absl::Time now)
+  // the overflow series) if new. `hash` is the caller's hash of the labels
+  // as passed (Series::first_hash).
+  Series* Get(int metric, Prepared* p, uint64_t hash, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     Key& key = p->key;
     key[0] = static_cast<uint32_t>(metric);
@@ -150,8 +158,11 @@ class MetricsRegistry::Impl {
     if (p->known) {
       auto it = series_.find(key);
       if (it != series_.end()) {
-        it->second.last_updated_ns = now_ns;
-        return &it->second;
+        Series& s = it->second;
+        s.last_updated_ns = now_ns;
+        // Another label set as passed (or another caller's hash of it).
+        if (s.first_hash != hash) s.shared = true;
+        return &s;
       }
     }
     const Metric& m = metrics_[metric];
@@ -167,6 +178,7 @@ class MetricsRegistry::Impl {
       if (it != series_.end()) {
         Unref(overflow);  // Intern took references the existing key holds
         it->second.last_updated_ns = now_ns;
+        it->second.shared = true;
         return &it->second;
       }
       create = &overflow;
@@ -181,17 +193,13 @@ class MetricsRegistry::Impl {
     active_ += weight;
     Series s;
     s.last_updated_ns = now_ns;
+    s.first_hash = hash;
+    s.shared = create == &overflow;
     if (m.kind == MetricKind::kHistogram) {
       s.buckets = std::make_unique<double[]>(m.le_values.size());
       std::fill_n(s.buckets.get(), m.le_values.size(), 0.0);
     }
     return &series_.emplace(*create, std::move(s)).first->second;
-  }
-
-  Series* Lookup(int metric, absl::Span<const LabelView> labels, absl::Time now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    Prepare(labels, &scratch_);
-    return Get(metric, &scratch_, now);
   }
 
   void Apply(Series* s, const Metric& m, const MetricUpdate& u) {
@@ -215,10 +223,15 @@ class MetricsRegistry::Impl {
       for (Exemplar& e : s->exemplars) {
         if (e.bucket == b) {
           e.value = u.value;
-          // Trace IDs are almost always the same length: copy in place.
+          // Trace IDs are almost always the same length: copy in place;
+          // 16 bytes (every valid one) as a fixed-size copy, inlined.
           if (e.trace_id.size() == u.trace_id.size()) {
-            std::memcpy(e.trace_id.data(), u.trace_id.data(),
-                        u.trace_id.size());
+            if (u.trace_id.size() == 16) {
+              std::memcpy(e.trace_id.data(), u.trace_id.data(), 16);
+            } else {
+              std::memcpy(e.trace_id.data(), u.trace_id.data(),
+                          u.trace_id.size());
+            }
           } else {
             e.trace_id.assign(u.trace_id.data(), u.trace_id.size());
           }
@@ -243,8 +256,40 @@ class MetricsRegistry::Impl {
 
   void UpdateMany(absl::Span<const LabelSetUpdates> sets, absl::Time now) {
     absl::MutexLock lock(&mu_);
+    bool ordered = true;
     for (const LabelSetUpdates& set : sets) {
-      UpdateLocked(set.labels, set.hash, set.updates, now);
+      ordered = ordered && set.order.size() == set.updates.size();
+    }
+    if (!ordered) {
+      for (const LabelSetUpdates& set : sets) {
+        UpdateLocked(set.labels, set.hash, set.updates, now);
+      }
+      return;
+    }
+    // A series only one label set reaches gets that set's updates at once
+    // (they are in their original order already); those of a shared one
+    // (Series::shared) wait, and are applied in the original order across
+    // the sets at the end.
+    shared_.clear();
+    for (const LabelSetUpdates& set : sets) {
+      Cursor c = Begin(set.labels, set.hash, now);
+      for (size_t j = 0; j < set.updates.size(); ++j) {
+        const MetricUpdate& u = set.updates[j];
+        Series* s = SeriesOf(c, set.labels, set.hash, u, now);
+        if (s->shared) {
+          shared_.push_back({set.order[j], s, &u});
+        } else {
+          Apply(s, metrics_[u.metric], u);
+        }
+      }
+    }
+    if (shared_.empty()) return;
+    std::sort(shared_.begin(), shared_.end(),
+              [](const SharedUpdate& a, const SharedUpdate& b) {
+                return a.order < b.order;
+              });
+    for (const SharedUpdate& su : shared_) {
+      Apply(su.series, metrics_[su.update->metric], *su.update);
     }
   }
 
@@ -252,45 +297,80 @@ class MetricsRegistry::Impl {
   void UpdateLocked(absl::Span<const LabelView> labels, uint64_t hash,
                     absl::Span<const MetricUpdate> updates, absl::Time now)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    auto it = fast_.find(hash);
-    FastEntry* entry = nullptr;
-    if (it != fast_.end() && RawEquals(it->second.raw, labels)) {
-      entry = &it->second;
-    } else if (fast_.size() < kMaxFastEntries + series_.size()) {
-      entry = &fast_[hash];
-      entry->raw = RawOf(labels);
-      entry->series.clear();
+    Cursor c = Begin(labels, hash, now);
+    for (const MetricUpdate& u : updates) {
+      Apply(SeriesOf(c, labels, hash, u, now), metrics_[u.metric], u);
     }
-    const int64_t now_ns = absl::ToUnixNanos(now);
-    bool prepared = false;
+  }
+
+  // A remembered label set (fast_): its raw labels and its series.
+  struct FastEntry {
+    std::string raw;
+    absl::InlinedVector<std::pair<int, Series*>, 3> series;
+  };
+  // One label set's lookups (Begin, then SeriesOf per update in order).
+  struct Cursor {
+    FastEntry* entry = nullptr;  // its remembered series, if remembered
+    int64_t now_ns = 0;
+    bool prepared = false;  // scratch_ holds the label set
     // A label set's updates to one metric mostly come in a run (a batch's
     // observations of one histogram): the series of the previous update.
     int last_metric = -1;
     Series* last = nullptr;
-    for (const MetricUpdate& u : updates) {
-      Series* s = nullptr;
-      if (entry == nullptr) {
-        // Not remembered: every update looks its series up (and counts an
-        // overflow), as one Update call per update would.
-      } else if (u.metric == last_metric) {
-        s = last;
-      } else {
-        for (const auto& [metric, series] : entry->series) {
-          if (metric == u.metric) s = series;
-        }
-      }
-      if (s != nullptr) {
-        s->last_updated_ns = now_ns;
-      } else {
-        if (!prepared) Prepare(labels, &scratch_);
-        prepared = true;
-        s = Get(u.metric, &scratch_, now);
-        if (entry != nullptr) entry->series.emplace_back(u.metric, s);
-      }
-      last_metric = u.metric;
-      last = s;
-      Apply(s, metrics_[u.metric], u);
+  };
+
+  // `hash` is the caller's hash of `labels` (see LabelSetUpdates).
+  Cursor Begin(absl::Span<const LabelView> labels, uint64_t hash,
+               absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Cursor c;
+    auto it = fast_.find(hash);
+    if (it != fast_.end() && RawEquals(it->second.raw, labels)) {
+      c.entry = &it->second;
+    } else if (fast_.size() < kMaxFastEntries + series_.size()) {
+      c.entry = &fast_[hash];
+      c.entry->raw = RawOf(labels);
+      c.entry->series.clear();
     }
+    c.now_ns = absl::ToUnixNanos(now);
+    return c;
+  }
+
+  // The series `u` updates, of the label set `c` was begun with.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE Series* SeriesOf(
+      Cursor& c, absl::Span<const LabelView> labels, uint64_t hash,
+      const MetricUpdate& u, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    Series* s = nullptr;
+    if (c.entry == nullptr) {
+      // Not remembered: every update looks its series up (and counts an
+      // overflow), as one Update call per update would.
+    } else if (u.metric == c.last_metric) {
+      s = c.last;
+    } else {
+      for (const auto& [metric, series] : c.entry->series) {
+        if (metric == u.metric) s = series;
+      }
+    }
+    if (s != nullptr) {
+      s->last_updated_ns = c.now_ns;
+    } else {
+      s = LookUp(c, labels, hash, u.metric, now);
+    }
+    c.last_metric = u.metric;
+    c.last = s;
+    return s;
+  }
+
+  // SeriesOf for a series the cursor does not remember.
+  [[gnu::noinline]] Series* LookUp(Cursor& c,
+                                   absl::Span<const LabelView> labels,
+                                   uint64_t hash, int metric, absl::Time now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!c.prepared) Prepare(labels, &scratch_);
+    c.prepared = true;
+    Series* s = Get(metric, &scratch_, hash, now);
+    if (c.entry != nullptr) c.entry->series.emplace_back(metric, s);
+    return s;
   }
 
   // [len][name][len][value]... of the labels as passed.
@@ -571,13 +651,17 @@ class MetricsRegistry::Impl {
   // (only in Collect, which then clears fast_).
   absl::node_hash_map<Key, Series> series_ ABSL_GUARDED_BY(mu_);
   // Update's lookup by raw label set (see Update).
-  struct FastEntry {
-    std::string raw;
-    absl::InlinedVector<std::pair<int, Series*>, 3> series;
-  };
   static constexpr size_t kMaxFastEntries = 1 << 16;
   absl::flat_hash_map<uint64_t, FastEntry> fast_ ABSL_GUARDED_BY(mu_);
   Prepared scratch_ ABSL_GUARDED_BY(mu_);
+  // UpdateMany's scratch: the updates of series several label sets reach
+  // (Series::shared), with their original positions.
+  struct SharedUpdate {
+    uint32_t order;
+    Series* series;
+    const MetricUpdate* update;
+  };
+  std::vector<SharedUpdate> shared_ ABSL_GUARDED_BY(mu_);
   int64_t active_ ABSL_GUARDED_BY(mu_) = 0;
   int64_t overflowed_ ABSL_GUARDED_BY(mu_) = 0;
 };

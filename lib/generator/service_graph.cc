@@ -351,7 +351,10 @@ class ServiceGraphProcessor::Impl {
     if (kind == Span::SPAN_KIND_CLIENT) {
       std::string_view db;
       for (size_t i = 0; i < o_.database_name_attributes.size(); ++i) {
-        db = internal::AttrString(ResThenSpanFound(i), &scratch_);
+        // Mostly absent: no call for those.
+        const internal::AttrView* a = ResThenSpanFound(i);
+        if (a == nullptr) continue;
+        db = internal::AttrString(a, &scratch_);
         if (!db.empty()) break;
       }
       if (!db.empty()) {

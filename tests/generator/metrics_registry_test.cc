@@ -147,6 +147,47 @@ TEST(MetricsRegistryTest, ExemplarOnSmallestBucketLastWinsSentOnce) {
   EXPECT_EQ(ValueOf(s, "h_count", {}), 3);
 }
 
+// Two label sets the label rules make one series (an external label
+// overrides the label that told them apart): once the registry knows, a
+// batched update gets their updates in the callers' original order
+// (LabelSetUpdates::order), not set by set.
+TEST(MetricsRegistryTest, UpdateManyKeepsOriginalOrderOnASharedSeries) {
+  RegistryOptions o;
+  o.external_labels = {{"env", "prod"}};
+  MetricsRegistry r(o);
+  int h = r.NewHistogram("h", {1});
+  const LabelView a[] = {{"x", "1"}, {"env", "a"}};
+  const LabelView b[] = {{"x", "1"}, {"env", "b"}};
+  // First batch: both sets reach the series (observations of 0).
+  const MetricsRegistry::MetricUpdate zero[] = {{h, 0, 1, {}}};
+  const uint32_t first[] = {0}, second[] = {1};
+  const MetricsRegistry::LabelSetUpdates batch1[] = {{a, 1, zero, first},
+                                                     {b, 2, zero, second}};
+  r.UpdateMany(batch1, kCreated);
+  // Second batch, in the callers' order: a 0.3, b 0.1, a 0.2.
+  const std::string t2(16, '\x02'), t3(16, '\x03'), t4(16, '\x04');
+  const MetricsRegistry::MetricUpdate ua[] = {{h, 0.3, 1, t2},
+                                              {h, 0.2, 1, t4}};
+  const MetricsRegistry::MetricUpdate ub[] = {{h, 0.1, 1, t3}};
+  const uint32_t order_a[] = {0, 2}, order_b[] = {1};
+  const MetricsRegistry::LabelSetUpdates batch2[] = {{a, 1, ua, order_a},
+                                                     {b, 2, ub, order_b}};
+  r.UpdateMany(batch2, kCreated);
+  auto s = r.Collect(kCollected);
+  const std::vector<Label> labels = {{"env", "prod"}, {"x", "1"}};
+  EXPECT_EQ(ValueOf(s, "h_count", labels), 5);
+  // ((0.3 + 0.1) + 0.2) = 0.6000000000000001; set by set, (0.3 + 0.2) + 0.1
+  // would be 0.6.
+  EXPECT_EQ(ValueOf(s, "h_sum", labels), 0.6000000000000001);
+  std::vector<CollectedSample> le1 =
+      SeriesOf(s, "h_bucket", {{"env", "prod"}, {"le", "1"}, {"x", "1"}});
+  ASSERT_FALSE(le1.empty());
+  ASSERT_TRUE(le1.back().exemplar.has_value());
+  EXPECT_EQ(le1.back().exemplar->labels,
+            (std::vector<Label>{{"traceID", "4040404040404040404040404040404"}}));
+  EXPECT_EQ(le1.back().exemplar->value, 0.2);
+}
+
 TEST(MetricsRegistryTest, ExpositionText) {
   RegistryOptions o;
   o.external_labels = {{"cluster", "x"}};

@@ -263,5 +263,53 @@ TEST_F(SpanMetricsTest, TargetInfoAndJobLabel) {
             1);
 }
 
+// Once max_active_series is reached, new label sets fold into the
+// metric_overflow="true" series span by span, as if each span were recorded
+// alone: the float _sum adds the latencies in span order and the exemplar
+// is the last span's, even though the processor groups a batch's updates
+// by label set (here B's two spans before C's one).
+TEST_F(SpanMetricsTest, OverflowFoldsSpanBySpanInBatchOrder) {
+  RegistryOptions ro;
+  // Label set A takes calls (1) + latency (2 buckets + _sum + _count = 4)
+  // + size (1) = 6 series: the limit.
+  ro.max_active_series = 6;
+  MetricsRegistry registry(ro);
+  SpanMetricsOptions o;
+  o.histogram_buckets = {1};
+  SpanMetricsProcessor p(o, &registry);
+  testing::ExportTraceServiceRequest req;
+  auto* rs = testing::AddResource(&req, "svc");
+  const uint64_t ms = 1000000;
+  const auto server = testing::Span::SPAN_KIND_SERVER;
+  const auto unset = testing::Status::STATUS_CODE_UNSET;
+  testing::AddSpan(rs, 1, 1, 0, "a", server, unset, 1000 * ms, 50 * ms);
+  testing::AddSpan(rs, 2, 2, 0, "b", server, unset, 1000 * ms, 300 * ms);
+  testing::AddSpan(rs, 3, 3, 0, "c", server, unset, 1000 * ms, 100 * ms);
+  testing::AddSpan(rs, 4, 4, 0, "b", server, unset, 1000 * ms, 200 * ms);
+  PushRequest(&p, req, now_);
+  EXPECT_EQ(registry.overflowed(), 6);  // b's and c's 3 series each
+  auto s = registry.Collect(now_);
+  const std::vector<Label> overflow = {{"metric_overflow", "true"}};
+  EXPECT_EQ(ValueOf(s, "traces_spanmetrics_calls_total", overflow), 3);
+  EXPECT_EQ(ValueOf(s, "traces_spanmetrics_latency_count", overflow), 3);
+  // (0.3 + 0.1) + 0.2 in doubles is 0.6000000000000001; b's spans first,
+  // (0.3 + 0.2) + 0.1, would give 0.6.
+  EXPECT_EQ(ValueOf(s, "traces_spanmetrics_latency_sum", overflow),
+            0.6000000000000001);
+  const std::vector<CollectedSample> le1 = SeriesOf(
+      s, "traces_spanmetrics_latency_bucket", With(overflow, "le", "1"));
+  ASSERT_FALSE(le1.empty());
+  EXPECT_EQ(le1.back().value, 3);
+  // The last span folded in is trace 4's (b's second), not trace 3's (c).
+  ASSERT_TRUE(le1.back().exemplar.has_value());
+  EXPECT_EQ(le1.back().exemplar->labels,
+            (std::vector<Label>{{"traceID", "a04"}}));
+  EXPECT_EQ(le1.back().exemplar->value, 0.2);
+  // A's own series are untouched.
+  EXPECT_EQ(ValueOf(s, "traces_spanmetrics_latency_sum",
+                    Red("svc", "SPAN_KIND_SERVER", "a", "STATUS_CODE_UNSET")),
+            0.05);
+}
+
 }  // namespace
 }  // namespace andante

@@ -380,15 +380,17 @@ TEST_P(BatchGroupingTest, GroupedUpdatesEqualSpanBySpanUpdates) {
   }
 }
 
-// 0: no limit; 1500 and 4001: the limit is reached part-way. Not without
-// dimensions under a limit: there several label sets of a batch fold into
-// one overflow series, which then sees their updates group by group rather
-// than span by span (another float summation order, another last exemplar).
+// 0: no limit; 1500 and 4001: the limit is reached part-way. Without
+// dimensions under a limit, several label sets of a batch fold into one
+// overflow series, which must still see their updates span by span (the
+// registry's LabelSetUpdates::order): the same float sums, the same last
+// exemplar.
 INSTANTIATE_TEST_SUITE_P(
     SeriesLimit, BatchGroupingTest,
     ::testing::Values(std::make_tuple(0, true), std::make_tuple(0, false),
-                      std::make_tuple(1500, true),
-                      std::make_tuple(4001, true)));
+                      std::make_tuple(1500, true), std::make_tuple(1500, false),
+                      std::make_tuple(4001, true),
+                      std::make_tuple(4001, false)));
 
 }  // namespace
 }  // namespace andante
