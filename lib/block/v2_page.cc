@@ -84,6 +84,8 @@ void V2PageEncoder::Clear() {
   scopes_.clear();
   resource_index_.clear();
   scope_index_.clear();
+  raw_resource_index_.clear();
+  raw_scope_index_.clear();
   services_.clear();
   span_names_.clear();
   key_slot_.clear();
@@ -107,21 +109,6 @@ uint32_t V2PageEncoder::StringIndex(std::string_view s) {
   string_index_.emplace(strings_.back(), index);
   strings_bytes_ += s.size() + 2;
   return index;
-}
-
-void V2PageEncoder::InternAnyStrings(const AnyValue& v) {
-  // Array and kvlist values are stored whole (kV2Any), but their strings
-  // join the dictionary so that page and block summaries cover them.
-  if (v.has_array_value()) {
-    for (const AnyValue& e : v.array_value().values()) InternAnyStrings(e);
-  } else if (v.has_kvlist_value()) {
-    for (const KeyValue& kv : v.kvlist_value().values()) {
-      StringIndex(kv.key());
-      InternAnyStrings(kv.value());
-    }
-  } else if (v.value_case() == AnyValue::kStringValue) {
-    StringIndex(v.string_value());
-  }
 }
 
 uint32_t V2PageEncoder::KeySlot(uint32_t key) {
@@ -196,14 +183,15 @@ const std::string& V2PageEncoder::key_column(size_t i) const {
   return key_stats_[sorted_slots_[i]].column;
 }
 
-void V2PageEncoder::PutAttributes(const KeyValues& kvs, std::string* layout,
+void V2PageEncoder::PutAttributes(WireRange attrs, std::string* layout,
                                   bool span) {
   // Keyed span attributes: the layout gets the key's slot, the key's chunk
   // the span (as a delta) and the value.
   const bool keyed = span && keyed_;
-  PutVarint64(layout, kvs.size());
-  for (const KeyValue& kv : kvs) {
-    const uint32_t key = StringIndex(kv.key());
+  PutVarint64(layout, attrs.size());
+  for (uint32_t i = attrs.begin; i < attrs.end; ++i) {
+    const WireAttribute& a = wire_.attributes[i];
+    const uint32_t key = StringIndex(a.key);
     uint32_t slot = 0;
     std::string* out = layout;
     size_t before = 0;
@@ -218,220 +206,239 @@ void V2PageEncoder::PutAttributes(const KeyValues& kvs, std::string* layout,
     } else {
       PutVarint64(out, key);
     }
-    V2ValueTag tag = kV2NoValue;
-    int64_t int_value = 0;
-    const AnyValue& v = kv.value();
-    switch (kv.has_value() ? v.value_case() : AnyValue::VALUE_NOT_SET) {
-      case AnyValue::VALUE_NOT_SET:
-        if (kv.has_value()) {
-          tag = kV2Any;  // an empty AnyValue
-          out->push_back(static_cast<char>(tag));
-          PutBytes(out, v.SerializeAsString());
-        } else {
-          out->push_back(static_cast<char>(tag));
-        }
+    const auto tag = static_cast<V2ValueTag>(a.tag);
+    out->push_back(static_cast<char>(tag));
+    switch (tag) {
+      case kV2String:
+        PutVarint64(out, StringIndex(a.bytes));
         break;
-      case AnyValue::kStringValue:
-        tag = kV2String;
-        out->push_back(static_cast<char>(tag));
-        PutVarint64(out, StringIndex(v.string_value()));
+      case kV2Bool:
+        out->push_back(static_cast<char>(a.bits));
         break;
-      case AnyValue::kBoolValue:
-        tag = kV2Bool;
-        out->push_back(static_cast<char>(tag));
-        out->push_back(v.bool_value() ? 1 : 0);
+      case kV2Int:
+        PutVarint64(out, ZigZag64(static_cast<int64_t>(a.bits)));
         break;
-      case AnyValue::kIntValue:
-        tag = kV2Int;
-        int_value = v.int_value();
-        out->push_back(static_cast<char>(tag));
-        PutVarint64(out, ZigZag64(int_value));
+      case kV2Double:
+        PutFixed64(out, a.bits);
         break;
-      case AnyValue::kDoubleValue: {
-        tag = kV2Double;
-        out->push_back(static_cast<char>(tag));
-        uint64_t bits;
-        double d = v.double_value();
-        std::memcpy(&bits, &d, 8);
-        PutFixed64(out, bits);
+      case kV2Any:
+        // Array and kvlist values are stored whole, but their strings join
+        // the dictionary so that page and block summaries cover them. The
+        // walk cannot fail: WireTrace::Read walked them.
+        ForEachWireAnyString(a.bytes, kWireAnyDepth,
+                             [this](std::string_view s) { StringIndex(s); });
+        PutBytes(out, a.bytes);
         break;
-      }
-      default:
-        tag = kV2Any;
-        out->push_back(static_cast<char>(tag));
-        InternAnyStrings(v);
-        PutBytes(out, v.SerializeAsString());
+      default:  // kV2NoValue
         break;
     }
     if (keyed) key_bytes_ += out->size() - before;
-    if (span) CountSpanAttribute(slot, tag, int_value);
+    if (span) CountSpanAttribute(slot, tag, static_cast<int64_t>(a.bits));
   }
 }
 
-uint32_t V2PageEncoder::ResourceIndex(Resource* r) {
-  for (const KeyValue& kv : r->attributes()) {
-    if (kv.key() == "service.name" &&
-        kv.value().value_case() == AnyValue::kStringValue) {
-      services_.insert(kv.value().string_value());
+void V2PageEncoder::PutPieces(WireRange pieces, std::string* out,
+                              const uint32_t* skip, size_t skip_count) {
+  size_t n = 0;
+  auto skipped = [&](uint32_t i) {
+    for (size_t j = 0; j < skip_count; ++j) {
+      if (skip[j] == i) return true;
+    }
+    return false;
+  };
+  for (uint32_t i = pieces.begin; i < pieces.end; ++i) {
+    if (!skipped(i)) n += wire_.pieces[i].size();
+  }
+  PutVarint64(out, n);
+  for (uint32_t i = pieces.begin; i < pieces.end; ++i) {
+    if (!skipped(i)) out->append(wire_.pieces[i]);
+  }
+}
+
+uint32_t V2PageEncoder::ResourceIndex(const WireResourceSpans& rs) {
+  if (auto it = raw_resource_index_.find(ToAbsl(rs.resource));
+      it != raw_resource_index_.end()) {
+    return it->second;
+  }
+  for (uint32_t i = rs.attributes.begin; i < rs.attributes.end; ++i) {
+    const WireAttribute& a = wire_.attributes[i];
+    if (a.key == "service.name" && a.tag == kV2String) {
+      services_.emplace(std::string(a.bytes));
     }
   }
   scratch_.clear();
-  PutAttributes(r->attributes(), &scratch_);
-  r->clear_attributes();
-  PutBytes(&scratch_, r->SerializeAsString());
+  PutAttributes(rs.attributes, &scratch_);
+  PutPieces(rs.rest, &scratch_);
   auto [it, added] = resource_index_.try_emplace(
       scratch_, static_cast<uint32_t>(resources_.size()));
   if (added) resources_.push_back(scratch_);
+  raw_resource_index_.emplace(std::string(rs.resource), it->second);
   return it->second;
 }
 
-uint32_t V2PageEncoder::ScopeIndex(InstrumentationScope* s) {
+uint32_t V2PageEncoder::ScopeIndex(const WireScopeSpans& ss) {
+  if (auto it = raw_scope_index_.find(ToAbsl(ss.scope)); it != raw_scope_index_.end()) {
+    return it->second;
+  }
   scratch_.clear();
-  PutVarint64(&scratch_, StringIndex(s->name()));
-  PutVarint64(&scratch_, StringIndex(s->version()));
-  PutAttributes(s->attributes(), &scratch_);
-  s->clear_name();
-  s->clear_version();
-  s->clear_attributes();
-  PutBytes(&scratch_, s->SerializeAsString());
+  PutVarint64(&scratch_, StringIndex(ss.name));
+  PutVarint64(&scratch_, StringIndex(ss.version));
+  PutAttributes(ss.attributes, &scratch_);
+  PutPieces(ss.rest, &scratch_);
   auto [it, added] =
       scope_index_.try_emplace(scratch_, static_cast<uint32_t>(scopes_.size()));
   if (added) scopes_.push_back(scratch_);
+  raw_scope_index_.emplace(std::string(ss.scope), it->second);
   return it->second;
 }
 
+bool V2PageEncoder::ReadWire(std::string_view data) {
+  if (!wire_.Read(data)) return false;
+  // Only resources and scopes not met before in this page are read.
+  for (WireResourceSpans& rs : wire_.resource_spans) {
+    if (!raw_resource_index_.contains(ToAbsl(rs.resource)) &&
+        !wire_.ReadResource(&rs)) {
+      return false;
+    }
+  }
+  for (WireScopeSpans& ss : wire_.scope_spans) {
+    if (!raw_scope_index_.contains(ToAbsl(ss.scope)) && !wire_.ReadScope(&ss)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 absl::Status V2PageEncoder::Add(const TraceId& id, std::string_view data) {
-  arena_->Reset();
-  TracesData& data_ =
-      *google::protobuf::Arena::CreateMessage<TracesData>(arena_.get());
-  if (!data_.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "trace ", id.ToHex(), ": stored data is not an OTLP TracesData"));
+  if (!wire_walk_ || !ReadWire(data)) {
+    // A shape the wire walk leaves to protobuf (a field sent twice, ...):
+    // parse, and walk protobuf's serialization, which it always reads.
+    arena_->Reset();
+    TracesData& parsed =
+        *google::protobuf::Arena::CreateMessage<TracesData>(arena_.get());
+    if (!parsed.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "trace ", id.ToHex(), ": stored data is not an OTLP TracesData"));
+    }
+    reserialized_.clear();
+    if (!parsed.SerializeToString(&reserialized_) || !ReadWire(reserialized_)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "trace ", id.ToHex(), ": stored data cannot be encoded"));
+    }
   }
   const std::string_view id_bytes = id.bytes();
   std::string& tr = cols_[kV2Traces];
   tr.append(id_bytes);
-  PutVarint64(&tr, data_.resource_spans_size());
+  PutVarint64(&tr, wire_.resource_spans.size());
   // Positions of the trace's spans, so parents become small integers.
   span_pos_.clear();
-  uint32_t pos = 0;
-  for (const auto& rs : data_.resource_spans()) {
-    for (const auto& ss : rs.scope_spans()) {
-      for (const Span& sp : ss.spans()) {
-        if (sp.span_id().size() == 8) {
-          span_pos_.try_emplace(SpanIdWord(sp.span_id()), pos);
-        }
-        ++pos;
-      }
-    }
+  for (uint32_t pos = 0; pos < wire_.spans.size(); ++pos) {
+    const std::string_view span_id = wire_.spans[pos].span_id;
+    if (span_id.size() == 8) span_pos_.try_emplace(SpanIdWord(span_id), pos);
   }
-  // Events or links moved out of a span (on the arena: Swap moves pointers).
-  Span& side = *google::protobuf::Arena::CreateMessage<Span>(arena_.get());
-  for (auto& rs : *data_.mutable_resource_spans()) {
-    PutVarint64(&tr, ResourceIndex(rs.mutable_resource()));
-    PutVarint64(&tr, StringIndex(rs.schema_url()));
-    PutVarint64(&tr, rs.scope_spans_size());
-    for (auto& ss : *rs.mutable_scope_spans()) {
-      PutVarint64(&tr, ScopeIndex(ss.mutable_scope()));
-      PutVarint64(&tr, StringIndex(ss.schema_url()));
-      PutVarint64(&tr, ss.spans_size());
-      for (Span& sp : *ss.mutable_spans()) {
-        uint64_t flags = 0;
-        if (sp.trace_id() == id_bytes) {
-          flags |= kV2FlagTraceIdIsPages;
-          sp.clear_trace_id();
-        }
-        if (sp.span_id().size() == 8) {
-          flags |= kV2FlagSpanIdInColumn;
-          cols_[kV2SpanIds].append(sp.span_id());
-          sp.clear_span_id();
-        } else {
-          cols_[kV2SpanIds].append(8, '\0');
-        }
-        // 0: no parent; 1: 8 raw bytes follow (a parent outside this
-        // trace's stored spans); k + 2: the trace's k-th span. Parents of
-        // another length stay in kV2Misc.
-        std::string& parents = cols_[kV2Parents];
-        if (sp.parent_span_id().empty()) {
-          parents.push_back(0);
-        } else if (auto it =
-                       sp.parent_span_id().size() == 8
-                           ? span_pos_.find(SpanIdWord(sp.parent_span_id()))
-                           : span_pos_.end();
-                   it != span_pos_.end()) {
-          PutVarint64(&parents, it->second + 2);
-          sp.clear_parent_span_id();
-        } else if (sp.parent_span_id().size() == 8) {
-          parents.push_back(1);
-          parents.append(sp.parent_span_id());
-          sp.clear_parent_span_id();
-        } else {
-          parents.push_back(0);
-        }
-        uint32_t name = StringIndex(sp.name());
-        if (span_names_.size() < kV2MaxNamesListed) {
-          span_names_.insert(sp.name());
-        }
-        PutVarint64(&cols_[kV2Names], name);
-        PutVarint64(&cols_[kV2Kinds],
-                    static_cast<uint32_t>(static_cast<int32_t>(sp.kind())));
-        if (sp.has_status()) flags |= kFlagHasStatus;
-        PutVarint64(
-            &cols_[kV2StatusCodes],
-            static_cast<uint32_t>(static_cast<int32_t>(sp.status().code())));
-        PutVarint64(&cols_[kV2StatusMessages],
-                    StringIndex(sp.status().message()));
-        const int64_t start = static_cast<int64_t>(sp.start_time_unix_nano());
-        const int64_t end = static_cast<int64_t>(sp.end_time_unix_nano());
-        const int64_t duration = static_cast<int64_t>(
-            static_cast<uint64_t>(end) - static_cast<uint64_t>(start));
-        PutVarint64(
-            &cols_[kV2Starts],
-            ZigZag64(static_cast<int64_t>(static_cast<uint64_t>(start) -
-                                          static_cast<uint64_t>(prev_start_))));
-        prev_start_ = start;
-        PutVarint64(&cols_[kV2Durations], ZigZag64(duration));
-        min_start_ = std::min(min_start_, start);
-        max_end_ = std::max(max_end_, end);
-        min_duration_ = std::min(min_duration_, duration);
-        max_duration_ = std::max(max_duration_, duration);
-        PutAttributes(sp.attributes(), &cols_[kV2SpanAttributes],
-                      /*span=*/true);
-
-        if (sp.events_size() == 0 && sp.dropped_events_count() == 0) {
-          cols_[kV2Events].push_back(0);
-        } else {
-          side.Clear();
-          side.mutable_events()->Swap(sp.mutable_events());
-          side.set_dropped_events_count(sp.dropped_events_count());
-          PutBytes(&cols_[kV2Events], side.SerializeAsString());
-        }
-        if (sp.links_size() == 0 && sp.dropped_links_count() == 0) {
-          cols_[kV2Links].push_back(0);
-        } else {
-          side.Clear();
-          side.mutable_links()->Swap(sp.mutable_links());
-          side.set_dropped_links_count(sp.dropped_links_count());
-          PutBytes(&cols_[kV2Links], side.SerializeAsString());
-        }
-        sp.clear_name();
-        sp.clear_kind();
-        sp.clear_status();
-        sp.clear_start_time_unix_nano();
-        sp.clear_end_time_unix_nano();
-        sp.clear_attributes();
-        sp.clear_events();
-        sp.clear_dropped_events_count();
-        sp.clear_links();
-        sp.clear_dropped_links_count();
-        PutVarint64(&cols_[kV2Misc], flags);
-        PutBytes(&cols_[kV2Misc], sp.SerializeAsString());
-        ++span_count_;
+  for (const WireResourceSpans& rs : wire_.resource_spans) {
+    PutVarint64(&tr, ResourceIndex(rs));
+    PutVarint64(&tr, StringIndex(rs.schema_url));
+    PutVarint64(&tr, rs.scopes.size());
+    for (uint32_t s = rs.scopes.begin; s < rs.scopes.end; ++s) {
+      const WireScopeSpans& ss = wire_.scope_spans[s];
+      PutVarint64(&tr, ScopeIndex(ss));
+      PutVarint64(&tr, StringIndex(ss.schema_url));
+      PutVarint64(&tr, ss.spans.size());
+      for (uint32_t i = ss.spans.begin; i < ss.spans.end; ++i) {
+        PutSpan(id_bytes, wire_.spans[i]);
       }
     }
   }
   ++trace_count_;
   return absl::OkStatus();
+}
+
+void V2PageEncoder::PutSpan(std::string_view trace_id, const WireSpan& sp) {
+  uint64_t flags = 0;
+  // Pieces of the remainder stored in columns instead.
+  uint32_t moved[3];
+  size_t moved_count = 0;
+  if (sp.trace_id == trace_id) {
+    flags |= kV2FlagTraceIdIsPages;
+    moved[moved_count++] = sp.id_pieces[0];
+  }
+  if (sp.span_id.size() == 8) {
+    flags |= kV2FlagSpanIdInColumn;
+    cols_[kV2SpanIds].append(sp.span_id);
+    moved[moved_count++] = sp.id_pieces[1];
+  } else {
+    cols_[kV2SpanIds].append(8, '\0');
+  }
+  // 0: no parent; 1: 8 raw bytes follow (a parent outside this trace's
+  // stored spans); k + 2: the trace's k-th span. Parents of another length
+  // stay in kV2Misc.
+  std::string& parents = cols_[kV2Parents];
+  if (sp.parent_span_id.empty()) {
+    parents.push_back(0);
+  } else if (sp.parent_span_id.size() != 8) {
+    parents.push_back(0);
+  } else {
+    if (auto it = span_pos_.find(SpanIdWord(sp.parent_span_id));
+        it != span_pos_.end()) {
+      PutVarint64(&parents, it->second + 2);
+    } else {
+      parents.push_back(1);
+      parents.append(sp.parent_span_id);
+    }
+    moved[moved_count++] = sp.id_pieces[3];
+  }
+  PutVarint64(&cols_[kV2Names], StringIndex(sp.name));
+  if (span_names_.size() < kV2MaxNamesListed &&
+      !span_names_.contains(ToAbsl(sp.name))) {
+    span_names_.emplace(sp.name);
+  }
+  PutVarint64(&cols_[kV2Kinds], sp.kind);
+  if (sp.has_status) flags |= kFlagHasStatus;
+  PutVarint64(&cols_[kV2StatusCodes], sp.status_code);
+  PutVarint64(&cols_[kV2StatusMessages], StringIndex(sp.status_message));
+  const int64_t start = static_cast<int64_t>(sp.start);
+  const int64_t end = static_cast<int64_t>(sp.end);
+  const int64_t duration = static_cast<int64_t>(sp.end - sp.start);
+  PutVarint64(&cols_[kV2Starts],
+              ZigZag64(static_cast<int64_t>(
+                  sp.start - static_cast<uint64_t>(prev_start_))));
+  prev_start_ = start;
+  PutVarint64(&cols_[kV2Durations], ZigZag64(duration));
+  min_start_ = std::min(min_start_, start);
+  max_end_ = std::max(max_end_, end);
+  min_duration_ = std::min(min_duration_, duration);
+  max_duration_ = std::max(max_duration_, duration);
+  PutAttributes(sp.attributes, &cols_[kV2SpanAttributes], /*span=*/true);
+  // Events and links: a Span holding only them and their dropped counts
+  // (fields 12 and 14), or a 0 byte for none.
+  PutSideFields(sp.events, sp.dropped_events, 12, &cols_[kV2Events]);
+  PutSideFields(sp.links, sp.dropped_links, 14, &cols_[kV2Links]);
+  PutVarint64(&cols_[kV2Misc], flags);
+  PutPieces(sp.rest, &cols_[kV2Misc], moved, moved_count);
+  ++span_count_;
+}
+
+void V2PageEncoder::PutSideFields(WireRange pieces, uint32_t dropped,
+                                  uint32_t dropped_field, std::string* out) {
+  if (pieces.size() == 0 && dropped == 0) {
+    out->push_back(0);
+    return;
+  }
+  size_t n = 0;
+  for (uint32_t i = pieces.begin; i < pieces.end; ++i) {
+    n += wire_.pieces[i].size();
+  }
+  const uint32_t tag = dropped_field << 3;  // varint
+  if (dropped != 0) n += VarintLength(tag) + VarintLength(dropped);
+  PutVarint64(out, n);
+  for (uint32_t i = pieces.begin; i < pieces.end; ++i) {
+    out->append(wire_.pieces[i]);
+  }
+  if (dropped != 0) {
+    PutVarint64(out, tag);
+    PutVarint64(out, dropped);
+  }
 }
 
 uint64_t V2PageEncoder::raw_bytes() const {
