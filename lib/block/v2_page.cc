@@ -21,8 +21,17 @@ using ::andante::otlp::trace::v1::TracesData;
 // kV2Misc flag: the span had a status message (possibly empty).
 constexpr uint64_t kFlagHasStatus = 4;
 
+// PutVarint64, the one-byte case inline (most indices, counts and deltas).
+inline void PutVar(std::string* out, uint64_t v) {
+  if (v < 0x80) {
+    out->push_back(static_cast<char>(v));
+  } else {
+    PutVarint64(out, v);
+  }
+}
+
 void PutBytes(std::string* out, std::string_view b) {
-  PutVarint64(out, b.size());
+  PutVar(out, b.size());
   out->append(b);
 }
 
@@ -80,6 +89,7 @@ void V2PageEncoder::Clear() {
   for (std::string& c : cols_) c.clear();
   strings_.clear();
   string_index_.clear();
+  key_memo_.clear();
   resources_.clear();
   scopes_.clear();
   resource_index_.clear();
@@ -100,8 +110,30 @@ void V2PageEncoder::Clear() {
   StringIndex("");  // index 0 is always ""
 }
 
+size_t V2PageEncoder::DictHash::operator()(std::string_view s) const {
+  // Words multiplied and folded: a few instructions for the short strings
+  // of a dictionary (std::hash's murmur took most of StringIndex's time).
+  uint64_t h = s.size() * 0x9e3779b97f4a7c15ull;
+  const char* p = s.data();
+  size_t n = s.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  if (n > 0) {
+    uint64_t w = 0;
+    std::memcpy(&w, p, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+  }
+  h ^= h >> 29;
+  return static_cast<size_t>(h * 0x94d049bb133111ebull ^ (h >> 31));
+}
+
 uint32_t V2PageEncoder::StringIndex(std::string_view s) {
-  if (auto it = string_index_.find(s); it != string_index_.end()) {
+  const size_t hash = DictHash()(s);
+  if (auto it = string_index_.find(s, hash); it != string_index_.end()) {
     return it->second;
   }
   const uint32_t index = static_cast<uint32_t>(strings_.size());
@@ -118,7 +150,7 @@ uint32_t V2PageEncoder::KeySlot(uint32_t key) {
     KeyAcc& k = key_stats_.emplace_back();
     k.dict = key;
     if (keyed_) {
-      PutVarint64(&k.column, key);
+      PutVar(&k.column, key);
       key_bytes_ += k.column.size();
     }
   }
@@ -188,35 +220,49 @@ void V2PageEncoder::PutAttributes(WireRange attrs, std::string* layout,
   // Keyed span attributes: the layout gets the key's slot, the key's chunk
   // the span (as a delta) and the value.
   const bool keyed = span && keyed_;
-  PutVarint64(layout, attrs.size());
+  PutVar(layout, attrs.size());
   for (uint32_t i = attrs.begin; i < attrs.end; ++i) {
     const WireAttribute& a = wire_.attributes[i];
-    const uint32_t key = StringIndex(a.key);
+    uint32_t key;
+    if (span) {
+      // Spans tend to list the same keys in the same order: the key at this
+      // position in the last span is compared before the dictionary is.
+      const size_t at = i - attrs.begin;
+      if (at >= key_memo_.size()) key_memo_.resize(at + 1);
+      if (key_memo_[at].first == a.key) {
+        key = key_memo_[at].second;
+      } else {
+        key = StringIndex(a.key);
+        key_memo_[at] = {strings_[key], key};
+      }
+    } else {
+      key = StringIndex(a.key);
+    }
     uint32_t slot = 0;
     std::string* out = layout;
     size_t before = 0;
     if (span) slot = KeySlot(key);
     if (keyed) {
-      PutVarint64(layout, slot);
+      PutVar(layout, slot);
       KeyAcc& k = key_stats_[slot];
       out = &k.column;
       before = out->size();
-      PutVarint64(out, span_count_ - k.last_span);
+      PutVar(out, span_count_ - k.last_span);
       k.last_span = span_count_;
     } else {
-      PutVarint64(out, key);
+      PutVar(out, key);
     }
     const auto tag = static_cast<V2ValueTag>(a.tag);
     out->push_back(static_cast<char>(tag));
     switch (tag) {
       case kV2String:
-        PutVarint64(out, StringIndex(a.bytes));
+        PutVar(out, StringIndex(a.bytes));
         break;
       case kV2Bool:
         out->push_back(static_cast<char>(a.bits));
         break;
       case kV2Int:
-        PutVarint64(out, ZigZag64(static_cast<int64_t>(a.bits)));
+        PutVar(out, ZigZag64(static_cast<int64_t>(a.bits)));
         break;
       case kV2Double:
         PutFixed64(out, a.bits);
@@ -249,7 +295,7 @@ void V2PageEncoder::PutPieces(WireRange pieces, std::string* out,
   for (uint32_t i = pieces.begin; i < pieces.end; ++i) {
     if (!skipped(i)) n += wire_.pieces[i].size();
   }
-  PutVarint64(out, n);
+  PutVar(out, n);
   for (uint32_t i = pieces.begin; i < pieces.end; ++i) {
     if (!skipped(i)) out->append(wire_.pieces[i]);
   }
@@ -281,8 +327,8 @@ uint32_t V2PageEncoder::ScopeIndex(const WireScopeSpans& ss) {
     return it->second;
   }
   scratch_.clear();
-  PutVarint64(&scratch_, StringIndex(ss.name));
-  PutVarint64(&scratch_, StringIndex(ss.version));
+  PutVar(&scratch_, StringIndex(ss.name));
+  PutVar(&scratch_, StringIndex(ss.version));
   PutAttributes(ss.attributes, &scratch_);
   PutPieces(ss.rest, &scratch_);
   auto [it, added] =
@@ -329,7 +375,7 @@ absl::Status V2PageEncoder::Add(const TraceId& id, std::string_view data) {
   const std::string_view id_bytes = id.bytes();
   std::string& tr = cols_[kV2Traces];
   tr.append(id_bytes);
-  PutVarint64(&tr, wire_.resource_spans.size());
+  PutVar(&tr, wire_.resource_spans.size());
   // Positions of the trace's spans, so parents become small integers.
   span_pos_.clear();
   for (uint32_t pos = 0; pos < wire_.spans.size(); ++pos) {
@@ -337,14 +383,14 @@ absl::Status V2PageEncoder::Add(const TraceId& id, std::string_view data) {
     if (span_id.size() == 8) span_pos_.try_emplace(SpanIdWord(span_id), pos);
   }
   for (const WireResourceSpans& rs : wire_.resource_spans) {
-    PutVarint64(&tr, ResourceIndex(rs));
-    PutVarint64(&tr, StringIndex(rs.schema_url));
-    PutVarint64(&tr, rs.scopes.size());
+    PutVar(&tr, ResourceIndex(rs));
+    PutVar(&tr, StringIndex(rs.schema_url));
+    PutVar(&tr, rs.scopes.size());
     for (uint32_t s = rs.scopes.begin; s < rs.scopes.end; ++s) {
       const WireScopeSpans& ss = wire_.scope_spans[s];
-      PutVarint64(&tr, ScopeIndex(ss));
-      PutVarint64(&tr, StringIndex(ss.schema_url));
-      PutVarint64(&tr, ss.spans.size());
+      PutVar(&tr, ScopeIndex(ss));
+      PutVar(&tr, StringIndex(ss.schema_url));
+      PutVar(&tr, ss.spans.size());
       for (uint32_t i = ss.spans.begin; i < ss.spans.end; ++i) {
         PutSpan(id_bytes, wire_.spans[i]);
       }
@@ -381,30 +427,30 @@ void V2PageEncoder::PutSpan(std::string_view trace_id, const WireSpan& sp) {
   } else {
     if (auto it = span_pos_.find(SpanIdWord(sp.parent_span_id));
         it != span_pos_.end()) {
-      PutVarint64(&parents, it->second + 2);
+      PutVar(&parents, it->second + 2);
     } else {
       parents.push_back(1);
       parents.append(sp.parent_span_id);
     }
     moved[moved_count++] = sp.id_pieces[3];
   }
-  PutVarint64(&cols_[kV2Names], StringIndex(sp.name));
+  PutVar(&cols_[kV2Names], StringIndex(sp.name));
   if (span_names_.size() < kV2MaxNamesListed &&
       !span_names_.contains(ToAbsl(sp.name))) {
     span_names_.emplace(sp.name);
   }
-  PutVarint64(&cols_[kV2Kinds], sp.kind);
+  PutVar(&cols_[kV2Kinds], sp.kind);
   if (sp.has_status) flags |= kFlagHasStatus;
-  PutVarint64(&cols_[kV2StatusCodes], sp.status_code);
-  PutVarint64(&cols_[kV2StatusMessages], StringIndex(sp.status_message));
+  PutVar(&cols_[kV2StatusCodes], sp.status_code);
+  PutVar(&cols_[kV2StatusMessages], StringIndex(sp.status_message));
   const int64_t start = static_cast<int64_t>(sp.start);
   const int64_t end = static_cast<int64_t>(sp.end);
   const int64_t duration = static_cast<int64_t>(sp.end - sp.start);
-  PutVarint64(&cols_[kV2Starts],
+  PutVar(&cols_[kV2Starts],
               ZigZag64(static_cast<int64_t>(
                   sp.start - static_cast<uint64_t>(prev_start_))));
   prev_start_ = start;
-  PutVarint64(&cols_[kV2Durations], ZigZag64(duration));
+  PutVar(&cols_[kV2Durations], ZigZag64(duration));
   min_start_ = std::min(min_start_, start);
   max_end_ = std::max(max_end_, end);
   min_duration_ = std::min(min_duration_, duration);
@@ -414,7 +460,7 @@ void V2PageEncoder::PutSpan(std::string_view trace_id, const WireSpan& sp) {
   // (fields 12 and 14), or a 0 byte for none.
   PutSideFields(sp.events, sp.dropped_events, 12, &cols_[kV2Events]);
   PutSideFields(sp.links, sp.dropped_links, 14, &cols_[kV2Links]);
-  PutVarint64(&cols_[kV2Misc], flags);
+  PutVar(&cols_[kV2Misc], flags);
   PutPieces(sp.rest, &cols_[kV2Misc], moved, moved_count);
   ++span_count_;
 }
@@ -431,13 +477,13 @@ void V2PageEncoder::PutSideFields(WireRange pieces, uint32_t dropped,
   }
   const uint32_t tag = dropped_field << 3;  // varint
   if (dropped != 0) n += VarintLength(tag) + VarintLength(dropped);
-  PutVarint64(out, n);
+  PutVar(out, n);
   for (uint32_t i = pieces.begin; i < pieces.end; ++i) {
     out->append(wire_.pieces[i]);
   }
   if (dropped != 0) {
-    PutVarint64(out, tag);
-    PutVarint64(out, dropped);
+    PutVar(out, tag);
+    PutVar(out, dropped);
   }
 }
 
@@ -453,27 +499,27 @@ std::string V2PageEncoder::column(uint32_t c) const {
   std::string out;
   switch (c) {
     case kV2Traces:
-      PutVarint64(&out, trace_count_);
+      PutVar(&out, trace_count_);
       out.append(cols_[c]);
       break;
     case kV2Strings:
       out.reserve(strings_bytes_ + 8);
-      PutVarint64(&out, strings_.size());
+      PutVar(&out, strings_.size());
       for (const std::string& s : strings_) PutBytes(&out, s);
       break;
     case kV2Resources:
-      PutVarint64(&out, resources_.size());
+      PutVar(&out, resources_.size());
       for (const std::string& r : resources_) out.append(r);
       break;
     case kV2Scopes:
-      PutVarint64(&out, scopes_.size());
+      PutVar(&out, scopes_.size());
       for (const std::string& s : scopes_) out.append(s);
       break;
     case kV2SpanAttributes:
       if (keyed_) {
         // The layout: the keys by slot, then per span its slots.
-        PutVarint64(&out, key_stats_.size());
-        for (const KeyAcc& k : key_stats_) PutVarint64(&out, k.dict);
+        PutVar(&out, key_stats_.size());
+        for (const KeyAcc& k : key_stats_) PutVar(&out, k.dict);
       }
       out.append(cols_[c]);
       break;
@@ -980,145 +1026,267 @@ absl::Status V2Page::AssembleSpanAttributes() {
   return absl::OkStatus();
 }
 
+namespace {
+
+// One span's values from the span columns.
+struct SpanRow {
+  uint64_t parent = 0, name = 0, kind = 0, code = 0, message = 0, flags = 0;
+  int64_t start = 0;
+  uint64_t duration = 0;
+  std::string_view events, links, rest, raw_parent;
+};
+
+// Walks the span columns of a page in step; every index is checked against
+// the page's tables.
+class SpanCursor {
+ public:
+  explicit SpanCursor(const V2Page& page)
+      : parents_(page.raw[kV2Parents]),
+        names_(page.raw[kV2Names]),
+        kinds_(page.raw[kV2Kinds]),
+        codes_(page.raw[kV2StatusCodes]),
+        messages_(page.raw[kV2StatusMessages]),
+        starts_(page.raw[kV2Starts]),
+        durations_(page.raw[kV2Durations]),
+        attrs_(page.raw[kV2SpanAttributes]),
+        events_(page.raw[kV2Events]),
+        links_(page.raw[kV2Links]),
+        misc_(page.raw[kV2Misc]),
+        nstr_(page.strings.size()) {}
+
+  // Skips n spans (those before a wanted trace).
+  absl::Status Skip(uint64_t n) {
+    if (!SkipParents(&parents_, n) || !SkipVarints(&names_, n) ||
+        !SkipVarints(&kinds_, n) || !SkipVarints(&codes_, n) ||
+        !SkipVarints(&messages_, n) || !SkipStarts(&starts_, n, &prev_start_) ||
+        !SkipVarints(&durations_, n) || !SkipAttributeLists(&attrs_, n) ||
+        !SkipLengthPrefixed(&events_, n) || !SkipLengthPrefixed(&links_, n) ||
+        !SkipMisc(&misc_, n)) {
+      return Corrupt("spans", "truncated");
+    }
+    return absl::OkStatus();
+  }
+
+  // The next span of a trace of `trace_spans` spans.
+  absl::Status Next(uint32_t trace_spans, SpanRow* row,
+                    std::vector<V2Attribute>* attributes) {
+    uint64_t start;
+    if (!GetV2Parent(&parents_, trace_spans, &row->parent, &row->raw_parent) ||
+        !GetVarint64(&names_, &row->name) || row->name >= nstr_ ||
+        !GetVarint64(&kinds_, &row->kind) || !GetVarint64(&codes_, &row->code) ||
+        !GetVarint64(&messages_, &row->message) || row->message >= nstr_ ||
+        !GetVarint64(&starts_, &start) ||
+        !GetVarint64(&durations_, &row->duration) ||
+        !GetBytes(&events_, &row->events) || !GetBytes(&links_, &row->links) ||
+        !GetVarint64(&misc_, &row->flags) || !GetBytes(&misc_, &row->rest)) {
+      return Corrupt("spans", "truncated or out of range");
+    }
+    if (absl::Status st = GetV2Attributes(&attrs_, nstr_, attributes);
+        !st.ok()) {
+      return Corrupt("span attributes", st.message());
+    }
+    row->start = static_cast<int64_t>(static_cast<uint64_t>(prev_start_) +
+                                      static_cast<uint64_t>(UnZigZag64(start)));
+    prev_start_ = row->start;
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string_view parents_, names_, kinds_, codes_, messages_, starts_,
+      durations_, attrs_, events_, links_, misc_;
+  const uint64_t nstr_;
+  int64_t prev_start_ = 0;
+};
+
+// The traces ForEachTrace* visits: all, or the one `*only` (and the spans
+// before it skipped). False: `*only` is not in the page.
+bool TraceRange(const V2Page& page, const TraceId* only, size_t* first,
+                size_t* last) {
+  *first = 0;
+  *last = page.traces.size();
+  if (only == nullptr) return true;
+  auto it = std::lower_bound(
+      page.traces.begin(), page.traces.end(), *only,
+      [](const V2Page::TraceRef& t, const TraceId& id) { return t.id < id; });
+  if (it == page.traces.end() || it->id != *only) return false;
+  *first = static_cast<size_t>(it - page.traces.begin());
+  *last = *first + 1;
+  return true;
+}
+
+// ---- OTLP wire bytes written from the columns (ForEachTraceBytes) ----------
+
+void PutTag(std::string* out, uint32_t field, uint32_t wire_type) {
+  PutVarint64(out, field << 3 | wire_type);
+}
+
+void PutField(std::string* out, uint32_t field, std::string_view bytes) {
+  PutTag(out, field, 2);
+  PutVarint64(out, bytes.size());
+  out->append(bytes);
+}
+
+void PutStringField(std::string* out, uint32_t field, std::string_view s) {
+  if (!s.empty()) PutField(out, field, s);  // proto3: "" is not sent
+}
+
+void PutFixed64Field(std::string* out, uint32_t field, uint64_t v) {
+  if (v == 0) return;
+  PutTag(out, field, 1);
+  PutFixed64(out, v);
+}
+
+void PutVarintField(std::string* out, uint32_t field, uint64_t v) {
+  if (v == 0) return;
+  PutTag(out, field, 0);
+  PutVarint64(out, v);
+}
+
+// A KeyValue as field `field` of its message; `scratch` is reused.
+absl::Status PutAttribute(const V2Page& page, const V2Attribute& a,
+                          uint32_t field, std::string* out,
+                          std::string* scratch) {
+  scratch->clear();
+  PutStringField(scratch, 1, page.strings[a.key]);
+  std::string value;
+  switch (a.tag) {
+    case kV2String:
+      PutField(&value, 1, page.strings[a.u]);  // a oneof: sent even if ""
+      break;
+    case kV2Bool:
+      PutTag(&value, 2, 0);
+      value.push_back(a.u != 0 ? 1 : 0);
+      break;
+    case kV2Int:
+      PutTag(&value, 3, 0);
+      PutVarint64(&value, static_cast<uint64_t>(UnZigZag64(a.u)));
+      break;
+    case kV2Double:
+      PutTag(&value, 4, 1);
+      PutFixed64(&value, a.u);
+      break;
+    case kV2Any:
+      value.assign(a.any);
+      break;
+    case kV2NoValue:
+      break;
+    default:
+      return absl::DataLossError("attribute value tag is unknown");
+  }
+  if (a.tag != kV2NoValue) PutField(scratch, 2, value);
+  PutField(out, field, *scratch);
+  return absl::OkStatus();
+}
+
+absl::Status PutAttributes(const V2Page& page,
+                           const std::vector<V2Attribute>& attributes,
+                           uint32_t field, std::string* out,
+                           std::string* scratch) {
+  for (const V2Attribute& a : attributes) {
+    if (absl::Status s = PutAttribute(page, a, field, out, scratch); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status V2Page::ForEachTraceOtlp(
     const TraceId* only,
     absl::FunctionRef<absl::Status(const TraceId&, TracesData&)> fn) const {
   if (raw[kV2SpanIds].size() != uint64_t{span_count} * 8) {
     return Corrupt("span ids", "size disagrees with the span count");
   }
-  std::string_view parents = raw[kV2Parents], names = raw[kV2Names],
-                   kinds = raw[kV2Kinds], codes = raw[kV2StatusCodes],
-                   messages = raw[kV2StatusMessages], starts = raw[kV2Starts],
-                   durations = raw[kV2Durations],
-                   attrs = raw[kV2SpanAttributes], events = raw[kV2Events],
-                   links = raw[kV2Links], misc = raw[kV2Misc];
   const char* span_ids = raw[kV2SpanIds].data();
   std::vector<V2Attribute> decoded;
   TracesData data;
-  int64_t prev_start = 0;
-  const uint64_t nstr = strings.size();
-  size_t first = 0, last = traces.size();
-  if (only != nullptr) {
-    // Traces are in ID order: find the one wanted and skip the columns
-    // past the spans of the traces before it.
-    auto it = std::lower_bound(
-        traces.begin(), traces.end(), *only,
-        [](const TraceRef& t, const TraceId& id) { return t.id < id; });
-    if (it == traces.end() || it->id != *only) return absl::OkStatus();
-    first = static_cast<size_t>(it - traces.begin());
-    last = first + 1;
-    const uint64_t before = it->span_begin;
-    if (!SkipParents(&parents, before) || !SkipVarints(&names, before) ||
-        !SkipVarints(&kinds, before) || !SkipVarints(&codes, before) ||
-        !SkipVarints(&messages, before) ||
-        !SkipStarts(&starts, before, &prev_start) ||
-        !SkipVarints(&durations, before) ||
-        !SkipAttributeLists(&attrs, before) ||
-        !SkipLengthPrefixed(&events, before) ||
-        !SkipLengthPrefixed(&links, before) || !SkipMisc(&misc, before)) {
-      return Corrupt("spans", "truncated");
+  SpanCursor cursor(*this);
+  size_t first, last;
+  if (!TraceRange(*this, only, &first, &last)) return absl::OkStatus();
+  if (first < last) {
+    if (absl::Status s = cursor.Skip(traces[first].span_begin); !s.ok()) {
+      return s;
     }
   }
   for (size_t t = first; t < last; ++t) {
     const TraceRef& tr = traces[t];
-    const bool build = only == nullptr || *only == tr.id;
-    if (build) data.Clear();
+    data.Clear();
     uint32_t pos = tr.span_begin;
     for (uint32_t r = tr.rs_begin; r < tr.rs_end; ++r) {
       const ResourceSpansRef& rsr = resource_spans[r];
-      andante::otlp::trace::v1::ResourceSpans* rs = nullptr;
-      if (build) {
-        rs = data.add_resource_spans();
-        const ResourceEntry& re = resources[rsr.resource];
-        Resource* res = rs->mutable_resource();
-        if (!res->ParseFromArray(re.rest.data(),
-                                 static_cast<int>(re.rest.size()))) {
-          return Corrupt("resources", "entry does not parse");
-        }
-        for (const V2Attribute& a : re.attributes) {
-          absl::Status s = V2AttributeToOtlp(*this, a, res->add_attributes());
-          if (!s.ok()) return s;
-        }
-        if (rsr.schema_url != 0)
-          rs->set_schema_url(strings[rsr.schema_url].data(),
-                             strings[rsr.schema_url].size());
+      andante::otlp::trace::v1::ResourceSpans* rs = data.add_resource_spans();
+      const ResourceEntry& re = resources[rsr.resource];
+      Resource* res = rs->mutable_resource();
+      if (!res->ParseFromArray(re.rest.data(),
+                               static_cast<int>(re.rest.size()))) {
+        return Corrupt("resources", "entry does not parse");
       }
+      for (const V2Attribute& a : re.attributes) {
+        absl::Status s = V2AttributeToOtlp(*this, a, res->add_attributes());
+        if (!s.ok()) return s;
+      }
+      if (rsr.schema_url != 0)
+        rs->set_schema_url(strings[rsr.schema_url].data(),
+                           strings[rsr.schema_url].size());
       for (uint32_t s = rsr.scopes_begin; s < rsr.scopes_end; ++s) {
         const ScopeSpansRef& ssr = scope_spans[s];
-        andante::otlp::trace::v1::ScopeSpans* ss = nullptr;
-        if (build) {
-          ss = rs->add_scope_spans();
-          const ScopeEntry& se = scopes[ssr.scope];
-          InstrumentationScope* scope = ss->mutable_scope();
-          if (!scope->ParseFromArray(se.rest.data(),
-                                     static_cast<int>(se.rest.size()))) {
-            return Corrupt("scopes", "entry does not parse");
-          }
-          scope->set_name(strings[se.name].data(), strings[se.name].size());
-          scope->set_version(strings[se.version].data(),
-                             strings[se.version].size());
-          for (const V2Attribute& a : se.attributes) {
-            absl::Status st =
-                V2AttributeToOtlp(*this, a, scope->add_attributes());
-            if (!st.ok()) return st;
-          }
-          if (ssr.schema_url != 0)
-            ss->set_schema_url(strings[ssr.schema_url].data(),
-                               strings[ssr.schema_url].size());
+        andante::otlp::trace::v1::ScopeSpans* ss = rs->add_scope_spans();
+        const ScopeEntry& se = scopes[ssr.scope];
+        InstrumentationScope* scope = ss->mutable_scope();
+        if (!scope->ParseFromArray(se.rest.data(),
+                                   static_cast<int>(se.rest.size()))) {
+          return Corrupt("scopes", "entry does not parse");
         }
+        scope->set_name(strings[se.name].data(), strings[se.name].size());
+        scope->set_version(strings[se.version].data(),
+                           strings[se.version].size());
+        for (const V2Attribute& a : se.attributes) {
+          absl::Status st = V2AttributeToOtlp(*this, a, scope->add_attributes());
+          if (!st.ok()) return st;
+        }
+        if (ssr.schema_url != 0)
+          ss->set_schema_url(strings[ssr.schema_url].data(),
+                             strings[ssr.schema_url].size());
         for (uint32_t k = 0; k < ssr.span_count; ++k, ++pos) {
-          uint64_t parent, name, kind, code, message, start, duration, flags;
-          std::string_view ev, ln, rest;
-          std::string_view raw_parent;
-          if (!GetV2Parent(&parents, tr.span_end - tr.span_begin, &parent,
-                           &raw_parent) ||
-              !GetVarint64(&names, &name) || name >= nstr ||
-              !GetVarint64(&kinds, &kind) || !GetVarint64(&codes, &code) ||
-              !GetVarint64(&messages, &message) || message >= nstr ||
-              !GetVarint64(&starts, &start) ||
-              !GetVarint64(&durations, &duration) || !GetBytes(&events, &ev) ||
-              !GetBytes(&links, &ln) || !GetVarint64(&misc, &flags) ||
-              !GetBytes(&misc, &rest)) {
-            return Corrupt("spans", "truncated or out of range");
-          }
-          if (absl::Status st = GetV2Attributes(&attrs, nstr, &decoded);
+          SpanRow row;
+          if (absl::Status st =
+                  cursor.Next(tr.span_end - tr.span_begin, &row, &decoded);
               !st.ok()) {
-            return Corrupt("span attributes", st.message());
+            return st;
           }
-          const int64_t begin =
-              static_cast<int64_t>(static_cast<uint64_t>(prev_start) +
-                                   static_cast<uint64_t>(UnZigZag64(start)));
-          prev_start = begin;
-          if (!build) continue;
           Span* sp = ss->add_spans();
-          if (!sp->ParseFromArray(rest.data(), static_cast<int>(rest.size())) ||
-              !MergeBytes(ev, sp) || !MergeBytes(ln, sp)) {
+          if (!sp->ParseFromArray(row.rest.data(),
+                                  static_cast<int>(row.rest.size())) ||
+              !MergeBytes(row.events, sp) || !MergeBytes(row.links, sp)) {
             return Corrupt("spans", "span remainder does not parse");
           }
-          if (flags & kV2FlagTraceIdIsPages)
+          if (row.flags & kV2FlagTraceIdIsPages)
             sp->set_trace_id(tr.id.bytes().data(), TraceId::kSize);
-          if (flags & kV2FlagSpanIdInColumn) {
+          if (row.flags & kV2FlagSpanIdInColumn) {
             sp->set_span_id(span_ids + uint64_t{pos} * 8, 8);
           }
-          if (parent >= 2) {
+          if (row.parent >= 2) {
             sp->set_parent_span_id(
-                span_ids + (uint64_t{tr.span_begin} + parent - 2) * 8, 8);
-          } else if (parent == 1) {
-            sp->set_parent_span_id(raw_parent.data(), 8);
+                span_ids + (uint64_t{tr.span_begin} + row.parent - 2) * 8, 8);
+          } else if (row.parent == 1) {
+            sp->set_parent_span_id(row.raw_parent.data(), 8);
           }
-          sp->set_name(strings[name].data(), strings[name].size());
-          sp->set_kind(static_cast<Span::SpanKind>(static_cast<int32_t>(kind)));
-          if (flags & kFlagHasStatus) {
+          sp->set_name(strings[row.name].data(), strings[row.name].size());
+          sp->set_kind(
+              static_cast<Span::SpanKind>(static_cast<int32_t>(row.kind)));
+          if (row.flags & kFlagHasStatus) {
             auto* st = sp->mutable_status();
             st->set_code(static_cast<
                          andante::otlp::trace::v1::Status::StatusCode>(
-                static_cast<int32_t>(code)));
-            st->set_message(strings[message].data(), strings[message].size());
+                static_cast<int32_t>(row.code)));
+            st->set_message(strings[row.message].data(),
+                            strings[row.message].size());
           }
-          sp->set_start_time_unix_nano(static_cast<uint64_t>(begin));
+          sp->set_start_time_unix_nano(static_cast<uint64_t>(row.start));
           sp->set_end_time_unix_nano(
-              static_cast<uint64_t>(begin) +
-              static_cast<uint64_t>(UnZigZag64(duration)));
+              static_cast<uint64_t>(row.start) +
+              static_cast<uint64_t>(UnZigZag64(row.duration)));
           for (const V2Attribute& a : decoded) {
             absl::Status st = V2AttributeToOtlp(*this, a, sp->add_attributes());
             if (!st.ok()) return st;
@@ -1126,10 +1294,115 @@ absl::Status V2Page::ForEachTraceOtlp(
         }
       }
     }
-    if (build) {
-      if (absl::Status s = fn(tr.id, data); !s.ok()) return s;
-      if (only != nullptr) return absl::OkStatus();
+    if (absl::Status s = fn(tr.id, data); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status V2Page::ForEachTraceBytes(
+    const TraceId* only,
+    absl::FunctionRef<absl::Status(const TraceId&, std::string_view)> fn)
+    const {
+  if (raw[kV2SpanIds].size() != uint64_t{span_count} * 8) {
+    return Corrupt("span ids", "size disagrees with the span count");
+  }
+  const char* span_ids = raw[kV2SpanIds].data();
+  std::vector<V2Attribute> decoded;
+  SpanCursor cursor(*this);
+  size_t first, last;
+  if (!TraceRange(*this, only, &first, &last)) return absl::OkStatus();
+  if (first < last) {
+    if (absl::Status s = cursor.Skip(traces[first].span_begin); !s.ok()) {
+      return s;
     }
+  }
+  // Each message is written into its own buffer, then into its parent's
+  // behind its length.
+  std::string out, rs_buf, msg, ss_buf, span, kv;
+  for (size_t t = first; t < last; ++t) {
+    const TraceRef& tr = traces[t];
+    out.clear();
+    uint32_t pos = tr.span_begin;
+    for (uint32_t r = tr.rs_begin; r < tr.rs_end; ++r) {
+      const ResourceSpansRef& rsr = resource_spans[r];
+      const ResourceEntry& re = resources[rsr.resource];
+      rs_buf.clear();
+      msg.clear();
+      if (absl::Status s = PutAttributes(*this, re.attributes, 1, &msg, &kv);
+          !s.ok()) {
+        return s;
+      }
+      msg.append(re.rest);
+      PutField(&rs_buf, 1, msg);  // the resource, sent even if empty
+      for (uint32_t s = rsr.scopes_begin; s < rsr.scopes_end; ++s) {
+        const ScopeSpansRef& ssr = scope_spans[s];
+        const ScopeEntry& se = scopes[ssr.scope];
+        ss_buf.clear();
+        msg.clear();
+        msg.append(se.rest);
+        PutStringField(&msg, 1, strings[se.name]);
+        PutStringField(&msg, 2, strings[se.version]);
+        if (absl::Status st = PutAttributes(*this, se.attributes, 3, &msg, &kv);
+            !st.ok()) {
+          return st;
+        }
+        PutField(&ss_buf, 1, msg);
+        for (uint32_t k = 0; k < ssr.span_count; ++k, ++pos) {
+          SpanRow row;
+          if (absl::Status st =
+                  cursor.Next(tr.span_end - tr.span_begin, &row, &decoded);
+              !st.ok()) {
+            return st;
+          }
+          // The remainder, events and links first: the column values that
+          // follow win over anything they hold, as with set_* after a parse.
+          span.assign(row.rest);
+          span.append(row.events);
+          span.append(row.links);
+          if (row.flags & kV2FlagTraceIdIsPages) {
+            PutField(&span, 1, tr.id.bytes());
+          }
+          if (row.flags & kV2FlagSpanIdInColumn) {
+            PutField(&span, 2, std::string_view(span_ids + uint64_t{pos} * 8, 8));
+          }
+          if (row.parent >= 2) {
+            PutField(&span, 4,
+                     std::string_view(
+                         span_ids + (uint64_t{tr.span_begin} + row.parent - 2) * 8,
+                         8));
+          } else if (row.parent == 1) {
+            PutField(&span, 4, row.raw_parent);
+          }
+          PutStringField(&span, 5, strings[row.name]);
+          // An enum is an int32: negative values go as 10-byte varints.
+          PutVarintField(&span, 6,
+                         static_cast<uint64_t>(static_cast<int64_t>(
+                             static_cast<int32_t>(row.kind))));
+          PutFixed64Field(&span, 7, static_cast<uint64_t>(row.start));
+          PutFixed64Field(&span, 8,
+                          static_cast<uint64_t>(row.start) +
+                              static_cast<uint64_t>(UnZigZag64(row.duration)));
+          if (absl::Status st = PutAttributes(*this, decoded, 9, &span, &kv);
+              !st.ok()) {
+            return st;
+          }
+          if (row.flags & kFlagHasStatus) {
+            msg.clear();
+            PutStringField(&msg, 2, strings[row.message]);
+            PutVarintField(&msg, 3,
+                           static_cast<uint64_t>(static_cast<int64_t>(
+                               static_cast<int32_t>(row.code))));
+            PutField(&span, 15, msg);
+          }
+          PutField(&ss_buf, 2, span);
+        }
+        PutStringField(&ss_buf, 3, strings[ssr.schema_url]);
+        PutField(&rs_buf, 2, ss_buf);
+      }
+      PutStringField(&rs_buf, 3, strings[rsr.schema_url]);
+      PutField(&out, 1, rs_buf);
+    }
+    if (absl::Status s = fn(tr.id, out); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

@@ -126,7 +126,13 @@ class V2PageEncoder {
   std::array<std::string, kV2ColumnCount> cols_;  // all but the tables
   // The dictionary; a deque, so the index's views stay valid as it grows.
   std::deque<std::string> strings_;
-  absl::flat_hash_map<std::string_view, uint32_t> string_index_;
+  struct DictHash {
+    size_t operator()(std::string_view s) const;
+  };
+  absl::flat_hash_map<std::string_view, uint32_t, DictHash> string_index_;
+  // Span attributes: per position in a span, the key last seen there
+  // (a view into strings_) and its index.
+  std::vector<std::pair<std::string_view, uint32_t>> key_memo_;
   std::vector<std::string> resources_, scopes_;  // encoded entries
   absl::flat_hash_map<std::string, uint32_t> resource_index_, scope_index_;
   // The same entries by the serialized Resource and InstrumentationScope,
@@ -245,6 +251,16 @@ class V2Page {
       absl::FunctionRef<absl::Status(
           const TraceId&, andante::otlp::trace::v1::TracesData&)>
           fn) const;
+
+  // As ForEachTraceOtlp, each trace as serialized OTLP TracesData written
+  // straight from the columns (valid until fn returns): it parses equal to
+  // ForEachTraceOtlp's message. The parts stored whole (a span's remainder,
+  // events, links, array and kvlist values, a resource's or scope's
+  // remainder) are copied without being parsed.
+  absl::Status ForEachTraceBytes(
+      const TraceId* only,
+      absl::FunctionRef<absl::Status(const TraceId&, std::string_view)> fn)
+      const;
 
   std::vector<std::string_view> strings;
   std::vector<ResourceEntry> resources;
