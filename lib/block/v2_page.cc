@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "util/strings.h"
 
@@ -22,7 +23,8 @@ using ::andante::otlp::trace::v1::TracesData;
 constexpr uint64_t kFlagHasStatus = 4;
 
 // PutVarint64, the one-byte case inline (most indices, counts and deltas).
-inline void PutVar(std::string* out, uint64_t v) {
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void PutVar(std::string* out,
+                                                uint64_t v) {
   if (v < 0x80) {
     out->push_back(static_cast<char>(v));
   } else {
@@ -123,8 +125,18 @@ size_t V2PageEncoder::DictHash::operator()(std::string_view s) const {
     h ^= h >> 32;
   }
   if (n > 0) {
-    uint64_t w = 0;
-    std::memcpy(&w, p, n);
+    // The last 1-7 bytes: two overlapping 4-byte reads, or three bytes.
+    uint64_t w;
+    if (n >= 4) {
+      uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      w = uint64_t{lo} << 32 | hi;
+    } else {
+      w = uint64_t{static_cast<uint8_t>(p[0])} << 16 |
+          uint64_t{static_cast<uint8_t>(p[n / 2])} << 8 |
+          static_cast<uint8_t>(p[n - 1]);
+    }
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
   }
   h ^= h >> 29;
