@@ -21,8 +21,8 @@ bool Once(uint32_t* seen, uint32_t field) {
   return true;
 }
 
-// Reads the AnyValue in `bytes` into a's tag, bits and bytes. `depth_left`
-// bounds the nesting of arrays and kvlists, which are walked to check them.
+// Reads the AnyValue in `bytes` into a's tag, bits and bytes. Arrays and
+// kvlists are walked to check them (to kWireAnyDepth levels).
 bool ReadAnyValue(std::string_view bytes, WireAttribute* a) {
   WireReader r(bytes);
   uint32_t field, type;

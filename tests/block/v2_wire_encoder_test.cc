@@ -398,7 +398,6 @@ TEST(V2WireEncoderTest, WireShapesProtobufResolvesDecodeAlike) {
   base.mutable_status()->set_message("m");
   base.add_events()->set_name("e");
   const std::string span = base.SerializeAsString();
-  const std::string attr_field_prefix = "";
   const std::vector<std::string> extras = {
       Field(5, "renamed"),                     // name twice: the last wins
       VarintField(6, 3),                       // kind twice
