@@ -300,11 +300,9 @@ absl::Status BlockReader::ForEachV2(
             false);
       }
       absl::Status fn_status;
-      absl::Status s = page.ForEachTraceOtlp(
-          nullptr, [&](const TraceId& id,
-                       andante::otlp::trace::v1::TracesData& d) {
-            d.SerializeToString(&bytes);
-            fn_status = fn(id, bytes);
+      absl::Status s = page.ForEachTraceBytes(
+          nullptr, [&](const TraceId& id, std::string_view trace) {
+            fn_status = fn(id, trace);
             return fn_status;
           });
       if (!fn_status.ok()) return fn_status;

@@ -5,6 +5,7 @@
 #include <limits>
 #include <utility>
 
+#include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "util/strings.h"
 
@@ -21,8 +22,18 @@ using ::andante::otlp::trace::v1::TracesData;
 // kV2Misc flag: the span had a status message (possibly empty).
 constexpr uint64_t kFlagHasStatus = 4;
 
+// PutVarint64, the one-byte case inline (most indices, counts and deltas).
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void PutVar(std::string* out,
+                                                uint64_t v) {
+  if (v < 0x80) {
+    out->push_back(static_cast<char>(v));
+  } else {
+    PutVarint64(out, v);
+  }
+}
+
 void PutBytes(std::string* out, std::string_view b) {
-  PutVarint64(out, b.size());
+  PutVar(out, b.size());
   out->append(b);
 }
 
@@ -80,10 +91,13 @@ void V2PageEncoder::Clear() {
   for (std::string& c : cols_) c.clear();
   strings_.clear();
   string_index_.clear();
+  key_memo_.clear();
   resources_.clear();
   scopes_.clear();
   resource_index_.clear();
   scope_index_.clear();
+  raw_resource_index_.clear();
+  raw_scope_index_.clear();
   services_.clear();
   span_names_.clear();
   key_slot_.clear();
@@ -98,8 +112,40 @@ void V2PageEncoder::Clear() {
   StringIndex("");  // index 0 is always ""
 }
 
+size_t V2PageEncoder::DictHash::operator()(std::string_view s) const {
+  // Words multiplied and folded: a few instructions for the short strings
+  // of a dictionary (std::hash's murmur took most of StringIndex's time).
+  uint64_t h = s.size() * 0x9e3779b97f4a7c15ull;
+  const char* p = s.data();
+  size_t n = s.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+  }
+  if (n > 0) {
+    // The last 1-7 bytes: two overlapping 4-byte reads, or three bytes.
+    uint64_t w;
+    if (n >= 4) {
+      uint32_t lo, hi;
+      std::memcpy(&lo, p, 4);
+      std::memcpy(&hi, p + n - 4, 4);
+      w = uint64_t{lo} << 32 | hi;
+    } else {
+      w = uint64_t{static_cast<uint8_t>(p[0])} << 16 |
+          uint64_t{static_cast<uint8_t>(p[n / 2])} << 8 |
+          static_cast<uint8_t>(p[n - 1]);
+    }
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+  }
+  h ^= h >> 29;
+  return static_cast<size_t>(h * 0x94d049bb133111ebull ^ (h >> 31));
+}
+
 uint32_t V2PageEncoder::StringIndex(std::string_view s) {
-  if (auto it = string_index_.find(s); it != string_index_.end()) {
+  const size_t hash = DictHash()(s);
+  if (auto it = string_index_.find(s, hash); it != string_index_.end()) {
     return it->second;
   }
   const uint32_t index = static_cast<uint32_t>(strings_.size());
@@ -109,21 +155,6 @@ uint32_t V2PageEncoder::StringIndex(std::string_view s) {
   return index;
 }
 
-void V2PageEncoder::InternAnyStrings(const AnyValue& v) {
-  // Array and kvlist values are stored whole (kV2Any), but their strings
-  // join the dictionary so that page and block summaries cover them.
-  if (v.has_array_value()) {
-    for (const AnyValue& e : v.array_value().values()) InternAnyStrings(e);
-  } else if (v.has_kvlist_value()) {
-    for (const KeyValue& kv : v.kvlist_value().values()) {
-      StringIndex(kv.key());
-      InternAnyStrings(kv.value());
-    }
-  } else if (v.value_case() == AnyValue::kStringValue) {
-    StringIndex(v.string_value());
-  }
-}
-
 uint32_t V2PageEncoder::KeySlot(uint32_t key) {
   if (key >= key_slot_.size()) key_slot_.resize(key + 1, UINT32_MAX);
   if (key_slot_[key] == UINT32_MAX) {
@@ -131,7 +162,7 @@ uint32_t V2PageEncoder::KeySlot(uint32_t key) {
     KeyAcc& k = key_stats_.emplace_back();
     k.dict = key;
     if (keyed_) {
-      PutVarint64(&k.column, key);
+      PutVar(&k.column, key);
       key_bytes_ += k.column.size();
     }
   }
@@ -196,242 +227,276 @@ const std::string& V2PageEncoder::key_column(size_t i) const {
   return key_stats_[sorted_slots_[i]].column;
 }
 
-void V2PageEncoder::PutAttributes(const KeyValues& kvs, std::string* layout,
+void V2PageEncoder::PutAttributes(WireRange attrs, std::string* layout,
                                   bool span) {
   // Keyed span attributes: the layout gets the key's slot, the key's chunk
   // the span (as a delta) and the value.
   const bool keyed = span && keyed_;
-  PutVarint64(layout, kvs.size());
-  for (const KeyValue& kv : kvs) {
-    const uint32_t key = StringIndex(kv.key());
+  PutVar(layout, attrs.size());
+  for (uint32_t i = attrs.begin; i < attrs.end; ++i) {
+    const WireAttribute& a = wire_.attributes[i];
+    uint32_t key;
+    if (span) {
+      // Spans tend to list the same keys in the same order: the key at this
+      // position in the last span is compared before the dictionary is.
+      const size_t at = i - attrs.begin;
+      if (at >= key_memo_.size()) key_memo_.resize(at + 1);
+      if (key_memo_[at].first == a.key) {
+        key = key_memo_[at].second;
+      } else {
+        key = StringIndex(a.key);
+        key_memo_[at] = {strings_[key], key};
+      }
+    } else {
+      key = StringIndex(a.key);
+    }
     uint32_t slot = 0;
     std::string* out = layout;
     size_t before = 0;
     if (span) slot = KeySlot(key);
     if (keyed) {
-      PutVarint64(layout, slot);
+      PutVar(layout, slot);
       KeyAcc& k = key_stats_[slot];
       out = &k.column;
       before = out->size();
-      PutVarint64(out, span_count_ - k.last_span);
+      PutVar(out, span_count_ - k.last_span);
       k.last_span = span_count_;
     } else {
-      PutVarint64(out, key);
+      PutVar(out, key);
     }
-    V2ValueTag tag = kV2NoValue;
-    int64_t int_value = 0;
-    const AnyValue& v = kv.value();
-    switch (kv.has_value() ? v.value_case() : AnyValue::VALUE_NOT_SET) {
-      case AnyValue::VALUE_NOT_SET:
-        if (kv.has_value()) {
-          tag = kV2Any;  // an empty AnyValue
-          out->push_back(static_cast<char>(tag));
-          PutBytes(out, v.SerializeAsString());
-        } else {
-          out->push_back(static_cast<char>(tag));
-        }
+    const auto tag = static_cast<V2ValueTag>(a.tag);
+    out->push_back(static_cast<char>(tag));
+    switch (tag) {
+      case kV2String:
+        PutVar(out, StringIndex(a.bytes));
         break;
-      case AnyValue::kStringValue:
-        tag = kV2String;
-        out->push_back(static_cast<char>(tag));
-        PutVarint64(out, StringIndex(v.string_value()));
+      case kV2Bool:
+        out->push_back(static_cast<char>(a.bits));
         break;
-      case AnyValue::kBoolValue:
-        tag = kV2Bool;
-        out->push_back(static_cast<char>(tag));
-        out->push_back(v.bool_value() ? 1 : 0);
+      case kV2Int:
+        PutVar(out, ZigZag64(static_cast<int64_t>(a.bits)));
         break;
-      case AnyValue::kIntValue:
-        tag = kV2Int;
-        int_value = v.int_value();
-        out->push_back(static_cast<char>(tag));
-        PutVarint64(out, ZigZag64(int_value));
+      case kV2Double:
+        PutFixed64(out, a.bits);
         break;
-      case AnyValue::kDoubleValue: {
-        tag = kV2Double;
-        out->push_back(static_cast<char>(tag));
-        uint64_t bits;
-        double d = v.double_value();
-        std::memcpy(&bits, &d, 8);
-        PutFixed64(out, bits);
+      case kV2Any:
+        // Array and kvlist values are stored whole, but their strings join
+        // the dictionary so that page and block summaries cover them. The
+        // walk cannot fail: WireTrace::Read walked them.
+        ForEachWireAnyString(a.bytes, kWireAnyDepth,
+                             [this](std::string_view s) { StringIndex(s); });
+        PutBytes(out, a.bytes);
         break;
-      }
-      default:
-        tag = kV2Any;
-        out->push_back(static_cast<char>(tag));
-        InternAnyStrings(v);
-        PutBytes(out, v.SerializeAsString());
+      default:  // kV2NoValue
         break;
     }
     if (keyed) key_bytes_ += out->size() - before;
-    if (span) CountSpanAttribute(slot, tag, int_value);
+    if (span) CountSpanAttribute(slot, tag, static_cast<int64_t>(a.bits));
   }
 }
 
-uint32_t V2PageEncoder::ResourceIndex(Resource* r) {
-  for (const KeyValue& kv : r->attributes()) {
-    if (kv.key() == "service.name" &&
-        kv.value().value_case() == AnyValue::kStringValue) {
-      services_.insert(kv.value().string_value());
+void V2PageEncoder::PutPieces(WireRange pieces, std::string* out,
+                              const uint32_t* skip, size_t skip_count) {
+  size_t n = 0;
+  auto skipped = [&](uint32_t i) {
+    for (size_t j = 0; j < skip_count; ++j) {
+      if (skip[j] == i) return true;
+    }
+    return false;
+  };
+  for (uint32_t i = pieces.begin; i < pieces.end; ++i) {
+    if (!skipped(i)) n += wire_.pieces[i].size();
+  }
+  PutVar(out, n);
+  for (uint32_t i = pieces.begin; i < pieces.end; ++i) {
+    if (!skipped(i)) out->append(wire_.pieces[i]);
+  }
+}
+
+uint32_t V2PageEncoder::ResourceIndex(const WireResourceSpans& rs) {
+  if (auto it = raw_resource_index_.find(ToAbsl(rs.resource));
+      it != raw_resource_index_.end()) {
+    return it->second;
+  }
+  for (uint32_t i = rs.attributes.begin; i < rs.attributes.end; ++i) {
+    const WireAttribute& a = wire_.attributes[i];
+    if (a.key == "service.name" && a.tag == kV2String) {
+      services_.emplace(std::string(a.bytes));
     }
   }
   scratch_.clear();
-  PutAttributes(r->attributes(), &scratch_);
-  r->clear_attributes();
-  PutBytes(&scratch_, r->SerializeAsString());
+  PutAttributes(rs.attributes, &scratch_);
+  PutPieces(rs.rest, &scratch_);
   auto [it, added] = resource_index_.try_emplace(
       scratch_, static_cast<uint32_t>(resources_.size()));
   if (added) resources_.push_back(scratch_);
+  raw_resource_index_.emplace(std::string(rs.resource), it->second);
   return it->second;
 }
 
-uint32_t V2PageEncoder::ScopeIndex(InstrumentationScope* s) {
+uint32_t V2PageEncoder::ScopeIndex(const WireScopeSpans& ss) {
+  if (auto it = raw_scope_index_.find(ToAbsl(ss.scope)); it != raw_scope_index_.end()) {
+    return it->second;
+  }
   scratch_.clear();
-  PutVarint64(&scratch_, StringIndex(s->name()));
-  PutVarint64(&scratch_, StringIndex(s->version()));
-  PutAttributes(s->attributes(), &scratch_);
-  s->clear_name();
-  s->clear_version();
-  s->clear_attributes();
-  PutBytes(&scratch_, s->SerializeAsString());
+  PutVar(&scratch_, StringIndex(ss.name));
+  PutVar(&scratch_, StringIndex(ss.version));
+  PutAttributes(ss.attributes, &scratch_);
+  PutPieces(ss.rest, &scratch_);
   auto [it, added] =
       scope_index_.try_emplace(scratch_, static_cast<uint32_t>(scopes_.size()));
   if (added) scopes_.push_back(scratch_);
+  raw_scope_index_.emplace(std::string(ss.scope), it->second);
   return it->second;
 }
 
+bool V2PageEncoder::ReadWire(std::string_view data) {
+  if (!wire_.Read(data)) return false;
+  // Only resources and scopes not met before in this page are read.
+  for (WireResourceSpans& rs : wire_.resource_spans) {
+    if (!raw_resource_index_.contains(ToAbsl(rs.resource)) &&
+        !wire_.ReadResource(&rs)) {
+      return false;
+    }
+  }
+  for (WireScopeSpans& ss : wire_.scope_spans) {
+    if (!raw_scope_index_.contains(ToAbsl(ss.scope)) && !wire_.ReadScope(&ss)) {
+      return false;
+    }
+  }
+  return true;
+}
+
 absl::Status V2PageEncoder::Add(const TraceId& id, std::string_view data) {
-  arena_->Reset();
-  TracesData& data_ =
-      *google::protobuf::Arena::CreateMessage<TracesData>(arena_.get());
-  if (!data_.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "trace ", id.ToHex(), ": stored data is not an OTLP TracesData"));
+  if (!wire_walk_ || !ReadWire(data)) {
+    // A shape the wire walk leaves to protobuf (a field sent twice, ...):
+    // parse, and walk protobuf's serialization, which it always reads.
+    arena_->Reset();
+    TracesData& parsed =
+        *google::protobuf::Arena::CreateMessage<TracesData>(arena_.get());
+    if (!parsed.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "trace ", id.ToHex(), ": stored data is not an OTLP TracesData"));
+    }
+    reserialized_.clear();
+    if (!parsed.SerializeToString(&reserialized_) || !ReadWire(reserialized_)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "trace ", id.ToHex(), ": stored data cannot be encoded"));
+    }
   }
   const std::string_view id_bytes = id.bytes();
   std::string& tr = cols_[kV2Traces];
   tr.append(id_bytes);
-  PutVarint64(&tr, data_.resource_spans_size());
+  PutVar(&tr, wire_.resource_spans.size());
   // Positions of the trace's spans, so parents become small integers.
   span_pos_.clear();
-  uint32_t pos = 0;
-  for (const auto& rs : data_.resource_spans()) {
-    for (const auto& ss : rs.scope_spans()) {
-      for (const Span& sp : ss.spans()) {
-        if (sp.span_id().size() == 8) {
-          span_pos_.try_emplace(SpanIdWord(sp.span_id()), pos);
-        }
-        ++pos;
-      }
-    }
+  for (uint32_t pos = 0; pos < wire_.spans.size(); ++pos) {
+    const std::string_view span_id = wire_.spans[pos].span_id;
+    if (span_id.size() == 8) span_pos_.try_emplace(SpanIdWord(span_id), pos);
   }
-  // Events or links moved out of a span (on the arena: Swap moves pointers).
-  Span& side = *google::protobuf::Arena::CreateMessage<Span>(arena_.get());
-  for (auto& rs : *data_.mutable_resource_spans()) {
-    PutVarint64(&tr, ResourceIndex(rs.mutable_resource()));
-    PutVarint64(&tr, StringIndex(rs.schema_url()));
-    PutVarint64(&tr, rs.scope_spans_size());
-    for (auto& ss : *rs.mutable_scope_spans()) {
-      PutVarint64(&tr, ScopeIndex(ss.mutable_scope()));
-      PutVarint64(&tr, StringIndex(ss.schema_url()));
-      PutVarint64(&tr, ss.spans_size());
-      for (Span& sp : *ss.mutable_spans()) {
-        uint64_t flags = 0;
-        if (sp.trace_id() == id_bytes) {
-          flags |= kV2FlagTraceIdIsPages;
-          sp.clear_trace_id();
-        }
-        if (sp.span_id().size() == 8) {
-          flags |= kV2FlagSpanIdInColumn;
-          cols_[kV2SpanIds].append(sp.span_id());
-          sp.clear_span_id();
-        } else {
-          cols_[kV2SpanIds].append(8, '\0');
-        }
-        // 0: no parent; 1: 8 raw bytes follow (a parent outside this
-        // trace's stored spans); k + 2: the trace's k-th span. Parents of
-        // another length stay in kV2Misc.
-        std::string& parents = cols_[kV2Parents];
-        if (sp.parent_span_id().empty()) {
-          parents.push_back(0);
-        } else if (auto it =
-                       sp.parent_span_id().size() == 8
-                           ? span_pos_.find(SpanIdWord(sp.parent_span_id()))
-                           : span_pos_.end();
-                   it != span_pos_.end()) {
-          PutVarint64(&parents, it->second + 2);
-          sp.clear_parent_span_id();
-        } else if (sp.parent_span_id().size() == 8) {
-          parents.push_back(1);
-          parents.append(sp.parent_span_id());
-          sp.clear_parent_span_id();
-        } else {
-          parents.push_back(0);
-        }
-        uint32_t name = StringIndex(sp.name());
-        if (span_names_.size() < kV2MaxNamesListed) {
-          span_names_.insert(sp.name());
-        }
-        PutVarint64(&cols_[kV2Names], name);
-        PutVarint64(&cols_[kV2Kinds],
-                    static_cast<uint32_t>(static_cast<int32_t>(sp.kind())));
-        if (sp.has_status()) flags |= kFlagHasStatus;
-        PutVarint64(
-            &cols_[kV2StatusCodes],
-            static_cast<uint32_t>(static_cast<int32_t>(sp.status().code())));
-        PutVarint64(&cols_[kV2StatusMessages],
-                    StringIndex(sp.status().message()));
-        const int64_t start = static_cast<int64_t>(sp.start_time_unix_nano());
-        const int64_t end = static_cast<int64_t>(sp.end_time_unix_nano());
-        const int64_t duration = static_cast<int64_t>(
-            static_cast<uint64_t>(end) - static_cast<uint64_t>(start));
-        PutVarint64(
-            &cols_[kV2Starts],
-            ZigZag64(static_cast<int64_t>(static_cast<uint64_t>(start) -
-                                          static_cast<uint64_t>(prev_start_))));
-        prev_start_ = start;
-        PutVarint64(&cols_[kV2Durations], ZigZag64(duration));
-        min_start_ = std::min(min_start_, start);
-        max_end_ = std::max(max_end_, end);
-        min_duration_ = std::min(min_duration_, duration);
-        max_duration_ = std::max(max_duration_, duration);
-        PutAttributes(sp.attributes(), &cols_[kV2SpanAttributes],
-                      /*span=*/true);
-
-        if (sp.events_size() == 0 && sp.dropped_events_count() == 0) {
-          cols_[kV2Events].push_back(0);
-        } else {
-          side.Clear();
-          side.mutable_events()->Swap(sp.mutable_events());
-          side.set_dropped_events_count(sp.dropped_events_count());
-          PutBytes(&cols_[kV2Events], side.SerializeAsString());
-        }
-        if (sp.links_size() == 0 && sp.dropped_links_count() == 0) {
-          cols_[kV2Links].push_back(0);
-        } else {
-          side.Clear();
-          side.mutable_links()->Swap(sp.mutable_links());
-          side.set_dropped_links_count(sp.dropped_links_count());
-          PutBytes(&cols_[kV2Links], side.SerializeAsString());
-        }
-        sp.clear_name();
-        sp.clear_kind();
-        sp.clear_status();
-        sp.clear_start_time_unix_nano();
-        sp.clear_end_time_unix_nano();
-        sp.clear_attributes();
-        sp.clear_events();
-        sp.clear_dropped_events_count();
-        sp.clear_links();
-        sp.clear_dropped_links_count();
-        PutVarint64(&cols_[kV2Misc], flags);
-        PutBytes(&cols_[kV2Misc], sp.SerializeAsString());
-        ++span_count_;
+  for (const WireResourceSpans& rs : wire_.resource_spans) {
+    PutVar(&tr, ResourceIndex(rs));
+    PutVar(&tr, StringIndex(rs.schema_url));
+    PutVar(&tr, rs.scopes.size());
+    for (uint32_t s = rs.scopes.begin; s < rs.scopes.end; ++s) {
+      const WireScopeSpans& ss = wire_.scope_spans[s];
+      PutVar(&tr, ScopeIndex(ss));
+      PutVar(&tr, StringIndex(ss.schema_url));
+      PutVar(&tr, ss.spans.size());
+      for (uint32_t i = ss.spans.begin; i < ss.spans.end; ++i) {
+        PutSpan(id_bytes, wire_.spans[i]);
       }
     }
   }
   ++trace_count_;
   return absl::OkStatus();
+}
+
+void V2PageEncoder::PutSpan(std::string_view trace_id, const WireSpan& sp) {
+  uint64_t flags = 0;
+  // Pieces of the remainder stored in columns instead.
+  uint32_t moved[3];
+  size_t moved_count = 0;
+  if (sp.trace_id == trace_id) {
+    flags |= kV2FlagTraceIdIsPages;
+    moved[moved_count++] = sp.id_pieces[0];
+  }
+  if (sp.span_id.size() == 8) {
+    flags |= kV2FlagSpanIdInColumn;
+    cols_[kV2SpanIds].append(sp.span_id);
+    moved[moved_count++] = sp.id_pieces[1];
+  } else {
+    cols_[kV2SpanIds].append(8, '\0');
+  }
+  // 0: no parent; 1: 8 raw bytes follow (a parent outside this trace's
+  // stored spans); k + 2: the trace's k-th span. Parents of another length
+  // stay in kV2Misc.
+  std::string& parents = cols_[kV2Parents];
+  if (sp.parent_span_id.empty()) {
+    parents.push_back(0);
+  } else if (sp.parent_span_id.size() != 8) {
+    parents.push_back(0);
+  } else {
+    if (auto it = span_pos_.find(SpanIdWord(sp.parent_span_id));
+        it != span_pos_.end()) {
+      PutVar(&parents, it->second + 2);
+    } else {
+      parents.push_back(1);
+      parents.append(sp.parent_span_id);
+    }
+    moved[moved_count++] = sp.id_pieces[3];
+  }
+  PutVar(&cols_[kV2Names], StringIndex(sp.name));
+  if (span_names_.size() < kV2MaxNamesListed &&
+      !span_names_.contains(ToAbsl(sp.name))) {
+    span_names_.emplace(sp.name);
+  }
+  PutVar(&cols_[kV2Kinds], sp.kind);
+  if (sp.has_status) flags |= kFlagHasStatus;
+  PutVar(&cols_[kV2StatusCodes], sp.status_code);
+  PutVar(&cols_[kV2StatusMessages], StringIndex(sp.status_message));
+  const int64_t start = static_cast<int64_t>(sp.start);
+  const int64_t end = static_cast<int64_t>(sp.end);
+  const int64_t duration = static_cast<int64_t>(sp.end - sp.start);
+  PutVar(&cols_[kV2Starts],
+              ZigZag64(static_cast<int64_t>(
+                  sp.start - static_cast<uint64_t>(prev_start_))));
+  prev_start_ = start;
+  PutVar(&cols_[kV2Durations], ZigZag64(duration));
+  min_start_ = std::min(min_start_, start);
+  max_end_ = std::max(max_end_, end);
+  min_duration_ = std::min(min_duration_, duration);
+  max_duration_ = std::max(max_duration_, duration);
+  PutAttributes(sp.attributes, &cols_[kV2SpanAttributes], /*span=*/true);
+  // Events and links: a Span holding only them and their dropped counts
+  // (fields 12 and 14), or a 0 byte for none.
+  PutSideFields(sp.events, sp.dropped_events, 12, &cols_[kV2Events]);
+  PutSideFields(sp.links, sp.dropped_links, 14, &cols_[kV2Links]);
+  PutVar(&cols_[kV2Misc], flags);
+  PutPieces(sp.rest, &cols_[kV2Misc], moved, moved_count);
+  ++span_count_;
+}
+
+void V2PageEncoder::PutSideFields(WireRange pieces, uint32_t dropped,
+                                  uint32_t dropped_field, std::string* out) {
+  if (pieces.size() == 0 && dropped == 0) {
+    out->push_back(0);
+    return;
+  }
+  size_t n = 0;
+  for (uint32_t i = pieces.begin; i < pieces.end; ++i) {
+    n += wire_.pieces[i].size();
+  }
+  const uint32_t tag = dropped_field << 3;  // varint
+  if (dropped != 0) n += VarintLength(tag) + VarintLength(dropped);
+  PutVar(out, n);
+  for (uint32_t i = pieces.begin; i < pieces.end; ++i) {
+    out->append(wire_.pieces[i]);
+  }
+  if (dropped != 0) {
+    PutVar(out, tag);
+    PutVar(out, dropped);
+  }
 }
 
 uint64_t V2PageEncoder::raw_bytes() const {
@@ -446,27 +511,27 @@ std::string V2PageEncoder::column(uint32_t c) const {
   std::string out;
   switch (c) {
     case kV2Traces:
-      PutVarint64(&out, trace_count_);
+      PutVar(&out, trace_count_);
       out.append(cols_[c]);
       break;
     case kV2Strings:
       out.reserve(strings_bytes_ + 8);
-      PutVarint64(&out, strings_.size());
+      PutVar(&out, strings_.size());
       for (const std::string& s : strings_) PutBytes(&out, s);
       break;
     case kV2Resources:
-      PutVarint64(&out, resources_.size());
+      PutVar(&out, resources_.size());
       for (const std::string& r : resources_) out.append(r);
       break;
     case kV2Scopes:
-      PutVarint64(&out, scopes_.size());
+      PutVar(&out, scopes_.size());
       for (const std::string& s : scopes_) out.append(s);
       break;
     case kV2SpanAttributes:
       if (keyed_) {
         // The layout: the keys by slot, then per span its slots.
-        PutVarint64(&out, key_stats_.size());
-        for (const KeyAcc& k : key_stats_) PutVarint64(&out, k.dict);
+        PutVar(&out, key_stats_.size());
+        for (const KeyAcc& k : key_stats_) PutVar(&out, k.dict);
       }
       out.append(cols_[c]);
       break;
@@ -973,145 +1038,267 @@ absl::Status V2Page::AssembleSpanAttributes() {
   return absl::OkStatus();
 }
 
+namespace {
+
+// One span's values from the span columns.
+struct SpanRow {
+  uint64_t parent = 0, name = 0, kind = 0, code = 0, message = 0, flags = 0;
+  int64_t start = 0;
+  uint64_t duration = 0;
+  std::string_view events, links, rest, raw_parent;
+};
+
+// Walks the span columns of a page in step; every index is checked against
+// the page's tables.
+class SpanCursor {
+ public:
+  explicit SpanCursor(const V2Page& page)
+      : parents_(page.raw[kV2Parents]),
+        names_(page.raw[kV2Names]),
+        kinds_(page.raw[kV2Kinds]),
+        codes_(page.raw[kV2StatusCodes]),
+        messages_(page.raw[kV2StatusMessages]),
+        starts_(page.raw[kV2Starts]),
+        durations_(page.raw[kV2Durations]),
+        attrs_(page.raw[kV2SpanAttributes]),
+        events_(page.raw[kV2Events]),
+        links_(page.raw[kV2Links]),
+        misc_(page.raw[kV2Misc]),
+        nstr_(page.strings.size()) {}
+
+  // Skips n spans (those before a wanted trace).
+  absl::Status Skip(uint64_t n) {
+    if (!SkipParents(&parents_, n) || !SkipVarints(&names_, n) ||
+        !SkipVarints(&kinds_, n) || !SkipVarints(&codes_, n) ||
+        !SkipVarints(&messages_, n) || !SkipStarts(&starts_, n, &prev_start_) ||
+        !SkipVarints(&durations_, n) || !SkipAttributeLists(&attrs_, n) ||
+        !SkipLengthPrefixed(&events_, n) || !SkipLengthPrefixed(&links_, n) ||
+        !SkipMisc(&misc_, n)) {
+      return Corrupt("spans", "truncated");
+    }
+    return absl::OkStatus();
+  }
+
+  // The next span of a trace of `trace_spans` spans.
+  absl::Status Next(uint32_t trace_spans, SpanRow* row,
+                    std::vector<V2Attribute>* attributes) {
+    uint64_t start;
+    if (!GetV2Parent(&parents_, trace_spans, &row->parent, &row->raw_parent) ||
+        !GetVarint64(&names_, &row->name) || row->name >= nstr_ ||
+        !GetVarint64(&kinds_, &row->kind) || !GetVarint64(&codes_, &row->code) ||
+        !GetVarint64(&messages_, &row->message) || row->message >= nstr_ ||
+        !GetVarint64(&starts_, &start) ||
+        !GetVarint64(&durations_, &row->duration) ||
+        !GetBytes(&events_, &row->events) || !GetBytes(&links_, &row->links) ||
+        !GetVarint64(&misc_, &row->flags) || !GetBytes(&misc_, &row->rest)) {
+      return Corrupt("spans", "truncated or out of range");
+    }
+    if (absl::Status st = GetV2Attributes(&attrs_, nstr_, attributes);
+        !st.ok()) {
+      return Corrupt("span attributes", st.message());
+    }
+    row->start = static_cast<int64_t>(static_cast<uint64_t>(prev_start_) +
+                                      static_cast<uint64_t>(UnZigZag64(start)));
+    prev_start_ = row->start;
+    return absl::OkStatus();
+  }
+
+ private:
+  std::string_view parents_, names_, kinds_, codes_, messages_, starts_,
+      durations_, attrs_, events_, links_, misc_;
+  const uint64_t nstr_;
+  int64_t prev_start_ = 0;
+};
+
+// The traces ForEachTrace* visits: all, or the one `*only` (and the spans
+// before it skipped). False: `*only` is not in the page.
+bool TraceRange(const V2Page& page, const TraceId* only, size_t* first,
+                size_t* last) {
+  *first = 0;
+  *last = page.traces.size();
+  if (only == nullptr) return true;
+  auto it = std::lower_bound(
+      page.traces.begin(), page.traces.end(), *only,
+      [](const V2Page::TraceRef& t, const TraceId& id) { return t.id < id; });
+  if (it == page.traces.end() || it->id != *only) return false;
+  *first = static_cast<size_t>(it - page.traces.begin());
+  *last = *first + 1;
+  return true;
+}
+
+// ---- OTLP wire bytes written from the columns (ForEachTraceBytes) ----------
+
+void PutTag(std::string* out, uint32_t field, uint32_t wire_type) {
+  PutVarint64(out, field << 3 | wire_type);
+}
+
+void PutField(std::string* out, uint32_t field, std::string_view bytes) {
+  PutTag(out, field, 2);
+  PutVarint64(out, bytes.size());
+  out->append(bytes);
+}
+
+void PutStringField(std::string* out, uint32_t field, std::string_view s) {
+  if (!s.empty()) PutField(out, field, s);  // proto3: "" is not sent
+}
+
+void PutFixed64Field(std::string* out, uint32_t field, uint64_t v) {
+  if (v == 0) return;
+  PutTag(out, field, 1);
+  PutFixed64(out, v);
+}
+
+void PutVarintField(std::string* out, uint32_t field, uint64_t v) {
+  if (v == 0) return;
+  PutTag(out, field, 0);
+  PutVarint64(out, v);
+}
+
+// A KeyValue as field `field` of its message; `scratch` is reused.
+absl::Status PutAttribute(const V2Page& page, const V2Attribute& a,
+                          uint32_t field, std::string* out,
+                          std::string* scratch) {
+  scratch->clear();
+  PutStringField(scratch, 1, page.strings[a.key]);
+  std::string value;
+  switch (a.tag) {
+    case kV2String:
+      PutField(&value, 1, page.strings[a.u]);  // a oneof: sent even if ""
+      break;
+    case kV2Bool:
+      PutTag(&value, 2, 0);
+      value.push_back(a.u != 0 ? 1 : 0);
+      break;
+    case kV2Int:
+      PutTag(&value, 3, 0);
+      PutVarint64(&value, static_cast<uint64_t>(UnZigZag64(a.u)));
+      break;
+    case kV2Double:
+      PutTag(&value, 4, 1);
+      PutFixed64(&value, a.u);
+      break;
+    case kV2Any:
+      value.assign(a.any);
+      break;
+    case kV2NoValue:
+      break;
+    default:
+      return absl::DataLossError("attribute value tag is unknown");
+  }
+  if (a.tag != kV2NoValue) PutField(scratch, 2, value);
+  PutField(out, field, *scratch);
+  return absl::OkStatus();
+}
+
+absl::Status PutAttributes(const V2Page& page,
+                           const std::vector<V2Attribute>& attributes,
+                           uint32_t field, std::string* out,
+                           std::string* scratch) {
+  for (const V2Attribute& a : attributes) {
+    if (absl::Status s = PutAttribute(page, a, field, out, scratch); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status V2Page::ForEachTraceOtlp(
     const TraceId* only,
     absl::FunctionRef<absl::Status(const TraceId&, TracesData&)> fn) const {
   if (raw[kV2SpanIds].size() != uint64_t{span_count} * 8) {
     return Corrupt("span ids", "size disagrees with the span count");
   }
-  std::string_view parents = raw[kV2Parents], names = raw[kV2Names],
-                   kinds = raw[kV2Kinds], codes = raw[kV2StatusCodes],
-                   messages = raw[kV2StatusMessages], starts = raw[kV2Starts],
-                   durations = raw[kV2Durations],
-                   attrs = raw[kV2SpanAttributes], events = raw[kV2Events],
-                   links = raw[kV2Links], misc = raw[kV2Misc];
   const char* span_ids = raw[kV2SpanIds].data();
   std::vector<V2Attribute> decoded;
   TracesData data;
-  int64_t prev_start = 0;
-  const uint64_t nstr = strings.size();
-  size_t first = 0, last = traces.size();
-  if (only != nullptr) {
-    // Traces are in ID order: find the one wanted and skip the columns
-    // past the spans of the traces before it.
-    auto it = std::lower_bound(
-        traces.begin(), traces.end(), *only,
-        [](const TraceRef& t, const TraceId& id) { return t.id < id; });
-    if (it == traces.end() || it->id != *only) return absl::OkStatus();
-    first = static_cast<size_t>(it - traces.begin());
-    last = first + 1;
-    const uint64_t before = it->span_begin;
-    if (!SkipParents(&parents, before) || !SkipVarints(&names, before) ||
-        !SkipVarints(&kinds, before) || !SkipVarints(&codes, before) ||
-        !SkipVarints(&messages, before) ||
-        !SkipStarts(&starts, before, &prev_start) ||
-        !SkipVarints(&durations, before) ||
-        !SkipAttributeLists(&attrs, before) ||
-        !SkipLengthPrefixed(&events, before) ||
-        !SkipLengthPrefixed(&links, before) || !SkipMisc(&misc, before)) {
-      return Corrupt("spans", "truncated");
+  SpanCursor cursor(*this);
+  size_t first, last;
+  if (!TraceRange(*this, only, &first, &last)) return absl::OkStatus();
+  if (first < last) {
+    if (absl::Status s = cursor.Skip(traces[first].span_begin); !s.ok()) {
+      return s;
     }
   }
   for (size_t t = first; t < last; ++t) {
     const TraceRef& tr = traces[t];
-    const bool build = only == nullptr || *only == tr.id;
-    if (build) data.Clear();
+    data.Clear();
     uint32_t pos = tr.span_begin;
     for (uint32_t r = tr.rs_begin; r < tr.rs_end; ++r) {
       const ResourceSpansRef& rsr = resource_spans[r];
-      andante::otlp::trace::v1::ResourceSpans* rs = nullptr;
-      if (build) {
-        rs = data.add_resource_spans();
-        const ResourceEntry& re = resources[rsr.resource];
-        Resource* res = rs->mutable_resource();
-        if (!res->ParseFromArray(re.rest.data(),
-                                 static_cast<int>(re.rest.size()))) {
-          return Corrupt("resources", "entry does not parse");
-        }
-        for (const V2Attribute& a : re.attributes) {
-          absl::Status s = V2AttributeToOtlp(*this, a, res->add_attributes());
-          if (!s.ok()) return s;
-        }
-        if (rsr.schema_url != 0)
-          rs->set_schema_url(strings[rsr.schema_url].data(),
-                             strings[rsr.schema_url].size());
+      andante::otlp::trace::v1::ResourceSpans* rs = data.add_resource_spans();
+      const ResourceEntry& re = resources[rsr.resource];
+      Resource* res = rs->mutable_resource();
+      if (!res->ParseFromArray(re.rest.data(),
+                               static_cast<int>(re.rest.size()))) {
+        return Corrupt("resources", "entry does not parse");
       }
+      for (const V2Attribute& a : re.attributes) {
+        absl::Status s = V2AttributeToOtlp(*this, a, res->add_attributes());
+        if (!s.ok()) return s;
+      }
+      if (rsr.schema_url != 0)
+        rs->set_schema_url(strings[rsr.schema_url].data(),
+                           strings[rsr.schema_url].size());
       for (uint32_t s = rsr.scopes_begin; s < rsr.scopes_end; ++s) {
         const ScopeSpansRef& ssr = scope_spans[s];
-        andante::otlp::trace::v1::ScopeSpans* ss = nullptr;
-        if (build) {
-          ss = rs->add_scope_spans();
-          const ScopeEntry& se = scopes[ssr.scope];
-          InstrumentationScope* scope = ss->mutable_scope();
-          if (!scope->ParseFromArray(se.rest.data(),
-                                     static_cast<int>(se.rest.size()))) {
-            return Corrupt("scopes", "entry does not parse");
-          }
-          scope->set_name(strings[se.name].data(), strings[se.name].size());
-          scope->set_version(strings[se.version].data(),
-                             strings[se.version].size());
-          for (const V2Attribute& a : se.attributes) {
-            absl::Status st =
-                V2AttributeToOtlp(*this, a, scope->add_attributes());
-            if (!st.ok()) return st;
-          }
-          if (ssr.schema_url != 0)
-            ss->set_schema_url(strings[ssr.schema_url].data(),
-                               strings[ssr.schema_url].size());
+        andante::otlp::trace::v1::ScopeSpans* ss = rs->add_scope_spans();
+        const ScopeEntry& se = scopes[ssr.scope];
+        InstrumentationScope* scope = ss->mutable_scope();
+        if (!scope->ParseFromArray(se.rest.data(),
+                                   static_cast<int>(se.rest.size()))) {
+          return Corrupt("scopes", "entry does not parse");
         }
+        scope->set_name(strings[se.name].data(), strings[se.name].size());
+        scope->set_version(strings[se.version].data(),
+                           strings[se.version].size());
+        for (const V2Attribute& a : se.attributes) {
+          absl::Status st = V2AttributeToOtlp(*this, a, scope->add_attributes());
+          if (!st.ok()) return st;
+        }
+        if (ssr.schema_url != 0)
+          ss->set_schema_url(strings[ssr.schema_url].data(),
+                             strings[ssr.schema_url].size());
         for (uint32_t k = 0; k < ssr.span_count; ++k, ++pos) {
-          uint64_t parent, name, kind, code, message, start, duration, flags;
-          std::string_view ev, ln, rest;
-          std::string_view raw_parent;
-          if (!GetV2Parent(&parents, tr.span_end - tr.span_begin, &parent,
-                           &raw_parent) ||
-              !GetVarint64(&names, &name) || name >= nstr ||
-              !GetVarint64(&kinds, &kind) || !GetVarint64(&codes, &code) ||
-              !GetVarint64(&messages, &message) || message >= nstr ||
-              !GetVarint64(&starts, &start) ||
-              !GetVarint64(&durations, &duration) || !GetBytes(&events, &ev) ||
-              !GetBytes(&links, &ln) || !GetVarint64(&misc, &flags) ||
-              !GetBytes(&misc, &rest)) {
-            return Corrupt("spans", "truncated or out of range");
-          }
-          if (absl::Status st = GetV2Attributes(&attrs, nstr, &decoded);
+          SpanRow row;
+          if (absl::Status st =
+                  cursor.Next(tr.span_end - tr.span_begin, &row, &decoded);
               !st.ok()) {
-            return Corrupt("span attributes", st.message());
+            return st;
           }
-          const int64_t begin =
-              static_cast<int64_t>(static_cast<uint64_t>(prev_start) +
-                                   static_cast<uint64_t>(UnZigZag64(start)));
-          prev_start = begin;
-          if (!build) continue;
           Span* sp = ss->add_spans();
-          if (!sp->ParseFromArray(rest.data(), static_cast<int>(rest.size())) ||
-              !MergeBytes(ev, sp) || !MergeBytes(ln, sp)) {
+          if (!sp->ParseFromArray(row.rest.data(),
+                                  static_cast<int>(row.rest.size())) ||
+              !MergeBytes(row.events, sp) || !MergeBytes(row.links, sp)) {
             return Corrupt("spans", "span remainder does not parse");
           }
-          if (flags & kV2FlagTraceIdIsPages)
+          if (row.flags & kV2FlagTraceIdIsPages)
             sp->set_trace_id(tr.id.bytes().data(), TraceId::kSize);
-          if (flags & kV2FlagSpanIdInColumn) {
+          if (row.flags & kV2FlagSpanIdInColumn) {
             sp->set_span_id(span_ids + uint64_t{pos} * 8, 8);
           }
-          if (parent >= 2) {
+          if (row.parent >= 2) {
             sp->set_parent_span_id(
-                span_ids + (uint64_t{tr.span_begin} + parent - 2) * 8, 8);
-          } else if (parent == 1) {
-            sp->set_parent_span_id(raw_parent.data(), 8);
+                span_ids + (uint64_t{tr.span_begin} + row.parent - 2) * 8, 8);
+          } else if (row.parent == 1) {
+            sp->set_parent_span_id(row.raw_parent.data(), 8);
           }
-          sp->set_name(strings[name].data(), strings[name].size());
-          sp->set_kind(static_cast<Span::SpanKind>(static_cast<int32_t>(kind)));
-          if (flags & kFlagHasStatus) {
+          sp->set_name(strings[row.name].data(), strings[row.name].size());
+          sp->set_kind(
+              static_cast<Span::SpanKind>(static_cast<int32_t>(row.kind)));
+          if (row.flags & kFlagHasStatus) {
             auto* st = sp->mutable_status();
             st->set_code(static_cast<
                          andante::otlp::trace::v1::Status::StatusCode>(
-                static_cast<int32_t>(code)));
-            st->set_message(strings[message].data(), strings[message].size());
+                static_cast<int32_t>(row.code)));
+            st->set_message(strings[row.message].data(),
+                            strings[row.message].size());
           }
-          sp->set_start_time_unix_nano(static_cast<uint64_t>(begin));
+          sp->set_start_time_unix_nano(static_cast<uint64_t>(row.start));
           sp->set_end_time_unix_nano(
-              static_cast<uint64_t>(begin) +
-              static_cast<uint64_t>(UnZigZag64(duration)));
+              static_cast<uint64_t>(row.start) +
+              static_cast<uint64_t>(UnZigZag64(row.duration)));
           for (const V2Attribute& a : decoded) {
             absl::Status st = V2AttributeToOtlp(*this, a, sp->add_attributes());
             if (!st.ok()) return st;
@@ -1119,10 +1306,115 @@ absl::Status V2Page::ForEachTraceOtlp(
         }
       }
     }
-    if (build) {
-      if (absl::Status s = fn(tr.id, data); !s.ok()) return s;
-      if (only != nullptr) return absl::OkStatus();
+    if (absl::Status s = fn(tr.id, data); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status V2Page::ForEachTraceBytes(
+    const TraceId* only,
+    absl::FunctionRef<absl::Status(const TraceId&, std::string_view)> fn)
+    const {
+  if (raw[kV2SpanIds].size() != uint64_t{span_count} * 8) {
+    return Corrupt("span ids", "size disagrees with the span count");
+  }
+  const char* span_ids = raw[kV2SpanIds].data();
+  std::vector<V2Attribute> decoded;
+  SpanCursor cursor(*this);
+  size_t first, last;
+  if (!TraceRange(*this, only, &first, &last)) return absl::OkStatus();
+  if (first < last) {
+    if (absl::Status s = cursor.Skip(traces[first].span_begin); !s.ok()) {
+      return s;
     }
+  }
+  // Each message is written into its own buffer, then into its parent's
+  // behind its length.
+  std::string out, rs_buf, msg, ss_buf, span, kv;
+  for (size_t t = first; t < last; ++t) {
+    const TraceRef& tr = traces[t];
+    out.clear();
+    uint32_t pos = tr.span_begin;
+    for (uint32_t r = tr.rs_begin; r < tr.rs_end; ++r) {
+      const ResourceSpansRef& rsr = resource_spans[r];
+      const ResourceEntry& re = resources[rsr.resource];
+      rs_buf.clear();
+      msg.clear();
+      if (absl::Status s = PutAttributes(*this, re.attributes, 1, &msg, &kv);
+          !s.ok()) {
+        return s;
+      }
+      msg.append(re.rest);
+      PutField(&rs_buf, 1, msg);  // the resource, sent even if empty
+      for (uint32_t s = rsr.scopes_begin; s < rsr.scopes_end; ++s) {
+        const ScopeSpansRef& ssr = scope_spans[s];
+        const ScopeEntry& se = scopes[ssr.scope];
+        ss_buf.clear();
+        msg.clear();
+        msg.append(se.rest);
+        PutStringField(&msg, 1, strings[se.name]);
+        PutStringField(&msg, 2, strings[se.version]);
+        if (absl::Status st = PutAttributes(*this, se.attributes, 3, &msg, &kv);
+            !st.ok()) {
+          return st;
+        }
+        PutField(&ss_buf, 1, msg);
+        for (uint32_t k = 0; k < ssr.span_count; ++k, ++pos) {
+          SpanRow row;
+          if (absl::Status st =
+                  cursor.Next(tr.span_end - tr.span_begin, &row, &decoded);
+              !st.ok()) {
+            return st;
+          }
+          // The remainder, events and links first: the column values that
+          // follow win over anything they hold, as with set_* after a parse.
+          span.assign(row.rest);
+          span.append(row.events);
+          span.append(row.links);
+          if (row.flags & kV2FlagTraceIdIsPages) {
+            PutField(&span, 1, tr.id.bytes());
+          }
+          if (row.flags & kV2FlagSpanIdInColumn) {
+            PutField(&span, 2, std::string_view(span_ids + uint64_t{pos} * 8, 8));
+          }
+          if (row.parent >= 2) {
+            PutField(&span, 4,
+                     std::string_view(
+                         span_ids + (uint64_t{tr.span_begin} + row.parent - 2) * 8,
+                         8));
+          } else if (row.parent == 1) {
+            PutField(&span, 4, row.raw_parent);
+          }
+          PutStringField(&span, 5, strings[row.name]);
+          // An enum is an int32: negative values go as 10-byte varints.
+          PutVarintField(&span, 6,
+                         static_cast<uint64_t>(static_cast<int64_t>(
+                             static_cast<int32_t>(row.kind))));
+          PutFixed64Field(&span, 7, static_cast<uint64_t>(row.start));
+          PutFixed64Field(&span, 8,
+                          static_cast<uint64_t>(row.start) +
+                              static_cast<uint64_t>(UnZigZag64(row.duration)));
+          if (absl::Status st = PutAttributes(*this, decoded, 9, &span, &kv);
+              !st.ok()) {
+            return st;
+          }
+          if (row.flags & kFlagHasStatus) {
+            msg.clear();
+            PutStringField(&msg, 2, strings[row.message]);
+            PutVarintField(&msg, 3,
+                           static_cast<uint64_t>(static_cast<int64_t>(
+                               static_cast<int32_t>(row.code))));
+            PutField(&span, 15, msg);
+          }
+          PutField(&ss_buf, 2, span);
+        }
+        PutStringField(&ss_buf, 3, strings[ssr.schema_url]);
+        PutField(&rs_buf, 2, ss_buf);
+      }
+      PutStringField(&rs_buf, 3, strings[rsr.schema_url]);
+      PutField(&out, 1, rs_buf);
+    }
+    if (absl::Status s = fn(tr.id, out); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

@@ -37,6 +37,7 @@
 #include "andante/ids.h"
 #include "block/block_format.h"
 #include "block/v2_index.h"
+#include "block/v2_wire_trace.h"
 #include "google/protobuf/arena.h"
 #include "andante/otlp/trace/v1/trace.pb.h"
 
@@ -64,6 +65,12 @@ class V2PageEncoder {
   void set_keyed(bool keyed) { keyed_ = keyed; }
   bool keyed() const { return keyed_; }
 
+  // Whether traces are read straight from their wire bytes (the default),
+  // or all parsed with protobuf first and then read from its serialization,
+  // the path of the traces the wire walk refuses (v2_wire_trace.h); the
+  // differential test compares the two.
+  void set_wire_walk(bool on) { wire_walk_ = on; }
+
   // The raw bytes of column `c`, complete once the page is full.
   std::string column(uint32_t c) const;
   // Keyed: the raw bytes of the i-th key chunk, keys in the order of
@@ -89,30 +96,49 @@ class V2PageEncoder {
   void Clear();
 
  private:
-  using KeyValues = google::protobuf::RepeatedPtrField<
-      andante::otlp::common::v1::KeyValue>;
   uint32_t StringIndex(std::string_view s);
-  void InternAnyStrings(const andante::otlp::common::v1::AnyValue& v);
+  // Reads `data` into wire_ (the resources and scopes new to the page too).
+  // False: refused, nothing changed.
+  bool ReadWire(std::string_view data);
+  void PutSpan(std::string_view trace_id, const WireSpan& sp);
   // `span`: the attributes of a span, counted in the key statistics.
-  void PutAttributes(const KeyValues& kvs, std::string* out,
-                     bool span = false);
+  void PutAttributes(WireRange attrs, std::string* out, bool span = false);
+  // Appends the length-prefixed concatenation of wire_.pieces in `pieces`,
+  // less those whose index is among skip[0, skip_count).
+  void PutPieces(WireRange pieces, std::string* out,
+                 const uint32_t* skip = nullptr, size_t skip_count = 0);
+  // Events or links: see PutSpan.
+  void PutSideFields(WireRange pieces, uint32_t dropped,
+                     uint32_t dropped_field, std::string* out);
   uint32_t KeySlot(uint32_t key);
   void CountSpanAttribute(uint32_t slot, V2ValueTag tag, int64_t value);
   void SortKeys() const;
-  uint32_t ResourceIndex(andante::otlp::resource::v1::Resource* r);
-  uint32_t ScopeIndex(
-      andante::otlp::common::v1::InstrumentationScope* s);
+  uint32_t ResourceIndex(const WireResourceSpans& rs);
+  uint32_t ScopeIndex(const WireScopeSpans& ss);
 
-  // Each trace is parsed onto this arena, reset per trace; its first block
-  // (arena_block_) is kept, so a steady stream of traces allocates nothing.
+  // The trace being added, as views into its bytes.
+  WireTrace wire_;
+  // Traces the wire walk refuses are parsed onto this arena (reset per
+  // trace; its first block, arena_block_, is kept) and reserialized here.
+  std::string reserialized_;
   std::unique_ptr<char[]> arena_block_;
   std::unique_ptr<google::protobuf::Arena> arena_;
   std::array<std::string, kV2ColumnCount> cols_;  // all but the tables
   // The dictionary; a deque, so the index's views stay valid as it grows.
   std::deque<std::string> strings_;
-  absl::flat_hash_map<std::string_view, uint32_t> string_index_;
+  struct DictHash {
+    size_t operator()(std::string_view s) const;
+  };
+  absl::flat_hash_map<std::string_view, uint32_t, DictHash> string_index_;
+  // Span attributes: per position in a span, the key last seen there
+  // (a view into strings_) and its index.
+  std::vector<std::pair<std::string_view, uint32_t>> key_memo_;
   std::vector<std::string> resources_, scopes_;  // encoded entries
   absl::flat_hash_map<std::string, uint32_t> resource_index_, scope_index_;
+  // The same entries by the serialized Resource and InstrumentationScope,
+  // so a resource met again is neither read nor encoded.
+  absl::flat_hash_map<std::string, uint32_t> raw_resource_index_,
+      raw_scope_index_;
   absl::flat_hash_set<std::string> services_, span_names_;
   // Per trace: 8-byte span ID (as a word) -> position; reused.
   absl::flat_hash_map<uint64_t, uint32_t> span_pos_;
@@ -129,6 +155,7 @@ class V2PageEncoder {
   };
   std::vector<KeyAcc> key_stats_;  // by slot (first-seen order)
   bool keyed_ = true;
+  bool wire_walk_ = true;
   uint64_t key_bytes_ = 0;  // keyed: sum of the key chunks
   // Slots sorted by key and their statistics, built on first use per page.
   mutable std::vector<uint32_t> sorted_slots_;
@@ -224,6 +251,16 @@ class V2Page {
       absl::FunctionRef<absl::Status(
           const TraceId&, andante::otlp::trace::v1::TracesData&)>
           fn) const;
+
+  // As ForEachTraceOtlp, each trace as serialized OTLP TracesData written
+  // straight from the columns (valid until fn returns): it parses equal to
+  // ForEachTraceOtlp's message. The parts stored whole (a span's remainder,
+  // events, links, array and kvlist values, a resource's or scope's
+  // remainder) are copied without being parsed.
+  absl::Status ForEachTraceBytes(
+      const TraceId* only,
+      absl::FunctionRef<absl::Status(const TraceId&, std::string_view)> fn)
+      const;
 
   std::vector<std::string_view> strings;
   std::vector<ResourceEntry> resources;
