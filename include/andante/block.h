@@ -1,7 +1,8 @@
 // Complete blocks on their own: writing one from traces and reading one back
 // by trace ID, without a Store. A block is the backend directory
 // <tenant>/<block-id>/ holding compressed data pages, a page index, a
-// sharded bloom filter of its trace IDs and meta.json (docs/block-format.md);
+// sharded filter of its trace IDs (sorted fingerprints; blocks written
+// before them: a bloom filter) and meta.json (docs/block-format.md);
 // it is complete, and visible, once meta.json exists.
 //
 //   std::shared_ptr<andante::Backend> backend = ...;
@@ -16,10 +17,10 @@
 //   absl::StatusOr<andante::BlockInfo> info = (*writer)->Finish();
 //
 //   auto block = andante::Block::Open(backend, "tenant", info->block_id);
-//   absl::StatusOr<bool> maybe = (*block)->MayContain(id);   // bloom only
+//   absl::StatusOr<bool> maybe = (*block)->MayContain(id);   // filter only
 //   absl::StatusOr<std::optional<std::string>> data = (*block)->Find(id);
 //
-// A lookup costs at most one bloom shard (read once, then kept), the page
+// A lookup costs at most one filter shard (read once, then kept), the page
 // index (read once, then kept) and one ranged read of one page.
 #ifndef ANDANTE_BLOCK_H_
 #define ANDANTE_BLOCK_H_
@@ -65,7 +66,7 @@ struct BlockInfo {
 //
 // Call order: Create Add+ Finish. Memory: one open and one compressed page
 // at a time (pages stream to the backend as they are cut) plus 16 bytes per
-// trace for the bloom filter.
+// trace for the trace-ID filter.
 class BlockWriter {
  public:
   // A writer of a new block of `tenant` with a fresh random block ID.
@@ -127,9 +128,9 @@ class Block {
   const BlockInfo& info() const;
 
   // False if the block certainly does not hold `id`: outside
-  // [min_id, max_id], or rejected by the bloom filter. True means "maybe"
-  // (bloom filters have false positives, at the rate the block was written
-  // with). Reads at most one bloom shard.
+  // [min_id, max_id], or rejected by the trace-ID filter. True means
+  // "maybe" (the filter has false positives, at the rate the block was
+  // written with). Reads at most one filter shard.
   absl::StatusOr<bool> MayContain(const TraceId& id);
 
   // The data Add was given for `id`, or nullopt if the block does not hold

@@ -199,6 +199,10 @@ struct StoreStats {
   uint64_t compaction_blocks = 0;
   uint64_t compaction_objects_written = 0;
   uint64_t retention_deleted = 0;
+  // Multipart uploads a killed or failed writer left open, aborted by the
+  // compaction cycle's cleanup (CompactionCycleReport's
+  // retention.aborted_writes, summed).
+  uint64_t backend_aborted_uploads = 0;
   // The last compaction cycle's duration in seconds (gauge; 0 before the
   // first).
   double compaction_seconds = 0;

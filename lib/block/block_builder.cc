@@ -11,7 +11,7 @@
 #include "andante/tenant.h"
 #include "block/block_format.h"
 #include "util/crash_point.h"
-#include "block/bloom_filter.h"
+#include "block/trace_id_filter.h"
 #include "util/crc32c.h"
 #include "util/strings.h"
 
@@ -165,11 +165,10 @@ uint64_t BlockBuilder::EstimatedSize() const {
       kIndexHeaderSize + pages * kIndexEntrySize + kIndexTrailerSize;
   uint64_t bloom = 0;
   if (options_status_.ok()) {
-    BloomShape shape =
-        ComputeBloomShape(ids_.size(), options_.bloom_filter_false_positive,
-                          options_.bloom_filter_shard_size_bytes);
-    bloom = uint64_t{shape.shard_count} *
-            (kBloomHeaderSize + shape.bits_per_shard / 8 + kBloomTrailerSize);
+    bloom = ComputeTraceIdFilterShape(ids_.size(),
+                                      options_.bloom_filter_false_positive,
+                                      options_.bloom_filter_shard_size_bytes)
+                .estimated_bytes;
   }
   if (v2_ != nullptr) return v2_->EstimatedSize() + bloom;
   return data_bytes_ + open_page + index + bloom;
@@ -211,8 +210,8 @@ absl::StatusOr<BlockMeta> BlockBuilder::Finish() {
 
   // Sized from the real trace count, not the estimate, so the configured
   // false-positive rate holds however far off the estimate was.
-  ShardedBloomFilter bloom(ids_.size(), options_.bloom_filter_false_positive,
-                           options_.bloom_filter_shard_size_bytes);
+  ShardedTraceIdFilter bloom(ids_.size(), options_.bloom_filter_false_positive,
+                             options_.bloom_filter_shard_size_bytes);
   for (const TraceId& id : ids_) bloom.Add(id);
   meta.bloom_shards = bloom.shard_count();
 
@@ -235,7 +234,7 @@ absl::StatusOr<BlockMeta> BlockBuilder::Finish() {
   }
   CrashPoint("block.after_index");
   for (uint32_t i = 0; i < bloom.shard_count(); ++i) {
-    std::string shard = bloom.shard(i).Encode();
+    std::string shard = bloom.EncodeShard(i);
     meta.bloom_bytes += shard.size();
     absl::Status s =
         backend_.Write(key(absl::StrCat(ToAbsl(kBloomObjectPrefix), i)), shard);

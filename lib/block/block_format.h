@@ -90,6 +90,29 @@ inline constexpr uint64_t kBloomShardSeed = 0x9e3779b97f4a7c15ull;
 inline constexpr uint64_t kBloomHashSeed1 = 0xd6e8feb86659fd93ull;
 inline constexpr uint64_t kBloomHashSeed2 = 0xa0761d6478bd642full;
 
+// ---- trace-ID filter shards of kind GCS1 (PERSISTENT) ---------------------
+//
+// Builders write the "bloom-<i>" objects in this form since BLF2 (readers
+// tell the kinds apart by the magic and read all three):
+// shard   := magic:fixed32 (kFingerprintMagic) key_count:fixed32
+//            fingerprint_bits:fixed32 (b, 1..kMaxFingerprintBits)
+//            codes:ceil(code_bits / 8) bytes
+//            masked_crc32c(all preceding bytes):fixed32
+// For a trace ID (hi, lo as for blooms; shard chosen as for blooms) in a
+// shard of n = key_count keys:
+//   f = Mix64(lo ^ Mix64(hi ^ kFingerprintSeed))
+//   v = (f * (n << b)) >> 64          (128-bit product: the high 64 bits)
+// The n values v sorted ascending (repeats kept), each is coded as its gap
+// d to the previous (the first: to 0): q = d >> b zero bits, a one bit, then
+// the low b bits of d, least significant first. Bits are packed from bit 0
+// of byte 0 upwards (bit p: byte p / 8, mask 1 << (p % 8)); unused bits of
+// the last byte are 0. A lookup answers "maybe" iff v(id) is one of the
+// values: false positives 2^-b, about b + 1.6 bits per key.
+inline constexpr uint32_t kFingerprintMagic = 0x31534347;  // "GCS1" little-endian
+inline constexpr size_t kFingerprintHeaderSize = 12;
+inline constexpr uint32_t kMaxFingerprintBits = 32;
+inline constexpr uint64_t kFingerprintSeed = 0x452821e638d01377ull;
+
 // murmur3's 64-bit finalizer. PERSISTENT: bloom bit positions depend on it.
 inline constexpr uint64_t Mix64(uint64_t x) {
   x ^= x >> 33;

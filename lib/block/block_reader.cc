@@ -141,7 +141,7 @@ absl::Status BlockReader::Damaged(std::string_view what,
   return result;
 }
 
-absl::StatusOr<std::shared_ptr<const BloomFilter>> BlockReader::BloomShard(
+absl::StatusOr<std::shared_ptr<const TraceIdShard>> BlockReader::BloomShard(
     uint32_t shard, uint64_t* inspected_bytes) {
   {
     absl::MutexLock lock(&mu_);
@@ -153,7 +153,7 @@ absl::StatusOr<std::shared_ptr<const BloomFilter>> BlockReader::BloomShard(
   const std::string name = absl::StrCat(ToAbsl(kBloomObjectPrefix), shard);
   const std::string cache_key = absl::StrCat(meta_.block_id, "/", name);
   if (cache_ != nullptr) {
-    if (auto hit = cache_->Lookup<BloomFilter>(cache_key)) return hit;
+    if (auto hit = cache_->Lookup<TraceIdShard>(cache_key)) return hit;
   }
   absl::StatusOr<std::string> bytes =
       backend_->Read(BlockKey(meta_.tenant, meta_.block_id, name));
@@ -163,11 +163,11 @@ absl::StatusOr<std::shared_ptr<const BloomFilter>> BlockReader::BloomShard(
     bad = bytes.status();
   } else {
     if (inspected_bytes != nullptr) *inspected_bytes += bytes->size();
-    absl::StatusOr<BloomFilter> filter = BloomFilter::Decode(*bytes);
+    absl::StatusOr<TraceIdShard> filter = TraceIdShard::Decode(*bytes);
     if (filter.ok()) {
-      auto loaded = std::make_shared<const BloomFilter>(*std::move(filter));
+      auto loaded = std::make_shared<const TraceIdShard>(*std::move(filter));
       if (cache_ != nullptr) {
-        cache_->Insert(cache_key, loaded, bytes->size());
+        cache_->Insert(cache_key, loaded, loaded->MemoryBytes());
         return loaded;
       }
       absl::MutexLock lock(&mu_);
@@ -310,8 +310,8 @@ absl::Status ParsePage(std::string_view raw, const PageEntry& page,
 absl::StatusOr<bool> BlockReader::MayContain(const TraceId& id,
                                              uint64_t* inspected_bytes) {
   if (id < meta_.min_id || meta_.max_id < id) return false;
-  uint32_t shard = ShardedBloomFilter::ShardOf(id, meta_.bloom_shards);
-  absl::StatusOr<std::shared_ptr<const BloomFilter>> bloom =
+  uint32_t shard = TraceIdShardOf(id, meta_.bloom_shards);
+  absl::StatusOr<std::shared_ptr<const TraceIdShard>> bloom =
       BloomShard(shard, inspected_bytes);
   if (!bloom.ok()) return bloom.status();
   // nullptr: the shard is damaged, so the index decides.

@@ -45,6 +45,7 @@
 #include "block/block_meta.h"
 #include "block/bloom_filter.h"
 #include "block/page_index.h"
+#include "block/trace_id_filter.h"
 #include "block/v2_index.h"
 #include "block/v2_page.h"
 
@@ -130,7 +131,7 @@ class BlockReader {
 
   // The shard's filter, loaded once; nullptr if the shard is damaged (ask
   // the index); the block's damage if the whole block is damaged.
-  absl::StatusOr<std::shared_ptr<const BloomFilter>> BloomShard(
+  absl::StatusOr<std::shared_ptr<const TraceIdShard>> BloomShard(
       uint32_t shard, uint64_t* inspected_bytes);
   absl::StatusOr<std::shared_ptr<const PageIndex>> Index(
       uint64_t* inspected_bytes);
@@ -163,7 +164,7 @@ class BlockReader {
   mutable absl::Mutex mu_;
   std::shared_ptr<const PageIndex> index_ ABSL_GUARDED_BY(mu_);
   std::shared_ptr<const V2Index> v2_index_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::shared_ptr<const BloomFilter>> bloom_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::shared_ptr<const TraceIdShard>> bloom_ ABSL_GUARDED_BY(mu_);
   // Shards found damaged: lookups skip them and ask the index.
   std::vector<bool> bloom_damaged_ ABSL_GUARDED_BY(mu_);
   absl::Status damage_ ABSL_GUARDED_BY(mu_);

@@ -1,13 +1,14 @@
-// The trace-ID bloom filter of a block, split into shards so that a lookup
-// reads exactly one shard object ("bloom-<i>"). The shard of an ID and the
-// bits it sets are fixed by block_format.h; sizing is derived from the trace
-// count and BlockOptions.
+// Bloom filters over 16-byte keys. Two uses:
+//  * the trace-ID shards "bloom-<i>" of blocks written before GCS1
+//    fingerprint shards (trace_id_filter.h reads every kind; builders now
+//    write GCS1). ShardedBloomFilter builds such shards as they were built,
+//    so tests can write blocks of the older kinds;
+//  * the v2 index's string blooms (BLF1), through BloomFilter.
+// The bits a key sets are fixed by block_format.h.
 //
-// Building:   ShardedBloomFilter f(n, options.bloom_filter_false_positive,
-//                                  options.bloom_filter_shard_size_bytes);
+// Building:   ShardedBloomFilter f(n, false_positive, shard_size_bytes);
 //             f.Add(id) ...;  f.shard(i).Encode() for i < f.shard_count()
-// Looking up: BloomFilter::Decode(bytes of bloom-<ShardOf(id, count)>)
-//             ->MayContain(id)
+// Looking up: BloomFilter::Decode(bytes)->MayContain(id)
 #ifndef ANDANTE_BLOCK_BLOOM_FILTER_H_
 #define ANDANTE_BLOCK_BLOOM_FILTER_H_
 
@@ -32,7 +33,7 @@ enum class BloomProbes {
   kDoubleHashing,
   // "BLF2": bit_j = Mix64(h1 + j*h2) scaled to m. Each probe is remixed, so
   // the positions behave as independent and the rate is the textbook one
-  // at any size. Trace-ID shards written now.
+  // at any size. Trace-ID shards written between BLF1 and GCS1.
   kMixed,
 };
 

@@ -47,10 +47,20 @@ absl::StatusOr<std::vector<std::string>> MetaBlocklistPoller::PollTenants(
   if (BuildsTenantList()) {
     absl::StatusOr<std::vector<std::string>> tenants = list();
     if (!tenants.ok()) return tenants.status();
+    // PUT only what readers lack: a changed list, or the same list once
+    // half the staleness bound has passed since it was written (so readers,
+    // polling at most one blocklist_poll later, still find it fresh).
+    const bool current = written_list_.has_value() &&
+                         written_list_->tenants == *tenants &&
+                         now - written_list_->created_at < StalenessBound() / 2;
+    if (current) return tenants;
     ++stats.tenant_list_writes;
-    absl::Status written = WriteTenantList(
-        *backend_, {now, options_.instance_id, *tenants});
-    if (!written.ok()) {
+    TenantList fresh{now, options_.instance_id, *tenants};
+    absl::Status written = WriteTenantList(*backend_, fresh);
+    if (written.ok()) {
+      written_list_ = std::move(fresh);
+    } else {
+      written_list_.reset();
       ANDANTE_LOG(kWarn, "writing tenant list failed",
                   {{"err", std::string(ToStd(written.message()))}});
     }

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "andante/blocklist.h"
 #include "compaction/blocklist.h"
 #include "compaction/instance_ring.h"
+#include "compaction/tenant_index.h"
 
 namespace andante::internal {
 
@@ -52,6 +54,8 @@ class MetaBlocklistPoller {
   mutable absl::Mutex mu_;
   std::map<std::string, TenantBlocklist> previous_ ABSL_GUARDED_BY(mu_);
   PollStats stats_ ABSL_GUARDED_BY(mu_);
+  // The root tenant list this instance last wrote, if the write succeeded.
+  std::optional<TenantList> written_list_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace andante::internal

@@ -94,6 +94,8 @@ absl::StatusOr<CompactionCycleReport> BlocklistSync::RunCompactionCycle(
   counters_.compaction_cycles.fetch_add(1, std::memory_order_relaxed);
   counters_.retention_deleted.fetch_add(
       report->retention.deleted_block_ids.size(), std::memory_order_relaxed);
+  counters_.aborted_uploads.fetch_add(report->retention.aborted_writes,
+                                      std::memory_order_relaxed);
   for (const CompactionResult& r : report->compactions) {
     counters_.compaction_blocks.fetch_add(r.input_block_ids.size(),
                                           std::memory_order_relaxed);

@@ -46,6 +46,8 @@ struct SyncCounters {
   std::atomic<int64_t> last_compaction_nanos{0};
   std::atomic<uint64_t> compaction_objects_written{0};
   std::atomic<uint64_t> retention_deleted{0};
+  // Multipart uploads left open (a killed or failed writer) and aborted.
+  std::atomic<uint64_t> aborted_uploads{0};
 };
 
 class BlocklistSync {

@@ -286,6 +286,7 @@ class StoreImpl final : public Store {
       stats.compaction_seconds = sync.last_compaction_nanos.load() / 1e9;
       stats.compaction_objects_written = sync.compaction_objects_written.load();
       stats.retention_deleted = sync.retention_deleted.load();
+      stats.backend_aborted_uploads = sync.aborted_uploads.load();
     }
     stats.block_flush_retries = counters_.block_flush_retries.load();
     stats.search_blocks = counters_.search_blocks.load();

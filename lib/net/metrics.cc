@@ -235,6 +235,10 @@ ServerMetrics::ServerMetrics(const BuildInfo& build, std::string stats_tenant)
   retention_deleted = registry.AddCounter(
       "tempodb_retention_deleted_total",
       "Total number of blocks deleted by retention.");
+  backend_aborted_uploads = registry.AddCounter(
+      "andante_backend_aborted_uploads_total",
+      "Multipart uploads left incomplete by a killed or failed writer and "
+      "aborted by the cleanup.");
   pending_block_bytes = registry.AddGauge(
       "andante_pending_block_bytes",
       "Bytes of cut blocks waiting to be written to the backend.");
@@ -334,6 +338,7 @@ void ServerMetrics::UpdateFromStore(const StoreStats& stats) {
   compactor_compaction_duration->WithLabels({})->Set(stats.compaction_seconds);
   mirror(compaction_objects_written, stats.compaction_objects_written);
   mirror(retention_deleted, stats.retention_deleted);
+  mirror(backend_aborted_uploads, stats.backend_aborted_uploads);
   pending_block_bytes->WithLabels({})->Set(
       static_cast<double>(stats.pending_block_bytes));
   // Limits: discarded spans and truncated attributes per tenant (the

@@ -282,6 +282,7 @@ struct ServerMetrics final : public RequestObserver {
   CounterFamily* compaction_blocks;
   CounterFamily* compaction_objects_written;
   CounterFamily* retention_deleted;
+  CounterFamily* backend_aborted_uploads;
   GaugeFamily* pending_block_bytes;
   CounterFamily* block_cache_hits;
   CounterFamily* block_cache_misses;

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "andante/backend.h"
 #include "andante/blocklist.h"
 #include "block/block_format.h"
@@ -199,6 +200,63 @@ TEST_F(PollerTest, MissingStaleOrDamagedTenantListFallsBackToListing) {
   // Fresh: trusted, no LIST of the top level.
   ASSERT_TRUE(WriteTenantList(*faults_, {kNow, "b", {"t"}}).ok());
   EXPECT_EQ(poll_lists(kNow), 0u);
+}
+
+// The builder PUTs the root list only when its content changed or it has
+// aged past half the staleness bound; a reader trusts it all along.
+TEST_F(PollerTest, TenantListIsPutOnlyWhenChangedOrAgeing) {
+  std::string builder_id, reader_id;
+  for (std::string m : {"i-0", "i-1", "i-2"}) {
+    (MetaBlocklistPoller(Options(m), faults_).BuildsTenantList() ? builder_id
+                                                                 : reader_id) = m;
+  }
+  ASSERT_FALSE(builder_id.empty());
+  ASSERT_FALSE(reader_id.empty());
+  BlocklistOptions o = Options(builder_id);
+  o.blocklist_poll = absl::Minutes(5);  // staleness bound 15 min, refresh 7.5
+  MetaBlocklistPoller builder(o, faults_);
+  // Tenants whose index another member builds: every PUT the builder makes
+  // is then the tenant list's.
+  std::vector<std::string> tenants;
+  for (int i = 0; tenants.size() < 2 && i < 100; ++i) {
+    std::string t = absl::StrCat("t", i);
+    if (!builder.BuildsIndex(t)) tenants.push_back(t);
+  }
+  ASSERT_EQ(tenants.size(), 2u);
+  Populate(*faults_, tenants[0]);
+  auto puts = [&](absl::Time now) {
+    faults_->ResetCounts();
+    EXPECT_TRUE(builder.Poll(now).ok());
+    EXPECT_EQ(builder.last_poll_stats().tenant_list_writes,
+              faults_->counts().writes);
+    return faults_->counts().writes;
+  };
+  auto listed = [&]() {
+    absl::StatusOr<TenantList> list = ReadTenantList(*memory_);
+    EXPECT_TRUE(list.ok()) << list.status();
+    return list.ok() ? *list : TenantList{};
+  };
+  EXPECT_EQ(puts(kNow), 1u);  // none yet
+  EXPECT_EQ(puts(kNow + absl::Minutes(5)), 0u);  // unchanged
+  EXPECT_EQ(listed().created_at, kNow);
+  // A reader a poll later still trusts it: no LIST of the top level.
+  MetaBlocklistPoller reader(Options(reader_id), faults_);
+  ASSERT_TRUE(reader.Poll(kNow + absl::Minutes(6)).ok());
+  EXPECT_EQ(reader.last_poll_stats().tenant_listings, 0u);
+  EXPECT_EQ(reader.last_poll_stats().tenant_list_reads, 1u);
+
+  Populate(*faults_, tenants[1]);  // changed: written at once
+  EXPECT_EQ(puts(kNow + absl::Minutes(7)), 1u);
+  EXPECT_EQ(listed().tenants.size(), 2u);
+  EXPECT_EQ(listed().created_at, kNow + absl::Minutes(7));
+  EXPECT_EQ(puts(kNow + absl::Minutes(12)), 0u);  // 5 min old
+  EXPECT_EQ(puts(kNow + absl::Minutes(17)), 1u);  // 10 min old: refreshed
+  EXPECT_EQ(listed().created_at, kNow + absl::Minutes(17));
+  // Deleted behind the builder's back: back at the next refresh at the
+  // latest; readers list meanwhile.
+  ASSERT_TRUE(memory_->Delete(std::string(kTenantListObjectName)).ok());
+  EXPECT_EQ(puts(kNow + absl::Minutes(22)), 0u);
+  EXPECT_EQ(puts(kNow + absl::Minutes(27)), 1u);
 }
 
 TEST(TenantListTest, RoundTripsDetectsDamageAndIsNoTenant) {

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/synchronization/notification.h"
@@ -226,6 +227,32 @@ TEST_F(StoreBlocklistTest, CompactionCycleTakesItsTimeFromTheEnv) {
   EXPECT_EQ(blocks.size(), 1u) << "only the compacted output is left";
   EXPECT_EQ(FoundExactly(*a), expected_.size());
   a.reset();  // before env
+}
+
+// Uploads a killed writer left open are aborted by the compaction cycle's
+// cleanup and counted in the store's stats (andante_backend_aborted_uploads_total).
+TEST_F(StoreBlocklistTest, AbortedLeftoverUploadsAreCounted) {
+  // The bucket holds two such uploads until they are aborted.
+  class LeftoverUploads : public testing::FaultBackend {
+   public:
+    using FaultBackend::FaultBackend;
+    absl::StatusOr<uint64_t> AbortIncompleteWrites(std::string_view,
+                                                   absl::Time) override {
+      return std::exchange(open_, 0);
+    }
+    uint64_t open_ = 2;
+  };
+  faults_ = std::make_shared<LeftoverUploads>(
+      std::shared_ptr<Backend>(OpenMemoryBackend()));
+  StoreOptions options = Options("a");
+  options.compactor = MakeCompactor("a");
+  auto a = OpenStore(std::move(options));
+  ASSERT_TRUE(a);
+  EXPECT_EQ(a->Stats().backend_aborted_uploads, 0u);
+  ASSERT_TRUE(a->RunCompactionCycle().ok());
+  EXPECT_EQ(a->Stats().backend_aborted_uploads, 2u);
+  ASSERT_TRUE(a->RunCompactionCycle().ok());
+  EXPECT_EQ(a->Stats().backend_aborted_uploads, 2u);
 }
 
 // Close (what SIGTERM calls) while the background compaction cycle hangs

@@ -182,6 +182,9 @@ describe('SIGKILL while uploading to S3 and while compacting: every acknowledged
           { timeoutMs: 30000, intervalMs: 500 });
         const m = await srv.metrics();
         assert.equal(metricSum(m, 'andante_blocks_damaged_total') ?? 0, 0, 'no damaged block read');
+        if (leaves === 'upload') {
+          assert.ok((metricSum(m, 'andante_backend_aborted_uploads_total') ?? 0) >= 1, 'the aborted upload is counted');
+        }
         await assertAckedOnce(srv, acked, service, 'after the cleanup');
         // And from the bucket alone: an empty WAL, a fresh start.
         await srv.stop();

@@ -196,6 +196,7 @@ TEST(MetricsTest, ServerMetricsUseTempoNames) {
   stats.compaction_blocks = 6;
   stats.compaction_objects_written = 40;
   stats.retention_deleted = 2;
+  stats.backend_aborted_uploads = 3;
   stats.pending_block_bytes = 512;
   stats.search_blocks = 9;
   stats.search_blocks_skipped = 7;
@@ -210,6 +211,7 @@ TEST(MetricsTest, ServerMetricsUseTempoNames) {
            "tempodb_compaction_blocks_total 6\n",
            "tempodb_compaction_objects_written_total 40\n",
            "tempodb_retention_deleted_total 2\n",
+           "andante_backend_aborted_uploads_total 3\n",
            "andante_pending_block_bytes 512\n",
            "andante_search_blocks_total 9\n",
            "andante_search_blocks_skipped_total 7\n",
