@@ -425,14 +425,20 @@ absl::Status CorruptSpanAttributes() {
 class TraceFiller {
  public:
   // Calls fn for each trace of `page` (tables parsed, the columns of `mask`
-  // loaded). Sets *stopped when fn returns false.
+  // loaded) that starts after *start_after (if non-null; read before each
+  // trace). Sets *stopped when fn returns false.
   absl::Status Fill(const V2Page& page, uint32_t mask,
-                    const traceql::Query& query,
+                    const traceql::Query& query, const int64_t* start_after,
                     absl::FunctionRef<bool(const Trace&)> fn, bool* stopped,
                     ScanStats* stats) {
     // Traces none of whose spans can satisfy the query's span-attribute
     // conditions are parsed past without building them.
     if (absl::Status s = PrefilterTraces(page, mask, query); !s.ok()) return s;
+    // So are traces that start too early.
+    trace_start_.clear();
+    if (start_after != nullptr) {
+      if (absl::Status s = ReadTraceStarts(page); !s.ok()) return s;
+    }
     if (NonePass()) {
       // Nothing of the page can match: no column needs parsing.
       if (stats != nullptr) {
@@ -469,7 +475,9 @@ class TraceFiller {
     };
     for (size_t t = 0; t < page.traces.size(); ++t) {
       const V2Page::TraceRef& tr = page.traces[t];
-      if (!trace_pass_.empty() && !trace_pass_[t]) {
+      const bool too_old =
+          !trace_start_.empty() && trace_start_[t] <= *start_after;
+      if (too_old || (!trace_pass_.empty() && !trace_pass_[t])) {
         for (uint32_t k = tr.span_begin; k < tr.span_end; ++k) {
           uint64_t parent, v, len, start_delta;
           std::string_view raw_parent, b;
@@ -491,7 +499,7 @@ class TraceFiller {
         }
         if (stats != nullptr) {
           stats->spans_inspected += tr.span_end - tr.span_begin;
-          ++stats->traces_passed_over;
+          ++(too_old ? stats->traces_too_old : stats->traces_passed_over);
         }
         continue;
       }
@@ -639,7 +647,38 @@ class TraceFiller {
                trace_pass_.end();
   }
 
+  // Whether a trace of `page` (tables parsed, kV2Starts loaded) starts
+  // after `start_after`.
+  absl::StatusOr<bool> AnyStartsAfter(const V2Page& page,
+                                      int64_t start_after) {
+    if (absl::Status s = ReadTraceStarts(page); !s.ok()) return s;
+    return std::any_of(trace_start_.begin(), trace_start_.end(),
+                       [&](int64_t start) { return start > start_after; });
+  }
+
  private:
+  // Sets trace_start_[t] to the start of page trace t: its earliest span's.
+  absl::Status ReadTraceStarts(const V2Page& page) {
+    trace_start_.assign(page.traces.size(),
+                        std::numeric_limits<int64_t>::max());
+    std::string_view starts = page.raw[kV2Starts];
+    uint64_t prev = 0;
+    for (size_t t = 0; t < page.traces.size(); ++t) {
+      const V2Page::TraceRef& tr = page.traces[t];
+      int64_t earliest = std::numeric_limits<int64_t>::max();
+      for (uint32_t k = tr.span_begin; k < tr.span_end; ++k) {
+        uint64_t delta;
+        if (!GetVarint64(&starts, &delta)) {
+          return absl::DataLossError("v2 page: start column is corrupt");
+        }
+        prev += static_cast<uint64_t>(UnZigZag64(delta));
+        earliest = std::min(earliest, static_cast<int64_t>(prev));
+      }
+      trace_start_[t] = earliest;
+    }
+    return absl::OkStatus();
+  }
+
   // Sets trace_pass_ (empty: every trace passes). Only for queries whose
   // conditions must all hold on one span: `span.x OP int` (= < <= > >=),
   // `span.x = "string"` and `span.x` presence; a span passes if no such
@@ -734,6 +773,7 @@ class TraceFiller {
   std::vector<uint32_t> memo_gen_, memo_id_;  // per page string
   uint32_t gen_ = 0;
   std::vector<uint8_t> trace_pass_;  // per trace of the page; empty: all
+  std::vector<int64_t> trace_start_;  // per trace of the page, if wanted
   std::vector<SpanCheck> checks_;
   std::vector<V2Attribute> decoded_;
   std::vector<StoredValue> elements_;
@@ -760,7 +800,8 @@ class V1Scanner : public BlockTraceScanner {
     });
   }
 
-  absl::Status ScanForQuery(const traceql::Query&,
+  // v1 rows are decoded whole: a trace's start is known once it is built.
+  absl::Status ScanForQuery(const traceql::Query&, const int64_t* start_after,
                             absl::FunctionRef<bool(const Trace&)> fn,
                             ScanStats* stats) override {
     TracesData data;
@@ -770,10 +811,12 @@ class V1Scanner : public BlockTraceScanner {
           !traceql::TraceFromOtlp(data, id, &trace).ok()) {
         return absl::OkStatus();  // not searchable; Find still returns it
       }
-      if (stats != nullptr) {
-        ++stats->traces_inspected;
-        stats->spans_inspected += trace.spans.size();
+      if (stats != nullptr) stats->spans_inspected += trace.spans.size();
+      if (start_after != nullptr && trace.start_unix_nanos <= *start_after) {
+        if (stats != nullptr) ++stats->traces_too_old;
+        return absl::OkStatus();
       }
+      if (stats != nullptr) ++stats->traces_inspected;
       return fn(trace) ? absl::OkStatus() : Stop();
     });
   }
@@ -834,6 +877,7 @@ class V2Scanner : public BlockTraceScanner {
   }
 
   absl::Status ScanForQuery(const traceql::Query& query,
+                            const int64_t* start_after,
                             absl::FunctionRef<bool(const Trace&)> fn,
                             ScanStats* stats) override {
     ScanStats local;
@@ -896,7 +940,22 @@ class V2Scanner : public BlockTraceScanner {
         ++stats->pages_skipped;
         continue;
       }
-      if (probe) {
+      // Columns of `page` already read (and its tables parsed).
+      uint32_t have = 0;
+      if (start_after != nullptr &&
+          *start_after != std::numeric_limits<int64_t>::min()) {
+        // Only traces starting after *start_after are wanted: the page's
+        // start column first. (This replaces the probe: a page passing it
+        // has few candidates, which the filler's prefilter still checks.)
+        absl::StatusOr<bool> later =
+            AnyStartsAfter(idx, n, *start_after, &page, &filler, stats);
+        if (!later.ok()) return later.status();
+        if (!*later) {
+          ++stats->pages_too_old;
+          continue;
+        }
+        have = kStartColumns;
+      } else if (probe) {
         absl::StatusOr<bool> candidates =
             Probe(idx, n, query, probe_strings, &checks, &page, stats);
         if (!candidates.ok()) return candidates.status();
@@ -907,12 +966,13 @@ class V2Scanner : public BlockTraceScanner {
         }
         probe = false;
       }
-      if (absl::Status s = ReadPage(n, mask, &page, stats, &span_keys);
+      if (absl::Status s = ReadPage(n, mask, &page, stats, &span_keys, have);
           !s.ok()) {
         return s;
       }
       bool stopped = false;
-      absl::Status s = filler.Fill(page, mask, query, fn, &stopped, stats);
+      absl::Status s =
+          filler.Fill(page, mask, query, start_after, fn, &stopped, stats);
       if (!s.ok()) return Damaged(n, s);
       if (stopped) break;
       if (may_probe && filler.NonePass()) probe = true;
@@ -1006,12 +1066,48 @@ class V2Scanner : public BlockTraceScanner {
     return any;
   }
 
+  // What AnyStartsAfter reads: a page's tables and start column.
+  static constexpr uint32_t kStartColumns = Bit(kV2Traces) | Bit(kV2Strings) |
+                                            Bit(kV2Resources) |
+                                            Bit(kV2Scopes) | Bit(kV2Starts);
+
+  // Reads page n's kStartColumns into *page, parses its tables and tells
+  // whether any of its traces starts after `start_after`. Passes over the
+  // page's traces in the stats if none does.
+  absl::StatusOr<bool> AnyStartsAfter(const V2Index& idx, size_t n,
+                                      int64_t start_after, V2Page* page,
+                                      TraceFiller* filler, ScanStats* stats) {
+    const V2PageEntry& entry = idx.pages[n];
+    // Every span ends at or before the page's max_end: when none ends
+    // before it starts, so does every trace start. Nothing is read.
+    if (entry.min_duration >= 0 && entry.max_end <= start_after) return false;
+    if (absl::Status s =
+            reader_->ReadV2Columns(n, kStartColumns, page,
+                                   &stats->inspected_bytes,
+                                   &stats->chunks_decompressed);
+        !s.ok()) {
+      return s;
+    }
+    ++stats->pages_read;
+    if (absl::Status s = page->ParseTables(); !s.ok()) return Damaged(n, s);
+    absl::StatusOr<bool> later = filler->AnyStartsAfter(*page, start_after);
+    if (!later.ok()) return Damaged(n, later.status());
+    if (!*later) {
+      stats->spans_inspected += entry.span_count;
+      stats->traces_too_old += entry.trace_count;
+    }
+    return *later;
+  }
+
   // Reads the columns of `mask` of page n and parses its tables. With
   // `span_keys` (the span-attribute keys a query references), a keyed page's
-  // span attribute column is built from those keys' chunks alone.
+  // span attribute column is built from those keys' chunks alone. `have`:
+  // columns *page holds already, with its tables parsed (kStartColumns or
+  // 0); the others are read into scratch and moved in.
   absl::Status ReadPage(size_t n, uint32_t mask, V2Page* page,
                         ScanStats* stats,
-                        const std::vector<std::string>* span_keys = nullptr) {
+                        const std::vector<std::string>* span_keys = nullptr,
+                        uint32_t have = 0) {
     const V2PageEntry* entry = nullptr;
     if (span_keys != nullptr && (mask & Bit(kV2SpanAttributes))) {
       absl::StatusOr<std::shared_ptr<const V2Index>> index =
@@ -1028,17 +1124,26 @@ class V2Scanner : public BlockTraceScanner {
         }
       }
     }
+    V2Page* into = have == 0 ? page : &scratch_;
+    const uint32_t wanted = mask & ~have;
     absl::Status s = reader_->ReadV2Columns(
-        n, entry != nullptr ? mask & ~Bit(kV2SpanAttributes) : mask, page,
+        n, entry != nullptr ? wanted & ~Bit(kV2SpanAttributes) : wanted, into,
         &stats->inspected_bytes, &stats->chunks_decompressed,
         entry != nullptr ? &keys_ : nullptr);
     if (!s.ok()) return s;
-    ++stats->pages_read;
+    if (have == 0) ++stats->pages_read;  // else counted with `have`
     if (entry != nullptr) {
-      if (s = page->AssembleSpanAttributesOf(keys_, entry->span_count);
+      if (s = into->AssembleSpanAttributesOf(keys_, entry->span_count);
           !s.ok()) {
         return Damaged(n, s);
       }
+    }
+    if (have != 0) {
+      // The tables' views into the columns held stay valid.
+      for (uint32_t c = 0; c < kV2ColumnCount; ++c) {
+        if (wanted & Bit(c)) page->raw[c].swap(scratch_.raw[c]);
+      }
+      return absl::OkStatus();
     }
     if (s = page->ParseTables(); !s.ok()) return Damaged(n, s);
     return absl::OkStatus();
@@ -1055,6 +1160,7 @@ class V2Scanner : public BlockTraceScanner {
   std::vector<uint32_t> keys_;
   std::vector<std::string_view> columns_;
   std::vector<uint32_t> held_;
+  V2Page scratch_;  // ReadPage's columns beyond those a page holds
 };
 
 }  // namespace

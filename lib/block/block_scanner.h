@@ -66,6 +66,10 @@ struct ScanStats {
   // v2: traces read past because no span can satisfy the query's span
   // attribute conditions (not handed to the callback).
   uint64_t traces_passed_over = 0;
+  // Traces passed over because they start too early (ScanForQuery's
+  // start_after), and pages none of whose traces start late enough.
+  uint64_t traces_too_old = 0;
+  uint64_t pages_too_old = 0;
   uint64_t spans_inspected = 0;
 };
 
@@ -88,8 +92,22 @@ class BlockTraceScanner {
   // Calls fn(trace) for every trace that may match `query`, in ID order,
   // until fn returns false. `trace` is valid only during the call (Finish()
   // was called on it). `stats` may be null.
+  absl::Status ScanForQuery(const traceql::Query& query,
+                            absl::FunctionRef<bool(const traceql::Trace&)> fn,
+                            ScanStats* stats) {
+    return ScanForQuery(query, nullptr, fn, stats);
+  }
+
+  // The same, for a caller that wants only traces starting after a time it
+  // raises as it goes (a search keeping the newest `limit` results): with
+  // `start_after` non-null, a trace whose start (its earliest span's) is at
+  // or before *start_after, read anew before each trace, is not built nor
+  // handed to fn. v2 reads the start column of a page first and passes a
+  // page with no later trace over (counted in pages_too_old) without
+  // decompressing its other columns; such traces count in traces_too_old,
+  // and their spans in spans_inspected (their starts were read).
   virtual absl::Status ScanForQuery(
-      const traceql::Query& query,
+      const traceql::Query& query, const int64_t* start_after,
       absl::FunctionRef<bool(const traceql::Trace&)> fn, ScanStats* stats) = 0;
 };
 
