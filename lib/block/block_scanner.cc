@@ -1,6 +1,7 @@
 #include "block/block_scanner.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <string>
 #include <utility>
@@ -647,17 +648,8 @@ class TraceFiller {
                trace_pass_.end();
   }
 
-  // Whether a trace of `page` (tables parsed, kV2Starts loaded) starts
-  // after `start_after`.
-  absl::StatusOr<bool> AnyStartsAfter(const V2Page& page,
-                                      int64_t start_after) {
-    if (absl::Status s = ReadTraceStarts(page); !s.ok()) return s;
-    return std::any_of(trace_start_.begin(), trace_start_.end(),
-                       [&](int64_t start) { return start > start_after; });
-  }
-
- private:
-  // Sets trace_start_[t] to the start of page trace t: its earliest span's.
+  // Sets trace_starts()[t] to the start of trace t of `page` (tables
+  // parsed, kV2Starts loaded): its earliest span's.
   absl::Status ReadTraceStarts(const V2Page& page) {
     trace_start_.assign(page.traces.size(),
                         std::numeric_limits<int64_t>::max());
@@ -678,6 +670,9 @@ class TraceFiller {
     }
     return absl::OkStatus();
   }
+  const std::vector<int64_t>& trace_starts() const { return trace_start_; }
+
+ private:
 
   // Sets trace_pass_ (empty: every trace passes). Only for queries whose
   // conditions must all hold on one span: `span.x OP int` (= < <= > >=),
@@ -913,6 +908,10 @@ class V2Scanner : public BlockTraceScanner {
     std::sort(span_keys.begin(), span_keys.end());
     span_keys.erase(std::unique(span_keys.begin(), span_keys.end()),
                     span_keys.end());
+    if (start_after != nullptr) {
+      return ScanLatestFirst(idx, query, mask, span_keys, start_after, fn,
+                             stats);
+    }
     // Selective queries: a page is first probed with the few columns the
     // span-attribute prefilter needs; only a page with a candidate trace has
     // its other columns decompressed. A page with candidates suggests the
@@ -935,27 +934,8 @@ class V2Scanner : public BlockTraceScanner {
     TraceFiller filler;
     for (size_t n = 0; n < idx.pages.size(); ++n) {
       const V2PageEntry& p = idx.pages[n];
-      if (!V2SummaryMayMatch(query, p.strings, p.min_duration, p.max_duration,
-                             idx.attribute_stats ? &p.span_keys : nullptr)) {
-        ++stats->pages_skipped;
-        continue;
-      }
-      // Columns of `page` already read (and its tables parsed).
-      uint32_t have = 0;
-      if (start_after != nullptr &&
-          *start_after != std::numeric_limits<int64_t>::min()) {
-        // Only traces starting after *start_after are wanted: the page's
-        // start column first. (This replaces the probe: a page passing it
-        // has few candidates, which the filler's prefilter still checks.)
-        absl::StatusOr<bool> later =
-            AnyStartsAfter(idx, n, *start_after, &page, &filler, stats);
-        if (!later.ok()) return later.status();
-        if (!*later) {
-          ++stats->pages_too_old;
-          continue;
-        }
-        have = kStartColumns;
-      } else if (probe) {
+      if (!PageMayMatch(idx, p, query, stats)) continue;
+      if (probe) {
         absl::StatusOr<bool> candidates =
             Probe(idx, n, query, probe_strings, &checks, &page, stats);
         if (!candidates.ok()) return candidates.status();
@@ -966,13 +946,13 @@ class V2Scanner : public BlockTraceScanner {
         }
         probe = false;
       }
-      if (absl::Status s = ReadPage(n, mask, &page, stats, &span_keys, have);
+      if (absl::Status s = ReadPage(n, mask, &page, stats, &span_keys);
           !s.ok()) {
         return s;
       }
       bool stopped = false;
       absl::Status s =
-          filler.Fill(page, mask, query, start_after, fn, &stopped, stats);
+          filler.Fill(page, mask, query, nullptr, fn, &stopped, stats);
       if (!s.ok()) return Damaged(n, s);
       if (stopped) break;
       if (may_probe && filler.NonePass()) probe = true;
@@ -981,6 +961,17 @@ class V2Scanner : public BlockTraceScanner {
   }
 
  private:
+  // Whether page `p`'s summaries let it hold a match (else counted skipped).
+  static bool PageMayMatch(const V2Index& idx, const V2PageEntry& p,
+                           const traceql::Query& query, ScanStats* stats) {
+    if (V2SummaryMayMatch(query, p.strings, p.min_duration, p.max_duration,
+                          idx.attribute_stats ? &p.span_keys : nullptr)) {
+      return true;
+    }
+    ++stats->pages_skipped;
+    return false;
+  }
+
   // Reads page n's span attributes (and dictionary if probe_strings) and
   // tells whether any span may satisfy the query's span-attribute checks.
   // Reads no table: a page without candidates costs one column (two).
@@ -1066,48 +1057,280 @@ class V2Scanner : public BlockTraceScanner {
     return any;
   }
 
-  // What AnyStartsAfter reads: a page's tables and start column.
-  static constexpr uint32_t kStartColumns = Bit(kV2Traces) | Bit(kV2Strings) |
-                                            Bit(kV2Resources) |
-                                            Bit(kV2Scopes) | Bit(kV2Starts);
+  // ScanForQuery with start_after. Pass 1 reads each page's tables and
+  // start column, plus the small columns that decide the query's cheap
+  // per-span checks (SpanCandidates), and notes the latest start of a
+  // trace with a candidate span. Pass 2 reads and fills pages in the order
+  // of that start, latest first, and ends at the first page whose latest
+  // candidate starts at or before *start_after: no later page can hold a
+  // trace the caller still wants. Memory: one entry per page.
+  absl::Status ScanLatestFirst(const V2Index& idx, const traceql::Query& query,
+                               uint32_t mask,
+                               const std::vector<std::string>& span_keys,
+                               const int64_t* start_after,
+                               absl::FunctionRef<bool(const Trace&)> fn,
+                               ScanStats* stats) {
+    V2Page page;
+    TraceFiller filler;
+    std::vector<std::pair<int64_t, uint32_t>> order;  // latest, page
+    for (size_t n = 0; n < idx.pages.size(); ++n) {
+      const V2PageEntry& p = idx.pages[n];
+      if (!PageMayMatch(idx, p, query, stats)) continue;
+      // Every span ends by max_end: when none ends before it starts, no
+      // trace starts later. Nothing is read.
+      if (p.min_duration >= 0 && p.max_end <= *start_after) {
+        ++stats->pages_too_old;
+        continue;
+      }
+      absl::StatusOr<int64_t> latest =
+          LatestCandidate(idx, n, query, &page, &filler, stats);
+      if (!latest.ok()) return latest.status();
+      if (*latest <= *start_after) {
+        ++stats->pages_too_old;
+        stats->traces_passed_over += p.trace_count;
+        continue;
+      }
+      order.emplace_back(*latest, static_cast<uint32_t>(n));
+    }
+    std::sort(order.begin(), order.end(), std::greater<>());
+    for (size_t i = 0; i < order.size(); ++i) {
+      const auto [latest, n] = order[i];
+      if (latest <= *start_after) {
+        for (; i < order.size(); ++i) {
+          ++stats->pages_too_old;
+          stats->traces_passed_over += idx.pages[order[i].second].trace_count;
+        }
+        break;
+      }
+      if (absl::Status s = ReadPage(n, mask, &page, stats, &span_keys);
+          !s.ok()) {
+        return s;
+      }
+      // Pass 1 counted the page's spans.
+      ScanStats filled;
+      bool stopped = false;
+      absl::Status s =
+          filler.Fill(page, mask, query, start_after, fn, &stopped, &filled);
+      filled.spans_inspected = 0;
+      Add(filled, stats);
+      if (!s.ok()) return Damaged(n, s);
+      if (stopped) break;
+    }
+    return absl::OkStatus();
+  }
 
-  // Reads page n's kStartColumns into *page, parses its tables and tells
-  // whether any of its traces starts after `start_after`. Passes over the
-  // page's traces in the stats if none does.
-  absl::StatusOr<bool> AnyStartsAfter(const V2Index& idx, size_t n,
-                                      int64_t start_after, V2Page* page,
-                                      TraceFiller* filler, ScanStats* stats) {
+  static void Add(const ScanStats& from, ScanStats* to) {
+    to->traces_inspected += from.traces_inspected;
+    to->traces_passed_over += from.traces_passed_over;
+    to->traces_too_old += from.traces_too_old;
+    to->spans_inspected += from.spans_inspected;
+  }
+
+  // Pass 1 for page n: reads its trace table and start column plus what
+  // the cheap checks need (the dictionary only for a string literal, or
+  // without key statistics) and returns the latest start of a trace with a span that may
+  // satisfy them (INT64_MIN: none). (Resource conditions would need the
+  // dictionary, the page's largest column: the check costs more than the
+  // reads it saves, and is left to the engine.)
+  absl::StatusOr<int64_t> LatestCandidate(const V2Index& idx, size_t n,
+                                          const traceql::Query& query,
+                                          V2Page* page, TraceFiller* filler,
+                                          ScanStats* stats) {
+    constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
     const V2PageEntry& entry = idx.pages[n];
-    // Every span ends at or before the page's max_end: when none ends
-    // before it starts, so does every trace start. Nothing is read.
-    if (entry.min_duration >= 0 && entry.max_end <= start_after) return false;
-    if (absl::Status s =
-            reader_->ReadV2Columns(n, kStartColumns, page,
-                                   &stats->inspected_bytes,
-                                   &stats->chunks_decompressed);
+    const bool checked = query.all_conditions_required();
+    uint32_t columns = Bit(kV2Traces) | Bit(kV2Starts);
+    keys_.clear();
+    bool span_checks = false;
+    // Span checks find keys in the index's key statistics if it has them.
+    bool strings = false;
+    for (const Condition& c : checked ? query.conditions()
+                                      : std::vector<Condition>{}) {
+      bool needs_strings;
+      if (IsSpanCheck(c, &needs_strings)) {
+        if (span_checks && keys_.size() >= kMaxSpanChecks) continue;
+        span_checks = true;
+        strings = strings || needs_strings || !idx.attribute_stats;
+        if (entry.keyed) {
+          const V2KeyStats* k = FindKeyStats(entry.span_keys, c.attribute.name);
+          if (k == nullptr) return kNone;  // no span of the page has the key
+          keys_.push_back(static_cast<uint32_t>(k - entry.span_keys.data()));
+        }
+      } else if (c.is_intrinsic && c.intrinsic == Intrinsic::kStatus) {
+        columns |= Bit(kV2StatusCodes);
+      } else if (c.is_intrinsic && c.intrinsic == Intrinsic::kKind) {
+        columns |= Bit(kV2Kinds);
+      } else if (c.is_intrinsic && c.intrinsic == Intrinsic::kDuration) {
+        columns |= Bit(kV2Durations);
+      }
+    }
+    if (strings) columns |= Bit(kV2Strings);
+    std::sort(keys_.begin(), keys_.end());
+    keys_.erase(std::unique(keys_.begin(), keys_.end()), keys_.end());
+    if (span_checks && !entry.keyed) columns |= Bit(kV2SpanAttributes);
+    if (absl::Status s = reader_->ReadV2Columns(
+            n, columns, page, &stats->inspected_bytes,
+            &stats->chunks_decompressed,
+            entry.keyed && span_checks ? &keys_ : nullptr);
         !s.ok()) {
       return s;
     }
     ++stats->pages_read;
-    if (absl::Status s = page->ParseTables(); !s.ok()) return Damaged(n, s);
-    absl::StatusOr<bool> later = filler->AnyStartsAfter(*page, start_after);
-    if (!later.ok()) return Damaged(n, later.status());
-    if (!*later) {
-      stats->spans_inspected += entry.span_count;
-      stats->traces_too_old += entry.trace_count;
+    ++stats->pages_probed;
+    page->strings.clear();
+    if (absl::Status s = strings ? page->ParseStrings() : absl::OkStatus();
+        !s.ok()) {
+      return Damaged(n, s);
     }
-    return *later;
+    if (absl::Status s = page->ParseTraceTable(); !s.ok()) return Damaged(n, s);
+    if (absl::Status s = filler->ReadTraceStarts(*page); !s.ok()) {
+      return Damaged(n, s);
+    }
+    stats->spans_inspected += entry.span_count;  // their starts were read
+    candidate_.assign(page->span_count, 1);
+    if (checked) {
+      absl::Status s =
+          MarkCandidates(entry, query, *page, span_checks, strings);
+      if (!s.ok()) return Damaged(n, s);
+    }
+    int64_t latest = kNone;
+    const std::vector<int64_t>& starts = filler->trace_starts();
+    for (size_t t = 0; t < page->traces.size(); ++t) {
+      const V2Page::TraceRef& tr = page->traces[t];
+      if (starts[t] <= latest) continue;
+      if (std::find(candidate_.begin() + tr.span_begin,
+                    candidate_.begin() + tr.span_end,
+                    1) != candidate_.begin() + tr.span_end) {
+        latest = starts[t];
+      }
+    }
+    return latest;
+  }
+
+  // Clears candidate_[span] for each span of `page` (read by
+  // LatestCandidate) that certainly fails one of the query's conditions:
+  // the span-attribute checks, status, kind and duration against a
+  // literal. Others are left to the engine.
+  // `strings`: the page's dictionary and tables are parsed (else span
+  // attribute keys are found in the index's key statistics).
+  absl::Status MarkCandidates(const V2PageEntry& entry,
+                              const traceql::Query& query, const V2Page& page,
+                              bool span_checks, bool strings) {
+    const uint32_t spans = page.span_count;
+    const uint64_t nstr =
+        strings ? page.strings.size() : std::numeric_limits<uint64_t>::max();
+    auto index_of = [&](std::string_view str) {
+      for (size_t i = 0; i < page.strings.size(); ++i) {
+        if (page.strings[i] == str) return static_cast<uint32_t>(i);
+      }
+      return UINT32_MAX;
+    };
+    auto key_of = [&](std::string_view key) {
+      if (strings) return index_of(key);
+      const V2KeyStats* k = FindKeyStats(entry.span_keys, key);
+      return k == nullptr ? UINT32_MAX : k->dict;
+    };
+    if (span_checks && BuildSpanChecks(query, key_of, index_of, &checks_)) {
+      marked_.assign(spans, 0);
+      auto mark = [&](uint32_t span) {
+        marked_[span] = 1;
+        return true;
+      };
+      absl::Status s;
+      if (entry.keyed) {
+        columns_.clear();
+        for (const SpanCheck& check : checks_) {
+          auto k = std::find_if(keys_.begin(), keys_.end(), [&](uint32_t k) {
+            return entry.span_keys[k].dict == check.key;
+          });
+          if (k == keys_.end()) {  // the key is not in the page
+            candidate_.assign(spans, 0);
+            return absl::OkStatus();
+          }
+          columns_.push_back(page.key_raw[*k]);
+        }
+        s = MarkKeyedSpans(columns_, spans, nstr, checks_, &held_, mark);
+      } else {
+        s = MarkSpans(page.raw[kV2SpanAttributes], spans, nstr, checks_, mark);
+      }
+      if (!s.ok()) return s;
+      for (uint32_t i = 0; i < spans; ++i) candidate_[i] &= marked_[i];
+    }
+    for (const Condition& c : query.conditions()) {
+      if (c.is_intrinsic) {
+        if (!MarkIntrinsic(c, page)) {
+          return absl::DataLossError("v2 page: span column is corrupt");
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Status, kind or duration `c` against the span's column value. False if
+  // the column is corrupt.
+  bool MarkIntrinsic(const Condition& c, const V2Page& page) {
+    uint32_t column;
+    ValueType type;
+    switch (c.intrinsic) {
+      case Intrinsic::kStatus:
+        column = kV2StatusCodes;
+        type = ValueType::kStatus;
+        break;
+      case Intrinsic::kKind:
+        column = kV2Kinds;
+        type = ValueType::kKind;
+        break;
+      case Intrinsic::kDuration:
+        column = kV2Durations;
+        type = ValueType::kDuration;
+        break;
+      default:
+        return true;
+    }
+    // The ordered comparisons (kEq..kGe), and only = and != for enums.
+    static_assert(CompareOp::kGe > CompareOp::kEq &&
+                  CompareOp::kRegex > CompareOp::kGe);
+    const CompareOp last =
+        type == ValueType::kDuration ? CompareOp::kGe : CompareOp::kNe;
+    if (c.literal.type != type || c.op > last) return true;
+    std::string_view in = page.raw[column];
+    for (uint32_t i = 0; i < page.span_count; ++i) {
+      uint64_t u;
+      if (!GetVarint64(&in, &u)) return false;
+      int64_t v;
+      if (type == ValueType::kDuration) {
+        v = UnZigZag64(u);
+      } else if (type == ValueType::kStatus) {
+        v = static_cast<int64_t>(u == 1   ? traceql::SpanStatus::kOk
+                                 : u == 2 ? traceql::SpanStatus::kError
+                                          : traceql::SpanStatus::kUnset);
+      } else {
+        const int32_t kd = static_cast<int32_t>(u);
+        v = static_cast<int64_t>(kd >= 0 && kd <= 5
+                                     ? static_cast<traceql::SpanKind>(kd)
+                                     : traceql::SpanKind::kUnspecified);
+      }
+      const int64_t l = c.literal.i;
+      bool holds;
+      switch (c.op) {
+        case CompareOp::kEq: holds = v == l; break;
+        case CompareOp::kNe: holds = v != l; break;
+        case CompareOp::kLt: holds = v < l; break;
+        case CompareOp::kLe: holds = v <= l; break;
+        case CompareOp::kGt: holds = v > l; break;
+        default: holds = v >= l; break;
+      }
+      if (!holds) candidate_[i] = 0;
+    }
+    return true;
   }
 
   // Reads the columns of `mask` of page n and parses its tables. With
   // `span_keys` (the span-attribute keys a query references), a keyed page's
-  // span attribute column is built from those keys' chunks alone. `have`:
-  // columns *page holds already, with its tables parsed (kStartColumns or
-  // 0); the others are read into scratch and moved in.
+  // span attribute column is built from those keys' chunks alone.
   absl::Status ReadPage(size_t n, uint32_t mask, V2Page* page,
                         ScanStats* stats,
-                        const std::vector<std::string>* span_keys = nullptr,
-                        uint32_t have = 0) {
+                        const std::vector<std::string>* span_keys = nullptr) {
     const V2PageEntry* entry = nullptr;
     if (span_keys != nullptr && (mask & Bit(kV2SpanAttributes))) {
       absl::StatusOr<std::shared_ptr<const V2Index>> index =
@@ -1124,26 +1347,17 @@ class V2Scanner : public BlockTraceScanner {
         }
       }
     }
-    V2Page* into = have == 0 ? page : &scratch_;
-    const uint32_t wanted = mask & ~have;
     absl::Status s = reader_->ReadV2Columns(
-        n, entry != nullptr ? wanted & ~Bit(kV2SpanAttributes) : wanted, into,
+        n, entry != nullptr ? mask & ~Bit(kV2SpanAttributes) : mask, page,
         &stats->inspected_bytes, &stats->chunks_decompressed,
         entry != nullptr ? &keys_ : nullptr);
     if (!s.ok()) return s;
-    if (have == 0) ++stats->pages_read;  // else counted with `have`
+    ++stats->pages_read;
     if (entry != nullptr) {
-      if (s = into->AssembleSpanAttributesOf(keys_, entry->span_count);
+      if (s = page->AssembleSpanAttributesOf(keys_, entry->span_count);
           !s.ok()) {
         return Damaged(n, s);
       }
-    }
-    if (have != 0) {
-      // The tables' views into the columns held stay valid.
-      for (uint32_t c = 0; c < kV2ColumnCount; ++c) {
-        if (wanted & Bit(c)) page->raw[c].swap(scratch_.raw[c]);
-      }
-      return absl::OkStatus();
     }
     if (s = page->ParseTables(); !s.ok()) return Damaged(n, s);
     return absl::OkStatus();
@@ -1160,7 +1374,10 @@ class V2Scanner : public BlockTraceScanner {
   std::vector<uint32_t> keys_;
   std::vector<std::string_view> columns_;
   std::vector<uint32_t> held_;
-  V2Page scratch_;  // ReadPage's columns beyond those a page holds
+  // Pass 1 scratch: per span of the page (candidate, span checks passed);
+  // the span-attribute checks.
+  std::vector<uint8_t> candidate_, marked_;
+  std::vector<SpanCheck> checks_;
 };
 
 }  // namespace

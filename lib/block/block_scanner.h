@@ -102,10 +102,13 @@ class BlockTraceScanner {
   // raises as it goes (a search keeping the newest `limit` results): with
   // `start_after` non-null, a trace whose start (its earliest span's) is at
   // or before *start_after, read anew before each trace, is not built nor
-  // handed to fn. v2 reads the start column of a page first and passes a
-  // page with no later trace over (counted in pages_too_old) without
-  // decompressing its other columns; such traces count in traces_too_old,
-  // and their spans in spans_inspected (their starts were read).
+  // handed to fn (counted in traces_too_old). v2 then yields in no fixed
+  // order: it reads every page's trace table, start column and the columns
+  // of the query's cheap per-span checks (status, kind, duration, span
+  // attributes) first, then reads whole the pages in the order of their
+  // latest candidate trace, latest first, and ends at the first page whose
+  // latest candidate starts at or before *start_after (pages_too_old).
+  // Spans count in spans_inspected once, when their starts are read.
   virtual absl::Status ScanForQuery(
       const traceql::Query& query, const int64_t* start_after,
       absl::FunctionRef<bool(const traceql::Trace&)> fn, ScanStats* stats) = 0;

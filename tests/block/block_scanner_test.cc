@@ -227,9 +227,10 @@ TEST(BlockScannerTest, StartAfterKeepsExactlyTheNewestMatches) {
         std::set<TraceId> got;
         for (const auto& [start, id] : kept) got.insert(id);
         EXPECT_EQ(got, newest);
-        // Once the limit is reached, older traces are not built.
+        // Once the limit is reached, older traces are not built (v2: nor
+        // are the pages holding none read whole).
         if (matching.size() > 2 * limit) {
-          EXPECT_GT(stats.traces_too_old, 0u);
+          EXPECT_GT(stats.traces_too_old + stats.pages_too_old, 0u);
           EXPECT_LT(stats.traces_inspected, traces.size());
         }
       }
@@ -251,6 +252,49 @@ TEST(BlockScannerTest, StartAfterKeepsExactlyTheNewestMatches) {
                           &stats)
                       .ok());
       EXPECT_EQ(got, after_median);
+    }
+  }
+}
+
+// Status, kind, duration and span-attribute conditions are decided from
+// their columns before any page is read whole: for these queries they are
+// exact, so with limit 1 only the page holding the newest match is read
+// whole (pass 2), the others only for their start and checked columns.
+TEST(BlockScannerTest, LatestFirstReadsOnlyThePageOfTheNewestMatch) {
+  std::map<TraceId, Stored> traces = RealisticTraces(8, 21);
+  std::shared_ptr<Backend> backend = OpenMemoryBackend();
+  std::shared_ptr<BlockReader> v2 = Build(backend, traces, 2);
+  std::shared_ptr<BlockReader> unkeyed = BuildUnkeyed(backend, traces);
+  for (const char* text :
+       {"{ status = error }", "{ kind = server }", "{ duration > 5ms }",
+        "{ span.http.status_code >= 500 }",
+        R"({ span.http.method = "POST" && kind = client })"}) {
+    SCOPED_TRACE(text);
+    absl::StatusOr<traceql::Query> query = traceql::Query::Parse(text);
+    ASSERT_TRUE(query.ok()) << query.status();
+    traceql::Matcher matcher(*query);
+    for (const auto& reader : {v2, unkeyed}) {
+      int64_t start_after = std::numeric_limits<int64_t>::min();
+      ScanStats stats;
+      int found = 0;
+      ASSERT_TRUE(BlockTraceScanner::ForBlock(reader)
+                      ->ScanForQuery(
+                          *query, &start_after,
+                          [&](const traceql::Trace& trace) {
+                            Matches m;
+                            Record(matcher, trace, &m);
+                            if (!m.empty() &&
+                                trace.start_unix_nanos > start_after) {
+                              start_after = trace.start_unix_nanos;
+                              ++found;
+                            }
+                            return true;
+                          },
+                          &stats)
+                      .ok());
+      EXPECT_GT(found, 0);
+      EXPECT_GT(stats.pages_probed, 1u);
+      EXPECT_EQ(stats.pages_read - stats.pages_probed, 1u);
     }
   }
 }
