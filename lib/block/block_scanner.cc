@@ -1057,9 +1057,9 @@ class V2Scanner : public BlockTraceScanner {
     return any;
   }
 
-  // ScanForQuery with start_after. Pass 1 reads each page's tables and
+  // ScanForQuery with start_after. Pass 1 reads each page's trace table and
   // start column, plus the small columns that decide the query's cheap
-  // per-span checks (SpanCandidates), and notes the latest start of a
+  // per-span checks (LatestCandidate), and notes the latest start of a
   // trace with a candidate span. Pass 2 reads and fills pages in the order
   // of that start, latest first, and ends at the first page whose latest
   // candidate starts at or before *start_after: no later page can hold a
@@ -1128,10 +1128,10 @@ class V2Scanner : public BlockTraceScanner {
 
   // Pass 1 for page n: reads its trace table and start column plus what
   // the cheap checks need (the dictionary only for a string literal, or
-  // without key statistics) and returns the latest start of a trace with a span that may
-  // satisfy them (INT64_MIN: none). (Resource conditions would need the
-  // dictionary, the page's largest column: the check costs more than the
-  // reads it saves, and is left to the engine.)
+  // without key statistics) and returns the latest start of a trace with a
+  // span that may satisfy them (INT64_MIN: none). (Resource conditions
+  // would need the dictionary, the page's largest column: the check costs
+  // more than the reads it saves, and is left to the engine.)
   absl::StatusOr<int64_t> LatestCandidate(const V2Index& idx, size_t n,
                                           const traceql::Query& query,
                                           V2Page* page, TraceFiller* filler,
@@ -1164,39 +1164,63 @@ class V2Scanner : public BlockTraceScanner {
         columns |= Bit(kV2Durations);
       }
     }
-    if (strings) columns |= Bit(kV2Strings);
     std::sort(keys_.begin(), keys_.end());
     keys_.erase(std::unique(keys_.begin(), keys_.end()), keys_.end());
-    if (span_checks && !entry.keyed) columns |= Bit(kV2SpanAttributes);
-    if (absl::Status s = reader_->ReadV2Columns(
-            n, columns, page, &stats->inspected_bytes,
-            &stats->chunks_decompressed,
-            entry.keyed && span_checks ? &keys_ : nullptr);
+    ++stats->pages_read;
+    ++stats->pages_probed;
+    // The span checks first, as a probe: a page without a passing span
+    // costs their columns alone.
+    candidate_.assign(entry.span_count, 1);
+    if (span_checks) {
+      const uint32_t probe = (strings ? Bit(kV2Strings) : 0) |
+                             (entry.keyed ? 0 : Bit(kV2SpanAttributes));
+      if (absl::Status s = reader_->ReadV2Columns(
+              n, probe, page, &stats->inspected_bytes,
+              &stats->chunks_decompressed, entry.keyed ? &keys_ : nullptr);
+          !s.ok()) {
+        return s;
+      }
+      page->strings.clear();
+      if (absl::Status s = strings ? page->ParseStrings() : absl::OkStatus();
+          !s.ok()) {
+        return Damaged(n, s);
+      }
+      if (absl::Status s = MarkSpanChecks(entry, query, *page, strings);
+          !s.ok()) {
+        return Damaged(n, s);
+      }
+      if (std::find(candidate_.begin(), candidate_.end(), 1) ==
+          candidate_.end()) {
+        stats->spans_inspected += entry.span_count;
+        return kNone;
+      }
+    }
+    if (absl::Status s = reader_->ReadV2Columns(n, columns, &times_,
+                                                &stats->inspected_bytes,
+                                                &stats->chunks_decompressed);
         !s.ok()) {
       return s;
     }
-    ++stats->pages_read;
-    ++stats->pages_probed;
-    page->strings.clear();
-    if (absl::Status s = strings ? page->ParseStrings() : absl::OkStatus();
-        !s.ok()) {
+    if (absl::Status s = times_.ParseTraceTable(); !s.ok()) {
       return Damaged(n, s);
     }
-    if (absl::Status s = page->ParseTraceTable(); !s.ok()) return Damaged(n, s);
-    if (absl::Status s = filler->ReadTraceStarts(*page); !s.ok()) {
+    if (times_.span_count != entry.span_count) {
+      return Damaged(n, absl::DataLossError("span count disagrees with index"));
+    }
+    if (absl::Status s = filler->ReadTraceStarts(times_); !s.ok()) {
       return Damaged(n, s);
     }
     stats->spans_inspected += entry.span_count;  // their starts were read
-    candidate_.assign(page->span_count, 1);
-    if (checked) {
-      absl::Status s =
-          MarkCandidates(entry, query, *page, span_checks, strings);
-      if (!s.ok()) return Damaged(n, s);
+    for (const Condition& c : checked ? query.conditions()
+                                      : std::vector<Condition>{}) {
+      if (c.is_intrinsic && !MarkIntrinsic(c, times_)) {
+        return Damaged(n, absl::DataLossError("span column is corrupt"));
+      }
     }
     int64_t latest = kNone;
     const std::vector<int64_t>& starts = filler->trace_starts();
-    for (size_t t = 0; t < page->traces.size(); ++t) {
-      const V2Page::TraceRef& tr = page->traces[t];
+    for (size_t t = 0; t < times_.traces.size(); ++t) {
+      const V2Page::TraceRef& tr = times_.traces[t];
       if (starts[t] <= latest) continue;
       if (std::find(candidate_.begin() + tr.span_begin,
                     candidate_.begin() + tr.span_end,
@@ -1207,16 +1231,15 @@ class V2Scanner : public BlockTraceScanner {
     return latest;
   }
 
-  // Clears candidate_[span] for each span of `page` (read by
-  // LatestCandidate) that certainly fails one of the query's conditions:
-  // the span-attribute checks, status, kind and duration against a
-  // literal. Others are left to the engine.
-  // `strings`: the page's dictionary and tables are parsed (else span
-  // attribute keys are found in the index's key statistics).
-  absl::Status MarkCandidates(const V2PageEntry& entry,
+  // Clears candidate_[span] for each span of `page` (its span-attribute
+  // column or checked key chunks read by LatestCandidate) that certainly
+  // fails the query's span-attribute checks. `strings`: the page's
+  // dictionary is parsed (else keys are found in the index's key
+  // statistics).
+  absl::Status MarkSpanChecks(const V2PageEntry& entry,
                               const traceql::Query& query, const V2Page& page,
-                              bool span_checks, bool strings) {
-    const uint32_t spans = page.span_count;
+                              bool strings) {
+    const uint32_t spans = entry.span_count;
     const uint64_t nstr =
         strings ? page.strings.size() : std::numeric_limits<uint64_t>::max();
     auto index_of = [&](std::string_view str) {
@@ -1230,7 +1253,7 @@ class V2Scanner : public BlockTraceScanner {
       const V2KeyStats* k = FindKeyStats(entry.span_keys, key);
       return k == nullptr ? UINT32_MAX : k->dict;
     };
-    if (span_checks && BuildSpanChecks(query, key_of, index_of, &checks_)) {
+    if (BuildSpanChecks(query, key_of, index_of, &checks_)) {
       marked_.assign(spans, 0);
       auto mark = [&](uint32_t span) {
         marked_[span] = 1;
@@ -1255,13 +1278,6 @@ class V2Scanner : public BlockTraceScanner {
       }
       if (!s.ok()) return s;
       for (uint32_t i = 0; i < spans; ++i) candidate_[i] &= marked_[i];
-    }
-    for (const Condition& c : query.conditions()) {
-      if (c.is_intrinsic) {
-        if (!MarkIntrinsic(c, page)) {
-          return absl::DataLossError("v2 page: span column is corrupt");
-        }
-      }
     }
     return absl::OkStatus();
   }
@@ -1378,6 +1394,7 @@ class V2Scanner : public BlockTraceScanner {
   // the span-attribute checks.
   std::vector<uint8_t> candidate_, marked_;
   std::vector<SpanCheck> checks_;
+  V2Page times_;  // pass 1: trace table, starts and intrinsic columns
 };
 
 }  // namespace
