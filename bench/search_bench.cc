@@ -108,6 +108,27 @@ void BM_SelectiveLimit20(benchmark::State& state) {
 }
 BENCHMARK(BM_SelectiveLimit20)->Apply(Formats);
 
+// The issue's example: a resource and a span attribute on one span.
+void BM_SelectiveSpanAttributeLimit20(benchmark::State& state) {
+  RunSearch(
+      state,
+      R"({ resource.service.name = "frontend" && span.http.status_code = 500 })",
+      20);
+}
+BENCHMARK(BM_SelectiveSpanAttributeLimit20)->Apply(Formats);
+
+// A filter and the same filter with a per-trace aggregate (or-mode: no span
+// prefilter; each trace is evaluated whole), both limit 20.
+void BM_DurationFilter(benchmark::State& state) {
+  RunSearch(state, "{ duration > 1s }", 20);
+}
+BENCHMARK(BM_DurationFilter)->Apply(Formats);
+
+void BM_DurationFilterCount(benchmark::State& state) {
+  RunSearch(state, "{ duration > 1s } | count() > 2", 20);
+}
+BENCHMARK(BM_DurationFilterCount)->Apply(Formats);
+
 void BM_Limit20MatchAll(benchmark::State& state) {
   RunSearch(state, "{ }", 20);
 }

@@ -1,6 +1,7 @@
 #include "block/block_scanner.h"
 
 #include <algorithm>
+#include <functional>
 #include <limits>
 #include <string>
 #include <utility>
@@ -425,14 +426,20 @@ absl::Status CorruptSpanAttributes() {
 class TraceFiller {
  public:
   // Calls fn for each trace of `page` (tables parsed, the columns of `mask`
-  // loaded). Sets *stopped when fn returns false.
+  // loaded) that starts after *start_after (if non-null; read before each
+  // trace). Sets *stopped when fn returns false.
   absl::Status Fill(const V2Page& page, uint32_t mask,
-                    const traceql::Query& query,
+                    const traceql::Query& query, const int64_t* start_after,
                     absl::FunctionRef<bool(const Trace&)> fn, bool* stopped,
                     ScanStats* stats) {
     // Traces none of whose spans can satisfy the query's span-attribute
     // conditions are parsed past without building them.
     if (absl::Status s = PrefilterTraces(page, mask, query); !s.ok()) return s;
+    // So are traces that start too early.
+    trace_start_.clear();
+    if (start_after != nullptr) {
+      if (absl::Status s = ReadTraceStarts(page); !s.ok()) return s;
+    }
     if (NonePass()) {
       // Nothing of the page can match: no column needs parsing.
       if (stats != nullptr) {
@@ -469,7 +476,9 @@ class TraceFiller {
     };
     for (size_t t = 0; t < page.traces.size(); ++t) {
       const V2Page::TraceRef& tr = page.traces[t];
-      if (!trace_pass_.empty() && !trace_pass_[t]) {
+      const bool too_old =
+          !trace_start_.empty() && trace_start_[t] <= *start_after;
+      if (too_old || (!trace_pass_.empty() && !trace_pass_[t])) {
         for (uint32_t k = tr.span_begin; k < tr.span_end; ++k) {
           uint64_t parent, v, len, start_delta;
           std::string_view raw_parent, b;
@@ -491,7 +500,7 @@ class TraceFiller {
         }
         if (stats != nullptr) {
           stats->spans_inspected += tr.span_end - tr.span_begin;
-          ++stats->traces_passed_over;
+          ++(too_old ? stats->traces_too_old : stats->traces_passed_over);
         }
         continue;
       }
@@ -639,7 +648,32 @@ class TraceFiller {
                trace_pass_.end();
   }
 
+  // Sets trace_starts()[t] to the start of trace t of `page` (tables
+  // parsed, kV2Starts loaded): its earliest span's.
+  absl::Status ReadTraceStarts(const V2Page& page) {
+    trace_start_.assign(page.traces.size(),
+                        std::numeric_limits<int64_t>::max());
+    std::string_view starts = page.raw[kV2Starts];
+    uint64_t prev = 0;
+    for (size_t t = 0; t < page.traces.size(); ++t) {
+      const V2Page::TraceRef& tr = page.traces[t];
+      int64_t earliest = std::numeric_limits<int64_t>::max();
+      for (uint32_t k = tr.span_begin; k < tr.span_end; ++k) {
+        uint64_t delta;
+        if (!GetVarint64(&starts, &delta)) {
+          return absl::DataLossError("v2 page: start column is corrupt");
+        }
+        prev += static_cast<uint64_t>(UnZigZag64(delta));
+        earliest = std::min(earliest, static_cast<int64_t>(prev));
+      }
+      trace_start_[t] = earliest;
+    }
+    return absl::OkStatus();
+  }
+  const std::vector<int64_t>& trace_starts() const { return trace_start_; }
+
  private:
+
   // Sets trace_pass_ (empty: every trace passes). Only for queries whose
   // conditions must all hold on one span: `span.x OP int` (= < <= > >=),
   // `span.x = "string"` and `span.x` presence; a span passes if no such
@@ -734,6 +768,7 @@ class TraceFiller {
   std::vector<uint32_t> memo_gen_, memo_id_;  // per page string
   uint32_t gen_ = 0;
   std::vector<uint8_t> trace_pass_;  // per trace of the page; empty: all
+  std::vector<int64_t> trace_start_;  // per trace of the page, if wanted
   std::vector<SpanCheck> checks_;
   std::vector<V2Attribute> decoded_;
   std::vector<StoredValue> elements_;
@@ -760,7 +795,8 @@ class V1Scanner : public BlockTraceScanner {
     });
   }
 
-  absl::Status ScanForQuery(const traceql::Query&,
+  // v1 rows are decoded whole: a trace's start is known once it is built.
+  absl::Status ScanForQuery(const traceql::Query&, const int64_t* start_after,
                             absl::FunctionRef<bool(const Trace&)> fn,
                             ScanStats* stats) override {
     TracesData data;
@@ -770,10 +806,12 @@ class V1Scanner : public BlockTraceScanner {
           !traceql::TraceFromOtlp(data, id, &trace).ok()) {
         return absl::OkStatus();  // not searchable; Find still returns it
       }
-      if (stats != nullptr) {
-        ++stats->traces_inspected;
-        stats->spans_inspected += trace.spans.size();
+      if (stats != nullptr) stats->spans_inspected += trace.spans.size();
+      if (start_after != nullptr && trace.start_unix_nanos <= *start_after) {
+        if (stats != nullptr) ++stats->traces_too_old;
+        return absl::OkStatus();
       }
+      if (stats != nullptr) ++stats->traces_inspected;
       return fn(trace) ? absl::OkStatus() : Stop();
     });
   }
@@ -834,6 +872,7 @@ class V2Scanner : public BlockTraceScanner {
   }
 
   absl::Status ScanForQuery(const traceql::Query& query,
+                            const int64_t* start_after,
                             absl::FunctionRef<bool(const Trace&)> fn,
                             ScanStats* stats) override {
     ScanStats local;
@@ -869,6 +908,10 @@ class V2Scanner : public BlockTraceScanner {
     std::sort(span_keys.begin(), span_keys.end());
     span_keys.erase(std::unique(span_keys.begin(), span_keys.end()),
                     span_keys.end());
+    if (start_after != nullptr) {
+      return ScanLatestFirst(idx, query, mask, span_keys, start_after, fn,
+                             stats);
+    }
     // Selective queries: a page is first probed with the few columns the
     // span-attribute prefilter needs; only a page with a candidate trace has
     // its other columns decompressed. A page with candidates suggests the
@@ -891,11 +934,7 @@ class V2Scanner : public BlockTraceScanner {
     TraceFiller filler;
     for (size_t n = 0; n < idx.pages.size(); ++n) {
       const V2PageEntry& p = idx.pages[n];
-      if (!V2SummaryMayMatch(query, p.strings, p.min_duration, p.max_duration,
-                             idx.attribute_stats ? &p.span_keys : nullptr)) {
-        ++stats->pages_skipped;
-        continue;
-      }
+      if (!PageMayMatch(idx, p, query, stats)) continue;
       if (probe) {
         absl::StatusOr<bool> candidates =
             Probe(idx, n, query, probe_strings, &checks, &page, stats);
@@ -912,7 +951,8 @@ class V2Scanner : public BlockTraceScanner {
         return s;
       }
       bool stopped = false;
-      absl::Status s = filler.Fill(page, mask, query, fn, &stopped, stats);
+      absl::Status s =
+          filler.Fill(page, mask, query, nullptr, fn, &stopped, stats);
       if (!s.ok()) return Damaged(n, s);
       if (stopped) break;
       if (may_probe && filler.NonePass()) probe = true;
@@ -921,6 +961,17 @@ class V2Scanner : public BlockTraceScanner {
   }
 
  private:
+  // Whether page `p`'s summaries let it hold a match (else counted skipped).
+  static bool PageMayMatch(const V2Index& idx, const V2PageEntry& p,
+                           const traceql::Query& query, ScanStats* stats) {
+    if (V2SummaryMayMatch(query, p.strings, p.min_duration, p.max_duration,
+                          idx.attribute_stats ? &p.span_keys : nullptr)) {
+      return true;
+    }
+    ++stats->pages_skipped;
+    return false;
+  }
+
   // Reads page n's span attributes (and dictionary if probe_strings) and
   // tells whether any span may satisfy the query's span-attribute checks.
   // Reads no table: a page without candidates costs one column (two).
@@ -1006,6 +1057,290 @@ class V2Scanner : public BlockTraceScanner {
     return any;
   }
 
+  // ScanForQuery with start_after. Pass 1 reads each page's trace table and
+  // start column, plus the small columns that decide the query's cheap
+  // per-span checks (LatestCandidate), and notes the latest start of a
+  // trace with a candidate span. Pass 2 reads and fills pages in the order
+  // of that start, latest first, and ends at the first page whose latest
+  // candidate starts at or before *start_after: no later page can hold a
+  // trace the caller still wants. Memory: one entry per page.
+  absl::Status ScanLatestFirst(const V2Index& idx, const traceql::Query& query,
+                               uint32_t mask,
+                               const std::vector<std::string>& span_keys,
+                               const int64_t* start_after,
+                               absl::FunctionRef<bool(const Trace&)> fn,
+                               ScanStats* stats) {
+    V2Page page;
+    TraceFiller filler;
+    std::vector<std::pair<int64_t, uint32_t>> order;  // latest, page
+    for (size_t n = 0; n < idx.pages.size(); ++n) {
+      const V2PageEntry& p = idx.pages[n];
+      if (!PageMayMatch(idx, p, query, stats)) continue;
+      // Every span ends by max_end: when none ends before it starts, no
+      // trace starts later. Nothing is read.
+      if (p.min_duration >= 0 && p.max_end <= *start_after) {
+        ++stats->pages_too_old;
+        continue;
+      }
+      absl::StatusOr<int64_t> latest =
+          LatestCandidate(idx, n, query, &page, &filler, stats);
+      if (!latest.ok()) return latest.status();
+      if (*latest <= *start_after) {
+        ++stats->pages_too_old;
+        stats->traces_passed_over += p.trace_count;
+        continue;
+      }
+      order.emplace_back(*latest, static_cast<uint32_t>(n));
+    }
+    std::sort(order.begin(), order.end(), std::greater<>());
+    for (size_t i = 0; i < order.size(); ++i) {
+      const auto [latest, n] = order[i];
+      if (latest <= *start_after) {
+        for (; i < order.size(); ++i) {
+          ++stats->pages_too_old;
+          stats->traces_passed_over += idx.pages[order[i].second].trace_count;
+        }
+        break;
+      }
+      if (absl::Status s = ReadPage(n, mask, &page, stats, &span_keys);
+          !s.ok()) {
+        return s;
+      }
+      // Pass 1 counted the page's spans.
+      ScanStats filled;
+      bool stopped = false;
+      absl::Status s =
+          filler.Fill(page, mask, query, start_after, fn, &stopped, &filled);
+      filled.spans_inspected = 0;
+      Add(filled, stats);
+      if (!s.ok()) return Damaged(n, s);
+      if (stopped) break;
+    }
+    return absl::OkStatus();
+  }
+
+  static void Add(const ScanStats& from, ScanStats* to) {
+    to->traces_inspected += from.traces_inspected;
+    to->traces_passed_over += from.traces_passed_over;
+    to->traces_too_old += from.traces_too_old;
+    to->spans_inspected += from.spans_inspected;
+  }
+
+  // Pass 1 for page n: reads its trace table and start column plus what
+  // the cheap checks need (the dictionary only for a string literal, or
+  // without key statistics) and returns the latest start of a trace with a
+  // span that may satisfy them (INT64_MIN: none). (Resource conditions
+  // would need the dictionary, the page's largest column: the check costs
+  // more than the reads it saves, and is left to the engine.)
+  absl::StatusOr<int64_t> LatestCandidate(const V2Index& idx, size_t n,
+                                          const traceql::Query& query,
+                                          V2Page* page, TraceFiller* filler,
+                                          ScanStats* stats) {
+    constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
+    const V2PageEntry& entry = idx.pages[n];
+    const bool checked = query.all_conditions_required();
+    uint32_t columns = Bit(kV2Traces) | Bit(kV2Starts);
+    keys_.clear();
+    bool span_checks = false;
+    // Span checks find keys in the index's key statistics if it has them.
+    bool strings = false;
+    for (const Condition& c : checked ? query.conditions()
+                                      : std::vector<Condition>{}) {
+      bool needs_strings;
+      if (IsSpanCheck(c, &needs_strings)) {
+        if (span_checks && keys_.size() >= kMaxSpanChecks) continue;
+        span_checks = true;
+        strings = strings || needs_strings || !idx.attribute_stats;
+        if (entry.keyed) {
+          const V2KeyStats* k = FindKeyStats(entry.span_keys, c.attribute.name);
+          if (k == nullptr) return kNone;  // no span of the page has the key
+          keys_.push_back(static_cast<uint32_t>(k - entry.span_keys.data()));
+        }
+      } else if (c.is_intrinsic && c.intrinsic == Intrinsic::kStatus) {
+        columns |= Bit(kV2StatusCodes);
+      } else if (c.is_intrinsic && c.intrinsic == Intrinsic::kKind) {
+        columns |= Bit(kV2Kinds);
+      } else if (c.is_intrinsic && c.intrinsic == Intrinsic::kDuration) {
+        columns |= Bit(kV2Durations);
+      }
+    }
+    std::sort(keys_.begin(), keys_.end());
+    keys_.erase(std::unique(keys_.begin(), keys_.end()), keys_.end());
+    ++stats->pages_read;
+    ++stats->pages_probed;
+    // The span checks first, as a probe: a page without a passing span
+    // costs their columns alone.
+    candidate_.assign(entry.span_count, 1);
+    if (span_checks) {
+      const uint32_t probe = (strings ? Bit(kV2Strings) : 0) |
+                             (entry.keyed ? 0 : Bit(kV2SpanAttributes));
+      if (absl::Status s = reader_->ReadV2Columns(
+              n, probe, page, &stats->inspected_bytes,
+              &stats->chunks_decompressed, entry.keyed ? &keys_ : nullptr);
+          !s.ok()) {
+        return s;
+      }
+      page->strings.clear();
+      if (absl::Status s = strings ? page->ParseStrings() : absl::OkStatus();
+          !s.ok()) {
+        return Damaged(n, s);
+      }
+      if (absl::Status s = MarkSpanChecks(entry, query, *page, strings);
+          !s.ok()) {
+        return Damaged(n, s);
+      }
+      if (std::find(candidate_.begin(), candidate_.end(), 1) ==
+          candidate_.end()) {
+        stats->spans_inspected += entry.span_count;
+        return kNone;
+      }
+    }
+    if (absl::Status s = reader_->ReadV2Columns(n, columns, &times_,
+                                                &stats->inspected_bytes,
+                                                &stats->chunks_decompressed);
+        !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = times_.ParseTraceTable(); !s.ok()) {
+      return Damaged(n, s);
+    }
+    if (times_.span_count != entry.span_count) {
+      return Damaged(n, absl::DataLossError("span count disagrees with index"));
+    }
+    if (absl::Status s = filler->ReadTraceStarts(times_); !s.ok()) {
+      return Damaged(n, s);
+    }
+    stats->spans_inspected += entry.span_count;  // their starts were read
+    for (const Condition& c : checked ? query.conditions()
+                                      : std::vector<Condition>{}) {
+      if (c.is_intrinsic && !MarkIntrinsic(c, times_)) {
+        return Damaged(n, absl::DataLossError("span column is corrupt"));
+      }
+    }
+    int64_t latest = kNone;
+    const std::vector<int64_t>& starts = filler->trace_starts();
+    for (size_t t = 0; t < times_.traces.size(); ++t) {
+      const V2Page::TraceRef& tr = times_.traces[t];
+      if (starts[t] <= latest) continue;
+      if (std::find(candidate_.begin() + tr.span_begin,
+                    candidate_.begin() + tr.span_end,
+                    1) != candidate_.begin() + tr.span_end) {
+        latest = starts[t];
+      }
+    }
+    return latest;
+  }
+
+  // Clears candidate_[span] for each span of `page` (its span-attribute
+  // column or checked key chunks read by LatestCandidate) that certainly
+  // fails the query's span-attribute checks. `strings`: the page's
+  // dictionary is parsed (else keys are found in the index's key
+  // statistics).
+  absl::Status MarkSpanChecks(const V2PageEntry& entry,
+                              const traceql::Query& query, const V2Page& page,
+                              bool strings) {
+    const uint32_t spans = entry.span_count;
+    const uint64_t nstr =
+        strings ? page.strings.size() : std::numeric_limits<uint64_t>::max();
+    auto index_of = [&](std::string_view str) {
+      for (size_t i = 0; i < page.strings.size(); ++i) {
+        if (page.strings[i] == str) return static_cast<uint32_t>(i);
+      }
+      return UINT32_MAX;
+    };
+    auto key_of = [&](std::string_view key) {
+      if (strings) return index_of(key);
+      const V2KeyStats* k = FindKeyStats(entry.span_keys, key);
+      return k == nullptr ? UINT32_MAX : k->dict;
+    };
+    if (BuildSpanChecks(query, key_of, index_of, &checks_)) {
+      marked_.assign(spans, 0);
+      auto mark = [&](uint32_t span) {
+        marked_[span] = 1;
+        return true;
+      };
+      absl::Status s;
+      if (entry.keyed) {
+        columns_.clear();
+        for (const SpanCheck& check : checks_) {
+          auto k = std::find_if(keys_.begin(), keys_.end(), [&](uint32_t k) {
+            return entry.span_keys[k].dict == check.key;
+          });
+          if (k == keys_.end()) {  // the key is not in the page
+            candidate_.assign(spans, 0);
+            return absl::OkStatus();
+          }
+          columns_.push_back(page.key_raw[*k]);
+        }
+        s = MarkKeyedSpans(columns_, spans, nstr, checks_, &held_, mark);
+      } else {
+        s = MarkSpans(page.raw[kV2SpanAttributes], spans, nstr, checks_, mark);
+      }
+      if (!s.ok()) return s;
+      for (uint32_t i = 0; i < spans; ++i) candidate_[i] &= marked_[i];
+    }
+    return absl::OkStatus();
+  }
+
+  // Status, kind or duration `c` against the span's column value. False if
+  // the column is corrupt.
+  bool MarkIntrinsic(const Condition& c, const V2Page& page) {
+    uint32_t column;
+    ValueType type;
+    switch (c.intrinsic) {
+      case Intrinsic::kStatus:
+        column = kV2StatusCodes;
+        type = ValueType::kStatus;
+        break;
+      case Intrinsic::kKind:
+        column = kV2Kinds;
+        type = ValueType::kKind;
+        break;
+      case Intrinsic::kDuration:
+        column = kV2Durations;
+        type = ValueType::kDuration;
+        break;
+      default:
+        return true;
+    }
+    // The ordered comparisons (kEq..kGe), and only = and != for enums.
+    static_assert(CompareOp::kGe > CompareOp::kEq &&
+                  CompareOp::kRegex > CompareOp::kGe);
+    const CompareOp last =
+        type == ValueType::kDuration ? CompareOp::kGe : CompareOp::kNe;
+    if (c.literal.type != type || c.op > last) return true;
+    std::string_view in = page.raw[column];
+    for (uint32_t i = 0; i < page.span_count; ++i) {
+      uint64_t u;
+      if (!GetVarint64(&in, &u)) return false;
+      int64_t v;
+      if (type == ValueType::kDuration) {
+        v = UnZigZag64(u);
+      } else if (type == ValueType::kStatus) {
+        v = static_cast<int64_t>(u == 1   ? traceql::SpanStatus::kOk
+                                 : u == 2 ? traceql::SpanStatus::kError
+                                          : traceql::SpanStatus::kUnset);
+      } else {
+        const int32_t kd = static_cast<int32_t>(u);
+        v = static_cast<int64_t>(kd >= 0 && kd <= 5
+                                     ? static_cast<traceql::SpanKind>(kd)
+                                     : traceql::SpanKind::kUnspecified);
+      }
+      const int64_t l = c.literal.i;
+      bool holds;
+      switch (c.op) {
+        case CompareOp::kEq: holds = v == l; break;
+        case CompareOp::kNe: holds = v != l; break;
+        case CompareOp::kLt: holds = v < l; break;
+        case CompareOp::kLe: holds = v <= l; break;
+        case CompareOp::kGt: holds = v > l; break;
+        default: holds = v >= l; break;
+      }
+      if (!holds) candidate_[i] = 0;
+    }
+    return true;
+  }
+
   // Reads the columns of `mask` of page n and parses its tables. With
   // `span_keys` (the span-attribute keys a query references), a keyed page's
   // span attribute column is built from those keys' chunks alone.
@@ -1055,6 +1390,11 @@ class V2Scanner : public BlockTraceScanner {
   std::vector<uint32_t> keys_;
   std::vector<std::string_view> columns_;
   std::vector<uint32_t> held_;
+  // Pass 1 scratch: per span of the page (candidate, span checks passed);
+  // the span-attribute checks.
+  std::vector<uint8_t> candidate_, marked_;
+  std::vector<SpanCheck> checks_;
+  V2Page times_;  // pass 1: trace table, starts and intrinsic columns
 };
 
 }  // namespace

@@ -66,6 +66,10 @@ struct ScanStats {
   // v2: traces read past because no span can satisfy the query's span
   // attribute conditions (not handed to the callback).
   uint64_t traces_passed_over = 0;
+  // Traces passed over because they start too early (ScanForQuery's
+  // start_after), and pages none of whose traces start late enough.
+  uint64_t traces_too_old = 0;
+  uint64_t pages_too_old = 0;
   uint64_t spans_inspected = 0;
 };
 
@@ -88,8 +92,25 @@ class BlockTraceScanner {
   // Calls fn(trace) for every trace that may match `query`, in ID order,
   // until fn returns false. `trace` is valid only during the call (Finish()
   // was called on it). `stats` may be null.
+  absl::Status ScanForQuery(const traceql::Query& query,
+                            absl::FunctionRef<bool(const traceql::Trace&)> fn,
+                            ScanStats* stats) {
+    return ScanForQuery(query, nullptr, fn, stats);
+  }
+
+  // The same, for a caller that wants only traces starting after a time it
+  // raises as it goes (a search keeping the newest `limit` results): with
+  // `start_after` non-null, a trace whose start (its earliest span's) is at
+  // or before *start_after, read anew before each trace, is not built nor
+  // handed to fn (counted in traces_too_old). v2 then yields in no fixed
+  // order: it reads every page's trace table, start column and the columns
+  // of the query's cheap per-span checks (status, kind, duration, span
+  // attributes) first, then reads whole the pages in the order of their
+  // latest candidate trace, latest first, and ends at the first page whose
+  // latest candidate starts at or before *start_after (pages_too_old).
+  // Spans count in spans_inspected once, when their starts are read.
   virtual absl::Status ScanForQuery(
-      const traceql::Query& query,
+      const traceql::Query& query, const int64_t* start_after,
       absl::FunctionRef<bool(const traceql::Trace&)> fn, ScanStats* stats) = 0;
 };
 

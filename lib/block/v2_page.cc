@@ -700,8 +700,23 @@ absl::Status V2Page::ParseTables() {
     if (!GetBytes(&in, &sc.rest)) return Corrupt("scopes", "truncated");
   }
   if (!in.empty()) return Corrupt("scopes", "trailing bytes");
+  return ParseTraces(strings.size(), resources.size(), scopes.size());
+}
 
-  in = raw[kV2Traces];
+absl::Status V2Page::ParseTraceTable() {
+  constexpr uint64_t kUnchecked = uint64_t{UINT32_MAX} + 1;
+  return ParseTraces(kUnchecked, kUnchecked, kUnchecked);
+}
+
+absl::Status V2Page::ParseTraces(uint64_t string_count,
+                                 uint64_t resource_count,
+                                 uint64_t scope_count) {
+  traces.clear();
+  resource_spans.clear();
+  scope_spans.clear();
+  span_count = 0;
+  std::string_view in = raw[kV2Traces];
+  uint64_t n;
   if (!GetVarint64(&in, &n) || n == 0 || n > in.size() / (TraceId::kSize + 1)) {
     return Corrupt("traces", "bad count");
   }
@@ -726,8 +741,8 @@ absl::Status V2Page::ParseTables() {
     for (uint64_t r = 0; r < rs_count; ++r) {
       ResourceSpansRef rs;
       uint64_t ss_count;
-      if (!GetIndex(&in, resources.size(), &rs.resource) ||
-          !GetIndex(&in, strings.size(), &rs.schema_url) ||
+      if (!GetIndex(&in, resource_count, &rs.resource) ||
+          !GetIndex(&in, string_count, &rs.schema_url) ||
           !GetVarint64(&in, &ss_count) || ss_count > in.size() / 3) {
         return Corrupt("traces", "bad resource reference");
       }
@@ -735,8 +750,8 @@ absl::Status V2Page::ParseTables() {
       for (uint64_t s = 0; s < ss_count; ++s) {
         ScopeSpansRef ss;
         uint64_t count;
-        if (!GetIndex(&in, scopes.size(), &ss.scope) ||
-            !GetIndex(&in, strings.size(), &ss.schema_url) ||
+        if (!GetIndex(&in, scope_count, &ss.scope) ||
+            !GetIndex(&in, string_count, &ss.schema_url) ||
             !GetVarint64(&in, &count) || count > kV2MaxPageSpans - spans) {
           return Corrupt("traces", "bad scope reference");
         }

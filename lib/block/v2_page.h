@@ -230,6 +230,10 @@ class V2Page {
   absl::Status ParseTables();
   // Parses kV2Strings alone (fills `strings`); ParseTables includes it.
   absl::Status ParseStrings();
+  // Parses kV2Traces alone (fills `traces`, `resource_spans`, `scope_spans`
+  // and `span_count`), for a reader of span positions alone: the resource,
+  // scope and string indices it holds are not checked against their tables.
+  absl::Status ParseTraceTable();
 
   // Keyed pages: raw[kV2SpanAttributes] holds the layout and key_raw every
   // key chunk (in the index's order, or any order: each names its key).
@@ -269,6 +273,11 @@ class V2Page {
   std::vector<ResourceSpansRef> resource_spans;
   std::vector<ScopeSpansRef> scope_spans;
   uint32_t span_count = 0;
+
+ private:
+  // The kV2Traces part of ParseTables, indices checked against the counts.
+  absl::Status ParseTraces(uint64_t string_count, uint64_t resource_count,
+                           uint64_t scope_count);
 };
 
 // Fills `kv` from a decoded attribute of `page`. DATA_LOSS on a bad value.

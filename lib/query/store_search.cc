@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -152,6 +153,10 @@ class Collector {
   bool full() const { return heap_.size() >= options_.limit; }
   // Start of the oldest kept trace. REQUIRES: full().
   int64_t oldest_start() const { return heap_.front().start_unix_nanos; }
+  // What a trace must start after to be kept: oldest_start() once full().
+  int64_t start_after() const {
+    return full() ? oldest_start() : std::numeric_limits<int64_t>::min();
+  }
   SearchMetrics& metrics() { return metrics_; }
   const traceql::Query& query() const { return query_; }
   const TimeRange& range() const { return range_; }
@@ -352,8 +357,12 @@ absl::Status ScanV2Block(
   std::vector<std::string_view> parts;
   uint64_t counted_spans = 0;
   absl::Status error;
+  // Once `limit` results are kept, only a trace starting after the oldest of
+  // them can enter: the scanner passes the others over without building
+  // them. (A trace with parts elsewhere starts no later than this part.)
+  int64_t start_after = collector.start_after();
   absl::Status s = scanner->ScanForQuery(
-      collector.query(),
+      collector.query(), &start_after,
       [&](const traceql::Trace& trace) {
         const TraceId& id = trace.trace_id;
         if (view.wal.contains(id) || done->contains(id)) return true;
@@ -366,6 +375,7 @@ absl::Status ScanV2Block(
         counted_spans += trace.spans.size();
         if (elsewhere.empty()) {
           error = collector.Offer(trace);
+          start_after = collector.start_after();
           return error.ok();
         }
         done->insert(id);
@@ -380,6 +390,7 @@ absl::Status ScanV2Block(
         for (const std::string& p : elsewhere) parts.push_back(p);
         error = query::DecodeTrace(id, parts, true, &whole);
         if (error.ok()) error = collector.Offer(whole);
+        start_after = collector.start_after();
         return error.ok();
       },
       &stats);
@@ -388,7 +399,8 @@ absl::Status ScanV2Block(
   // spans of traces its prefilter passed over.
   metrics.inspected_spans += stats.spans_inspected - std::min(
       stats.spans_inspected, counted_spans);
-  metrics.inspected_traces += static_cast<uint32_t>(stats.traces_passed_over);
+  metrics.inspected_traces += static_cast<uint32_t>(stats.traces_passed_over +
+                                                    stats.traces_too_old);
   // Ruled out by its index summaries: not a byte of data read.
   metrics.skipped_blocks += static_cast<uint32_t>(stats.blocks_skipped);
   if (!error.ok()) return error;

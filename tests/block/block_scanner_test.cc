@@ -5,6 +5,7 @@
 #include "block/block_scanner.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -155,6 +156,145 @@ TEST(BlockScannerTest, MatchesEqualDirectEvaluationForV1AndV2) {
           &stats);
       ASSERT_TRUE(s.ok()) << s;
       EXPECT_EQ(got, want) << "formatVersion " << reader->meta().format_version;
+    }
+  }
+}
+
+// A search keeping the newest `limit` matches passes the scanner a start
+// time it raises as results come in. The matches kept must be exactly the
+// `limit` newest of direct evaluation, and a fixed start time must yield
+// exactly the matches starting after it, in every format.
+TEST(BlockScannerTest, StartAfterKeepsExactlyTheNewestMatches) {
+  std::map<TraceId, Stored> traces = RealisticTraces(8, 21);
+  std::shared_ptr<Backend> backend = OpenMemoryBackend();
+  std::shared_ptr<BlockReader> v1 = Build(backend, traces, 1);
+  std::shared_ptr<BlockReader> v2 = Build(backend, traces, 2);
+  std::shared_ptr<BlockReader> unkeyed = BuildUnkeyed(backend, traces);
+  for (const char* text : kQueries) {
+    SCOPED_TRACE(text);
+    absl::StatusOr<traceql::Query> query = traceql::Query::Parse(text);
+    ASSERT_TRUE(query.ok()) << query.status();
+    traceql::Matcher matcher(*query);
+    // The expectation: matches by start, newest first, from OTLP directly.
+    std::vector<std::pair<int64_t, TraceId>> all, matching;
+    for (const auto& [id, t] : traces) {
+      TracesData data;
+      ASSERT_TRUE(data.ParseFromString(t.data));
+      traceql::Trace trace;
+      ASSERT_TRUE(traceql::TraceFromOtlp(data, id, &trace).ok());
+      all.emplace_back(trace.start_unix_nanos, id);
+      Matches m;
+      Record(matcher, trace, &m);
+      if (!m.empty()) matching.emplace_back(trace.start_unix_nanos, id);
+    }
+    std::sort(all.rbegin(), all.rend());
+    std::sort(matching.rbegin(), matching.rend());
+    const int64_t median = all[all.size() / 2].first;
+    std::set<TraceId> after_median;
+    for (const auto& [start, id] : matching) {
+      if (start > median) after_median.insert(id);
+    }
+    for (size_t limit : {size_t{1}, size_t{5}, size_t{40}}) {
+      SCOPED_TRACE(limit);
+      std::set<TraceId> newest;
+      for (size_t i = 0; i < std::min(limit, matching.size()); ++i) {
+        newest.insert(matching[i].second);
+      }
+      // Distinct starts around the cut, so "the newest" is unambiguous.
+      if (matching.size() > limit) {
+        ASSERT_NE(matching[limit - 1].first, matching[limit].first);
+      }
+      for (const auto& reader : {v1, v2, unkeyed}) {
+        SCOPED_TRACE(reader == unkeyed ? "v2 unkeyed"
+                                       : reader == v2 ? "v2" : "v1");
+        std::set<std::pair<int64_t, TraceId>> kept;
+        int64_t start_after = std::numeric_limits<int64_t>::min();
+        ScanStats stats;
+        absl::Status s = BlockTraceScanner::ForBlock(reader)->ScanForQuery(
+            *query, &start_after,
+            [&](const traceql::Trace& trace) {
+              EXPECT_GT(trace.start_unix_nanos, start_after);
+              Matches m;
+              Record(matcher, trace, &m);
+              if (m.empty()) return true;
+              kept.emplace(trace.start_unix_nanos, trace.trace_id);
+              if (kept.size() > limit) kept.erase(kept.begin());
+              if (kept.size() == limit) start_after = kept.begin()->first;
+              return true;
+            },
+            &stats);
+        ASSERT_TRUE(s.ok()) << s;
+        std::set<TraceId> got;
+        for (const auto& [start, id] : kept) got.insert(id);
+        EXPECT_EQ(got, newest);
+        // Once the limit is reached, older traces are not built (v2: nor
+        // are the pages holding none read whole).
+        if (matching.size() > 2 * limit) {
+          EXPECT_GT(stats.traces_too_old + stats.pages_too_old, 0u);
+          EXPECT_LT(stats.traces_inspected, traces.size());
+        }
+      }
+    }
+    for (const auto& reader : {v1, v2, unkeyed}) {
+      std::set<TraceId> got;
+      int64_t start_after = median;
+      ScanStats stats;
+      ASSERT_TRUE(BlockTraceScanner::ForBlock(reader)
+                      ->ScanForQuery(
+                          *query, &start_after,
+                          [&](const traceql::Trace& trace) {
+                            EXPECT_GT(trace.start_unix_nanos, median);
+                            Matches m;
+                            Record(matcher, trace, &m);
+                            if (!m.empty()) got.insert(trace.trace_id);
+                            return true;
+                          },
+                          &stats)
+                      .ok());
+      EXPECT_EQ(got, after_median);
+    }
+  }
+}
+
+// Status, kind, duration and span-attribute conditions are decided from
+// their columns before any page is read whole: for these queries they are
+// exact, so with limit 1 only the page holding the newest match is read
+// whole (pass 2), the others only for their start and checked columns.
+TEST(BlockScannerTest, LatestFirstReadsOnlyThePageOfTheNewestMatch) {
+  std::map<TraceId, Stored> traces = RealisticTraces(8, 21);
+  std::shared_ptr<Backend> backend = OpenMemoryBackend();
+  std::shared_ptr<BlockReader> v2 = Build(backend, traces, 2);
+  std::shared_ptr<BlockReader> unkeyed = BuildUnkeyed(backend, traces);
+  for (const char* text :
+       {"{ status = error }", "{ kind = server }", "{ duration > 5ms }",
+        "{ span.http.status_code >= 500 }",
+        R"({ span.http.method = "POST" && kind = client })"}) {
+    SCOPED_TRACE(text);
+    absl::StatusOr<traceql::Query> query = traceql::Query::Parse(text);
+    ASSERT_TRUE(query.ok()) << query.status();
+    traceql::Matcher matcher(*query);
+    for (const auto& reader : {v2, unkeyed}) {
+      int64_t start_after = std::numeric_limits<int64_t>::min();
+      ScanStats stats;
+      int found = 0;
+      ASSERT_TRUE(BlockTraceScanner::ForBlock(reader)
+                      ->ScanForQuery(
+                          *query, &start_after,
+                          [&](const traceql::Trace& trace) {
+                            Matches m;
+                            Record(matcher, trace, &m);
+                            if (!m.empty() &&
+                                trace.start_unix_nanos > start_after) {
+                              start_after = trace.start_unix_nanos;
+                              ++found;
+                            }
+                            return true;
+                          },
+                          &stats)
+                      .ok());
+      EXPECT_GT(found, 0);
+      EXPECT_GT(stats.pages_probed, 1u);
+      EXPECT_EQ(stats.pages_read - stats.pages_probed, 1u);
     }
   }
 }

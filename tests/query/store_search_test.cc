@@ -2,6 +2,7 @@
 // backend: the same expectations hold for live traces, the head block and
 // complete blocks; limit, recency and time range; tags and typed values.
 #include <algorithm>
+#include <functional>
 #include <random>
 #include <set>
 #include <string>
@@ -312,6 +313,114 @@ TEST(StoreSearchEarlyStop, OlderBlocksSkippedOnceLimitReached) {
   EXPECT_EQ(r->metrics.total_blocks, 3u);
   EXPECT_EQ(r->metrics.skipped_blocks, 2u);
   EXPECT_EQ(r->metrics.inspected_traces, 5u);
+}
+
+// The newest `limit` matches, wherever they are: live traces and three v2
+// blocks whose time ranges overlap (so no block is skipped by time), with
+// some traces split across two of them. The scanners stop early once the
+// limit is held; a per-trace aggregate must still count the spans of every
+// part, and a structural query see the parent. Expectations come from what
+// was pushed.
+TEST(StoreSearchEarlyStop, NewestMatchesAcrossLiveAndOverlappingBlocks) {
+  testing::TempDir tmp("andante-store-search-newest");
+  StoreOptions options =
+      testing::TestStoreOptions(tmp.path(), OpenMemoryBackend());
+  ASSERT_EQ(options.block.version, 2u);
+  auto store = Store::Open(std::move(options));
+  ASSERT_TRUE(store.ok());
+  std::mt19937_64 rng(11);
+  // kind 0: no error; 1: one error span; 2: three error spans; 3: three
+  // error spans, the last pushed one round later (another block).
+  struct T {
+    TraceId id;
+    int64_t start;
+    int kind;
+  };
+  constexpr int kTraces = 90;
+  std::vector<T> all;
+  std::vector<std::pair<TraceId, SpanId>> roots(kTraces);
+  auto push = [&](const T& t, SpanId root, const char* name, int64_t offset,
+                  bool error, bool is_root) {
+    ExportTraceServiceRequest req;
+    auto* rs = testing::AddResource(req, "svc");
+    auto* sp = testing::AddSpan(
+        rs, t.id, is_root ? root : testing::RandomSpanId(rng), name,
+        static_cast<uint64_t>(t.start + offset), 1'000'000);
+    if (!is_root) sp->set_parent_span_id(root.ToBytes());
+    if (error) {
+      sp->mutable_status()->set_code(
+          andante::otlp::trace::v1::Status::STATUS_CODE_ERROR);
+    }
+    ASSERT_TRUE((*store)->Push(kSingleTenant, req).ok());
+  };
+  for (int i = 0; i < kTraces; ++i) {
+    // Kinds vary independently of the round (i % 3).
+    const int kind = static_cast<int>(rng() % 4);
+    all.push_back({testing::RandomTraceId(rng),
+                   static_cast<int64_t>(kBase) + i * 1'000'000'000ll, kind});
+    roots[i] = {all.back().id, testing::RandomSpanId(rng)};
+  }
+  std::vector<int> late;  // kind 3 traces whose last span is still to come
+  for (int round = 0; round < 3; ++round) {
+    for (int i : late) {
+      push(all[i], roots[i].second, "b", 2'000'000, true, false);
+    }
+    late.clear();
+    for (int i = round; i < kTraces; i += 3) {
+      const T& t = all[i];
+      const SpanId root = roots[i].second;
+      push(t, root, "root", 0, t.kind >= 2, true);
+      push(t, root, "a", 1'000'000, t.kind >= 1, false);
+      if (t.kind == 3 && round < 2) {
+        late.push_back(i);
+      } else {
+        push(t, root, "b", 2'000'000, t.kind >= 2, false);
+      }
+    }
+    if (round < 2) {
+      ASSERT_TRUE((*store)->Flush().ok());  // round 2 stays live
+    }
+  }
+  struct Case {
+    const char* query;
+    std::function<bool(const T&)> want;
+  };
+  const Case cases[] = {
+      {"{ }", [](const T&) { return true; }},
+      {"{ status = error }", [](const T& t) { return t.kind >= 1; }},
+      {"{ status = error } | count() > 2",
+       [](const T& t) { return t.kind >= 2; }},
+      {R"({ name = "root" } > { status = error })",
+       [](const T& t) { return t.kind >= 1; }},
+      {R"({ name = "b" && status = error })",
+       [](const T& t) { return t.kind >= 2; }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.query);
+    std::vector<T> matching;
+    for (const T& t : all) {
+      if (c.want(t)) matching.push_back(t);
+    }
+    std::sort(matching.begin(), matching.end(),
+              [](const T& a, const T& b) { return a.start > b.start; });
+    for (uint32_t limit : {1u, 3u, 7u, 100u}) {
+      SCOPED_TRACE(limit);
+      std::vector<std::string> want;
+      for (size_t i = 0; i < matching.size() && i < limit; ++i) {
+        want.push_back(matching[i].id.ToHex());
+      }
+      auto query = traceql::Query::Parse(c.query);
+      ASSERT_TRUE(query.ok()) << query.status();
+      SearchOptions so;
+      so.limit = limit;
+      auto r = (*store)->Search(kSingleTenant, *query, so);
+      ASSERT_TRUE(r.ok()) << r.status();
+      std::vector<std::string> got;
+      for (const auto& t : r->traces) got.push_back(t.trace_id.ToHex());
+      EXPECT_EQ(got, want);
+      EXPECT_EQ(r->metrics.total_blocks, 2u);
+    }
+  }
 }
 
 // A v2 block whose index summaries rule a query out is skipped without
