@@ -560,7 +560,9 @@ absl::Status TenantInstance::Cut() {
     // every push that wrote below the new segment has put its refs in
     // live_, and every later push writes at or above it.
     absl::WriterMutexLock cut_lock(&cut_mu_);
-    absl::StatusOr<uint64_t> segment = wal_->Rotate();
+    // The finished segment's fsync waits until cut_mu_ is released (the
+    // Sync at the end): pushes go on meanwhile.
+    absl::StatusOr<uint64_t> segment = wal_->RotateWithoutSync();
     if (!segment.ok()) return segment.status();
     CrashPoint("cut.after_rotate");
     frozen->wal_segment_end = *segment;
@@ -612,18 +614,22 @@ absl::Status TenantInstance::Cut() {
       for (const WalRecordRef& r : entry.refs) ref_bytes += r.length;
     }
   }
-  absl::MutexLock lock(&mu_);
-  if (frozen->traces.empty()) {
-    frozen_.erase(std::find(frozen_.begin(), frozen_.end(), frozen));
-  } else {
-    frozen->bytes = bytes;
-    frozen->ref_bytes = ref_bytes;
-    frozen->parts.resize(SplitParts(bytes));
-    frozen->sealed = true;
-    frozen_bytes_ += bytes;
+  {
+    absl::MutexLock lock(&mu_);
+    if (frozen->traces.empty()) {
+      frozen_.erase(std::find(frozen_.begin(), frozen_.end(), frozen));
+    } else {
+      frozen->bytes = bytes;
+      frozen->ref_bytes = ref_bytes;
+      frozen->parts.resize(SplitParts(bytes));
+      frozen->sealed = true;
+      frozen_bytes_ += bytes;
+    }
+    UpdateIndexBytes();
   }
-  UpdateIndexBytes();
-  return absl::OkStatus();
+  // The cut segments durable, as Rotate would have made them (a failure is
+  // sticky: every later push reports it too).
+  return wal_->Sync();
 }
 
 absl::Status TenantInstance::FlushFrozen() {
