@@ -831,9 +831,11 @@ int Main(const Options& o) {
   if (o.idle_wait > absl::ZeroDuration() && o.server_pid > 0) {
     absl::SleepFor(o.idle_wait);
     if (const ProcessSample idle = SampleProcess(o.server_pid); idle.ok) {
-      Print(absl::StrFormat("server RSS idle %s after the run: %.0f MB",
-                            absl::FormatDuration(o.idle_wait),
-                            idle.rss_kb / 1024.0));
+      Print(absl::StrFormat(
+          "server RSS idle %s after the run: %.0f MB (anonymous %.0f MB, "
+          "file-backed %.0f MB)",
+          absl::FormatDuration(o.idle_wait), idle.rss_kb / 1024.0,
+          idle.rss_anon_kb / 1024.0, idle.rss_file_kb / 1024.0));
     }
   }
   // Peak RSS over the whole run: a flush may raise it after the ingest.

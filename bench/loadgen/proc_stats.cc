@@ -41,6 +41,10 @@ ProcessSample SampleProcess(int pid) {
       sample.peak_rss_kb = std::strtoll(line.c_str() + 6, nullptr, 10);
     } else if (line.rfind("VmRSS:", 0) == 0) {
       sample.rss_kb = std::strtoll(line.c_str() + 6, nullptr, 10);
+    } else if (line.rfind("RssAnon:", 0) == 0) {
+      sample.rss_anon_kb = std::strtoll(line.c_str() + 8, nullptr, 10);
+    } else if (line.rfind("RssFile:", 0) == 0) {
+      sample.rss_file_kb = std::strtoll(line.c_str() + 8, nullptr, 10);
     }
   }
   sample.ok = true;

@@ -12,6 +12,10 @@ struct ProcessSample {
   double cpu_seconds = 0;   // utime + stime
   int64_t rss_kb = 0;       // VmRSS
   int64_t peak_rss_kb = 0;  // VmHWM
+  // VmRSS split: anonymous (heap, stacks) and file-backed (mapped files,
+  // the binary) pages.
+  int64_t rss_anon_kb = 0;
+  int64_t rss_file_kb = 0;
 };
 
 // Reads /proc/<pid>/stat and /proc/<pid>/status.

@@ -8,6 +8,7 @@
 #include "andante/tenant.h"
 #include "block/block_format.h"
 #include "block/block_meta.h"
+#include "ingest/release_memory.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -90,6 +91,9 @@ absl::StatusOr<CompactionCycleReport> BlocklistSync::RunCompactionCycle(
   absl::StatusOr<CompactionCycleReport> report = compactor_->RunCycle(now);
   counters_.last_compaction_nanos.store(
       absl::ToInt64Nanoseconds(absl::Now() - start), std::memory_order_relaxed);
+  // A job's buffers are free now; give their pages back rather than keep
+  // them until the allocator's decay (or for good, under glibc).
+  if (!report.ok() || !report->compactions.empty()) ReleaseFreeMemory();
   if (!report.ok()) return report.status();
   counters_.compaction_cycles.fetch_add(1, std::memory_order_relaxed);
   counters_.retention_deleted.fetch_add(

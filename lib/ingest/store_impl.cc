@@ -20,6 +20,7 @@
 #include "block/block_list.h"
 #include "ingest/blocklist_sync.h"
 #include "ingest/client_error.h"
+#include "ingest/release_memory.h"
 #include "ingest/store_counters.h"
 #include "ingest/tenant_instance.h"
 #include "andante/limits.h"
@@ -466,6 +467,7 @@ class StoreImpl final : public Store {
   // logged and backed off by the instance.
   void FlushLoop(int worker) {
     uint64_t seen = 0;
+    bool built_since_sleep = false;
     while (!stop_.HasBeenNotified()) {
       bool built = false;
       std::vector<TenantInstance*> instances = Instances();
@@ -477,7 +479,13 @@ class StoreImpl final : public Store {
         absl::StatusOr<bool> r = instance->BuildNext(env_->Now(), false);
         built = built || (r.ok() && *r);
       }
-      if (built) continue;
+      if (built) {
+        built_since_sleep = true;
+        continue;
+      }
+      // Out of work after building: the cut blocks' memory is free now.
+      if (built_since_sleep) internal::ReleaseFreeMemory();
+      built_since_sleep = false;
       absl::MutexLock lock(&flush_mu_);
       auto woken = [this, &seen]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(flush_mu_) {
         return flush_generation_ != seen;

@@ -204,7 +204,15 @@ absl::Status TenantInstance::Recover(absl::Time now) {
   // Everything replayed sits in segments below the one Open just started, so
   // it can be frozen as it is; the next Sweep flushes it.
   auto frozen = std::make_shared<FrozenBlock>();
-  frozen->traces = std::move(recovered);
+  for (size_t i = 0; i < ShardedTraceMap::kShards; ++i) {
+    std::vector<SealedTraceMap::Entry> entries;
+    entries.reserve(recovered.shard(i).size());
+    for (auto& [id, entry] : recovered.shard(i)) {
+      entries.emplace_back(id, std::move(entry));
+    }
+    TraceMap().swap(recovered.shard(i));
+    frozen->traces.Seal(i, std::move(entries));
+  }
   frozen->wal_segment_end = wal_->current_segment();
   frozen->traces.ForEach([&](const TraceId&, const TraceEntry& entry) {
     frozen->bytes += entry.bytes;
@@ -351,10 +359,11 @@ absl::StatusOr<PushResult> TenantInstance::Push(
                      static_cast<uint32_t>(f->data.size())};
     auto [entry, inserted] = live_.TryEmplace(f->id);
     if (inserted) counters_->traces_created.fetch_add(1, std::memory_order_relaxed);
+    if (entry->refs.empty()) ++live_ref_entries_;
     entry->AddFragment(ref, f->start_unix_nano, f->end_unix_nano,
                            f->span_count, now);
   }
-  if (live_.capacity() != live_capacity) UpdateIndexBytes();
+  UpdateIndexBytes(live_.capacity() != live_capacity);
   return result;
 }
 
@@ -408,7 +417,7 @@ absl::Status TenantInstance::CollectTrace(const TraceId& id,
   {
     absl::MutexLock lock(&mu_);
     if (partial != nullptr && truncated_.contains(id)) *partial = true;
-    auto collect = [&](const ShardedTraceMap& map) {
+    auto collect = [&](const auto& map) {
       if (const TraceEntry* entry = map.Find(id); entry != nullptr) {
         TraceEntry copy = *entry;
         wal_entry.Merge(std::move(copy));
@@ -416,7 +425,10 @@ absl::Status TenantInstance::CollectTrace(const TraceId& id,
     };
     collect(live_);
     collect(head_);
-    for (const auto& frozen : frozen_) collect(frozen->traces);
+    for (const auto& frozen : frozen_) {
+      collect(frozen->unsealed);
+      collect(frozen->traces);
+    }
     blocks = blocks_;
   }
   if (!wal_entry.refs.empty() && Overlaps(wal_entry, options)) {
@@ -458,7 +470,7 @@ absl::Status TenantInstance::ForSearch(
   absl::ReaderMutexLock segments_lock(&segments_mu_);
   {
     absl::MutexLock lock(&mu_);
-    auto collect = [&](const ShardedTraceMap& map) {
+    auto collect = [&](const auto& map) {
       map.ForEach([&](const TraceId& id, const TraceEntry& entry) {
         if (entry.refs.empty()) return;
         TraceEntry copy = entry;
@@ -469,7 +481,10 @@ absl::Status TenantInstance::ForSearch(
         }
       });
     };
-    for (const auto& frozen : frozen_) collect(frozen->traces);
+    for (const auto& frozen : frozen_) {
+      collect(frozen->traces);
+      collect(frozen->unsealed);
+    }
     collect(head_);
     collect(live_);
     view.blocks = blocks_;
@@ -502,6 +517,7 @@ absl::Status TenantInstance::MoveAndCut(absl::Time now, bool force) {
       // Entries without refs (all frozen by an earlier cut) are dropped, as
       // below.
       absl::erase_if(live, [](const auto& kv) { return kv.second.refs.empty(); });
+      live_ref_entries_ -= live.size();
       for (const auto& [id, entry] : live) head_bytes_ += entry.bytes;
       if (!live.empty() && head_empty) head_created_ = now;
       head.swap(live);
@@ -515,6 +531,7 @@ absl::Status TenantInstance::MoveAndCut(absl::Time now, bool force) {
         continue;
       }
       if (!entry.refs.empty()) {
+        --live_ref_entries_;
         if (head_empty) head_created_ = now;
         head_empty = false;
         head_bytes_ += entry.bytes;
@@ -560,12 +577,14 @@ absl::Status TenantInstance::Cut() {
     // every push that wrote below the new segment has put its refs in
     // live_, and every later push writes at or above it.
     absl::WriterMutexLock cut_lock(&cut_mu_);
-    absl::StatusOr<uint64_t> segment = wal_->Rotate();
+    // The finished segment's fsync waits until cut_mu_ is released (the
+    // Sync at the end): pushes go on meanwhile.
+    absl::StatusOr<uint64_t> segment = wal_->RotateWithoutSync();
     if (!segment.ok()) return segment.status();
     CrashPoint("cut.after_rotate");
     frozen->wal_segment_end = *segment;
     absl::MutexLock lock(&mu_);
-    frozen->traces = std::move(head_);
+    frozen->unsealed = std::move(head_);
     head_.Reset();
     head_bytes_ = 0;
     uncut_bytes_ = 0;
@@ -581,8 +600,26 @@ absl::Status TenantInstance::Cut() {
   uint64_t ref_bytes = 0;
   for (size_t i = 0; i < ShardedTraceMap::kShards; ++i) {
     absl::MutexLock lock(&mu_);
-    TraceMap& frozen_shard = frozen->traces.shard(i);
-    for (auto& [id, entry] : live_.shard(i)) {
+    // The shard is sealed as a sorted array sized to its entries: the cut
+    // head block's traces, then the live traces' parts below `end`.
+    TraceMap& head_shard = frozen->unsealed.shard(i);
+    TraceMap& live_shard = live_.shard(i);
+    size_t count = head_shard.size();
+    for (const auto& [id, entry] : live_shard) {
+      for (const WalRecordRef& r : entry.refs) {
+        if (r.segment < end) {
+          ++count;
+          break;
+        }
+      }
+    }
+    std::vector<SealedTraceMap::Entry> entries;
+    entries.reserve(count);
+    for (auto& [id, entry] : head_shard) {
+      entries.emplace_back(id, std::move(entry));
+    }
+    TraceMap().swap(head_shard);
+    for (auto& [id, entry] : live_shard) {
       if (entry.refs.empty()) continue;
       TraceEntry part;
       decltype(entry.refs) kept;
@@ -605,25 +642,32 @@ absl::Status TenantInstance::Cut() {
                              std::max<uint64_t>(part.bytes + kept_bytes, 1));
       entry.span_count -= part.span_count;
       entry.refs = std::move(kept);
-      frozen_shard[id].Merge(std::move(part));
+      if (entry.refs.empty()) --live_ref_entries_;
+      entries.emplace_back(id, std::move(part));
     }
-    for (const auto& [id, entry] : frozen_shard) {
+    frozen->traces.Seal(i, std::move(entries));
+    for (const auto& [id, entry] : frozen->traces.shard(i)) {
       bytes += entry.bytes;
       for (const WalRecordRef& r : entry.refs) ref_bytes += r.length;
     }
+    UpdateIndexBytes();
   }
-  absl::MutexLock lock(&mu_);
-  if (frozen->traces.empty()) {
-    frozen_.erase(std::find(frozen_.begin(), frozen_.end(), frozen));
-  } else {
-    frozen->bytes = bytes;
-    frozen->ref_bytes = ref_bytes;
-    frozen->parts.resize(SplitParts(bytes));
-    frozen->sealed = true;
-    frozen_bytes_ += bytes;
+  {
+    absl::MutexLock lock(&mu_);
+    if (frozen->traces.empty()) {
+      frozen_.erase(std::find(frozen_.begin(), frozen_.end(), frozen));
+    } else {
+      frozen->bytes = bytes;
+      frozen->ref_bytes = ref_bytes;
+      frozen->parts.resize(SplitParts(bytes));
+      frozen->sealed = true;
+      frozen_bytes_ += bytes;
+    }
+    UpdateIndexBytes();
   }
-  UpdateIndexBytes();
-  return absl::OkStatus();
+  // The cut segments durable, as Rotate would have made them (a failure is
+  // sticky: every later push reports it too).
+  return wal_->Sync();
 }
 
 absl::Status TenantInstance::FlushFrozen() {
@@ -745,10 +789,10 @@ absl::StatusOr<bool> TenantInstance::BuildNext(absl::Time now,
 
 absl::StatusOr<std::shared_ptr<BlockReader>> TenantInstance::Build(
     const FrozenBlock& frozen, size_t part) {
-  std::vector<const std::pair<const TraceId, TraceEntry>*> sorted;
+  std::vector<const SealedTraceMap::Entry*> sorted;
   sorted.reserve(frozen.traces.size() / frozen.parts.size());
   for (size_t i = 0; i < ShardedTraceMap::kShards; ++i) {
-    for (const auto& kv : frozen.traces.shard(i)) {
+    for (const SealedTraceMap::Entry& kv : frozen.traces.shard(i)) {
       if (frozen.PartOf(kv.first) == part) sorted.push_back(&kv);
     }
   }
@@ -826,11 +870,24 @@ absl::Status TenantInstance::CommitBuilt() {
   }
 }
 
-void TenantInstance::UpdateIndexBytes() {
+void TenantInstance::UpdateIndexBytes(bool tables_changed) {
   constexpr uint64_t kSlot = sizeof(TraceMap::value_type) + 1;  // + control
-  uint64_t slots = live_.capacity() + head_.capacity();
-  for (const auto& frozen : frozen_) slots += frozen->traces.capacity();
-  const uint64_t bytes = slots * kSlot;
+  if (tables_changed) {
+    uint64_t slots = live_.capacity() + head_.capacity();
+    uint64_t sealed = 0;
+    for (const auto& frozen : frozen_) {
+      slots += frozen->unsealed.capacity();
+      sealed += frozen->traces.bytes();
+    }
+    table_bytes_ = slots * kSlot + sealed;
+  }
+  // A cut copies the locations of every live trace that has some into a
+  // sealed array while the live table stays: that copy is counted ahead,
+  // so a cut never takes the index past the bound pushes were admitted
+  // under.
+  const uint64_t cut_reserve =
+      live_ref_entries_ * sizeof(SealedTraceMap::Entry);
+  const uint64_t bytes = table_bytes_ + cut_reserve;
   if (bytes >= index_bytes_) {
     counters_->index_bytes.fetch_add(bytes - index_bytes_,
                                      std::memory_order_relaxed);

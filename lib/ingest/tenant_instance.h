@@ -64,7 +64,11 @@ namespace andante::internal {
 // sizes never change after the cut; the build state is guarded by the
 // owning instance's mu_.
 struct FrozenBlock {
-  ShardedTraceMap traces;
+  // The traces, sealed shard by shard by the cut (all of them once
+  // `sealed`). Until its shard is sealed, a trace of the cut head block is
+  // in `unsealed` instead; lookups read both.
+  SealedTraceMap traces;
+  ShardedTraceMap unsealed;
   uint64_t wal_segment_end = 0;  // covers every WAL segment below this
   uint64_t bytes = 0;            // sum of the traces' bytes
   uint64_t ref_bytes = 0;        // sum of its WAL refs' lengths
@@ -199,8 +203,9 @@ class TenantInstance : public Store::Tenant {
   // time before which BuildNext(now, false) does not try (past: none).
   int flush_failures() const;
   absl::Time flush_retry_at() const;
-  // Bytes of the in-memory trace index: the live, head and frozen maps'
-  // tables (capacity x slot size) plus out-of-line WAL refs. Kept up to
+  // Bytes of the in-memory trace index: the live and head tables and those
+  // of cut blocks not yet sealed (capacity x slot size), the sealed arrays,
+  // and the reserve for the next cut's copy of the live locations. Kept up to
   // date in StoreCounters::index_bytes, which IngesterOptions
   // .max_trace_index_bytes bounds.
   uint64_t index_bytes() const;
@@ -260,8 +265,11 @@ class TenantInstance : public Store::Tenant {
   absl::Duration NextBackoff() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // How many blocks a cut of `bytes` is written as (FrozenBlock::parts).
   size_t SplitParts(uint64_t bytes) const;
-  // Recomputes index_bytes_ and moves the store's counter by the change.
-  void UpdateIndexBytes() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Recomputes index_bytes_ and moves the store's counter by the change:
+  // the tables' bytes (recounted only if `tables_changed`: a push that grew
+  // no table changes only the cut reserve) plus the cut reserve.
+  void UpdateIndexBytes(bool tables_changed = true)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Reads every fragment of `entry` into `*out` (replacing its contents).
   absl::Status ReadFragments(const TraceEntry& entry, std::string* out) const;
 
@@ -296,6 +304,11 @@ class TenantInstance : public Store::Tenant {
   int flush_failures_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time flush_retry_at_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   uint64_t index_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // Bytes of the live, head and frozen tables, as of the last
+  // UpdateIndexBytes(true).
+  uint64_t table_bytes_ ABSL_GUARDED_BY(mu_) = 0;
+  // Live entries holding WAL locations (a cut would copy them).
+  uint64_t live_ref_entries_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<std::shared_ptr<BlockReader>> blocks_ ABSL_GUARDED_BY(mu_);
   // IDs in blocks_ added by this instance that no poll has reported yet.
   absl::flat_hash_set<std::string> unreported_ ABSL_GUARDED_BY(mu_);

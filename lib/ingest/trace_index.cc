@@ -61,4 +61,52 @@ void ShardedTraceMap::Reset() {
   for (TraceMap& shard : shards_) TraceMap().swap(shard);
 }
 
+const TraceEntry* SealedTraceMap::Find(const TraceId& id) const {
+  const std::vector<Entry>& shard = shards_[ShardedTraceMap::ShardOf(id)];
+  auto it = std::lower_bound(
+      shard.begin(), shard.end(), id,
+      [](const Entry& e, const TraceId& key) { return e.first < key; });
+  return it != shard.end() && it->first == id ? &it->second : nullptr;
+}
+
+void SealedTraceMap::Seal(size_t i, std::vector<Entry> entries) {
+  // By ID, then by first location, so that the parts of one trace fold in
+  // WAL order (a head entry before the live part frozen next to it).
+  auto first_ref = [](const TraceEntry& e) {
+    return e.refs.empty() ? std::pair<uint64_t, uint64_t>{0, 0}
+                          : std::pair{e.refs.front().segment,
+                                      e.refs.front().offset};
+  };
+  std::sort(entries.begin(), entries.end(),
+            [&](const Entry& a, const Entry& b) {
+              if (a.first != b.first) return a.first < b.first;
+              return first_ref(a.second) < first_ref(b.second);
+            });
+  size_t out = 0;
+  for (size_t in = 0; in < entries.size(); ++in) {
+    if (out > 0 && entries[out - 1].first == entries[in].first) {
+      entries[out - 1].second.Merge(std::move(entries[in].second));
+    } else {
+      if (out != in) entries[out] = std::move(entries[in]);
+      ++out;
+    }
+  }
+  entries.resize(out);
+  shards_[i] = std::move(entries);
+}
+
+size_t SealedTraceMap::size() const {
+  size_t n = 0;
+  for (const std::vector<Entry>& shard : shards_) n += shard.size();
+  return n;
+}
+
+size_t SealedTraceMap::bytes() const {
+  size_t n = 0;
+  for (const std::vector<Entry>& shard : shards_) {
+    n += shard.capacity() * sizeof(Entry);
+  }
+  return n;
+}
+
 }  // namespace andante::internal

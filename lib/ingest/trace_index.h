@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <utility>
+#include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/inlined_vector.h"
@@ -86,6 +87,42 @@ class ShardedTraceMap {
 
  private:
   std::array<TraceMap, kShards> shards_;
+};
+
+// A cut block's traces once sealed: per shard of ShardedTraceMap, a vector
+// sorted by trace ID, sized to its entries. It never changes after the cut,
+// so it needs no hash table's empty slots and control bytes: about half
+// the memory of the table it replaces, which matters because a cut copies
+// the live traces' locations while the live table stays (the index reached
+// twice its bound at max rate). Lookups are a binary search in one shard.
+class SealedTraceMap {
+ public:
+  using Entry = std::pair<TraceId, TraceEntry>;
+
+  // The entry of `id`, or null.
+  const TraceEntry* Find(const TraceId& id) const;
+  // Shard `i`, sorted by ID (each ID once).
+  const std::vector<Entry>& shard(size_t i) const { return shards_[i]; }
+  // Makes `entries` (in any order; every ID in shard `i`) shard `i`,
+  // folding entries of one ID together in the order of their first WAL
+  // location. REQUIRES: shard `i` is empty.
+  void Seal(size_t i, std::vector<Entry> entries);
+
+  size_t size() const;
+  bool empty() const { return size() == 0; }
+  // Bytes of the shards' arrays (what the index bound counts).
+  size_t bytes() const;
+
+  // Calls fn(id, entry) for every entry, shard by shard.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (const std::vector<Entry>& shard : shards_) {
+      for (const auto& [id, entry] : shard) fn(id, entry);
+    }
+  }
+
+ private:
+  std::array<std::vector<Entry>, ShardedTraceMap::kShards> shards_;
 };
 
 }  // namespace andante::internal

@@ -425,23 +425,15 @@ absl::Status Wal::RotateLocked() {
   if (!started_) return absl::OkStatus();
   absl::StatusOr<std::shared_ptr<WalFile>> current = CurrentFile();
   if (!current.ok()) return current.status();
-  const std::shared_ptr<WalFile> file = std::move(*current);
-  // Make the finished segment durable first, under every policy: a closed
-  // segment is then never waiting for an fsync, which is what lets the
-  // group-commit leader fsync only the current file.
-  absl::Status s = file->Sync();
-  if (s.ok() && dir_unsynced_) {
-    s = fs_->SyncDir(dir_);
-    if (s.ok()) dir_unsynced_ = false;
+  // The finished segment's fsync is queued, not done here under mu_ (it
+  // stalled every append for the whole segment's writeback): the next
+  // group-commit leader does it before fsyncing anything later, so no record
+  // is reported durable before every earlier one is.
+  if (synced_seq_ < written_seq_ || dir_unsynced_) {
+    unsynced_closed_.push_back({*current, dir_unsynced_});
+    dir_unsynced_ = false;
   }
-  if (!s.ok()) {
-    if (sync_error_.ok()) sync_error_ = s;
-    sync_cv_.SignalAll();
-    return s;
-  }
-  synced_seq_ = written_seq_;
-  sync_cv_.SignalAll();
-  absl::StatusOr<uint64_t> size = file->Size();
+  absl::StatusOr<uint64_t> size = (*current)->Size();
   const uint64_t old_size = size.ok() ? *size : offset_;
   const uint64_t old_segment = segment_;
   if (lazy_) {
@@ -451,12 +443,13 @@ absl::Status Wal::RotateLocked() {
     offset_ = 0;
     need_rotate_ = false;
   } else {
-    s = StartSegment(old_segment + 1);
+    absl::Status s = StartSegment(old_segment + 1);
     if (!s.ok()) {
       need_rotate_ = true;
       return s;
     }
   }
+  segment_base_seq_ = written_seq_;
   closed_bytes_ += old_size;
   // Written once and read back only by lookups and flushes: reopened
   // read-only on demand.
@@ -477,25 +470,41 @@ absl::Status Wal::WaitDurable(uint64_t seq) {
     if (!sync_running_) break;
     sync_cv_.Wait(&mu_);
   }
-  // Not started: everything written is in rotated segments, all fsynced.
-  if (!started_) return absl::OkStatus();
   // Group commit: become the leader. Everything written up to now is in
-  // the current segment (earlier segments were fsynced when rotated), so one
-  // fsync covers it; records written while it runs wait for the next leader.
-  const uint64_t file_segment = segment_;
-  absl::StatusOr<std::shared_ptr<WalFile>> current = CurrentFile();
-  if (!current.ok()) return current.status();  // e.g. EMFILE; not sticky
-  sync_running_ = true;
+  // the rotated segments still queued and the current one, so fsyncing them
+  // in that order covers it; records written while the fsyncs run wait for
+  // the next leader.
   const uint64_t target = written_seq_;
-  const bool sync_dir = dir_unsynced_;
-  std::shared_ptr<WalFile> file = std::move(*current);
+  const uint64_t file_segment = segment_;
+  std::shared_ptr<WalFile> file;
+  bool sync_dir = false;
+  bool sync_current_dir = false;
+  if (started_ && target > segment_base_seq_) {
+    absl::StatusOr<std::shared_ptr<WalFile>> current = CurrentFile();
+    if (!current.ok()) return current.status();  // e.g. EMFILE; not sticky
+    file = std::move(*current);
+    sync_current_dir = dir_unsynced_;
+  }
+  std::vector<UnsyncedSegment> closed = std::move(unsynced_closed_);
+  unsynced_closed_.clear();
+  sync_dir = sync_current_dir;
+  for (const UnsyncedSegment& c : closed) sync_dir = sync_dir || c.sync_dir;
+  sync_running_ = true;
   mu_.Unlock();
-  absl::Status s = file->Sync();
-  // The segment's name after its bytes: a deferred directory fsync (see
+  absl::Status s;
+  for (const UnsyncedSegment& c : closed) {
+    s = c.file->Sync();
+    if (!s.ok()) break;
+  }
+  if (s.ok() && file != nullptr) s = file->Sync();
+  // The segments' names after their bytes: a deferred directory fsync (see
   // StartSegment) is due with the first fsync of the segment.
   if (s.ok() && sync_dir) s = fs_->SyncDir(dir_);
+  closed.clear();  // closes the rotated segments' handles, without mu_
   mu_.Lock();
-  if (s.ok() && sync_dir && segment_ == file_segment) dir_unsynced_ = false;
+  if (s.ok() && sync_current_dir && segment_ == file_segment) {
+    dir_unsynced_ = false;
+  }
   sync_running_ = false;
   if (s.ok()) {
     synced_seq_ = std::max(synced_seq_, target);
@@ -559,6 +568,20 @@ absl::StatusOr<WalRecordRef> Wal::Append(std::string_view payload) {
 }
 
 absl::StatusOr<uint64_t> Wal::Rotate() {
+  absl::MutexLock lock(&mu_);
+  absl::Status s = CheckWritable();
+  if (!s.ok()) return s;
+  s = RotateLocked();
+  if (!s.ok()) return s;
+  const uint64_t segment = segment_;
+  // Every record of the finished segments; mu_ is released while the
+  // fsync runs.
+  s = WaitDurable(segment_base_seq_);
+  if (!s.ok()) return s;
+  return segment;
+}
+
+absl::StatusOr<uint64_t> Wal::RotateWithoutSync() {
   absl::MutexLock lock(&mu_);
   absl::Status s = CheckWritable();
   if (!s.ok()) return s;
@@ -693,6 +716,9 @@ absl::Status Wal::Close() {
   absl::MutexLock lock(&mu_);
   absl::Status s;
   if (options_.fsync != WalFsync::kNever) s = WaitDurable(written_seq_);
+  // Under kNever, rotated segments still queued for an fsync are left to
+  // the kernel's writeback, as their records are.
+  unsynced_closed_.clear();
   // Later reads reopen what they need, read-only.
   files_->EraseBelow(owner_, UINT64_MAX);
   close_status_ = s;

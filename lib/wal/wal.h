@@ -123,10 +123,18 @@ class Wal {
   absl::StatusOr<WalRecordRef> Append(std::string_view payload)
       ABSL_LOCKS_EXCLUDED(mu_);
 
-  // Finishes the current segment (fsyncing it, under every policy) and starts
-  // a new one; returns the new segment's number. Every later Append lands in
-  // a segment >= that number, and every earlier one in a segment below it.
+  // Finishes the current segment and starts a new one; returns the new
+  // segment's number once the finished segment is fsynced (under every
+  // policy). Every later Append lands in a segment >= that number, and every
+  // earlier one in a segment below it. The fsync runs without the Wal's lock
+  // held, so appends to the new segment go on meanwhile.
   absl::StatusOr<uint64_t> Rotate() ABSL_LOCKS_EXCLUDED(mu_);
+  // As Rotate, but returns without waiting for the finished segment's fsync:
+  // it is queued and done by the next fsync of this Wal (Sync, Rotate, Close,
+  // the kInterval syncer, a kAlways group commit), before that fsync covers
+  // anything in a later segment. A caller that switches segments under a lock
+  // of its own calls this under it and Sync() after releasing it.
+  absl::StatusOr<uint64_t> RotateWithoutSync() ABSL_LOCKS_EXCLUDED(mu_);
 
   // Deletes all segment files numbered < `segment`, never the current one.
   // Segments from before Open count. Missing files are not an error.
@@ -179,12 +187,14 @@ class Wal {
   // cache closed it. REQUIRES: started_.
   absl::StatusOr<std::shared_ptr<WalFile>> CurrentFile()
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // fsyncs the current segment, then starts segment current + 1. On error
-  // the current segment stays current and need_rotate_ is set.
+  // Queues the current segment's fsync (unless everything in it is durable
+  // already), then starts segment current + 1. On error the current segment
+  // stays current and need_rotate_ is set.
   absl::Status RotateLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Returns once every record with sequence number <= `seq` is fsynced,
-  // becoming the group-commit leader if no fsync is running. May release
-  // and reacquire mu_.
+  // becoming the group-commit leader if no fsync is running: the leader
+  // fsyncs the rotated segments still queued, then the current one. May
+  // release and reacquire mu_.
   absl::Status WaitDurable(uint64_t seq) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Error to return from a mutating call, or OK if it may proceed.
   absl::Status CheckWritable() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -220,6 +230,19 @@ class Wal {
   uint64_t offset_ ABSL_GUARDED_BY(mu_) = 0;
   // A write to the current segment failed; its tail is unknown.
   bool need_rotate_ ABSL_GUARDED_BY(mu_) = false;
+  // Rotated segments whose records are not all fsynced yet, oldest first.
+  // The next group-commit leader fsyncs them before the current segment, so
+  // synced_seq_ never passes a record still in one of them. Each holds its
+  // handle (dropped from files_ at rotation) until then: at most the
+  // segments rotated since this Wal's last fsync.
+  struct UnsyncedSegment {
+    std::shared_ptr<WalFile> file;
+    bool sync_dir = false;  // its directory entry awaits an fsync too
+  };
+  std::vector<UnsyncedSegment> unsynced_closed_ ABSL_GUARDED_BY(mu_);
+  // written_seq_ when the current segment became current: records above it
+  // are in the current segment.
+  uint64_t segment_base_seq_ ABSL_GUARDED_BY(mu_) = 0;
   // Sizes of the segment files other than the current one.
   uint64_t closed_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t bytes_written_ ABSL_GUARDED_BY(mu_) = 0;

@@ -66,5 +66,53 @@ TEST(ShardedTraceMapTest, SpreadsW3CAndZeroPaddedJaegerIdsOverEveryShard) {
   }
 }
 
+// A cut block's shard, sealed: sorted, found by binary search, entries of
+// one ID folded in WAL order, sized to its entries.
+TEST(SealedTraceMapTest, SealsSortedFoldsPartsInWalOrderAndFinds) {
+  std::mt19937_64 rng(3);
+  std::vector<TraceId> ids;
+  while (ids.size() < 300) {
+    TraceId id = TraceId::FromHighLow(rng(), rng());
+    if (ShardedTraceMap::ShardOf(id) == 5) ids.push_back(id);
+  }
+  std::vector<SealedTraceMap::Entry> entries;
+  entries.reserve(ids.size() + 1);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    TraceEntry e;
+    e.refs.push_back({/*segment=*/3, /*offset=*/100 + i, /*length=*/10});
+    e.span_count = 1;
+    e.bytes = 10;
+    entries.emplace_back(ids[i], std::move(e));
+  }
+  // A second part of trace 0, written earlier (segment 2), listed after it.
+  TraceEntry earlier;
+  earlier.refs.push_back({2, 40, 7});
+  earlier.span_count = 2;
+  earlier.bytes = 7;
+  entries.emplace_back(ids[0], std::move(earlier));
+
+  SealedTraceMap sealed;
+  EXPECT_TRUE(sealed.empty());
+  sealed.Seal(5, std::move(entries));
+  EXPECT_EQ(sealed.size(), ids.size());
+  // The array as given: the folded entry's slot is not given back.
+  EXPECT_EQ(sealed.bytes(), (ids.size() + 1) * sizeof(SealedTraceMap::Entry));
+  const std::vector<SealedTraceMap::Entry>& shard = sealed.shard(5);
+  for (size_t i = 1; i < shard.size(); ++i) {
+    EXPECT_LT(shard[i - 1].first, shard[i].first);
+  }
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const TraceEntry* e = sealed.Find(ids[i]);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->refs.back().offset, 100 + i);
+  }
+  const TraceEntry* folded = sealed.Find(ids[0]);
+  ASSERT_EQ(folded->refs.size(), 2u);
+  EXPECT_EQ(folded->refs[0].segment, 2u);  // the earlier part first
+  EXPECT_EQ(folded->span_count, 3u);
+  EXPECT_EQ(folded->bytes, 17u);
+  EXPECT_EQ(sealed.Find(TraceId::FromHighLow(1, 2)), nullptr);
+}
+
 }  // namespace
 }  // namespace andante::internal

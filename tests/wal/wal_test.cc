@@ -92,11 +92,22 @@ class FaultFileSystem : public WalFileSystemWrapper {
   std::atomic<bool> fail_writes{false};
   std::atomic<bool> fail_syncs{false};
   std::atomic<int> syncs{0};
+  // While set, every fsync of `hold_path` waits (a slow disk); `held`
+  // counts the fsyncs that started waiting. Set hold_path first.
+  std::string hold_path;
+  std::atomic<bool> hold_syncs{false};
+  std::atomic<int> held{0};
 
   void RecordSynced(const std::string& path, uint64_t size) {
     absl::MutexLock lock(&mu_);
     uint64_t& synced = synced_[path];
     synced = std::max(synced, size);
+  }
+
+  uint64_t SyncedBytes(const std::string& path) {
+    absl::MutexLock lock(&mu_);
+    auto it = synced_.find(path);
+    return it == synced_.end() ? 0 : it->second;
   }
 
   // Simulates power loss for files created through this file system.
@@ -139,6 +150,10 @@ class FaultFile : public WalFile {
   }
   absl::Status Sync() override {
     if (fs_->fail_syncs) return absl::InternalError("injected: fsync failed");
+    if (fs_->hold_syncs && path_ == fs_->hold_path) {
+      ++fs_->held;
+      while (fs_->hold_syncs) absl::SleepFor(absl::Milliseconds(1));
+    }
     // Only what was written before the fsync started is covered by it.
     absl::StatusOr<uint64_t> size = base_->Size();
     if (!size.ok()) return size.status();
@@ -585,12 +600,16 @@ TEST_F(WalTest, WriteFailureStartsNewSegment) {
   absl::StatusOr<WalRecordRef> ref = wal->Append("acked 2");
   ASSERT_TRUE(ref.ok()) << ref.status();
   EXPECT_EQ(ref->segment, 2u);
-  fs.DropUnsyncedData();
   wal.reset();
   WalReplayReport report;
   EXPECT_EQ(ReplayAll(tmp_.path(), &report),
             (std::vector<std::string>{"acked 1", "acked 2"}));
   EXPECT_TRUE(report.torn_tail);  // the half-written record
+  // After a power loss too (the half-written bytes were never fsynced, so
+  // they may be gone).
+  fs.DropUnsyncedData();
+  EXPECT_EQ(ReplayAll(tmp_.path()),
+            (std::vector<std::string>{"acked 1", "acked 2"}));
 }
 
 // fsync errors are sticky: the WAL refuses further writes rather than
@@ -623,7 +642,109 @@ TEST_F(WalTest, RotateSyncFailureIsSticky) {
   fs.fail_syncs = false;
   EXPECT_EQ(wal->Append("refused").status().code(),
             absl::StatusCode::kInternal);
-  EXPECT_EQ(wal->current_segment(), 1u);
+  // The new segment was started before the finished one's fsync failed.
+  EXPECT_EQ(wal->current_segment(), 2u);
+}
+
+// Waits (up to 10 s) until `done` is set; returns whether it was.
+bool WaitFor(const std::atomic<bool>& done) {
+  for (int i = 0; i < 10'000 && !done; ++i) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
+  return done;
+}
+
+// Issue 14: a rotation fsynced the finished segment under the Wal's lock,
+// stalling every append for the whole segment's writeback (55-123 ms at max
+// rate). The fsync now runs without the lock: an append to the new segment
+// returns while it is still running, and Rotate returns once it is done.
+TEST_F(WalTest, AppendIsNotBlockedBySlowFsyncOfRotatedSegment) {
+  FaultFileSystem fs;
+  std::unique_ptr<Wal> wal =
+      OpenWal(Options(WalFsync::kInterval), tmp_.path(), &fs);
+  ASSERT_TRUE(wal->Append("before").ok());
+  fs.hold_path = SegmentPath(tmp_.path(), 1);
+  fs.hold_syncs = true;
+  std::atomic<bool> rotated{false};
+  std::thread rotator([&] {
+    EXPECT_EQ(wal->Rotate().value_or(0), 2u);
+    rotated = true;
+  });
+  while (fs.held == 0) absl::SleepFor(absl::Milliseconds(1));
+  std::atomic<bool> appended{false};
+  std::thread appender([&] {
+    absl::StatusOr<WalRecordRef> ref = wal->Append("after");
+    EXPECT_TRUE(ref.ok()) << ref.status();
+    EXPECT_EQ(ref.ok() ? ref->segment : 0, 2u);
+    appended = true;
+  });
+  EXPECT_TRUE(WaitFor(appended)) << "append waited for the rotation's fsync";
+  EXPECT_FALSE(rotated) << "Rotate returned before its fsync";
+  fs.hold_syncs = false;
+  appender.join();
+  rotator.join();
+  EXPECT_TRUE(rotated);
+  // Rotate's fsync covered the whole finished segment.
+  fs.DropUnsyncedData();
+  wal.reset();
+  EXPECT_EQ(ReplayAll(tmp_.path()).front(), "before");
+}
+
+// The other side of the contract: under kAlways an append is acknowledged
+// only once every earlier record is durable, so a record in the new segment
+// waits for the queued fsync of the rotated one.
+TEST_F(WalTest, AlwaysAppendWaitsForQueuedFsyncOfRotatedSegment) {
+  FaultFileSystem fs;
+  std::unique_ptr<Wal> wal =
+      OpenWal(Options(WalFsync::kAlways), tmp_.path(), &fs);
+  const std::string segment1 = SegmentPath(tmp_.path(), 1);
+  // "first" leads a group commit whose fsync is held; "second" is written
+  // meanwhile and waits for the next one; the rotation then leaves it in
+  // segment 1 with no fsync done.
+  fs.hold_path = segment1;
+  fs.hold_syncs = true;
+  std::thread first([&] { EXPECT_TRUE(wal->Append("first").ok()); });
+  while (fs.held == 0) absl::SleepFor(absl::Milliseconds(1));
+  uint64_t written = wal->bytes_written();
+  std::thread second([&] { EXPECT_TRUE(wal->Append("second").ok()); });
+  while (wal->bytes_written() == written) absl::SleepFor(absl::Milliseconds(1));
+  absl::StatusOr<uint64_t> rotated = wal->RotateWithoutSync();
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  EXPECT_EQ(*rotated, 2u);
+  const uint64_t segment1_bytes = std::filesystem::file_size(segment1);
+  uint64_t segment1_synced_at_ack = 0;
+  std::thread third([&] {
+    EXPECT_TRUE(wal->Append("third").ok());
+    segment1_synced_at_ack = fs.SyncedBytes(segment1);
+  });
+  fs.hold_syncs = false;
+  first.join();
+  second.join();
+  third.join();
+  EXPECT_EQ(segment1_synced_at_ack, segment1_bytes)
+      << "a record in segment 2 was acknowledged before segment 1 was durable";
+  fs.DropUnsyncedData();
+  wal.reset();
+  std::vector<std::string> replayed = ReplayAll(tmp_.path());
+  EXPECT_EQ(replayed.size(), 3u);
+  EXPECT_EQ(replayed.back(), "third");
+}
+
+// Records written to a segment that is then rotated without an fsync become
+// durable by the next Sync, as by Rotate.
+TEST_F(WalTest, SyncCoversSegmentsRotatedWithoutSync) {
+  FaultFileSystem fs;
+  std::unique_ptr<Wal> wal =
+      OpenWal(Options(WalFsync::kNever), tmp_.path(), &fs);
+  ASSERT_TRUE(wal->Append("a").ok());
+  ASSERT_TRUE(wal->RotateWithoutSync().ok());
+  ASSERT_TRUE(wal->Append("b").ok());
+  ASSERT_TRUE(wal->RotateWithoutSync().ok());
+  ASSERT_TRUE(wal->Append("c").ok());
+  ASSERT_TRUE(wal->Sync().ok());
+  fs.DropUnsyncedData();
+  wal.reset();
+  EXPECT_EQ(ReplayAll(tmp_.path()), (std::vector<std::string>{"a", "b", "c"}));
 }
 
 // A segment started just before a power loss is durable and empty, not torn.
