@@ -7,6 +7,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
+#include "model/otlp_nesting.h"
 #include "util/strings.h"
 
 namespace andante::internal {
@@ -42,8 +43,10 @@ absl::Status Corrupt(std::string_view column, absl::string_view what) {
       absl::StrCat("v2 page column ", ToAbsl(column), ": ", what));
 }
 
-bool MergeBytes(std::string_view b, google::protobuf::MessageLite* m) {
-  return b.empty() || m->MergeFromString(std::string(b));
+// A span's events or links, stored apart from it, merged back into the span
+// (at nesting 3 in a TracesData) under the nesting ingest accepts.
+bool MergeSpanBytes(std::string_view b, google::protobuf::MessageLite* span) {
+  return b.empty() || MergeOtlpMessage(b, span, kSpanDepth);
 }
 
 bool GetBytes(std::string_view* in, std::string_view* out) {
@@ -374,7 +377,7 @@ absl::Status V2PageEncoder::Add(const TraceId& id, std::string_view data) {
     arena_->Reset();
     TracesData& parsed =
         *google::protobuf::Arena::CreateMessage<TracesData>(arena_.get());
-    if (!parsed.ParseFromArray(data.data(), static_cast<int>(data.size()))) {
+    if (!ParseOtlpMessage(data, &parsed)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "trace ", id.ToHex(), ": stored data is not an OTLP TracesData"));
     }
@@ -629,8 +632,7 @@ absl::Status V2AttributeToOtlp(const V2Page& page, const V2Attribute& a,
       break;
     }
     case kV2Any:
-      if (!kv->mutable_value()->ParseFromArray(
-              a.any.data(), static_cast<int>(a.any.size()))) {
+      if (!ParseOtlpMessage(a.any, kv->mutable_value(), kAttributeValueDepth)) {
         return absl::DataLossError("attribute AnyValue does not parse");
       }
       break;
@@ -1245,8 +1247,7 @@ absl::Status V2Page::ForEachTraceOtlp(
       andante::otlp::trace::v1::ResourceSpans* rs = data.add_resource_spans();
       const ResourceEntry& re = resources[rsr.resource];
       Resource* res = rs->mutable_resource();
-      if (!res->ParseFromArray(re.rest.data(),
-                               static_cast<int>(re.rest.size()))) {
+      if (!ParseOtlpMessage(re.rest, res, kResourceDepth)) {
         return Corrupt("resources", "entry does not parse");
       }
       for (const V2Attribute& a : re.attributes) {
@@ -1261,8 +1262,7 @@ absl::Status V2Page::ForEachTraceOtlp(
         andante::otlp::trace::v1::ScopeSpans* ss = rs->add_scope_spans();
         const ScopeEntry& se = scopes[ssr.scope];
         InstrumentationScope* scope = ss->mutable_scope();
-        if (!scope->ParseFromArray(se.rest.data(),
-                                   static_cast<int>(se.rest.size()))) {
+        if (!ParseOtlpMessage(se.rest, scope, kScopeDepth)) {
           return Corrupt("scopes", "entry does not parse");
         }
         scope->set_name(strings[se.name].data(), strings[se.name].size());
@@ -1283,9 +1283,8 @@ absl::Status V2Page::ForEachTraceOtlp(
             return st;
           }
           Span* sp = ss->add_spans();
-          if (!sp->ParseFromArray(row.rest.data(),
-                                  static_cast<int>(row.rest.size())) ||
-              !MergeBytes(row.events, sp) || !MergeBytes(row.links, sp)) {
+          if (!ParseOtlpMessage(row.rest, sp, kSpanDepth) ||
+              !MergeSpanBytes(row.events, sp) || !MergeSpanBytes(row.links, sp)) {
             return Corrupt("spans", "span remainder does not parse");
           }
           if (row.flags & kV2FlagTraceIdIsPages)

@@ -25,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "model/otlp_nesting.h"
 #include "absl/functional/function_ref.h"
 #include "block/block_format.h"
 
@@ -105,11 +106,21 @@ class WireTrace {
 bool ForEachWireAnyString(std::string_view any, int depth_left,
                           absl::FunctionRef<void(std::string_view)> fn);
 
-// The nesting (messages below an attribute's AnyValue) the encoder reads:
-// more than a TracesData parsed with protobuf's default limit (100) holds
-// (an attribute's value is at least 4 deep), and no more than the page
-// decoder parses back (100 below the value).
-inline constexpr int kWireAnyDepth = 98;
+// Where messages sit in a TracesData (0), for parsing stored parts under
+// the nesting ingest accepts (model/otlp_nesting.h): a resource at 2, a
+// scope and a span at 3. An attribute's AnyValue sits at 4 (resource,
+// scope) or deeper, so kAttributeValueDepth is the shallowest: its limit
+// admits every value ingest stored.
+inline constexpr int kResourceDepth = 2;
+inline constexpr int kScopeDepth = 3;
+inline constexpr int kSpanDepth = 3;
+inline constexpr int kAttributeValueDepth = 4;
+
+// The nesting (messages below an attribute's AnyValue, itself counted) the
+// encoder reads: exactly what the page decoder parses back, and no less
+// than any value ingest accepted holds (kMaxOtlpMessageDepth in all), so a
+// trace that was acknowledged always encodes.
+inline constexpr int kWireAnyDepth = kMaxOtlpMessageDepth - kAttributeValueDepth;
 
 }  // namespace andante::internal
 

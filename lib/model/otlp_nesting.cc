@@ -64,6 +64,16 @@ bool ParseOtlpMessage(std::string_view bytes,
   return message->ParseFromCodedStream(&input) && input.ConsumedEntireMessage();
 }
 
+bool MergeOtlpMessage(std::string_view bytes,
+                      google::protobuf::MessageLite* message, int depth) {
+  if (bytes.size() > static_cast<size_t>(INT_MAX)) return false;
+  google::protobuf::io::CodedInputStream input(
+      reinterpret_cast<const uint8_t*>(bytes.data()),
+      static_cast<int>(bytes.size()));
+  input.SetRecursionLimit(kMaxOtlpMessageDepth - depth);
+  return message->MergeFromCodedStream(&input) && input.ConsumedEntireMessage();
+}
+
 absl::Status ParseOtlpRequest(std::string_view bytes,
                               google::protobuf::MessageLite* request) {
   ProtobufErrorCapture why;

@@ -49,6 +49,11 @@ inline constexpr int kMaxOtlpJsonDepth = 420;
 bool ParseOtlpMessage(std::string_view bytes,
                       google::protobuf::MessageLite* message, int depth = 0);
 
+// As ParseOtlpMessage, but merges into `message` without clearing it first
+// (MergeFromString), e.g. a span's events stored apart from the span.
+bool MergeOtlpMessage(std::string_view bytes,
+                      google::protobuf::MessageLite* message, int depth);
+
 // Parses a serialized ExportTraceServiceRequest (or TracesData) with
 // ParseOtlpMessage. INVALID_ARGUMENT "proto: cannot parse invalid
 // wire-format data", followed by protobuf's reason when it gave one
