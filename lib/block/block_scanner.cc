@@ -12,6 +12,8 @@
 #include "block/block_format.h"
 #include "block/v2_index.h"
 #include "block/v2_page.h"
+#include "block/v2_wire_trace.h"
+#include "model/otlp_nesting.h"
 #include "traceql/otlp_values.h"
 
 namespace andante::internal {
@@ -546,8 +548,8 @@ class TraceFiller {
             // trace invalid, as it does for TraceFromOtlp.
             if (parent == 0 && len > 0) {
               rest_.Clear();
-              if (rest_.ParseFromArray(misc.data() - len,
-                                       static_cast<int>(len)) &&
+              if (ParseOtlpMessage(std::string_view(misc.data() - len, len),
+                                   &rest_, kSpanDepth) &&
                   !rest_.parent_span_id().empty()) {
                 valid = false;
               }
@@ -594,7 +596,7 @@ class TraceFiller {
               if (!GetLengthPrefixed(&evs, &b)) return bad("events");
               if (!b.empty()) {
                 side_.Clear();
-                if (!side_.ParseFromArray(b.data(), static_cast<int>(b.size())))
+                if (!ParseOtlpMessage(b, &side_, kSpanDepth))
                   return bad("events");
                 for (const auto& ev : side_.events()) {
                   trace_.AddEvent(
@@ -611,7 +613,7 @@ class TraceFiller {
               if (!GetLengthPrefixed(&lns, &b)) return bad("links");
               if (!b.empty()) {
                 side_.Clear();
-                if (!side_.ParseFromArray(b.data(), static_cast<int>(b.size())))
+                if (!ParseOtlpMessage(b, &side_, kSpanDepth))
                   return bad("links");
                 for (const auto& ln : side_.links()) {
                   trace_.AddLink(traceql::internal::HexId(ln.trace_id()),
@@ -755,7 +757,7 @@ class TraceFiller {
       }
       case kV2Any:
         any_.Clear();
-        if (any_.ParseFromArray(a.any.data(), static_cast<int>(a.any.size()))) {
+        if (ParseOtlpMessage(a.any, &any_, kAttributeValueDepth)) {
           AddOtlpAttribute(key, any_, &trace_, &elements_);
         }
         break;
@@ -785,7 +787,7 @@ class V1Scanner : public BlockTraceScanner {
                        ScanStats* stats) override {
     TracesData data;
     return Scan(stats, [&](const TraceId& id, std::string_view bytes) {
-      if (!data.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      if (!ParseOtlpMessage(bytes, &data)) {
         return absl::DataLossError(
             absl::StrCat("block ", reader_->meta().block_id, ": trace ",
                          id.ToHex(), " does not parse"));
@@ -802,7 +804,7 @@ class V1Scanner : public BlockTraceScanner {
     TracesData data;
     Trace trace;
     return Scan(stats, [&](const TraceId& id, std::string_view bytes) {
-      if (!data.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      if (!ParseOtlpMessage(bytes, &data) ||
           !traceql::TraceFromOtlp(data, id, &trace).ok()) {
         return absl::OkStatus();  // not searchable; Find still returns it
       }

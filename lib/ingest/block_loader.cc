@@ -14,6 +14,7 @@
 #include "block/block_format.h"
 #include "block/block_list.h"
 #include "block/v2_recover.h"
+#include "model/otlp_nesting.h"
 #include "andante/otlp/trace/v1/trace.pb.h"
 #include "util/crc32c.h"
 #include "util/log.h"
@@ -94,7 +95,7 @@ absl::StatusOr<BlockMeta> RecoverBlock(const std::shared_ptr<Backend>& backend,
       last = id;
       std::string_view one = entries.substr(0, length);
       entries.remove_prefix(length);
-      if (!trace.ParseFromArray(one.data(), static_cast<int>(one.size()))) {
+      if (!ParseOtlpMessage(one, &trace)) {
         return bad(absl::StrCat("trace ", id.ToHex(), " does not parse"));
       }
       uint64_t start = std::numeric_limits<uint64_t>::max(), end = 0;

@@ -1,6 +1,7 @@
 #include "model/attribute_truncation.h"
 
 #include "google/protobuf/arena.h"
+#include "model/otlp_nesting.h"
 
 namespace andante::internal {
 namespace {
@@ -89,7 +90,7 @@ absl::Status TruncateFragmentAttributes(std::string* data, uint64_t max,
                                         uint64_t* truncated) {
   google::protobuf::Arena arena;
   auto* parsed = google::protobuf::Arena::CreateMessage<TracesData>(&arena);
-  if (!parsed->ParseFromString(*data)) {
+  if (!ParseOtlpMessage(*data, parsed)) {
     return absl::InvalidArgumentError("stored fragment does not parse");
   }
   const uint64_t n = TruncateAttributes(parsed, max);

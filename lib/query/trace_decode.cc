@@ -3,6 +3,7 @@
 #include <cstdint>
 
 #include "andante/traceql_otlp.h"
+#include "model/otlp_nesting.h"
 #include "model/trace_combiner.h"
 #include "andante/otlp/trace/v1/trace.pb.h"
 
@@ -13,8 +14,7 @@ absl::Status DecodeTrace(const TraceId& id,
                          bool dedupe, traceql::Trace* out) {
   andante::otlp::trace::v1::TracesData data;
   if (parts.size() == 1 && !dedupe) {
-    if (!data.ParseFromArray(parts[0].data(),
-                             static_cast<int>(parts[0].size()))) {
+    if (!internal::ParseOtlpMessage(parts[0], &data)) {
       return absl::DataLossError("stored trace data does not parse");
     }
   } else {
