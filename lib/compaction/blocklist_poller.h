@@ -43,7 +43,8 @@ class MetaBlocklistPoller {
   // The tenants: listed (and the root list written) by a builder, else read
   // from a fresh root list, else listed. REQUIRES: mu_ held.
   absl::StatusOr<std::vector<std::string>> PollTenants(absl::Time now,
-                                                       PollStats& stats);
+                                                       PollStats& stats)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   absl::Duration StalenessBound() const;
 
