@@ -22,33 +22,15 @@
 #include "block/block_format.h"
 #include "block/bloom_filter.h"
 #include "gtest/gtest.h"
+#include "tests/testing/spec_mix.h"
 
 namespace andante::internal {
 namespace {
 
-// splitmix64: the test's own key stream (random-looking, reproducible).
-uint64_t SplitMix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-TraceId NextId(uint64_t& state) {
-  const uint64_t hi = SplitMix64(state);
-  return TraceId::FromHighLow(hi, SplitMix64(state));
-}
+using ::andante::testing::NextId;
+using ::andante::testing::SpecMix64;
 
 // ---- the spec, written out again -------------------------------------------
-
-uint64_t SpecMix64(uint64_t x) {  // murmur3's fmix64, as the spec spells it
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  x ^= x >> 33;
-  return x;
-}
 
 // The bits `id` sets in a shard of `m` bits with `k` hashes.
 std::vector<uint64_t> SpecBits(const TraceId& id, uint32_t m, uint32_t k,

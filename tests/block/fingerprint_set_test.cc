@@ -21,23 +21,15 @@
 #include "block/fingerprint_set.h"
 #include "block/trace_id_filter.h"
 #include "gtest/gtest.h"
+#include "tests/testing/spec_mix.h"
 #include "util/coding.h"
 #include "util/crc32c.h"
 
 namespace andante::internal {
 namespace {
 
-uint64_t SplitMix64(uint64_t& state) {
-  uint64_t z = (state += 0x9e3779b97f4a7c15ull);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-  return z ^ (z >> 31);
-}
-
-TraceId NextId(uint64_t& state) {
-  const uint64_t hi = SplitMix64(state);
-  return TraceId::FromHighLow(hi, SplitMix64(state));
-}
+using ::andante::testing::NextId;
+using ::andante::testing::SpecMix64;
 
 std::vector<TraceId> Ids(size_t n, uint64_t seed) {
   std::vector<TraceId> ids;
@@ -46,15 +38,6 @@ std::vector<TraceId> Ids(size_t n, uint64_t seed) {
 }
 
 // ---- the spec, written out again -------------------------------------------
-
-uint64_t SpecMix64(uint64_t x) {
-  x ^= x >> 33;
-  x *= 0xff51afd7ed558ccdull;
-  x ^= x >> 33;
-  x *= 0xc4ceb9fe1a85ec53ull;
-  x ^= x >> 33;
-  return x;
-}
 
 uint64_t SpecHash(const TraceId& id) {
   return SpecMix64(id.low() ^ SpecMix64(id.high() ^ 0x452821e638d01377ull));

@@ -51,29 +51,19 @@ class SlowSyncFileSystem : public testing::WalFileSystemWrapper {
   }
 
  private:
-  class File : public WalFile {
+  class File : public testing::WalFileWrapper {
    public:
     File(std::unique_ptr<WalFile> base, SlowSyncFileSystem* fs)
-        : base_(std::move(base)), fs_(fs) {}
-    absl::Status WriteAt(uint64_t offset, std::string_view a,
-                         std::string_view b) override {
-      return base_->WriteAt(offset, a, b);
-    }
-    absl::StatusOr<size_t> ReadAt(uint64_t offset, size_t n,
-                                  char* scratch) const override {
-      return base_->ReadAt(offset, n, scratch);
-    }
+        : WalFileWrapper(std::move(base)), fs_(fs) {}
     absl::Status Sync() override {
       if (fs_->hold) {
         ++fs_->held;
         while (fs_->hold) absl::SleepFor(absl::Milliseconds(1));
       }
-      return base_->Sync();
+      return base()->Sync();
     }
-    absl::StatusOr<uint64_t> Size() const override { return base_->Size(); }
 
    private:
-    std::unique_ptr<WalFile> base_;
     SlowSyncFileSystem* const fs_;
   };
 

@@ -1,11 +1,14 @@
 // A WalFileSystem that forwards every call to another one, so a test file
-// system overrides only the calls it fakes or breaks (leveldb's EnvWrapper).
+// system overrides only the calls it fakes or breaks (leveldb's EnvWrapper),
+// and a WalFile that does the same for the files it hands out.
 #ifndef ANDANTE_TESTS_WAL_WAL_FILE_SYSTEM_WRAPPER_H_
 #define ANDANTE_TESTS_WAL_WAL_FILE_SYSTEM_WRAPPER_H_
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -58,6 +61,31 @@ class WalFileSystemWrapper : public internal::WalFileSystem {
 
  private:
   internal::WalFileSystem* const base_;
+};
+
+// Forwards every call to the file it owns; a test file overrides what it
+// fakes (a slow or failing Sync, a torn write) and calls base() for the rest.
+class WalFileWrapper : public internal::WalFile {
+ public:
+  explicit WalFileWrapper(std::unique_ptr<internal::WalFile> base)
+      : base_(std::move(base)) {}
+
+  absl::Status WriteAt(uint64_t offset, std::string_view a,
+                       std::string_view b) override {
+    return base_->WriteAt(offset, a, b);
+  }
+  absl::StatusOr<size_t> ReadAt(uint64_t offset, size_t n,
+                                char* scratch) const override {
+    return base_->ReadAt(offset, n, scratch);
+  }
+  absl::Status Sync() override { return base_->Sync(); }
+  absl::StatusOr<uint64_t> Size() const override { return base_->Size(); }
+
+ protected:
+  internal::WalFile* base() const { return base_.get(); }
+
+ private:
+  const std::unique_ptr<internal::WalFile> base_;
 };
 
 }  // namespace andante::testing

@@ -66,32 +66,22 @@ class PowerLossFileSystem : public WalFileSystemWrapper {
   }
 
  private:
-  class File : public WalFile {
+  class File : public testing::WalFileWrapper {
    public:
     File(std::unique_ptr<WalFile> base, PowerLossFileSystem* fs,
          std::string path)
-        : base_(std::move(base)), fs_(fs), path_(std::move(path)) {}
-    absl::Status WriteAt(uint64_t offset, std::string_view a,
-                         std::string_view b) override {
-      return base_->WriteAt(offset, a, b);
-    }
-    absl::StatusOr<size_t> ReadAt(uint64_t offset, size_t n,
-                                  char* scratch) const override {
-      return base_->ReadAt(offset, n, scratch);
-    }
+        : WalFileWrapper(std::move(base)), fs_(fs), path_(std::move(path)) {}
     absl::Status Sync() override {
-      absl::StatusOr<uint64_t> size = base_->Size();
+      absl::StatusOr<uint64_t> size = base()->Size();
       if (!size.ok()) return size.status();
-      absl::Status s = base_->Sync();
+      absl::Status s = base()->Sync();
       if (!s.ok()) return s;
       ++fs_->syncs;
       fs_->RecordSynced(path_, *size);
       return absl::OkStatus();
     }
-    absl::StatusOr<uint64_t> Size() const override { return base_->Size(); }
 
    private:
-    std::unique_ptr<WalFile> base_;
     PowerLossFileSystem* const fs_;
     const std::string path_;
   };

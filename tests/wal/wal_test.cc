@@ -128,25 +128,21 @@ class FaultFileSystem : public WalFileSystemWrapper {
   std::map<std::string, uint64_t> synced_ ABSL_GUARDED_BY(mu_);
 };
 
-class FaultFile : public WalFile {
+class FaultFile : public testing::WalFileWrapper {
  public:
   FaultFile(std::unique_ptr<WalFile> base, FaultFileSystem* fs,
             std::string path)
-      : base_(std::move(base)), fs_(fs), path_(std::move(path)) {}
+      : WalFileWrapper(std::move(base)), fs_(fs), path_(std::move(path)) {}
 
   absl::Status WriteAt(uint64_t offset, std::string_view a,
                        std::string_view b) override {
     if (fs_->fail_writes) {
       // A partial write, then the error.
-      absl::Status s = base_->WriteAt(offset, a.substr(0, a.size() / 2), {});
+      absl::Status s = base()->WriteAt(offset, a.substr(0, a.size() / 2), {});
       if (!s.ok()) return s;
       return absl::ResourceExhaustedError("injected: no space left");
     }
-    return base_->WriteAt(offset, a, b);
-  }
-  absl::StatusOr<size_t> ReadAt(uint64_t offset, size_t n,
-                                char* scratch) const override {
-    return base_->ReadAt(offset, n, scratch);
+    return base()->WriteAt(offset, a, b);
   }
   absl::Status Sync() override {
     if (fs_->fail_syncs) return absl::InternalError("injected: fsync failed");
@@ -155,18 +151,16 @@ class FaultFile : public WalFile {
       while (fs_->hold_syncs) absl::SleepFor(absl::Milliseconds(1));
     }
     // Only what was written before the fsync started is covered by it.
-    absl::StatusOr<uint64_t> size = base_->Size();
+    absl::StatusOr<uint64_t> size = base()->Size();
     if (!size.ok()) return size.status();
-    absl::Status s = base_->Sync();
+    absl::Status s = base()->Sync();
     if (!s.ok()) return s;
     ++fs_->syncs;
     fs_->RecordSynced(path_, *size);
     return absl::OkStatus();
   }
-  absl::StatusOr<uint64_t> Size() const override { return base_->Size(); }
 
  private:
-  std::unique_ptr<WalFile> base_;
   FaultFileSystem* const fs_;
   const std::string path_;
 };
