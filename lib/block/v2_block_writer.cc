@@ -6,10 +6,12 @@
 #include <atomic>
 #include <utility>
 
+#include "absl/strings/internal/resize_uninitialized.h"
 #include "absl/strings/str_cat.h"
 #include "block/block_format.h"
 #include "util/crash_point.h"
 #include "util/crc32c.h"
+#include "util/strings.h"
 
 namespace andante::internal {
 
@@ -77,9 +79,12 @@ absl::Status V2BlockWriter::CutPage() {
     entry.min_start = entry.max_end = entry.min_duration = entry.max_duration =
         0;
   }
-  std::string page_bytes;
+  // Reused: it reaches its size in the first pages.
+  std::string& page_bytes = page_bytes_;
+  page_bytes.clear();
   for (uint32_t c = 0; c < kV2ColumnCount; ++c) {
-    absl::StatusOr<V2Chunk> chunk = AppendChunk(page_.column(c), &page_bytes);
+    absl::StatusOr<V2Chunk> chunk =
+        AppendChunk(page_.ColumnBytes(c, &column_), &page_bytes);
     if (!chunk.ok()) return chunk.status();
     entry.chunks[c] = *chunk;
   }
@@ -109,7 +114,7 @@ absl::Status V2BlockWriter::CutPage() {
   data_bytes_ += page_bytes.size();
 
   entry.strings = NewV2StringBloom(page_.strings().size());
-  for (const std::string& s : page_.strings()) {
+  for (std::string_view s : page_.strings()) {
     TraceId key = V2StringKey(s);
     entry.strings.Add(key);
     string_keys_.insert(key);
@@ -120,10 +125,10 @@ absl::Status V2BlockWriter::CutPage() {
     else if (!services_.contains(s))
       index_.services_complete = false;
   }
-  for (const std::string& s : page_.span_names()) {
+  for (std::string_view s : page_.span_names()) {
     if (span_names_.size() < kV2MaxNamesListed)
-      span_names_.insert(s);
-    else if (!span_names_.contains(s))
+      span_names_.emplace(s);
+    else if (!span_names_.contains(ToAbsl(s)))
       index_.span_names_complete = false;
   }
   if (page_.span_names().size() >= kV2MaxNamesListed) {
@@ -142,19 +147,22 @@ absl::StatusOr<V2Chunk> V2BlockWriter::AppendChunk(std::string_view raw,
         absl::StrCat("a v2 page column holds ", raw.size(),
                      " bytes, more than a block page can hold"));
   }
-  // compressed_ is scratch that only grows, so zero-filling by resize
-  // happens once per high-water mark, not per chunk.
-  size_t bound = ZSTD_compressBound(raw.size());
-  if (compressed_.size() < bound) compressed_.resize(bound);
-  size_t n = ZSTD_compress2(zstd_->cctx, compressed_.data(), bound, raw.data(),
-                            raw.size());
+  // Compressed straight behind the page's chunks so far (zstd writes what
+  // it uses: nothing is zero-filled).
+  const size_t bound = ZSTD_compressBound(raw.size());
+  const size_t at = page_bytes->size();
+  absl::strings_internal::STLStringResizeUninitialized(page_bytes,
+                                                       at + bound);
+  const size_t n = ZSTD_compress2(zstd_->cctx, page_bytes->data() + at, bound,
+                                  raw.data(), raw.size());
   if (ZSTD_isError(n)) {
+    page_bytes->resize(at);
     return absl::InternalError(
         absl::StrCat("zstd compression failed: ", ZSTD_getErrorName(n)));
   }
-  const std::string_view chunk(compressed_.data(), n);
-  const uint32_t crc = MaskCrc(Crc32c(chunk));
-  page_bytes->append(chunk);
+  page_bytes->resize(at + n);
+  const uint32_t crc =
+      MaskCrc(Crc32c(std::string_view(page_bytes->data() + at, n)));
   PutFixed32(page_bytes, crc);
   raw_bytes_cut_ += raw.size();
   return V2Chunk{static_cast<uint32_t>(n + 4),
@@ -184,7 +192,8 @@ absl::Status V2BlockWriter::Finish(BlockMeta* meta) {
   if (absl::Status s = data_writer_->Close(); !s.ok()) return s;
   CrashPoint("block.after_data");
   data_writer_.reset();
-  std::string().swap(compressed_);
+  std::string().swap(page_bytes_);
+  std::string().swap(column_);
 
   index_.strings = NewV2StringBloom(string_keys_.size());
   for (const TraceId& k : string_keys_) index_.strings.Add(k);

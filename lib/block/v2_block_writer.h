@@ -55,7 +55,8 @@ class V2BlockWriter {
   TraceId page_first_id_, last_id_;
   V2Index index_;
   uint64_t data_bytes_ = 0, raw_bytes_cut_ = 0;
-  std::string compressed_;
+  std::string page_bytes_;  // the page being cut (reused)
+  std::string column_;      // scratch for the columns assembled at a cut
   absl::flat_hash_set<TraceId> string_keys_;  // the block's distinct strings
   absl::flat_hash_set<std::string> services_, span_names_;
 };

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/base/attributes.h"
+#include "absl/strings/internal/resize_uninitialized.h"
 #include "absl/strings/str_cat.h"
 #include "model/otlp_nesting.h"
 #include "util/strings.h"
@@ -33,9 +34,14 @@ ABSL_ATTRIBUTE_ALWAYS_INLINE inline void PutVar(std::string* out,
   }
 }
 
-void PutBytes(std::string* out, std::string_view b) {
-  PutVar(out, b.size());
-  out->append(b);
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline void PutVar(V2ByteBuffer* out,
+                                                uint64_t v) {
+  out->Var(v);
+}
+
+void PutBytes(V2ByteBuffer* out, std::string_view b) {
+  out->Var(b.size());
+  out->Append(b);
 }
 
 absl::Status Corrupt(std::string_view column, absl::string_view what) {
@@ -55,6 +61,23 @@ bool GetBytes(std::string_view* in, std::string_view* out) {
   *out = in->substr(0, n);
   in->remove_prefix(n);
   return true;
+}
+
+// a == b, without a call for the short strings (up to 16 bytes) that keys
+// and many values are: two overlapping word loads per side.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool SameBytes(std::string_view a,
+                                                   std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n >= 8 && n <= 16) {
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a.data(), 8);
+    std::memcpy(&b0, b.data(), 8);
+    std::memcpy(&a1, a.data() + n - 8, 8);
+    std::memcpy(&b1, b.data() + n - 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+  return n == 0 || std::memcmp(a.data(), b.data(), n) == 0;
 }
 
 // An 8-byte span ID as one word (a hash key).
@@ -78,7 +101,20 @@ bool GetIndex(std::string_view* in, uint64_t limit, uint32_t* out) {
 
 namespace {
 constexpr size_t kArenaBlockBytes = 1 << 20;
+// The dictionary's storage blocks; longer strings get a block of their own.
+constexpr size_t kStringBlockBytes = 64 << 10;
+// Traces of up to this many spans find a parent by a scan of their span IDs,
+// larger ones through a hash map.
+constexpr size_t kMaxScannedSpans = 64;
 }  // namespace
+
+void V2ByteBuffer::Grow(size_t n) {
+  const size_t cap = std::max<size_t>({cap_ * 2, size_ + n, 256});
+  std::unique_ptr<char[]> data(new char[cap]);
+  if (size_ > 0) std::memcpy(data.get(), data_.get(), size_);
+  data_ = std::move(data);
+  cap_ = cap;
+}
 
 V2PageEncoder::V2PageEncoder() : arena_block_(new char[kArenaBlockBytes]) {
   google::protobuf::ArenaOptions o;
@@ -91,8 +127,16 @@ V2PageEncoder::V2PageEncoder() : arena_block_(new char[kArenaBlockBytes]) {
 }
 
 void V2PageEncoder::Clear() {
-  for (std::string& c : cols_) c.clear();
+  for (V2ByteBuffer& c : cols_) c.clear();
   strings_.clear();
+  if (string_blocks_.empty()) {
+    string_blocks_.emplace_back(new char[kStringBlockBytes]);
+  }
+  string_blocks_.resize(1);
+  string_free_ = string_blocks_[0].get();
+  string_free_size_ = kStringBlockBytes;
+  listed_name_.clear();
+  string_cache_.fill(CachedString{});
   string_index_.clear();
   key_memo_.clear();
   resources_.clear();
@@ -112,7 +156,10 @@ void V2PageEncoder::Clear() {
   prev_start_ = 0;
   min_start_ = min_duration_ = std::numeric_limits<int64_t>::max();
   max_end_ = max_duration_ = std::numeric_limits<int64_t>::min();
-  StringIndex("");  // index 0 is always ""
+  // Index 0 is always "" (StringIndex answers it without a lookup).
+  strings_.emplace_back();
+  string_index_.emplace(std::string_view(), 0);
+  strings_bytes_ += 2;
 }
 
 size_t V2PageEncoder::DictHash::operator()(std::string_view s) const {
@@ -146,13 +193,52 @@ size_t V2PageEncoder::DictHash::operator()(std::string_view s) const {
   return static_cast<size_t>(h * 0x94d049bb133111ebull ^ (h >> 31));
 }
 
+uint32_t V2PageEncoder::CachedStringIndex(std::string_view s) {
+  // The slot: the length and the first (up to) 8 bytes, mixed.
+  const size_t n = s.size();
+  uint64_t w = 0;
+  if (n >= 8) {
+    std::memcpy(&w, s.data(), 8);
+  } else if (n > 0) {
+    std::memcpy(&w, s.data(), n);
+  }
+  const size_t slot =
+      ((w ^ n) * 0x9e3779b97f4a7c15ull) >> (64 - kStringCacheBits);
+  CachedString& c = string_cache_[slot];
+  if (c.data != nullptr && SameBytes(std::string_view(c.data, c.size), s)) {
+    return c.index;
+  }
+  const uint32_t index = StringIndex(s);
+  c = CachedString{strings_[index].data(), static_cast<uint32_t>(n), index};
+  return index;
+}
+
+std::string_view V2PageEncoder::StoreString(std::string_view s) {
+  if (s.size() > string_free_size_) {
+    if (s.size() > kStringBlockBytes / 4) {
+      // A block of its own, kept apart so the free space stays usable.
+      char* own = string_blocks_.emplace_back(new char[s.size()]).get();
+      std::memcpy(own, s.data(), s.size());
+      return std::string_view(own, s.size());
+    }
+    string_free_ = string_blocks_.emplace_back(new char[kStringBlockBytes]).get();
+    string_free_size_ = kStringBlockBytes;
+  }
+  char* at = string_free_;
+  if (!s.empty()) std::memcpy(at, s.data(), s.size());
+  string_free_ += s.size();
+  string_free_size_ -= s.size();
+  return std::string_view(at, s.size());
+}
+
 uint32_t V2PageEncoder::StringIndex(std::string_view s) {
+  if (s.empty()) return 0;  // Clear put "" first
   const size_t hash = DictHash()(s);
   if (auto it = string_index_.find(s, hash); it != string_index_.end()) {
     return it->second;
   }
   const uint32_t index = static_cast<uint32_t>(strings_.size());
-  strings_.emplace_back(s);
+  strings_.push_back(StoreString(s));
   string_index_.emplace(strings_.back(), index);
   strings_bytes_ += s.size() + 2;
   return index;
@@ -225,12 +311,12 @@ const std::vector<V2KeyStats>& V2PageEncoder::span_key_stats() const {
   return sorted_stats_;
 }
 
-const std::string& V2PageEncoder::key_column(size_t i) const {
+std::string_view V2PageEncoder::key_column(size_t i) const {
   SortKeys();
-  return key_stats_[sorted_slots_[i]].column;
+  return key_stats_[sorted_slots_[i]].column.view();
 }
 
-void V2PageEncoder::PutAttributes(WireRange attrs, std::string* layout,
+void V2PageEncoder::PutAttributes(WireRange attrs, V2ByteBuffer* layout,
                                   bool span) {
   // Keyed span attributes: the layout gets the key's slot, the key's chunk
   // the span (as a delta) and the value.
@@ -244,19 +330,23 @@ void V2PageEncoder::PutAttributes(WireRange attrs, std::string* layout,
       // position in the last span is compared before the dictionary is.
       const size_t at = i - attrs.begin;
       if (at >= key_memo_.size()) key_memo_.resize(at + 1);
-      if (key_memo_[at].first == a.key) {
+      if (SameBytes(key_memo_[at].first, a.key)) {
         key = key_memo_[at].second;
       } else {
-        key = StringIndex(a.key);
+        key = CachedStringIndex(a.key);
         key_memo_[at] = {strings_[key], key};
       }
     } else {
       key = StringIndex(a.key);
     }
     uint32_t slot = 0;
-    std::string* out = layout;
+    V2ByteBuffer* out = layout;
     size_t before = 0;
-    if (span) slot = KeySlot(key);
+    if (span) {
+      slot = key < key_slot_.size() && key_slot_[key] != UINT32_MAX
+                 ? key_slot_[key]
+                 : KeySlot(key);
+    }
     if (keyed) {
       PutVar(layout, slot);
       KeyAcc& k = key_stats_[slot];
@@ -268,19 +358,31 @@ void V2PageEncoder::PutAttributes(WireRange attrs, std::string* layout,
       PutVar(out, key);
     }
     const auto tag = static_cast<V2ValueTag>(a.tag);
-    out->push_back(static_cast<char>(tag));
+    out->Byte(tag);
     switch (tag) {
       case kV2String:
-        PutVar(out, StringIndex(a.bytes));
+        if (span) {
+          // Many keys repeat their last value (a method, a scheme, a
+          // peer): compared before the dictionary is looked up.
+          KeyAcc& k = key_stats_[slot];
+          if (k.last_string.data() == nullptr ||
+              !SameBytes(k.last_string, a.bytes)) {
+            k.last_string_index = StringIndex(a.bytes);
+            k.last_string = strings_[k.last_string_index];
+          }
+          PutVar(out, k.last_string_index);
+        } else {
+          PutVar(out, StringIndex(a.bytes));
+        }
         break;
       case kV2Bool:
-        out->push_back(static_cast<char>(a.bits));
+        out->Byte(static_cast<uint8_t>(a.bits));
         break;
       case kV2Int:
         PutVar(out, ZigZag64(static_cast<int64_t>(a.bits)));
         break;
       case kV2Double:
-        PutFixed64(out, a.bits);
+        out->Fixed64(a.bits);
         break;
       case kV2Any:
         // Array and kvlist values are stored whole, but their strings join
@@ -294,11 +396,18 @@ void V2PageEncoder::PutAttributes(WireRange attrs, std::string* layout,
         break;
     }
     if (keyed) key_bytes_ += out->size() - before;
-    if (span) CountSpanAttribute(slot, tag, static_cast<int64_t>(a.bits));
+    if (span) {
+      if (tag == kV2Int) {
+        CountSpanAttribute(slot, tag, static_cast<int64_t>(a.bits));
+      } else {
+        key_stats_[slot].types |= 1u << tag;
+        sorted_ = false;
+      }
+    }
   }
 }
 
-void V2PageEncoder::PutPieces(WireRange pieces, std::string* out,
+void V2PageEncoder::PutPieces(WireRange pieces, V2ByteBuffer* out,
                               const uint32_t* skip, size_t skip_count) {
   size_t n = 0;
   auto skipped = [&](uint32_t i) {
@@ -312,11 +421,14 @@ void V2PageEncoder::PutPieces(WireRange pieces, std::string* out,
   }
   PutVar(out, n);
   for (uint32_t i = pieces.begin; i < pieces.end; ++i) {
-    if (!skipped(i)) out->append(wire_.pieces[i]);
+    if (!skipped(i)) out->Append(wire_.pieces[i]);
   }
 }
 
 uint32_t V2PageEncoder::ResourceIndex(const WireResourceSpans& rs) {
+  if (rs.entry != UINT32_MAX) return rs.entry;
+  // New to the page when ReadWire looked, but maybe met earlier in this
+  // trace.
   if (auto it = raw_resource_index_.find(ToAbsl(rs.resource));
       it != raw_resource_index_.end()) {
     return it->second;
@@ -331,13 +443,14 @@ uint32_t V2PageEncoder::ResourceIndex(const WireResourceSpans& rs) {
   PutAttributes(rs.attributes, &scratch_);
   PutPieces(rs.rest, &scratch_);
   auto [it, added] = resource_index_.try_emplace(
-      scratch_, static_cast<uint32_t>(resources_.size()));
-  if (added) resources_.push_back(scratch_);
+      std::string(scratch_.view()), static_cast<uint32_t>(resources_.size()));
+  if (added) resources_.emplace_back(scratch_.view());
   raw_resource_index_.emplace(std::string(rs.resource), it->second);
   return it->second;
 }
 
 uint32_t V2PageEncoder::ScopeIndex(const WireScopeSpans& ss) {
+  if (ss.entry != UINT32_MAX) return ss.entry;
   if (auto it = raw_scope_index_.find(ToAbsl(ss.scope)); it != raw_scope_index_.end()) {
     return it->second;
   }
@@ -346,9 +459,9 @@ uint32_t V2PageEncoder::ScopeIndex(const WireScopeSpans& ss) {
   PutVar(&scratch_, StringIndex(ss.version));
   PutAttributes(ss.attributes, &scratch_);
   PutPieces(ss.rest, &scratch_);
-  auto [it, added] =
-      scope_index_.try_emplace(scratch_, static_cast<uint32_t>(scopes_.size()));
-  if (added) scopes_.push_back(scratch_);
+  auto [it, added] = scope_index_.try_emplace(
+      std::string(scratch_.view()), static_cast<uint32_t>(scopes_.size()));
+  if (added) scopes_.emplace_back(scratch_.view());
   raw_scope_index_.emplace(std::string(ss.scope), it->second);
   return it->second;
 }
@@ -357,13 +470,18 @@ bool V2PageEncoder::ReadWire(std::string_view data) {
   if (!wire_.Read(data)) return false;
   // Only resources and scopes not met before in this page are read.
   for (WireResourceSpans& rs : wire_.resource_spans) {
-    if (!raw_resource_index_.contains(ToAbsl(rs.resource)) &&
-        !wire_.ReadResource(&rs)) {
+    if (auto it = raw_resource_index_.find(ToAbsl(rs.resource));
+        it != raw_resource_index_.end()) {
+      rs.entry = it->second;
+    } else if (!wire_.ReadResource(&rs)) {
       return false;
     }
   }
   for (WireScopeSpans& ss : wire_.scope_spans) {
-    if (!raw_scope_index_.contains(ToAbsl(ss.scope)) && !wire_.ReadScope(&ss)) {
+    if (auto it = raw_scope_index_.find(ToAbsl(ss.scope));
+        it != raw_scope_index_.end()) {
+      ss.entry = it->second;
+    } else if (!wire_.ReadScope(&ss)) {
       return false;
     }
   }
@@ -388,14 +506,21 @@ absl::Status V2PageEncoder::Add(const TraceId& id, std::string_view data) {
     }
   }
   const std::string_view id_bytes = id.bytes();
-  std::string& tr = cols_[kV2Traces];
-  tr.append(id_bytes);
+  V2ByteBuffer& tr = cols_[kV2Traces];
+  tr.Append(id_bytes);
   PutVar(&tr, wire_.resource_spans.size());
   // Positions of the trace's spans, so parents become small integers.
-  span_pos_.clear();
-  for (uint32_t pos = 0; pos < wire_.spans.size(); ++pos) {
-    const std::string_view span_id = wire_.spans[pos].span_id;
-    if (span_id.size() == 8) span_pos_.try_emplace(SpanIdWord(span_id), pos);
+  span_words_.clear();
+  for (const WireSpan& sp : wire_.spans) {
+    span_words_.push_back(sp.span_id.size() == 8 ? SpanIdWord(sp.span_id) : 0);
+  }
+  if (span_words_.size() > kMaxScannedSpans) {
+    span_pos_.clear();
+    for (uint32_t pos = 0; pos < wire_.spans.size(); ++pos) {
+      if (wire_.spans[pos].span_id.size() == 8) {
+        span_pos_.try_emplace(span_words_[pos], pos);
+      }
+    }
   }
   for (const WireResourceSpans& rs : wire_.resource_spans) {
     PutVar(&tr, ResourceIndex(rs));
@@ -415,6 +540,20 @@ absl::Status V2PageEncoder::Add(const TraceId& id, std::string_view data) {
   return absl::OkStatus();
 }
 
+int64_t V2PageEncoder::SpanPosition(uint64_t id) const {
+  if (span_words_.size() > kMaxScannedSpans) {
+    auto it = span_pos_.find(id);
+    return it == span_pos_.end() ? -1 : it->second;
+  }
+  for (size_t pos = 0; pos < span_words_.size(); ++pos) {
+    // A word of 0 is also an 8-byte ID of zeros: only those count.
+    if (span_words_[pos] == id && wire_.spans[pos].span_id.size() == 8) {
+      return static_cast<int64_t>(pos);
+    }
+  }
+  return -1;
+}
+
 void V2PageEncoder::PutSpan(std::string_view trace_id, const WireSpan& sp) {
   uint64_t flags = 0;
   // Pieces of the remainder stored in columns instead.
@@ -426,38 +565,40 @@ void V2PageEncoder::PutSpan(std::string_view trace_id, const WireSpan& sp) {
   }
   if (sp.span_id.size() == 8) {
     flags |= kV2FlagSpanIdInColumn;
-    cols_[kV2SpanIds].append(sp.span_id);
+    cols_[kV2SpanIds].Append(sp.span_id);
     moved[moved_count++] = sp.id_pieces[1];
   } else {
-    cols_[kV2SpanIds].append(8, '\0');
+    cols_[kV2SpanIds].Fill(8, '\0');
   }
   // 0: no parent; 1: 8 raw bytes follow (a parent outside this trace's
   // stored spans); k + 2: the trace's k-th span. Parents of another length
   // stay in kV2Misc.
-  std::string& parents = cols_[kV2Parents];
-  if (sp.parent_span_id.empty()) {
-    parents.push_back(0);
-  } else if (sp.parent_span_id.size() != 8) {
-    parents.push_back(0);
+  V2ByteBuffer& parents = cols_[kV2Parents];
+  if (sp.parent_span_id.size() != 8) {  // none, or kept in kV2Misc
+    parents.Byte(0);
   } else {
-    if (auto it = span_pos_.find(SpanIdWord(sp.parent_span_id));
-        it != span_pos_.end()) {
-      PutVar(&parents, it->second + 2);
+    if (const int64_t pos = SpanPosition(SpanIdWord(sp.parent_span_id));
+        pos >= 0) {
+      PutVar(&parents, static_cast<uint64_t>(pos) + 2);
     } else {
-      parents.push_back(1);
-      parents.append(sp.parent_span_id);
+      parents.Byte(1);
+      parents.Append(sp.parent_span_id);
     }
     moved[moved_count++] = sp.id_pieces[3];
   }
-  PutVar(&cols_[kV2Names], StringIndex(sp.name));
-  if (span_names_.size() < kV2MaxNamesListed &&
-      !span_names_.contains(ToAbsl(sp.name))) {
-    span_names_.emplace(sp.name);
+  const uint32_t name = CachedStringIndex(sp.name);
+  PutVar(&cols_[kV2Names], name);
+  if (name >= listed_name_.size()) listed_name_.resize(strings_.size());
+  if (!listed_name_[name] && span_names_.size() < kV2MaxNamesListed) {
+    listed_name_[name] = true;
+    span_names_.push_back(strings_[name]);
   }
   PutVar(&cols_[kV2Kinds], sp.kind);
   if (sp.has_status) flags |= kFlagHasStatus;
   PutVar(&cols_[kV2StatusCodes], sp.status_code);
-  PutVar(&cols_[kV2StatusMessages], StringIndex(sp.status_message));
+  PutVar(&cols_[kV2StatusMessages], sp.status_message.empty()
+                                        ? 0
+                                        : StringIndex(sp.status_message));
   const int64_t start = static_cast<int64_t>(sp.start);
   const int64_t end = static_cast<int64_t>(sp.end);
   const int64_t duration = static_cast<int64_t>(sp.end - sp.start);
@@ -481,9 +622,9 @@ void V2PageEncoder::PutSpan(std::string_view trace_id, const WireSpan& sp) {
 }
 
 void V2PageEncoder::PutSideFields(WireRange pieces, uint32_t dropped,
-                                  uint32_t dropped_field, std::string* out) {
+                                  uint32_t dropped_field, V2ByteBuffer* out) {
   if (pieces.size() == 0 && dropped == 0) {
-    out->push_back(0);
+    out->Byte(0);
     return;
   }
   size_t n = 0;
@@ -494,7 +635,7 @@ void V2PageEncoder::PutSideFields(WireRange pieces, uint32_t dropped,
   if (dropped != 0) n += VarintLength(tag) + VarintLength(dropped);
   PutVar(out, n);
   for (uint32_t i = pieces.begin; i < pieces.end; ++i) {
-    out->append(wire_.pieces[i]);
+    out->Append(wire_.pieces[i]);
   }
   if (dropped != 0) {
     PutVar(out, tag);
@@ -504,24 +645,40 @@ void V2PageEncoder::PutSideFields(WireRange pieces, uint32_t dropped,
 
 uint64_t V2PageEncoder::raw_bytes() const {
   uint64_t n = strings_bytes_ + key_bytes_;
-  for (const std::string& c : cols_) n += c.size();
+  for (const V2ByteBuffer& c : cols_) n += c.size();
   for (const std::string& r : resources_) n += r.size();
   for (const std::string& s : scopes_) n += s.size();
   return n;
 }
 
 std::string V2PageEncoder::column(uint32_t c) const {
-  std::string out;
+  std::string scratch;
+  return std::string(ColumnBytes(c, &scratch));
+}
+
+std::string_view V2PageEncoder::ColumnBytes(uint32_t c,
+                                            std::string* scratch) const {
+  std::string& out = *scratch;
+  out.clear();
   switch (c) {
     case kV2Traces:
+      out.reserve(cols_[c].size() + 8);
       PutVar(&out, trace_count_);
-      out.append(cols_[c]);
+      out.append(cols_[c].view());
       break;
-    case kV2Strings:
-      out.reserve(strings_bytes_ + 8);
-      PutVar(&out, strings_.size());
-      for (const std::string& s : strings_) PutBytes(&out, s);
+    case kV2Strings: {
+      // Room for every length's varint: zstd reads only what is written.
+      absl::strings_internal::STLStringResizeUninitialized(
+          &out, strings_bytes_ + 8 + 8 * strings_.size());
+      char* w = EncodeVarint64(out.data(), strings_.size());
+      for (std::string_view s : strings_) {
+        w = EncodeVarint64(w, s.size());
+        if (!s.empty()) std::memcpy(w, s.data(), s.size());
+        w += s.size();
+      }
+      out.resize(static_cast<size_t>(w - out.data()));
       break;
+    }
     case kV2Resources:
       PutVar(&out, resources_.size());
       for (const std::string& r : resources_) out.append(r);
@@ -531,15 +688,15 @@ std::string V2PageEncoder::column(uint32_t c) const {
       for (const std::string& s : scopes_) out.append(s);
       break;
     case kV2SpanAttributes:
-      if (keyed_) {
-        // The layout: the keys by slot, then per span its slots.
-        PutVar(&out, key_stats_.size());
-        for (const KeyAcc& k : key_stats_) PutVar(&out, k.dict);
-      }
-      out.append(cols_[c]);
+      if (!keyed_) return cols_[c].view();
+      // The layout: the keys by slot, then per span its slots.
+      out.reserve(cols_[c].size() + 8 + 4 * key_stats_.size());
+      PutVar(&out, key_stats_.size());
+      for (const KeyAcc& k : key_stats_) PutVar(&out, k.dict);
+      out.append(cols_[c].view());
       break;
     default:
-      out = cols_[c];
+      return cols_[c].view();
   }
   return out;
 }

@@ -24,7 +24,7 @@
 
 #include <array>
 #include <cstdint>
-#include <deque>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -38,10 +38,65 @@
 #include "block/block_format.h"
 #include "block/v2_index.h"
 #include "block/v2_wire_trace.h"
+#include "util/coding.h"
 #include "google/protobuf/arena.h"
 #include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::internal {
+
+// An append-only byte buffer for the encoder's columns: writes inline, grows
+// by doubling (std::string::push_back is an out-of-line call per byte).
+class V2ByteBuffer {
+ public:
+  V2ByteBuffer() = default;
+  V2ByteBuffer(V2ByteBuffer&&) = default;
+  V2ByteBuffer& operator=(V2ByteBuffer&&) = default;
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  std::string_view view() const { return std::string_view(data_.get(), size_); }
+  void clear() { size_ = 0; }
+
+  void Byte(uint8_t b) {
+    Room(1);
+    data_[size_++] = static_cast<char>(b);
+  }
+  // A varint (LEB128).
+  void Var(uint64_t v) {
+    Room(kMaxVarint64Length);
+    char* p = data_.get() + size_;
+    while (v >= 0x80) {
+      *p++ = static_cast<char>(v | 0x80);
+      v >>= 7;
+    }
+    *p++ = static_cast<char>(v);
+    size_ = static_cast<size_t>(p - data_.get());
+  }
+  void Fixed64(uint64_t v) {
+    Room(8);
+    EncodeFixed64(data_.get() + size_, v);
+    size_ += 8;
+  }
+  void Append(std::string_view b) {
+    Room(b.size());
+    if (!b.empty()) std::memcpy(data_.get() + size_, b.data(), b.size());
+    size_ += b.size();
+  }
+  void Fill(size_t n, char c) {
+    Room(n);
+    std::memset(data_.get() + size_, c, n);
+    size_ += n;
+  }
+
+ private:
+  void Room(size_t n) {
+    if (cap_ - size_ < n) Grow(n);
+  }
+  void Grow(size_t n);
+
+  std::unique_ptr<char[]> data_;
+  size_t size_ = 0, cap_ = 0;
+};
 
 // Accumulates the columns of one page.
 class V2PageEncoder {
@@ -71,16 +126,21 @@ class V2PageEncoder {
   // differential test compares the two.
   void set_wire_walk(bool on) { wire_walk_ = on; }
 
-  // The raw bytes of column `c`, complete once the page is full.
+  // The raw bytes of column `c`, complete once the page is full: a view of
+  // the encoder's buffer, or of `*scratch` for the columns assembled at the
+  // end (the tables, the keyed layout). Valid until the next Add or Clear.
+  std::string_view ColumnBytes(uint32_t c, std::string* scratch) const;
+  // As ColumnBytes, copied.
   std::string column(uint32_t c) const;
   // Keyed: the raw bytes of the i-th key chunk, keys in the order of
   // span_key_stats() (i < span_key_stats().size()).
-  const std::string& key_column(size_t i) const;
-  // The page's dictionary, in index order.
-  const std::deque<std::string>& strings() const { return strings_; }
-  // Distinct service.name values and span names seen in this page.
+  std::string_view key_column(size_t i) const;
+  // The page's dictionary, in index order (views valid until Clear).
+  const std::vector<std::string_view>& strings() const { return strings_; }
+  // Distinct service.name values and span names seen in this page (span
+  // names: the first kV2MaxNamesListed).
   const absl::flat_hash_set<std::string>& services() const { return services_; }
-  const absl::flat_hash_set<std::string>& span_names() const {
+  const std::vector<std::string_view>& span_names() const {
     return span_names_;
   }
   int64_t min_start() const { return min_start_; }
@@ -97,24 +157,31 @@ class V2PageEncoder {
 
  private:
   uint32_t StringIndex(std::string_view s);
+  // StringIndex through a small direct-mapped cache, for the strings a page
+  // repeats most (attribute keys, span names).
+  uint32_t CachedStringIndex(std::string_view s);
+  // Copies `s` into the dictionary's storage.
+  std::string_view StoreString(std::string_view s);
   // Reads `data` into wire_ (the resources and scopes new to the page too).
   // False: refused, nothing changed.
   bool ReadWire(std::string_view data);
   void PutSpan(std::string_view trace_id, const WireSpan& sp);
   // `span`: the attributes of a span, counted in the key statistics.
-  void PutAttributes(WireRange attrs, std::string* out, bool span = false);
+  void PutAttributes(WireRange attrs, V2ByteBuffer* out, bool span = false);
   // Appends the length-prefixed concatenation of wire_.pieces in `pieces`,
   // less those whose index is among skip[0, skip_count).
-  void PutPieces(WireRange pieces, std::string* out,
+  void PutPieces(WireRange pieces, V2ByteBuffer* out,
                  const uint32_t* skip = nullptr, size_t skip_count = 0);
   // Events or links: see PutSpan.
   void PutSideFields(WireRange pieces, uint32_t dropped,
-                     uint32_t dropped_field, std::string* out);
+                     uint32_t dropped_field, V2ByteBuffer* out);
   uint32_t KeySlot(uint32_t key);
   void CountSpanAttribute(uint32_t slot, V2ValueTag tag, int64_t value);
   void SortKeys() const;
   uint32_t ResourceIndex(const WireResourceSpans& rs);
   uint32_t ScopeIndex(const WireScopeSpans& ss);
+  // The position of the trace's span whose 8-byte ID is `id`, or -1.
+  int64_t SpanPosition(uint64_t id) const;
 
   // The trace being added, as views into its bytes.
   WireTrace wire_;
@@ -123,26 +190,42 @@ class V2PageEncoder {
   std::string reserialized_;
   std::unique_ptr<char[]> arena_block_;
   std::unique_ptr<google::protobuf::Arena> arena_;
-  std::array<std::string, kV2ColumnCount> cols_;  // all but the tables
-  // The dictionary; a deque, so the index's views stay valid as it grows.
-  std::deque<std::string> strings_;
+  std::array<V2ByteBuffer, kV2ColumnCount> cols_;  // all but the tables
+  // The dictionary: views into string_blocks_, whose blocks never move (the
+  // index's views stay valid as it grows). The first block is kept by Clear.
+  std::vector<std::string_view> strings_;
+  std::vector<std::unique_ptr<char[]>> string_blocks_;
+  char* string_free_ = nullptr;
+  size_t string_free_size_ = 0;
   struct DictHash {
     size_t operator()(std::string_view s) const;
   };
   absl::flat_hash_map<std::string_view, uint32_t, DictHash> string_index_;
+  struct CachedString {
+    const char* data = nullptr;
+    uint32_t size = 0, index = 0;
+  };
+  static constexpr int kStringCacheBits = 8;
+  std::array<CachedString, 1 << kStringCacheBits> string_cache_;
+  // Per dictionary string: whether it is listed in span_names_.
+  std::vector<bool> listed_name_;
   // Span attributes: per position in a span, the key last seen there
   // (a view into strings_) and its index.
   std::vector<std::pair<std::string_view, uint32_t>> key_memo_;
   std::vector<std::string> resources_, scopes_;  // encoded entries
   absl::flat_hash_map<std::string, uint32_t> resource_index_, scope_index_;
   // The same entries by the serialized Resource and InstrumentationScope,
-  // so a resource met again is neither read nor encoded.
+  // so a resource met again is neither read nor encoded. ReadWire looks
+  // each up once and leaves the entry's index in the WireResourceSpans.
   absl::flat_hash_map<std::string, uint32_t> raw_resource_index_,
       raw_scope_index_;
-  absl::flat_hash_set<std::string> services_, span_names_;
-  // Per trace: 8-byte span ID (as a word) -> position; reused.
+  absl::flat_hash_set<std::string> services_;
+  std::vector<std::string_view> span_names_;
+  // Per trace: the spans' 8-byte IDs as words (0 for other lengths; IDs of
+  // larger traces go to span_pos_ too: ID -> first position); reused.
+  std::vector<uint64_t> span_words_;
   absl::flat_hash_map<uint64_t, uint32_t> span_pos_;
-  std::string scratch_;
+  V2ByteBuffer scratch_;
   // Key statistics: slot in key_stats_ per page string (UINT32_MAX: none).
   std::vector<uint32_t> key_slot_;
   struct KeyAcc {
@@ -150,8 +233,12 @@ class V2PageEncoder {
     int64_t min_int = 0, max_int = 0;
     std::vector<int64_t> ints;  // distinct, unordered
     bool many_ints = false;     // more than kV2MaxIntValuesListed
-    std::string column;         // keyed: the key chunk
+    V2ByteBuffer column;        // keyed: the key chunk
     uint32_t last_span = 0;     // keyed: span of the last entry
+    // The last string value met under the key (a view into strings_) and
+    // its index: compared before the dictionary is looked up.
+    std::string_view last_string;
+    uint32_t last_string_index = 0;
   };
   std::vector<KeyAcc> key_stats_;  // by slot (first-seen order)
   bool keyed_ = true;

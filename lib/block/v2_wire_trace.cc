@@ -1,5 +1,6 @@
 #include "block/v2_wire_trace.h"
 
+#include "absl/base/attributes.h"
 #include "model/wire_reader.h"
 
 namespace andante::internal {
@@ -155,8 +156,47 @@ bool ForEachWireAnyString(std::string_view any, int depth_left,
   return true;
 }
 
+// The canonical KeyValue protobuf writes, {1: key, 2: value} with one-byte
+// lengths and a string, int or bool value, read without the field loop.
+// False: not of that shape (nothing is known then; the caller reads it the
+// general way). What it reads is exactly what the general way reads.
+ABSL_ATTRIBUTE_ALWAYS_INLINE inline bool ReadCanonicalAttribute(
+    std::string_view bytes, WireAttribute* a) {
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  const size_t n = bytes.size();
+  if (n < 4 || p[0] != 0x0a || p[1] >= 0x80) return false;
+  const size_t key_len = p[1];
+  if (key_len + 4 > n) return false;
+  const uint8_t* v = p + 2 + key_len;
+  if (v[0] != 0x12 || v[1] >= 0x80 || key_len + 4 + v[1] != n) return false;
+  const size_t value_len = v[1];
+  v += 2;
+  if (value_len < 2) return false;
+  if (v[0] == 0x0a) {  // string_value
+    if (v[1] >= 0x80 || size_t{v[1]} + 2 != value_len) return false;
+    a->tag = kV2String;
+    a->bytes = std::string_view(reinterpret_cast<const char*>(v + 2), v[1]);
+  } else if (v[0] == 0x18 || v[0] == 0x10) {  // int_value, bool_value
+    uint64_t x;
+    const uint8_t* end = v + value_len;
+    if (DecodeVarint64(v + 1, end, &x) != end) return false;
+    if (v[0] == 0x18) {
+      a->tag = kV2Int;
+      a->bits = x;
+    } else {
+      a->tag = kV2Bool;
+      a->bits = x != 0 ? 1 : 0;
+    }
+  } else {
+    return false;
+  }
+  a->key = std::string_view(reinterpret_cast<const char*>(p + 2), key_len);
+  return true;
+}
+
 bool WireTrace::ReadAttribute(std::string_view bytes) {
   WireAttribute& a = attributes.emplace_back();
+  if (ReadCanonicalAttribute(bytes, &a)) return true;
   WireReader r(bytes);
   uint32_t field, type, seen = 0;
   while (!r.done()) {

@@ -71,6 +71,8 @@ struct WireScopeSpans {
   // Filled by ReadScope.
   std::string_view name, version;
   WireRange attributes, rest;
+  // For the page encoder: its entry for `scope` (UINT32_MAX: none yet).
+  uint32_t entry = UINT32_MAX;
 };
 
 struct WireResourceSpans {
@@ -78,6 +80,8 @@ struct WireResourceSpans {
   WireRange scopes;                       // into WireTrace::scope_spans
   // Filled by ReadResource.
   WireRange attributes, rest;
+  // For the page encoder: its entry for `resource` (UINT32_MAX: none yet).
+  uint32_t entry = UINT32_MAX;
 };
 
 class WireTrace {

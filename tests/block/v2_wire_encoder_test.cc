@@ -52,7 +52,7 @@ std::map<TraceId, TracesData> RoundTrip(const std::vector<Input>& inputs,
   for (uint32_t c = 0; c < kV2ColumnCount; ++c) page.raw[c] = enc.column(c);
   if (keyed) {
     for (size_t i = 0; i < enc.span_key_stats().size(); ++i) {
-      page.key_raw.push_back(enc.key_column(i));
+      page.key_raw.emplace_back(enc.key_column(i));
     }
     absl::Status s = page.AssembleSpanAttributes();
     EXPECT_TRUE(s.ok()) << s;
@@ -443,6 +443,77 @@ TEST(V2WireEncoderTest, WireShapesProtobufResolvesDecodeAlike) {
                                  Field(2, span)))});
   inputs.push_back({TraceId::FromHighLow(0, n++), one + one});
   inputs.push_back({TraceId::FromHighLow(0, n++), ""});  // no spans at all
+  ExpectBothPathsDecodeAsProtobuf(std::move(inputs));
+}
+
+// KeyValues around the edges of the canonical shape the wire walk reads
+// without its field loop ({1: key, 2: {string, int or bool}}, one-byte
+// lengths): at and past the one-byte lengths, values of odd encodings, the
+// fields out of order or followed by more.
+TEST(V2WireEncoderTest, AttributeShapesAroundTheCanonicalOneDecodeAlike) {
+  const std::string k127(127, 'k'), k128(128, 'K');
+  const std::vector<std::string> kvs = {
+      Field(1, "s") + Field(2, Field(1, "v")),
+      Field(1, "s") + Field(2, Field(1, "")),
+      Field(1, "") + Field(2, Field(1, "empty key")),
+      Field(1, k127) + Field(2, Field(1, "v")),
+      Field(1, k128) + Field(2, Field(1, "v")),
+      Field(1, "long") + Field(2, Field(1, std::string(125, 'x'))),  // 127
+      Field(1, "long") + Field(2, Field(1, std::string(126, 'y'))),  // 128
+      Field(1, "i") + Field(2, VarintField(3, 0)),
+      Field(1, "i") + Field(2, VarintField(3, 300)),
+      Field(1, "i") + Field(2, VarintField(3, ~uint64_t{0})),  // -1: 10 bytes
+      Field(1, "b") + Field(2, VarintField(2, 0)),
+      Field(1, "b") + Field(2, VarintField(2, 2)),  // true, oddly sent
+      Field(1, "i") + Field(2, VarintField(3, 5) + VarintField(99, 1)),
+      Field(1, "s") + Field(2, Field(1, "v") + Field(99, "u")),
+      Field(1, "i") + Field(2, Field(3, "not a varint")),
+      Field(2, Field(1, "value first")) + Field(1, "s"),
+      Field(1, "s") + Field(2, Field(1, "v")) + VarintField(3, 1),
+      Field(1, "s") + Field(2, Field(1, "v")) + Field(2, Field(1, "w")),
+      Field(1, "s") + Field(2, Field(1, "v")) + Field(1, "t"),
+      Field(1, "d") + Field(2, std::string("\x21\x00\x00\x00\x00\x00\x00\xf0\x3f", 9)),
+      Field(1, "n") + Field(2, ""),
+      Field(1, "none"),
+  };
+  std::vector<Input> inputs;
+  uint64_t n = 1;
+  for (const std::string& kv : kvs) {
+    const std::string span = Field(2, std::string(8, 's')) + Field(5, "op") +
+                             Field(9, kv) + Field(9, kv);
+    inputs.push_back({TraceId::FromHighLow(2, n++), TraceOfSpan(span)});
+  }
+  ExpectBothPathsDecodeAsProtobuf(std::move(inputs));
+}
+
+// Keys and values that differ from the ones before them in one byte, at
+// every position, for lengths around the word-compare bounds (8 and 16) of
+// the encoder's memos of the last key and value: each span must get its own.
+TEST(V2WireEncoderTest, NearlyEqualKeysAndValuesStayApart) {
+  std::vector<Input> inputs;
+  uint64_t n = 1;
+  for (size_t len : {1, 7, 8, 9, 15, 16, 17, 24, 33}) {
+    const std::string base(len, 'a');
+    for (size_t at = 0; at < len; ++at) {
+      std::string other = base;  // differs at `at`
+      other[at] = 'b';
+      Span sp;
+      sp.set_span_id(std::string(8, static_cast<char>('0' + at % 10)));
+      for (const std::string* s : {&base, static_cast<const std::string*>(&other), &base}) {
+        sp.set_name(*s);
+        sp.clear_attributes();
+        KeyValue* kv = sp.add_attributes();
+        kv->set_key(*s);
+        kv->mutable_value()->set_string_value(*s);
+        kv = sp.add_attributes();
+        kv->set_key("fixed");
+        kv->mutable_value()->set_string_value(*s);
+        TracesData d;
+        *d.add_resource_spans()->add_scope_spans()->add_spans() = sp;
+        inputs.push_back({TraceId::FromHighLow(3, n++), d.SerializeAsString()});
+      }
+    }
+  }
   ExpectBothPathsDecodeAsProtobuf(std::move(inputs));
 }
 
