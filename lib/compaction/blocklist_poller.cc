@@ -42,9 +42,8 @@ bool MetaBlocklistPoller::BuildsIndex(const std::string& tenant) const {
 
 bool MetaBlocklistPoller::BuildsTenantList() const {
   return ring_.AmongOwners(
-      "tenant-list",
-      static_cast<size_t>(
-          std::max(options_.blocklist_poll_tenant_index_builders, 1)));
+      "tenant-list", static_cast<size_t>(std::max(
+                         options_.blocklist_poll_tenant_index_builders, 1)));
 }
 
 absl::StatusOr<std::vector<std::string>> MetaBlocklistPoller::PollTenants(
@@ -59,13 +58,12 @@ absl::StatusOr<std::vector<std::string>> MetaBlocklistPoller::PollTenants(
     if (!tenants.ok()) return tenants.status();
     const bool present =
         absl::c_linear_search(non_tenants, kTenantListObjectName);
-    if (!MustWrite(now,
-                   written_list_.has_value()
-                       ? std::optional(written_list_->created_at)
-                       : std::nullopt,
-                   written_list_.has_value() &&
-                       written_list_->tenants != *tenants,
-                   present)) {
+    if (!MustWrite(
+            now,
+            written_list_.has_value() ? std::optional(written_list_->created_at)
+                                      : std::nullopt,
+            written_list_.has_value() && written_list_->tenants != *tenants,
+            present)) {
       return tenants;
     }
     ++stats.tenant_list_writes;
@@ -127,8 +125,7 @@ MetaBlocklistPoller::Poll(absl::Time now) {
     std::vector<std::string> non_blocks;
     auto list = [&]() -> absl::StatusOr<TenantBlocklist> {
       ++stats.listings;
-      return ListTenantBlocklist(*backend_, tenant, now, previous,
-                                 &non_blocks);
+      return ListTenantBlocklist(*backend_, tenant, now, previous, &non_blocks);
     };
 
     if (BuildsIndex(tenant)) {
@@ -142,11 +139,11 @@ MetaBlocklistPoller::Poll(absl::Time now) {
       // whether readers would learn anything from a PUT.
       auto written_it = index_written_at_.find(tenant);
       std::optional<absl::Time> written_at;
-      if (written_it != index_written_at_.end()) written_at = written_it->second;
-      if (MustWrite(now, written_at,
-                    previous == nullptr || *previous != *listed,
-                    absl::c_linear_search(non_blocks,
-                                          kTenantIndexObjectName))) {
+      if (written_it != index_written_at_.end())
+        written_at = written_it->second;
+      if (MustWrite(
+              now, written_at, previous == nullptr || *previous != *listed,
+              absl::c_linear_search(non_blocks, kTenantIndexObjectName))) {
         ++stats.index_writes;
         absl::Status written = WriteTenantIndex(
             *backend_, {tenant, now, options_.instance_id, *listed});
