@@ -16,17 +16,33 @@
 // ANDANTE_S3_REGION or "us-east-1", keys from AWS_ACCESS_KEY_ID /
 // AWS_SECRET_ACCESS_KEY): bench/run_blocks_lookup_s3.sh starts s3rver on
 // loopback and runs it so.
+//
+// Against S3, every hit's GET is replayed right after the lookup twice, in
+// rotating order: through the same S3 backend (our client alone, without the
+// lookup around it) and through a plain libcurl handle signing with libcurl's
+// own SigV4 (the store and the machine alone, without our client). The three
+// latency distributions, taken in the same seconds, tell the machine's and
+// s3rver's tail from ours: get_* is the time our client spent in the
+// lookup's GET (S3Options::observer), outside_* the rest of the lookup,
+// client_* and curl_* the two replays. wait_ms is this process's run-queue
+// wait per iteration; s3rver_cpu_ms and s3rver_wait_ms the store process's
+// CPU time and run-queue wait per request (its pid from S3RVER_PID).
+#include <curl/curl.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "absl/synchronization/mutex.h"
 #include "andante/backend.h"
 #include "andante/limits.h"
 #include "andante/otlp.h"
@@ -42,7 +58,6 @@ namespace {
 
 using andante::loadgen::TraceFactory;
 
-constexpr int kBlocks = 1000;
 constexpr int kSpansPerBlock = 200;  // whole traces of the factory's shape
 
 std::string Env(const char* name, const char* fallback = "") {
@@ -50,11 +65,142 @@ std::string Env(const char* name, const char* fallback = "") {
   return v == nullptr ? fallback : v;
 }
 
+// Nanoseconds our S3 client spent in GET attempts since the last reset.
+std::atomic<int64_t> get_nanos{0};
+
+// The counting backend, remembering the last ranged read so that a lookup's
+// GET can be replayed.
+class RecordingBackend : public andante::testing::FaultBackend {
+ public:
+  using FaultBackend::FaultBackend;
+  absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
+                                        uint64_t length) override {
+    {
+      absl::MutexLock lock(&mu_);
+      last_ = {std::string(key), offset, length};
+    }
+    return FaultBackend::ReadRange(key, offset, length);
+  }
+  struct Range {
+    std::string key;
+    uint64_t offset = 0, length = 0;
+  };
+  Range last() {
+    absl::MutexLock lock(&mu_);
+    return last_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  Range last_ ABSL_GUARDED_BY(mu_);
+};
+
+// Plain libcurl on one reused handle: GETs a byte range of an object of the
+// bucket, signed by libcurl's CURLOPT_AWS_SIGV4.
+class PlainCurl {
+ public:
+  PlainCurl(std::string base_url, const std::string& region)
+      : base_url_(std::move(base_url)), h_(curl_easy_init()) {
+    sigv4_ = "aws:amz:" + region + ":s3";
+    userpwd_ = Env("AWS_ACCESS_KEY_ID") + ":" + Env("AWS_SECRET_ACCESS_KEY");
+    // The SHA-256 of the empty body, as our client sends it on a GET.
+    headers_ = curl_slist_append(
+        nullptr,
+        "x-amz-content-sha256: "
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  }
+  ~PlainCurl() {
+    curl_easy_cleanup(h_);
+    curl_slist_free_all(headers_);
+  }
+  // OK if the GET answered 206 with `length` bytes.
+  absl::Status Get(const std::string& key, uint64_t offset, uint64_t length) {
+    body_.clear();
+    const std::string url = base_url_ + key;
+    const std::string range =
+        std::to_string(offset) + "-" + std::to_string(offset + length - 1);
+    curl_easy_setopt(h_, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(h_, CURLOPT_RANGE, range.c_str());
+    curl_easy_setopt(h_, CURLOPT_AWS_SIGV4, sigv4_.c_str());
+    curl_easy_setopt(h_, CURLOPT_USERPWD, userpwd_.c_str());
+    curl_easy_setopt(h_, CURLOPT_HTTPHEADER, headers_);
+    curl_easy_setopt(h_, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h_, CURLOPT_WRITEFUNCTION, &Append);
+    curl_easy_setopt(h_, CURLOPT_WRITEDATA, &body_);
+    long status = 0;
+    if (CURLcode rc = curl_easy_perform(h_); rc != CURLE_OK) {
+      return absl::UnavailableError(curl_easy_strerror(rc));
+    }
+    curl_easy_getinfo(h_, CURLINFO_RESPONSE_CODE, &status);
+    if (status == 206 && body_.size() == length) return absl::OkStatus();
+    return absl::InternalError("plain curl GET " + url + " " + range +
+                               ": HTTP " + std::to_string(status) + " " +
+                               body_.substr(0, 300));
+  }
+
+ private:
+  static size_t Append(char* data, size_t size, size_t n, void* user) {
+    static_cast<std::string*>(user)->append(data, size * n);
+    return size * n;
+  }
+  std::string base_url_, sigv4_, userpwd_, body_;
+  CURL* h_;
+  curl_slist* headers_ = nullptr;
+};
+
+double LoadAverage() {
+  double load = 0;
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf", &load) != 1) load = 0;
+    std::fclose(f);
+  }
+  return load;
+}
+
+// CPU time and run-queue wait (nanoseconds, /proc/<pid>/task/*/schedstat
+// summed) of process `pid`: how long it ran and how long it was runnable but
+// waited for a core.
+struct Sched {
+  double cpu_ns = 0, wait_ns = 0;
+};
+Sched SchedOf(const std::string& pid) {
+  Sched total;
+  const std::string dir = "/proc/" + pid + "/task";
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(dir, ec)) {
+    if (FILE* f = std::fopen((task.path() / "schedstat").c_str(), "r")) {
+      double cpu = 0, wait = 0;
+      if (std::fscanf(f, "%lf %lf", &cpu, &wait) == 2) {
+        total.cpu_ns += cpu;
+        total.wait_ns += wait;
+      }
+      std::fclose(f);
+    }
+  }
+  return total;
+}
+
+struct Bucket {
+  std::shared_ptr<andante::Backend> backend;
+  std::unique_ptr<PlainCurl> curl;  // S3 only
+};
+
+// 1,000 (the target's count) unless ANDANTE_BENCH_BLOCKS says otherwise
+// (a quicker run while investigating).
+int Blocks() {
+  static const int blocks = [] {
+    const int n = std::atoi(Env("ANDANTE_BENCH_BLOCKS", "1000").c_str());
+    return n > 0 ? n : 1000;
+  }();
+  return blocks;
+}
+
 // `name` tells the fixtures of one run apart.
-absl::StatusOr<std::shared_ptr<andante::Backend>> OpenBucket(
-    const std::string& name) {
+absl::StatusOr<Bucket> OpenBucket(const std::string& name) {
   if (Env("ANDANTE_S3_ENDPOINT").empty()) {
-    return std::shared_ptr<andante::Backend>(andante::OpenMemoryBackend());
+    return Bucket{
+        std::shared_ptr<andante::Backend>(andante::OpenMemoryBackend()),
+        nullptr};
   }
   andante::S3Options o;
   o.endpoint = Env("ANDANTE_S3_ENDPOINT");
@@ -67,9 +213,17 @@ absl::StatusOr<std::shared_ptr<andante::Backend>> OpenBucket(
   // and the fixtures write the same traces (one factory seed), so sharing a
   // prefix would double the blocks and find every trace twice.
   o.prefix = "blocks-lookup-" + std::to_string(::getpid()) + "-" + name;
+  o.observer = [](const andante::S3RequestInfo& info) {
+    if (info.operation == "GET") {
+      get_nanos += absl::ToInt64Nanoseconds(info.duration);
+    }
+  };
+  auto curl = std::make_unique<PlainCurl>(
+      "http://" + o.endpoint + "/" + o.bucket + "/" + o.prefix + "/", o.region);
   auto backend = andante::OpenS3Backend(std::move(o));
   if (!backend.ok()) return backend.status();
-  return std::shared_ptr<andante::Backend>(std::move(*backend));
+  return Bucket{std::shared_ptr<andante::Backend>(std::move(*backend)),
+                std::move(curl)};
 }
 
 andante::StoreOptions Options(std::shared_ptr<andante::Backend> backend,
@@ -89,13 +243,19 @@ andante::StoreOptions Options(std::shared_ptr<andante::Backend> backend,
 
 struct Fixture {
   std::string error;
-  std::shared_ptr<andante::testing::FaultBackend> backend;  // counts GETs
-  std::unique_ptr<andante::Store> store;  // the reading instance
+  Bucket bucket;
+  std::shared_ptr<RecordingBackend> backend;  // counts GETs
+  std::unique_ptr<andante::Store> store;      // the reading instance
   std::vector<andante::TraceId> ids;
   double build_seconds = 0;
 };
 
 Fixture* MakeFixture(double bloom_fp) {
+  // As the server's main does: Debian's abseil otherwise checks every lock
+  // taken under another for deadlock cycles, and a lookup takes a block
+  // reader's and the block cache's lock per block under the tenant's (9% of
+  // a miss's CPU over 1,000 blocks went to GraphCycles).
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   auto* f = new Fixture;
   char tmpl[] = "/tmp/andante-bench-blocks-XXXXXX";
   const std::string dir = ::mkdtemp(tmpl);
@@ -104,16 +264,18 @@ Fixture* MakeFixture(double bloom_fp) {
     f->error = std::string(bucket.status().message());
     return f;
   }
-  f->backend = std::make_shared<andante::testing::FaultBackend>(*bucket);
+  f->bucket = *std::move(bucket);
+  f->backend = std::make_shared<RecordingBackend>(f->bucket.backend);
   const auto t0 = std::chrono::steady_clock::now();
   {
-    auto writer = andante::Store::Open(Options(f->backend, dir + "/wal-w", bloom_fp));
+    auto writer =
+        andante::Store::Open(Options(f->backend, dir + "/wal-w", bloom_fp));
     if (!writer.ok()) {
       f->error = std::string(writer.status().message());
       return f;
     }
     TraceFactory factory(11);
-    for (int b = 0; b < kBlocks; ++b) {
+    for (int b = 0; b < Blocks(); ++b) {
       auto batch = factory.BuildBatch(kSpansPerBlock, absl::Now(), nullptr);
       for (const auto& rs : batch.resource_spans()) {
         for (const auto& ss : rs.scope_spans()) {
@@ -134,11 +296,12 @@ Fixture* MakeFixture(double bloom_fp) {
   }
   std::sort(f->ids.begin(), f->ids.end());
   f->ids.erase(std::unique(f->ids.begin(), f->ids.end()), f->ids.end());
-  f->build_seconds = std::chrono::duration<double>(
-                         std::chrono::steady_clock::now() - t0)
-                         .count();
+  f->build_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+          .count();
   // The reading instance: an empty WAL, the bucket's blocks only.
-  auto reader = andante::Store::Open(Options(f->backend, dir + "/wal-r", bloom_fp));
+  auto reader =
+      andante::Store::Open(Options(f->backend, dir + "/wal-r", bloom_fp));
   if (!reader.ok()) {
     f->error = std::string(reader.status().message());
     return f;
@@ -174,17 +337,30 @@ void Lookups(benchmark::State& state, bool hit) {
     return;
   }
   std::mt19937_64 rng(hit ? 1 : 2);
-  std::vector<double> millis;
+  // Lookup latency; of it, our client's GET time and the rest; and the two
+  // replays of the hit's GET (S3 only).
+  std::vector<double> millis, get_ms, outside_ms, client_ms, curl_ms;
+  const bool replay = hit && f.bucket.curl != nullptr;
+  auto since = [](std::chrono::steady_clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(
+               std::chrono::steady_clock::now() - t0)
+        .count();
+  };
   const uint64_t gets_before = f.backend->counts().reads;
+  // S3RVER_PID (set by bench/run_blocks_lookup_s3.sh): the store's process.
+  const std::string store_pid = Env("S3RVER_PID");
+  const Sched self_before = SchedOf("self"), store_before = SchedOf(store_pid);
   uint64_t spans = 0;
   for (auto _ : state) {
     const andante::TraceId id =
         hit ? f.ids[rng() % f.ids.size()] : MissingId(rng);
+    get_nanos = 0;
     const auto t0 = std::chrono::steady_clock::now();
     auto found = f.store->FindTraceById(andante::kSingleTenant, id);
-    millis.push_back(std::chrono::duration<double, std::milli>(
-                         std::chrono::steady_clock::now() - t0)
-                         .count());
+    millis.push_back(since(t0));
+    const double get = static_cast<double>(get_nanos.load()) / 1e6;
+    get_ms.push_back(get);
+    outside_ms.push_back(millis.back() - get);
     if (!found.ok()) {
       state.SkipWithError(std::string(found.status().message()).c_str());
       return;
@@ -198,23 +374,74 @@ void Lookups(benchmark::State& state, bool hit) {
       return;
     }
     spans += found->span_count;
+    if (!replay) continue;
+    state.PauseTiming();
+    const RecordingBackend::Range r = f.backend->last();
+    absl::Status replayed;
+    for (int k = 0; k < 2; ++k) {
+      const auto t1 = std::chrono::steady_clock::now();
+      if ((k + millis.size()) % 2 == 0) {
+        replayed.Update(
+            f.bucket.backend->ReadRange(r.key, r.offset, r.length).status());
+        client_ms.push_back(since(t1));
+      } else {
+        replayed.Update(f.bucket.curl->Get(r.key, r.offset, r.length));
+        curl_ms.push_back(since(t1));
+      }
+    }
+    state.ResumeTiming();
+    if (!replayed.ok()) {
+      state.SkipWithError(std::string(replayed.message()).c_str());
+      return;
+    }
   }
-  std::sort(millis.begin(), millis.end());
-  auto pct = [&](double p) {
-    return millis[static_cast<size_t>(p * (millis.size() - 1))];
+  auto pct = [](std::vector<double>& v, double p) {
+    if (v.empty()) return 0.0;
+    std::sort(v.begin(), v.end());
+    return v[static_cast<size_t>(p * static_cast<double>(v.size() - 1))];
   };
   const double n = static_cast<double>(millis.size());
-  state.counters["blocks"] = kBlocks;
+  state.counters["blocks"] = Blocks();
   state.counters["gets_per_lookup"] =
       static_cast<double>(f.backend->counts().reads - gets_before) / n;
-  state.counters["p50_ms"] = pct(0.50);
-  state.counters["p99_ms"] = pct(0.99);
+  state.counters["p50_ms"] = pct(millis, 0.50);
+  state.counters["p99_ms"] = pct(millis, 0.99);
   state.counters["max_ms"] = millis.back();
+  if (f.bucket.curl != nullptr) {
+    state.counters["get_p50"] = pct(get_ms, 0.50);
+    state.counters["get_p99"] = pct(get_ms, 0.99);
+    state.counters["outside_p50"] = pct(outside_ms, 0.50);
+    state.counters["outside_p99"] = pct(outside_ms, 0.99);
+  }
+  if (replay) {
+    state.counters["client_p50"] = pct(client_ms, 0.50);
+    state.counters["client_p99"] = pct(client_ms, 0.99);
+    state.counters["curl_p50"] = pct(curl_ms, 0.50);
+    state.counters["curl_p99"] = pct(curl_ms, 0.99);
+  }
+  state.counters["load1"] = LoadAverage();
+  // Per iteration (a lookup and its replays): this process's run-queue
+  // wait; per S3 request (lookups' GETs and replays): the store's CPU time
+  // and run-queue wait.
+  const Sched self_after = SchedOf("self"), store_after = SchedOf(store_pid);
+  state.counters["wait_ms"] =
+      (self_after.wait_ns - self_before.wait_ns) / 1e6 / n;
+  if (!store_pid.empty()) {
+    const double requests =
+        static_cast<double>(f.backend->counts().reads - gets_before) +
+        static_cast<double>(client_ms.size() + curl_ms.size());
+    state.counters["s3rver_cpu_ms"] =
+        (store_after.cpu_ns - store_before.cpu_ns) / 1e6 / requests;
+    state.counters["s3rver_wait_ms"] =
+        (store_after.wait_ns - store_before.wait_ns) / 1e6 / requests;
+  }
   state.counters["spans_per_lookup"] = static_cast<double>(spans) / n;
   state.counters["build_s"] = f.build_seconds;
 }
 
-void BM_TraceByIdHit1000Blocks(benchmark::State& state) { Lookups(state, true); }
+void BM_TraceByIdHit1000Blocks(benchmark::State& state) {
+  Lookups(state, true);
+}
 void BM_TraceByIdMiss1000Blocks(benchmark::State& state) {
   Lookups(state, false);
 }
@@ -223,11 +450,19 @@ void BM_TraceByIdMiss1000Blocks(benchmark::State& state) {
 // fingerprints) and Andante's default 4e-9 (28-bit fingerprints). Misses run
 // 10,000 lookups: the target is 0 GETs in all of them.
 BENCHMARK(BM_TraceByIdHit1000Blocks)
-    ->ArgName("inverse_bloom_fp")->Arg(100)->Arg(100000)->Arg(250000000)
-    ->Iterations(2000)->Unit(benchmark::kMillisecond);
+    ->ArgName("inverse_bloom_fp")
+    ->Arg(100)
+    ->Arg(100000)
+    ->Arg(250000000)
+    ->Iterations(2000)
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_TraceByIdMiss1000Blocks)
-    ->ArgName("inverse_bloom_fp")->Arg(100)->Arg(100000)->Arg(250000000)
-    ->Iterations(10000)->Unit(benchmark::kMillisecond);
+    ->ArgName("inverse_bloom_fp")
+    ->Arg(100)
+    ->Arg(100000)
+    ->Arg(250000000)
+    ->Iterations(10000)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -3,11 +3,13 @@
 # integration tests' npm package, tests/integration/node_modules) with a
 # bucket in a temporary directory, runs the benchmark with the S3 backend
 # pointed at it, and stops s3rver. Extra arguments go to the benchmark.
+# S3RVER_PID tells the benchmark which process to read scheduler figures of.
 #
 #   bench/run_blocks_lookup_s3.sh
 #   bench/run_blocks_lookup_s3.sh --benchmark_filter=Hit
 #
-# Environment: BUILD_DIR (default: build).
+# Environment: BUILD_DIR (default: build); ANDANTE_BENCH_BLOCKS (default
+# 1000) for a quicker run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${BUILD_DIR:-build}
@@ -34,6 +36,6 @@ fs.writeFileSync('$portfile', String(port));
 s3pid=$!
 for _ in $(seq 100); do [[ -s $portfile ]] && break; sleep 0.1; done
 [[ -s $portfile ]] || { echo "s3rver did not start" >&2; exit 1; }
-AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER \
+AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER S3RVER_PID=$s3pid \
   ANDANTE_S3_ENDPOINT="127.0.0.1:$(cat "$portfile")" ANDANTE_S3_BUCKET=tempo-traces \
   "$bench" --benchmark_counters_tabular=true "$@"

@@ -9,7 +9,9 @@
 // tenants themselves come the same way: the same number of instances list the
 // top level and write the root tenant list `~tenants.json.zst`, the others
 // read it, so a poll with a fresh list and fresh indexes makes no LIST
-// request at all. Call Poll every `blocklist_poll`:
+// request at all. Builders PUT either object only when it changed, is
+// missing, or is half the staleness bound old. Call Poll every
+// `blocklist_poll`:
 //
 //   andante::BlocklistOptions options;
 //   options.instance_id = "andante-1";

@@ -57,13 +57,16 @@ absl::StatusOr<TenantBlocks> ListTenantBlocks(Backend& backend,
   return blocks;
 }
 
-absl::StatusOr<std::vector<std::string>> ListTenants(Backend& backend) {
+absl::StatusOr<std::vector<std::string>> ListTenants(
+    Backend& backend, std::vector<std::string>* non_tenants) {
   absl::StatusOr<std::vector<std::string>> names = backend.List("");
   if (!names.ok()) return names.status();
   // Stray top-level names (a file dropped into the data directory) are not
   // tenants; filtering them keeps every returned name safe to pass on.
-  std::erase_if(*names, [](const std::string& name) {
-    return !ValidateTenantId(name).ok();
+  std::erase_if(*names, [&](const std::string& name) {
+    if (ValidateTenantId(name).ok()) return false;
+    if (non_tenants != nullptr) non_tenants->push_back(name);
+    return true;
   });
   return names;
 }

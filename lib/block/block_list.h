@@ -35,8 +35,10 @@ absl::StatusOr<TenantBlocks> ListTenantBlocks(Backend& backend,
                                               std::string_view tenant);
 
 // The tenants that have objects in `backend`, sorted. Top-level names that
-// are not valid tenant IDs are left out.
-absl::StatusOr<std::vector<std::string>> ListTenants(Backend& backend);
+// are not valid tenant IDs are left out, and appended to `non_tenants` when it
+// is not null (the root tenant list, ~tenants.json.zst, is one).
+absl::StatusOr<std::vector<std::string>> ListTenants(
+    Backend& backend, std::vector<std::string>* non_tenants = nullptr);
 
 // Deletes a block: meta.json first, so the block stops being visible before
 // any of its data goes, then the index (so start-up recovery of blocks

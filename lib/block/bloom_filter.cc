@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cmath>
 
 #include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
@@ -111,52 +110,6 @@ absl::StatusOr<BloomFilter> BloomFilter::Decode(std::string_view encoded) {
   std::copy(body.begin() + kBloomHeaderSize, body.end(),
             reinterpret_cast<char*>(filter.bits_.data()));
   return filter;
-}
-
-BloomShape ComputeBloomShape(uint64_t expected_keys, double false_positive,
-                             uint64_t shard_size_bytes) {
-  assert(false_positive > 0 && false_positive < 1);
-  const double n = static_cast<double>(std::max<uint64_t>(expected_keys, 1));
-  const double ln2 = std::log(2.0);
-  const double total_bits =
-      std::ceil(-n * std::log(false_positive) / (ln2 * ln2));
-  const double shard_bits =
-      static_cast<double>(std::max<uint64_t>(shard_size_bytes, 8)) * 8;
-
-  BloomShape shape;
-  shape.shard_count = static_cast<uint32_t>(std::clamp<double>(
-      std::ceil(total_bits / shard_bits), 1, kMaxBloomShards));
-  // Round each shard up to whole 64-bit words; never below one word.
-  double per_shard = std::ceil(total_bits / shape.shard_count / 64) * 64;
-  shape.bits_per_shard = static_cast<uint32_t>(
-      std::clamp<double>(per_shard, 64, static_cast<double>(UINT32_MAX - 63)));
-  shape.num_hashes = static_cast<uint32_t>(
-      std::clamp<double>(std::round(total_bits / n * ln2), 1, 30));
-  return shape;
-}
-
-ShardedBloomFilter::ShardedBloomFilter(uint64_t expected_keys,
-                                       double false_positive,
-                                       uint64_t shard_size_bytes) {
-  BloomShape shape =
-      ComputeBloomShape(expected_keys, false_positive, shard_size_bytes);
-  shards_.assign(
-      shape.shard_count,
-      BloomFilter(shape.bits_per_shard, shape.num_hashes, BloomProbes::kMixed));
-}
-
-uint32_t ShardedBloomFilter::ShardOf(const TraceId& id, uint32_t shard_count) {
-  assert(shard_count > 0);
-  return static_cast<uint32_t>(
-      Mix64(id.high() ^ Mix64(id.low() ^ kBloomShardSeed)) % shard_count);
-}
-
-void ShardedBloomFilter::Add(const TraceId& id) {
-  shards_[ShardOf(id, shard_count())].Add(id);
-}
-
-bool ShardedBloomFilter::MayContain(const TraceId& id) const {
-  return shards_[ShardOf(id, shard_count())].MayContain(id);
 }
 
 }  // namespace andante::internal

@@ -1,13 +1,13 @@
 // Bloom filters over 16-byte keys. Two uses:
 //  * the trace-ID shards "bloom-<i>" of blocks written before GCS1
 //    fingerprint shards (trace_id_filter.h reads every kind; builders now
-//    write GCS1). ShardedBloomFilter builds such shards as they were built,
-//    so tests can write blocks of the older kinds;
-//  * the v2 index's string blooms (BLF1), through BloomFilter.
+//    write GCS1 only; tests/testing/sharded_bloom_filter.h builds the older
+//    kinds as they were built, so tests can write such blocks);
+//  * the v2 index's string blooms (BLF1), built and read here.
 // The bits a key sets are fixed by block_format.h.
 //
-// Building:   ShardedBloomFilter f(n, false_positive, shard_size_bytes);
-//             f.Add(id) ...;  f.shard(i).Encode() for i < f.shard_count()
+// Building:   BloomFilter f(num_bits, num_hashes, probes); f.Add(id) ...;
+//             f.Encode()
 // Looking up: BloomFilter::Decode(bytes)->MayContain(id)
 #ifndef ANDANTE_BLOCK_BLOOM_FILTER_H_
 #define ANDANTE_BLOCK_BLOOM_FILTER_H_
@@ -65,40 +65,6 @@ class BloomFilter {
   uint32_t num_hashes_;
   BloomProbes probes_;
   std::vector<uint8_t> bits_;
-};
-
-// Shape of a sharded filter for a given key count and target false-positive
-// rate: total bits -n ln(p) / ln(2)^2 split over ceil(bits / shard bits)
-// shards (at most kMaxBloomShards), ln(2) * bits/n hash functions.
-// Shards use BloomProbes::kMixed, so the rate holds for small shards too.
-struct BloomShape {
-  uint32_t shard_count = 1;
-  uint32_t bits_per_shard = 64;
-  uint32_t num_hashes = 1;
-};
-// REQUIRES: 0 < false_positive < 1.
-BloomShape ComputeBloomShape(uint64_t expected_keys, double false_positive,
-                             uint64_t shard_size_bytes);
-
-class ShardedBloomFilter {
- public:
-  // REQUIRES: 0 < false_positive < 1.
-  ShardedBloomFilter(uint64_t expected_keys, double false_positive,
-                     uint64_t shard_size_bytes);
-
-  // The shard holding `id` in a filter of `shard_count` shards.
-  // REQUIRES: shard_count > 0.
-  static uint32_t ShardOf(const TraceId& id, uint32_t shard_count);
-
-  void Add(const TraceId& id);
-  bool MayContain(const TraceId& id) const;
-
-  uint32_t shard_count() const { return static_cast<uint32_t>(shards_.size()); }
-  // REQUIRES: i < shard_count().
-  const BloomFilter& shard(uint32_t i) const { return shards_[i]; }
-
- private:
-  std::vector<BloomFilter> shards_;
 };
 
 }  // namespace andante::internal

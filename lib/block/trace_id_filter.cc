@@ -10,11 +10,14 @@ namespace andante::internal {
 
 uint32_t TraceIdShardOf(const TraceId& id, uint32_t shard_count) {
   // Bloom and fingerprint shards split IDs alike.
-  return ShardedBloomFilter::ShardOf(id, shard_count);
+  assert(shard_count > 0);
+  return static_cast<uint32_t>(
+      Mix64(id.high() ^ Mix64(id.low() ^ kBloomShardSeed)) % shard_count);
 }
 
 absl::StatusOr<TraceIdShard> TraceIdShard::Decode(std::string_view encoded) {
-  if (encoded.size() >= 4 && DecodeFixed32(encoded.data()) == kFingerprintMagic) {
+  if (encoded.size() >= 4 &&
+      DecodeFixed32(encoded.data()) == kFingerprintMagic) {
     absl::StatusOr<FingerprintSet> set = FingerprintSet::Decode(encoded);
     if (!set.ok()) return set.status();
     return TraceIdShard(*std::move(set));

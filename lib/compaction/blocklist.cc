@@ -54,7 +54,7 @@ absl::Status MarkBlockCompacted(Backend& backend, const BlockMeta& meta,
 
 absl::StatusOr<TenantBlocklist> ListTenantBlocklist(
     Backend& backend, std::string_view tenant, absl::Time now,
-    const TenantBlocklist* previous) {
+    const TenantBlocklist* previous, std::vector<std::string>* non_blocks) {
   if (absl::Status s = ValidateTenantId(tenant); !s.ok()) return s;
   absl::StatusOr<std::vector<std::string>> names = backend.List(tenant);
   if (!names.ok()) return names.status();
@@ -71,7 +71,10 @@ absl::StatusOr<TenantBlocklist> ListTenantBlocklist(
 
   TenantBlocklist list;
   for (const std::string& block_id : *names) {
-    if (!IsValidBlockId(block_id)) continue;
+    if (!IsValidBlockId(block_id)) {
+      if (non_blocks != nullptr) non_blocks->push_back(block_id);
+      continue;
+    }
     absl::StatusOr<std::string> marker =
         backend.Read(BlockKey(tenant, block_id, kCompactedMetaObjectName));
     if (marker.ok()) {

@@ -54,10 +54,12 @@ struct TenantBlocklist {
 // between the LIST and the GETs reads as incomplete (and deleting it later
 // is a no-op); meta files that do not parse are logged and skipped. `now`
 // stamps newly seen incomplete blocks; `previous` (may be null) carries earlier
-// stamps.
+// stamps. `non_blocks` (may be null) receives the other names the LIST found
+// under the tenant, such as its index object (index.json.zst).
 absl::StatusOr<TenantBlocklist> ListTenantBlocklist(
     Backend& backend, std::string_view tenant, absl::Time now,
-    const TenantBlocklist* previous = nullptr);
+    const TenantBlocklist* previous = nullptr,
+    std::vector<std::string>* non_blocks = nullptr);
 
 // Writes meta.compacted.json for `meta`'s block. Idempotent.
 absl::Status MarkBlockCompacted(Backend& backend, const BlockMeta& meta,

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
 #include "block/block_list.h"
+#include "compaction/compaction_format.h"
 #include "compaction/tenant_index.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -24,6 +26,13 @@ absl::Duration MetaBlocklistPoller::StalenessBound() const {
   return 3 * options_.blocklist_poll;
 }
 
+bool MetaBlocklistPoller::MustWrite(absl::Time now,
+                                    std::optional<absl::Time> written_at,
+                                    bool changed, bool present) const {
+  return !written_at.has_value() || changed || !present ||
+         now - *written_at >= StalenessBound() / 2;
+}
+
 bool MetaBlocklistPoller::BuildsIndex(const std::string& tenant) const {
   return ring_.AmongOwners(
       absl::StrCat("tenant-index/", tenant),
@@ -33,27 +42,30 @@ bool MetaBlocklistPoller::BuildsIndex(const std::string& tenant) const {
 
 bool MetaBlocklistPoller::BuildsTenantList() const {
   return ring_.AmongOwners(
-      "tenant-list",
-      static_cast<size_t>(
-          std::max(options_.blocklist_poll_tenant_index_builders, 1)));
+      "tenant-list", static_cast<size_t>(std::max(
+                         options_.blocklist_poll_tenant_index_builders, 1)));
 }
 
 absl::StatusOr<std::vector<std::string>> MetaBlocklistPoller::PollTenants(
     absl::Time now, PollStats& stats) {
+  std::vector<std::string> non_tenants;
   auto list = [&]() -> absl::StatusOr<std::vector<std::string>> {
     ++stats.tenant_listings;
-    return ListTenants(*backend_);
+    return ListTenants(*backend_, &non_tenants);
   };
   if (BuildsTenantList()) {
     absl::StatusOr<std::vector<std::string>> tenants = list();
     if (!tenants.ok()) return tenants.status();
-    // PUT only what readers lack: a changed list, or the same list once
-    // half the staleness bound has passed since it was written (so readers,
-    // polling at most one blocklist_poll later, still find it fresh).
-    const bool current = written_list_.has_value() &&
-                         written_list_->tenants == *tenants &&
-                         now - written_list_->created_at < StalenessBound() / 2;
-    if (current) return tenants;
+    const bool present =
+        absl::c_linear_search(non_tenants, kTenantListObjectName);
+    if (!MustWrite(
+            now,
+            written_list_.has_value() ? std::optional(written_list_->created_at)
+                                      : std::nullopt,
+            written_list_.has_value() && written_list_->tenants != *tenants,
+            present)) {
+      return tenants;
+    }
     ++stats.tenant_list_writes;
     TenantList fresh{now, options_.instance_id, *tenants};
     absl::Status written = WriteTenantList(*backend_, fresh);
@@ -110,9 +122,10 @@ MetaBlocklistPoller::Poll(absl::Time now) {
           {{"tenant", tenant}, {"err", std::string(ToStd(s.message()))}});
       if (previous != nullptr) result[tenant] = *previous;
     };
+    std::vector<std::string> non_blocks;
     auto list = [&]() -> absl::StatusOr<TenantBlocklist> {
       ++stats.listings;
-      return ListTenantBlocklist(*backend_, tenant, now, previous);
+      return ListTenantBlocklist(*backend_, tenant, now, previous, &non_blocks);
     };
 
     if (BuildsIndex(tenant)) {
@@ -121,13 +134,27 @@ MetaBlocklistPoller::Poll(absl::Time now) {
         keep_previous(listed.status());
         continue;
       }
-      ++stats.index_writes;
-      absl::Status written = WriteTenantIndex(
-          *backend_, {tenant, now, options_.instance_id, *listed});
-      if (!written.ok()) {
-        ANDANTE_LOG(kWarn, "writing tenant index failed",
-                    {{"tenant", tenant},
-                     {"err", std::string(ToStd(written.message()))}});
+      // index_written_at_ holds a time only while the stored index says
+      // what previous_ says, so comparing with the previous poll tells
+      // whether readers would learn anything from a PUT.
+      auto written_it = index_written_at_.find(tenant);
+      std::optional<absl::Time> written_at;
+      if (written_it != index_written_at_.end())
+        written_at = written_it->second;
+      if (MustWrite(
+              now, written_at, previous == nullptr || *previous != *listed,
+              absl::c_linear_search(non_blocks, kTenantIndexObjectName))) {
+        ++stats.index_writes;
+        absl::Status written = WriteTenantIndex(
+            *backend_, {tenant, now, options_.instance_id, *listed});
+        if (written.ok()) {
+          index_written_at_[tenant] = now;
+        } else {
+          index_written_at_.erase(tenant);
+          ANDANTE_LOG(kWarn, "writing tenant index failed",
+                      {{"tenant", tenant},
+                       {"err", std::string(ToStd(written.message()))}});
+        }
       }
       result[tenant] = *std::move(listed);
       continue;
@@ -164,6 +191,11 @@ MetaBlocklistPoller::Poll(absl::Time now) {
     }
     result[tenant] = *std::move(listed);
   }
+  // A tenant gone from the listing (or from this poll's result) forgets its
+  // write, so that its index is written again if it comes back.
+  std::erase_if(index_written_at_, [&](const auto& entry) {
+    return !result.contains(entry.first);
+  });
   stats.duration = absl::Now() - started;
   stats_ = stats;
   previous_ = result;

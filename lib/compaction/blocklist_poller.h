@@ -48,6 +48,16 @@ class MetaBlocklistPoller {
 
   absl::Duration StalenessBound() const;
 
+  // Whether a builder must PUT an object that readers trust for
+  // StalenessBound() after its createdAt: when it has no successful write of
+  // it (`written_at` empty), when the content changed, when the object is
+  // missing from the listing (deleted by another party), or when what it
+  // wrote is half the bound old, so that a reader polling up to one
+  // blocklist_poll later still finds it fresh. Otherwise the object in the
+  // store holds what the builder would write, with an older createdAt.
+  bool MustWrite(absl::Time now, std::optional<absl::Time> written_at,
+                 bool changed, bool present) const;
+
   const BlocklistOptions options_;
   const std::shared_ptr<Backend> backend_;
   const InstanceRing ring_;
@@ -57,6 +67,10 @@ class MetaBlocklistPoller {
   PollStats stats_ ABSL_GUARDED_BY(mu_);
   // The root tenant list this instance last wrote, if the write succeeded.
   std::optional<TenantList> written_list_ ABSL_GUARDED_BY(mu_);
+  // Per tenant whose index this instance builds: the createdAt of the index
+  // it last wrote, present only if that write succeeded and held exactly
+  // previous_[tenant] (what the last poll listed).
+  std::map<std::string, absl::Time> index_written_at_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace andante::internal

@@ -27,6 +27,7 @@
 #include "block/trace_id_filter.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fault_backend.h"
+#include "tests/testing/sharded_bloom_filter.h"
 
 namespace andante::internal {
 namespace {
@@ -143,7 +144,8 @@ TEST_P(LegacyShardBlockTest, ReadsWithTheBloomItWasWrittenWith) {
   ASSERT_TRUE(written.ok()) << written.status();
   ASSERT_TRUE(written->is_fingerprints());
   // 512 bits, 17 hashes: the shape 20 traces got at 1e-5.
-  const BloomShape shape = ComputeBloomShape(ids.size(), 1e-5, 100 * 1024);
+  const testing::BloomShape shape =
+      testing::ComputeBloomShape(ids.size(), 1e-5, 100 * 1024);
   BloomFilter legacy(shape.bits_per_shard, shape.num_hashes, GetParam());
   for (const TraceId& id : ids) legacy.Add(id);
   ASSERT_TRUE(memory->Write(shard_key, legacy.Encode()).ok());
@@ -158,8 +160,8 @@ TEST_P(LegacyShardBlockTest, ReadsWithTheBloomItWasWrittenWith) {
   }
   counting->ResetCounts();
   uint64_t expected_reads = 0;
-  const int probes = GetParam() == BloomProbes::kDoubleHashing ? 50'000
-                                                                : 2'000'000;
+  const int probes =
+      GetParam() == BloomProbes::kDoubleHashing ? 50'000 : 2'000'000;
   for (int i = 0; i < probes; ++i) {
     const TraceId id = TraceId::FromHighLow(rng(), rng());
     if (!(id < meta->min_id) && !(meta->max_id < id) && legacy.MayContain(id)) {

@@ -7,11 +7,17 @@
 #include "absl/random/random.h"
 #include "andante/ids.h"
 #include "block/block_format.h"
+#include "block/trace_id_filter.h"
 #include "gtest/gtest.h"
+#include "tests/testing/sharded_bloom_filter.h"
 #include "util/crc32c.h"
 
 namespace andante::internal {
 namespace {
+
+using ::andante::testing::BloomShape;
+using ::andante::testing::ComputeBloomShape;
+using ::andante::testing::ShardedBloomFilter;
 
 TraceId RandomId(absl::BitGen& gen) {
   return TraceId::FromHighLow(absl::Uniform<uint64_t>(gen),
@@ -96,8 +102,8 @@ TEST(BloomShapeTest, ShardsFollowShardSize) {
 TEST(BloomShardTest, ShardOfIsStableAndUsesAllBytes) {
   // Pinned values: shard selection is part of the on-disk format.
   TraceId id = *TraceId::FromHex("5b8efff798038103d269b633813fc700");
-  EXPECT_EQ(ShardedBloomFilter::ShardOf(id, 1000), 393u);
-  EXPECT_EQ(ShardedBloomFilter::ShardOf(TraceId::FromHighLow(0, 1), 1000),
+  EXPECT_EQ(TraceIdShardOf(id, 1000), 393u);
+  EXPECT_EQ(TraceIdShardOf(TraceId::FromHighLow(0, 1), 1000),
             578u);
   // ... and so are the bits a key sets (BLF1's; bloom_probes_test checks
   // both schemes against the spec's formulas).
@@ -108,7 +114,7 @@ TEST(BloomShardTest, ShardOfIsStableAndUsesAllBytes) {
   // Low-only IDs spread over shards.
   std::vector<int> counts(16);
   for (uint64_t i = 1; i <= 16000; ++i) {
-    ++counts[ShardedBloomFilter::ShardOf(TraceId::FromHighLow(0, i), 16)];
+    ++counts[TraceIdShardOf(TraceId::FromHighLow(0, i), 16)];
   }
   for (int c : counts) {
     EXPECT_GT(c, 800);

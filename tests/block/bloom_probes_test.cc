@@ -22,12 +22,16 @@
 #include "block/block_format.h"
 #include "block/bloom_filter.h"
 #include "gtest/gtest.h"
+#include "tests/testing/sharded_bloom_filter.h"
 #include "tests/testing/spec_mix.h"
 
 namespace andante::internal {
 namespace {
 
+using ::andante::testing::BloomShape;
+using ::andante::testing::ComputeBloomShape;
 using ::andante::testing::NextId;
+using ::andante::testing::ShardedBloomFilter;
 using ::andante::testing::SpecMix64;
 
 // ---- the spec, written out again -------------------------------------------

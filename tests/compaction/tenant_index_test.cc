@@ -3,6 +3,8 @@
 
 #include <memory>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -252,11 +254,111 @@ TEST_F(PollerTest, TenantListIsPutOnlyWhenChangedOrAgeing) {
   EXPECT_EQ(puts(kNow + absl::Minutes(12)), 0u);  // 5 min old
   EXPECT_EQ(puts(kNow + absl::Minutes(17)), 1u);  // 10 min old: refreshed
   EXPECT_EQ(listed().created_at, kNow + absl::Minutes(17));
-  // Deleted behind the builder's back: back at the next refresh at the
-  // latest; readers list meanwhile.
+  // Deleted behind the builder's back: its listing of the top level no
+  // longer shows it, so the next poll writes it again.
   ASSERT_TRUE(memory_->Delete(std::string(kTenantListObjectName)).ok());
-  EXPECT_EQ(puts(kNow + absl::Minutes(22)), 0u);
-  EXPECT_EQ(puts(kNow + absl::Minutes(27)), 1u);
+  EXPECT_EQ(puts(kNow + absl::Minutes(22)), 1u);
+  EXPECT_EQ(listed().created_at, kNow + absl::Minutes(22));
+  EXPECT_EQ(puts(kNow + absl::Minutes(27)), 0u);
+}
+
+// The builder of a tenant's index PUTs it only when the listing changed, the
+// object is missing, the last PUT failed, or it is half the staleness bound
+// old; readers trust it all along and see a change one builder poll later,
+// and never trust an index its builder stopped refreshing.
+TEST_F(PollerTest, TenantIndexIsPutOnlyWhenChangedMissingOrAgeing) {
+  std::string list_builder;
+  for (std::string m : {"i-0", "i-1", "i-2"}) {
+    if (MetaBlocklistPoller(Options(m), faults_).BuildsTenantList()) {
+      list_builder = m;
+    }
+  }
+  ASSERT_FALSE(list_builder.empty());
+  // A tenant whose index builder does not write the tenant list: every PUT
+  // that builder makes is then the tenant index's.
+  std::string tenant, builder_id, reader_id;
+  for (int i = 0; builder_id.empty() && i < 100; ++i) {
+    tenant = absl::StrCat("t", i);
+    auto [b, r] = BuilderAndReader(tenant);
+    if (b != list_builder) std::tie(builder_id, reader_id) = std::tie(b, r);
+  }
+  ASSERT_FALSE(builder_id.empty());
+  ASSERT_FALSE(reader_id.empty());
+  BlocklistOptions o = Options(builder_id);
+  o.blocklist_poll = absl::Minutes(5);  // staleness bound 15 min, refresh 7.5
+  MetaBlocklistPoller builder(o, faults_);
+  BlocklistOptions ro = Options(reader_id);
+  ro.blocklist_poll = o.blocklist_poll;
+  MetaBlocklistPoller reader(ro, faults_);
+
+  TenantBlocklist expected = Populate(*faults_, tenant);
+  auto puts = [&](absl::Time now) {
+    faults_->ResetCounts();
+    auto polled = builder.Poll(now);
+    EXPECT_TRUE(polled.ok()) << polled.status();
+    EXPECT_EQ(builder.last_poll_stats().index_writes,
+              faults_->counts().writes);
+    return faults_->counts().writes;
+  };
+  auto created_at = [&]() {
+    absl::StatusOr<TenantIndex> index = ReadTenantIndex(*memory_, tenant);
+    EXPECT_TRUE(index.ok()) << index.status();
+    return index.ok() ? index->created_at : absl::InfinitePast();
+  };
+  // What the reader sees at `now`, and whether it had to list the tenant.
+  auto read = [&](absl::Time now) {
+    auto polled = reader.Poll(now);
+    EXPECT_TRUE(polled.ok()) << polled.status();
+    EXPECT_EQ(reader.last_poll_stats().index_reads, 1u);
+    return std::pair(polled.ok() ? polled->at(tenant) : TenantBlocklist{},
+                     reader.last_poll_stats().listings);
+  };
+
+  EXPECT_EQ(puts(kNow), 1u);                     // none yet
+  EXPECT_EQ(puts(kNow + absl::Minutes(5)), 0u);  // unchanged
+  EXPECT_EQ(created_at(), kNow);
+  EXPECT_EQ(read(kNow + absl::Minutes(6)), std::pair(expected, uint64_t{0}));
+
+  // A new block: written at the next poll, seen by the reader's next poll
+  // without listing.
+  testutil::WriteBlock(*faults_, tenant, {{Id(4), Fragment({{4, 1}})}});
+  EXPECT_EQ(puts(kNow + absl::Minutes(7)), 1u);
+  auto [after_flush, listings] = read(kNow + absl::Minutes(8));
+  EXPECT_EQ(listings, 0u);
+  EXPECT_EQ(after_flush.live.size(), expected.live.size() + 1);
+  // A block marked compacted is a change too.
+  ASSERT_TRUE(MarkBlockCompacted(*faults_, after_flush.live[0],
+                                 kNow + absl::Minutes(8))
+                  .ok());
+  EXPECT_EQ(puts(kNow + absl::Minutes(9)), 1u);
+  EXPECT_EQ(read(kNow + absl::Minutes(10)).first.compacted.size(),
+            expected.compacted.size() + 1);
+
+  EXPECT_EQ(puts(kNow + absl::Minutes(14)), 0u);  // 5 min old
+  EXPECT_EQ(puts(kNow + absl::Minutes(19)), 1u);  // 10 min old: refreshed
+  EXPECT_EQ(created_at(), kNow + absl::Minutes(19));
+
+  // Deleted behind the builder's back: its listing shows it, so the next
+  // poll writes it again.
+  ASSERT_TRUE(memory_->Delete(TenantIndexKey(tenant)).ok());
+  EXPECT_EQ(puts(kNow + absl::Minutes(20)), 1u);
+  EXPECT_EQ(created_at(), kNow + absl::Minutes(20));
+  // A failed PUT is retried at the next poll, unchanged or not.
+  faults_->FailWrites(std::string(kTenantIndexObjectName), 1);
+  testutil::WriteBlock(*faults_, tenant, {{Id(5), Fragment({{5, 1}})}});
+  EXPECT_EQ(puts(kNow + absl::Minutes(21)), 1u);
+  EXPECT_EQ(created_at(), kNow + absl::Minutes(20));
+  EXPECT_EQ(puts(kNow + absl::Minutes(22)), 1u);
+  EXPECT_EQ(created_at(), kNow + absl::Minutes(22));
+  const TenantBlocklist last = read(kNow + absl::Minutes(23)).first;
+  EXPECT_EQ(last.live.size(), after_flush.live.size());  // +1 live, -1 compacted
+
+  // The builder stops: its index stays trusted up to the staleness bound
+  // after its createdAt, and not a moment longer.
+  EXPECT_EQ(read(kNow + absl::Minutes(37)), std::pair(last, uint64_t{0}));
+  EXPECT_EQ(read(kNow + absl::Minutes(37) + absl::Seconds(1)),
+            std::pair(last, uint64_t{1}));
+  EXPECT_EQ(reader.last_poll_stats().fallbacks, 1u);
 }
 
 TEST(TenantListTest, RoundTripsDetectsDamageAndIsNoTenant) {
