@@ -38,6 +38,7 @@
 #include "gtest/gtest.h"
 #include "model/span_batch_view.h"
 #include "model/trace_split.h"
+#include "tests/testing/proto_wire.h"
 #include "tests/testing/store_options.h"
 #include "tests/testing/temp_dir.h"
 #include "andante/otlp/collector/trace/v1/trace_service.pb.h"
@@ -407,23 +408,9 @@ INSTANTIATE_TEST_SUITE_P(
 // ---------------------------------------------------------------------------
 // The view recorded by the store's split.
 
-// Raw protobuf fields, for encodings the generated classes never write.
-std::string Varint(uint64_t v) {
-  std::string out;
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-  return out;
-}
-std::string BytesField(int field, std::string_view payload) {
-  return Varint(static_cast<uint64_t>(field) << 3 | 2) +
-         Varint(payload.size()) + std::string(payload);
-}
-std::string VarintField(int field, uint64_t v) {
-  return Varint(static_cast<uint64_t>(field) << 3) + Varint(v);
-}
+using ::andante::testing::Key;
+using ::andante::testing::Len;
+using ::andante::testing::Varint;
 
 // A span whose encoding repeats fields (name, span_id, status: the last
 // scalar wins, statuses merge), puts a KeyValue's value before its key and
@@ -444,12 +431,12 @@ std::string OddSpan(char id) {
   kv->mutable_value()->set_string_value("GET");
   AnyValue value;
   value.set_string_value("late key");
-  return span.SerializeAsString() + BytesField(5, "second") +
-         BytesField(2, std::string(8, id)) +
-         BytesField(15, VarintField(3, 1)) +  // code only: message stays
-         BytesField(9, BytesField(2, value.SerializeAsString()) +
-                           BytesField(1, "attr.any")) +
-         VarintField(6, 300) + BytesField(4, std::string(8, 'p'));
+  return span.SerializeAsString() + Len(5, "second") +
+         Len(2, std::string(8, id)) +
+         Len(15, Key(3, 0) + Varint(1)) +  // code only: message stays
+         Len(9, Len(2, value.SerializeAsString()) +
+                           Len(1, "attr.any")) +
+         Key(6, 0) + Varint(300) + Len(4, std::string(8, 'p'));
 }
 
 // A request of odd but valid shapes: a ResourceSpans without a resource,
@@ -461,13 +448,13 @@ std::string OddRequest() {
   KeyValue* kv = resource.add_attributes();
   kv->set_key("service.name");
   kv->mutable_value()->set_string_value("odd");
-  const std::string scope_spans = BytesField(2, OddSpan('a'));
+  const std::string scope_spans = Len(2, OddSpan('a'));
   std::string req;
-  req += BytesField(1, BytesField(1, resource.SerializeAsString()) +
-                           BytesField(2, scope_spans) + VarintField(9, 5));
-  req += BytesField(1, BytesField(2, BytesField(2, OddSpan('b'))));
-  req += BytesField(1, BytesField(1, resource.SerializeAsString()) +
-                           BytesField(1000, BytesField(2, OddSpan('c'))));
+  req += Len(1, Len(1, resource.SerializeAsString()) +
+                           Len(2, scope_spans) + Key(9, 0) + Varint(5));
+  req += Len(1, Len(2, Len(2, OddSpan('b'))));
+  req += Len(1, Len(1, resource.SerializeAsString()) +
+                           Len(1000, Len(2, OddSpan('c'))));
   return req;
 }
 
