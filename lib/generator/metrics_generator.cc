@@ -65,7 +65,7 @@ struct Tenant {
 };
 
 // Runs the tenant's processors over `view`, skipping spans outside now ±
-// slack.
+// slack. Sets every span's `skip` (a recorded view is shared by all taps).
 void PushView(Tenant* t, absl::Duration slack, internal::SpanBatchView* view,
               absl::Time now) {
   if (slack > absl::ZeroDuration()) {
@@ -75,6 +75,8 @@ void PushView(Tenant* t, absl::Duration slack, internal::SpanBatchView* view,
     for (internal::SpanView& s : view->spans()) {
       s.skip = s.end_ns < lo || s.end_ns > hi;
     }
+  } else {
+    for (internal::SpanView& s : view->spans()) s.skip = false;
   }
   if (t->span_metrics != nullptr) {
     ProcessorViews::Push(*t->span_metrics, *view, now);
@@ -90,6 +92,9 @@ class MetricsGenerator::Impl {
  public:
   MetricsGeneratorOptions options;
   Enabled defaults;
+  // While the generator lives, the store's split records the spans' fields
+  // for the tap (PushWire reads them instead of the bytes).
+  internal::SpanViewRecordingRequest recording;
   std::map<std::string, Enabled, std::less<>> per_tenant;
 
   mutable absl::Mutex mu;
@@ -198,6 +203,12 @@ bool MetricsGenerator::PushWire(std::string_view tenant,
                                 absl::Time now) {
   Tenant* t = impl_->Get(tenant);
   if (t->span_metrics == nullptr && t->service_graphs == nullptr) return true;
+  // Called as a tap by the store, whose split recorded these bytes' view.
+  if (internal::SpanBatchView* recorded =
+          internal::RecordedViewOf(request_bytes)) {
+    PushView(t, impl_->options.ingestion_time_range_slack, recorded, now);
+    return true;
+  }
   // One view per thread: its vectors keep their capacity across pushes.
   thread_local internal::SpanBatchView view;
   ExportTraceServiceRequest parsed;  // only for encodings FromWire declines

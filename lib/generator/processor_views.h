@@ -35,6 +35,12 @@ struct ProcessorViews {
   template <typename Processor>
   static bool PushBytes(Processor& processor, std::string_view request,
                         absl::Time now) {
+    // Called from a span tap of the store, whose split recorded the view.
+    if (internal::SpanBatchView* recorded = internal::RecordedViewOf(request)) {
+      for (internal::SpanView& s : recorded->spans()) s.skip = false;
+      Push(processor, *recorded, now);
+      return true;
+    }
     internal::SpanBatchView view;
     andante::otlp::collector::trace::v1::ExportTraceServiceRequest parsed;
     if (!view.FromBytes(request, &parsed)) return false;

@@ -622,6 +622,8 @@ class ServiceGraphProcessor::Impl {
 
   const ServiceGraphOptions o_;
   MetricsRegistry* const registry_;
+  // A Push(bytes) from a span tap reads the store's recorded view.
+  internal::SpanViewRecordingRequest recording_;
   std::vector<std::string> dim_labels_;
   int total_ = -1, failed_ = -1, server_seconds_ = -1, client_seconds_ = -1;
   int unpaired_ = -1, dropped_ = -1;

@@ -1,49 +1,15 @@
-// The wire walk reads the OTLP levels down to the span fields the
-// processors use and skips everything else (events, links, scopes, unknown
-// fields). Protobuf's merge rules are kept where they can change a value:
-// a repeated `resource` or `status` field merges (attributes append, the
-// last scalar wins), a repeated scalar field's last occurrence wins.
 #include "generator/span_batch_view.h"
 
 #include "generator/format.h"
 #include "google/protobuf/io/coded_stream.h"
-#include "model/otlp_nesting.h"
 #include "model/wire_reader.h"
-#include "andante/otlp/collector/trace/v1/trace_service.pb.h"
+#include "andante/otlp/common/v1/common.pb.h"
 
 namespace andante::internal {
 namespace {
 
-using andante::otlp::collector::trace::v1::ExportTraceServiceRequest;
 using andante::otlp::common::v1::AnyValue;
 using andante::otlp::common::v1::KeyValue;
-
-// KeyOf's general walk (any field order, repeats, unknown fields).
-[[gnu::noinline]] bool KeyOfSlow(std::string_view kv, std::string_view* key) {
-  *key = {};
-  return ForEachField(kv, [&](uint32_t f, uint32_t wt, WireReader& r) {
-    if (f == 1 && wt == kLengthDelimited) return r.ReadBytes(key);
-    return r.SkipField(wt);
-  });
-}
-
-// The key (last occurrence) of a serialized KeyValue.
-inline bool KeyOf(std::string_view kv, std::string_view* key) {
-  // Fast path, what every encoder writes: the key (tag 0x0a, one-byte
-  // length), then at most the value (tag 0x12, one-byte length) ending the
-  // message. Anything else takes the general walk.
-  const auto* p = reinterpret_cast<const uint8_t*>(kv.data());
-  const size_t n = kv.size();
-  if (n >= 2 && p[0] == 0x0a && p[1] < 0x80 && size_t{2} + p[1] <= n) {
-    const size_t rest = 2 + p[1];
-    if (rest == n || (n - rest >= 2 && p[rest] == 0x12 &&
-                      p[rest + 1] < 0x80 && rest + 2 + p[rest + 1] == n)) {
-      *key = kv.substr(2, p[1]);
-      return true;
-    }
-  }
-  return KeyOfSlow(kv, key);
-}
 
 // The payload of the only field of `msg` when it has exactly one field
 // occurrence and that is length-delimited `field`; false otherwise.
@@ -72,177 +38,6 @@ bool ParseKeyValue(std::string_view bytes, KeyValue* kv) {
 }
 
 }  // namespace
-
-void SpanBatchView::FromTree(const ExportTraceServiceRequest& request) {
-  resources_.clear();
-  spans_.clear();
-  attrs_.clear();
-  for (const auto& rs : request.resource_spans()) {
-    ResourceView res;
-    res.attr_begin = static_cast<uint32_t>(attrs_.size());
-    for (const KeyValue& kv : rs.resource().attributes()) {
-      attrs_.push_back(AttrView{kv.key(), &kv.value(), {}});
-    }
-    res.attr_end = static_cast<uint32_t>(attrs_.size());
-    const uint32_t ri = static_cast<uint32_t>(resources_.size());
-    resources_.push_back(res);
-    for (const auto& ss : rs.scope_spans()) {
-      for (const auto& span : ss.spans()) {
-        SpanView s;
-        s.trace_id = span.trace_id();
-        s.span_id = span.span_id();
-        s.parent_span_id = span.parent_span_id();
-        s.name = span.name();
-        s.status_message = span.status().message();
-        s.kind = span.kind();
-        s.status_code = span.status().code();
-        s.start_ns = span.start_time_unix_nano();
-        s.end_ns = span.end_time_unix_nano();
-        s.size = span.ByteSizeLong();
-        s.resource = ri;
-        s.attr_begin = static_cast<uint32_t>(attrs_.size());
-        for (const KeyValue& kv : span.attributes()) {
-          attrs_.push_back(AttrView{kv.key(), &kv.value(), {}});
-        }
-        s.attr_end = static_cast<uint32_t>(attrs_.size());
-        spans_.push_back(s);
-      }
-    }
-  }
-}
-
-bool SpanBatchView::FromWire(std::string_view request_bytes) {
-  resources_.clear();
-  spans_.clear();
-  attrs_.clear();
-  return ForEachField(request_bytes,
-                      [&](uint32_t f, uint32_t wt, WireReader& r) {
-                        if (f != 1 || wt != kLengthDelimited) {
-                          return r.SkipField(wt);
-                        }
-                        std::string_view rs;
-                        return r.ReadBytes(&rs) && WireResourceSpans(rs);
-                      });
-}
-
-bool SpanBatchView::FromBytes(std::string_view request_bytes,
-                              ExportTraceServiceRequest* parsed) {
-  if (FromWire(request_bytes)) return true;
-  if (!ParseOtlpMessage(request_bytes, parsed)) return false;
-  FromTree(*parsed);
-  return true;
-}
-
-bool SpanBatchView::WireResourceSpans(std::string_view bytes) {
-  // Pass 1: the resource's attributes (every `resource` occurrence merges),
-  // so they are contiguous ahead of the spans' attributes.
-  ResourceView res;
-  res.attr_begin = static_cast<uint32_t>(attrs_.size());
-  const bool ok =
-      ForEachField(bytes, [&](uint32_t f, uint32_t wt, WireReader& r) {
-        if (f != 1 || wt != kLengthDelimited) return r.SkipField(wt);
-        std::string_view resource;
-        if (!r.ReadBytes(&resource)) return false;
-        return ForEachField(
-            resource, [&](uint32_t f2, uint32_t wt2, WireReader& r2) {
-              if (f2 != 1 || wt2 != kLengthDelimited) {
-                return r2.SkipField(wt2);
-              }
-              AttrView a;
-              return r2.ReadBytes(&a.wire) && KeyOf(a.wire, &a.key) &&
-                     (attrs_.push_back(a), true);
-            });
-      });
-  if (!ok) return false;
-  res.attr_end = static_cast<uint32_t>(attrs_.size());
-  const uint32_t ri = static_cast<uint32_t>(resources_.size());
-  resources_.push_back(res);
-  // Pass 2: scope_spans -> spans.
-  return ForEachField(bytes, [&](uint32_t f, uint32_t wt, WireReader& r) {
-    if (f != 2 || wt != kLengthDelimited) return r.SkipField(wt);
-    std::string_view ss;
-    if (!r.ReadBytes(&ss)) return false;
-    return ForEachField(ss, [&](uint32_t f2, uint32_t wt2, WireReader& r2) {
-      if (f2 != 2 || wt2 != kLengthDelimited) return r2.SkipField(wt2);
-      std::string_view span;
-      return r2.ReadBytes(&span) && WireSpan(span, ri);
-    });
-  });
-}
-
-bool SpanBatchView::WireSpan(std::string_view bytes, uint32_t resource) {
-  // Filled in place (on failure the whole view is unspecified anyway).
-  SpanView& s = spans_.emplace_back();
-  s.size = bytes.size();
-  s.resource = resource;
-  s.attr_begin = static_cast<uint32_t>(attrs_.size());
-  uint64_t v;
-  const bool ok =
-      ForEachField(bytes, [&](uint32_t f, uint32_t wt, WireReader& r) {
-        switch (f) {
-          case 1:
-            if (wt == kLengthDelimited) return r.ReadBytes(&s.trace_id);
-            break;
-          case 2:
-            if (wt == kLengthDelimited) return r.ReadBytes(&s.span_id);
-            break;
-          case 4:
-            if (wt == kLengthDelimited) return r.ReadBytes(&s.parent_span_id);
-            break;
-          case 5:
-            if (wt == kLengthDelimited) return r.ReadBytes(&s.name);
-            break;
-          case 6:
-            if (wt == kVarint) {
-              if (!r.ReadVarint(&v)) return false;
-              s.kind = static_cast<int32_t>(v);
-              return true;
-            }
-            break;
-          case 7:
-            if (wt == kFixed64) return r.ReadFixed64(&s.start_ns);
-            break;
-          case 8:
-            if (wt == kFixed64) return r.ReadFixed64(&s.end_ns);
-            break;
-          case 9:
-            if (wt == kLengthDelimited) {
-              AttrView a;
-              if (!r.ReadBytes(&a.wire) || !KeyOf(a.wire, &a.key)) {
-                return false;
-              }
-              attrs_.push_back(a);
-              return true;
-            }
-            break;
-          case 15:
-            if (wt == kLengthDelimited) {
-              std::string_view status;
-              if (!r.ReadBytes(&status)) return false;
-              return ForEachField(
-                  status, [&](uint32_t f2, uint32_t wt2, WireReader& r2) {
-                    if (f2 == 2 && wt2 == kLengthDelimited) {
-                      return r2.ReadBytes(&s.status_message);
-                    }
-                    if (f2 == 3 && wt2 == kVarint) {
-                      uint64_t c;
-                      if (!r2.ReadVarint(&c)) return false;
-                      s.status_code = static_cast<int32_t>(c);
-                      return true;
-                    }
-                    return r2.SkipField(wt2);
-                  });
-            }
-            break;
-          default:
-            break;
-        }
-        return r.SkipField(wt);
-      });
-  if (!ok) return false;
-  s.attr_end = static_cast<uint32_t>(attrs_.size());
-  return true;
-}
 
 std::string_view AttrString(const AttrView* a, std::string* scratch) {
   if (a == nullptr) return {};

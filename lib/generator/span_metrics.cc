@@ -120,6 +120,8 @@ struct SpanMetricsProcessor::State {
   std::vector<std::string> dimension_labels;  // sanitized, clash-prefixed
   std::unique_ptr<internal::AttrKeySet> dimension_keys;  // options.dimensions
   int calls = -1, latency = -1, size = -1, target_info = -1;
+  // A Push(bytes) from a span tap reads the store's recorded view.
+  internal::SpanViewRecordingRequest recording;
 };
 
 SpanMetricsProcessor::SpanMetricsProcessor(const SpanMetricsOptions& options,

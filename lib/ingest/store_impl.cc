@@ -27,6 +27,7 @@
 #include "model/attribute_truncation.h"
 #include "model/trace_combiner.h"
 #include "model/span_batch.h"
+#include "model/span_batch_view.h"
 #include "model/trace_split.h"
 #include "tenant/limit_errors.h"
 #include "util/log.h"
@@ -507,7 +508,9 @@ class StoreImpl final : public Store {
   }
 
   // Shows an accepted batch to the span taps as serialized bytes: those it
-  // came as, or its request serialized once (only taps pay for that).
+  // came as, or its request serialized once (only taps pay for that). The
+  // view the split recorded, if any, goes along for the taps that read it
+  // (the metrics generator: internal::RecordedViewOf).
   void ShowTaps(std::string_view tenant, const SpanBatch::Rep& rep)
       ABSL_SHARED_LOCKS_REQUIRED(taps_mu_) {
     std::string serialized;
@@ -516,6 +519,7 @@ class StoreImpl final : public Store {
       serialized = rep.request->SerializeAsString();
       request = serialized;
     }
+    internal::RecordedViewScope scope(request, rep.view.get());
     for (SpanTap* tap : taps_) tap->OnSpans(tenant, request);
   }
 

@@ -64,8 +64,13 @@ uint64_t SpanBatch::span_count() const { return rep_->span_count; }
 absl::StatusOr<SpanBatch> SpanBatch::FromProto(std::string_view request) {
   auto rep = std::make_unique<Rep>();
   rep->proto = request;
-  if (internal::SplitSerializedByTrace(request, &rep->fragments)) {
+  internal::RecordedSpanBatchView view;
+  if (internal::SpanViewRecordingWanted()) {
+    view = internal::NewRecordedSpanBatchView();
+  }
+  if (internal::SplitSerializedByTrace(request, &rep->fragments, view.get())) {
     for (const auto& f : rep->fragments) rep->span_count += f.span_count;
+    rep->view = std::move(view);
     return SpanBatch(std::move(rep));
   }
   rep->fragments.clear();

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "andante/store.h"
+#include "model/span_batch_view.h"
 #include "model/trace_split.h"
 
 namespace andante {
@@ -27,6 +28,10 @@ struct SpanBatch::Rep {
   const andante::otlp::collector::trace::v1::ExportTraceServiceRequest*
       request = nullptr;
   std::string_view proto;
+  // The spans' fields recorded by the split of `proto` when a consumer asked
+  // for them (SpanViewRecordingWanted), else null; shown to the span taps
+  // beside the bytes (RecordedViewScope).
+  internal::RecordedSpanBatchView view;
 };
 
 // Reaches a batch's Rep (SpanBatch names this struct its friend).

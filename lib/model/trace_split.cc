@@ -256,6 +256,16 @@ using otlp_wire::Msg;
 
 bool CheckMessage(Msg m, std::string_view bytes, int depth);
 
+// Checks the payload of length-delimited field `field` of message `m` (at
+// nesting `depth`).
+inline bool CheckPayload(Msg m, uint32_t field, std::string_view payload,
+                         int depth) {
+  const FieldKind k = Lookup(m, field);
+  if (k.kind == Kind::kString) return IsValidProtobufUtf8(payload);
+  if (k.kind == Kind::kMessage) return CheckMessage(k.msg, payload, depth + 1);
+  return true;
+}
+
 // Checks one field of message `m` (at nesting `depth`) whose tag was just
 // read, and moves past it.
 bool CheckField(Msg m, uint32_t field, uint32_t wire_type, WireReader& r,
@@ -269,13 +279,7 @@ bool CheckField(Msg m, uint32_t field, uint32_t wire_type, WireReader& r,
       return r.Skip(4);
     case kLengthDelimited: {
       std::string_view payload;
-      if (!r.ReadBytes(&payload)) return false;
-      const FieldKind k = Lookup(m, field);
-      if (k.kind == Kind::kString) return IsValidProtobufUtf8(payload);
-      if (k.kind == Kind::kMessage) {
-        return CheckMessage(k.msg, payload, depth + 1);
-      }
-      return true;
+      return r.ReadBytes(&payload) && CheckPayload(m, field, payload, depth);
     }
     default:
       return false;  // groups: left to protobuf; 6, 7: invalid
@@ -290,6 +294,25 @@ bool CheckMessage(Msg m, std::string_view bytes, int depth) {
   while (!r.done()) {
     if (!r.ReadTag(&field, &wire_type) ||
         !CheckField(m, field, wire_type, r, depth)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// CheckMessage of a KeyValue at nesting `depth` that also gives its key (the
+// last occurrence, as protobuf keeps it).
+bool CheckKeyValue(std::string_view bytes, int depth, std::string_view* key) {
+  if (depth > kMaxDepth) return false;
+  *key = {};
+  WireReader r(bytes);
+  uint32_t field, wire_type;
+  while (!r.done()) {
+    if (!r.ReadTag(&field, &wire_type)) return false;
+    if (field == 1 && wire_type == kLengthDelimited) {
+      // KeyValue.key, a string.
+      if (!r.ReadBytes(key) || !IsValidProtobufUtf8(*key)) return false;
+    } else if (!CheckField(Msg::kKeyValue, field, wire_type, r, depth)) {
       return false;
     }
   }
@@ -313,11 +336,13 @@ struct WireSpan {
 
 class WireSplitter {
  public:
-  explicit WireSplitter(std::vector<TraceFragment>* fragments)
-      : fragments_(*fragments) {}
+  // With `record`, also records what record->FromWire(request) would give.
+  WireSplitter(std::vector<TraceFragment>* fragments, SpanBatchView* record)
+      : fragments_(*fragments), record_(record) {}
 
   bool Split(std::string_view request) {
     fragments_.clear();
+    if (record_ != nullptr) record_->Clear();
     WireReader r(request);
     uint32_t field, wire_type;
     while (!r.done()) {
@@ -390,6 +415,14 @@ class WireSplitter {
     // is absent. SplitByTrace skips legacy entries that do not parse; here
     // any entry the walker cannot vouch for sends the request down that path.
     const auto& lists = scope_lists_.empty() ? legacy_lists_ : scope_lists_;
+    if (record_ != nullptr) {
+      // As SpanBatchView::FromWire: every ResourceSpans has its resource
+      // view, and only spans under `scope_spans` (field 2) are recorded.
+      if (!record_->AddResource(resource.resource)) return false;
+      record_resource_ =
+          static_cast<uint32_t>(record_->resources().size() - 1);
+      record_spans_ = !scope_lists_.empty();
+    }
     const uint32_t resource_index = static_cast<uint32_t>(resources_.size());
     bool used = false;
     // `lists` is a member the nested calls do not touch.
@@ -443,10 +476,20 @@ class WireSplitter {
   }
 
   bool Span(std::string_view bytes, uint32_t scope_index) {
+    return record_spans_ ? SpanOf<true>(bytes, scope_index)
+                         : SpanOf<false>(bytes, scope_index);
+  }
+
+  // Span(), recording the span's fields into record_ when kRecord (a
+  // separate instantiation, so the split alone pays nothing for it).
+  template <bool kRecord>
+  bool SpanOf(std::string_view bytes, uint32_t scope_index) {
     std::string_view trace_id, span_id;
     uint32_t trace_id_offset = 0, trace_id_length = 0;
     bool has_trace_id = false;
     uint64_t start = 0, end = 0;
+    SpanView* rec = kRecord ? &record_->AddSpan(record_resource_, bytes.size())
+                            : nullptr;
     const uint8_t* base = reinterpret_cast<const uint8_t*>(bytes.data());
     WireReader r(bytes);
     uint32_t field, wire_type;
@@ -469,6 +512,33 @@ class WireSplitter {
         trace_id_length = static_cast<uint32_t>(r.position() - field_start);
       } else if (wire_type == kFixed64 && (field == 7 || field == 8)) {
         if (!r.ReadFixed64(field == 7 ? &start : &end)) return false;
+      } else if (wire_type == kLengthDelimited && field == 9) {
+        // An attribute: checked as CheckField does, in a loop of its own.
+        std::string_view payload, key;
+        if (!r.ReadBytes(&payload) ||
+            !CheckKeyValue(payload, kSpanDepth + 1, &key)) {
+          return false;
+        }
+        if (kRecord) record_->AddSpanAttribute(key, payload);
+      } else if (kRecord && wire_type == kLengthDelimited &&
+                 (field == 4 || field == 5 || field == 15)) {
+        // Checked as CheckField does, then recorded.
+        std::string_view payload;
+        if (!r.ReadBytes(&payload)) return false;
+        if (!CheckPayload(Msg::kSpan, field, payload, kSpanDepth)) {
+          return false;
+        }
+        if (field == 4) {
+          rec->parent_span_id = payload;
+        } else if (field == 5) {
+          rec->name = payload;
+        } else if (!SpanBatchView::MergeStatus(payload, *rec)) {
+          return false;
+        }
+      } else if (kRecord && wire_type == kVarint && field == 6) {
+        uint64_t kind;
+        if (!r.ReadVarint(&kind)) return false;
+        rec->kind = static_cast<int32_t>(kind);
       } else if (!CheckField(Msg::kSpan, field, wire_type, r, kSpanDepth)) {
         return false;
       }
@@ -478,6 +548,13 @@ class WireSplitter {
     if (span_id.size() != SpanId::kSize ||
         span_id.find_first_not_of('\0') == std::string_view::npos) {
       return false;
+    }
+    if (kRecord) {
+      rec->trace_id = trace_id;
+      rec->span_id = span_id;
+      rec->start_ns = start;
+      rec->end_ns = end;
+      record_->EndSpan(*rec);
     }
     WireSpan& s = spans_.emplace_back();
     s.data = bytes.data();
@@ -490,6 +567,11 @@ class WireSplitter {
   }
 
   std::vector<TraceFragment>& fragments_;
+  SpanBatchView* const record_;
+  // The recorded resource of the current ResourceSpans, and whether its
+  // spans are recorded.
+  uint32_t record_resource_ = 0;
+  bool record_spans_ = false;
   std::vector<ResourceInfo> resources_;
   std::vector<ScopeInfo> scopes_;
   std::vector<WireSpan> spans_;
@@ -583,9 +665,10 @@ absl::StatusOr<std::vector<TraceFragment>> SplitByTrace(
 }
 
 bool SplitSerializedByTrace(std::string_view request,
-                            std::vector<TraceFragment>* fragments) {
+                            std::vector<TraceFragment>* fragments,
+                            SpanBatchView* view) {
   if (request.size() > static_cast<size_t>(INT32_MAX)) return false;
-  WireSplitter splitter(fragments);
+  WireSplitter splitter(fragments, view);
   return splitter.Split(request);
 }
 

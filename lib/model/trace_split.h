@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "andante/ids.h"
 #include "andante/otlp/collector/trace/v1/trace_service.pb.h"
+#include "model/span_batch_view.h"
 
 namespace andante::internal {
 
@@ -75,8 +76,14 @@ absl::StatusOr<std::vector<TraceFragment>> SplitByTrace(
 // SplitByTrace, which decides and explains. The guarantee that matters:
 // bytes this function accepts always parse with ParseOtlpMessage, and so do
 // the fragments.
+//
+// With a `view`, the walk also records the spans' fields into it: on true,
+// `*view` holds exactly what view->FromWire(request) would give (the
+// metrics generator's input, so the tap need not walk the bytes again). On
+// false it is unspecified.
 bool SplitSerializedByTrace(std::string_view request,
-                            std::vector<TraceFragment>* fragments);
+                            std::vector<TraceFragment>* fragments,
+                            SpanBatchView* view = nullptr);
 
 }  // namespace andante::internal
 

@@ -1,5 +1,5 @@
 // Fuzzes the metrics generator's wire-bytes path (MetricsGenerator::PushWire,
-// lib/generator/span_batch_view.cc): any input is refused or aggregated
+// lib/model/span_batch_view.cc): any input is refused or aggregated
 // without crashing, and when the store would accept the input
 // (SpanBatch::FromProto, PushWire's precondition) and PushWire takes it
 // (it may refuse what only protobuf's parse accepts, e.g. groups: the tap

@@ -10,7 +10,13 @@
 // A second differential test checks the processors' per-batch grouping of
 // registry updates (one update per label set per batch) against one
 // registry update per span, under a series limit that overflows.
+//
+// The third path: the store's split of the pushed bytes records the view
+// (SplitSerializedByTrace with a view), and the generator tapped on the
+// store reads it instead of walking the bytes again. The recorded view must
+// be FromWire's, field by field, and the series those of the walked bytes.
 #include <algorithm>
+#include <memory>
 #include <random>
 #include <string>
 #include <tuple>
@@ -24,10 +30,17 @@
 #include "andante/metrics_registry.h"
 #include "andante/service_graph.h"
 #include "andante/span_metrics.h"
+#include "andante/span_tap.h"
+#include "andante/store.h"
 #include "bench/loadgen/trace_factory.h"
 #include "generator/processor_views.h"
 #include "generator/span_batch_view.h"
 #include "gtest/gtest.h"
+#include "model/span_batch_view.h"
+#include "model/trace_split.h"
+#include "tests/testing/proto_wire.h"
+#include "tests/testing/store_options.h"
+#include "tests/testing/temp_dir.h"
 #include "andante/otlp/collector/trace/v1/trace_service.pb.h"
 
 namespace andante {
@@ -391,6 +404,195 @@ INSTANTIATE_TEST_SUITE_P(
                       std::make_tuple(1500, true), std::make_tuple(1500, false),
                       std::make_tuple(4001, true),
                       std::make_tuple(4001, false)));
+
+// ---------------------------------------------------------------------------
+// The view recorded by the store's split.
+
+using ::andante::testing::Key;
+using ::andante::testing::Len;
+using ::andante::testing::Varint;
+
+// A span whose encoding repeats fields (name, span_id, status: the last
+// scalar wins, statuses merge), puts a KeyValue's value before its key and
+// sends the kind as a long varint.
+std::string OddSpan(char id) {
+  Span span;
+  span.set_trace_id(std::string(16, id));
+  span.set_span_id(std::string(8, 'x'));
+  span.set_name("first");
+  span.set_kind(Span::SPAN_KIND_SERVER);
+  span.set_start_time_unix_nano(1);
+  span.set_end_time_unix_nano(2'000'000);
+  span.mutable_status()->set_message("first message");
+  span.mutable_status()->set_code(
+      andante::otlp::trace::v1::Status::STATUS_CODE_ERROR);
+  KeyValue* kv = span.add_attributes();
+  kv->set_key("http.method");
+  kv->mutable_value()->set_string_value("GET");
+  AnyValue value;
+  value.set_string_value("late key");
+  return span.SerializeAsString() + Len(5, "second") +
+         Len(2, std::string(8, id)) +
+         Len(15, Key(3, 0) + Varint(1)) +  // code only: message stays
+         Len(9, Len(2, value.SerializeAsString()) +
+                           Len(1, "attr.any")) +
+         Key(6, 0) + Varint(300) + Len(4, std::string(8, 'p'));
+}
+
+// A request of odd but valid shapes: a ResourceSpans without a resource,
+// one with only the pre-1.0 instrumentation_library_spans (field 1000,
+// which the split stores and the generator's view leaves out), one with an
+// unknown field, and OddSpan's encodings.
+std::string OddRequest() {
+  andante::otlp::resource::v1::Resource resource;
+  KeyValue* kv = resource.add_attributes();
+  kv->set_key("service.name");
+  kv->mutable_value()->set_string_value("odd");
+  const std::string scope_spans = Len(2, OddSpan('a'));
+  std::string req;
+  req += Len(1, Len(1, resource.SerializeAsString()) +
+                           Len(2, scope_spans) + Key(9, 0) + Varint(5));
+  req += Len(1, Len(2, Len(2, OddSpan('b'))));
+  req += Len(1, Len(1, resource.SerializeAsString()) +
+                           Len(1000, Len(2, OddSpan('c'))));
+  return req;
+}
+
+// Same views: every field equal, every string a view of the same bytes.
+void ExpectSameView(const internal::SpanBatchView& got,
+                    const internal::SpanBatchView& want) {
+  auto same = [](std::string_view a, std::string_view b) {
+    return a.size() == b.size() && (a.empty() || a.data() == b.data());
+  };
+  ASSERT_EQ(got.resources().size(), want.resources().size());
+  for (size_t i = 0; i < want.resources().size(); ++i) {
+    EXPECT_EQ(got.resources()[i].attr_begin, want.resources()[i].attr_begin);
+    EXPECT_EQ(got.resources()[i].attr_end, want.resources()[i].attr_end);
+  }
+  ASSERT_EQ(got.spans().size(), want.spans().size());
+  for (size_t i = 0; i < want.spans().size(); ++i) {
+    const internal::SpanView& g = got.spans()[i];
+    const internal::SpanView& w = want.spans()[i];
+    EXPECT_TRUE(same(g.trace_id, w.trace_id)) << i;
+    EXPECT_TRUE(same(g.span_id, w.span_id)) << i;
+    EXPECT_TRUE(same(g.parent_span_id, w.parent_span_id)) << i;
+    EXPECT_TRUE(same(g.name, w.name)) << i;
+    EXPECT_TRUE(same(g.status_message, w.status_message)) << i;
+    EXPECT_EQ(g.kind, w.kind) << i;
+    EXPECT_EQ(g.status_code, w.status_code) << i;
+    EXPECT_EQ(g.start_ns, w.start_ns) << i;
+    EXPECT_EQ(g.end_ns, w.end_ns) << i;
+    EXPECT_EQ(g.size, w.size) << i;
+    EXPECT_EQ(g.resource, w.resource) << i;
+    EXPECT_EQ(g.attr_begin, w.attr_begin) << i;
+    EXPECT_EQ(g.attr_end, w.attr_end) << i;
+    EXPECT_EQ(g.skip, w.skip) << i;
+  }
+  ASSERT_EQ(got.attr_count(), want.attr_count());
+  for (uint32_t i = 0; i < want.attr_count(); ++i) {
+    EXPECT_TRUE(same(got.attrs_begin(i)->key, want.attrs_begin(i)->key)) << i;
+    EXPECT_TRUE(same(got.attrs_begin(i)->wire, want.attrs_begin(i)->wire))
+        << i;
+    EXPECT_EQ(got.attrs_begin(i)->tree, nullptr);
+  }
+}
+
+TEST(RecordedViewTest, SplitRecordsWhatFromWireReads) {
+  std::mt19937_64 rng(3);
+  loadgen::TraceFactory factory(4);
+  std::vector<std::string> requests = {OddRequest()};
+  for (int i = 0; i < 10; ++i) {
+    requests.push_back(Mutated(rng, factory).SerializeAsString());
+  }
+  internal::SpanBatchView recorded, wire;
+  std::vector<internal::TraceFragment> fragments;
+  for (const std::string& bytes : requests) {
+    ASSERT_TRUE(internal::SplitSerializedByTrace(bytes, &fragments, &recorded));
+    ASSERT_TRUE(wire.FromWire(bytes));
+    ExpectSameView(recorded, wire);
+  }
+  // The odd request's spans read as the last occurrences say.
+  ASSERT_TRUE(
+      internal::SplitSerializedByTrace(requests[0], &fragments, &recorded));
+  ASSERT_EQ(recorded.resources().size(), 3u);
+  ASSERT_EQ(recorded.spans().size(), 2u) << "the legacy field is left out";
+  const internal::SpanView& s = recorded.spans()[0];
+  EXPECT_EQ(s.name, "second");
+  EXPECT_EQ(s.span_id, std::string(8, 'a'));
+  EXPECT_EQ(s.status_message, "first message");
+  EXPECT_EQ(s.status_code, 1);
+  EXPECT_EQ(s.kind, 300);
+  EXPECT_EQ(s.parent_span_id, std::string(8, 'p'));
+  ASSERT_EQ(s.attr_end - s.attr_begin, 2u);
+  EXPECT_EQ(recorded.attrs_begin(s.attr_begin + 1)->key, "attr.any");
+  EXPECT_EQ(recorded.spans()[1].resource, 1u);
+  EXPECT_EQ(fragments.size(), 3u) << "the split keeps the legacy span";
+}
+
+// A tap beside the generator: whether the store handed it a recorded view.
+class ViewProbe : public SpanTap {
+ public:
+  void OnSpans(std::string_view, std::string_view request) override {
+    ++calls;
+    if (internal::RecordedViewOf(request) != nullptr) ++with_view;
+  }
+  int calls = 0, with_view = 0;
+};
+
+TEST(RecordedViewTest, StoreTapGivesTheGeneratorTheRecordedView) {
+  testing::TempDir tmp("andante-recorded-view");
+  auto store =
+      Store::Open(testing::TestStoreOptions(tmp.path(), OpenMemoryBackend()));
+  ASSERT_TRUE(store.ok()) << store.status();
+  loadgen::TraceFactory factory(6);
+  std::mt19937_64 rng(6);
+  ViewProbe probe;
+  (*store)->AddSpanTap(&probe);
+  auto push = [&](const std::string& bytes) {
+    absl::StatusOr<SpanBatch> batch = SpanBatch::FromProto(bytes);
+    ASSERT_TRUE(batch.ok()) << batch.status();
+    ASSERT_TRUE((*store)->Push("t", *batch).ok());
+  };
+  // Nobody asked for views: none is recorded.
+  push(factory.BuildBatch(10, kNow, nullptr).SerializeAsString());
+  EXPECT_EQ(probe.calls, 1);
+  EXPECT_EQ(probe.with_view, 0);
+
+  // The tap runs at absl::Now(): no time window, so both count every span.
+  MetricsGeneratorOptions o = Options(false);
+  o.ingestion_time_range_slack = absl::ZeroDuration();
+  // `walked` reads the bytes themselves (PushWire outside a tap), the plain
+  // path: the same series exactly, also for OddRequest's non-canonical
+  // encoding (whose spans' sizes differ from the parsed tree's).
+  auto tapped = MetricsGenerator::Create(o);
+  auto walked = MetricsGenerator::Create(o);
+  ASSERT_TRUE(tapped.ok() && walked.ok());
+  (*store)->AddSpanTap(tapped->get());
+  std::vector<std::string> requests = {OddRequest()};
+  for (int i = 0; i < 12; ++i) {
+    requests.push_back(Mutated(rng, factory).SerializeAsString());
+  }
+  for (const std::string& bytes : requests) {
+    push(bytes);
+    // At the tap's clock, so that no series is stale for one of them.
+    ASSERT_TRUE((*walked)->PushWire("t", bytes, absl::Now()));
+  }
+  (*store)->RemoveSpanTap(tapped->get());
+  (*store)->RemoveSpanTap(&probe);
+  EXPECT_EQ(probe.calls, 1 + static_cast<int>(requests.size()));
+  EXPECT_EQ(probe.with_view, static_cast<int>(requests.size()));
+
+  const absl::Time later = absl::Now() + absl::Minutes(1);
+  (*tapped)->ExpireEdges(later);
+  (*walked)->ExpireEdges(later);
+  const std::vector<std::string> want = Flatten((*walked)->Collect(later));
+  const std::vector<std::string> got = Flatten((*tapped)->Collect(later));
+  EXPECT_GT(want.size(), 1000u);
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    ASSERT_EQ(got[i], want[i]) << "sample " << i;
+  }
+}
 
 }  // namespace
 }  // namespace andante

@@ -13,6 +13,7 @@
 
 #include "gtest/gtest.h"
 #include "tests/testing/otlp_builders.h"
+#include "tests/testing/proto_wire.h"
 
 namespace andante::internal {
 namespace {
@@ -353,22 +354,9 @@ TEST(SplitByTraceTest, ManyTracesLargeSpans) {
 // ---------------------------------------------------------------------------
 // SplitSerializedByTrace: the same split on the wire bytes.
 
-// Protobuf-encoding helpers for hand-made wire bytes.
-std::string Varint(uint64_t v) {
-  std::string out;
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-  return out;
-}
-std::string Key(uint32_t field, uint32_t wire_type) {
-  return Varint(field << 3 | wire_type);
-}
-std::string Len(uint32_t field, const std::string& payload) {
-  return Key(field, 2) + Varint(payload.size()) + payload;
-}
+using ::andante::testing::Key;
+using ::andante::testing::Len;
+using ::andante::testing::Varint;
 
 // A span with every kind of field OTLP has: nested AnyValues, events,
 // links, status, flags, trace state, dropped counts.
