@@ -112,7 +112,7 @@ absl::Status V2BlockWriter::CutPage() {
   for (const std::string& s : page_.strings()) {
     TraceId key = V2StringKey(s);
     entry.strings.Add(key);
-    string_keys_.insert(key);
+    string_keys_.Add(key);
   }
   for (const std::string& s : page_.services()) {
     if (services_.size() < kV2MaxNamesListed)
@@ -171,7 +171,7 @@ uint64_t V2BlockWriter::EstimatedSize() const {
   // The index: ~400 bytes per page (with key statistics) plus a byte per
   // distinct string.
   return data_bytes_ + open_page + 400 * (index_.pages.size() + 1) +
-         string_keys_.size();
+         string_keys_.KeyCount();
 }
 
 absl::Status V2BlockWriter::Finish(BlockMeta* meta) {
@@ -186,8 +186,7 @@ absl::Status V2BlockWriter::Finish(BlockMeta* meta) {
   data_writer_.reset();
   std::string().swap(compressed_);
 
-  index_.strings = NewV2StringBloom(string_keys_.size());
-  for (const TraceId& k : string_keys_) index_.strings.Add(k);
+  index_.strings = std::move(string_keys_).Finish();
   index_.services.assign(services_.begin(), services_.end());
   index_.span_names.assign(span_names_.begin(), span_names_.end());
   std::sort(index_.services.begin(), index_.services.end());

@@ -15,6 +15,7 @@
 #include "andante/ids.h"
 #include "andante/options.h"
 #include "block/block_meta.h"
+#include "block/string_bloom_builder.h"
 #include "block/v2_index.h"
 #include "block/v2_page.h"
 
@@ -56,7 +57,7 @@ class V2BlockWriter {
   V2Index index_;
   uint64_t data_bytes_ = 0, raw_bytes_cut_ = 0;
   std::string compressed_;
-  absl::flat_hash_set<TraceId> string_keys_;  // the block's distinct strings
+  StringBloomBuilder string_keys_;  // the block's distinct strings
   absl::flat_hash_set<std::string> services_, span_names_;
 };
 
