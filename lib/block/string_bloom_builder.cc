@@ -8,8 +8,7 @@
 
 namespace andante::internal {
 
-static_assert((StringBloomBuilder::kAccumulatorBits &
-               (StringBloomBuilder::kAccumulatorBits - 1)) == 0);
+static_assert(StringBloomBuilder::kAccumulatorBits % 8 == 0);
 static_assert(StringBloomBuilder::kAccumulatorBits >=
               16 * StringBloomBuilder::kExactKeys);
 
@@ -45,10 +44,16 @@ BloomFilter StringBloomBuilder::Finish() && {
     absl::flat_hash_set<TraceId>().swap(exact_);
     return bloom;
   }
-  // The smallest power of two with at least 8 bits per key.
-  const uint64_t wanted = 8 * KeyCount();
+  // The smallest divisor of the accumulator's size (a multiple of 8) with
+  // at least 8 bits per key: the largest q dividing it with size / q >= 8n.
+  const uint64_t wanted = std::max<uint64_t>(8 * KeyCount(), 64);
   uint32_t bits = kAccumulatorBits;
-  while (bits / 2 >= wanted && bits / 2 >= 64) bits /= 2;
+  for (uint64_t q = kAccumulatorBits / wanted; q > 1; --q) {
+    if (kAccumulatorBits % q == 0 && (kAccumulatorBits / q) % 8 == 0) {
+      bits = static_cast<uint32_t>(kAccumulatorBits / q);
+      break;
+    }
+  }
   BloomFilter bloom = accumulator_->Fold(bits);
   accumulator_.reset();
   set_bits_ = 0;

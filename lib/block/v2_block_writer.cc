@@ -192,6 +192,8 @@ absl::Status V2BlockWriter::Finish(BlockMeta* meta) {
   std::sort(index_.services.begin(), index_.services.end());
   std::sort(index_.span_names.begin(), index_.span_names.end());
   std::string index = index_.Encode();
+  const size_t pages = index_.pages.size();
+  index_ = V2Index();  // the encoded copy is what is written
   if (absl::Status s =
           backend_.Write(BlockKey(tenant_, block_id_, kIndexObjectName), index);
       !s.ok()) {
@@ -200,7 +202,7 @@ absl::Status V2BlockWriter::Finish(BlockMeta* meta) {
   meta->format_version = kBlockFormatVersionV2;
   meta->data_bytes = data_bytes_;
   meta->index_bytes = index.size();
-  meta->total_pages = static_cast<uint32_t>(index_.pages.size());
+  meta->total_pages = static_cast<uint32_t>(pages);
   return absl::OkStatus();
 }
 
