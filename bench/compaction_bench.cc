@@ -5,9 +5,14 @@
 // the blocks grow (memory bounded by read buffers, not block size).
 //
 // Traces come from the load generator's TraceFactory and are split with
-// SplitByTrace, as the ingester stores them. 10% of each block's traces
-// repeat the previous block's (split traces with duplicate spans), so the
-// combine path runs too. Arg: spans per input block.
+// SplitByTrace, as the ingester stores them. BM_Compact8Blocks draws them
+// from a pool of 20,000 traces (so the blocks hold few distinct strings), and
+// 10% of each block's traces repeat the previous block's (split traces with
+// duplicate spans), so the combine path runs too. BM_Compact8FreshBlocks
+// builds every block (v2, as a server writes them) from traces of its own:
+// the generator's paths, statements and URLs make about one string per span
+// distinct, which is what the output's string bloom is built from. Arg:
+// spans per input block.
 //
 //   build/bench/compaction_bench --benchmark_counters_tabular=true
 #include <fcntl.h>
@@ -28,6 +33,7 @@
 #include "bench/block_setup.h"
 #include "benchmark/benchmark.h"
 #include "block/block_builder.h"
+#include "block/block_format.h"
 #include "block/block_meta.h"
 #include "compaction/compaction_job.h"
 
@@ -50,7 +56,15 @@ TraceId IdFor(uint64_t block, uint64_t n) {
 }
 
 absl::StatusOr<BlockMeta> BuildInput(Backend& backend, int block,
-                                     uint64_t spans_wanted) {
+                                     uint64_t spans_wanted, bool fresh) {
+  if (fresh) {
+    // ~10 spans per trace, traces of their own.
+    BlockOptions options;
+    options.version = kBlockFormatVersionV2;
+    return bench::BuildBlock(
+        bench::RealisticTraces(spans_wanted / 10, 1000 + block), options,
+        backend);
+  }
   const std::vector<StoredTrace>& pool = Pool();
   std::vector<std::pair<TraceId, const StoredTrace*>> traces;
   uint64_t spans = 0;
@@ -102,7 +116,7 @@ double ProcessCpuSeconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-void BM_Compact8Blocks(benchmark::State& state) {
+void Compact8Blocks(benchmark::State& state, bool fresh) {
   const uint64_t spans_per_block = static_cast<uint64_t>(state.range(0));
   std::filesystem::path dir =
       std::filesystem::temp_directory_path() /
@@ -117,7 +131,7 @@ void BM_Compact8Blocks(benchmark::State& state) {
   std::vector<BlockMeta> inputs;
   uint64_t input_bytes = 0;
   for (int b = 0; b < 8; ++b) {
-    absl::StatusOr<BlockMeta> meta = BuildInput(*backend, b, spans_per_block);
+    absl::StatusOr<BlockMeta> meta = BuildInput(*backend, b, spans_per_block, fresh);
     if (!meta.ok()) {
       state.SkipWithError(std::string(meta.status().message()).c_str());
       return;
@@ -128,6 +142,7 @@ void BM_Compact8Blocks(benchmark::State& state) {
 
   CompactionOptions options;
   double cpu = 0, spans_in = 0, spans_out = 0, peak_growth_mb = 0;
+  double out_bytes = 0;
   for (auto _ : state) {
     ResetPeakRss();
     const int64_t rss_before = StatusKb("VmRSS:");
@@ -144,6 +159,7 @@ void BM_Compact8Blocks(benchmark::State& state) {
     }
     spans_in += static_cast<double>(result->spans_in);
     spans_out += static_cast<double>(result->spans_out);
+    out_bytes = static_cast<double>(result->bytes_out);
     // Unmark the inputs so the next iteration merges the same blocks.
     for (const BlockMeta& m : inputs) {
       (void)backend->Delete(
@@ -157,13 +173,26 @@ void BM_Compact8Blocks(benchmark::State& state) {
       spans_in > 0 ? 100.0 * (spans_in - spans_out) / spans_in : 0;
   state.counters["input_MB"] = static_cast<double>(input_bytes) / 1e6;
   state.counters["peak_rss_growth_MB"] = peak_growth_mb;
+  state.counters["out_MB"] = out_bytes / 1e6;
   state.SetItemsProcessed(static_cast<int64_t>(spans_in));
   std::filesystem::remove_all(dir);
+}
+void BM_Compact8Blocks(benchmark::State& state) {
+  Compact8Blocks(state, /*fresh=*/false);
+}
+void BM_Compact8FreshBlocks(benchmark::State& state) {
+  Compact8Blocks(state, /*fresh=*/true);
 }
 BENCHMARK(BM_Compact8Blocks)
     ->Arg(50'000)
     ->Arg(200'000)
     ->Arg(1'000'000)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK(BM_Compact8FreshBlocks)
+    ->Arg(100'000)
+    ->Arg(400'000)
     ->Iterations(1)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();

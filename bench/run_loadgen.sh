@@ -8,6 +8,9 @@
 #   bench/run_loadgen.sh                              # 30 s OTLP/HTTP, max rate
 #   bench/run_loadgen.sh --protocol=grpc --duration=10s
 #   bench/run_loadgen.sh --rate=60000 --duration=150s # the peak-RSS row
+#   bench/run_loadgen.sh --duration=120s --lookups=0 --idle_wait=150s
+#                          # RSS after the run and a flush, without the block
+#                          # indexes that lookups load
 #   bench/run_loadgen.sh --protocol=jaeger-compact --duration=10s \
 #       --udp_rates=20000,50000,100000,0             # Jaeger agent UDP drop rate
 #   bench/run_loadgen.sh --generator --service_groups=5 --duration=30s

@@ -64,7 +64,8 @@ ABSL_FLAG(double, rate, 0,
           "cap on offered spans/s over all workers; 0 = as fast as accepted");
 ABSL_FLAG(int, server_pid, 0,
           "server process to sample in /proc (CPU, RSS); 0 = none");
-ABSL_FLAG(int, lookups, 200, "trace-by-ID lookups after the flush; 0 = skip");
+ABSL_FLAG(int, lookups, 200,
+          "trace-by-ID lookups after the flush; 0 = the flush alone");
 ABSL_FLAG(uint64_t, seed, 1, "seed for trace content and IDs");
 ABSL_FLAG(int, service_groups, 1,
           "copies of the service catalogue (more distinct service names, "
@@ -736,6 +737,7 @@ LookupResult RunLookups(const Options& o, Reservoir* reservoir,
         last.blocks > disk_before.blocks ? "" : "  (NO NEW BLOCK APPEARED)"));
   }
 
+  if (o.lookups == 0) return result;
   const std::vector<SentTrace> ids = reservoir->Take(o.lookups);
   if (ids.size() < static_cast<size_t>(o.lookups)) {
     Print(absl::StrFormat("only %d traces were sent; looking up those",
@@ -816,7 +818,10 @@ int Main(const Options& o) {
   const IngestResult ingest = RunIngest(o, pool, &reservoir);
 
   LookupResult lookups;
-  if (o.lookups > 0 && ingest.accepted_spans > 0) {
+  // --lookups=0 still flushes (unless --flush=false): the idle RSS after a
+  // run and a flush, without the indexes lookups load, is a figure of its
+  // own (issue 14).
+  if ((o.lookups > 0 || o.flush) && ingest.accepted_spans > 0) {
     const ProcessSample before = SampleProcess(o.server_pid);
     lookups = RunLookups(o, &reservoir, disk_before);
     const ProcessSample after = SampleProcess(o.server_pid);

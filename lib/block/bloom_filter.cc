@@ -50,12 +50,27 @@ BloomFilter::BloomFilter(uint32_t num_bits, uint32_t num_hashes,
   assert(num_bits > 0 && num_bits % 8 == 0 && num_hashes > 0);
 }
 
-void BloomFilter::Add(const TraceId& id) {
+uint32_t BloomFilter::Add(const TraceId& id) {
   BloomHashes h = HashesOf(id);
+  uint32_t added = 0;
   for (uint32_t j = 0; j < num_hashes_; ++j) {
     uint64_t bit = ProbeBit(probes_, h, j, num_bits_);
-    bits_[bit / 8] |= static_cast<uint8_t>(1u << (bit % 8));
+    const uint8_t mask = static_cast<uint8_t>(1u << (bit % 8));
+    added += (bits_[bit / 8] & mask) == 0;
+    bits_[bit / 8] |= mask;
   }
+  return added;
+}
+
+BloomFilter BloomFilter::Fold(uint32_t num_bits) const {
+  assert(probes_ == BloomProbes::kDoubleHashing);
+  assert(num_bits > 0 && num_bits % 8 == 0 && num_bits_ % num_bits == 0);
+  BloomFilter folded(num_bits, num_hashes_, probes_);
+  const size_t bytes = num_bits / 8;
+  for (size_t start = 0; start < bits_.size(); start += bytes) {
+    for (size_t i = 0; i < bytes; ++i) folded.bits_[i] |= bits_[start + i];
+  }
+  return folded;
 }
 
 bool BloomFilter::MayContain(const TraceId& id) const {

@@ -47,9 +47,18 @@ class BloomFilter {
   // an unknown magic or fails its checksum.
   static absl::StatusOr<BloomFilter> Decode(std::string_view encoded);
 
-  void Add(const TraceId& id);
+  // Returns how many of the key's bits were not set before (0 when it was
+  // added already, or its bits were all set by other keys).
+  uint32_t Add(const TraceId& id);
   // False only if `id` was never added.
   bool MayContain(const TraceId& id) const;
+
+  // The same keys in a filter of `num_bits` bits: bit i is the OR of the
+  // bits congruent to i mod num_bits. For kDoubleHashing (bit_j = x_j mod
+  // num_bits) this is exactly the filter those keys would have set at that
+  // size. REQUIRES: probes() == kDoubleHashing; num_bits a multiple of 8
+  // that divides this->num_bits().
+  BloomFilter Fold(uint32_t num_bits) const;
 
   // The shard object's bytes.
   std::string Encode() const;

@@ -73,6 +73,15 @@ void ShardedTraceIdFilter::Add(const TraceId& id) {
       FingerprintSet::HashOf(id));
 }
 
+void ShardedTraceIdFilter::AddAll(absl::Span<const TraceId> ids) {
+  std::vector<uint64_t> counts(hashes_.size());
+  for (const TraceId& id : ids) ++counts[TraceIdShardOf(id, shard_count())];
+  for (size_t i = 0; i < hashes_.size(); ++i) {
+    hashes_[i].reserve(hashes_[i].size() + counts[i]);
+  }
+  for (const TraceId& id : ids) Add(id);
+}
+
 std::string ShardedTraceIdFilter::EncodeShard(uint32_t i) const {
   return FingerprintSet::Encode(hashes_[i], bits_);
 }

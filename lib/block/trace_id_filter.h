@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "andante/ids.h"
 #include "block/bloom_filter.h"
 #include "block/fingerprint_set.h"
@@ -72,6 +73,10 @@ class ShardedTraceIdFilter {
                        uint64_t shard_size_bytes);
 
   void Add(const TraceId& id);
+  // Adds every ID of `ids`, each shard's fingerprints allocated once at
+  // their exact size (8 bytes per ID, where growing by Add may hold up to
+  // twice that while a shard's vector doubles).
+  void AddAll(absl::Span<const TraceId> ids);
 
   uint32_t shard_count() const {
     return static_cast<uint32_t>(hashes_.size());

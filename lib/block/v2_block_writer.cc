@@ -117,7 +117,7 @@ absl::Status V2BlockWriter::CutPage() {
   for (std::string_view s : page_.strings()) {
     TraceId key = V2StringKey(s);
     entry.strings.Add(key);
-    string_keys_.insert(key);
+    string_keys_.Add(key);
   }
   for (const std::string& s : page_.services()) {
     if (services_.size() < kV2MaxNamesListed)
@@ -179,7 +179,7 @@ uint64_t V2BlockWriter::EstimatedSize() const {
   // The index: ~400 bytes per page (with key statistics) plus a byte per
   // distinct string.
   return data_bytes_ + open_page + 400 * (index_.pages.size() + 1) +
-         string_keys_.size();
+         string_keys_.KeyCount();
 }
 
 absl::Status V2BlockWriter::Finish(BlockMeta* meta) {
@@ -195,13 +195,14 @@ absl::Status V2BlockWriter::Finish(BlockMeta* meta) {
   std::string().swap(page_bytes_);
   std::string().swap(column_);
 
-  index_.strings = NewV2StringBloom(string_keys_.size());
-  for (const TraceId& k : string_keys_) index_.strings.Add(k);
+  index_.strings = std::move(string_keys_).Finish();
   index_.services.assign(services_.begin(), services_.end());
   index_.span_names.assign(span_names_.begin(), span_names_.end());
   std::sort(index_.services.begin(), index_.services.end());
   std::sort(index_.span_names.begin(), index_.span_names.end());
   std::string index = index_.Encode();
+  const size_t pages = index_.pages.size();
+  index_ = V2Index();  // the encoded copy is what is written
   if (absl::Status s =
           backend_.Write(BlockKey(tenant_, block_id_, kIndexObjectName), index);
       !s.ok()) {
@@ -210,7 +211,7 @@ absl::Status V2BlockWriter::Finish(BlockMeta* meta) {
   meta->format_version = kBlockFormatVersionV2;
   meta->data_bytes = data_bytes_;
   meta->index_bytes = index.size();
-  meta->total_pages = static_cast<uint32_t>(index_.pages.size());
+  meta->total_pages = static_cast<uint32_t>(pages);
   return absl::OkStatus();
 }
 

@@ -15,6 +15,7 @@
 #include "andante/ids.h"
 #include "andante/options.h"
 #include "block/block_meta.h"
+#include "block/string_bloom_builder.h"
 #include "block/v2_index.h"
 #include "block/v2_page.h"
 
@@ -57,7 +58,7 @@ class V2BlockWriter {
   uint64_t data_bytes_ = 0, raw_bytes_cut_ = 0;
   std::string page_bytes_;  // the page being cut (reused)
   std::string column_;      // scratch for the columns assembled at a cut
-  absl::flat_hash_set<TraceId> string_keys_;  // the block's distinct strings
+  StringBloomBuilder string_keys_;  // the block's distinct strings
   absl::flat_hash_set<std::string> services_, span_names_;
 };
 

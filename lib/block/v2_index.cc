@@ -196,7 +196,16 @@ BloomFilter NewV2StringBloom(uint64_t n) {
 }
 
 std::string V2Index::Encode() const {
+  // Reserved at about its final size: an index of a large block is tens of
+  // MB, and growing by doubling would hold up to twice that.
+  size_t estimate = 64 + strings.EncodedSize();
+  for (const V2PageEntry& p : pages) {
+    estimate += kPageFixedBytes + 12 * p.chunk_count() + 4 +
+                p.strings.EncodedSize() + 4;
+    for (const V2KeyStats& k : p.span_keys) estimate += 16 + 10 * k.ints.size();
+  }
   std::string out;
+  out.reserve(estimate);
   PutFixed32(&out, kV2IndexMagic);
   PutFixed32(&out, static_cast<uint32_t>(pages.size()));
   for (const V2PageEntry& p : pages) {
