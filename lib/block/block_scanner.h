@@ -32,6 +32,12 @@
 //
 // Errors: the reader's (DATA_LOSS for a damaged block or page, ...); a scan
 // stops at the first. Thread-safe: scanners share the reader's caches.
+//
+// The implementations live in lib/block/scan/: v1_scanner (rows decoded
+// whole), v2_scanner (trace ID order: summaries, probes, column pruning),
+// v2_latest_first (the two-pass scan with start_after), trace_filler
+// (Traces from a page's columns), summary, span_attribute_checks and
+// intrinsic_checks (what rules blocks, pages and spans out), columns.
 #ifndef ANDANTE_BLOCK_BLOCK_SCANNER_H_
 #define ANDANTE_BLOCK_BLOCK_SCANNER_H_
 
@@ -45,8 +51,6 @@
 #include "andante/traceql.h"
 #include "andante/traceql_trace.h"
 #include "block/block_reader.h"
-#include "block/bloom_filter.h"
-#include "block/v2_index.h"
 #include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::internal {
@@ -113,16 +117,6 @@ class BlockTraceScanner {
       const traceql::Query& query, const int64_t* start_after,
       absl::FunctionRef<bool(const traceql::Trace&)> fn, ScanStats* stats) = 0;
 };
-
-// Whether a block or page whose strings are `strings` (a bloom filter of
-// every string of its dictionary, see V2StringKey), whose span durations lie
-// in [min_duration, max_duration] and whose span-attribute keys are
-// `span_keys` (the index's key statistics; null if the index has none) may
-// hold a span satisfying `query`'s conditions. False only when it certainly
-// cannot.
-bool V2SummaryMayMatch(const traceql::Query& query, const BloomFilter& strings,
-                       int64_t min_duration, int64_t max_duration,
-                       const std::vector<V2KeyStats>* span_keys = nullptr);
 
 }  // namespace andante::internal
 
