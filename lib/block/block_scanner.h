@@ -42,7 +42,9 @@
 #define ANDANTE_BLOCK_BLOCK_SCANNER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -70,6 +72,8 @@ struct ScanStats {
   // v2: traces read past because no span can satisfy the query's span
   // attribute conditions (not handed to the callback).
   uint64_t traces_passed_over = 0;
+  // (traces_passed_over includes, in v2, those with fewer candidate spans
+  // than the query's min_matching_spans(), see set_may_be_split.)
   // Traces passed over because they start too early (ScanForQuery's
   // start_after), and pages none of whose traces start late enough.
   uint64_t traces_too_old = 0;
@@ -116,6 +120,20 @@ class BlockTraceScanner {
   virtual absl::Status ScanForQuery(
       const traceql::Query& query, const int64_t* start_after,
       absl::FunctionRef<bool(const traceql::Trace&)> fn, ScanStats* stats) = 0;
+
+  // Tells the scanner which traces may have parts outside its block (in
+  // other blocks: a caller that combines a trace's parts before evaluating
+  // it). v2 then passes over a trace whose part holds fewer spans that may
+  // satisfy the query's span_conditions() than Query::min_matching_spans()
+  // (`{ duration > 1s } | count() > 2`: three) unless may_be_split(id);
+  // unset, it takes every trace for possibly split and uses no such bound.
+  // A false positive costs only work. Called during ScanForQuery.
+  void set_may_be_split(std::function<bool(const TraceId&)> may_be_split) {
+    may_be_split_ = std::move(may_be_split);
+  }
+
+ protected:
+  std::function<bool(const TraceId&)> may_be_split_;
 };
 
 }  // namespace andante::internal

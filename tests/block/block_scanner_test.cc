@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "andante/backend.h"
 #include "andante/traceql.h"
@@ -187,6 +188,13 @@ const char* const kQueries[] = {
     R"({ span.http.status_code > 200 && span.http.status_code <= 404 })",
     R"({ span.db.system = "redis" && span.db.statement != nil })",
     R"({ } | select(span.http.url))",
+    // Pipelines (OR mode) whose leading filter rules spans out.
+    R"({ duration > 5ms } | count() > 2)",
+    R"({ span.http.status_code >= 500 && kind = server } | count() > 0)",
+    R"({ status = error } | by(resource.service.name) | count() > 1)",
+    R"({ span.http.method = "GET" && duration > 1ms } | avg(duration) > 10ms)",
+    R"({ span.db.system = "redis" || status = error } | count() > 1)",
+    R"({ .http.method = "POST" && span.http.status_code < 300 } | count() > 1)",
 };
 
 TEST(BlockScannerTest, MatchesEqualDirectEvaluationForV1AndV2) {
@@ -302,7 +310,11 @@ TEST(BlockScannerTest, LatestFirstReadsOnlyThePageOfTheNewestMatch) {
   for (const char* text :
        {"{ status = error }", "{ kind = server }", "{ duration > 5ms }",
         "{ span.http.status_code >= 500 }",
-        R"({ span.http.method = "POST" && kind = client })"}) {
+        R"({ span.http.method = "POST" && kind = client })",
+        // A pipeline's leading filter is checked the same way.
+        "{ status = error } | count() > 0",
+        "{ duration > 5ms && kind = client } | count() > 0",
+        "{ span.http.status_code >= 500 } | by(kind) | count() > 0"}) {
     SCOPED_TRACE(text);
     absl::StatusOr<traceql::Query> query = traceql::Query::Parse(text);
     ASSERT_TRUE(query.ok()) << query.status();
@@ -330,6 +342,61 @@ TEST(BlockScannerTest, LatestFirstReadsOnlyThePageOfTheNewestMatch) {
       EXPECT_GT(found, 0);
       EXPECT_GT(stats.pages_probed, 1u);
       EXPECT_EQ(stats.pages_read - stats.pages_probed, 1u);
+    }
+  }
+}
+
+// `{ duration > 5ms } | count() > 3`: a trace whose part in the block has
+// fewer than 4 spans over 5ms can match only if it has parts elsewhere, so
+// the scanner passes it over unless may_be_split says it may (in both scan
+// orders), and still yields every match.
+TEST(BlockScannerTest, CountBoundPassesOverTracesWithTooFewSpansUnlessSplit) {
+  const Layouts layouts(RealisticTraces(8, 21));
+  absl::StatusOr<traceql::Query> query =
+      traceql::Query::Parse("{ duration > 5ms } | count() > 3");
+  ASSERT_TRUE(query.ok()) << query.status();
+  ASSERT_EQ(query->min_matching_spans(), 4);
+  const Matches want = DirectMatches(*query, layouts.direct);
+  // Spans over 5ms per trace, counted from the OTLP directly.
+  std::map<TraceId, int> long_spans;
+  for (const traceql::Trace& trace : layouts.direct) {
+    int& n = long_spans[trace.trace_id];
+    for (const traceql::Span& span : trace.spans) {
+      if (span.duration_nanos > 5000000) ++n;
+    }
+  }
+  std::set<TraceId> enough, some;
+  for (const auto& [id, n] : long_spans) {
+    if (n >= 4) enough.insert(id);
+    if (n >= 1) some.insert(id);
+  }
+  ASSERT_FALSE(want.empty());
+  ASSERT_GT(some.size(), enough.size() + 10);
+  for (const auto& [name, reader] : layouts.V2()) {
+    for (bool latest_first : {false, true}) {
+      for (bool split : {false, true}) {
+        SCOPED_TRACE(absl::StrCat(name, latest_first ? " latest first" : "",
+                                  split ? " split" : ""));
+        std::unique_ptr<BlockTraceScanner> scanner =
+            BlockTraceScanner::ForBlock(reader);
+        scanner->set_may_be_split([&](const TraceId&) { return split; });
+        traceql::Matcher matcher(*query);
+        Matches got;
+        std::set<TraceId> yielded;
+        int64_t start_after = std::numeric_limits<int64_t>::min();
+        ScanStats stats;
+        absl::Status s = scanner->ScanForQuery(
+            *query, latest_first ? &start_after : nullptr,
+            [&](const traceql::Trace& trace) {
+              yielded.insert(trace.trace_id);
+              Record(matcher, trace, &got);
+              return true;
+            },
+            &stats);
+        ASSERT_TRUE(s.ok()) << s;
+        EXPECT_EQ(got, want);
+        EXPECT_EQ(yielded, split ? some : enough);
+      }
     }
   }
 }
@@ -369,7 +436,10 @@ TEST(BlockScannerTest, AbsentValueSkipsTheBlockWithoutDecompressing) {
        {R"({ span.user.id = "u-4242" })",
         R"({ resource.service.name = "nope" })",
         R"({ name = "no such span" && duration > 1ms })",
-        R"({ span.no.such.attribute > 3 })", R"({ duration > 10h })"}) {
+        R"({ span.no.such.attribute > 3 })", R"({ duration > 10h })",
+        // Every condition of a pipeline's leading filter must hold.
+        R"({ resource.service.name = "cart" && duration > 10h } | count() > 0)",
+        R"({ span.user.id = "u-4242" && kind = server } | count() > 1)"}) {
     SCOPED_TRACE(text);
     absl::StatusOr<traceql::Query> query = traceql::Query::Parse(text);
     ASSERT_TRUE(query.ok());

@@ -11,12 +11,18 @@
 
 namespace andante::internal::scan {
 
-// Status, kind or duration condition `c` against each span's value in
-// `page`'s column (loaded): clears (*candidate)[span] for each span it is
-// false for. Other conditions (and literals of another type) clear nothing.
-// False if the column is corrupt.
+// Whether MarkIntrinsic decides condition `c` (else it clears nothing).
+bool IsIntrinsicCheck(const traceql::Condition& c);
+
+// The column MarkIntrinsic reads for `c` (bit c as in ReadV2Columns), or 0.
+uint32_t IntrinsicColumnBit(const traceql::Condition& c);
+
+// Status, kind or duration condition `c` against each of the `span_count`
+// spans' values in `page`'s column (loaded): clears (*candidate)[span] for
+// each span it is false for. Other conditions (and literals of another
+// type) clear nothing. False if the column is corrupt.
 bool MarkIntrinsic(const traceql::Condition& c, const V2Page& page,
-                   std::vector<uint8_t>* candidate);
+                   uint32_t span_count, std::vector<uint8_t>* candidate);
 
 }  // namespace andante::internal::scan
 

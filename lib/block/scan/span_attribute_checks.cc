@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "block/block_format.h"
+#include "block/scan/varint.h"
 #include "block/v2_page.h"
 
 namespace andante::internal::scan {
@@ -13,26 +14,6 @@ using traceql::Scope;
 using traceql::ValueType;
 
 namespace {
-
-inline bool FastVarint(const char** p, const char* end, uint64_t* v) {
-  const char* q = *p;
-  if (q != end && static_cast<uint8_t>(*q) < 0x80) {
-    *v = static_cast<uint8_t>(*q);
-    *p = q + 1;
-    return true;
-  }
-  uint64_t result = 0;
-  for (int shift = 0; shift < 64 && q != end; shift += 7) {
-    const uint8_t byte = static_cast<uint8_t>(*q++);
-    result |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if (byte < 0x80) {
-      *v = result;
-      *p = q;
-      return true;
-    }
-  }
-  return false;
-}
 
 // Reads one attribute value at *p (tag byte, then the value): the tag, and
 // in *u a string index or zigzag int (0 for other tags). False if corrupt.
@@ -117,9 +98,6 @@ bool IsSpanCheck(const Condition& c, bool* needs_strings) {
       return false;
   }
 }
-
-// The prefilter's checks for `query` (whose conditions must all hold on one
-// span). key_index / string_index map a key / string literal to its page
 
 // MarkSpans decodes in place, with no per-span allocation: this loop is the
 // whole cost of a page without candidates, so it stays out of line and branches

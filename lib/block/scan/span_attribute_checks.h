@@ -32,11 +32,15 @@ constexpr size_t kMaxSpanChecks = 32;
 // page's dictionary for it (a string literal).
 bool IsSpanCheck(const traceql::Condition& c, bool* needs_strings);
 
+// The prefilter's checks for `query`: its span_conditions() (which must all
+// hold on one span) that IsSpanCheck accepts. key_index / string_index map a
+// key / string literal to its page dictionary index (UINT32_MAX: absent).
+// False if no condition applies.
 template <typename KeyIndex, typename StringIndex>
 bool BuildSpanChecks(const traceql::Query& query, KeyIndex key_index,
                      StringIndex string_index, std::vector<SpanCheck>* out) {
   out->clear();
-  for (const traceql::Condition& c : query.conditions()) {
+  for (const traceql::Condition& c : query.span_conditions()) {
     bool needs_strings;
     if (!IsSpanCheck(c, &needs_strings)) continue;
     SpanCheck k{key_index(c.attribute.name), c.op, needs_strings,

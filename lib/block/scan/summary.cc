@@ -128,17 +128,16 @@ bool ConditionMayHold(const Condition& c, const BloomFilter& strings,
 bool V2SummaryMayMatch(const traceql::Query& query, const BloomFilter& strings,
                        int64_t min_duration, int64_t max_duration,
                        const std::vector<V2KeyStats>* span_keys) {
-  const std::vector<Condition>& conditions = query.conditions();
-  if (conditions.empty()) return true;
-  if (query.all_conditions_required()) {
-    for (const Condition& c : conditions) {
-      if (!ConditionMayHold(c, strings, min_duration, max_duration,
-                            span_keys)) {
-        return false;
-      }
+  // Every span of a match satisfies all of these (in AND mode: all the
+  // conditions)...
+  for (const Condition& c : query.span_conditions()) {
+    if (!ConditionMayHold(c, strings, min_duration, max_duration, span_keys)) {
+      return false;
     }
-    return true;
   }
+  // ... and, in OR mode, one of the conditions.
+  const std::vector<Condition>& conditions = query.conditions();
+  if (conditions.empty() || query.all_conditions_required()) return true;
   for (const Condition& c : conditions) {
     if (ConditionMayHold(c, strings, min_duration, max_duration, span_keys))
       return true;

@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "block/block_format.h"
 #include "block/scan/columns.h"
+#include "block/scan/intrinsic_checks.h"
+#include "block/scan/varint.h"
 #include "model/otlp_nesting.h"
 #include "traceql/otlp_values.h"
 
@@ -237,16 +239,18 @@ bool TraceFiller::NonePass() const {
              trace_pass_.end();
 }
 
-absl::Status TraceFiller::ReadTraceStarts(const V2Page& page) {
-  trace_start_.assign(page.traces.size(), std::numeric_limits<int64_t>::max());
-  std::string_view starts = page.raw[kV2Starts];
+absl::Status TraceFiller::ReadTraceStarts(
+    const std::vector<V2Page::TraceRef>& traces, std::string_view starts) {
+  trace_start_.assign(traces.size(), std::numeric_limits<int64_t>::max());
+  const char* p = starts.data();
+  const char* const end = p + starts.size();
   uint64_t prev = 0;
-  for (size_t t = 0; t < page.traces.size(); ++t) {
-    const V2Page::TraceRef& tr = page.traces[t];
+  for (size_t t = 0; t < traces.size(); ++t) {
+    const V2Page::TraceRef& tr = traces[t];
     int64_t earliest = std::numeric_limits<int64_t>::max();
     for (uint32_t k = tr.span_begin; k < tr.span_end; ++k) {
       uint64_t delta;
-      if (!GetVarint64(&starts, &delta)) {
+      if (!FastVarint(&p, end, &delta)) {
         return absl::DataLossError("v2 page: start column is corrupt");
       }
       prev += static_cast<uint64_t>(UnZigZag64(delta));
@@ -260,8 +264,9 @@ absl::Status TraceFiller::ReadTraceStarts(const V2Page& page) {
 absl::Status TraceFiller::PrefilterTraces(const V2Page& page, uint32_t mask,
                                           const traceql::Query& query) {
   trace_pass_.clear();
-  if (!query.all_conditions_required() || !(mask & Bit(kV2SpanAttributes))) {
-    return absl::OkStatus();
+  bool intrinsics = false;
+  for (const traceql::Condition& c : query.span_conditions()) {
+    intrinsics = intrinsics || IsIntrinsicCheck(c);
   }
   auto index_of = [&](std::string_view s) {
     for (size_t i = 0; i < page.strings.size(); ++i) {
@@ -269,21 +274,39 @@ absl::Status TraceFiller::PrefilterTraces(const V2Page& page, uint32_t mask,
     }
     return UINT32_MAX;
   };
-  if (!BuildSpanChecks(query, index_of, index_of, &checks_)) {
-    return absl::OkStatus();
+  const bool span_checks = (mask & Bit(kV2SpanAttributes)) &&
+                           BuildSpanChecks(query, index_of, index_of, &checks_);
+  if (!span_checks && !intrinsics) return absl::OkStatus();
+  // Per span: whether every check may hold.
+  candidate_.assign(page.span_count, 1);
+  if (span_checks) {
+    marked_.assign(page.span_count, 0);
+    absl::Status s =
+        MarkSpans(page.raw[kV2SpanAttributes], page.span_count,
+                  page.strings.size(), checks_, [&](uint32_t span) {
+                    marked_[span] = 1;
+                    return true;
+                  });
+    if (!s.ok()) return s;
+    for (uint32_t i = 0; i < page.span_count; ++i) candidate_[i] &= marked_[i];
+  }
+  for (const traceql::Condition& c : query.span_conditions()) {
+    if (!MarkIntrinsic(c, page, page.span_count, &candidate_)) {
+      return absl::DataLossError("v2 page: span column is corrupt");
+    }
   }
   trace_pass_.assign(page.traces.size(), 0);
-  size_t t = 0;
-  return MarkSpans(
-      page.raw[kV2SpanAttributes], page.span_count, page.strings.size(),
-      checks_, [&](uint32_t span) {
-        while (t < page.traces.size() && span >= page.traces[t].span_end) {
-          ++t;
-        }
-        if (t >= page.traces.size()) return false;
-        trace_pass_[t] = 1;
-        return true;
-      });
+  for (size_t t = 0; t < page.traces.size(); ++t) {
+    const V2Page::TraceRef& tr = page.traces[t];
+    if (tr.span_end > page.span_count || tr.span_begin > tr.span_end) {
+      return absl::DataLossError("v2 page: trace table is corrupt");
+    }
+    trace_pass_[t] =
+        rule_.MayMatch(std::count(candidate_.begin() + tr.span_begin,
+                                  candidate_.begin() + tr.span_end, 1),
+                       tr.id);
+  }
+  return absl::OkStatus();
 }
 
 bool TraceFiller::GetLengthPrefixed(std::string_view* in,

@@ -22,7 +22,8 @@ absl::Status V2Scanner::ScanLatestFirst(
     const std::vector<std::string>& span_keys, const int64_t* start_after,
     absl::FunctionRef<bool(const Trace&)> fn, ScanStats* stats) {
   V2Page page;
-  TraceFiller filler;
+  const CandidateRule rule(query, may_be_split_);
+  TraceFiller filler(rule);
   std::vector<std::pair<int64_t, uint32_t>> order;  // latest, page
   for (size_t n = 0; n < idx.pages.size(); ++n) {
     const V2PageEntry& p = idx.pages[n];
@@ -34,7 +35,7 @@ absl::Status V2Scanner::ScanLatestFirst(
       continue;
     }
     absl::StatusOr<int64_t> latest =
-        LatestCandidate(idx, n, query, &page, &filler, stats);
+        LatestCandidate(idx, n, query, rule, &page, &filler, stats);
     if (!latest.ok()) return latest.status();
     if (*latest <= *start_after) {
       ++stats->pages_too_old;
@@ -78,19 +79,19 @@ void V2Scanner::Add(const ScanStats& from, ScanStats* to) {
 
 absl::StatusOr<int64_t> V2Scanner::LatestCandidate(const V2Index& idx, size_t n,
                                                    const traceql::Query& query,
+                                                   const CandidateRule& rule,
                                                    V2Page* page,
                                                    TraceFiller* filler,
                                                    ScanStats* stats) {
   constexpr int64_t kNone = std::numeric_limits<int64_t>::min();
   const V2PageEntry& entry = idx.pages[n];
-  const bool checked = query.all_conditions_required();
-  uint32_t columns = Bit(kV2Traces) | Bit(kV2Starts);
+  const uint32_t columns = Bit(kV2Traces) | Bit(kV2Starts);
+  uint32_t check_columns = 0;  // of status, kind and duration checks
   keys_.clear();
   bool span_checks = false;
   // Span checks find keys in the index's key statistics if it has them.
   bool strings = false;
-  for (const Condition& c :
-       checked ? query.conditions() : std::vector<Condition>{}) {
+  for (const Condition& c : query.span_conditions()) {
     bool needs_strings;
     if (IsSpanCheck(c, &needs_strings)) {
       if (span_checks && keys_.size() >= kMaxSpanChecks) continue;
@@ -101,12 +102,8 @@ absl::StatusOr<int64_t> V2Scanner::LatestCandidate(const V2Index& idx, size_t n,
         if (k == nullptr) return kNone;  // no span of the page has the key
         keys_.push_back(static_cast<uint32_t>(k - entry.span_keys.data()));
       }
-    } else if (c.is_intrinsic && c.intrinsic == Intrinsic::kStatus) {
-      columns |= Bit(kV2StatusCodes);
-    } else if (c.is_intrinsic && c.intrinsic == Intrinsic::kKind) {
-      columns |= Bit(kV2Kinds);
-    } else if (c.is_intrinsic && c.intrinsic == Intrinsic::kDuration) {
-      columns |= Bit(kV2Durations);
+    } else {
+      check_columns |= IntrinsicColumnBit(c);
     }
   }
   std::sort(keys_.begin(), keys_.end());
@@ -140,11 +137,34 @@ absl::StatusOr<int64_t> V2Scanner::LatestCandidate(const V2Index& idx, size_t n,
       return kNone;
     }
   }
-  if (absl::Status s =
-          reader_->ReadV2Columns(n, columns, &times_, &stats->inspected_bytes,
-                                 &stats->chunks_decompressed);
+  // With a count() bound (most pages hold a span that may satisfy the
+  // checks, few a trace with enough of them) the check columns come first,
+  // then the trace table, and the starts only for a page with a candidate
+  // trace; otherwise all at once.
+  const bool staged = rule.min_spans() > 1;
+  if (absl::Status s = reader_->ReadV2Columns(
+          n, staged ? check_columns : columns | check_columns, &times_,
+          &stats->inspected_bytes, &stats->chunks_decompressed);
       !s.ok()) {
     return s;
+  }
+  stats->spans_inspected += entry.span_count;  // their checks were read
+  for (const Condition& c : query.span_conditions()) {
+    if (!MarkIntrinsic(c, times_, entry.span_count, &candidate_)) {
+      return Damaged(n, absl::DataLossError("span column is corrupt"));
+    }
+  }
+  if (staged) {
+    if (std::find(candidate_.begin(), candidate_.end(), 1) ==
+        candidate_.end()) {
+      return kNone;
+    }
+    if (absl::Status s = reader_->ReadV2Columns(n, Bit(kV2Traces), &times_,
+                                                &stats->inspected_bytes,
+                                                &stats->chunks_decompressed);
+        !s.ok()) {
+      return s;
+    }
   }
   if (absl::Status s = times_.ParseTraceTable(); !s.ok()) {
     return Damaged(n, s);
@@ -152,25 +172,43 @@ absl::StatusOr<int64_t> V2Scanner::LatestCandidate(const V2Index& idx, size_t n,
   if (times_.span_count != entry.span_count) {
     return Damaged(n, absl::DataLossError("span count disagrees with index"));
   }
-  if (absl::Status s = filler->ReadTraceStarts(times_); !s.ok()) {
-    return Damaged(n, s);
-  }
-  stats->spans_inspected += entry.span_count;  // their starts were read
-  for (const Condition& c :
-       checked ? query.conditions() : std::vector<Condition>{}) {
-    if (c.is_intrinsic && !MarkIntrinsic(c, times_, &candidate_)) {
-      return Damaged(n, absl::DataLossError("span column is corrupt"));
-    }
-  }
-  int64_t latest = kNone;
-  const std::vector<int64_t>& starts = filler->trace_starts();
+  // Each trace's candidate spans; the starts are decoded only when a trace
+  // may match.
+  counts_.resize(times_.traces.size());
+  bool any = false;
   for (size_t t = 0; t < times_.traces.size(); ++t) {
     const V2Page::TraceRef& tr = times_.traces[t];
-    if (starts[t] <= latest) continue;
-    if (std::find(candidate_.begin() + tr.span_begin,
-                  candidate_.begin() + tr.span_end,
-                  1) != candidate_.begin() + tr.span_end) {
-      latest = starts[t];
+    counts_[t] =
+        static_cast<uint32_t>(std::count(candidate_.begin() + tr.span_begin,
+                                         candidate_.begin() + tr.span_end, 1));
+    any = any || counts_[t] >= rule.min_spans();
+  }
+  if (!any) {
+    for (size_t t = 0; t < times_.traces.size() && !any; ++t) {
+      any = rule.MayMatch(counts_[t], times_.traces[t].id);
+    }
+    if (!any) return kNone;
+  }
+  std::string_view starts = times_.raw[kV2Starts];
+  if (staged) {
+    if (absl::Status s = reader_->ReadV2Columns(n, Bit(kV2Starts), page,
+                                                &stats->inspected_bytes,
+                                                &stats->chunks_decompressed);
+        !s.ok()) {
+      return s;
+    }
+    starts = page->raw[kV2Starts];
+  }
+  if (absl::Status s = filler->ReadTraceStarts(times_.traces, starts);
+      !s.ok()) {
+    return Damaged(n, s);
+  }
+  int64_t latest = kNone;
+  const std::vector<int64_t>& trace_starts = filler->trace_starts();
+  for (size_t t = 0; t < times_.traces.size(); ++t) {
+    if (trace_starts[t] > latest &&
+        rule.MayMatch(counts_[t], times_.traces[t].id)) {
+      latest = trace_starts[t];
     }
   }
   return latest;

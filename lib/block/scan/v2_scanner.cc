@@ -76,21 +76,22 @@ absl::Status V2Scanner::ScanForQuery(const traceql::Query& query,
   // its other columns decompressed. A page with candidates suggests the
   // next has some too (broad queries), so probing pauses until a page
   // without any.
-  const bool may_probe =
-      query.all_conditions_required() && (mask & Bit(kV2SpanAttributes));
-  bool probe = may_probe;
+  bool may_probe = false;
   // The probe finds keys in the index's key statistics, and needs the
   // page's dictionary only without them or for a string literal.
   bool probe_strings = !idx.attribute_stats;
-  for (const Condition& c : query.conditions()) {
+  for (const Condition& c : query.span_conditions()) {
     bool needs_strings;
-    if (IsSpanCheck(c, &needs_strings) && needs_strings) {
-      probe_strings = true;
+    if (IsSpanCheck(c, &needs_strings)) {
+      may_probe = mask & Bit(kV2SpanAttributes);
+      probe_strings = probe_strings || needs_strings;
     }
   }
+  bool probe = may_probe;
   std::vector<SpanCheck> checks;
   V2Page page;
-  TraceFiller filler;
+  const CandidateRule rule(query, may_be_split_);
+  TraceFiller filler(rule);
   for (size_t n = 0; n < idx.pages.size(); ++n) {
     const V2PageEntry& p = idx.pages[n];
     if (!PageMayMatch(idx, p, query, stats)) continue;
@@ -137,7 +138,7 @@ absl::StatusOr<bool> V2Scanner::Probe(const V2Index& idx, size_t n,
   // A keyed page: the key chunks of the checked keys alone.
   keys_.clear();
   if (entry.keyed) {
-    for (const Condition& c : query.conditions()) {
+    for (const Condition& c : query.span_conditions()) {
       bool needs_strings;
       if (!IsSpanCheck(c, &needs_strings)) continue;
       const V2KeyStats* k = FindKeyStats(entry.span_keys, c.attribute.name);

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "block/block_scanner.h"
+#include "block/scan/candidate_rule.h"
 #include "block/scan/span_attribute_checks.h"
 #include "block/scan/trace_filler.h"
 #include "block/v2_index.h"
@@ -68,12 +69,13 @@ class V2Scanner : public BlockTraceScanner {
 
   // Pass 1 for page n: reads its trace table and start column plus what
   // the cheap checks need (the dictionary only for a string literal, or
-  // without key statistics) and returns the latest start of a trace with a
-  // span that may satisfy them (INT64_MIN: none). (Resource conditions
-  // would need the dictionary, the page's largest column: the check costs
-  // more than the reads it saves, and is left to the engine.)
+  // without key statistics) and returns the latest start of a trace whose
+  // spans that may satisfy them `rule` lets match (INT64_MIN: none). (Resource
+  // conditions would need the dictionary, the page's largest column: the check
+  // costs more than the reads it saves, and is left to the engine.)
   absl::StatusOr<int64_t> LatestCandidate(const V2Index& idx, size_t n,
                                           const traceql::Query& query,
+                                          const CandidateRule& rule,
                                           V2Page* page, TraceFiller* filler,
                                           ScanStats* stats);
 
@@ -103,6 +105,7 @@ class V2Scanner : public BlockTraceScanner {
   // Pass 1 scratch: per span of the page (candidate, span checks passed);
   // the span-attribute checks.
   std::vector<uint8_t> candidate_, marked_;
+  std::vector<uint32_t> counts_;  // per trace of the page: candidate spans
   std::vector<SpanCheck> checks_;
   V2Page times_;  // pass 1: trace table, starts and intrinsic columns
 };
