@@ -14,10 +14,10 @@ using traceql::Intrinsic;
 using traceql::Scope;
 using traceql::ValueType;
 
-// Whether a span attribute `c` names may satisfy it, given the key's
-// statistics `k` (null: no span of the page or block carries the key).
-bool SpanKeyMayHold(const Condition& c, const V2KeyStats* k) {
-  switch (c.op) {
+// Whether a condition with operator `op` is false for a missing value (a
+// comparison with nil is false): the attribute must exist.
+bool NeedsValue(CompareOp op) {
+  switch (op) {
     case CompareOp::kEq:
     case CompareOp::kPresent:
     case CompareOp::kLt:
@@ -25,12 +25,17 @@ bool SpanKeyMayHold(const Condition& c, const V2KeyStats* k) {
     case CompareOp::kGt:
     case CompareOp::kGe:
     case CompareOp::kRegex:
-      // A comparison with nil is false: the attribute must exist.
-      if (k == nullptr) return false;
-      break;
-    default:
       return true;
+    default:
+      return false;
   }
+}
+
+// Whether a span attribute `c` names may satisfy it, given the key's
+// statistics `k` (null: no span of the page or block carries the key).
+bool SpanKeyMayHold(const Condition& c, const V2KeyStats* k) {
+  if (!NeedsValue(c.op)) return true;
+  if (k == nullptr) return false;
   // Bounds decide only for an int literal against int values alone (a float
   // value compares numerically with an int literal: not decided here).
   if (c.literal.type != ValueType::kInt || k->types != (1u << kV2Int)) {
@@ -107,20 +112,10 @@ bool ConditionMayHold(const Condition& c, const BloomFilter& strings,
       !SpanKeyMayHold(c, FindKeyStats(*span_keys, c.attribute.name))) {
     return false;
   }
-  switch (c.op) {
-    case CompareOp::kEq:
-      return has(c.attribute.name) && (!string_eq || has(c.literal.s));
-    // A comparison with nil is false: the attribute must exist.
-    case CompareOp::kPresent:
-    case CompareOp::kLt:
-    case CompareOp::kLe:
-    case CompareOp::kGt:
-    case CompareOp::kGe:
-    case CompareOp::kRegex:
-      return has(c.attribute.name);
-    default:
-      return true;
+  if (c.op == CompareOp::kEq) {
+    return has(c.attribute.name) && (!string_eq || has(c.literal.s));
   }
+  return !NeedsValue(c.op) || has(c.attribute.name);
 }
 
 }  // namespace
