@@ -171,6 +171,19 @@ class Query {
   // True if a candidate span must satisfy every condition (Tempo's "AND
   // mode"); false if one suffices.
   bool all_conditions_required() const;
+  // Conditions every span of every matched spanset satisfies, all of them:
+  // conditions() in AND mode; otherwise, for a query that starts with a
+  // filter (`{ duration > 1s } | count() > 2`), that filter's comparisons
+  // joined by `&&` at its top level (a subset: fewer conditions are still
+  // sound). A trace none of whose spans satisfies them all cannot match, nor
+  // can a block or page whose summaries rule one of them out. Empty when no
+  // such condition is known (e.g. `{ a } || { b }`, `{ a || b } | count()`).
+  const std::vector<Condition>& span_conditions() const;
+  // The fewest spans satisfying span_conditions() a matching trace holds:
+  // N + 1 for a `count() > N` stage after the leading filter (N for
+  // `>= N` and `= N`), else 1. A trace stored in parts (in several blocks)
+  // holds them all only when its parts are combined.
+  int64_t min_matching_spans() const;
   // Hints from `with(name=value, ...)`, in order.
   const std::vector<NamedValue>& hints() const;
 

@@ -32,11 +32,19 @@
 //
 // Errors: the reader's (DATA_LOSS for a damaged block or page, ...); a scan
 // stops at the first. Thread-safe: scanners share the reader's caches.
+//
+// The implementations live in lib/block/scan/: v1_scanner (rows decoded
+// whole), v2_scanner (trace ID order: summaries, probes, column pruning),
+// v2_latest_first (the two-pass scan with start_after), trace_filler
+// (Traces from a page's columns), summary, span_attribute_checks and
+// intrinsic_checks (what rules blocks, pages and spans out), columns.
 #ifndef ANDANTE_BLOCK_BLOCK_SCANNER_H_
 #define ANDANTE_BLOCK_BLOCK_SCANNER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/functional/function_ref.h"
@@ -45,8 +53,6 @@
 #include "andante/traceql.h"
 #include "andante/traceql_trace.h"
 #include "block/block_reader.h"
-#include "block/bloom_filter.h"
-#include "block/v2_index.h"
 #include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::internal {
@@ -66,6 +72,8 @@ struct ScanStats {
   // v2: traces read past because no span can satisfy the query's span
   // attribute conditions (not handed to the callback).
   uint64_t traces_passed_over = 0;
+  // (traces_passed_over includes, in v2, those with fewer candidate spans
+  // than the query's min_matching_spans(), see set_may_be_split.)
   // Traces passed over because they start too early (ScanForQuery's
   // start_after), and pages none of whose traces start late enough.
   uint64_t traces_too_old = 0;
@@ -112,17 +120,21 @@ class BlockTraceScanner {
   virtual absl::Status ScanForQuery(
       const traceql::Query& query, const int64_t* start_after,
       absl::FunctionRef<bool(const traceql::Trace&)> fn, ScanStats* stats) = 0;
-};
 
-// Whether a block or page whose strings are `strings` (a bloom filter of
-// every string of its dictionary, see V2StringKey), whose span durations lie
-// in [min_duration, max_duration] and whose span-attribute keys are
-// `span_keys` (the index's key statistics; null if the index has none) may
-// hold a span satisfying `query`'s conditions. False only when it certainly
-// cannot.
-bool V2SummaryMayMatch(const traceql::Query& query, const BloomFilter& strings,
-                       int64_t min_duration, int64_t max_duration,
-                       const std::vector<V2KeyStats>* span_keys = nullptr);
+  // Tells the scanner which traces may have parts outside its block (in
+  // other blocks: a caller that combines a trace's parts before evaluating
+  // it). v2 then passes over a trace whose part holds fewer spans that may
+  // satisfy the query's span_conditions() than Query::min_matching_spans()
+  // (`{ duration > 1s } | count() > 2`: three) unless may_be_split(id);
+  // unset, it takes every trace for possibly split and uses no such bound.
+  // A false positive costs only work. Called during ScanForQuery.
+  void set_may_be_split(std::function<bool(const TraceId&)> may_be_split) {
+    may_be_split_ = std::move(may_be_split);
+  }
+
+ protected:
+  std::function<bool(const TraceId&)> may_be_split_;
+};
 
 }  // namespace andante::internal
 

@@ -351,6 +351,18 @@ absl::Status ScanV2Block(
   SearchMetrics& metrics = collector.metrics();
   std::unique_ptr<internal::BlockTraceScanner> scanner =
       internal::BlockTraceScanner::ForBlock(blocks[i]);
+  // A trace is evaluated whole, its parts combined: one whose part here
+  // holds too few spans for the query (`count() > 2`) may match only if it
+  // has parts in other blocks (its live parts: the WAL search above).
+  scanner->set_may_be_split([&](const TraceId& id) {
+    for (const auto& block : blocks) {
+      if (block == blocks[i]) continue;
+      absl::StatusOr<bool> may =
+          block->MayContain(id, &metrics.inspected_bytes);
+      if (!may.ok() || *may) return true;
+    }
+    return false;
+  });
   internal::ScanStats stats;
   traceql::Trace whole;
   std::vector<std::string> elsewhere;

@@ -1,5 +1,7 @@
 #include "traceql/analysis.h"
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -129,6 +131,12 @@ class Analyzer {
         required_literals_.push_back(literal_expr);
       }
     }
+    q_->conditions.push_back(MakeCondition(leaf, op, literal));
+    q_->condition_exprs.push_back(expr);
+  }
+
+  static Condition MakeCondition(const Expr& leaf, CompareOp op,
+                                 const Val* literal) {
     Condition c;
     if (leaf.kind == ExprKind::kIntrinsic) {
       c.is_intrinsic = true;
@@ -138,8 +146,105 @@ class Analyzer {
     }
     c.op = op;
     if (literal) c.literal = ToValue(*literal);
-    q_->conditions.push_back(std::move(c));
-    q_->condition_exprs.push_back(expr);
+    return c;
+  }
+
+  // The filter a query's spansets all come from: the root filter, or the
+  // first stage of a root pipeline (-1: none, e.g. a spanset operator).
+  int LeadingFilter(int idx) const {
+    const SetNode& n = q_->sets[idx];
+    if (n.kind == SetKind::kFilter) return idx;
+    if (n.kind == SetKind::kPipeline && !n.stages.empty()) {
+      return LeadingFilter(n.stages[0]);
+    }
+    return -1;
+  }
+
+  // The stages of pipeline `idx`, nested pipelines flattened (a set that is
+  // no pipeline: itself).
+  void Stages(int idx, std::vector<int>* out) const {
+    const SetNode& n = q_->sets[idx];
+    if (n.kind != SetKind::kPipeline) {
+      out->push_back(idx);
+      return;
+    }
+    for (int s : n.stages) Stages(s, out);
+  }
+
+  // Sets q_->min_matching_spans from the `count() > N` (>= N, = N) stages
+  // after the leading filter. The stages between them keep subsets of their
+  // input's spans (filters, by(), select(), coalesce(), other scalar
+  // filters); a spanset operator ends the walk.
+  void MinMatchingSpans() {
+    std::vector<int> stages;
+    Stages(q_->root, &stages);
+    for (size_t k = 1; k < stages.size(); ++k) {
+      const SetNode& n = q_->sets[stages[k]];
+      if (n.kind == SetKind::kSpansetOp) return;
+      if (n.kind != SetKind::kScalarFilter || n.agg != AggKind::kCount ||
+          n.threshold.type != ValueType::kInt) {
+        continue;
+      }
+      const int64_t t = n.threshold.i;
+      int64_t min = 1;
+      switch (n.cmp) {
+        case BinOp::kGt:
+          min = t < INT64_MAX ? t + 1 : t;
+          break;
+        case BinOp::kGe:
+        case BinOp::kEq:
+          min = t;
+          break;
+        default:
+          break;
+      }
+      q_->min_matching_spans = std::max(q_->min_matching_spans, min);
+    }
+  }
+
+  // Adds to q_->span_conditions the comparisons `leaf OP literal`,
+  // `leaf =~ literal` and `leaf != nil` joined by `&&` at the top of filter
+  // body `idx`: each is false for a span the body rejects. Other operands
+  // (`||`, `!`, arithmetic, ...) add nothing.
+  void ConjunctConditions(int idx) {
+    const Expr& e = q_->exprs[idx];
+    switch (e.kind) {
+      case ExprKind::kBinary: {
+        if (e.op == BinOp::kAnd) {
+          ConjunctConditions(e.lhs);
+          ConjunctConditions(e.rhs);
+          return;
+        }
+        if (!IsComparison(e.op)) return;
+        const Expr& a = q_->exprs[e.lhs];
+        const Expr& b = q_->exprs[e.rhs];
+        const bool leaf_left = IsLeaf(a) && b.kind == ExprKind::kLiteral;
+        if (!leaf_left && !(IsLeaf(b) && a.kind == ExprKind::kLiteral)) {
+          return;
+        }
+        Val lit = LiteralVal(leaf_left ? e.rhs : e.lhs);
+        q_->span_conditions.push_back(
+            MakeCondition(leaf_left ? a : b,
+                          ToCompareOp(leaf_left ? e.op : MirrorOp(e.op)),
+                          &lit));
+        return;
+      }
+      case ExprKind::kRegex:
+        if (!e.negate && IsLeaf(q_->exprs[e.lhs])) {
+          Val pattern = Val::Str(q_->exprs[e.rhs].str);
+          q_->span_conditions.push_back(
+              MakeCondition(q_->exprs[e.lhs], CompareOp::kRegex, &pattern));
+        }
+        return;
+      case ExprKind::kExists:
+        if (!e.negate) {
+          q_->span_conditions.push_back(
+              MakeCondition(q_->exprs[e.lhs], CompareOp::kPresent, nullptr));
+        }
+        return;
+      default:
+        return;
+    }
   }
 
   void PresenceCondition(int leaf) {
@@ -289,6 +394,11 @@ class Analyzer {
     if (!or_mode) {
       q_->required_slots = required_slots_;
       q_->required_literals = required_literals_;
+      q_->span_conditions = q_->conditions;
+    } else if (int f = LeadingFilter(q_->root);
+               f >= 0 && q_->sets[f].expr >= 0) {
+      ConjunctConditions(q_->sets[f].expr);
+      MinMatchingSpans();
     }
     for (size_t k = 0; k < q_->exprs.size(); ++k) {
       Expr& e = q_->exprs[k];

@@ -202,6 +202,9 @@ struct QueryImpl {
   // `conditions`; -1 for a match-all condition).
   std::vector<int> condition_exprs;
   bool all_conditions_required = true;
+  // See Query::span_conditions.
+  std::vector<Condition> span_conditions;
+  int64_t min_matching_spans = 1;  // see Query::min_matching_spans
   bool has_match_all_condition = false;
   // Whether Tempo's candidate-span pre-filter can change the result; when
   // false the evaluator skips it.

@@ -161,6 +161,10 @@ const std::vector<Condition>& Query::conditions() const {
 bool Query::all_conditions_required() const {
   return impl_->all_conditions_required;
 }
+const std::vector<Condition>& Query::span_conditions() const {
+  return impl_->span_conditions;
+}
+int64_t Query::min_matching_spans() const { return impl_->min_matching_spans; }
 const std::vector<NamedValue>& Query::hints() const { return impl_->hints; }
 const std::string& Query::text() const { return impl_->text; }
 

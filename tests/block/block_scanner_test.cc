@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "andante/backend.h"
 #include "andante/traceql.h"
@@ -99,6 +100,72 @@ void Record(traceql::Matcher& matcher, const traceql::Trace& trace,
   }
 }
 
+// The stored traces converted straight from OTLP, without any block: what
+// every scan's matches are checked against.
+std::vector<traceql::Trace> DirectTraces(
+    const std::map<TraceId, Stored>& traces) {
+  std::vector<traceql::Trace> out;
+  for (const auto& [id, t] : traces) {
+    TracesData data;
+    EXPECT_TRUE(data.ParseFromString(t.data));
+    traceql::Trace& trace = out.emplace_back();
+    EXPECT_TRUE(traceql::TraceFromOtlp(data, id, &trace).ok());
+  }
+  return out;
+}
+
+// The matches of `query` over `traces` evaluated directly.
+Matches DirectMatches(const traceql::Query& query,
+                      const std::vector<traceql::Trace>& traces) {
+  traceql::Matcher matcher(query);
+  Matches out;
+  for (const traceql::Trace& trace : traces) Record(matcher, trace, &out);
+  return out;
+}
+
+// The matches of `query` over the traces a scan of `reader` yields.
+Matches ScanMatches(const std::shared_ptr<BlockReader>& reader,
+                    const traceql::Query& query, ScanStats* stats = nullptr) {
+  traceql::Matcher matcher(query);
+  Matches out;
+  absl::Status s = BlockTraceScanner::ForBlock(reader)->ScanForQuery(
+      query,
+      [&](const traceql::Trace& trace) {
+        Record(matcher, trace, &out);
+        return true;
+      },
+      stats);
+  EXPECT_TRUE(s.ok()) << s;
+  return out;
+}
+
+// The same traces in each block layout a scan must read alike: v1 rows, v2
+// with keyed span attributes, and v2 in the single-chunk layout written
+// before keyed span attributes.
+struct Layouts {
+  explicit Layouts(std::map<TraceId, Stored> stored)
+      : traces(std::move(stored)),
+        direct(DirectTraces(traces)),
+        v1(Build(backend, traces, 1)),
+        v2(Build(backend, traces, 2)),
+        unkeyed(BuildUnkeyed(backend, traces)) {}
+
+  // Each layout, named for SCOPED_TRACE.
+  std::vector<std::pair<std::string, std::shared_ptr<BlockReader>>> All()
+      const {
+    return {{"v1", v1}, {"v2", v2}, {"v2 unkeyed", unkeyed}};
+  }
+  std::vector<std::pair<std::string, std::shared_ptr<BlockReader>>> V2()
+      const {
+    return {{"v2", v2}, {"v2 unkeyed", unkeyed}};
+  }
+
+  std::map<TraceId, Stored> traces;
+  std::vector<traceql::Trace> direct;
+  std::shared_ptr<Backend> backend = OpenMemoryBackend();
+  std::shared_ptr<BlockReader> v1, v2, unkeyed;
+};
+
 const char* const kQueries[] = {
     R"({ resource.service.name = "cart" })",
     R"({ span.http.status_code >= 500 })",
@@ -121,41 +188,25 @@ const char* const kQueries[] = {
     R"({ span.http.status_code > 200 && span.http.status_code <= 404 })",
     R"({ span.db.system = "redis" && span.db.statement != nil })",
     R"({ } | select(span.http.url))",
+    // Pipelines (OR mode) whose leading filter rules spans out.
+    R"({ duration > 5ms } | count() > 2)",
+    R"({ span.http.status_code >= 500 && kind = server } | count() > 0)",
+    R"({ status = error } | by(resource.service.name) | count() > 1)",
+    R"({ span.http.method = "GET" && duration > 1ms } | avg(duration) > 10ms)",
+    R"({ span.db.system = "redis" || status = error } | count() > 1)",
+    R"({ .http.method = "POST" && span.http.status_code < 300 } | count() > 1)",
 };
 
 TEST(BlockScannerTest, MatchesEqualDirectEvaluationForV1AndV2) {
-  std::map<TraceId, Stored> traces = RealisticTraces(8, 21);
-  std::shared_ptr<Backend> backend = OpenMemoryBackend();
-  std::shared_ptr<BlockReader> v1 = Build(backend, traces, 1);
-  std::shared_ptr<BlockReader> v2 = Build(backend, traces, 2);
-  std::shared_ptr<BlockReader> unkeyed = BuildUnkeyed(backend, traces);
+  const Layouts layouts(RealisticTraces(8, 21));
   for (const char* text : kQueries) {
     SCOPED_TRACE(text);
     absl::StatusOr<traceql::Query> query = traceql::Query::Parse(text);
     ASSERT_TRUE(query.ok()) << query.status();
-    traceql::Matcher matcher(*query);
-    // The expectation: every stored trace converted straight from OTLP.
-    Matches want;
-    for (const auto& [id, t] : traces) {
-      TracesData data;
-      ASSERT_TRUE(data.ParseFromString(t.data));
-      traceql::Trace trace;
-      ASSERT_TRUE(traceql::TraceFromOtlp(data, id, &trace).ok());
-      Record(matcher, trace, &want);
-    }
-    for (const auto& reader : {v1, v2, unkeyed}) {
-      SCOPED_TRACE(reader == unkeyed ? "v2 unkeyed" : "");
-      Matches got;
-      ScanStats stats;
-      absl::Status s = BlockTraceScanner::ForBlock(reader)->ScanForQuery(
-          *query,
-          [&](const traceql::Trace& trace) {
-            Record(matcher, trace, &got);
-            return true;
-          },
-          &stats);
-      ASSERT_TRUE(s.ok()) << s;
-      EXPECT_EQ(got, want) << "formatVersion " << reader->meta().format_version;
+    const Matches want = DirectMatches(*query, layouts.direct);
+    for (const auto& [name, reader] : layouts.All()) {
+      SCOPED_TRACE(name);
+      EXPECT_EQ(ScanMatches(reader, *query), want);
     }
   }
 }
@@ -165,27 +216,21 @@ TEST(BlockScannerTest, MatchesEqualDirectEvaluationForV1AndV2) {
 // `limit` newest of direct evaluation, and a fixed start time must yield
 // exactly the matches starting after it, in every format.
 TEST(BlockScannerTest, StartAfterKeepsExactlyTheNewestMatches) {
-  std::map<TraceId, Stored> traces = RealisticTraces(8, 21);
-  std::shared_ptr<Backend> backend = OpenMemoryBackend();
-  std::shared_ptr<BlockReader> v1 = Build(backend, traces, 1);
-  std::shared_ptr<BlockReader> v2 = Build(backend, traces, 2);
-  std::shared_ptr<BlockReader> unkeyed = BuildUnkeyed(backend, traces);
+  const Layouts layouts(RealisticTraces(8, 21));
+  const std::map<TraceId, Stored>& traces = layouts.traces;
   for (const char* text : kQueries) {
     SCOPED_TRACE(text);
     absl::StatusOr<traceql::Query> query = traceql::Query::Parse(text);
     ASSERT_TRUE(query.ok()) << query.status();
     traceql::Matcher matcher(*query);
     // The expectation: matches by start, newest first, from OTLP directly.
+    const Matches direct = DirectMatches(*query, layouts.direct);
     std::vector<std::pair<int64_t, TraceId>> all, matching;
-    for (const auto& [id, t] : traces) {
-      TracesData data;
-      ASSERT_TRUE(data.ParseFromString(t.data));
-      traceql::Trace trace;
-      ASSERT_TRUE(traceql::TraceFromOtlp(data, id, &trace).ok());
-      all.emplace_back(trace.start_unix_nanos, id);
-      Matches m;
-      Record(matcher, trace, &m);
-      if (!m.empty()) matching.emplace_back(trace.start_unix_nanos, id);
+    for (const traceql::Trace& trace : layouts.direct) {
+      all.emplace_back(trace.start_unix_nanos, trace.trace_id);
+      if (direct.contains(trace.trace_id)) {
+        matching.emplace_back(trace.start_unix_nanos, trace.trace_id);
+      }
     }
     std::sort(all.rbegin(), all.rend());
     std::sort(matching.rbegin(), matching.rend());
@@ -204,9 +249,8 @@ TEST(BlockScannerTest, StartAfterKeepsExactlyTheNewestMatches) {
       if (matching.size() > limit) {
         ASSERT_NE(matching[limit - 1].first, matching[limit].first);
       }
-      for (const auto& reader : {v1, v2, unkeyed}) {
-        SCOPED_TRACE(reader == unkeyed ? "v2 unkeyed"
-                                       : reader == v2 ? "v2" : "v1");
+      for (const auto& [name, reader] : layouts.All()) {
+        SCOPED_TRACE(name);
         std::set<std::pair<int64_t, TraceId>> kept;
         int64_t start_after = std::numeric_limits<int64_t>::min();
         ScanStats stats;
@@ -235,7 +279,8 @@ TEST(BlockScannerTest, StartAfterKeepsExactlyTheNewestMatches) {
         }
       }
     }
-    for (const auto& reader : {v1, v2, unkeyed}) {
+    for (const auto& [name, reader] : layouts.All()) {
+      SCOPED_TRACE(name);
       std::set<TraceId> got;
       int64_t start_after = median;
       ScanStats stats;
@@ -261,19 +306,21 @@ TEST(BlockScannerTest, StartAfterKeepsExactlyTheNewestMatches) {
 // exact, so with limit 1 only the page holding the newest match is read
 // whole (pass 2), the others only for their start and checked columns.
 TEST(BlockScannerTest, LatestFirstReadsOnlyThePageOfTheNewestMatch) {
-  std::map<TraceId, Stored> traces = RealisticTraces(8, 21);
-  std::shared_ptr<Backend> backend = OpenMemoryBackend();
-  std::shared_ptr<BlockReader> v2 = Build(backend, traces, 2);
-  std::shared_ptr<BlockReader> unkeyed = BuildUnkeyed(backend, traces);
+  const Layouts layouts(RealisticTraces(8, 21));
   for (const char* text :
        {"{ status = error }", "{ kind = server }", "{ duration > 5ms }",
         "{ span.http.status_code >= 500 }",
-        R"({ span.http.method = "POST" && kind = client })"}) {
+        R"({ span.http.method = "POST" && kind = client })",
+        // A pipeline's leading filter is checked the same way.
+        "{ status = error } | count() > 0",
+        "{ duration > 5ms && kind = client } | count() > 0",
+        "{ span.http.status_code >= 500 } | by(kind) | count() > 0"}) {
     SCOPED_TRACE(text);
     absl::StatusOr<traceql::Query> query = traceql::Query::Parse(text);
     ASSERT_TRUE(query.ok()) << query.status();
     traceql::Matcher matcher(*query);
-    for (const auto& reader : {v2, unkeyed}) {
+    for (const auto& [name, reader] : layouts.V2()) {
+      SCOPED_TRACE(name);
       int64_t start_after = std::numeric_limits<int64_t>::min();
       ScanStats stats;
       int found = 0;
@@ -295,6 +342,61 @@ TEST(BlockScannerTest, LatestFirstReadsOnlyThePageOfTheNewestMatch) {
       EXPECT_GT(found, 0);
       EXPECT_GT(stats.pages_probed, 1u);
       EXPECT_EQ(stats.pages_read - stats.pages_probed, 1u);
+    }
+  }
+}
+
+// `{ duration > 5ms } | count() > 3`: a trace whose part in the block has
+// fewer than 4 spans over 5ms can match only if it has parts elsewhere, so
+// the scanner passes it over unless may_be_split says it may (in both scan
+// orders), and still yields every match.
+TEST(BlockScannerTest, CountBoundPassesOverTracesWithTooFewSpansUnlessSplit) {
+  const Layouts layouts(RealisticTraces(8, 21));
+  absl::StatusOr<traceql::Query> query =
+      traceql::Query::Parse("{ duration > 5ms } | count() > 3");
+  ASSERT_TRUE(query.ok()) << query.status();
+  ASSERT_EQ(query->min_matching_spans(), 4);
+  const Matches want = DirectMatches(*query, layouts.direct);
+  // Spans over 5ms per trace, counted from the OTLP directly.
+  std::map<TraceId, int> long_spans;
+  for (const traceql::Trace& trace : layouts.direct) {
+    int& n = long_spans[trace.trace_id];
+    for (const traceql::Span& span : trace.spans) {
+      if (span.duration_nanos > 5000000) ++n;
+    }
+  }
+  std::set<TraceId> enough, some;
+  for (const auto& [id, n] : long_spans) {
+    if (n >= 4) enough.insert(id);
+    if (n >= 1) some.insert(id);
+  }
+  ASSERT_FALSE(want.empty());
+  ASSERT_GT(some.size(), enough.size() + 10);
+  for (const auto& [name, reader] : layouts.V2()) {
+    for (bool latest_first : {false, true}) {
+      for (bool split : {false, true}) {
+        SCOPED_TRACE(absl::StrCat(name, latest_first ? " latest first" : "",
+                                  split ? " split" : ""));
+        std::unique_ptr<BlockTraceScanner> scanner =
+            BlockTraceScanner::ForBlock(reader);
+        scanner->set_may_be_split([&](const TraceId&) { return split; });
+        traceql::Matcher matcher(*query);
+        Matches got;
+        std::set<TraceId> yielded;
+        int64_t start_after = std::numeric_limits<int64_t>::min();
+        ScanStats stats;
+        absl::Status s = scanner->ScanForQuery(
+            *query, latest_first ? &start_after : nullptr,
+            [&](const traceql::Trace& trace) {
+              yielded.insert(trace.trace_id);
+              Record(matcher, trace, &got);
+              return true;
+            },
+            &stats);
+        ASSERT_TRUE(s.ok()) << s;
+        EXPECT_EQ(got, want);
+        EXPECT_EQ(yielded, split ? some : enough);
+      }
     }
   }
 }
@@ -334,7 +436,10 @@ TEST(BlockScannerTest, AbsentValueSkipsTheBlockWithoutDecompressing) {
        {R"({ span.user.id = "u-4242" })",
         R"({ resource.service.name = "nope" })",
         R"({ name = "no such span" && duration > 1ms })",
-        R"({ span.no.such.attribute > 3 })", R"({ duration > 10h })"}) {
+        R"({ span.no.such.attribute > 3 })", R"({ duration > 10h })",
+        // Every condition of a pipeline's leading filter must hold.
+        R"({ resource.service.name = "cart" && duration > 10h } | count() > 0)",
+        R"({ span.user.id = "u-4242" && kind = server } | count() > 1)"}) {
     SCOPED_TRACE(text);
     absl::StatusOr<traceql::Query> query = traceql::Query::Parse(text);
     ASSERT_TRUE(query.ok());
@@ -385,18 +490,8 @@ TEST(BlockScannerTest, PagesWithoutTheValueAreSkippedAndColumnsPruned) {
   absl::StatusOr<traceql::Query> query =
       traceql::Query::Parse(R"({ span.user.id = "u-4242" })");
   ASSERT_TRUE(query.ok());
-  traceql::Matcher matcher(*query);
   ScanStats stats;
-  Matches got;
-  ASSERT_TRUE(BlockTraceScanner::ForBlock(v2)
-                  ->ScanForQuery(
-                      *query,
-                      [&](const traceql::Trace& t) {
-                        Record(matcher, t, &got);
-                        return true;
-                      },
-                      &stats)
-                  .ok());
+  const Matches got = ScanMatches(v2, *query, &stats);
   ASSERT_EQ(got.size(), 1u);
   EXPECT_EQ(got.begin()->first, target->first);
   EXPECT_EQ(stats.blocks_skipped, 0u);
@@ -502,29 +597,12 @@ TEST(BlockScannerTest, IndexWithoutKeyStatisticsStillReadsAndMatches) {
     ASSERT_TRUE(a->has_value() && b->has_value());
     EXPECT_EQ(**a, **b);
   }
+  const std::vector<traceql::Trace> direct = DirectTraces(traces);
   for (const char* text : kQueries) {
     SCOPED_TRACE(text);
     absl::StatusOr<traceql::Query> query = traceql::Query::Parse(text);
     ASSERT_TRUE(query.ok());
-    traceql::Matcher matcher(*query);
-    Matches want, got;
-    for (const auto& [id, t] : traces) {
-      TracesData data;
-      ASSERT_TRUE(data.ParseFromString(t.data));
-      traceql::Trace trace;
-      ASSERT_TRUE(traceql::TraceFromOtlp(data, id, &trace).ok());
-      Record(matcher, trace, &want);
-    }
-    ASSERT_TRUE(BlockTraceScanner::ForBlock(old)
-                    ->ScanForQuery(
-                        *query,
-                        [&](const traceql::Trace& t) {
-                          Record(matcher, t, &got);
-                          return true;
-                        },
-                        nullptr)
-                    .ok());
-    EXPECT_EQ(got, want);
+    EXPECT_EQ(ScanMatches(old, *query), DirectMatches(*query, direct));
   }
   // A status code above every stored one: the key statistics skip the new
   // block unread; the old one has only its blooms (which hold the key), so

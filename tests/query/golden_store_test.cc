@@ -1,8 +1,9 @@
 // The TraceQL golden expectations (tests/golden/traceql, computed by
 // generate.py's Python predicates) must hold through Store::Search over live
-// traces, the head block and complete (v1) blocks: the dataset is converted
-// to OTLP pushes, and per query the matching trace IDs and the span IDs of
-// every spanset are compared.
+// traces, the head block and complete v2 and v1 blocks, and with traces split
+// between a block and live data or between two blocks: the dataset is
+// converted to OTLP pushes, and per query the matching trace IDs and the span
+// IDs of every spanset are compared.
 #include <map>
 #include <set>
 #include <string>
@@ -39,7 +40,7 @@ std::vector<ExportTraceServiceRequest> ToRequests(const json& dataset) {
   return out;
 }
 
-enum class Stage { kLive, kHead, kBlocks, kSplit };
+enum class Stage { kLive, kHead, kBlocks, kBlocksV1, kSplit, kSplitBlocks };
 
 class GoldenStoreTest : public ::testing::TestWithParam<Stage> {
  protected:
@@ -51,13 +52,17 @@ class GoldenStoreTest : public ::testing::TestWithParam<Stage> {
     options.ingester.trace_idle_period = absl::Seconds(5);
     options.ingester.max_block_duration = absl::Hours(1);
     options.env = &env_;
+    if (GetParam() == Stage::kBlocksV1) options.block.version = 1;
     auto store = Store::Open(std::move(options));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = std::move(*store);
     std::vector<ExportTraceServiceRequest> requests = ToRequests(dataset_);
-    if (GetParam() == Stage::kSplit) {
+    if (GetParam() == Stage::kSplit || GetParam() == Stage::kSplitBlocks) {
       // Half the traces' first resource spans flushed to a block, the rest
-      // live: every such trace is evaluated whole only if combined.
+      // live (or in a second block): every such trace is evaluated whole
+      // only if combined, so no part alone may be ruled out by what it
+      // lacks (e.g. `{ duration > 1s } | count() > 2` with two such spans
+      // in one part and one in the other).
       std::vector<ExportTraceServiceRequest> later;
       for (size_t i = 0; i < requests.size(); ++i) {
         ExportTraceServiceRequest first, rest = requests[i];
@@ -71,6 +76,11 @@ class GoldenStoreTest : public ::testing::TestWithParam<Stage> {
       ASSERT_TRUE(store_->Flush().ok());
       for (const auto& r : later)
         ASSERT_TRUE(store_->Push(kSingleTenant, r).ok());
+      if (GetParam() == Stage::kSplitBlocks) {
+        ASSERT_TRUE(store_->Flush().ok());
+        ASSERT_EQ(store_->Stats().blocks_flushed, 2u);
+        ASSERT_EQ(store_->Stats().live_traces, 0u);
+      }
       return;
     }
     for (const auto& r : requests) {
@@ -81,7 +91,8 @@ class GoldenStoreTest : public ::testing::TestWithParam<Stage> {
       env_.AdvanceBy(absl::Seconds(10));
       ASSERT_EQ(store_->Stats().live_traces, 0u);
       ASSERT_EQ(store_->Stats().blocks_flushed, 0u);
-    } else if (GetParam() == Stage::kBlocks) {
+    } else if (GetParam() == Stage::kBlocks ||
+               GetParam() == Stage::kBlocksV1) {
       ASSERT_TRUE(store_->Flush().ok());
       ASSERT_GT(store_->Stats().blocks_flushed, 0u);
     }
@@ -165,7 +176,8 @@ TEST_P(GoldenStoreTest, EveryQueryMatchesTheExpectations) {
 
 INSTANTIATE_TEST_SUITE_P(Stages, GoldenStoreTest,
                          ::testing::Values(Stage::kLive, Stage::kHead,
-                                           Stage::kBlocks, Stage::kSplit),
+                                           Stage::kBlocks, Stage::kBlocksV1,
+                                           Stage::kSplit, Stage::kSplitBlocks),
                          [](const auto& info) {
                            switch (info.param) {
                              case Stage::kLive:
@@ -174,8 +186,12 @@ INSTANTIATE_TEST_SUITE_P(Stages, GoldenStoreTest,
                                return "Head";
                              case Stage::kBlocks:
                                return "Blocks";
-                             default:
+                             case Stage::kBlocksV1:
+                               return "BlocksV1";
+                             case Stage::kSplit:
                                return "SplitAcrossBlockAndLive";
+                             default:
+                               return "SplitAcrossTwoBlocks";
                            }
                          });
 

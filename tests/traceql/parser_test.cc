@@ -2,6 +2,8 @@
 // (shared/reference/traceql.md §7), lexer rules (§1), positions in messages,
 // and the columns/conditions API.
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/time/clock.h"
 #include "andante/traceql.h"
@@ -267,6 +269,82 @@ TEST(QueryApi, ColumnsConditionsAndHints) {
   EXPECT_EQ(q->conditions()[0].op, CompareOp::kAbsent);
   EXPECT_EQ(q->conditions()[1].op, CompareOp::kPresent);
   EXPECT_EQ(q->conditions()[1].attribute.name, "y");
+}
+
+// span_conditions(): what every span of every matched spanset satisfies.
+TEST(QueryApi, SpanConditionsOfALeadingFilter) {
+  // AND mode: the conditions themselves.
+  absl::StatusOr<Query> q = Query::Parse("{ span.x = 1 && duration > 1s }");
+  ASSERT_TRUE(q.ok()) << q.status();
+  ASSERT_TRUE(q->all_conditions_required());
+  ASSERT_EQ(q->span_conditions().size(), 2u);
+  EXPECT_EQ(q->span_conditions()[0].attribute.name, "x");
+  EXPECT_TRUE(q->span_conditions()[1].is_intrinsic);
+
+  // A pipeline's leading filter, in OR mode.
+  q = Query::Parse("{ duration > 1s } | count() > 2");
+  ASSERT_TRUE(q.ok()) << q.status();
+  ASSERT_FALSE(q->all_conditions_required());
+  ASSERT_EQ(q->span_conditions().size(), 1u);
+  EXPECT_TRUE(q->span_conditions()[0].is_intrinsic);
+  EXPECT_EQ(q->span_conditions()[0].intrinsic, Intrinsic::kDuration);
+  EXPECT_EQ(q->span_conditions()[0].op, CompareOp::kGt);
+  EXPECT_EQ(q->span_conditions()[0].literal.type, ValueType::kDuration);
+  EXPECT_EQ(q->span_conditions()[0].literal.i, 1000000000);
+
+  // Only the comparisons joined by `&&` at the top of the filter: `||`,
+  // `!`, arithmetic and `= nil` add nothing; `5 < x` is mirrored.
+  q = Query::Parse(
+      R"({ 5 < span.x && (name = "a" || kind = server) && !(status = error) )"
+      R"(&& span.y + 1 > 2 && span.z = nil && span.w != nil && )"
+      R"(name =~ "GET.*" && .u = "s" } | by(span.v) | count() > 1)");
+  ASSERT_TRUE(q.ok()) << q.status();
+  ASSERT_FALSE(q->all_conditions_required());
+  ASSERT_EQ(q->span_conditions().size(), 4u);
+  EXPECT_EQ(q->span_conditions()[0].attribute,
+            (AttributeName{Scope::kSpan, "x"}));
+  EXPECT_EQ(q->span_conditions()[0].op, CompareOp::kGt);
+  EXPECT_EQ(q->span_conditions()[0].literal.i, 5);
+  EXPECT_EQ(q->span_conditions()[1].attribute,
+            (AttributeName{Scope::kSpan, "w"}));
+  EXPECT_EQ(q->span_conditions()[1].op, CompareOp::kPresent);
+  EXPECT_EQ(q->span_conditions()[2].intrinsic, Intrinsic::kName);
+  EXPECT_EQ(q->span_conditions()[2].op, CompareOp::kRegex);
+  EXPECT_EQ(q->span_conditions()[3].attribute,
+            (AttributeName{Scope::kUnscoped, "u"}));
+  EXPECT_EQ(q->span_conditions()[3].literal.s, "s");
+
+  // The spans a count() bound after the leading filter asks for.
+  for (const auto& [text, want] : std::vector<std::pair<const char*, int>>{
+           {"{ duration > 1s } | count() > 2", 3},
+           {"{ duration > 1s } | by(kind) | count() >= 4 | coalesce()", 4},
+           {"{ duration > 1s } | count() = 2 | avg(duration) > 1s", 2},
+           {"{ duration > 1s } | count() > 1 | { kind = server }", 2},
+           {"{ duration > 1s } | count() < 5", 1},
+           {"{ duration > 1s } | avg(duration) > 2s", 1},
+           {"{ duration > 1s } | count() >= 0", 1},
+           {"{ span.x = 1 }", 1},
+           {"{ span.x = 1 || span.y = 2 } | count() > 4", 5}}) {
+    SCOPED_TRACE(text);
+    q = Query::Parse(text);
+    ASSERT_TRUE(q.ok()) << q.status();
+    EXPECT_EQ(q->min_matching_spans(), want);
+  }
+
+  // No single filter every matched span comes from.
+  for (const char* text :
+       {"{ span.x = 1 || span.y = 2 } | count() > 1",
+        "{ span.x = 1 } && { span.y = 2 }",
+        "{ span.x = 1 } >> { span.y = 2 }",
+        "({ span.x = 1 } | count() > 1) && { kind = server }",
+        "{ } | count() > 1", "count() > 1 | { status = error }",
+        "{ !(span.x = 1) } | count() > 1"}) {
+    SCOPED_TRACE(text);
+    q = Query::Parse(text);
+    ASSERT_TRUE(q.ok()) << q.status();
+    EXPECT_FALSE(q->all_conditions_required());
+    EXPECT_TRUE(q->span_conditions().empty());
+  }
 }
 
 }  // namespace

@@ -823,6 +823,22 @@ def Q():
         spanset_or(pipe(F(srv), scalar(count, gt, 2)), F(lambda s: s.name == "charge")))
     add('{ status = error } | avg(duration) > 100ms | { kind = server }',
         pipe(F(err), scalar(avg_of(lambda s: s.dur), gt, 100 * MS), F(srv)))
+    # A pipeline's leading filter: a storage layer may rule out the spans,
+    # pages and blocks its `&&`-joined comparisons reject (OR mode).
+    add('{ span.http.status_code >= 500 && kind = server } | count() > 1',
+        pipe(F(lambda s: (intval(span_a(s, "http.status_code")) or 0) >= 500 and srv(s)),
+             scalar(count, gt, 1)))
+    add('{ span.bytes > 20000 && duration > 10ms } | count() > 1',
+        pipe(F(lambda s: (intval(span_a(s, "bytes")) or 0) > 20000 and s.dur > 10 * MS),
+             scalar(count, gt, 1)))
+    add('{ span.retries = 3 || status = error } | count() > 1',
+        pipe(F(lambda s: intval(span_a(s, "retries")) == 3 or err(s)), scalar(count, gt, 1)))
+    add('{ name =~ "GET.*" && duration > 50ms } | by(resource.service.name) | count() > 1',
+        pipe(F(lambda s: s.name.startswith("GET") and s.dur > 50 * MS),
+             by(lambda s: res_a(s, "service.name")[1]), scalar(count, gt, 1)))
+    add('{ status != ok && kind = client } | avg(duration) > 20ms',
+        pipe(F(lambda s: s.status != "ok" and cli(s)),
+             scalar(avg_of(lambda s: s.dur), gt, 20 * MS)))
     add('{ } with(most_recent=true)', everything)
     add('{ } | count() > 11 - 2 * 3', scalar(count, gt, 5))
     return q
