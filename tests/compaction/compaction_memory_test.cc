@@ -28,6 +28,7 @@
 #include "compaction/compaction_job.h"
 #include "gtest/gtest.h"
 #include "andante/otlp/trace/v1/trace.pb.h"
+#include "tests/testing/forwarding_backend.h"
 #include "tests/testing/temp_dir.h"
 #include "util/log.h"
 
@@ -60,32 +61,18 @@ class HeapPeak {
 };
 
 // Forwards to `base`, sampling the heap at every write.
-class SamplingBackend final : public Backend {
+class SamplingBackend final : public testing::ForwardingBackend {
  public:
   SamplingBackend(std::shared_ptr<Backend> base, HeapPeak* peak)
-      : base_(std::move(base)), peak_(peak) {}
+      : ForwardingBackend(std::move(base)), peak_(peak) {}
 
-  absl::StatusOr<std::string> Read(std::string_view key) override {
-    return base_->Read(key);
-  }
-  absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
-                                        uint64_t length) override {
-    return base_->ReadRange(key, offset, length);
-  }
   absl::Status Write(std::string_view key, std::string_view data) override {
     peak_->Sample();
-    return base_->Write(key, data);
-  }
-  absl::StatusOr<std::vector<std::string>> List(
-      std::string_view prefix) override {
-    return base_->List(prefix);
-  }
-  absl::Status Delete(std::string_view key) override {
-    return base_->Delete(key);
+    return ForwardingBackend::Write(key, data);
   }
   absl::StatusOr<std::unique_ptr<ObjectWriter>> NewWriter(
       std::string_view key) override {
-    absl::StatusOr<std::unique_ptr<ObjectWriter>> w = base_->NewWriter(key);
+    absl::StatusOr<std::unique_ptr<ObjectWriter>> w = base().NewWriter(key);
     if (!w.ok()) return w.status();
     return std::make_unique<Writer>(*std::move(w), peak_);
   }
@@ -109,7 +96,6 @@ class SamplingBackend final : public Backend {
     HeapPeak* peak_;
   };
 
-  std::shared_ptr<Backend> base_;
   HeapPeak* peak_;
 };
 

@@ -13,6 +13,7 @@
 #include "andante/backend.h"
 #include "andante/store.h"
 #include "gtest/gtest.h"
+#include "tests/testing/forwarding_backend.h"
 #include "tests/testing/otlp_builders.h"
 #include "tests/testing/store_options.h"
 #include "tests/testing/temp_dir.h"
@@ -28,8 +29,10 @@ using testing::WaitUntil;
 
 // A memory backend whose writes wait while the gate is closed (a backend
 // that cannot keep up).
-class GatedBackend : public Backend {
+class GatedBackend : public testing::ForwardingBackend {
  public:
+  GatedBackend() : ForwardingBackend(OpenMemoryBackend()) {}
+
   void Close() {
     absl::MutexLock lock(&mu_);
     open_ = false;
@@ -43,13 +46,6 @@ class GatedBackend : public Backend {
     return blocked_;
   }
 
-  absl::StatusOr<std::string> Read(std::string_view key) override {
-    return base_->Read(key);
-  }
-  absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
-                                        uint64_t length) override {
-    return base_->ReadRange(key, offset, length);
-  }
   absl::Status Write(std::string_view key, std::string_view data) override {
     {
       absl::MutexLock lock(&mu_);
@@ -57,18 +53,10 @@ class GatedBackend : public Backend {
       mu_.Await(absl::Condition(&open_));
       --blocked_;
     }
-    return base_->Write(key, data);
-  }
-  absl::StatusOr<std::vector<std::string>> List(
-      std::string_view prefix) override {
-    return base_->List(prefix);
-  }
-  absl::Status Delete(std::string_view key) override {
-    return base_->Delete(key);
+    return ForwardingBackend::Write(key, data);
   }
 
  private:
-  std::unique_ptr<Backend> base_ = OpenMemoryBackend();
   absl::Mutex mu_;
   bool open_ ABSL_GUARDED_BY(mu_) = true;
   int blocked_ ABSL_GUARDED_BY(mu_) = 0;

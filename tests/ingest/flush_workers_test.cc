@@ -20,6 +20,7 @@
 #include "andante/store.h"
 #include "gtest/gtest.h"
 #include "tests/testing/fault_backend.h"
+#include "tests/testing/forwarding_backend.h"
 #include "tests/testing/otlp_builders.h"
 #include "tests/testing/push_until_refused.h"
 #include "tests/testing/store_options.h"
@@ -36,8 +37,10 @@ using testing::WaitUntil;
 
 // A memory backend that holds every write of the first block it sees
 // ("<tenant>/<block>/...") until released; other blocks write at once.
-class StallFirstBlock : public Backend {
+class StallFirstBlock : public testing::ForwardingBackend {
  public:
+  StallFirstBlock() : ForwardingBackend(OpenMemoryBackend()) {}
+
   void Release() {
     absl::MutexLock lock(&mu_);
     released_ = true;
@@ -49,42 +52,28 @@ class StallFirstBlock : public Backend {
   // Block IDs with a meta.json, the stalled one excepted.
   std::vector<std::string> OtherCompleteBlocks(const std::string& tenant) {
     std::vector<std::string> out;
-    auto blocks = base_->List(tenant);
+    auto blocks = base().List(tenant);
     if (!blocks.ok()) return out;
     for (const std::string& block : *blocks) {
       {
         absl::MutexLock lock(&mu_);
         if (block == first_) continue;
       }
-      if (base_->Read(tenant + "/" + block + "/meta.json").ok()) {
+      if (base().Read(tenant + "/" + block + "/meta.json").ok()) {
         out.push_back(block);
       }
     }
     return out;
   }
 
-  absl::StatusOr<std::string> Read(std::string_view key) override {
-    return base_->Read(key);
-  }
-  absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
-                                        uint64_t length) override {
-    return base_->ReadRange(key, offset, length);
-  }
   absl::Status Write(std::string_view key, std::string_view data) override {
     MaybeStall(key);
-    return base_->Write(key, data);
+    return ForwardingBackend::Write(key, data);
   }
   absl::StatusOr<std::unique_ptr<ObjectWriter>> NewWriter(
       std::string_view key) override {
     MaybeStall(key);
-    return base_->NewWriter(key);
-  }
-  absl::StatusOr<std::vector<std::string>> List(
-      std::string_view prefix) override {
-    return base_->List(prefix);
-  }
-  absl::Status Delete(std::string_view key) override {
-    return base_->Delete(key);
+    return base().NewWriter(key);
   }
 
  private:
@@ -100,7 +89,6 @@ class StallFirstBlock : public Backend {
     --stalled_;
   }
 
-  std::unique_ptr<Backend> base_ = OpenMemoryBackend();
   absl::Mutex mu_;
   std::string first_ ABSL_GUARDED_BY(mu_);
   bool released_ ABSL_GUARDED_BY(mu_) = false;

@@ -11,6 +11,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "receiver/zipkin/zipkin_decode.h"
+#include "tests/testing/proto_wire.h"
 #include "tests/testing/zipkin_test_encoder.h"
 #include "zipkin/zipkin.pb.h"
 
@@ -40,20 +41,11 @@ std::string ParseError(std::string_view body) {
   return std::string(s.message());
 }
 
-// Raw wire helpers for what the generated code will not write.
-std::string Varint(uint64_t v) {
-  std::string out;
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-  return out;
-}
-std::string Tag(int field, int wire_type) { return Varint(static_cast<uint64_t>(field) << 3 | wire_type); }
-std::string Len(int field, std::string_view payload) {
-  return Tag(field, 2) + Varint(payload.size()) + std::string(payload);
-}
+// Raw wire bytes for what the generated code will not write.
+using ::andante::testing::Key;
+using ::andante::testing::Len;
+using ::andante::testing::Varint;
+
 std::string MinimalSpan(std::string extra = "") {
   return Len(1, std::string(16, '\x01')) + Len(3, std::string(8, '\x02')) + extra;
 }
@@ -150,16 +142,16 @@ TEST(ZipkinProto, InvalidUtf8IsRefused) {
 }
 
 TEST(ZipkinProto, UnknownFieldsWrongWireTypesAndGroupsAreSkipped) {
-  std::string extra = Tag(99, 0) + Varint(12345) +               // unknown varint
-                      Tag(98, 1) + std::string(8, 'x') +         // fixed64
-                      Tag(97, 5) + std::string(4, 'y') +         // fixed32
+  std::string extra = Key(99, 0) + Varint(12345) +               // unknown varint
+                      Key(98, 1) + std::string(8, 'x') +         // fixed64
+                      Key(97, 5) + std::string(4, 'y') +         // fixed32
                       Len(96, "zzz") +                           // bytes
-                      Tag(95, 3) + Tag(1, 0) + Varint(1) + Tag(94, 3) + Tag(94, 4) +
-                      Tag(95, 4) +                               // nested groups
-                      Tag(5, 0) + Varint(7) +                    // name as varint: skipped
-                      Tag(4, 2) + Varint(1) + "x";               // kind as bytes: skipped
+                      Key(95, 3) + Key(1, 0) + Varint(1) + Key(94, 3) + Key(94, 4) +
+                      Key(95, 4) +                               // nested groups
+                      Key(5, 0) + Varint(7) +                    // name as varint: skipped
+                      Key(4, 2) + Varint(1) + "x";               // kind as bytes: skipped
   ZipkinSpanBatch batch;
-  absl::Status s = ParseZipkinV2Proto(ListOf(MinimalSpan(extra)) + Tag(50, 0) + Varint(1), &batch);
+  absl::Status s = ParseZipkinV2Proto(ListOf(MinimalSpan(extra)) + Key(50, 0) + Varint(1), &batch);
   ASSERT_TRUE(s.ok()) << s;
   ASSERT_EQ(batch.spans.size(), 1u);
   EXPECT_EQ(batch.spans[0].name, "");
@@ -169,17 +161,17 @@ TEST(ZipkinProto, UnknownFieldsWrongWireTypesAndGroupsAreSkipped) {
 TEST(ZipkinProto, MalformedWireData) {
   EXPECT_THAT(ParseError("\x0a"), HasSubstr("truncated varint"));
   EXPECT_THAT(ParseError("\x0a\x05\x01"), HasSubstr("length exceeds"));
-  EXPECT_THAT(ParseError(Tag(1, 7)), HasSubstr("invalid wire type 7"));
+  EXPECT_THAT(ParseError(Key(1, 7)), HasSubstr("invalid wire type 7"));
   EXPECT_THAT(ParseError(std::string("\x00", 1)), HasSubstr("invalid field number"));
-  EXPECT_THAT(ParseError(Tag(3, 4)), HasSubstr("unexpected end group"));
-  EXPECT_THAT(ParseError(Tag(3, 3) + Tag(4, 4)), HasSubstr("mismatched end group"));
-  EXPECT_THAT(ParseError(Tag(3, 3)), HasSubstr("truncated"));
-  EXPECT_THAT(ParseError(Tag(3, 1) + "1234"), HasSubstr("truncated fixed64"));
+  EXPECT_THAT(ParseError(Key(3, 4)), HasSubstr("unexpected end group"));
+  EXPECT_THAT(ParseError(Key(3, 3) + Key(4, 4)), HasSubstr("mismatched end group"));
+  EXPECT_THAT(ParseError(Key(3, 3)), HasSubstr("truncated"));
+  EXPECT_THAT(ParseError(Key(3, 1) + "1234"), HasSubstr("truncated fixed64"));
   EXPECT_THAT(ParseError(std::string(11, '\xff')), HasSubstr("varint"));
   std::string deep;
-  for (int i = 0; i < 200; ++i) deep += Tag(3, 3);
+  for (int i = 0; i < 200; ++i) deep += Key(3, 3);
   EXPECT_THAT(ParseError(deep), HasSubstr("nested too deeply"));
-  EXPECT_THAT(ParseError(ListOf(MinimalSpan(Len(8, Tag(1, 2) + "\x05" "ab")))),
+  EXPECT_THAT(ParseError(ListOf(MinimalSpan(Len(8, Key(1, 2) + "\x05" "ab")))),
               HasSubstr("length exceeds"));
 }
 
@@ -189,8 +181,8 @@ TEST(ZipkinProto, RepeatedFieldsFollowProtobufRules) {
   std::string span = MinimalSpan(
       Len(11, Len(1, "k") + Len(2, "first")) + Len(11, Len(2, "no key")) +
       Len(11, Len(1, "k") + Len(2, "second")) + Len(8, Len(1, "svc")) +
-      Len(8, Tag(4, 0) + Varint(8080)) + Len(5, "one") + Len(5, "two") +
-      Tag(4, 0) + Varint(7) + Len(11, Len(1, "span.kind") + Len(2, "internal")));
+      Len(8, Key(4, 0) + Varint(8080)) + Len(5, "one") + Len(5, "two") +
+      Key(4, 0) + Varint(7) + Len(11, Len(1, "span.kind") + Len(2, "internal")));
   ExportTraceServiceRequest out;
   ASSERT_TRUE(DecodeZipkinSpans(ListOf(span), ZipkinFormat::kV2Proto, &out).ok());
   ASSERT_EQ(out.resource_spans_size(), 1);
