@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "http_client.h"
 #include "andante/otlp/collector/trace/v1/trace_service.pb.h"
+#include "andante/rpc_status.pb.h"
 
 namespace andante::loadgen {
 namespace {
@@ -159,7 +160,14 @@ class HttpSender : public Sender {
     }
     if (r.status < 200 || r.status > 299) {
       result.outcome = absl::StrCat("http ", r.status);
-      result.message = r.body.substr(0, 200);
+      // OTLP/HTTP answers a protobuf request's failure with a protobuf
+      // google.rpc.Status; show its message, not the encoded bytes.
+      andante::rpc::Status status;
+      if (status.ParseFromString(r.body) && !status.message().empty()) {
+        result.message = status.message().substr(0, 200);
+      } else {
+        result.message = r.body.substr(0, 200);
+      }
       return result;
     }
     result.ok = true;
