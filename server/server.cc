@@ -122,7 +122,8 @@ absl::StatusOr<std::unique_ptr<net::ServerRuntime>> StartServer(
   o.store = StoreOptionsOf(config);
   // -target=metrics-generator: spans come from ingest instances (their
   // metrics_generator_client.endpoints) and are only fed to the generator.
-  o.generator_only = config.target == "metrics-generator";
+  o.generator_only = config.target == "metrics-generator" ||
+                     config.target == "metrics-generator-no-local-blocks";
   const std::vector<std::string>& forward_to =
       config.metrics_generator.forward_endpoints;
   if (!forward_to.empty() && !o.generator_only) {

@@ -128,7 +128,7 @@ struct GeneratorConfig {
   // metrics_generator_client (Andante only; Tempo finds its generators
   // through its ring): an instance with `endpoints` (base URLs of the OTLP/HTTP
   // receivers of -target=metrics-generator instances, "http://gen:4318")
-  // forwards every accepted push there and runs no generator itself. Requests
+  // forwards every accepted push there and runs no generator itself. Pushes
   // wait in a queue of `queue_size` per endpoint (full: dropped and counted);
   // one POST times out after `remote_timeout`.
   std::vector<std::string> forward_endpoints;

@@ -11,6 +11,14 @@
 // request, a failed POST is not retried; both are counted and logged (at
 // most once per 10 s each) and neither ever blocks or fails the push.
 //
+// Pushes of one tenant queued together travel in one POST: concatenated
+// serialized ExportTraceServiceRequests are one request holding all their
+// ResourceSpans in order (protobuf appends repeated fields), which the
+// generator processes exactly as the pushes one after the other. The worker
+// waits up to `batch_wait` for a batch to fill (`max_batch_bytes`); most of
+// a POST's cost on the sending side is per request (HTTP client, system
+// calls, wake-ups), not per byte.
+//
 // With several endpoints, a tenant's requests all go to one of them (chosen
 // by a hash of the tenant), so client and server spans of one trace meet in
 // one service-graph store. Tempo shards by trace ID over its ring instead.
@@ -35,9 +43,15 @@ struct GeneratorForwarderOptions {
   // Base URLs of the generators' OTLP/HTTP receivers, e.g.
   // "http://generator:4318" (metrics_generator_client.endpoints).
   std::vector<std::string> endpoints;
-  // Requests waiting per endpoint before new ones are dropped
+  // Pushes waiting per endpoint before new ones are dropped
   // (metrics_generator_client.queue_size).
   size_t queue_size = 1000;
+  // A POST carries one tenant's queued pushes up to this many bytes (a
+  // single larger push goes alone)...
+  size_t max_batch_bytes = 4 << 20;
+  // ... and the worker waits up to this long after a batch's first push for
+  // more (or until the batch is full); zero sends at once.
+  absl::Duration batch_wait = absl::Milliseconds(100);
   // One POST's timeout (metrics_generator_client.remote_timeout).
   absl::Duration timeout = absl::Seconds(5);
   // The OTLP/HTTP path on the generator.
@@ -45,10 +59,12 @@ struct GeneratorForwarderOptions {
 };
 
 // What the forwarder has done since it started.
+// Counted in pushes (SpanTap::OnSpans calls), not POSTs.
 struct GeneratorForwarderStats {
-  uint64_t sent = 0;     // requests the generator answered with 2xx
-  uint64_t failed = 0;   // requests sent and answered otherwise, or lost
-  uint64_t dropped = 0;  // requests dropped because the queue was full
+  uint64_t sent = 0;     // in POSTs the generator answered with 2xx
+  uint64_t failed = 0;   // in POSTs answered otherwise, or lost
+  uint64_t dropped = 0;  // not sent: the queue was full (or at shutdown)
+  uint64_t posts = 0;    // POSTs made
 };
 
 class GeneratorForwarder : public SpanTap {
@@ -57,7 +73,8 @@ class GeneratorForwarder : public SpanTap {
   // http(s)://. With `registry`, registers Tempo's
   // tempo_distributor_metrics_generator_pushes_total and
   // _pushes_failures_total and andante_distributor_metrics_generator_dropped_total
-  // there (the registry must outlive the forwarder).
+  // there (the registry must outlive the forwarder): POSTs, failed POSTs,
+  // dropped pushes.
   static absl::StatusOr<std::unique_ptr<GeneratorForwarder>> Start(
       GeneratorForwarderOptions options, MetricsRegistry* registry);
 

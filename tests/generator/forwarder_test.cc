@@ -80,6 +80,7 @@ TEST(GeneratorForwarderTest, RequestsReachTheGeneratorInstanceWithTheirTenant) {
   GeneratorForwarderOptions fo;
   fo.endpoints = {
       absl::StrCat("http://127.0.0.1:", (*receivers)->ports().otlp_http, "/")};
+  fo.batch_wait = absl::Seconds(2);  // the three pushes below queue together
   absl::StatusOr<std::unique_ptr<GeneratorForwarder>> f =
       GeneratorForwarder::Start(fo, nullptr);
   ASSERT_TRUE(f.ok()) << f.status();
@@ -94,6 +95,9 @@ TEST(GeneratorForwarderTest, RequestsReachTheGeneratorInstanceWithTheirTenant) {
   EXPECT_EQ(s.sent, 3u);
   EXPECT_EQ(s.failed, 0u);
   EXPECT_EQ(s.dropped, 0u);
+  // acme's two pushes travelled in one POST, concatenated; the generator
+  // counted both.
+  EXPECT_EQ(s.posts, 2u);
   // The fixture has one `charge` span per request.
   const std::string text = (*gen)->ExpositionText();
   int acme = 0, other = 0;
@@ -123,6 +127,7 @@ TEST(GeneratorForwarderTest, AFullQueueDropsAndAHungGeneratorFails) {
   fo.endpoints = {absl::StrCat("http://127.0.0.1:", listener.port())};
   fo.queue_size = 1;
   fo.timeout = absl::Milliseconds(500);
+  fo.batch_wait = absl::ZeroDuration();
   absl::StatusOr<std::unique_ptr<GeneratorForwarder>> f =
       GeneratorForwarder::Start(fo, nullptr);
   ASSERT_TRUE(f.ok()) << f.status();
@@ -140,6 +145,7 @@ TEST(GeneratorForwarderTest, AFullQueueDropsAndAHungGeneratorFails) {
   EXPECT_EQ(s.sent, 0u);
   EXPECT_EQ(s.failed, 2u);
   EXPECT_EQ(s.dropped, 3u);
+  EXPECT_EQ(s.posts, 2u);
 }
 
 TEST(GeneratorForwarderTest, RejectsConfigsWithoutUsableEndpoints) {

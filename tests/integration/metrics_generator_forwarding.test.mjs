@@ -112,7 +112,8 @@ metrics_generator_client:
     assert.equal(found.status, 200);
     assert.equal((await ingest.get('/metrics/generator')).status, 404);
     const m = await ingest.metrics();
-    assert.ok(counter(m, 'tempo_distributor_metrics_generator_pushes_total') >= 4);
+    const posts = counter(m, 'tempo_distributor_metrics_generator_pushes_total');
+    assert.ok(posts >= 1 && posts <= 4, `POSTs: ${posts}`);
     assert.equal(counter(m, 'tempo_distributor_metrics_generator_pushes_failures_total'), 0);
     assert.equal(counter(m, 'andante_distributor_metrics_generator_dropped_total'), 0);
     // The generator process keeps no trace.
@@ -125,15 +126,16 @@ metrics_generator_client:
     for (let i = 0; i < 3; i++) {
       await exportOk(exporter, trace(frontend, payments).spans, 'push while the generator is down');
     }
+    // Pushes queued together go in one POST: at least one failed POST.
     let failures = 0;
     const deadline = Date.now() + 20000;
     while (Date.now() < deadline) {
       failures = counter(await ingest.metrics(),
         'tempo_distributor_metrics_generator_pushes_failures_total');
-      if (failures >= 3) break;
+      if (failures >= 1) break;
       await sleep(200);
     }
-    assert.equal(failures, 3);
+    assert.ok(failures >= 1 && failures <= 3, `failed POSTs: ${failures}`);
     assert.match(ingest.logTail(200), /forwarding to the metrics generator failed/);
     // Back up: new spans reach it again (its series restart from zero).
     await gen.start();
