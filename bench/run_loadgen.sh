@@ -35,6 +35,8 @@
 #               Tempo build for comparison (it reads the same tempo.yaml)
 #   KEEP_TMP=1  keep the temporary directory (config, server log, data)
 #   UDP_SOCKET_BUFFER  SO_RCVBUF of the Jaeger UDP receivers (0 = kernel default)
+#   GENERATOR_BATCH_WAIT  with --generator-remote: metrics_generator_client.batch_wait
+#               (default 100ms; 0s sends each push as soon as the worker is free)
 #   EXTRA_YAML  appended to the tempo.yaml (top-level keys), e.g.
 #               $'multitenancy_enabled: true\noverrides: {...}' with
 #               loadgen --tenants=100 --lookups=0 for the limits figures
@@ -218,6 +220,7 @@ EOF
   cat >>"$tmp/tempo.yaml" <<EOF
 metrics_generator_client:
   endpoints: ["http://127.0.0.1:$gen_otlp_http_port"]
+  batch_wait: ${GENERATOR_BATCH_WAIT:-100ms}
 EOF
 fi
 

@@ -132,6 +132,7 @@ absl::StatusOr<std::unique_ptr<net::ServerRuntime>> StartServer(
     f.endpoints = forward_to;
     f.queue_size = static_cast<size_t>(config.metrics_generator.forward_queue_size);
     f.timeout = config.metrics_generator.forward_timeout;
+    f.batch_wait = config.metrics_generator.forward_batch_wait;
     o.generator_forwarding = std::move(f);
   } else if (config.metrics_generator.enabled || o.generator_only) {
     absl::StatusOr<net::GeneratorServiceOptions> generator =

@@ -412,6 +412,8 @@ absl::Status ParseAll(const YAML::Node& root, GeneratorConfig* out) {
     }
     RETURN_IF_ERROR(GetDuration(mgc["remote_timeout"], p + ".remote_timeout",
                                 &out->forward_timeout));
+    RETURN_IF_ERROR(GetDuration(mgc["batch_wait"], p + ".batch_wait",
+                                &out->forward_batch_wait));
   }
   const YAML::Node ov = root["overrides"];
   if (ov && ov.IsMap()) {

@@ -5,7 +5,6 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "andante/otlp.h"
 #include "andante/span_tap.h"
 #include "model/span_batch.h"
 
@@ -21,15 +20,8 @@ class GeneratorOnlyStore final : public Store {
     PushResult result;
     result.spans_accepted = rep.span_count;
     if (rep.span_count == 0) return result;
-    std::string serialized;
-    std::string_view request = rep.proto;
-    if (rep.request != nullptr) {
-      serialized = rep.request->SerializeAsString();
-      request = serialized;
-    }
-    internal::RecordedViewScope scope(request, rep.view.get());
     absl::ReaderMutexLock lock(&mu_);
-    for (SpanTap* tap : taps_) tap->OnSpans(tenant, request);
+    internal::ShowSpanTaps(tenant, rep, taps_);
     return result;
   }
 
