@@ -17,9 +17,17 @@
 #                          # metrics generator on (span metrics + service
 #                          # graphs, collected every 15 s, no remote write);
 #                          # --service_groups multiplies the series count
+#   bench/run_loadgen.sh --generator-remote --service_groups=2 --duration=30s
+#                          # the generator in a second process
+#                          # (-target=metrics-generator) fed by the measured
+#                          # one through metrics_generator_client.endpoints;
+#                          # loadgen's CPU figures are the ingest process's,
+#                          # the generator's CPU-s and the forwarding counters
+#                          # are printed at the end
 #
 # Script options (not passed to loadgen):
-#   --generator  add a metrics_generator section to the tempo.yaml
+#   --generator         add a metrics_generator section to the tempo.yaml
+#   --generator-remote  run the generator in a second process (see above)
 #
 # Environment:
 #   BUILD_DIR   meson build directory (default: build; set up if missing)
@@ -27,16 +35,20 @@
 #               Tempo build for comparison (it reads the same tempo.yaml)
 #   KEEP_TMP=1  keep the temporary directory (config, server log, data)
 #   UDP_SOCKET_BUFFER  SO_RCVBUF of the Jaeger UDP receivers (0 = kernel default)
+#   GENERATOR_BATCH_WAIT  with --generator-remote: metrics_generator_client.batch_wait
+#               (default 100ms; 0s sends each push as soon as the worker is free)
 #   EXTRA_YAML  appended to the tempo.yaml (top-level keys), e.g.
 #               $'multitenancy_enabled: true\noverrides: {...}' with
 #               loadgen --tenants=100 --lookups=0 for the limits figures
 set -euo pipefail
 
 generator=0
+generator_remote=0
 args=()
 for arg in "$@"; do
   case $arg in
     --generator) generator=1 ;;
+    --generator-remote) generator_remote=1 ;;
     *) args+=("$arg") ;;
   esac
 done
@@ -99,9 +111,20 @@ read -r api_port grpc_port otlp_grpc_port otlp_http_port <<<"$(free_ports 4)"
 read -r jaeger_compact_port jaeger_binary_port <<<"$(free_ports 2)"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/andante-loadgen.XXXXXX")
 server_pid=
+gen_pid=
+
+# CPU seconds (user + system) a process has used so far.
+cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' \
+    "/proc/$1/stat"
+}
 
 cleanup() {
   local rc=$?
+  if [[ -n $gen_pid ]] && kill -0 "$gen_pid" 2>/dev/null; then
+    kill -TERM "$gen_pid"
+    wait "$gen_pid" 2>/dev/null || true
+  fi
   if [[ -n $server_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
     local start=$SECONDS
     kill -TERM "$server_pid"
@@ -162,6 +185,45 @@ storage:
       path: $tmp/wal
 EOF
 
+if ((generator_remote)); then
+  # The generator process: OTLP/HTTP only, spans kept nowhere, series
+  # scraped from its /metrics/generator.
+  read -r gen_api_port gen_grpc_port gen_otlp_http_port <<<"$(free_ports 3)"
+  cat >"$tmp/generator.yaml" <<EOF
+target: metrics-generator
+server:
+  http_listen_address: 127.0.0.1
+  http_listen_port: $gen_api_port
+  grpc_listen_address: 127.0.0.1
+  grpc_listen_port: $gen_grpc_port
+distributor:
+  receivers:
+    otlp:
+      protocols:
+        http:
+          endpoint: 127.0.0.1:$gen_otlp_http_port
+metrics_generator:
+  storage:
+    path: $tmp/generator
+EOF
+  "$server" -config.file="$tmp/generator.yaml" >"$tmp/generator.log" 2>&1 &
+  gen_pid=$!
+  for i in $(seq 600); do
+    [[ $(http_status "$gen_api_port" /ready) = 200 ]] && break
+    if ((i == 600)) || ! kill -0 "$gen_pid" 2>/dev/null; then
+      echo "generator process not ready; its log:" >&2
+      tail -n 40 "$tmp/generator.log" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
+  cat >>"$tmp/tempo.yaml" <<EOF
+metrics_generator_client:
+  endpoints: ["http://127.0.0.1:$gen_otlp_http_port"]
+  batch_wait: ${GENERATOR_BATCH_WAIT:-100ms}
+EOF
+fi
+
 if ((generator)); then
   # Both processors on for every tenant (Andante's default with a
   # metrics_generator section); no remote_write entry, so the collected
@@ -219,6 +281,15 @@ set +e
   --server_pid="$server_pid" --data_dir="$tmp/blocks" "$@"
 rc=$?
 set -e
+if [[ -n $gen_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
+  echo "generator process: $(cpu_seconds "$gen_pid") CPU-s; ingest process" \
+    "forwarding counters:"
+  if { exec 3<>"/dev/tcp/127.0.0.1/$api_port"; } 2>/dev/null; then
+    printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+    grep -E '^(tempo|andante)_distributor_metrics_generator' <&3 || true
+    exec 3<&- 3>&-
+  fi
+fi
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "SERVER DIED during the run; last lines of its log:" >&2
   tail -n 40 "$tmp/server.log" >&2

@@ -120,7 +120,21 @@ absl::StatusOr<std::unique_ptr<net::ServerRuntime>> StartServer(
     const Config& config) {
   net::ServerRuntimeOptions o;
   o.store = StoreOptionsOf(config);
-  if (config.metrics_generator.enabled) {
+  // -target=metrics-generator: spans come from ingest instances (their
+  // metrics_generator_client.endpoints) and are only fed to the generator.
+  o.generator_only = config.target == "metrics-generator" ||
+                     config.target == "metrics-generator-no-local-blocks";
+  const std::vector<std::string>& forward_to =
+      config.metrics_generator.forward_endpoints;
+  if (!forward_to.empty() && !o.generator_only) {
+    // The generator runs elsewhere; this instance only forwards.
+    net::GeneratorForwarderOptions f;
+    f.endpoints = forward_to;
+    f.queue_size = static_cast<size_t>(config.metrics_generator.forward_queue_size);
+    f.timeout = config.metrics_generator.forward_timeout;
+    f.batch_wait = config.metrics_generator.forward_batch_wait;
+    o.generator_forwarding = std::move(f);
+  } else if (config.metrics_generator.enabled || o.generator_only) {
     absl::StatusOr<net::GeneratorServiceOptions> generator =
         GeneratorOptionsOf(config.metrics_generator);
     if (!generator.ok()) return generator.status();

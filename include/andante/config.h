@@ -125,6 +125,17 @@ struct GeneratorConfig {
   // storage.remote_write_flush_deadline: how long a shutdown waits for the
   // queues to drain.
   absl::Duration flush_deadline = absl::Minutes(1);
+  // metrics_generator_client (Andante only; Tempo finds its generators
+  // through its ring): an instance with `endpoints` (base URLs of the OTLP/HTTP
+  // receivers of -target=metrics-generator instances, "http://gen:4318")
+  // forwards every accepted push there and runs no generator itself. Pushes
+  // wait in a queue of `queue_size` per endpoint (full: dropped and counted);
+  // one POST times out after `remote_timeout`. A tenant's pushes queued
+  // within `batch_wait` of each other go in one POST (zero: no waiting).
+  std::vector<std::string> forward_endpoints;
+  int64_t forward_queue_size = 1000;
+  absl::Duration forward_timeout = absl::Seconds(5);
+  absl::Duration forward_batch_wait = absl::Milliseconds(100);
   // overrides.per_tenant_override_config: the per-tenant overrides file.
   std::string tenant_overrides_path;
   // Accepted keys whose feature is not implemented (e.g.

@@ -398,6 +398,23 @@ absl::Status ParseAll(const YAML::Node& root, GeneratorConfig* out) {
                                 p + ".metrics_ingestion_time_range_slack",
                                 &o.ingestion_time_range_slack));
   }
+  // Andante only (Tempo finds its generators through the ring): where an
+  // ingest instance forwards its spans.
+  if (const YAML::Node mgc = root["metrics_generator_client"];
+      mgc && mgc.IsMap()) {
+    const std::string p = "metrics_generator_client";
+    RETURN_IF_ERROR(
+        GetStrings(mgc["endpoints"], p + ".endpoints", &out->forward_endpoints));
+    RETURN_IF_ERROR(GetInt(mgc["queue_size"], p + ".queue_size",
+                           &out->forward_queue_size));
+    if (out->forward_queue_size < 1) {
+      return Bad(p + ".queue_size", "must be at least 1");
+    }
+    RETURN_IF_ERROR(GetDuration(mgc["remote_timeout"], p + ".remote_timeout",
+                                &out->forward_timeout));
+    RETURN_IF_ERROR(GetDuration(mgc["batch_wait"], p + ".batch_wait",
+                                &out->forward_batch_wait));
+  }
   const YAML::Node ov = root["overrides"];
   if (ov && ov.IsMap()) {
     bool has = false;

@@ -507,20 +507,9 @@ class StoreImpl final : public Store {
     return instances;
   }
 
-  // Shows an accepted batch to the span taps as serialized bytes: those it
-  // came as, or its request serialized once (only taps pay for that). The
-  // view the split recorded, if any, goes along for the taps that read it
-  // (the metrics generator: internal::RecordedViewOf).
   void ShowTaps(std::string_view tenant, const SpanBatch::Rep& rep)
       ABSL_SHARED_LOCKS_REQUIRED(taps_mu_) {
-    std::string serialized;
-    std::string_view request = rep.proto;
-    if (rep.request != nullptr) {
-      serialized = rep.request->SerializeAsString();
-      request = serialized;
-    }
-    internal::RecordedViewScope scope(request, rep.view.get());
-    for (SpanTap* tap : taps_) tap->OnSpans(tenant, request);
+    internal::ShowSpanTaps(tenant, rep, taps_);
   }
 
   const StoreOptions options_;

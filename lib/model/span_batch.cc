@@ -8,6 +8,7 @@
 #include "model/span_batch.h"
 
 #include "andante/otlp.h"
+#include "andante/span_tap.h"
 
 #include <memory>
 #include <utility>
@@ -48,6 +49,22 @@ void SplitParsed(const ExportTraceServiceRequest& request,
 const SpanBatch::Rep& SpanBatchAccess::Get(const SpanBatch& batch) {
   return *batch.rep_;
 }
+
+namespace internal {
+
+void ShowSpanTaps(std::string_view tenant, const SpanBatch::Rep& rep,
+                  const std::vector<SpanTap*>& taps) {
+  std::string serialized;
+  std::string_view request = rep.proto;
+  if (rep.request != nullptr) {
+    serialized = rep.request->SerializeAsString();
+    request = serialized;
+  }
+  RecordedViewScope scope(request, rep.view.get());
+  for (SpanTap* tap : taps) tap->OnSpans(tenant, request);
+}
+
+}  // namespace internal
 
 SpanBatch SpanBatchAccess::Make(std::unique_ptr<SpanBatch::Rep> rep) {
   return SpanBatch(std::move(rep));

@@ -44,6 +44,13 @@ namespace internal {
 inline const SpanBatch::Rep& GetSpanBatchRep(const SpanBatch& batch) {
   return SpanBatchAccess::Get(batch);
 }
+
+// Shows an accepted batch to span taps as serialized bytes: those it came
+// as, or its request serialized once (only taps pay for that). The view the
+// split recorded, if any, goes along for the taps that read it (the metrics
+// generator: RecordedViewOf).
+void ShowSpanTaps(std::string_view tenant, const SpanBatch::Rep& rep,
+                  const std::vector<SpanTap*>& taps);
 }  // namespace internal
 
 }  // namespace andante

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "andante/tenant.h"
 #include "tenant/overrides_yaml.h"
+#include "generator_store.h"
 #include "util/log.h"
 #include "util/strings.h"
 
@@ -49,10 +50,22 @@ absl::Status ServerRuntime::Init() {
     if (!reloader.ok()) return reloader.status();
     overrides_reloader_ = std::move(*reloader);
   }
-  absl::StatusOr<std::unique_ptr<Store>> store =
-      OpenServerStore(options_.store);
-  if (!store.ok()) return store.status();
-  store_ = std::move(*store);
+  if (options_.generator_only) {
+    store_ = OpenGeneratorOnlyStore();
+  } else {
+    absl::StatusOr<std::unique_ptr<Store>> store =
+        OpenServerStore(options_.store);
+    if (!store.ok()) return store.status();
+    store_ = std::move(*store);
+  }
+  if (options_.generator_forwarding.has_value()) {
+    absl::StatusOr<std::unique_ptr<GeneratorForwarder>> forwarder =
+        GeneratorForwarder::Start(*options_.generator_forwarding,
+                                  &metrics_->registry);
+    if (!forwarder.ok()) return forwarder.status();
+    forwarder_ = std::move(*forwarder);
+    store_->AddSpanTap(forwarder_.get());
+  }
   metrics_->registry.AddCollector(
       [store = store_.get(), metrics = metrics_.get(),
        reloader = overrides_reloader_.get()] {
@@ -76,7 +89,7 @@ absl::Status ServerRuntime::Init() {
        [this](const HttpRequest& req) { return ServeOverrides(req); }});
   // Tempo's gRPC query API on grpc_listen_port, and on the HTTP port with
   // stream_over_http_enabled.
-  if (!options_.querier_grpc_endpoint.empty()) {
+  if (!options_.querier_grpc_endpoint.empty() && !options_.generator_only) {
     QuerierGrpcOptions q;
     q.endpoint = options_.querier_grpc_endpoint;
     q.multitenancy_enabled = request.multitenancy_enabled;
@@ -125,6 +138,10 @@ absl::Status ServerRuntime::Shutdown() {
   if (querier_ != nullptr) querier_->Shutdown(options_.graceful_shutdown_timeout);
   // After ingest stopped: a last collection is flushed to remote write.
   if (generator_ != nullptr) generator_->Stop();
+  if (forwarder_ != nullptr) {
+    store_->RemoveSpanTap(forwarder_.get());
+    forwarder_.reset();  // sends what is queued
+  }
   absl::Status closed;
   if (store_ != nullptr) {
     closed = store_->Close();

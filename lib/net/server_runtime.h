@@ -21,6 +21,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "generator_forwarder.h"
 #include "generator_service.h"
 #include "metrics.h"
 #include "receiver_set.h"
@@ -36,6 +37,12 @@ struct ServerRuntimeOptions {
   ServerStoreOptions store;
   // The metrics generator, off when absent; its scrape path joins the API.
   std::optional<GeneratorServiceOptions> generator;
+  // Every accepted push also goes to metrics generators in other processes
+  // (metrics_generator_client.endpoints); off when absent.
+  std::optional<GeneratorForwarderOptions> generator_forwarding;
+  // -target=metrics-generator: the store keeps nothing and only feeds the
+  // generator (OpenGeneratorOnlyStore); no querier, no compactor.
+  bool generator_only = false;
   // The listeners; request.observer is set to the runtime's metrics (and
   // request.build is what tempo_build_info reports).
   ReceiverSetOptions receivers;
@@ -88,6 +95,7 @@ class ServerRuntime {
   std::unique_ptr<ServerMetrics> metrics_;
   std::unique_ptr<Store> store_;
   std::unique_ptr<GeneratorService> generator_;
+  std::unique_ptr<GeneratorForwarder> forwarder_;
   std::unique_ptr<ReceiverSet> receivers_;
   bool started_ = false;
   bool shut_down_ = false;

@@ -216,6 +216,33 @@ TEST(ConfigTest, SeedS3NeedsExpansion) {
   EXPECT_FALSE(g.processors_configured);
 }
 
+// Andante's own key: where an ingest instance forwards to generator
+// instances (-target=metrics-generator).
+TEST(ConfigTest, MetricsGeneratorClientEndpoints) {
+  Config cfg = MustParse(
+      "target: distributor\n"
+      "metrics_generator_client:\n"
+      "  endpoints: [\"http://gen-a:4318\", \"http://gen-b:4318\"]\n"
+      "  queue_size: 50\n"
+      "  remote_timeout: 2s\n"
+      "  batch_wait: 0s\n"
+      "  grpc_client_config: {max_send_msg_size: 1}\n");  // Tempo's; ignored
+  const GeneratorConfig& g = cfg.metrics_generator;
+  EXPECT_THAT(g.forward_endpoints,
+              ElementsAre("http://gen-a:4318", "http://gen-b:4318"));
+  EXPECT_EQ(g.forward_queue_size, 50);
+  EXPECT_EQ(g.forward_timeout, absl::Seconds(2));
+  EXPECT_EQ(g.forward_batch_wait, absl::ZeroDuration());
+  EXPECT_EQ(MustParse("").metrics_generator.forward_batch_wait,
+            absl::Milliseconds(100));
+  EXPECT_FALSE(g.enabled);  // no metrics_generator section
+  EXPECT_TRUE(MustParse("").metrics_generator.forward_endpoints.empty());
+  EXPECT_THAT(ParseError("metrics_generator_client:\n  endpoints: http://a\n"),
+              HasSubstr("metrics_generator_client.endpoints"));
+  EXPECT_THAT(ParseError("metrics_generator_client:\n  queue_size: 0\n"),
+              HasSubstr("metrics_generator_client.queue_size"));
+}
+
 TEST(ConfigTest, MetricsGeneratorSectionAndOverrides) {
   Config cfg = MustParse(
       "metrics_generator:\n"
