@@ -69,7 +69,7 @@ bool MarkIntrinsic(const Condition& c, const V2Page& page, uint32_t span_count,
   auto run = [&](auto holds) {
     for (uint32_t i = 0; i < n; ++i) {
       uint64_t u;
-      if (!FastVarint(&p, end, &u)) return false;
+      if (!WordVarint(&p, end, &u)) return false;
       if (!holds(u)) out[i] = 0;
     }
     return true;
