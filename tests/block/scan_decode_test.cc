@@ -4,6 +4,7 @@
 // FastVarint and util/coding's GetVarint64.
 #include <algorithm>
 #include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <vector>
@@ -11,6 +12,8 @@
 #include "absl/time/clock.h"
 #include "bench/loadgen/trace_factory.h"
 #include "block/block_format.h"
+#include "andante/traceql.h"
+#include "block/scan/intrinsic_checks.h"
 #include "block/scan/trace_spans.h"
 #include "block/scan/varint.h"
 #include "block/v2_page.h"
@@ -20,6 +23,17 @@
 
 namespace andante::internal::scan {
 namespace {
+
+// A duration column holding `durations` (zigzag varints, as the writer
+// stores end - start).
+std::string DurationColumn(const std::vector<int64_t>& durations) {
+  std::string column;
+  for (int64_t d : durations) {
+    PutVarint64(&column, (static_cast<uint64_t>(d) << 1) ^
+                             static_cast<uint64_t>(d >> 63));
+  }
+  return column;
+}
 
 // The trace tables of pages of the load generator's traces, `per_page`
 // traces each.
@@ -169,6 +183,75 @@ TEST(ScanDecodeTest, WordVarintReadsWhatTheByteDecodersRead) {
       EXPECT_FALSE(ok_a);
     }
   }
+}
+
+TEST(ScanDecodeTest, DurationChecksKeepExactlyTheSpansTheyHoldFor) {
+  // Values around each bound, of every varint length, negative ones, and
+  // enough of them that the word reads meet the column's end.
+  std::vector<int64_t> durations = {0, 1, -1, 2, -2, 63, 64, 127, 128};
+  for (int64_t bound : {int64_t{5}, int64_t{1000}, int64_t{1000000000},
+                        int64_t{1} << 40, (int64_t{1} << 61) - 1,
+                        int64_t{1} << 61, int64_t{1} << 62}) {
+    for (int64_t d = -2; d <= 2; ++d) {
+      durations.push_back(bound + d);
+      durations.push_back(-bound + d);
+    }
+  }
+  durations.push_back(std::numeric_limits<int64_t>::max());
+  durations.push_back(std::numeric_limits<int64_t>::min());
+  std::mt19937_64 rng(3);
+  for (int i = 0; i < 300; ++i) {
+    durations.push_back(static_cast<int64_t>(rng() >> (rng() % 64)));
+  }
+  for (size_t tail = 0; tail < 12; ++tail) {
+    // Each order of the values once per tail length, so every value is met
+    // near the end of the column too.
+    std::vector<int64_t> column_values(durations.begin() + tail,
+                                       durations.end());
+    column_values.insert(column_values.end(), durations.begin(),
+                         durations.begin() + tail);
+    V2Page page;
+    page.raw[kV2Durations] = DurationColumn(column_values);
+    const uint32_t n = static_cast<uint32_t>(column_values.size());
+    for (const char* op : {">", ">=", "<", "<=", "=", "!="}) {
+      for (const char* literal :
+           {"0ns", "5ns", "1000ns", "1s", "1099511627776ns",
+            "2305843009213693951ns", "2305843009213693952ns",
+            "4611686018427387904ns"}) {
+        const std::string text =
+            std::string("{ duration ") + op + " " + literal + " }";
+        absl::StatusOr<traceql::Query> query = traceql::Query::Parse(text);
+        ASSERT_TRUE(query.ok()) << text << ": " << query.status();
+        ASSERT_EQ(query->span_conditions().size(), 1u) << text;
+        const traceql::Condition& c = query->span_conditions()[0];
+        ASSERT_TRUE(IsIntrinsicCheck(c)) << text;
+        std::vector<uint8_t> candidate(n, 1);
+        candidate[0] = 0;  // cleared spans stay cleared
+        ASSERT_TRUE(MarkIntrinsic(c, page, n, &candidate)) << text;
+        const int64_t l = c.literal.i;
+        for (uint32_t i = 0; i < n; ++i) {
+          const int64_t d = column_values[i];
+          const std::string o = op;
+          const bool holds = o == ">"    ? d > l
+                             : o == ">=" ? d >= l
+                             : o == "<"  ? d < l
+                             : o == "<=" ? d <= l
+                             : o == "="  ? d == l
+                                         : d != l;
+          EXPECT_EQ(candidate[i], i == 0 ? 0 : holds ? 1 : 0)
+              << text << " duration " << d;
+        }
+      }
+    }
+  }
+  // A column cut short is refused.
+  V2Page page;
+  page.raw[kV2Durations] = DurationColumn({1, 2, 3});
+  absl::StatusOr<traceql::Query> query = traceql::Query::Parse("{ duration > 1ns }");
+  ASSERT_TRUE(query.ok());
+  std::vector<uint8_t> candidate(4, 1);
+  EXPECT_FALSE(
+      MarkIntrinsic(query->span_conditions()[0], page, 4, &candidate));
 }
 
 }  // namespace
