@@ -4,6 +4,7 @@
 
 #include "block/block_format.h"
 #include "block/scan/varint.h"
+#include "util/coding.h"
 
 namespace andante::internal::scan {
 
@@ -69,12 +70,42 @@ bool MarkIntrinsic(const Condition& c, const V2Page& page, uint32_t span_count,
   auto run = [&](auto holds) {
     for (uint32_t i = 0; i < n; ++i) {
       uint64_t u;
-      if (!FastVarint(&p, end, &u)) return false;
+      if (!WordVarint(&p, end, &u)) return false;
       if (!holds(u)) out[i] = 0;
     }
     return true;
   };
   const int64_t l = c.literal.i;
+  // duration > l or >= l, l >= 0: only the even zigzag values from `least`
+  // pass, so a shorter varint fails unread (most spans of a selective bound).
+  auto run_from = [&](uint64_t least) {
+    const int short_of = VarintLength(least);
+    for (uint32_t i = 0; i < n; ++i) {
+      uint64_t w;
+      const int bytes = end - p >= 8 ? LoadVarintWord(p, &w) : 0;
+      if (bytes == 0) {  // near the end, or over 8 bytes
+        uint64_t u;
+        if (!FastVarint(&p, end, &u)) return false;
+        if ((u & 1) || u < least) out[i] = 0;
+        continue;
+      }
+      p += bytes;
+      if (bytes < short_of) {
+        out[i] = 0;
+      } else if (const uint64_t u = PackVarintWord(w, bytes);
+                 (u & 1) || u < least) {
+        out[i] = 0;
+      }
+    }
+    return true;
+  };
+  constexpr int64_t kMaxBound = int64_t{1} << 61;
+  if (type == ValueType::kDuration && l >= 0 && l < kMaxBound &&
+      (c.op == CompareOp::kGt || c.op == CompareOp::kGe)) {
+    // zigzag(d) = 2d for d >= 0, odd for d < 0.
+    return run_from(c.op == CompareOp::kGt ? 2 * static_cast<uint64_t>(l) + 2
+                                           : 2 * static_cast<uint64_t>(l));
+  }
   if (type == ValueType::kDuration) {
     // The common case, one loop per operator.
     switch (c.op) {

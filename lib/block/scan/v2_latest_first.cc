@@ -2,6 +2,7 @@
 // every page's start column and cheap checks, pass 2 over the pages in the
 // order of their latest candidate trace.
 #include <algorithm>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <utility>
@@ -9,6 +10,7 @@
 #include "block/block_format.h"
 #include "block/scan/columns.h"
 #include "block/scan/intrinsic_checks.h"
+#include "block/scan/trace_spans.h"
 #include "block/scan/v2_scanner.h"
 
 namespace andante::internal::scan {
@@ -166,29 +168,35 @@ absl::StatusOr<int64_t> V2Scanner::LatestCandidate(const V2Index& idx, size_t n,
       return s;
     }
   }
-  if (absl::Status s = times_.ParseTraceTable(); !s.ok()) {
+  uint32_t span_count = 0;
+  if (absl::Status s =
+          ParseTraceSpans(times_.raw[kV2Traces], &traces_, &span_count);
+      !s.ok()) {
     return Damaged(n, s);
   }
-  if (times_.span_count != entry.span_count) {
+  if (span_count != entry.span_count) {
     return Damaged(n, absl::DataLossError("span count disagrees with index"));
   }
-  // Each trace's candidate spans; the starts are decoded only when a trace
-  // may match.
-  counts_.resize(times_.traces.size());
+  // Which traces may match, from their candidate spans (found by position:
+  // a page holds few when the checks are selective); the starts are decoded
+  // only when one may.
+  match_.assign(traces_.size(), 0);
   bool any = false;
-  for (size_t t = 0; t < times_.traces.size(); ++t) {
-    const V2Page::TraceRef& tr = times_.traces[t];
-    counts_[t] =
-        static_cast<uint32_t>(std::count(candidate_.begin() + tr.span_begin,
-                                         candidate_.begin() + tr.span_end, 1));
-    any = any || counts_[t] >= rule.min_spans();
+  const uint8_t* const cand = candidate_.data();
+  size_t t = 0;
+  for (uint32_t k = 0; k < span_count;) {
+    const void* hit = std::memchr(cand + k, 1, span_count - k);
+    if (hit == nullptr) break;
+    k = static_cast<uint32_t>(static_cast<const uint8_t*>(hit) - cand);
+    while (traces_[t].span_end <= k) ++t;  // the trace table covers k
+    const V2Page::TraceRef& tr = traces_[t];
+    const uint64_t count =
+        std::count(cand + k, cand + tr.span_end, uint8_t{1});
+    match_[t] = rule.MayMatch(count, tr.id);
+    any = any || match_[t];
+    k = tr.span_end;
   }
-  if (!any) {
-    for (size_t t = 0; t < times_.traces.size() && !any; ++t) {
-      any = rule.MayMatch(counts_[t], times_.traces[t].id);
-    }
-    if (!any) return kNone;
-  }
+  if (!any) return kNone;
   std::string_view starts = times_.raw[kV2Starts];
   if (staged) {
     if (absl::Status s = reader_->ReadV2Columns(n, Bit(kV2Starts), page,
@@ -199,15 +207,14 @@ absl::StatusOr<int64_t> V2Scanner::LatestCandidate(const V2Index& idx, size_t n,
     }
     starts = page->raw[kV2Starts];
   }
-  if (absl::Status s = filler->ReadTraceStarts(times_.traces, starts);
+  if (absl::Status s = filler->ReadTraceStarts(traces_, starts);
       !s.ok()) {
     return Damaged(n, s);
   }
   int64_t latest = kNone;
   const std::vector<int64_t>& trace_starts = filler->trace_starts();
-  for (size_t t = 0; t < times_.traces.size(); ++t) {
-    if (trace_starts[t] > latest &&
-        rule.MayMatch(counts_[t], times_.traces[t].id)) {
+  for (t = 0; t < traces_.size(); ++t) {
+    if (match_[t] && trace_starts[t] > latest) {
       latest = trace_starts[t];
     }
   }

@@ -105,9 +105,10 @@ class V2Scanner : public BlockTraceScanner {
   // Pass 1 scratch: per span of the page (candidate, span checks passed);
   // the span-attribute checks.
   std::vector<uint8_t> candidate_, marked_;
-  std::vector<uint32_t> counts_;  // per trace of the page: candidate spans
+  std::vector<uint8_t> match_;  // per trace of the page: may match
   std::vector<SpanCheck> checks_;
   V2Page times_;  // pass 1: trace table, starts and intrinsic columns
+  std::vector<V2Page::TraceRef> traces_;  // pass 1: times_'s trace table
 };
 
 }  // namespace andante::internal::scan
