@@ -12,6 +12,10 @@
 //   build/bench/search_bench --benchmark_filter='Scan|Needle'
 // (BM_ScanNoSkip is the full scan of a column; BM_ScanSelectiveAttribute and
 // BM_ScanAbsentInBounds are answered by the index's key statistics.)
+// The *Cold rows are a process's first tags or tag values request, every
+// iteration: /1 over blocks with their tag summaries, /0 over the same
+// blocks without (as written before summaries: every trace decoded).
+//   build/bench/search_bench --benchmark_filter=Cold
 #include <functional>
 #include <map>
 #include <memory>

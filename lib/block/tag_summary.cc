@@ -93,22 +93,6 @@ void EncodeString(std::string_view s, std::string* out) {
   out->append(s.data(), s.size());
 }
 
-// A column's cursor: per-span values read in order.
-struct Cursor {
-  std::string_view in;
-  bool ok = true;
-  uint64_t Var() {
-    uint64_t v = 0;
-    if (ok && !GetVarint64(&in, &v)) ok = false;
-    return v;
-  }
-  std::string_view Bytes() {
-    std::string_view b;
-    if (ok && !GetString(&in, &b)) ok = false;
-    return b;
-  }
-};
-
 }  // namespace
 
 // ---------------------------------------------------------------------------
@@ -198,9 +182,12 @@ struct TagSummaryBuilder::Rep {
 
   // The page being cut.
   V2Page page;
-  std::vector<std::string> key_chunks;
-  size_t key_count = 0;
+  bool tables_parsed = false;
   std::string scratch;  // an encoded value
+  // Per page string: the key chunk that last met it as a value (chunks are
+  // numbered across pages, so nothing is cleared between them).
+  std::vector<uint32_t> string_stamp;
+  uint32_t chunk_stamp = 0;
   andante::otlp::trace::v1::Span side;  // events or links of a span
 
   Name& At(TagSummaryScope scope, std::string_view name) {
@@ -320,9 +307,15 @@ bool TagSummaryBuilder::Rep::AddKeyChunk(std::string_view in) {
   if (!GetVarint64(&in, &key) || key >= page.strings.size()) return false;
   const std::string_view name = page.strings[key];
   Name* n = nullptr;
-  // Consecutive repeats of a value are common: compared before hashing.
-  uint8_t last_tag = 0xff;
-  uint64_t last_u = 0;
+  // Values met before in this chunk are passed over before they are encoded
+  // and hashed: strings by their page index, other scalars among the first
+  // few distinct ones.
+  const uint32_t stamp = ++chunk_stamp;
+  if (string_stamp.size() < page.strings.size()) {
+    string_stamp.resize(page.strings.size(), 0);
+  }
+  std::array<std::pair<uint8_t, uint64_t>, 16> scalars;
+  size_t scalar_count = 0;
   while (!in.empty()) {
     uint64_t delta;
     if (!GetVarint64(&in, &delta) || in.empty()) return false;
@@ -362,23 +355,32 @@ bool TagSummaryBuilder::Rep::AddKeyChunk(std::string_view in) {
       if (!AddV2Attribute(kTagScopeSpan, name, tag, u, any)) return false;
       continue;
     }
-    if (tag == kV2NoValue || (tag == last_tag && u == last_u)) continue;
-    last_tag = tag;
-    last_u = u;
+    if (tag == kV2NoValue) continue;
+    if (tag == kV2String) {
+      if (string_stamp[u] == stamp) continue;
+      string_stamp[u] = stamp;
+    } else {
+      const std::pair<uint8_t, uint64_t> v(tag, u);
+      if (std::find(scalars.begin(), scalars.begin() + scalar_count, v) !=
+          scalars.begin() + scalar_count) {
+        continue;
+      }
+      if (scalar_count < scalars.size()) scalars[scalar_count++] = v;
+    }
     if (n == nullptr) n = &At(kTagScopeSpan, name);
+    if (n->overflowed) return true;
     if (EncodeV2(tag, u)) Add(*n);
   }
   return true;
 }
 
 bool TagSummaryBuilder::Rep::AddPage(bool keyed) {
-  if (!page.ParseTables().ok()) return false;
+  if (!tables_parsed && !page.ParseTables().ok()) return false;
   const size_t strings = page.strings.size();
   // Resources and scopes count only with spans under them.
   std::vector<uint8_t> used_resource(page.resources.size()),
       used_scope(page.scopes.size());
   std::vector<uint32_t> span_resource(page.span_count);
-  std::vector<uint32_t> span_scope(page.span_count);
   {
     uint32_t at = 0;
     for (const V2Page::ResourceSpansRef& rs : page.resource_spans) {
@@ -388,7 +390,6 @@ bool TagSummaryBuilder::Rep::AddPage(bool keyed) {
         if (ss.span_count > page.span_count - at) return false;
         used_resource[rs.resource] = used_scope[ss.scope] = 1;
         std::fill_n(span_resource.begin() + at, ss.span_count, rs.resource);
-        std::fill_n(span_scope.begin() + at, ss.span_count, ss.scope);
         at += ss.span_count;
       }
     }
@@ -419,109 +420,115 @@ bool TagSummaryBuilder::Rep::AddPage(bool keyed) {
                 page.strings[sc.version]);
     }
   }
-  if (keyed) {
-    for (const std::string& chunk : key_chunks) {
-      if (!AddKeyChunk(chunk)) return false;
-    }
-  }
-  // Per-span columns; string intrinsics deduplicated per page by index.
+  // Per-span columns, each in its own pass; string intrinsics deduplicated
+  // per page by their index.
+  const uint32_t spans = page.span_count;
   std::vector<uint8_t> seen(strings);  // bits: name, message, root, root svc
-  uint32_t statuses = 0, kinds = 0;
-  Cursor names{page.raw[kV2Names]}, kind_col{page.raw[kV2Kinds]},
-      status_col{page.raw[kV2StatusCodes]},
-      messages{page.raw[kV2StatusMessages]}, parents{page.raw[kV2Parents]},
-      events{page.raw[kV2Events]}, links{page.raw[kV2Links]};
-  std::string_view attrs = page.raw[kV2SpanAttributes];
-  std::vector<V2Attribute> span_attrs;
-  auto seen_string = [&](uint64_t idx, uint8_t bit) {
-    if (idx >= strings) return true;  // refused below
+  auto first_time = [&](uint64_t idx, uint8_t bit) {
     const bool was = (seen[idx] & bit) != 0;
     seen[idx] |= bit;
-    return was;
+    return !was;
   };
-  for (const V2Page::TraceRef& t : page.traces) {
-    bool have_root = false;
-    const uint32_t trace_spans = t.span_end - t.span_begin;
-    for (uint32_t p = t.span_begin; p < t.span_end; ++p) {
-      const uint64_t name = names.Var();
-      const uint64_t kind = kind_col.Var();
-      const uint64_t code = status_col.Var();
-      const uint64_t message = messages.Var();
-      if (!names.ok || !messages.ok || name >= strings || message >= strings) {
-        return false;
-      }
-      if (!seen_string(name, 1)) {
-        AddString(kTagScopeIntrinsic, kTagSummaryIntrinsicNames[kIntrinsicName],
-                  page.strings[name]);
-      }
+  auto intrinsic = [&](IntrinsicEntry e, uint64_t idx) {
+    AddString(kTagScopeIntrinsic, kTagSummaryIntrinsicNames[e],
+              page.strings[idx]);
+  };
+  std::vector<uint32_t> name_of(spans);
+  {
+    std::string_view in = page.raw[kV2Names];
+    for (uint32_t p = 0; p < spans; ++p) {
+      uint64_t name;
+      if (!GetVarint64(&in, &name) || name >= strings) return false;
+      name_of[p] = static_cast<uint32_t>(name);
+      if (first_time(name, 1)) intrinsic(kIntrinsicName, name);
+    }
+    in = page.raw[kV2StatusMessages];
+    for (uint32_t p = 0; p < spans; ++p) {
+      uint64_t message;
+      if (!GetVarint64(&in, &message) || message >= strings) return false;
       if (message != 0 && !page.strings[message].empty() &&
-          !seen_string(message, 2)) {
-        AddString(kTagScopeIntrinsic,
-                  kTagSummaryIntrinsicNames[kIntrinsicStatusMessage],
-                  page.strings[message]);
+          first_time(message, 2)) {
+        intrinsic(kIntrinsicStatusMessage, message);
       }
-      const uint64_t status = code == 1 ? 1 : code == 2 ? 2 : 0;
-      if (!(statuses & (1u << status))) {
-        statuses |= 1u << status;
-        AddKeyword(kIntrinsicStatus, kTagValueStatus, status);
-      }
-      const uint64_t k = kind <= 5 ? kind : 0;
-      if (!(kinds & (1u << k))) {
-        kinds |= 1u << k;
-        AddKeyword(kIntrinsicKind, kTagValueKind, k);
-      }
-      uint64_t parent = 0;
-      std::string_view raw;
-      if (!GetV2Parent(&parents.in, trace_spans, &parent, &raw)) return false;
-      const bool root =
-          parent == 0 || (parent == 1 && raw == std::string_view("\0\0\0\0"
-                                                                 "\0\0\0\0",
-                                                                 8));
-      if (root && !have_root) {
-        // The trace's root (traceql: the first span without a parent).
-        have_root = true;
-        if (!seen_string(name, 4)) {
-          AddString(kTagScopeIntrinsic,
-                    kTagSummaryIntrinsicNames[kIntrinsicRootName],
-                    page.strings[name]);
-        }
-        const int64_t svc = service[span_resource[p]];
-        if (svc >= 0 && !seen_string(static_cast<uint64_t>(svc), 8)) {
-          AddString(kTagScopeIntrinsic,
-                    kTagSummaryIntrinsicNames[kIntrinsicRootServiceName],
-                    page.strings[svc]);
-        }
-      }
-      if (!keyed) {
-        if (!GetV2Attributes(&attrs, strings, &span_attrs).ok()) return false;
-        AddAttributes(kTagScopeSpan, span_attrs);
-      }
-      const std::string_view ev = events.Bytes();
-      const std::string_view ln = links.Bytes();
-      if (!events.ok || !links.ok) return false;
-      if (!ev.empty()) {
-        side.Clear();
-        if (!ParseOtlpMessage(ev, &side, kSpanDepth)) return false;
-        for (const auto& e : side.events()) {
-          AddString(kTagScopeIntrinsic,
-                    kTagSummaryIntrinsicNames[kIntrinsicEventName], e.name());
-          for (const KeyValue& kv : e.attributes()) {
-            AddAnyAttribute(kTagScopeEvent, kv.key(), kv.value());
-          }
-        }
-      }
-      if (!ln.empty()) {
-        side.Clear();
-        if (!ParseOtlpMessage(ln, &side, kSpanDepth)) return false;
-        for (const auto& l : side.links()) {
-          for (const KeyValue& kv : l.attributes()) {
-            AddAnyAttribute(kTagScopeLink, kv.key(), kv.value());
+    }
+  }
+  // Kinds and status codes: a bit per value met (OTLP's numbers; TraceQL
+  // reads an unknown one as unspecified / unset).
+  auto keywords = [&](std::string_view in, uint64_t max, IntrinsicEntry e,
+                      TagSummaryValueType type) {
+    uint32_t met = 0;
+    for (uint32_t p = 0; p < spans; ++p) {
+      uint64_t v;
+      if (!GetVarint64(&in, &v)) return false;
+      met |= 1u << (v <= max ? v : 0);
+    }
+    for (uint64_t v = 0; v <= max; ++v) {
+      if (met & (1u << v)) AddKeyword(e, type, v);
+    }
+    return true;
+  };
+  if (!keywords(page.raw[kV2Kinds], 5, kIntrinsicKind, kTagValueKind) ||
+      !keywords(page.raw[kV2StatusCodes], 2, kIntrinsicStatus,
+                kTagValueStatus)) {
+    return false;
+  }
+  // Each trace's root: its first span without a parent (traceql::Trace).
+  {
+    std::string_view in = page.raw[kV2Parents];
+    for (const V2Page::TraceRef& t : page.traces) {
+      bool have_root = false;
+      const uint32_t trace_spans = t.span_end - t.span_begin;
+      for (uint32_t p = t.span_begin; p < t.span_end; ++p) {
+        uint64_t parent = 0;
+        std::string_view raw;
+        if (!GetV2Parent(&in, trace_spans, &parent, &raw)) return false;
+        if (have_root) continue;
+        if (parent == 0 ||
+            (parent == 1 && raw == std::string_view("\0\0\0\0\0\0\0\0", 8))) {
+          have_root = true;
+          if (first_time(name_of[p], 4)) intrinsic(kIntrinsicRootName, name_of[p]);
+          const int64_t svc = service[span_resource[p]];
+          if (svc >= 0 && first_time(static_cast<uint64_t>(svc), 8)) {
+            intrinsic(kIntrinsicRootServiceName, static_cast<uint64_t>(svc));
           }
         }
       }
     }
   }
-  (void)span_scope;
+  if (!keyed) {
+    std::string_view in = page.raw[kV2SpanAttributes];
+    std::vector<V2Attribute> attrs;
+    for (uint32_t p = 0; p < spans; ++p) {
+      if (!GetV2Attributes(&in, strings, &attrs).ok()) return false;
+      AddAttributes(kTagScopeSpan, attrs);
+    }
+  }
+  // Events and links: per span a length, 0 for most.
+  std::string_view events = page.raw[kV2Events], links = page.raw[kV2Links];
+  for (uint32_t p = 0; p < spans; ++p) {
+    std::string_view ev, ln;
+    if (!GetString(&events, &ev) || !GetString(&links, &ln)) return false;
+    if (!ev.empty()) {
+      side.Clear();
+      if (!ParseOtlpMessage(ev, &side, kSpanDepth)) return false;
+      for (const auto& e : side.events()) {
+        AddString(kTagScopeIntrinsic,
+                  kTagSummaryIntrinsicNames[kIntrinsicEventName], e.name());
+        for (const KeyValue& kv : e.attributes()) {
+          AddAnyAttribute(kTagScopeEvent, kv.key(), kv.value());
+        }
+      }
+    }
+    if (!ln.empty()) {
+      side.Clear();
+      if (!ParseOtlpMessage(ln, &side, kSpanDepth)) return false;
+      for (const auto& l : side.links()) {
+        for (const KeyValue& kv : l.attributes()) {
+          AddAnyAttribute(kTagScopeLink, kv.key(), kv.value());
+        }
+      }
+    }
+  }
   return !broken;
 }
 
@@ -541,16 +548,20 @@ void TagSummaryBuilder::Column(uint32_t c, std::string_view raw) {
 }
 
 void TagSummaryBuilder::KeyChunk(std::string_view raw) {
+  // Read at once (the page's columns came first): not copied.
   Rep& r = *rep_;
-  if (r.key_count == r.key_chunks.size()) r.key_chunks.emplace_back();
-  r.key_chunks[r.key_count++].assign(raw.data(), raw.size());
+  if (r.broken) return;
+  if (!r.tables_parsed) {
+    r.tables_parsed = r.page.ParseTables().ok();
+    if (!r.tables_parsed) r.broken = true;
+  }
+  if (!r.broken && !r.AddKeyChunk(raw)) r.broken = true;
 }
 
 void TagSummaryBuilder::EndPage(bool keyed) {
   Rep& r = *rep_;
-  r.key_chunks.resize(r.key_count);
   if (!r.broken && !r.AddPage(keyed)) r.broken = true;
-  r.key_count = 0;
+  r.tables_parsed = false;
 }
 
 std::optional<std::string> TagSummaryBuilder::Finish(int zstd_level) {
