@@ -12,6 +12,12 @@
 //   build/bench/search_bench --benchmark_filter='Scan|Needle'
 // (BM_ScanNoSkip is the full scan of a column; BM_ScanSelectiveAttribute and
 // BM_ScanAbsentInBounds are answered by the index's key statistics.)
+// The *Cold rows are a process's first tags or tag values request, every
+// iteration: /1 over blocks with their tag summaries, /0 over the same
+// blocks without (as written before summaries: every trace decoded).
+//   build/bench/search_bench --benchmark_filter=Cold
+#include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -25,6 +31,8 @@
 #include "bench/block_setup.h"
 #include "bench/loadgen/trace_factory.h"
 #include "benchmark/benchmark.h"
+#include "block/block_format.h"
+#include "query/tag_summaries.h"
 
 namespace {
 
@@ -36,9 +44,32 @@ constexpr int kBlocks = 5;
 
 struct Env {
   std::string dir;
+  std::shared_ptr<andante::Backend> backend;
   std::unique_ptr<Store> store;
   int64_t spans = 0;
+  // The blocks' tag summaries (key -> bytes), deleted and written back to
+  // compare with blocks without one.
+  std::map<std::string, std::string> tag_summaries;
 };
+
+// Whether the blocks of `env` have their tag summaries.
+void SetTagSummaries(Env& env, bool on) {
+  if (env.tag_summaries.empty()) {
+    auto blocks = env.backend->List(andante::kSingleTenant);
+    if (!blocks.ok()) abort();
+    for (const std::string& b : *blocks) {
+      const std::string key =
+          std::string(andante::kSingleTenant) + "/" + b + "/" +
+          std::string(andante::internal::kTagSummaryObjectName);
+      auto bytes = env.backend->Read(key);
+      if (bytes.ok()) env.tag_summaries[key] = *bytes;
+    }
+  }
+  for (const auto& [key, bytes] : env.tag_summaries) {
+    if (!(on ? env.backend->Write(key, bytes) : env.backend->Delete(key)).ok())
+      abort();
+  }
+}
 
 Env& Data(uint32_t version = 2) {
   static Env* envs[3] = {nullptr, nullptr, nullptr};
@@ -47,8 +78,9 @@ Env& Data(uint32_t version = 2) {
     auto* e = new Env;
     char tmpl[] = "/tmp/andante-search-bench-XXXXXX";
     e->dir = mkdtemp(tmpl);
-    andante::StoreOptions options = andante::bench::BenchStoreOptions(
-        e->dir, andante::OpenMemoryBackend());
+    e->backend = andante::OpenMemoryBackend();
+    andante::StoreOptions options =
+        andante::bench::BenchStoreOptions(e->dir, e->backend);
     options.block.version = version;
     auto store = Store::Open(std::move(options));
     if (!store.ok()) abort();
@@ -224,6 +256,59 @@ void BM_TagValues(benchmark::State& state) {
   state.counters["values"] = static_cast<double>(r.values.size());
 }
 BENCHMARK(BM_TagValues)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// A process's first request, every iteration (the tags caches dropped
+// first), over blocks with their tag summaries (/1) or without (/0: blocks
+// written before summaries; every trace of every block read and decoded).
+void RunCold(benchmark::State& state,
+             const std::function<uint64_t(Store&)>& request) {
+  Env& env = Data();
+  SetTagSummaries(env, state.range(0) == 1);
+  uint64_t bytes = 0;
+  for (auto _ : state) {
+    andante::query::DropTagCachesForTesting();
+    bytes = request(*env.store);
+  }
+  SetTagSummaries(env, true);
+  andante::query::DropTagCachesForTesting();
+  state.counters["bytes_read"] = static_cast<double>(bytes);
+}
+
+void BM_TagsCold(benchmark::State& state) {
+  RunCold(state, [](Store& store) {
+    auto tags =
+        store.SearchTags(andante::kSingleTenant, andante::TagScope::kAll, {});
+    if (!tags.ok()) abort();
+    return tags->inspected_bytes;
+  });
+}
+BENCHMARK(BM_TagsCold)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+// `tag`'s values, cold.
+void ColdValues(benchmark::State& state, const char* tag) {
+  auto name = andante::TagName::Parse(tag);
+  if (!name.ok()) abort();
+  RunCold(state, [&](Store& store) {
+    auto values = store.SearchTagValues(andante::kSingleTenant, *name, {});
+    if (!values.ok()) abort();
+    return values->inspected_bytes;
+  });
+}
+void BM_TagValuesServiceCold(benchmark::State& state) {
+  ColdValues(state, "resource.service.name");
+}
+BENCHMARK(BM_TagValuesServiceCold)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+void BM_TagValuesStatusCodeCold(benchmark::State& state) {
+  ColdValues(state, "span.http.status_code");
+}
+BENCHMARK(BM_TagValuesStatusCodeCold)
+    ->Arg(0)
+    ->Arg(1)
+    ->Unit(benchmark::kMillisecond);
+void BM_TagValuesNameCold(benchmark::State& state) {
+  ColdValues(state, "name");
+}
+BENCHMARK(BM_TagValuesNameCold)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -244,6 +244,9 @@ struct StoreStats {
   uint64_t search_blocks = 0;
   uint64_t search_blocks_skipped = 0;
   uint64_t search_inspected_bytes = 0;
+  // Damaged tag summaries (a v2 block's `tags` object) met by SearchTags and
+  // SearchTagValues, which then answered from the block's data.
+  uint64_t tag_summaries_damaged = 0;
 };
 
 class Store {

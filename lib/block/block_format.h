@@ -235,6 +235,54 @@ inline constexpr uint32_t kV2MaxNamesListed = 10000;
 // up to this many; past it only the bounds (the list is written empty).
 inline constexpr uint32_t kV2MaxIntValuesListed = 16;
 
+// ---- v2 tag summary object `tags` (PERSISTENT) ----------------------------
+// Written by v2 writers since the tag summary (docs/block-format.md "`tags`"):
+// per scope, the block's tag names and per name its distinct values, so the
+// tags and tag values endpoints answer without reading the data. Optional:
+// a block without it (v1, older v2) is answered from its data.
+//   object := magic:fixed32 raw_size:varint zstd_frame(body)
+//             masked_crc32c(every byte before it):fixed32
+//   body   := count:varint entry{count}   (sorted by scope, then name)
+//   entry  := scope:byte name:len+bytes flags:byte value_count:varint value*
+//   value  := type:byte payload
+inline constexpr std::string_view kTagSummaryObjectName = "tags";
+inline constexpr uint32_t kTagSummaryMagic = 0x31534754;  // "TGS1" little-endian
+// Entry scopes. Intrinsic entries hold values only (not tag names), under
+// the names kTagSummaryIntrinsicNames lists.
+enum TagSummaryScope : uint8_t {
+  kTagScopeResource = 0,
+  kTagScopeSpan = 1,
+  kTagScopeEvent = 2,
+  kTagScopeLink = 3,
+  kTagScopeInstrumentation = 4,
+  kTagScopeIntrinsic = 5,
+  kTagScopeCount = 6,
+};
+inline constexpr std::string_view kTagSummaryIntrinsicNames[] = {
+    "name",          "statusMessage",        "status",
+    "kind",          "rootName",             "rootServiceName",
+    "event:name",    "instrumentation:name", "instrumentation:version"};
+// Entry flags: the name has more distinct values than the summary keeps
+// (value_count is then 0; a reader reads the name's values from the data).
+inline constexpr uint8_t kTagSummaryOverflowed = 1;
+// Value types and payloads.
+enum TagSummaryValueType : uint8_t {
+  kTagValueString = 0,  // len:varint bytes
+  kTagValueInt = 1,     // zigzag varint
+  kTagValueFloat = 2,   // fixed64 bit pattern
+  kTagValueBool = 3,    // byte 0/1
+  kTagValueStatus = 4,  // varint: 0 unset, 1 ok, 2 error
+  kTagValueKind = 5,    // varint: OTLP SpanKind 0-5
+};
+
+// ---- tag summary limits (not persistent) ---------------------------------
+// A name keeps at most this many distinct values, or this many bytes of
+// them, in a block's summary; past either it is marked overflowed.
+inline constexpr uint32_t kTagSummaryMaxValuesPerName = 1000;
+inline constexpr uint64_t kTagSummaryMaxBytesPerName = 64 << 10;
+// A reader refuses a summary whose body claims more than this.
+inline constexpr uint64_t kTagSummaryMaxRawBytes = 256 << 20;
+
 // ---- encodings ------------------------------------------------------------
 // Fixed-width integers are little-endian; varints are LEB128 (protobuf's);
 // signed varints are ZigZag-mapped. The functions live in util/coding.h.

@@ -88,6 +88,16 @@ bool BlockReader::IsDamage(const absl::Status& s) {
   }
 }
 
+absl::StatusOr<std::string> BlockReader::ReadObject(
+    std::string_view name, uint64_t* inspected_bytes) {
+  absl::StatusOr<std::string> bytes =
+      backend_->Read(BlockKey(meta_.tenant, meta_.block_id, name));
+  if (bytes.ok() && inspected_bytes != nullptr) {
+    *inspected_bytes += bytes->size();
+  }
+  return bytes;
+}
+
 absl::Status BlockReader::Damaged(std::string_view what,
                                   const absl::Status& cause, bool whole_block) {
   // The message names the block and the object, never a filesystem path:

@@ -87,6 +87,13 @@ class BlockReader {
   // OK, or the DATA_LOSS that made the whole block unreadable. Thread-safe.
   absl::Status damage() const;
 
+  // The block's object `name` (e.g. kTagSummaryObjectName) read whole, bytes
+  // added to *inspected_bytes if non-null; NOT_FOUND if the block has none.
+  // Not checked nor counted as damage: the caller decodes and judges it.
+  // Thread-safe.
+  absl::StatusOr<std::string> ReadObject(std::string_view name,
+                                         uint64_t* inspected_bytes = nullptr);
+
   // ---- v2 blocks only (FAILED_PRECONDITION for v1) ----
   //
   // The block's v2 index, loaded once (bytes read added to *inspected_bytes).

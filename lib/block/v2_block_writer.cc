@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/internal/resize_uninitialized.h"
@@ -83,8 +84,9 @@ absl::Status V2BlockWriter::CutPage() {
   std::string& page_bytes = page_bytes_;
   page_bytes.clear();
   for (uint32_t c = 0; c < kV2ColumnCount; ++c) {
-    absl::StatusOr<V2Chunk> chunk =
-        AppendChunk(page_.ColumnBytes(c, &column_), &page_bytes);
+    const std::string_view raw = page_.ColumnBytes(c, &column_);
+    tags_.Column(c, raw);
+    absl::StatusOr<V2Chunk> chunk = AppendChunk(raw, &page_bytes);
     if (!chunk.ok()) return chunk.status();
     entry.chunks[c] = *chunk;
   }
@@ -100,6 +102,7 @@ absl::Status V2BlockWriter::CutPage() {
                                static_cast<uint32_t>(marker.size() - 8), crc};
     entry.key_chunks.reserve(entry.span_keys.size());
     for (size_t i = 0; i < entry.span_keys.size(); ++i) {
+      tags_.KeyChunk(page_.key_column(i));
       absl::StatusOr<V2Chunk> chunk =
           AppendChunk(page_.key_column(i), &page_bytes);
       if (!chunk.ok()) return chunk.status();
@@ -134,6 +137,7 @@ absl::Status V2BlockWriter::CutPage() {
   if (page_.span_names().size() >= kV2MaxNamesListed) {
     index_.span_names_complete = false;
   }
+  tags_.EndPage(page_.keyed());
   index_.attribute_stats = true;
   index_.pages.push_back(std::move(entry));
   page_.Clear();
@@ -200,6 +204,14 @@ absl::Status V2BlockWriter::Finish(BlockMeta* meta) {
   index_.span_names.assign(span_names_.begin(), span_names_.end());
   std::sort(index_.services.begin(), index_.services.end());
   std::sort(index_.span_names.begin(), index_.span_names.end());
+  // The tag summary before the index: a block recovered without meta.json
+  // has it or is answered from its data, as a block written before it.
+  if (std::optional<std::string> tags = tags_.Finish(options_.zstd_level)) {
+    absl::Status s =
+        backend_.Write(BlockKey(tenant_, block_id_, kTagSummaryObjectName),
+                       *tags);
+    if (!s.ok()) return s;
+  }
   std::string index = index_.Encode();
   const size_t pages = index_.pages.size();
   index_ = V2Index();  // the encoded copy is what is written

@@ -1,4 +1,4 @@
-// Writes the data and index objects of a v2 (columnar) block. BlockBuilder
+// Writes the data, tag summary and index objects of a v2 (columnar) block. BlockBuilder
 // owns one when BlockOptions::version is 2 and keeps doing what both versions
 // share (ordering checks, trace-ID bloom shards, meta.json).
 #ifndef ANDANTE_BLOCK_V2_BLOCK_WRITER_H_
@@ -16,6 +16,7 @@
 #include "andante/options.h"
 #include "block/block_meta.h"
 #include "block/string_bloom_builder.h"
+#include "block/tag_summary.h"
 #include "block/v2_index.h"
 #include "block/v2_page.h"
 
@@ -60,6 +61,7 @@ class V2BlockWriter {
   std::string column_;      // scratch for the columns assembled at a cut
   StringBloomBuilder string_keys_;  // the block's distinct strings
   absl::flat_hash_set<std::string> services_, span_names_;
+  TagSummaryBuilder tags_;  // the `tags` object, collected page by page
 };
 
 }  // namespace andante::internal

@@ -21,6 +21,9 @@ struct StoreCounters {
   // Blocks found damaged (unreadable meta, index, bloom, data) or left
   // incomplete and unrecoverable; each counted once.
   std::atomic<uint64_t> blocks_damaged{0};
+  // Damaged tag summaries (a block's `tags` object) met by the tags and tag
+  // values endpoints, which then answer from the block's data.
+  std::atomic<uint64_t> tag_summaries_damaged{0};
   // Span bytes of every tenant not yet in a complete block (the memory
   // bound IngesterOptions.max_unflushed_bytes).
   std::atomic<uint64_t> unflushed_bytes{0};

@@ -294,6 +294,7 @@ class StoreImpl final : public Store {
     stats.search_blocks = counters_.search_blocks.load();
     stats.search_blocks_skipped = counters_.search_blocks_skipped.load();
     stats.search_inspected_bytes = counters_.search_inspected_bytes.load();
+    stats.tag_summaries_damaged = counters_.tag_summaries_damaged.load();
     stats.trace_index_bytes = counters_.index_bytes.load();
     const absl::Time now = env_->Now();
     absl::MutexLock lock(&tenants_mu_);

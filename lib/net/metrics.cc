@@ -260,6 +260,10 @@ ServerMetrics::ServerMetrics(const BuildInfo& build, std::string stats_tenant)
   search_inspected_bytes = registry.AddCounter(
       "andante_search_inspected_bytes_total",
       "Bytes searches read (WAL, block indexes and data), as inspectedBytes.");
+  tag_summaries_damaged = registry.AddCounter(
+      "andante_tag_summaries_damaged_total",
+      "Damaged block tag summaries met by the tags endpoints, which then "
+      "answered from the block's data.");
   attributes_truncated = registry.AddCounter(
       "tempo_distributor_attributes_truncated_total",
       "The total number of attribute keys or values truncated per tenant",
@@ -377,6 +381,7 @@ void ServerMetrics::UpdateFromStore(const StoreStats& stats) {
   mirror(search_blocks, stats.search_blocks);
   mirror(search_blocks_skipped, stats.search_blocks_skipped);
   mirror(search_inspected_bytes, stats.search_inspected_bytes);
+  mirror(tag_summaries_damaged, stats.tag_summaries_damaged);
 }
 
 void ServerMetrics::ObserveRequest(std::string_view method,

@@ -298,6 +298,7 @@ struct ServerMetrics final : public RequestObserver {
   CounterFamily* search_blocks;
   CounterFamily* search_blocks_skipped;
   CounterFamily* search_inspected_bytes;
+  CounterFamily* tag_summaries_damaged;
 
  private:
   const std::string stats_tenant_;

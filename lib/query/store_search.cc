@@ -22,6 +22,7 @@
 #include "block/block_scanner.h"
 #include "query/block_search.h"
 #include "query/byte_prefilter.h"
+#include "query/tag_summaries.h"
 #include "query/trace_decode.h"
 #include "util/strings.h"
 
@@ -562,29 +563,12 @@ absl::Status ForEachFragment(
   });
 }
 
-// Tags and tag values of complete blocks, which never change: computed on
-// the first unfiltered request, then served from memory. Bounded: cleared
-// when it holds kMaxCacheEntries entries.
-constexpr size_t kMaxCacheEntries = 4096;
-
-struct BlockTags {
-  std::vector<std::string> scopes[5];  // resource span event link instr
-  uint64_t bytes = 0;
-};
-
-struct BlockCache {
-  absl::Mutex mu;
-  absl::flat_hash_map<std::string, std::shared_ptr<const BlockTags>> tags
-      ABSL_GUARDED_BY(mu);
-  absl::flat_hash_map<std::string,
-                      std::shared_ptr<const std::vector<traceql::Value>>>
-      values ABSL_GUARDED_BY(mu);
-};
-
-BlockCache& Cache() {
-  static BlockCache* cache = new BlockCache;
-  return *cache;
-}
+// Tags and tag values of complete blocks without a tag summary (or of a
+// name it does not hold all values of) never change: computed from the data
+// on the first unfiltered request, then served from memory bounded by bytes
+// (query/tag_summaries.h).
+using BlockTags = query::ScannedBlockTags;
+using TagValueList = query::ScannedTagValues;
 
 std::string CacheKey(const BlockReader& block) {
   return absl::StrCat(block.meta().tenant, "/", block.meta().block_id);
@@ -680,11 +664,8 @@ void CollectTagNames(const traceql::Trace& trace,
 absl::StatusOr<std::shared_ptr<const BlockTags>> TagsOfBlock(
     BlockReader& block, uint64_t* inspected_bytes) {
   std::string key = CacheKey(block);
-  {
-    absl::MutexLock lock(&Cache().mu);
-    auto it = Cache().tags.find(key);
-    if (it != Cache().tags.end()) return it->second;
-  }
+  std::shared_ptr<const BlockTags> cached;
+  if (query::ScannedTagsCache().Find(key, &cached)) return cached;
   absl::flat_hash_set<std::string> sets[5];
   uint64_t bytes = 0;
   traceql::Trace trace;
@@ -706,9 +687,11 @@ absl::StatusOr<std::shared_ptr<const BlockTags>> TagsOfBlock(
     tags->scopes[i].assign(sets[i].begin(), sets[i].end());
   }
   tags->bytes = bytes;
-  absl::MutexLock lock(&Cache().mu);
-  if (Cache().tags.size() >= kMaxCacheEntries) Cache().tags.clear();
-  Cache().tags[key] = tags;
+  uint64_t held = sizeof(BlockTags);
+  for (const auto& names : tags->scopes) {
+    for (const std::string& name : names) held += sizeof(name) + name.size();
+  }
+  query::ScannedTagsCache().Insert(key, tags, held);
   return std::shared_ptr<const BlockTags>(std::move(tags));
 }
 
@@ -737,11 +720,24 @@ absl::StatusOr<TagsResult> Store::SearchTags(
   ServeBlock serve;
   if (matcher == nullptr) {
     serve = [&](BlockReader& block) -> absl::StatusOr<bool> {
-      auto tags = TagsOfBlock(block, &result.inspected_bytes);
-      if (!tags.ok()) return tags.status();
       static const TagScope kScopes[5] = {TagScope::kResource, TagScope::kSpan,
                                           TagScope::kEvent, TagScope::kLink,
                                           TagScope::kInstrumentation};
+      // sets[i] is the summary's scope i (block_format.h TagSummaryScope).
+      if (auto summary =
+              query::TagSummaryOf(block, &result.inspected_bytes,
+                                  &instance->counters()->tag_summaries_damaged)) {
+        for (int i = 0; i < 5; ++i) {
+          if (!want(kScopes[i])) continue;
+          for (const auto& entry : summary->entries(
+                   static_cast<internal::TagSummaryScope>(i))) {
+            if (sets[i].insert(entry.name).second) bytes += entry.name.size();
+          }
+        }
+        return bytes < options.max_bytes;
+      }
+      auto tags = TagsOfBlock(block, &result.inspected_bytes);
+      if (!tags.ok()) return tags.status();
       for (int i = 0; i < 5; ++i) {
         if (!want(kScopes[i])) continue;
         for (const std::string& name : (*tags)->scopes[i]) {
@@ -915,18 +911,20 @@ absl::StatusOr<TagValuesResult> Store::SearchTagValues(
   if (matcher == nullptr) {
     // Unfiltered: each block's values once, then from the cache.
     serve = [&](BlockReader& block) -> absl::StatusOr<bool> {
+      if (auto summary =
+              query::TagSummaryOf(block, &result.inspected_bytes,
+                                  &instance->counters()->tag_summaries_damaged);
+          summary != nullptr &&
+          query::TagValuesFromSummary(*summary, tag, add)) {
+        return bytes < options.max_bytes;
+      }
       std::string key =
           absl::StrCat(CacheKey(block), "|", tag.is_intrinsic ? 1 : 0, "|",
                        static_cast<int>(tag.intrinsic), "|",
                        static_cast<int>(tag.attribute.scope), "|",
                        tag.attribute.name, "|", options.max_bytes);
-      std::shared_ptr<const std::vector<traceql::Value>> values;
-      {
-        absl::MutexLock lock(&Cache().mu);
-        auto it = Cache().values.find(key);
-        if (it != Cache().values.end()) values = it->second;
-      }
-      if (values == nullptr) {
+      std::shared_ptr<const TagValueList> values;
+      if (!query::ScannedTagValuesCache().Find(key, &values)) {
         absl::flat_hash_map<std::string, traceql::Value> own;
         uint64_t own_bytes = 0;
         std::function<void(traceql::Value)> add_own = [&](traceql::Value v) {
@@ -949,11 +947,13 @@ absl::StatusOr<TagValuesResult> Store::SearchTagValues(
               return absl::OkStatus();
             });
         if (!s.ok()) return s;
-        auto list = std::make_shared<std::vector<traceql::Value>>();
-        for (auto& [k, v] : own) list->push_back(std::move(v));
-        absl::MutexLock lock(&Cache().mu);
-        if (Cache().values.size() >= kMaxCacheEntries) Cache().values.clear();
-        Cache().values[key] = list;
+        auto list = std::make_shared<TagValueList>();
+        uint64_t held = sizeof(TagValueList);
+        for (auto& [k, v] : own) {
+          held += sizeof(v) + v.s.size();
+          list->push_back(std::move(v));
+        }
+        query::ScannedTagValuesCache().Insert(key, list, held);
         values = std::move(list);
       }
       for (const traceql::Value& v : *values) add(v);

@@ -269,7 +269,8 @@ TEST_F(StoreBlocklistTest, CloseAbandonsACompactionStuckOnARead) {
       ASSERT_TRUE(writer->Flush().ok());
     }
     before = BlockObjects();
-    ASSERT_EQ(before.size(), 3u * 4);  // meta.json, index, bloom, data
+    // meta.json, index, bloom, data, tags (the tag summary)
+    ASSERT_EQ(before.size(), 3u * 5);
   }
   faults_->HoldReads("/data");
   StoreOptions options = Options("c");
