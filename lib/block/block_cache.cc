@@ -37,6 +37,15 @@ void BlockCache::Insert(std::string key, std::shared_ptr<const void> value,
   bytes_ += bytes;
 }
 
+void BlockCache::Erase(std::string_view key) {
+  absl::MutexLock lock(&mu_);
+  auto it = index_.find(ToAbsl(key));
+  if (it == index_.end()) return;
+  bytes_ -= it->second->bytes;
+  lru_.erase(it->second);
+  index_.erase(it);
+}
+
 uint64_t BlockCache::bytes() const {
   absl::MutexLock lock(&mu_);
   return bytes_;

@@ -1,7 +1,8 @@
-// An LRU cache of decoded block objects (bloom shards, page indexes), bounded
-// in bytes and shared by every reader of a store, so memory no longer grows
-// with the number of blocks while lookups over warm blocks still cost no
-// reads but the one page.
+// An LRU cache of decoded block objects (bloom shards, v1 page indexes, v2
+// full indexes), bounded in bytes and shared by every reader of a store, so
+// memory no longer grows with the number of blocks while lookups over warm
+// blocks still cost no reads but the one page. Entries are charged at their
+// decoded size; a reader erases its block's entries when it is destroyed.
 //
 //   auto cache = std::make_shared<BlockCache>(64 << 20);
 //   BlockReader::Open(backend, meta, &damaged, cache);
@@ -42,6 +43,9 @@ class BlockCache {
   // kept (the caller still uses `value`).
   void Insert(std::string key, std::shared_ptr<const void> value,
               uint64_t bytes);
+
+  // Removes `key` if present (not counted as an eviction).
+  void Erase(std::string_view key);
 
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
