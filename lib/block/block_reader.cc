@@ -160,15 +160,16 @@ absl::StatusOr<std::shared_ptr<const TraceIdShard>> BlockReader::BloomShard(
     absl::MutexLock lock(&mu_);
     // A damaged block answers at once (checked here to take the lock once).
     if (!damage_.ok()) return damage_;
-    if (auto held = bloom_[shard].Get()) return held;
+    if (auto held = bloom_[shard].Get(cache_.get())) return held;
     if (bloom_damaged_[shard]) return nullptr;
   }
   const std::string name = absl::StrCat(ToAbsl(kBloomObjectPrefix), shard);
   const std::string cache_key = CacheKey(name);
   if (cache_ != nullptr) {
-    if (auto hit = cache_->Lookup<TraceIdShard>(cache_key)) {
+    BlockCache::UseFlag flag;
+    if (auto hit = cache_->Lookup<TraceIdShard>(cache_key, &flag)) {
       absl::MutexLock lock(&mu_);
-      bloom_[shard].Set(hit, /*cached=*/true);
+      bloom_[shard].Set(hit, std::move(flag), /*cached=*/true);
       return hit;
     }
   }
@@ -186,11 +187,12 @@ absl::StatusOr<std::shared_ptr<const TraceIdShard>> BlockReader::BloomShard(
       // storage after the cache drops it.
       std::shared_ptr<const TraceIdShard> loaded(
           new TraceIdShard(*std::move(filter)));
+      BlockCache::UseFlag flag;
       if (cache_ != nullptr) {
-        cache_->Insert(cache_key, loaded, loaded->MemoryBytes());
+        flag = cache_->Insert(cache_key, loaded, loaded->MemoryBytes());
       }
       absl::MutexLock lock(&mu_);
-      bloom_[shard].Set(loaded, cache_ != nullptr);
+      bloom_[shard].Set(loaded, std::move(flag), cache_ != nullptr);
       return cache_ != nullptr ? loaded : bloom_[shard].strong;
     }
     bad = filter.status();
@@ -238,13 +240,14 @@ absl::StatusOr<std::shared_ptr<const PageIndex>> BlockReader::Index(
   {
     absl::MutexLock lock(&mu_);
     if (!damage_.ok()) return damage_;
-    if (auto held = index_.Get()) return held;
+    if (auto held = index_.Get(cache_.get())) return held;
   }
   const std::string cache_key = CacheKey(kIndexObjectName);
   if (cache_ != nullptr) {
-    if (auto hit = cache_->Lookup<PageIndex>(cache_key)) {
+    BlockCache::UseFlag flag;
+    if (auto hit = cache_->Lookup<PageIndex>(cache_key, &flag)) {
       absl::MutexLock lock(&mu_);
-      index_.Set(hit, /*cached=*/true);
+      index_.Set(hit, std::move(flag), /*cached=*/true);
       return hit;
     }
   }
@@ -260,12 +263,13 @@ absl::StatusOr<std::shared_ptr<const PageIndex>> BlockReader::Index(
     return s;
   }
   std::shared_ptr<const PageIndex> loaded(new PageIndex(*std::move(index)));
+  BlockCache::UseFlag flag;
   if (cache_ != nullptr) {
     // Decoded, an index takes about what it took stored (fixed-size entries).
-    cache_->Insert(cache_key, loaded, bytes->size());
+    flag = cache_->Insert(cache_key, loaded, bytes->size());
   }
   absl::MutexLock lock(&mu_);
-  index_.Set(loaded, cache_ != nullptr);
+  index_.Set(loaded, std::move(flag), cache_ != nullptr);
   return cache_ != nullptr ? loaded : index_.strong;
 }
 

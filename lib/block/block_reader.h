@@ -191,14 +191,22 @@ class BlockReader {
   struct Held {
     std::shared_ptr<const T> strong;
     std::weak_ptr<const T> weak;
-    std::shared_ptr<const T> Get() const {
-      return strong != nullptr ? strong : weak.lock();
+    BlockCache::UseFlag used;  // the cache entry's, with `weak`
+    // A use through the weak reference is told to the cache (a hit, and
+    // the entry kept at the next eviction as if looked up).
+    std::shared_ptr<const T> Get(BlockCache* cache) const {
+      if (strong != nullptr) return strong;
+      std::shared_ptr<const T> v = weak.lock();
+      if (v != nullptr && cache != nullptr) cache->Touch(used);
+      return v;
     }
-    // With a cache, `v` was just inserted there: only remember it weakly.
-    // Without, the first loaded is kept.
-    void Set(const std::shared_ptr<const T>& v, bool cached) {
+    // With a cache, `v` is the cache's entry (flag: its use flag): only
+    // remember it weakly. Without, the first loaded is kept.
+    void Set(const std::shared_ptr<const T>& v, BlockCache::UseFlag flag,
+             bool cached) {
       if (cached) {
         weak = v;
+        used = std::move(flag);
       } else if (strong == nullptr) {
         strong = v;
       }

@@ -29,13 +29,14 @@ absl::StatusOr<std::shared_ptr<const V2Index>> BlockReader::LoadV2Index(
   {
     absl::MutexLock lock(&mu_);
     if (!damage_.ok()) return damage_;
-    if (auto held = v2_index_.Get()) return held;
+    if (auto held = v2_index_.Get(cache_.get())) return held;
   }
   const std::string cache_key = CacheKey(kIndexObjectName);
   if (cache_ != nullptr) {
-    if (auto hit = cache_->Lookup<V2Index>(cache_key)) {
+    BlockCache::UseFlag flag;
+    if (auto hit = cache_->Lookup<V2Index>(cache_key, &flag)) {
       absl::MutexLock lock(&mu_);
-      v2_index_.Set(hit, /*cached=*/true);
+      v2_index_.Set(hit, std::move(flag), /*cached=*/true);
       return hit;
     }
   }
@@ -52,13 +53,14 @@ absl::StatusOr<std::shared_ptr<const V2Index>> BlockReader::LoadV2Index(
   // Not make_shared: a weak reference must not keep the index's storage
   // after the cache drops it.
   std::shared_ptr<const V2Index> loaded(new V2Index(*std::move(index)));
+  BlockCache::UseFlag flag;
   if (cache_ != nullptr) {
-    cache_->Insert(cache_key, loaded, loaded->MemoryBytes());
+    flag = cache_->Insert(cache_key, loaded, loaded->MemoryBytes());
   }
   bool need_table;
   {
     absl::MutexLock lock(&mu_);
-    v2_index_.Set(loaded, cache_ != nullptr);
+    v2_index_.Set(loaded, std::move(flag), cache_ != nullptr);
     if (cache_ == nullptr) loaded = v2_index_.strong;
     need_table = page_table_ == nullptr;
   }
