@@ -1,7 +1,8 @@
-// An LRU cache of decoded block objects (bloom shards, page indexes), bounded
-// in bytes and shared by every reader of a store, so memory no longer grows
-// with the number of blocks while lookups over warm blocks still cost no
-// reads but the one page.
+// An LRU cache of decoded block objects (bloom shards, v1 page indexes, v2
+// full indexes), bounded in bytes and shared by every reader of a store, so
+// memory no longer grows with the number of blocks while lookups over warm
+// blocks still cost no reads but the one page. Entries are charged at their
+// decoded size; a reader erases its block's entries when it is destroyed.
 //
 //   auto cache = std::make_shared<BlockCache>(64 << 20);
 //   BlockReader::Open(backend, meta, &damaged, cache);
@@ -32,16 +33,34 @@ class BlockCache {
   BlockCache(const BlockCache&) = delete;
   BlockCache& operator=(const BlockCache&) = delete;
 
-  // The entry for `key` (made most recently used), or null (a miss).
+  // Set by Touch: the entry was used since the eviction scan last passed
+  // it. Held by a reader beside a weak reference to the entry's value.
+  using UseFlag = std::shared_ptr<std::atomic<bool>>;
+
+  // The entry for `key` (made most recently used), or null (a miss). With
+  // `flag`, also the entry's use flag.
   template <typename T>
-  std::shared_ptr<const T> Lookup(std::string_view key) {
-    return std::static_pointer_cast<const T>(LookupErased(key));
+  std::shared_ptr<const T> Lookup(std::string_view key,
+                                  UseFlag* flag = nullptr) {
+    return std::static_pointer_cast<const T>(LookupErased(key, flag));
   }
   // Adds or replaces `key`, charged `bytes`, then evicts least recently used
-  // entries until the total fits. An entry larger than the capacity is not
-  // kept (the caller still uses `value`).
-  void Insert(std::string key, std::shared_ptr<const void> value,
-              uint64_t bytes);
+  // entries until the total fits (an entry touched since it was last passed
+  // gets a second chance: moved to the front, its flag cleared). An entry
+  // larger than the capacity is not kept (the caller still uses `value`;
+  // the flag returned is then null).
+  UseFlag Insert(std::string key, std::shared_ptr<const void> value,
+                 uint64_t bytes);
+  // A use of an entry through a reference kept from Lookup or Insert,
+  // without its key or the lock: counted as a hit, and the entry is kept at
+  // the next eviction as if looked up.
+  void Touch(const UseFlag& flag) {
+    if (flag == nullptr) return;
+    flag->store(true, std::memory_order_relaxed);
+    hits_.fetch_add(1, std::memory_order_relaxed);
+  }
+  // Removes `key` if present (not counted as an eviction).
+  void Erase(std::string_view key);
 
   uint64_t hits() const { return hits_.load(std::memory_order_relaxed); }
   uint64_t misses() const { return misses_.load(std::memory_order_relaxed); }
@@ -56,10 +75,12 @@ class BlockCache {
     std::string key;
     std::shared_ptr<const void> value;
     uint64_t bytes;
+    UseFlag used;
   };
   using List = std::list<Entry>;
 
-  std::shared_ptr<const void> LookupErased(std::string_view key);
+  std::shared_ptr<const void> LookupErased(std::string_view key,
+                                           UseFlag* flag);
 
   const uint64_t capacity_;
   mutable absl::Mutex mu_;

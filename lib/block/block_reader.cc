@@ -151,19 +151,37 @@ absl::Status BlockReader::Damaged(std::string_view what,
   return result;
 }
 
+BlockReader::~BlockReader() {
+  if (cache_ == nullptr) return;
+  for (uint32_t shard = 0; shard < meta_.bloom_shards; ++shard) {
+    cache_->Erase(
+        CacheKey(absl::StrCat(ToAbsl(kBloomObjectPrefix), shard)));
+  }
+  cache_->Erase(CacheKey(kIndexObjectName));
+}
+
+std::string BlockReader::CacheKey(std::string_view name) const {
+  return absl::StrCat(meta_.block_id, "/", ToAbsl(name));
+}
+
 absl::StatusOr<std::shared_ptr<const TraceIdShard>> BlockReader::BloomShard(
     uint32_t shard, uint64_t* inspected_bytes) {
   {
     absl::MutexLock lock(&mu_);
     // A damaged block answers at once (checked here to take the lock once).
     if (!damage_.ok()) return damage_;
-    if (bloom_[shard] != nullptr) return bloom_[shard];
+    if (auto held = bloom_[shard].Get(cache_.get())) return held;
     if (bloom_damaged_[shard]) return nullptr;
   }
   const std::string name = absl::StrCat(ToAbsl(kBloomObjectPrefix), shard);
-  const std::string cache_key = absl::StrCat(meta_.block_id, "/", name);
+  const std::string cache_key = CacheKey(name);
   if (cache_ != nullptr) {
-    if (auto hit = cache_->Lookup<TraceIdShard>(cache_key)) return hit;
+    BlockCache::UseFlag flag;
+    if (auto hit = cache_->Lookup<TraceIdShard>(cache_key, &flag)) {
+      absl::MutexLock lock(&mu_);
+      bloom_[shard].Set(hit, std::move(flag), /*cached=*/true);
+      return hit;
+    }
   }
   absl::StatusOr<std::string> bytes =
       backend_->Read(BlockKey(meta_.tenant, meta_.block_id, name));
@@ -175,14 +193,17 @@ absl::StatusOr<std::shared_ptr<const TraceIdShard>> BlockReader::BloomShard(
     if (inspected_bytes != nullptr) *inspected_bytes += bytes->size();
     absl::StatusOr<TraceIdShard> filter = TraceIdShard::Decode(*bytes);
     if (filter.ok()) {
-      auto loaded = std::make_shared<const TraceIdShard>(*std::move(filter));
+      // Not make_shared: a weak reference must not keep the filter's
+      // storage after the cache drops it.
+      std::shared_ptr<const TraceIdShard> loaded(
+          new TraceIdShard(*std::move(filter)));
+      BlockCache::UseFlag flag;
       if (cache_ != nullptr) {
-        cache_->Insert(cache_key, loaded, loaded->MemoryBytes());
-        return loaded;
+        flag = cache_->Insert(cache_key, loaded, loaded->MemoryBytes());
       }
       absl::MutexLock lock(&mu_);
-      if (bloom_[shard] == nullptr) bloom_[shard] = std::move(loaded);
-      return bloom_[shard];
+      bloom_[shard].Set(loaded, std::move(flag), cache_ != nullptr);
+      return cache_ != nullptr ? loaded : bloom_[shard].strong;
     }
     bad = filter.status();
   }
@@ -193,54 +214,73 @@ absl::StatusOr<std::shared_ptr<const TraceIdShard>> BlockReader::BloomShard(
   return nullptr;
 }
 
+absl::StatusOr<std::string> BlockReader::ReadIndexObject(
+    uint64_t* inspected_bytes) {
+  absl::StatusOr<std::string> bytes =
+      backend_->Read(BlockKey(meta_.tenant, meta_.block_id, kIndexObjectName));
+  if (!bytes.ok()) {
+    if (!IsDamage(bytes.status())) return bytes.status();
+    return Damaged(kIndexObjectName, bytes.status(), /*whole_block=*/true);
+  }
+  if (inspected_bytes != nullptr) *inspected_bytes += bytes->size();
+  if (meta_.index_bytes != 0 && bytes->size() != meta_.index_bytes) {
+    return Damaged(kIndexObjectName,
+                   absl::DataLossError(absl::StrCat(
+                       "index object is ", bytes->size(),
+                       " bytes; meta.json says ", meta_.index_bytes)),
+                   /*whole_block=*/true);
+  }
+  return bytes;
+}
+
+absl::Status BlockReader::CheckIndexShape(size_t pages, uint64_t data_bytes) {
+  if (pages == meta_.total_pages && data_bytes == meta_.data_bytes) {
+    return absl::OkStatus();
+  }
+  return Damaged(kIndexObjectName,
+                 absl::DataLossError(absl::StrCat(
+                     "index of ", pages, " pages covering ", data_bytes,
+                     " bytes disagrees with meta.json (", meta_.total_pages,
+                     " pages, ", meta_.data_bytes, " bytes)")),
+                 /*whole_block=*/true);
+}
+
 absl::StatusOr<std::shared_ptr<const PageIndex>> BlockReader::Index(
     uint64_t* inspected_bytes) {
   {
     absl::MutexLock lock(&mu_);
     if (!damage_.ok()) return damage_;
-    if (index_ != nullptr) return index_;
+    if (auto held = index_.Get(cache_.get())) return held;
   }
-  const std::string cache_key =
-      absl::StrCat(meta_.block_id, "/", ToAbsl(kIndexObjectName));
+  const std::string cache_key = CacheKey(kIndexObjectName);
   if (cache_ != nullptr) {
-    if (auto hit = cache_->Lookup<PageIndex>(cache_key)) return hit;
+    BlockCache::UseFlag flag;
+    if (auto hit = cache_->Lookup<PageIndex>(cache_key, &flag)) {
+      absl::MutexLock lock(&mu_);
+      index_.Set(hit, std::move(flag), /*cached=*/true);
+      return hit;
+    }
   }
-  auto damaged = [&](std::string_view what, const absl::Status& cause) {
-    return Damaged(what, cause, /*whole_block=*/true);
-  };
-  std::string key = BlockKey(meta_.tenant, meta_.block_id, kIndexObjectName);
-  absl::StatusOr<std::string> bytes = backend_->Read(key);
-  if (!bytes.ok()) {
-    if (!IsDamage(bytes.status())) return bytes.status();
-    return damaged(kIndexObjectName, bytes.status());
-  }
-  if (inspected_bytes != nullptr) *inspected_bytes += bytes->size();
-  if (meta_.index_bytes != 0 && bytes->size() != meta_.index_bytes) {
-    return damaged(kIndexObjectName,
-                   absl::DataLossError(absl::StrCat(
-                       "index object is ", bytes->size(),
-                       " bytes; meta.json says ", meta_.index_bytes)));
-  }
+  absl::StatusOr<std::string> bytes = ReadIndexObject(inspected_bytes);
+  if (!bytes.ok()) return bytes.status();
   absl::StatusOr<PageIndex> index = PageIndex::Decode(*bytes);
-  if (!index.ok()) return damaged(kIndexObjectName, index.status());
-  if (index->pages().size() != meta_.total_pages ||
-      index->data_bytes() != meta_.data_bytes) {
-    return damaged(
-        kIndexObjectName,
-        absl::DataLossError(absl::StrCat(
-            "index of ", index->pages().size(), " pages covering ",
-            index->data_bytes(), " bytes disagrees with meta.json (",
-            meta_.total_pages, " pages, ", meta_.data_bytes, " bytes)")));
+  if (!index.ok()) {
+    return Damaged(kIndexObjectName, index.status(), /*whole_block=*/true);
   }
-  auto loaded = std::make_shared<const PageIndex>(*std::move(index));
+  if (absl::Status s =
+          CheckIndexShape(index->pages().size(), index->data_bytes());
+      !s.ok()) {
+    return s;
+  }
+  std::shared_ptr<const PageIndex> loaded(new PageIndex(*std::move(index)));
+  BlockCache::UseFlag flag;
   if (cache_ != nullptr) {
     // Decoded, an index takes about what it took stored (fixed-size entries).
-    cache_->Insert(cache_key, loaded, bytes->size());
-    return loaded;
+    flag = cache_->Insert(cache_key, loaded, bytes->size());
   }
   absl::MutexLock lock(&mu_);
-  if (index_ == nullptr) index_ = std::move(loaded);
-  return index_;
+  index_.Set(loaded, std::move(flag), cache_ != nullptr);
+  return cache_ != nullptr ? loaded : index_.strong;
 }
 
 absl::StatusOr<std::string> BlockReader::DecodePage(

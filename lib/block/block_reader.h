@@ -11,6 +11,12 @@
 // the page index (read once, then cached) and one ranged read of one page.
 // IDs outside [min_id, max_id] cost nothing.
 //
+// Memory. A v2 reader keeps only its page table (V2PageTable: ID ranges and
+// chunk tables, a few hundred bytes a page) for its life. Bloom shards, v1
+// page indexes and the v2 full index (search only) go into the shared
+// BlockCache when one is given, bounded and evicted there; the reader keeps
+// weak references to them, so warm lookups build no cache keys.
+//
 // Damage. Every size read from disk is checked against meta.json and the
 // object sizes before anything is allocated for it. A block whose index or
 // data object is unreadable, missing, of the wrong size or fails its checksum
@@ -66,6 +72,9 @@ class BlockReader {
 
   BlockReader(const BlockReader&) = delete;
   BlockReader& operator=(const BlockReader&) = delete;
+  // Drops what this block put in the cache: a block that is no longer read
+  // (compacted, deleted) leaves nothing behind.
+  ~BlockReader();
 
   // The data of trace `id`, or nullopt if the block does not hold it. Checks
   // min/max ID, then the bloom shard, the index, then reads ONE page with one
@@ -96,7 +105,11 @@ class BlockReader {
 
   // ---- v2 blocks only (FAILED_PRECONDITION for v1) ----
   //
-  // The block's v2 index, loaded once (bytes read added to *inspected_bytes).
+  // The block's full v2 index (page blooms, key statistics, name lists),
+  // for search. With a cache it lives there, charged its decoded size, and
+  // is read again once evicted; without one the reader keeps it. Bytes read
+  // are added to *inspected_bytes. Lookups, column reads and ForEach never
+  // need it: they use the page table, which the reader keeps.
   absl::StatusOr<std::shared_ptr<const V2Index>> LoadV2Index(
       uint64_t* inspected_bytes);
   // Reads the chunks of page `n` whose bit is set in `columns` (bit c for
@@ -142,6 +155,18 @@ class BlockReader {
       uint32_t shard, uint64_t* inspected_bytes);
   absl::StatusOr<std::shared_ptr<const PageIndex>> Index(
       uint64_t* inspected_bytes);
+  // v2: the page table, loaded once (decoded alone, or taken from the full
+  // index when that is loaded first) and kept.
+  absl::StatusOr<std::shared_ptr<const V2PageTable>> PageTable(
+      uint64_t* inspected_bytes);
+  // The index object's bytes, its size checked against meta.json (damage
+  // otherwise, as Find).
+  absl::StatusOr<std::string> ReadIndexObject(uint64_t* inspected_bytes);
+  // DATA_LOSS (block damaged) unless a decoded index's page count and data
+  // size agree with meta.json.
+  absl::Status CheckIndexShape(size_t pages, uint64_t data_bytes);
+  // The cache key of object `name` of this block.
+  std::string CacheKey(std::string_view name) const;
   // Verifies and decompresses the stored page `stored`, which is page `n`.
   absl::StatusOr<std::string> DecodePage(size_t n, const PageEntry& entry,
                                          std::string_view stored) const;
@@ -157,7 +182,7 @@ class BlockReader {
                              std::string_view stored, std::string* out) const;
   // Chunk i of page `entry` (V2PageEntry::chunk) into *page: a column into
   // raw, a key chunk into key_raw, the keyed marker checked.
-  absl::Status DecodeV2PageChunk(size_t n, const V2PageEntry& entry, size_t i,
+  absl::Status DecodeV2PageChunk(size_t n, const V2PageTable& table, size_t i,
                                  std::string_view stored, V2Page* page) const;
 
   const std::shared_ptr<Backend> backend_;
@@ -165,13 +190,44 @@ class BlockReader {
   std::atomic<uint64_t>* const damaged_counter_;
   const std::shared_ptr<BlockCache> cache_;  // may be null
 
-  // Loaded on first use and never evicted: a few bytes per trace. Loads run
-  // outside the lock, so two racing first lookups may both read; the first
-  // to finish wins.
+  // A decoded object: without a cache, held by the reader once loaded; with
+  // one, a weak reference to the cache's entry, so that a warm lookup costs
+  // no cache-key string and no cache lock while the entry lives, and the
+  // cache's bound and eviction still decide what stays in memory.
+  template <typename T>
+  struct Held {
+    std::shared_ptr<const T> strong;
+    std::weak_ptr<const T> weak;
+    BlockCache::UseFlag used;  // the cache entry's, with `weak`
+    // A use through the weak reference is told to the cache (a hit, and
+    // the entry kept at the next eviction as if looked up).
+    std::shared_ptr<const T> Get(BlockCache* cache) const {
+      if (strong != nullptr) return strong;
+      std::shared_ptr<const T> v = weak.lock();
+      if (v != nullptr && cache != nullptr) cache->Touch(used);
+      return v;
+    }
+    // With a cache, `v` is the cache's entry (flag: its use flag): only
+    // remember it weakly. Without, the first loaded is kept.
+    void Set(const std::shared_ptr<const T>& v, BlockCache::UseFlag flag,
+             bool cached) {
+      if (cached) {
+        weak = v;
+        used = std::move(flag);
+      } else if (strong == nullptr) {
+        strong = v;
+      }
+    }
+  };
+
+  // Loaded on first use. Loads run outside the lock, so two racing first
+  // lookups may both read; the first to finish wins.
   mutable absl::Mutex mu_;
-  std::shared_ptr<const PageIndex> index_ ABSL_GUARDED_BY(mu_);
-  std::shared_ptr<const V2Index> v2_index_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::shared_ptr<const TraceIdShard>> bloom_ ABSL_GUARDED_BY(mu_);
+  Held<PageIndex> index_ ABSL_GUARDED_BY(mu_);
+  Held<V2Index> v2_index_ ABSL_GUARDED_BY(mu_);
+  // v2: never evicted, ~64 bytes + 12 per chunk a page (V2PageTable).
+  std::shared_ptr<const V2PageTable> page_table_ ABSL_GUARDED_BY(mu_);
+  std::vector<Held<TraceIdShard>> bloom_ ABSL_GUARDED_BY(mu_);
   // Shards found damaged: lookups skip them and ask the index.
   std::vector<bool> bloom_damaged_ ABSL_GUARDED_BY(mu_);
   absl::Status damage_ ABSL_GUARDED_BY(mu_);

@@ -29,36 +29,70 @@ absl::StatusOr<std::shared_ptr<const V2Index>> BlockReader::LoadV2Index(
   {
     absl::MutexLock lock(&mu_);
     if (!damage_.ok()) return damage_;
-    if (v2_index_ != nullptr) return v2_index_;
+    if (auto held = v2_index_.Get(cache_.get())) return held;
   }
-  auto damaged = [&](const absl::Status& cause) {
-    return Damaged(kIndexObjectName, cause, /*whole_block=*/true);
-  };
-  absl::StatusOr<std::string> bytes =
-      backend_->Read(BlockKey(meta_.tenant, meta_.block_id, kIndexObjectName));
-  if (!bytes.ok()) {
-    if (!IsDamage(bytes.status())) return bytes.status();
-    return damaged(bytes.status());
+  const std::string cache_key = CacheKey(kIndexObjectName);
+  if (cache_ != nullptr) {
+    BlockCache::UseFlag flag;
+    if (auto hit = cache_->Lookup<V2Index>(cache_key, &flag)) {
+      absl::MutexLock lock(&mu_);
+      v2_index_.Set(hit, std::move(flag), /*cached=*/true);
+      return hit;
+    }
   }
-  if (inspected_bytes != nullptr) *inspected_bytes += bytes->size();
-  if (meta_.index_bytes != 0 && bytes->size() != meta_.index_bytes) {
-    return damaged(absl::DataLossError(
-        absl::StrCat("index object is ", bytes->size(),
-                     " bytes; meta.json says ", meta_.index_bytes)));
-  }
+  absl::StatusOr<std::string> bytes = ReadIndexObject(inspected_bytes);
+  if (!bytes.ok()) return bytes.status();
   absl::StatusOr<V2Index> index = V2Index::Decode(*bytes);
-  if (!index.ok()) return damaged(index.status());
-  if (index->pages.size() != meta_.total_pages ||
-      index->data_bytes() != meta_.data_bytes) {
-    return damaged(absl::DataLossError(absl::StrCat(
-        "index of ", index->pages.size(), " pages covering ",
-        index->data_bytes(), " bytes disagrees with meta.json (",
-        meta_.total_pages, " pages, ", meta_.data_bytes, " bytes)")));
+  if (!index.ok()) {
+    return Damaged(kIndexObjectName, index.status(), /*whole_block=*/true);
   }
-  auto loaded = std::make_shared<const V2Index>(*std::move(index));
+  if (absl::Status s = CheckIndexShape(index->pages.size(), index->data_bytes());
+      !s.ok()) {
+    return s;
+  }
+  // Not make_shared: a weak reference must not keep the index's storage
+  // after the cache drops it.
+  std::shared_ptr<const V2Index> loaded(new V2Index(*std::move(index)));
+  BlockCache::UseFlag flag;
+  if (cache_ != nullptr) {
+    flag = cache_->Insert(cache_key, loaded, loaded->MemoryBytes());
+  }
+  bool need_table;
+  {
+    absl::MutexLock lock(&mu_);
+    v2_index_.Set(loaded, std::move(flag), cache_ != nullptr);
+    if (cache_ == nullptr) loaded = v2_index_.strong;
+    need_table = page_table_ == nullptr;
+  }
+  if (need_table) {
+    auto table = std::make_shared<const V2PageTable>(V2PageTable::Of(*loaded));
+    absl::MutexLock lock(&mu_);
+    if (page_table_ == nullptr) page_table_ = std::move(table);
+  }
+  return loaded;
+}
+
+absl::StatusOr<std::shared_ptr<const V2PageTable>> BlockReader::PageTable(
+    uint64_t* inspected_bytes) {
+  {
+    absl::MutexLock lock(&mu_);
+    if (!damage_.ok()) return damage_;
+    if (page_table_ != nullptr) return page_table_;
+  }
+  absl::StatusOr<std::string> bytes = ReadIndexObject(inspected_bytes);
+  if (!bytes.ok()) return bytes.status();
+  absl::StatusOr<V2PageTable> table = V2PageTable::Decode(*bytes);
+  if (!table.ok()) {
+    return Damaged(kIndexObjectName, table.status(), /*whole_block=*/true);
+  }
+  if (absl::Status s = CheckIndexShape(table->pages.size(), table->data_bytes());
+      !s.ok()) {
+    return s;
+  }
+  auto loaded = std::make_shared<const V2PageTable>(*std::move(table));
   absl::MutexLock lock(&mu_);
-  if (v2_index_ == nullptr) v2_index_ = std::move(loaded);
-  return v2_index_;
+  if (page_table_ == nullptr) page_table_ = std::move(loaded);
+  return page_table_;
 }
 
 absl::Status BlockReader::DecodeV2Chunk(size_t n, uint32_t c,
@@ -101,10 +135,11 @@ absl::Status BlockReader::DecodeV2Chunk(size_t n, uint32_t c,
 }
 
 absl::Status BlockReader::DecodeV2PageChunk(size_t n,
-                                            const V2PageEntry& entry, size_t i,
+                                            const V2PageTable& table, size_t i,
                                             std::string_view stored,
                                             V2Page* page) const {
-  const V2Chunk& chunk = entry.chunk(i);
+  const V2PageLocation& entry = table.pages[n];
+  const V2Chunk& chunk = table.chunk(n, i);
   if (i < kV2ColumnCount) {
     return DecodeV2Chunk(n, static_cast<uint32_t>(i), chunk, stored,
                          &page->raw[i]);
@@ -122,7 +157,7 @@ absl::Status BlockReader::DecodeV2PageChunk(size_t n,
           UnmaskCrc(chunk.crc) ||
       !DecodeV2KeyedMarker(stored.substr(0, stored.size() - kPageTrailerSize),
                            &keys) ||
-      keys != entry.key_chunks.size()) {
+      keys != entry.key_count()) {
     return absl::DataLossError(absl::StrCat("block ", meta_.tenant, "/",
                                             meta_.block_id, " page ", n,
                                             ": keyed marker is corrupt"));
@@ -134,28 +169,31 @@ absl::Status BlockReader::ReadV2Columns(size_t n, uint32_t columns,
                                         V2Page* page, uint64_t* inspected_bytes,
                                         uint64_t* chunks,
                                         const std::vector<uint32_t>* keys) {
-  absl::StatusOr<std::shared_ptr<const V2Index>> index =
-      LoadV2Index(inspected_bytes);
-  if (!index.ok()) return index.status();
-  if (n >= (*index)->pages.size()) {
+  if (meta_.format_version != kBlockFormatVersionV2) {
+    return absl::FailedPreconditionError("not a v2 block");
+  }
+  absl::StatusOr<std::shared_ptr<const V2PageTable>> table =
+      PageTable(inspected_bytes);
+  if (!table.ok()) return table.status();
+  if (n >= (*table)->pages.size()) {
     return absl::OutOfRangeError(absl::StrCat("no page ", n));
   }
-  const V2PageEntry& entry = (*index)->pages[n];
+  const V2PageLocation& entry = (*table)->pages[n];
   const std::string key =
       BlockKey(meta_.tenant, meta_.block_id, kDataObjectName);
   for (std::string& r : page->raw) r.clear();
-  page->key_raw.resize(entry.key_chunks.size());
+  page->key_raw.resize(entry.key_count());
   for (std::string& r : page->key_raw) r.clear();
   // The chunks wanted, in page order: a keyed page's span attributes are
   // its layout, marker and every key chunk.
-  const size_t count = entry.chunk_count();
-  const bool assemble = entry.keyed && (columns & (1u << kV2SpanAttributes));
+  const size_t count = entry.chunk_count;
+  const bool assemble = entry.keyed() && (columns & (1u << kV2SpanAttributes));
   std::vector<bool> want(count, false);
   for (uint32_t c = 0; c < kV2ColumnCount; ++c) want[c] = columns & (1u << c);
   for (size_t i = kV2ColumnCount; assemble && i < count; ++i) want[i] = true;
   if (keys != nullptr) {
     for (uint32_t k : *keys) {
-      if (k >= entry.key_chunks.size()) {
+      if (k >= entry.key_count()) {
         return absl::OutOfRangeError(absl::StrCat("no key chunk ", k));
       }
       want[kV2KeyedFirstChunk + k] = true;
@@ -166,12 +204,14 @@ absl::Status BlockReader::ReadV2Columns(size_t n, uint32_t columns,
   uint64_t offset = 0;  // of chunk i within the page
   while (i < count) {
     if (!want[i]) {
-      offset += entry.chunk(i++).length;
+      offset += (*table)->chunk(n, i++).length;
       continue;
     }
     size_t end = i;
     uint64_t length = 0;
-    while (end < count && want[end]) length += entry.chunk(end++).length;
+    while (end < count && want[end]) {
+      length += (*table)->chunk(n, end++).length;
+    }
     absl::StatusOr<std::string> stored =
         backend_->ReadRange(key, entry.offset + offset, length);
     if (!stored.ok()) {
@@ -184,9 +224,9 @@ absl::Status BlockReader::ReadV2Columns(size_t n, uint32_t columns,
     }
     uint64_t at = 0;
     for (; i < end; ++i) {
-      const uint32_t len = entry.chunk(i).length;
+      const uint32_t len = (*table)->chunk(n, i).length;
       absl::Status s = DecodeV2PageChunk(
-          n, entry, i, std::string_view(*stored).substr(at, len), page);
+          n, **table, i, std::string_view(*stored).substr(at, len), page);
       if (!s.ok()) {
         return Damaged(absl::StrCat("data page ", n), s, /*whole_block=*/false);
       }
@@ -205,10 +245,10 @@ absl::Status BlockReader::ReadV2Columns(size_t n, uint32_t columns,
 
 absl::StatusOr<std::optional<std::string>> BlockReader::FindV2(
     const TraceId& id, uint64_t* inspected_bytes) {
-  absl::StatusOr<std::shared_ptr<const V2Index>> index =
-      LoadV2Index(inspected_bytes);
-  if (!index.ok()) return index.status();
-  std::optional<size_t> n = (*index)->FindPage(id);
+  absl::StatusOr<std::shared_ptr<const V2PageTable>> table =
+      PageTable(inspected_bytes);
+  if (!table.ok()) return table.status();
+  std::optional<size_t> n = (*table)->FindPage(id);
   if (!n.has_value()) return std::nullopt;
   // Every column, so ReadV2Columns makes exactly one ranged read. The page
   // (its column buffers and tables) is reused by the thread's next lookup,
@@ -223,7 +263,7 @@ absl::StatusOr<std::optional<std::string>> BlockReader::FindV2(
   if (absl::Status s = page.ParseTables(); !s.ok()) {
     return Damaged(page_name, s, /*whole_block=*/false);
   }
-  const V2PageEntry& entry = (*index)->pages[*n];
+  const V2PageLocation& entry = (*table)->pages[*n];
   if (page.traces.size() != entry.trace_count ||
       page.span_count != entry.span_count ||
       page.traces.front().id != entry.first_id ||
@@ -246,9 +286,9 @@ absl::StatusOr<std::optional<std::string>> BlockReader::FindV2(
 absl::Status BlockReader::ForEachV2(
     absl::FunctionRef<absl::Status(const TraceId&, std::string_view data)> fn,
     uint64_t read_bytes) {
-  absl::StatusOr<std::shared_ptr<const V2Index>> index = LoadV2Index(nullptr);
-  if (!index.ok()) return index.status();
-  const std::vector<V2PageEntry>& pages = (*index)->pages;
+  absl::StatusOr<std::shared_ptr<const V2PageTable>> table = PageTable(nullptr);
+  if (!table.ok()) return table.status();
+  const std::vector<V2PageLocation>& pages = (*table)->pages;
   const std::string data_key =
       BlockKey(meta_.tenant, meta_.block_id, kDataObjectName);
   V2Page page;
@@ -272,18 +312,18 @@ absl::Status BlockReader::ForEachV2(
       return Damaged(kDataObjectName, absl::DataLossError("short read"), true);
     }
     for (; n < end; ++n) {
-      const V2PageEntry& entry = pages[n];
+      const V2PageLocation& entry = pages[n];
       const std::string page_name = absl::StrCat("data page ", n);
       uint64_t at = entry.offset - chunk_offset;
-      page.key_raw.resize(entry.key_chunks.size());
-      for (size_t i = 0; i < entry.chunk_count(); ++i) {
-        const uint32_t length = entry.chunk(i).length;
+      page.key_raw.resize(entry.key_count());
+      for (size_t i = 0; i < entry.chunk_count; ++i) {
+        const uint32_t length = (*table)->chunk(n, i).length;
         absl::Status s = DecodeV2PageChunk(
-            n, entry, i, std::string_view(*stored).substr(at, length), &page);
+            n, **table, i, std::string_view(*stored).substr(at, length), &page);
         if (!s.ok()) return Damaged(page_name, s, false);
         at += length;
       }
-      if (entry.keyed) {
+      if (entry.keyed()) {
         if (absl::Status s = page.AssembleSpanAttributes(); !s.ok()) {
           return Damaged(page_name, s, false);
         }

@@ -248,63 +248,131 @@ std::string V2Index::Encode() const {
   return out;
 }
 
-absl::StatusOr<V2Index> V2Index::Decode(std::string_view encoded) {
+namespace {
+
+// The checked header of an index object: its body (checksum and magic
+// stripped) positioned at the first page, and the page count.
+absl::Status OpenIndex(std::string_view encoded, std::string_view* body,
+                       uint32_t* count) {
   if (encoded.size() < 12) return Bad("truncated");
-  std::string_view body = encoded.substr(0, encoded.size() - 4);
-  if (Crc32c(body) != UnmaskCrc(DecodeFixed32(encoded.data() + body.size()))) {
+  *body = encoded.substr(0, encoded.size() - 4);
+  if (Crc32c(*body) !=
+      UnmaskCrc(DecodeFixed32(encoded.data() + body->size()))) {
     return Bad("checksum mismatch");
   }
-  if (DecodeFixed32(body.data()) != kV2IndexMagic) return Bad("bad magic");
-  uint32_t count = DecodeFixed32(body.data() + 4);
-  body.remove_prefix(8);
-  if (count == 0 || count > body.size() / kPageFixedBytes) {
+  if (DecodeFixed32(body->data()) != kV2IndexMagic) return Bad("bad magic");
+  *count = DecodeFixed32(body->data() + 4);
+  body->remove_prefix(8);
+  if (*count == 0 || *count > body->size() / kPageFixedBytes) {
     return Bad("bad page count");
   }
+  return absl::OkStatus();
+}
+
+// Parses one page entry up to (not including) its bloom: the fixed fields
+// into *p and *bounds (min_start, max_end, min_duration, max_duration), the
+// chunks through add_chunk(i, chunk). Checks the chunk sizes, that they sum
+// to the page length, and that the page follows `prev_last_id` (null for
+// the first page) at `offset`.
+template <typename AddChunk>
+absl::Status GetPageHead(std::string_view* body, uint64_t offset,
+                         const TraceId* prev_last_id, V2PageLocation* p,
+                         std::array<int64_t, 4>* bounds, AddChunk add_chunk) {
+  if (body->size() < kPageFixedBytes) return Bad("truncated page entry");
+  const char* d = body->data();
+  p->first_id = IdAt(d);
+  p->last_id = IdAt(d + 16);
+  p->offset = DecodeFixed64(d + 32);
+  p->length = DecodeFixed32(d + 40);
+  p->trace_count = DecodeFixed32(d + 44);
+  p->span_count = DecodeFixed32(d + 48);
+  for (size_t i = 0; i < 4; ++i) {
+    (*bounds)[i] = static_cast<int64_t>(DecodeFixed64(d + 52 + 8 * i));
+  }
+  const uint32_t columns = DecodeFixed32(d + 84);
+  body->remove_prefix(kPageFixedBytes);
+  // 16 columns, or (keyed) 16 + the marker + one chunk per key.
+  if ((columns != kV2ColumnCount && columns < kV2KeyedFirstChunk) ||
+      body->size() / 12 < columns) {
+    return Bad("bad column count");
+  }
+  p->chunk_count = columns;
+  uint64_t sum = 0;
+  for (size_t i = 0; i < columns; ++i) {
+    V2Chunk c;
+    c.length = DecodeFixed32(body->data());
+    c.raw_length = DecodeFixed32(body->data() + 4);
+    c.crc = DecodeFixed32(body->data() + 8);
+    body->remove_prefix(12);
+    if (c.length < kPageTrailerSize + 1 || c.raw_length > kMaxPageRawBytes) {
+      return Bad("bad chunk size");
+    }
+    sum += c.length;
+    add_chunk(i, c);
+  }
+  if (sum != p->length || p->offset != offset || p->trace_count == 0 ||
+      p->last_id < p->first_id) {
+    return Bad("page entry inconsistent");
+  }
+  if (prev_last_id != nullptr && !(*prev_last_id < p->first_id)) {
+    return Bad("pages out of order");
+  }
+  return absl::OkStatus();
+}
+
+// Skips a length-prefixed bloom without decoding it.
+bool SkipBloom(std::string_view* in) {
+  if (in->size() < 4) return false;
+  uint32_t n = DecodeFixed32(in->data());
+  in->remove_prefix(4);
+  if (n > in->size()) return false;
+  in->remove_prefix(n);
+  return true;
+}
+
+template <typename Pages>
+std::optional<size_t> FindPageIn(const Pages& pages, const TraceId& id) {
+  auto it = std::lower_bound(
+      pages.begin(), pages.end(), id,
+      [](const auto& p, const TraceId& x) { return p.last_id < x; });
+  if (it == pages.end() || id < it->first_id) return std::nullopt;
+  return static_cast<size_t>(it - pages.begin());
+}
+
+}  // namespace
+
+absl::StatusOr<V2Index> V2Index::Decode(std::string_view encoded) {
+  std::string_view body;
+  uint32_t count;
+  if (absl::Status s = OpenIndex(encoded, &body, &count); !s.ok()) return s;
   V2Index index;
   index.pages.resize(count);
   uint64_t offset = 0;
   for (V2PageEntry& p : index.pages) {
-    if (body.size() < kPageFixedBytes) return Bad("truncated page entry");
-    const char* d = body.data();
-    p.first_id = IdAt(d);
-    p.last_id = IdAt(d + 16);
-    p.offset = DecodeFixed64(d + 32);
-    p.length = DecodeFixed32(d + 40);
-    p.trace_count = DecodeFixed32(d + 44);
-    p.span_count = DecodeFixed32(d + 48);
-    p.min_start = static_cast<int64_t>(DecodeFixed64(d + 52));
-    p.max_end = static_cast<int64_t>(DecodeFixed64(d + 60));
-    p.min_duration = static_cast<int64_t>(DecodeFixed64(d + 68));
-    p.max_duration = static_cast<int64_t>(DecodeFixed64(d + 76));
-    uint32_t columns = DecodeFixed32(d + 84);
-    body.remove_prefix(kPageFixedBytes);
-    // 16 columns, or (keyed) 16 + the marker + one chunk per key.
-    if ((columns != kV2ColumnCount && columns < kV2KeyedFirstChunk) ||
-        body.size() / 12 < columns) {
-      return Bad("bad column count");
-    }
-    p.keyed = columns != kV2ColumnCount;
-    if (p.keyed) p.key_chunks.resize(columns - kV2KeyedFirstChunk);
-    uint64_t sum = 0;
-    for (size_t i = 0; i < columns; ++i) {
-      V2Chunk& c = p.chunk(i);
-      c.length = DecodeFixed32(body.data());
-      c.raw_length = DecodeFixed32(body.data() + 4);
-      c.crc = DecodeFixed32(body.data() + 8);
-      body.remove_prefix(12);
-      if (c.length < kPageTrailerSize + 1 || c.raw_length > kMaxPageRawBytes) {
-        return Bad("bad chunk size");
-      }
-      sum += c.length;
-    }
+    V2PageLocation head;
+    std::array<int64_t, 4> bounds{};
+    const TraceId* prev =
+        &p == &index.pages.front() ? nullptr : &(&p - 1)->last_id;
+    absl::Status s = GetPageHead(
+        &body, offset, prev, &head, &bounds, [&](size_t i, const V2Chunk& c) {
+          if (i == kV2ColumnCount) {
+            p.keyed = true;
+            p.key_chunks.resize(head.chunk_count - kV2KeyedFirstChunk);
+          }
+          p.chunk(i) = c;
+        });
+    if (!s.ok()) return s;
+    p.first_id = head.first_id;
+    p.last_id = head.last_id;
+    p.offset = head.offset;
+    p.length = head.length;
+    p.trace_count = head.trace_count;
+    p.span_count = head.span_count;
+    p.min_start = bounds[0];
+    p.max_end = bounds[1];
+    p.min_duration = bounds[2];
+    p.max_duration = bounds[3];
     if (!GetBloom(&body, &p.strings)) return Bad("bad page bloom");
-    if (sum != p.length || p.offset != offset || p.trace_count == 0 ||
-        p.last_id < p.first_id) {
-      return Bad("page entry inconsistent");
-    }
-    if (&p != &index.pages.front() && !((&p - 1)->last_id < p.first_id)) {
-      return Bad("pages out of order");
-    }
     offset += p.length;
   }
   if (!GetBloom(&body, &index.strings) || body.size() < 4) {
@@ -342,12 +410,94 @@ absl::StatusOr<V2Index> V2Index::Decode(std::string_view encoded) {
   return index;
 }
 
+uint64_t V2Index::MemoryBytes() const {
+  auto keys_bytes = [](const std::vector<V2KeyStats>& keys) {
+    uint64_t b = keys.capacity() * sizeof(V2KeyStats);
+    for (const V2KeyStats& k : keys) {
+      b += k.ints.capacity() * sizeof(int64_t);
+      if (k.key.capacity() > 15) b += k.key.capacity() + 1;  // not inline
+    }
+    return b;
+  };
+  auto list_bytes = [](const std::vector<std::string>& list) {
+    uint64_t b = list.capacity() * sizeof(std::string);
+    for (const std::string& s : list) {
+      if (s.capacity() > 15) b += s.capacity() + 1;
+    }
+    return b;
+  };
+  uint64_t b = sizeof(V2Index) + pages.capacity() * sizeof(V2PageEntry) +
+               strings.EncodedSize() + list_bytes(services) +
+               list_bytes(span_names) + keys_bytes(span_keys);
+  for (const V2PageEntry& p : pages) {
+    b += p.key_chunks.capacity() * sizeof(V2Chunk) + p.strings.EncodedSize() +
+         keys_bytes(p.span_keys);
+  }
+  return b;
+}
+
+absl::StatusOr<V2PageTable> V2PageTable::Decode(std::string_view encoded) {
+  std::string_view body;
+  uint32_t count;
+  if (absl::Status s = OpenIndex(encoded, &body, &count); !s.ok()) return s;
+  V2PageTable table;
+  table.pages.resize(count);
+  uint64_t offset = 0;
+  bool keyed = false;
+  for (V2PageLocation& p : table.pages) {
+    const TraceId* prev =
+        &p == &table.pages.front() ? nullptr : &(&p - 1)->last_id;
+    p.first_chunk = table.chunks.size();
+    std::array<int64_t, 4> bounds{};
+    absl::Status s =
+        GetPageHead(&body, offset, prev, &p, &bounds,
+                    [&](size_t, const V2Chunk& c) { table.chunks.push_back(c); });
+    if (!s.ok()) return s;
+    if (!SkipBloom(&body)) return Bad("bad page bloom");
+    keyed |= p.keyed();
+    offset += p.length;
+  }
+  if (!SkipBloom(&body) || body.size() < 4) return Bad("bad block bloom");
+  if (keyed && !(DecodeFixed32(body.data()) & kV2IndexAttributeStats)) {
+    return Bad("keyed page without key statistics");
+  }
+  table.chunks.shrink_to_fit();
+  return table;
+}
+
+V2PageTable V2PageTable::Of(const V2Index& index) {
+  V2PageTable table;
+  table.pages.reserve(index.pages.size());
+  size_t chunks = 0;
+  for (const V2PageEntry& p : index.pages) chunks += p.chunk_count();
+  table.chunks.reserve(chunks);
+  for (const V2PageEntry& p : index.pages) {
+    V2PageLocation& l = table.pages.emplace_back();
+    l.first_id = p.first_id;
+    l.last_id = p.last_id;
+    l.offset = p.offset;
+    l.length = p.length;
+    l.trace_count = p.trace_count;
+    l.span_count = p.span_count;
+    l.chunk_count = static_cast<uint32_t>(p.chunk_count());
+    l.first_chunk = table.chunks.size();
+    for (size_t i = 0; i < p.chunk_count(); ++i) {
+      table.chunks.push_back(p.chunk(i));
+    }
+  }
+  return table;
+}
+
+std::optional<size_t> V2PageTable::FindPage(const TraceId& id) const {
+  return FindPageIn(pages, id);
+}
+
+uint64_t V2PageTable::data_bytes() const {
+  return pages.empty() ? 0 : pages.back().offset + pages.back().length;
+}
+
 std::optional<size_t> V2Index::FindPage(const TraceId& id) const {
-  auto it = std::lower_bound(
-      pages.begin(), pages.end(), id,
-      [](const V2PageEntry& p, const TraceId& x) { return p.last_id < x; });
-  if (it == pages.end() || id < it->first_id) return std::nullopt;
-  return static_cast<size_t>(it - pages.begin());
+  return FindPageIn(pages, id);
 }
 
 uint64_t V2Index::data_bytes() const {

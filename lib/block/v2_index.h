@@ -105,11 +105,64 @@ class V2Index {
   // With attribute_stats: the pages' span_keys merged (dict unused), so a
   // whole block is ruled out the way a page is. Filled by Decode.
   std::vector<V2KeyStats> span_keys;
+
+  // Heap bytes the decoded index holds, about (what the block cache is
+  // charged for it).
+  uint64_t MemoryBytes() const;
 };
 
 // The entry of `key` in `stats` (sorted by key), or null.
 const V2KeyStats* FindKeyStats(const std::vector<V2KeyStats>& stats,
                                std::string_view key);
+
+// What a trace-by-ID lookup and a full scan need of a v2 index, and no more:
+// per page its ID range, place, counts and chunk table (no blooms, time
+// bounds, name lists or key statistics). About 64 bytes plus 12 per chunk
+// a page, against several KB decoded for a full V2Index page, so a reader
+// keeps it for its whole life while the full index lives in the bounded
+// block cache (block_reader.h).
+struct V2PageLocation {
+  TraceId first_id, last_id;
+  uint64_t offset = 0;  // of the page in the data object
+  uint32_t length = 0;  // sum of the chunk lengths
+  uint32_t trace_count = 0, span_count = 0;
+  // The page's chunks are V2PageTable::chunks[first_chunk, +chunk_count),
+  // in V2PageEntry::chunk order.
+  uint32_t chunk_count = 0;
+  uint64_t first_chunk = 0;
+
+  bool keyed() const { return chunk_count != kV2ColumnCount; }
+  size_t key_count() const {
+    return keyed() ? chunk_count - kV2KeyedFirstChunk : 0;
+  }
+};
+
+class V2PageTable {
+ public:
+  // Parses only the page table of an index object, checking the same
+  // checksum and page invariants as V2Index::Decode (DATA_LOSS otherwise);
+  // page blooms are skipped without being decoded, and nothing after the
+  // block bloom but the flags is read.
+  static absl::StatusOr<V2PageTable> Decode(std::string_view encoded);
+  // The table of an already decoded index.
+  static V2PageTable Of(const V2Index& index);
+
+  // The page whose ID range holds `id`, if any.
+  std::optional<size_t> FindPage(const TraceId& id) const;
+  uint64_t data_bytes() const;
+  // Chunk i of page n.
+  const V2Chunk& chunk(size_t n, size_t i) const {
+    return chunks[pages[n].first_chunk + i];
+  }
+  // Heap bytes held (what a reader keeps for it).
+  uint64_t MemoryBytes() const {
+    return pages.capacity() * sizeof(V2PageLocation) +
+           chunks.capacity() * sizeof(V2Chunk);
+  }
+
+  std::vector<V2PageLocation> pages;
+  std::vector<V2Chunk> chunks;
+};
 
 // A bloom filter sized for `n` keys at about 1% false positives.
 BloomFilter NewV2StringBloom(uint64_t n);

@@ -54,5 +54,36 @@ TEST(BlockCacheTest, EvictedValueStaysAliveForItsHolder) {
   EXPECT_EQ(*held, 7);
 }
 
+// Readers use warm entries through kept references (BlockReader's weak
+// pointers), not Lookup: Touch must count as a use, or the hottest entries
+// would be evicted first.
+TEST(BlockCacheTest, TouchedEntryGetsASecondChance) {
+  BlockCache cache(100);
+  BlockCache::UseFlag a = cache.Insert("a", Value(1), 40);
+  ASSERT_NE(a, nullptr);
+  cache.Insert("b", Value(2), 40);  // a is now the least recently used
+  cache.Touch(a);
+  EXPECT_EQ(cache.hits(), 1u);
+  cache.Insert("c", Value(3), 40);  // evicts b: a was used since
+  EXPECT_NE(cache.Lookup<int>("a"), nullptr);
+  EXPECT_EQ(cache.Lookup<int>("b"), nullptr);
+  EXPECT_EQ(cache.evictions(), 1u);
+  // The flag was cleared: untouched since, a goes when it is last again.
+  cache.Insert("d", Value(4), 40);  // evicts c (a was looked up above)
+  cache.Insert("e", Value(5), 40);  // evicts a
+  EXPECT_EQ(cache.Lookup<int>("a"), nullptr);
+  EXPECT_EQ(cache.Insert("huge", Value(6), 101), nullptr);
+}
+
+TEST(BlockCacheTest, EraseUncharges) {
+  BlockCache cache(100);
+  cache.Insert("a", Value(1), 40);
+  cache.Erase("a");
+  cache.Erase("absent");
+  EXPECT_EQ(cache.bytes(), 0u);
+  EXPECT_EQ(cache.Lookup<int>("a"), nullptr);
+  EXPECT_EQ(cache.evictions(), 0u);
+}
+
 }  // namespace
 }  // namespace andante::internal
