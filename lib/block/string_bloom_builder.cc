@@ -26,6 +26,15 @@ void StringBloomBuilder::Add(const TraceId& key) {
   absl::flat_hash_set<TraceId>().swap(exact_);
 }
 
+void StringBloomBuilder::AddAll(std::span<const TraceId> keys) {
+  // One at a time until the accumulator exists (Add switches to it).
+  while (!keys.empty() && !accumulator_.has_value()) {
+    Add(keys.front());
+    keys = keys.subspan(1);
+  }
+  if (!keys.empty()) set_bits_ += accumulator_->AddAll(keys);
+}
+
 uint64_t StringBloomBuilder::KeyCount() const {
   if (!accumulator_.has_value()) return exact_.size();
   // Swamidass & Baldi: n = -(m / k) ln(1 - X / m) for X of m bits set by

@@ -114,11 +114,12 @@ absl::Status V2BlockWriter::CutPage() {
   data_bytes_ += page_bytes.size();
 
   entry.strings = NewV2StringBloom(page_.strings().size());
+  page_keys_.clear();
   for (std::string_view s : page_.strings()) {
-    TraceId key = V2StringKey(s);
-    entry.strings.Add(key);
-    string_keys_.Add(key);
+    page_keys_.push_back(V2StringKey(s));
   }
+  entry.strings.AddAll(page_keys_);
+  string_keys_.AddAll(page_keys_);
   for (const std::string& s : page_.services()) {
     if (services_.size() < kV2MaxNamesListed)
       services_.insert(s);
@@ -194,6 +195,7 @@ absl::Status V2BlockWriter::Finish(BlockMeta* meta) {
   data_writer_.reset();
   std::string().swap(page_bytes_);
   std::string().swap(column_);
+  std::vector<TraceId>().swap(page_keys_);
 
   index_.strings = std::move(string_keys_).Finish();
   index_.services.assign(services_.begin(), services_.end());
