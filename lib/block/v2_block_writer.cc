@@ -23,6 +23,10 @@ void SetV2KeyedSpanAttributesForTesting(bool keyed) {
   keyed_span_attributes = keyed;
 }
 
+// The zstd level of column chunks when BlockOptions::zstd_level is left at
+// its default.
+constexpr int kV2DefaultZstdLevel = 3;
+
 struct V2BlockWriter::Zstd {
   Zstd() : cctx(ZSTD_createCCtx()) {}
   ~Zstd() { ZSTD_freeCCtx(cctx); }
@@ -37,8 +41,14 @@ V2BlockWriter::V2BlockWriter(const BlockOptions& options, Backend& backend,
       block_id_(std::move(block_id)),
       zstd_(std::make_unique<Zstd>()) {
   if (zstd_->cctx != nullptr) {
-    ZSTD_CCtx_setParameter(zstd_->cctx, ZSTD_c_compressionLevel,
-                           options_.zstd_level);
+    // Level 3 unless a level was configured: a chunk holds one column of a
+    // page, which level 3 compresses ~1.7% smaller than level 2 for ~1.7%
+    // more build instructions (block_v2_bench: 40.08 -> 39.41 B/span); v1
+    // pages, the default's first use, pay far more for level 3.
+    const int level = options_.zstd_level == BlockOptions().zstd_level
+                          ? kV2DefaultZstdLevel
+                          : options_.zstd_level;
+    ZSTD_CCtx_setParameter(zstd_->cctx, ZSTD_c_compressionLevel, level);
   }
   page_.set_keyed(keyed_span_attributes);
 }
