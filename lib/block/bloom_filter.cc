@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstring>
 
 #include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
@@ -39,6 +40,35 @@ uint32_t MagicOf(BloomProbes probes) {
   return probes == BloomProbes::kDoubleHashing ? kBloomMagic : kBloomMagicMixed;
 }
 
+// Calls f(bit) for the k bit positions of `h` in a filter of `n` bits;
+// stops early when f returns false. For kDoubleHashing, x_j = h1 + j*h2
+// wraps mod 2^64 and bit_j = x_j mod n; the residues are stepped instead of
+// divided for: r_{j+1} = r_j + (h2 mod n), less (2^64 mod n) when x_j + h2
+// wraps. Two divisions per key instead of k, the same bits.
+template <typename F>
+void ForEachProbe(BloomProbes probes, const BloomHashes& h, uint32_t k,
+                  uint32_t n, F&& f) {
+  if (probes != BloomProbes::kDoubleHashing) {
+    for (uint32_t j = 0; j < k; ++j) {
+      if (!f(ProbeBit(probes, h, j, n))) return;
+    }
+    return;
+  }
+  const uint64_t wrap = (uint64_t{0} - n) % n;  // 2^64 mod n
+  const uint64_t step = h.h2 % n;
+  uint64_t r = h.h1 % n;
+  uint64_t x = h.h1;
+  for (uint32_t j = 0;;) {
+    if (!f(r)) return;
+    if (++j == k) return;
+    const uint64_t next = x + h.h2;
+    r += step;  // < 2n: fits, as n < 2^32
+    if (r >= n) r -= n;
+    if (next < x) r = r >= wrap ? r - wrap : r + n - wrap;
+    x = next;
+  }
+}
+
 }  // namespace
 
 BloomFilter::BloomFilter(uint32_t num_bits, uint32_t num_hashes,
@@ -51,13 +81,47 @@ BloomFilter::BloomFilter(uint32_t num_bits, uint32_t num_hashes,
 }
 
 uint32_t BloomFilter::Add(const TraceId& id) {
-  BloomHashes h = HashesOf(id);
   uint32_t added = 0;
-  for (uint32_t j = 0; j < num_hashes_; ++j) {
-    uint64_t bit = ProbeBit(probes_, h, j, num_bits_);
-    const uint8_t mask = static_cast<uint8_t>(1u << (bit % 8));
-    added += (bits_[bit / 8] & mask) == 0;
-    bits_[bit / 8] |= mask;
+  ForEachProbe(probes_, HashesOf(id), num_hashes_, num_bits_,
+               [&](uint64_t bit) {
+                 const uint8_t mask = static_cast<uint8_t>(1u << (bit % 8));
+                 added += (bits_[bit / 8] & mask) == 0;
+                 bits_[bit / 8] |= mask;
+                 return true;
+               });
+  return added;
+}
+
+uint32_t BloomFilter::AddAll(std::span<const TraceId> ids) {
+  // Key i's bits are computed and prefetched kAhead keys before they are set.
+  constexpr size_t kAhead = 8;
+  constexpr uint32_t kMaxHashes = 64;  // Decode's bound; builders use fewer
+  if (num_hashes_ > kMaxHashes) {
+    uint32_t added = 0;
+    for (const TraceId& id : ids) added += Add(id);
+    return added;
+  }
+  uint32_t ring[kAhead][kMaxHashes];
+  uint32_t added = 0;
+  uint8_t* const bits = bits_.data();
+  for (size_t i = 0; i < ids.size() + kAhead; ++i) {
+    uint32_t* slot = ring[i % kAhead];
+    if (i >= kAhead) {  // key i - kAhead: set its bits
+      for (uint32_t j = 0; j < num_hashes_; ++j) {
+        const uint8_t mask = static_cast<uint8_t>(1u << (slot[j] % 8));
+        added += (bits[slot[j] / 8] & mask) == 0;
+        bits[slot[j] / 8] |= mask;
+      }
+    }
+    if (i < ids.size()) {
+      uint32_t j = 0;
+      ForEachProbe(probes_, HashesOf(ids[i]), num_hashes_, num_bits_,
+                   [&](uint64_t bit) {
+                     slot[j++] = static_cast<uint32_t>(bit);
+                     __builtin_prefetch(bits + bit / 8, 1);
+                     return true;
+                   });
+    }
   }
   return added;
 }
@@ -67,19 +131,31 @@ BloomFilter BloomFilter::Fold(uint32_t num_bits) const {
   assert(num_bits > 0 && num_bits % 8 == 0 && num_bits_ % num_bits == 0);
   BloomFilter folded(num_bits, num_hashes_, probes_);
   const size_t bytes = num_bits / 8;
+  uint8_t* const out = folded.bits_.data();
   for (size_t start = 0; start < bits_.size(); start += bytes) {
-    for (size_t i = 0; i < bytes; ++i) folded.bits_[i] |= bits_[start + i];
+    // Eight bytes at a time (the accumulator being folded is megabytes).
+    const uint8_t* in = bits_.data() + start;
+    size_t i = 0;
+    for (; i + 8 <= bytes; i += 8) {
+      uint64_t a, b;
+      std::memcpy(&a, out + i, 8);
+      std::memcpy(&b, in + i, 8);
+      a |= b;
+      std::memcpy(out + i, &a, 8);
+    }
+    for (; i < bytes; ++i) out[i] |= in[i];
   }
   return folded;
 }
 
 bool BloomFilter::MayContain(const TraceId& id) const {
-  BloomHashes h = HashesOf(id);
-  for (uint32_t j = 0; j < num_hashes_; ++j) {
-    uint64_t bit = ProbeBit(probes_, h, j, num_bits_);
-    if ((bits_[bit / 8] & (1u << (bit % 8))) == 0) return false;
-  }
-  return true;
+  bool all = true;
+  ForEachProbe(probes_, HashesOf(id), num_hashes_, num_bits_,
+               [&](uint64_t bit) {
+                 all = (bits_[bit / 8] & (1u << (bit % 8))) != 0;
+                 return all;
+               });
+  return all;
 }
 
 size_t BloomFilter::EncodedSize() const {

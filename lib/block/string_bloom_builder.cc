@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <utility>
+#include <vector>
 
 #include "block/v2_index.h"
 
@@ -22,8 +23,27 @@ void StringBloomBuilder::Add(const TraceId& key) {
   // NewV2StringBloom's shape (8 bits per key, its hash count) at the
   // accumulator's size.
   accumulator_ = NewV2StringBloom(kAccumulatorBits / 8);
-  for (const TraceId& k : exact_) set_bits_ += accumulator_->Add(k);
+  // In batches, so the accumulator's cache misses overlap (AddAll).
+  std::vector<TraceId> batch;
+  batch.reserve(1024);
+  for (const TraceId& k : exact_) {
+    batch.push_back(k);
+    if (batch.size() == batch.capacity()) {
+      set_bits_ += accumulator_->AddAll(batch);
+      batch.clear();
+    }
+  }
+  set_bits_ += accumulator_->AddAll(batch);
   absl::flat_hash_set<TraceId>().swap(exact_);
+}
+
+void StringBloomBuilder::AddAll(std::span<const TraceId> keys) {
+  // One at a time until the accumulator exists (Add switches to it).
+  while (!keys.empty() && !accumulator_.has_value()) {
+    Add(keys.front());
+    keys = keys.subspan(1);
+  }
+  if (!keys.empty()) set_bits_ += accumulator_->AddAll(keys);
 }
 
 uint64_t StringBloomBuilder::KeyCount() const {

@@ -30,6 +30,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <span>
 
 #include "absl/container/flat_hash_set.h"
 #include "andante/ids.h"
@@ -50,6 +51,10 @@ class StringBloomBuilder {
 
   // `key` is V2StringKey of a string; adding a key again changes nothing.
   void Add(const TraceId& key);
+
+  // Add for each of `keys`, faster once the accumulator is in use (its
+  // cache misses overlap; BloomFilter::AddAll).
+  void AddAll(std::span<const TraceId> keys);
 
   // Distinct keys added so far: exact up to kExactKeys, estimated after.
   uint64_t KeyCount() const;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
@@ -59,6 +60,7 @@ class V2BlockWriter {
   uint64_t data_bytes_ = 0, raw_bytes_cut_ = 0;
   std::string page_bytes_;  // the page being cut (reused)
   std::string column_;      // scratch for the columns assembled at a cut
+  std::vector<TraceId> page_keys_;  // V2StringKey of the cut page's strings
   StringBloomBuilder string_keys_;  // the block's distinct strings
   absl::flat_hash_set<std::string> services_, span_names_;
   TagSummaryBuilder tags_;  // the `tags` object, collected page by page

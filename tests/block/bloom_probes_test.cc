@@ -83,6 +83,63 @@ TEST(BloomProbesTest, BitsAreTheSpecsFormulas) {
   }
 }
 
+// BLF1 filters step each probe's residue instead of dividing (two
+// divisions per key): at sizes that do not divide 2^64, with h1 + j*h2
+// wrapping, Add sets and MayContain checks exactly the formula's bits.
+TEST(BloomProbesTest, DoubleHashingBitsAtAnySize) {
+  uint64_t state = 11;
+  for (uint32_t m : {8u, 72u, 8u * 999'983u, (1u << 20) * 63u}) {
+    for (uint32_t k : {1u, 5u, 17u}) {
+      BloomFilter filter(m, k, BloomProbes::kDoubleHashing);
+      std::string expected_bits(m / 8, '\0');
+      for (int i = 0; i < 300; ++i) {
+        const TraceId id = NextId(state);
+        filter.Add(id);
+        for (uint64_t b : SpecBits(id, m, k, false)) {
+          expected_bits[b / 8] |= static_cast<char>(1u << (b % 8));
+        }
+      }
+      ASSERT_TRUE(filter.Encode().substr(12, m / 8) == expected_bits)
+          << m << " bits, " << k << " hashes";
+      for (int i = 0; i < 300; ++i) {
+        const TraceId id = NextId(state);
+        bool all = true;
+        for (uint64_t b : SpecBits(id, m, k, false)) {
+          all = all && (expected_bits[b / 8] >> (b % 8) & 1) != 0;
+        }
+        ASSERT_EQ(filter.MayContain(id), all) << m << " bits, " << k;
+      }
+    }
+  }
+}
+
+// AddAll (prefetching a few keys ahead) sets the same bits as Add one key at
+// a time and counts the same newly set bits, duplicates within the batch
+// and keys added before included.
+TEST(BloomProbesTest, AddAllIsAddInOrder) {
+  uint64_t state = 5;
+  for (bool mixed : {false, true}) {
+    for (size_t n : {0, 1, 7, 8, 9, 100, 5000}) {
+      const BloomProbes probes =
+          mixed ? BloomProbes::kMixed : BloomProbes::kDoubleHashing;
+      BloomFilter one(8 * 4099, 5, probes), all(8 * 4099, 5, probes);
+      std::vector<TraceId> ids;
+      for (size_t i = 0; i < n; ++i) {
+        ids.push_back(i % 3 == 2 ? ids[i / 2] : NextId(state));
+      }
+      // Some keys are in the filter already.
+      for (size_t i = 0; i < n / 4; ++i) {
+        one.Add(ids[i * 2]);
+        all.Add(ids[i * 2]);
+      }
+      uint32_t added = 0;
+      for (const TraceId& id : ids) added += one.Add(id);
+      EXPECT_EQ(all.AddAll(ids), added) << n;
+      EXPECT_EQ(all.Encode(), one.Encode()) << n;
+    }
+  }
+}
+
 TEST(BloomProbesTest, BuildersWriteMixedShards) {
   ShardedBloomFilter filter(1000, 1e-5, 256);
   ASSERT_GT(filter.shard_count(), 1u);

@@ -4,8 +4,10 @@
 // of the accumulator's size), never from the builder's own count.
 #include "block/string_bloom_builder.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
+#include <span>
 #include <vector>
 
 #include "block/bloom_filter.h"
@@ -89,6 +91,21 @@ TEST(StringBloomBuilderTest, LargeSetsFoldToAboutEightBitsPerKey) {
     for (const TraceId& k : others) hits += bloom.MayContain(k);
     EXPECT_LT(hits, 2500) << n;
   }
+}
+
+// Pages' keys added in batches, one batch crossing the switch to the
+// accumulator: the same count and bloom as adding them one by one.
+TEST(StringBloomBuilderTest, AddAllEqualsAddingOneByOne) {
+  const std::vector<TraceId> keys = Keys(150'000, 9);
+  StringBloomBuilder one, all;
+  for (const TraceId& k : keys) one.Add(k);
+  for (size_t i = 0; i < keys.size(); i += 1300) {
+    const size_t n = std::min<size_t>(1300, keys.size() - i);
+    all.AddAll(std::span<const TraceId>(keys).subspan(i, n));
+  }
+  all.AddAll(std::span<const TraceId>(keys).subspan(0, 1000));  // repeats
+  EXPECT_EQ(all.KeyCount(), one.KeyCount());
+  EXPECT_EQ(std::move(all).Finish().Encode(), std::move(one).Finish().Encode());
 }
 
 TEST(StringBloomBuilderTest, PastTheAccumulatorTheBloomStaysAtItsSize) {
