@@ -867,6 +867,16 @@ int Main(const Options& o) {
         after.blocks - disk_before.blocks, Thousands(ingest.accepted_spans),
         new_blocks ? absl::StrFormat("%.1f B/span", bytes_per_span)
                    : std::string("n/a: NO NEW BLOCK WAS WRITTEN")));
+    if (after.compacted_blocks > 0) {
+      Print(absl::StrFormat(
+          "not counted: %s bytes in %d blocks marked compacted (their spans "
+          "are in the blocks above; deleted after compacted_block_retention)",
+          Thousands(after.compacted_bytes), after.compacted_blocks));
+    }
+    if (after.writing_bytes > 0) {
+      Print(absl::StrFormat("not counted: %s bytes of objects being written",
+                            Thousands(after.writing_bytes)));
+    }
   }
 
   // The table, measured.

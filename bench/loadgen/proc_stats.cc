@@ -102,9 +102,20 @@ DirUsage ScanDir(const std::string& dir) {
   for (fs::recursive_directory_iterator it(dir, ec), end; !ec && it != end;
        it.increment(ec)) {
     if (!it->is_regular_file(ec)) continue;
+    const int64_t size = static_cast<int64_t>(it->file_size(ec));
+    const bool meta = it->path().filename() == "meta.json";
+    if (it->path().native().find("/~andante-tmp/") != std::string::npos) {
+      usage.writing_bytes += size;
+      continue;
+    }
+    if (fs::exists(it->path().parent_path() / "meta.compacted.json", ec)) {
+      usage.compacted_bytes += size;
+      if (meta) ++usage.compacted_blocks;
+      continue;
+    }
     ++usage.files;
-    usage.bytes += static_cast<int64_t>(it->file_size(ec));
-    if (it->path().filename() == "meta.json") ++usage.blocks;
+    usage.bytes += size;
+    if (meta) ++usage.blocks;
   }
   return usage;
 }

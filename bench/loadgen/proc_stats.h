@@ -31,12 +31,19 @@ std::string MachineNote();
 // (other work competes with the benchmark); empty otherwise.
 std::string BusyWarning();
 
-// Sum of the sizes of all regular files under `dir`, and how many
-// directories hold a meta.json (complete blocks). Missing dir: zeros.
+// Sum of the sizes of the regular files under `dir`, and how many
+// directories hold a meta.json (complete blocks). Blocks marked compacted
+// (meta.compacted.json), kept until compacted_block_retention runs out, hold
+// a second copy of their spans, and objects still being written (the local
+// backend's ~andante-tmp) are not blocks yet: both are counted apart.
+// Missing dir: zeros.
 struct DirUsage {
   int64_t bytes = 0;
   int64_t files = 0;
   int64_t blocks = 0;
+  int64_t compacted_bytes = 0;  // in blocks marked compacted (not in bytes)
+  int64_t compacted_blocks = 0;
+  int64_t writing_bytes = 0;  // objects being written (~andante-tmp)
 };
 DirUsage ScanDir(const std::string& dir);
 
