@@ -2,7 +2,8 @@
 // survive object-store trouble: writes failing (whole, or mid-stream after
 // some bytes, like a multipart upload dying), reads failing, objects that a
 // LIST shows but a GET no longer finds, and bursts that heal after N calls.
-// It also counts requests by operation.
+// It also counts requests by operation. Everything else (AbortIncompleteWrites)
+// is forwarded to the wrapped backend unchanged.
 //
 //   auto faults = std::make_shared<FaultBackend>(OpenMemoryBackend());
 //   faults->FailWrites("meta.compacted.json");        // every such write
@@ -27,13 +28,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "andante/backend.h"
+#include "tests/testing/forwarding_backend.h"
 
 namespace andante::testing {
 
-class FaultBackend : public Backend {
+class FaultBackend : public ForwardingBackend {
  public:
   explicit FaultBackend(std::shared_ptr<Backend> base)
-      : base_(std::move(base)) {}
+      : ForwardingBackend(std::move(base)) {}
 
   // Writes (Write and writer Close) of matching keys fail with UNAVAILABLE,
   // `times` times (-1: always); the object is not written.
@@ -103,12 +105,12 @@ class FaultBackend : public Backend {
 
   absl::StatusOr<std::string> Read(std::string_view key) override {
     if (absl::Status s = BeforeRead(key); !s.ok()) return s;
-    return base_->Read(key);
+    return ForwardingBackend::Read(key);
   }
   absl::StatusOr<std::string> ReadRange(std::string_view key, uint64_t offset,
                                         uint64_t length) override {
     if (absl::Status s = BeforeRead(key); !s.ok()) return s;
-    return base_->ReadRange(key, offset, length);
+    return ForwardingBackend::ReadRange(key, offset, length);
   }
   absl::Status Write(std::string_view key, std::string_view data) override {
     {
@@ -116,7 +118,7 @@ class FaultBackend : public Backend {
       ++counts_.writes;
       if (Take(write_rules_, key)) return Injected("write", key);
     }
-    return base_->Write(key, data);
+    return ForwardingBackend::Write(key, data);
   }
   absl::StatusOr<std::vector<std::string>> List(
       std::string_view prefix) override {
@@ -128,14 +130,14 @@ class FaultBackend : public Backend {
         return Injected("list", prefix);
       }
     }
-    return base_->List(prefix);
+    return ForwardingBackend::List(prefix);
   }
   absl::Status Delete(std::string_view key) override {
     {
       absl::MutexLock lock(&mu_);
       ++counts_.deletes;
     }
-    return base_->Delete(key);
+    return ForwardingBackend::Delete(key);
   }
   absl::StatusOr<std::unique_ptr<ObjectWriter>> NewWriter(
       std::string_view key) override {
@@ -153,7 +155,8 @@ class FaultBackend : public Backend {
       if (fail_after != UINT64_MAX) Take(writer_rules_, key);
       fail_close = Take(write_rules_, key);
     }
-    absl::StatusOr<std::unique_ptr<ObjectWriter>> base = base_->NewWriter(key);
+    absl::StatusOr<std::unique_ptr<ObjectWriter>> base =
+        this->base().NewWriter(key);
     if (!base.ok()) return base.status();
     return std::unique_ptr<ObjectWriter>(
         new Writer(*std::move(base), std::string(key), fail_after, fail_close));
@@ -239,7 +242,6 @@ class FaultBackend : public Backend {
     return absl::OkStatus();
   }
 
-  const std::shared_ptr<Backend> base_;
   mutable absl::Mutex mu_;
   std::vector<Rule> write_rules_ ABSL_GUARDED_BY(mu_);
   std::vector<Rule> writer_rules_ ABSL_GUARDED_BY(mu_);
