@@ -390,9 +390,8 @@ class ServiceGraphProcessor::Impl {
         if (!db.empty()) break;
       }
       if (!db.empty()) {
-        // ReadSide reuses scratch_, which `db` may point into.
-        const std::string_view server =
-            updates_.Keep(DatabaseServer(db));
+        // Stays valid while ReadSide reuses scratch_.
+        const std::string_view server = DatabaseServer(db);
         EdgeOf<std::string_view> e;
         e.trace_id = span.trace_id;
         ReadSide(&e.client, service, span);
@@ -474,22 +473,27 @@ class ServiceGraphProcessor::Impl {
     fifo_.push_back(Pending{l.key, slot, e.generation, now});
   }
 
-  // The server of a database call (keys_ matched on its span and resource).
-  std::string DatabaseServer(std::string_view db)
+  // The server of a database call (keys_ matched on its span and resource),
+  // valid until the flush: a view of the batch's bytes, or a kept copy.
+  std::string_view DatabaseServer(std::string_view db)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    // `db` may point into scratch_: read before the lookups reuse it.
-    std::string db_name(db);
+    // `db` may point into scratch_, which the lookups reuse.
+    db = Stable(db, scratch_);
     const size_t k = server0();
-    std::string v(SpanThenResFound(k));  // peer.service
-    if (!v.empty()) return v;
+    std::string_view v = SpanThenResFound(k);  // peer.service
+    if (!v.empty()) return Stable(v, scratch_);
     v = SpanThenResFound(k + 1);  // server.address
-    if (!v.empty()) return v;
+    if (!v.empty()) return Stable(v, scratch_);
     v = SpanThenResFound(k + 2);  // network.peer.address
     if (!v.empty()) {
-      std::string port(SpanThenResFound(k + 3));  // network.peer.port
-      return port.empty() ? v : v + ":" + port;
+      v = Stable(v, scratch_);
+      const std::string_view port = SpanThenResFound(k + 3);  // .port
+      if (port.empty()) return v;
+      std::string joined(v);
+      joined.append(":").append(port);
+      return updates_.Keep(joined);
     }
-    return db_name;
+    return db;
   }
 
   static const internal::AttrView* SpanAttrThenRes(
