@@ -1,5 +1,8 @@
 // Metrics generator hot paths at 10k active series:
-//   BM_SpanMetrics      per-span cost of the span-metrics processor
+//   BM_SpanMetrics      per-span cost of the span-metrics processor, and
+//                       memory per active series: the registry's estimate
+//                       (bytes_per_series) and glibc's heap in use
+//                       (heap_bytes_per_series, malloc overhead included)
 //   BM_ServiceGraphs    per-span cost of the service-graph processor (pairs)
 //   BM_BothProcessors   both, as the server runs them on the ingest tap
 //   BM_OtlpDecode       baseline: protobuf-decoding the same request, the
@@ -19,6 +22,7 @@
 //
 //   meson compile -C build generator_bench && build/bench/generator_bench
 #include <benchmark/benchmark.h>
+#include <malloc.h>
 
 #include <string>
 
@@ -111,11 +115,17 @@ andante::SpanMetricsOptions SpanOptions() {
 }
 
 void BM_SpanMetrics(benchmark::State& state) {
+  (void)Requests();  // built before the heap is measured
+  const size_t heap_before = mallinfo2().uordblks;
   andante::MetricsRegistry registry{andante::RegistryOptions{}};
   andante::SpanMetricsProcessor p(SpanOptions(), &registry);
   const absl::Time now = absl::Now();
   // Warm: all series exist.
   for (const auto& r : Requests()) andante::PushRequest(&p, r, now);
+  // glibc's count of bytes in use, malloc's overhead included: the
+  // registry, the processor and their per-thread scratch.
+  const double heap_bytes =
+      static_cast<double>(mallinfo2().uordblks - heap_before);
   size_t i = 0;
   for (auto _ : state) {
     andante::PushRequest(&p, Requests()[i++ % Requests().size()], now);
@@ -129,6 +139,8 @@ void BM_SpanMetrics(benchmark::State& state) {
   state.counters["bytes_per_series"] =
       static_cast<double>(registry.ApproximateMemoryBytes()) /
       static_cast<double>(registry.active_series());
+  state.counters["heap_bytes_per_series"] =
+      heap_bytes / static_cast<double>(registry.active_series());
 }
 BENCHMARK(BM_SpanMetrics);
 

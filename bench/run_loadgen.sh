@@ -290,6 +290,16 @@ if [[ -n $gen_pid ]] && kill -0 "$server_pid" 2>/dev/null; then
     exec 3<&- 3>&-
   fi
 fi
+if ((generator)) && kill -0 "$server_pid" 2>/dev/null; then
+  # Series the generator holds (sample lines of its scrape page: a
+  # histogram's buckets, _sum and _count each count, as in the registry).
+  if { exec 3<>"/dev/tcp/127.0.0.1/$api_port"; } 2>/dev/null; then
+    printf 'GET /metrics/generator HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3
+    echo "generator series (scrape page sample lines):" \
+      "$(grep -c '^traces_' <&3 || true)"
+    exec 3<&- 3>&-
+  fi
+fi
 if ! kill -0 "$server_pid" 2>/dev/null; then
   echo "SERVER DIED during the run; last lines of its log:" >&2
   tail -n 40 "$tmp/server.log" >&2

@@ -293,14 +293,8 @@ class ServiceGraphProcessor::Impl {
                         ? 0
                         : static_cast<double>(span.end_ns - span.start_ns) / 1e9;
     side->peer = {};
-    const size_t peer0 = o_.database_name_attributes.size();
-    for (size_t i = 0; i < o_.peer_attributes.size(); ++i) {
-      if (const auto* v = span_found_[peer0 + i]) {
-        side->peer = Stable(internal::AttrString(v, &scratch_), scratch_);
-        if (!side->peer.empty()) break;
-      }
-    }
-    const size_t dim0 = peer0 + o_.peer_attributes.size();
+    const size_t dim0 =
+        o_.database_name_attributes.size() + o_.peer_attributes.size();
     if (side->dims.size() != o_.dimensions.size()) {
       side->dims.resize(o_.dimensions.size());
     }
@@ -308,6 +302,37 @@ class ServiceGraphProcessor::Impl {
       side->dims[i] = Stable(
           internal::AttrString(ResThenSpanFound(dim0 + i), &scratch_), scratch_);
     }
+  }
+
+  // The first peer attribute of the current span into `side` (keys_
+  // matched on it already). Only an edge left incomplete needs it (for
+  // its virtual node at expiry), so a span that completes one skips it.
+  void ReadPeer(SideView* side) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    const size_t peer0 = o_.database_name_attributes.size();
+    for (size_t i = 0; i < o_.peer_attributes.size(); ++i) {
+      if (const auto* v = span_found_[peer0 + i]) {
+        side->peer = Stable(internal::AttrString(v, &scratch_), scratch_);
+        if (!side->peer.empty()) break;
+      }
+    }
+  }
+
+  // The current span's peer and, unless done (`matched`), keys_ matched on
+  // it first.
+  void MatchAndReadPeer(const internal::SpanBatchView& batch,
+                        const internal::SpanView& span, bool* matched,
+                        SideView* side) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    if (!*matched) {
+      keys_.Match(batch, span.attr_begin, span.attr_end, span_found_.data());
+      *matched = true;
+    }
+    ReadPeer(side);
+  }
+
+  // Whether the current span's side completes `e`.
+  template <class E>
+  static bool Completes(const E& e, bool server_side) {
+    return server_side ? e.client.present : e.server.present;
   }
 
   // The current span's side into `e` (a local or a kept edge); true when
@@ -339,7 +364,14 @@ class ServiceGraphProcessor::Impl {
     const bool server_side =
         kind == Span::SPAN_KIND_SERVER || kind == Span::SPAN_KIND_CONSUMER;
     if (!client_side && !server_side) return;
-    keys_.Match(batch, span.attr_begin, span.attr_end, span_found_.data());
+    // A client span's database attributes and the dimensions are read from
+    // keys_ matched now; a span without either needs keys_ only for its
+    // peer, which is read (MatchAndReadPeer) only if its edge stays
+    // incomplete.
+    bool matched = kind == Span::SPAN_KIND_CLIENT || !o_.dimensions.empty();
+    if (matched) {
+      keys_.Match(batch, span.attr_begin, span.attr_end, span_found_.data());
+    }
     const bool error = span.status_code == Status::STATUS_CODE_ERROR;
     double m = 1;
     if (!o_.span_multiplier_key.empty()) {
@@ -358,12 +390,12 @@ class ServiceGraphProcessor::Impl {
         if (!db.empty()) break;
       }
       if (!db.empty()) {
-        // ReadSide reuses scratch_, which `db` may point into.
-        const std::string_view server =
-            updates_.Keep(DatabaseServer(db));
+        // Stays valid while ReadSide reuses scratch_.
+        const std::string_view server = DatabaseServer(db);
         EdgeOf<std::string_view> e;
         e.trace_id = span.trace_id;
         ReadSide(&e.client, service, span);
+        ReadPeer(&e.client);
         e.server = e.client;
         e.server.service = server;
         e.connection_type = "database";
@@ -382,6 +414,9 @@ class ServiceGraphProcessor::Impl {
     uint32_t& local = local_index_[key];
     if (local != LocalIndex::kNone && !local_[local].done) {
       LocalEdge& e = local_[local];
+      if (!Completes(e, server_side)) {
+        MatchAndReadPeer(batch, span, &matched, &side);
+      }
       if (AddSide(&e, side, kind, error, m, span)) {
         Record(e, "");
         e.done = true;
@@ -393,6 +428,9 @@ class ServiceGraphProcessor::Impl {
     if (auto it = edges_.find(key); it != edges_.end()) {
       const uint32_t slot = it->second;
       Edge& e = slots_[slot];
+      if (!Completes(e, server_side)) {
+        MatchAndReadPeer(batch, span, &matched, &side);
+      }
       if (AddSide(&e, side, kind, error, m, span)) {
         Record(e, "");
         edges_.erase(it);
@@ -406,6 +444,7 @@ class ServiceGraphProcessor::Impl {
       AddCounter(dropped_, client_side ? "client" : "server", service);
       return;
     }
+    MatchAndReadPeer(batch, span, &matched, &side);
     local = static_cast<uint32_t>(local_.size());
     LocalEdge& e = local_.emplace_back();
     e.key = key;
@@ -434,22 +473,27 @@ class ServiceGraphProcessor::Impl {
     fifo_.push_back(Pending{l.key, slot, e.generation, now});
   }
 
-  // The server of a database call (keys_ matched on its span and resource).
-  std::string DatabaseServer(std::string_view db)
+  // The server of a database call (keys_ matched on its span and resource),
+  // valid until the flush: a view of the batch's bytes, or a kept copy.
+  std::string_view DatabaseServer(std::string_view db)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    // `db` may point into scratch_: read before the lookups reuse it.
-    std::string db_name(db);
+    // `db` may point into scratch_, which the lookups reuse.
+    db = Stable(db, scratch_);
     const size_t k = server0();
-    std::string v(SpanThenResFound(k));  // peer.service
-    if (!v.empty()) return v;
+    std::string_view v = SpanThenResFound(k);  // peer.service
+    if (!v.empty()) return Stable(v, scratch_);
     v = SpanThenResFound(k + 1);  // server.address
-    if (!v.empty()) return v;
+    if (!v.empty()) return Stable(v, scratch_);
     v = SpanThenResFound(k + 2);  // network.peer.address
     if (!v.empty()) {
-      std::string port(SpanThenResFound(k + 3));  // network.peer.port
-      return port.empty() ? v : v + ":" + port;
+      v = Stable(v, scratch_);
+      const std::string_view port = SpanThenResFound(k + 3);  // .port
+      if (port.empty()) return v;
+      std::string joined(v);
+      joined.append(":").append(port);
+      return updates_.Keep(joined);
     }
-    return db_name;
+    return db;
   }
 
   static const internal::AttrView* SpanAttrThenRes(

@@ -178,6 +178,55 @@ TEST_F(ServiceGraphTest, UnansweredClientWithPeerBecomesVirtualServer) {
             2);
 }
 
+// A side that does not complete its edge (a repeated client span, same
+// span ID, with another peer.service) replaces the one held, peer included:
+// the edge expires into a virtual server named by the later copy. Within a
+// batch (the batch's own edges) and across batches (the shared table).
+TEST_F(ServiceGraphTest, RepeatedClientSideTakesTheLaterPeer) {
+  for (const bool across_batches : {false, true}) {
+    SCOPED_TRACE(across_batches ? "across batches" : "within a batch");
+    MetricsRegistry registry{RegistryOptions{}};
+    ServiceGraphProcessor g(ServiceGraphOptions{}, &registry);
+    auto req = Fixture(kBase);
+    // Drop S3 (payments' server span): S2 is left waiting.
+    req.mutable_resource_spans(1)
+        ->mutable_scope_spans(0)
+        ->mutable_spans()
+        ->DeleteSubrange(0, 1);
+    // S2 again, under its own frontend resource, naming another peer.
+    testing::ExportTraceServiceRequest again;
+    auto* rs = again.add_resource_spans();
+    *rs->mutable_resource() = req.resource_spans(0).resource();
+    auto* s2 = rs->add_scope_spans()->add_spans();
+    *s2 = req.resource_spans(0).scope_spans(0).spans(1);
+    ASSERT_EQ(s2->kind(), testing::Span::SPAN_KIND_CLIENT);
+    for (auto& kv : *s2->mutable_attributes()) {
+      if (kv.key() == "peer.service") {
+        kv.mutable_value()->set_string_value("payments-v2");
+      }
+    }
+    if (across_batches) {
+      PushRequest(&g, req, now_);
+      PushRequest(&g, again, now_);
+    } else {
+      *req.add_resource_spans() = again.resource_spans(0);
+      PushRequest(&g, req, now_);
+    }
+    g.Expire(now_ + absl::Seconds(11));
+    auto s = registry.Collect(now_ + absl::Seconds(11));
+    EXPECT_EQ(ValueOf(s, total_,
+                      {{"client", "frontend"},
+                       {"connection_type", "virtual_node"},
+                       {"server", "payments-v2"}}),
+              1);
+    EXPECT_FALSE(ValueOf(s, total_,
+                         {{"client", "frontend"},
+                          {"connection_type", "virtual_node"},
+                          {"server", "payments"}})
+                     .has_value());
+  }
+}
+
 TEST_F(ServiceGraphTest, ArrivalOrderDoesNotMatter) {
   ServiceGraphProcessor g(ServiceGraphOptions{}, &registry_);
   auto all = Fixture(kBase);
