@@ -139,8 +139,13 @@ class StoreImpl final : public Store {
     for (int i = 0; i < options_.ingester.concurrent_flushes; ++i) {
       flushers_.emplace_back([this, i] { FlushLoop(i); });
     }
+    // Ticks every kPressureCheck (or every period, if shorter): a full
+    // sweep once per flush_check_period, and in between a sweep of the
+    // tenants under memory pressure only.
+    last_full_sweep_ = env_->Now();
     sweep_task_ = env_->SchedulePeriodic(
-        options_.ingester.flush_check_period, [this] { SweepOnce(); });
+        std::min(options_.ingester.flush_check_period, kPressureCheck),
+        [this] { SweepOnce(); });
     poll_task_ = env_->SchedulePeriodic(sync_->poll_interval(), [this] {
       sync_->Poll(env_->Now(), directory_).IgnoreError();
     });
@@ -434,14 +439,24 @@ class StoreImpl final : public Store {
 
   // The background sweep: moves idle traces out of memory and cuts head
   // blocks by size and age, every flush_check_period, whatever the load.
-  // Building blocks is the flusher's job (FlushLoop), so a slow block write
-  // never holds up the sweep.
+  // Between those, every kPressureCheck, it sweeps the tenants near a
+  // memory bound (TenantInstance::UnderMemoryPressure), so that at a high
+  // push rate the bound is freed by a cut within a second rather than
+  // refusing pushes until the period is up. Building blocks is the
+  // flusher's job (FlushLoop), so a slow block write never holds up the
+  // sweep.
   void SweepOnce() {
+    const absl::Time now = env_->Now();
+    const bool full =
+        now - last_full_sweep_ >= options_.ingester.flush_check_period;
+    if (full) last_full_sweep_ = now;
     std::vector<TenantInstance*> instances = Instances();
     absl::Status result;
     bool pending = false;
     for (TenantInstance* instance : instances) {
-      result.Update(instance->MoveAndCut(env_->Now(), false));
+      if (full || instance->UnderMemoryPressure()) {
+        result.Update(instance->MoveAndCut(now, false));
+      }
       pending = pending || instance->pending_block_bytes() > 0;
     }
     if (!result.ok()) {
@@ -545,6 +560,10 @@ class StoreImpl final : public Store {
   std::vector<SpanTap*> taps_ ABSL_GUARDED_BY(taps_mu_);
   absl::Notification stop_;
   Env* const env_ = options_.env;
+  // How often the sweep looks for tenants near a memory bound.
+  static constexpr absl::Duration kPressureCheck = absl::Seconds(1);
+  // When the last full sweep ran; touched by the sweep task only.
+  absl::Time last_full_sweep_;
   std::unique_ptr<Env::PeriodicTask> sweep_task_;
   // Wakes the flush workers: bumped by the sweep when blocks wait to be
   // built (each worker remembers the last value it saw).
