@@ -29,9 +29,11 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -802,6 +804,32 @@ LookupResult RunLookups(const Options& o, Reservoir* reservoir,
   return result;
 }
 
+// What the idle server still holds, from its /metrics: the compaction
+// backlog (live blocks per tenant, cycles and blocks compacted so far), the
+// block cache, the trace index and what waits to be built. The idle RSS
+// depends on whether compaction has caught up (issue 14).
+void PrintIdleGauges(const Options& o) {
+  std::string host;
+  std::string port;
+  if (!SplitHostPort(o.api, &host, &port)) return;
+  HttpClient api(host, port, o.timeout);
+  HttpClient::Response r =
+      api.Request(boost::beast::http::verb::get, "/metrics", {});
+  if (r.status != 200) return;
+  static constexpr absl::string_view kGauges[] = {
+      "tempodb_blocklist_length",        "andante_compaction_cycles_total",
+      "tempodb_compaction_blocks_total", "andante_block_cache_bytes",
+      "andante_ingester_trace_index_bytes", "andante_pending_block_bytes",
+      "tempo_ingester_live_traces",      "andante_wal_bytes_on_disk"};
+  std::string line;
+  for (absl::string_view l : absl::StrSplit(r.body, '\n')) {
+    for (absl::string_view g : kGauges) {
+      if (absl::StartsWith(l, g)) absl::StrAppend(&line, " ", l, ";");
+    }
+  }
+  Print(absl::StrCat("server gauges when idle:", line));
+}
+
 // ---------------------------------------------------------------------------
 
 int Main(const Options& o) {
@@ -842,6 +870,7 @@ int Main(const Options& o) {
           absl::FormatDuration(o.idle_wait), idle.rss_kb / 1024.0,
           idle.rss_anon_kb / 1024.0, idle.rss_file_kb / 1024.0));
     }
+    PrintIdleGauges(o);
   }
   // Peak RSS over the whole run: a flush may raise it after the ingest.
   IngestResult summary = ingest;

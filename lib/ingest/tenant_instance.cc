@@ -503,6 +503,17 @@ absl::Status TenantInstance::Sweep(absl::Time now, bool force) {
 absl::Status TenantInstance::MoveAndCut(absl::Time now, bool force) {
   absl::MutexLock sweep_lock(&sweep_mu_);
   const IngesterOptions& ing = options_.ingester;
+  // Near the trace index's bound, live traces move out early: the live
+  // table held every trace of the last trace_idle_period plus up to a
+  // flush_check_period, and at a high push rate that alone filled the
+  // bound, refusing pushes in ~5 s stretches while the CPU sat idle. Under
+  // pressure a trace counts as idle after a quarter of trace_idle_period
+  // (the oldest go first); one appended to again starts a new live entry,
+  // and its parts are found together as any trace split over blocks is.
+  const bool pressure = IndexUnderPressure();
+  const absl::Duration idle_period =
+      pressure ? ing.trace_idle_period / kPressureIdleDivisor
+               : ing.trace_idle_period;
   // Shard by shard, each under its own hold of mu_, so a push waits for
   // one shard's worth of moving at most.
   for (size_t i = 0; i < ShardedTraceMap::kShards; ++i) {
@@ -524,7 +535,7 @@ absl::Status TenantInstance::MoveAndCut(absl::Time now, bool force) {
     }
     for (auto it = live.begin(); it != live.end();) {
       TraceEntry& entry = it->second;
-      bool idle = force || now - entry.last_append >= ing.trace_idle_period ||
+      bool idle = force || now - entry.last_append >= idle_period ||
                   now - entry.first_append >= ing.trace_live_period;
       if (!idle) {
         ++it;
@@ -541,7 +552,10 @@ absl::Status TenantInstance::MoveAndCut(absl::Time now, bool force) {
     }
     // A hash table never shrinks by itself: after a burst the live map
     // would keep its peak table (a few hundred bytes a trace) for good.
-    if (live.capacity() > 128 && live.size() < live.capacity() / 8) {
+    // Under pressure it shrinks, whatever its size, as soon as that halves
+    // it at least.
+    if ((pressure || live.capacity() > 128) &&
+        live.size() < live.capacity() / (pressure ? 4 : 8)) {
       live.rehash(0);
     }
   }
@@ -553,20 +567,34 @@ absl::Status TenantInstance::MoveAndCut(absl::Time now, bool force) {
             now - head_created_ >= ing.max_block_duration;
     }
     // Near a memory bound, cut what was pushed since the last cut (live
-    // traces' parts included) so the flusher can free it.
-    if (uncut_bytes_ > 0 &&
-        ((ing.max_unflushed_bytes_per_tenant > 0 &&
-          unflushed_bytes_ * 2 >= ing.max_unflushed_bytes_per_tenant) ||
-         (ing.max_unflushed_bytes > 0 &&
-          counters_->unflushed_bytes.load() * 2 >= ing.max_unflushed_bytes) ||
-         (ing.max_trace_index_bytes > 0 &&
-          counters_->index_bytes.load() * 2 >= ing.max_trace_index_bytes))) {
-      cut = true;
-    }
+    // traces' parts included) so the flusher can free it; not while an
+    // earlier cut still waits for a builder (the workers are all busy, and
+    // the pressure sweep, every second, would cut a small block each time).
+    if (NearMemoryBoundLocked() && !HasUnclaimedPartLocked()) cut = true;
     UpdateIndexBytes();
   }
   if (cut) return Cut();
   return absl::OkStatus();
+}
+
+bool TenantInstance::NearMemoryBoundLocked() const {
+  const IngesterOptions& ing = options_.ingester;
+  return uncut_bytes_ > 0 &&
+         ((ing.max_unflushed_bytes_per_tenant > 0 &&
+           unflushed_bytes_ * 2 >= ing.max_unflushed_bytes_per_tenant) ||
+          (ing.max_unflushed_bytes > 0 &&
+           counters_->unflushed_bytes.load() * 2 >= ing.max_unflushed_bytes) ||
+          IndexUnderPressure());
+}
+
+bool TenantInstance::IndexUnderPressure() const {
+  const uint64_t bound = options_.ingester.max_trace_index_bytes;
+  return bound > 0 && counters_->index_bytes.load() * 2 >= bound;
+}
+
+bool TenantInstance::UnderMemoryPressure() const {
+  absl::MutexLock lock(&mu_);
+  return NearMemoryBoundLocked() || (IndexUnderPressure() && !live_.empty());
 }
 
 absl::Status TenantInstance::Cut() {
@@ -723,6 +751,10 @@ absl::Duration TenantInstance::NextBackoff() {
 bool TenantInstance::HasBuildableBlock(absl::Time now) const {
   absl::MutexLock lock(&mu_);
   if (now < flush_retry_at_) return false;
+  return HasUnclaimedPartLocked();
+}
+
+bool TenantInstance::HasUnclaimedPartLocked() const {
   for (const auto& frozen : frozen_) {
     if (!frozen->sealed) continue;
     for (const FrozenBlock::Part& p : frozen->parts) {

@@ -178,6 +178,13 @@ class TenantInstance : public Store::Tenant {
   // block, so a background sweep keeps moving traces out of memory and
   // cutting on time while blocks are built on other threads.
   absl::Status MoveAndCut(absl::Time now, bool force);
+  // True when MoveAndCut would cut early for memory (uncut data and the
+  // tenant's or everyone's unflushed bytes, or the trace index, at half its
+  // bound or more), or would move live traces out early (the trace index
+  // at half its bound, live traces held). The store then sweeps this tenant
+  // every second, so the bound frees instead of refusing pushes until the
+  // next full sweep.
+  bool UnderMemoryPressure() const;
   // The slow half, synchronously: builds every frozen block (with any
   // concurrent BuildNext callers) and returns once all are committed, or
   // with the first failure. Ignores the retry backoff.
@@ -265,6 +272,15 @@ class TenantInstance : public Store::Tenant {
   absl::Duration NextBackoff() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // How many blocks a cut of `bytes` is written as (FrozenBlock::parts).
   size_t SplitParts(uint64_t bytes) const;
+  // The trace index (the store's, all tenants) at half its bound or more:
+  // MoveAndCut then moves live traces out after trace_idle_period /
+  // kPressureIdleDivisor.
+  bool IndexUnderPressure() const;
+  static constexpr int kPressureIdleDivisor = 4;
+  // True if a sealed frozen block has a part no builder has claimed.
+  bool HasUnclaimedPartLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // UnderMemoryPressure's condition, also MoveAndCut's early-cut rule.
+  bool NearMemoryBoundLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Recomputes index_bytes_ and moves the store's counter by the change:
   // the tables' bytes (recounted only if `tables_changed`: a push that grew
   // no table changes only the cut reserve) plus the cut reserve.

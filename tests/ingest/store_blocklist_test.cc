@@ -229,6 +229,42 @@ TEST_F(StoreBlocklistTest, CompactionCycleTakesItsTimeFromTheEnv) {
   a.reset();  // before env
 }
 
+// After a burst the compaction task catches up at once: a cycle whose jobs
+// compacted something is followed by another right away, so the outputs of
+// one level are merged without waiting a compaction_cycle each. Four blocks
+// merged two at a time take two cycles; one period of the task does both
+// (before, one cycle a period: two blocks were left).
+TEST_F(StoreBlocklistTest, CompactionTaskCatchesUpWithoutWaitingAPeriod) {
+  testing::ManualEnv env;
+  StoreOptions options = Options("a");
+  options.env = &env;
+  CompactionOptions compaction;
+  compaction.instance_id = "a";
+  compaction.instance_ring = {"a"};
+  compaction.block_retention = absl::ZeroDuration();
+  compaction.compacted_block_retention = absl::Minutes(1);
+  compaction.max_input_blocks = 2;
+  auto compactor = Compactor::Open(compaction, faults_);
+  ASSERT_TRUE(compactor.ok()) << compactor.status();
+  options.compactor = std::shared_ptr<Compactor>(std::move(*compactor));
+  const absl::Duration cycle = compaction.compaction_cycle;
+  auto a = OpenStore(std::move(options));
+  ASSERT_TRUE(a);
+  for (int i = 0; i < 4; ++i) {
+    Push(*a, 4, 3);
+    ASSERT_TRUE(a->Flush().ok());
+  }
+  ASSERT_EQ(a->Stats().blocks_in_backend, 4u);
+  env.AdvanceBy(cycle);
+  StoreStats stats = a->Stats();
+  EXPECT_EQ(stats.blocks_in_backend, 1u)
+      << "the second level waited for the next period";
+  EXPECT_EQ(stats.compaction_blocks, 6u);  // 2 + 2, then the 2 outputs
+  EXPECT_EQ(stats.compaction_cycles, 3u);  // the last finds nothing to do
+  EXPECT_EQ(FoundExactly(*a), expected_.size());
+  a.reset();  // before env
+}
+
 // Uploads a killed writer left open are aborted by the compaction cycle's
 // cleanup and counted in the store's stats (andante_backend_aborted_uploads_total).
 TEST_F(StoreBlocklistTest, AbortedLeftoverUploadsAreCounted) {

@@ -6,9 +6,11 @@
 #include <string>
 
 #include "andante/backend.h"
+#include "andante/search.h"
 #include "andante/span_tap.h"
 #include "andante/tenant.h"
 #include "andante/testing/manual_env.h"
+#include "andante/traceql.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/stubs/logging.h"
 #include "gtest/gtest.h"
@@ -96,6 +98,119 @@ TEST_F(StoreTest, TraceMovesThroughHeadIntoBlock) {
   EXPECT_EQ(store->Stats().blocks_flushed, 1u);
   EXPECT_EQ(store->Stats().blocks_in_backend, 1u);
   for (const TraceId& id : ids) EXPECT_EQ(SpansOf(*store, id), 3u);
+}
+
+// At a high push rate the trace index reaches its bound in a few seconds.
+// The store then sweeps the tenant within a second (not at the next
+// flush_check_period): its idle traces move out, the head block is cut and
+// built, and pushes are admitted again. Before, pushes were refused until
+// the period was up while the server sat idle (half of a 10-minute
+// max-rate run: 5 s admitted, 5 s refused).
+TEST_F(StoreTest, MemoryBoundIsFreedBeforeTheSweepPeriod) {
+  testing::ManualEnv env(absl::FromUnixSeconds(1'000'000'000));
+  StoreOptions options = Options();
+  options.env = &env;
+  options.ingester.flush_check_period = absl::Seconds(10);
+  options.ingester.trace_idle_period = absl::Seconds(1);
+  options.ingester.max_trace_index_bytes = 256 << 10;
+  options.ingester.max_unflushed_bytes = 0;
+  options.ingester.max_unflushed_bytes_per_tenant = 0;
+  options.blocklist.blocklist_poll = absl::Hours(1);
+  auto store = OpenStore(std::move(options));
+  int pushes = 0;
+  absl::Status refused;
+  while (pushes < 10'000) {
+    refused = store->Push(kSingleTenant, MakeRequest(rng_, 100, 1, nullptr)).status();
+    if (!refused.ok()) break;
+    ++pushes;
+  }
+  ASSERT_EQ(refused.code(), absl::StatusCode::kResourceExhausted) << refused;
+  ASSERT_GT(pushes, 0);
+  // Two seconds on: every trace is idle, and no full sweep is due yet.
+  env.AdvanceBy(absl::Seconds(2));
+  EXPECT_TRUE(testing::WaitUntil(absl::Seconds(30), [&] {
+    return store->Stats().blocks_flushed >= 1;
+  })) << "nothing was cut and built before the sweep period";
+  EXPECT_TRUE(
+      store->Push(kSingleTenant, MakeRequest(rng_, 100, 1, nullptr)).ok());
+  EXPECT_LT(store->Stats().trace_index_bytes, 256u << 10);
+}
+
+// Near the trace index's bound, live traces move out after a quarter of
+// trace_idle_period instead of waiting it out (at a high push rate the live
+// table filled the bound alone, and pushes were refused in ~5 s stretches).
+// A trace moved out early and appended to again is split over a block and
+// the live table, then over two blocks: a lookup by ID and a search that
+// needs both of its parts still see it whole.
+TEST_F(StoreTest, UnderIndexPressureLiveTracesMoveOutEarlyAndStayWhole) {
+  testing::ManualEnv env(absl::FromUnixSeconds(1'000'000'000));
+  StoreOptions options = Options();
+  options.env = &env;
+  options.ingester.flush_check_period = absl::Seconds(10);
+  options.ingester.trace_idle_period = absl::Seconds(8);  // 2 s under pressure
+  options.ingester.trace_live_period = absl::Hours(1);
+  options.ingester.max_block_duration = absl::Hours(1);
+  constexpr uint64_t kBound = 256 << 10;
+  options.ingester.max_trace_index_bytes = kBound;
+  options.ingester.max_unflushed_bytes = 0;
+  options.ingester.max_unflushed_bytes_per_tenant = 0;
+  options.blocklist.blocklist_poll = absl::Hours(1);
+  auto store = OpenStore(std::move(options));
+  ASSERT_TRUE(store);
+  constexpr uint64_t kStart = 1'700'000'000'000'000'000ull;
+  const TraceId x = testing::RandomTraceId(rng_);
+  auto push_x = [&](const std::string& name, int spans) {
+    testing::ExportTraceServiceRequest req;
+    auto* rs = AddResource(req, "svc");
+    for (int i = 0; i < spans; ++i) {
+      AddSpan(rs, x, testing::RandomSpanId(rng_), name, kStart + i * 1000);
+    }
+    return store->Push(kSingleTenant, req).status();
+  };
+  ASSERT_TRUE(push_x("first", 2).ok());
+  // Other traces, one a push, until the bound refuses one.
+  for (int i = 0; i < 100'000; ++i) {
+    if (!store->Push(kSingleTenant, MakeRequest(rng_, 1, 1, nullptr)).ok()) {
+      break;
+    }
+  }
+  ASSERT_GE(store->Stats().trace_index_bytes, kBound);
+  ASSERT_GT(store->Stats().live_traces, 50u);
+  // A second on, a pressure sweep cuts what was pushed (the live traces'
+  // parts) and the block is built; the live table itself keeps the index
+  // at half its bound or more.
+  env.AdvanceBy(absl::Seconds(1));
+  ASSERT_TRUE(testing::WaitUntil(absl::Seconds(30), [&] {
+    return store->Stats().blocks_flushed >= 1;
+  }));
+  ASSERT_GT(store->Stats().live_traces, 50u);
+  ASSERT_GE(store->Stats().trace_index_bytes * 2, kBound);
+  // Two more seconds, one at a time: idle by the pressure rule, not by
+  // trace_idle_period, and no full sweep is due.
+  for (int i = 0; i < 2; ++i) env.AdvanceBy(absl::Seconds(1));
+  EXPECT_EQ(store->Stats().live_traces, 0u)
+      << "live traces waited out trace_idle_period under pressure";
+  EXPECT_LT(store->Stats().trace_index_bytes * 2, kBound);
+
+  ASSERT_TRUE(push_x("second", 3).ok());
+  auto search_x = [&] {
+    auto query =
+        traceql::Query::Parse(R"({ name = "first" } && { name = "second" })");
+    EXPECT_TRUE(query.ok()) << query.status();
+    auto found = store->Search(kSingleTenant, *query, SearchOptions{});
+    EXPECT_TRUE(found.ok()) << found.status();
+    std::vector<std::string> ids;
+    if (found.ok()) {
+      for (const auto& t : found->traces) ids.push_back(t.trace_id.ToHex());
+    }
+    return ids;
+  };
+  EXPECT_EQ(SpansOf(*store, x), 5u) << "a block's part and the live part";
+  EXPECT_THAT(search_x(), ::testing::ElementsAre(x.ToHex()));
+  ASSERT_TRUE(store->Flush().ok());
+  EXPECT_EQ(SpansOf(*store, x), 5u) << "two blocks";
+  EXPECT_THAT(search_x(), ::testing::ElementsAre(x.ToHex()));
+  store.reset();  // before env
 }
 
 // The store's periodic work is scheduled on StoreOptions.env while the
