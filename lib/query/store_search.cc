@@ -277,18 +277,22 @@ class Collector {
 // parts of a trace cut while it was live lie close in time.
 constexpr uint64_t kSplitSlack = 10ull * 60 * 1000000000;
 
+// Whether a block's time range comes within kSplitSlack of [lo, hi].
+bool NearInTime(const internal::BlockMeta& meta, uint64_t lo, uint64_t hi) {
+  if (lo != 0 && meta.end_unix_nano != 0 &&
+      meta.end_unix_nano + kSplitSlack < lo) {
+    return false;
+  }
+  return hi == 0 || meta.start_unix_nano <= hi + kSplitSlack;
+}
+
 absl::Status FindElsewhere(
     const std::vector<std::shared_ptr<BlockReader>>& blocks,
     const BlockReader* skip, const TraceId& id, uint64_t* inspected_bytes,
     std::vector<std::string>* found, uint64_t lo = 0, uint64_t hi = 0) {
   for (const auto& block : blocks) {
     if (block.get() == skip) continue;
-    const auto& meta = block->meta();
-    if (lo != 0 && meta.end_unix_nano != 0 &&
-        meta.end_unix_nano + kSplitSlack < lo) {
-      continue;
-    }
-    if (hi != 0 && meta.start_unix_nano > hi + kSplitSlack) continue;
+    if (!NearInTime(block->meta(), lo, hi)) continue;
     absl::StatusOr<std::optional<std::string>> data =
         query::FindInBlock(*block, id, inspected_bytes);
     if (absl::IsDataLoss(data.status())) continue;
@@ -340,6 +344,19 @@ absl::Status ScanV1Block(
           });
 }
 
+// Adds `block` to the digest of a set of blocks for
+// BlockReader::SplitMemoFor: the sum (a) and the XOR (b) of a 64-bit hash of
+// each block's ID (std::hash mixed once more by splitmix64's finalizer:
+// only equality within this process matters).
+void AddToDigest(const BlockReader& block, BlockReader::BlockSetDigest* d) {
+  uint64_t h = std::hash<std::string>{}(block.meta().block_id);
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+  h ^= h >> 31;
+  d->a += h;
+  d->b ^= h;
+}
+
 // Searches complete block blocks[i] (v2) through its column scanner: blocks
 // and pages that cannot match are skipped by their summaries, only the
 // referenced columns are decompressed, and traces are built straight from
@@ -347,17 +364,35 @@ absl::Status ScanV1Block(
 // read and decoded together, as for v1.
 absl::Status ScanV2Block(
     const std::vector<std::shared_ptr<BlockReader>>& blocks, size_t i,
-    const TenantInstance::SearchView& view, Collector& collector,
-    absl::flat_hash_set<TraceId>* done) {
+    const TenantInstance::SearchView& view,
+    Collector& collector, absl::flat_hash_set<TraceId>* done) {
   SearchMetrics& metrics = collector.metrics();
   std::unique_ptr<internal::BlockTraceScanner> scanner =
       internal::BlockTraceScanner::ForBlock(blocks[i]);
   // A trace is evaluated whole, its parts combined: one whose part here
   // holds too few spans for the query (`count() > 2`) may match only if it
-  // has parts in other blocks (its live parts: the WAL search above).
-  scanner->set_may_be_split([&](const TraceId& id) {
+  // has parts in other blocks (its live parts: the WAL search above). Only
+  // blocks near this one in time are asked: FindElsewhere would not combine
+  // parts from the others (a part's span times lie within its block's), so
+  // the answers are the same.
+  std::vector<BlockReader*> near;
+  if (collector.query().min_matching_spans() > 1) {
+    const auto& meta = blocks[i]->meta();
+    BlockReader::BlockSetDigest digest;
     for (const auto& block : blocks) {
-      if (block == blocks[i]) continue;
+      if (block != blocks[i] &&
+          NearInTime(block->meta(), meta.start_unix_nano, meta.end_unix_nano)) {
+        near.push_back(block.get());
+        AddToDigest(*block, &digest);
+      }
+    }
+    // What this block's pages have told about split traces, kept with the
+    // block while the blocks near it stay the same (a new block elsewhere
+    // in time does not make it stale).
+    scanner->set_split_memo(blocks[i]->SplitMemoFor(digest));
+  }
+  scanner->set_may_be_split([&](const TraceId& id) {
+    for (BlockReader* block : near) {
       absl::StatusOr<bool> may =
           block->MayContain(id, &metrics.inspected_bytes);
       if (!may.ok() || *may) return true;
