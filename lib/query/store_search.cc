@@ -548,7 +548,7 @@ using ServeBlock = std::function<absl::StatusOr<bool>(BlockReader&)>;
 
 absl::Status ForEachFragment(
     TenantInstance* instance, const TimeRange& range, uint64_t* inspected_bytes,
-    uint32_t* total_blocks,
+    uint32_t* total_blocks, uint64_t* skipped_spans,
     const std::function<bool(const traceql::Trace&)>& fn,
     const ServeBlock& serve_block = nullptr) {
   return instance->ForSearch([&](const TenantInstance::SearchView& view,
@@ -563,7 +563,7 @@ absl::Status ForEachFragment(
       absl::Status s = read(entry, &bytes);
       if (!s.ok()) return s;
       *inspected_bytes += bytes.size();
-      s = query::DecodeTrace(id, {bytes}, false, &trace);
+      s = query::DecodeTrace(id, {bytes}, false, &trace, skipped_spans);
       if (!s.ok()) return s;
       if (!fn(trace)) return absl::OkStatus();
     }
@@ -582,7 +582,8 @@ absl::Status ForEachFragment(
       absl::Status s = query::ScanBlockTraces(
           *block, inspected_bytes,
           [&](const TraceId& id, std::string_view data) -> absl::Status {
-            absl::Status s = query::DecodeTrace(id, {data}, false, &trace);
+            absl::Status s =
+                query::DecodeTrace(id, {data}, false, &trace, skipped_spans);
             if (!s.ok()) return s;
             if (!fn(trace)) {
               stop = true;
@@ -697,7 +698,7 @@ void CollectTagNames(const traceql::Trace& trace,
 
 // Every tag name of `block`, from the cache or computed and cached.
 absl::StatusOr<std::shared_ptr<const BlockTags>> TagsOfBlock(
-    BlockReader& block, uint64_t* inspected_bytes) {
+    BlockReader& block, uint64_t* inspected_bytes, uint64_t* skipped_spans) {
   std::string key = CacheKey(block);
   std::shared_ptr<const BlockTags> cached;
   if (query::ScannedTagsCache().Find(key, &cached)) return cached;
@@ -708,7 +709,8 @@ absl::StatusOr<std::shared_ptr<const BlockTags>> TagsOfBlock(
   absl::Status s = query::ScanBlockTraces(
       block, inspected_bytes,
       [&](const TraceId& id, std::string_view data) -> absl::Status {
-        absl::Status s = query::DecodeTrace(id, {data}, false, &trace);
+        absl::Status s =
+            query::DecodeTrace(id, {data}, false, &trace, skipped_spans);
         if (!s.ok()) return s;
         spans.resize(trace.spans.size());
         for (uint32_t i = 0; i < spans.size(); ++i) spans[i] = i;
@@ -771,7 +773,8 @@ absl::StatusOr<TagsResult> Store::SearchTags(
         }
         return bytes < options.max_bytes;
       }
-      auto tags = TagsOfBlock(block, &result.inspected_bytes);
+      auto tags =
+          TagsOfBlock(block, &result.inspected_bytes, &result.skipped_spans);
       if (!tags.ok()) return tags.status();
       for (int i = 0; i < 5; ++i) {
         if (!want(kScopes[i])) continue;
@@ -784,7 +787,7 @@ absl::StatusOr<TagsResult> Store::SearchTags(
   }
   absl::Status s = ForEachFragment(
       instance, TimeRange(options.start_unix_seconds, options.end_unix_seconds),
-      &result.inspected_bytes, &result.total_blocks,
+      &result.inspected_bytes, &result.total_blocks, &result.skipped_spans,
       [&](const traceql::Trace& trace) {
         eval_error = SelectSpans(trace, matcher.get(), &scratch, &spans);
         if (!eval_error.ok()) return false;
@@ -974,7 +977,8 @@ absl::StatusOr<TagValuesResult> Store::SearchTagValues(
         absl::Status s = query::ScanBlockTraces(
             block, &result.inspected_bytes,
             [&](const TraceId& id, std::string_view data) -> absl::Status {
-              absl::Status s = query::DecodeTrace(id, {data}, false, &trace);
+              absl::Status s = query::DecodeTrace(id, {data}, false, &trace,
+                                                  &result.skipped_spans);
               if (!s.ok()) return s;
               for (uint32_t i = 0; i < trace.spans.size(); ++i) {
                 TagValuesOfSpan(tag, trace, i, add_own);
@@ -997,7 +1001,7 @@ absl::StatusOr<TagValuesResult> Store::SearchTagValues(
   }
   absl::Status s = ForEachFragment(
       instance, TimeRange(options.start_unix_seconds, options.end_unix_seconds),
-      &result.inspected_bytes, &result.total_blocks,
+      &result.inspected_bytes, &result.total_blocks, &result.skipped_spans,
       [&](const traceql::Trace& trace) {
         eval_error = SelectSpans(trace, matcher.get(), &scratch, &spans);
         if (!eval_error.ok()) return false;
