@@ -148,6 +148,9 @@ struct TagsResult {
   std::vector<std::string> instrumentation;
   uint64_t inspected_bytes = 0;
   uint32_t total_blocks = 0;
+  // Stored spans left out because their span or parent ID is not 8 bytes
+  // (malformed data; the rest of their trace still counts).
+  uint64_t skipped_spans = 0;
 };
 
 // The tag whose values SearchTagValues lists: an attribute in a scope
@@ -169,6 +172,8 @@ struct TagValuesResult {
   std::vector<traceql::Value> values;
   uint64_t inspected_bytes = 0;
   uint32_t total_blocks = 0;
+  // As TagsResult::skipped_spans.
+  uint64_t skipped_spans = 0;
 };
 
 // Translates Tempo's pre-TraceQL search (logfmt `tags`, minDuration and

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "block/block_format.h"
+#include "block/scan/split_memo.h"
 #include "util/crc32c.h"
 #include "util/log.h"
 #include "util/strings.h"
@@ -68,8 +69,17 @@ BlockReader::BlockReader(std::shared_ptr<Backend> backend, BlockMeta meta,
       meta_(std::move(meta)),
       damaged_counter_(damaged_counter),
       cache_(std::move(cache)),
-      bloom_(meta_.bloom_shards),
-      bloom_damaged_(meta_.bloom_shards, false) {}
+      bloom_(meta_.bloom_shards) {}
+
+std::shared_ptr<scan::SplitMemo> BlockReader::SplitMemoFor(
+    const BlockSetDigest& others) {
+  absl::MutexLock lock(&mu_);
+  if (split_memo_ == nullptr || !(split_memo_others_ == others)) {
+    split_memo_ = std::make_shared<scan::SplitMemo>(meta_.total_pages);
+    split_memo_others_ = others;
+  }
+  return split_memo_;
+}
 
 absl::Status BlockReader::damage() const {
   absl::MutexLock lock(&mu_);
@@ -164,54 +174,85 @@ std::string BlockReader::CacheKey(std::string_view name) const {
   return absl::StrCat(meta_.block_id, "/", ToAbsl(name));
 }
 
-absl::StatusOr<std::shared_ptr<const TraceIdShard>> BlockReader::BloomShard(
-    uint32_t shard, uint64_t* inspected_bytes) {
+template <typename T>
+absl::StatusOr<std::shared_ptr<const T>> BlockReader::LoadCached(
+    Held<T>* held, std::string_view name,
+    absl::FunctionRef<absl::StatusOr<std::shared_ptr<const T>>(
+        uint64_t* charge)>
+        load) {
   {
     absl::MutexLock lock(&mu_);
     // A damaged block answers at once (checked here to take the lock once).
     if (!damage_.ok()) return damage_;
-    if (auto held = bloom_[shard].Get(cache_.get())) return held;
-    if (bloom_damaged_[shard]) return nullptr;
+    if (auto v = held->Get(cache_.get())) return v;
+    if (held->absent) return nullptr;
   }
-  const std::string name = absl::StrCat(ToAbsl(kBloomObjectPrefix), shard);
   const std::string cache_key = CacheKey(name);
   if (cache_ != nullptr) {
     BlockCache::UseFlag flag;
-    if (auto hit = cache_->Lookup<TraceIdShard>(cache_key, &flag)) {
+    if (auto hit = cache_->Lookup<T>(cache_key, &flag)) {
       absl::MutexLock lock(&mu_);
-      bloom_[shard].Set(hit, std::move(flag), /*cached=*/true);
+      held->Set(hit, std::move(flag), /*cached=*/true);
       return hit;
     }
   }
-  absl::StatusOr<std::string> bytes =
-      backend_->Read(BlockKey(meta_.tenant, meta_.block_id, name));
-  absl::Status bad;
-  if (!bytes.ok()) {
-    if (!IsDamage(bytes.status())) return bytes.status();
-    bad = bytes.status();
-  } else {
-    if (inspected_bytes != nullptr) *inspected_bytes += bytes->size();
-    absl::StatusOr<TraceIdShard> filter = TraceIdShard::Decode(*bytes);
-    if (filter.ok()) {
-      // Not make_shared: a weak reference must not keep the filter's
-      // storage after the cache drops it.
-      std::shared_ptr<const TraceIdShard> loaded(
-          new TraceIdShard(*std::move(filter)));
-      BlockCache::UseFlag flag;
-      if (cache_ != nullptr) {
-        flag = cache_->Insert(cache_key, loaded, loaded->MemoryBytes());
-      }
-      absl::MutexLock lock(&mu_);
-      bloom_[shard].Set(loaded, std::move(flag), cache_ != nullptr);
-      return cache_ != nullptr ? loaded : bloom_[shard].strong;
-    }
-    bad = filter.status();
+  uint64_t charge = 0;
+  absl::StatusOr<std::shared_ptr<const T>> loaded = load(&charge);
+  if (!loaded.ok()) return loaded.status();
+  if (*loaded == nullptr) {
+    absl::MutexLock lock(&mu_);
+    held->absent = true;
+    return nullptr;
   }
-  // A bloom shard only saves reads: without it the index decides.
-  Damaged(name, bad, /*whole_block=*/false).IgnoreError();
+  BlockCache::UseFlag flag;
+  if (cache_ != nullptr) flag = cache_->Insert(cache_key, *loaded, charge);
   absl::MutexLock lock(&mu_);
-  bloom_damaged_[shard] = true;
-  return nullptr;
+  held->Set(*loaded, std::move(flag), cache_ != nullptr);
+  return cache_ != nullptr ? *std::move(loaded) : held->strong;
+}
+
+// block_reader_v2.cc's index.
+template absl::StatusOr<std::shared_ptr<const V2Index>>
+BlockReader::LoadCached<V2Index>(
+    Held<V2Index>*, std::string_view,
+    absl::FunctionRef<
+        absl::StatusOr<std::shared_ptr<const V2Index>>(uint64_t*)>);
+
+absl::StatusOr<std::shared_ptr<const TraceIdShard>> BlockReader::BloomShard(
+    uint32_t shard, uint64_t* inspected_bytes) {
+  Held<TraceIdShard>* held;
+  {
+    absl::MutexLock lock(&mu_);
+    held = &bloom_[shard];  // the vector is never resized
+  }
+  const std::string name = absl::StrCat(ToAbsl(kBloomObjectPrefix), shard);
+  return LoadCached<TraceIdShard>(
+      held, name,
+      [&](uint64_t* charge)
+          -> absl::StatusOr<std::shared_ptr<const TraceIdShard>> {
+        absl::StatusOr<std::string> bytes =
+            backend_->Read(BlockKey(meta_.tenant, meta_.block_id, name));
+        absl::Status bad;
+        if (!bytes.ok()) {
+          if (!IsDamage(bytes.status())) return bytes.status();
+          bad = bytes.status();
+        } else {
+          if (inspected_bytes != nullptr) *inspected_bytes += bytes->size();
+          absl::StatusOr<TraceIdShard> filter = TraceIdShard::Decode(*bytes);
+          if (filter.ok()) {
+            // Not make_shared: a weak reference must not keep the filter's
+            // storage after the cache drops it.
+            std::shared_ptr<const TraceIdShard> loaded(
+                new TraceIdShard(*std::move(filter)));
+            *charge = loaded->MemoryBytes();
+            return loaded;
+          }
+          bad = filter.status();
+        }
+        // A bloom shard only saves reads: without it the index decides.
+        Damaged(name, bad, /*whole_block=*/false).IgnoreError();
+        return nullptr;
+      });
 }
 
 absl::StatusOr<std::string> BlockReader::ReadIndexObject(
@@ -247,40 +288,28 @@ absl::Status BlockReader::CheckIndexShape(size_t pages, uint64_t data_bytes) {
 
 absl::StatusOr<std::shared_ptr<const PageIndex>> BlockReader::Index(
     uint64_t* inspected_bytes) {
-  {
-    absl::MutexLock lock(&mu_);
-    if (!damage_.ok()) return damage_;
-    if (auto held = index_.Get(cache_.get())) return held;
-  }
-  const std::string cache_key = CacheKey(kIndexObjectName);
-  if (cache_ != nullptr) {
-    BlockCache::UseFlag flag;
-    if (auto hit = cache_->Lookup<PageIndex>(cache_key, &flag)) {
-      absl::MutexLock lock(&mu_);
-      index_.Set(hit, std::move(flag), /*cached=*/true);
-      return hit;
-    }
-  }
-  absl::StatusOr<std::string> bytes = ReadIndexObject(inspected_bytes);
-  if (!bytes.ok()) return bytes.status();
-  absl::StatusOr<PageIndex> index = PageIndex::Decode(*bytes);
-  if (!index.ok()) {
-    return Damaged(kIndexObjectName, index.status(), /*whole_block=*/true);
-  }
-  if (absl::Status s =
-          CheckIndexShape(index->pages().size(), index->data_bytes());
-      !s.ok()) {
-    return s;
-  }
-  std::shared_ptr<const PageIndex> loaded(new PageIndex(*std::move(index)));
-  BlockCache::UseFlag flag;
-  if (cache_ != nullptr) {
-    // Decoded, an index takes about what it took stored (fixed-size entries).
-    flag = cache_->Insert(cache_key, loaded, bytes->size());
-  }
-  absl::MutexLock lock(&mu_);
-  index_.Set(loaded, std::move(flag), cache_ != nullptr);
-  return cache_ != nullptr ? loaded : index_.strong;
+  return LoadCached<PageIndex>(
+      &index_, kIndexObjectName,
+      [&](uint64_t* charge)
+          -> absl::StatusOr<std::shared_ptr<const PageIndex>> {
+        absl::StatusOr<std::string> bytes = ReadIndexObject(inspected_bytes);
+        if (!bytes.ok()) return bytes.status();
+        absl::StatusOr<PageIndex> index = PageIndex::Decode(*bytes);
+        if (!index.ok()) {
+          return Damaged(kIndexObjectName, index.status(),
+                         /*whole_block=*/true);
+        }
+        if (absl::Status s =
+                CheckIndexShape(index->pages().size(), index->data_bytes());
+            !s.ok()) {
+          return s;
+        }
+        // Decoded, an index takes about what it took stored (fixed-size
+        // entries).
+        *charge = bytes->size();
+        return std::shared_ptr<const PageIndex>(
+            new PageIndex(*std::move(index)));
+      });
 }
 
 absl::StatusOr<std::string> BlockReader::DecodePage(

@@ -57,6 +57,10 @@
 
 namespace andante::internal {
 
+namespace scan {
+class SplitMemo;  // scan/split_memo.h
+}  // namespace scan
+
 class BlockReader {
  public:
   // Reads nothing; the first Find loads what it needs. INVALID_ARGUMENT if
@@ -102,6 +106,17 @@ class BlockReader {
   // Thread-safe.
   absl::StatusOr<std::string> ReadObject(std::string_view name,
                                          uint64_t* inspected_bytes = nullptr);
+
+  // The memo of which traces of this block's pages may be split into other
+  // blocks (scan/split_memo.h) for the set of other blocks whose digest is
+  // `others` (the caller's: equal digests, equal sets): the memo kept if it
+  // was made for `others`, else a new empty one, kept instead. A memo lives
+  // as long as the reader and holds a few bytes per page. Thread-safe.
+  struct BlockSetDigest {
+    uint64_t a = 0, b = 0;
+    bool operator==(const BlockSetDigest&) const = default;
+  };
+  std::shared_ptr<scan::SplitMemo> SplitMemoFor(const BlockSetDigest& others);
 
   // ---- v2 blocks only (FAILED_PRECONDITION for v1) ----
   //
@@ -199,6 +214,9 @@ class BlockReader {
     std::shared_ptr<const T> strong;
     std::weak_ptr<const T> weak;
     BlockCache::UseFlag used;  // the cache entry's, with `weak`
+    // The object was found damaged and is read around (a bloom shard: the
+    // index decides): LoadCached answers null without reading it again.
+    bool absent = false;
     // A use through the weak reference is told to the cache (a hit, and
     // the entry kept at the next eviction as if looked up).
     std::shared_ptr<const T> Get(BlockCache* cache) const {
@@ -220,6 +238,18 @@ class BlockReader {
     }
   };
 
+  // The decoded object `name` of this block held in *held (a member
+  // guarded by mu_): from *held, else from the cache, else from
+  // load(&charge), which returns it decoded (or null: damaged, read around
+  // it; remembered in held->absent) and sets the bytes to charge the cache.
+  // The block's damage if the whole block is damaged.
+  template <typename T>
+  absl::StatusOr<std::shared_ptr<const T>> LoadCached(
+      Held<T>* held, std::string_view name,
+      absl::FunctionRef<absl::StatusOr<std::shared_ptr<const T>>(
+          uint64_t* charge)>
+          load);
+
   // Loaded on first use. Loads run outside the lock, so two racing first
   // lookups may both read; the first to finish wins.
   mutable absl::Mutex mu_;
@@ -227,9 +257,10 @@ class BlockReader {
   Held<V2Index> v2_index_ ABSL_GUARDED_BY(mu_);
   // v2: never evicted, ~64 bytes + 12 per chunk a page (V2PageTable).
   std::shared_ptr<const V2PageTable> page_table_ ABSL_GUARDED_BY(mu_);
+  // Shards found damaged are `absent`: lookups skip them and ask the index.
   std::vector<Held<TraceIdShard>> bloom_ ABSL_GUARDED_BY(mu_);
-  // Shards found damaged: lookups skip them and ask the index.
-  std::vector<bool> bloom_damaged_ ABSL_GUARDED_BY(mu_);
+  std::shared_ptr<scan::SplitMemo> split_memo_ ABSL_GUARDED_BY(mu_);
+  BlockSetDigest split_memo_others_ ABSL_GUARDED_BY(mu_);
   absl::Status damage_ ABSL_GUARDED_BY(mu_);
   bool counted_ ABSL_GUARDED_BY(mu_) = false;
   // What has been logged, so each damaged object is logged once.

@@ -26,50 +26,39 @@ absl::StatusOr<std::shared_ptr<const V2Index>> BlockReader::LoadV2Index(
   if (meta_.format_version != kBlockFormatVersionV2) {
     return absl::FailedPreconditionError("not a v2 block");
   }
-  {
-    absl::MutexLock lock(&mu_);
-    if (!damage_.ok()) return damage_;
-    if (auto held = v2_index_.Get(cache_.get())) return held;
-  }
-  const std::string cache_key = CacheKey(kIndexObjectName);
-  if (cache_ != nullptr) {
-    BlockCache::UseFlag flag;
-    if (auto hit = cache_->Lookup<V2Index>(cache_key, &flag)) {
-      absl::MutexLock lock(&mu_);
-      v2_index_.Set(hit, std::move(flag), /*cached=*/true);
-      return hit;
-    }
-  }
-  absl::StatusOr<std::string> bytes = ReadIndexObject(inspected_bytes);
-  if (!bytes.ok()) return bytes.status();
-  absl::StatusOr<V2Index> index = V2Index::Decode(*bytes);
-  if (!index.ok()) {
-    return Damaged(kIndexObjectName, index.status(), /*whole_block=*/true);
-  }
-  if (absl::Status s = CheckIndexShape(index->pages.size(), index->data_bytes());
-      !s.ok()) {
-    return s;
-  }
-  // Not make_shared: a weak reference must not keep the index's storage
-  // after the cache drops it.
-  std::shared_ptr<const V2Index> loaded(new V2Index(*std::move(index)));
-  BlockCache::UseFlag flag;
-  if (cache_ != nullptr) {
-    flag = cache_->Insert(cache_key, loaded, loaded->MemoryBytes());
-  }
-  bool need_table;
-  {
-    absl::MutexLock lock(&mu_);
-    v2_index_.Set(loaded, std::move(flag), cache_ != nullptr);
-    if (cache_ == nullptr) loaded = v2_index_.strong;
-    need_table = page_table_ == nullptr;
-  }
-  if (need_table) {
-    auto table = std::make_shared<const V2PageTable>(V2PageTable::Of(*loaded));
-    absl::MutexLock lock(&mu_);
-    if (page_table_ == nullptr) page_table_ = std::move(table);
-  }
-  return loaded;
+  return LoadCached<V2Index>(
+      &v2_index_, kIndexObjectName,
+      [&](uint64_t* charge) -> absl::StatusOr<std::shared_ptr<const V2Index>> {
+        absl::StatusOr<std::string> bytes = ReadIndexObject(inspected_bytes);
+        if (!bytes.ok()) return bytes.status();
+        absl::StatusOr<V2Index> index = V2Index::Decode(*bytes);
+        if (!index.ok()) {
+          return Damaged(kIndexObjectName, index.status(),
+                         /*whole_block=*/true);
+        }
+        if (absl::Status s =
+                CheckIndexShape(index->pages.size(), index->data_bytes());
+            !s.ok()) {
+          return s;
+        }
+        // Not make_shared: a weak reference must not keep the index's
+        // storage after the cache drops it.
+        std::shared_ptr<const V2Index> decoded(new V2Index(*std::move(index)));
+        *charge = decoded->MemoryBytes();
+        // The page table, if not loaded alone first, is taken from it.
+        bool need_table;
+        {
+          absl::MutexLock lock(&mu_);
+          need_table = page_table_ == nullptr;
+        }
+        if (need_table) {
+          auto table =
+              std::make_shared<const V2PageTable>(V2PageTable::Of(*decoded));
+          absl::MutexLock lock(&mu_);
+          if (page_table_ == nullptr) page_table_ = std::move(table);
+        }
+        return decoded;
+      });
 }
 
 absl::StatusOr<std::shared_ptr<const V2PageTable>> BlockReader::PageTable(

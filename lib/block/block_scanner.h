@@ -53,6 +53,7 @@
 #include "andante/traceql.h"
 #include "andante/traceql_trace.h"
 #include "block/block_reader.h"
+#include "block/scan/split_memo.h"
 #include "andante/otlp/trace/v1/trace.pb.h"
 
 namespace andante::internal {
@@ -78,6 +79,9 @@ struct ScanStats {
   // start_after), and pages none of whose traces start late enough.
   uint64_t traces_too_old = 0;
   uint64_t pages_too_old = 0;
+  // v2: pages passed over on their candidate spans and the split memo
+  // (set_split_memo), without reading their trace table.
+  uint64_t pages_split_memo = 0;
   uint64_t spans_inspected = 0;
 };
 
@@ -131,9 +135,18 @@ class BlockTraceScanner {
   void set_may_be_split(std::function<bool(const TraceId&)> may_be_split) {
     may_be_split_ = std::move(may_be_split);
   }
+  // With may_be_split: `memo` (BlockReader::SplitMemoFor, for the blocks
+  // may_be_split looks at) is read and filled by v2's ScanForQuery with
+  // start_after, so that a page whose candidate spans are too few for the
+  // bound and in no trace that may be split is passed over without reading
+  // its trace table once a scan has read it. Answers are the same without.
+  void set_split_memo(std::shared_ptr<scan::SplitMemo> memo) {
+    split_memo_ = std::move(memo);
+  }
 
  protected:
   std::function<bool(const TraceId&)> may_be_split_;
+  std::shared_ptr<scan::SplitMemo> split_memo_;
 };
 
 }  // namespace andante::internal

@@ -318,8 +318,11 @@ class V2Page {
   // Parses kV2Strings alone (fills `strings`); ParseTables includes it.
   absl::Status ParseStrings();
   // Parses kV2Traces alone (fills `traces`, `resource_spans`, `scope_spans`
-  // and `span_count`), for a reader of span positions alone: the resource,
-  // scope and string indices it holds are not checked against their tables.
+  // and `span_count`): the resource, scope and string indices it holds are
+  // not checked against their tables. No reader needs it (the scan's first
+  // pass has its own lean parser, scan::ParseTraceSpans): it is ParseTables'
+  // own trace-table parser exposed, the reference scan_decode_test holds
+  // ParseTraceSpans to, intact and damaged.
   absl::Status ParseTraceTable();
 
   // Keyed pages: raw[kV2SpanAttributes] holds the layout and key_raw every

@@ -277,18 +277,22 @@ class Collector {
 // parts of a trace cut while it was live lie close in time.
 constexpr uint64_t kSplitSlack = 10ull * 60 * 1000000000;
 
+// Whether a block's time range comes within kSplitSlack of [lo, hi].
+bool NearInTime(const internal::BlockMeta& meta, uint64_t lo, uint64_t hi) {
+  if (lo != 0 && meta.end_unix_nano != 0 &&
+      meta.end_unix_nano + kSplitSlack < lo) {
+    return false;
+  }
+  return hi == 0 || meta.start_unix_nano <= hi + kSplitSlack;
+}
+
 absl::Status FindElsewhere(
     const std::vector<std::shared_ptr<BlockReader>>& blocks,
     const BlockReader* skip, const TraceId& id, uint64_t* inspected_bytes,
     std::vector<std::string>* found, uint64_t lo = 0, uint64_t hi = 0) {
   for (const auto& block : blocks) {
     if (block.get() == skip) continue;
-    const auto& meta = block->meta();
-    if (lo != 0 && meta.end_unix_nano != 0 &&
-        meta.end_unix_nano + kSplitSlack < lo) {
-      continue;
-    }
-    if (hi != 0 && meta.start_unix_nano > hi + kSplitSlack) continue;
+    if (!NearInTime(block->meta(), lo, hi)) continue;
     absl::StatusOr<std::optional<std::string>> data =
         query::FindInBlock(*block, id, inspected_bytes);
     if (absl::IsDataLoss(data.status())) continue;
@@ -340,6 +344,19 @@ absl::Status ScanV1Block(
           });
 }
 
+// Adds `block` to the digest of a set of blocks for
+// BlockReader::SplitMemoFor: the sum (a) and the XOR (b) of a 64-bit hash of
+// each block's ID (std::hash mixed once more by splitmix64's finalizer:
+// only equality within this process matters).
+void AddToDigest(const BlockReader& block, BlockReader::BlockSetDigest* d) {
+  uint64_t h = std::hash<std::string>{}(block.meta().block_id);
+  h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ull;
+  h = (h ^ (h >> 27)) * 0x94d049bb133111ebull;
+  h ^= h >> 31;
+  d->a += h;
+  d->b ^= h;
+}
+
 // Searches complete block blocks[i] (v2) through its column scanner: blocks
 // and pages that cannot match are skipped by their summaries, only the
 // referenced columns are decompressed, and traces are built straight from
@@ -347,17 +364,35 @@ absl::Status ScanV1Block(
 // read and decoded together, as for v1.
 absl::Status ScanV2Block(
     const std::vector<std::shared_ptr<BlockReader>>& blocks, size_t i,
-    const TenantInstance::SearchView& view, Collector& collector,
-    absl::flat_hash_set<TraceId>* done) {
+    const TenantInstance::SearchView& view,
+    Collector& collector, absl::flat_hash_set<TraceId>* done) {
   SearchMetrics& metrics = collector.metrics();
   std::unique_ptr<internal::BlockTraceScanner> scanner =
       internal::BlockTraceScanner::ForBlock(blocks[i]);
   // A trace is evaluated whole, its parts combined: one whose part here
   // holds too few spans for the query (`count() > 2`) may match only if it
-  // has parts in other blocks (its live parts: the WAL search above).
-  scanner->set_may_be_split([&](const TraceId& id) {
+  // has parts in other blocks (its live parts: the WAL search above). Only
+  // blocks near this one in time are asked: FindElsewhere would not combine
+  // parts from the others (a part's span times lie within its block's), so
+  // the answers are the same.
+  std::vector<BlockReader*> near;
+  if (collector.query().min_matching_spans() > 1) {
+    const auto& meta = blocks[i]->meta();
+    BlockReader::BlockSetDigest digest;
     for (const auto& block : blocks) {
-      if (block == blocks[i]) continue;
+      if (block != blocks[i] &&
+          NearInTime(block->meta(), meta.start_unix_nano, meta.end_unix_nano)) {
+        near.push_back(block.get());
+        AddToDigest(*block, &digest);
+      }
+    }
+    // What this block's pages have told about split traces, kept with the
+    // block while the blocks near it stay the same (a new block elsewhere
+    // in time does not make it stale).
+    scanner->set_split_memo(blocks[i]->SplitMemoFor(digest));
+  }
+  scanner->set_may_be_split([&](const TraceId& id) {
+    for (BlockReader* block : near) {
       absl::StatusOr<bool> may =
           block->MayContain(id, &metrics.inspected_bytes);
       if (!may.ok() || *may) return true;
@@ -513,7 +548,7 @@ using ServeBlock = std::function<absl::StatusOr<bool>(BlockReader&)>;
 
 absl::Status ForEachFragment(
     TenantInstance* instance, const TimeRange& range, uint64_t* inspected_bytes,
-    uint32_t* total_blocks,
+    uint32_t* total_blocks, uint64_t* skipped_spans,
     const std::function<bool(const traceql::Trace&)>& fn,
     const ServeBlock& serve_block = nullptr) {
   return instance->ForSearch([&](const TenantInstance::SearchView& view,
@@ -528,7 +563,7 @@ absl::Status ForEachFragment(
       absl::Status s = read(entry, &bytes);
       if (!s.ok()) return s;
       *inspected_bytes += bytes.size();
-      s = query::DecodeTrace(id, {bytes}, false, &trace);
+      s = query::DecodeTrace(id, {bytes}, false, &trace, skipped_spans);
       if (!s.ok()) return s;
       if (!fn(trace)) return absl::OkStatus();
     }
@@ -547,7 +582,8 @@ absl::Status ForEachFragment(
       absl::Status s = query::ScanBlockTraces(
           *block, inspected_bytes,
           [&](const TraceId& id, std::string_view data) -> absl::Status {
-            absl::Status s = query::DecodeTrace(id, {data}, false, &trace);
+            absl::Status s =
+                query::DecodeTrace(id, {data}, false, &trace, skipped_spans);
             if (!s.ok()) return s;
             if (!fn(trace)) {
               stop = true;
@@ -662,7 +698,7 @@ void CollectTagNames(const traceql::Trace& trace,
 
 // Every tag name of `block`, from the cache or computed and cached.
 absl::StatusOr<std::shared_ptr<const BlockTags>> TagsOfBlock(
-    BlockReader& block, uint64_t* inspected_bytes) {
+    BlockReader& block, uint64_t* inspected_bytes, uint64_t* skipped_spans) {
   std::string key = CacheKey(block);
   std::shared_ptr<const BlockTags> cached;
   if (query::ScannedTagsCache().Find(key, &cached)) return cached;
@@ -673,7 +709,8 @@ absl::StatusOr<std::shared_ptr<const BlockTags>> TagsOfBlock(
   absl::Status s = query::ScanBlockTraces(
       block, inspected_bytes,
       [&](const TraceId& id, std::string_view data) -> absl::Status {
-        absl::Status s = query::DecodeTrace(id, {data}, false, &trace);
+        absl::Status s =
+            query::DecodeTrace(id, {data}, false, &trace, skipped_spans);
         if (!s.ok()) return s;
         spans.resize(trace.spans.size());
         for (uint32_t i = 0; i < spans.size(); ++i) spans[i] = i;
@@ -736,7 +773,8 @@ absl::StatusOr<TagsResult> Store::SearchTags(
         }
         return bytes < options.max_bytes;
       }
-      auto tags = TagsOfBlock(block, &result.inspected_bytes);
+      auto tags =
+          TagsOfBlock(block, &result.inspected_bytes, &result.skipped_spans);
       if (!tags.ok()) return tags.status();
       for (int i = 0; i < 5; ++i) {
         if (!want(kScopes[i])) continue;
@@ -749,7 +787,7 @@ absl::StatusOr<TagsResult> Store::SearchTags(
   }
   absl::Status s = ForEachFragment(
       instance, TimeRange(options.start_unix_seconds, options.end_unix_seconds),
-      &result.inspected_bytes, &result.total_blocks,
+      &result.inspected_bytes, &result.total_blocks, &result.skipped_spans,
       [&](const traceql::Trace& trace) {
         eval_error = SelectSpans(trace, matcher.get(), &scratch, &spans);
         if (!eval_error.ok()) return false;
@@ -939,7 +977,8 @@ absl::StatusOr<TagValuesResult> Store::SearchTagValues(
         absl::Status s = query::ScanBlockTraces(
             block, &result.inspected_bytes,
             [&](const TraceId& id, std::string_view data) -> absl::Status {
-              absl::Status s = query::DecodeTrace(id, {data}, false, &trace);
+              absl::Status s = query::DecodeTrace(id, {data}, false, &trace,
+                                                  &result.skipped_spans);
               if (!s.ok()) return s;
               for (uint32_t i = 0; i < trace.spans.size(); ++i) {
                 TagValuesOfSpan(tag, trace, i, add_own);
@@ -962,7 +1001,7 @@ absl::StatusOr<TagValuesResult> Store::SearchTagValues(
   }
   absl::Status s = ForEachFragment(
       instance, TimeRange(options.start_unix_seconds, options.end_unix_seconds),
-      &result.inspected_bytes, &result.total_blocks,
+      &result.inspected_bytes, &result.total_blocks, &result.skipped_spans,
       [&](const traceql::Trace& trace) {
         eval_error = SelectSpans(trace, matcher.get(), &scratch, &spans);
         if (!eval_error.ok()) return false;

@@ -401,6 +401,93 @@ TEST(BlockScannerTest, CountBoundPassesOverTracesWithTooFewSpansUnlessSplit) {
   }
 }
 
+// The split memo (set_split_memo) remembers, per page whose trace table a
+// scan read, the span ranges of the traces may_be_split said yes to. Later
+// scans pass over pages whose candidates are too few and in none of those
+// traces without reading their trace tables, and still yield every trace
+// the first scan yielded: those with enough candidate spans, and every
+// possibly-split one with a candidate.
+TEST(BlockScannerTest, SplitMemoPassesOverPagesAndKeepsSplitTraces) {
+  const Layouts layouts(RealisticTraces(8, 21));
+  absl::StatusOr<traceql::Query> query =
+      traceql::Query::Parse("{ duration > 200ms } | count() > 2");
+  ASSERT_TRUE(query.ok()) << query.status();
+  const Matches want = DirectMatches(*query, layouts.direct);
+  std::map<TraceId, int> long_spans;
+  for (const traceql::Trace& trace : layouts.direct) {
+    int& n = long_spans[trace.trace_id];
+    for (const traceql::Span& span : trace.spans) {
+      if (span.duration_nanos > 200000000) ++n;
+    }
+  }
+  // Every 7th trace may be split; a trace is yielded with 3 long spans, or
+  // with 1 when it may be split.
+  std::set<TraceId> split, expected;
+  int i = 0;
+  for (const auto& [id, n] : long_spans) {
+    if (i++ % 7 == 0) split.insert(id);
+    if (n >= 3 || (n >= 1 && split.contains(id))) expected.insert(id);
+  }
+  ASSERT_GT(expected.size(), 10u);
+  for (const auto& [name, reader] : layouts.V2()) {
+    SCOPED_TRACE(name);
+    // A reader keeps one memo per set of other blocks.
+    const BlockReader::BlockSetDigest others{1, 2};
+    std::shared_ptr<scan::SplitMemo> memo = reader->SplitMemoFor(others);
+    ASSERT_NE(memo, nullptr);
+    EXPECT_EQ(reader->SplitMemoFor(others), memo);
+    std::vector<ScanStats> runs;
+    std::vector<int> runs_asked;
+    for (int run = 0; run < 3; ++run) {
+      SCOPED_TRACE(absl::StrCat("run ", run));
+      std::unique_ptr<BlockTraceScanner> scanner =
+          BlockTraceScanner::ForBlock(reader);
+      int asked = 0;
+      scanner->set_may_be_split([&](const TraceId& id) {
+        ++asked;
+        return split.contains(id);
+      });
+      scanner->set_split_memo(memo);
+      traceql::Matcher matcher(*query);
+      Matches got;
+      std::set<TraceId> yielded;
+      int64_t start_after = std::numeric_limits<int64_t>::min();
+      ScanStats stats;
+      absl::Status s = scanner->ScanForQuery(
+          *query, &start_after,
+          [&](const traceql::Trace& trace) {
+            yielded.insert(trace.trace_id);
+            Record(matcher, trace, &got);
+            return true;
+          },
+          &stats);
+      ASSERT_TRUE(s.ok()) << s;
+      EXPECT_EQ(got, want);
+      EXPECT_EQ(yielded, expected);
+      // The first run asks about every trace of the pages it reads the
+      // trace table of; later runs only while filling pages.
+      if (run == 0) {
+        EXPECT_GT(asked, static_cast<int>(expected.size()));
+      } else {
+        EXPECT_LT(asked, runs_asked[0]);
+      }
+      runs_asked.push_back(asked);
+      runs.push_back(stats);
+    }
+    EXPECT_EQ(runs[0].pages_split_memo, 0u);
+    EXPECT_GT(runs[1].pages_split_memo, 0u);
+    EXPECT_LT(runs[1].chunks_decompressed, runs[0].chunks_decompressed);
+    EXPECT_EQ(runs[2].pages_split_memo, runs[1].pages_split_memo);
+    // Another set of blocks: a new, empty memo.
+    std::shared_ptr<scan::SplitMemo> other = reader->SplitMemoFor({1, 3});
+    EXPECT_NE(other, memo);
+    std::vector<scan::SplitMemo::SpanRange> ranges;
+    for (uint32_t n = 0; n < reader->meta().total_pages; ++n) {
+      EXPECT_FALSE(other->Get(n, &ranges));
+    }
+  }
+}
+
 TEST(BlockScannerTest, ScanAllYieldsTheStoredTraces) {
   std::map<TraceId, Stored> traces = RealisticTraces(2, 4);
   std::shared_ptr<Backend> backend = OpenMemoryBackend();

@@ -13,6 +13,8 @@
 #include "andante/store.h"
 #include "andante/tenant.h"
 #include "andante/traceql.h"
+#include "block/block_builder.h"
+#include "block/block_meta.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/otlp_builders.h"
@@ -502,6 +504,70 @@ TEST(LegacyTags, Translation) {
   auto dup = LegacyTagsToTraceQL("a=1 a=2", 0, 0);
   EXPECT_EQ(dup.status().message(), "invalid tags: tag a has been set twice");
   EXPECT_FALSE(LegacyTagsToTraceQL("a=\"x", 0, 0).ok());
+}
+
+}  // namespace
+}  // namespace andante
+
+namespace andante {
+namespace {
+
+// A stored span whose span ID is not 8 bytes (a v1 block keeps the OTLP bytes
+// it was given) is left out of the tags and tag values and counted: the
+// request and the trace's other spans are not lost with it.
+TEST(StoreSearchTagsTest, MalformedStoredSpanIdIsSkippedAndCounted) {
+  testing::TempDir tmp("andante-bad-span-id");
+  std::shared_ptr<Backend> backend = OpenMemoryBackend();
+  const TraceId id = *TraceId::FromHex("0102030405060708090a0b0c0d0e0f10");
+  const uint64_t start = kBaseSeconds * 1'000'000'000ull;
+  andante::otlp::trace::v1::TracesData data;
+  auto* rs = data.add_resource_spans();
+  auto* svc = rs->mutable_resource()->add_attributes();
+  svc->set_key("service.name");
+  svc->mutable_value()->set_string_value("svc");
+  auto* ss = rs->add_scope_spans();
+  auto add_span = [&](const std::string& span_id, const std::string& key,
+                      const std::string& value) {
+    auto* span = ss->add_spans();
+    span->set_trace_id(std::string(id.bytes()));
+    span->set_span_id(span_id);
+    span->set_name("op");
+    span->set_start_time_unix_nano(start);
+    span->set_end_time_unix_nano(start + 1000);
+    auto* kv = span->add_attributes();
+    kv->set_key(key);
+    kv->mutable_value()->set_string_value(value);
+  };
+  add_span(std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8), "good.key", "g");
+  add_span(std::string("\x01\x02\x03\x04", 4), "bad.key", "b");
+  add_span(std::string("\x02\x02\x03\x04\x05\x06\x07\x08", 8), "good.key", "h");
+  // Written as a block directly: ingest refuses such a span.
+  BlockOptions block_options;
+  block_options.version = 1;
+  internal::BlockBuilder builder(block_options, *backend,
+                                 std::string(kSingleTenant),
+                                 internal::NewBlockId(), 1);
+  ASSERT_TRUE(
+      builder.Add(id, data.SerializeAsString(), start, start + 1000, 3).ok());
+  ASSERT_TRUE(builder.Finish().ok());
+
+  auto store = Store::Open(testing::TestStoreOptions(tmp.path(), backend));
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<TagsResult> tags =
+      (*store)->SearchTags(kSingleTenant, TagScope::kSpan, {});
+  ASSERT_TRUE(tags.ok()) << tags.status();
+  EXPECT_THAT(tags->span, ::testing::ElementsAre("good.key"));
+  EXPECT_EQ(tags->skipped_spans, 1u);
+
+  absl::StatusOr<TagName> name = TagName::Parse("span.good.key");
+  ASSERT_TRUE(name.ok());
+  absl::StatusOr<TagValuesResult> values =
+      (*store)->SearchTagValues(kSingleTenant, *name, {});
+  ASSERT_TRUE(values.ok()) << values.status();
+  std::vector<std::string> got;
+  for (const traceql::Value& v : values->values) got.push_back(v.s);
+  EXPECT_THAT(got, ::testing::ElementsAre("g", "h"));
+  EXPECT_EQ(values->skipped_spans, 1u);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "block/block_format.h"
@@ -157,9 +158,20 @@ absl::StatusOr<int64_t> V2Scanner::LatestCandidate(const V2Index& idx, size_t n,
     }
   }
   if (staged) {
-    if (std::find(candidate_.begin(), candidate_.end(), 1) ==
-        candidate_.end()) {
-      return kNone;
+    const uint64_t candidates =
+        std::count(candidate_.begin(), candidate_.end(), uint8_t{1});
+    if (candidates == 0) return kNone;
+    if (split_memo_ != nullptr) {
+      // Too few candidates for one trace to match unless it is split: the
+      // memo tells without the trace table whether any is in such a trace.
+      if (candidates < rule.min_spans()) {
+        std::optional<bool> split =
+            split_memo_->AnySplitCandidate(n, candidate_);
+        if (split.has_value() && !*split) {
+          ++stats->pages_split_memo;
+          return kNone;
+        }
+      }
     }
     if (absl::Status s = reader_->ReadV2Columns(n, Bit(kV2Traces), &times_,
                                                 &stats->inspected_bytes,
@@ -181,6 +193,25 @@ absl::StatusOr<int64_t> V2Scanner::LatestCandidate(const V2Index& idx, size_t n,
   // a page holds few when the checks are selective); the starts are decoded
   // only when one may.
   match_.assign(traces_.size(), 0);
+  // With a memo, whether each trace may be split: from the memo, or asked
+  // of every trace of the page once and recorded.
+  const bool memo = staged && split_memo_ != nullptr;
+  if (memo && !split_memo_->Get(n, &split_ranges_)) {
+    split_ranges_.clear();
+    for (const V2Page::TraceRef& tr : traces_) {
+      if (may_be_split_(tr.id)) {
+        split_ranges_.emplace_back(tr.span_begin, tr.span_end);
+      }
+    }
+    split_memo_->Set(n, split_ranges_);
+  }
+  auto may_be_split = [&](const V2Page::TraceRef& tr) {
+    if (!memo) return may_be_split_(tr.id);
+    auto it = std::lower_bound(
+        split_ranges_.begin(), split_ranges_.end(), tr.span_begin,
+        [](const SplitMemo::SpanRange& r, uint32_t b) { return r.first < b; });
+    return it != split_ranges_.end() && it->first == tr.span_begin;
+  };
   bool any = false;
   const uint8_t* const cand = candidate_.data();
   size_t t = 0;
@@ -192,7 +223,7 @@ absl::StatusOr<int64_t> V2Scanner::LatestCandidate(const V2Index& idx, size_t n,
     const V2Page::TraceRef& tr = traces_[t];
     const uint64_t count =
         std::count(cand + k, cand + tr.span_end, uint8_t{1});
-    match_[t] = rule.MayMatch(count, tr.id);
+    match_[t] = count >= rule.min_spans() || may_be_split(tr);
     any = any || match_[t];
     k = tr.span_end;
   }

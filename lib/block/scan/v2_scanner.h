@@ -106,6 +106,8 @@ class V2Scanner : public BlockTraceScanner {
   // the span-attribute checks.
   std::vector<uint8_t> candidate_, marked_;
   std::vector<uint8_t> match_;  // per trace of the page: may match
+  // Pass 1 with a split memo: the page's split ranges.
+  std::vector<SplitMemo::SpanRange> split_ranges_;
   std::vector<SpanCheck> checks_;
   V2Page times_;  // pass 1: trace table, starts and intrinsic columns
   std::vector<V2Page::TraceRef> traces_;  // pass 1: times_'s trace table
