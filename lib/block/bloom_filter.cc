@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <utility>
 
 #include "absl/base/internal/endian.h"
 #include "absl/numeric/int128.h"
@@ -44,16 +45,20 @@ uint32_t MagicOf(BloomProbes probes) {
 // wraps mod 2^64 and bit_j = x_j mod n; the residues are stepped instead of
 // divided for: r_{j+1} = r_j + (h2 mod n), less (2^64 mod n) when x_j + h2
 // wraps. Two divisions per key instead of k, the same bits.
+// `wrap`: WrapOf(n), computed once per filter by a caller probing many keys
+// (a division; the compiler cannot hoist it past the filter's byte stores,
+// which may alias the filter's size).
+uint64_t WrapOf(uint32_t n) { return (uint64_t{0} - n) % n; }  // 2^64 mod n
+
 template <typename F>
 void ForEachProbe(BloomProbes probes, const BloomHashes& h, uint32_t k,
-                  uint32_t n, F&& f) {
+                  uint32_t n, uint64_t wrap, F&& f) {
   if (probes != BloomProbes::kDoubleHashing) {
     for (uint32_t j = 0; j < k; ++j) {
       if (!f(ProbeBit(probes, h, j, n))) return;
     }
     return;
   }
-  const uint64_t wrap = (uint64_t{0} - n) % n;  // 2^64 mod n
   const uint64_t step = h.h2 % n;
   uint64_t r = h.h1 % n;
   uint64_t x = h.h1;
@@ -66,6 +71,12 @@ void ForEachProbe(BloomProbes probes, const BloomHashes& h, uint32_t k,
     if (next < x) r = r >= wrap ? r - wrap : r + n - wrap;
     x = next;
   }
+}
+
+template <typename F>
+void ForEachProbe(BloomProbes probes, const BloomHashes& h, uint32_t k,
+                  uint32_t n, F&& f) {
+  ForEachProbe(probes, h, k, n, WrapOf(n), std::forward<F>(f));
 }
 
 }  // namespace
@@ -113,15 +124,19 @@ uint32_t BloomFilter::AddAllHashed(std::span<const BloomKeyHash> hashes) {
   constexpr uint32_t kMaxHashes = 64;  // Decode's bound; builders use fewer
   uint32_t added = 0;
   uint8_t* const bits = bits_.data();
+  // Read once: the byte stores below may alias the members.
+  const uint32_t n = num_bits_, k = num_hashes_;
+  const BloomProbes probes = probes_;
+  const uint64_t wrap = WrapOf(n);
   auto set = [&](uint64_t bit) {
     const uint8_t mask = static_cast<uint8_t>(1u << (bit % 8));
     added += (bits[bit / 8] & mask) == 0;
     bits[bit / 8] |= mask;
     return true;
   };
-  if (num_hashes_ > kMaxHashes) {
+  if (k > kMaxHashes) {
     for (const BloomKeyHash& h : hashes) {
-      ForEachProbe(probes_, h, num_hashes_, num_bits_, set);
+      ForEachProbe(probes, h, k, n, wrap, set);
     }
     return added;
   }
@@ -129,16 +144,15 @@ uint32_t BloomFilter::AddAllHashed(std::span<const BloomKeyHash> hashes) {
   for (size_t i = 0; i < hashes.size() + kAhead; ++i) {
     uint32_t* slot = ring[i % kAhead];
     if (i >= kAhead) {  // key i - kAhead: set its bits
-      for (uint32_t j = 0; j < num_hashes_; ++j) set(slot[j]);
+      for (uint32_t j = 0; j < k; ++j) set(slot[j]);
     }
     if (i < hashes.size()) {
       uint32_t j = 0;
-      ForEachProbe(probes_, hashes[i], num_hashes_, num_bits_,
-                   [&](uint64_t bit) {
-                     slot[j++] = static_cast<uint32_t>(bit);
-                     __builtin_prefetch(bits + bit / 8, 1);
-                     return true;
-                   });
+      ForEachProbe(probes, hashes[i], k, n, wrap, [&](uint64_t bit) {
+        slot[j++] = static_cast<uint32_t>(bit);
+        __builtin_prefetch(bits + bit / 8, 1);
+        return true;
+      });
     }
   }
   return added;
