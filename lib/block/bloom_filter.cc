@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cassert>
 #include <cstring>
+#include <utility>
 
+#include "absl/base/internal/endian.h"
 #include "absl/numeric/int128.h"
 #include "absl/strings/str_cat.h"
 #include "block/block_format.h"
@@ -14,14 +16,12 @@ namespace {
 
 // The two hashes of double hashing (Kirsch & Mitzenmacher): k probes from
 // two 64-bit values cost two mixes instead of k.
-struct BloomHashes {
-  uint64_t h1;
-  uint64_t h2;
-};
+using BloomHashes = BloomKeyHash;
 
 BloomHashes HashesOf(const TraceId& id) {
-  uint64_t hi = id.high();
-  uint64_t lo = id.low();
+  // The ID's halves read here (TraceId::high and low are out of line).
+  const uint64_t hi = absl::big_endian::Load64(id.bytes().data());
+  const uint64_t lo = absl::big_endian::Load64(id.bytes().data() + 8);
   return {Mix64(hi ^ Mix64(lo ^ kBloomHashSeed1)),
           Mix64(lo ^ Mix64(hi ^ kBloomHashSeed2)) | 1};
 }
@@ -45,16 +45,20 @@ uint32_t MagicOf(BloomProbes probes) {
 // wraps mod 2^64 and bit_j = x_j mod n; the residues are stepped instead of
 // divided for: r_{j+1} = r_j + (h2 mod n), less (2^64 mod n) when x_j + h2
 // wraps. Two divisions per key instead of k, the same bits.
+// `wrap`: WrapOf(n), computed once per filter by a caller probing many keys
+// (a division; the compiler cannot hoist it past the filter's byte stores,
+// which may alias the filter's size).
+uint64_t WrapOf(uint32_t n) { return (uint64_t{0} - n) % n; }  // 2^64 mod n
+
 template <typename F>
 void ForEachProbe(BloomProbes probes, const BloomHashes& h, uint32_t k,
-                  uint32_t n, F&& f) {
+                  uint32_t n, uint64_t wrap, F&& f) {
   if (probes != BloomProbes::kDoubleHashing) {
     for (uint32_t j = 0; j < k; ++j) {
       if (!f(ProbeBit(probes, h, j, n))) return;
     }
     return;
   }
-  const uint64_t wrap = (uint64_t{0} - n) % n;  // 2^64 mod n
   const uint64_t step = h.h2 % n;
   uint64_t r = h.h1 % n;
   uint64_t x = h.h1;
@@ -69,7 +73,15 @@ void ForEachProbe(BloomProbes probes, const BloomHashes& h, uint32_t k,
   }
 }
 
+template <typename F>
+void ForEachProbe(BloomProbes probes, const BloomHashes& h, uint32_t k,
+                  uint32_t n, F&& f) {
+  ForEachProbe(probes, h, k, n, WrapOf(n), std::forward<F>(f));
+}
+
 }  // namespace
+
+BloomKeyHash BloomHashOf(const TraceId& key) { return HashesOf(key); }
 
 BloomFilter::BloomFilter(uint32_t num_bits, uint32_t num_hashes,
                          BloomProbes probes)
@@ -93,34 +105,54 @@ uint32_t BloomFilter::Add(const TraceId& id) {
 }
 
 uint32_t BloomFilter::AddAll(std::span<const TraceId> ids) {
+  // Hashed in batches on the stack, then added as AddAllHashed adds.
+  constexpr size_t kBatch = 256;
+  BloomKeyHash batch[kBatch];
+  uint32_t added = 0;
+  while (!ids.empty()) {
+    const size_t n = std::min(ids.size(), kBatch);
+    for (size_t i = 0; i < n; ++i) batch[i] = HashesOf(ids[i]);
+    added += AddAllHashed(std::span<const BloomKeyHash>(batch, n));
+    ids = ids.subspan(n);
+  }
+  return added;
+}
+
+uint32_t BloomFilter::AddAllHashed(std::span<const BloomKeyHash> hashes) {
   // Key i's bits are computed and prefetched kAhead keys before they are set.
   constexpr size_t kAhead = 8;
   constexpr uint32_t kMaxHashes = 64;  // Decode's bound; builders use fewer
-  if (num_hashes_ > kMaxHashes) {
-    uint32_t added = 0;
-    for (const TraceId& id : ids) added += Add(id);
+  uint32_t added = 0;
+  uint8_t* const bits = bits_.data();
+  // Read once: the byte stores below may alias the members.
+  const uint32_t n = num_bits_, k = num_hashes_;
+  const BloomProbes probes = probes_;
+  const uint64_t wrap = WrapOf(n);
+  auto set = [&](uint64_t bit) {
+    const uint8_t mask = static_cast<uint8_t>(1u << (bit % 8));
+    added += (bits[bit / 8] & mask) == 0;
+    bits[bit / 8] |= mask;
+    return true;
+  };
+  if (k > kMaxHashes) {
+    for (const BloomKeyHash& h : hashes) {
+      ForEachProbe(probes, h, k, n, wrap, set);
+    }
     return added;
   }
   uint32_t ring[kAhead][kMaxHashes];
-  uint32_t added = 0;
-  uint8_t* const bits = bits_.data();
-  for (size_t i = 0; i < ids.size() + kAhead; ++i) {
+  for (size_t i = 0; i < hashes.size() + kAhead; ++i) {
     uint32_t* slot = ring[i % kAhead];
     if (i >= kAhead) {  // key i - kAhead: set its bits
-      for (uint32_t j = 0; j < num_hashes_; ++j) {
-        const uint8_t mask = static_cast<uint8_t>(1u << (slot[j] % 8));
-        added += (bits[slot[j] / 8] & mask) == 0;
-        bits[slot[j] / 8] |= mask;
-      }
+      for (uint32_t j = 0; j < k; ++j) set(slot[j]);
     }
-    if (i < ids.size()) {
+    if (i < hashes.size()) {
       uint32_t j = 0;
-      ForEachProbe(probes_, HashesOf(ids[i]), num_hashes_, num_bits_,
-                   [&](uint64_t bit) {
-                     slot[j++] = static_cast<uint32_t>(bit);
-                     __builtin_prefetch(bits + bit / 8, 1);
-                     return true;
-                   });
+      ForEachProbe(probes, hashes[i], k, n, wrap, [&](uint64_t bit) {
+        slot[j++] = static_cast<uint32_t>(bit);
+        __builtin_prefetch(bits + bit / 8, 1);
+        return true;
+      });
     }
   }
   return added;

@@ -39,6 +39,18 @@ enum class BloomProbes {
 };
 
 // One shard: a plain bloom filter over trace IDs.
+// The two 64-bit hashes a key's probes derive from (block_format.h: h1 and
+// h2 of its big-endian halves), the same for every filter: a key added to
+// several filters (a v2 page's string bloom and the block's) is hashed once.
+struct BloomKeyHash {
+  uint64_t h1 = 0;
+  uint64_t h2 = 0;
+  friend bool operator==(const BloomKeyHash& a, const BloomKeyHash& b) {
+    return a.h1 == b.h1 && a.h2 == b.h2;
+  }
+};
+BloomKeyHash BloomHashOf(const TraceId& key);
+
 class BloomFilter {
  public:
   // REQUIRES: num_bits > 0 and a multiple of 8; num_hashes > 0.
@@ -56,6 +68,8 @@ class BloomFilter {
   // larger than the caches (the string bloom's 8.3 MB accumulator) waits
   // for several keys' cache misses at once rather than one after another.
   uint32_t AddAll(std::span<const TraceId> ids);
+  // AddAll for keys hashed by BloomHashOf.
+  uint32_t AddAllHashed(std::span<const BloomKeyHash> hashes);
   // False only if `id` was never added.
   bool MayContain(const TraceId& id) const;
 

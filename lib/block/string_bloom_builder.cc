@@ -14,36 +14,51 @@ static_assert(StringBloomBuilder::kAccumulatorBits >=
               16 * StringBloomBuilder::kExactKeys);
 
 void StringBloomBuilder::Add(const TraceId& key) {
+  AddHashed(BloomHashOf(key));
+}
+
+void StringBloomBuilder::AddHashed(const BloomKeyHash& h) {
   if (accumulator_.has_value()) {
-    set_bits_ += accumulator_->Add(key);
+    set_bits_ += accumulator_->AddAllHashed(std::span(&h, 1));
     return;
   }
-  exact_.insert(key);
+  exact_.insert(h);
   if (exact_.size() <= kExactKeys) return;
   // NewV2StringBloom's shape (8 bits per key, its hash count) at the
   // accumulator's size.
   accumulator_ = NewV2StringBloom(kAccumulatorBits / 8);
   // In batches, so the accumulator's cache misses overlap (AddAll).
-  std::vector<TraceId> batch;
+  std::vector<BloomKeyHash> batch;
   batch.reserve(1024);
-  for (const TraceId& k : exact_) {
+  for (const BloomKeyHash& k : exact_) {
     batch.push_back(k);
     if (batch.size() == batch.capacity()) {
-      set_bits_ += accumulator_->AddAll(batch);
+      set_bits_ += accumulator_->AddAllHashed(batch);
       batch.clear();
     }
   }
-  set_bits_ += accumulator_->AddAll(batch);
-  absl::flat_hash_set<TraceId>().swap(exact_);
+  set_bits_ += accumulator_->AddAllHashed(batch);
+  absl::flat_hash_set<BloomKeyHash, H1>().swap(exact_);
 }
 
 void StringBloomBuilder::AddAll(std::span<const TraceId> keys) {
-  // One at a time until the accumulator exists (Add switches to it).
-  while (!keys.empty() && !accumulator_.has_value()) {
-    Add(keys.front());
-    keys = keys.subspan(1);
+  constexpr size_t kBatch = 256;
+  BloomKeyHash batch[kBatch];
+  while (!keys.empty()) {
+    const size_t n = std::min(keys.size(), kBatch);
+    for (size_t i = 0; i < n; ++i) batch[i] = BloomHashOf(keys[i]);
+    AddAllHashed(std::span<const BloomKeyHash>(batch, n));
+    keys = keys.subspan(n);
   }
-  if (!keys.empty()) set_bits_ += accumulator_->AddAll(keys);
+}
+
+void StringBloomBuilder::AddAllHashed(std::span<const BloomKeyHash> hashes) {
+  // One at a time until the accumulator exists (AddHashed switches to it).
+  while (!hashes.empty() && !accumulator_.has_value()) {
+    AddHashed(hashes.front());
+    hashes = hashes.subspan(1);
+  }
+  if (!hashes.empty()) set_bits_ += accumulator_->AddAllHashed(hashes);
 }
 
 uint64_t StringBloomBuilder::KeyCount() const {
@@ -60,8 +75,9 @@ uint64_t StringBloomBuilder::KeyCount() const {
 BloomFilter StringBloomBuilder::Finish() && {
   if (!accumulator_.has_value()) {
     BloomFilter bloom = NewV2StringBloom(exact_.size());
-    for (const TraceId& k : exact_) bloom.Add(k);
-    absl::flat_hash_set<TraceId>().swap(exact_);
+    const std::vector<BloomKeyHash> keys(exact_.begin(), exact_.end());
+    bloom.AddAllHashed(keys);
+    absl::flat_hash_set<BloomKeyHash, H1>().swap(exact_);
     return bloom;
   }
   // The smallest divisor of the accumulator's size (a multiple of 8) with

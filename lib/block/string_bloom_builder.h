@@ -55,6 +55,8 @@ class StringBloomBuilder {
   // Add for each of `keys`, faster once the accumulator is in use (its
   // cache misses overlap; BloomFilter::AddAll).
   void AddAll(std::span<const TraceId> keys);
+  // AddAll for keys hashed by BloomHashOf (hashed once for several filters).
+  void AddAllHashed(std::span<const BloomKeyHash> hashes);
 
   // Distinct keys added so far: exact up to kExactKeys, estimated after.
   uint64_t KeyCount() const;
@@ -64,7 +66,14 @@ class StringBloomBuilder {
   BloomFilter Finish() &&;
 
  private:
-  absl::flat_hash_set<TraceId> exact_;
+  // Keys by their bloom hashes: h1 is a mix of the whole key, used as is
+  // as the set's hash.
+  struct H1 {
+    size_t operator()(const BloomKeyHash& h) const { return h.h1; }
+  };
+  void AddHashed(const BloomKeyHash& h);
+
+  absl::flat_hash_set<BloomKeyHash, H1> exact_;
   // Set once exact_ would pass kExactKeys; exact_ is then emptied.
   std::optional<BloomFilter> accumulator_;
   uint64_t set_bits_ = 0;  // of accumulator_

@@ -44,8 +44,9 @@ class V2BlockWriter {
 
  private:
   absl::Status CutPage();
-  // Compresses `raw` into *page_bytes as one chunk (frame + CRC trailer).
-  absl::StatusOr<V2Chunk> AppendChunk(std::string_view raw,
+  // Compresses `raw` into *page_bytes as one chunk (frame + CRC trailer);
+  // `chunk`: its column, or kV2KeyedFirstChunk for a key chunk.
+  absl::StatusOr<V2Chunk> AppendChunk(uint32_t chunk, std::string_view raw,
                                       std::string* page_bytes);
 
   const BlockOptions options_;
@@ -60,7 +61,10 @@ class V2BlockWriter {
   uint64_t data_bytes_ = 0, raw_bytes_cut_ = 0;
   std::string page_bytes_;  // the page being cut (reused)
   std::string column_;      // scratch for the columns assembled at a cut
-  std::vector<TraceId> page_keys_;  // V2StringKey of the cut page's strings
+  std::unique_ptr<char[]> zbuf_;  // a compressed chunk (zbuf_size_ bytes)
+  size_t zbuf_size_ = 0;
+  // BloomHashOf(V2StringKey) of the cut page's strings.
+  std::vector<BloomKeyHash> page_keys_;
   StringBloomBuilder string_keys_;  // the block's distinct strings
   absl::flat_hash_set<std::string> services_, span_names_;
   TagSummaryBuilder tags_;  // the `tags` object, collected page by page

@@ -6,7 +6,6 @@
 #include <utility>
 
 #include "absl/base/attributes.h"
-#include "absl/strings/internal/resize_uninitialized.h"
 #include "absl/strings/str_cat.h"
 #include "model/otlp_nesting.h"
 #include "util/strings.h"
@@ -667,17 +666,17 @@ std::string_view V2PageEncoder::ColumnBytes(uint32_t c,
       out.append(cols_[c].view());
       break;
     case kV2Strings: {
-      // Room for every length's varint: zstd reads only what is written.
-      absl::strings_internal::STLStringResizeUninitialized(
-          &out, strings_bytes_ + 8 + 8 * strings_.size());
-      char* w = EncodeVarint64(out.data(), strings_.size());
+      // In the encoder's own buffer, which grows without zero-filling
+      // (libstdc++'s std::string has no uninitialized resize: sizing *scratch
+      // first wrote the ~50 kB of a page's strings twice).
+      V2ByteBuffer& b = strings_column_;
+      b.clear();
+      b.Var(strings_.size());
       for (std::string_view s : strings_) {
-        w = EncodeVarint64(w, s.size());
-        if (!s.empty()) std::memcpy(w, s.data(), s.size());
-        w += s.size();
+        b.Var(s.size());
+        b.Append(s);
       }
-      out.resize(static_cast<size_t>(w - out.data()));
-      break;
+      return b.view();
     }
     case kV2Resources:
       PutVar(&out, resources_.size());

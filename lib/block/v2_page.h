@@ -127,8 +127,9 @@ class V2PageEncoder {
   void set_wire_walk(bool on) { wire_walk_ = on; }
 
   // The raw bytes of column `c`, complete once the page is full: a view of
-  // the encoder's buffer, or of `*scratch` for the columns assembled at the
-  // end (the tables, the keyed layout). Valid until the next Add or Clear.
+  // the encoder's buffers, or of `*scratch` for the columns assembled at the
+  // end (the tables, the keyed layout). Valid until the next Add, Clear or
+  // ColumnBytes(kV2Strings).
   std::string_view ColumnBytes(uint32_t c, std::string* scratch) const;
   // As ColumnBytes, copied.
   std::string column(uint32_t c) const;
@@ -226,6 +227,8 @@ class V2PageEncoder {
   std::vector<uint64_t> span_words_;
   absl::flat_hash_map<uint64_t, uint32_t> span_pos_;
   V2ByteBuffer scratch_;
+  // ColumnBytes(kV2Strings): the dictionary column, assembled at a cut.
+  mutable V2ByteBuffer strings_column_;
   // Key statistics: slot in key_stats_ per page string (UINT32_MAX: none).
   std::vector<uint32_t> key_slot_;
   struct KeyAcc {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "absl/random/random.h"
 #include "andante/ids.h"
@@ -141,6 +142,37 @@ TEST(BloomFilterTest, EncodeDecodeRoundTrip) {
     EXPECT_EQ(decoded->probes(), probes);
     for (const TraceId& id : ids) EXPECT_TRUE(decoded->MayContain(id));
     EXPECT_EQ(decoded->Encode(), encoded);
+  }
+}
+
+// BloomHashOf is block_format.h's h1 and h2 of the ID's big-endian halves,
+// and keys hashed once set the bits Add and AddAll set (the v2 writer feeds
+// a page's and the block's string bloom from one hashing).
+TEST(BloomFilterTest, HashedKeysSetTheBitsOfAdd) {
+  absl::BitGen gen;
+  std::vector<TraceId> ids;
+  for (int i = 0; i < 3000; ++i) {
+    ids.push_back(TraceId::FromHighLow(absl::Uniform<uint64_t>(gen),
+                                       absl::Uniform<uint64_t>(gen)));
+  }
+  std::vector<BloomKeyHash> hashes;
+  for (const TraceId& id : ids) {
+    const BloomKeyHash h = BloomHashOf(id);
+    ASSERT_EQ(h.h1, Mix64(id.high() ^ Mix64(id.low() ^ kBloomHashSeed1)));
+    ASSERT_EQ(h.h2, Mix64(id.low() ^ Mix64(id.high() ^ kBloomHashSeed2)) | 1);
+    hashes.push_back(h);
+  }
+  for (BloomProbes probes : {BloomProbes::kDoubleHashing, BloomProbes::kMixed}) {
+    BloomFilter one(8 * 4096, 5, probes), all(8 * 4096, 5, probes),
+        hashed(8 * 4096, 5, probes);
+    uint32_t added_one = 0;
+    for (const TraceId& id : ids) added_one += one.Add(id);
+    const uint32_t added_all = all.AddAll(ids);
+    const uint32_t added_hashed = hashed.AddAllHashed(hashes);
+    EXPECT_EQ(added_all, added_one);
+    EXPECT_EQ(added_hashed, added_one);
+    EXPECT_EQ(all.Encode(), one.Encode());
+    EXPECT_EQ(hashed.Encode(), one.Encode());
   }
 }
 

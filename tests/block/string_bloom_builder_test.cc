@@ -108,6 +108,25 @@ TEST(StringBloomBuilderTest, AddAllEqualsAddingOneByOne) {
   EXPECT_EQ(std::move(all).Finish().Encode(), std::move(one).Finish().Encode());
 }
 
+// Keys hashed once (BloomHashOf), as the v2 writer adds a page's strings:
+// the same count and bloom as adding the keys, below and past the switch.
+TEST(StringBloomBuilderTest, AddAllHashedEqualsAddingTheKeys) {
+  for (size_t count : {size_t{5000}, size_t{150'000}}) {
+    const std::vector<TraceId> keys = Keys(count, 11);
+    std::vector<BloomKeyHash> hashes;
+    for (const TraceId& k : keys) hashes.push_back(BloomHashOf(k));
+    StringBloomBuilder one, hashed;
+    for (const TraceId& k : keys) one.Add(k);
+    for (size_t i = 0; i < hashes.size(); i += 1300) {
+      const size_t n = std::min<size_t>(1300, hashes.size() - i);
+      hashed.AddAllHashed(std::span<const BloomKeyHash>(hashes).subspan(i, n));
+    }
+    EXPECT_EQ(hashed.KeyCount(), one.KeyCount());
+    EXPECT_EQ(std::move(hashed).Finish().Encode(),
+              std::move(one).Finish().Encode());
+  }
+}
+
 TEST(StringBloomBuilderTest, PastTheAccumulatorTheBloomStaysAtItsSize) {
   const size_t n = StringBloomBuilder::kAccumulatorBits / 8 + 500'000;
   StringBloomBuilder builder;
