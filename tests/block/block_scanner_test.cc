@@ -139,6 +139,30 @@ Matches ScanMatches(const std::shared_ptr<BlockReader>& reader,
   return out;
 }
 
+// What one ScanForQuery of `scanner` gave: the matches of the traces it
+// yielded, their IDs and its counters.
+struct ScanOutcome {
+  Matches matches;
+  std::set<TraceId> yielded;
+  ScanStats stats;
+};
+ScanOutcome ScanYielding(BlockTraceScanner& scanner,
+                         const traceql::Query& query, bool latest_first) {
+  traceql::Matcher matcher(query);
+  ScanOutcome out;
+  int64_t start_after = std::numeric_limits<int64_t>::min();
+  absl::Status s = scanner.ScanForQuery(
+      query, latest_first ? &start_after : nullptr,
+      [&](const traceql::Trace& trace) {
+        out.yielded.insert(trace.trace_id);
+        Record(matcher, trace, &out.matches);
+        return true;
+      },
+      &out.stats);
+  EXPECT_TRUE(s.ok()) << s;
+  return out;
+}
+
 // The same traces in each block layout a scan must read alike: v1 rows, v2
 // with keyed span attributes, and v2 in the single-chunk layout written
 // before keyed span attributes.
@@ -380,22 +404,9 @@ TEST(BlockScannerTest, CountBoundPassesOverTracesWithTooFewSpansUnlessSplit) {
         std::unique_ptr<BlockTraceScanner> scanner =
             BlockTraceScanner::ForBlock(reader);
         scanner->set_may_be_split([&](const TraceId&) { return split; });
-        traceql::Matcher matcher(*query);
-        Matches got;
-        std::set<TraceId> yielded;
-        int64_t start_after = std::numeric_limits<int64_t>::min();
-        ScanStats stats;
-        absl::Status s = scanner->ScanForQuery(
-            *query, latest_first ? &start_after : nullptr,
-            [&](const traceql::Trace& trace) {
-              yielded.insert(trace.trace_id);
-              Record(matcher, trace, &got);
-              return true;
-            },
-            &stats);
-        ASSERT_TRUE(s.ok()) << s;
-        EXPECT_EQ(got, want);
-        EXPECT_EQ(yielded, split ? some : enough);
+        const ScanOutcome got = ScanYielding(*scanner, *query, latest_first);
+        EXPECT_EQ(got.matches, want);
+        EXPECT_EQ(got.yielded, split ? some : enough);
       }
     }
   }
@@ -448,22 +459,10 @@ TEST(BlockScannerTest, SplitMemoPassesOverPagesAndKeepsSplitTraces) {
         return split.contains(id);
       });
       scanner->set_split_memo(memo);
-      traceql::Matcher matcher(*query);
-      Matches got;
-      std::set<TraceId> yielded;
-      int64_t start_after = std::numeric_limits<int64_t>::min();
-      ScanStats stats;
-      absl::Status s = scanner->ScanForQuery(
-          *query, &start_after,
-          [&](const traceql::Trace& trace) {
-            yielded.insert(trace.trace_id);
-            Record(matcher, trace, &got);
-            return true;
-          },
-          &stats);
-      ASSERT_TRUE(s.ok()) << s;
-      EXPECT_EQ(got, want);
-      EXPECT_EQ(yielded, expected);
+      const ScanOutcome got =
+          ScanYielding(*scanner, *query, /*latest_first=*/true);
+      EXPECT_EQ(got.matches, want);
+      EXPECT_EQ(got.yielded, expected);
       // The first run asks about every trace of the pages it reads the
       // trace table of; later runs only while filling pages.
       if (run == 0) {
@@ -472,7 +471,7 @@ TEST(BlockScannerTest, SplitMemoPassesOverPagesAndKeepsSplitTraces) {
         EXPECT_LT(asked, runs_asked[0]);
       }
       runs_asked.push_back(asked);
-      runs.push_back(stats);
+      runs.push_back(got.stats);
     }
     EXPECT_EQ(runs[0].pages_split_memo, 0u);
     EXPECT_GT(runs[1].pages_split_memo, 0u);

@@ -89,6 +89,17 @@ void ExpectSameTrace(std::string_view want_bytes, std::string_view got_bytes,
   EXPECT_TRUE(diff.Compare(want, got)) << id.ToHex() << "\n" << report;
 }
 
+// Every trace of `traces` is found in `reader`'s block, byte for byte.
+void ExpectEveryTraceFound(BlockReader& reader,
+                           const std::map<TraceId, Stored>& traces) {
+  for (const auto& [id, t] : traces) {
+    absl::StatusOr<std::optional<std::string>> got = reader.Find(id);
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_TRUE(got->has_value()) << id.ToHex();
+    ExpectSameTrace(t.data, **got, id);
+  }
+}
+
 // Pages with keyed span attributes (written now) and in the single-chunk
 // layout (written before) alike.
 class BlockV2LayoutTest : public ::testing::TestWithParam<bool> {
@@ -116,12 +127,7 @@ TEST_P(BlockV2LayoutTest, RealisticTracesRoundTripExactly) {
   absl::StatusOr<std::unique_ptr<BlockReader>> reader =
       BlockReader::Open(backend, meta);
   ASSERT_TRUE(reader.ok()) << reader.status();
-  for (const auto& [id, t] : traces) {
-    absl::StatusOr<std::optional<std::string>> got = (*reader)->Find(id);
-    ASSERT_TRUE(got.ok()) << got.status();
-    ASSERT_TRUE(got->has_value()) << id.ToHex();
-    ExpectSameTrace(t.data, **got, id);
-  }
+  ExpectEveryTraceFound(**reader, traces);
   // Absent IDs: below, between and above the stored ones.
   std::mt19937_64 rng(3);
   for (int i = 0; i < 200; ++i) {
@@ -290,12 +296,7 @@ TEST_P(BlockV2LayoutTest, EdgeCasesRoundTripExactly) {
   absl::StatusOr<std::unique_ptr<BlockReader>> reader =
       BlockReader::Open(backend, meta);
   ASSERT_TRUE(reader.ok()) << reader.status();
-  for (const auto& [id, t] : traces) {
-    absl::StatusOr<std::optional<std::string>> got = (*reader)->Find(id);
-    ASSERT_TRUE(got.ok()) << got.status();
-    ASSERT_TRUE(got->has_value());
-    ExpectSameTrace(t.data, **got, id);
-  }
+  ExpectEveryTraceFound(**reader, traces);
 }
 
 // Chunks are compressed at a level per column by default and at the
@@ -312,12 +313,7 @@ TEST(BlockV2Test, ConfiguredZstdLevelsRoundTrip) {
     absl::StatusOr<std::unique_ptr<BlockReader>> reader =
         BlockReader::Open(backend, meta);
     ASSERT_TRUE(reader.ok()) << reader.status();
-    for (const auto& [id, t] : traces) {
-      absl::StatusOr<std::optional<std::string>> got = (*reader)->Find(id);
-      ASSERT_TRUE(got.ok()) << got.status();
-      ASSERT_TRUE(got->has_value()) << id.ToHex();
-      ExpectSameTrace(t.data, **got, id);
-    }
+    ExpectEveryTraceFound(**reader, traces);
   }
 }
 
