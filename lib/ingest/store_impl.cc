@@ -206,8 +206,7 @@ class StoreImpl final : public Store {
             result->spans_discarded_live_traces_exceeded,
         std::memory_order_relaxed);
     counters_.bytes_received.fetch_add(bytes, std::memory_order_relaxed);
-    absl::ReaderMutexLock lock(&taps_mu_);
-    if (!taps_.empty()) ShowTaps(tenant, rep);
+    taps_.Show(tenant, rep);
     return result;
   }
 
@@ -251,14 +250,8 @@ class StoreImpl final : public Store {
     return sync_->RunCompactionCycle(env_->Now(), directory_);
   }
 
-  void AddSpanTap(SpanTap* tap) override {
-    absl::WriterMutexLock lock(&taps_mu_);
-    taps_.push_back(tap);
-  }
-  void RemoveSpanTap(SpanTap* tap) override {
-    absl::WriterMutexLock lock(&taps_mu_);
-    taps_.erase(std::remove(taps_.begin(), taps_.end(), tap), taps_.end());
-  }
+  void AddSpanTap(SpanTap* tap) override { taps_.Add(tap); }
+  void RemoveSpanTap(SpanTap* tap) override { taps_.Remove(tap); }
 
   StoreStats Stats() const override {
     StoreStats stats;
@@ -538,11 +531,6 @@ class StoreImpl final : public Store {
     return instances;
   }
 
-  void ShowTaps(std::string_view tenant, const SpanBatch::Rep& rep)
-      ABSL_SHARED_LOCKS_REQUIRED(taps_mu_) {
-    internal::ShowSpanTaps(tenant, rep, taps_);
-  }
-
   const StoreOptions options_;
   StoreCounters counters_;
   // Shared by every tenant's Wal; declared before tenants_ so they outlive
@@ -556,8 +544,7 @@ class StoreImpl final : public Store {
   absl::flat_hash_map<std::string, std::unique_ptr<TenantInstance>> tenants_
       ABSL_GUARDED_BY(tenants_mu_);
   bool closed_ ABSL_GUARDED_BY(tenants_mu_) = false;
-  absl::Mutex taps_mu_;
-  std::vector<SpanTap*> taps_ ABSL_GUARDED_BY(taps_mu_);
+  internal::SpanTapList taps_;
   absl::Notification stop_;
   Env* const env_ = options_.env;
   // How often the sweep looks for tenants near a memory bound.

@@ -10,7 +10,9 @@
 #include "andante/otlp.h"
 #include "andante/span_tap.h"
 
+#include <algorithm>
 #include <memory>
+#include <string>
 #include <utility>
 
 #include "google/protobuf/arena.h"
@@ -52,8 +54,20 @@ const SpanBatch::Rep& SpanBatchAccess::Get(const SpanBatch& batch) {
 
 namespace internal {
 
-void ShowSpanTaps(std::string_view tenant, const SpanBatch::Rep& rep,
-                  const std::vector<SpanTap*>& taps) {
+void SpanTapList::Add(SpanTap* tap) {
+  absl::WriterMutexLock lock(&mu_);
+  taps_.push_back(tap);
+}
+
+void SpanTapList::Remove(SpanTap* tap) {
+  absl::WriterMutexLock lock(&mu_);
+  taps_.erase(std::remove(taps_.begin(), taps_.end(), tap), taps_.end());
+}
+
+void SpanTapList::Show(std::string_view tenant,
+                       const SpanBatch::Rep& rep) const {
+  absl::ReaderMutexLock lock(&mu_);
+  if (taps_.empty()) return;
   std::string serialized;
   std::string_view request = rep.proto;
   if (rep.request != nullptr) {
@@ -61,7 +75,7 @@ void ShowSpanTaps(std::string_view tenant, const SpanBatch::Rep& rep,
     request = serialized;
   }
   RecordedViewScope scope(request, rep.view.get());
-  for (SpanTap* tap : taps) tap->OnSpans(tenant, request);
+  for (SpanTap* tap : taps_) tap->OnSpans(tenant, request);
 }
 
 }  // namespace internal

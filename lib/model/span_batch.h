@@ -10,7 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
 #include "andante/store.h"
 #include "model/span_batch_view.h"
 #include "model/trace_split.h"
@@ -45,12 +47,24 @@ inline const SpanBatch::Rep& GetSpanBatchRep(const SpanBatch& batch) {
   return SpanBatchAccess::Get(batch);
 }
 
-// Shows an accepted batch to span taps as serialized bytes: those it came
-// as, or its request serialized once (only taps pay for that). The view the
-// split recorded, if any, goes along for the taps that read it (the metrics
-// generator: RecordedViewOf).
-void ShowSpanTaps(std::string_view tenant, const SpanBatch::Rep& rep,
-                  const std::vector<SpanTap*>& taps);
+// The span taps a store shows its accepted batches to (Store::AddSpanTap).
+// Thread-safe; Remove waits for a Show in progress, so a removed tap is
+// never called again.
+class SpanTapList {
+ public:
+  void Add(SpanTap* tap) ABSL_LOCKS_EXCLUDED(mu_);
+  void Remove(SpanTap* tap) ABSL_LOCKS_EXCLUDED(mu_);
+  // Shows an accepted batch to every tap as serialized bytes: those it came
+  // as, or its request serialized once (only when there are taps). The view
+  // the split recorded, if any, goes along for the taps that read it (the
+  // metrics generator: RecordedViewOf).
+  void Show(std::string_view tenant, const SpanBatch::Rep& rep) const
+      ABSL_LOCKS_EXCLUDED(mu_);
+
+ private:
+  mutable absl::Mutex mu_;
+  std::vector<SpanTap*> taps_ ABSL_GUARDED_BY(mu_);
+};
 }  // namespace internal
 
 }  // namespace andante

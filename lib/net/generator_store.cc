@@ -1,10 +1,8 @@
 #include "generator_store.h"
 
-#include <algorithm>
-#include <string>
-#include <vector>
+#include <memory>
+#include <string_view>
 
-#include "absl/synchronization/mutex.h"
 #include "andante/span_tap.h"
 #include "model/span_batch.h"
 
@@ -20,8 +18,7 @@ class GeneratorOnlyStore final : public Store {
     PushResult result;
     result.spans_accepted = rep.span_count;
     if (rep.span_count == 0) return result;
-    absl::ReaderMutexLock lock(&mu_);
-    internal::ShowSpanTaps(tenant, rep, taps_);
+    taps_.Show(tenant, rep);
     return result;
   }
 
@@ -35,20 +32,13 @@ class GeneratorOnlyStore final : public Store {
     return absl::FailedPreconditionError(
         "a metrics-generator instance stores no blocks");
   }
-  void AddSpanTap(SpanTap* tap) override {
-    absl::WriterMutexLock lock(&mu_);
-    taps_.push_back(tap);
-  }
-  void RemoveSpanTap(SpanTap* tap) override {
-    absl::WriterMutexLock lock(&mu_);
-    taps_.erase(std::remove(taps_.begin(), taps_.end(), tap), taps_.end());
-  }
+  void AddSpanTap(SpanTap* tap) override { taps_.Add(tap); }
+  void RemoveSpanTap(SpanTap* tap) override { taps_.Remove(tap); }
   StoreStats Stats() const override { return StoreStats(); }
   absl::Status Close() override { return absl::OkStatus(); }
 
  private:
-  absl::Mutex mu_;
-  std::vector<SpanTap*> taps_ ABSL_GUARDED_BY(mu_);
+  internal::SpanTapList taps_;
 };
 
 }  // namespace
