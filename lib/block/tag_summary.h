@@ -4,10 +4,7 @@
 // so that the tags and tag values endpoints answer a cold request without
 // reading and decoding the block's traces.
 //
-//   TagSummaryBuilder b;                  // V2BlockWriter owns one
-//   per page: b.Column(c, raw) for every column, b.KeyChunk(raw) per key
-//             chunk, then b.EndPage(keyed)
-//   std::optional<std::string> object = b.Finish();
+// The writer side is TagSummaryBuilder (block/tag_summary_builder.h).
 //
 //   absl::StatusOr<TagSummary> s = TagSummary::Decode(object_bytes);
 //   const TagSummary::Entry* e = s->Find(kTagScopeSpan, "http.method");
@@ -23,14 +20,10 @@
 
 #include <array>
 #include <cstdint>
-#include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "block/block_format.h"
 
@@ -66,28 +59,6 @@ class TagSummary {
  private:
   std::array<std::vector<Entry>, kTagScopeCount> scopes_;
   uint64_t memory_bytes_ = 0;
-};
-
-// Collects a block's summary from its pages' raw columns as the v2 writer
-// cuts them (the columns it already holds: no trace is decoded).
-class TagSummaryBuilder {
- public:
-  TagSummaryBuilder();
-  ~TagSummaryBuilder();
-
-  // The raw bytes of column `c` of the page being cut.
-  void Column(uint32_t c, std::string_view raw);
-  // Keyed pages: the raw bytes of one key chunk.
-  void KeyChunk(std::string_view raw);
-  // The page is complete (`keyed`: its column 12 is the keyed layout).
-  void EndPage(bool keyed);
-  // The encoded `tags` object, or nullopt if a page could not be read (the
-  // block is then answered from its data). Resets the builder.
-  std::optional<std::string> Finish(int zstd_level);
-
- private:
-  struct Rep;
-  std::unique_ptr<Rep> rep_;
 };
 
 }  // namespace andante::internal

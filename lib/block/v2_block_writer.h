@@ -17,7 +17,7 @@
 #include "andante/options.h"
 #include "block/block_meta.h"
 #include "block/string_bloom_builder.h"
-#include "block/tag_summary.h"
+#include "block/tag_summary_builder.h"
 #include "block/v2_index.h"
 #include "block/v2_page.h"
 

@@ -8,6 +8,7 @@
 #include "absl/base/attributes.h"
 #include "absl/strings/str_cat.h"
 #include "model/otlp_nesting.h"
+#include "util/coding.h"
 #include "util/strings.h"
 
 namespace andante::internal {
@@ -52,14 +53,6 @@ absl::Status Corrupt(std::string_view column, absl::string_view what) {
 // (at nesting 3 in a TracesData) under the nesting ingest accepts.
 bool MergeSpanBytes(std::string_view b, google::protobuf::MessageLite* span) {
   return b.empty() || MergeOtlpMessage(b, span, kSpanDepth);
-}
-
-bool GetBytes(std::string_view* in, std::string_view* out) {
-  uint64_t n;
-  if (!GetVarint64(in, &n) || n > in->size()) return false;
-  *out = in->substr(0, n);
-  in->remove_prefix(n);
-  return true;
 }
 
 // a == b, without a call for the short strings (up to 16 bytes) that keys
@@ -754,7 +747,7 @@ absl::Status GetV2Attributes(std::string_view* in, size_t string_count,
         }
         break;
       case kV2Any:
-        ok = GetBytes(in, &a.any);
+        ok = GetLengthPrefixed(in, &a.any);
         break;
       case kV2NoValue:
         break;
@@ -809,7 +802,7 @@ absl::Status V2Page::ParseStrings() {
   strings.reserve(n);
   for (uint64_t i = 0; i < n; ++i) {
     std::string_view s;
-    if (!GetBytes(&in, &s)) return Corrupt("strings", "truncated");
+    if (!GetLengthPrefixed(&in, &s)) return Corrupt("strings", "truncated");
     strings.push_back(s);
   }
   if (!in.empty()) return Corrupt("strings", "trailing bytes");
@@ -837,7 +830,7 @@ absl::Status V2Page::ParseTables() {
         !s.ok()) {
       return Corrupt("resources", s.message());
     }
-    if (!GetBytes(&in, &r.rest)) return Corrupt("resources", "truncated");
+    if (!GetLengthPrefixed(&in, &r.rest)) return Corrupt("resources", "truncated");
   }
   if (!in.empty()) return Corrupt("resources", "trailing bytes");
 
@@ -855,7 +848,7 @@ absl::Status V2Page::ParseTables() {
         !s.ok()) {
       return Corrupt("scopes", s.message());
     }
-    if (!GetBytes(&in, &sc.rest)) return Corrupt("scopes", "truncated");
+    if (!GetLengthPrefixed(&in, &sc.rest)) return Corrupt("scopes", "truncated");
   }
   if (!in.empty()) return Corrupt("scopes", "trailing bytes");
   return ParseTraces(strings.size(), resources.size(), scopes.size());
@@ -948,7 +941,7 @@ bool SkipVarints(std::string_view* in, uint64_t n) {
 bool SkipLengthPrefixed(std::string_view* in, uint64_t n) {
   std::string_view b;
   for (; n > 0; --n) {
-    if (!GetBytes(in, &b)) return false;
+    if (!GetLengthPrefixed(in, &b)) return false;
   }
   return true;
 }
@@ -981,7 +974,7 @@ bool SkipMisc(std::string_view* in, uint64_t n) {
   for (; n > 0; --n) {
     uint64_t flags;
     std::string_view b;
-    if (!GetVarint64(in, &flags) || !GetBytes(in, &b)) return false;
+    if (!GetVarint64(in, &flags) || !GetLengthPrefixed(in, &b)) return false;
   }
   return true;
 }
@@ -1262,8 +1255,8 @@ class SpanCursor {
         !GetVarint64(&messages_, &row->message) || row->message >= nstr_ ||
         !GetVarint64(&starts_, &start) ||
         !GetVarint64(&durations_, &row->duration) ||
-        !GetBytes(&events_, &row->events) || !GetBytes(&links_, &row->links) ||
-        !GetVarint64(&misc_, &row->flags) || !GetBytes(&misc_, &row->rest)) {
+        !GetLengthPrefixed(&events_, &row->events) || !GetLengthPrefixed(&links_, &row->links) ||
+        !GetVarint64(&misc_, &row->flags) || !GetLengthPrefixed(&misc_, &row->rest)) {
       return Corrupt("spans", "truncated or out of range");
     }
     if (absl::Status st = GetV2Attributes(&attrs_, nstr_, attributes);

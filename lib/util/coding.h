@@ -196,6 +196,17 @@ inline bool GetVarint32(std::string_view* in, uint32_t* value) {
   return true;
 }
 
+// A varint length and that many bytes (as written by PutVarint64(n) and an
+// append) into *out, a view into *in. False, *in unspecified, if *in is
+// shorter than the length it claims.
+inline bool GetLengthPrefixed(std::string_view* in, std::string_view* out) {
+  uint64_t n;
+  if (!GetVarint64(in, &n) || n > in->size()) return false;
+  *out = in->substr(0, n);
+  in->remove_prefix(n);
+  return true;
+}
+
 // ---- signed values as varints ---------------------------------------------
 
 // ZigZag maps small magnitudes of either sign to small unsigned values

@@ -12,6 +12,7 @@
 #include "block/scan/varint.h"
 #include "model/otlp_nesting.h"
 #include "traceql/otlp_values.h"
+#include "util/coding.h"
 
 namespace andante::internal::scan {
 
@@ -309,14 +310,6 @@ absl::Status TraceFiller::PrefilterTraces(const V2Page& page, uint32_t mask,
   return absl::OkStatus();
 }
 
-bool TraceFiller::GetLengthPrefixed(std::string_view* in,
-                                    std::string_view* out) {
-  uint64_t n;
-  if (!GetVarint64(in, &n) || n > in->size()) return false;
-  *out = in->substr(0, n);
-  in->remove_prefix(n);
-  return true;
-}
 
 uint32_t TraceFiller::Intern(const V2Page& page, uint64_t index) {
   if (memo_gen_[index] == gen_) return memo_id_[index];

@@ -59,8 +59,6 @@ class TraceFiller {
   absl::Status PrefilterTraces(const V2Page& page, uint32_t mask,
                                const traceql::Query& query);
 
-  static bool GetLengthPrefixed(std::string_view* in, std::string_view* out);
-
   // The trace's id of page string `index`; each distinct page string is
   // hashed into the trace once (memo_ is per page, gen_ per trace).
   uint32_t Intern(const V2Page& page, uint64_t index);
