@@ -31,6 +31,16 @@ namespace andante {
 // Grants the query module the tenant lookup Store keeps private.
 namespace {
 
+// Whether a complete block's read error skips that block instead of failing
+// the request: DATA_LOSS, a damaged block (logged and counted by its
+// reader), or NOT_FOUND, a block gone since the view was taken (compacted
+// inputs deleted after compacted_block_retention; their traces are in the
+// compaction's output, published before they were marked). Trace by ID
+// skips the same two (TenantInstance::FindTrace).
+bool SkipsBlock(const absl::Status& s) {
+  return absl::IsDataLoss(s) || absl::IsNotFound(s);
+}
+
 // Go's time.Duration.String() for whole seconds: "168h0m0s", "30m0s", "45s".
 std::string GoDurationString(absl::Duration d) {
   int64_t secs = absl::ToInt64Seconds(d);
@@ -295,7 +305,7 @@ absl::Status FindElsewhere(
     if (!NearInTime(block->meta(), lo, hi)) continue;
     absl::StatusOr<std::optional<std::string>> data =
         query::FindInBlock(*block, id, inspected_bytes);
-    if (absl::IsDataLoss(data.status())) continue;
+    if (SkipsBlock(data.status())) continue;
     if (!data.ok()) return data.status();
     if (data->has_value()) found->push_back(**std::move(data));
   }
@@ -531,8 +541,7 @@ absl::Status SearchTenant(TenantInstance* instance, Collector& collector) {
           meta.format_version == internal::kBlockFormatVersionV2
               ? ScanV2Block(blocks, i, view, collector, &done)
               : ScanV1Block(blocks, i, view, collector, prefilter, &done);
-      // A damaged block is logged and counted by its reader; skip it.
-      if (!s.ok() && !absl::IsDataLoss(s)) return s;
+      if (!s.ok() && !SkipsBlock(s)) return s;
       if (s = collector.Progress(); !s.ok()) return s;
     }
     return absl::OkStatus();
@@ -574,7 +583,7 @@ absl::Status ForEachFragment(
       }
       if (serve_block) {
         absl::StatusOr<bool> more = serve_block(*block);
-        if (absl::IsDataLoss(more.status())) continue;
+        if (SkipsBlock(more.status())) continue;
         if (!more.ok()) return more.status();
         if (!*more) return absl::OkStatus();
         continue;
@@ -592,7 +601,7 @@ absl::Status ForEachFragment(
             return absl::OkStatus();
           });
       if (stop) return absl::OkStatus();
-      if (absl::IsDataLoss(s)) continue;
+      if (SkipsBlock(s)) continue;
       if (!s.ok()) return s;
     }
     return absl::OkStatus();
