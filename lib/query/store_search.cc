@@ -33,12 +33,13 @@ namespace {
 
 // Whether a complete block's read error skips that block instead of failing
 // the request: DATA_LOSS, a damaged block (logged and counted by its
-// reader), or NOT_FOUND, a block gone since the view was taken (compacted
-// inputs deleted after compacted_block_retention; their traces are in the
-// compaction's output, published before they were marked). Trace by ID
-// skips the same two (TenantInstance::FindTrace).
-bool SkipsBlock(const absl::Status& s) {
-  return absl::IsDataLoss(s) || absl::IsNotFound(s);
+// reader), and, when `skip_gone`, NOT_FOUND: a block gone since the view was
+// taken (compacted inputs are deleted compacted_block_retention after their
+// outputs were published, so a search that outlives that sees them go).
+// Trace by ID skips both (TenantInstance::CollectTrace). A search first
+// runs again on a fresh view, which holds the outputs (Store::Search).
+bool SkipsBlock(const absl::Status& s, bool skip_gone = true) {
+  return absl::IsDataLoss(s) || (skip_gone && absl::IsNotFound(s));
 }
 
 // Go's time.Duration.String() for whole seconds: "168h0m0s", "30m0s", "45s".
@@ -171,6 +172,10 @@ class Collector {
   SearchMetrics& metrics() { return metrics_; }
   const traceql::Query& query() const { return query_; }
   const TimeRange& range() const { return range_; }
+  // Whether blocks gone under this search are skipped (SkipsBlock) rather
+  // than reported as NOT_FOUND, for Store::Search to run again.
+  bool skip_gone_blocks() const { return skip_gone_blocks_; }
+  void set_skip_gone_blocks(bool skip) { skip_gone_blocks_ = skip; }
 
   absl::Status Offer(const traceql::Trace& trace) {
     ++metrics_.inspected_traces;
@@ -279,6 +284,7 @@ class Collector {
   std::vector<traceql::SpanSet> spansets_;
   std::vector<SearchTrace> heap_;
   SearchMetrics metrics_;
+  bool skip_gone_blocks_ = true;
 };
 
 // Adds the fragments of `id` held by `blocks` (except `skip`) to *parts.
@@ -298,14 +304,15 @@ bool NearInTime(const internal::BlockMeta& meta, uint64_t lo, uint64_t hi) {
 
 absl::Status FindElsewhere(
     const std::vector<std::shared_ptr<BlockReader>>& blocks,
-    const BlockReader* skip, const TraceId& id, uint64_t* inspected_bytes,
-    std::vector<std::string>* found, uint64_t lo = 0, uint64_t hi = 0) {
+    const BlockReader* skip, const TraceId& id, bool skip_gone,
+    uint64_t* inspected_bytes, std::vector<std::string>* found,
+    uint64_t lo = 0, uint64_t hi = 0) {
   for (const auto& block : blocks) {
     if (block.get() == skip) continue;
     if (!NearInTime(block->meta(), lo, hi)) continue;
     absl::StatusOr<std::optional<std::string>> data =
         query::FindInBlock(*block, id, inspected_bytes);
-    if (SkipsBlock(data.status())) continue;
+    if (SkipsBlock(data.status(), skip_gone)) continue;
     if (!data.ok()) return data.status();
     if (data->has_value()) found->push_back(**std::move(data));
   }
@@ -339,6 +346,7 @@ absl::Status ScanV1Block(
             if (!s.ok()) return s;
             elsewhere.clear();
             s = FindElsewhere(blocks, blocks[i].get(), id,
+                              collector.skip_gone_blocks(),
                               &metrics.inspected_bytes, &elsewhere,
                               static_cast<uint64_t>(trace.start_unix_nanos),
                               static_cast<uint64_t>(trace.end_unix_nanos));
@@ -426,6 +434,7 @@ absl::Status ScanV2Block(
         if (view.wal.contains(id) || done->contains(id)) return true;
         elsewhere.clear();
         error = FindElsewhere(blocks, blocks[i].get(), id,
+                              collector.skip_gone_blocks(),
                               &metrics.inspected_bytes, &elsewhere,
                               static_cast<uint64_t>(trace.start_unix_nanos),
                               static_cast<uint64_t>(trace.end_unix_nanos));
@@ -501,8 +510,8 @@ absl::Status SearchTenant(TenantInstance* instance, Collector& collector) {
       if (!s.ok()) return s;
       metrics.inspected_bytes += wal_bytes.size();
       elsewhere.clear();
-      s = FindElsewhere(blocks, nullptr, id, &metrics.inspected_bytes,
-                        &elsewhere);
+      s = FindElsewhere(blocks, nullptr, id, collector.skip_gone_blocks(),
+                        &metrics.inspected_bytes, &elsewhere);
       if (!s.ok()) return s;
       parts.assign({wal_bytes});
       for (const std::string& p : elsewhere) parts.push_back(p);
@@ -541,7 +550,7 @@ absl::Status SearchTenant(TenantInstance* instance, Collector& collector) {
           meta.format_version == internal::kBlockFormatVersionV2
               ? ScanV2Block(blocks, i, view, collector, &done)
               : ScanV1Block(blocks, i, view, collector, prefilter, &done);
-      if (!s.ok() && !SkipsBlock(s)) return s;
+      if (!s.ok() && !SkipsBlock(s, collector.skip_gone_blocks())) return s;
       if (s = collector.Progress(); !s.ok()) return s;
     }
     return absl::OkStatus();
@@ -654,17 +663,25 @@ absl::StatusOr<SearchResult> Store::Search(std::string_view tenant,
                                          options.end_unix_seconds);
     if (!s.ok()) return s;
   }
-  Collector collector(query, options);
-  if (instance != nullptr) {
+  // A block can go under a search that outlives compacted_block_retention:
+  // its traces are in the compaction's outputs, which a fresh view holds,
+  // so the search runs again (from scratch: its results must not count a
+  // trace twice). The last attempt skips what is still gone.
+  constexpr int kAttempts = 3;
+  for (int attempt = 1;; ++attempt) {
+    Collector collector(query, options);
+    if (instance == nullptr) return collector.Finish();
+    collector.set_skip_gone_blocks(attempt == kAttempts);
     absl::Status s = SearchTenant(instance, collector);
     const SearchMetrics& m = collector.metrics();
     internal::StoreCounters* counters = instance->counters();
     counters->search_blocks += m.total_blocks;
     counters->search_blocks_skipped += m.skipped_blocks;
     counters->search_inspected_bytes += m.inspected_bytes;
+    if (absl::IsNotFound(s) && attempt < kAttempts) continue;
     if (!s.ok()) return s;
+    return collector.Finish();
   }
-  return collector.Finish();
 }
 
 namespace {
