@@ -175,6 +175,14 @@ std::vector<std::string> RandomQueries(std::mt19937_64& rng, int n) {
   return out;
 }
 
+// Every match, every matching span: what the differential tests compare.
+SearchOptions EveryMatch() {
+  SearchOptions options;
+  options.limit = 1000;
+  options.spans_per_spanset = 0;
+  return options;
+}
+
 // Everything of an answer that depends on the data read.
 std::string Describe(const SearchResult& r) {
   std::string out;
@@ -288,9 +296,7 @@ TEST(ScanDifferentialTest, ColumnScannerAndTraceDecodingAgreeWithLiveData) {
     SCOPED_TRACE(text);
     auto query = traceql::Query::Parse(text);
     ASSERT_TRUE(query.ok()) << query.status();
-    SearchOptions options;
-    options.limit = 1000;
-    options.spans_per_spanset = 0;
+    const SearchOptions options = EveryMatch();
     auto live = stores[Holding::kLive].Search(kSingleTenant, *query, options);
     ASSERT_TRUE(live.ok()) << live.status();
     for (const TraceId& id : split_ids) {
@@ -403,9 +409,7 @@ TEST(ScanDifferentialTest, KeyStatisticsNeverSkipAMatch) {
     SCOPED_TRACE(text);
     auto query = traceql::Query::Parse(text);
     ASSERT_TRUE(query.ok()) << query.status();
-    SearchOptions options;
-    options.limit = 1000;
-    options.spans_per_spanset = 0;
+    const SearchOptions options = EveryMatch();
     auto live = stores[Holding::kLive].Search(kSingleTenant, *query, options);
     auto v1 = stores[Holding::kV1Blocks].Search(kSingleTenant, *query, options);
     auto v2 = stores[Holding::kV2Blocks].Search(kSingleTenant, *query, options);
